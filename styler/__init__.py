@@ -1,0 +1,32 @@
+"""styler: neural style transfer and image fusion.
+
+The engine (VGG19 features, losses, optimizer mode, image I/O) imports no UI
+code; the CLI, the Gradio UI and this API are thin layers over it.
+"""
+
+from styler.api import Stylizer, StylizeResult, build_options, stylize
+from styler.errors import OptionsError, StylerError, WeightsError
+from styler.evaluate import Distances, distances
+from styler.imageio import ImageLoadError, ImageSaveError, load_image, read_settings, save_image
+from styler.optimize import OptimizeOptions
+from styler.progress import CancelToken, Progress
+
+__all__ = [
+    "CancelToken",
+    "Distances",
+    "ImageLoadError",
+    "ImageSaveError",
+    "OptimizeOptions",
+    "OptionsError",
+    "Progress",
+    "StylerError",
+    "StylizeResult",
+    "Stylizer",
+    "WeightsError",
+    "build_options",
+    "distances",
+    "load_image",
+    "read_settings",
+    "save_image",
+    "stylize",
+]

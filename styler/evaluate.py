@@ -1,0 +1,62 @@
+"""Quality distances used to compare tools and settings (`styler evaluate`).
+
+Both are relative squared errors computed with the original VGG19 on images
+scaled to a 512 px long side; lower is better:
+
+- style: mean over relu1_1 ... relu5_1 of ||G(out) - G(style)||^2 / ||G(style)||^2,
+  with Grams divided by the number of positions;
+- content: ||F(out) - F(content)||^2 / ||F(content)||^2 at relu4_2.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import torch
+from PIL import Image
+
+from styler.losses import gram_matrix, relative_error
+from styler.tensors import resize_long_side, to_tensor
+from styler.vgg import VGG19Features
+
+EVAL_SIZE = 512
+EVAL_STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
+EVAL_CONTENT_LAYER = "relu4_2"
+
+
+@dataclass(frozen=True)
+class Distances:
+    style: float
+    content: float
+
+
+@functools.lru_cache(maxsize=1)
+def _evaluator() -> VGG19Features:
+    return VGG19Features((*EVAL_STYLE_LAYERS, EVAL_CONTENT_LAYER), source="original")
+
+
+@torch.no_grad()
+def _features(image: Image.Image) -> dict[str, torch.Tensor]:
+    return _evaluator()(to_tensor(resize_long_side(image.convert("RGB"), EVAL_SIZE)))
+
+
+def style_distance(output: Image.Image, style: Image.Image) -> float:
+    out, ref = _features(output), _features(style)
+    errors = [relative_error(gram_matrix(out[n]), gram_matrix(ref[n])) for n in EVAL_STYLE_LAYERS]
+    return float(torch.stack(errors).mean())
+
+
+@torch.no_grad()
+def content_distance(output: Image.Image, content: Image.Image) -> float:
+    """Content images are compared at the output's own aspect ratio and size."""
+    out = _features(output)[EVAL_CONTENT_LAYER]
+    ref_image = content.convert("RGB").resize(
+        resize_long_side(output, EVAL_SIZE).size, Image.Resampling.LANCZOS
+    )
+    ref = _evaluator()(to_tensor(ref_image))[EVAL_CONTENT_LAYER]
+    return float(relative_error(out, ref))
+
+
+def distances(output: Image.Image, content: Image.Image, style: Image.Image) -> Distances:
+    return Distances(style=style_distance(output, style), content=content_distance(output, content))
