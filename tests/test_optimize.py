@@ -1,0 +1,134 @@
+"""Optimizer mode end to end on small images: loss falls, files are valid, runs stop cleanly."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+
+import numpy as np
+import pytest
+import torch
+
+from styler import CancelToken, Progress, Stylizer, build_options, read_settings
+from styler.errors import OptionsError
+from styler.imageio import load_image
+from styler.optimize import OptimizeOptions
+
+
+@pytest.fixture(scope="module")
+def engine() -> Stylizer:
+    return Stylizer(device="cpu")
+
+
+def test_scales_grow_to_requested_size_and_steps_add_up() -> None:
+    options = OptimizeOptions(size=512, steps=120)
+    sizes = options.scale_sizes()
+    assert sizes[-1] == 512 and sizes[0] >= options.min_size
+    assert all(b / a == pytest.approx(2**0.5, rel=0.02) for a, b in itertools.pairwise(sizes))
+    assert sum(options.step_schedule()) == 120
+    assert options.step_schedule() == sorted(options.step_schedule(), reverse=True)
+    assert OptimizeOptions(size=64, steps=3).scale_sizes() == [64]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"steps": 0}, "steps must be at least 1"),
+        ({"size": 8}, "size must be between"),
+        ({"optimizer": "sgd"}, "optimizer must be one of"),
+        ({"init": "zeros"}, "init must be one of"),
+        ({"style_scale": 100}, "style scale"),
+        ({"content_weight": -1}, "content weight must be >= 0"),
+    ],
+)
+def test_bad_options_give_clear_errors(kwargs, message) -> None:
+    with pytest.raises(OptionsError, match=message):
+        build_options(**kwargs)
+
+
+@pytest.mark.parametrize("optimizer", ["lbfgs", "adam"])
+def test_steps_lower_the_loss_and_write_a_valid_file(engine, photo, style, tmp_path, optimizer):
+    reports: list[Progress] = []
+    options = build_options(size=64, steps=12, optimizer=optimizer, preview_every=4)
+    if optimizer == "adam":
+        options.learning_rate = 0.05
+    result = engine.run(photo, style, options, progress=reports.append)
+    assert result.completed
+    losses = [r.losses["total"] for r in reports]
+    assert len(losses) == 12 and losses[-1] < 0.8 * losses[0]
+    assert [r.step for r in reports] == list(range(1, 13))
+    previews = [r for r in reports if r.image is not None]
+    assert [r.step for r in previews] == [4, 8, 12] and previews[0].image.size == (64, 48)
+    path = engine.stylize(photo, style, size=64, steps=3, output=tmp_path / "out.png")
+    assert load_image(path).rgb.size == (64, 48)
+    settings = read_settings(path)
+    assert (
+        settings["mode"] == "optimize" and settings["steps"] == 3 and settings["vgg"] == "original"
+    )
+
+
+def test_coarse_to_fine_reports_each_scale(engine, photo, style) -> None:
+    reports: list[Progress] = []
+    engine.run(photo, style, build_options(size=192, steps=4), progress=reports.append)
+    scales = sorted({(r.scale, r.size) for r in reports})
+    assert [s[0] for s in scales] == [0, 1]
+    assert scales[0][1][0] < scales[1][1][0] == 192
+
+
+def test_cancel_returns_best_image_so_far(engine, photo, style) -> None:
+    token = CancelToken()
+
+    def stop_after_three(report: Progress) -> None:
+        if report.step == 3:
+            token.cancel()
+
+    result = engine.run(
+        photo, style, build_options(size=64, steps=20), progress=stop_after_three, cancel=token
+    )
+    assert not result.completed
+    assert result.image.size == (64, 48)
+    assert np.asarray(result.image).std() > 5  # a real image, not blank
+
+
+def test_same_seed_same_result(engine, photo, style) -> None:
+    options = dict(size=48, steps=4, init="noise", seed=7)
+    a = np.asarray(engine.stylize(photo, style, **options))
+    b = np.asarray(engine.stylize(photo, style, **options))
+    c = np.asarray(engine.stylize(photo, style, **{**options, "seed": 8}))
+    assert np.array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_blended_styles_and_init_image(engine, photo, style) -> None:
+    other = style.rotate(90)
+    out = engine.stylize(
+        photo, [style, other], blend=[0.7, 0.3], size=48, steps=2, init="image", init_image=photo
+    )
+    assert out.size == (48, 36)
+    with pytest.raises(OptionsError, match="2 style images but 1 blend"):
+        engine.stylize(photo, [style, other], blend=[1.0], size=48, steps=1)
+
+
+def test_several_threads_share_one_engine(engine, photo, style) -> None:
+    results: dict[int, np.ndarray] = {}
+
+    def work(i: int) -> None:
+        results[i] = np.asarray(engine.stylize(photo, style, size=48, steps=2, seed=1))
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 3
+    assert all(np.array_equal(results[0], r) for r in results.values())
+
+
+def test_gpu_autocast_is_only_used_on_gpu() -> None:
+    from styler.device import autocast_dtype, resolve_device
+
+    assert autocast_dtype(torch.device("cpu")) is None
+    assert resolve_device("cpu").type == "cpu"
+    if not torch.cuda.is_available():
+        with pytest.raises(OptionsError, match="no CUDA GPU"):
+            resolve_device("cuda")
