@@ -89,7 +89,7 @@ def describe(options: OptimizeOptions, styles: Sequence[str], blend: Sequence[fl
 
 
 def _as_list(style: StyleInput) -> list[ImageInput]:
-    if isinstance(style, (str, os.PathLike, Image.Image, np.ndarray)):
+    if isinstance(style, (str, os.PathLike, Image.Image, np.ndarray, LoadedImage)):
         return [style]
     styles = list(style)
     if not styles:
@@ -97,7 +97,9 @@ def _as_list(style: StyleInput) -> list[ImageInput]:
     return styles
 
 
-def _name(item: ImageInput) -> str:
+def _name(item: ImageInput | LoadedImage) -> str:
+    if isinstance(item, LoadedImage):
+        return item.source
     return str(item) if isinstance(item, (str, os.PathLike)) else f"<{type(item).__name__}>"
 
 
@@ -130,7 +132,10 @@ class Stylizer:
         self._optimizer = StyleOptimizer(VGG19Features(layers, vgg, pooling), self.device)
         self._lock = threading.Lock()
 
-    def load(self, item: ImageInput, *, bgr: bool = False) -> LoadedImage:
+    def load(self, item: ImageInput | LoadedImage, *, bgr: bool = False) -> LoadedImage:
+        """Decode an input once; already-loaded images pass through (batches reuse styles)."""
+        if isinstance(item, LoadedImage):
+            return item
         return load_image(item, max_pixels=self.max_pixels, bgr=bgr)
 
     def run(

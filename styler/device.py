@@ -12,7 +12,7 @@ from styler.errors import OptionsError
 def use_all_cores() -> None:
     """Let torch use every core unless the user pinned a thread count."""
     if "OMP_NUM_THREADS" not in os.environ:
-        torch.set_num_threads(max(1, os.cpu_count() or 1))
+        torch.set_num_threads(max(1, len(os.sched_getaffinity(0))))
 
 
 def resolve_device(name: str = "auto") -> torch.device:

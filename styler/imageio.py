@@ -23,6 +23,8 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
 
+from styler.errors import StylerError
+
 try:
     from PIL import ImageCms
 except ImportError:  # Pillow built without LittleCMS: colours are kept as stored
@@ -54,11 +56,11 @@ def _current_umask() -> int:
 _FILE_MODE = 0o666 & ~_current_umask()
 
 
-class ImageLoadError(ValueError):
+class ImageLoadError(StylerError, ValueError):
     """An image could not be read. One-line message: '<path>: <reason>'."""
 
 
-class ImageSaveError(ValueError):
+class ImageSaveError(StylerError, ValueError):
     """An image could not be written. One-line message: '<path>: <reason>'."""
 
 

@@ -62,7 +62,7 @@ class OptimizeOptions:
     def scale_sizes(self) -> list[int]:
         """Long sides from coarse to fine, each `scale_factor` apart, ending at `size`."""
         sizes = [self.size]
-        while sizes[-1] / self.scale_factor >= self.min_size:
+        while sizes[-1] / self.scale_factor >= self.min_size and len(sizes) < self.steps:
             sizes.append(round(sizes[-1] / self.scale_factor))
         return sizes[::-1]
 
@@ -78,7 +78,7 @@ class OptimizeOptions:
         total = sum(shares)
         counts = [max(1, round(self.steps * s / total)) for s in shares]
         counts[0] += self.steps - sum(counts)
-        return [max(1, c) for c in counts]
+        return counts
 
 
 @dataclass

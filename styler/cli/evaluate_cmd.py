@@ -1,0 +1,51 @@
+"""`styler evaluate`: the style and content distances used to compare tools and settings."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from styler.cli.common import EXIT_OK
+from styler.evaluate import EVAL_SIZE, distances
+from styler.imageio import load_image
+
+EPILOG = f"""\
+Examples:
+  styler evaluate styled/photo__starry.png --content photo.jpg --style starry.jpg
+  styler evaluate out.png --content photo.jpg --style starry.jpg --json
+
+Both distances are relative squared errors of VGG19 features (style: Gram matrices of
+relu1_1..relu5_1; content: relu4_2), on images scaled to a {EVAL_SIZE} px long side.
+Lower is better.
+"""
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(
+        "evaluate",
+        help="measure how close an output is to its style and content images",
+        description="Print the style and content distances of a stylized image.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("output", metavar="OUTPUT", help="the stylized image")
+    parser.add_argument("--content", required=True, metavar="IMAGE", help="the original photo")
+    parser.add_argument("--style", required=True, metavar="IMAGE", help="the style image")
+    parser.add_argument(
+        "--json", action="store_true", help='print {"style": x, "content": y} instead of two lines'
+    )
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    """Read all three images before loading VGG19, so a bad path fails at once."""
+    paths = (args.output, args.content, args.style)
+    output, content, style = [load_image(path).rgb for path in paths]
+    result = distances(output, content, style)
+    if args.json:
+        print(json.dumps({"style": result.style, "content": result.content}))
+    else:
+        print(f"style {result.style:.6g}")
+        print(f"content {result.content:.6g}")
+    return EXIT_OK

@@ -1,0 +1,68 @@
+"""The `styler` command: parse, dispatch to a sub-command module, turn errors into one line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from importlib import metadata
+
+from styler.cli import evaluate_cmd, stylize_cmd, train_cmd
+from styler.cli.common import EXIT_INTERRUPTED, EXIT_USAGE, Command, error_text
+from styler.errors import StylerError
+
+# Each module provides add_parser(subparsers) and run(args) -> int.
+COMMANDS: dict[str, Command] = {
+    "stylize": stylize_cmd,
+    "evaluate": evaluate_cmd,
+    "train": train_cmd,
+}
+
+# Failures whose message says it all; anything else is a bug and keeps its traceback.
+EXPECTED_ERRORS = (StylerError, OSError)
+
+EPILOG = """\
+Examples:
+  styler stylize photo.jpg --style starry.jpg          # -> styled/photo__starry.png
+  styler stylize photos/ --recursive --style starry.jpg -o out/ --size 1024
+  styler evaluate styled/photo__starry.png --content photo.jpg --style starry.jpg
+
+Run 'styler COMMAND --help' for a command's options and more examples.
+"""
+
+
+def _version() -> str:
+    try:
+        return metadata.version("styler")
+    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="styler",
+        description="Neural style transfer: repaint photos in the style of other images.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"styler {_version()}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for command in COMMANDS.values():
+        command.add_parser(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command].run(args)
+    except EXPECTED_ERRORS as exc:
+        print(f"styler: error: {error_text(exc)}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("styler: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())
