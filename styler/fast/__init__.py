@@ -1,0 +1,1 @@
+"""Fast mode: small feed-forward networks that stylize a photo in one pass."""

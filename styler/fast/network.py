@@ -1,0 +1,155 @@
+"""The feed-forward style network (Johnson et al. family), shaped for CPU speed.
+
+Johnson's network spends most of its time in two 9x9 convolutions at full
+resolution. Here the first layer is a pixel-unshuffle (space-to-depth) followed
+by a 3x3 convolution at half resolution, which sees the same 4x4 neighbourhood
+per output for a fraction of the cost; residual blocks run at 1/8 resolution,
+where they are cheap and cover a wide receptive field; the decoder upsamples
+(nearest) then convolves, which avoids the checkerboard artefacts of transposed
+convolutions. Instance normalisation everywhere, with statistics that can be
+captured once on a whole image and replayed on its tiles so tiles match.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    """Widths at 1/2, 1/4 and 1/8 resolution, and the number of residual blocks."""
+
+    # 7.5 GMAC and 0.16 s at 1024x768 on 2 CPU cores; (32, 64, 128) x 4 costs 24.9 GMAC.
+    widths: tuple[int, int, int] = (16, 32, 64)
+    res_blocks: int = 5
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+class TileableInstanceNorm(nn.Module):
+    """Instance norm (affine) that can reuse statistics captured on another image.
+
+    In 'capture' mode it records per-channel mean and std; in 'replay' mode it
+    normalises with those instead of the input's own, so every tile of a large
+    image is normalised exactly like the whole image.
+    """
+
+    def __init__(self, channels: int, eps: float = 1e-5) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(channels))
+        self.bias = nn.Parameter(torch.zeros(channels))
+        self.eps = eps
+        self.mode = "instance"
+        self.stats: tuple[torch.Tensor, torch.Tensor] | None = None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.mode == "replay" and self.stats is not None:
+            mean, std = self.stats
+        else:
+            var, mean = torch.var_mean(x, dim=(2, 3), keepdim=True, correction=0)
+            std = (var + self.eps).sqrt()
+            if self.mode == "capture":
+                self.stats = (mean.detach(), std.detach())
+        return (x - mean) / std * self.weight.view(1, -1, 1, 1) + self.bias.view(1, -1, 1, 1)
+
+
+def _conv(cin: int, cout: int, stride: int = 1) -> nn.Conv2d:
+    return nn.Conv2d(cin, cout, 3, stride=stride, padding=1, padding_mode="reflect")
+
+
+class _ConvBlock(nn.Sequential):
+    def __init__(self, cin: int, cout: int, stride: int = 1, upsample: bool = False) -> None:
+        layers: list[nn.Module] = [nn.Upsample(scale_factor=2, mode="nearest")] if upsample else []
+        layers += [_conv(cin, cout, stride), TileableInstanceNorm(cout), nn.ReLU(inplace=True)]
+        super().__init__(*layers)
+
+
+class _ResidualBlock(nn.Module):
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.body = nn.Sequential(
+            _conv(channels, channels),
+            TileableInstanceNorm(channels),
+            nn.ReLU(inplace=True),
+            _conv(channels, channels),
+            TileableInstanceNorm(channels),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.body(x)
+
+
+class StyleNetwork(nn.Module):
+    """RGB in [0, 1] of any size -> stylized RGB of the same size."""
+
+    MULTIPLE = 8  # the input is padded to a multiple of this, then cropped back
+    MIN_SIDE = 16  # so the 1/8 scale is at least 2 px, which reflection padding needs
+
+    def __init__(self, config: NetworkConfig | None = None) -> None:
+        super().__init__()
+        self.config = config or NetworkConfig()
+        w1, w2, w3 = self.config.widths
+        self.encoder = nn.Sequential(
+            nn.PixelUnshuffle(2),  # 3 x H x W -> 12 x H/2 x W/2, no information lost
+            _ConvBlock(12, w1),
+            _ConvBlock(w1, w2, stride=2),
+            _ConvBlock(w2, w3, stride=2),
+        )
+        self.residuals = nn.Sequential(*[_ResidualBlock(w3) for _ in range(self.config.res_blocks)])
+        self.decoder = nn.Sequential(
+            _ConvBlock(w3, w2, upsample=True),
+            _ConvBlock(w2, w1, upsample=True),
+            nn.Upsample(scale_factor=2, mode="nearest"),
+            nn.Conv2d(w1, 3, 3, padding=1, padding_mode="reflect"),
+        )
+
+    def forward(self, rgb: torch.Tensor) -> torch.Tensor:
+        h, w = rgb.shape[-2:]
+        pad_h = max(self.MIN_SIDE - h, -h % self.MULTIPLE)
+        pad_w = max(self.MIN_SIDE - w, -w % self.MULTIPLE)
+        x = F.pad(rgb, (0, pad_w, 0, pad_h), mode="replicate") if pad_h or pad_w else rgb
+        x = self.decoder(self.residuals(self.encoder(x)))
+        return x[..., :h, :w]
+
+    def norms(self) -> Iterator[TileableInstanceNorm]:
+        return (m for m in self.modules() if isinstance(m, TileableInstanceNorm))
+
+    @contextmanager
+    def shared_statistics(self, whole: torch.Tensor) -> Iterator[None]:
+        """Inside the block, every forward uses the normalisation stats of `whole`."""
+        for norm in self.norms():
+            norm.mode = "capture"
+        with torch.no_grad():
+            self(whole)
+        for norm in self.norms():
+            norm.mode = "replay"
+        try:
+            yield
+        finally:
+            for norm in self.norms():
+                norm.mode, norm.stats = "instance", None
+
+
+def count_macs(config: NetworkConfig, width: int = 1024, height: int = 768) -> int:
+    """Multiply-accumulates of one forward pass at the given size (convolutions only)."""
+    net = StyleNetwork(config)
+    total = 0
+
+    def hook(module: nn.Conv2d, _inputs, output: torch.Tensor) -> None:
+        nonlocal total
+        k = module.kernel_size[0] * module.kernel_size[1]
+        total += output.numel() * module.in_channels * k // module.groups
+
+    handles = [m.register_forward_hook(hook) for m in net.modules() if isinstance(m, nn.Conv2d)]
+    with torch.no_grad():
+        net(torch.zeros(1, 3, height, width))
+    for handle in handles:
+        handle.remove()
+    return total

@@ -1,0 +1,295 @@
+"""Training and fine-tuning style networks with the engine's perceptual loss.
+
+Fine-tuning starts from a base network and first trains only the
+normalisation parameters and the decoder (where a style mostly lives), then
+everything, at a lower learning rate: a new style converges in a fraction of
+the time training from scratch takes. Checkpoints are written atomically every
+`checkpoint_every` steps and the data order is a pure function of (seed, step),
+so `resume` continues exactly where a run stopped, even after kill -9.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+
+from styler.errors import OptionsError
+from styler.fast.data import PhotoCrops, validation_batch
+from styler.fast.network import NetworkConfig, StyleNetwork
+from styler.fast.weights import checkpoint_bytes, read_checkpoint, read_network, save_network
+from styler.imageio import atomic_write_bytes, load_image
+from styler.losses import LossWeights, blended_grams, gram_matrix, perceptual_loss
+from styler.tensors import resize_long_side, to_tensor
+from styler.vgg import VGG19Features
+
+# Fast networks need more content weight than the optimizer: they cannot adapt
+# to each photo, and a little TV keeps their flat areas clean.
+FAST_CONTENT_WEIGHT = 0.2
+FAST_TV_WEIGHT = 2.0
+
+
+@dataclass
+class TrainConfig:
+    """Settings of one training run; recorded in the network file and the log."""
+
+    styles: list[str]
+    data: str
+    val: str
+    output: str
+    base: str | None = None  # fine-tune from this network instead of training from scratch
+    blend: list[float] | None = None
+    steps: int = 1500
+    batch: int = 4
+    crop: int = 192
+    learning_rate: float | None = None  # default: 1e-3 from scratch, 5e-4 fine-tuning
+    warmup: int = 50
+    clip: float = 5.0
+    eval_every: int = 50
+    checkpoint_every: int = 50
+    patience: int = 6  # evaluations without improvement before stopping early
+    val_count: int = 24
+    style_size: int = 512  # style image long side: the scale strokes are learned at
+    content_weight: float = FAST_CONTENT_WEIGHT
+    style_weight: float = 1.0
+    tv_weight: float = FAST_TV_WEIGHT
+    freeze_fraction: float = 0.3  # fine-tuning: share of steps training norms + decoder only
+    max_minutes: float | None = None
+    seed: int = 0
+    widths: tuple[int, int, int] = NetworkConfig.widths
+    res_blocks: int = NetworkConfig.res_blocks
+
+    def __post_init__(self) -> None:
+        if self.steps < 1 or self.batch < 1 or self.eval_every < 1 or self.checkpoint_every < 1:
+            raise OptionsError("steps, batch, eval and checkpoint intervals must be >= 1")
+        if not 32 <= self.crop <= 1024:
+            raise OptionsError(f"crop must be between 32 and 1024 px, got {self.crop}")
+
+    @property
+    def lr(self) -> float:
+        if self.learning_rate is not None:
+            return self.learning_rate
+        return 5e-4 if self.base else 1e-3
+
+    def checkpoint_path(self) -> Path:
+        return Path(self.output).with_suffix(".ckpt")
+
+    def log_path(self) -> Path:
+        return Path(self.output).with_suffix(".log.jsonl")
+
+
+@dataclass
+class Evaluation:
+    step: int
+    elapsed: float
+    train_loss: float
+    val_loss: float
+    val_terms: dict[str, float]
+    lr: float
+    best: bool
+
+
+@dataclass
+class TrainState:
+    """What a checkpoint restores besides tensors."""
+
+    step: int = 0
+    elapsed: float = 0.0
+    best_val: float = math.inf
+    best_step: int = 0
+    evals_since_best: int = 0
+
+
+def learning_rate(config: TrainConfig, step: int) -> float:
+    """Linear warm-up, then cosine decay to a tenth."""
+    if step < config.warmup:
+        return config.lr * (step + 1) / config.warmup
+    progress = (step - config.warmup) / max(1, config.steps - config.warmup)
+    return config.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
+
+
+def _set_trainable(net: StyleNetwork, everything: bool) -> None:
+    """Freeze schedule: first only norms and decoder learn, then the whole network."""
+    net.requires_grad_(everything)
+    net.decoder.requires_grad_(True)
+    for norm in net.norms():
+        norm.requires_grad_(True)
+
+
+class Trainer:
+    """One training run: `run()` trains until done, early-stopped, out of time or cancelled."""
+
+    def __init__(self, config: TrainConfig, resume: bool = False) -> None:
+        self.config = config
+        torch.manual_seed(config.seed)
+        self.weights = LossWeights(
+            content=config.content_weight, style=config.style_weight, tv=config.tv_weight
+        )
+        self.vgg = VGG19Features(self.weights.layers)
+        self.style_targets = self._style_targets()
+        self.net = self._initial_network()
+        self.optimizer = torch.optim.Adam(self.net.parameters(), lr=config.lr)
+        self.state = TrainState()
+        if resume and config.checkpoint_path().is_file():
+            self._restore(read_checkpoint(config.checkpoint_path()))
+        self.data = PhotoCrops(config.data, crop=config.crop)
+        self.val = validation_batch(config.val, config.val_count)
+
+    def _style_targets(self) -> dict[str, torch.Tensor]:
+        blend = self.config.blend or [1.0] * len(self.config.styles)
+        per_style = []
+        with torch.no_grad():
+            for path in self.config.styles:
+                style = resize_long_side(load_image(path).rgb, self.config.style_size)
+                feats = self.vgg(to_tensor(style), list(self.weights.style_layers))
+                per_style.append({k: gram_matrix(v) for k, v in feats.items()})
+        return blended_grams(per_style, blend)
+
+    def _initial_network(self) -> StyleNetwork:
+        if self.config.base:
+            net, _ = read_network(self.config.base)
+            self.config.widths, self.config.res_blocks = net.config.widths, net.config.res_blocks
+            return net.train()
+        return StyleNetwork(NetworkConfig(self.config.widths, self.config.res_blocks)).train()
+
+    def _restore(self, checkpoint: dict) -> None:
+        self.net.load_state_dict(checkpoint["model"])
+        self.optimizer.load_state_dict(checkpoint["optimizer"])
+        self.state = TrainState(**json.loads(checkpoint["state"]))
+        self._truncate_log()
+
+    def _truncate_log(self) -> None:
+        """Drop log lines written after the checkpoint (they will be redone) or cut by a kill."""
+        path = self.config.log_path()
+        if not path.is_file():
+            return
+        kept = []
+        for line in path.read_text().splitlines():
+            try:
+                if json.loads(line)["step"] <= self.state.step:
+                    kept.append(line + "\n")
+            except (ValueError, KeyError):
+                continue
+        atomic_write_bytes(path, "".join(kept).encode())
+
+    def _checkpoint(self) -> None:
+        payload = {
+            "model": self.net.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "state": json.dumps(asdict(self.state)),
+        }
+        atomic_write_bytes(self.config.checkpoint_path(), checkpoint_bytes(payload))
+
+    def loss(self, photos: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
+        with torch.no_grad():
+            content_feats = self.vgg(photos, list(self.weights.content_layers))
+        out = self.net(photos)
+        feats = self.vgg(out)
+        terms = perceptual_loss(out, feats, content_feats, self.style_targets, self.weights)
+        return terms.total, terms.as_floats()
+
+    @torch.no_grad()
+    def validate(self) -> tuple[float, dict[str, float]]:
+        self.net.eval()
+        sums: dict[str, float] = {}
+        chunks = self.val.split(8)
+        for chunk in chunks:
+            _, terms = self.loss(chunk)
+            for key, value in terms.items():
+                sums[key] = sums.get(key, 0.0) + value * len(chunk) / len(self.val)
+        self.net.train()
+        return sums["total"], sums
+
+    def run(
+        self,
+        on_step: Callable[[int, float], None] | None = None,
+        on_eval: Callable[[Evaluation], None] | None = None,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> TrainState:
+        config, state = self.config, self.state
+        started = time.perf_counter() - state.elapsed
+        running = None
+        while state.step < config.steps:
+            if should_stop is not None and should_stop():
+                break
+            if config.max_minutes is not None and state.elapsed > 60 * config.max_minutes:
+                break
+            loss_value = self._train_step()
+            running = loss_value if running is None else 0.9 * running + 0.1 * loss_value
+            state.step += 1
+            state.elapsed = time.perf_counter() - started
+            if on_step is not None:
+                on_step(state.step, running)
+            if state.step % config.eval_every == 0 or state.step == config.steps:
+                evaluation = self._evaluate(running)
+                if on_eval is not None:
+                    on_eval(evaluation)
+            if state.step % config.checkpoint_every == 0:
+                self._checkpoint()
+            if state.evals_since_best >= config.patience:
+                break
+        self._checkpoint()
+        return state
+
+    def _train_step(self) -> float:
+        config, step = self.config, self.state.step
+        if config.base:
+            _set_trainable(self.net, everything=step >= config.freeze_fraction * config.steps)
+        for group in self.optimizer.param_groups:
+            group["lr"] = learning_rate(config, step)
+        rng = random.Random(config.seed * 1_000_003 + step)  # data order survives resumes
+        photos = self.data.batch(config.batch, rng)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss, _ = self.loss(photos)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.net.parameters(), config.clip)
+        self.optimizer.step()
+        return float(loss.detach())
+
+    def _evaluate(self, train_loss: float) -> Evaluation:
+        state = self.state
+        val_loss, terms = self.validate()
+        best = val_loss < state.best_val
+        if best:
+            state.best_val, state.best_step, state.evals_since_best = val_loss, state.step, 0
+            save_network(self.net, self.config.output, self.info())
+        else:
+            state.evals_since_best += 1
+        evaluation = Evaluation(
+            step=state.step,
+            elapsed=round(state.elapsed, 2),
+            train_loss=train_loss,
+            val_loss=val_loss,
+            val_terms=terms,
+            lr=self.optimizer.param_groups[0]["lr"],
+            best=best,
+        )
+        with self.config.log_path().open("a") as log:
+            log.write(json.dumps(asdict(evaluation)) + "\n")
+        return evaluation
+
+    def info(self) -> dict:
+        """What the network file records about how it was made."""
+        return {
+            "styles": [Path(s).name for s in self.config.styles],
+            "blend": self.config.blend,
+            "base": Path(self.config.base).name if self.config.base else None,
+            "step": self.state.step,
+            "val_loss": self.state.best_val,
+            "elapsed_s": round(self.state.elapsed, 1),
+            "settings": {
+                k: v
+                for k, v in asdict(self.config).items()
+                if k not in ("styles", "data", "val", "output", "base")
+            },
+        }
+
+
+def train(config: TrainConfig, resume: bool = False, **callbacks: Callable) -> TrainState:
+    return Trainer(config, resume=resume).run(**callbacks)

@@ -1,0 +1,190 @@
+"""Fast mode: the style network, its files, tiled inference and training with resume."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from styler.errors import OptionsError, WeightsError
+from styler.fast.inference import FastStylizer
+from styler.fast.manifest import StyleEntry, find_style
+from styler.fast.network import NetworkConfig, StyleNetwork, count_macs
+from styler.fast.train import TrainConfig, Trainer
+from styler.fast.weights import read_network, save_network, sha256_of
+from tests.conftest import gradient_photo, stripe_style
+
+TINY = NetworkConfig(widths=(8, 16, 16), res_blocks=1)
+
+
+@pytest.fixture
+def net_file(tmp_path: Path) -> Path:
+    """An untrained network whose output sits mid-range, so nothing hides in clipping."""
+    torch.manual_seed(0)
+    net = StyleNetwork(TINY)
+    with torch.no_grad():
+        net.decoder[-1].weight.mul_(0.2)
+        net.decoder[-1].bias.fill_(0.5)
+    path = tmp_path / "net.safetensors"
+    save_network(net, path, {"styles": ["stripes"]})
+    return path
+
+
+@pytest.mark.parametrize("size", [(37, 53), (64, 64), (1, 3, 8, 8)])
+def test_any_size_in_same_size_out(size) -> None:
+    net = StyleNetwork(TINY).eval()
+    shape = size if len(size) == 4 else (1, 3, *size)
+    with torch.no_grad():
+        assert net(torch.rand(shape)).shape == shape
+
+
+def test_default_network_cost_is_documented() -> None:
+    macs = count_macs(NetworkConfig())
+    assert 5e9 < macs < 10e9  # the module docstring's 7.5 GMAC at 1024x768
+
+
+def test_network_file_round_trip_and_checks(net_file: Path, tmp_path: Path) -> None:
+    net, info = read_network(net_file, sha256=sha256_of(net_file))
+    assert info == {"styles": ["stripes"]} and net.config == TINY
+    with pytest.raises(WeightsError, match="sha256 does not match"):
+        read_network(net_file, sha256="0" * 64)
+    broken = tmp_path / "broken.safetensors"
+    broken.write_bytes(b"\x08\x00\x00\x00\x00\x00\x00\x00{}garbage")
+    with pytest.raises(WeightsError, match="not a styler style network"):
+        read_network(broken)
+    with pytest.raises(WeightsError, match="cannot read"):
+        read_network(tmp_path / "missing.safetensors")
+
+
+def test_unknown_shipped_style_lists_known_ones() -> None:
+    with pytest.raises(OptionsError, match="unknown fast style 'nope'"):
+        find_style("nope")
+    entry = StyleEntry(name="x", file="x.safetensors", sha256="", title="T", artist="A", year="1")
+    assert entry.caption() == "T — A, 1"
+
+
+def test_tiles_match_whole_image_without_seams(net_file: Path) -> None:
+    """Shared normalisation statistics + cross-faded overlaps: tiles look like one pass."""
+    photo = np.asarray(gradient_photo(256, 192))
+    whole = FastStylizer(net_file, device="cpu", tile=4096).stylize_array(photo).astype(float)
+    tiled_stylizer = FastStylizer(net_file, device="cpu", tile=128, overlap=48)
+    tiled = tiled_stylizer.stylize_array(photo).astype(float)
+    # Naive tiling for reference: each tile alone, its own statistics, hard cuts.
+    naive = np.zeros_like(whole)
+    for top in (0, 128):
+        for left in (0, 128):
+            tile = photo[top : top + 128, left : left + 128]
+            naive[top : top + 128, left : left + 128] = tiled_stylizer.stylize_array(tile)
+    assert np.abs(tiled - whole).mean() < 0.5 * np.abs(naive - whole).mean()
+    grad = np.abs(np.diff(tiled, axis=1)).mean(axis=(0, 2))
+    seams = [79, 80, 127, 128]  # columns inside the overlaps of the 3 tiles across
+    assert grad[seams].mean() <= 1.5 * grad.mean()
+
+
+def test_batches_of_same_size_match_single_runs(net_file: Path) -> None:
+    stylizer = FastStylizer(net_file, device="cpu")
+    photos = [np.asarray(gradient_photo(48, 40, seed=s)) for s in range(3)]
+    photos.append(np.asarray(gradient_photo(40, 48)))
+    batched = stylizer.stylize_arrays(photos, batch=2)
+    for photo, out in zip(photos, batched, strict=True):
+        assert np.abs(out.astype(int) - stylizer.stylize_array(photo).astype(int)).max() <= 1
+
+
+def _photo_folder(folder: Path, count: int) -> Path:
+    folder.mkdir()
+    for seed in range(count):
+        gradient_photo(80, 64, seed=seed).save(folder / f"p{seed}.png")
+    return folder
+
+
+@pytest.fixture
+def training_setup(tmp_path: Path) -> dict:
+    style = tmp_path / "style.png"
+    stripe_style().save(style)
+    return {
+        "styles": [str(style)],
+        "data": str(_photo_folder(tmp_path / "train", 4)),
+        "val": str(_photo_folder(tmp_path / "val", 2)),
+        "crop": 48,
+        "batch": 2,
+        "val_count": 2,
+        "style_size": 64,
+        "widths": TINY.widths,
+        "res_blocks": TINY.res_blocks,
+        "eval_every": 2,
+        "checkpoint_every": 2,
+        "warmup": 1,
+    }
+
+
+def test_training_lowers_val_loss_logs_and_keeps_best(training_setup, tmp_path) -> None:
+    config = TrainConfig(output=str(tmp_path / "a.safetensors"), steps=8, **training_setup)
+    state = Trainer(config).run()
+    log = [json.loads(line) for line in config.log_path().read_text().splitlines()]
+    assert [e["step"] for e in log] == [2, 4, 6, 8]
+    assert log[-1]["val_loss"] < log[0]["val_loss"]
+    assert state.best_val == min(e["val_loss"] for e in log)
+    _, info = read_network(config.output)
+    assert info["step"] == state.best_step and info["val_loss"] == pytest.approx(state.best_val)
+
+
+def test_resume_continues_exactly(training_setup, tmp_path) -> None:
+    straight = TrainConfig(output=str(tmp_path / "s.safetensors"), steps=4, **training_setup)
+    Trainer(straight).run()
+    split = TrainConfig(output=str(tmp_path / "r.safetensors"), steps=4, **training_setup)
+    first = Trainer(split)
+    first.run(should_stop=lambda: first.state.step >= 2)  # as if killed after step 2
+    resumed = Trainer(split, resume=True)
+    assert resumed.state.step == 2
+    resumed.run()
+    a, _ = read_network(straight.output)
+    b, _ = read_network(split.output)
+    for (name, x), y in zip(a.state_dict().items(), b.state_dict().values(), strict=True):
+        assert torch.allclose(x, y, atol=1e-5), name
+
+
+def test_fine_tuning_freezes_encoder_first(training_setup, tmp_path, net_file) -> None:
+    config = TrainConfig(output=str(tmp_path / "f.safetensors"), steps=2, base=str(net_file),
+                         freeze_fraction=1.0, **training_setup)  # fmt: skip
+    trainer = Trainer(config)
+    before = {k: v.clone() for k, v in trainer.net.state_dict().items()}
+    trainer.run()
+    after = trainer.net.state_dict()
+    assert torch.equal(before["encoder.1.0.weight"], after["encoder.1.0.weight"])
+    assert not torch.equal(before["decoder.0.1.weight"], after["decoder.0.1.weight"])
+    assert not torch.equal(before["encoder.1.1.weight"], after["encoder.1.1.weight"])  # a norm
+
+
+def test_kill_9_then_resume_loses_at_most_one_interval(training_setup, tmp_path) -> None:
+    out = tmp_path / "k.safetensors"
+    command = [sys.executable, "-m", "styler.cli.main", "train", "--quiet", "--style",
+               *training_setup["styles"], "--data", training_setup["data"], "--val",
+               training_setup["val"], "-o", str(out), "--steps", "400", "--crop", "48",
+               "--batch", "1", "--val-count", "1", "--style-size", "64", "--eval-every", "5",
+               "--checkpoint-every", "5"]  # fmt: skip
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
+    ckpt = out.with_suffix(".ckpt")
+    deadline = time.time() + 120
+    while not ckpt.exists() and time.time() < deadline:
+        time.sleep(0.2)
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    saved = torch.load(ckpt, weights_only=True)
+    done = json.loads(saved["state"])["step"]
+    assert done >= 5 and done % 5 == 0
+    resumed = subprocess.run([*command[:-4], "--steps", str(done + 5), "--eval-every", "5",
+                              "--checkpoint-every", "5", "--resume"],
+                             env=env, capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert resumed.returncode == 0, resumed.stderr
+    steps = [json.loads(line)["step"] for line in out.with_suffix(".log.jsonl").read_text().splitlines()]
+    assert steps == list(range(5, done + 6, 5))  # evaluations after the checkpoint are redone

@@ -1,0 +1,1 @@
+"""The shipped fast-mode networks, installed as package data `styler.weights`."""

@@ -1,0 +1,145 @@
+"""Train the shipped fast-mode networks and write weights/manifest.json.
+
+    python weights/build.py                  # base network, then every style, resumable
+    python weights/build.py --only starry_night --steps 400
+
+The base network is trained once on a blend of the project's own gallery
+styles; every painting is then fine-tuned from it (transfer learning). Work
+files (checkpoints) live in build/weights/, training logs in docs/training/,
+finished networks in weights/. Re-running skips what is finished and resumes
+what was interrupted. Needs the shared data folder (../shared/data).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from styler.device import use_all_cores
+from styler.evaluate import distances
+from styler.fast.data import image_files
+from styler.fast.inference import FastStylizer
+from styler.fast.manifest import StyleEntry, read_manifest, write_manifest
+from styler.fast.train import TrainConfig, Trainer
+from styler.fast.weights import read_network, sha256_of
+from styler.imageio import load_image
+from styler.tensors import resize_long_side
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data"
+WORK = ROOT / "build" / "weights"
+LOGS = ROOT / "docs" / "training"
+WEIGHTS = ROOT / "weights"
+
+# The paintings of ../shared/data/styles (see SOURCES.md there).
+PAINTINGS: dict[str, tuple[str, str, str]] = {
+    "starry_night": ("The Starry Night", "Vincent van Gogh", "1889"),
+    "the_scream": ("The Scream", "Edvard Munch", "1893"),
+    "shipwreck": ("The Shipwreck", "J. M. W. Turner", "1805"),
+    "vg_la_cafe": ("The Night Café", "Vincent van Gogh", "1888"),
+    "vg_houses": ("Thatched Cottages in the Sunshine", "Vincent van Gogh", "1890"),
+    "vg_olive": ("Olive Trees", "Vincent van Gogh", "1889"),
+    "vg_wheat_field": ("Wheat Field with Cypresses", "Vincent van Gogh", "1889"),
+    "wave_crop": ("The Great Wave off Kanagawa (crop)", "Katsushika Hokusai", "c. 1831"),
+    "edtaonisl": ("Edtaonisl (Ecclésiastique)", "Francis Picabia", "1913"),
+    "udnie": ("Udnie (Young American Girl, The Dance)", "Francis Picabia", "1913"),
+}
+BASE = "base"
+
+
+def train_network(config: TrainConfig, name: str) -> Path:
+    """Train (or resume) into build/, then publish the best network into weights/."""
+    final = WEIGHTS / f"{name}.safetensors"
+    trainer = Trainer(config, resume=True)
+    state = trainer.run(on_eval=lambda e: print(f"  {name} step {e.step} val {e.val_loss:.4f}"
+                                                 f"{' *' if e.best else ''}", flush=True))  # fmt: skip
+    print(f"{name}: best val {state.best_val:.4f} at step {state.best_step}", flush=True)
+    shutil.copyfile(config.output, final)
+    LOGS.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(config.log_path(), LOGS / f"{name}.log.jsonl")
+    return final
+
+
+def mean_distances(network: Path, style: Path, photos: list[Path]) -> dict[str, float]:
+    """`styler evaluate` distances averaged over validation photos at 512 px."""
+    stylizer = FastStylizer(network, device="cpu")
+    style_image = load_image(style).rgb
+    scores = []
+    for photo in photos:
+        content = resize_long_side(load_image(photo).rgb, 512)
+        out = Image.fromarray(stylizer.stylize_array(np.asarray(content)))
+        d = distances(out, content, style_image)
+        scores.append((d.style, d.content))
+    style_mean, content_mean = np.mean(scores, axis=0)
+    return {"style": round(float(style_mean), 4), "content": round(float(content_mean), 4),
+            "photos": len(photos)}  # fmt: skip
+
+
+def config_for(name: str, styles: list[str], base: Path | None, args: argparse.Namespace):
+    return TrainConfig(
+        styles=styles,
+        data=str(DATA / "train"),
+        val=str(DATA / "val"),
+        output=str(WORK / f"{name}.safetensors"),
+        base=str(base) if base else None,
+        steps=args.base_steps if base is None else args.steps,
+        seed=args.seed,
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="+", choices=sorted(PAINTINGS), help="styles to build")
+    parser.add_argument("--steps", type=int, default=500, help="fine-tuning steps per style")
+    parser.add_argument("--base-steps", type=int, default=1500)
+    parser.add_argument("--eval-photos", type=int, default=10)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    if not DATA.is_dir():
+        print(f"needs the shared data folder at {DATA}", file=sys.stderr)
+        return 2
+    use_all_cores()
+    WORK.mkdir(parents=True, exist_ok=True)
+    entries = {e.name: e for e in read_manifest()}
+    base_path = WEIGHTS / f"{BASE}.safetensors"
+    if BASE not in entries:
+        gallery = sorted(str(p) for p in (ROOT / "gallery" / "styles").glob("*.jpg"))
+        base_path = train_network(config_for(BASE, gallery, None, args), BASE)
+        entries[BASE] = _entry(BASE, base_path, ("Base network", "styler", ""), None, base=True)
+        write_manifest(list(entries.values()))
+    photos = image_files(DATA / "val")[: args.eval_photos]
+    for name in args.only or list(PAINTINGS):
+        if name in entries:
+            continue
+        style = DATA / "styles" / f"{name}.jpg"
+        path = train_network(config_for(name, [str(style)], base_path, args), name)
+        scores = mean_distances(path, style, photos)
+        entries[name] = _entry(name, path, PAINTINGS[name], scores)
+        write_manifest(list(entries.values()))
+        print(f"{name}: {scores}", flush=True)
+    return 0
+
+
+def _entry(name, path: Path, meta, scores, base: bool = False) -> StyleEntry:
+    _, info = read_network(path)
+    title, artist, year = meta
+    return StyleEntry(
+        name=name,
+        file=path.name,
+        sha256=sha256_of(path),
+        title=title,
+        artist=artist,
+        year=year,
+        base=base,
+        training=info,
+        distances=scores or {},
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
