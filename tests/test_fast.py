@@ -186,5 +186,6 @@ def test_kill_9_then_resume_loses_at_most_one_interval(training_setup, tmp_path)
                               "--checkpoint-every", "5", "--resume"],
                              env=env, capture_output=True, text=True, timeout=300)  # fmt: skip
     assert resumed.returncode == 0, resumed.stderr
-    steps = [json.loads(line)["step"] for line in out.with_suffix(".log.jsonl").read_text().splitlines()]
+    log = out.with_suffix(".log.jsonl").read_text().splitlines()
+    steps = [json.loads(line)["step"] for line in log]
     assert steps == list(range(5, done + 6, 5))  # evaluations after the checkpoint are redone

@@ -25,7 +25,7 @@ from styler.evaluate import distances
 from styler.fast.data import image_files
 from styler.fast.inference import FastStylizer
 from styler.fast.manifest import StyleEntry, read_manifest, write_manifest
-from styler.fast.train import TrainConfig, Trainer
+from styler.fast.train import Evaluation, TrainConfig, Trainer
 from styler.fast.weights import read_network, sha256_of
 from styler.imageio import load_image
 from styler.tensors import resize_long_side
@@ -56,8 +56,11 @@ def train_network(config: TrainConfig, name: str) -> Path:
     """Train (or resume) into build/, then publish the best network into weights/."""
     final = WEIGHTS / f"{name}.safetensors"
     trainer = Trainer(config, resume=True)
-    state = trainer.run(on_eval=lambda e: print(f"  {name} step {e.step} val {e.val_loss:.4f}"
-                                                 f"{' *' if e.best else ''}", flush=True))  # fmt: skip
+
+    def report(e: Evaluation) -> None:
+        print(f"  {name} step {e.step} val {e.val_loss:.4f}{' *' if e.best else ''}", flush=True)
+
+    state = trainer.run(on_eval=report)
     print(f"{name}: best val {state.best_val:.4f} at step {state.best_step}", flush=True)
     shutil.copyfile(config.output, final)
     LOGS.mkdir(parents=True, exist_ok=True)

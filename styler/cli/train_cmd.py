@@ -33,25 +33,59 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--style", nargs="+", required=True, metavar="IMAGE",
-                        help="style image(s); several are blended (see --style-blend)")
+    parser.add_argument(
+        "--style",
+        nargs="+",
+        required=True,
+        metavar="IMAGE",
+        help="style image(s); several are blended (see --style-blend)",
+    )
     parser.add_argument("--style-blend", nargs="+", type=float, metavar="W")
     parser.add_argument("--data", required=True, metavar="DIR", help="folder of training photos")
     parser.add_argument("--val", required=True, metavar="DIR", help="folder of validation photos")
     parser.add_argument("-o", "--output", required=True, metavar="NET.safetensors")
-    parser.add_argument("--from", dest="base", metavar="NET",
-                        help="fine-tune from this base network (transfer learning)")
-    parser.add_argument("--resume", action="store_true",
-                        help="continue from OUTPUT.ckpt if it exists")
-    for name in ("steps", "batch", "crop", "warmup", "eval_every", "checkpoint_every",
-                 "patience", "val_count", "style_size", "seed"):
-        parser.add_argument(f"--{name.replace('_', '-')}", type=int,
-                            default=getattr(defaults, name),
-                            help="default: %(default)s")
-    for name in ("learning_rate", "content_weight", "style_weight", "tv_weight",
-                 "freeze_fraction", "max_minutes", "clip"):
-        parser.add_argument(f"--{name.replace('_', '-')}", type=float,
-                            default=getattr(defaults, name), help="default: %(default)s")
+    parser.add_argument(
+        "--from",
+        dest="base",
+        metavar="NET",
+        help="fine-tune from this base network (transfer learning)",
+    )
+    parser.add_argument(
+        "--resume", action="store_true", help="continue from OUTPUT.ckpt if it exists"
+    )
+    for name in (
+        "steps",
+        "batch",
+        "crop",
+        "warmup",
+        "eval_every",
+        "checkpoint_every",
+        "patience",
+        "val_count",
+        "style_size",
+        "seed",
+    ):
+        parser.add_argument(
+            f"--{name.replace('_', '-')}",
+            type=int,
+            default=getattr(defaults, name),
+            help="default: %(default)s",
+        )
+    for name in (
+        "learning_rate",
+        "content_weight",
+        "style_weight",
+        "tv_weight",
+        "freeze_fraction",
+        "max_minutes",
+        "clip",
+    ):
+        parser.add_argument(
+            f"--{name.replace('_', '-')}",
+            type=float,
+            default=getattr(defaults, name),
+            help="default: %(default)s",
+        )
     parser.add_argument("-q", "--quiet", action="store_true", help="hide the progress bar")
     return parser  # fmt: skip
 
