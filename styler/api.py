@@ -12,7 +12,7 @@ import functools
 import os
 import threading
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -25,30 +25,11 @@ from styler.imageio import DEFAULT_MAX_PIXELS, LoadedImage, load_image, save_ima
 from styler.losses import LossWeights
 from styler.optimize import OptimizeOptions, OptimizeResult, StyleOptimizer
 from styler.progress import CancelToken, ProgressCallback
+from styler.result import StylizeResult
 from styler.vgg import VGG19Features
 
 ImageInput = str | os.PathLike | Image.Image | np.ndarray
 StyleInput = ImageInput | Sequence[ImageInput]
-
-
-@dataclass
-class StylizeResult:
-    """A finished (or cancelled) run: the RGB image, its alpha, and what made it."""
-
-    image: Image.Image
-    alpha: Image.Image | None
-    settings: dict[str, Any]
-    losses: dict[str, float]
-    completed: bool
-    elapsed: float
-
-    def with_alpha(self) -> Image.Image:
-        """The image with the content's transparency put back (RGBA), if it had any."""
-        if self.alpha is None:
-            return self.image
-        rgba = self.image.copy()
-        rgba.putalpha(self.alpha.resize(self.image.size, Image.Resampling.LANCZOS))
-        return rgba
 
 
 def build_options(

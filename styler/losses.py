@@ -27,8 +27,9 @@ DEFAULT_CONTENT_LAYERS: dict[str, float] = {"relu4_2": 1.0}
 def gram_matrix(features: torch.Tensor) -> torch.Tensor:
     """(N, C, H, W) -> (N, C, C), divided by H*W so it does not grow with image size."""
     n, c, h, w = features.shape
-    flat = features.reshape(n, c, h * w)
-    return torch.bmm(flat, flat.transpose(1, 2)) / (h * w)
+    # VGG runs channels-last: (N, H, W, C) is then a free view, (N, C, H*W) a copy.
+    flat = features.permute(0, 2, 3, 1).reshape(n, h * w, c)
+    return torch.bmm(flat.transpose(1, 2), flat) / (h * w)
 
 
 def relative_error(value: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

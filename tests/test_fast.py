@@ -189,3 +189,42 @@ def test_kill_9_then_resume_loses_at_most_one_interval(training_setup, tmp_path)
     log = out.with_suffix(".log.jsonl").read_text().splitlines()
     steps = [json.loads(line)["step"] for line in log]
     assert steps == list(range(5, done + 6, 5))  # evaluations after the checkpoint are redone
+
+
+def test_onnx_export_matches_pytorch(net_file: Path, tmp_path: Path) -> None:
+    ort = pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnxscript")
+    from styler.fast.export import export_onnx
+
+    net, _ = read_network(net_file)
+    for half, tolerance in ((False, 1e-4), (True, 2e-2)):
+        path = export_onnx(net, tmp_path / f"net{half}.onnx", half=half)
+        session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        for shape in ((1, 3, 37, 53), (2, 3, 64, 80)):  # dynamic batch, height and width
+            x = torch.rand(shape)
+            with torch.no_grad():
+                expected = net(x).clamp(0, 1).numpy()
+            got = session.run(None, {"image": x.numpy()})[0]
+            error = float(np.abs(got - expected).max())
+            print(f"onnx half={half} shape={shape}: max abs error {error:.2e}")
+            assert got.shape == expected.shape and error < tolerance
+
+
+def test_cli_fast_mode_and_export(net_file: Path, tmp_path: Path) -> None:
+    from styler.imageio import read_settings
+
+    photo = tmp_path / "photo.png"
+    gradient_photo(70, 50).save(photo)
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    run = [sys.executable, "-m", "styler.cli.main"]
+    done = subprocess.run([*run, "stylize", str(photo), "--fast", str(net_file), "-o",
+                           str(tmp_path / "out"), "--quiet"],
+                          env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    out = Path(done.stdout.strip())
+    assert out.name == "photo__net.png"
+    settings = read_settings(out)
+    assert settings["mode"] == "fast" and settings["network"] == {"styles": ["stripes"]}
+    both = [*run, "stylize", str(photo), "--fast", str(net_file), "--style", str(photo)]
+    both = subprocess.run(both, env=env, capture_output=True, text=True, timeout=120)
+    assert both.returncode == 2 and "either --style" in both.stderr

@@ -2,6 +2,7 @@
 
     python weights/build.py                  # base network, then every style, resumable
     python weights/build.py --only starry_night --steps 400
+    python weights/build.py --scratch starry_night --minutes 45   # the comparison run
 
 The base network is trained once on a blend of the project's own gallery
 styles; every painting is then fine-tuned from it (transfer learning). Work
@@ -52,7 +53,7 @@ PAINTINGS: dict[str, tuple[str, str, str]] = {
 BASE = "base"
 
 
-def train_network(config: TrainConfig, name: str) -> Path:
+def train_network(config: TrainConfig, name: str, publish: bool = True) -> Path:
     """Train (or resume) into build/, then publish the best network into weights/."""
     final = WEIGHTS / f"{name}.safetensors"
     trainer = Trainer(config, resume=True)
@@ -62,7 +63,8 @@ def train_network(config: TrainConfig, name: str) -> Path:
 
     state = trainer.run(on_eval=report)
     print(f"{name}: best val {state.best_val:.4f} at step {state.best_step}", flush=True)
-    shutil.copyfile(config.output, final)
+    if publish:
+        shutil.copyfile(config.output, final)
     LOGS.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(config.log_path(), LOGS / f"{name}.log.jsonl")
     return final
@@ -95,6 +97,15 @@ def config_for(name: str, styles: list[str], base: Path | None, args: argparse.N
     )
 
 
+def train_from_scratch(args: argparse.Namespace) -> int:
+    """Same style and settings as its fine-tuning, but no base: the baseline of the plot."""
+    name = f"{args.scratch}_scratch"
+    config = config_for(name, [str(DATA / "styles" / f"{args.scratch}.jpg")], None, args)
+    config.steps, config.max_minutes, config.patience = 100_000, args.minutes, 10**9
+    train_network(config, name, publish=False)
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="+", choices=sorted(PAINTINGS), help="styles to build")
@@ -102,12 +113,20 @@ def main() -> int:
     parser.add_argument("--base-steps", type=int, default=1500)
     parser.add_argument("--eval-photos", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--scratch",
+        choices=sorted(PAINTINGS),
+        help="instead: train this style from scratch, for the transfer plot",
+    )
+    parser.add_argument("--minutes", type=float, default=45, help="time limit of --scratch")
     args = parser.parse_args()
     if not DATA.is_dir():
         print(f"needs the shared data folder at {DATA}", file=sys.stderr)
         return 2
     use_all_cores()
     WORK.mkdir(parents=True, exist_ok=True)
+    if args.scratch:
+        return train_from_scratch(args)
     entries = {e.name: e for e in read_manifest()}
     base_path = WEIGHTS / f"{BASE}.safetensors"
     if BASE not in entries:

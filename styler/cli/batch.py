@@ -5,19 +5,19 @@ from __future__ import annotations
 
 import contextlib
 import signal
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 from tqdm import tqdm
 
-from styler.api import Stylizer
+from styler.api import Stylizer, StylizeResult
 from styler.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, say
 from styler.cli.plan import Job
 from styler.imageio import ImageLoadError, ImageSaveError, LoadedImage, load_image, save_image
 from styler.optimize import OptimizeOptions
-from styler.progress import CancelToken, Progress
+from styler.progress import CancelToken, Progress, ProgressCallback
 
 Outcome = Literal["stylized", "skipped", "cancelled"]
 
@@ -50,14 +50,31 @@ class Summary:
         return EXIT_FAILED if self.failures else EXIT_OK
 
 
+# Renders one input: (source path, progress callback, cancel token) -> result.
+Render = Callable[[Path, ProgressCallback, CancelToken], StylizeResult]
+
+
+def optimizer_render(
+    stylizer: Stylizer,
+    styles: list[LoadedImage],
+    options: OptimizeOptions,
+    blend: list[float] | None,
+) -> Render:
+    """Optimizer mode: one engine and one set of decoded styles for every input."""
+
+    def render(source: Path, progress: ProgressCallback, cancel: CancelToken) -> StylizeResult:
+        return stylizer.run(str(source), styles, options, blend=blend, progress=progress,
+                            cancel=cancel)  # fmt: skip
+
+    return render
+
+
 @dataclass
 class Batch:
     """Everything shared by the jobs of one `styler stylize` run."""
 
-    stylizer: Stylizer
-    styles: list[LoadedImage]  # decoded once, reused for every input; names go in settings
-    options: OptimizeOptions
-    blend: list[float] | None = None
+    render: Render
+    steps_per_file: int  # the length of the per-file progress bar
     quality: int = 95
     skip_existing: bool = False
     quiet: bool = False
@@ -66,8 +83,8 @@ class Batch:
     def run(self, jobs: Sequence[Job], summary: Summary) -> Summary:
         """Process every job; the first Ctrl-C stops after the current optimisation step."""
         finished = 0
-        total_steps = sum(self.options.step_schedule())
-        with cancel_on_interrupt(self.cancel), _Bars(len(jobs), total_steps, self.quiet) as bars:
+        bars = _Bars(len(jobs), self.steps_per_file, self.quiet)
+        with cancel_on_interrupt(self.cancel), bars:
             try:
                 for job in jobs:
                     if self.cancel.cancelled:
@@ -99,14 +116,7 @@ class Batch:
         if self.skip_existing and _is_readable_image(job.output):
             return "skipped"
         bars.start_file(job.source.name)
-        result = self.stylizer.run(
-            str(job.source),
-            self.styles,
-            self.options,
-            blend=self.blend,
-            progress=bars.on_step,
-            cancel=self.cancel,
-        )
+        result = self.render(job.source, bars.on_step, self.cancel)
         if not result.completed:  # never save a half-optimised image: resume would skip it
             return "cancelled"
         save_image(

@@ -1,4 +1,4 @@
-"""`styler stylize`: optimizer-mode style transfer over many files, resumable."""
+"""`styler stylize`: style transfer over many files (optimizer or fast mode), resumable."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from styler.api import Stylizer, build_options
-from styler.cli.batch import Batch, Summary
+from styler.cli.batch import Batch, Render, Summary, optimizer_render
 from styler.cli.common import UsageError, say
 from styler.cli.plan import IMAGE_EXTENSIONS, make_plan
+from styler.fast.inference import FastStylizer
 from styler.imageio import DEFAULT_MAX_PIXELS, ImageLoadError, LoadedImage, load_image
 from styler.losses import LossWeights
 from styler.optimize import OptimizeOptions
@@ -22,6 +23,7 @@ Examples:
                                                          # -> styled/a__starry+scream.png
   styler stylize photos/ --style starry.jpg --size 1024 --format jpg --quality 90
   styler stylize photos/ --style starry.jpg --skip-existing   # resume an interrupted run
+  styler stylize photos/ --fast starry_night -o out/     # fast mode: a shipped network
 
 Outputs go to OUTDIR/<sub-folders of the input>/<input-stem>__<style-stem>.<ext>; each
 path is printed on stdout once written, progress and errors go to stderr.
@@ -45,9 +47,14 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--style",
         nargs="+",
         action="extend",
-        required=True,
         metavar="IMAGE",
         help="style image(s); several are blended (list inputs first, or end the list with --)",
+    )
+    parser.add_argument(
+        "--fast",
+        metavar="NAME",
+        help="fast mode: a shipped style network (see 'styler styles') or a .safetensors file;"
+        " one pass instead of optimisation",
     )
     parser.add_argument(
         "-o",
@@ -212,20 +219,16 @@ def run(args: argparse.Namespace) -> int:
         style_scale=args.style_scale,
         seed=args.seed,
     )
-    plan = make_plan(
-        args.inputs, args.style, args.output_dir, args.format, recursive=args.recursive
-    )
+    if bool(args.style) == bool(args.fast):
+        raise UsageError("give either --style IMAGE... (optimizer mode) or --fast NAME")
+    styles = args.style or [args.fast]  # output names derive from these
+    plan = make_plan(args.inputs, styles, args.output_dir, args.format, recursive=args.recursive)
     for failure in plan.failures:
         say(f"error: {failure}")
     if not plan.jobs:
         raise UsageError(_no_inputs_message(args))
-    styles = [_load_style(path, args.max_pixels) for path in args.style]
-    stylizer = Stylizer(device=args.device, vgg=args.vgg, max_pixels=args.max_pixels)
     batch = Batch(
-        stylizer,
-        styles,
-        options,
-        blend=args.style_blend,
+        *_renderer(args, options),
         quality=args.quality,
         skip_existing=args.skip_existing,
         quiet=args.quiet,
@@ -234,6 +237,17 @@ def run(args: argparse.Namespace) -> int:
     for line in summary.lines():
         say(line)
     return summary.exit_code()
+
+
+def _renderer(args: argparse.Namespace, options: OptimizeOptions) -> tuple[Render, int]:
+    """The engine for this run and the number of progress steps per file."""
+    if args.fast:
+        stylizer = FastStylizer(args.fast, device=args.device)
+        return (lambda source, _progress, _cancel: stylizer.run(source)), 1
+    styles = [_load_style(path, args.max_pixels) for path in args.style]
+    stylizer = Stylizer(device=args.device, vgg=args.vgg, max_pixels=args.max_pixels)
+    render = optimizer_render(stylizer, styles, options, args.style_blend)
+    return render, sum(options.step_schedule())
 
 
 def _load_style(path: str, max_pixels: int) -> LoadedImage:

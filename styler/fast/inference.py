@@ -10,7 +10,9 @@ no seams. Peak memory stays near one float copy of the output.
 
 from __future__ import annotations
 
+import os
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -23,7 +25,10 @@ from styler.fast.manifest import find_style
 from styler.fast.network import StyleNetwork
 from styler.fast.weights import read_network
 from styler.imageio import LoadedImage, load_image, to_array
+from styler.result import StylizeResult
 from styler.tensors import scaled_size
+
+ImageInput = str | os.PathLike | Image.Image | np.ndarray
 
 DEFAULT_TILE = 1024
 DEFAULT_OVERLAP = 128  # about the network's receptive-field radius
@@ -134,10 +139,16 @@ class FastStylizer:
         np.multiply(total, 255, out=total)
         return np.rint(total, out=total).astype(np.uint8)
 
-    def stylize(self, image: str | Path | LoadedImage | np.ndarray, *, bgr: bool = False):
-        """Stylize a path, PIL image, LoadedImage or array; returns arrays for arrays, else PIL."""
+    def run(self, image: ImageInput | LoadedImage, *, bgr: bool = False) -> StylizeResult:
+        """Stylize one image; the result records the network that made it."""
+        start = time.perf_counter()
         loaded = image if isinstance(image, LoadedImage) else load_image(image, bgr=bgr)
         out = Image.fromarray(self.stylize_array(np.asarray(loaded.rgb)), "RGB")
-        if loaded.alpha is not None:
-            out.putalpha(loaded.alpha)
-        return to_array(out, bgr=bgr) if isinstance(image, np.ndarray) else out
+        settings = {"mode": "fast", "style": self.name, "network": self.info}
+        return StylizeResult(image=out, alpha=loaded.alpha, settings=settings, losses={},
+                             completed=True, elapsed=time.perf_counter() - start)  # fmt: skip
+
+    def stylize(self, image: ImageInput | LoadedImage, *, bgr: bool = False):
+        """Stylize a path, PIL image or array: arrays come back as arrays, the rest as PIL."""
+        result = self.run(image, bgr=bgr).with_alpha()
+        return to_array(result, bgr=bgr) if isinstance(image, np.ndarray) else result

@@ -8,6 +8,7 @@ checkout and from an installed wheel.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -19,7 +20,9 @@ MANIFEST = "manifest.json"
 
 
 def weights_dir() -> Path:
-    return Path(str(resources.files("styler.weights")))
+    """The shipped networks, or the folder in STYLER_WEIGHTS_DIR (own networks, tests)."""
+    override = os.environ.get("STYLER_WEIGHTS_DIR")
+    return Path(override) if override else Path(str(resources.files("styler.weights")))
 
 
 @dataclass(frozen=True)

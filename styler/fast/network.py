@@ -114,7 +114,9 @@ class StyleNetwork(nn.Module):
         h, w = rgb.shape[-2:]
         pad_h = max(self.MIN_SIDE - h, -h % self.MULTIPLE)
         pad_w = max(self.MIN_SIDE - w, -w % self.MULTIPLE)
-        x = F.pad(rgb, (0, pad_w, 0, pad_h), mode="replicate") if pad_h or pad_w else rgb
+        # Always pad (a no-op copy when aligned): no shape-dependent branch, so exported
+        # graphs stay valid for every size.
+        x = F.pad(rgb, (0, pad_w, 0, pad_h), mode="replicate")
         x = self.decoder(self.residuals(self.encoder(x)))
         return x[..., :h, :w]
 

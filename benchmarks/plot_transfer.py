@@ -1,0 +1,55 @@
+"""Plot validation loss against wall time: fine-tuned from the base vs from scratch.
+
+    python benchmarks/plot_transfer.py starry_night    # -> docs/transfer_learning.png
+
+Reads the training logs that weights/build.py leaves in docs/training/.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+
+
+def curve(log: Path) -> tuple[list[float], list[float]]:
+    rows = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    return [r["elapsed"] / 60 for r in rows], [r["val_loss"] for r in rows]
+
+
+def main() -> int:
+    style = sys.argv[1] if len(sys.argv) > 1 else "starry_night"
+    runs = {
+        "fine-tuned from the base network": DOCS / "training" / f"{style}.log.jsonl",
+        "trained from scratch": DOCS / "training" / f"{style}_scratch.log.jsonl",
+    }
+    missing = [str(p) for p in runs.values() if not p.is_file()]
+    if missing:
+        print(f"missing training logs: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    fig, ax = plt.subplots(figsize=(7, 4.2), dpi=120)
+    for label, log in runs.items():
+        minutes, losses = curve(log)
+        ax.plot(minutes, losses, marker="o", markersize=3, label=label)
+    ax.set_yscale("log")
+    ax.set_xlabel("wall time on 2 CPU cores (minutes)")
+    ax.set_ylabel("validation loss (perceptual, log scale)")
+    ax.set_title(f"Transfer learning: a new style ({style})")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    out = DOCS / "transfer_learning.png"
+    fig.savefig(out)
+    print(out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,88 @@
+"""Export a style network to ONNX, for apps that run it without PyTorch.
+
+The graph takes `image` (N, 3, H, W) float RGB in [0, 1] and returns
+`stylized` of the same shape; N, H and W are dynamic. `--half` stores the
+weights in float16 (half the file) while keeping float32 inputs and outputs.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from styler.errors import StylerError
+from styler.fast.network import StyleNetwork
+
+OPSET = 18
+
+
+class _Clamped(nn.Module):
+    """The network plus the clamp every consumer would otherwise have to remember."""
+
+    def __init__(self, network: StyleNetwork) -> None:
+        super().__init__()
+        self.network = network
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        return self.network(image).clamp(0, 1)
+
+
+def export_onnx(network: StyleNetwork, path: str | Path, half: bool = False) -> Path:
+    try:
+        import onnx  # noqa: F401  (the exporter needs it; say so clearly if missing)
+        import onnxscript  # noqa: F401
+    except ImportError as exc:
+        raise StylerError("ONNX export needs: pip install 'styler[export]'") from exc
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    model = _Clamped(network.float().eval())
+    example = torch.rand(1, 3, 61, 90)
+    batch = torch.export.Dim("batch", min=1, max=64)
+    height = torch.export.Dim("height", min=1, max=16384)
+    width = torch.export.Dim("width", min=1, max=16384)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        program = torch.onnx.export(
+            model,
+            (example,),
+            dynamo=True,
+            opset_version=OPSET,
+            input_names=["image"],
+            output_names=["stylized"],
+            dynamic_shapes={"image": {0: batch, 2: height, 3: width}},
+            verbose=False,
+        )
+    tmp = path.with_name(f".{path.name}.tmp")
+    program.save(str(tmp))
+    if half:
+        _store_weights_as_half(tmp)
+    tmp.replace(path)
+    return path
+
+
+def _store_weights_as_half(path: Path) -> None:
+    """Store float initialisers as float16, each cast back to float32 inside the graph.
+
+    Halves the file; arithmetic stays float32, so every runtime and CPU runs it.
+    """
+    import numpy as np
+    import onnx
+    from onnx import helper, numpy_helper
+
+    model = onnx.load(str(path))
+    graph = model.graph
+    casts = []
+    for init in graph.initializer:
+        if init.data_type != onnx.TensorProto.FLOAT:
+            continue
+        name = init.name
+        values = numpy_helper.to_array(init).astype(np.float16)
+        init.CopyFrom(numpy_helper.from_array(values, f"{name}_fp16"))
+        casts.append(helper.make_node("Cast", [f"{name}_fp16"], [name], to=onnx.TensorProto.FLOAT))
+    nodes = casts + list(graph.node)
+    del graph.node[:]
+    graph.node.extend(nodes)
+    onnx.save(model, str(path))
