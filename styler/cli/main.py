@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from importlib import metadata
 
-from styler.cli import evaluate_cmd, export_cmd, styles_cmd, stylize_cmd, train_cmd
+from styler.cli import evaluate_cmd, export_cmd, fuse_cmd, styles_cmd, stylize_cmd, train_cmd
 from styler.cli.common import EXIT_INTERRUPTED, EXIT_USAGE, Command, error_text
 from styler.errors import StylerError
 
@@ -18,6 +18,7 @@ COMMANDS: dict[str, Command] = {
     "train": train_cmd,
     "styles": styles_cmd,
     "export": export_cmd,
+    "fuse": fuse_cmd,
 }
 
 # Failures whose message says it all; anything else is a bug and keeps its traceback.

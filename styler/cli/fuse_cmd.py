@@ -1,0 +1,211 @@
+"""`styler fuse`: combine photos without a network: masked blends, exposure and focus fusion."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from styler.cli.common import EXIT_OK, say
+from styler.errors import OptionsError
+from styler.fusion.arrays import resize_to, size_text
+from styler.fusion.photo import ALIGN_METHODS, MOTIONS, exposure_fusion, focus_stack
+from styler.fusion.pyramid import blend_two, default_levels
+from styler.imageio import load_image, output_format, save_image
+
+EPILOG = """\
+Examples:
+  styler fuse blend day.jpg night.jpg --mask sky.png -o blended.png
+  styler fuse blend a.jpg b.jpg --mask mask.png --feather 20 -o blended.jpg
+  styler fuse exposure dark.jpg normal.jpg bright.jpg -o fused.png --align
+  styler fuse focus near.jpg middle.jpg far.jpg -o sharp.png
+
+Each tool prints the written path on stdout and embeds its settings in the file.
+Exit status: 0 done, 2 bad command line or input. See docs/fusion.md.
+"""
+
+BLEND_EPILOG = """\
+Examples:
+  styler fuse blend day.jpg night.jpg --mask sky.png -o blended.png
+  styler fuse blend a.jpg b.jpg --mask mask.png --feather 20 --levels 4 -o blended.jpg
+
+The mask is read as greyscale (transparent pixels count as black) and resized to A's size:
+white takes A, black takes B, grey mixes them. A and B must have the same size.
+"""
+
+EXPOSURE_EPILOG = """\
+Examples:
+  styler fuse exposure dark.jpg normal.jpg bright.jpg -o fused.png
+  styler fuse exposure bracket_*.jpg -o fused.jpg --align      # hand-held series
+
+Mertens exposure fusion: no exposure times or tone mapping needed. Without --align the
+images must have one size; with it they are resized to the first image's size and aligned
+to it, correcting a shift and rotation (--motion affine or homography for more).
+"""
+
+FOCUS_EPILOG = """\
+Examples:
+  styler fuse focus near.jpg middle.jpg far.jpg -o sharp.png
+  styler fuse focus stack_*.png -o sharp.png --no-align        # tripod, frames already match
+
+Each pixel comes from the frame that is sharpest there, blended band by band so seams do
+not show. Frames are resized to the first one's size and aligned to it (a homography, which
+also corrects focus breathing) unless --no-align.
+"""
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(
+        "fuse",
+        help="blend photos through a mask, fuse exposure brackets, stack focus series",
+        description="Combine several photos into one (no style network involved).",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    tools = parser.add_subparsers(dest="tool", metavar="TOOL", required=True)
+
+    blend = _tool(tools, "blend", "multi-band blend of two photos through a mask", BLEND_EPILOG)
+    blend.add_argument("first", metavar="A", help="the photo shown where the mask is white")
+    blend.add_argument("second", metavar="B", help="the photo shown where the mask is black")
+    blend.add_argument("--mask", required=True, metavar="MASK", help="a greyscale mask image")
+    blend.add_argument(
+        "--feather",
+        type=float,
+        default=0.0,
+        metavar="PX",
+        help="blur the mask by this many pixels first: a wider transition (default 0)",
+    )
+    blend.add_argument(
+        "--levels",
+        type=int,
+        metavar="N",
+        help="pyramid levels (default: until the coarsest is 8-16 px)",
+    )
+
+    exposure = _tool(tools, "exposure", "fuse an exposure bracket (Mertens)", EXPOSURE_EPILOG)
+    exposure.add_argument("images", nargs="+", metavar="IMG", help="the bracketed photos")
+    exposure.add_argument(
+        "--align", action="store_true", help="align the photos to the first (hand-held series)"
+    )
+    _alignment_options(exposure, motion="euclidean")
+
+    focus = _tool(tools, "focus", "focus-stack a series into one sharp image", FOCUS_EPILOG)
+    focus.add_argument("images", nargs="+", metavar="IMG", help="the photos, any focus order")
+    focus.add_argument(
+        "--no-align",
+        dest="align",
+        action="store_false",
+        help="the frames already line up (tripod, no focus breathing)",
+    )
+    _alignment_options(focus, motion="homography")
+    return parser
+
+
+def _tool(tools: Any, name: str, summary: str, epilog: str) -> argparse.ArgumentParser:
+    parser = tools.add_parser(
+        name,
+        help=summary,
+        description=summary[0].upper() + summary[1:] + ".",
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "-o", "--output", required=True, metavar="OUT", help="output file (.png, .jpg or .webp)"
+    )
+    return parser
+
+
+def _alignment_options(parser: argparse.ArgumentParser, motion: str) -> None:
+    parser.add_argument(
+        "--align-method",
+        choices=ALIGN_METHODS,
+        default="ecc",
+        help="ecc: precise, small motions (default); orb: feature matching, large motions",
+    )
+    parser.add_argument(
+        "--motion",
+        choices=MOTIONS,
+        default=motion,
+        help=f"the camera motion to correct (default {motion}); euclidean: shift and rotation",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        output_format(args.output)  # a bad extension should fail before the work, not after
+    except ValueError as exc:
+        raise OptionsError(f"{args.output}: {exc}") from exc
+    image, settings = _TOOLS[args.tool](args)
+    path = save_image(Image.fromarray(image), args.output, settings=settings)
+    say(str(path), stdout=True)
+    return EXIT_OK
+
+
+def _load(path: str) -> np.ndarray:
+    return np.asarray(load_image(path).rgb)
+
+
+def _blend(args: argparse.Namespace) -> tuple[np.ndarray, dict[str, Any]]:
+    first, second = _load(args.first), _load(args.second)
+    if first.shape != second.shape:
+        raise OptionsError(
+            f"images differ in size: {args.first} is {size_text(first)}, "
+            f"{args.second} is {size_text(second)}; resize them first"
+        )
+    height, width = first.shape[:2]
+    mask = _load_mask(args.mask, height, width, args.first, args.second)
+    image = blend_two(first, second, mask, feather=args.feather, levels=args.levels)
+    settings = {
+        "mode": "fuse-blend",
+        "inputs": [args.first, args.second],
+        "mask": args.mask,
+        "feather": args.feather,
+        "levels": args.levels if args.levels is not None else default_levels(height, width),
+    }
+    return image, settings
+
+
+def _load_mask(path: str, height: int, width: int, first: str, second: str) -> np.ndarray:
+    """Greyscale in [0, 1] at the photos' size; transparency counts as black (take B)."""
+    loaded = load_image(path)
+    mask = np.asarray(loaded.rgb.convert("L"), dtype=np.float32) / 255.0
+    if loaded.alpha is not None:
+        mask *= np.asarray(loaded.alpha, dtype=np.float32) / 255.0
+    if mask.max() == 0.0:
+        say(f"warning: {path} is all black: the output is {second} unchanged")
+    elif mask.min() == 1.0:
+        say(f"warning: {path} is all white: the output is {first} unchanged")
+    return np.clip(resize_to(mask, height, width), 0.0, 1.0)
+
+
+def _exposure(args: argparse.Namespace) -> tuple[np.ndarray, dict[str, Any]]:
+    images = [_load(path) for path in args.images]
+    image = exposure_fusion(
+        images, args.align, method=args.align_method, motion=args.motion, names=args.images
+    )
+    return image, _series_settings("fuse-exposure", args)
+
+
+def _focus(args: argparse.Namespace) -> tuple[np.ndarray, dict[str, Any]]:
+    images = [_load(path) for path in args.images]
+    image = focus_stack(
+        images, args.align, method=args.align_method, motion=args.motion, names=args.images
+    )
+    return image, _series_settings("fuse-focus", args)
+
+
+def _series_settings(mode: str, args: argparse.Namespace) -> dict[str, Any]:
+    settings: dict[str, Any] = {"mode": mode, "inputs": list(args.images), "align": args.align}
+    if args.align:
+        settings.update(align_method=args.align_method, motion=args.motion)
+    return settings
+
+
+_TOOLS: dict[str, Callable[[argparse.Namespace], tuple[np.ndarray, dict[str, Any]]]] = {
+    "blend": _blend,
+    "exposure": _exposure,
+    "focus": _focus,
+}
