@@ -4,10 +4,12 @@ Johnson's network spends most of its time in two 9x9 convolutions at full
 resolution. Here the first layer is a pixel-unshuffle (space-to-depth) followed
 by a 3x3 convolution at half resolution, which sees the same 4x4 neighbourhood
 per output for a fraction of the cost; residual blocks run at 1/8 resolution,
-where they are cheap and cover a wide receptive field; the decoder upsamples
-(nearest) then convolves, which avoids the checkerboard artefacts of transposed
-convolutions. Instance normalisation everywhere, with statistics that can be
-captured once on a whole image and replayed on its tiles so tiles match.
+where they are cheap and cover a wide receptive field; skip connections add the
+1/4 and 1/2 scale encoder features back into the decoder so the photo's detail
+survives the narrow bottleneck; the decoder upsamples (nearest) then convolves,
+which avoids the checkerboard artefacts of transposed convolutions. Instance
+normalisation everywhere, with statistics that can be captured once on a whole
+image and replayed on its tiles so tiles match.
 """
 
 from __future__ import annotations
@@ -117,8 +119,14 @@ class StyleNetwork(nn.Module):
         # Always pad (a no-op copy when aligned): no shape-dependent branch, so exported
         # graphs stay valid for every size.
         x = F.pad(rgb, (0, pad_w, 0, pad_h), mode="replicate")
-        x = self.decoder(self.residuals(self.encoder(x)))
-        return x[..., :h, :w]
+        half = self.encoder[1](self.encoder[0](x))
+        quarter = self.encoder[2](half)
+        eighth = self.residuals(self.encoder[3](quarter))
+        # Skips from the encoder carry the photo's detail past the 1/8-scale bottleneck,
+        # which alone loses fine structure (windows, faces) at these small widths.
+        quarter = self.decoder[0](eighth) + quarter
+        half = self.decoder[1](quarter) + half
+        return self.decoder[3](self.decoder[2](half))[..., :h, :w]
 
     def norms(self) -> Iterator[TileableInstanceNorm]:
         return (m for m in self.modules() if isinstance(m, TileableInstanceNorm))
