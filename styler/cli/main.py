@@ -7,7 +7,15 @@ import sys
 from collections.abc import Sequence
 from importlib import metadata
 
-from styler.cli import evaluate_cmd, export_cmd, fuse_cmd, styles_cmd, stylize_cmd, train_cmd
+from styler.cli import (
+    evaluate_cmd,
+    export_cmd,
+    fuse_cmd,
+    styles_cmd,
+    stylize_cmd,
+    train_cmd,
+    ui_cmd,
+)
 from styler.cli.common import EXIT_INTERRUPTED, EXIT_USAGE, Command, error_text
 from styler.errors import StylerError
 
@@ -19,6 +27,7 @@ COMMANDS: dict[str, Command] = {
     "styles": styles_cmd,
     "export": export_cmd,
     "fuse": fuse_cmd,
+    "ui": ui_cmd,
 }
 
 # Failures whose message says it all; anything else is a bug and keeps its traceback.

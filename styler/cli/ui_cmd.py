@@ -1,0 +1,113 @@
+"""`styler ui`: the web UI, a Gradio app over the same engine (needs the `ui` extra)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+from pathlib import Path
+from typing import Any
+
+from styler.cli.common import EXIT_OK, UsageError, say
+from styler.ui.config import (
+    DEFAULT_MAX_BATCH_FILES,
+    DEFAULT_MAX_PIXELS,
+    DEFAULT_MAX_UPLOAD_MB,
+    UIConfig,
+    parse_pixels,
+)
+
+EPILOG = """\
+Examples:
+  styler ui                                  # http://127.0.0.1:7860, open it in a browser
+  styler ui --open                           # ... and open the browser too
+  styler ui --host 0.0.0.0 --port 8080       # reachable from other machines on the network
+  styler ui --concurrency 2 --max-pixels 24M --max-upload-mb 20
+
+Jobs wait in a queue; each waiting user sees their place in it. By default one job runs
+per device (GPU, or the CPU). The server only reads and serves files in its own temporary
+folder (deleted when it stops) and in the sample gallery. Stop it with Ctrl-C.
+"""
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(
+        "ui",
+        help="start the web UI (Gradio) in this machine's browser",
+        description="Start the web UI: stylize, batch and fusion tabs in the browser.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on; 0.0.0.0 for every network interface (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--port", type=int, default=7860, help="port to listen on (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        metavar="N",
+        help="jobs that run at once; the rest queue (default: one per device)",
+    )
+    parser.add_argument(
+        "--max-pixels",
+        type=parse_pixels,
+        default=DEFAULT_MAX_PIXELS,
+        metavar="N",
+        help="refuse images with more pixels, e.g. 24M (default: 50M)",
+    )
+    parser.add_argument(
+        "--max-upload-mb",
+        type=float,
+        default=DEFAULT_MAX_UPLOAD_MB,
+        metavar="MB",
+        help="refuse larger uploaded files (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--max-batch-files",
+        type=int,
+        default=DEFAULT_MAX_BATCH_FILES,
+        metavar="N",
+        help="most images in one batch (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--temp-dir",
+        type=Path,
+        metavar="DIR",
+        help="where the server's temporary folder goes (default: the system's)",
+    )
+    parser.add_argument("--open", action="store_true", help="open the UI in a browser")
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    if importlib.util.find_spec("gradio") is None:
+        raise UsageError(
+            "the web UI needs gradio: pip install 'styler[ui]' (or pip install gradio)"
+        )
+    config = UIConfig(
+        host=args.host,
+        port=args.port,
+        device=args.device,
+        concurrency=args.concurrency,
+        max_pixels=args.max_pixels,
+        max_upload_mb=args.max_upload_mb,
+        max_batch_files=args.max_batch_files,
+        temp_dir=args.temp_dir,
+        open_browser=args.open,
+    )
+    from styler.ui import serve
+
+    server = serve(config, block=False)
+    say(f"styler ui: running at {server.url} (Ctrl-C to stop)")
+    try:
+        server.wait()  # until Ctrl-C or SIGTERM
+    finally:
+        server.close()  # also deletes the server's temporary folder
+        say("styler ui: stopped")
+    return EXIT_OK

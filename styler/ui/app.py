@@ -1,0 +1,758 @@
+"""The Gradio app: the Blocks layout, the events, and serving it safely.
+
+Layout and wiring only; what each button does is in handlers.py. Every event that runs
+the engine shares one concurrency group ("engine") limited to `Services.concurrency`
+jobs, so waiting users queue and see their place. Every handler turns failures into a
+readable message (gr.Error), never a stack trace.
+"""
+
+import atexit
+import contextlib
+import functools
+import html
+import inspect
+import logging
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+
+from styler.errors import StylerError
+from styler.ui import handlers
+from styler.ui.config import UIConfig
+from styler.ui.effects import COLOUR_MODES, REGIONS, brush_colours, fusion_available
+from styler.ui.handlers import (
+    FAST,
+    FUSION_TOOLS,
+    MAIN_STYLE,
+    NO_STYLE,
+    QUALITY,
+    Controls,
+    Regions,
+    UserError,
+)
+from styler.ui.services import Services, Workspace
+from styler.ui.state import Session
+
+log = logging.getLogger("styler.ui")
+
+FAST_SIZE, QUALITY_SIZE = 768, 512  # default output sizes: fast is cheap, quality is not
+ENGINE = "engine"  # the concurrency group of every event that runs the engine
+
+CSS = """
+.gradio-container { max-width: 1280px !important; margin: 0 auto; }
+#stylize-btn { min-height: 52px; font-size: 1.15rem; }
+.styler-progress { display: flex; flex-direction: column; gap: 6px; padding: 4px 2px; }
+.styler-bar { height: 10px; border-radius: 5px; overflow: hidden;
+              background: var(--neutral-200); }
+.styler-fill { height: 100%; background: var(--color-accent); transition: width .2s ease; }
+.styler-progress span { font-size: 0.95rem; color: var(--body-text-color-subdued); }
+#status { min-height: 2.4em; }
+.secondary-wrap { min-width: 0 !important; }  /* long style names must not widen a phone page */
+#status p { margin: 0; }
+#result img, #fusion-result img { width: 100%; height: 100%; object-fit: contain; }
+#style-grid .caption-label, #history .caption-label { font-size: 0.8rem; }
+#style-grid .grid-wrap, #history .grid-wrap {
+  min-height: 0 !important; height: auto !important; max-height: 420px; overflow-y: auto; }
+#style-grid .grid-container, #history .grid-container {
+  grid-template-columns: repeat(auto-fill, minmax(104px, 1fr)) !important;
+  padding-top: 2.4rem !important; }
+#intro p { margin: 0; }
+"""
+
+
+# ------------------------------------------------------------------------------------- errors
+
+
+def _message(exc: BaseException, services: Services) -> str:
+    """Escaped: Gradio renders the message as HTML, and it may quote a user's file name."""
+    if isinstance(exc, UserError):
+        return html.escape(str(exc))
+    if isinstance(exc, (StylerError, OSError, ValueError)):
+        return html.escape(handlers.readable(exc, services))
+    log.exception("unexpected error in the UI", exc_info=exc)
+    return (
+        f"Something went wrong ({type(exc).__name__}). Please try again; if it keeps "
+        "happening, the server log has the details."
+    )
+
+
+def friendly(services: Services) -> Callable[[Callable], Callable]:
+    """Wrap an event handler (plain or generator) so every failure reaches the user as
+    one readable line in a message box, never as a stack trace."""
+
+    def decorate(fn: Callable) -> Callable:
+        if inspect.isgeneratorfunction(fn):
+
+            @functools.wraps(fn)
+            def stream(*args: Any, **kwargs: Any):
+                try:
+                    yield from fn(*args, **kwargs)
+                except gr.Error:
+                    raise
+                except Exception as exc:
+                    raise gr.Error(_message(exc, services), print_exception=False) from None
+
+            return stream
+
+        @functools.wraps(fn)
+        def call(*args: Any, **kwargs: Any):
+            try:
+                return fn(*args, **kwargs)
+            except gr.Error:
+                raise
+            except Exception as exc:
+                raise gr.Error(_message(exc, services), print_exception=False) from None
+
+        return call
+
+    return decorate
+
+
+def photo_input(**kwargs: Any) -> gr.Image:
+    """gr.Image(type="filepath") whose own decoding errors (a file that is no image) become
+    a readable message.
+
+    A wrapped method on the instance rather than a subclass: Gradio writes a .pyi stub next
+    to the module of every Component subclass, which must not happen inside a package.
+    """
+    image = gr.Image(type="filepath", **kwargs)
+    decode = image.preprocess
+
+    def preprocess(payload: Any) -> Any:
+        try:
+            return decode(payload)
+        except gr.Error:
+            raise
+        except Exception as exc:
+            name = getattr(payload, "orig_name", None) or "the file"
+            reason = " ".join(str(exc).split())
+            if "cannot identify image file" in reason:
+                reason = "unknown or damaged image data"
+            raise gr.Error(
+                html.escape(
+                    f"{name} is not an image styler can read ({reason}). "
+                    "Use a JPEG, PNG or WebP photo."
+                ),
+                print_exception=False,
+            ) from None
+
+    image.preprocess = preprocess  # type: ignore[method-assign]
+    return image
+
+
+# --------------------------------------------------------------------------------------- build
+
+
+def _new_session() -> Session:
+    return Session()
+
+
+def build(services: Services) -> gr.Blocks:
+    """The whole app: Stylize, Batch and Fusion tabs."""
+    config = services.config
+    photos = [str(p) for p in config.photos()]
+    style_images = [str(p) for p in config.style_images()]
+    names = services.style_names()
+    has_fast = bool(names)
+    first_mode = FAST if has_fast else QUALITY
+    guard = friendly(services)
+
+    with gr.Blocks(
+        title="styler: style transfer",
+        analytics_enabled=False,
+        fill_width=True,
+        delete_cache=(3600, 24 * 3600),  # Gradio's copies of uploads and results: a day
+    ) as demo:
+        session = gr.State(_new_session)  # a callable: a new Session per page load
+        gr.Markdown(
+            "## styler\nRepaint a photo in the style of a painting: pick a photo, pick a "
+            "style, press **Stylize**. Everything else is optional.",
+            elem_id="intro",
+        )
+        with gr.Tabs():
+            with gr.Tab("Stylize", id="stylize", elem_id="tab-stylize"):
+                ui = _stylize_tab(services, photos, style_images, names, first_mode)
+            with gr.Tab("Batch", id="batch", elem_id="tab-batch"):
+                batch = _batch_tab(services, style_images, names, first_mode)
+            with gr.Tab("Fusion", id="fusion", elem_id="tab-fusion"):
+                fusion = _fusion_tab()
+
+        _wire_stylize(services, guard, session, ui)
+        _wire_batch(services, guard, batch)
+        _wire_fusion(services, guard, session, fusion, ui)
+    return demo
+
+
+def _stylize_tab(
+    services: Services,
+    photos: list[str],
+    style_images: list[str],
+    names: list[str],
+    first_mode: str,
+) -> dict[str, Any]:
+    ui: dict[str, Any] = {}
+    quality = first_mode == QUALITY
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=5, min_width=340):
+            ui["content"] = photo_input(
+                label="1 · Your photo (upload, paste or webcam)",
+                sources=["upload", "clipboard", "webcam"],
+                value=photos[0] if photos else None,
+                height=300,
+                elem_id="content",
+            )
+            if photos:
+                gr.Examples(
+                    [[p] for p in photos],
+                    inputs=ui["content"],
+                    label="Sample photos",
+                    examples_per_page=8,
+                )
+            ui["mode"] = gr.Radio(
+                [FAST, QUALITY],
+                value=first_mode,
+                label="2 · Mode",
+                info="Fast: a ready-made style, about a second. "
+                "Quality: any style image, painted step by step (takes longer).",
+                elem_id="mode",
+            )
+            with gr.Column(visible=not quality) as ui["fast_box"]:
+                ui["grid"] = gr.Gallery(
+                    value=[(str(s.thumb), s.title) for s in services.styles],
+                    label="3 · Style (click one)",
+                    columns=4,
+                    height=None,
+                    allow_preview=False,
+                    fit_columns=False,
+                    buttons=[],
+                    selected_index=0 if names else None,
+                    object_fit="cover",
+                    elem_id="style-grid",
+                )
+                ui["style"] = gr.Dropdown(
+                    choices=[(services.style_caption(n), n) for n in names],
+                    value=names[0] if names else None,
+                    label="Selected style",
+                    elem_id="style",
+                )
+                if not names:
+                    gr.Markdown(
+                        "No fast styles are installed yet: use **Quality** mode.",
+                        elem_id="no-styles",
+                    )
+            with gr.Column(visible=quality) as ui["quality_box"]:
+                ui["style1"] = photo_input(
+                    label="3 · Style image",
+                    sources=["upload", "clipboard"],
+                    value=style_images[0] if style_images else None,
+                    height=200,
+                    elem_id="style-1",
+                )
+                if style_images:
+                    gr.Examples(
+                        [[p] for p in style_images], inputs=ui["style1"], label="Sample styles"
+                    )
+                with gr.Accordion("Blend several style images", open=False):
+                    ui["weight1"] = gr.Slider(0, 1, value=1.0, step=0.05, label="Weight of style 1")
+                    with gr.Row():
+                        ui["style2"] = photo_input(
+                            label="Style image 2",
+                            sources=["upload", "clipboard"],
+                            height=160,
+                            elem_id="style-2",
+                        )
+                        ui["style3"] = photo_input(
+                            label="Style image 3",
+                            sources=["upload", "clipboard"],
+                            height=160,
+                            elem_id="style-3",
+                        )
+                    with gr.Row():
+                        ui["weight2"] = gr.Slider(0, 1, value=0.5, step=0.05, label="Weight 2")
+                        ui["weight3"] = gr.Slider(0, 1, value=0.5, step=0.05, label="Weight 3")
+            with gr.Accordion("4 · Adjust (optional)", open=False, elem_id="controls"):
+                ui["size"] = gr.Slider(
+                    64, 2048, value=QUALITY_SIZE if quality else FAST_SIZE, step=32,
+                    label="Output size (long side, px)", elem_id="size",
+                )  # fmt: skip
+                ui["strength"] = gr.Slider(
+                    0, 1, value=1.0, step=0.05, label="Strength",
+                    info="0 keeps the photo, 1 is the full style", elem_id="strength",
+                )  # fmt: skip
+                ui["colour"] = gr.Radio(
+                    list(COLOUR_MODES), value="Off", label="Colour preservation", elem_id="colour"
+                )
+                ui["style_scale"] = gr.Slider(
+                    0.25, 4, value=1.0, step=0.05, label="Style scale",
+                    info="larger gives bigger brush strokes", elem_id="style-scale",
+                )  # fmt: skip
+                ui["style_weight"] = gr.Slider(
+                    0.1, 5, value=1.0, step=0.1, label="Style weight (Quality)",
+                    visible=quality, elem_id="style-weight",
+                )  # fmt: skip
+                with gr.Row():
+                    ui["steps"] = gr.Slider(
+                        1, 1000, value=120, step=1, label="Steps (Quality)",
+                        visible=quality, elem_id="steps",
+                    )  # fmt: skip
+                    ui["seed"] = gr.Number(
+                        0, precision=0, label="Seed (Quality)", visible=quality, elem_id="seed"
+                    )
+            with gr.Accordion("Advanced", open=False, elem_id="advanced"):
+                ui["content_weight"] = gr.Slider(
+                    0, 2, value=Controls.content_weight, step=0.01,
+                    label="Content weight (Quality): how much of the photo's structure to keep",
+                )  # fmt: skip
+                ui["tv_weight"] = gr.Slider(
+                    0, 1, value=Controls.tv_weight, step=0.01,
+                    label="Smoothness (Quality, total-variation weight)",
+                )  # fmt: skip
+                ui["optimizer"] = gr.Radio(["lbfgs", "adam"], value="lbfgs", label="Optimizer")
+                ui["init"] = gr.Radio(
+                    [("Photo", "content"), ("Noisy photo", "noise")], value="content",
+                    label="Start from",
+                )  # fmt: skip
+                ui["preview_every"] = gr.Slider(
+                    0, 50, value=0, step=1, label="Live preview every N steps (0: automatic)"
+                )
+                ui["feather"] = gr.Slider(
+                    0, 40, value=Controls.feather, step=1, label="Region edge softness (px)"
+                )
+            with gr.Accordion(
+                "Regions: paint areas and give each its own style (Fast mode)", open=False,
+                elem_id="regions",
+            ):  # fmt: skip
+                ui["editor"] = gr.ImageEditor(
+                    value=photos[0] if photos else None,
+                    type="numpy",
+                    sources=(),
+                    transforms=(),
+                    layers=False,
+                    brush=gr.Brush(colors=brush_colours(), color_mode="fixed"),
+                    label="Paint regions",
+                    height=360,
+                    elem_id="editor",
+                )
+                choices = [MAIN_STYLE, NO_STYLE, *names]
+                colours = list(REGIONS)
+                ui["region_styles"] = []
+                for pair in (colours[:2], colours[2:]):
+                    with gr.Row():
+                        ui["region_styles"] += [
+                            gr.Dropdown(choices, value=MAIN_STYLE, label=f"{colour} region",
+                                        elem_id=f"region-{colour.lower()}", min_width=140)
+                            for colour in pair
+                        ]  # fmt: skip
+        with gr.Column(scale=6, min_width=340):
+            with gr.Row(equal_height=True):
+                ui["run"] = gr.Button("Stylize", variant="primary", scale=3, elem_id="stylize-btn")
+                ui["stop"] = gr.Button("Stop", variant="stop", scale=1, min_width=90,
+                                       elem_id="stop-btn")  # fmt: skip
+            ui["result"] = gr.Image(
+                label="Result",
+                interactive=False,
+                height=460,
+                buttons=["fullscreen"],
+                elem_id="result",
+            )
+            ui["progress"] = gr.HTML("", elem_id="progress")
+            ui["status"] = gr.Markdown("", elem_id="status")
+            with gr.Row():
+                ui["download"] = gr.DownloadButton(
+                    "Download PNG", value=None, interactive=False, elem_id="download"
+                )
+                ui["reuse"] = gr.Button("Use as content", interactive=False, elem_id="reuse")
+            ui["history"] = gr.Gallery(
+                label="This session's results (click one to show it again)",
+                columns=4,
+                height=None,
+                allow_preview=False,
+                fit_columns=False,
+                buttons=[],
+                object_fit="cover",
+                elem_id="history",
+            )
+    return ui
+
+
+def _batch_tab(
+    services: Services, style_images: list[str], names: list[str], first_mode: str
+) -> dict[str, Any]:
+    ui: dict[str, Any] = {}
+    quality = first_mode == QUALITY
+    gr.Markdown("Stylize many photos at once: upload photos or zip files, get one zip back.")
+    with gr.Row(equal_height=False):
+        with gr.Column(min_width=320):
+            ui["files"] = gr.File(
+                file_count="multiple",
+                file_types=["image", ".zip"],
+                label="Photos or zips of photos",
+                elem_id="batch-files",
+            )
+            ui["mode"] = gr.Radio([FAST, QUALITY], value=first_mode, label="Mode",
+                                  elem_id="batch-mode")  # fmt: skip
+            ui["style"] = gr.Dropdown(
+                choices=[(services.style_caption(n), n) for n in names],
+                value=names[0] if names else None,
+                label="Fast style",
+                visible=not quality,
+                elem_id="batch-style",
+            )
+            ui["style_image"] = photo_input(
+                label="Style image (Quality)",
+                sources=["upload", "clipboard"],
+                value=style_images[0] if style_images else None,
+                height=180,
+                visible=quality,
+                elem_id="batch-style-image",
+            )
+            ui["size"] = gr.Slider(64, 2048, value=QUALITY_SIZE if quality else FAST_SIZE,
+                                   step=32, label="Output size (long side, px)",
+                                   elem_id="batch-size")  # fmt: skip
+            ui["steps"] = gr.Slider(1, 1000, value=120, step=1, label="Steps (Quality)",
+                                    visible=quality, elem_id="batch-steps")  # fmt: skip
+            ui["run"] = gr.Button("Stylize all", variant="primary", elem_id="batch-run")
+        with gr.Column(min_width=320):
+            ui["zip"] = gr.File(label="Results (zip)", interactive=False, elem_id="batch-zip")
+            ui["report"] = gr.Markdown("", elem_id="batch-report")
+    return ui
+
+
+def _fusion_tab() -> dict[str, Any]:
+    ui: dict[str, Any] = {}
+    available = fusion_available()
+    gr.Markdown(
+        "Merge several photos of one scene: **exposure fusion** of a bracketed series, "
+        "**focus stacking** of a focus series, or a seamless **blend** of two images "
+        "through a mask (white keeps the first image)."
+        + ("" if available else "\n\n**The fusion tools are not installed in this build.**")
+    )
+    with gr.Row(equal_height=False):
+        with gr.Column(min_width=320):
+            ui["tool"] = gr.Radio(list(FUSION_TOOLS), value=FUSION_TOOLS[1], label="Tool",
+                                  elem_id="fusion-tool")  # fmt: skip
+            ui["images"] = gr.File(
+                file_count="multiple", file_types=["image"], label="Photos",
+                elem_id="fusion-images",
+            )  # fmt: skip
+            ui["mask"] = photo_input(
+                label="Mask (blend only)", sources=["upload", "clipboard"],
+                height=160, visible=False, elem_id="fusion-mask",
+            )  # fmt: skip
+            ui["feather"] = gr.Slider(0, 64, value=8, step=1, label="Edge softness (px)",
+                                      visible=False)  # fmt: skip
+            ui["align"] = gr.Checkbox(True, label="Align the photos first (hand-held shots)")
+            ui["run"] = gr.Button("Fuse", variant="primary", interactive=available,
+                                  elem_id="fusion-run")  # fmt: skip
+        with gr.Column(min_width=320):
+            ui["result"] = gr.Image(label="Fused image", type="filepath", interactive=False,
+                                    height=400, elem_id="fusion-result")  # fmt: skip
+            ui["status"] = gr.Markdown("", elem_id="fusion-status")
+            ui["download"] = gr.DownloadButton("Download PNG", value=None, interactive=False,
+                                               elem_id="fusion-download")  # fmt: skip
+    return ui
+
+
+# -------------------------------------------------------------------------------------- events
+
+
+def _controls(values: dict[str, Any]) -> Controls:
+    return Controls(
+        size=values["size"],
+        strength=values["strength"],
+        style_weight=values["style_weight"],
+        colour=COLOUR_MODES.get(values["colour"], "off"),
+        style_scale=values["style_scale"],
+        steps=values["steps"],
+        seed=values["seed"] or 0,
+        content_weight=values["content_weight"],
+        tv_weight=values["tv_weight"],
+        optimizer=values["optimizer"],
+        init=values["init"],
+        preview_every=values["preview_every"],
+        feather=values["feather"],
+    )
+
+
+def _regions(editor: dict | None, styles: list[str]) -> Regions:
+    layers = list((editor or {}).get("layers") or [])
+    return Regions(layers=layers, styles=dict(zip(REGIONS, styles, strict=True)))
+
+
+def _finished(session: Session, entry) -> tuple:
+    return (
+        str(entry.path),
+        "",
+        handlers.describe_entry(entry),
+        gr.DownloadButton(value=str(entry.path), interactive=True),
+        gr.Button(interactive=True),
+        session.gallery(),
+        session,
+    )
+
+
+def _wire_stylize(services: Services, guard, session: gr.State, ui: dict[str, Any]) -> None:
+    names = [
+        "content", "mode", "style", "style1", "weight1", "style2", "weight2", "style3",
+        "weight3", "size", "strength", "style_weight", "colour", "style_scale", "steps", "seed",
+        "content_weight", "tv_weight", "optimizer", "init", "preview_every", "feather", "editor",
+    ]  # fmt: skip
+    inputs = [session, *(ui[n] for n in names), *ui["region_styles"]]
+    outputs = [ui["result"], ui["progress"], ui["status"], ui["download"], ui["reuse"],
+               ui["history"], session]  # fmt: skip
+    skip_rest = (gr.skip(),) * 4
+
+    # Explicit parameters: Gradio injects `request` by position, and API clients call
+    # /stylize with these names (content=..., mode="Fast", style=..., size=...).
+    @guard
+    def stylize(
+        state: Session, content=None, mode=None, style=None, style1=None, weight1=None,
+        style2=None, weight2=None, style3=None, weight3=None, size=None, strength=None,
+        style_weight=None, colour=None, style_scale=None, steps=None, seed=None,
+        content_weight=None, tv_weight=None, optimizer=None, init=None, preview_every=None,
+        feather=None, editor=None, red_region=None, blue_region=None, green_region=None,
+        yellow_region=None, request: gr.Request | None = None,
+    ):  # fmt: skip
+        """Defaults of None make every input but the photo optional for API clients."""
+        controls = _controls(locals())
+        if mode == FAST:
+            regions = _regions(editor, [red_region, blue_region, green_region, yellow_region])
+            entry = handlers.run_fast(services, state, content, style, controls, regions)
+            yield _finished(state, entry)
+            return
+        if _regions(editor, [red_region, blue_region, green_region, yellow_region]).active():
+            gr.Warning("Painted regions apply to Fast mode; Quality styles the whole photo.")
+        styles = [(style1, weight1), (style2, weight2), (style3, weight3)]
+        key = (request.session_hash if request else None) or state.id
+        for update in handlers.run_quality(services, state, key, content, styles, controls):
+            if update.entry is not None:
+                yield _finished(state, update.entry)
+            else:
+                preview = update.preview if update.preview is not None else gr.skip()
+                html_text = handlers.progress_html(update.progress, update.text)
+                yield (preview, html_text, gr.skip(), *skip_rest)
+
+    ui["run"].click(
+        stylize,
+        inputs=inputs,
+        outputs=outputs,
+        api_name="stylize",
+        concurrency_limit=services.concurrency,
+        concurrency_id=ENGINE,
+        show_progress="full",
+        show_progress_on=[ui["result"]],
+    )
+
+    @guard
+    def stop(request: gr.Request):
+        if services.cancel(request.session_hash or "") == 0:
+            return "Nothing is running."
+        return "Stopping: the best image so far is on its way."
+
+    ui["stop"].click(stop, None, ui["status"], queue=False, api_name="stop")
+
+    def switch_mode(mode: str):
+        quality = mode == QUALITY
+        return (
+            gr.Column(visible=not quality),
+            gr.Column(visible=quality),
+            gr.Slider(visible=quality),
+            gr.Slider(visible=quality),
+            gr.Number(visible=quality),
+            gr.Slider(value=QUALITY_SIZE if quality else FAST_SIZE),
+        )
+
+    ui["mode"].change(
+        switch_mode,
+        ui["mode"],
+        [ui["fast_box"], ui["quality_box"], ui["style_weight"], ui["steps"], ui["seed"],
+         ui["size"]],
+        queue=False,
+        api_name=False,
+    )  # fmt: skip
+
+    def pick_style(evt: gr.SelectData):
+        names = services.style_names()
+        return names[evt.index] if 0 <= evt.index < len(names) else gr.skip()
+
+    ui["grid"].select(pick_style, None, ui["style"], queue=False, api_name=False)
+
+    @guard
+    def photo_to_editor(path: str | None):
+        """A new photo goes to the region painter too; one over the limit is refused now."""
+        return handlers.check_photo(services, path)
+
+    ui["content"].change(photo_to_editor, ui["content"], ui["editor"], queue=False,
+                         api_name=False)  # fmt: skip
+
+    @guard
+    def show_history(state: Session, evt: gr.SelectData):
+        entry = state.select(evt.index)
+        if entry is None:
+            return (gr.skip(),) * 5 + (state,)
+        return (
+            str(entry.path),
+            handlers.describe_entry(entry),
+            gr.DownloadButton(value=str(entry.path), interactive=True),
+            gr.Button(interactive=True),
+            "",
+            state,
+        )
+
+    ui["history"].select(
+        show_history,
+        session,
+        [ui["result"], ui["status"], ui["download"], ui["reuse"], ui["progress"], session],
+        queue=False,
+        api_name=False,
+    )
+
+    @guard
+    def reuse(state: Session):
+        return handlers.use_as_content(state)
+
+    ui["reuse"].click(reuse, session, ui["content"], queue=False, api_name=False)
+
+
+def _wire_batch(services: Services, guard, ui: dict[str, Any]) -> None:
+    def switch_mode(mode: str):
+        quality = mode == QUALITY
+        return (
+            gr.Dropdown(visible=not quality),
+            gr.Image(visible=quality),
+            gr.Slider(visible=quality),
+            gr.Slider(value=QUALITY_SIZE if quality else FAST_SIZE),
+        )
+
+    ui["mode"].change(switch_mode, ui["mode"],
+                      [ui["style"], ui["style_image"], ui["steps"], ui["size"]],
+                      queue=False, api_name=False)  # fmt: skip
+
+    @guard
+    def run(files, mode, style, style_image, size, steps, progress=gr.Progress()):  # noqa: B008
+        controls = Controls(size=size, steps=steps)
+
+        def report(done: int, total: int, name: str) -> None:
+            progress((done, total), desc=f"{name}", unit="images")
+
+        outcome = handlers.run_batch(services, files, mode, style, [(style_image, 1.0)],
+                                     controls, report)  # fmt: skip
+        return str(outcome.zip_path), outcome.summary()
+
+    ui["run"].click(
+        run,
+        [ui["files"], ui["mode"], ui["style"], ui["style_image"], ui["size"], ui["steps"]],
+        [ui["zip"], ui["report"]],
+        api_name="batch",
+        concurrency_limit=services.concurrency,
+        concurrency_id=ENGINE,
+    )
+
+
+def _wire_fusion(
+    services: Services, guard, session: gr.State, ui: dict[str, Any], main: dict[str, Any]
+) -> None:
+    def switch_tool(tool: str):
+        blend = tool == FUSION_TOOLS[0]
+        return gr.Image(visible=blend), gr.Slider(visible=blend), gr.Checkbox(visible=not blend)
+
+    ui["tool"].change(switch_tool, ui["tool"], [ui["mask"], ui["feather"], ui["align"]],
+                      queue=False, api_name=False)  # fmt: skip
+
+    @guard
+    def run(state: Session, tool, images, mask, feather, align):
+        entry = handlers.run_fusion(services, state, tool, images, mask, feather, align)
+        return (
+            str(entry.path),
+            handlers.describe_entry(entry),
+            gr.DownloadButton(value=str(entry.path), interactive=True),
+            state.gallery(),
+            state,
+        )
+
+    ui["run"].click(
+        run,
+        [session, ui["tool"], ui["images"], ui["mask"], ui["feather"], ui["align"]],
+        [ui["result"], ui["status"], ui["download"], main["history"], session],
+        api_name="fuse",
+        concurrency_limit=services.concurrency,
+        concurrency_id=ENGINE,
+    )
+
+
+# ------------------------------------------------------------------------------------- serving
+
+
+@dataclass
+class Server:
+    """A running app: its address, and how to stop it (which also deletes its files)."""
+
+    demo: gr.Blocks
+    services: Services
+    url: str
+
+    def close(self) -> None:
+        self.demo.close(verbose=False)
+        self.services.workspace.cleanup()
+
+    def wait(self) -> None:
+        """Until the server stops, Ctrl-C or SIGTERM (a service manager's stop); both return
+        normally, so the caller's close() deletes the temporary folder."""
+        main = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGTERM, _interrupt) if main else None
+        try:
+            with contextlib.suppress(KeyboardInterrupt):
+                while self.demo.is_running:
+                    time.sleep(0.2)
+        finally:
+            if main:
+                signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def serve(config: UIConfig, *, block: bool = True) -> Server:
+    """Build and launch; with block=False return at once, the server running in a thread."""
+    workspace = Workspace(config.temp_dir)
+    # Gradio keeps uploads and its file cache here; set before anything is built.
+    os.environ["GRADIO_TEMP_DIR"] = str(workspace.gradio_dir)
+    os.environ["GRADIO_EXAMPLES_CACHE"] = str(workspace.examples_dir)
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    atexit.register(workspace.cleanup)
+    services = Services(config, workspace)
+    if config.prewarm:
+        services.prewarm()
+    demo = build(services)
+    demo.queue(default_concurrency_limit=services.concurrency, max_size=64)
+    allowed = [str(workspace.root)]
+    if config.gallery.is_dir():
+        allowed.append(str(config.gallery.resolve()))
+    demo.launch(
+        server_name=config.host,
+        server_port=config.port,
+        prevent_thread_lock=True,
+        inbrowser=config.open_browser,
+        allowed_paths=allowed,
+        max_file_size=config.max_upload_bytes,
+        show_error=False,
+        quiet=True,
+        ssr_mode=False,
+        css=CSS,
+        theme=gr.themes.Soft(),
+        footer_links=["api"],
+    )
+    server = Server(demo=demo, services=services, url=demo.local_url or "")
+    if block:
+        try:
+            server.wait()
+        finally:
+            server.close()
+    return server

@@ -1,0 +1,271 @@
+"""What the UI's handlers share: the server's temporary folder, the engines, the style list.
+
+Nothing here imports gradio. One `Services` object lives as long as the server; every
+browser session uses it through the handlers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import logging
+import queue
+import re
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from styler.api import Stylizer
+from styler.device import resolve_device
+from styler.fast.inference import FastStylizer
+from styler.fast.manifest import StyleEntry, read_manifest
+from styler.progress import CancelToken
+from styler.tensors import scaled_size
+from styler.ui.config import UIConfig
+
+log = logging.getLogger("styler.ui")
+
+KEEP_FILES_S = 24 * 3600  # results and batch zips older than this are deleted
+PRUNE_EVERY_S = 600
+THUMB_SIDE = 192  # long side of the style-grid thumbnails
+THUMB_PHOTOS = ("chelsea.jpg", "coffee.jpg", "astronaut.jpg")  # first one found is used
+
+
+class Workspace:
+    """The server's own temporary folder; everything it writes or serves lives under it.
+
+    root/gradio     uploads and Gradio's file cache (GRADIO_TEMP_DIR)
+    root/examples   Gradio's example cache (GRADIO_EXAMPLES_CACHE)
+    root/results    finished images, one sub-folder per browser session
+    root/thumbs     style-grid thumbnails
+    root/work       batch and fusion inputs and outputs
+    """
+
+    def __init__(self, parent: Path | None = None) -> None:
+        self.root = Path(tempfile.mkdtemp(prefix="styler-ui-", dir=parent)).resolve()
+        for name in ("gradio", "examples", "results", "thumbs", "work"):
+            (self.root / name).mkdir()
+        self._counter = itertools.count(1)
+        self._lock = threading.Lock()
+        self._pruned = time.time()
+
+    @property
+    def gradio_dir(self) -> Path:
+        return self.root / "gradio"
+
+    @property
+    def examples_dir(self) -> Path:
+        return self.root / "examples"
+
+    def new_path(self, folder: str, name: str) -> Path:
+        """A fresh path root/folder/NNNN-name (folder may hold a session sub-folder)."""
+        with self._lock:
+            number = next(self._counter)
+        directory = self.root / folder
+        directory.mkdir(parents=True, exist_ok=True)
+        return directory / f"{number:04d}-{safe_name(name)}"
+
+    def new_dir(self, folder: str) -> Path:
+        path = self.new_path(folder, "job")
+        path.mkdir()
+        return path
+
+    def contains(self, path: str | Path) -> bool:
+        return Path(path).resolve().is_relative_to(self.root)
+
+    def cleanup(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def prune(self, max_age: float = KEEP_FILES_S, every: float = PRUNE_EVERY_S) -> int:
+        """Delete results and batch work older than max_age (a long-running server's disk
+        must not fill up); runs at most once per `every` seconds. Returns folders deleted."""
+        now = time.time()
+        with self._lock:
+            if now - self._pruned < every:
+                return 0
+            self._pruned = now
+        deleted = 0
+        for folder in (self.root / "results", self.root / "work"):
+            for job in folder.glob("*/*") if folder.name == "results" else folder.glob("*"):
+                with contextlib.suppress(OSError):
+                    if job.is_dir() and now - job.stat().st_mtime > max_age:
+                        shutil.rmtree(job, ignore_errors=True)
+                        deleted += 1
+        return deleted
+
+
+def safe_name(name: str, limit: int = 80) -> str:
+    """A file name safe on every system: no folders, no odd characters, not empty."""
+    name = Path(name.replace("\\", "/")).name
+    cleaned = re.sub(r"[^A-Za-z0-9._+-]+", "_", name).strip("._") or "image"
+    if len(cleaned) > limit:
+        stem, dot, suffix = cleaned.rpartition(".")
+        cleaned = (stem[: limit - len(suffix) - 1] + dot + suffix) if dot else cleaned[:limit]
+    return cleaned
+
+
+def devices(spec: str = "auto") -> list[torch.device]:
+    """The devices jobs run on: every CUDA GPU for 'auto' when there are several."""
+    if spec == "auto" and torch.cuda.is_available() and torch.cuda.device_count() > 1:
+        return [torch.device(f"cuda:{i}") for i in range(torch.cuda.device_count())]
+    return [resolve_device(spec)]
+
+
+@dataclass(frozen=True)
+class FastStyle:
+    """A shipped style as the UI shows it."""
+
+    name: str
+    caption: str  # 'The Starry Night — Vincent van Gogh, 1889'
+    title: str  # 'The Starry Night': fits under a thumbnail
+    thumb: Path | None
+
+
+class Engines:
+    """One optimizer engine (VGG19) per device, and fast networks per style and device.
+
+    Jobs take a device slot with `slot()`; with more slots than devices (--concurrency above
+    the device count) jobs share a device, and its engine serialises their steps.
+    """
+
+    def __init__(self, device_list: list[torch.device], slots: int) -> None:
+        self.devices = device_list
+        self._free: queue.Queue[int] = queue.Queue()
+        for index in range(slots):
+            self._free.put(index % len(device_list))
+        self._stylizers: dict[int, Stylizer] = {}
+        self._fast: dict[tuple[str, int], FastStylizer] = {}
+        # Two locks: loading VGG19 (seconds) must not hold up a fast network.
+        self._stylizer_lock = threading.Lock()
+        self._fast_lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def slot(self) -> Iterator[int]:
+        index = self._free.get()
+        try:
+            yield index
+        finally:
+            self._free.put(index)
+
+    def stylizer(self, index: int = 0) -> Stylizer:
+        with self._stylizer_lock:
+            if index not in self._stylizers:
+                self._stylizers[index] = Stylizer(device=str(self.devices[index]))
+            return self._stylizers[index]
+
+    def fast(self, style: str | Path, index: int = 0) -> FastStylizer:
+        key = (str(style), index)
+        with self._fast_lock:
+            if key not in self._fast:
+                self._fast[key] = FastStylizer(style, device=str(self.devices[index]))
+            return self._fast[key]
+
+
+class Services:
+    """The server-wide state: configuration, workspace, engines, styles, running jobs."""
+
+    def __init__(self, config: UIConfig, workspace: Workspace | None = None) -> None:
+        self.config = config
+        self.workspace = workspace or Workspace(config.temp_dir)
+        device_list = devices(config.device)
+        self.concurrency = config.concurrency or len(device_list)
+        self.engines = Engines(device_list, self.concurrency)
+        self._cancel: dict[str, set[CancelToken]] = {}
+        self._cancel_lock = threading.Lock()
+        self.styles: list[FastStyle] = []
+        self.style_problems: list[str] = []
+        self.refresh_styles()
+
+    # ------------------------------------------------------------------------------- styles
+
+    def refresh_styles(self) -> None:
+        """Read the manifest and make a thumbnail of each shipped style from a gallery photo."""
+        try:
+            entries = [e for e in read_manifest() if not e.base]
+        except Exception as exc:  # a broken manifest must not stop the server: Quality still works
+            self.style_problems = [str(exc)]
+            entries = []
+        photo = self._thumb_photo()
+        styles: list[FastStyle] = []
+        for entry in entries:
+            if not entry.path.is_file():
+                self.style_problems.append(f"{entry.name}: network file {entry.file} is missing")
+                continue
+            try:
+                thumb = self._thumbnail(entry, photo)
+            except Exception as exc:
+                self.style_problems.append(f"{entry.name}: {exc}")
+                continue
+            styles.append(FastStyle(entry.name, entry.caption(), entry.title or entry.name, thumb))
+        self.styles = styles
+
+    def style_names(self) -> list[str]:
+        return [s.name for s in self.styles]
+
+    def style_caption(self, name: str) -> str:
+        return next((s.caption for s in self.styles if s.name == name), name)
+
+    def _thumb_photo(self) -> Image.Image:
+        photos = {p.name: p for p in self.config.photos()}
+        for name in THUMB_PHOTOS:
+            if name in photos:
+                with Image.open(photos[name]) as im:
+                    rgb = im.convert("RGB")
+                break
+        else:  # no gallery: a plain gradient still shows each style's palette and texture
+            y, x = np.mgrid[0:144, 0:192].astype(np.float32)
+            rgb = Image.fromarray(np.dstack([x / 0.75, y * 1.5, 255 - x]).astype(np.uint8))
+        return rgb.resize(scaled_size(rgb.size, THUMB_SIDE), Image.Resampling.LANCZOS)
+
+    def _thumbnail(self, entry: StyleEntry, photo: Image.Image) -> Path:
+        path = self.workspace.root / "thumbs" / f"{safe_name(entry.name)}-{entry.sha256[:12]}.jpg"
+        if not path.is_file():
+            out = self.engines.fast(entry.name).stylize_array(np.asarray(photo))
+            Image.fromarray(out).save(path, quality=90)
+        return path
+
+    # ------------------------------------------------------------------------- cancellation
+
+    @contextlib.contextmanager
+    def cancellable(self, session: str) -> Iterator[CancelToken]:
+        """A token the session's Stop button can set while the block runs."""
+        token = CancelToken()
+        with self._cancel_lock:
+            self._cancel.setdefault(session, set()).add(token)
+        try:
+            yield token
+        finally:
+            with self._cancel_lock:
+                tokens = self._cancel.get(session, set())
+                tokens.discard(token)
+                if not tokens:
+                    self._cancel.pop(session, None)
+
+    def cancel(self, session: str) -> int:
+        """Stop the session's running jobs; returns how many there were."""
+        with self._cancel_lock:
+            tokens = list(self._cancel.get(session, ()))
+        for token in tokens:
+            token.cancel()
+        return len(tokens)
+
+    def prewarm(self) -> threading.Thread:
+        """Load VGG19 in the background so the first Quality run does not wait for it."""
+
+        def load() -> None:
+            try:
+                self.engines.stylizer(0)
+            except Exception as exc:  # reported again, readably, when a Quality run needs it
+                log.warning("could not load the optimizer engine: %s", exc)
+
+        thread = threading.Thread(target=load, name="styler-ui-prewarm", daemon=True)
+        thread.start()
+        return thread

@@ -1,0 +1,54 @@
+"""One browser session's results: the history gallery, and which result is on screen."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+MAX_HISTORY = 40  # older results drop out of the gallery (their files stay until shutdown)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A finished image: the full-resolution PNG (settings embedded) and a small preview."""
+
+    path: Path  # full resolution PNG, what "Download" gives
+    thumb: Path  # small JPEG for the history gallery
+    caption: str
+    settings: dict[str, Any]
+    completed: bool = True  # False when Stop ended the run early
+
+
+@dataclass
+class Session:
+    """Kept in a gr.State: Gradio gives every browser tab its own deep copy."""
+
+    id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    entries: list[Entry] = field(default_factory=list)
+    current: int | None = None  # index of the result on screen
+
+    def add(self, entry: Entry) -> Entry:
+        self.entries.append(entry)
+        del self.entries[:-MAX_HISTORY]
+        self.current = len(self.entries) - 1
+        return entry
+
+    def select(self, index: int) -> Entry | None:
+        """The result picked in the history gallery, which shows newest first."""
+        position = len(self.entries) - 1 - index
+        if not 0 <= position < len(self.entries):
+            return None
+        self.current = position
+        return self.entries[position]
+
+    @property
+    def shown(self) -> Entry | None:
+        if self.current is None or not 0 <= self.current < len(self.entries):
+            return None
+        return self.entries[self.current]
+
+    def gallery(self) -> list[tuple[str, str]]:
+        """(image, caption) pairs for gr.Gallery, newest first."""
+        return [(str(e.thumb), e.caption) for e in reversed(self.entries)]

@@ -1,0 +1,682 @@
+"""The web UI: handlers without a browser, then a real server driven by headless Chromium
+(Playwright) and by several gradio_client clients at once.
+
+Browser tests need gradio, playwright and the Debian `chromium` package (/usr/bin/chromium,
+installed by .ci/run); they skip with the reason when one is missing. Screenshots go to
+docs/ui/ (desktop 1280x800 for each tab, phone 390x844 for the Stylize tab).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import io
+import os
+import subprocess
+import sys
+import threading
+import time
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from styler.imageio import read_settings
+from styler.ui.handlers import NO_STYLE
+from tests import ui_helpers
+from tests.ui_helpers import TINY_STYLES, make_tiny_styles, photo, png_bytes, save, zip_of
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs" / "ui"
+CHROMIUM = os.environ.get("STYLER_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+STEP_DELAY = 0.35  # s per optimizer step on the test server: previews are visible, Stop is in time
+TIMEOUT = 30_000  # ms, Playwright waits
+
+
+def _missing(*modules: str) -> str | None:
+    for module in modules:
+        if importlib.util.find_spec(module) is None:
+            return module
+    return None
+
+
+needs_gradio = pytest.mark.skipif(
+    _missing("gradio") is not None, reason="gradio is not installed (pip install 'styler[ui]')"
+)
+
+
+# ------------------------------------------------------------------------------ handler tests
+
+
+@pytest.fixture(scope="module")
+def tiny_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_tiny_styles(tmp_path_factory.mktemp("weights"))
+
+
+@pytest.fixture
+def services(tiny_weights: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from styler.ui.config import UIConfig
+    from styler.ui.services import Services
+
+    monkeypatch.setenv("STYLER_WEIGHTS_DIR", str(tiny_weights))
+    services = Services(UIConfig(device="cpu", temp_dir=tmp_path, max_pixels=2_000_000,
+                                 prewarm=False))  # fmt: skip
+    yield services
+    services.workspace.cleanup()
+
+
+def test_styles_grid_has_a_thumbnail_per_shipped_style(services) -> None:
+    assert services.style_names() == list(TINY_STYLES)
+    for style in services.styles:
+        assert style.thumb is not None and services.workspace.contains(style.thumb)
+        assert max(Image.open(style.thumb).size) == 192
+    assert services.style_caption("warm_test") == "Warm test style — styler tests, 2026"
+
+
+def test_fast_handler_saves_png_with_settings_and_history(services, tmp_path: Path) -> None:
+    from styler.ui.handlers import Controls, run_fast, use_as_content
+    from styler.ui.state import Session
+
+    session = Session()
+    source = save(photo(120, 90), tmp_path / "cat.jpg")
+    entry = run_fast(services, session, source, "cool_test", Controls(size=96, strength=0.8))
+    assert entry.path.name == "cat__cool_test.png" and services.workspace.contains(entry.path)
+    assert Image.open(entry.path).size == (96, 72)
+    settings = read_settings(entry.path)
+    assert settings["mode"] == "fast" and settings["style"] == "cool_test"
+    assert settings["strength"] == 0.8 and settings["content"] == "cat"
+    assert session.gallery() == [(str(entry.thumb), entry.caption)]
+    assert use_as_content(session) == str(entry.path)
+
+
+def test_fast_regions_keep_the_photo_where_painted(services, tmp_path: Path) -> None:
+    from styler.ui.effects import REGIONS
+    from styler.ui.handlers import NO_STYLE, Controls, Regions, run_fast
+    from styler.ui.state import Session
+
+    source = photo(128, 96)
+    path = save(source, tmp_path / "p.png")
+    layer = np.zeros((96, 128, 4), np.uint8)
+    layer[:, :48] = (*REGIONS["Red"], 255)  # left part painted red: keep the photo there
+    regions = Regions(layers=[layer], styles={"Red": NO_STYLE})
+    entry = run_fast(services, Session(), path, "warm_test", Controls(size=128, feather=0),
+                     regions)  # fmt: skip
+    out = np.asarray(Image.open(entry.path).convert("RGB"), np.float32)
+    original = np.asarray(source, np.float32)
+    left = np.abs(out[:, :32] - original[:, :32]).mean()
+    right = np.abs(out[:, 80:] - original[:, 80:]).mean()
+    assert left < 4 < right, (left, right)
+    assert read_settings(entry.path)["regions"] == {"Red": NO_STYLE}
+
+
+def test_quality_handler_streams_previews_and_stops_with_best_so_far(services, tmp_path) -> None:
+    from styler.ui.handlers import Controls, run_quality
+    from styler.ui.state import Session
+
+    content = save(photo(96, 72), tmp_path / "c.png")
+    style = save(ui_helpers.photo(64, 64, seed=3, gain=0.6), tmp_path / "s.png")
+    second = save(
+        Image.fromarray(np.full((48, 48, 3), (20, 40, 200), np.uint8)), tmp_path / "t.png"
+    )
+    session = Session()
+    controls = Controls(size=64, steps=6, preview_every=1)
+    styles = [(style, 1.0), (None, 0.5), (second, 0.5), (second, 0.0)]  # blank slots skipped
+    updates = run_quality(services, session, "key", content, styles, controls)
+    previews, final = [], None
+    for update in updates:
+        if update.preview is not None:
+            previews.append(np.asarray(update.preview, np.float32))
+            if len(previews) == 2:
+                assert services.cancel("key") == 1  # the Stop button
+        if update.entry is not None:
+            final = update.entry
+    assert final is not None and not final.completed
+    assert 2 <= len(previews) < 6 and np.abs(previews[0] - previews[1]).mean() > 0  # it changes
+    settings = read_settings(final.path)
+    assert settings["mode"] == "optimize" and settings["completed"] is False
+    assert settings["styles"] == ["s.png", "t.png"] and settings["blend"] == [1.0, 0.5]
+    assert services.cancel("key") == 0  # nothing left running
+
+
+def test_handler_errors_are_one_readable_line(services, tmp_path: Path) -> None:
+    from styler.ui.handlers import (
+        NO_PHOTO,
+        Controls,
+        UserError,
+        check_photo,
+        run_fast,
+        run_quality,
+    )
+    from styler.ui.state import Session
+
+    bad = tmp_path / "notes.jpg"
+    bad.write_text("not an image")
+    big = save(Image.new("RGB", (2000, 1500), "white"), tmp_path / "big.png")  # 3 MP > 2 MP
+    with pytest.raises(UserError, match=r"^That photo cannot be used: notes.jpg: not an image"):
+        run_fast(services, Session(), bad, "warm_test", Controls())
+    with pytest.raises(UserError, match=r"big.png: image is 2000x1500 = 3.0 MP, over the 2.0 MP"):
+        run_fast(services, Session(), big, "warm_test", Controls())
+    with pytest.raises(UserError, match=r"big.png: image is 2000x1500 = 3.0 MP, over the 2.0 MP"):
+        check_photo(services, big)  # at upload, from the header alone
+    assert check_photo(services, None) is None
+    with pytest.raises(UserError, match="^" + NO_PHOTO[:20]):
+        run_fast(services, Session(), None, "warm_test", Controls())
+    small = save(photo(), tmp_path / "small.png")
+    assert check_photo(services, small) == str(small)
+    with pytest.raises(UserError, match="Pick a style"):
+        run_fast(services, Session(), small, "nope", Controls())
+    with pytest.raises(UserError, match="Add a style image"):
+        next(run_quality(services, Session(), "k", small, [(None, 1.0)], Controls()))
+    with pytest.raises(UserError, match="Strength must be between 0 and 1"):
+        Controls(strength=2)
+
+
+def test_batch_zip_in_zip_out_with_per_file_errors(services, tmp_path: Path) -> None:
+    from styler.ui.handlers import FAST, Controls, run_batch
+
+    upload = zip_of(tmp_path / "photos.zip", {
+        "trip/a.png": png_bytes(photo(80, 60)),
+        "trip/b.png": png_bytes(photo(60, 80, seed=1)),
+        "trip/broken.jpg": b"\xff\xd8\xff garbage",
+        "readme.txt": b"hello",
+        "__MACOSX/._a.png": b"junk",
+    })  # fmt: skip
+    loose = save(photo(50, 40, seed=2), tmp_path / "c.jpg")
+    seen = []
+    outcome = run_batch(services, [upload, loose, tmp_path / "x.doc"], FAST, "warm_test", [],
+                        Controls(size=64), report=lambda d, t, n: seen.append((d, t)))  # fmt: skip
+    assert outcome.done == 3 and seen[0] == (0, 4) and seen[-1] == (4, 4)
+    assert "photos.zip/trip/broken.jpg: not an image Pillow can read" in outcome.errors[-1]
+    assert any(e.startswith("photos.zip/readme.txt: not an image") for e in outcome.errors)
+    assert any(e.startswith("x.doc: not an image or a zip") for e in outcome.errors)
+    with zipfile.ZipFile(outcome.zip_path) as archive:
+        names = sorted(archive.namelist())
+        assert names == ["c__warm_test.png", "errors.txt", "trip_a__warm_test.png",
+                         "trip_b__warm_test.png"]  # fmt: skip
+        assert b"broken.jpg" in archive.read("errors.txt")
+    assert "3 stylized, 3 failed" in outcome.summary()
+
+
+def test_workspace_prunes_old_results(tmp_path: Path) -> None:
+    from styler.ui.services import Workspace
+
+    workspace = Workspace(tmp_path)
+    old, new = workspace.new_dir("results/s1"), workspace.new_dir("work")
+    os.utime(old, (time.time() - 7200, time.time() - 7200))
+    assert workspace.prune(max_age=3600, every=0) == 1
+    assert not old.exists() and new.exists()
+    assert workspace.prune(max_age=0) == 0  # at most once per `every` seconds
+    workspace.cleanup()
+    assert not workspace.root.exists()
+
+
+def test_batch_zip_limits_stop_a_zip_bomb(tmp_path: Path) -> None:
+    from styler.ui.batch import collect
+
+    bomb = zip_of(tmp_path / "bomb.zip", {f"p{i}.png": bytes(600_000) for i in range(3)})
+    inputs, errors = collect([bomb], tmp_path / "in", max_files=10, max_bytes=1_000_000)
+    assert len(inputs) == 1 and sum(f.stat().st_size for f in (tmp_path / "in").iterdir()) <= 1e6
+    assert len(errors) == 2 and all("size limit" in e for e in errors)
+    inputs, errors = collect([bomb], tmp_path / "in2", max_files=2, max_bytes=10**8)
+    assert len(inputs) == 2 and "too many images" in errors[0]
+
+
+def test_fusion_handler_exposure_series(services, tmp_path: Path) -> None:
+    from styler.ui.handlers import FUSION_TOOLS, UserError, run_fusion
+    from styler.ui.state import Session
+
+    frames = [save(photo(96, 72, gain=g), tmp_path / f"e{i}.png") for i, g in enumerate((0.5, 1.3))]
+    entry = run_fusion(services, Session(), FUSION_TOOLS[1], frames, align=False)
+    assert Image.open(entry.path).size == (96, 72)
+    assert read_settings(entry.path)["tool"] == "Exposure fusion"
+    mask = save(Image.fromarray(np.tile(np.linspace(0, 255, 96, dtype=np.uint8), (72, 1))),
+                tmp_path / "mask.png")  # fmt: skip
+    blend = run_fusion(services, Session(), FUSION_TOOLS[0], frames, mask=mask, feather=2)
+    assert read_settings(blend.path) == {
+        "mode": "fusion",
+        "tool": FUSION_TOOLS[0],
+        "inputs": ["e0.png", "e1.png"],
+        "feather": 2.0,
+    }
+    with pytest.raises(UserError, match="Add a mask image"):
+        run_fusion(services, Session(), FUSION_TOOLS[0], frames)
+    with pytest.raises(UserError, match="needs at least 2 images"):
+        run_fusion(services, Session(), FUSION_TOOLS[2], frames[:1])
+
+
+@needs_gradio
+def test_event_errors_become_one_escaped_line_never_a_traceback(services) -> None:
+    import gradio as gr
+
+    from styler.ui.app import friendly
+    from styler.ui.handlers import UserError
+
+    guard = friendly(services)
+
+    @guard
+    def bug():
+        raise RuntimeError("internal detail")
+
+    @guard
+    def stream():
+        yield 1
+        raise UserError("<b>photo.jpg</b>: damaged")
+
+    with pytest.raises(gr.Error) as bug_error:
+        bug()
+    assert bug_error.value.message.startswith("Something went wrong (RuntimeError)")
+    assert "internal detail" not in bug_error.value.message
+    with pytest.raises(gr.Error) as stream_error:
+        list(stream())
+    assert stream_error.value.message == "&lt;b&gt;photo.jpg&lt;/b&gt;: damaged"
+
+
+def test_cli_options_and_pixel_counts() -> None:
+    import argparse
+
+    from styler.cli import ui_cmd
+    from styler.ui.config import parse_pixels
+
+    parser = argparse.ArgumentParser()
+    ui_cmd.add_parser(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["ui", "--port", "8080", "--max-pixels", "24M", "--concurrency", "2"])
+    assert (args.host, args.port, args.max_pixels, args.concurrency) == ("127.0.0.1", 8080,
+                                                                       24_000_000, 2)  # fmt: skip
+    assert parse_pixels("2.5M") == 2_500_000 and parse_pixels("50e6") == 50_000_000
+    assert "Examples:" in ui_cmd.EPILOG
+
+
+def test_engine_imports_without_gradio() -> None:
+    """`import styler` (and the UI's plain modules) must work where gradio is not installed."""
+    code = (
+        "import sys; sys.modules['gradio'] = None\n"
+        "import styler, styler.ui, styler.ui.handlers, styler.ui.batch, styler.cli.ui_cmd\n"
+        "assert 'gradio' not in [m for m in sys.modules if sys.modules[m] is not None]\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, timeout=120)
+
+
+# ------------------------------------------------------------------------- the real server
+
+
+def _browser_skip_reason() -> str | None:
+    missing = _missing("gradio", "playwright", "gradio_client")
+    if missing:
+        return f"{missing} is not installed (pip install 'styler[ui]' playwright gradio_client)"
+    if not Path(CHROMIUM).is_file():
+        return f"no Chromium at {CHROMIUM} (apt-get install chromium; .ci/run does)"
+    return None
+
+
+needs_browser = pytest.mark.skipif(_browser_skip_reason() is not None,
+                                   reason=_browser_skip_reason() or "")  # fmt: skip
+
+
+class LiveServer:
+    def __init__(self, url: str, root: Path, files: Path) -> None:
+        self.url, self.root, self.files = url.rstrip("/"), root, files
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory):
+    """`styler ui` in a subprocess on a free port: tiny styles unless the shipped ones exist."""
+    work = tmp_path_factory.mktemp("ui")
+    env = dict(os.environ, PYTHONUNBUFFERED="1", GRADIO_ANALYTICS_ENABLED="False")
+    if not ui_helpers.shipped_styles_ready():
+        env["STYLER_WEIGHTS_DIR"] = str(make_tiny_styles(work / "weights"))
+    port = ui_helpers.free_port()
+    command = [sys.executable, str(ROOT / "tests" / "ui_helpers.py"), "--port", str(port),
+               "--step-delay", str(STEP_DELAY), "--max-pixels", "2M", "--max-upload-mb", "1",
+               "--temp-dir", str(work)]  # fmt: skip
+    log = open(work / "server.log", "w+")  # noqa: SIM115 - closed below
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=log,
+                               text=True)  # fmt: skip
+    line = ""
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and process.poll() is None:
+        line = process.stdout.readline()
+        if line.startswith("READY"):
+            break
+    if not line.startswith("READY"):
+        process.kill()
+        log.seek(0)
+        pytest.fail(f"UI server did not start:\n{log.read()[-3000:]}")
+    _, url, root = line.split()
+    files = work / "files"
+    files.mkdir()
+    yield LiveServer(url, Path(root), files)
+    process.terminate()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=15)
+    if process.poll() is None:
+        process.kill()
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
+                                              headless=True)  # fmt: skip
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT)
+    page.goto(server.url)
+    page.locator("#stylize-btn").wait_for()
+    yield page
+    context.close()
+
+
+def _shot(page, name: str, full_page: bool = True) -> Path:
+    DOCS.mkdir(parents=True, exist_ok=True)
+    page.mouse.move(1, 1)  # no hover highlight on the last button pressed
+    path = DOCS / name
+    page.screenshot(path=str(path), full_page=full_page)
+    return path
+
+
+def _upload(page, selector: str, paths) -> None:
+    page.locator(f"{selector} input[type=file]").first.set_input_files(paths)
+
+
+def _status(page):
+    return page.locator("#status")
+
+
+def _slider(page, elem_id: str, value: float) -> None:
+    """Type into a slider's number box until the slider itself shows the value."""
+    box = page.locator(f"#{elem_id} input[type=number]")
+    slider = page.locator(f"#{elem_id} input[type=range]")
+    for _ in range(5):
+        box.fill(str(value))
+        box.press("Enter")
+        box.blur()
+        with contextlib.suppress(Exception):
+            page.wait_for_function(
+                "([s, v]) => Number(document.querySelector(s).value) === v",
+                arg=[f"#{elem_id} input[type=range]", value],
+                timeout=2000,
+            )
+            return
+    raise AssertionError(f"slider {elem_id} stays at {slider.input_value()}, not {value}")
+
+
+def _download(page, selector: str, target: Path) -> Path:
+    with page.expect_download() as info:
+        page.locator(selector).click()
+    info.value.save_as(target)
+    return target
+
+
+def _result_src(page) -> str | None:
+    image = page.locator("#result img")
+    return image.first.get_attribute("src") if image.count() else None
+
+
+@needs_browser
+def test_fast_mode_upload_download_and_chain(page, server) -> None:
+    source = save(photo(128, 96, seed=5), server.files / "garden.png")
+    _upload(page, "#content", source)
+    page.locator("#content img").first.wait_for()
+    page.locator("#style-grid .thumbnail-item").nth(1).click()
+    page.locator("#stylize-btn").click()
+    page.wait_for_function("document.querySelector('#status').innerText.includes('Done')")
+    assert "Fast" in _status(page).inner_text()
+    page.locator("#history .thumbnail-item").first.wait_for()
+    _shot(page, "stylize.png")
+    png = _download(page, "#download", server.files / "fast.png")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    settings = read_settings(png)
+    assert settings["mode"] == "fast" and settings["content"] == "garden"
+    assert Image.open(png).size == (768, 576)  # the default Fast output size
+    # The history shows a result again when clicked.
+    page.locator("#history .thumbnail-item").first.click()
+    page.wait_for_function("document.querySelector('#status').innerText.includes('Done')")
+    # Chain: the result becomes the photo.
+    before = page.locator("#content img").first.get_attribute("src")
+    page.locator("#reuse").click()
+    page.wait_for_function(
+        "b => { const i = document.querySelector('#content img'); return i && i.src !== b }",
+        arg=before,
+    )
+
+
+@needs_browser
+def test_regions_painted_in_the_editor_get_their_own_style(page, server) -> None:
+    seen, running = [], set()
+    page.on("request", lambda r: "/run/predict" in r.url and (seen.append(r), running.add(r)))
+    page.on("requestfinished", lambda r: running.discard(r))
+    _upload(page, "#content", save(photo(128, 96, seed=7), server.files / "regions.png"))
+    page.locator("#content img").first.wait_for()
+    deadline = time.monotonic() + 20
+    while (not seen or running) and time.monotonic() < deadline:  # the photo reaches the painter
+        page.wait_for_timeout(50)
+    page.wait_for_timeout(300)
+    page.locator("#controls").get_by_text("4 · Adjust").click()
+    _slider(page, "size", 128)
+    page.locator("#regions").get_by_text("Regions:").click()
+    page.locator("#editor button[aria-label=Brush]").click()
+    box = page.locator("#editor canvas").first.bounding_box()
+    x, top = box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.2
+    page.mouse.move(x, top)
+    page.mouse.down()
+    page.mouse.move(x, top + box["height"] * 0.6, steps=12)
+    page.mouse.up()
+    page.locator("#region-red input").click()
+    page.get_by_role("option", name=NO_STYLE).click()
+    page.locator("#stylize-btn").click()
+    page.wait_for_function("document.querySelector('#status').innerText.includes('Done')")
+    _shot(page, "stylize-regions.png")
+    settings = read_settings(_download(page, "#download", server.files / "regions-out.png"))
+    assert settings["regions"] == {"Red": NO_STYLE} and settings["size"] == 128
+
+
+@needs_browser
+def test_quality_mode_live_preview_progress_and_stop(page, server) -> None:
+    page.locator("#mode label", has_text="Quality").click()
+    page.locator("#controls").get_by_text("4 · Adjust").click()
+    page.locator("#steps").wait_for()  # shown by the mode switch, which also resets the size
+    _slider(page, "size", 96)
+    _slider(page, "steps", 6)
+    _upload(page, "#content", save(photo(120, 90, seed=6), server.files / "q.png"))
+    page.locator("#content img").first.wait_for()
+    page.locator("#stylize-btn").click()
+    sources: set[str] = set()
+    step, text = 0, ""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (len(sources) >= 2 and step >= 2):
+        src = _result_src(page)
+        if src:
+            sources.add(src)
+        bar = page.locator("#progress .styler-progress")
+        if bar.count():
+            step = int(bar.first.get_attribute("data-step") or 0)
+            text = bar.first.inner_text()
+        time.sleep(0.05)
+    assert len(sources) >= 2, "the live preview never changed"
+    assert 2 <= step < 6 and f"Scale 1 of 1 (96×72) · step {step} of 6" in text, text
+    assert page.locator("#progress [role=progressbar]").count() == 1
+    _shot(page, "stylize-quality.png")
+    page.locator("#stop-btn").click()
+    page.wait_for_function("document.querySelector('#status').innerText.includes('Stopped')")
+    png = _download(page, "#download", server.files / "stopped.png")
+    settings = read_settings(png)
+    assert settings["completed"] is False and settings["steps"] == 6
+    # A complete Quality run as well: 3 steps.
+    _slider(page, "steps", 3)
+    page.locator("#stylize-btn").click()
+    page.wait_for_function("document.querySelector('#status').innerText.includes('Done')",
+                           timeout=60_000)  # fmt: skip
+    assert page.locator("#history .thumbnail-item").count() == 2
+
+
+@needs_browser
+def test_bad_uploads_get_a_readable_message(page, server) -> None:
+    text = server.files / "notes.jpg"
+    text.write_text("this is not a photo")
+    _upload(page, "#content", text)
+    page.locator("#stylize-btn").click()
+    toast = page.locator(".toast-body", has_text="is not an image styler can read")
+    toast.first.wait_for()
+    assert "Traceback" not in page.content()
+    page.locator(".toast-close").first.click()
+    # Over the server's pixel limit (2 MP): refused with the size and the limit.
+    big = save(Image.new("RGB", (2000, 1200), "white"), server.files / "big.png")
+    _upload(page, "#content", big)
+    page.locator("#content img").first.wait_for()
+    page.locator("#stylize-btn").click()
+    page.locator(".toast-body", has_text="over the 2.0 MP limit").first.wait_for()
+    time.sleep(0.6)  # the message slides in
+    _shot(page, "error.png", full_page=False)
+    # Over the upload size limit (1 MB): Gradio refuses the upload itself.
+    noise = np.random.default_rng(0).integers(0, 255, (700, 700, 3), dtype=np.uint8)
+    heavy = save(Image.fromarray(noise), server.files / "heavy.png")
+    assert heavy.stat().st_size > 1024 * 1024
+    _upload(page, "#content", heavy)
+    page.locator(".toast-body", has_text="exceed").first.wait_for()
+
+
+@needs_browser
+def test_batch_tab_zip_back_with_errors(page, server) -> None:
+    page.get_by_role("tab", name="Batch").click()
+    upload = zip_of(server.files / "shoot.zip", {
+        "one.png": png_bytes(photo(80, 60)),
+        "two.png": png_bytes(photo(60, 80, seed=1)),
+        "bad.jpg": b"not really a jpeg",
+    })  # fmt: skip
+    _upload(page, "#batch-files", upload)
+    page.locator("#batch-files", has_text="shoot").wait_for()
+    _slider(page, "batch-size", 96)
+    page.locator("#batch-run").click()
+    page.locator("#batch-report", has_text="2 stylized, 1 failed").wait_for(timeout=60_000)
+    assert "bad.jpg" in page.locator("#batch-report").inner_text()
+    _shot(page, "batch.png")
+    href = page.locator("#batch-zip a").first.get_attribute("href")
+    import httpx
+
+    data = httpx.get(href if href.startswith("http") else server.url + href, timeout=30).content
+    names = sorted(zipfile.ZipFile(io.BytesIO(data)).namelist())
+    assert names[0] == "errors.txt" and len(names) == 3
+    assert names[1].startswith("one__") and names[2].startswith("two__")
+    assert all(name.endswith(".png") for name in names[1:])
+
+
+@needs_browser
+def test_fusion_tab_exposure_fusion(page, server) -> None:
+    page.get_by_role("tab", name="Fusion").click()
+    frames = [save(photo(120, 90, gain=g), server.files / f"bracket{i}.png")
+              for i, g in enumerate((0.45, 1.0, 1.6))]  # fmt: skip
+    _upload(page, "#fusion-images", frames)
+    page.locator("#fusion-images", has_text="bracket2").wait_for()
+    page.locator("#fusion-run").click()
+    page.locator("#fusion-status", has_text="Done").wait_for(timeout=60_000)
+    _shot(page, "fusion.png")
+    png = _download(page, "#fusion-download", server.files / "fused.png")
+    assert read_settings(png)["tool"] == "Exposure fusion"
+
+
+@needs_browser
+def test_phone_width_layout(browser, server) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
+                                  has_touch=True)  # fmt: skip
+    page = context.new_page()
+    page.goto(server.url)
+    page.locator("#stylize-btn").wait_for()
+    width = page.evaluate("Math.max(window.innerWidth, document.documentElement.scrollWidth)")
+    assert width <= 390, f"the page is {width}px wide, more than the phone's 390 px"
+    _shot(page, "stylize-phone.png")
+    context.close()
+
+
+@needs_browser
+def test_gradio_clients_at_once_queue_and_finish(server) -> None:
+    from gradio_client import Client, handle_file
+
+    source = save(photo(100, 80, seed=9), server.files / "client.png")
+    style = sorted(TINY_STYLES)[0] if not ui_helpers.shipped_styles_ready() else None
+    clients = [Client(server.url, verbose=False) for _ in range(4)]
+    info = clients[0].view_api(return_format="dict", print_info=False)
+    assert "/stylize" in info["named_endpoints"]
+    # A slow Quality job holds the one engine slot, so the three Fast jobs must queue.
+    blocker = clients[3].submit(content=handle_file(str(source)), mode="Quality", size=64,
+                                steps=6, api_name="/stylize")  # fmt: skip
+    deadline = time.monotonic() + 30
+    while blocker.status().code.name not in ("PROCESSING", "ITERATING", "PROGRESS"):
+        assert time.monotonic() < deadline and not blocker.done(), blocker.status()
+        time.sleep(0.02)
+    results: dict[int, object] = {}
+    statuses: dict[int, set[str]] = {i: set() for i in range(3)}
+
+    def work(index: int) -> None:
+        kwargs = {"content": handle_file(str(source)), "mode": "Fast", "size": 96}
+        if style:
+            kwargs["style"] = style
+        job = clients[index].submit(api_name="/stylize", **kwargs)
+        while not job.done():
+            status = job.status()
+            statuses[index].add(f"{status.code.name}:{status.rank}")
+            time.sleep(0.05)
+        results[index] = job.result()
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=90)
+    blocker.result()
+    assert sorted(results) == [0, 1, 2]
+    for output in results.values():
+        path = Path(output[0])
+        assert read_settings(path)["mode"] == "fast" and Image.open(path).size == (96, 77)
+    seen = set().union(*statuses.values())
+    assert any(s.startswith("IN_QUEUE") for s in seen), seen
+
+
+@needs_browser
+def test_server_serves_no_file_outside_its_folders(server) -> None:
+    import httpx
+
+    def status(path: str) -> int:
+        return httpx.get(f"{server.url}/gradio_api/file={path}", timeout=10).status_code
+
+    assert status("/etc/passwd") == 403
+    assert status(str(ROOT / "pyproject.toml")) == 403
+    assert status(str(server.files / "client.png")) == 403  # the test's files, not the server's
+    photos = sorted((ROOT / "gallery" / "photos").glob("*.jpg"))
+    if photos:
+        assert status(str(photos[0])) == 200
+    # Nor does it read one named in a request: inputs must be files uploaded to it.
+    outside = {"path": "/etc/hostname", "meta": {"_type": "gradio.FileData"}}
+    call = f"{server.url}/gradio_api/call/stylize"
+    event = httpx.post(call, json={"data": [outside, "Fast"]}, timeout=10).json()["event_id"]
+    reply = httpx.get(f"{call}/{event}", timeout=30).text
+    assert reply.startswith("event: error") and "hostname" not in reply
+
+
+def test_screenshots_are_committed_where_the_docs_expect_them() -> None:
+    doc = ROOT / "docs" / "ui.md"
+    if not doc.is_file():
+        pytest.skip("docs/ui.md not written yet")
+    names = ["stylize.png", "stylize-quality.png", "stylize-regions.png", "stylize-phone.png",
+             "batch.png", "fusion.png", "error.png"]  # fmt: skip
+    for name in names:
+        assert f"(ui/{name})" in doc.read_text() and (DOCS / name).is_file(), name

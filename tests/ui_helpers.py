@@ -1,0 +1,133 @@
+"""Helpers for tests/test_ui.py: tiny style networks, test images, and a UI server process.
+
+Run as a script it serves the UI for the browser tests (a subprocess, so Gradio's
+environment is set before import and the server's CPU work never holds the test's GIL):
+
+    python tests/ui_helpers.py --port 7861 --step-delay 0.3 --max-pixels 2M
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import socket
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from styler.fast.manifest import StyleEntry, read_manifest, write_manifest  # noqa: E402
+from styler.fast.network import NetworkConfig, StyleNetwork  # noqa: E402
+from styler.fast.weights import save_network, sha256_of  # noqa: E402
+
+TINY = NetworkConfig(widths=(8, 16, 16), res_blocks=1)
+
+# Two recognisably different untrained "styles": a warm and a cool tint over the structure.
+TINY_STYLES = {
+    "warm_test": ("Warm test style", (0.75, 0.45, 0.25), 0),
+    "cool_test": ("Cool test style", (0.25, 0.45, 0.8), 1),
+}
+
+
+def make_tiny_styles(folder: Path) -> Path:
+    """Two tiny networks and their manifest in folder (use as STYLER_WEIGHTS_DIR)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    entries = []
+    for name, (title, bias, seed) in TINY_STYLES.items():
+        torch.manual_seed(seed)
+        net = StyleNetwork(TINY)
+        with torch.no_grad():
+            net.decoder[-1].weight.mul_(0.3)
+            net.decoder[-1].bias.copy_(torch.tensor(bias))
+        path = folder / f"{name}.safetensors"
+        save_network(net, path, {"styles": [name], "test": True})
+        entries.append(StyleEntry(name=name, file=path.name, sha256=sha256_of(path),
+                                  title=title, artist="styler tests", year="2026"))  # fmt: skip
+    write_manifest(entries, folder / "manifest.json")
+    return folder
+
+
+def shipped_styles_ready() -> bool:
+    """True when the real shipped networks exist (nicer screenshots); else tests use tiny ones."""
+    try:
+        entries = [e for e in read_manifest() if not e.base]
+    except Exception:
+        return False
+    return len(entries) >= 2 and all(e.path.is_file() for e in entries)
+
+
+def photo(width: int = 120, height: int = 90, seed: int = 0, gain: float = 1.0) -> Image.Image:
+    """A small 'photo' with structure: gradients, a bright square and a dark disc."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    rgb = np.stack([x / width, y / height, 0.5 + 0.5 * np.sin(x / 6.0)], axis=-1) * 200
+    rgb[height // 4 : height // 2, width // 4 : width // 2] = 245
+    disc = (x - 0.7 * width) ** 2 + (y - 0.6 * height) ** 2 < (0.15 * height) ** 2
+    rgb[disc] = 30
+    rgb = rgb * gain + rng.normal(0, 3, rgb.shape)
+    return Image.fromarray(rgb.clip(0, 255).astype(np.uint8), "RGB")
+
+
+def save(image: Image.Image, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image.save(path)
+    return path
+
+
+def zip_of(path: Path, members: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return path
+
+
+def png_bytes(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def main() -> None:
+    from styler.ui import UIConfig, serve
+    from styler.ui.config import parse_pixels
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--step-delay", type=float, default=0.0)
+    parser.add_argument("--max-pixels", type=parse_pixels, default=50_000_000)
+    parser.add_argument("--max-upload-mb", type=float, default=50.0)
+    parser.add_argument("--concurrency", type=int, default=None)
+    parser.add_argument("--temp-dir", type=Path, default=None)
+    args = parser.parse_args()
+    config = UIConfig(
+        port=args.port,
+        device="cpu",
+        step_delay=args.step_delay,
+        max_pixels=args.max_pixels,
+        max_upload_mb=args.max_upload_mb,
+        concurrency=args.concurrency,
+        temp_dir=args.temp_dir,
+    )
+    server = serve(config, block=False)
+    print(f"READY {server.url} {server.services.workspace.root}", flush=True)
+    try:
+        server.wait()
+    finally:
+        server.close()
+
+
+if __name__ == "__main__":
+    main()
