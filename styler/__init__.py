@@ -7,7 +7,7 @@ code; the CLI, the Gradio UI and this API are thin layers over it.
 from styler.api import Stylizer, StylizeResult, build_options, stylize
 from styler.errors import OptionsError, StylerError, WeightsError
 from styler.evaluate import Distances, distances
-from styler.fast.inference import FastStylizer
+from styler.fast.inference import FastOptions, FastStylizer
 from styler.imageio import ImageLoadError, ImageSaveError, load_image, read_settings, save_image
 from styler.optimize import OptimizeOptions
 from styler.progress import CancelToken, Progress
@@ -15,6 +15,7 @@ from styler.progress import CancelToken, Progress
 __all__ = [
     "CancelToken",
     "Distances",
+    "FastOptions",
     "FastStylizer",
     "ImageLoadError",
     "ImageSaveError",

@@ -21,6 +21,14 @@ from PIL import Image
 
 from styler.device import resolve_device, use_all_cores
 from styler.errors import OptionsError
+from styler.fusion.color import luminance_transfer, match_colors
+from styler.fusion.regions import (
+    MaskInput,
+    composite,
+    load_region_masks,
+    mask_name,
+    split_regions,
+)
 from styler.imageio import DEFAULT_MAX_PIXELS, LoadedImage, load_image, save_image, to_array
 from styler.losses import LossWeights
 from styler.optimize import OptimizeOptions, OptimizeResult, StyleOptimizer
@@ -30,6 +38,8 @@ from styler.vgg import VGG19Features
 
 ImageInput = str | os.PathLike | Image.Image | np.ndarray
 StyleInput = ImageInput | Sequence[ImageInput]
+# (mask, style image or None): the style of one region; None keeps the photo there.
+RegionInput = tuple[MaskInput, ImageInput | LoadedImage | None]
 
 
 def build_options(
@@ -44,6 +54,9 @@ def build_options(
     style_scale: float = OptimizeOptions.style_scale,
     seed: int = OptimizeOptions.seed,
     preview_every: int = OptimizeOptions.preview_every,
+    strength: float = OptimizeOptions.strength,
+    preserve_color: str = OptimizeOptions.preserve_color,
+    feather: float = OptimizeOptions.feather,
 ) -> OptimizeOptions:
     """Validated options from flat keyword values (the shape the CLI and UI have)."""
     try:
@@ -58,15 +71,29 @@ def build_options(
         style_scale=style_scale,
         seed=seed,
         preview_every=preview_every,
+        strength=strength,
+        preserve_color=preserve_color,
+        feather=feather,
         weights=weights,
     )
 
 
-def describe(options: OptimizeOptions, styles: Sequence[str], blend: Sequence[float]) -> dict:
-    """The settings embedded in output files, enough to reproduce the run."""
+def describe(
+    options: OptimizeOptions,
+    styles: Sequence[str],
+    blend: Sequence[float],
+    regions: Sequence[tuple[str, str | None]] = (),
+) -> dict:
+    """The settings embedded in output files, enough to reproduce the run.
+
+    regions are (mask, style or None) names, recorded only when there are some.
+    """
     settings = asdict(options)
     settings.pop("preview_every")
-    return {"mode": "optimize", "styles": list(styles), "blend": list(blend), **settings}
+    described = {"mode": "optimize", "styles": list(styles), "blend": list(blend), **settings}
+    if regions:
+        described["regions"] = [{"mask": mask, "style": style} for mask, style in regions]
+    return described
 
 
 def _as_list(style: StyleInput) -> list[ImageInput]:
@@ -82,6 +109,26 @@ def _name(item: ImageInput | LoadedImage) -> str:
     if isinstance(item, LoadedImage):
         return item.source
     return str(item) if isinstance(item, (str, os.PathLike)) else f"<{type(item).__name__}>"
+
+
+def _recoloured(style: Image.Image, photo: Image.Image) -> Image.Image:
+    """The style image with the photo's colour statistics (colour preservation 'match')."""
+    return Image.fromarray(match_colors(np.asarray(style), np.asarray(photo)), "RGB")
+
+
+def _finish(
+    image: Image.Image, photo: Image.Image, options: OptimizeOptions, unstyled: list[np.ndarray]
+) -> Image.Image:
+    """After optimisation: keep the photo's chroma ('luminance'), then fuse the regions that
+    have no style back to the photo, multi-band blended so their edges never cut hard."""
+    if options.strength == 0 or (options.preserve_color != "luminance" and not unstyled):
+        return image
+    result = np.asarray(image)
+    original = np.asarray(photo.resize(image.size, Image.Resampling.LANCZOS))
+    if options.preserve_color == "luminance":
+        result = luminance_transfer(result, original)
+    result = composite(result, [(original, mask) for mask in unstyled], feather=options.feather)
+    return Image.fromarray(result, "RGB")
 
 
 def _returned_as(given: ImageInput, result: StylizeResult, bgr: bool) -> Image.Image | np.ndarray:
@@ -126,12 +173,19 @@ class Stylizer:
         options: OptimizeOptions | None = None,
         *,
         blend: Sequence[float] | None = None,
+        regions: Sequence[RegionInput] = (),
         init_image: ImageInput | None = None,
         progress: ProgressCallback | None = None,
         cancel: CancelToken | None = None,
         bgr: bool = False,
     ) -> StylizeResult:
-        """Stylize one image and return the result with its settings and losses."""
+        """Stylize one image and return the result with its settings and losses.
+
+        regions: (mask, style image or None) pairs. Each mask (a file or array of any size,
+        resized to the photo) gets its own style through guided Gram losses, or with None
+        only the content loss and afterwards the photo itself, feathered in; the rest of
+        the image gets `style`.
+        """
         options = options or OptimizeOptions()
         styles = _as_list(style)
         blend = list(blend) if blend is not None else [1.0] * len(styles)
@@ -139,8 +193,16 @@ class Stylizer:
             raise OptionsError(f"{len(styles)} style images but {len(blend)} blend weights")
         if any(w < 0 for w in blend) or sum(blend) <= 0:
             raise OptionsError(f"blend weights must be >= 0 and not all zero, got {blend}")
+        region_masks, region_styles = split_regions(regions)
         loaded = self.load(content, bgr=bgr)
+        width, height = loaded.rgb.size
+        masks = load_region_masks(region_masks, region_styles, height, width)
         style_images = [self.load(s, bgr=bgr).rgb for s in styles]
+        region_images = [None if s is None else self.load(s, bgr=bgr).rgb for s in region_styles]
+        if options.preserve_color == "match":
+            style_images = [_recoloured(s, loaded.rgb) for s in style_images]
+            region_images = [None if s is None else _recoloured(s, loaded.rgb)
+                             for s in region_images]  # fmt: skip
         init = self.load(init_image, bgr=bgr).rgb if init_image is not None else None
         with self._lock:
             outcome: OptimizeResult = self._optimizer.run(
@@ -148,14 +210,18 @@ class Stylizer:
                 style_images,
                 options,
                 blend=blend,
+                regions=list(zip(masks, region_images, strict=True)),
                 init_image=init,
                 progress=progress,
                 cancel=cancel,
             )
-        settings = describe(options, [_name(s) for s in styles], blend)
+        unstyled = [m for m, s in zip(masks, region_images, strict=True) if s is None]
+        region_names = [(mask_name(m), None if s is None else _name(s))
+                        for m, s in zip(region_masks, region_styles, strict=True)]  # fmt: skip
+        settings = describe(options, [_name(s) for s in styles], blend, region_names)
         settings.update(vgg=self.vgg_source, pooling=self.pooling, device=str(self.device))
         return StylizeResult(
-            image=outcome.image,
+            image=_finish(outcome.image, loaded.rgb, options, unstyled),
             alpha=loaded.alpha,
             settings=settings,
             losses=outcome.losses,
@@ -169,6 +235,7 @@ class Stylizer:
         style: StyleInput,
         *,
         blend: Sequence[float] | None = None,
+        regions: Sequence[RegionInput] = (),
         init_image: ImageInput | None = None,
         progress: ProgressCallback | None = None,
         cancel: CancelToken | None = None,
@@ -176,7 +243,8 @@ class Stylizer:
         output: str | os.PathLike | None = None,
         **options: Any,
     ) -> Image.Image | np.ndarray | Path:
-        """Stylize `content` with one or more styles; keyword options as in `build_options`.
+        """Stylize `content` with one or more styles; keyword options as in `build_options`
+        (strength, preserve_color and feather among them), regions as in `run`.
 
         Returns a numpy array for an array input (BGR when `bgr=True`), a PIL
         image otherwise, or the written path when `output` is given.
@@ -186,6 +254,7 @@ class Stylizer:
             style,
             build_options(**options),
             blend=blend,
+            regions=regions,
             init_image=init_image,
             progress=progress,
             cancel=cancel,

@@ -32,6 +32,18 @@ def gram_matrix(features: torch.Tensor) -> torch.Tensor:
     return torch.bmm(flat.transpose(1, 2), flat) / (h * w)
 
 
+def guided_gram(features: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Gram of the features weighted by a mask, divided by the mask's sum: one region's style.
+
+    mask is (1 or N, 1, H, W) at the features' resolution; an all-ones mask gives gram_matrix.
+    """
+    n, c, h, w = features.shape
+    flat = features.permute(0, 2, 3, 1).reshape(n, h * w, c)
+    weights = mask.reshape(-1, h * w, 1)
+    total = weights.sum(dim=(1, 2)).clamp_min(1e-8).view(-1, 1, 1)
+    return torch.bmm((flat * weights).transpose(1, 2), flat) / total
+
+
 def relative_error(value: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """||value - target||^2 / ||target||^2, averaged over the batch."""
     dims = tuple(range(1, value.dim()))
@@ -61,6 +73,23 @@ def blended_grams(
         layer: sum(w / total * grams[layer] for w, grams in zip(blend, per_style, strict=True))
         for layer in layers
     }
+
+
+@dataclass
+class RegionStyle:
+    """Style targets for one region of the image (Gatys et al. 2017, spatial control).
+
+    The region's Gram (guided_gram with its mask) is matched to `grams`; the error counts in
+    proportion to the region's share of the image, so regions that tile the image weigh
+    as much in total as one style over the whole image.
+    """
+
+    grams: Mapping[str, torch.Tensor]  # style layer -> target Gram
+    masks: Mapping[str, torch.Tensor]  # style layer -> (1, 1, h, w) weights at its resolution
+
+    def error(self, layer: str, features: torch.Tensor) -> torch.Tensor:
+        mask = self.masks[layer]
+        return mask.mean() * relative_error(guided_gram(features, mask), self.grams[layer])
 
 
 @dataclass
@@ -111,10 +140,14 @@ def perceptual_loss(
     image: torch.Tensor,
     features: Mapping[str, torch.Tensor],
     content_targets: Mapping[str, torch.Tensor],
-    style_targets: Mapping[str, torch.Tensor],
+    style_targets: Mapping[str, torch.Tensor] | Sequence[RegionStyle],
     weights: LossWeights,
 ) -> LossTerms:
-    """Combine content, style and TV terms for an image and its VGG features."""
+    """Combine content, style and TV terms for an image and its VGG features.
+
+    style_targets are Grams for the whole image, or one RegionStyle per styled region
+    (parts of the image in no region get the content loss only).
+    """
     content = image.new_zeros(())
     if weights.content > 0:
         for layer, w in weights.content_layers.items():
@@ -123,9 +156,12 @@ def perceptual_loss(
     style = image.new_zeros(())
     layer_total = sum(weights.style_layers.values())
     for layer, w in weights.style_layers.items():
-        style = style + w / layer_total * relative_error(
-            gram_matrix(features[layer]), style_targets[layer]
-        )
+        if isinstance(style_targets, Mapping):
+            error = relative_error(gram_matrix(features[layer]), style_targets[layer])
+        else:
+            errors = [region.error(layer, features[layer]) for region in style_targets]
+            error = torch.stack(errors).sum() if errors else image.new_zeros(())
+        style = style + w / layer_total * error
     style = style * weights.style
     tv = total_variation(image) * weights.tv if weights.tv > 0 else image.new_zeros(())
     return LossTerms(content=content, style=style, tv=tv)

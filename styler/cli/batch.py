@@ -12,7 +12,7 @@ from typing import Literal
 
 from tqdm import tqdm
 
-from styler.api import Stylizer, StylizeResult
+from styler.api import RegionInput, Stylizer, StylizeResult
 from styler.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, say
 from styler.cli.plan import Job
 from styler.imageio import ImageLoadError, ImageSaveError, LoadedImage, load_image, save_image
@@ -59,12 +59,13 @@ def optimizer_render(
     styles: list[LoadedImage],
     options: OptimizeOptions,
     blend: list[float] | None,
+    regions: list[RegionInput] | None = None,
 ) -> Render:
-    """Optimizer mode: one engine and one set of decoded styles for every input."""
+    """Optimizer mode: one engine and one set of decoded styles (and masks) for every input."""
 
     def render(source: Path, progress: ProgressCallback, cancel: CancelToken) -> StylizeResult:
-        return stylizer.run(str(source), styles, options, blend=blend, progress=progress,
-                            cancel=cancel)  # fmt: skip
+        return stylizer.run(str(source), styles, options, blend=blend, regions=regions or (),
+                            progress=progress, cancel=cancel)  # fmt: skip
 
     return render
 

@@ -1,4 +1,4 @@
-"""Running a style network on photos of any size.
+"""Running style networks on photos of any size, with the controls around them.
 
 Photos up to `tile` x `tile` pixels run in one pass (batched when several share
 a size). Larger ones run as overlapping tiles blended with linear ramps. Two
@@ -6,33 +6,103 @@ pitfalls of naive tiling are avoided: every tile uses instance-normalisation
 statistics captured once on a downscaled copy of the whole photo, so colour and
 contrast do not jump between tiles; and overlaps are cross-faded, so there are
 no seams. Peak memory stays near one float copy of the output.
+
+Around the network (FastOptions): style scale runs it at another working resolution and
+puts the photo's fine detail back; several styles blend by parameters or outputs; regions
+get their own network (or the photo) through a multi-band blend; then colour
+preservation and strength.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 from PIL import Image
 
 from styler.device import resolve_device, use_all_cores
+from styler.errors import OptionsError
+from styler.fast.blend import BLEND_METHODS, blend_networks, blend_outputs, normalised_weights
 from styler.fast.manifest import find_style
 from styler.fast.network import StyleNetwork
 from styler.fast.weights import read_network
+from styler.fusion.arrays import resize_to
+from styler.fusion.color import check_preserve, preserve_colors
+from styler.fusion.pyramid import add_detail
+from styler.fusion.regions import (
+    REGION_FEATHER,
+    MaskInput,
+    check_feather,
+    composite,
+    load_region_masks,
+    mask_name,
+    split_regions,
+)
+from styler.fusion.strength import apply_strength, check_strength
 from styler.imageio import LoadedImage, load_image, to_array
 from styler.result import StylizeResult
 from styler.tensors import scaled_size
 
 ImageInput = str | os.PathLike | Image.Image | np.ndarray
+StyleSpec = str | os.PathLike  # a shipped style's name or a .safetensors file
+# (mask, style or None): the network of one region; None keeps the photo there.
+FastRegion = tuple[MaskInput, StyleSpec | None]
+Member = tuple[StyleNetwork, float]  # a network and its weight in an outputs blend
 
 DEFAULT_TILE = 1024
 DEFAULT_OVERLAP = 128  # about the network's receptive-field radius
 STATS_SIDE = 1024  # long side of the copy the normalisation statistics come from
+
+
+MIN_STYLE_SCALE, MAX_STYLE_SCALE = 0.25, 4.0  # beyond these the working copy gets huge or tiny
+
+
+@dataclass
+class FastOptions:
+    """Controls applied around the network; the defaults leave its output as it is."""
+
+    strength: float = 1.0  # 0: the photo, 1: the network's output (edge-preserving mix)
+    preserve_color: str = "off"  # off | luminance (photo's chroma) | match (photo's palette)
+    style_scale: float = 1.0  # > 1: larger strokes (runs on a smaller copy), < 1: smaller
+    feather: float = REGION_FEATHER  # px: softness of region edges
+
+    def __post_init__(self) -> None:
+        check_strength(self.strength)
+        check_preserve(self.preserve_color)
+        check_feather(self.feather)
+        check_style_scale(self.style_scale)
+
+
+def check_style_scale(style_scale: float) -> float:
+    """style_scale when fast mode can use it, else OptionsError."""
+    if not MIN_STYLE_SCALE <= style_scale <= MAX_STYLE_SCALE:  # also rejects NaN
+        raise OptionsError(
+            f"fast-mode style scale must be between {MIN_STYLE_SCALE:g} and "
+            f"{MAX_STYLE_SCALE:g}, got {style_scale}"
+        )
+    return float(style_scale)
+
+
+def load_network(style: StyleSpec) -> tuple[str, StyleNetwork, dict]:
+    """(name, network, info) of a .safetensors file or a shipped style's name."""
+    path = Path(style)
+    if path.suffix == ".safetensors" or path.is_file():
+        return path.stem, *read_network(path)
+    entry = find_style(str(style))
+    return entry.name, *read_network(entry.path, entry.sha256)
+
+
+def _detail_levels(style_scale: float) -> int:
+    """Laplacian bands an image enlarged by style_scale lacks: one per octave, at least one."""
+    return max(1, round(math.log2(style_scale)))
 
 
 def _to_input(array: np.ndarray, device: torch.device) -> torch.Tensor:
@@ -64,35 +134,86 @@ def _starts(length: int, tile: int, overlap: int) -> list[int]:
 
 
 class FastStylizer:
-    """One shipped (by name) or trained (by path) style network, ready to stylize."""
+    """One or several shipped (by name) or trained (by path) style networks, ready to stylize.
+
+    Several styles blend with `blend` weights (default equal): "params" (the default)
+    interpolates the networks' parameters into one network, "outputs" runs each network and
+    averages the images (see styler.fast.blend).
+    """
 
     def __init__(
         self,
-        style: str | Path,
+        style: StyleSpec | Sequence[StyleSpec],
         device: str = "auto",
         tile: int = DEFAULT_TILE,
         overlap: int = DEFAULT_OVERLAP,
+        *,
+        blend: Sequence[float] | None = None,
+        blend_method: str = "params",
     ) -> None:
         use_all_cores()
         self.device = resolve_device(device)
-        path = Path(style)
-        if path.suffix == ".safetensors" or path.is_file():
-            self.name, network, self.info = path.stem, *read_network(path)
-        else:
-            entry = find_style(str(style))
-            self.name, network, self.info = entry.name, *read_network(entry.path, entry.sha256)
-        self.network: StyleNetwork = network.to(self.device).eval()
+        specs = [style] if isinstance(style, str | os.PathLike) else list(style)
+        if not specs:
+            raise OptionsError("at least one fast style is needed")
+        if blend_method not in BLEND_METHODS:
+            raise OptionsError(f"blend method must be one of {BLEND_METHODS}, not {blend_method!r}")
+        weights = normalised_weights(blend if blend is not None else [1.0] * len(specs), len(specs))
+        names, networks, infos = zip(*(load_network(spec) for spec in specs), strict=True)
+        self.name = "+".join(names)
+        self.info: dict[str, Any] = infos[0]
+        members: list[Member] = list(zip(networks, weights, strict=True))
+        if len(specs) > 1:
+            self.info = {"styles": list(names), "blend": weights, "blend_method": blend_method,
+                         "networks": list(infos)}  # fmt: skip
+            if blend_method == "params":
+                members = [(blend_networks(networks, weights, names), 1.0)]
+        self._members = [(network.to(self.device).eval(), w) for network, w in members]
+        self._region_networks: dict[str, StyleNetwork] = {}
         self.tile, self.overlap = tile, overlap
         self._lock = threading.Lock()  # tiles replay shared statistics stored on the network
 
+    @property
+    def network(self) -> StyleNetwork:
+        """The one network that makes the output (a params blend is one network)."""
+        if len(self._members) != 1:
+            raise OptionsError("an outputs blend runs several networks; there is no single one")
+        return self._members[0][0]
+
     @torch.inference_mode()
-    def stylize_array(self, rgb: np.ndarray) -> np.ndarray:
-        """HxWx3 uint8 RGB -> stylized HxWx3 uint8 RGB of the same size."""
+    def stylize_array(self, rgb: np.ndarray, style_scale: float = 1.0) -> np.ndarray:
+        """HxWx3 uint8 RGB -> stylized HxWx3 uint8 RGB of the same size.
+
+        style_scale s runs the network on a copy 1/s the size, so its strokes come out s
+        times larger; enlarged back, the copy gets the photo's finest detail bands added
+        (one per octave), so edges stay sharp instead of blurry.
+        """
+        return self._stylize_with(self._members, rgb, check_style_scale(style_scale))
+
+    def _stylize_with(
+        self, members: Sequence[Member], rgb: np.ndarray, style_scale: float
+    ) -> np.ndarray:
         h, w = rgb.shape[:2]
+        working = rgb
+        if style_scale != 1.0:
+            side = max(StyleNetwork.MIN_SIDE, round(max(h, w) / style_scale))
+            width, height = scaled_size((w, h), side)
+            working = resize_to(rgb, height, width)
         with self._lock:
-            if h <= self.tile and w <= self.tile:
-                return _to_uint8(self.network(_to_input(rgb, self.device))[0])
-            return self._tiled(rgb)
+            outputs = [self._pass(network, working) for network, _ in members]
+        weights = [weight for _, weight in members]
+        out = outputs[0] if len(outputs) == 1 else blend_outputs(outputs, weights)
+        if working is rgb:
+            return out
+        out = resize_to(out, h, w)
+        return add_detail(out, rgb, _detail_levels(style_scale)) if style_scale > 1 else out
+
+    def _pass(self, network: StyleNetwork, rgb: np.ndarray) -> np.ndarray:
+        """One network over the photo: in one piece when it fits a tile, else tiled."""
+        h, w = rgb.shape[:2]
+        if h <= self.tile and w <= self.tile:
+            return _to_uint8(network(_to_input(rgb, self.device))[0])
+        return self._tiled(network, rgb)
 
     @torch.inference_mode()
     def stylize_arrays(self, images: Sequence[np.ndarray], batch: int = 4) -> list[np.ndarray]:
@@ -106,16 +227,18 @@ class FastStylizer:
                 for i in indices:
                     results[i] = self.stylize_array(images[i])
                 continue
+            weights = [w for _, w in self._members]
             for start in range(0, len(indices), batch):
                 chunk = indices[start : start + batch]
                 x = torch.cat([_to_input(images[i], self.device) for i in chunk])
                 with self._lock:
-                    out = self.network(x)
-                for i, y in zip(chunk, out, strict=True):
-                    results[i] = _to_uint8(y)
+                    outs = [[_to_uint8(y) for y in network(x)] for network, _ in self._members]
+                for position, i in enumerate(chunk):
+                    mine = [member[position] for member in outs]
+                    results[i] = mine[0] if len(mine) == 1 else blend_outputs(mine, weights)
         return [r for r in results if r is not None]
 
-    def _tiled(self, rgb: np.ndarray) -> np.ndarray:
+    def _tiled(self, network: StyleNetwork, rgb: np.ndarray) -> np.ndarray:
         h, w = rgb.shape[:2]
         # Box-filtered copy: cheap and antialiased even from 8K.
         side = min(STATS_SIDE, max(h, w))
@@ -124,11 +247,11 @@ class FastStylizer:
         total = np.zeros((h, w, 3), np.float32)
         weight = np.zeros((h, w, 1), np.float32)
         tile, overlap = self.tile, self.overlap
-        with self.network.shared_statistics(proxy):
+        with network.shared_statistics(proxy):
             for top in _starts(h, tile, overlap):
                 for left in _starts(w, tile, overlap):
                     bottom, right = min(h, top + tile), min(w, left + tile)
-                    out = self.network(_to_input(rgb[top:bottom, left:right], self.device))[0]
+                    out = network(_to_input(rgb[top:bottom, left:right], self.device))[0]
                     ramp_y = _ramp(bottom - top, overlap, top > 0, bottom < h)
                     ramp_x = _ramp(right - left, overlap, left > 0, right < w)
                     mask = (ramp_y[:, None] * ramp_x[None, :])[..., None]
@@ -139,16 +262,76 @@ class FastStylizer:
         np.multiply(total, 255, out=total)
         return np.rint(total, out=total).astype(np.uint8)
 
-    def run(self, image: ImageInput | LoadedImage, *, bgr: bool = False) -> StylizeResult:
-        """Stylize one image; the result records the network that made it."""
+    def region_network(self, style: StyleSpec) -> StyleNetwork:
+        """A region's network, loaded once per style (call early to check that it exists)."""
+        key = os.fspath(style)
+        with self._lock:
+            if key not in self._region_networks:
+                network = load_network(style)[1]
+                self._region_networks[key] = network.to(self.device).eval()
+            return self._region_networks[key]
+
+    @torch.inference_mode()
+    def _styled(
+        self, members: Sequence[Member], photo: np.ndarray, options: FastOptions
+    ) -> np.ndarray:
+        """One style's result over the whole photo: network(s), then colour preservation."""
+        out = self._stylize_with(members, photo, options.style_scale)
+        return preserve_colors(out, photo, options.preserve_color)
+
+    def run(
+        self,
+        image: ImageInput | LoadedImage,
+        options: FastOptions | None = None,
+        *,
+        regions: Sequence[FastRegion] = (),
+        bgr: bool = False,
+    ) -> StylizeResult:
+        """Stylize one image; the result records the network(s) and options that made it.
+
+        regions: (mask, style or None) pairs; each mask (file or array, any size) gets that
+        style's network, or the photo for None, multi-band blended into the main result.
+        Colour preservation "match" recolours the *output* to the photo's colour statistics
+        (a network's style image cannot be recoloured first, as in optimizer mode).
+        """
+        options = options or FastOptions()
         start = time.perf_counter()
         loaded = image if isinstance(image, LoadedImage) else load_image(image, bgr=bgr)
-        out = Image.fromarray(self.stylize_array(np.asarray(loaded.rgb)), "RGB")
-        settings = {"mode": "fast", "style": self.name, "network": self.info}
-        return StylizeResult(image=out, alpha=loaded.alpha, settings=settings, losses={},
-                             completed=True, elapsed=time.perf_counter() - start)  # fmt: skip
+        photo = np.asarray(loaded.rgb)
+        masks_in, styles_in = split_regions(regions)
+        masks = load_region_masks(masks_in, styles_in, *photo.shape[:2])
+        if options.strength == 0:  # the photo itself: no network to run
+            out = photo
+        else:
+            layers = []
+            for mask, style in zip(masks, styles_in, strict=True):
+                own = None if style is None else [(self.region_network(style), 1.0)]
+                layers.append((photo if own is None else self._styled(own, photo, options), mask))
+            out = composite(self._styled(self._members, photo, options), layers, options.feather)
+            out = apply_strength(out, photo, options.strength)
+        settings: dict[str, Any] = {"mode": "fast", "style": self.name, "network": self.info,
+                                    **asdict(options)}  # fmt: skip
+        if regions:
+            settings["regions"] = [
+                {"mask": mask_name(m), "style": None if s is None else os.fspath(s)}
+                for m, s in zip(masks_in, styles_in, strict=True)
+            ]
+        return StylizeResult(image=Image.fromarray(out, "RGB"), alpha=loaded.alpha,
+                             settings=settings, losses={}, completed=True,
+                             elapsed=time.perf_counter() - start)  # fmt: skip
 
-    def stylize(self, image: ImageInput | LoadedImage, *, bgr: bool = False):
-        """Stylize a path, PIL image or array: arrays come back as arrays, the rest as PIL."""
-        result = self.run(image, bgr=bgr).with_alpha()
+    def stylize(
+        self,
+        image: ImageInput | LoadedImage,
+        *,
+        regions: Sequence[FastRegion] = (),
+        bgr: bool = False,
+        **options: Any,
+    ):
+        """Stylize a path, PIL image or array: arrays come back as arrays, the rest as PIL.
+
+        Keyword options are FastOptions' fields (strength, preserve_color, style_scale,
+        feather); regions as in `run`.
+        """
+        result = self.run(image, FastOptions(**options), regions=regions, bgr=bgr).with_alpha()
         return to_array(result, bgr=bgr) if isinstance(image, np.ndarray) else result

@@ -28,6 +28,8 @@ _RGB_TO_YIQ = np.array(
 _YIQ_TO_RGB = np.linalg.inv(_RGB_TO_YIQ).astype(np.float32)
 
 SPACES = ("yiq", "lab")
+# How a style transfer keeps the photo's colours: not at all, its chroma, or its palette.
+PRESERVE_METHODS = ("off", "luminance", "match")
 COVARIANCE_EPSILON = 1e-5  # added to covariance diagonals (0..1 units): flat images stay finite
 
 
@@ -82,6 +84,30 @@ def match_colors(style: np.ndarray, photo: np.ndarray) -> np.ndarray:
     offset = target_mean - transform @ source_mean  # x -> A (x - mean_s) + mean_p, one pass
     recoloured = source @ transform.T.astype(np.float32) + offset.astype(np.float32)
     return to_uint8(recoloured.reshape(style.shape) * 255.0)
+
+
+def check_preserve(method: str) -> str:
+    """method when it is one of PRESERVE_METHODS, else OptionsError."""
+    if method not in PRESERVE_METHODS:
+        choices = ", ".join(PRESERVE_METHODS)
+        raise OptionsError(f"colour preservation must be one of {choices}, not {method!r}")
+    return method
+
+
+def preserve_colors(stylized: np.ndarray, photo: np.ndarray, method: str) -> np.ndarray:
+    """Colour preservation applied to a finished result (the photo may be of another size).
+
+    "luminance" keeps the photo's chroma (luminance_transfer). "match" moves the result's
+    colour statistics to the photo's (match_colors(stylized, photo)): the fallback where the
+    style image cannot be recoloured before transfer, as for a trained network. "off" returns
+    stylized unchanged.
+    """
+    check_preserve(method)
+    if method == "luminance":
+        return luminance_transfer(stylized, photo)
+    if method == "match":
+        return match_colors(stylized, photo)
+    return check_rgb(stylized, "stylized image")
 
 
 def hue_statistics(rgb: np.ndarray) -> HueStatistics:

@@ -73,11 +73,11 @@ def multiband_blend(
 
     blended = None
     for image, weight in zip(images, weights, strict=True):
-        bands = _laplacian_pyramid(image.astype(np.float32), levels)
-        mask_levels = _gaussian_pyramid(weight, levels)
+        bands = laplacian_pyramid(image.astype(np.float32), levels)
+        mask_levels = gaussian_pyramid(weight, levels)
         terms = [band * level[..., None] for band, level in zip(bands, mask_levels, strict=True)]
         blended = terms if blended is None else [b + t for b, t in zip(blended, terms, strict=True)]
-    return to_uint8(_collapse(blended))
+    return to_uint8(collapse_pyramid(blended))
 
 
 def blend_two(
@@ -107,7 +107,8 @@ def _normalised_weights(masks: list[np.ndarray], feather: float) -> list[np.ndar
     return weights
 
 
-def _gaussian_pyramid(image: np.ndarray, levels: int) -> list[np.ndarray]:
+def gaussian_pyramid(image: np.ndarray, levels: int) -> list[np.ndarray]:
+    """image, then repeatedly blurred and halved: levels images, finest first."""
     pyramid = [image]
     for _ in range(levels - 1):
         pyramid.append(cv2.pyrDown(pyramid[-1]))
@@ -119,15 +120,34 @@ def _expand(image: np.ndarray, like: np.ndarray) -> np.ndarray:
     return cv2.pyrUp(image, dstsize=(like.shape[1], like.shape[0]))
 
 
-def _laplacian_pyramid(image: np.ndarray, levels: int) -> list[np.ndarray]:
+def laplacian_pyramid(image: np.ndarray, levels: int) -> list[np.ndarray]:
     """Band-pass levels, finest first, ending with the coarsest Gaussian level (the residual)."""
-    gaussian = _gaussian_pyramid(image, levels)
+    gaussian = gaussian_pyramid(image, levels)
     bands = [fine - _expand(coarse, fine) for fine, coarse in pairwise(gaussian)]
     return [*bands, gaussian[-1]]
 
 
-def _collapse(pyramid: list[np.ndarray]) -> np.ndarray:
+def collapse_pyramid(pyramid: list[np.ndarray]) -> np.ndarray:
+    """The image a laplacian_pyramid came from (float; exact up to rounding)."""
     image = pyramid[-1]
     for band in reversed(pyramid[:-1]):
         image = _expand(image, band) + band
     return image
+
+
+def add_detail(base: np.ndarray, source: np.ndarray, levels: int) -> np.ndarray:
+    """base plus the `levels` finest Laplacian bands of source (same size, RGB uint8).
+
+    An image computed at a lower resolution and enlarged lacks exactly those bands; taking
+    them from the full-resolution photo makes it sharp again without changing its colours.
+    """
+    check_rgb(base, "base image")
+    if check_rgb(source, "detail source").shape != base.shape:
+        raise OptionsError(
+            f"images differ in size: base is {size_text(base)}, detail is {size_text(source)}"
+        )
+    if levels < 1:
+        return base
+    bands = laplacian_pyramid(source.astype(np.float32), levels + 1)
+    bands[-1] = np.zeros_like(bands[-1])
+    return to_uint8(base.astype(np.float32) + collapse_pyramid(bands))

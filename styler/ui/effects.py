@@ -19,7 +19,7 @@ COLOUR_MODES = {
     "Keep photo colours (luminance)": "luminance",
     "Match style to photo colours": "match",
 }
-REGION_FEATHER = 6.0  # px at the output size: soft region edges without a visible halo
+REGION_FEATHER = 6.0  # px at the output size; the engine's default (fusion.regions) too
 
 
 def _fusion():
@@ -54,16 +54,11 @@ def fit(image: Image.Image, size: tuple[int, int]) -> Image.Image:
 
 
 def apply_strength(stylized: Image.Image, photo: Image.Image, strength: float) -> Image.Image:
-    """Mix from the untouched photo (0) to full style (1).
-
-    A plain alpha mix for now: the engine's edge-preserving strength (fusion issue, part 2)
-    replaces it here once it exists.
-    """
-    if not 0 <= strength <= 1:
-        raise OptionsError(f"strength must be between 0 and 1, got {strength}")
-    if strength >= 1:
+    """Mix from the untouched photo (0) to full style (1), keeping edges crisp in between
+    (the engine's edge-preserving mix, fusion.strength)."""
+    if strength == 1:
         return stylized
-    return Image.blend(fit(photo.convert("RGB"), stylized.size), stylized.convert("RGB"), strength)
+    return as_image(_fusion().apply_strength(as_array(stylized), as_array(photo), strength))
 
 
 def preserve_colour(stylized: Image.Image, photo: Image.Image, mode: str) -> Image.Image:
@@ -71,12 +66,7 @@ def preserve_colour(stylized: Image.Image, photo: Image.Image, mode: str) -> Ima
     style image cannot be recoloured first) moves the result's colour statistics to the photo's."""
     if mode == "off":
         return stylized
-    fusion = _fusion()
-    if mode == "luminance":
-        return as_image(fusion.luminance_transfer(as_array(stylized), as_array(photo)))
-    if mode == "match":
-        return as_image(fusion.match_colors(as_array(stylized), as_array(photo)))
-    raise OptionsError(f"unknown colour preservation {mode!r}")
+    return as_image(_fusion().preserve_colors(as_array(stylized), as_array(photo), mode))
 
 
 def match_style_colours(style: Image.Image, photo: Image.Image) -> Image.Image:
@@ -134,19 +124,9 @@ def composite(
     regions: Sequence[tuple[Image.Image, np.ndarray]],
     feather: float = REGION_FEATHER,
 ) -> Image.Image:
-    """base everywhere except the painted regions, each with its own image, multi-band blended."""
+    """base everywhere except the painted regions, each with its own image, multi-band blended
+    (the engine's fusion.regions.composite)."""
     if not regions:
         return base
-    size = base.size
-    images = [as_array(base)] + [as_array(fit(image, size)) for image, _ in regions]
-    masks = [_fit_mask(mask, size) for _, mask in regions]
-    rest = np.clip(1.0 - np.sum(masks, axis=0), 0.0, 1.0)
-    blended = _fusion().multiband_blend(images, [rest, *masks], feather=feather)
-    return as_image(blended)
-
-
-def _fit_mask(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    if mask.shape[::-1] == size:
-        return mask.astype(np.float32)
-    image = Image.fromarray((np.clip(mask, 0, 1) * 255).astype(np.uint8), "L")
-    return np.asarray(image.resize(size, Image.Resampling.BILINEAR), np.float32) / 255
+    layers = [(as_array(image), mask) for image, mask in regions]
+    return as_image(_fusion().composite(as_array(base), layers, feather=feather))

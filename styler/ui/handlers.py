@@ -216,13 +216,12 @@ class Regions:
 
 
 def _fast_image(services: Services, slot: int, style: str, photo: Image.Image, c: Controls):
-    """The photo (already at output size) through one style network at the chosen scale."""
+    """The photo (already at output size) through one style network at the chosen scale
+    (the engine's style scale: another working size, the photo's fine detail put back)."""
     if style == NO_STYLE:
         return photo
-    working = round(max(photo.size) / c.style_scale)
-    source = photo if working == max(photo.size) else _resized(photo, max(32, working))
-    out = services.engines.fast(style, slot).stylize_array(np.asarray(source))
-    return effects.fit(Image.fromarray(out), photo.size)
+    stylizer = services.engines.fast(style, slot)
+    return Image.fromarray(stylizer.stylize_array(np.asarray(photo), style_scale=c.style_scale))
 
 
 def run_fast(
