@@ -25,7 +25,7 @@ import gradio as gr
 from styler.errors import StylerError
 from styler.ui import handlers
 from styler.ui.config import UIConfig
-from styler.ui.effects import COLOUR_MODES, REGIONS, brush_colours, fusion_available
+from styler.ui.effects import COLOUR_MODES, REGIONS, brush_colours
 from styler.ui.handlers import (
     FAST,
     FUSION_TOOLS,
@@ -426,12 +426,10 @@ def _batch_tab(
 
 def _fusion_tab() -> dict[str, Any]:
     ui: dict[str, Any] = {}
-    available = fusion_available()
     gr.Markdown(
         "Merge several photos of one scene: **exposure fusion** of a bracketed series, "
         "**focus stacking** of a focus series, or a seamless **blend** of two images "
         "through a mask (white keeps the first image)."
-        + ("" if available else "\n\n**The fusion tools are not installed in this build.**")
     )
     with gr.Row(equal_height=False):
         with gr.Column(min_width=320):
@@ -448,8 +446,7 @@ def _fusion_tab() -> dict[str, Any]:
             ui["feather"] = gr.Slider(0, 64, value=8, step=1, label="Edge softness (px)",
                                       visible=False)  # fmt: skip
             ui["align"] = gr.Checkbox(True, label="Align the photos first (hand-held shots)")
-            ui["run"] = gr.Button("Fuse", variant="primary", interactive=available,
-                                  elem_id="fusion-run")  # fmt: skip
+            ui["run"] = gr.Button("Fuse", variant="primary", elem_id="fusion-run")
         with gr.Column(min_width=320):
             ui["result"] = gr.Image(label="Fused image", type="filepath", interactive=False,
                                     height=400, elem_id="fusion-result")  # fmt: skip

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 from PIL import Image
 
-from styler.errors import OptionsError
+from styler import fusion
 
 COLOUR_MODES = {
     "Off": "off",
@@ -20,25 +20,6 @@ COLOUR_MODES = {
     "Match style to photo colours": "match",
 }
 REGION_FEATHER = 6.0  # px at the output size; the engine's default (fusion.regions) too
-
-
-def _fusion():
-    try:
-        import styler.fusion as fusion
-    except ImportError as exc:  # pragma: no cover - only in builds without the fusion package
-        raise OptionsError(
-            "colour preservation, regions and the fusion tools need styler.fusion, "
-            "which is not installed in this build"
-        ) from exc
-    return fusion
-
-
-def fusion_available() -> bool:
-    try:
-        _fusion()
-    except OptionsError:
-        return False
-    return True
 
 
 def as_array(image: Image.Image) -> np.ndarray:
@@ -58,7 +39,7 @@ def apply_strength(stylized: Image.Image, photo: Image.Image, strength: float) -
     (the engine's edge-preserving mix, fusion.strength)."""
     if strength == 1:
         return stylized
-    return as_image(_fusion().apply_strength(as_array(stylized), as_array(photo), strength))
+    return as_image(fusion.apply_strength(as_array(stylized), as_array(photo), strength))
 
 
 def preserve_colour(stylized: Image.Image, photo: Image.Image, mode: str) -> Image.Image:
@@ -66,12 +47,12 @@ def preserve_colour(stylized: Image.Image, photo: Image.Image, mode: str) -> Ima
     style image cannot be recoloured first) moves the result's colour statistics to the photo's."""
     if mode == "off":
         return stylized
-    return as_image(_fusion().preserve_colors(as_array(stylized), as_array(photo), mode))
+    return as_image(fusion.preserve_colors(as_array(stylized), as_array(photo), mode))
 
 
 def match_style_colours(style: Image.Image, photo: Image.Image) -> Image.Image:
     """Before an optimizer run: recolour the style image to the photo's colour statistics."""
-    return as_image(_fusion().match_colors(as_array(style), as_array(photo)))
+    return as_image(fusion.match_colors(as_array(style), as_array(photo)))
 
 
 # ------------------------------------------------------------------------------------- regions
@@ -129,4 +110,4 @@ def composite(
     if not regions:
         return base
     layers = [(as_array(image), mask) for image, mask in regions]
-    return as_image(_fusion().composite(as_array(base), layers, feather=feather))
+    return as_image(fusion.composite(as_array(base), layers, feather=feather))

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from styler import fusion
 from styler.api import build_options
 from styler.errors import StylerError
 from styler.imageio import LoadedImage, load_image, save_image
@@ -537,9 +538,6 @@ def run_fusion(
     align: bool = True,
 ) -> Entry:
     """The photo-fusion tools: a masked multi-band blend, exposure fusion, focus stacking."""
-    from styler.ui.effects import _fusion
-
-    fusion = _fusion()
     paths = [Path(p) for p in images or []]
     if tool not in FUSION_TOOLS:
         raise UserError(f"Unknown fusion tool {tool!r}.")
