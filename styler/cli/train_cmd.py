@@ -11,6 +11,12 @@ from styler.cli.common import EXIT_OK, say
 from styler.device import use_all_cores
 from styler.fast.train import Evaluation, TrainConfig, Trainer
 
+# TrainConfig fields exposed one to one as --options of the same name.
+INT_OPTIONS = ("steps", "batch", "crop", "warmup", "eval_every", "checkpoint_every", "patience",
+               "val_count", "style_size", "seed")  # fmt: skip
+FLOAT_OPTIONS = ("learning_rate", "content_weight", "style_weight", "tv_weight",
+                 "freeze_fraction", "max_minutes", "clip")  # fmt: skip
+
 EPILOG = """\
 Examples:
   styler train --style starry.jpg --data photos/train --val photos/val \\
@@ -53,70 +59,19 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--resume", action="store_true", help="continue from OUTPUT.ckpt if it exists"
     )
-    for name in (
-        "steps",
-        "batch",
-        "crop",
-        "warmup",
-        "eval_every",
-        "checkpoint_every",
-        "patience",
-        "val_count",
-        "style_size",
-        "seed",
-    ):
-        parser.add_argument(
-            f"--{name.replace('_', '-')}",
-            type=int,
-            default=getattr(defaults, name),
-            help="default: %(default)s",
-        )
-    for name in (
-        "learning_rate",
-        "content_weight",
-        "style_weight",
-        "tv_weight",
-        "freeze_fraction",
-        "max_minutes",
-        "clip",
-    ):
-        parser.add_argument(
-            f"--{name.replace('_', '-')}",
-            type=float,
-            default=getattr(defaults, name),
-            help="default: %(default)s",
-        )
+    for names, kind in ((INT_OPTIONS, int), (FLOAT_OPTIONS, float)):
+        for name in names:
+            parser.add_argument(f"--{name.replace('_', '-')}", type=kind,
+                                default=getattr(defaults, name), help="default: %(default)s")
     parser.add_argument("-q", "--quiet", action="store_true", help="hide the progress bar")
     return parser  # fmt: skip
 
 
 def run(args: argparse.Namespace) -> int:
     use_all_cores()
-    config = TrainConfig(
-        styles=args.style,
-        blend=args.style_blend,
-        data=args.data,
-        val=args.val,
-        output=args.output,
-        base=args.base,
-        steps=args.steps,
-        batch=args.batch,
-        crop=args.crop,
-        learning_rate=args.learning_rate,
-        warmup=args.warmup,
-        clip=args.clip,
-        eval_every=args.eval_every,
-        checkpoint_every=args.checkpoint_every,
-        patience=args.patience,
-        val_count=args.val_count,
-        style_size=args.style_size,
-        content_weight=args.content_weight,
-        style_weight=args.style_weight,
-        tv_weight=args.tv_weight,
-        freeze_fraction=args.freeze_fraction,
-        max_minutes=args.max_minutes,
-        seed=args.seed,
-    )
+    tuning = {name: getattr(args, name) for name in (*INT_OPTIONS, *FLOAT_OPTIONS)}
+    config = TrainConfig(styles=args.style, blend=args.style_blend, data=args.data, val=args.val,
+                         output=args.output, base=args.base, **tuning)  # fmt: skip
     trainer = Trainer(config, resume=args.resume)
     for skipped in trainer.data.skipped:
         say(f"warning: skipped training photo {skipped}")
