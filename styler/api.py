@@ -29,14 +29,13 @@ from styler.fusion.regions import (
     mask_name,
     split_regions,
 )
-from styler.imageio import DEFAULT_MAX_PIXELS, LoadedImage, load_image, save_image, to_array
+from styler.imageio import DEFAULT_MAX_PIXELS, LoadedImage, load_image, save_image
 from styler.losses import LossWeights
 from styler.optimize import OptimizeOptions, OptimizeResult, StyleOptimizer
 from styler.progress import CancelToken, ProgressCallback
-from styler.result import StylizeResult
+from styler.result import ImageInput, StylizeResult
 from styler.vgg import VGG19Features
 
-ImageInput = str | os.PathLike | Image.Image | np.ndarray
 StyleInput = ImageInput | Sequence[ImageInput]
 # (mask, style image or None): the style of one region; None keeps the photo there.
 RegionInput = tuple[MaskInput, ImageInput | LoadedImage | None]
@@ -129,12 +128,6 @@ def _finish(
         result = luminance_transfer(result, original)
     result = composite(result, [(original, mask) for mask in unstyled], feather=options.feather)
     return Image.fromarray(result, "RGB")
-
-
-def _returned_as(given: ImageInput, result: StylizeResult, bgr: bool) -> Image.Image | np.ndarray:
-    """Hand back the kind of image the caller gave: arrays for arrays, PIL otherwise."""
-    image = result.with_alpha()
-    return to_array(image, bgr=bgr) if isinstance(given, np.ndarray) else image
 
 
 class Stylizer:
@@ -262,7 +255,7 @@ class Stylizer:
         )
         if output is not None:
             return save_image(result.image, output, settings=result.settings, alpha=result.alpha)
-        return _returned_as(content, result, bgr)
+        return result.returned_as(content, bgr)
 
 
 @functools.lru_cache(maxsize=4)

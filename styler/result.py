@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from PIL import Image
+
+from styler.imageio import to_array
+
+# What every face accepts as an image: a path, a PIL image, or an HxWxC array.
+ImageInput = str | os.PathLike | Image.Image | np.ndarray
 
 
 @dataclass
@@ -26,3 +33,8 @@ class StylizeResult:
         rgba = self.image.copy()
         rgba.putalpha(self.alpha.resize(self.image.size, Image.Resampling.LANCZOS))
         return rgba
+
+    def returned_as(self, given: ImageInput, bgr: bool = False) -> Image.Image | np.ndarray:
+        """The result in the kind of image the caller gave: arrays for arrays, PIL otherwise."""
+        image = self.with_alpha()
+        return to_array(image, bgr=bgr) if isinstance(given, np.ndarray) else image

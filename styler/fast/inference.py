@@ -48,11 +48,10 @@ from styler.fusion.regions import (
     split_regions,
 )
 from styler.fusion.strength import apply_strength, check_strength
-from styler.imageio import LoadedImage, load_image, to_array
-from styler.result import StylizeResult
+from styler.imageio import LoadedImage, load_image
+from styler.result import ImageInput, StylizeResult
 from styler.tensors import scaled_size
 
-ImageInput = str | os.PathLike | Image.Image | np.ndarray
 StyleSpec = str | os.PathLike  # a shipped style's name or a .safetensors file
 # (mask, style or None): the network of one region; None keeps the photo there.
 FastRegion = tuple[MaskInput, StyleSpec | None]
@@ -350,5 +349,5 @@ class FastStylizer:
         Keyword options are FastOptions' fields (strength, preserve_color, style_scale,
         feather); regions as in `run`.
         """
-        result = self.run(image, FastOptions(**options), regions=regions, bgr=bgr).with_alpha()
-        return to_array(result, bgr=bgr) if isinstance(image, np.ndarray) else result
+        result = self.run(image, FastOptions(**options), regions=regions, bgr=bgr)
+        return result.returned_as(image, bgr)
