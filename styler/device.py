@@ -34,8 +34,22 @@ def resolve_device(name: str = "auto") -> torch.device:
     return device
 
 
-def autocast_dtype(device: torch.device) -> torch.dtype | None:
-    """Half precision for VGG on GPUs, where it is faster; None (full fp32) elsewhere."""
+def autocast_dtype(device: torch.device, cpu_bf16: bool = False) -> torch.dtype | None:
+    """Half precision for VGG where it is faster; None (full fp32) elsewhere.
+
+    GPUs always qualify. CPUs with native bfloat16 (AVX512-BF16, AMX) run VGG about
+    1.6x faster in bf16; `cpu_bf16` opts in, for training, whose many noisy steps do
+    not mind the lower precision the way L-BFGS's line search does.
+    """
     if device.type == "cuda":
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    if device.type == "cpu" and cpu_bf16 and _cpu_has_bf16():
+        return torch.bfloat16
     return None
+
+
+def _cpu_has_bf16() -> bool:
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False

@@ -63,6 +63,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         for name in names:
             parser.add_argument(f"--{name.replace('_', '-')}", type=kind,
                                 default=getattr(defaults, name), help="default: %(default)s")
+    parser.add_argument("--device", default="auto", help="auto (cuda, mps, cpu) or a torch device")
+    parser.add_argument("--no-bf16", dest="bf16", action="store_false",
+                        help="keep VGG in fp32 on CPUs with native bfloat16")
     parser.add_argument("-q", "--quiet", action="store_true", help="hide the progress bar")
     return parser  # fmt: skip
 
@@ -71,7 +74,8 @@ def run(args: argparse.Namespace) -> int:
     use_all_cores()
     tuning = {name: getattr(args, name) for name in (*INT_OPTIONS, *FLOAT_OPTIONS)}
     config = TrainConfig(styles=args.style, blend=args.style_blend, data=args.data, val=args.val,
-                         output=args.output, base=args.base, **tuning)  # fmt: skip
+                         output=args.output, base=args.base, device=args.device,
+                         bf16=args.bf16, **tuning)  # fmt: skip
     trainer = Trainer(config, resume=args.resume)
     for skipped in trainer.data.skipped:
         say(f"warning: skipped training photo {skipped}")

@@ -6,8 +6,11 @@ by a 3x3 convolution at half resolution, which sees the same 4x4 neighbourhood
 per output for a fraction of the cost; residual blocks run at 1/8 resolution,
 where they are cheap and cover a wide receptive field; skip connections add the
 1/4 and 1/2 scale encoder features back into the decoder so the photo's detail
-survives the narrow bottleneck; the decoder upsamples (nearest) then convolves,
-which avoids the checkerboard artefacts of transposed convolutions. Instance
+survives the narrow bottleneck; the decoder upsamples (bilinear) then convolves,
+which avoids the checkerboard artefacts of transposed convolutions and the
+blocks nearest upsampling leaves in flat skies. A sigmoid bounds the output:
+unbounded outputs let training match Grams with out-of-range colours that
+inference then clips into flat, saturated patches. Instance
 normalisation everywhere, with statistics that can be captured once on a whole
 image and replayed on its tiles so tiles match.
 """
@@ -62,13 +65,17 @@ class TileableInstanceNorm(nn.Module):
         return (x - mean) / std * self.weight.view(1, -1, 1, 1) + self.bias.view(1, -1, 1, 1)
 
 
+def _upsample() -> nn.Upsample:
+    return nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False)
+
+
 def _conv(cin: int, cout: int, stride: int = 1) -> nn.Conv2d:
     return nn.Conv2d(cin, cout, 3, stride=stride, padding=1, padding_mode="reflect")
 
 
 class _ConvBlock(nn.Sequential):
     def __init__(self, cin: int, cout: int, stride: int = 1, upsample: bool = False) -> None:
-        layers: list[nn.Module] = [nn.Upsample(scale_factor=2, mode="nearest")] if upsample else []
+        layers: list[nn.Module] = [_upsample()] if upsample else []
         layers += [_conv(cin, cout, stride), TileableInstanceNorm(cout), nn.ReLU(inplace=True)]
         super().__init__(*layers)
 
@@ -108,7 +115,7 @@ class StyleNetwork(nn.Module):
         self.decoder = nn.Sequential(
             _ConvBlock(w3, w2, upsample=True),
             _ConvBlock(w2, w1, upsample=True),
-            nn.Upsample(scale_factor=2, mode="nearest"),
+            _upsample(),
             nn.Conv2d(w1, 3, 3, padding=1, padding_mode="reflect"),
         )
 
@@ -126,7 +133,7 @@ class StyleNetwork(nn.Module):
         # which alone loses fine structure (windows, faces) at these small widths.
         quarter = self.decoder[0](eighth) + quarter
         half = self.decoder[1](quarter) + half
-        return self.decoder[3](self.decoder[2](half))[..., :h, :w]
+        return torch.sigmoid(self.decoder[3](self.decoder[2](half)))[..., :h, :w]
 
     def norms(self) -> Iterator[TileableInstanceNorm]:
         return (m for m in self.modules() if isinstance(m, TileableInstanceNorm))

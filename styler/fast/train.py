@@ -15,11 +15,13 @@ import math
 import random
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
 
+from styler.device import autocast_dtype, resolve_device
 from styler.errors import OptionsError
 from styler.fast.data import PhotoCrops, validation_batch
 from styler.fast.network import NetworkConfig, StyleNetwork
@@ -31,8 +33,8 @@ from styler.vgg import VGG19Features
 
 # Fast networks need more content weight than the optimizer: they cannot adapt
 # to each photo, and a little TV keeps their flat areas clean.
-FAST_CONTENT_WEIGHT = 0.2
-FAST_TV_WEIGHT = 10.0
+FAST_CONTENT_WEIGHT = 0.05
+FAST_TV_WEIGHT = 2.0
 
 
 @dataclass
@@ -62,6 +64,8 @@ class TrainConfig:
     freeze_fraction: float = 0.3  # fine-tuning: share of steps training norms + decoder only
     max_minutes: float | None = None
     seed: int = 0
+    bf16: bool = True  # VGG in bfloat16 where the CPU has it natively: ~1.6x faster steps
+    device: str = "auto"
     widths: tuple[int, int, int] = NetworkConfig.widths
     res_blocks: int = NetworkConfig.res_blocks
 
@@ -131,15 +135,17 @@ class Trainer:
         self.weights = LossWeights(
             content=config.content_weight, style=config.style_weight, tv=config.tv_weight
         )
-        self.vgg = VGG19Features(self.weights.layers)
+        self.device = resolve_device(config.device)
+        self.vgg = VGG19Features(self.weights.layers).to(self.device)
+        self.amp = autocast_dtype(self.device, cpu_bf16=config.bf16)
         self.style_targets = self._style_targets()
-        self.net = self._initial_network()
+        self.net = self._initial_network().to(self.device)
         self.optimizer = torch.optim.Adam(self.net.parameters(), lr=config.lr)
         self.state = TrainState()
         if resume and config.checkpoint_path().is_file():
             self._restore(read_checkpoint(config.checkpoint_path()))
         self.data = PhotoCrops(config.data, crop=config.crop)
-        self.val = validation_batch(config.val, config.val_count)
+        self.val = validation_batch(config.val, config.val_count).to(self.device)
 
     def _style_targets(self) -> dict[str, torch.Tensor]:
         blend = self.config.blend or [1.0] * len(self.config.styles)
@@ -147,7 +153,8 @@ class Trainer:
         with torch.no_grad():
             for path in self.config.styles:
                 style = resize_long_side(load_image(path).rgb, self.config.style_size)
-                feats = self.vgg(to_tensor(style), list(self.weights.style_layers))
+                layers = list(self.weights.style_layers)
+                feats = self._features(to_tensor(style, self.device), layers)
                 per_style.append({k: gram_matrix(v) for k, v in feats.items()})
         return blended_grams(per_style, blend)
 
@@ -186,11 +193,18 @@ class Trainer:
         }
         atomic_write_bytes(self.config.checkpoint_path(), checkpoint_bytes(payload))
 
+    def _features(self, images: torch.Tensor, layers: list[str] | None = None) -> dict:
+        """VGG features, in bf16 where the CPU/GPU does it natively; losses stay in fp32."""
+        ctx = torch.autocast(images.device.type, dtype=self.amp) if self.amp else nullcontext()
+        with ctx:
+            feats = self.vgg(images, layers)
+        return {k: v.float() for k, v in feats.items()}
+
     def loss(self, photos: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
         with torch.no_grad():
-            content_feats = self.vgg(photos, list(self.weights.content_layers))
+            content_feats = self._features(photos, list(self.weights.content_layers))
         out = self.net(photos)
-        feats = self.vgg(out)
+        feats = self._features(out)
         terms = perceptual_loss(out, feats, content_feats, self.style_targets, self.weights)
         return terms.total, terms.as_floats()
 
@@ -244,7 +258,7 @@ class Trainer:
         for group in self.optimizer.param_groups:
             group["lr"] = learning_rate(config, step)
         rng = random.Random(config.seed * 1_000_003 + step)  # data order survives resumes
-        photos = self.data.batch(config.batch, rng)
+        photos = self.data.batch(config.batch, rng).to(self.device)
         self.optimizer.zero_grad(set_to_none=True)
         loss, _ = self.loss(photos)
         loss.backward()
