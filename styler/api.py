@@ -56,6 +56,7 @@ def build_options(
     strength: float = OptimizeOptions.strength,
     preserve_color: str = OptimizeOptions.preserve_color,
     feather: float = OptimizeOptions.feather,
+    tile: int = OptimizeOptions.tile,
 ) -> OptimizeOptions:
     """Validated options from flat keyword values (the shape the CLI and UI have)."""
     try:
@@ -73,6 +74,7 @@ def build_options(
         strength=strength,
         preserve_color=preserve_color,
         feather=feather,
+        tile=tile,
         weights=weights,
     )
 

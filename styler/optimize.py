@@ -10,9 +10,10 @@ single-scale run of the same quality.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -26,6 +27,7 @@ from styler.fusion.arrays import resize_to
 from styler.fusion.color import check_preserve
 from styler.fusion.regions import REGION_FEATHER, check_feather
 from styler.fusion.strength import check_strength
+from styler.fusion.tiles import Tile, TileCanvas, tile_grid
 from styler.losses import (
     LossTerms,
     LossWeights,
@@ -46,6 +48,10 @@ INITS = ("content", "noise", "image")
 # s = 0, 0.25 ... 1 on a 96 px test pair); s = 0 returns the photo without optimising.
 STRENGTH_FLOOR = 0.05
 MIN_REGION_SHARE = 1e-3  # a region covering less of a scale than this gets no style loss there
+# Scales longer than DEFAULT_TILE px are optimised tile by tile: a 1024 px scale already
+# takes about 3.4 GB on the CPU, and memory grows with the pixel count.
+DEFAULT_TILE = 1024
+MIN_TILE = 256
 
 
 @dataclass
@@ -65,6 +71,7 @@ class OptimizeOptions:
     strength: float = 1.0  # 0: the photo itself, 1: the full style weight
     preserve_color: str = "off"  # off | luminance (keep the photo's chroma) | match (recolour)
     feather: float = REGION_FEATHER  # px: softness of the edges of unstyled regions
+    tile: int = DEFAULT_TILE  # scales with a longer side run as overlapping tiles; 0: never
     weights: LossWeights = field(default_factory=LossWeights)
 
     def __post_init__(self) -> None:
@@ -78,6 +85,8 @@ class OptimizeOptions:
             raise OptionsError(f"steps must be at least 1, got {self.steps}")
         if not 0.05 <= self.style_scale <= 8:
             raise OptionsError(f"style scale must be between 0.05 and 8, got {self.style_scale}")
+        if self.tile and self.tile < MIN_TILE:
+            raise OptionsError(f"tile must be 0 (no tiling) or at least {MIN_TILE} px")
         if self.scale_factor <= 1:
             raise OptionsError(f"scale factor must be above 1, got {self.scale_factor}")
         check_strength(self.strength)
@@ -88,6 +97,18 @@ class OptimizeOptions:
         """The weights the optimizer uses: the style weight scaled for `strength`."""
         factor = STRENGTH_FLOOR ** (1.0 - self.strength)
         return replace(self.weights, style=self.weights.style * factor)
+
+    @property
+    def tile_overlap(self) -> int:
+        """A quarter tile: wide enough for relu5_1's receptive field around each seam."""
+        return self.tile // 4
+
+    def tiles_at(self, size: tuple[int, int]) -> list[list[Tile]]:
+        """The tile grid of a scale of this (width, height): one tile when it fits."""
+        width, height = size
+        if not self.tile or max(size) <= self.tile:
+            return [[Tile(0, 0, height, width, 0, 0)]]
+        return tile_grid(height, width, self.tile, self.tile_overlap)
 
     def scale_sizes(self) -> list[int]:
         """Long sides from coarse to fine, each `scale_factor` apart, ending at `size`."""
@@ -120,13 +141,36 @@ class OptimizeResult:
     elapsed: float
 
 
+@dataclass
+class _Run:
+    """Bookkeeping shared by every scale and tile of one run."""
+
+    scales: int
+    total: int  # steps of all scales, tiled scales counted once per tile
+    start: float
+    progress: ProgressCallback | None
+    cancel: CancelToken | None
+    done: int = 0
+
+
+def _to_uint8(image: torch.Tensor) -> np.ndarray:
+    """(1, 3, H, W) in [0, 1] -> HxWx3 uint8, the form tiles are joined in."""
+    return image.detach()[0].clamp(0, 1).mul(255).round().byte().permute(1, 2, 0).cpu().numpy()
+
+
+def _from_uint8(pixels: np.ndarray, device: torch.device) -> torch.Tensor:
+    return torch.from_numpy(pixels).permute(2, 0, 1)[None].float().div(255).to(device)
+
+
 # A region: its HxW weight mask at the content's size, and its style image (None: no style).
 Region = tuple[np.ndarray, Image.Image | None]
 
 
 class _ScaleProblem:
-    """Targets and loss of one scale: content features and blended style Grams, or with
-    regions, one guided Gram target per styled region (the rest of the image gets `styles`)."""
+    """Targets and loss of one scale, or of one tile of it: content features and blended
+    style Grams, or with regions, one guided Gram target per styled region (the rest of the
+    image gets `styles`). Style Grams are global: a tile is pulled towards the statistics of
+    the whole style image, never of a style crop, so tiles do not drift apart."""
 
     def __init__(
         self,
@@ -138,18 +182,28 @@ class _ScaleProblem:
         options: OptimizeOptions,
         device: torch.device,
         regions: Sequence[Region] = (),
+        window: Tile | None = None,
+        shared: dict | None = None,
     ) -> None:
         self.vgg = vgg
         self.weights = options.loss_weights()
-        self.size = scaled_size(content.size, long_side)
-        self.content = to_tensor(content.resize(self.size, Image.Resampling.LANCZOS), device)
         self.amp = autocast_dtype(device)
         self.device = device
+        self.tile = options.tile
+        self.shared = {} if shared is None else shared  # per-scale work the tiles reuse
+        self.full_size = scaled_size(content.size, long_side)
+        if "content" not in self.shared:
+            resized = content.resize(self.full_size, Image.Resampling.LANCZOS)
+            self.shared["content"] = to_tensor(resized, device)
+        full_height = self.full_size[1]
+        self.window = window or Tile(0, 0, full_height, self.full_size[0], 0, 0)
+        self.content = self.shared["content"][(..., *self.window.slices)]
+        self.size = (self.window.right - self.window.left, self.window.bottom - self.window.top)
         style_side = max(16, round(long_side * options.style_scale))
         with torch.no_grad():
             feats = self._features(self.content)
             self.content_targets = {k: feats[k] for k in self.weights.content_layers}
-            per_style = [self._grams(resize_long_side(s, style_side)) for s in styles]
+            per_style = [self._grams(s, style_side) for s in styles]
             main = blended_grams(per_style, blend)
             self.style_targets: Mapping[str, torch.Tensor] | list[RegionStyle] = (
                 self._region_targets(main, regions, feats, style_side) if regions else main
@@ -163,14 +217,16 @@ class _ScaleProblem:
         style_side: int,
     ) -> list[RegionStyle]:
         """Guided targets: each styled region's mask at every style layer's resolution."""
-        width, height = self.size
+        width, height = self.full_size
         masks = [
-            torch.from_numpy(np.clip(resize_to(mask, height, width), 0, 1)).to(self.device)
+            torch.from_numpy(
+                np.clip(resize_to(mask, height, width), 0, 1)[self.window.slices].copy()
+            ).to(self.device)
             for mask, _ in regions
         ]
         rest = (1.0 - torch.stack(masks).sum(0)).clamp(0, 1)
         styled = [(rest, main)] + [
-            (mask, self._grams(resize_long_side(style, style_side)))
+            (mask, self._grams(style, style_side))
             for mask, (_, style) in zip(masks, regions, strict=True)
             if style is not None
         ]
@@ -199,9 +255,27 @@ class _ScaleProblem:
             feats = self.vgg(image, self.weights.layers)
         return {k: v.float() for k, v in feats.items()}
 
-    def _grams(self, style: Image.Image) -> dict[str, torch.Tensor]:
-        feats = self._features(to_tensor(style, self.device))
-        return {k: gram_matrix(feats[k]) for k in self.weights.style_layers}
+    def _grams(self, style: Image.Image, side: int) -> dict[str, torch.Tensor]:
+        """Grams of the style image at `side` px, once per scale; above the tile size they
+        are summed over tiles (a Gram is a sum over positions), which bounds the memory."""
+        key = ("grams", id(style), side)
+        if key not in self.shared:
+            image = resize_long_side(style, side)
+            width, height = image.size
+            grid = self.tile if self.tile and max(image.size) > self.tile else max(image.size)
+            sums: dict[str, torch.Tensor] = {}
+            counts: dict[str, int] = {}
+            for top in range(0, height, grid):
+                for left in range(0, width, grid):
+                    crop = image.crop((left, top, min(width, left + grid), min(height, top + grid)))
+                    feats = self._features(to_tensor(crop, self.device))
+                    for layer in self.weights.style_layers:
+                        positions = feats[layer].shape[-2] * feats[layer].shape[-1]
+                        term = gram_matrix(feats[layer]) * positions
+                        sums[layer] = sums[layer] + term if layer in sums else term
+                        counts[layer] = counts.get(layer, 0) + positions
+            self.shared[key] = {layer: sums[layer] / counts[layer] for layer in sums}
+        return self.shared[key]
 
     def loss(self, image: torch.Tensor) -> LossTerms:
         feats = self._features(image)
@@ -240,39 +314,71 @@ class StyleOptimizer:
         blend = list(blend) if blend is not None else [1.0] * len(styles)
         generator = torch.Generator().manual_seed(options.seed)
         sizes, schedule = options.scale_sizes(), options.step_schedule()
-        total, done, start = sum(schedule), 0, time.perf_counter()
+        grids = [options.tiles_at(scaled_size(content.size, side)) for side in sizes]
+        run = _Run(
+            scales=len(sizes),
+            # A tiled scale runs its steps once per tile.
+            total=sum(n * sum(map(len, g)) for n, g in zip(schedule, grids, strict=True)),
+            start=time.perf_counter(),
+            progress=progress,
+            cancel=cancel,
+        )
         image: torch.Tensor | None = None
         terms: dict[str, float] = {}
         for index, (long_side, steps) in enumerate(zip(sizes, schedule, strict=True)):
-            problem = _ScaleProblem(
-                self.vgg, content, styles, blend, long_side, options, self.device, regions
+            shared: dict = {}  # the scale's content tensor and style Grams, made once
+            problems = (
+                _ScaleProblem(self.vgg, content, styles, blend, long_side, options, self.device,
+                              regions, tile, shared)  # fmt: skip
+                for row in grids[index]
+                for tile in row
             )
-            image = self._initial(problem, image, options, init_image, generator)
-            image, terms, finished = self._optimise(
-                problem,
-                image,
-                steps,
-                options,
-                index,
-                len(sizes),
-                done,
-                total,
-                start,
-                progress,
-                cancel,
+            image, terms, complete = self._scale(
+                problems, image, steps, index, options, init_image, generator, run
             )
-            done += finished
-            if finished < steps:
+            if not complete:
                 break
         assert image is not None
         result = to_image(resize_tensor(image.clamp(0, 1), final_size))
         return OptimizeResult(
             image=result,
             losses=terms,
-            completed=done >= total,
-            steps_done=done,
-            elapsed=time.perf_counter() - start,
+            completed=run.done >= run.total,
+            steps_done=run.done,
+            elapsed=time.perf_counter() - run.start,
         )
+
+    def _scale(
+        self,
+        problems: Iterator[_ScaleProblem],
+        previous: torch.Tensor | None,
+        steps: int,
+        index: int,
+        options: OptimizeOptions,
+        init_image: Image.Image | None,
+        generator: torch.Generator,
+        run: _Run,
+    ) -> tuple[torch.Tensor, dict[str, float], bool]:
+        """Optimise one scale, whole or tile by tile; False when cancelled part way.
+
+        Every tile starts from the same upsampled previous scale and is multi-band joined
+        to the tiles before it; tiles a cancel leaves unvisited keep that upsampled image.
+        """
+        first = next(problems)
+        start = self._initial(first, previous, options, init_image, generator)
+        if first.size == first.full_size:
+            image, terms, finished = self._optimise(first, start, steps, options, index, run)
+            return image, terms, finished == steps
+        canvas = TileCanvas(_to_uint8(start))
+        for problem in itertools.chain([first], problems):
+            window = problem.window
+            tile, terms, finished = self._optimise(
+                problem, start[(..., *window.slices)], steps, options, index, run
+            )
+            canvas.paste(window, _to_uint8(tile))
+            if finished < steps:
+                return _from_uint8(canvas.image, self.device), terms, False
+        return _from_uint8(canvas.image, self.device), terms, True
 
     def _initial(
         self,
@@ -283,15 +389,15 @@ class StyleOptimizer:
         generator: torch.Generator,
     ) -> torch.Tensor:
         if previous is not None:
-            return resize_tensor(previous, problem.size).clamp(0, 1)
+            return resize_tensor(previous, problem.full_size).clamp(0, 1)
         if options.init == "noise":
-            w, h = problem.size
+            w, h = problem.full_size
             noise = torch.rand((1, 3, h, w), generator=generator)
-            return (0.5 * problem.content.cpu() + 0.5 * noise).to(self.device)
+            return (0.5 * problem.shared["content"].cpu() + 0.5 * noise).to(self.device)
         if options.init == "image":
             assert init_image is not None
-            return to_tensor(init_image.convert("RGB").resize(problem.size), self.device)
-        return problem.content.clone()
+            return to_tensor(init_image.convert("RGB").resize(problem.full_size), self.device)
+        return problem.shared["content"].clone()
 
     def _optimise(
         self,
@@ -300,14 +406,9 @@ class StyleOptimizer:
         steps: int,
         options: OptimizeOptions,
         scale: int,
-        scales: int,
-        done_before: int,
-        total: int,
-        start: float,
-        progress: ProgressCallback | None,
-        cancel: CancelToken | None,
+        run: _Run,
     ) -> tuple[torch.Tensor, dict[str, float], int]:
-        """Optimise one scale; returns the best image, its losses, and steps completed."""
+        """Optimise one scale or tile; returns the best image, its losses, steps completed."""
         image = start_image.detach().clone().requires_grad_(True)
         if options.optimizer == "lbfgs":
             optimizer: torch.optim.Optimizer = torch.optim.LBFGS(
@@ -331,7 +432,7 @@ class StyleOptimizer:
             return terms.total
 
         for step in range(steps):
-            if cancel is not None and cancel.cancelled:
+            if run.cancel is not None and run.cancel.cancelled:
                 return best_image, best_terms, step
             # The loss closure evaluates the image *before* this step's update.
             evaluated = image.detach().clone()
@@ -342,22 +443,22 @@ class StyleOptimizer:
             terms = last["terms"].as_floats()
             if terms["total"] < best_loss:
                 best_loss, best_image, best_terms = terms["total"], evaluated, terms
-            if progress is not None:
-                global_step = done_before + step + 1
+            run.done += 1
+            if run.progress is not None:
                 preview = (
                     to_image(image)
-                    if options.preview_every and global_step % options.preview_every == 0
+                    if options.preview_every and run.done % options.preview_every == 0
                     else None
                 )
-                progress(
+                run.progress(
                     Progress(
-                        step=global_step,
-                        total_steps=total,
+                        step=run.done,
+                        total_steps=run.total,
                         scale=scale,
-                        scales=scales,
+                        scales=run.scales,
                         size=problem.size,
                         losses=terms,
-                        elapsed=time.perf_counter() - start,
+                        elapsed=time.perf_counter() - run.start,
                         image=preview,
                     )
                 )

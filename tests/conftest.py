@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +13,8 @@ from PIL import Image
 from styler.device import use_all_cores
 
 use_all_cores()
+# onnxruntime exports of test networks go to a throwaway cache, not the user's.
+os.environ.setdefault("STYLER_CACHE_DIR", tempfile.mkdtemp(prefix="styler-test-cache-"))
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 GALLERY = Path(__file__).resolve().parents[1] / "gallery"
@@ -50,3 +54,27 @@ def shared_file(relative: str) -> Path:
     if not path.is_file():
         pytest.skip(f"needs {relative} from the shared data folder, absent here")
     return path
+
+
+def border_gradients(image: np.ndarray, rows: list[list]) -> tuple[float, float]:
+    """Mean |gradient| across tile borders, and across every other row/column boundary.
+
+    Borders are where a tile starts, where the one before it ends, and the middle of their
+    overlap (where a multi-band join switches its finest band); rows come from tile_grid.
+    """
+    pixels = image.astype(np.float32)
+    across_cols = np.abs(np.diff(pixels, axis=1)).mean(axis=(0, 2))  # boundary c-1 | c
+    across_rows = np.abs(np.diff(pixels, axis=0)).mean(axis=(1, 2))
+    cols, lines = set(), set()
+    for tile in rows[0][1:]:
+        cols |= {tile.left, tile.left + tile.overlap_left // 2, tile.left + tile.overlap_left}
+    for row in rows[1:]:
+        tile = row[0]
+        lines |= {tile.top, tile.top + tile.overlap_top // 2, tile.top + tile.overlap_top}
+    col_mask = np.zeros(len(across_cols), bool)
+    col_mask[[c - 1 for c in cols]] = True
+    row_mask = np.zeros(len(across_rows), bool)
+    row_mask[[r - 1 for r in lines]] = True
+    border = np.concatenate([across_cols[col_mask], across_rows[row_mask]])
+    rest = np.concatenate([across_cols[~col_mask], across_rows[~row_mask]])
+    return float(border.mean()), float(rest.mean())

@@ -11,8 +11,10 @@ import torch
 
 from styler import CancelToken, Progress, Stylizer, build_options, read_settings
 from styler.errors import OptionsError
+from styler.fusion.tiles import tile_grid
 from styler.imageio import load_image
 from styler.optimize import OptimizeOptions
+from tests.conftest import GALLERY, border_gradients
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +40,7 @@ def test_scales_grow_to_requested_size_and_steps_add_up() -> None:
         ({"optimizer": "sgd"}, "optimizer must be one of"),
         ({"init": "zeros"}, "init must be one of"),
         ({"style_scale": 100}, "style scale"),
+        ({"tile": 100}, "tile must be 0"),
         ({"content_weight": -1}, "content weight must be >= 0"),
     ],
 )
@@ -132,3 +135,20 @@ def test_gpu_autocast_is_only_used_on_gpu() -> None:
     if not torch.cuda.is_available():
         with pytest.raises(OptionsError, match="no CUDA GPU"):
             resolve_device("cuda")
+
+
+def test_large_scales_run_as_tiles_without_seams(engine) -> None:
+    """Scales above the tile size are optimised tile by tile against the whole style's
+    Grams and joined by multi-band blends: no seam stands out at the tile borders."""
+    photo = load_image(GALLERY / "photos" / "coffee.jpg").rgb
+    style = load_image(GALLERY / "styles" / "swirls.jpg").rgb
+    options = build_options(size=512, steps=16, tile=256)
+    reports: list[Progress] = []
+    result = engine.run(photo, style, options, progress=reports.append)
+    assert result.completed and result.image.size == (512, 341)
+    tiled_sizes = {r.size for r in reports if r.size[0] <= 256 and r.scale >= 3}
+    assert tiled_sizes  # the last scales ran as tiles of at most 256 px
+    assert reports[-1].step == reports[-1].total_steps
+    border, rest = border_gradients(np.asarray(result.image), tile_grid(341, 512, 256, 64))
+    print(f"optimizer tiles: mean gradient {border:.2f} across borders, {rest:.2f} elsewhere")
+    assert border <= rest

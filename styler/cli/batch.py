@@ -187,6 +187,7 @@ class _Bars:
         """The engine's progress callback."""
         width, height = progress.size
         loss = progress.losses.get("total", float("nan"))
+        self.steps.total = progress.total_steps  # tiled scales add steps for large photos
         self.steps.set_postfix_str(
             f"scale {progress.scale + 1}/{progress.scales} {width}x{height} loss {loss:.3g}",
             refresh=False,

@@ -154,6 +154,14 @@ def _add_optimisation_options(parser: argparse.ArgumentParser) -> None:
         help="optimisation steps over all scales (default: %(default)s)",
     )
     group.add_argument(
+        "--tile",
+        type=int,
+        default=OptimizeOptions.tile,
+        metavar="PX",
+        help="scales longer than this are optimised as overlapping tiles joined by a "
+        "multi-band blend, which bounds memory; 0: never tile (default: %(default)s)",
+    )
+    group.add_argument(
         "--content-weight",
         type=float,
         default=LossWeights.content,
@@ -349,6 +357,7 @@ def _optimizer_options(args: argparse.Namespace) -> OptimizeOptions:
         strength=args.strength,
         preserve_color=args.preserve_color,
         feather=args.feather,
+        tile=args.tile,
     )
 
 

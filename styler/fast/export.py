@@ -35,7 +35,7 @@ def export_onnx(network: StyleNetwork, path: str | Path, half: bool = False) -> 
         import onnx  # noqa: F401  (the exporter needs it; say so clearly if missing)
         import onnxscript  # noqa: F401
     except ImportError as exc:
-        raise StylerError("ONNX export needs: pip install 'styler[export]'") from exc
+        raise StylerError("ONNX export needs: pip install onnx onnxscript") from exc
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     model = _Clamped(network.float().eval())
