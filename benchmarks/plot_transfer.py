@@ -2,7 +2,7 @@
 
     python benchmarks/plot_transfer.py starry_night    # -> docs/transfer_learning.png
 
-Reads the training logs that weights/build.py leaves in docs/training/.
+Reads the training logs that tools/build_weights.py leaves in docs/training/.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Train the shipped fast-mode networks and write weights/manifest.json.
 
-    python weights/build.py                  # base network, then every style, resumable
-    python weights/build.py --only starry_night --steps 400
-    python weights/build.py --scratch starry_night --minutes 45   # the comparison run
+    python tools/build_weights.py                  # base network, then every style, resumable
+    python tools/build_weights.py --only starry_night --steps 1500
+    python tools/build_weights.py --scratch starry_night --minutes 45   # the comparison run
 
 The base network is trained once on a blend of the project's own gallery
 styles; every painting is then fine-tuned from it (transfer learning). Work
@@ -111,7 +111,8 @@ def main() -> int:
     parser.add_argument("--only", nargs="+", choices=sorted(PAINTINGS), help="styles to build")
     parser.add_argument("--steps", type=int, default=500, help="fine-tuning steps per style")
     parser.add_argument("--base-steps", type=int, default=1500)
-    parser.add_argument("--eval-photos", type=int, default=10)
+    parser.add_argument("--eval-photos", type=int, default=30,
+                        help="validation photos the manifest distances average over")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--scratch",
@@ -134,7 +135,9 @@ def main() -> int:
         base_path = train_network(config_for(BASE, gallery, None, args), BASE)
         entries[BASE] = _entry(BASE, base_path, ("Base network", "styler", ""), None, base=True)
         write_manifest(list(entries.values()))
-    photos = image_files(DATA / "val")[: args.eval_photos]
+    # The first val_count photos steer early stopping; score on the ones after them.
+    skip = TrainConfig.val_count
+    photos = image_files(DATA / "val")[skip : skip + args.eval_photos]
     for name in args.only or list(PAINTINGS):
         if name in entries:
             continue
