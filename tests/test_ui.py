@@ -149,6 +149,38 @@ def test_quality_handler_streams_previews_and_stops_with_best_so_far(services, t
     assert services.cancel("key") == 0  # nothing left running
 
 
+def test_quality_regions_get_a_style_image_or_keep_the_photo(services, tmp_path) -> None:
+    from styler.ui.effects import REGIONS
+    from styler.ui.handlers import NO_STYLE, Controls, Regions, UserError, run_quality
+    from styler.ui.state import Session
+
+    source = photo(128, 96)
+    content = save(source, tmp_path / "c.png")
+    style = save(ui_helpers.photo(64, 64, seed=3, gain=0.6), tmp_path / "s.png")
+    blue = save(Image.fromarray(np.full((48, 48, 3), (20, 40, 200), np.uint8)), tmp_path / "b.png")
+    layer = np.zeros((96, 128, 4), np.uint8)
+    layer[:, :48] = (*REGIONS["Red"], 255)  # left: keep the photo
+    layer[:, 80:] = (*REGIONS["Blue"], 255)  # right: style image 2, a flat blue
+    regions = Regions(layers=[layer], styles={"Red": NO_STYLE, "Blue": "Style image 2"})
+    styles = [(style, 1.0), (blue, 0.0), (None, 1.0)]  # image 2 styles its region only
+    controls = Controls(size=128, steps=8, feather=0)
+    updates = run_quality(services, Session(), "key", content, styles, controls, regions)
+    entry = [u.entry for u in updates if u.entry is not None][0]
+    out = np.asarray(Image.open(entry.path).convert("RGB"), np.float32)
+    original = np.asarray(source, np.float32)
+    assert np.abs(out[:, :32] - original[:, :32]).mean() < 4  # the photo, feathered back in
+    blueness = out[..., 2] - out[..., :2].mean(-1)
+    assert blueness[:, 96:].mean() > blueness[:, 56:72].mean() + 10  # the blue style's region
+    settings = read_settings(entry.path)
+    assert settings["regions"] == {"Red": NO_STYLE, "Blue": "Style image 2"}
+    wrong = Regions(layers=[layer], styles={"Red": "warm_test"})
+    with pytest.raises(UserError, match="fast style 'warm_test'. In Quality mode"):
+        list(run_quality(services, Session(), "key", content, styles, controls, wrong))
+    empty = Regions(layers=[layer], styles={"Red": "Style image 3"})
+    with pytest.raises(UserError, match="Style image 3, but that slot is empty"):
+        list(run_quality(services, Session(), "key", content, styles, controls, empty))
+
+
 def test_handler_errors_are_one_readable_line(services, tmp_path: Path) -> None:
     from styler.ui.handlers import (
         NO_PHOTO,

@@ -32,6 +32,7 @@ from styler.ui.handlers import (
     MAIN_STYLE,
     NO_STYLE,
     QUALITY,
+    STYLE_IMAGES,
     Controls,
     Regions,
     UserError,
@@ -325,7 +326,7 @@ def _stylize_tab(
                     0, 40, value=Controls.feather, step=1, label="Region edge softness (px)"
                 )
             with gr.Accordion(
-                "Regions: paint areas and give each its own style (Fast mode)", open=False,
+                "Regions: paint areas and give each its own style", open=False,
                 elem_id="regions",
             ):  # fmt: skip
                 ui["editor"] = gr.ImageEditor(
@@ -339,7 +340,8 @@ def _stylize_tab(
                     height=360,
                     elem_id="editor",
                 )
-                choices = [MAIN_STYLE, NO_STYLE, *names]
+                # Fast mode takes the fast styles, Quality mode the uploaded style images.
+                choices = [MAIN_STYLE, NO_STYLE, *names, *STYLE_IMAGES]
                 colours = list(REGIONS)
                 ui["region_styles"] = []
                 for pair in (colours[:2], colours[2:]):
@@ -518,16 +520,15 @@ def _wire_stylize(services: Services, guard, session: gr.State, ui: dict[str, An
     ):  # fmt: skip
         """Defaults of None make every input but the photo optional for API clients."""
         controls = _controls(locals())
+        regions = _regions(editor, [red_region, blue_region, green_region, yellow_region])
         if mode == FAST:
-            regions = _regions(editor, [red_region, blue_region, green_region, yellow_region])
             entry = handlers.run_fast(services, state, content, style, controls, regions)
             yield _finished(state, entry)
             return
-        if _regions(editor, [red_region, blue_region, green_region, yellow_region]).active():
-            gr.Warning("Painted regions apply to Fast mode; Quality styles the whole photo.")
         styles = [(style1, weight1), (style2, weight2), (style3, weight3)]
         key = (request.session_hash if request else None) or state.id
-        for update in handlers.run_quality(services, state, key, content, styles, controls):
+        updates = handlers.run_quality(services, state, key, content, styles, controls, regions)
+        for update in updates:
             if update.entry is not None:
                 yield _finished(state, update.entry)
             else:

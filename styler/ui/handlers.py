@@ -40,6 +40,8 @@ log = logging.getLogger("styler.ui")
 
 FAST, QUALITY = "Fast", "Quality"
 MAIN_STYLE, NO_STYLE = "Main style", "No style (keep the photo)"
+# Quality mode's region choices: one of the uploaded style images.
+STYLE_IMAGES = ("Style image 1", "Style image 2", "Style image 3")
 HISTORY_THUMB = 384
 PREVIEW_INTERVAL = 0.25  # s between live previews sent to the browser (the last always goes)
 FUSION_TOOLS = ("Blend two images through a mask", "Exposure fusion", "Focus stacking")
@@ -249,6 +251,9 @@ def run_fast(
         parts = []
         for name, mask in masks.items():
             choice = regions.styles[name] if regions else MAIN_STYLE
+            if choice in STYLE_IMAGES:
+                raise UserError(f"The {name} region has {choice}: style images are for "
+                                "Quality mode. In Fast mode, give it a fast style.")  # fmt: skip
             if choice != NO_STYLE and choice not in services.style_names():
                 raise UserError(f"The {name} region's style {choice!r} is not installed.")
             parts.append((_fast_image(services, slot, choice, photo, controls), mask))
@@ -296,6 +301,37 @@ def _style_list(
     return loaded, weights, names
 
 
+def _quality_regions(
+    services: Services,
+    regions: Regions | None,
+    styles: Sequence[tuple[str | Path | None, float]],
+    photo: Image.Image,
+    colour: str,
+) -> tuple[list[tuple[np.ndarray, Image.Image | None]], dict[str, str]]:
+    """Painted regions as the optimizer takes them: (mask, style image or None for the photo),
+    and {region: choice} for the settings."""
+    if regions is None:
+        return [], {}
+    pairs, chosen = [], {}
+    for name, mask in regions.active().items():
+        choice = regions.styles[name]
+        if choice == NO_STYLE:
+            pairs.append((mask, None))
+        elif choice in STYLE_IMAGES:
+            path = styles[STYLE_IMAGES.index(choice)][0]
+            if not path:
+                raise UserError(f"The {name} region has {choice}, but that slot is empty.")
+            image = load_photo(services, path, what=choice.lower()).rgb
+            if colour == "match":
+                image = effects.match_style_colours(image, photo)
+            pairs.append((mask, image))
+        else:
+            raise UserError(f"The {name} region has the fast style {choice!r}. In Quality "
+                            "mode, give regions a style image (1-3) or no style.")  # fmt: skip
+        chosen[name] = choice
+    return pairs, chosen
+
+
 def run_quality(
     services: Services,
     session: Session,
@@ -303,8 +339,11 @@ def run_quality(
     content: str | Path | None,
     styles: Sequence[tuple[str | Path | None, float]],
     controls: Controls,
+    regions: Regions | None = None,
 ) -> Iterator[Update]:
     """Quality mode: the optimizer, reporting previews as it goes; Stop keeps the best so far.
+
+    Painted regions get one of the style images, or keep the photo (guided Gram losses).
 
     A generator: each Update carries the progress and, every few steps, the image as it
     forms; the last one carries the saved result. Closing the generator (the browser went
@@ -320,6 +359,9 @@ def run_quality(
     style_rgb = [s.rgb for s in style_images]
     if controls.colour == "match":
         style_rgb = [effects.match_style_colours(s, photo) for s in style_rgb]
+    region_pairs, region_choices = _quality_regions(
+        services, regions, styles, photo, controls.colour
+    )
     reports: queue.Queue[Progress | None] = queue.Queue()
     outcome: dict[str, Any] = {}
     delay = services.config.step_delay
@@ -335,9 +377,9 @@ def run_quality(
             try:
                 with services.engines.slot() as slot:
                     stylizer = services.engines.stylizer(slot)
-                    outcome["result"] = stylizer.run(
-                        loaded, style_rgb, options, blend=weights, progress=report, cancel=token
-                    )
+                    outcome["result"] = stylizer.run(loaded, style_rgb, options, blend=weights,
+                                                     regions=region_pairs, progress=report,
+                                                     cancel=token)  # fmt: skip
             except BaseException as exc:  # handed to the generator, which re-raises it
                 outcome["error"] = exc
             finally:
@@ -391,6 +433,8 @@ def run_quality(
         content=_name_of(content),
         completed=result.completed,
     )
+    if region_choices:
+        settings.update(regions=region_choices, feather=controls.feather)
     label = "+".join(Path(n).stem for n in names)
     caption = f"{label} · Quality"
     if not result.completed:
