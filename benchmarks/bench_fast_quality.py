@@ -1,0 +1,82 @@
+"""Fast mode against optimizer mode on validation photos, for every shipped style.
+
+For each style and photo (512 px), the style distance of the fast network's
+result is divided by that of optimizer mode (default settings) on the same
+photo and style; the target is a ratio of at most 1.5 for every pair. The
+photos come after the ones training used for early stopping (val[24:]).
+
+    python benchmarks/bench_fast_quality.py [--photos 3] [--styles starry_night udnie]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from styler import FastStylizer, Stylizer
+from styler.evaluate import distances
+from styler.fast.data import image_files
+from styler.fast.manifest import read_manifest
+from styler.fast.train import TrainConfig
+from styler.imageio import load_image
+from styler.tensors import resize_long_side
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+TARGET_RATIO = 1.5
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--photos", type=int, default=3, help="validation photos per style")
+    parser.add_argument("--styles", nargs="+", help="shipped styles (default: all)")
+    args = parser.parse_args()
+    if not DATA.is_dir():
+        print(f"needs the shared data folder at {DATA}", file=sys.stderr)
+        return 2
+    skip = TrainConfig.val_count
+    photos = [
+        resize_long_side(load_image(p).rgb, 512)
+        for p in image_files(DATA / "val")[skip : skip + args.photos]
+    ]
+    entries = [e for e in read_manifest() if not e.base]
+    if args.styles:
+        entries = [e for e in entries if e.name in args.styles]
+    engine = Stylizer(device="cpu")
+    print(f"style distance at 512 px on {len(photos)} validation photos (lower is better)")
+    header = ('style', 'fast', 'optimizer', 'worst ratio', 'fast s', 'opt s')
+    print('{:16} {:>7} {:>9} {:>11} {:>7} {:>7}'.format(*header))
+    worst_overall = 0.0
+    for entry in entries:
+        style = load_image(DATA / "styles" / f"{entry.name}.jpg").rgb
+        stylizer = FastStylizer(entry.name, device="cpu")
+        fast, slow, ratios, fast_time, slow_time = [], [], [], 0.0, 0.0
+        for photo in photos:
+            start = time.perf_counter()
+            ours = Image.fromarray(stylizer.stylize_array(np.asarray(photo)))
+            fast_time += time.perf_counter() - start
+            start = time.perf_counter()
+            optimized = engine.run(photo, style).image
+            slow_time += time.perf_counter() - start
+            f, o = distances(ours, photo, style).style, distances(optimized, photo, style).style
+            fast.append(f)
+            slow.append(o)
+            ratios.append(f / o)
+        worst = max(ratios)
+        worst_overall = max(worst_overall, worst)
+        print(
+            f"{entry.name:16} {np.mean(fast):7.4f} {np.mean(slow):9.4f} {worst:11.2f} "
+            f"{fast_time / len(photos):7.2f} {slow_time / len(photos):7.1f}",
+            flush=True,
+        )
+    verdict = "met" if worst_overall <= TARGET_RATIO else "NOT met"
+    print(f"\nworst fast/optimizer ratio {worst_overall:.2f}: target <= {TARGET_RATIO} {verdict}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
