@@ -267,3 +267,23 @@ def test_onnx_backend_matches_pytorch_and_exports_once(
     assert np.array_equal(again.stylize_arrays([photo, photo])[1], fast)
     with pytest.raises(OptionsError, match="backend must be one of"):
         FastStylizer(net_file, device="cpu", backend="tensorrt")
+
+
+def test_onnx_export_falls_back_to_the_dynamo_exporter(
+    net_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ort = pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnxscript")
+    import styler.fast.export as export
+
+    def unavailable(*_args, **_kwargs):
+        raise RuntimeError("no TorchScript exporter in this torch")
+
+    monkeypatch.setattr(export, "_export_torchscript", unavailable)
+    net, _ = read_network(net_file)
+    path = export.export_onnx(net, tmp_path / "dynamo.onnx")
+    x = torch.rand(1, 3, 45, 70)
+    with torch.no_grad():
+        expected = net(x).clamp(0, 1).numpy()
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    assert np.abs(session.run(None, {"image": x.numpy()})[0] - expected).max() < 1e-4

@@ -31,36 +31,62 @@ class _Clamped(nn.Module):
 
 
 def export_onnx(network: StyleNetwork, path: str | Path, half: bool = False) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    model = _Clamped(network.float().eval())
+    tmp = path.with_name(f".{path.name}.tmp")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            _export_torchscript(model, tmp)
+        except Exception:  # a torch without the TorchScript exporter: use the dynamo one
+            _export_dynamo(model, tmp)
+    if half:
+        _store_weights_as_half(tmp)
+    tmp.replace(path)
+    return path
+
+
+def _example() -> torch.Tensor:
+    return torch.rand(1, 3, 61, 90)  # not a multiple of 8: the padding path is traced too
+
+
+def _export_torchscript(model: nn.Module, path: Path) -> None:
+    """The TorchScript-based exporter: 0.4 s here against about 10 s for the dynamo one,
+    which matters because fast mode exports each network the first time it runs."""
+    axes = {0: "batch", 2: "height", 3: "width"}
+    torch.onnx.export(
+        model,
+        (_example(),),
+        str(path),
+        dynamo=False,
+        opset_version=OPSET,
+        input_names=["image"],
+        output_names=["stylized"],
+        dynamic_axes={"image": axes, "stylized": axes},
+    )
+
+
+def _export_dynamo(model: nn.Module, path: Path) -> None:
     try:
         import onnx  # noqa: F401  (the exporter needs it; say so clearly if missing)
         import onnxscript  # noqa: F401
     except ImportError as exc:
         raise StylerError("ONNX export needs: pip install onnx onnxscript") from exc
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    model = _Clamped(network.float().eval())
-    example = torch.rand(1, 3, 61, 90)
     batch = torch.export.Dim("batch", min=1, max=64)
     height = torch.export.Dim("height", min=1, max=16384)
     width = torch.export.Dim("width", min=1, max=16384)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        program = torch.onnx.export(
-            model,
-            (example,),
-            dynamo=True,
-            opset_version=OPSET,
-            input_names=["image"],
-            output_names=["stylized"],
-            dynamic_shapes={"image": {0: batch, 2: height, 3: width}},
-            verbose=False,
-        )
-    tmp = path.with_name(f".{path.name}.tmp")
-    program.save(str(tmp))
-    if half:
-        _store_weights_as_half(tmp)
-    tmp.replace(path)
-    return path
+    program = torch.onnx.export(
+        model,
+        (_example(),),
+        dynamo=True,
+        opset_version=OPSET,
+        input_names=["image"],
+        output_names=["stylized"],
+        dynamic_shapes={"image": {0: batch, 2: height, 3: width}},
+        verbose=False,
+    )
+    program.save(str(path))
 
 
 def _store_weights_as_half(path: Path) -> None:
