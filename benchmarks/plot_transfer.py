@@ -35,9 +35,22 @@ def main() -> int:
         print(f"missing training logs: {', '.join(missing)}", file=sys.stderr)
         return 2
     fig, ax = plt.subplots(figsize=(7, 4.2), dpi=120)
-    for label, log in runs.items():
-        minutes, losses = curve(log)
+    curves = {label: curve(log) for label, log in runs.items()}
+    for label, (minutes, losses) in curves.items():
         ax.plot(minutes, losses, marker="o", markersize=3, label=label)
+    (tuned_t, tuned_loss), (scratch_t, scratch_loss) = curves.values()
+    target = min(tuned_loss)
+    reached_at = tuned_t[tuned_loss.index(target)]
+    ax.axhline(target, color="grey", linestyle="--", linewidth=1)
+    scratch_hits = [t for t, loss in zip(scratch_t, scratch_loss, strict=True) if loss <= target]
+    if scratch_hits:
+        hit = scratch_hits[0]
+        verdict = f"from scratch it takes {hit:.1f} min ({hit / reached_at:.1f}x)"
+    else:
+        verdict = (f"from scratch it is not reached in {scratch_t[-1]:.1f} min "
+                   f"(> {scratch_t[-1] / reached_at:.1f}x)")  # fmt: skip
+    summary = f"fine-tuning reaches val loss {target:.4f} in {reached_at:.1f} min; {verdict}"
+    print(summary)
     ax.set_yscale("log")
     ax.set_xlabel("wall time on 2 CPU cores (minutes)")
     ax.set_ylabel("validation loss (perceptual, log scale)")
