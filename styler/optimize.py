@@ -328,8 +328,18 @@ class StyleOptimizer:
         for index, (long_side, steps) in enumerate(zip(sizes, schedule, strict=True)):
             shared: dict = {}  # the scale's content tensor and style Grams, made once
             problems = (
-                _ScaleProblem(self.vgg, content, styles, blend, long_side, options, self.device,
-                              regions, tile, shared)  # fmt: skip
+                _ScaleProblem(
+                    self.vgg,
+                    content,
+                    styles,
+                    blend,
+                    long_side,
+                    options,
+                    self.device,
+                    regions,
+                    tile,
+                    shared,
+                )  # fmt: skip
                 for row in grids[index]
                 for tile in row
             )

@@ -111,8 +111,12 @@ def main() -> int:
     parser.add_argument("--only", nargs="+", choices=sorted(PAINTINGS), help="styles to build")
     parser.add_argument("--steps", type=int, default=500, help="fine-tuning steps per style")
     parser.add_argument("--base-steps", type=int, default=1500)
-    parser.add_argument("--eval-photos", type=int, default=30,
-                        help="validation photos the manifest distances average over")
+    parser.add_argument(
+        "--eval-photos",
+        type=int,
+        default=30,
+        help="validation photos the manifest distances average over",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--scratch",

@@ -61,11 +61,19 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     for names, kind in ((INT_OPTIONS, int), (FLOAT_OPTIONS, float)):
         for name in names:
-            parser.add_argument(f"--{name.replace('_', '-')}", type=kind,
-                                default=getattr(defaults, name), help="default: %(default)s")
+            parser.add_argument(
+                f"--{name.replace('_', '-')}",
+                type=kind,
+                default=getattr(defaults, name),
+                help="default: %(default)s",
+            )
     parser.add_argument("--device", default="auto", help="auto (cuda, mps, cpu) or a torch device")
-    parser.add_argument("--no-bf16", dest="bf16", action="store_false",
-                        help="keep VGG in fp32 on CPUs with native bfloat16")
+    parser.add_argument(
+        "--no-bf16",
+        dest="bf16",
+        action="store_false",
+        help="keep VGG in fp32 on CPUs with native bfloat16",
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="hide the progress bar")
     return parser  # fmt: skip
 

@@ -33,7 +33,7 @@ from styler.vgg import VGG19Features
 
 # Fast networks need more content weight than the optimizer: they cannot adapt
 # to each photo, and a little TV keeps their flat areas clean.
-FAST_CONTENT_WEIGHT = 0.05
+FAST_CONTENT_WEIGHT = 0.1
 FAST_TV_WEIGHT = 2.0
 
 
