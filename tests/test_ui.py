@@ -39,6 +39,9 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    # A fake camera (a moving test pattern) and no permission prompt, for the webcam test.
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
 ]
 STEP_DELAY = 0.35  # s per optimizer step on the test server: previews are visible, Stop is in time
 TIMEOUT = 30_000  # ms, Playwright waits
@@ -369,7 +372,7 @@ def server(tmp_path_factory: pytest.TempPathFactory):
         env["STYLER_WEIGHTS_DIR"] = str(make_tiny_styles(work / "weights"))
     port = ui_helpers.free_port()
     command = [sys.executable, str(ROOT / "tests" / "ui_helpers.py"), "--port", str(port),
-               "--step-delay", str(STEP_DELAY), "--max-pixels", "2M", "--max-upload-mb", "1",
+               "--step-delay", str(STEP_DELAY), "--max-pixels", "3M", "--max-upload-mb", "1",
                "--temp-dir", str(work)]  # fmt: skip
     log = open(work / "server.log", "w+")  # noqa: SIM115 - closed below
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=log,
@@ -465,6 +468,30 @@ def _result_src(page) -> str | None:
 
 
 @needs_browser
+def test_webcam_snapshot_becomes_the_photo(browser, server) -> None:
+    """Chromium's fake camera stands in for a webcam: capture a frame, stylize it."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800},
+                                  permissions=["camera"], accept_downloads=True)  # fmt: skip
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT)
+    page.goto(server.url)
+    page.locator("#stylize-btn").wait_for()
+    content = page.locator("#content")
+    content.get_by_label("Capture from camera").click()
+    content.get_by_text("Click to Access Webcam").click()
+    content.get_by_label("capture photo").click()
+    page.wait_for_function(  # the snapshot has reached the server
+        "() => { const i = document.querySelector('#content img');"
+        " return i && i.src.includes('/file=') }"
+    )
+    page.locator("#style-grid .thumbnail-item").first.click()
+    page.locator("#stylize-btn").click()
+    page.wait_for_function("document.querySelector('#status').innerText.includes('Done')")
+    settings = read_settings(_download(page, "#download", server.files / "webcam.png"))
+    assert settings["mode"] == "fast"
+    context.close()
+
+
 def test_fast_mode_upload_download_and_chain(page, server) -> None:
     source = save(photo(128, 96, seed=5), server.files / "garden.png")
     _upload(page, "#content", source)
@@ -571,12 +598,13 @@ def test_bad_uploads_get_a_readable_message(page, server) -> None:
     toast.first.wait_for()
     assert "Traceback" not in page.content()
     page.locator(".toast-close").first.click()
-    # Over the server's pixel limit (2 MP): refused with the size and the limit.
-    big = save(Image.new("RGB", (2000, 1200), "white"), server.files / "big.png")
+    # Over the server's pixel limit (3 MP, so a webcam's 1920x1440 frame fits): refused
+    # with the size and the limit.
+    big = save(Image.new("RGB", (2400, 1500), "white"), server.files / "big.png")
     _upload(page, "#content", big)
     page.locator("#content img").first.wait_for()
     page.locator("#stylize-btn").click()
-    page.locator(".toast-body", has_text="over the 2.0 MP limit").first.wait_for()
+    page.locator(".toast-body", has_text="over the 3.0 MP limit").first.wait_for()
     time.sleep(0.6)  # the message slides in
     _shot(page, "error.png", full_page=False)
     # Over the upload size limit (1 MB): Gradio refuses the upload itself.
