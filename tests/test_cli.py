@@ -278,7 +278,11 @@ def test_ctrl_c_keeps_written_outputs_and_summarises(tmp_path):
         "stripes.png",
         "-o",
         "out",
-        *FAST,
+        # Enough steps that the run outlasts a slow parent's SIGINT on a loaded machine.
+        "--size",
+        "48",
+        "--steps",
+        "40",
     ]
     with (
         (tmp_path / "stderr.txt").open("w+") as stderr,

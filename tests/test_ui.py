@@ -479,6 +479,10 @@ def test_webcam_snapshot_becomes_the_photo(browser, server) -> None:
     content = page.locator("#content")
     content.get_by_label("Capture from camera").click()
     content.get_by_text("Click to Access Webcam").click()
+    page.wait_for_function(  # the fake camera is streaming frames
+        "() => { const v = document.querySelector('#content video');"
+        " return v && v.readyState >= 2 && v.videoWidth > 0 }"
+    )
     content.get_by_label("capture photo").click()
     page.wait_for_function(  # the snapshot has reached the server
         "() => { const i = document.querySelector('#content img');"
