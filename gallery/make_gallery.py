@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -48,6 +49,8 @@ def optimizer_examples() -> None:
 
 
 def _labelled(image: Image.Image, text: str) -> Image.Image:
+    # PIL's built-in font is ASCII only: "Café — Gogh" would show boxes.
+    text = unicodedata.normalize("NFKD", text.replace("—", "-")).encode("ascii", "ignore").decode()
     canvas = Image.new("RGB", (image.width, image.height + LABEL), "white")
     canvas.paste(image, (0, LABEL))
     ImageDraw.Draw(canvas).text((4, 5), text, fill="black")
