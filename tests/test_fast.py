@@ -90,7 +90,8 @@ def test_tiles_match_whole_image_without_seams(textured_net_file: Path) -> None:
     photo = np.asarray(load_image(GALLERY / "photos" / "chelsea.jpg").rgb.resize((384, 256)))
     whole = FastStylizer(textured_net_file, device="cpu", tile=4096).stylize_array(photo)
     whole = whole.astype(float)
-    tiled_stylizer = FastStylizer(textured_net_file, device="cpu", tile=128, overlap=48)
+    tiled_stylizer = FastStylizer(textured_net_file, device="cpu", tile=128, overlap=48,
+                                  whole_side=128)  # fmt: skip
     tiled = tiled_stylizer.stylize_array(photo)
     # Naive tiling for reference: each tile alone, its own statistics, hard cuts.
     naive = np.zeros_like(whole)
