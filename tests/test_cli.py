@@ -287,7 +287,14 @@ def test_ctrl_c_keeps_written_outputs_and_summarises(tmp_path):
     with (
         (tmp_path / "stderr.txt").open("w+") as stderr,
         subprocess.Popen(
-            command, cwd=tmp_path, env=ENV, stdout=subprocess.PIPE, stderr=stderr, text=True
+            command,
+            cwd=tmp_path,
+            env=ENV,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+            # A shell's background jobs inherit SIGINT ignored; give the CLI its default back.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         ) as process,
     ):
         first = process.stdout.readline()
