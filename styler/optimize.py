@@ -153,15 +153,6 @@ class _Run:
     done: int = 0
 
 
-def _to_uint8(image: torch.Tensor) -> np.ndarray:
-    """(1, 3, H, W) in [0, 1] -> HxWx3 uint8, the form tiles are joined in."""
-    return image.detach()[0].clamp(0, 1).mul(255).round().byte().permute(1, 2, 0).cpu().numpy()
-
-
-def _from_uint8(pixels: np.ndarray, device: torch.device) -> torch.Tensor:
-    return torch.from_numpy(pixels).permute(2, 0, 1)[None].float().div(255).to(device)
-
-
 # A region: its HxW weight mask at the content's size, and its style image (None: no style).
 Region = tuple[np.ndarray, Image.Image | None]
 
@@ -379,16 +370,16 @@ class StyleOptimizer:
         if first.size == first.full_size:
             image, terms, finished = self._optimise(first, start, steps, options, index, run)
             return image, terms, finished == steps
-        canvas = TileCanvas(_to_uint8(start))
+        canvas = TileCanvas(np.array(to_image(start)))  # tiles are joined as uint8
         for problem in itertools.chain([first], problems):
             window = problem.window
             tile, terms, finished = self._optimise(
                 problem, start[(..., *window.slices)], steps, options, index, run
             )
-            canvas.paste(window, _to_uint8(tile))
+            canvas.paste(window, np.asarray(to_image(tile)))
             if finished < steps:
-                return _from_uint8(canvas.image, self.device), terms, False
-        return _from_uint8(canvas.image, self.device), terms, True
+                return to_tensor(Image.fromarray(canvas.image), self.device), terms, False
+        return to_tensor(Image.fromarray(canvas.image), self.device), terms, True
 
     def _initial(
         self,
