@@ -17,7 +17,7 @@ import torch
 from styler.errors import OptionsError, WeightsError
 from styler.fast.inference import FastStylizer
 from styler.fast.manifest import StyleEntry, find_style
-from styler.fast.network import NetworkConfig, StyleNetwork, count_macs
+from styler.fast.network import BilinearUpConv, NetworkConfig, StyleNetwork, count_macs
 from styler.fast.train import TrainConfig, Trainer
 from styler.fast.weights import read_network, save_network, sha256_of
 from styler.fusion.tiles import tile_grid
@@ -46,6 +46,17 @@ def test_any_size_in_same_size_out(size) -> None:
     shape = size if len(size) == 4 else (1, 3, *size)
     with torch.no_grad():
         assert net(torch.rand(shape)).shape == shape
+
+
+def test_bilinear_up_conv_is_upsample_then_conv_without_the_big_tensor() -> None:
+    torch.manual_seed(0)
+    layer = BilinearUpConv(5, 3)
+    x = torch.rand(2, 5, 9, 14)
+    up = torch.nn.functional.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
+    padded = torch.nn.functional.pad(up, (1, 1, 1, 1), mode="replicate")
+    expected = torch.nn.functional.conv2d(padded, layer.weight, layer.bias)
+    with torch.no_grad():
+        assert torch.allclose(layer(x), expected, atol=1e-5)
 
 
 def test_default_network_cost_is_documented() -> None:

@@ -23,7 +23,7 @@ import torch
 from styler.fast.export import OPSET, export_onnx
 from styler.fast.network import StyleNetwork
 
-CACHE_FORMAT = f"styler-onnx-v1-opset{OPSET}"  # bump when the exported graph changes
+CACHE_FORMAT = f"styler-onnx-v2-opset{OPSET}"  # bump when the exported graph changes
 
 
 def cache_dir() -> Path:

@@ -15,7 +15,8 @@ from styler.errors import WeightsError
 from styler.fast.network import NetworkConfig, StyleNetwork
 from styler.imageio import atomic_write_bytes
 
-FORMAT = "styler-fast-1"
+# 2: the last decoder stage is BilinearUpConv (decoder.2), no longer Upsample + Conv2d
+FORMAT = "styler-fast-2"
 
 
 def save_network(net: StyleNetwork, path: str | Path, info: dict[str, Any]) -> None:
