@@ -2,6 +2,7 @@
 
     python tools/build_weights.py                  # base network, then every style, resumable
     python tools/build_weights.py --only starry_night --steps 1500
+    python tools/build_weights.py --only udnie --steps 800 --rebuild   # train it again
     python tools/build_weights.py --scratch starry_night --minutes 45   # the comparison run
 
 The base network is trained once on a blend of the project's own gallery
@@ -124,6 +125,11 @@ def main() -> int:
         help="instead: train this style from scratch, for the transfer plot",
     )
     parser.add_argument("--minutes", type=float, default=45, help="time limit of --scratch")
+    parser.add_argument(
+        "--rebuild",
+        action="store_true",
+        help="train the --only styles again from the base, discarding their earlier run",
+    )
     args = parser.parse_args()
     if not DATA.is_dir():
         print(f"needs the shared data folder at {DATA}", file=sys.stderr)
@@ -133,12 +139,17 @@ def main() -> int:
     if args.scratch:
         return train_from_scratch(args)
     entries = {e.name: e for e in read_manifest()}
+    if args.rebuild:
+        for name in args.only or []:
+            entries.pop(name, None)
+            for work_file in WORK.glob(f"{name}.*"):  # checkpoint, log, network
+                work_file.unlink()
     base_path = WEIGHTS / f"{BASE}.safetensors"
     if BASE not in entries:
         gallery = sorted(str(p) for p in (ROOT / "gallery" / "styles").glob("*.jpg"))
         base_path = train_network(config_for(BASE, gallery, None, args), BASE)
         entries[BASE] = _entry(BASE, base_path, ("Base network", "styler", ""), None, base=True)
-        write_manifest(list(entries.values()))
+        write_manifest(_in_painting_order(entries))
     # The first val_count photos steer early stopping; score on the ones after them.
     skip = TrainConfig.val_count
     photos = image_files(DATA / "val")[skip : skip + args.eval_photos]
@@ -149,9 +160,15 @@ def main() -> int:
         path = train_network(config_for(name, [str(style)], base_path, args), name)
         scores = mean_distances(path, style, photos)
         entries[name] = _entry(name, path, PAINTINGS[name], scores)
-        write_manifest(list(entries.values()))
+        write_manifest(_in_painting_order(entries))
         print(f"{name}: {scores}", flush=True)
     return 0
+
+
+def _in_painting_order(entries: dict[str, StyleEntry]) -> list[StyleEntry]:
+    """The base first, then the paintings as PAINTINGS lists them (rebuilt ones included)."""
+    order = [BASE, *PAINTINGS]
+    return sorted(entries.values(), key=lambda e: order.index(e.name) if e.name in order else 99)
 
 
 def _entry(name, path: Path, meta, scores, base: bool = False) -> StyleEntry:
