@@ -153,8 +153,10 @@ def training_setup(tmp_path: Path) -> dict:
 
 
 def test_training_lowers_val_loss_logs_and_keeps_best(training_setup, tmp_path) -> None:
+    # Weighted towards content: in 8 steps this tiny network learns the content term
+    # reliably, while the stripe style's Grams need far more steps than a unit test has.
     config = TrainConfig(output=str(tmp_path / "a.safetensors"), steps=8, learning_rate=1e-2,
-                         **training_setup)  # fmt: skip
+                         content_weight=1.0, style_weight=0.2, **training_setup)  # fmt: skip
     state = Trainer(config).run()
     log = [json.loads(line) for line in config.log_path().read_text().splitlines()]
     assert [e["step"] for e in log] == [2, 4, 6, 8]
