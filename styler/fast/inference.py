@@ -20,7 +20,7 @@ import math
 import os
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -207,10 +207,18 @@ class FastStylizer:
         """One network over the photo: in one piece when it fits a tile, else tiled."""
         h, w = rgb.shape[:2]
         if max(h, w) <= self.whole_side:
-            return _to_uint8(self._whole(network)(_to_input(rgb, self.device))[0])
+            return self._run_whole(network, rgb[None])[0]
         return self._tiled(network, rgb)
 
-    def _whole(self, network: StyleNetwork) -> Callable[[torch.Tensor], torch.Tensor]:
+    def _run_whole(self, network: StyleNetwork, photos: np.ndarray) -> np.ndarray:
+        """(N, H, W, 3) uint8 through one untiled pass each -> (N, H, W, 3) uint8."""
+        runner = self._whole(network)
+        if isinstance(runner, OnnxRunner):
+            return runner.run(photos)
+        x = torch.cat([_to_input(photo, self.device) for photo in photos])
+        return np.stack([_to_uint8(y) for y in runner(x)])
+
+    def _whole(self, network: StyleNetwork) -> OnnxRunner | StyleNetwork:
         """What runs untiled passes: onnxruntime where the backend allows, else the network.
 
         Tiles stay in PyTorch: they replay normalisation statistics the graph has no input for.
@@ -239,10 +247,9 @@ class FastStylizer:
             weights = [w for _, w in self._members]
             for start in range(0, len(indices), batch):
                 chunk = indices[start : start + batch]
-                x = torch.cat([_to_input(images[i], self.device) for i in chunk])
+                photos = np.stack([images[i] for i in chunk])
                 with self._lock:
-                    outs = [[_to_uint8(y) for y in self._whole(network)(x)]
-                            for network, _ in self._members]  # fmt: skip
+                    outs = [self._run_whole(network, photos) for network, _ in self._members]
                 for position, i in enumerate(chunk):
                     mine = [member[position] for member in outs]
                     results[i] = mine[0] if len(mine) == 1 else blend_outputs(mine, weights)
