@@ -131,6 +131,8 @@ def main() -> int:
         help="train the --only styles again from the base, discarding their earlier run",
     )
     args = parser.parse_args()
+    if args.rebuild and not args.only:
+        parser.error("--rebuild retrains the styles named by --only; name them")
     if not DATA.is_dir():
         print(f"needs the shared data folder at {DATA}", file=sys.stderr)
         return 2

@@ -204,7 +204,7 @@ class FastStylizer:
         return add_detail(out, rgb, _detail_levels(style_scale)) if style_scale > 1 else out
 
     def _pass(self, network: StyleNetwork, rgb: np.ndarray) -> np.ndarray:
-        """One network over the photo: in one piece when it fits a tile, else tiled."""
+        """One network over the photo: in one piece up to whole_side, else tiled."""
         h, w = rgb.shape[:2]
         if max(h, w) <= self.whole_side:
             return self._run_whole(network, rgb[None])[0]
