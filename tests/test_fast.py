@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -15,6 +16,7 @@ import pytest
 import torch
 
 from styler.errors import OptionsError, WeightsError
+from styler.fast.data import PhotoCrops
 from styler.fast.inference import FastStylizer
 from styler.fast.manifest import StyleEntry, find_style
 from styler.fast.network import BilinearUpConv, NetworkConfig, StyleNetwork, count_macs
@@ -150,6 +152,18 @@ def training_setup(tmp_path: Path) -> dict:
         "checkpoint_every": 2,
         "warmup": 1,
     }
+
+
+def test_training_crops_span_the_short_side_and_skip_bad_files(tmp_path: Path) -> None:
+    folder = _photo_folder(tmp_path / "train", 2)
+    gradient_photo(40, 90, seed=9).save(folder / "portrait.png")
+    (folder / "broken.jpg").write_bytes(b"not a jpeg")
+    crops = PhotoCrops(folder, crop=32)
+    assert sorted(min(p.size) for p in crops.photos) == [32, 32, 32]
+    assert len(crops.skipped) == 1 and "broken.jpg" in crops.skipped[0]
+    batch = crops.batch(5, random.Random(3))
+    assert batch.shape == (5, 3, 32, 32)
+    assert torch.equal(batch, crops.batch(5, random.Random(3)))  # a pure function of the rng
 
 
 def test_training_lowers_val_loss_logs_and_keeps_best(training_setup, tmp_path) -> None:

@@ -33,19 +33,27 @@ def _short_side(image: Image.Image, side: int) -> Image.Image:
 
 
 class PhotoCrops:
-    """Random training crops from photos kept in memory at a fixed short side.
+    """Random training crops from photos kept in memory with their short side at the crop size.
 
     Decoding JPEGs every step would cost as much as the network on 2 cores;
     keeping ~600 photos at 288 px short side takes about 200 MB.
+
+    Each crop spans most of a photo's short side, so training sees whole scenes. The
+    scale objects are seen at trades style for content: on udnie (300 steps, 288 px
+    crops, 4 validation photos at 512 px), windows of the whole short side scored style
+    0.188 / content 0.669, windows zoomed in up to 1.25x 0.213 / 0.581, a worse trade
+    than the content weight offers. So the scale jitter is mild and zooms in only.
     """
 
-    def __init__(self, folder: str | Path, crop: int = 192, stored_side: int = 288) -> None:
+    ZOOM = (1.0, 1.1)  # scale jitter: a window 1/1.1 .. 1 of the short side, resized up
+
+    def __init__(self, folder: str | Path, crop: int = 288) -> None:
         self.crop = crop
         self.photos: list[Image.Image] = []
         self.skipped: list[str] = []
         for path in image_files(folder):
             try:
-                self.photos.append(_short_side(load_image(path).rgb, stored_side))
+                self.photos.append(_short_side(load_image(path).rgb, crop))
             except ImageLoadError as exc:
                 self.skipped.append(str(exc))
         if not self.photos:
@@ -56,8 +64,7 @@ class PhotoCrops:
 
     def _sample(self, rng: random.Random) -> torch.Tensor:
         photo = rng.choice(self.photos)
-        # Scale jitter: crop a window 1x..1.5x the crop size, resized to the crop.
-        window = min(min(photo.size), round(self.crop * rng.uniform(1.0, 1.5)))
+        window = round(self.crop / rng.uniform(*self.ZOOM))
         x = rng.randint(0, photo.size[0] - window)
         y = rng.randint(0, photo.size[1] - window)
         patch = photo.crop((x, y, x + window, y + window))

@@ -50,8 +50,11 @@ class TrainConfig:
     base: str | None = None  # fine-tune from this network instead of training from scratch
     blend: list[float] | None = None
     steps: int = 1500
-    batch: int = 4
-    crop: int = 192
+    # Bigger crops, smaller batch, about the same cost per step: relu5_1 sees 18x18 positions
+    # instead of 12x12, far from the borders. udnie, 300 steps, 4 validation photos at 512 px:
+    # 192 px x 4 style 0.217 / content 0.680; 288 px x 2 0.188 / 0.669.
+    batch: int = 2
+    crop: int = 288
     # Fine-tuning too: lower rates converged more slowly (udnie, 300 steps from the base,
     # val style term: 5e-4 everywhere 0.159; 5e-4 for the pretrained body only about 0.150;
     # 1e-3 0.140). The freeze schedule is what protects the base early on.
