@@ -29,7 +29,7 @@ from styler.device import use_all_cores
 from styler.evaluate import Distances, distances
 from styler.fast.data import image_files
 from styler.fast.manifest import weights_dir
-from styler.fast.train import TrainConfig, Trainer
+from styler.fast.train import Evaluation, TrainConfig, Trainer
 from styler.imageio import load_image
 from styler.tensors import resize_long_side, to_image, to_tensor
 
@@ -85,7 +85,7 @@ def main() -> int:
         )  # fmt: skip
         trainer = Trainer(config)
 
-        def report(evaluation) -> None:
+        def report(evaluation: Evaluation) -> None:
             with torch.no_grad():
                 out = to_image(trainer.net(to_tensor(photo).to(trainer.device)).cpu())
             results["fitted"] = out
