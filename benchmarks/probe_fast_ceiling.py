@@ -26,7 +26,7 @@ from PIL import Image
 
 from styler import FastStylizer, Stylizer
 from styler.device import use_all_cores
-from styler.evaluate import Distances, distances
+from styler.evaluate import EVAL_SIZE, Distances, distances
 from styler.fast.data import image_files
 from styler.fast.manifest import weights_dir
 from styler.fast.train import Evaluation, TrainConfig, Trainer
@@ -34,7 +34,6 @@ from styler.imageio import load_image
 from styler.tensors import resize_long_side, to_image, to_tensor
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-EVAL_SIDE = 512
 
 
 def row(label: str, d: Distances, reference: Distances) -> str:
@@ -55,8 +54,9 @@ def main() -> int:
         return 2
     use_all_cores()
     path = image_files(DATA / "val")[TrainConfig.val_count]
-    photo = resize_long_side(load_image(path).rgb, EVAL_SIDE)
-    style = load_image(DATA / "styles" / f"{args.style}.jpg").rgb
+    photo = resize_long_side(load_image(path).rgb, EVAL_SIZE)
+    style_path = DATA / "styles" / f"{args.style}.jpg"
+    style = load_image(style_path).rgb
 
     results = {
         "optimizer": Stylizer(device="cpu").run(photo, style).image,
@@ -66,7 +66,7 @@ def main() -> int:
     }
     optimized = distances(results["optimizer"], photo, style)
     shipped = distances(results["shipped"], photo, style)
-    print(f"{path.name} x {args.style} at {EVAL_SIDE} px; ratio = style / optimizer's style")
+    print(f"{path.name} x {args.style} at {EVAL_SIZE} px; ratio = style / optimizer's style")
     print(f"{'':28} {'style':>8} {'ratio':>7} {'content':>9}")
     print(row("optimizer mode (defaults)", optimized, optimized))
     print(row("shipped network", shipped, optimized), flush=True)
@@ -76,7 +76,7 @@ def main() -> int:
         folder.mkdir()
         (folder / path.name).symlink_to(path)
         config = TrainConfig(
-            styles=[str(DATA / "styles" / f"{args.style}.jpg")],
+            styles=[str(style_path)],
             data=str(folder), val=str(folder), output=str(Path(tmp) / "fit.safetensors"),
             base=str(weights_dir() / "base.safetensors"), steps=args.steps,
             crop=min(photo.size), batch=1, learning_rate=args.learning_rate,
