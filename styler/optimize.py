@@ -134,6 +134,8 @@ class OptimizeOptions:
 
 @dataclass
 class OptimizeResult:
+    # The best-scoring image of the finest scale reached (of each tile, when tiled), not
+    # necessarily the last iterate; `losses` are that image's (the last tile's when tiled).
     image: Image.Image
     losses: dict[str, float]
     completed: bool  # False when cancelled; `image` is then the best so far
@@ -293,7 +295,12 @@ class StyleOptimizer:
         cancel: CancelToken | None = None,
     ) -> OptimizeResult:
         """Optimise `content` towards the blended styles, or per region with `regions`
-        (masks at the content's size; the rest of the image gets the blended styles)."""
+        (masks at the content's size; the rest of the image gets the blended styles).
+
+        Each scale (each tile of a tiled scale) keeps the lowest-loss image it saw, the final
+        iterate included, and the next scale starts from it; the result is the best image of
+        the finest scale reached, with its losses. A cancelled run returns the best so far.
+        """
         if not styles:
             raise OptionsError("at least one style image is needed")
         if options.init == "image" and init_image is None:
@@ -409,7 +416,11 @@ class StyleOptimizer:
         scale: int,
         run: _Run,
     ) -> tuple[torch.Tensor, dict[str, float], int]:
-        """Optimise one scale or tile; returns the best image, its losses, steps completed."""
+        """Optimise one scale or tile; returns the best image, its losses, steps completed.
+
+        Every step's loss is that of the image before the step's update, so the final
+        iterate is scored once more (a forward pass without gradients) and competes too.
+        """
         image = start_image.detach().clone().requires_grad_(True)
         if options.optimizer == "lbfgs":
             optimizer: torch.optim.Optimizer = torch.optim.LBFGS(
@@ -463,5 +474,11 @@ class StyleOptimizer:
                         image=preview,
                     )
                 )
-        # The last update has not been scored; keep it, as L-BFGS steps rarely go uphill.
-        return image.detach(), best_terms, steps
+        # The closures scored every image but the final iterate: score it too, then keep
+        # the best (the final one on a tie: it is the optimizer's latest).
+        final = image.detach()
+        with torch.no_grad():
+            final_terms = problem.loss(final).as_floats()
+        if final_terms["total"] <= best_loss:
+            return final, final_terms, steps
+        return best_image, best_terms, steps

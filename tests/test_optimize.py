@@ -152,3 +152,30 @@ def test_large_scales_run_as_tiles_without_seams(engine) -> None:
     border, rest = border_gradients(np.asarray(result.image), tile_grid(341, 512, 256, 64))
     print(f"optimizer tiles: mean gradient {border:.2f} across borders, {rest:.2f} elsewhere")
     assert border <= rest
+
+
+def test_result_is_the_best_scored_image_not_the_last(engine, photo, style) -> None:
+    """Adam with a huge learning rate makes the loss climb: the result is the image the
+    lowest progress report scored, with its losses, not the last iterate."""
+    reports: list[Progress] = []
+    options = build_options(size=64, steps=4, optimizer="adam", preview_every=1)
+    options.learning_rate = 1.0
+    result = engine.run(photo, style, options, progress=reports.append)
+    totals = [r.losses["total"] for r in reports]
+    best = int(np.argmin(totals))
+    assert totals[-1] > totals[best]  # the loss went up: the last image is not the best
+    assert result.losses == pytest.approx(reports[best].losses)
+    # Report k scored the image before step k's update: the photo, or report k-1's preview.
+    expected = photo if best == 0 else reports[best - 1].image
+    assert result.image.size == expected.size
+    difference = np.abs(np.asarray(result.image, np.int16) - np.asarray(expected, np.int16))
+    assert difference.max() <= 1
+
+
+def test_final_iterate_is_scored_and_kept(engine, photo, style) -> None:
+    """No step's closure scores the final iterate: it is scored once more, and where L-BFGS
+    keeps improving it is the result, its loss below every reported one."""
+    reports: list[Progress] = []
+    result = engine.run(photo, style, build_options(size=64, steps=5), progress=reports.append)
+    assert result.completed
+    assert result.losses["total"] < min(r.losses["total"] for r in reports)
