@@ -8,8 +8,10 @@
 The base network is trained once on a blend of the project's own gallery
 styles; every painting is then fine-tuned from it (transfer learning). Work
 files (checkpoints) live in build/weights/, training logs in docs/training/,
-finished networks in weights/. Re-running skips what is finished and resumes
-what was interrupted. Needs the shared data folder (../shared/data).
+finished networks and their manifest in this checkout's weights/ (never in an
+installed copy of styler, whatever STYLER_WEIGHTS_DIR says). Re-running skips what is
+finished and resumes what was interrupted. Needs the shared data folder (../shared/data).
+Runs from the checkout's own styler, installed or not.
 """
 
 from __future__ import annotations
@@ -22,21 +24,24 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from styler.device import use_all_cores
-from styler.evaluate import distances
-from styler.fast.data import image_files
-from styler.fast.inference import FastStylizer
-from styler.fast.manifest import StyleEntry, read_manifest, write_manifest
-from styler.fast.train import Evaluation, TrainConfig, Trainer
-from styler.fast.weights import read_network, sha256_of
-from styler.imageio import load_image
-from styler.tensors import resize_long_side
-
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # this checkout's styler, even where another is installed
+    sys.path.insert(0, str(ROOT))
+
+from styler.device import use_all_cores  # noqa: E402
+from styler.evaluate import distances  # noqa: E402
+from styler.fast.data import image_files  # noqa: E402
+from styler.fast.inference import FastStylizer  # noqa: E402
+from styler.fast.manifest import MANIFEST, StyleEntry, read_manifest, write_manifest  # noqa: E402
+from styler.fast.train import Evaluation, TrainConfig, Trainer  # noqa: E402
+from styler.fast.weights import read_network, sha256_of  # noqa: E402
+from styler.imageio import load_image  # noqa: E402
+from styler.tensors import resize_long_side  # noqa: E402
+
 DATA = ROOT.parent / "shared" / "data"
 WORK = ROOT / "build" / "weights"
 LOGS = ROOT / "docs" / "training"
-WEIGHTS = ROOT / "weights"
+WEIGHTS = ROOT / "weights"  # the networks this tool writes, and their manifest
 
 # The paintings of ../shared/data/styles (see SOURCES.md there).
 PAINTINGS: dict[str, tuple[str, str, str]] = {
@@ -142,7 +147,7 @@ def main() -> int:
     WORK.mkdir(parents=True, exist_ok=True)
     if args.scratch:
         return train_from_scratch(args)
-    entries = {e.name: e for e in read_manifest()}
+    entries = {e.name: e for e in read_manifest(manifest_path())}
     if args.rebuild:
         for name in args.only or []:
             entries.pop(name, None)
@@ -153,7 +158,7 @@ def main() -> int:
         gallery = sorted(str(p) for p in (ROOT / "gallery" / "styles").glob("*.jpg"))
         base_path = train_network(config_for(BASE, gallery, None, args), BASE)
         entries[BASE] = _entry(BASE, base_path, ("Base network", "styler", ""), None, base=True)
-        write_manifest(_in_painting_order(entries))
+        write_manifest(_in_painting_order(entries), manifest_path())
     # The first val_count photos steer early stopping; score on the ones after them.
     skip = TrainConfig.val_count
     photos = image_files(DATA / "val")[skip : skip + args.eval_photos]
@@ -164,9 +169,15 @@ def main() -> int:
         path = train_network(config_for(name, [str(style)], base_path, args), name)
         scores = mean_distances(path, style, photos)
         entries[name] = _entry(name, path, PAINTINGS[name], scores)
-        write_manifest(_in_painting_order(entries))
+        write_manifest(_in_painting_order(entries), manifest_path())
         print(f"{name}: {scores}", flush=True)
     return 0
+
+
+def manifest_path() -> Path:
+    """The manifest beside the networks this tool writes (not styler's weights_dir(), which
+    is an installed package's folder, or STYLER_WEIGHTS_DIR, when there is one)."""
+    return WEIGHTS / MANIFEST
 
 
 def _in_painting_order(entries: dict[str, StyleEntry]) -> list[StyleEntry]:

@@ -1,8 +1,9 @@
 """The shipped style networks: `weights/manifest.json`, its entries, and name lookup.
 
 The repository's top-level `weights/` folder is installed as the package
-`styler.weights` (see pyproject.toml), so the same lookup works from a source
-checkout and from an installed wheel.
+`styler.weights` (see pyproject.toml), found through importlib.resources in a wheel and
+in an editable install. A checkout that was never installed has no such package; there
+the folder is found beside the `styler` package, so the same lookup works everywhere.
 """
 
 from __future__ import annotations
@@ -17,12 +18,22 @@ from typing import Any
 from styler.errors import OptionsError, WeightsError
 
 MANIFEST = "manifest.json"
+# The top-level weights/ folder of the checkout this module lives in, if it is one.
+CHECKOUT_WEIGHTS = Path(__file__).resolve().parents[2] / "weights"
 
 
 def weights_dir() -> Path:
-    """The shipped networks, or the folder in STYLER_WEIGHTS_DIR (own networks, tests)."""
+    """The shipped networks, or the folder in STYLER_WEIGHTS_DIR (own networks, tests).
+
+    The installed package styler.weights when there is one, else the checkout's weights/.
+    """
     override = os.environ.get("STYLER_WEIGHTS_DIR")
-    return Path(override) if override else Path(str(resources.files("styler.weights")))
+    if override:
+        return Path(override)
+    try:
+        return Path(str(resources.files("styler.weights")))
+    except ModuleNotFoundError:  # a source checkout on sys.path, never installed
+        return CHECKOUT_WEIGHTS
 
 
 @dataclass(frozen=True)
