@@ -11,3 +11,7 @@ class WeightsError(StylerError):
 
 class OptionsError(StylerError, ValueError):
     """An option value is out of range or inconsistent with the others."""
+
+
+class ImageSizeError(StylerError, ValueError):
+    """An image's size is one the engine cannot take (e.g. an empty image)."""

@@ -27,6 +27,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from styler.errors import ImageSizeError
+
 
 @dataclass(frozen=True)
 class NetworkConfig:
@@ -139,6 +141,31 @@ class _ResidualBlock(nn.Module):
         return x + self.body(x)
 
 
+def padding(side: int) -> int:
+    """Pixels to add to `side` to reach the network's working size: rounded up to MULTIPLE,
+    and at least MIN_SIDE.
+
+    Written for each exporter: traced by TorchScript, `side` is a tensor and the result a
+    graph operation (a Python max() or `if` would freeze the example's choice into the
+    graph, which then fails on sides up to 8); under torch.export it is a symbolic int,
+    which sym_max keeps symbolic; in eager mode a plain int.
+    """
+    up = side + (-side % StyleNetwork.MULTIPLE)
+    if isinstance(side, torch.Tensor):
+        return torch.clamp(up, min=StyleNetwork.MIN_SIDE) - side
+    return torch.sym_max(up, StyleNetwork.MIN_SIDE) - side
+
+
+def check_size(height: int, width: int) -> None:
+    """ImageSizeError for a size the network cannot take: an empty image (any other works)."""
+    if height < 1 or width < 1:
+        raise ImageSizeError(f"cannot stylize an empty image ({width}x{height} px)")
+
+
+def _exporting() -> bool:
+    return torch.jit.is_tracing() or torch.compiler.is_compiling()
+
+
 class StyleNetwork(nn.Module):
     """RGB in [0, 1] of any size -> stylized RGB of the same size."""
 
@@ -164,11 +191,11 @@ class StyleNetwork(nn.Module):
 
     def forward(self, rgb: torch.Tensor) -> torch.Tensor:
         h, w = rgb.shape[-2:]
-        pad_h = max(self.MIN_SIDE - h, -h % self.MULTIPLE)
-        pad_w = max(self.MIN_SIDE - w, -w % self.MULTIPLE)
-        # Always pad (a no-op copy when aligned): no shape-dependent branch, so exported
-        # graphs stay valid for every size.
-        x = F.pad(rgb, (0, pad_w, 0, pad_h), mode="replicate")
+        if not _exporting():  # a traced graph cannot keep this check; OnnxRunner makes it
+            check_size(h, w)
+        # Always pad (a no-op copy when aligned), with no shape-dependent branch, so
+        # exported graphs stay valid for every size.
+        x = F.pad(rgb, (0, padding(w), 0, padding(h)), mode="replicate")
         half = self.encoder[1](self.encoder[0](x))
         quarter = self.encoder[2](half)
         eighth = self.residuals(self.encoder[3](quarter))

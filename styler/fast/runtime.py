@@ -21,9 +21,9 @@ import numpy as np
 import torch
 
 from styler.fast.export import OPSET, export_onnx
-from styler.fast.network import StyleNetwork
+from styler.fast.network import StyleNetwork, check_size
 
-CACHE_FORMAT = f"styler-onnx-v2-opset{OPSET}"  # bump when the exported graph changes
+CACHE_FORMAT = f"styler-onnx-v3-opset{OPSET}"  # bump when the exported graph changes
 
 
 def cache_dir() -> Path:
@@ -66,6 +66,7 @@ class OnnxRunner:
         tensors, a twentieth of the whole pass.
         """
         n, h, w, _ = photos.shape
+        check_size(h, w)  # the graph takes any other size (StyleNetwork pads small ones)
         images = np.empty((n, 3, h, w), np.float32)
         np.multiply(photos.transpose(0, 3, 1, 2), np.float32(1 / 255), out=images)
         (out,) = self.session.run(None, {"image": images})  # already clamped to [0, 1]
