@@ -1,0 +1,212 @@
+"""Re-measure the figures that docs/performance.md records for design choices in the code.
+
+Code comments give the reason for a choice and point to docs/performance.md; the figures
+behind them live there, each with the command here (or in benchmarks/) that measures it,
+so they can be kept current on the machine at hand. Run on a quiet machine:
+
+    python tools/measure_figures.py vgg-layout     # VGG19 on CPU: channels-last vs contiguous
+    python tools/measure_figures.py vgg-bf16       # a VGG19 training pass: bf16 vs fp32 on CPU
+    python tools/measure_figures.py network        # a 1024x768 pass: eager (2 layouts), ORT
+    python tools/measure_figures.py onnx-convert   # uint8 <-> float around onnxruntime
+    python tools/measure_figures.py onnx-export    # the TorchScript vs the dynamo exporter
+    python tools/measure_figures.py strength       # style distance against strength
+    python tools/measure_figures.py tile-memory --tile 1024   # an 8K photo's peak RSS
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # this checkout's styler, installed or not
+    sys.path.insert(0, str(ROOT))
+
+from styler.device import use_all_cores  # noqa: E402
+from styler.fast.network import NetworkConfig, StyleNetwork  # noqa: E402
+
+
+def median_seconds(work: Callable[[], object], runs: int) -> float:
+    for _ in range(2):  # warm-up: allocations, oneDNN primitive caches, lazy initialisation
+        work()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def vgg_layout(args: argparse.Namespace) -> None:
+    """VGG19 to relu5_1 at 512x384, forward only (optimizer-mode scoring), both layouts."""
+    from styler.vgg import VGG19Features
+
+    vgg = VGG19Features(["relu5_1"])
+    image = torch.rand(1, 3, 384, 512)
+
+    def forward(layout: torch.memory_format) -> None:
+        x = vgg.preprocessing.apply(image).contiguous(memory_format=layout)
+        with torch.no_grad():
+            for module in vgg.body:
+                x = module(x)
+
+    for name, layout in (("contiguous", torch.contiguous_format),
+                         ("channels-last", torch.channels_last)):  # fmt: skip
+        vgg.to(memory_format=layout)
+        print(f"{name}: {median_seconds(lambda fmt=layout: forward(fmt), args.runs):.3f} s")
+
+
+def vgg_bf16(args: argparse.Namespace) -> None:
+    """Forward and backward through VGG19 for a training batch (2 x 288 px), fp32 and bf16."""
+    from styler.device import _cpu_has_bf16
+    from styler.vgg import VGG19Features
+
+    if not _cpu_has_bf16():
+        print("this CPU has no native bfloat16: training runs VGG in fp32 here")
+        return
+    vgg = VGG19Features(["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu4_2", "relu5_1"])
+    images = torch.rand(2, 3, 288, 288, requires_grad=True)
+
+    def step(bf16: bool) -> None:
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            feats = vgg(images)
+        sum(f.float().square().mean() for f in feats.values()).backward()
+
+    for name, bf16 in (("fp32", False), ("bf16", True)):
+        print(f"{name}: {median_seconds(lambda b=bf16: step(b), args.runs):.3f} s")
+
+
+def _session(network: StyleNetwork, folder: Path):
+    from styler.fast.export import export_onnx
+    from styler.fast.runtime import OnnxRunner
+
+    return OnnxRunner(export_onnx(network, folder / "net.onnx"), torch.get_num_threads())
+
+
+def network(args: argparse.Namespace) -> None:
+    """The shipped architecture (random weights: the cost does not depend on them), in
+    PyTorch eager in both memory layouts and in onnxruntime."""
+    net = StyleNetwork(NetworkConfig()).eval()
+    image = torch.rand(1, 3, 768, 1024)
+    eager = {}
+    for name, layout in (("contiguous", torch.contiguous_format),
+                         ("channels-last", torch.channels_last)):  # fmt: skip
+        net.to(memory_format=layout)
+        x = image.contiguous(memory_format=layout)
+        with torch.no_grad():
+            eager[name] = median_seconds(lambda n=net, x=x: n(x), args.runs)
+        print(f"PyTorch eager, {name}: {eager[name]:.3f} s")
+    with tempfile.TemporaryDirectory() as folder:
+        runner = _session(StyleNetwork(NetworkConfig()).eval(), Path(folder))
+        feed = {"image": image.numpy()}
+        ort = median_seconds(lambda: runner.session.run(None, feed), args.runs)
+    print(f"onnxruntime session.run: {ort:.3f} s "
+          f"({eager['channels-last'] / ort:.2f}x the speed of channels-last eager)")  # fmt: skip
+
+
+def onnx_convert(args: argparse.Namespace) -> None:
+    """OnnxRunner.run's numpy conversions against float tensors, without the session."""
+    photo = np.random.default_rng(0).integers(0, 256, (1, 768, 1024, 3), dtype=np.uint8)
+
+    def numpy_passes() -> None:
+        images = np.empty((1, 3, 768, 1024), np.float32)
+        np.multiply(photo.transpose(0, 3, 1, 2), np.float32(1 / 255), out=images)
+        np.multiply(images, np.float32(255), out=images)
+        images += np.float32(0.5)
+        rgb = np.empty(photo.shape, np.uint8)
+        np.copyto(rgb, images.transpose(0, 2, 3, 1), casting="unsafe")
+
+    def float_tensors() -> None:
+        x = torch.from_numpy(photo).permute(0, 3, 1, 2).float().div(255).contiguous().numpy()
+        y = torch.from_numpy(x).mul(255).round().clamp(0, 255).byte()
+        y.permute(0, 2, 3, 1).contiguous().numpy()
+
+    for name, work in (("float tensors", float_tensors), ("numpy passes", numpy_passes)):
+        print(f"{name}: {1000 * median_seconds(work, args.runs):.1f} ms per 1024x768 photo")
+
+
+def onnx_export(args: argparse.Namespace) -> None:
+    """One export of each kind: fast mode exports every network the first time it runs."""
+    from styler.fast.export import _Clamped, _export_dynamo, _export_torchscript
+
+    model = _Clamped(StyleNetwork(NetworkConfig())).eval()
+    with tempfile.TemporaryDirectory() as folder, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # as export_onnx does
+        for name, export in (("torchscript", _export_torchscript), ("dynamo", _export_dynamo)):
+            start = time.perf_counter()
+            export(model, Path(folder) / f"{name}.onnx")
+            print(f"{name}: {time.perf_counter() - start:.1f} s")
+
+
+def strength(args: argparse.Namespace) -> None:
+    """The tests' 96 px pair (a generated photo, gallery/styles/swirls.jpg)."""
+    from PIL import Image
+
+    from styler import Stylizer
+    from styler.evaluate import style_distance
+    from tests.conftest import GALLERY, gradient_photo
+
+    photo = gradient_photo(96, 72)
+    style = Image.open(GALLERY / "styles" / "swirls.jpg").convert("RGB").resize((96, 96))
+    engine = Stylizer(device="cpu")
+    for s in (0, 0.25, 0.5, 0.75, 1):
+        out = engine.stylize(photo, style, size=96, steps=args.steps, strength=s)
+        print(f"strength {s}: style distance {style_distance(out, style):.3f}")
+
+
+TILE_MEMORY = """
+import resource, sys, numpy as np
+sys.path.insert(0, sys.argv[1])
+from styler.fast.inference import FastStylizer
+stylizer = FastStylizer(sys.argv[2], device="cpu", tile=int(sys.argv[3]))
+photo = np.random.default_rng(0).integers(0, 256, (4320, 7680, 3), dtype=np.uint8)
+stylizer.stylize_array(photo)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+"""
+
+
+def tile_memory(args: argparse.Namespace) -> None:
+    """An 8K photo through a shipped network in a fresh process (Linux: ru_maxrss in KiB)."""
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", TILE_MEMORY, str(ROOT), args.style,
+                           str(args.tile)], capture_output=True, text=True, check=True)  # fmt: skip
+    seconds = time.perf_counter() - start
+    print(f"{args.tile} px tiles: peak RSS {done.stdout.split()[-1]} MiB, {seconds:.1f} s")
+
+
+MEASURES = {
+    "vgg-layout": vgg_layout,
+    "vgg-bf16": vgg_bf16,
+    "network": network,
+    "onnx-convert": onnx_convert,
+    "onnx-export": onnx_export,
+    "strength": strength,
+    "tile-memory": tile_memory,
+}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("measure", choices=MEASURES)
+    parser.add_argument("--runs", type=int, default=9, help="timed runs; the median is printed")
+    parser.add_argument("--steps", type=int, default=6, help="strength: optimizer steps")
+    parser.add_argument("--tile", type=int, default=768, help="tile-memory: tile size, px")
+    parser.add_argument("--style", default="udnie", help="tile-memory: a shipped style")
+    args = parser.parse_args()
+    print(f"torch threads: {use_all_cores()}", flush=True)
+    MEASURES[args.measure](args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
