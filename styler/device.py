@@ -104,9 +104,10 @@ def resolve_device(name: str = "auto") -> torch.device:
 def autocast_dtype(device: torch.device, cpu_bf16: bool = False) -> torch.dtype | None:
     """Half precision for VGG where it is faster; None (full fp32) elsewhere.
 
-    GPUs always qualify. CPUs with native bfloat16 (AVX512-BF16, AMX) run VGG about
-    1.6x faster in bf16; `cpu_bf16` opts in, for training, whose many noisy steps do
-    not mind the lower precision the way L-BFGS's line search does.
+    GPUs always qualify. CPUs with native bfloat16 (AVX512-BF16, AMX) run VGG faster in
+    bf16 (docs/performance.md has the figure and the command that measures it); `cpu_bf16`
+    opts in, for training, whose many noisy steps do not mind the lower precision the way
+    L-BFGS's line search does.
     """
     if device.type == "cuda":
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16

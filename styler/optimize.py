@@ -43,13 +43,14 @@ from styler.vgg import VGG19Features
 OPTIMIZERS = ("lbfgs", "adam")
 INITS = ("content", "noise", "image")
 # Strength s scales the style weight by STRENGTH_FLOOR ** (1 - s) (s = 0.5: x0.22): geometric,
-# because the look follows the logarithm of the style/content balance. With this floor, equal
-# steps of s gave about equal steps of style distance (0.62, 0.53, 0.43, 0.32, 0.28 for
-# s = 0, 0.25 ... 1 on a 96 px test pair); s = 0 returns the photo without optimising.
+# because the look follows the logarithm of the style/content balance. This floor makes equal
+# steps of s give about equal steps of style distance (docs/performance.md has the distances
+# and the command that measures them); s = 0 returns the photo without optimising.
 STRENGTH_FLOOR = 0.05
 MIN_REGION_SHARE = 1e-3  # a region covering less of a scale than this gets no style loss there
-# Scales longer than DEFAULT_TILE px are optimised tile by tile: a 1024 px scale already
-# takes about 3.4 GB on the CPU, and memory grows with the pixel count.
+# Scales longer than DEFAULT_TILE px are optimised tile by tile: memory grows with the pixel
+# count, and one 1024 px scale already takes gigabytes on the CPU (docs/performance.md has
+# the peak and the command that measures it).
 DEFAULT_TILE = 1024
 MIN_TILE = 256
 

@@ -228,7 +228,7 @@ class VGG19Features(nn.Module):
         deepest = max(LAYER_INDEX[n] for n in self.layers)
         self.names = LAYER_NAMES[: deepest + 1]
         self.body = nn.ModuleList(self._build(weights, pooling))
-        # oneDNN convolutions run about 25% faster on CPU in channels-last layout.
+        # oneDNN convolutions run faster on CPU in channels-last layout (docs/performance.md).
         self.to(memory_format=torch.channels_last)
         self.requires_grad_(False)
         self.eval()

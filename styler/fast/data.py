@@ -35,14 +35,13 @@ def _short_side(image: Image.Image, side: int) -> Image.Image:
 class PhotoCrops:
     """Random training crops from photos kept in memory with their short side at the crop size.
 
-    Decoding JPEGs every step would cost as much as the network on 2 cores;
-    keeping ~600 photos at 288 px short side takes about 200 MB.
+    Decoding JPEGs every step would cost about as much as the network (docs/performance.md);
+    decoded at a 288 px short side, a 4:3 photo takes 288 x 384 x 3 bytes (0.33 MB).
 
     Each crop spans most of a photo's short side, so training sees whole scenes. The
-    scale objects are seen at trades style for content: on udnie (300 steps, 288 px
-    crops, 4 validation photos at 512 px), windows of the whole short side scored style
-    0.188 / content 0.669, windows zoomed in up to 1.25x 0.213 / 0.581, a worse trade
-    than the content weight offers. So the scale jitter is mild and zooms in only.
+    scale objects are seen at trades style for content: zooming in further bought content
+    at a worse rate of style than the content weight does (docs/fast_mode.md, "Crops").
+    So the scale jitter is mild and zooms in only.
     """
 
     ZOOM = (1.0, 1.1)  # scale jitter: a window 1/1.1 .. 1 of the short side, resized up

@@ -52,8 +52,9 @@ def _example() -> torch.Tensor:
 
 
 def _export_torchscript(model: nn.Module, path: Path) -> None:
-    """The TorchScript-based exporter: 0.4 s here against about 10 s for the dynamo one,
-    which matters because fast mode exports each network the first time it runs."""
+    """The TorchScript-based exporter: many times faster than the dynamo one (figures in
+    docs/performance.md), which matters because fast mode exports each network the first
+    time it runs."""
     axes = {0: "batch", 2: "height", 3: "width"}
     torch.onnx.export(
         model,

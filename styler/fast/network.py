@@ -34,7 +34,8 @@ from styler.errors import ImageSizeError
 class NetworkConfig:
     """Widths at 1/2, 1/4 and 1/8 resolution, and the number of residual blocks."""
 
-    # 7.5 GMAC and 0.16 s at 1024x768 on 2 CPU cores; (32, 64, 128) x 4 costs 24.9 GMAC.
+    # 7.5 GMAC at 1024x768 (count_macs); (32, 64, 128) x 4 costs 24.9 GMAC. What a pass
+    # takes on the CPU: docs/performance.md.
     widths: tuple[int, int, int] = (16, 32, 64)
     res_blocks: int = 5
 

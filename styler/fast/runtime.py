@@ -1,4 +1,4 @@
-"""onnxruntime for fast-mode passes on the CPU: about twice PyTorch eager's speed here.
+"""onnxruntime for fast-mode passes on the CPU: faster than PyTorch eager (docs/performance.md).
 
 ONNX Runtime fuses convolution, normalisation and activation and picks blocked
 memory layouts for the CPU, which PyTorch's eager mode does not. Each network
@@ -62,8 +62,7 @@ class OnnxRunner:
         """(N, H, W, 3) uint8 -> (N, H, W, 3) uint8.
 
         Each conversion is a single numpy pass (scale while transposing, then round while
-        transposing back): about 4 ms less per 1024x768 photo than going through float
-        tensors, a twentieth of the whole pass.
+        transposing back), quicker than going through float tensors (docs/performance.md).
         """
         n, h, w, _ = photos.shape
         check_size(h, w)  # the graph takes any other size (StyleNetwork pads small ones)

@@ -32,11 +32,10 @@ from styler.tensors import resize_long_side, to_tensor
 from styler.vgg import VGG19Features
 
 # Fast networks need more content weight than the optimizer (0.15): they cannot adapt to
-# each photo, and at 0.1 they paint the style's motifs over faces and objects (the_scream:
-# content distance 1.06 on validation photos, the astronaut unrecognisable; the optimizer
-# keeps 0.5-0.85). 288 px whole-photo crops keep more of the photo than the 192 px windows
-# did (udnie at 0.25: content 0.69 -> 0.61, style 0.187 -> 0.194), so 0.2 spends that
-# margin on style. A little TV keeps their flat areas clean.
+# each photo, and at 0.1 they paint the style's motifs over faces and objects (the astronaut
+# vanished under the_scream). 288 px whole-photo crops keep more of the photo than the
+# 192 px windows did, so 0.2 spends that margin on style. The distances behind both are in
+# docs/fast_mode.md ("Content weight"). A little TV keeps their flat areas clean.
 FAST_CONTENT_WEIGHT = 0.2
 FAST_TV_WEIGHT = 2.0
 
@@ -53,13 +52,12 @@ class TrainConfig:
     blend: list[float] | None = None
     steps: int = 1500
     # Bigger crops, smaller batch, about the same cost per step: relu5_1 sees 18x18 positions
-    # instead of 12x12, far from the borders. udnie, 300 steps, 4 validation photos at 512 px:
-    # 192 px x 4 style 0.217 / content 0.680; 288 px x 2 0.188 / 0.669.
+    # instead of 12x12, far from the borders, and both distances came out lower on udnie
+    # (docs/fast_mode.md, "Crops").
     batch: int = 2
     crop: int = 288
-    # Fine-tuning too: lower rates converged more slowly (udnie, 300 steps from the base,
-    # val style term: 5e-4 everywhere 0.159; 5e-4 for the pretrained body only about 0.150;
-    # 1e-3 0.140). The freeze schedule is what protects the base early on.
+    # Fine-tuning too: lower rates converged more slowly from the base (docs/fast_mode.md,
+    # "Training and transfer learning"). The freeze schedule is what protects the base early.
     learning_rate: float = 1e-3
     warmup: int = 50
     clip: float = 5.0
@@ -74,7 +72,8 @@ class TrainConfig:
     freeze_fraction: float = 0.3  # fine-tuning: share of steps training norms + decoder only
     max_minutes: float | None = None
     seed: int = 0
-    bf16: bool = True  # VGG in bfloat16 where the CPU has it natively: ~1.6x faster steps
+    # VGG in bfloat16 where the CPU has it natively: faster steps (docs/performance.md)
+    bf16: bool = True
     device: str = "auto"
     widths: tuple[int, int, int] = NetworkConfig.widths
     res_blocks: int = NetworkConfig.res_blocks
