@@ -13,7 +13,14 @@ from typing import Literal
 from tqdm import tqdm
 
 from styler.api import RegionInput, Stylizer, StylizeResult
-from styler.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, say
+from styler.cli.common import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    failure_text,
+    say,
+    say_traceback,
+)
 from styler.cli.plan import Job
 from styler.imageio import ImageLoadError, ImageSaveError, LoadedImage, load_image, save_image
 from styler.optimize import OptimizeOptions
@@ -103,9 +110,11 @@ class Batch:
         """Run one job and count its outcome; False when Ctrl-C cut it short."""
         try:
             outcome = self._stylize(job, bars)
-        except (ImageLoadError, ImageSaveError) as exc:
-            say(f"error: {exc}")
-            summary.failures.append(str(exc))
+        except Exception as exc:  # anything one file raises; Ctrl-C and exit still stop all
+            failure = failure_line(job.source, exc)
+            say(f"error: {failure}")
+            say_traceback(exc)
+            summary.failures.append(failure)
             return True
         if outcome == "stylized":
             summary.stylized += 1
@@ -129,6 +138,17 @@ class Batch:
         )
         say(str(job.output), stdout=True)
         return "stylized"
+
+
+def failure_line(source: Path, exc: BaseException) -> str:
+    """'<file>: <reason>' in one line, for whatever processing one file raised.
+
+    Image errors name their own file (the input, or the output that could not be written).
+    """
+    if isinstance(exc, ImageLoadError | ImageSaveError):
+        return str(exc)
+    reason = failure_text(exc)
+    return reason if reason.startswith(f"{source}:") else f"{source}: {reason}"
 
 
 def _is_readable_image(path: Path) -> bool:

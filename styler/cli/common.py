@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import traceback
 from typing import Any, Protocol
 
 from tqdm import tqdm
@@ -40,3 +42,39 @@ def say(text: str, *, stdout: bool = False) -> None:
     stream = sys.stdout if stdout else sys.stderr
     tqdm.write(text, file=stream)
     stream.flush()  # consumers of stdout may act on each path as it is written
+
+
+DEBUG_ENV = "STYLER_DEBUG"  # 1: print the traceback of every failure, as --debug does
+_debug_flag = False  # set by `styler --debug`
+
+
+def set_debug(on: bool) -> None:
+    """`styler --debug`: failures print their traceback too (for bug reports)."""
+    global _debug_flag
+    _debug_flag = on
+
+
+def debug_enabled() -> bool:
+    """True under `styler --debug` or with STYLER_DEBUG set to anything but '', 0, no, off."""
+    value = os.environ.get(DEBUG_ENV, "").strip().lower()
+    return _debug_flag or value not in ("", "0", "false", "no", "off")
+
+
+def failure_text(exc: BaseException) -> str:
+    """One line for any failure: expected ones (StylerError, OSError) as error_text words
+    them, the rest as an internal error with a pointer to --debug."""
+    if isinstance(exc, StylerError | OSError):
+        return error_text(exc)
+    message = " ".join(str(exc).split())
+    if len(message) > 300:
+        message = message[:297] + "..."
+    if isinstance(exc, MemoryError):
+        return "out of memory" + (f" ({message})" if message else "")
+    text = f"internal error ({type(exc).__name__})" + (f": {message}" if message else "")
+    return text if debug_enabled() else f"{text}; rerun with --debug for the traceback"
+
+
+def say_traceback(exc: BaseException) -> None:
+    """The failure's traceback on stderr, only in debug mode."""
+    if debug_enabled():
+        say("".join(traceback.format_exception(exc)).rstrip())

@@ -16,7 +16,16 @@ from styler.cli import (
     train_cmd,
     ui_cmd,
 )
-from styler.cli.common import EXIT_INTERRUPTED, EXIT_USAGE, Command, error_text
+from styler.cli.common import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_USAGE,
+    Command,
+    error_text,
+    failure_text,
+    say_traceback,
+    set_debug,
+)
 from styler.errors import StylerError
 
 # Each module provides add_parser(subparsers) and run(args) -> int.
@@ -30,7 +39,8 @@ COMMANDS: dict[str, Command] = {
     "ui": ui_cmd,
 }
 
-# Failures whose message says it all; anything else is a bug and keeps its traceback.
+# Failures whose message says it all; anything else is a bug: one line, and its traceback
+# under --debug (or STYLER_DEBUG=1).
 EXPECTED_ERRORS = (StylerError, OSError)
 
 EPILOG = """\
@@ -58,6 +68,11 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"styler {_version()}")
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help="print the traceback of every failure, for bug reports (or set STYLER_DEBUG=1)",
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for command in COMMANDS.values():
         command.add_parser(subparsers)
@@ -66,14 +81,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    set_debug(args.debug)
     try:
         return COMMANDS[args.command].run(args)
     except EXPECTED_ERRORS as exc:
+        say_traceback(exc)
         print(f"styler: error: {error_text(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("styler: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except Exception as exc:  # a bug: one line (the traceback under --debug), as Python's 1
+        say_traceback(exc)
+        print(f"styler: error: {failure_text(exc)}", file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        set_debug(False)  # main() may run again in this process (tests)
 
 
 if __name__ == "__main__":
