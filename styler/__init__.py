@@ -11,6 +11,8 @@ from styler.fast.inference import FastOptions, FastStylizer
 from styler.imageio import ImageLoadError, ImageSaveError, load_image, read_settings, save_image
 from styler.optimize import OptimizeOptions
 from styler.progress import CancelToken, Progress
+from styler.reproduce import stylize_like
+from styler.settings import Settings, SettingsError
 
 __all__ = [
     "CancelToken",
@@ -31,5 +33,8 @@ __all__ = [
     "load_image",
     "read_settings",
     "save_image",
+    "Settings",
+    "SettingsError",
     "stylize",
+    "stylize_like",
 ]

@@ -12,13 +12,13 @@ import functools
 import os
 import threading
 from collections.abc import Sequence
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PIL import Image
 
+from styler.controls import CONTROLS, OPTIMIZE, checked
 from styler.device import resolve_device, use_all_cores
 from styler.errors import OptionsError
 from styler.fusion.color import luminance_transfer, match_colors
@@ -26,7 +26,6 @@ from styler.fusion.regions import (
     MaskInput,
     composite,
     load_region_masks,
-    mask_name,
     split_regions,
 )
 from styler.imageio import DEFAULT_MAX_PIXELS, LoadedImage, load_image, save_image
@@ -34,6 +33,7 @@ from styler.losses import LossWeights
 from styler.optimize import OptimizeOptions, OptimizeResult, StyleOptimizer
 from styler.progress import CancelToken, ProgressCallback
 from styler.result import ImageInput, StylizeResult
+from styler.settings import Settings, engine_notes, image_name, regions_of
 from styler.vgg import VGG19Features
 
 StyleInput = ImageInput | Sequence[ImageInput]
@@ -41,60 +41,9 @@ StyleInput = ImageInput | Sequence[ImageInput]
 RegionInput = tuple[MaskInput, ImageInput | LoadedImage | None]
 
 
-def build_options(
-    *,
-    size: int = OptimizeOptions.size,
-    steps: int = OptimizeOptions.steps,
-    content_weight: float = LossWeights.content,
-    style_weight: float = LossWeights.style,
-    tv_weight: float = LossWeights.tv,
-    optimizer: str = OptimizeOptions.optimizer,
-    init: str = OptimizeOptions.init,
-    style_scale: float = OptimizeOptions.style_scale,
-    seed: int = OptimizeOptions.seed,
-    preview_every: int = OptimizeOptions.preview_every,
-    strength: float = OptimizeOptions.strength,
-    preserve_color: str = OptimizeOptions.preserve_color,
-    feather: float = OptimizeOptions.feather,
-    tile: int = OptimizeOptions.tile,
-) -> OptimizeOptions:
-    """Validated options from flat keyword values (the shape the CLI and UI have)."""
-    try:
-        weights = LossWeights(content=content_weight, style=style_weight, tv=tv_weight)
-    except ValueError as exc:
-        raise OptionsError(str(exc)) from exc
-    return OptimizeOptions(
-        size=size,
-        steps=steps,
-        optimizer=optimizer,
-        init=init,
-        style_scale=style_scale,
-        seed=seed,
-        preview_every=preview_every,
-        strength=strength,
-        preserve_color=preserve_color,
-        feather=feather,
-        tile=tile,
-        weights=weights,
-    )
-
-
-def describe(
-    options: OptimizeOptions,
-    styles: Sequence[str],
-    blend: Sequence[float],
-    regions: Sequence[tuple[str, str | None]] = (),
-) -> dict:
-    """The settings embedded in output files, enough to reproduce the run.
-
-    regions are (mask, style or None) names, recorded only when there are some.
-    """
-    settings = asdict(options)
-    settings.pop("preview_every")
-    described = {"mode": "optimize", "styles": list(styles), "blend": list(blend), **settings}
-    if regions:
-        described["regions"] = [{"mask": mask, "style": style} for mask, style in regions]
-    return described
+def build_options(**values: Any) -> OptimizeOptions:
+    """Validated optimizer-mode options from control values by name (styler.controls)."""
+    return OptimizeOptions.from_values(values)
 
 
 def _as_list(style: StyleInput) -> list[ImageInput]:
@@ -104,12 +53,6 @@ def _as_list(style: StyleInput) -> list[ImageInput]:
     if not styles:
         raise OptionsError("at least one style image is needed")
     return styles
-
-
-def _name(item: ImageInput | LoadedImage) -> str:
-    if isinstance(item, LoadedImage):
-        return item.source
-    return str(item) if isinstance(item, (str, os.PathLike)) else f"<{type(item).__name__}>"
 
 
 def _recoloured(style: Image.Image, photo: Image.Image) -> Image.Image:
@@ -141,11 +84,12 @@ class Stylizer:
 
     def __init__(
         self,
-        device: str = "auto",
-        vgg: str = "original",
+        device: str = CONTROLS["device"].default,
+        vgg: str = CONTROLS["vgg"].default,
         pooling: str = "max",
         max_pixels: int = DEFAULT_MAX_PIXELS,
     ) -> None:
+        checked(OPTIMIZE, {"max_pixels": max_pixels})
         use_all_cores()
         self.device = resolve_device(device)
         layers = LossWeights().layers
@@ -211,10 +155,16 @@ class Stylizer:
                 cancel=cancel,
             )
         unstyled = [m for m, s in zip(masks, region_images, strict=True) if s is None]
-        region_names = [(mask_name(m), None if s is None else _name(s))
-                        for m, s in zip(region_masks, region_styles, strict=True)]  # fmt: skip
-        settings = describe(options, [_name(s) for s in styles], blend, region_names)
-        settings.update(vgg=self.vgg_source, pooling=self.pooling, device=str(self.device))
+        settings = Settings(
+            mode=OPTIMIZE,
+            styles=[image_name(s) for s in styles],
+            blend=blend,
+            controls=options.values(),
+            regions=regions_of(list(zip(region_masks, region_styles, strict=True))),
+            completed=outcome.completed,
+            engine=engine_notes(device=str(self.device), vgg=self.vgg_source,
+                                pooling=self.pooling),  # fmt: skip
+        ).to_dict()
         return StylizeResult(
             image=_finish(outcome.image, loaded.rgb, options, unstyled),
             alpha=loaded.alpha,
@@ -238,8 +188,9 @@ class Stylizer:
         output: str | os.PathLike | None = None,
         **options: Any,
     ) -> Image.Image | np.ndarray | Path:
-        """Stylize `content` with one or more styles; keyword options as in `build_options`
-        (strength, preserve_color and feather among them), regions as in `run`.
+        """Stylize `content` with one or more styles; keyword options are the optimizer-mode
+        controls of styler.controls (size, steps, strength, preserve_color, feather, ...),
+        regions as in `run`.
 
         Returns a numpy array for an array input (BGR when `bgr=True`), a PIL
         image otherwise, or the written path when `output` is given.
@@ -247,7 +198,7 @@ class Stylizer:
         result = self.run(
             content,
             style,
-            build_options(**options),
+            OptimizeOptions.from_values(options),
             blend=blend,
             regions=regions,
             init_image=init_image,
@@ -269,8 +220,8 @@ def stylize(
     content: ImageInput,
     style: StyleInput,
     *,
-    device: str = "auto",
-    vgg: str = "original",
+    device: str = CONTROLS["device"].default,
+    vgg: str = CONTROLS["vgg"].default,
     **kwargs: Any,
 ) -> Image.Image | np.ndarray | Path:
     """One call: stylize `content` with `style`, reusing a cached engine across calls."""

@@ -13,5 +13,24 @@ class OptionsError(StylerError, ValueError):
     """An option value is out of range or inconsistent with the others."""
 
 
+class InvalidOption(OptionsError):
+    """A control's value is outside what it accepts; each face words it for its user.
+
+    `name` is the control's name (styler.controls), `expected` says what it takes.
+    """
+
+    def __init__(self, name: str, value: object, expected: str) -> None:
+        self.name, self.value, self.expected = name, value, expected
+        super().__init__(f"{name.replace('_', ' ')} must be {expected}, got {value!r}")
+
+
 class ImageSizeError(StylerError, ValueError):
     """An image's size is one the engine cannot take (e.g. an empty image)."""
+
+
+class OptionNotInMode(OptionsError):
+    """A control was given to a mode it does not act in (steps in fast mode, say)."""
+
+    def __init__(self, name: str, mode: str) -> None:
+        self.name, self.mode = name, mode
+        super().__init__(f"{name.replace('_', ' ')} has no effect in {mode}")

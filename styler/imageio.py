@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
 
+from styler.controls import CONTROLS
 from styler.errors import StylerError
 
 try:
@@ -30,7 +31,7 @@ try:
 except ImportError:  # Pillow built without LittleCMS: colours are kept as stored
     ImageCms = None
 
-DEFAULT_MAX_PIXELS: int = 178_956_970  # Pillow's own error threshold (2 * MAX_IMAGE_PIXELS)
+DEFAULT_MAX_PIXELS: int = CONTROLS["max_pixels"].default  # Pillow's error threshold
 
 SETTINGS_KEY = "styler"  # PNG iTXt key holding the settings JSON
 SOFTWARE = "styler"
@@ -56,12 +57,33 @@ def _current_umask() -> int:
 _FILE_MODE = 0o666 & ~_current_umask()
 
 
-class ImageLoadError(StylerError, ValueError):
-    """An image could not be read. One-line message: '<path>: <reason>'."""
+class ImageError(StylerError, ValueError):
+    """An image could not be read or written: `source` names it, `reason` says why in one
+    line; the message is '<source>: <reason>', and faces may word it their own way."""
+
+    def __init__(self, source: str, reason: object) -> None:
+        self.source = source
+        self.reason = " ".join(str(reason).split()) or type(reason).__name__
+        super().__init__(f"{source}: {self.reason}")
 
 
-class ImageSaveError(StylerError, ValueError):
-    """An image could not be written. One-line message: '<path>: <reason>'."""
+class ImageLoadError(ImageError):
+    """An image could not be read."""
+
+
+class ImageTooLarge(ImageLoadError):
+    """An image has more pixels than the limit; its header alone told."""
+
+    def __init__(self, source: str, size: tuple[int, int], limit: int) -> None:
+        self.size, self.limit = size, limit
+        width, height = size
+        megapixels = math.floor(limit / 100_000) / 10  # round down: never overstate the limit
+        super().__init__(source, f"image is {width}x{height} = {width * height / 1e6:.1f} MP, "
+                         f"over the {megapixels:.1f} MP limit")  # fmt: skip
+
+
+class ImageSaveError(ImageError):
+    """An image could not be written."""
 
 
 @dataclass(frozen=True)
@@ -71,12 +93,6 @@ class LoadedImage:
     rgb: Image.Image  # mode 'RGB', 8-bit, sRGB, orientation applied
     alpha: Image.Image | None  # mode 'L' when the source had transparency
     source: str  # the path, or '<array>' / '<image>'
-
-
-def _one_line(source: str, reason: object) -> str:
-    """'<source>: <reason>' with all whitespace collapsed, so CLI and UI errors stay one line."""
-    text = " ".join(str(reason).split()) or type(reason).__name__
-    return f"{source}: {text}"
 
 
 # --------------------------------------------------------------------------------------- loading
@@ -102,6 +118,18 @@ def load_image(
     raise TypeError(f"cannot load an image from a {type(source).__name__}")
 
 
+def probe_image(
+    source: str | os.PathLike, *, max_pixels: int = DEFAULT_MAX_PIXELS
+) -> tuple[int, int]:
+    """(width, height) from the header alone, with the checks load_image makes before
+    decoding: a server can refuse an upload the moment it lands, at no decoding cost."""
+    path = os.fsdecode(source)
+    _check_file(path)
+    with _open(path) as im:
+        _check_pixels(path, im.size, max_pixels)
+        return im.size
+
+
 def _load_path(path: str, max_pixels: int) -> LoadedImage:
     _check_file(path)
     with _open(path) as im:
@@ -109,10 +137,10 @@ def _load_path(path: str, max_pixels: int) -> LoadedImage:
         try:
             im.load()
         except Image.DecompressionBombError as exc:
-            raise ImageLoadError(_one_line(path, exc)) from exc
+            raise ImageLoadError(path, exc) from exc
         except Exception as exc:  # decoders raise OSError, SyntaxError, struct.error, ...
             reason = f"truncated or corrupt image data ({str(exc) or type(exc).__name__})"
-            raise ImageLoadError(_one_line(path, reason)) from exc
+            raise ImageLoadError(path, reason) from exc
         return _normalise(im, path)
 
 
@@ -131,11 +159,11 @@ def _check_file(path: str) -> None:
     try:
         info = os.stat(path)
     except OSError as exc:
-        raise ImageLoadError(_one_line(path, _os_reason(exc))) from exc
+        raise ImageLoadError(path, _os_reason(exc)) from exc
     if stat.S_ISDIR(info.st_mode):
-        raise ImageLoadError(_one_line(path, "is a directory, not an image file"))
+        raise ImageLoadError(path, "is a directory, not an image file")
     if info.st_size == 0:
-        raise ImageLoadError(_one_line(path, "empty file (0 bytes)"))
+        raise ImageLoadError(path, "empty file (0 bytes)")
 
 
 def _open(path: str) -> Image.Image:
@@ -143,10 +171,10 @@ def _open(path: str) -> Image.Image:
     try:
         return _open_header(path)
     except UnidentifiedImageError as exc:
-        reason = "not an image Pillow can read (cannot identify image file)"
-        raise ImageLoadError(_one_line(path, reason)) from exc
+        reason = "not an image styler can read (unknown or damaged image data)"
+        raise ImageLoadError(path, reason) from exc
     except OSError as exc:
-        raise ImageLoadError(_one_line(path, _os_reason(exc))) from exc
+        raise ImageLoadError(path, _os_reason(exc)) from exc
 
 
 def _open_header(path: str) -> Image.Image:
@@ -170,14 +198,8 @@ def _open_header(path: str) -> Image.Image:
 
 def _check_pixels(path: str, size: tuple[int, int], max_pixels: int) -> None:
     """Refuse decompression bombs before a single pixel is decoded."""
-    width, height = size
-    if width * height > max_pixels:
-        limit = math.floor(max_pixels / 100_000) / 10  # round down: never overstate the limit
-        reason = (
-            f"image is {width}x{height} = {width * height / 1e6:.1f} MP, "
-            f"over the {limit:.1f} MP limit (raise max_pixels to allow it)"
-        )
-        raise ImageLoadError(_one_line(path, reason))
+    if size[0] * size[1] > max_pixels:
+        raise ImageTooLarge(path, size, max_pixels)
 
 
 def _normalise(im: Image.Image, source: str) -> LoadedImage:
@@ -187,7 +209,7 @@ def _normalise(im: Image.Image, source: str) -> LoadedImage:
         colour, alpha = _split_alpha(_to_8bit(_orient(im)))
         rgb = _to_srgb(colour, icc)
     except ValueError as exc:  # Pillow cannot convert some exotic modes
-        raise ImageLoadError(_one_line(source, exc)) from exc
+        raise ImageLoadError(source, exc) from exc
     return LoadedImage(rgb=rgb, alpha=alpha, source=source)
 
 
@@ -267,10 +289,10 @@ def _array_to_image(array: np.ndarray, *, bgr: bool) -> Image.Image:
         array = array[..., 0]
     if not (array.ndim == 2 or (array.ndim == 3 and array.shape[2] in (3, 4))):
         raise ImageLoadError(
-            f"<array>: expected an HxW or HxWxC array with C = 1, 3 or 4, got shape {array.shape}"
+            "<array>", f"expected an HxW or HxWxC array with C = 1, 3 or 4, got shape {array.shape}"
         )
     if array.size == 0:
-        raise ImageLoadError(f"<array>: array is empty (shape {array.shape})")
+        raise ImageLoadError("<array>", f"array is empty (shape {array.shape})")
     array = _array_to_uint8(array)
     if bgr and array.ndim == 3:
         array = _swap_red_blue(array)
@@ -282,12 +304,12 @@ def _array_to_uint8(array: np.ndarray) -> np.ndarray:
         return array
     if not np.issubdtype(array.dtype, np.floating):
         raise ImageLoadError(
-            f"<array>: unsupported dtype {array.dtype}; use uint8 or float in [0, 1]"
+            "<array>", f"unsupported dtype {array.dtype}; use uint8 or float in [0, 1]"
         )
     low, high = float(array.min()), float(array.max())
     if not (low >= 0.0 and high <= 1.0):  # also rejects NaN
         raise ImageLoadError(
-            f"<array>: float arrays must hold values in [0, 1], got [{low:g}, {high:g}]"
+            "<array>", f"float arrays must hold values in [0, 1], got [{low:g}, {high:g}]"
         )
     return np.rint(array * 255.0).astype(np.uint8)
 
@@ -340,7 +362,7 @@ def save_image(
             raise ValueError("no file extension to tell the format (use .png, .jpg or .webp)")
         data = _encode(image, output_format(format or target.suffix), settings, alpha, quality)
     except (OSError, ValueError, TypeError) as exc:
-        raise ImageSaveError(_one_line(str(target), exc)) from exc
+        raise ImageSaveError(str(target), exc) from exc
     atomic_write_bytes(target, data)
     return target
 
@@ -449,7 +471,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
         _fsync_directory(target.parent)
     except OSError as exc:
         reason = f"could not write the file ({_os_reason(exc)})"
-        raise ImageSaveError(_one_line(str(target), reason)) from exc
+        raise ImageSaveError(str(target), reason) from exc
     finally:
         if temp_name is not None:  # any failure, KeyboardInterrupt included
             with contextlib.suppress(OSError):

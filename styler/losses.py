@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 import torch
 
+from styler.controls import CONTROLS
+
 DEFAULT_STYLE_LAYERS: dict[str, float] = {
     "relu1_1": 1.0,
     "relu2_1": 1.0,
@@ -96,10 +98,10 @@ class RegionStyle:
 class LossWeights:
     """Weights of the perceptual loss; the defaults need no tuning."""
 
-    # Tuned on tubingen x starry_night: a strong, clearly recognisable result.
-    content: float = 0.15
-    style: float = 1.0
-    tv: float = 0.0
+    # The controls' defaults, tuned on tubingen x starry_night: strong, clearly recognisable.
+    content: float = CONTROLS["content_weight"].default
+    style: float = CONTROLS["style_weight"].default
+    tv: float = CONTROLS["tv_weight"].default
     content_layers: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_CONTENT_LAYERS))
     style_layers: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_STYLE_LAYERS))
 

@@ -14,19 +14,18 @@ import itertools
 import math
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
 
+from styler.controls import CONTROLS, OPTIMIZE, checked, controls_for
 from styler.device import autocast_dtype
 from styler.errors import OptionsError
 from styler.fusion.arrays import resize_to
-from styler.fusion.color import check_preserve
-from styler.fusion.regions import REGION_FEATHER, check_feather
-from styler.fusion.strength import check_strength
 from styler.fusion.tiles import Tile, TileCanvas, tile_grid
 from styler.losses import (
     LossTerms,
@@ -40,8 +39,6 @@ from styler.progress import CancelToken, Progress, ProgressCallback
 from styler.tensors import resize_long_side, resize_tensor, scaled_size, to_image, to_tensor
 from styler.vgg import VGG19Features
 
-OPTIMIZERS = ("lbfgs", "adam")
-INITS = ("content", "noise", "image")
 # Strength s scales the style weight by STRENGTH_FLOOR ** (1 - s) (s = 0.5: x0.22): geometric,
 # because the look follows the logarithm of the style/content balance. This floor makes equal
 # steps of s give about equal steps of style distance (docs/performance.md has the distances
@@ -51,53 +48,68 @@ MIN_REGION_SHARE = 1e-3  # a region covering less of a scale than this gets no s
 # Scales longer than DEFAULT_TILE px are optimised tile by tile: memory grows with the pixel
 # count, and one 1024 px scale already takes gigabytes on the CPU (docs/performance.md has
 # the peak and the command that measures it).
-DEFAULT_TILE = 1024
-MIN_TILE = 256
+DEFAULT_TILE = CONTROLS["tile"].default_for(OPTIMIZE)
+MIN_TILE = CONTROLS["tile"].bounds_for(OPTIMIZE)[0]
+_INTERNALS = ("preview_every", "min_size", "scale_factor", "learning_rate")
 
 
 @dataclass
 class OptimizeOptions:
-    """Everything that shapes one optimizer-mode run; defaults give good results untuned."""
+    """Everything that shapes one optimizer-mode run; defaults give good results untuned.
 
-    size: int = 512  # long side of the output, px
-    steps: int = 120  # iterations summed over all scales
+    The user-facing fields are the optimizer-mode controls of styler.controls, which define
+    their defaults and ranges; the rest are engine internals.
+    """
+
+    size: int = CONTROLS["size"].default_for(OPTIMIZE)  # long side, px; 0: the photo's
+    steps: int = CONTROLS["steps"].default
+    optimizer: str = CONTROLS["optimizer"].default
+    init: str = CONTROLS["init"].default
+    style_scale: float = CONTROLS["style_scale"].default
+    seed: int = CONTROLS["seed"].default
+    strength: float = CONTROLS["strength"].default
+    preserve_color: str = CONTROLS["preserve_color"].default
+    feather: float = CONTROLS["feather"].default
+    tile: int = CONTROLS["tile"].default_for(OPTIMIZE)
+    content_weight: float = CONTROLS["content_weight"].default
+    style_weight: float = CONTROLS["style_weight"].default
+    tv_weight: float = CONTROLS["tv_weight"].default
+    preview_every: int = 0  # attach the current image to every Nth progress report
     min_size: int = 128  # long side of the coarsest scale
     scale_factor: float = math.sqrt(2)  # growth between scales
-    optimizer: str = "lbfgs"
     learning_rate: float = 0.01  # Adam only; pixels are in [0, 1]
-    init: str = "content"
-    style_scale: float = 1.0  # style image long side relative to the output's
-    seed: int = 0
-    preview_every: int = 0  # attach the current image to every Nth progress report
-    strength: float = 1.0  # 0: the photo itself, 1: the full style weight
-    preserve_color: str = "off"  # off | luminance (keep the photo's chroma) | match (recolour)
-    feather: float = REGION_FEATHER  # px: softness of the edges of unstyled regions
-    tile: int = DEFAULT_TILE  # scales with a longer side run as overlapping tiles; 0: never
-    weights: LossWeights = field(default_factory=LossWeights)
 
     def __post_init__(self) -> None:
-        if self.optimizer not in OPTIMIZERS:
-            raise OptionsError(f"optimizer must be one of {OPTIMIZERS}, not {self.optimizer!r}")
-        if self.init not in INITS:
-            raise OptionsError(f"init must be one of {INITS}, not {self.init!r}")
-        if not 16 <= self.size <= 16384:
-            raise OptionsError(f"size must be between 16 and 16384 px, got {self.size}")
-        if self.steps < 1:
-            raise OptionsError(f"steps must be at least 1, got {self.steps}")
-        if not 0.05 <= self.style_scale <= 8:
-            raise OptionsError(f"style scale must be between 0.05 and 8, got {self.style_scale}")
-        if self.tile and self.tile < MIN_TILE:
-            raise OptionsError(f"tile must be 0 (no tiling) or at least {MIN_TILE} px")
+        for name, value in checked(OPTIMIZE, self.values()).items():
+            setattr(self, name, value)
         if self.scale_factor <= 1:
             raise OptionsError(f"scale factor must be above 1, got {self.scale_factor}")
-        check_strength(self.strength)
-        check_preserve(self.preserve_color)
-        check_feather(self.feather)
+        if self.preview_every < 0:
+            raise OptionsError(f"preview_every must be >= 0, got {self.preview_every}")
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any]) -> OptimizeOptions:
+        """Options from control values by name (the shape every face has); the rest default."""
+        values = dict(values)
+        internals = {k: values.pop(k) for k in _INTERNALS if k in values}
+        controls = checked(OPTIMIZE, values)
+        return cls(**{k: v for k, v in controls.items() if k in cls.__dataclass_fields__},
+                   **internals)  # fmt: skip
+
+    def values(self) -> dict[str, Any]:
+        """The recorded control values: what a result's settings need to reproduce it."""
+        return {c.name: getattr(self, c.name) for c in controls_for(OPTIMIZE, recorded_only=True)}
+
+    def for_photo(self, photo_size: tuple[int, int]) -> OptimizeOptions:
+        """These options with size 0 (the photo's own size) made concrete."""
+        return self if self.size else replace(self, size=max(photo_size))
 
     def loss_weights(self) -> LossWeights:
         """The weights the optimizer uses: the style weight scaled for `strength`."""
         factor = STRENGTH_FLOOR ** (1.0 - self.strength)
-        return replace(self.weights, style=self.weights.style * factor)
+        return LossWeights(
+            content=self.content_weight, style=self.style_weight * factor, tv=self.tv_weight
+        )
 
     @property
     def tile_overlap(self) -> int:
@@ -304,6 +316,7 @@ class StyleOptimizer:
         """
         if not styles:
             raise OptionsError("at least one style image is needed")
+        options = options.for_photo(content.size)
         if options.init == "image" and init_image is None:
             raise OptionsError("init 'image' needs an init image")
         final_size = scaled_size(content.size, options.size)

@@ -257,8 +257,8 @@ def test_evaluate_unreadable_file_exits_2(workspace, monkeypatch, capsys):
     )
     assert code == 2
     assert stderr.splitlines() == [
-        f"styler: error: {Path('photos/garbage.jpg')}: not an image Pillow can read "
-        "(cannot identify image file)"
+        f"styler: error: {Path('photos/garbage.jpg')}: not an image styler can read "
+        "(unknown or damaged image data)"
     ]
 
 

@@ -15,9 +15,11 @@ from styler.imageio import (
     DEFAULT_MAX_PIXELS,
     ImageLoadError,
     ImageSaveError,
+    ImageTooLarge,
     atomic_write_bytes,
     load_image,
     output_format,
+    probe_image,
     read_settings,
     save_image,
     to_array,
@@ -239,8 +241,9 @@ def test_pixel_limit_is_checked_before_decoding(tmp_path):
     assert_one_line(
         error,
         str(path),
-        "image is 20000x20000 = 400.0 MP, over the 178.9 MP limit (raise max_pixels to allow it)",
+        "image is 20000x20000 = 400.0 MP, over the 178.9 MP limit",
     )
+    assert error.value.size == (20000, 20000) and error.value.limit == DEFAULT_MAX_PIXELS
     assert Image.MAX_IMAGE_PIXELS == DEFAULT_MAX_PIXELS // 2  # Pillow's global is restored
     assert read_settings(path) == {}  # the header can still be read
 
@@ -248,8 +251,9 @@ def test_pixel_limit_is_checked_before_decoding(tmp_path):
 def test_max_pixels_is_inclusive(tmp_path):
     Image.new("RGB", (10, 10)).save(tmp_path / "small.png")
     assert load_image(tmp_path / "small.png", max_pixels=100).rgb.size == (10, 10)
-    with pytest.raises(ImageLoadError, match="raise max_pixels"):
+    with pytest.raises(ImageTooLarge, match="over the 0.0 MP limit"):
         load_image(tmp_path / "small.png", max_pixels=99)
+    assert probe_image(tmp_path / "small.png", max_pixels=100) == (10, 10)
 
 
 def test_unreadable_files_give_one_line_errors(tmp_path):
@@ -259,7 +263,7 @@ def test_unreadable_files_give_one_line_errors(tmp_path):
         tmp_path / "missing.png": "file not found",
         tmp_path: "is a directory",
         tmp_path / "empty.png": "empty file",
-        tmp_path / "photo.jpg": "not an image Pillow can read (cannot identify image file)",
+        tmp_path / "photo.jpg": "not an image styler can read (unknown or damaged image data)",
     }
     for path, reason in cases.items():
         with pytest.raises(ImageLoadError) as error:

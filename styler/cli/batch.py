@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from PIL import Image
 from tqdm import tqdm
 
 from styler.api import RegionInput, Stylizer, StylizeResult
@@ -67,12 +68,14 @@ def optimizer_render(
     options: OptimizeOptions,
     blend: list[float] | None,
     regions: list[RegionInput] | None = None,
+    init_image: Image.Image | None = None,
 ) -> Render:
     """Optimizer mode: one engine and one set of decoded styles (and masks) for every input."""
 
     def render(source: Path, progress: ProgressCallback, cancel: CancelToken) -> StylizeResult:
         return stylizer.run(str(source), styles, options, blend=blend, regions=regions or (),
-                            progress=progress, cancel=cancel)  # fmt: skip
+                            init_image=init_image, progress=progress,
+                            cancel=cancel)  # fmt: skip
 
     return render
 

@@ -10,7 +10,9 @@ from typing import Any, Protocol
 
 from tqdm import tqdm
 
-from styler.errors import StylerError
+from styler.controls import CONTROLS
+from styler.errors import InvalidOption, StylerError
+from styler.imageio import ImageTooLarge
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # some inputs failed, the rest were done
@@ -31,10 +33,21 @@ class UsageError(StylerError):
 
 
 def error_text(exc: BaseException) -> str:
-    """One line for an expected failure; OSError's own text carries '[Errno N]' noise."""
+    """One line for an expected failure, worded for the command line from the error's data;
+    OSError's own text carries '[Errno N]' noise."""
     if isinstance(exc, OSError) and exc.filename is not None and exc.strerror:
         return f"{exc.filename}: {exc.strerror}"
+    if isinstance(exc, InvalidOption):
+        return flag_message(exc)
+    if isinstance(exc, ImageTooLarge):
+        return f"{exc} (raise --max-pixels to allow it)"
     return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def flag_message(exc: InvalidOption) -> str:
+    """'--strength must be between 0 and 1, got 2.0': the control named as its flag."""
+    flag = CONTROLS[exc.name].flag if exc.name in CONTROLS else exc.name
+    return f"{flag} must be {exc.expected}, got {exc.value!r}"
 
 
 def say(text: str, *, stdout: bool = False) -> None:

@@ -3,23 +3,33 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from styler.api import RegionInput, Stylizer, build_options
+from styler.api import RegionInput, Stylizer
 from styler.cli.batch import Batch, Render, Summary, optimizer_render
-from styler.cli.common import UsageError, say
+from styler.cli.common import UsageError, error_text, flag_message, say
 from styler.cli.plan import IMAGE_EXTENSIONS, make_plan
-from styler.errors import OptionsError
-from styler.fast.blend import BLEND_METHODS
+from styler.controls import (
+    CONTROLS,
+    FAST,
+    MODE_NAMES,
+    OPTIMIZE,
+    STYLE,
+    Control,
+    checked,
+    defaults,
+)
+from styler.errors import InvalidOption, OptionNotInMode, OptionsError
 from styler.fast.inference import FastOptions, FastRegion, FastStylizer
-from styler.fusion.color import PRESERVE_METHODS
-from styler.fusion.regions import REGION_FEATHER, load_mask
-from styler.imageio import DEFAULT_MAX_PIXELS, ImageLoadError, LoadedImage, load_image
-from styler.losses import LossWeights
+from styler.fusion.regions import load_mask
+from styler.imageio import ImageLoadError, LoadedImage, load_image
 from styler.optimize import OptimizeOptions
 from styler.progress import CancelToken, ProgressCallback
+from styler.reproduce import MissingImage, fast_style, find_named
 from styler.result import StylizeResult
+from styler.settings import Settings
 
 EPILOG = """\
 Examples:
@@ -83,28 +93,25 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="also stylize images in sub-folders of folder inputs",
     )
     _add_control_options(parser)
-    _add_optimisation_options(parser)
     _add_output_options(parser)
     return parser
 
 
 def _add_control_options(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("style controls (both modes)")
-    group.add_argument(
-        "--strength",
-        type=float,
-        default=1.0,
-        metavar="A",
-        help="0 keeps the photo, 1 is the full style (default: %(default)s); optimizer mode "
-        "scales the style weight, fast mode mixes edge-preservingly with the photo",
-    )
-    group.add_argument(
-        "--preserve-color",
-        choices=PRESERVE_METHODS,
-        default="off",
-        help="keep the photo's colours: luminance keeps its chroma; match recolours the style "
-        "image to the photo (fast mode: the output) (default: %(default)s)",
-    )
+    """One argument per control of styler.controls: flag, type, choices and help come from
+    there; defaults stay None so explicit flags can override --settings-from."""
+    groups: dict[str, Any] = {}
+    for control in CONTROLS.values():
+        if control.group not in groups:
+            groups[control.group] = parser.add_argument_group(control.group)
+        metavar = control.unit.upper() or ("NAME" if control.kind is str else "N")
+        extra = ({"choices": control.choices} if control.choices
+                 else {"type": _number(control), "metavar": metavar})  # fmt: skip
+        groups[control.group].add_argument(
+            control.flag, default=None, help=f"{control.describe()} ({_default_text(control)})",
+            **extra,
+        )
+    group = groups[STYLE]
     group.add_argument(
         "--region",
         nargs=2,
@@ -114,116 +121,40 @@ def _add_control_options(parser: argparse.ArgumentParser) -> None:
         help="give the white part of MASK (any image, resized to each photo) its own STYLE: "
         "a style image, a fast style in fast mode, or 'none' to keep the photo; repeatable",
     )
+    group.add_argument("--style-blend", type=float, nargs="+", metavar="W",
+                       help="optimizer mode: one weight per --style image (default: equal)")
+    group.add_argument("--fast-blend", type=float, nargs="+", metavar="W",
+                       help="fast mode: one weight per --fast network (default: equal)")
+    group.add_argument("--init-image", metavar="IMAGE",
+                       help="optimizer mode: the image --init image starts from")
     group.add_argument(
-        "--feather",
-        type=float,
-        default=REGION_FEATHER,
-        metavar="PX",
-        help="softness of region edges in pixels (default: %(default)s)",
-    )
-    group.add_argument(
-        "--fast-blend",
-        type=float,
-        nargs="+",
-        metavar="W",
-        help="fast mode: one weight per --fast network (default: equal weights)",
-    )
-    group.add_argument(
-        "--blend-method",
-        choices=BLEND_METHODS,
-        default="params",
-        help="fast mode: blend networks by interpolating their parameters (one network, one "
-        "pass) or by mixing their outputs (default: %(default)s)",
+        "--settings-from",
+        metavar="RESULT",
+        help="reproduce RESULT (a styler output): its mode, styles, blend, regions and every "
+        "control; flags given here override them, images are looked up by name next to "
+        "RESULT, then in the working folder",
     )
 
 
-def _add_optimisation_options(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("optimisation")
-    group.add_argument(
-        "--size",
-        type=int,
-        default=OptimizeOptions.size,
-        metavar="PX",
-        help="long side of the output in pixels (default: %(default)s)",
-    )
-    group.add_argument(
-        "--steps",
-        type=int,
-        default=OptimizeOptions.steps,
-        metavar="N",
-        help="optimisation steps over all scales (default: %(default)s)",
-    )
-    group.add_argument(
-        "--tile",
-        type=int,
-        default=OptimizeOptions.tile,
-        metavar="PX",
-        help="scales longer than this are optimised as overlapping tiles joined by a "
-        "multi-band blend, which bounds memory; 0: never tile (default: %(default)s)",
-    )
-    group.add_argument(
-        "--content-weight",
-        type=float,
-        default=LossWeights.content,
-        metavar="W",
-        help="how much of the photo's content to keep (default: %(default)s)",
-    )
-    group.add_argument(
-        "--style-weight",
-        type=float,
-        default=LossWeights.style,
-        metavar="W",
-        help="how strongly to apply the style (default: %(default)s)",
-    )
-    group.add_argument(
-        "--tv-weight",
-        type=float,
-        default=LossWeights.tv,
-        metavar="W",
-        help="smoothness: total-variation weight (default: %(default)s)",
-    )
-    group.add_argument(
-        "--style-blend",
-        type=float,
-        nargs="+",
-        metavar="W",
-        help="one weight per style image (default: equal weights)",
-    )
-    group.add_argument(
-        "--style-scale",
-        type=float,
-        default=OptimizeOptions.style_scale,
-        metavar="F",
-        help="style image size relative to the output's; larger gives larger brush strokes; "
-        "fast mode: the network runs on a 1/F size copy (0.25-4) (default: %(default)s)",
-    )
-    group.add_argument(
-        "--optimizer",
-        choices=("lbfgs", "adam"),
-        default=OptimizeOptions.optimizer,
-        help="optimisation algorithm (default: %(default)s)",
-    )
-    group.add_argument(
-        "--init",
-        choices=("content", "noise"),
-        default=OptimizeOptions.init,
-        help="start from the photo or from a noisy photo (default: %(default)s)",
-    )
-    group.add_argument(
-        "--seed",
-        type=int,
-        default=OptimizeOptions.seed,
-        help="random seed, for reproducible noise (default: %(default)s)",
-    )
-    group.add_argument(
-        "--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default: %(default)s)"
-    )
-    group.add_argument(
-        "--vgg",
-        default="original",
-        metavar="SOURCE",
-        help="VGG19 weights: original, torchvision or a weight file (default: %(default)s)",
-    )
+def _default_text(control: Control) -> str:
+    values = {mode: control.default_for(mode) for mode in control.modes}
+    if len(set(map(str, values.values()))) == 1:
+        return f"default: {next(iter(values.values()))}"
+    return "default: " + ", ".join(f"{v} in {MODE_NAMES[m]}" for m, v in values.items())
+
+
+def _number(control: Control) -> Any:
+    """An argparse type converting to the control's kind; ranges are checked once the mode
+    is known, by the registry."""
+
+    def parse(text: str) -> Any:
+        try:
+            return control.convert(text)
+        except InvalidOption as exc:
+            raise argparse.ArgumentTypeError(f"must be {exc.expected}, got {text!r}") from exc
+
+    parse.__name__ = control.kind.__name__
+    return parse
 
 
 def _add_output_options(parser: argparse.ArgumentParser) -> None:
@@ -245,14 +176,6 @@ def _add_output_options(parser: argparse.ArgumentParser) -> None:
         "--skip-existing",
         action="store_true",
         help="skip inputs whose output exists and is a readable image (resumes an interrupted run)",
-    )
-    group.add_argument(
-        "--max-pixels",
-        type=_int_range(1, None),
-        default=DEFAULT_MAX_PIXELS,
-        metavar="N",
-        help="refuse images with more pixels than this, before "
-        "decoding them (default: %(default)s)",
     )
     group.add_argument(
         "-q",
@@ -278,21 +201,15 @@ def _int_range(low: int, high: int | None) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     """Check everything cheap first, then load the engine and styles once for the whole batch."""
-    if bool(args.style) == bool(args.fast):
-        raise UsageError("give either --style IMAGE... (optimizer mode) or --fast NAME...")
-    if args.fast and args.style_blend:
-        raise UsageError("--style-blend weighs --style images; in fast mode use --fast-blend")
-    if args.style and args.fast_blend:
-        raise UsageError("--fast-blend weighs --fast networks; in optimizer mode use --style-blend")
-    options = _fast_options(args) if args.fast else _optimizer_options(args)
-    styles = args.style or args.fast  # output names derive from these
-    plan = make_plan(args.inputs, styles, args.output_dir, args.format, recursive=args.recursive)
+    job = _job(args)
+    plan = make_plan(args.inputs, job.names, args.output_dir, args.format,
+                     recursive=args.recursive)  # fmt: skip
     for failure in plan.failures:
         say(f"error: {failure}")
     if not plan.jobs:
         raise UsageError(_no_inputs_message(args))
     batch = Batch(
-        *_renderer(args, options),
+        *_renderer(job, args.max_pixels_value),
         quality=args.quality,
         skip_existing=args.skip_existing,
         quiet=args.quiet,
@@ -303,69 +220,122 @@ def run(args: argparse.Namespace) -> int:
     return summary.exit_code()
 
 
-def _renderer(
-    args: argparse.Namespace, options: OptimizeOptions | FastOptions
-) -> tuple[Render, int]:
+@dataclass
+class _Job:
+    """What the command line (and --settings-from) asks for, checked against the registry."""
+
+    mode: str
+    styles: list[str]  # style images, or fast networks
+    blend: list[float] | None
+    regions: list[tuple[str, str | None]]  # (mask, style or None)
+    values: dict[str, Any]  # every control of the mode, checked
+    init_image: str | None = None
+
+    @property
+    def names(self) -> list[str]:
+        """What output names derive from."""
+        return self.styles
+
+
+def _job(args: argparse.Namespace) -> _Job:
+    """Merge explicit flags over --settings-from over the registry's defaults."""
+    if args.style and args.fast:
+        raise UsageError("give --style IMAGE... (optimizer mode) or --fast NAME..., not both")
+    if args.fast and args.style_blend:
+        raise UsageError("--style-blend weighs --style images; in fast mode use --fast-blend")
+    if args.style and args.fast_blend:
+        raise UsageError("--fast-blend weighs --fast networks; in optimizer mode use --style-blend")
+    recorded = _recorded(args.settings_from)
+    if args.style or args.fast:
+        mode = FAST if args.fast else OPTIMIZE
+    elif recorded is not None:
+        mode = recorded.mode
+    else:
+        raise UsageError("give either --style IMAGE... (optimizer mode) or --fast NAME...")
+    same_mode = recorded is not None and recorded.mode == mode
+    given = {c.name: getattr(args, c.name) for c in CONTROLS.values()
+             if getattr(args, c.name) is not None}  # fmt: skip
+    base = recorded.controls if same_mode and recorded is not None else {}
+    try:
+        values = {**defaults(mode, recorded_only=False), **base, **checked(mode, given)}
+    except InvalidOption as exc:
+        raise UsageError(flag_message(exc)) from exc
+    except OptionNotInMode as exc:
+        raise UsageError(f"{CONTROLS[exc.name].flag} has no effect in {exc.mode}") from exc
+    args.max_pixels_value = values["max_pixels"]
+    folders = _search_folders(args.settings_from)
+    if args.style or args.fast:
+        styles, blend = list(args.style or args.fast), args.style_blend or args.fast_blend
+    else:
+        assert recorded is not None
+        styles = [_recorded_image(name, folders, mode) for name in recorded.styles]
+        blend = recorded.blend
+    regions = [(mask, None if style.lower() == "none" else style) for mask, style in args.region]
+    if not regions and same_mode and recorded is not None:
+        regions = [(_recorded_image(r.mask, folders, None),
+                    None if r.style is None else _recorded_image(r.style, folders, mode))
+                   for r in recorded.regions]  # fmt: skip
+    return _Job(mode, styles, blend, regions, values, args.init_image)
+
+
+def _recorded(path: str | None) -> Settings | None:
+    if path is None:
+        return None
+    return Settings.from_file(path)
+
+
+def _search_folders(settings_from: str | None) -> list[Path]:
+    return [Path(settings_from).parent, Path.cwd()] if settings_from else [Path.cwd()]
+
+
+def _recorded_image(name: str, folders: list[Path], mode: str | None) -> str:
+    """A file the settings name (a style image, mask or network), or a shipped style's name."""
+    try:
+        if mode == FAST:
+            return fast_style(name, folders)
+        return str(find_named(name, folders, "style image" if mode else "region mask"))
+    except MissingImage as exc:
+        raise UsageError(f"{exc}; pass it with --style, --fast or --region") from exc
+
+
+def _renderer(job: _Job, max_pixels: int) -> tuple[Render, int]:
     """The engine for this run and the number of progress steps per file."""
-    masks = [_load_mask(mask, args.max_pixels) for mask, _ in args.region]
-    if isinstance(options, FastOptions):
-        stylizer = FastStylizer(args.fast, device=args.device, blend=args.fast_blend,
-                                blend_method=args.blend_method)  # fmt: skip
+    values = job.values
+    masks = [_load_mask(mask, max_pixels) for mask, _ in job.regions]
+    if job.mode == FAST:
+        stylizer = FastStylizer(job.styles, device=values["device"], tile=values["tile"],
+                                blend=job.blend, blend_method=values["blend_method"],
+                                max_pixels=max_pixels)  # fmt: skip
         fast_regions: list[FastRegion] = []
-        for mask, (_, style) in zip(masks, args.region, strict=True):
-            spec = None if style.lower() == "none" else style
+        for mask, (_, spec) in zip(masks, job.regions, strict=True):
             if spec is not None:
                 stylizer.region_network(spec)  # an unknown style stops here, before any work
             fast_regions.append((mask, spec))
+        fast_options = FastOptions.from_values(values)
 
         def render(
             source: Path, _progress: ProgressCallback, _cancel: CancelToken
         ) -> StylizeResult:
-            return stylizer.run(source, options, regions=fast_regions)
+            return stylizer.run(source, fast_options, regions=fast_regions)
 
         return render, 1
-    styles = [_load_style(path, args.max_pixels) for path in args.style]
+    options = OptimizeOptions.from_values(values)
+    styles = [_load_style(path, max_pixels) for path in job.styles]
     regions: list[RegionInput] = [
-        (mask, None if style.lower() == "none" else _load_style(style, args.max_pixels))
-        for mask, (_, style) in zip(masks, args.region, strict=True)
+        (mask, None if style is None else _load_style(style, max_pixels))
+        for mask, (_, style) in zip(masks, job.regions, strict=True)
     ]
-    stylizer = Stylizer(device=args.device, vgg=args.vgg, max_pixels=args.max_pixels)
-    render = optimizer_render(stylizer, styles, options, args.style_blend, regions)
+    init = None if job.init_image is None else _load_style(job.init_image, max_pixels).rgb
+    stylizer = Stylizer(device=values["device"], vgg=values["vgg"], max_pixels=max_pixels)
+    render = optimizer_render(stylizer, styles, options, job.blend, regions, init)
     return render, sum(options.step_schedule())
-
-
-def _fast_options(args: argparse.Namespace) -> FastOptions:
-    return FastOptions(
-        strength=args.strength,
-        preserve_color=args.preserve_color,
-        style_scale=args.style_scale,
-        feather=args.feather,
-    )
-
-
-def _optimizer_options(args: argparse.Namespace) -> OptimizeOptions:
-    return build_options(
-        size=args.size,
-        steps=args.steps,
-        content_weight=args.content_weight,
-        style_weight=args.style_weight,
-        tv_weight=args.tv_weight,
-        optimizer=args.optimizer,
-        init=args.init,
-        style_scale=args.style_scale,
-        seed=args.seed,
-        strength=args.strength,
-        preserve_color=args.preserve_color,
-        feather=args.feather,
-        tile=args.tile,
-    )
 
 
 def _load_style(path: str, max_pixels: int) -> LoadedImage:
     try:
         return load_image(path, max_pixels=max_pixels)
     except ImageLoadError as exc:
-        raise UsageError(f"style image {exc}") from exc
+        raise UsageError(f"style image {error_text(exc)}") from exc
 
 
 def _load_mask(path: str, max_pixels: int) -> LoadedImage:
@@ -374,7 +344,7 @@ def _load_mask(path: str, max_pixels: int) -> LoadedImage:
         mask = load_image(path, max_pixels=max_pixels)
         load_mask(mask, mask.rgb.height, mask.rgb.width)
     except (ImageLoadError, OptionsError) as exc:
-        raise UsageError(f"region {exc}") from exc
+        raise UsageError(f"region {error_text(exc)}") from exc
     return mask
 
 

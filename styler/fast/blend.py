@@ -14,11 +14,12 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from styler.controls import CONTROLS
 from styler.errors import OptionsError
 from styler.fast.network import NetworkConfig, StyleNetwork
 from styler.fusion.arrays import to_uint8
 
-BLEND_METHODS = ("params", "outputs")
+BLEND_METHODS = CONTROLS["blend_method"].choices
 
 
 def normalised_weights(weights: Sequence[float], count: int) -> list[float]:

@@ -20,7 +20,7 @@ import math
 import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -29,30 +29,24 @@ import numpy as np
 import torch
 from PIL import Image
 
+from styler.controls import CONTROLS, FAST, checked
 from styler.device import resolve_device, use_all_cores
 from styler.errors import OptionsError
-from styler.fast.blend import BLEND_METHODS, blend_networks, blend_outputs, normalised_weights
+from styler.fast.blend import blend_networks, blend_outputs, normalised_weights
 from styler.fast.manifest import find_style
 from styler.fast.network import StyleNetwork
 from styler.fast.runtime import OnnxRunner, onnx_runner
 from styler.fast.weights import read_network
 from styler.fusion.arrays import resize_to
-from styler.fusion.color import check_preserve, preserve_colors
+from styler.fusion.color import preserve_colors
 from styler.fusion.pyramid import add_detail
-from styler.fusion.regions import (
-    REGION_FEATHER,
-    MaskInput,
-    check_feather,
-    composite,
-    load_region_masks,
-    mask_name,
-    split_regions,
-)
-from styler.fusion.strength import apply_strength, check_strength
+from styler.fusion.regions import MaskInput, composite, load_region_masks, split_regions
+from styler.fusion.strength import apply_strength
 from styler.fusion.tiles import TileCanvas, tile_grid
-from styler.imageio import LoadedImage, load_image
+from styler.imageio import DEFAULT_MAX_PIXELS, LoadedImage, load_image
 from styler.result import ImageInput, StylizeResult
-from styler.tensors import scaled_size
+from styler.settings import Settings, engine_notes, image_name, regions_of
+from styler.tensors import resize_long_side, scaled_size
 
 StyleSpec = str | os.PathLike  # a shipped style's name or a .safetensors file
 # (mask, style or None): the network of one region; None keeps the photo there.
@@ -61,40 +55,40 @@ Member = tuple[StyleNetwork, float]  # a network and its weight in an outputs bl
 
 BACKENDS = ("auto", "torch", "onnx")  # auto: onnxruntime on the CPU when installed
 WHOLE_SIDE = 1024  # photos up to this long side run in one pass
-# Larger ones run as tiles of this size: with 1024 px tiles an 8K photo peaked at
-# 2080 MiB RSS, with 768 px tiles at 987 MiB (and took 9.7 s).
-DEFAULT_TILE = 768
+# Larger ones run as tiles, which bounds the memory (docs/fast_mode.md has the peak RSS per
+# tile size and the command that measures it).
+DEFAULT_TILE = CONTROLS["tile"].default_for(FAST)
 DEFAULT_OVERLAP = 128  # about the network's receptive-field radius
 STATS_SIDE = 1024  # long side of the copy the normalisation statistics come from
 
 
-MIN_STYLE_SCALE, MAX_STYLE_SCALE = 0.25, 4.0  # beyond these the working copy gets huge or tiny
 
 
 @dataclass
 class FastOptions:
-    """Controls applied around the network; the defaults leave its output as it is."""
+    """Controls applied around the network, defined in styler.controls (fast mode); the
+    defaults leave the photo's size and the network's output as they are."""
 
-    strength: float = 1.0  # 0: the photo, 1: the network's output (edge-preserving mix)
-    preserve_color: str = "off"  # off | luminance (photo's chroma) | match (photo's palette)
-    style_scale: float = 1.0  # > 1: larger strokes (runs on a smaller copy), < 1: smaller
-    feather: float = REGION_FEATHER  # px: softness of region edges
+    size: int = CONTROLS["size"].default_for(FAST)  # long side, px; 0: the photo's own
+    strength: float = CONTROLS["strength"].default  # 0: the photo, 1: the network's output
+    preserve_color: str = CONTROLS["preserve_color"].default
+    style_scale: float = CONTROLS["style_scale"].default  # > 1: larger strokes
+    feather: float = CONTROLS["feather"].default  # px: softness of region edges
 
     def __post_init__(self) -> None:
-        check_strength(self.strength)
-        check_preserve(self.preserve_color)
-        check_feather(self.feather)
-        check_style_scale(self.style_scale)
+        for name, value in checked(FAST, asdict(self)).items():
+            setattr(self, name, value)
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any]) -> FastOptions:
+        """Options from control values by name; the constructor's controls are not options."""
+        values = checked(FAST, values)
+        return cls(**{k: v for k, v in values.items() if k in cls.__dataclass_fields__})
 
 
 def check_style_scale(style_scale: float) -> float:
-    """style_scale when fast mode can use it, else OptionsError."""
-    if not MIN_STYLE_SCALE <= style_scale <= MAX_STYLE_SCALE:  # also rejects NaN
-        raise OptionsError(
-            f"fast-mode style scale must be between {MIN_STYLE_SCALE:g} and "
-            f"{MAX_STYLE_SCALE:g}, got {style_scale}"
-        )
-    return float(style_scale)
+    """style_scale when fast mode can use it, else InvalidOption."""
+    return CONTROLS["style_scale"].check(style_scale, FAST)
 
 
 def load_network(style: StyleSpec) -> tuple[str, StyleNetwork, dict]:
@@ -138,9 +132,10 @@ class FastStylizer:
         overlap: int = DEFAULT_OVERLAP,
         *,
         blend: Sequence[float] | None = None,
-        blend_method: str = "params",
+        blend_method: str = CONTROLS["blend_method"].default,
         backend: str = "auto",
         whole_side: int = WHOLE_SIDE,
+        max_pixels: int = DEFAULT_MAX_PIXELS,
     ) -> None:
         use_all_cores()
         self.device = resolve_device(device)
@@ -149,9 +144,11 @@ class FastStylizer:
             raise OptionsError("at least one fast style is needed")
         if backend not in BACKENDS:
             raise OptionsError(f"backend must be one of {BACKENDS}, not {backend!r}")
-        if blend_method not in BLEND_METHODS:
-            raise OptionsError(f"blend method must be one of {BLEND_METHODS}, not {blend_method!r}")
+        checked(FAST, {"blend_method": blend_method, "tile": tile, "max_pixels": max_pixels})
+        self.blend_method, self.max_pixels = blend_method, max_pixels
+        self.specs = [os.fspath(spec) for spec in specs]
         weights = normalised_weights(blend if blend is not None else [1.0] * len(specs), len(specs))
+        self.blend = list(weights)
         names, networks, infos = zip(*(load_network(spec) for spec in specs), strict=True)
         self.name = "+".join(names)
         self.info: dict[str, Any] = infos[0]
@@ -206,7 +203,7 @@ class FastStylizer:
     def _pass(self, network: StyleNetwork, rgb: np.ndarray) -> np.ndarray:
         """One network over the photo: in one piece up to whole_side, else tiled."""
         h, w = rgb.shape[:2]
-        if max(h, w) <= self.whole_side:
+        if not self.tile or max(h, w) <= self.whole_side:
             return self._run_whole(network, rgb[None])[0]
         return self._tiled(network, rgb)
 
@@ -308,8 +305,8 @@ class FastStylizer:
         """
         options = options or FastOptions()
         start = time.perf_counter()
-        loaded = image if isinstance(image, LoadedImage) else load_image(image, bgr=bgr)
-        photo = np.asarray(loaded.rgb)
+        loaded = self.load(image, bgr=bgr)
+        photo = np.asarray(resize_long_side(loaded.rgb, options.size or max(loaded.rgb.size)))
         masks_in, styles_in = split_regions(regions)
         masks = load_region_masks(masks_in, styles_in, *photo.shape[:2])
         if options.strength == 0:  # the photo itself: no network to run
@@ -321,16 +318,23 @@ class FastStylizer:
                 layers.append((photo if own is None else self._styled(own, photo, options), mask))
             out = composite(self._styled(self._members, photo, options), layers, options.feather)
             out = apply_strength(out, photo, options.strength)
-        settings: dict[str, Any] = {"mode": "fast", "style": self.name, "network": self.info,
-                                    **asdict(options)}  # fmt: skip
-        if regions:
-            settings["regions"] = [
-                {"mask": mask_name(m), "style": None if s is None else os.fspath(s)}
-                for m, s in zip(masks_in, styles_in, strict=True)
-            ]
+        settings = Settings(
+            mode=FAST,
+            styles=[image_name(spec) for spec in self.specs],
+            blend=self.blend,
+            controls={**asdict(options), "tile": self.tile, "blend_method": self.blend_method},
+            regions=regions_of(list(zip(masks_in, styles_in, strict=True))),
+            engine=engine_notes(device=str(self.device), network=self.info),
+        )
         return StylizeResult(image=Image.fromarray(out, "RGB"), alpha=loaded.alpha,
-                             settings=settings, losses={}, completed=True,
+                             settings=settings.to_dict(), losses={}, completed=True,
                              elapsed=time.perf_counter() - start)  # fmt: skip
+
+    def load(self, image: ImageInput | LoadedImage, *, bgr: bool = False) -> LoadedImage:
+        """Decode an input within this stylizer's pixel limit; loaded images pass through."""
+        if isinstance(image, LoadedImage):
+            return image
+        return load_image(image, max_pixels=self.max_pixels, bgr=bgr)
 
     def stylize(
         self,
@@ -342,8 +346,8 @@ class FastStylizer:
     ):
         """Stylize a path, PIL image or array: arrays come back as arrays, the rest as PIL.
 
-        Keyword options are FastOptions' fields (strength, preserve_color, style_scale,
-        feather); regions as in `run`.
+        Keyword options are the fast-mode controls of styler.controls (size, strength,
+        preserve_color, style_scale, feather); regions as in `run`.
         """
-        result = self.run(image, FastOptions(**options), regions=regions, bgr=bgr)
+        result = self.run(image, FastOptions.from_values(options), regions=regions, bgr=bgr)
         return result.returned_as(image, bgr)

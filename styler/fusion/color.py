@@ -13,6 +13,7 @@ from typing import NamedTuple
 import cv2
 import numpy as np
 
+from styler.controls import CONTROLS, FAST
 from styler.errors import OptionsError
 from styler.fusion.arrays import check_rgb, resize_to, to_uint8
 
@@ -29,7 +30,7 @@ _YIQ_TO_RGB = np.linalg.inv(_RGB_TO_YIQ).astype(np.float32)
 
 SPACES = ("yiq", "lab")
 # How a style transfer keeps the photo's colours: not at all, its chroma, or its palette.
-PRESERVE_METHODS = ("off", "luminance", "match")
+PRESERVE_METHODS = CONTROLS["preserve_color"].choices
 COVARIANCE_EPSILON = 1e-5  # added to covariance diagonals (0..1 units): flat images stay finite
 
 
@@ -87,11 +88,8 @@ def match_colors(style: np.ndarray, photo: np.ndarray) -> np.ndarray:
 
 
 def check_preserve(method: str) -> str:
-    """method when it is one of PRESERVE_METHODS, else OptionsError."""
-    if method not in PRESERVE_METHODS:
-        choices = ", ".join(PRESERVE_METHODS)
-        raise OptionsError(f"colour preservation must be one of {choices}, not {method!r}")
-    return method
+    """method when it is one of PRESERVE_METHODS, else InvalidOption."""
+    return CONTROLS["preserve_color"].check(method, FAST)
 
 
 def preserve_colors(stylized: np.ndarray, photo: np.ndarray, method: str) -> np.ndarray:

@@ -8,7 +8,6 @@ never show a hard cut; `feather` widens the transition further.
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Sequence
 from typing import Any
@@ -16,20 +15,19 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from styler.controls import CONTROLS, OPTIMIZE
 from styler.errors import OptionsError
 from styler.fusion.arrays import check_rgb, resize_to
 from styler.fusion.pyramid import multiband_blend
 from styler.imageio import LoadedImage, load_image
 
 MaskInput = str | os.PathLike | Image.Image | np.ndarray | LoadedImage
-REGION_FEATHER = 6.0  # px at the output size: soft region edges without a visible halo
+REGION_FEATHER = CONTROLS["feather"].default  # px at the output size
 
 
 def check_feather(feather: float) -> float:
-    """feather as a float when it is a finite number of pixels >= 0, else OptionsError."""
-    if not (math.isfinite(feather) and feather >= 0):
-        raise OptionsError(f"feather must be a number of pixels >= 0, got {feather}")
-    return float(feather)
+    """feather as a float when the feather control accepts it, else InvalidOption."""
+    return CONTROLS["feather"].check(feather, OPTIMIZE)
 
 
 def mask_name(source: MaskInput) -> str:

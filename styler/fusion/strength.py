@@ -10,12 +10,10 @@ stay crisp at every strength, and the result still moves smoothly from photo to 
 
 from __future__ import annotations
 
-import math
-
 import cv2
 import numpy as np
 
-from styler.errors import OptionsError
+from styler.controls import CONTROLS, FAST
 from styler.fusion.arrays import check_rgb, resize_to, to_uint8
 from styler.fusion.pyramid import collapse_pyramid, default_levels, laplacian_pyramid
 
@@ -25,10 +23,8 @@ ENERGY_FLOOR = 1.0  # squared grey levels: flat areas are left as mixed, not amp
 
 
 def check_strength(alpha: float) -> float:
-    """alpha as a float when it lies in [0, 1], else OptionsError."""
-    if not (math.isfinite(alpha) and 0.0 <= alpha <= 1.0):
-        raise OptionsError(f"strength must be between 0 (photo) and 1 (full style), got {alpha}")
-    return float(alpha)
+    """alpha as a float when the strength control accepts it, else InvalidOption."""
+    return CONTROLS["strength"].check(alpha, FAST)
 
 
 def apply_strength(stylized: np.ndarray, photo: np.ndarray, alpha: float) -> np.ndarray:

@@ -23,9 +23,9 @@ from typing import Any
 import gradio as gr
 
 from styler.errors import StylerError
-from styler.ui import handlers
+from styler.ui import handlers, widgets
 from styler.ui.config import UIConfig
-from styler.ui.effects import COLOUR_MODES, REGIONS, brush_colours
+from styler.ui.effects import REGIONS, brush_colours
 from styler.ui.handlers import (
     FAST,
     FUSION_TOOLS,
@@ -42,7 +42,12 @@ from styler.ui.state import Session
 
 log = logging.getLogger("styler.ui")
 
-FAST_SIZE, QUALITY_SIZE = 768, 512  # default output sizes: fast is cheap, quality is not
+QUALITY_NOTE = " (Quality)"  # labels of controls that only Quality mode has
+# The Stylize tab's widgets named as the controls of styler.controls they set.
+CONTROL_WIDGETS = ("size", "strength", "preserve_color", "style_scale", "style_weight",
+                   "steps", "seed", "content_weight", "tv_weight", "optimizer", "init",
+                   "feather")  # fmt: skip
+QUALITY_ONLY = ("style_weight", "steps", "seed")  # shown in Quality mode alone
 ENGINE = "engine"  # the concurrency group of every event that runs the engine
 
 CSS = """
@@ -75,7 +80,7 @@ def _message(exc: BaseException, services: Services) -> str:
     if isinstance(exc, UserError):
         return html.escape(str(exc))
     if isinstance(exc, (StylerError, OSError, ValueError)):
-        return html.escape(handlers.readable(exc, services))
+        return html.escape(handlers.user_message(exc))
     log.exception("unexpected error in the UI", exc_info=exc)
     return (
         f"Something went wrong ({type(exc).__name__}). Please try again; if it keeps "
@@ -278,53 +283,29 @@ def _stylize_tab(
                         ui["weight2"] = gr.Slider(0, 1, value=0.5, step=0.05, label="Weight 2")
                         ui["weight3"] = gr.Slider(0, 1, value=0.5, step=0.05, label="Weight 3")
             with gr.Accordion("4 · Adjust (optional)", open=False, elem_id="controls"):
-                ui["size"] = gr.Slider(
-                    64, 2048, value=QUALITY_SIZE if quality else FAST_SIZE, step=32,
-                    label="Output size (long side, px)", elem_id="size",
-                )  # fmt: skip
-                ui["strength"] = gr.Slider(
-                    0, 1, value=1.0, step=0.05, label="Strength",
-                    info="0 keeps the photo, 1 is the full style", elem_id="strength",
-                )  # fmt: skip
-                ui["colour"] = gr.Radio(
-                    list(COLOUR_MODES), value="Off", label="Colour preservation", elem_id="colour"
-                )
-                ui["style_scale"] = gr.Slider(
-                    0.25, 4, value=1.0, step=0.05, label="Style scale",
-                    info="larger gives bigger brush strokes", elem_id="style-scale",
-                )  # fmt: skip
-                ui["style_weight"] = gr.Slider(
-                    0.1, 5, value=1.0, step=0.1, label="Style weight (Quality)",
-                    visible=quality, elem_id="style-weight",
-                )  # fmt: skip
+                mode = first_mode
+                ui["size"] = widgets.slider("size", mode)
+                ui["strength"] = widgets.slider("strength", mode)
+                ui["preserve_color"] = widgets.radio("preserve_color", mode)
+                ui["style_scale"] = widgets.slider("style_scale", mode)
+                ui["style_weight"] = widgets.slider("style_weight", QUALITY, QUALITY_NOTE,
+                                                    visible=quality)  # fmt: skip
                 with gr.Row():
-                    ui["steps"] = gr.Slider(
-                        1, 1000, value=120, step=1, label="Steps (Quality)",
-                        visible=quality, elem_id="steps",
-                    )  # fmt: skip
-                    ui["seed"] = gr.Number(
-                        0, precision=0, label="Seed (Quality)", visible=quality, elem_id="seed"
-                    )
+                    ui["steps"] = widgets.slider("steps", QUALITY, QUALITY_NOTE, visible=quality)
+                    ui["seed"] = widgets.number("seed", QUALITY_NOTE, visible=quality)
             with gr.Accordion("Advanced", open=False, elem_id="advanced"):
-                ui["content_weight"] = gr.Slider(
-                    0, 2, value=Controls.content_weight, step=0.01,
-                    label="Content weight (Quality): how much of the photo's structure to keep",
-                )  # fmt: skip
-                ui["tv_weight"] = gr.Slider(
-                    0, 1, value=Controls.tv_weight, step=0.01,
-                    label="Smoothness (Quality, total-variation weight)",
-                )  # fmt: skip
-                ui["optimizer"] = gr.Radio(["lbfgs", "adam"], value="lbfgs", label="Optimizer")
-                ui["init"] = gr.Radio(
-                    [("Photo", "content"), ("Noisy photo", "noise")], value="content",
-                    label="Start from",
-                )  # fmt: skip
+                ui["content_weight"] = widgets.slider("content_weight", QUALITY, QUALITY_NOTE)
+                ui["tv_weight"] = widgets.slider("tv_weight", QUALITY, QUALITY_NOTE)
+                ui["optimizer"] = widgets.radio("optimizer", QUALITY)
+                ui["init"] = widgets.radio("init", QUALITY, exclude=("image",))
                 ui["preview_every"] = gr.Slider(
                     0, 50, value=0, step=1, label="Live preview every N steps (0: automatic)"
                 )
-                ui["feather"] = gr.Slider(
-                    0, 40, value=Controls.feather, step=1, label="Region edge softness (px)"
-                )
+                ui["feather"] = widgets.slider("feather", mode)
+                ui["settings_from"] = gr.File(
+                    label="Load settings from a result (drop a styler PNG, JPEG or WebP)",
+                    file_types=["image"], elem_id="settings-from",
+                )  # fmt: skip
             with gr.Accordion(
                 "Regions: paint areas and give each its own style", open=False,
                 elem_id="regions",
@@ -414,11 +395,9 @@ def _batch_tab(
                 visible=quality,
                 elem_id="batch-style-image",
             )
-            ui["size"] = gr.Slider(64, 2048, value=QUALITY_SIZE if quality else FAST_SIZE,
-                                   step=32, label="Output size (long side, px)",
-                                   elem_id="batch-size")  # fmt: skip
-            ui["steps"] = gr.Slider(1, 1000, value=120, step=1, label="Steps (Quality)",
-                                    visible=quality, elem_id="batch-steps")  # fmt: skip
+            ui["size"] = widgets.slider("size", first_mode, elem_id="batch-size")
+            ui["steps"] = widgets.slider("steps", QUALITY, QUALITY_NOTE, visible=quality,
+                                         elem_id="batch-steps")  # fmt: skip
             ui["run"] = gr.Button("Stylize all", variant="primary", elem_id="batch-run")
         with gr.Column(min_width=320):
             ui["zip"] = gr.File(label="Results (zip)", interactive=False, elem_id="batch-zip")
@@ -462,21 +441,9 @@ def _fusion_tab() -> dict[str, Any]:
 
 
 def _controls(values: dict[str, Any]) -> Controls:
-    return Controls(
-        size=values["size"],
-        strength=values["strength"],
-        style_weight=values["style_weight"],
-        colour=COLOUR_MODES.get(values["colour"], "off"),
-        style_scale=values["style_scale"],
-        steps=values["steps"],
-        seed=values["seed"] or 0,
-        content_weight=values["content_weight"],
-        tv_weight=values["tv_weight"],
-        optimizer=values["optimizer"],
-        init=values["init"],
-        preview_every=values["preview_every"],
-        feather=values["feather"],
-    )
+    """The widgets' values by control name; those an API client leaves out stay unset."""
+    return Controls(preview_every=values.get("preview_every"),
+                    **{name: values.get(name) for name in CONTROL_WIDGETS})  # fmt: skip
 
 
 def _regions(editor: dict | None, styles: list[str]) -> Regions:
@@ -499,8 +466,9 @@ def _finished(session: Session, entry) -> tuple:
 def _wire_stylize(services: Services, guard, session: gr.State, ui: dict[str, Any]) -> None:
     names = [
         "content", "mode", "style", "style1", "weight1", "style2", "weight2", "style3",
-        "weight3", "size", "strength", "style_weight", "colour", "style_scale", "steps", "seed",
-        "content_weight", "tv_weight", "optimizer", "init", "preview_every", "feather", "editor",
+        "weight3", "size", "strength", "style_weight", "preserve_color", "style_scale", "steps",
+        "seed", "content_weight", "tv_weight", "optimizer", "init", "preview_every", "feather",
+        "editor",
     ]  # fmt: skip
     inputs = [session, *(ui[n] for n in names), *ui["region_styles"]]
     outputs = [ui["result"], ui["progress"], ui["status"], ui["download"], ui["reuse"],
@@ -513,7 +481,7 @@ def _wire_stylize(services: Services, guard, session: gr.State, ui: dict[str, An
     def stylize(
         state: Session, content=None, mode=None, style=None, style1=None, weight1=None,
         style2=None, weight2=None, style3=None, weight3=None, size=None, strength=None,
-        style_weight=None, colour=None, style_scale=None, steps=None, seed=None,
+        style_weight=None, preserve_color=None, style_scale=None, steps=None, seed=None,
         content_weight=None, tv_weight=None, optimizer=None, init=None, preview_every=None,
         feather=None, editor=None, red_region=None, blue_region=None, green_region=None,
         yellow_region=None, request: gr.Request | None = None,
@@ -555,25 +523,24 @@ def _wire_stylize(services: Services, guard, session: gr.State, ui: dict[str, An
 
     ui["stop"].click(stop, None, ui["status"], queue=False, api_name="stop")
 
-    def switch_mode(mode: str):
-        quality = mode == QUALITY
-        return (
-            gr.Column(visible=not quality),
-            gr.Column(visible=quality),
-            gr.Slider(visible=quality),
-            gr.Slider(visible=quality),
-            gr.Number(visible=quality),
-            gr.Slider(value=QUALITY_SIZE if quality else FAST_SIZE),
-        )
+    mode_outputs = [ui["fast_box"], ui["quality_box"], *(ui[n] for n in CONTROL_WIDGETS)]
 
-    ui["mode"].change(
-        switch_mode,
-        ui["mode"],
-        [ui["fast_box"], ui["quality_box"], ui["style_weight"], ui["steps"], ui["seed"],
-         ui["size"]],
-        queue=False,
-        api_name=False,
-    )  # fmt: skip
+    def mode_updates(mode: str, values: dict[str, Any] | None = None) -> tuple:
+        """Boxes shown, and every control widget re-ranged for `mode`: at its default there
+        or at `values` (a loaded result's)."""
+        quality = mode == QUALITY
+        updates = []
+        for name in CONTROL_WIDGETS:
+            update: dict[str, Any] = {"visible": quality} if name in QUALITY_ONLY else {}
+            if name in ("size", "style_scale"):
+                update.update(widgets.slider_range(name, mode))
+            if values is not None and name in values:
+                update["value"] = values[name]
+            updates.append(gr.update(**update))
+        return (gr.Column(visible=not quality), gr.Column(visible=quality), *updates)
+
+    # .input, not .change: a result's settings set the mode too, and then keep their values.
+    ui["mode"].input(mode_updates, ui["mode"], mode_outputs, queue=False, api_name=False)
 
     def pick_style(evt: gr.SelectData):
         names = services.style_names()
@@ -617,6 +584,25 @@ def _wire_stylize(services: Services, guard, session: gr.State, ui: dict[str, An
 
     ui["reuse"].click(reuse, session, ui["content"], queue=False, api_name=False)
 
+    @guard
+    def load_settings(path: str | None):
+        """A dropped result: the mode, the style and every control take its values."""
+        if not path:
+            return (gr.skip(),) * (5 + len(CONTROL_WIDGETS))
+        loaded = handlers.load_settings(services, path)
+        fast = loaded.mode == FAST
+        style = loaded.style or gr.skip()
+        return (loaded.mode, style if fast else gr.skip(), gr.skip() if fast else style,
+                *mode_updates(loaded.mode, loaded.values), loaded.note)  # fmt: skip
+
+    ui["settings_from"].upload(
+        load_settings,
+        ui["settings_from"],
+        [ui["mode"], ui["style"], ui["style1"], *mode_outputs, ui["status"]],
+        queue=False,
+        api_name="load_settings",
+    )
+
 
 def _wire_batch(services: Services, guard, ui: dict[str, Any]) -> None:
     def switch_mode(mode: str):
@@ -625,7 +611,7 @@ def _wire_batch(services: Services, guard, ui: dict[str, Any]) -> None:
             gr.Dropdown(visible=not quality),
             gr.Image(visible=quality),
             gr.Slider(visible=quality),
-            gr.Slider(value=QUALITY_SIZE if quality else FAST_SIZE),
+            gr.Slider(**widgets.slider_range("size", mode)),
         )
 
     ui["mode"].change(switch_mode, ui["mode"],

@@ -1,9 +1,6 @@
-"""Strength, colour preservation and region compositing, as the UI applies them.
-
-The algorithms live in the engine (`styler.fusion`); this module only chooses which to call
-for each mode and converts between PIL images and the arrays fusion works on. It imports
-`styler.fusion` lazily, so a build without it still serves everything else.
-"""
+"""Painted regions as masks, and image fitting: what the UI's widgets hand over, made into
+what the engine takes. Strength, colour and compositing are the engine's own (the same
+options the CLI and API pass), never re-applied here."""
 
 from __future__ import annotations
 
@@ -12,47 +9,9 @@ from collections.abc import Sequence
 import numpy as np
 from PIL import Image
 
-from styler import fusion
-
-COLOUR_MODES = {
-    "Off": "off",
-    "Keep photo colours (luminance)": "luminance",
-    "Match style to photo colours": "match",
-}
-REGION_FEATHER = 6.0  # px at the output size; the engine's default (fusion.regions) too
-
-
-def as_array(image: Image.Image) -> np.ndarray:
-    return np.asarray(image.convert("RGB"))
-
-
-def as_image(array: np.ndarray) -> Image.Image:
-    return Image.fromarray(np.ascontiguousarray(array), "RGB")
-
 
 def fit(image: Image.Image, size: tuple[int, int]) -> Image.Image:
     return image if image.size == size else image.resize(size, Image.Resampling.LANCZOS)
-
-
-def apply_strength(stylized: Image.Image, photo: Image.Image, strength: float) -> Image.Image:
-    """Mix from the untouched photo (0) to full style (1), keeping edges crisp in between
-    (the engine's edge-preserving mix, fusion.strength)."""
-    if strength == 1:
-        return stylized
-    return as_image(fusion.apply_strength(as_array(stylized), as_array(photo), strength))
-
-
-def preserve_colour(stylized: Image.Image, photo: Image.Image, mode: str) -> Image.Image:
-    """After the transfer: 'luminance' keeps the photo's chroma; 'match' (fast mode, where the
-    style image cannot be recoloured first) moves the result's colour statistics to the photo's."""
-    if mode == "off":
-        return stylized
-    return as_image(fusion.preserve_colors(as_array(stylized), as_array(photo), mode))
-
-
-def match_style_colours(style: Image.Image, photo: Image.Image) -> Image.Image:
-    """Before an optimizer run: recolour the style image to the photo's colour statistics."""
-    return as_image(fusion.match_colors(as_array(style), as_array(photo)))
 
 
 # ------------------------------------------------------------------------------------- regions
@@ -98,16 +57,3 @@ def region_masks(layers: Sequence[np.ndarray | None]) -> dict[str, np.ndarray]:
         if mask.max() > 0.05:
             masks[name] = mask
     return masks
-
-
-def composite(
-    base: Image.Image,
-    regions: Sequence[tuple[Image.Image, np.ndarray]],
-    feather: float = REGION_FEATHER,
-) -> Image.Image:
-    """base everywhere except the painted regions, each with its own image, multi-band blended
-    (the engine's fusion.regions.composite)."""
-    if not regions:
-        return base
-    layers = [(as_array(image), mask) for image, mask in regions]
-    return as_image(fusion.composite(as_array(base), layers, feather=feather))

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import html
 import logging
-import math
 import queue
 import threading
 import time
-import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,13 +21,21 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from styler import fusion
-from styler.api import build_options
-from styler.errors import StylerError
-from styler.imageio import LoadedImage, load_image, save_image
-from styler.losses import LossWeights
+from styler import controls, fusion
+from styler.errors import InvalidOption, StylerError
+from styler.fast.inference import FastOptions
+from styler.imageio import (
+    ImageError,
+    ImageTooLarge,
+    LoadedImage,
+    load_image,
+    probe_image,
+    save_image,
+)
 from styler.optimize import OptimizeOptions
 from styler.progress import Progress
+from styler.result import StylizeResult
+from styler.settings import Settings, SettingsError
 from styler.tensors import scaled_size
 from styler.ui import batch as batch_io
 from styler.ui import effects
@@ -48,53 +54,49 @@ FUSION_TOOLS = ("Blend two images through a mask", "Exposure fusion", "Focus sta
 
 
 class UserError(StylerError):
-    """Something the person at the browser can fix; the message is shown as it is."""
+    """Something the person at the browser can fix; the message is shown as it is.
+
+    `reason` is the message without the file's name, for lists that name it already.
+    """
+
+    def __init__(self, message: str, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason or message
 
 
-@dataclass
+ENGINE_MODES = {FAST: controls.FAST, QUALITY: controls.OPTIMIZE}
+
+
 class Controls:
-    """The sliders and switches of the Stylize tab, with the defaults it shows."""
+    """The Stylize tab's control values by name, as the widgets hand them over (None: not
+    shown). Ranges, defaults and meaning come from styler.controls; this only picks the ones
+    that act in a mode and words their errors for the browser."""
 
-    size: int = 768  # long side of the output, px
-    strength: float = 1.0  # 0 = the photo, 1 = full style
-    style_weight: float = LossWeights.style  # quality
-    colour: str = "off"  # off | luminance | match
-    style_scale: float = 1.0  # brush-stroke size
-    steps: int = OptimizeOptions.steps  # quality
-    seed: int = 0  # quality
-    content_weight: float = LossWeights.content  # advanced, quality
-    tv_weight: float = LossWeights.tv
-    optimizer: str = OptimizeOptions.optimizer
-    init: str = OptimizeOptions.init
-    preview_every: int = 0  # 0: about 40 previews per run
-    feather: float = effects.REGION_FEATHER  # region edges, px
+    def __init__(self, preview_every: int | None = 0, **values: Any) -> None:
+        unknown = set(values) - set(controls.CONTROLS)
+        if unknown:
+            raise TypeError(f"not controls: {', '.join(sorted(unknown))}")
+        self.values = values
+        self.preview_every = int(preview_every or 0)
 
-    def __post_init__(self) -> None:
-        self.size, self.steps, self.seed = int(self.size), int(self.steps), int(self.seed)
-        self.preview_every = int(self.preview_every or 0)
-        if not 64 <= self.size <= 8192:
-            raise UserError(f"Output size must be between 64 and 8192 px (got {self.size}).")
-        if not 0.0 <= self.strength <= 1.0:
-            raise UserError(f"Strength must be between 0 and 1 (got {self.strength}).")
-        if not 0.25 <= self.style_scale <= 4.0:
-            raise UserError(f"Style scale must be between 0.25 and 4 (got {self.style_scale}).")
-        if self.colour not in ("off", "luminance", "match"):
-            raise UserError(f"Unknown colour preservation {self.colour!r}.")
+    def for_mode(self, mode: str) -> dict[str, Any]:
+        """The checked values of the controls that act in `mode` (FAST or QUALITY)."""
+        engine_mode = ENGINE_MODES[mode]
+        given = {name: value for name, value in self.values.items()
+                 if value is not None and controls.CONTROLS[name].acts_in(engine_mode)}  # fmt: skip
+        try:
+            return controls.checked(engine_mode, given)
+        except InvalidOption as exc:
+            raise UserError(option_message(exc)) from exc
 
-    def options(self) -> OptimizeOptions:
-        every = self.preview_every or max(1, self.steps // 40)
-        return build_options(
-            size=self.size,
-            steps=self.steps,
-            content_weight=self.content_weight,
-            style_weight=self.style_weight,
-            tv_weight=self.tv_weight,
-            optimizer=self.optimizer,
-            init=self.init,
-            style_scale=self.style_scale,
-            seed=self.seed,
-            preview_every=every,
-        )
+    def fast_options(self) -> FastOptions:
+        return FastOptions.from_values(self.for_mode(FAST))
+
+    def quality_options(self) -> OptimizeOptions:
+        values = self.for_mode(QUALITY)
+        steps = values.get("steps", controls.CONTROLS["steps"].default)
+        every = self.preview_every or max(1, steps // 40)
+        return OptimizeOptions.from_values({**values, "preview_every": every})
 
 
 @dataclass
@@ -110,18 +112,33 @@ class Update:
 # ------------------------------------------------------------------------------------ messages
 
 
-def readable(exc: BaseException, services: Services | None = None) -> str:
-    """One line for the user: server-side temporary paths shortened to the file's name."""
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    if services is not None:
-        root = str(services.workspace.root)
-        while root in text:
-            start = text.index(root)
-            end = start + len(root)
-            while end < len(text) and text[end] not in " :,;'\")":
-                end += 1
-            text = text[:start] + Path(text[start:end]).name + text[end:]
-    return text
+def option_message(exc: InvalidOption) -> str:
+    """'Strength must be between 0 and 1 (got 2).': the control by its label."""
+    control = controls.CONTROLS.get(exc.name)
+    label = control.label if control else exc.name.replace("_", " ").capitalize()
+    value = f"{exc.value:g}" if isinstance(exc.value, int | float) else repr(exc.value)
+    return f"{label} must be {exc.expected} (got {value})."
+
+
+def image_reason(exc: ImageError) -> str:
+    """Why an image cannot be used, for someone who cannot change the server's limits."""
+    if isinstance(exc, ImageTooLarge):
+        return f"{exc.reason} (the server's limit: use a smaller image)"
+    return exc.reason
+
+
+def user_message(exc: BaseException) -> str:
+    """One line for the user, worded from the error's data: files by their name alone (the
+    server's temporary paths mean nothing in a browser)."""
+    if isinstance(exc, UserError):
+        return str(exc)
+    if isinstance(exc, InvalidOption):
+        return option_message(exc)
+    if isinstance(exc, ImageError):
+        return f"{Path(exc.source).name}: {image_reason(exc)}"
+    if isinstance(exc, SettingsError):
+        return f"{Path(exc.source).name}: {exc.reason}"
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def progress_text(p: Progress) -> str:
@@ -158,12 +175,9 @@ def load_photo(services: Services, path: str | Path | None, what: str = "photo")
         raise UserError(NO_PHOTO if what == "photo" else f"Add a {what} first.")
     try:
         return load_image(path, max_pixels=services.config.max_pixels)
-    except StylerError as exc:
-        reason = readable(exc, services).replace(str(path), Path(path).name)
-        reason = reason.replace(
-            "(raise max_pixels to allow it)", "(the server's limit: use a smaller image)"
-        )
-        raise UserError(f"That {what} cannot be used: {reason}") from exc
+    except ImageError as exc:
+        raise UserError(f"That {what} cannot be used: {user_message(exc)}",
+                        image_reason(exc)) from exc  # fmt: skip
 
 
 def check_photo(services: Services, path: str | Path | None) -> str | None:
@@ -171,25 +185,10 @@ def check_photo(services: Services, path: str | Path | None) -> str | None:
     (the region painter included) decodes it. Returns the path when it is acceptable."""
     if not path:
         return None
-    name = Path(path).name
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(path) as im:
-                width, height = im.size
-    except Image.DecompressionBombError as exc:
-        raise UserError(f"That photo cannot be used: {name} is far too large ({exc}).") from exc
-    except (OSError, ValueError) as exc:
-        raise UserError(
-            f"That photo cannot be used: {name} is not an image styler can read."
-        ) from exc
-    limit = services.config.max_pixels
-    if width * height > limit:
-        raise UserError(
-            f"That photo cannot be used: {name}: image is {width}x{height} = "
-            f"{width * height / 1e6:.1f} MP, over the {math.floor(limit / 1e5) / 10:.1f} MP limit "
-            "(the server's limit: use a smaller image)"
-        )
+        probe_image(path, max_pixels=services.config.max_pixels)
+    except ImageError as exc:
+        raise UserError(f"That photo cannot be used: {user_message(exc)}") from exc
     return str(path)
 
 
@@ -218,13 +217,20 @@ class Regions:
         return {n: m for n, m in masks.items() if self.styles.get(n, MAIN_STYLE) != MAIN_STYLE}
 
 
-def _fast_image(services: Services, slot: int, style: str, photo: Image.Image, c: Controls):
-    """The photo (already at output size) through one style network at the chosen scale
-    (the engine's style scale: another working size, the photo's fine detail put back)."""
-    if style == NO_STYLE:
-        return photo
-    stylizer = services.engines.fast(style, slot)
-    return Image.fromarray(stylizer.stylize_array(np.asarray(photo), style_scale=c.style_scale))
+def _fast_regions(
+    services: Services, regions: Regions | None
+) -> list[tuple[np.ndarray, str | None]]:
+    """Painted regions as fast mode takes them: (mask, shipped style or None for the photo)."""
+    pairs: list[tuple[np.ndarray, str | None]] = []
+    for name, mask in (regions.active() if regions else {}).items():
+        choice = regions.styles[name] if regions else MAIN_STYLE
+        if choice in STYLE_IMAGES:
+            raise UserError(f"The {name} region has {choice}: style images are for "
+                            "Quality mode. In Fast mode, give it a fast style.")  # fmt: skip
+        if choice != NO_STYLE and choice not in services.style_names():
+            raise UserError(f"The {name} region's style {choice!r} is not installed.")
+        pairs.append((mask, None if choice == NO_STYLE else choice))
+    return pairs
 
 
 def run_fast(
@@ -235,7 +241,7 @@ def run_fast(
     controls: Controls,
     regions: Regions | None = None,
 ) -> Entry:
-    """Fast mode: a shipped style network, plus painted regions, strength and colour."""
+    """Fast mode: the engine's FastStylizer with the same options the CLI and API take."""
     if not services.styles:
         raise UserError(
             "No fast styles are installed yet. Switch to Quality mode and pick a style image."
@@ -243,42 +249,12 @@ def run_fast(
     if not style or style not in services.style_names():
         raise UserError("Pick a style from the grid first.")
     loaded = load_photo(services, content)
-    start = time.perf_counter()
-    photo = _resized(loaded.rgb, controls.size)
-    masks = regions.active() if regions else {}
+    options = controls.fast_options()
+    pairs = _fast_regions(services, regions)
     with services.engines.slot() as slot:
-        image = _fast_image(services, slot, style, photo, controls)
-        parts = []
-        for name, mask in masks.items():
-            choice = regions.styles[name] if regions else MAIN_STYLE
-            if choice in STYLE_IMAGES:
-                raise UserError(f"The {name} region has {choice}: style images are for "
-                                "Quality mode. In Fast mode, give it a fast style.")  # fmt: skip
-            if choice != NO_STYLE and choice not in services.style_names():
-                raise UserError(f"The {name} region's style {choice!r} is not installed.")
-            parts.append((_fast_image(services, slot, choice, photo, controls), mask))
-    image = effects.composite(image, parts, feather=controls.feather)
-    image = effects.preserve_colour(image, photo, controls.colour)
-    image = effects.apply_strength(image, photo, controls.strength)
-    settings: dict[str, Any] = {
-        "mode": "fast",
-        "style": style,
-        "size": controls.size,
-        "strength": controls.strength,
-        "colour": controls.colour,
-        "style_scale": controls.style_scale,
-        "content": _name_of(content),
-    }
-    if masks and regions:
-        settings["regions"] = {n: regions.styles[n] for n in masks}
-        settings["feather"] = controls.feather
-    network = services.engines.fast(style).info
-    if network:
-        settings["network"] = network
-    elapsed = time.perf_counter() - start
-    caption = f"{services.style_caption(style).split(' — ')[0]} · Fast"
-    return save_entry(services, session, image, loaded.alpha, settings, content, style, caption,
-                      elapsed=elapsed)  # fmt: skip
+        result = services.engines.fast(style, slot).run(loaded, options, regions=pairs)
+    caption = f"{services.style_title(style)} · Fast"
+    return save_entry(services, session, result, content, style, caption)
 
 
 # ------------------------------------------------------------------------------------- quality
@@ -305,14 +281,11 @@ def _quality_regions(
     services: Services,
     regions: Regions | None,
     styles: Sequence[tuple[str | Path | None, float]],
-    photo: Image.Image,
-    colour: str,
-) -> tuple[list[tuple[np.ndarray, Image.Image | None]], dict[str, str]]:
-    """Painted regions as the optimizer takes them: (mask, style image or None for the photo),
-    and {region: choice} for the settings."""
+) -> list[tuple[np.ndarray, LoadedImage | None]]:
+    """Painted regions as the optimizer takes them: (mask, style image or None for the photo)."""
     if regions is None:
-        return [], {}
-    pairs, chosen = [], {}
+        return []
+    pairs: list[tuple[np.ndarray, LoadedImage | None]] = []
     for name, mask in regions.active().items():
         choice = regions.styles[name]
         if choice == NO_STYLE:
@@ -321,15 +294,11 @@ def _quality_regions(
             path = styles[STYLE_IMAGES.index(choice)][0]
             if not path:
                 raise UserError(f"The {name} region has {choice}, but that slot is empty.")
-            image = load_photo(services, path, what=choice.lower()).rgb
-            if colour == "match":
-                image = effects.match_style_colours(image, photo)
-            pairs.append((mask, image))
+            pairs.append((mask, load_photo(services, path, what=choice.lower())))
         else:
             raise UserError(f"The {name} region has the fast style {choice!r}. In Quality "
                             "mode, give regions a style image (1-3) or no style.")  # fmt: skip
-        chosen[name] = choice
-    return pairs, chosen
+    return pairs
 
 
 def run_quality(
@@ -351,17 +320,8 @@ def run_quality(
     """
     loaded = load_photo(services, content)
     style_images, weights, names = _style_list(services, styles)
-    try:
-        options = controls.options()
-    except StylerError as exc:
-        raise UserError(readable(exc)) from exc
-    photo = _resized(loaded.rgb, controls.size)
-    style_rgb = [s.rgb for s in style_images]
-    if controls.colour == "match":
-        style_rgb = [effects.match_style_colours(s, photo) for s in style_rgb]
-    region_pairs, region_choices = _quality_regions(
-        services, regions, styles, photo, controls.colour
-    )
+    options = controls.quality_options()
+    region_pairs = _quality_regions(services, regions, styles)
     reports: queue.Queue[Progress | None] = queue.Queue()
     outcome: dict[str, Any] = {}
     delay = services.config.step_delay
@@ -377,9 +337,9 @@ def run_quality(
             try:
                 with services.engines.slot() as slot:
                     stylizer = services.engines.stylizer(slot)
-                    outcome["result"] = stylizer.run(loaded, style_rgb, options, blend=weights,
-                                                     regions=region_pairs, progress=report,
-                                                     cancel=token)  # fmt: skip
+                    outcome["result"] = stylizer.run(loaded, style_images, options,
+                                                     blend=weights, regions=region_pairs,
+                                                     progress=report, cancel=token)  # fmt: skip
             except BaseException as exc:  # handed to the generator, which re-raises it
                 outcome["error"] = exc
             finally:
@@ -418,29 +378,14 @@ def run_quality(
     if "error" in outcome:
         error = outcome["error"]
         if isinstance(error, StylerError):
-            raise UserError(readable(error, services)) from error
+            raise UserError(user_message(error)) from error
         raise error
     result = outcome["result"]
-    image = effects.preserve_colour(
-        result.image, photo, "luminance" if controls.colour == "luminance" else "off"
-    )
-    image = effects.apply_strength(image, photo, controls.strength)
-    settings = dict(result.settings)
-    settings.update(
-        styles=names,
-        strength=controls.strength,
-        colour=controls.colour,
-        content=_name_of(content),
-        completed=result.completed,
-    )
-    if region_choices:
-        settings.update(regions=region_choices, feather=controls.feather)
     label = "+".join(Path(n).stem for n in names)
     caption = f"{label} · Quality"
     if not result.completed:
         caption += " (stopped early)"
-    entry = save_entry(services, session, image, loaded.alpha, settings, content, label, caption,
-                       completed=result.completed, elapsed=result.elapsed)  # fmt: skip
+    entry = save_entry(services, session, result, content, label, caption)
     yield Update(text=caption, entry=entry)
 
 
@@ -450,33 +395,28 @@ def run_quality(
 def save_entry(
     services: Services,
     session: Session,
-    image: Image.Image,
-    alpha: Image.Image | None,
-    settings: dict[str, Any],
+    result: StylizeResult,
     content: str | Path | None,
     style_label: str,
     caption: str,
-    *,
-    completed: bool = True,
-    elapsed: float = 0.0,
 ) -> Entry:
-    """Write the full-resolution PNG (settings inside) and a gallery thumbnail; record both."""
+    """Write the full-resolution PNG (the engine's settings inside, as the CLI and API write
+    them) and a gallery thumbnail; record both."""
     services.workspace.prune()
     folder = services.workspace.new_dir(f"results/{session.id}")
     name = safe_name(f"{_name_of(content)}__{style_label}.png")
-    path = save_image(image, folder / name, settings=settings, alpha=alpha)
+    path = save_image(result.image, folder / name, settings=result.settings, alpha=result.alpha)
     thumb = folder / "thumb.jpg"
-    _resized(image.convert("RGB"), min(HISTORY_THUMB, max(image.size))).save(thumb, quality=85)
-    settings = {**settings, "elapsed": round(elapsed, 3)}
-    return session.add(Entry(path=path, thumb=thumb, caption=caption, settings=settings,
-                             completed=completed))  # fmt: skip
+    image = result.image.convert("RGB")
+    _resized(image, min(HISTORY_THUMB, max(image.size))).save(thumb, quality=85)
+    return session.add(Entry(path=path, thumb=thumb, caption=caption, settings=result.settings,
+                             completed=result.completed, elapsed=result.elapsed))  # fmt: skip
 
 
 def describe_entry(entry: Entry) -> str:
     """The status line under a result."""
     w, h = _png_size(entry.path)
-    elapsed = entry.settings.get("elapsed")
-    took = f" in {elapsed:.1f} s" if isinstance(elapsed, (int, float)) and elapsed else ""
+    took = f" in {entry.elapsed:.1f} s" if entry.elapsed else ""
     if not entry.completed:
         return f"Stopped early: this is the best image so far ({w}×{h}{took})."
     return f"Done{took}: {entry.caption}, {w}×{h} px. Download gives the full-size PNG."
@@ -485,6 +425,39 @@ def describe_entry(entry: Entry) -> str:
 def _png_size(path: Path) -> tuple[int, int]:
     with Image.open(path) as im:
         return im.size
+
+
+@dataclass
+class Loaded:
+    """A result's settings as the Stylize tab shows them."""
+
+    mode: str  # FAST or QUALITY
+    values: dict[str, Any]  # control name -> value, for the widgets of CONTROL_WIDGETS
+    style: str | None  # Fast: the network; Quality: a sample style image with the recorded name
+    note: str  # the status line
+
+
+def load_settings(services: Services, path: str | Path | None) -> Loaded:
+    """A dropped result's settings, for the controls to take (same schema as the CLI's
+    --settings-from). Style images uploaded elsewhere cannot come back: the note says so."""
+    if not path:
+        raise UserError("Drop a result made by styler (a PNG, JPEG or WebP it wrote).")
+    try:
+        settings = Settings.from_file(path)
+    except (SettingsError, ImageError) as exc:
+        raise UserError(f"No settings to load: {user_message(exc)}") from exc
+    mode = FAST if settings.mode == controls.FAST else QUALITY
+    names = ", ".join(settings.styles)
+    if mode == FAST:
+        style = settings.styles[0] if settings.styles[0] in services.style_names() else None
+    else:
+        samples = {p.name: str(p) for p in services.config.style_images()}
+        style = samples.get(settings.styles[0])
+    missing = "" if style else f" Add the style ({names}) yourself: it is not on this server."
+    if len(settings.styles) > 1 or settings.regions:
+        missing += " Blends and painted regions are not restored."
+    return Loaded(mode=mode, values=dict(settings.controls), style=style,
+                  note=f"Loaded the settings of {Path(path).name} ({mode}).{missing}")  # fmt: skip
 
 
 def use_as_content(session: Session) -> str:
@@ -550,23 +523,19 @@ def run_batch(
                 updates = run_quality(services, scratch, scratch.id, item.path, styles, controls)
                 entry = [u.entry for u in updates if u.entry is not None][0]
         except UserError as exc:
-            errors.append(f"{item.name}: {_reason(str(exc), item.path.name)}")
+            errors.append(f"{item.name}: {exc.reason}")
+            continue
+        except ImageError as exc:
+            errors.append(f"{item.name}: {image_reason(exc)}")
             continue
         except StylerError as exc:
-            errors.append(f"{item.name}: {readable(exc, services)}")
+            errors.append(f"{item.name}: {user_message(exc)}")
             continue
         outputs.append(entry.path)
     if report:
         report(len(inputs), len(inputs), "zip")
     zip_path = batch_io.write_zip(outputs, errors, work / "styled.zip")
     return BatchOutcome(zip_path=zip_path, done=len(outputs), errors=errors)
-
-
-def _reason(text: str, name: str) -> str:
-    """'That photo cannot be used: a.jpg: damaged' -> 'damaged', for the batch error list."""
-    for prefix in ("That photo cannot be used: ", f"{name}: "):
-        text = text.removeprefix(prefix)
-    return text
 
 
 # --------------------------------------------------------------------------------------- fusion
@@ -615,7 +584,7 @@ def run_fusion(
     except UserError:
         raise
     except StylerError as exc:
-        raise UserError(readable(exc, services)) from exc
+        raise UserError(user_message(exc)) from exc
     settings = {"mode": "fusion", "tool": tool, "inputs": names}
     if tool == FUSION_TOOLS[0]:
         settings["feather"] = float(feather)
@@ -623,7 +592,6 @@ def run_fusion(
         settings["align"] = bool(align)
     label = dict(zip(FUSION_TOOLS, ("blend", "exposure", "focus"), strict=True))[tool]
     caption = f"{tool} · {len(paths)} images"
-    elapsed = time.perf_counter() - start
-    image = Image.fromarray(out)
-    return save_entry(services, session, image, None, settings, paths[0], label, caption,
-                      elapsed=elapsed)  # fmt: skip
+    result = StylizeResult(image=Image.fromarray(out), alpha=None, settings=settings, losses={},
+                           completed=True, elapsed=time.perf_counter() - start)  # fmt: skip
+    return save_entry(services, session, result, paths[0], label, caption)

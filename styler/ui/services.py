@@ -213,6 +213,10 @@ class Services:
     def style_caption(self, name: str) -> str:
         return next((s.caption for s in self.styles if s.name == name), name)
 
+    def style_title(self, name: str) -> str:
+        """A style's title ('The Starry Night'), where the UI names one in a few words."""
+        return next((s.title for s in self.styles if s.name == name), name)
+
     def _thumb_photo(self) -> Image.Image:
         photos = {p.name: p for p in self.config.photos()}
         for name in THUMB_PHOTOS:

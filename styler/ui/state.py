@@ -19,6 +19,7 @@ class Entry:
     caption: str
     settings: dict[str, Any]
     completed: bool = True  # False when Stop ended the run early
+    elapsed: float = 0.0  # seconds the engine took
 
 
 @dataclass

@@ -1,0 +1,257 @@
+"""Every user-facing control, defined once: name, type, range, default, unit, help, and what
+it means in each mode.
+
+The engine's option classes (OptimizeOptions, FastOptions) take their defaults and checks
+from here; the CLI's arguments, the API's keyword arguments and the UI's widgets are derived
+from it, so adding a control is one entry in CONTROLS. Like torchvision's weight enums, each
+entry carries its own metadata, so no face hard-codes a range or a default.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from styler.errors import InvalidOption, OptionNotInMode, OptionsError
+
+OPTIMIZE, FAST = "optimize", "fast"
+MODES = (OPTIMIZE, FAST)
+MODE_NAMES = {OPTIMIZE: "optimizer mode", FAST: "fast mode"}
+
+STYLE, OPTIMISATION, ENGINE, FILES = "style controls", "optimisation", "engine", "files"
+
+
+@dataclass(frozen=True)
+class Control:
+    """One control. `default` and `bounds` may differ per mode (a dict keyed by mode)."""
+
+    name: str  # the keyword argument; the CLI flag is --name-with-dashes
+    kind: type  # int, float or str
+    default: Any
+    label: str  # a few words, as a form shows them
+    help: str  # one line: what it does
+    modes: tuple[str, ...] = MODES  # the modes it acts in
+    meaning: Mapping[str, str] = field(default_factory=dict)  # per mode, where they differ
+    unit: str = ""
+    bounds: tuple[float, float] | Mapping[str, tuple[float, float]] | None = None
+    zero_means: str = ""  # 0 is allowed outside bounds and means this
+    choices: tuple[str, ...] = ()
+    choice_labels: Mapping[str, str] = field(default_factory=dict)  # choice -> form label
+    step: float | None = None  # a slider's step
+    slider: tuple[float, float] | None = None  # a slider's usual range, inside bounds
+    group: str = STYLE
+    recorded: bool = True  # part of a result's settings (reproduces it)
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    def acts_in(self, mode: str) -> bool:
+        return mode in self.modes
+
+    def default_for(self, mode: str) -> Any:
+        return self.default[mode] if isinstance(self.default, Mapping) else self.default
+
+    def bounds_for(self, mode: str) -> tuple[float, float] | None:
+        if isinstance(self.bounds, Mapping):
+            return self.bounds.get(mode)
+        return self.bounds
+
+    def slider_for(self, mode: str) -> tuple[float, float]:
+        """The range a slider offers: `slider` clipped to this mode's bounds (0 kept)."""
+        low, high = self.bounds_for(mode) or self.slider or (0, 1)
+        if self.slider is not None:
+            low, high = max(low, self.slider[0]), min(high, self.slider[1])
+        return (0 if self.zero_means else low), high
+
+    def describe(self, mode: str | None = None) -> str:
+        """The help line, with this mode's meaning (or every mode's) and the default."""
+        modes = [mode] if mode else [m for m in self.modes if m in self.meaning]
+        notes = [f"{MODE_NAMES[m]}: {self.meaning[m]}" for m in modes if m in self.meaning]
+        if len(self.modes) == 1 and mode is None:
+            notes.insert(0, f"{MODE_NAMES[self.modes[0]]} only")
+        if self.zero_means:
+            notes.append(f"0: {self.zero_means}")
+        return "; ".join([self.help, *notes])
+
+    def check(self, value: Any, mode: str) -> Any:
+        """value converted to this control's type and checked, else InvalidOption."""
+        value = self.convert(value)
+        if self.choices:
+            if value not in self.choices:
+                raise InvalidOption(self.name, value, "one of " + ", ".join(self.choices))
+            return value
+        if self.kind is str:
+            return value
+        if not math.isfinite(value):
+            raise InvalidOption(self.name, value, "a finite number")
+        if value == 0 and self.zero_means:
+            return value
+        bounds = self.bounds_for(mode)
+        if bounds is not None and not bounds[0] <= value <= bounds[1]:
+            raise InvalidOption(self.name, value, self._range_text(bounds))
+        return value
+
+    def convert(self, value: Any) -> Any:
+        """value (a number, or text as typed) as this control's type, else InvalidOption."""
+        if self.kind is str:
+            if not isinstance(value, str):
+                raise InvalidOption(self.name, value, "a word")
+            return value
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise InvalidOption(self.name, value, f"a number ({self.kind.__name__})")
+        try:
+            number = float(value)
+        except ValueError as exc:
+            raise InvalidOption(self.name, value, "a number") from exc
+        if self.kind is int:
+            if not number.is_integer():
+                raise InvalidOption(self.name, value, "a whole number")
+            return int(number)
+        return number
+
+    def _range_text(self, bounds: tuple[float, float]) -> str:
+        low, high = (f"{b:g}" for b in bounds)
+        unit = f" {self.unit}" if self.unit else ""
+        text = f"between {low} and {high}{unit}" if high != "inf" else f"at least {low}{unit}"
+        return f"0 or {text}" if self.zero_means else text
+
+
+_MAX_SIDE = 16384
+INIT_CHOICES = ("content", "noise", "image")
+
+_CONTROL_LIST = (
+    Control(
+        "size", int, {OPTIMIZE: 512, FAST: 0}, "Output size (long side)",
+        "long side of the output",
+        meaning={FAST: "the photo is resized to it before the network runs"},
+        unit="px", bounds=(16, _MAX_SIDE), zero_means="the photo's own size",
+        step=32, slider=(64, 2048),
+    ),
+    Control(
+        "strength", float, 1.0, "Strength", "0 keeps the photo, 1 is the full style",
+        meaning={
+            OPTIMIZE: "scales the style weight geometrically (0.05 ** (1 - strength))",
+            FAST: "mixes the network's output with the photo band by band, edges kept crisp",
+        },
+        bounds=(0.0, 1.0), step=0.05,
+    ),
+    Control(
+        "preserve_color", str, "off", "Colour preservation", "keep the photo's colours",
+        meaning={
+            OPTIMIZE: "luminance keeps the photo's chroma; match recolours the style images "
+            "to the photo before transfer",
+            FAST: "luminance keeps the photo's chroma; match recolours the output to the "
+            "photo's colour statistics",
+        },
+        choices=("off", "luminance", "match"),
+        choice_labels={"off": "Off", "luminance": "Keep photo colours (luminance)",
+                       "match": "Match style to photo colours"},  # fmt: skip
+    ),
+    Control(
+        "style_scale", float, 1.0, "Style scale", "larger gives bigger brush strokes",
+        meaning={
+            OPTIMIZE: "the style images' size relative to the output's",
+            FAST: "the network runs on a 1/scale copy, the photo's fine detail put back",
+        },
+        bounds={OPTIMIZE: (0.05, 8.0), FAST: (0.25, 4.0)}, step=0.05, slider=(0.25, 4.0),
+    ),
+    Control(
+        "feather", float, 6.0, "Region edge softness", "softness of region edges",
+        unit="px", bounds=(0.0, 512.0), step=1, slider=(0, 40),
+    ),
+    Control(
+        "blend_method", str, "params", "Blend method",
+        "how several fast networks blend: one network with interpolated parameters (one "
+        "pass), or the mix of their outputs",
+        modes=(FAST,), choices=("params", "outputs"),
+    ),
+    Control(
+        "tile", int, {OPTIMIZE: 1024, FAST: 768}, "Tile size",
+        "images longer than this run as overlapping tiles joined by a multi-band blend, "
+        "which bounds memory",
+        meaning={OPTIMIZE: "per scale of the optimisation",
+                 FAST: "photos over 1024 px, with normalisation statistics of the whole photo"},
+        unit="px", bounds=(256, _MAX_SIDE), zero_means="never tile", group=ENGINE,
+    ),
+    Control(
+        "steps", int, 120, "Steps", "optimisation steps over all scales",
+        modes=(OPTIMIZE,), bounds=(1, 100_000), step=1, slider=(1, 1000), group=OPTIMISATION,
+    ),
+    Control(
+        "content_weight", float, 0.15, "Content weight", "how much of the photo's structure to "
+        "keep", modes=(OPTIMIZE,), bounds=(0.0, 1e6), step=0.01, slider=(0, 2),
+        group=OPTIMISATION,
+    ),
+    Control(
+        "style_weight", float, 1.0, "Style weight", "how strongly to apply the style",
+        modes=(OPTIMIZE,), bounds=(0.0, 1e6), step=0.1, slider=(0, 5), group=OPTIMISATION,
+    ),
+    Control(
+        "tv_weight", float, 0.0, "Smoothness", "total-variation weight: smooths the result",
+        modes=(OPTIMIZE,), bounds=(0.0, 1e6), step=0.01, slider=(0, 1), group=OPTIMISATION,
+    ),
+    Control(
+        "optimizer", str, "lbfgs", "Optimizer", "optimisation algorithm",
+        modes=(OPTIMIZE,), choices=("lbfgs", "adam"), group=OPTIMISATION,
+    ),
+    Control(
+        "init", str, "content", "Start from", "what the optimisation starts from: the photo, a "
+        "noisy photo, or an init image", modes=(OPTIMIZE,), choices=INIT_CHOICES,
+        choice_labels={"content": "Photo", "noise": "Noisy photo", "image": "Init image"},
+        group=OPTIMISATION,
+    ),
+    Control(
+        "seed", int, 0, "Seed", "random seed, for reproducible noise",
+        modes=(OPTIMIZE,), bounds=(0, 2**31 - 1), group=OPTIMISATION,
+    ),
+    Control(
+        "device", str, "auto", "Device", "auto, cpu, cuda, cuda:N or mps", group=ENGINE,
+        recorded=False,
+    ),
+    Control(
+        "vgg", str, "original", "VGG19 weights",
+        "original (Oxford, Caffe preprocessing), torchvision, or a weight file",
+        modes=(OPTIMIZE,), group=ENGINE, recorded=False,
+    ),
+    Control(
+        "max_pixels", int, 178_956_970, "Pixel limit",
+        "refuse images with more pixels than this, before decoding them",
+        bounds=(1, math.inf), group=FILES, recorded=False,
+    ),
+)
+
+CONTROLS: dict[str, Control] = {control.name: control for control in _CONTROL_LIST}
+
+
+def controls_for(mode: str, *, recorded_only: bool = False) -> list[Control]:
+    """The controls that act in `mode`, in definition order."""
+    check_mode(mode)
+    return [c for c in _CONTROL_LIST if c.acts_in(mode) and (c.recorded or not recorded_only)]
+
+
+def check_mode(mode: str) -> str:
+    if mode not in MODES:
+        raise InvalidOption("mode", mode, "one of " + ", ".join(MODES))
+    return mode
+
+
+def defaults(mode: str, *, recorded_only: bool = True) -> dict[str, Any]:
+    """Every (recorded) control of `mode` at its default."""
+    return {c.name: c.default_for(mode) for c in controls_for(mode, recorded_only=recorded_only)}
+
+
+def checked(mode: str, values: Mapping[str, Any]) -> dict[str, Any]:
+    """values checked against `mode`'s controls; a name that does not act there is an error."""
+    allowed = {c.name: c for c in controls_for(mode)}
+    result = {}
+    for name, value in values.items():
+        if name not in allowed:
+            if name in CONTROLS:
+                raise OptionNotInMode(name, MODE_NAMES[mode])
+            known = ", ".join(sorted(allowed))
+            raise OptionsError(f"unknown option {name!r} for {MODE_NAMES[mode]} (known: {known})")
+        result[name] = allowed[name].check(value, mode)
+    return result

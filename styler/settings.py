@@ -1,0 +1,135 @@
+"""The settings every result carries: one versioned schema, whatever face or mode made it.
+
+A result's settings name its mode, styles, blend weights, regions and the value of every
+control that acts in that mode (styler.controls), so they reproduce it: `styler stylize
+PHOTO --settings-from RESULT`, `Settings.from_file(path)` in the API, or a result dropped
+on the UI. Files name images by their file name alone: paths are machine-specific, and a
+reproduction finds the images by name (next to the result, or where the user says).
+The `engine` part (device, weights, versions) is informational: it says where a result may
+differ, never changes what runs.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from styler.controls import CONTROLS, check_mode, checked, defaults
+from styler.errors import StylerError
+
+SCHEMA = "styler.settings"
+VERSION = 1
+
+
+class SettingsError(StylerError):
+    """A file's settings are missing or not of a schema this version can read."""
+
+    def __init__(self, source: str, reason: str) -> None:
+        self.source, self.reason = source, reason
+        super().__init__(f"{source}: {reason}")
+
+
+@dataclass(frozen=True)
+class RegionSetting:
+    """One region: its mask's name, and its style's name (None keeps the photo there)."""
+
+    mask: str
+    style: str | None
+
+
+@dataclass
+class Settings:
+    """What made a result; `controls` holds every recorded control of `mode`."""
+
+    mode: str
+    styles: list[str]
+    blend: list[float]
+    controls: dict[str, Any]
+    regions: list[RegionSetting] = field(default_factory=list)
+    completed: bool = True  # False: a run stopped early, the best image so far
+    engine: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        check_mode(self.mode)
+        self.controls = {**defaults(self.mode), **checked(self.mode, self.controls)}
+        self.blend = [float(w) for w in self.blend]
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        return {"schema": SCHEMA, "version": VERSION, **data}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], source: str = "settings") -> Settings:
+        """Settings from a dict of this schema (or of the flat, unversioned one before it)."""
+        if data.get("schema") != SCHEMA:
+            return cls._from_unversioned(data, source)
+        if data.get("version") != VERSION:
+            raise SettingsError(source, f"settings version {data.get('version')!r}; this "
+                                f"styler reads version {VERSION}: upgrade styler")  # fmt: skip
+        try:
+            return cls(
+                mode=data["mode"],
+                styles=[str(s) for s in data["styles"]],
+                blend=list(data["blend"]),
+                controls=dict(data["controls"]),
+                regions=[RegionSetting(r["mask"], r["style"]) for r in data.get("regions", [])],
+                completed=bool(data.get("completed", True)),
+                engine=dict(data.get("engine", {})),
+            )
+        except (KeyError, TypeError) as exc:
+            raise SettingsError(source, f"settings lack or garble {exc}") from exc
+
+    @classmethod
+    def _from_unversioned(cls, data: Mapping[str, Any], source: str) -> Settings:
+        mode = {"optimize": "optimize", "fast": "fast"}.get(str(data.get("mode")))
+        if mode is None:
+            raise SettingsError(source, "no styler settings of a stylized image in it")
+        styles = data.get("styles") or [data.get("style", "")]
+        controls = {k: v for k, v in data.items() if k in CONTROLS and CONTROLS[k].recorded
+                    and CONTROLS[k].acts_in(mode)}  # fmt: skip
+        return cls(mode=mode, styles=[str(s) for s in styles],
+                   blend=list(data.get("blend") or [1.0] * len(styles)), controls=controls)
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike) -> Settings:
+        """The settings embedded in a result file (PNG, JPEG or WebP)."""
+        from styler.imageio import read_settings  # imageio writes these; keep imports one-way
+
+        source = os.fsdecode(path)
+        data = read_settings(source)
+        if not data:
+            raise SettingsError(source, "no styler settings in it (not a styler result?)")
+        return cls.from_dict(data, source)
+
+    def differences(self, other: Settings) -> dict[str, tuple[Any, Any]]:
+        """{what: (mine, theirs)} for everything but the engine notes; empty when equal."""
+        mine, theirs = self.to_dict(), other.to_dict()
+        mine.pop("engine"), theirs.pop("engine")
+        return {k: (mine.get(k), theirs.get(k)) for k in mine if mine.get(k) != theirs.get(k)}
+
+
+def image_name(item: object) -> str:
+    """How settings name an image: a path's file name, or '<array>' / '<image>'."""
+    source = getattr(item, "source", item)  # a LoadedImage names its source
+    if isinstance(source, str | os.PathLike):
+        text = os.fsdecode(source)
+        return text if text.startswith("<") else Path(text).name
+    return "<array>" if type(source).__name__ == "ndarray" else "<image>"
+
+
+def regions_of(pairs: Sequence[tuple[object, object | None]]) -> list[RegionSetting]:
+    return [RegionSetting(image_name(m), None if s is None else image_name(s)) for m, s in pairs]
+
+
+def engine_notes(**notes: Any) -> dict[str, Any]:
+    """The informational part: styler's version plus what the caller adds (device, ...)."""
+    try:
+        version = metadata.version("styler")
+    except metadata.PackageNotFoundError:
+        version = "unknown"
+    return {"styler": version, **notes}
+
