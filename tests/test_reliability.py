@@ -305,3 +305,125 @@ def test_ctrl_c_and_exit_still_stop_the_batch(tmp_path) -> None:
 def test_styler_errors_are_not_called_internal(tmp_path) -> None:
     summary, _ = run_batch(tmp_path, {"x.png": StylerError("network refused this photo")})
     assert summary.failures == [f"{tmp_path / 'x.png'}: network refused this photo"]
+
+
+# --------------------------------------------- Chromium for the browser tests (tests/browser.py)
+
+FAKE_APT = """#!/bin/sh
+echo "$@" >> "$APT_LOG"
+case "$1" in
+  update)
+    if [ -n "$APT_OFFLINE" ]; then echo "E: Could not resolve 'deb.debian.org'" >&2; exit 100; fi ;;
+  install)
+    if [ -n "$APT_SLOW" ]; then /bin/sleep 30; fi
+    if [ -n "$APT_NO_PACKAGE" ]; then echo "E: Unable to locate package chromium" >&2; exit 100; fi
+    printf '#!/bin/sh\\necho fake chromium\\n' > "$APT_BIN/chromium"
+    /bin/chmod +x "$APT_BIN/chromium" ;;
+esac
+"""
+
+
+@pytest.fixture
+def no_chromium(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A machine without Chromium, as root, with a fake apt-get that 'installs' it."""
+    import browser
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    apt = bin_dir / "apt-get"
+    apt.write_text(FAKE_APT)
+    apt.chmod(0o755)
+    log = tmp_path / "apt.log"
+    log.touch()
+    for name, value in {"PATH": str(bin_dir), "APT_LOG": str(log), "APT_BIN": str(bin_dir)}.items():
+        monkeypatch.setenv(name, value)
+    for name in ("STYLER_CHROMIUM", "STYLER_INSTALL_CHROMIUM", "APT_OFFLINE", "APT_SLOW",
+                 "APT_NO_PACKAGE"):  # fmt: skip
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(browser, "DEFAULT_PATH", str(tmp_path / "usr-bin-chromium"))
+    monkeypatch.setattr(browser.os, "geteuid", lambda: 0)
+    lock = tmp_path / "install.lock"
+
+    def ensure(**kwargs):
+        return browser.ensure_chromium(lock=lock, **kwargs)
+
+    return ensure, log, bin_dir
+
+
+def test_a_missing_chromium_is_installed_once_with_apt_get(no_chromium) -> None:
+    ensure, log, bin_dir = no_chromium
+    said: list[str] = []
+    assert ensure(announce=said.append) == (str(bin_dir / "chromium"), "")
+    assert log.read_text().splitlines() == [
+        "update -qq",
+        "install -y -qq --no-install-recommends chromium",
+    ]
+    assert len(said) == 1 and said[0].startswith("installing Chromium for the browser tests")
+    assert ensure() == (str(bin_dir / "chromium"), "")  # found now: apt-get not run again
+    assert len(log.read_text().splitlines()) == 2
+
+
+def test_parallel_runs_install_chromium_once(no_chromium) -> None:
+    import threading
+
+    ensure, log, bin_dir = no_chromium
+    results: list[tuple] = []
+    threads = [threading.Thread(target=lambda: results.append(ensure())) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert results == [(str(bin_dir / "chromium"), "")] * 4
+    assert log.read_text().splitlines() == [
+        "update -qq",
+        "install -y -qq --no-install-recommends chromium",
+    ]
+
+
+def test_without_root_or_apt_get_the_browser_tests_skip_with_a_reason(
+    no_chromium, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import browser
+
+    ensure, log, _ = no_chromium
+    monkeypatch.setattr(browser.os, "geteuid", lambda: 1000)
+    path, reason = ensure()
+    assert path is None and "\n" not in reason
+    assert "apt-get install chromium" in reason and "STYLER_CHROMIUM=" in reason
+    monkeypatch.setattr(browser.os, "geteuid", lambda: 0)
+    monkeypatch.setenv("STYLER_INSTALL_CHROMIUM", "0")
+    assert ensure()[0] is None and "STYLER_INSTALL_CHROMIUM=0" in ensure()[1]
+    monkeypatch.setenv("STYLER_CHROMIUM", "/nowhere/chromium")
+    assert ensure() == (None, "no Chromium at STYLER_CHROMIUM=/nowhere/chromium")
+    assert log.read_text() == ""  # apt-get never ran
+
+
+def test_a_failed_installation_is_one_line_and_not_retried_at_once(
+    no_chromium, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ensure, log, _ = no_chromium
+    monkeypatch.setenv("APT_OFFLINE", "1")
+    monkeypatch.setenv("APT_NO_PACKAGE", "1")
+    path, reason = ensure()
+    assert path is None and "\n" not in reason
+    assert "'apt-get update' failed: E: Could not resolve 'deb.debian.org'; " in reason
+    assert "'apt-get install' failed: E: Unable to locate package chromium" in reason
+    assert ensure() == (None, reason)  # a parallel or later run in the next minutes
+    assert len(log.read_text().splitlines()) == 2
+
+
+def test_an_offline_machine_still_installs_from_what_apt_has(no_chromium, monkeypatch):
+    ensure, _, bin_dir = no_chromium
+    monkeypatch.setenv("APT_OFFLINE", "1")  # update fails; the packages are cached
+    assert ensure() == (str(bin_dir / "chromium"), "")
+
+
+def test_a_hanging_installation_is_cut_off(no_chromium, monkeypatch) -> None:
+    import time
+
+    ensure, _, _ = no_chromium
+    monkeypatch.setenv("APT_SLOW", "1")
+    start = time.monotonic()
+    path, reason = ensure(timeout=1.5)
+    assert time.monotonic() - start < 10  # the fake apt-get's sleep (30 s) was killed
+    assert path is None and "'apt-get install' took longer than 1.5 s" in reason
