@@ -108,7 +108,7 @@ def test_batch_skips_bad_files_and_mirrors_the_tree(workspace, first_run):
     settings = read_settings(workspace / GOOD_OUTPUTS[0])
     assert settings["mode"] == "optimize"
     assert settings["styles"] == ["stripes.png"]
-    assert settings["size"] == 48 and settings["steps"] == 3
+    assert settings["controls"]["size"] == 48 and settings["controls"]["steps"] == 3
 
 
 def test_skip_existing_resumes_without_rewriting(workspace, first_run):
@@ -160,7 +160,7 @@ def test_skip_existing_redoes_a_damaged_output(tmp_path):
         (("photos/sub", "--style", "missing.png"), "style image missing.png: file not found"),
         (("nothing", "--style", "stripes.png"), "no input images found in nothing"),
         (("no_such_dir", "--style", "stripes.png"), "no_such_dir: no such file or folder"),
-        (("photos/sub", "--style", "stripes.png", "--steps", "0"), "steps must be at least 1"),
+        (("photos/sub", "--style", "stripes.png", "--steps", "0"), "--steps must be between 1 and"),
         (("photos/sub", "--style", "stripes.png", "--device", "bogus"), "unknown device"),
         (
             ("photos/sub", "--style", "stripes.png", "--style-blend", "1", "2"),

@@ -119,7 +119,7 @@ def test_fast_strength_zero_is_the_photo_and_options_are_checked(nets) -> None:
     assert np.array_equal(stylizer.stylize(photo, strength=0.0), photo)
     with pytest.raises(OptionsError, match="strength"):
         FastOptions(strength=-0.1)
-    with pytest.raises(OptionsError, match="colour preservation must be one of"):
+    with pytest.raises(OptionsError, match="preserve color must be one of off, luminance, match"):
         FastOptions(preserve_color="sepia")
     with pytest.raises(OptionsError, match="style scale"):
         FastOptions(style_scale=10)
@@ -220,10 +220,10 @@ def test_optimizer_regions_style_one_half_and_keep_the_photo_in_the_other(engine
     styled = np.abs(result[:, :24] - original[:, :24]).mean()
     assert kept < 3 < styled, (kept, styled)
     settings = read_settings(path)
-    assert settings["feather"] == 2
+    assert settings["controls"]["feather"] == 2
     assert settings["regions"] == [
         {"mask": "<array>", "style": None},
-        {"mask": "<array>", "style": "<Image>"},
+        {"mask": "<array>", "style": "<image>"},
     ]
 
 
@@ -294,10 +294,12 @@ def test_cli_fast_mode_controls(nets, tmp_path: Path, capsys) -> None:
                  "-o", str(tmp_path / "out"), "--quiet"])  # fmt: skip
     assert code == 0, capsys.readouterr().err
     settings = read_settings(tmp_path / "out" / "p__warm+cool.png")
-    assert settings["strength"] == 0.6 and settings["preserve_color"] == "luminance"
-    assert settings["style_scale"] == 1.5 and settings["feather"] == 3
-    assert settings["network"]["blend"] == [0.7, 0.3]
-    assert settings["network"]["blend_method"] == "outputs"
+    controls = settings["controls"]
+    assert controls["strength"] == 0.6 and controls["preserve_color"] == "luminance"
+    assert controls["style_scale"] == 1.5 and controls["feather"] == 3
+    assert settings["blend"] == [0.7, 0.3] and settings["engine"]["network"]["blend"] == [0.7, 0.3]
+    assert controls["blend_method"] == "outputs"
+    assert settings["styles"] == ["warm.safetensors", "cool.safetensors"]
     assert settings["regions"][0]["style"] is None
 
 
@@ -314,19 +316,20 @@ def test_cli_optimizer_mode_controls(tmp_path: Path, capsys) -> None:
                  "--steps", "2", "-o", str(tmp_path / "out"), "--quiet"])  # fmt: skip
     assert code == 0, capsys.readouterr().err
     settings = read_settings(tmp_path / "out" / "p__stripes.png")
-    assert settings["strength"] == 0.5 and settings["preserve_color"] == "match"
-    assert settings["regions"] == [{"mask": str(tmp_path / "right.png"),
-                                    "style": str(tmp_path / "red.png")}]  # fmt: skip
+    assert settings["controls"]["strength"] == 0.5
+    assert settings["controls"]["preserve_color"] == "match"
+    assert settings["regions"] == [{"mask": "right.png", "style": "red.png"}]
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (("--style", "s.png", "--fast-blend", "1"), "--fast-blend weighs --fast networks"),
-        (("--style", "s.png", "--strength", "2"), "strength must be between 0"),
+        (("--style", "s.png", "--strength", "2"), "--strength must be between 0 and 1, got 2.0"),
         (("--style", "s.png", "--region", "broken.png", "none"), "region broken.png:"),
         (("--style", "s.png", "--region", "black.png", "none"), "black.png is empty"),
-        (("--fast", "n.safetensors", "--style-scale", "9"), "fast-mode style scale"),
+        (("--fast", "n.safetensors", "--style-scale", "9"), "--style-scale must be between 0.25"),
+        (("--fast", "n.safetensors", "--steps", "9"), "--steps has no effect in fast mode"),
     ],
 )
 def test_cli_control_errors_are_one_line(tmp_path, monkeypatch, capsys, args, message) -> None:

@@ -35,13 +35,13 @@ def test_scales_grow_to_requested_size_and_steps_add_up() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"steps": 0}, "steps must be at least 1"),
-        ({"size": 8}, "size must be between"),
+        ({"steps": 0}, "steps must be between 1 and 100000, got 0"),
+        ({"size": 8}, "size must be 0 or between 16 and 16384 px"),
         ({"optimizer": "sgd"}, "optimizer must be one of"),
         ({"init": "zeros"}, "init must be one of"),
         ({"style_scale": 100}, "style scale"),
         ({"tile": 100}, "tile must be 0"),
-        ({"content_weight": -1}, "content weight must be >= 0"),
+        ({"content_weight": -1}, "content weight must be between 0 and"),
     ],
 )
 def test_bad_options_give_clear_errors(kwargs, message) -> None:
@@ -65,9 +65,8 @@ def test_steps_lower_the_loss_and_write_a_valid_file(engine, photo, style, tmp_p
     path = engine.stylize(photo, style, size=64, steps=3, output=tmp_path / "out.png")
     assert load_image(path).rgb.size == (64, 48)
     settings = read_settings(path)
-    assert (
-        settings["mode"] == "optimize" and settings["steps"] == 3 and settings["vgg"] == "original"
-    )
+    assert settings["mode"] == "optimize" and settings["controls"]["steps"] == 3
+    assert settings["engine"]["vgg"] == "original" and settings["version"] == 1
 
 
 def test_coarse_to_fine_reports_each_scale(engine, photo, style) -> None:

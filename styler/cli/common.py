@@ -44,6 +44,16 @@ def error_text(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
+def add_control_argument(parser: Any, name: str, **overrides: Any) -> None:
+    """A control of styler.controls as an option of a command other than stylize (which adds
+    them all): flag, help and default from the registry; `overrides` only where a command
+    has its own policy (the UI server's lower pixel limit, say)."""
+    control = CONTROLS[name]
+    default = overrides.pop("default", control.default)
+    parser.add_argument(control.flag, default=default, help=f"{control.help} (default: "
+                        "%(default)s)", **overrides)  # fmt: skip
+
+
 def flag_message(exc: InvalidOption) -> str:
     """'--strength must be between 0 and 1, got 2.0': the control named as its flag."""
     flag = CONTROLS[exc.name].flag if exc.name in CONTROLS else exc.name

@@ -36,8 +36,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     return parser
 
 
+EXPORT_DEVICE = "cpu"  # the graph is traced on the CPU; the exported file runs anywhere
+
+
 def run(args: argparse.Namespace) -> int:
-    stylizer = FastStylizer(args.network, device="cpu")
+    stylizer = FastStylizer(args.network, device=EXPORT_DEVICE)
     output = args.output or Path(f"{stylizer.name}{'_fp16' if args.half else ''}.onnx")
     path = export_onnx(stylizer.network, output, half=args.half)
     say(str(path), stdout=True)

@@ -266,6 +266,9 @@ def _job(args: argparse.Namespace) -> _Job:
     folders = _search_folders(args.settings_from)
     if args.style or args.fast:
         styles, blend = list(args.style or args.fast), args.style_blend or args.fast_blend
+        if blend is not None and len(blend) != len(styles):
+            kind = "style images" if args.style else "fast networks"
+            raise UsageError(f"{len(styles)} {kind} but {len(blend)} blend weights")
     else:
         assert recorded is not None
         styles = [_recorded_image(name, folders, mode) for name in recorded.styles]

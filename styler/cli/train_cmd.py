@@ -7,7 +7,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from styler.cli.common import EXIT_OK, say
+from styler.cli.common import EXIT_OK, add_control_argument, say
 from styler.device import use_all_cores
 from styler.fast.train import Evaluation, TrainConfig, Trainer
 
@@ -67,7 +67,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                 default=getattr(defaults, name),
                 help="default: %(default)s",
             )
-    parser.add_argument("--device", default="auto", help="auto (cuda, mps, cpu) or a torch device")
+    add_control_argument(parser, "device")
     parser.add_argument(
         "--no-bf16",
         dest="bf16",

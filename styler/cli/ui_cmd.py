@@ -7,7 +7,7 @@ import importlib.util
 from pathlib import Path
 from typing import Any
 
-from styler.cli.common import EXIT_OK, UsageError, say
+from styler.cli.common import EXIT_OK, UsageError, add_control_argument, say
 from styler.ui.config import (
     DEFAULT_MAX_BATCH_FILES,
     DEFAULT_MAX_PIXELS,
@@ -45,22 +45,16 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--port", type=int, default=7860, help="port to listen on (default: %(default)s)"
     )
-    parser.add_argument(
-        "--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default: %(default)s)"
-    )
+    add_control_argument(parser, "device")
     parser.add_argument(
         "--concurrency",
         type=int,
         metavar="N",
         help="jobs that run at once; the rest queue (default: one per device)",
     )
-    parser.add_argument(
-        "--max-pixels",
-        type=parse_pixels,
-        default=DEFAULT_MAX_PIXELS,
-        metavar="N",
-        help="refuse images with more pixels, e.g. 24M (default: 50M)",
-    )
+    # The server's own, lower limit: a shared machine refuses what a desktop run would take.
+    add_control_argument(parser, "max_pixels", type=parse_pixels, default=DEFAULT_MAX_PIXELS,
+                         metavar="N")  # fmt: skip
     parser.add_argument(
         "--max-upload-mb",
         type=float,

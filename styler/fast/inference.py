@@ -6,7 +6,8 @@ avoided: every tile uses instance-normalisation statistics captured once on a
 downscaled copy of the whole photo, so colour and contrast do not jump between
 tiles; and each tile is joined to its neighbours by a multi-band blend across
 their overlap (styler.fusion.tiles), so there are no seams. Only the uint8
-output and one tile in float are held, which keeps an 8K photo well under 2 GB.
+output and one tile in float are held, so an 8K photo's peak memory stays bounded
+(docs/performance.md: the peak per tile size, and the command that measures it).
 
 Around the network (FastOptions): style scale runs it at another working resolution and
 puts the photo's fine detail back; several styles blend by parameters or outputs; regions
@@ -55,7 +56,7 @@ Member = tuple[StyleNetwork, float]  # a network and its weight in an outputs bl
 
 BACKENDS = ("auto", "torch", "onnx")  # auto: onnxruntime on the CPU when installed
 WHOLE_SIDE = 1024  # photos up to this long side run in one pass
-# Larger ones run as tiles, which bounds the memory (docs/fast_mode.md has the peak RSS per
+# Larger ones run as tiles, which bounds the memory (docs/performance.md has the peak RSS per
 # tile size and the command that measures it).
 DEFAULT_TILE = CONTROLS["tile"].default_for(FAST)
 DEFAULT_OVERLAP = 128  # about the network's receptive-field radius
@@ -120,8 +121,8 @@ class FastStylizer:
     Several styles blend with `blend` weights (default equal): "params" (the default)
     interpolates the networks' parameters into one network, "outputs" runs each network and
     averages the images (see styler.fast.blend). backend "auto" runs untiled CPU passes in
-    onnxruntime when it is installed (about 2x faster; see styler.fast.runtime), "torch"
-    always uses PyTorch, "onnx" insists on onnxruntime.
+    onnxruntime when it is installed (faster than PyTorch eager; figures in
+    docs/performance.md), "torch" always uses PyTorch, "onnx" insists on onnxruntime.
     """
 
     def __init__(
@@ -267,8 +268,8 @@ class FastStylizer:
         return canvas.image
 
     def _prepared(self, network: StyleNetwork) -> StyleNetwork:
-        """On the device, in eval mode, channels-last: about 20% faster convolutions on CPU
-        (inputs built by _to_input from HWC arrays are already channels-last)."""
+        """On the device, in eval mode, channels-last: faster convolutions on CPU
+        (docs/performance.md); _to_input's arrays from HWC photos are channels-last already."""
         return network.to(self.device, memory_format=torch.channels_last).eval()
 
     def region_network(self, style: StyleSpec) -> StyleNetwork:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from styler.controls import CONTROLS
 from styler.errors import OptionsError
 
 # The repository's sample photos and style images; absent from a wheel, where the UI simply
@@ -23,7 +24,7 @@ class UIConfig:
 
     host: str = "127.0.0.1"
     port: int = 7860
-    device: str = "auto"
+    device: str = CONTROLS["device"].default
     concurrency: int | None = None  # jobs at once; None: one per device
     max_pixels: int = DEFAULT_MAX_PIXELS
     max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB

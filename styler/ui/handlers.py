@@ -51,6 +51,7 @@ STYLE_IMAGES = ("Style image 1", "Style image 2", "Style image 3")
 HISTORY_THUMB = 384
 PREVIEW_INTERVAL = 0.25  # s between live previews sent to the browser (the last always goes)
 FUSION_TOOLS = ("Blend two images through a mask", "Exposure fusion", "Focus stacking")
+FUSION_FEATHER = 8.0  # px: the fusion blend's mask softness (a fusion tool's, not a control)
 
 
 class UserError(StylerError):
@@ -547,7 +548,7 @@ def run_fusion(
     tool: str,
     images: Sequence[str | Path] | None,
     mask: str | Path | None = None,
-    feather: float = 8.0,
+    feather: float = FUSION_FEATHER,
     align: bool = True,
 ) -> Entry:
     """The photo-fusion tools: a masked multi-band blend, exposure fusion, focus stacking."""
