@@ -206,6 +206,22 @@ def test_cli_debug_shows_the_traceback_of_a_failing_file(folder: Path, tiny_net,
     assert len(error_lines(run.stderr)) == 1
 
 
+@pytest.mark.slow
+def test_an_output_name_stdout_cannot_encode_is_still_a_success(tmp_path: Path, tiny_net) -> None:
+    """A file name that is not valid UTF-8, under a strict stdout encoding: the output is
+    written and its path printed with the odd byte escaped, not reported as a failure."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    Image.fromarray(photo_array(20, 30)).save(os.fsencode(folder) + b"/caf\xe9.png")
+    env = {**ENV, "PYTHONIOENCODING": "utf-8:strict"}
+    run = styler("stylize", "in", "--fast", tiny_net, "-o", "out", "-q", cwd=tmp_path, env=env)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines() == [str(Path("out") / "caf\\xe9__warm_test.png")]
+    assert (tmp_path / "out").exists() and os.listdir(os.fsencode(tmp_path / "out")) == [
+        b"caf\xe9__warm_test.png"
+    ]
+
+
 def test_cli_debug_flag_is_documented_and_off_by_default(capsys) -> None:
     from styler.cli.main import build_parser, main
 

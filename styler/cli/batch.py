@@ -4,6 +4,7 @@ bars, per-file errors that do not stop the rest, and a clean stop on Ctrl-C."""
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -139,7 +140,7 @@ class Batch:
             alpha=result.alpha,
             quality=self.quality,
         )
-        say(str(job.output), stdout=True)
+        _say_path(job.output)
         return "stylized"
 
 
@@ -152,6 +153,16 @@ def failure_line(source: Path, exc: BaseException) -> str:
         return str(exc)
     reason = failure_text(exc)
     return reason if reason.startswith(f"{source}:") else f"{source}: {reason}"
+
+
+def _say_path(path: Path) -> None:
+    """Print a written output's path on stdout, even where stdout cannot encode its name
+    (not valid UTF-8 under a strict encoding): its bytes, backslash-escaped, then."""
+    try:
+        say(str(path), stdout=True)
+    except UnicodeEncodeError:
+        raw = os.fsencode(path).decode("utf-8", "backslashreplace")
+        say(raw.encode("ascii", "backslashreplace").decode("ascii"), stdout=True)
 
 
 def _is_readable_image(path: Path) -> bool:
