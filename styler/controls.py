@@ -174,7 +174,8 @@ _CONTROL_LIST = (
         "which bounds memory",
         meaning={OPTIMIZE: "per scale of the optimisation",
                  FAST: "photos over 1024 px, with normalisation statistics of the whole photo"},
-        unit="px", bounds=(256, _MAX_SIDE), zero_means="never tile", group=ENGINE,
+        unit="px", bounds={OPTIMIZE: (256, _MAX_SIDE), FAST: (64, _MAX_SIDE)},
+        zero_means="never tile", group=ENGINE,
     ),
     Control(
         "steps", int, 120, "Steps", "optimisation steps over all scales",

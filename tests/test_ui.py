@@ -23,6 +23,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from styler.fast.inference import FastOptions
 from styler.imageio import read_settings
 from styler.ui.handlers import NO_STYLE
 from tests import ui_helpers
@@ -97,8 +98,8 @@ def test_fast_handler_saves_png_with_settings_and_history(services, tmp_path: Pa
     assert entry.path.name == "cat__cool_test.png" and services.workspace.contains(entry.path)
     assert Image.open(entry.path).size == (96, 72)
     settings = read_settings(entry.path)
-    assert settings["mode"] == "fast" and settings["style"] == "cool_test"
-    assert settings["strength"] == 0.8 and settings["content"] == "cat"
+    assert settings["mode"] == "fast" and settings["styles"] == ["cool_test"]
+    assert settings["controls"]["strength"] == 0.8 and settings["controls"]["size"] == 96
     assert session.gallery() == [(str(entry.thumb), entry.caption)]
     assert use_as_content(session) == str(entry.path)
 
@@ -120,7 +121,7 @@ def test_fast_regions_keep_the_photo_where_painted(services, tmp_path: Path) -> 
     left = np.abs(out[:, :32] - original[:, :32]).mean()
     right = np.abs(out[:, 80:] - original[:, 80:]).mean()
     assert left < 4 < right, (left, right)
-    assert read_settings(entry.path)["regions"] == {"Red": NO_STYLE}
+    assert read_settings(entry.path)["regions"] == [{"mask": "<array>", "style": None}]
 
 
 def test_quality_handler_streams_previews_and_stops_with_best_so_far(services, tmp_path) -> None:
@@ -175,7 +176,8 @@ def test_quality_regions_get_a_style_image_or_keep_the_photo(services, tmp_path)
     blueness = out[..., 2] - out[..., :2].mean(-1)
     assert blueness[:, 96:].mean() > blueness[:, 56:72].mean() + 10  # the blue style's region
     settings = read_settings(entry.path)
-    assert settings["regions"] == {"Red": NO_STYLE, "Blue": "Style image 2"}
+    assert settings["regions"] == [{"mask": "<array>", "style": None},
+                                   {"mask": "<array>", "style": "b.png"}]  # fmt: skip
     wrong = Regions(layers=[layer], styles={"Red": "warm_test"})
     with pytest.raises(UserError, match="fast style 'warm_test'. In Quality mode"):
         list(run_quality(services, Session(), "key", content, styles, controls, wrong))
@@ -186,7 +188,9 @@ def test_quality_regions_get_a_style_image_or_keep_the_photo(services, tmp_path)
 
 def test_handler_errors_are_one_readable_line(services, tmp_path: Path) -> None:
     from styler.ui.handlers import (
+        FAST,
         NO_PHOTO,
+        QUALITY,
         Controls,
         UserError,
         check_photo,
@@ -213,8 +217,11 @@ def test_handler_errors_are_one_readable_line(services, tmp_path: Path) -> None:
         run_fast(services, Session(), small, "nope", Controls())
     with pytest.raises(UserError, match="Add a style image"):
         next(run_quality(services, Session(), "k", small, [(None, 1.0)], Controls()))
-    with pytest.raises(UserError, match="Strength must be between 0 and 1"):
-        Controls(strength=2)
+    with pytest.raises(UserError, match=r"^Strength must be between 0 and 1 \(got 2\)\.$"):
+        run_fast(services, Session(), small, "warm_test", Controls(strength=2))
+    assert Controls(style_scale=8).for_mode(QUALITY) == {"style_scale": 8.0}
+    with pytest.raises(UserError, match=r"^Style scale must be between 0.25 and 4"):
+        Controls(style_scale=8).for_mode(FAST)
 
 
 def test_batch_zip_in_zip_out_with_per_file_errors(services, tmp_path: Path) -> None:
@@ -232,7 +239,7 @@ def test_batch_zip_in_zip_out_with_per_file_errors(services, tmp_path: Path) -> 
     outcome = run_batch(services, [upload, loose, tmp_path / "x.doc"], FAST, "warm_test", [],
                         Controls(size=64), report=lambda d, t, n: seen.append((d, t)))  # fmt: skip
     assert outcome.done == 3 and seen[0] == (0, 4) and seen[-1] == (4, 4)
-    assert "photos.zip/trip/broken.jpg: not an image Pillow can read" in outcome.errors[-1]
+    assert "photos.zip/trip/broken.jpg: not an image styler can read" in outcome.errors[-1]
     assert any(e.startswith("photos.zip/readme.txt: not an image") for e in outcome.errors)
     assert any(e.startswith("x.doc: not an image or a zip") for e in outcome.errors)
     with zipfile.ZipFile(outcome.zip_path) as archive:
@@ -510,8 +517,9 @@ def test_fast_mode_upload_download_and_chain(page, server) -> None:
     png = _download(page, "#download", server.files / "fast.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     settings = read_settings(png)
-    assert settings["mode"] == "fast" and settings["content"] == "garden"
-    assert Image.open(png).size == (768, 576)  # the default Fast output size
+    assert settings["mode"] == "fast" and png.name.startswith("fast")
+    assert settings["controls"]["size"] == 0  # the default Fast size: the photo's own
+    assert Image.open(png).size == (128, 96)  # never upscaled unless asked
     # The history shows a result again when clicked.
     page.locator("#history .thumbnail-item").first.click()
     page.wait_for_function("document.querySelector('#status').innerText.includes('Done')")
@@ -551,7 +559,8 @@ def test_regions_painted_in_the_editor_get_their_own_style(page, server) -> None
     page.wait_for_function("document.querySelector('#status').innerText.includes('Done')")
     _shot(page, "stylize-regions.png")
     settings = read_settings(_download(page, "#download", server.files / "regions-out.png"))
-    assert settings["regions"] == {"Red": NO_STYLE} and settings["size"] == 128
+    assert settings["regions"] == [{"mask": "<array>", "style": None}]
+    assert settings["controls"]["size"] == 128
 
 
 @needs_browser
@@ -584,13 +593,47 @@ def test_quality_mode_live_preview_progress_and_stop(page, server) -> None:
     page.wait_for_function("document.querySelector('#status').innerText.includes('Stopped')")
     png = _download(page, "#download", server.files / "stopped.png")
     settings = read_settings(png)
-    assert settings["completed"] is False and settings["steps"] == 6
+    assert settings["completed"] is False and settings["controls"]["steps"] == 6
     # A complete Quality run as well: 3 steps.
     _slider(page, "steps", 3)
     page.locator("#stylize-btn").click()
     page.wait_for_function("document.querySelector('#status').innerText.includes('Done')",
                            timeout=60_000)  # fmt: skip
     assert page.locator("#history .thumbnail-item").count() == 2
+
+
+@needs_browser
+def test_a_dropped_result_sets_the_controls_and_gives_the_api_pixels(page, server) -> None:
+    """Drop a result made through the API: mode, style and controls take its values, and
+    Stylize in the browser then makes the same pixels as the API did."""
+    from styler import FastStylizer, save_image
+
+    style = (ui_helpers.shipped_styles_ready() and "udnie") or next(iter(TINY_STYLES))
+    source = save(photo(120, 90, seed=11), server.files / "lake.png")
+    weights = {} if ui_helpers.shipped_styles_ready() else {
+        "STYLER_WEIGHTS_DIR": str(server.root.parent / "weights")}  # fmt: skip
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in weights.items():
+            patch.setenv(key, value)
+        made = FastStylizer(style, device="cpu").run(
+            source, FastOptions.from_values({"size": 96, "strength": 0.4,
+                                             "preserve_color": "luminance"}))  # fmt: skip
+    result = save_image(made.image, server.files / "made.png", settings=made.settings)
+    page.locator("#controls").get_by_text("4 · Adjust").click()
+    page.locator("#advanced").get_by_text("Advanced").click()
+    _upload(page, "#settings-from", result)
+    page.wait_for_function("document.querySelector('#status').innerText.includes('Loaded')")
+    assert page.locator("#strength input[type=number]").input_value() == "0.4"
+    assert page.locator("#size input[type=number]").input_value() == "96"
+    _upload(page, "#content", source)
+    page.locator("#content img").first.wait_for()
+    page.wait_for_timeout(300)
+    page.locator("#stylize-btn").click()
+    page.wait_for_function("document.querySelector('#status').innerText.includes('Done')")
+    png = _download(page, "#download", server.files / "browser.png")
+    ours = np.asarray(Image.open(png).convert("RGB"), np.int16)
+    assert np.abs(ours - np.asarray(made.image, np.int16)).max() <= 1
+    assert read_settings(png)["controls"] == made.settings["controls"]
 
 
 @needs_browser
