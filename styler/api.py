@@ -79,7 +79,9 @@ class Stylizer:
     """Loads VGG19 once and stylizes many images; safe to share between threads.
 
     Runs are serialised with a lock: one run already uses every core (or the
-    whole GPU), so running two at once would only make both slower.
+    whole GPU), so running two at once would only make both slower. Construction calls
+    styler.device.use_all_cores(), which may set torch's process-wide thread count while
+    torch is at its own default; STYLER_THREADS=N chooses the count, 0 leaves torch alone.
     """
 
     def __init__(

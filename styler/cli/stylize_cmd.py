@@ -21,13 +21,14 @@ from styler.controls import (
     checked,
     defaults,
 )
+from styler.device import resolve_device
 from styler.errors import InvalidOption, OptionNotInMode, OptionsError
 from styler.fast.inference import FastOptions, FastRegion, FastStylizer
 from styler.fusion.regions import load_mask
 from styler.imageio import ImageLoadError, LoadedImage, load_image
 from styler.optimize import OptimizeOptions
 from styler.progress import CancelToken, ProgressCallback
-from styler.reproduce import MissingImage, fast_style, find_named
+from styler.reproduce import MissingImage, device_note, fast_style, find_named
 from styler.result import StylizeResult
 from styler.settings import Settings
 
@@ -263,6 +264,9 @@ def _job(args: argparse.Namespace) -> _Job:
     except OptionNotInMode as exc:
         raise UsageError(f"{CONTROLS[exc.name].flag} has no effect in {exc.mode}") from exc
     args.max_pixels_value = values["max_pixels"]
+    note = recorded and device_note(recorded, resolve_device(values["device"]))
+    if note:
+        say(f"note: {args.settings_from}: {note}")
     folders = _search_folders(args.settings_from)
     if args.style or args.fast:
         styles, blend = list(args.style or args.fast), args.style_blend or args.fast_blend

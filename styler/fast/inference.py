@@ -123,6 +123,8 @@ class FastStylizer:
     averages the images (see styler.fast.blend). backend "auto" runs untiled CPU passes in
     onnxruntime when it is installed (faster than PyTorch eager; figures in
     docs/performance.md), "torch" always uses PyTorch, "onnx" insists on onnxruntime.
+    Construction calls styler.device.use_all_cores(), as Stylizer does (STYLER_THREADS=N,
+    or 0 to leave torch's thread count alone).
     """
 
     def __init__(

@@ -135,15 +135,12 @@ def photo_input(**kwargs: Any) -> gr.Image:
             return decode(payload)
         except gr.Error:
             raise
-        except Exception as exc:
+        except Exception:  # Gradio's decoder: its wording is Pillow's, so say it in ours
             name = getattr(payload, "orig_name", None) or "the file"
-            reason = " ".join(str(exc).split())
-            if "cannot identify image file" in reason:
-                reason = "unknown or damaged image data"
             raise gr.Error(
                 html.escape(
-                    f"{name} is not an image styler can read ({reason}). "
-                    "Use a JPEG, PNG or WebP photo."
+                    f"{name} is not an image styler can read (unknown or damaged image "
+                    "data). Use a JPEG, PNG or WebP photo."
                 ),
                 print_exception=False,
             ) from None
@@ -228,140 +225,164 @@ def _stylize_tab(
                 "Quality: any style image, painted step by step (takes longer).",
                 elem_id="mode",
             )
-            with gr.Column(visible=not quality) as ui["fast_box"]:
-                ui["grid"] = gr.Gallery(
-                    value=[(str(s.thumb), s.title) for s in services.styles],
-                    label="3 · Style (click one)",
-                    columns=4,
-                    height=None,
-                    allow_preview=False,
-                    fit_columns=False,
-                    buttons=[],
-                    selected_index=0 if names else None,
-                    object_fit="cover",
-                    elem_id="style-grid",
-                )
-                ui["style"] = gr.Dropdown(
-                    choices=[(services.style_caption(n), n) for n in names],
-                    value=names[0] if names else None,
-                    label="Selected style",
-                    elem_id="style",
-                )
-                if not names:
-                    gr.Markdown(
-                        "No fast styles are installed yet: use **Quality** mode.",
-                        elem_id="no-styles",
-                    )
-            with gr.Column(visible=quality) as ui["quality_box"]:
-                ui["style1"] = photo_input(
-                    label="3 · Style image",
-                    sources=["upload", "clipboard"],
-                    value=style_images[0] if style_images else None,
-                    height=200,
-                    elem_id="style-1",
-                )
-                if style_images:
-                    gr.Examples(
-                        [[p] for p in style_images], inputs=ui["style1"], label="Sample styles"
-                    )
-                with gr.Accordion("Blend several style images", open=False):
-                    ui["weight1"] = gr.Slider(0, 1, value=1.0, step=0.05, label="Weight of style 1")
-                    with gr.Row():
-                        ui["style2"] = photo_input(
-                            label="Style image 2",
-                            sources=["upload", "clipboard"],
-                            height=160,
-                            elem_id="style-2",
-                        )
-                        ui["style3"] = photo_input(
-                            label="Style image 3",
-                            sources=["upload", "clipboard"],
-                            height=160,
-                            elem_id="style-3",
-                        )
-                    with gr.Row():
-                        ui["weight2"] = gr.Slider(0, 1, value=0.5, step=0.05, label="Weight 2")
-                        ui["weight3"] = gr.Slider(0, 1, value=0.5, step=0.05, label="Weight 3")
-            with gr.Accordion("4 · Adjust (optional)", open=False, elem_id="controls"):
-                mode = first_mode
-                ui["size"] = widgets.slider("size", mode)
-                ui["strength"] = widgets.slider("strength", mode)
-                ui["preserve_color"] = widgets.radio("preserve_color", mode)
-                ui["style_scale"] = widgets.slider("style_scale", mode)
-                ui["style_weight"] = widgets.slider("style_weight", QUALITY, QUALITY_NOTE,
-                                                    visible=quality)  # fmt: skip
-                with gr.Row():
-                    ui["steps"] = widgets.slider("steps", QUALITY, QUALITY_NOTE, visible=quality)
-                    ui["seed"] = widgets.number("seed", QUALITY_NOTE, visible=quality)
-            with gr.Accordion("Advanced", open=False, elem_id="advanced"):
-                ui["content_weight"] = widgets.slider("content_weight", QUALITY, QUALITY_NOTE)
-                ui["tv_weight"] = widgets.slider("tv_weight", QUALITY, QUALITY_NOTE)
-                ui["optimizer"] = widgets.radio("optimizer", QUALITY)
-                ui["init"] = widgets.radio("init", QUALITY, exclude=("image",))
-                ui["preview_every"] = gr.Slider(
-                    0, 50, value=0, step=1, label="Live preview every N steps (0: automatic)"
-                )
-                ui["feather"] = widgets.slider("feather", mode)
-                ui["settings_from"] = gr.File(
-                    label="Load settings from a result (drop a styler PNG, JPEG or WebP)",
-                    file_types=["image"], elem_id="settings-from",
-                )  # fmt: skip
-            with gr.Accordion(
-                "Regions: paint areas and give each its own style", open=False,
-                elem_id="regions",
-            ):  # fmt: skip
-                ui["editor"] = gr.ImageEditor(
-                    value=photos[0] if photos else None,
-                    type="numpy",
-                    sources=(),
-                    transforms=(),
-                    layers=False,
-                    brush=gr.Brush(colors=brush_colours(), color_mode="fixed"),
-                    label="Paint regions",
-                    height=360,
-                    elem_id="editor",
-                )
-                # Fast mode takes the fast styles, Quality mode the uploaded style images.
-                choices = [MAIN_STYLE, NO_STYLE, *names, *STYLE_IMAGES]
-                colours = list(REGIONS)
-                ui["region_styles"] = []
-                for pair in (colours[:2], colours[2:]):
-                    with gr.Row():
-                        ui["region_styles"] += [
-                            gr.Dropdown(choices, value=MAIN_STYLE, label=f"{colour} region",
-                                        elem_id=f"region-{colour.lower()}", min_width=140)
-                            for colour in pair
-                        ]  # fmt: skip
-        with gr.Column(scale=6, min_width=340):
-            with gr.Row(equal_height=True):
-                ui["run"] = gr.Button("Stylize", variant="primary", scale=3, elem_id="stylize-btn")
-                ui["stop"] = gr.Button("Stop", variant="stop", scale=1, min_width=90,
-                                       elem_id="stop-btn")  # fmt: skip
-            ui["result"] = gr.Image(
-                label="Result",
-                interactive=False,
-                height=460,
-                buttons=["fullscreen"],
-                elem_id="result",
-            )
-            ui["progress"] = gr.HTML("", elem_id="progress")
-            ui["status"] = gr.Markdown("", elem_id="status")
-            with gr.Row():
-                ui["download"] = gr.DownloadButton(
-                    "Download PNG", value=None, interactive=False, elem_id="download"
-                )
-                ui["reuse"] = gr.Button("Use as content", interactive=False, elem_id="reuse")
-            ui["history"] = gr.Gallery(
-                label="This session's results (click one to show it again)",
-                columns=4,
-                height=None,
-                allow_preview=False,
-                fit_columns=False,
-                buttons=[],
-                object_fit="cover",
-                elem_id="history",
-            )
+            _style_boxes(ui, services, names, style_images, quality)
+            _adjust_controls(ui, first_mode, quality)
+            _region_painter(ui, photos, names)
+        _result_column(ui)
     return ui
+
+
+def _style_boxes(
+    ui: dict[str, Any], services: Services, names: list[str], style_images: list[str],
+    quality: bool,
+) -> None:
+    """Step 3: the fast style grid, or the style images of Quality mode."""
+    with gr.Column(visible=not quality) as ui["fast_box"]:
+        ui["grid"] = gr.Gallery(
+            value=[(str(s.thumb), s.title) for s in services.styles],
+            label="3 · Style (click one)",
+            columns=4,
+            height=None,
+            allow_preview=False,
+            fit_columns=False,
+            buttons=[],
+            selected_index=0 if names else None,
+            object_fit="cover",
+            elem_id="style-grid",
+        )
+        ui["style"] = gr.Dropdown(
+            choices=[(services.style_caption(n), n) for n in names],
+            value=names[0] if names else None,
+            label="Selected style",
+            elem_id="style",
+        )
+        if not names:
+            gr.Markdown(
+                "No fast styles are installed yet: use **Quality** mode.",
+                elem_id="no-styles",
+            )
+    with gr.Column(visible=quality) as ui["quality_box"]:
+        ui["style1"] = photo_input(
+            label="3 · Style image",
+            sources=["upload", "clipboard"],
+            value=style_images[0] if style_images else None,
+            height=200,
+            elem_id="style-1",
+        )
+        if style_images:
+            gr.Examples(
+                [[p] for p in style_images], inputs=ui["style1"], label="Sample styles"
+            )
+        with gr.Accordion("Blend several style images", open=False):
+            ui["weight1"] = gr.Slider(0, 1, value=1.0, step=0.05, label="Weight of style 1")
+            with gr.Row():
+                ui["style2"] = photo_input(
+                    label="Style image 2",
+                    sources=["upload", "clipboard"],
+                    height=160,
+                    elem_id="style-2",
+                )
+                ui["style3"] = photo_input(
+                    label="Style image 3",
+                    sources=["upload", "clipboard"],
+                    height=160,
+                    elem_id="style-3",
+                )
+            with gr.Row():
+                ui["weight2"] = gr.Slider(0, 1, value=0.5, step=0.05, label="Weight 2")
+                ui["weight3"] = gr.Slider(0, 1, value=0.5, step=0.05, label="Weight 3")
+
+
+def _adjust_controls(ui: dict[str, Any], first_mode: str, quality: bool) -> None:
+    """Step 4 and Advanced: every control's widget, made from styler.controls."""
+    with gr.Accordion("4 · Adjust (optional)", open=False, elem_id="controls"):
+        mode = first_mode
+        ui["size"] = widgets.slider("size", mode)
+        ui["strength"] = widgets.slider("strength", mode)
+        ui["preserve_color"] = widgets.radio("preserve_color", mode)
+        ui["style_scale"] = widgets.slider("style_scale", mode)
+        ui["style_weight"] = widgets.slider("style_weight", QUALITY, QUALITY_NOTE,
+                                            visible=quality)  # fmt: skip
+        with gr.Row():
+            ui["steps"] = widgets.slider("steps", QUALITY, QUALITY_NOTE, visible=quality)
+            ui["seed"] = widgets.number("seed", QUALITY_NOTE, visible=quality)
+    with gr.Accordion("Advanced", open=False, elem_id="advanced"):
+        ui["content_weight"] = widgets.slider("content_weight", QUALITY, QUALITY_NOTE)
+        ui["tv_weight"] = widgets.slider("tv_weight", QUALITY, QUALITY_NOTE)
+        ui["optimizer"] = widgets.radio("optimizer", QUALITY)
+        ui["init"] = widgets.radio("init", QUALITY, exclude=("image",))
+        ui["preview_every"] = gr.Slider(
+            0, 50, value=0, step=1, label="Live preview every N steps (0: automatic)"
+        )
+        ui["feather"] = widgets.slider("feather", mode)
+        ui["settings_from"] = gr.File(
+            label="Load settings from a result (drop a styler PNG, JPEG or WebP)",
+            file_types=["image"], elem_id="settings-from",
+        )  # fmt: skip
+
+
+def _region_painter(ui: dict[str, Any], photos: list[str], names: list[str]) -> None:
+    """The region painter and each region's style."""
+    with gr.Accordion(
+        "Regions: paint areas and give each its own style", open=False,
+        elem_id="regions",
+    ):  # fmt: skip
+        ui["editor"] = gr.ImageEditor(
+            value=photos[0] if photos else None,
+            type="numpy",
+            sources=(),
+            transforms=(),
+            layers=False,
+            brush=gr.Brush(colors=brush_colours(), color_mode="fixed"),
+            label="Paint regions",
+            height=360,
+            elem_id="editor",
+        )
+        # Fast mode takes the fast styles, Quality mode the uploaded style images.
+        choices = [MAIN_STYLE, NO_STYLE, *names, *STYLE_IMAGES]
+        colours = list(REGIONS)
+        ui["region_styles"] = []
+        for pair in (colours[:2], colours[2:]):
+            with gr.Row():
+                ui["region_styles"] += [
+                    gr.Dropdown(choices, value=MAIN_STYLE, label=f"{colour} region",
+                                elem_id=f"region-{colour.lower()}", min_width=140)
+                    for colour in pair
+                ]  # fmt: skip
+
+
+def _result_column(ui: dict[str, Any]) -> None:
+    """Stylize and Stop, the result, its status and download, and the history."""
+    with gr.Column(scale=6, min_width=340):
+        with gr.Row(equal_height=True):
+            ui["run"] = gr.Button("Stylize", variant="primary", scale=3, elem_id="stylize-btn")
+            ui["stop"] = gr.Button("Stop", variant="stop", scale=1, min_width=90,
+                                   elem_id="stop-btn")  # fmt: skip
+        ui["result"] = gr.Image(
+            label="Result",
+            interactive=False,
+            height=460,
+            buttons=["fullscreen"],
+            elem_id="result",
+        )
+        ui["progress"] = gr.HTML("", elem_id="progress")
+        ui["status"] = gr.Markdown("", elem_id="status")
+        with gr.Row():
+            ui["download"] = gr.DownloadButton(
+                "Download PNG", value=None, interactive=False, elem_id="download"
+            )
+            ui["reuse"] = gr.Button("Use as content", interactive=False, elem_id="reuse")
+        ui["history"] = gr.Gallery(
+            label="This session's results (click one to show it again)",
+            columns=4,
+            height=None,
+            allow_preview=False,
+            fit_columns=False,
+            buttons=[],
+            object_fit="cover",
+            elem_id="history",
+        )
+
 
 
 def _batch_tab(
@@ -523,6 +544,12 @@ def _wire_stylize(services: Services, guard, session: gr.State, ui: dict[str, An
 
     ui["stop"].click(stop, None, ui["status"], queue=False, api_name="stop")
 
+    _wire_mode_and_settings(services, guard, ui)
+    _wire_picking(services, guard, session, ui)
+
+
+def _wire_mode_and_settings(services: Services, guard, ui: dict[str, Any]) -> None:
+    """Mode switches re-range the controls; a dropped result sets mode, style and controls."""
     mode_outputs = [ui["fast_box"], ui["quality_box"], *(ui[n] for n in CONTROL_WIDGETS)]
 
     def mode_updates(mode: str, values: dict[str, Any] | None = None) -> tuple:
@@ -542,6 +569,28 @@ def _wire_stylize(services: Services, guard, session: gr.State, ui: dict[str, An
     # .input, not .change: a result's settings set the mode too, and then keep their values.
     ui["mode"].input(mode_updates, ui["mode"], mode_outputs, queue=False, api_name=False)
 
+    @guard
+    def load_settings(path: str | None):
+        """A dropped result: the mode, the style and every control take its values."""
+        if not path:
+            return (gr.skip(),) * (5 + len(CONTROL_WIDGETS))
+        loaded = handlers.load_settings(services, path)
+        fast = loaded.mode == FAST
+        style = loaded.style or gr.skip()
+        return (loaded.mode, style if fast else gr.skip(), gr.skip() if fast else style,
+                *mode_updates(loaded.mode, loaded.values), loaded.note)  # fmt: skip
+
+    ui["settings_from"].upload(
+        load_settings,
+        ui["settings_from"],
+        [ui["mode"], ui["style"], ui["style1"], *mode_outputs, ui["status"]],
+        queue=False,
+        api_name="load_settings",
+    )
+
+
+def _wire_picking(services: Services, guard, session: gr.State, ui: dict[str, Any]) -> None:
+    """The style grid, the photo reaching the region painter, the history and reuse."""
     def pick_style(evt: gr.SelectData):
         names = services.style_names()
         return names[evt.index] if 0 <= evt.index < len(names) else gr.skip()
@@ -583,25 +632,6 @@ def _wire_stylize(services: Services, guard, session: gr.State, ui: dict[str, An
         return handlers.use_as_content(state)
 
     ui["reuse"].click(reuse, session, ui["content"], queue=False, api_name=False)
-
-    @guard
-    def load_settings(path: str | None):
-        """A dropped result: the mode, the style and every control take its values."""
-        if not path:
-            return (gr.skip(),) * (5 + len(CONTROL_WIDGETS))
-        loaded = handlers.load_settings(services, path)
-        fast = loaded.mode == FAST
-        style = loaded.style or gr.skip()
-        return (loaded.mode, style if fast else gr.skip(), gr.skip() if fast else style,
-                *mode_updates(loaded.mode, loaded.values), loaded.note)  # fmt: skip
-
-    ui["settings_from"].upload(
-        load_settings,
-        ui["settings_from"],
-        [ui["mode"], ui["style"], ui["style1"], *mode_outputs, ui["status"]],
-        queue=False,
-        api_name="load_settings",
-    )
 
 
 def _wire_batch(services: Services, guard, ui: dict[str, Any]) -> None:
