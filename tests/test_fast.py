@@ -268,7 +268,7 @@ def test_cli_fast_mode_and_export(net_file: Path, tmp_path: Path) -> None:
     out = Path(done.stdout.strip())
     assert out.name == "photo__net.png"
     settings = read_settings(out)
-    assert settings["mode"] == "fast" and settings["network"] == {"styles": ["stripes"]}
+    assert settings["mode"] == "fast" and settings["engine"]["network"] == {"styles": ["stripes"]}
     both = [*run, "stylize", str(photo), "--fast", str(net_file), "--style", str(photo)]
     both = subprocess.run(both, env=env, capture_output=True, text=True, timeout=120)
     assert both.returncode == 2 and "either --style" in both.stderr
