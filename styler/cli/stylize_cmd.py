@@ -241,7 +241,7 @@ class _Job:
 def _job(args: argparse.Namespace) -> _Job:
     """Merge explicit flags over --settings-from over the registry's defaults."""
     if args.style and args.fast:
-        raise UsageError("give --style IMAGE... (optimizer mode) or --fast NAME..., not both")
+        raise UsageError("give either --style IMAGE... or --fast NAME..., not both")
     if args.fast and args.style_blend:
         raise UsageError("--style-blend weighs --style images; in fast mode use --fast-blend")
     if args.style and args.fast_blend:
