@@ -174,6 +174,8 @@ class Stylizer:
             losses=outcome.losses,
             completed=outcome.completed,
             elapsed=outcome.elapsed,
+            steps_done=outcome.steps_done,
+            steps_total=outcome.steps_total,
         )
 
     def stylize(

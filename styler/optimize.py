@@ -151,9 +151,10 @@ class OptimizeResult:
     # necessarily the last iterate; `losses` are that image's (the last tile's when tiled).
     image: Image.Image
     losses: dict[str, float]
-    completed: bool  # False when cancelled; `image` is then the best so far
+    completed: bool  # False when cancelled: `image` is the best so far, at the scale reached
     steps_done: int
     elapsed: float
+    steps_total: int = 0  # steps of the whole run, tiled scales counted once per tile
 
 
 @dataclass
@@ -361,12 +362,16 @@ class StyleOptimizer:
             if not complete:
                 break
         assert image is not None
-        result = to_image(resize_tensor(image.clamp(0, 1), final_size))
+        completed = run.done >= run.total
+        # A stopped run keeps the size it reached: an upscaled coarse image would pass for a
+        # finished one while looking soft.
+        result = to_image(resize_tensor(image.clamp(0, 1), final_size) if completed else image)
         return OptimizeResult(
             image=result,
             losses=terms,
-            completed=run.done >= run.total,
+            completed=completed,
             steps_done=run.done,
+            steps_total=run.total,
             elapsed=time.perf_counter() - run.start,
         )
 

@@ -23,8 +23,10 @@ class StylizeResult:
     alpha: Image.Image | None
     settings: dict[str, Any]
     losses: dict[str, float]
-    completed: bool
+    completed: bool  # False: stopped early, `image` is the best so far at the scale reached
     elapsed: float
+    steps_done: int = 0  # optimizer mode: steps run, of steps_total
+    steps_total: int = 0
 
     def with_alpha(self) -> Image.Image:
         """The image with the content's transparency put back (RGBA), if it had any."""

@@ -92,6 +92,21 @@ def test_cancel_returns_best_image_so_far(engine, photo, style) -> None:
     assert np.asarray(result.image).std() > 5  # a real image, not blank
 
 
+def test_a_run_stopped_in_a_coarse_scale_keeps_the_size_it_reached(engine, photo, style) -> None:
+    """Never an upscaled coarse image passing for a finished one."""
+    token = CancelToken()
+    sizes: list[tuple[int, int]] = []
+
+    def stop_at_once(report: Progress) -> None:
+        sizes.append(report.size)
+        token.cancel()
+
+    result = engine.run(photo, style, build_options(size=192, steps=8), progress=stop_at_once,
+                        cancel=token)  # fmt: skip
+    assert not result.completed and result.steps_done == 1 and result.steps_total == 8
+    assert result.image.size == sizes[0] != (192, 144)
+
+
 def test_same_seed_same_result(engine, photo, style) -> None:
     options = dict(size=48, steps=4, init="noise", seed=7)
     a = np.asarray(engine.stylize(photo, style, **options))

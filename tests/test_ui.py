@@ -568,9 +568,9 @@ def test_quality_mode_live_preview_progress_and_stop(page, server) -> None:
     page.locator("#mode label", has_text="Quality").click()
     page.locator("#controls").get_by_text("4 · Adjust").click()
     page.locator("#steps").wait_for()  # shown by the mode switch, which also resets the size
-    _slider(page, "size", 96)
+    _slider(page, "size", 192)  # two scales: 136 px (steps 1-4), then 192 px (steps 5-6)
     _slider(page, "steps", 6)
-    _upload(page, "#content", save(photo(120, 90, seed=6), server.files / "q.png"))
+    _upload(page, "#content", save(photo(240, 180, seed=6), server.files / "q.png"))
     page.locator("#content img").first.wait_for()
     page.locator("#stylize-btn").click()
     sources: set[str] = set()
@@ -586,20 +586,29 @@ def test_quality_mode_live_preview_progress_and_stop(page, server) -> None:
             text = bar.first.inner_text()
         time.sleep(0.05)
     assert len(sources) >= 2, "the live preview never changed"
-    assert 2 <= step < 6 and f"Scale 1 of 1 (96×72) · step {step} of 6" in text, text
+    assert 2 <= step < 4 and f"Scale 1 of 2 (136×102) · step {step} of 6" in text, text
     assert page.locator("#progress [role=progressbar]").count() == 1
     _shot(page, "stylize-quality.png")
     page.locator("#stop-btn").click()
     page.wait_for_function("document.querySelector('#status').innerText.includes('Stopped')")
+    status = _status(page).inner_text()
+    assert "136×102 px (finished: 192×144)" in status, status  # its true size, said
     png = _download(page, "#download", server.files / "stopped.png")
     settings = read_settings(png)
     assert settings["completed"] is False and settings["controls"]["steps"] == 6
+    assert Image.open(png).size == (136, 102)  # never an upscaled coarse image
+    _shot(page, "stylize-stopped.png")
+    page.locator("#continue-btn").click()  # one click finishes it from there
+    page.wait_for_function("document.querySelector('#status').innerText.includes('Done')",
+                           timeout=60_000)  # fmt: skip
+    finished = _download(page, "#download", server.files / "continued.png")
+    assert Image.open(finished).size == (192, 144)
+    assert read_settings(finished)["controls"]["init"] == "image"
     # A complete Quality run as well: 3 steps.
     _slider(page, "steps", 3)
     page.locator("#stylize-btn").click()
-    page.wait_for_function("document.querySelector('#status').innerText.includes('Done')",
-                           timeout=60_000)  # fmt: skip
-    assert page.locator("#history .thumbnail-item").count() == 2
+    page.locator("#history .thumbnail-item").nth(2).wait_for(timeout=60_000)
+    assert "Done" in _status(page).inner_text()
 
 
 @needs_browser

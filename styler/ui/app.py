@@ -372,6 +372,8 @@ def _result_column(ui: dict[str, Any]) -> None:
                 "Download PNG", value=None, interactive=False, elem_id="download"
             )
             ui["reuse"] = gr.Button("Use as content", interactive=False, elem_id="reuse")
+            ui["continue"] = gr.Button("Continue from here", visible=False,
+                                       elem_id="continue-btn")  # fmt: skip
         ui["history"] = gr.Gallery(
             label="This session's results (click one to show it again)",
             columns=4,
@@ -479,9 +481,21 @@ def _finished(session: Session, entry) -> tuple:
         handlers.describe_entry(entry),
         gr.DownloadButton(value=str(entry.path), interactive=True),
         gr.Button(interactive=True),
+        gr.Button(visible=not entry.completed),
         session.gallery(),
         session,
     )
+
+
+def _shown(state: Session, updates) -> Any:
+    """A Quality run's updates as the Stylize tab's outputs: previews, then the result."""
+    for update in updates:
+        if update.entry is not None:
+            yield _finished(state, update.entry)
+        else:
+            preview = update.preview if update.preview is not None else gr.skip()
+            html_text = handlers.progress_html(update.progress, update.text)
+            yield (preview, html_text, *(gr.skip(),) * 6)
 
 
 def _wire_stylize(services: Services, guard, session: gr.State, ui: dict[str, Any]) -> None:
@@ -493,8 +507,7 @@ def _wire_stylize(services: Services, guard, session: gr.State, ui: dict[str, An
     ]  # fmt: skip
     inputs = [session, *(ui[n] for n in names), *ui["region_styles"]]
     outputs = [ui["result"], ui["progress"], ui["status"], ui["download"], ui["reuse"],
-               ui["history"], session]  # fmt: skip
-    skip_rest = (gr.skip(),) * 4
+               ui["continue"], ui["history"], session]  # fmt: skip
 
     # Explicit parameters: Gradio injects `request` by position, and API clients call
     # /stylize with these names (content=..., mode="Fast", style=..., size=...).
@@ -516,14 +529,8 @@ def _wire_stylize(services: Services, guard, session: gr.State, ui: dict[str, An
             return
         styles = [(style1, weight1), (style2, weight2), (style3, weight3)]
         key = (request.session_hash if request else None) or state.id
-        updates = handlers.run_quality(services, state, key, content, styles, controls, regions)
-        for update in updates:
-            if update.entry is not None:
-                yield _finished(state, update.entry)
-            else:
-                preview = update.preview if update.preview is not None else gr.skip()
-                html_text = handlers.progress_html(update.progress, update.text)
-                yield (preview, html_text, gr.skip(), *skip_rest)
+        yield from _shown(state, handlers.run_quality(services, state, key, content, styles,
+                                                      controls, regions))  # fmt: skip
 
     ui["run"].click(
         stylize,
@@ -535,6 +542,22 @@ def _wire_stylize(services: Services, guard, session: gr.State, ui: dict[str, An
         show_progress="full",
         show_progress_on=[ui["result"]],
     )
+
+    @guard
+    def continue_run(state: Session, request: gr.Request | None = None):
+        """The stopped result on screen, finished from the image and scale it reached."""
+        entry = state.shown
+        if entry is None or entry.completed or entry.job is None:
+            raise UserError("There is no stopped Quality result on screen to continue.")
+        job = entry.job
+        key = (request.session_hash if request else None) or state.id
+        yield from _shown(state, handlers.run_quality(
+            services, state, key, job.content, job.styles, job.controls, job.regions,
+            resume=entry))  # fmt: skip
+
+    ui["continue"].click(continue_run, [session], outputs, api_name=False,
+                         concurrency_limit=services.concurrency, concurrency_id=ENGINE,
+                         show_progress="full", show_progress_on=[ui["result"]])  # fmt: skip
 
     @guard
     def stop(request: gr.Request):
@@ -558,7 +581,9 @@ def _wire_mode_and_settings(services: Services, guard, ui: dict[str, Any]) -> No
         quality = mode == QUALITY
         updates = []
         for name in CONTROL_WIDGETS:
-            update: dict[str, Any] = {"visible": quality} if name in QUALITY_ONLY else {}
+            update: dict[str, Any] = {"info": widgets.info(name, mode)}
+            if name in QUALITY_ONLY:
+                update["visible"] = quality
             if name in ("size", "style_scale"):
                 update.update(widgets.slider_range(name, mode))
             if values is not None and name in values:
@@ -609,12 +634,13 @@ def _wire_picking(services: Services, guard, session: gr.State, ui: dict[str, An
     def show_history(state: Session, evt: gr.SelectData):
         entry = state.select(evt.index)
         if entry is None:
-            return (gr.skip(),) * 5 + (state,)
+            return (gr.skip(),) * 6 + (state,)
         return (
             str(entry.path),
             handlers.describe_entry(entry),
             gr.DownloadButton(value=str(entry.path), interactive=True),
             gr.Button(interactive=True),
+            gr.Button(visible=not entry.completed),
             "",
             state,
         )
@@ -622,7 +648,8 @@ def _wire_picking(services: Services, guard, session: gr.State, ui: dict[str, An
     ui["history"].select(
         show_history,
         session,
-        [ui["result"], ui["status"], ui["download"], ui["reuse"], ui["progress"], session],
+        [ui["result"], ui["status"], ui["download"], ui["reuse"], ui["continue"], ui["progress"],
+         session],
         queue=False,
         api_name=False,
     )

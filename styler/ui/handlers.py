@@ -14,7 +14,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,7 @@ from styler.imageio import (
     save_image,
 )
 from styler.optimize import OptimizeOptions
-from styler.progress import Progress
+from styler.progress import CancelToken, Progress, ProgressCallback
 from styler.result import StylizeResult
 from styler.settings import Settings, SettingsError
 from styler.tensors import scaled_size
@@ -302,6 +302,16 @@ def _quality_regions(
     return pairs
 
 
+@dataclass(frozen=True)
+class QualityJob:
+    """What a Quality run was asked for, kept with its result so Stop can be continued."""
+
+    content: str | Path
+    styles: tuple[tuple[str | Path | None, float], ...]
+    controls: Controls
+    regions: Regions | None
+
+
 def run_quality(
     services: Services,
     session: Session,
@@ -310,11 +320,14 @@ def run_quality(
     styles: Sequence[tuple[str | Path | None, float]],
     controls: Controls,
     regions: Regions | None = None,
+    *,
+    resume: Entry | None = None,
 ) -> Iterator[Update]:
-    """Quality mode: the optimizer, reporting previews as it goes; Stop keeps the best so far.
+    """Quality mode: the optimizer, reporting previews as it goes; Stop keeps the best so far
+    at the scale it reached. `resume` (a stopped result) continues it from that image and
+    scale with the steps left.
 
     Painted regions get one of the style images, or keep the photo (guided Gram losses).
-
     A generator: each Update carries the progress and, every few steps, the image as it
     forms; the last one carries the saved result. Closing the generator (the browser went
     away) stops the optimisation.
@@ -323,8 +336,36 @@ def run_quality(
     style_images, weights, names = _style_list(services, styles)
     options = controls.quality_options()
     region_pairs = _quality_regions(services, regions, styles)
-    reports: queue.Queue[Progress | None] = queue.Queue()
+    init = None
+    if resume is not None:
+        init = Image.open(resume.path).convert("RGB")
+        left = max(1, resume.steps_total - resume.steps_done)
+        options = replace(options, init="image", steps=left, min_size=max(init.size))
     outcome: dict[str, Any] = {}
+
+    def work(progress: ProgressCallback, cancel: CancelToken) -> None:
+        with services.engines.slot() as slot:
+            outcome["result"] = services.engines.stylizer(slot).run(
+                loaded, style_images, options, blend=weights, regions=region_pairs,
+                init_image=init, progress=progress, cancel=cancel)  # fmt: skip
+
+    yield from _streamed(services, session_key, work)
+    result = outcome["result"]
+    label = "+".join(Path(n).stem for n in names)
+    caption = f"{label} · Quality" + ("" if result.completed else " (stopped early)")
+    job = QualityJob(content, tuple(styles), controls, regions)  # type: ignore[arg-type]
+    full = scaled_size(loaded.rgb.size, options.for_photo(loaded.rgb.size).size)
+    entry = save_entry(services, session, result, content, label, caption, job=job, full=full)
+    yield Update(text=caption, entry=entry)
+
+
+def _streamed(
+    services: Services, session_key: str, work: Callable[[ProgressCallback, CancelToken], None]
+) -> Iterator[Update]:
+    """Run `work` in a thread, yielding its progress (the newest report, previews at least
+    every PREVIEW_INTERVAL); Stop for `session_key` cancels it, and so does closing this."""
+    reports: queue.Queue[Progress | None] = queue.Queue()
+    failure: list[BaseException] = []
     delay = services.config.step_delay
 
     def report(p: Progress) -> None:
@@ -334,60 +375,49 @@ def run_quality(
 
     with services.cancellable(session_key) as token:
 
-        def work() -> None:
+        def run() -> None:
             try:
-                with services.engines.slot() as slot:
-                    stylizer = services.engines.stylizer(slot)
-                    outcome["result"] = stylizer.run(loaded, style_images, options,
-                                                     blend=weights, regions=region_pairs,
-                                                     progress=report, cancel=token)  # fmt: skip
+                work(report, token)
             except BaseException as exc:  # handed to the generator, which re-raises it
-                outcome["error"] = exc
+                failure.append(exc)
             finally:
                 reports.put(None)
 
         yield Update(text="Starting…")
-        worker = threading.Thread(target=work, name="styler-ui-quality", daemon=True)
+        worker = threading.Thread(target=run, name="styler-ui-quality", daemon=True)
         worker.start()
         finished = False
         try:
-            last_sent = 0.0
-            latest_image: Image.Image | None = None
-            while True:
-                item = reports.get()
-                pending = [item]
-                while not reports.empty():  # catch up: show only the newest report
-                    pending.append(reports.get())
-                done = pending[-1] is None
-                progress_items = [p for p in pending if p is not None]
-                fresh = [p.image for p in progress_items if p.image is not None]
-                if fresh:
-                    latest_image = fresh[-1]
-                if progress_items and (
-                    fresh or time.perf_counter() - last_sent >= PREVIEW_INTERVAL
-                ):
-                    last_sent = time.perf_counter()
-                    p = progress_items[-1]
-                    yield Update(text=progress_text(p), progress=p, preview=latest_image)
-                if done:
-                    break
+            yield from _drained(reports)
             finished = True
         finally:
             if not finished:  # closed early: the browser left, so stop the engine
                 token.cancel()
             worker.join()
-    if "error" in outcome:
-        error = outcome["error"]
-        if isinstance(error, StylerError):
-            raise UserError(user_message(error)) from error
-        raise error
-    result = outcome["result"]
-    label = "+".join(Path(n).stem for n in names)
-    caption = f"{label} · Quality"
-    if not result.completed:
-        caption += " (stopped early)"
-    entry = save_entry(services, session, result, content, label, caption)
-    yield Update(text=caption, entry=entry)
+    if failure:
+        if isinstance(failure[0], StylerError):
+            raise UserError(user_message(failure[0])) from failure[0]
+        raise failure[0]
+
+
+def _drained(reports: queue.Queue[Progress | None]) -> Iterator[Update]:
+    """Updates from the reports until the end marker, catching up to the newest each time."""
+    last_sent = 0.0
+    latest_image: Image.Image | None = None
+    while True:
+        pending = [reports.get()]
+        while not reports.empty():
+            pending.append(reports.get())
+        progress_items = [p for p in pending if p is not None]
+        fresh = [p.image for p in progress_items if p.image is not None]
+        if fresh:
+            latest_image = fresh[-1]
+        if progress_items and (fresh or time.perf_counter() - last_sent >= PREVIEW_INTERVAL):
+            last_sent = time.perf_counter()
+            p = progress_items[-1]
+            yield Update(text=progress_text(p), progress=p, preview=latest_image)
+        if pending[-1] is None:
+            return
 
 
 # --------------------------------------------------------------------------------------- saving
@@ -400,6 +430,9 @@ def save_entry(
     content: str | Path | None,
     style_label: str,
     caption: str,
+    *,
+    job: Any = None,
+    full: tuple[int, int] | None = None,
 ) -> Entry:
     """Write the full-resolution PNG (the engine's settings inside, as the CLI and API write
     them) and a gallery thumbnail; record both."""
@@ -411,15 +444,22 @@ def save_entry(
     image = result.image.convert("RGB")
     _resized(image, min(HISTORY_THUMB, max(image.size))).save(thumb, quality=85)
     return session.add(Entry(path=path, thumb=thumb, caption=caption, settings=result.settings,
-                             completed=result.completed, elapsed=result.elapsed))  # fmt: skip
+                             completed=result.completed, elapsed=result.elapsed,
+                             steps_done=result.steps_done, steps_total=result.steps_total,
+                             full_size=full or image.size, job=job))  # fmt: skip
 
 
 def describe_entry(entry: Entry) -> str:
     """The status line under a result."""
     w, h = _png_size(entry.path)
-    took = f" in {entry.elapsed:.1f} s" if entry.elapsed else ""
+    took = ""
+    if entry.elapsed:
+        took = f" in {entry.elapsed:.2f} s" if entry.elapsed < 1 else f" in {entry.elapsed:.1f} s"
     if not entry.completed:
-        return f"Stopped early: this is the best image so far ({w}×{h}{took})."
+        full_w, full_h = entry.full_size or (w, h)
+        return (f"Stopped at step {entry.steps_done} of {entry.steps_total}: the best image "
+                f"so far is {w}×{h} px (finished: {full_w}×{full_h}){took}. "
+                "Continue from here finishes it.")  # fmt: skip
     return f"Done{took}: {entry.caption}, {w}×{h} px. Download gives the full-size PNG."
 
 

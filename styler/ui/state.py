@@ -20,6 +20,10 @@ class Entry:
     settings: dict[str, Any]
     completed: bool = True  # False when Stop ended the run early
     elapsed: float = 0.0  # seconds the engine took
+    steps_done: int = 0  # Quality: steps run, of steps_total
+    steps_total: int = 0
+    full_size: tuple[int, int] | None = None  # the size a finished run makes
+    job: Any = None  # what made it (handlers.QualityJob), so a stopped run can continue
 
 
 @dataclass

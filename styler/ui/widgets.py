@@ -17,7 +17,8 @@ def _label(name: str, mode_note: str = "") -> str:
     return f"{control.label}{unit}{mode_note}"
 
 
-def _info(name: str, mode: str | None) -> str:
+def info(name: str, mode: str | None) -> str:
+    """A control's help line with what it does in a UI mode (Fast or Quality)."""
     control = CONTROLS[name]
     engine_mode = ENGINE_MODES[mode] if mode else None
     return control.describe(engine_mode) if engine_mode in control.modes else control.help
@@ -34,7 +35,7 @@ def slider_range(name: str, mode: str) -> dict[str, Any]:
 def slider(name: str, mode: str, mode_note: str = "", **kwargs: Any) -> gr.Slider:
     kwargs.setdefault("elem_id", name.replace("_", "-"))
     return gr.Slider(step=CONTROLS[name].step, label=_label(name, mode_note),
-                     info=_info(name, mode), **slider_range(name, mode), **kwargs)  # fmt: skip
+                     info=info(name, mode), **slider_range(name, mode), **kwargs)  # fmt: skip
 
 
 def radio(name: str, mode: str | None = None, exclude: tuple[str, ...] = (),
@@ -42,7 +43,7 @@ def radio(name: str, mode: str | None = None, exclude: tuple[str, ...] = (),
     """A choice control; `exclude` leaves out choices that need an input the UI lacks."""
     control = CONTROLS[name]
     choices = [(control.choice_labels.get(c, c), c) for c in control.choices if c not in exclude]
-    return gr.Radio(choices, value=control.default, label=_label(name), info=_info(name, mode),
+    return gr.Radio(choices, value=control.default, label=_label(name), info=info(name, mode),
                     elem_id=name.replace("_", "-"), **kwargs)  # fmt: skip
 
 
