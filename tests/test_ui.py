@@ -554,6 +554,8 @@ def test_regions_painted_in_the_editor_get_their_own_style(page, server) -> None
     page.mouse.move(x, top + box["height"] * 0.6, steps=12)
     page.mouse.up()
     page.locator("#region-red input").click()
+    options = page.get_by_role("option").all_inner_texts()
+    assert len(options) > 4 and not [o for o in options if "_" in o], options  # titles, not ids
     page.get_by_role("option", name=NO_STYLE).click()
     page.locator("#stylize-btn").click()
     page.wait_for_function("document.querySelector('#status').innerText.includes('Done')")
@@ -568,8 +570,8 @@ def test_quality_mode_live_preview_progress_and_stop(page, server) -> None:
     page.locator("#mode label", has_text="Quality").click()
     page.locator("#controls").get_by_text("4 · Adjust").click()
     page.locator("#steps").wait_for()  # shown by the mode switch, which also resets the size
-    _slider(page, "size", 192)  # two scales: 136 px (steps 1-4), then 192 px (steps 5-6)
-    _slider(page, "steps", 6)
+    _slider(page, "size", 192)  # two scales: 136 px (steps 1-8), then 192 px (steps 9-12)
+    _slider(page, "steps", 12)
     _upload(page, "#content", save(photo(240, 180, seed=6), server.files / "q.png"))
     page.locator("#content img").first.wait_for()
     page.locator("#stylize-btn").click()
@@ -586,7 +588,7 @@ def test_quality_mode_live_preview_progress_and_stop(page, server) -> None:
             text = bar.first.inner_text()
         time.sleep(0.05)
     assert len(sources) >= 2, "the live preview never changed"
-    assert 2 <= step < 4 and f"Scale 1 of 2 (136×102) · step {step} of 6" in text, text
+    assert 2 <= step < 8 and f"Scale 1 of 2 (136×102) · step {step} of 12" in text, text
     assert page.locator("#progress [role=progressbar]").count() == 1
     _shot(page, "stylize-quality.png")
     page.locator("#stop-btn").click()
@@ -595,7 +597,7 @@ def test_quality_mode_live_preview_progress_and_stop(page, server) -> None:
     assert "136×102 px (finished: 192×144)" in status, status  # its true size, said
     png = _download(page, "#download", server.files / "stopped.png")
     settings = read_settings(png)
-    assert settings["completed"] is False and settings["controls"]["steps"] == 6
+    assert settings["completed"] is False and settings["controls"]["steps"] == 12
     assert Image.open(png).size == (136, 102)  # never an upscaled coarse image
     _shot(page, "stylize-stopped.png")
     page.locator("#continue-btn").click()  # one click finishes it from there
@@ -647,23 +649,31 @@ def test_a_dropped_result_sets_the_controls_and_gives_the_api_pixels(page, serve
 
 @needs_browser
 def test_bad_uploads_get_a_readable_message(page, server) -> None:
-    text = server.files / "notes.jpg"
+    """Each bad upload is refused the moment it lands, before Stylize: one line beside the
+    photo naming the file and the reason, the photo box cleared, Stylize disabled."""
+    from test_imageio import png_header
+
+    text = server.files / "notes.png"
     text.write_text("this is not a photo")
-    _upload(page, "#content", text)
-    page.locator("#stylize-btn").click()
-    toast = page.locator(".toast-body", has_text="is not an image styler can read")
-    toast.first.wait_for()
-    assert "Traceback" not in page.content()
-    page.locator(".toast-close").first.click()
-    # Over the server's pixel limit (3 MP, so a webcam's 1920x1440 frame fits): refused
-    # with the size and the limit.
+    bomb = png_header(server.files / "bomb.png", 60000, 60000)
     big = save(Image.new("RGB", (2400, 1500), "white"), server.files / "big.png")
-    _upload(page, "#content", big)
+    expected = {text: "notes.png: not an image styler can read",
+                bomb: "bomb.png: image is 60000x60000 = 3600.0 MP, over the 3.0 MP limit",
+                big: "big.png: image is 2400x1500 = 3.6 MP, over the 3.0 MP limit"}  # fmt: skip
+    message = page.locator("#photo-message")
+    for path, reason in expected.items():
+        _upload(page, "#content", path)
+        page.wait_for_function("([s, t]) => document.querySelector(s).innerText.includes(t)",
+                               arg=["#photo-message", reason])  # fmt: skip
+        assert "Pillow" not in message.inner_text() and "bomb DOS" not in message.inner_text()
+        assert page.locator("#content img").count() == 0  # the photo box is cleared
+        assert page.locator("#stylize-btn").is_disabled()
+        if path == big:
+            _shot(page, "error.png", full_page=False)
+    _upload(page, "#content", save(photo(80, 60), server.files / "fine.png"))
     page.locator("#content img").first.wait_for()
-    page.locator("#stylize-btn").click()
-    page.locator(".toast-body", has_text="over the 3.0 MP limit").first.wait_for()
-    time.sleep(0.6)  # the message slides in
-    _shot(page, "error.png", full_page=False)
+    page.wait_for_function("!document.querySelector('#stylize-btn').disabled")
+    assert message.inner_text().strip() == ""
     # Over the upload size limit (1 MB): Gradio refuses the upload itself.
     noise = np.random.default_rng(0).integers(0, 255, (700, 700, 3), dtype=np.uint8)
     heavy = save(Image.fromarray(noise), server.files / "heavy.png")

@@ -59,6 +59,7 @@ CSS = """
 .styler-fill { height: 100%; background: var(--color-accent); transition: width .2s ease; }
 .styler-progress span { font-size: 0.95rem; color: var(--body-text-color-subdued); }
 #status { min-height: 2.4em; }
+#photo-message p { color: var(--error-text-color); font-weight: 500; }
 .secondary-wrap { min-width: 0 !important; }  /* long style names must not widen a phone page */
 #status p { margin: 0; }
 #result img, #fusion-result img { width: 100%; height: 100%; object-fit: contain; }
@@ -135,15 +136,12 @@ def photo_input(**kwargs: Any) -> gr.Image:
             return decode(payload)
         except gr.Error:
             raise
-        except Exception:  # Gradio's decoder: its wording is Pillow's, so say it in ours
-            name = getattr(payload, "orig_name", None) or "the file"
-            raise gr.Error(
-                html.escape(
-                    f"{name} is not an image styler can read (unknown or damaged image "
-                    "data). Use a JPEG, PNG or WebP photo."
-                ),
-                print_exception=False,
-            ) from None
+        except Exception:  # Gradio's decoder refused it: styler's own check says why
+            path = getattr(payload, "path", None)
+            if path:
+                return path
+            raise gr.Error("That file is not an image styler can read. Use a JPEG, PNG or "
+                           "WebP photo.", print_exception=False) from None
 
     image.preprocess = preprocess  # type: ignore[method-assign]
     return image
@@ -210,6 +208,7 @@ def _stylize_tab(
                 height=300,
                 elem_id="content",
             )
+            ui["photo_message"] = gr.Markdown("", elem_id="photo-message")
             if photos:
                 gr.Examples(
                     [[p] for p in photos],
@@ -227,7 +226,7 @@ def _stylize_tab(
             )
             _style_boxes(ui, services, names, style_images, quality)
             _adjust_controls(ui, first_mode, quality)
-            _region_painter(ui, photos, names)
+            _region_painter(ui, services, photos, names)
         _result_column(ui)
     return ui
 
@@ -321,7 +320,9 @@ def _adjust_controls(ui: dict[str, Any], first_mode: str, quality: bool) -> None
         )  # fmt: skip
 
 
-def _region_painter(ui: dict[str, Any], photos: list[str], names: list[str]) -> None:
+def _region_painter(
+    ui: dict[str, Any], services: Services, photos: list[str], names: list[str]
+) -> None:
     """The region painter and each region's style."""
     with gr.Accordion(
         "Regions: paint areas and give each its own style", open=False,
@@ -339,7 +340,9 @@ def _region_painter(ui: dict[str, Any], photos: list[str], names: list[str]) -> 
             elem_id="editor",
         )
         # Fast mode takes the fast styles, Quality mode the uploaded style images.
-        choices = [MAIN_STYLE, NO_STYLE, *names, *STYLE_IMAGES]
+        # Titles shown, ids kept: 'The Starry Night', not starry_night.
+        choices = [(c, c) for c in (MAIN_STYLE, NO_STYLE)] + [
+            (services.style_title(n), n) for n in names] + [(c, c) for c in STYLE_IMAGES]
         colours = list(REGIONS)
         ui["region_styles"] = []
         for pair in (colours[:2], colours[2:]):
@@ -622,13 +625,23 @@ def _wire_picking(services: Services, guard, session: gr.State, ui: dict[str, An
 
     ui["grid"].select(pick_style, None, ui["style"], queue=False, api_name=False)
 
-    @guard
-    def photo_to_editor(path: str | None):
-        """A new photo goes to the region painter too; one over the limit is refused now."""
-        return handlers.check_photo(services, path)
+    def photo_landed(payload: dict | None):
+        """Checked the moment it lands: a usable photo goes to the region painter and enables
+        Stylize; anything else is cleared, with one line beside it saying why. Unprocessed
+        (preprocess=False): Gradio's own decoding would refuse bad files in Pillow's words."""
+        path = (payload or {}).get("path")
+        if not path:
+            return gr.skip(), None, gr.skip(), gr.Button(interactive=False)
+        try:
+            usable = handlers.check_photo(services, path)
+        except UserError as exc:
+            message = f"⚠ {html.escape(str(exc))}."
+            return None, None, message, gr.Button(interactive=False)
+        return gr.skip(), usable, "", gr.Button(interactive=True)
 
-    ui["content"].change(photo_to_editor, ui["content"], ui["editor"], queue=False,
-                         api_name=False)  # fmt: skip
+    ui["content"].change(photo_landed, ui["content"],
+                         [ui["content"], ui["editor"], ui["photo_message"], ui["run"]],
+                         queue=False, api_name=False, preprocess=False)  # fmt: skip
 
     @guard
     def show_history(state: Session, evt: gr.SelectData):

@@ -183,13 +183,15 @@ def load_photo(services: Services, path: str | Path | None, what: str = "photo")
 
 def check_photo(services: Services, path: str | Path | None) -> str | None:
     """At upload: refuse an image over the pixel limit from its header, before anything
-    (the region painter included) decodes it. Returns the path when it is acceptable."""
+    (the region painter included) decodes it, then one that does not decode (truncated,
+    not an image). Returns the path when it is usable."""
     if not path:
         return None
     try:
         probe_image(path, max_pixels=services.config.max_pixels)
     except ImageError as exc:
         raise UserError(f"That photo cannot be used: {user_message(exc)}") from exc
+    load_photo(services, path)
     return str(path)
 
 
