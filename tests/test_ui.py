@@ -648,6 +648,38 @@ def test_a_dropped_result_sets_the_controls_and_gives_the_api_pixels(page, serve
 
 
 @needs_browser
+def test_history_survives_a_reload_stays_private_and_can_be_cleared(browser, server) -> None:
+    def open_page(context):
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT)
+        page.goto(server.url)
+        page.locator("#stylize-btn").wait_for()
+        return page
+
+    mine = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = open_page(mine)
+    page.locator("#content img").first.wait_for()
+    page.locator("#stylize-btn").click()
+    page.locator("#history .thumbnail-item").first.wait_for()
+    page.reload()
+    page.locator("#history .thumbnail-item").first.wait_for()  # back after the reload
+    assert page.locator("#history .thumbnail-item").count() == 1
+    other = browser.new_context(viewport={"width": 1280, "height": 800})
+    stranger = open_page(other)
+    stranger.wait_for_timeout(1500)  # the history restore has run
+    assert stranger.locator("#history .thumbnail-item").count() == 0  # never another's
+    other.close()
+    page.locator("#clear-history").click()
+    page.wait_for_function("document.querySelector('#status').innerText.includes('cleared')")
+    assert page.locator("#history .thumbnail-item").count() == 0
+    page.reload()
+    page.locator("#stylize-btn").wait_for()
+    page.wait_for_timeout(1500)
+    assert page.locator("#history .thumbnail-item").count() == 0
+    mine.close()
+
+
+@needs_browser
 def test_bad_uploads_get_a_readable_message(page, server) -> None:
     """Each bad upload is refused the moment it lands, before Stylize: one line beside the
     photo naming the file and the reason, the photo box cleared, Stylize disabled."""
@@ -807,3 +839,21 @@ def test_screenshots_are_committed_where_the_docs_expect_them() -> None:
              "batch.png", "fusion.png", "error.png"]  # fmt: skip
     for name in names:
         assert f"(ui/{name})" in doc.read_text() and (DOCS / name).is_file(), name
+
+
+def test_histories_recall_by_secret_and_clear_deletes_files(tmp_path: Path) -> None:
+    from styler.ui.state import Entry, Histories, Session
+
+    histories = Histories()
+    session = Session()
+    folder = tmp_path / "results" / "0001-job"
+    folder.mkdir(parents=True)
+    image = save(photo(), folder / "a.png")
+    session.add(Entry(path=image, thumb=image, caption="a", settings={}))
+    histories.keep(session)
+    assert len(session.id) >= 20  # a secret, not a counter
+    assert [e.path for e in histories.recall(session.id).entries] == [image]
+    assert histories.recall("someone-else").entries == []
+    fresh = histories.clear(session)
+    assert fresh.id != session.id and not folder.exists()
+    assert histories.recall(session.id).entries == []

@@ -171,6 +171,8 @@ def build(services: Services) -> gr.Blocks:
         delete_cache=(3600, 24 * 3600),  # Gradio's copies of uploads and results: a day
     ) as demo:
         session = gr.State(_new_session)  # a callable: a new Session per page load
+        # The session's secret id in the browser's own storage: a reload finds its history.
+        history_key = gr.BrowserState("", storage_key="styler-history")
         gr.Markdown(
             "## styler\nRepaint a photo in the style of a painting: pick a photo, pick a "
             "style, press **Stylize**. Everything else is optional.",
@@ -185,6 +187,7 @@ def build(services: Services) -> gr.Blocks:
                 fusion = _fusion_tab()
 
         _wire_stylize(services, guard, session, ui)
+        _wire_history(services, demo, session, history_key, ui)
         _wire_batch(services, guard, batch)
         _wire_fusion(services, guard, session, fusion, ui)
     return demo
@@ -387,6 +390,7 @@ def _result_column(ui: dict[str, Any]) -> None:
             object_fit="cover",
             elem_id="history",
         )
+        ui["clear_history"] = gr.Button("Clear history", size="sm", elem_id="clear-history")
 
 
 
@@ -672,6 +676,32 @@ def _wire_picking(services: Services, guard, session: gr.State, ui: dict[str, An
         return handlers.use_as_content(state)
 
     ui["reuse"].click(reuse, session, ui["content"], queue=False, api_name=False)
+
+
+def _wire_history(
+    services: Services, demo: gr.Blocks, session: gr.State, key: gr.BrowserState,
+    ui: dict[str, Any],
+) -> None:
+    """History that survives a reload of the same browser, and a button that clears it."""
+
+    def restore(token: str):
+        state = services.histories.recall(token)
+        return state, state.gallery(), state.id
+
+    demo.load(restore, key, [session, ui["history"], key], queue=False, api_name=False)
+
+    def clear(state: Session):
+        fresh = services.histories.clear(state)
+        return (fresh, [], fresh.id, None, "History cleared: its images are deleted.",
+                gr.DownloadButton(value=None, interactive=False), gr.Button(interactive=False),
+                gr.Button(visible=False))  # fmt: skip
+
+    ui["clear_history"].click(
+        clear, session,
+        [session, ui["history"], key, ui["result"], ui["status"], ui["download"], ui["reuse"],
+         ui["continue"]],
+        queue=False, api_name=False,
+    )  # fmt: skip
 
 
 def _wire_batch(services: Services, guard, ui: dict[str, Any]) -> None:

@@ -445,10 +445,12 @@ def save_entry(
     thumb = folder / "thumb.jpg"
     image = result.image.convert("RGB")
     _resized(image, min(HISTORY_THUMB, max(image.size))).save(thumb, quality=85)
-    return session.add(Entry(path=path, thumb=thumb, caption=caption, settings=result.settings,
+    entry = session.add(Entry(path=path, thumb=thumb, caption=caption, settings=result.settings,
                              completed=result.completed, elapsed=result.elapsed,
                              steps_done=result.steps_done, steps_total=result.steps_total,
-                             full_size=full or image.size, job=job))  # fmt: skip
+                              full_size=full or image.size, job=job))  # fmt: skip
+    services.histories.keep(session)
+    return entry
 
 
 def describe_entry(entry: Entry) -> str:

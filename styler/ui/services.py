@@ -30,6 +30,7 @@ from styler.fast.manifest import StyleEntry, read_manifest
 from styler.progress import CancelToken
 from styler.tensors import scaled_size
 from styler.ui.config import UIConfig
+from styler.ui.state import Histories
 
 log = logging.getLogger("styler.ui")
 
@@ -180,6 +181,7 @@ class Services:
         self.engines = Engines(device_list, self.concurrency)
         self._cancel: dict[str, set[CancelToken]] = {}
         self._cancel_lock = threading.Lock()
+        self.histories = Histories()
         self.styles: list[FastStyle] = []
         self.style_problems: list[str] = []
         self.refresh_styles()

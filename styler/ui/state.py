@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
+import copy
+import secrets
+import shutil
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,7 +33,8 @@ class Entry:
 class Session:
     """Kept in a gr.State: Gradio gives every browser tab its own deep copy."""
 
-    id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    # Secret: the browser keeps it to find its history again, and nobody can guess another's.
+    id: str = field(default_factory=lambda: secrets.token_urlsafe(16))
     entries: list[Entry] = field(default_factory=list)
     current: int | None = None  # index of the result on screen
 
@@ -57,3 +61,34 @@ class Session:
     def gallery(self) -> list[tuple[str, str]]:
         """(image, caption) pairs for gr.Gallery, newest first."""
         return [(str(e.thumb), e.caption) for e in reversed(self.entries)]
+
+
+class Histories:
+    """Every browser's history, kept on the server under its session's secret id, which the
+    browser holds in its own storage: a reload finds it again, another browser never does.
+    Entries whose files the workspace has pruned drop out."""
+
+    def __init__(self) -> None:
+        self._sessions: dict[str, Session] = {}
+        self._lock = threading.Lock()
+
+    def keep(self, session: Session) -> None:
+        with self._lock:
+            self._sessions[session.id] = copy.deepcopy(session)
+
+    def recall(self, token: str | None) -> Session:
+        """The session this browser had, or a new one."""
+        with self._lock:
+            kept = self._sessions.get(token or "")
+            session = copy.deepcopy(kept) if kept is not None else Session()
+        session.entries = [e for e in session.entries if e.path.is_file()]
+        session.current = len(session.entries) - 1 if session.entries else None
+        return session
+
+    def clear(self, session: Session) -> Session:
+        """Forget the session and delete its files; a fresh session (a new secret) replaces it."""
+        with self._lock:
+            self._sessions.pop(session.id, None)
+        for entry in session.entries:
+            shutil.rmtree(entry.path.parent, ignore_errors=True)
+        return Session()
