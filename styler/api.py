@@ -8,6 +8,7 @@ frame = engine.stylize(bgr_frame, "painting.jpg", bgr=True)   # numpy in, numpy 
 
 from __future__ import annotations
 
+import copy
 import functools
 import os
 import threading
@@ -18,7 +19,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from styler.controls import CONTROLS, OPTIMIZE, checked
+from styler.controls import CONTROLS, OPTIMIZE, checked, output_side
 from styler.device import resolve_device, use_all_cores
 from styler.errors import OptionsError
 from styler.fusion.color import luminance_transfer, match_colors
@@ -73,6 +74,17 @@ def _finish(
         result = luminance_transfer(result, original)
     result = composite(result, [(original, mask) for mask in unstyled], feather=options.feather)
     return Image.fromarray(result, "RGB")
+
+
+def _sized(options: OptimizeOptions, photo_size: tuple[int, int]) -> OptimizeOptions:
+    """The options with the size the output gets: no larger than the photo unless upscale
+    is on. Not re-checked: a photo below the size control's minimum runs at its own size."""
+    side = output_side(options.size, options.upscale, photo_size)
+    if side == options.size:
+        return options
+    sized = copy.copy(options)
+    sized.size = side
+    return sized
 
 
 class Stylizer:
@@ -149,7 +161,7 @@ class Stylizer:
             outcome: OptimizeResult = self._optimizer.run(
                 loaded.rgb,
                 style_images,
-                options,
+                _sized(options, loaded.rgb.size),
                 blend=blend,
                 regions=list(zip(masks, region_images, strict=True)),
                 init_image=init,

@@ -28,7 +28,7 @@ class Control:
     """One control. `default` and `bounds` may differ per mode (a dict keyed by mode)."""
 
     name: str  # the keyword argument; the CLI flag is --name-with-dashes
-    kind: type  # int, float or str
+    kind: type  # int, float, str or bool
     default: Any
     label: str  # a few words, as a form shows them
     help: str  # one line: what it does
@@ -83,7 +83,7 @@ class Control:
             if value not in self.choices:
                 raise InvalidOption(self.name, value, "one of " + ", ".join(self.choices))
             return value
-        if self.kind is str:
+        if self.kind in (str, bool):
             return value
         if not math.isfinite(value):
             raise InvalidOption(self.name, value, "a finite number")
@@ -96,6 +96,14 @@ class Control:
 
     def convert(self, value: Any) -> Any:
         """value (a number, or text as typed) as this control's type, else InvalidOption."""
+        if self.kind is bool:
+            words = {"true": True, "yes": True, "on": True, "1": True,
+                     "false": False, "no": False, "off": False, "0": False}  # fmt: skip
+            if isinstance(value, bool):
+                return value
+            if isinstance(value, str) and value.strip().lower() in words:
+                return words[value.strip().lower()]
+            raise InvalidOption(self.name, value, "true or false")
         if self.kind is str:
             if not isinstance(value, str):
                 raise InvalidOption(self.name, value, "a word")
@@ -125,10 +133,14 @@ INIT_CHOICES = ("content", "noise", "image")
 _CONTROL_LIST = (
     Control(
         "size", int, {OPTIMIZE: 512, FAST: 0}, "Output size (long side)",
-        "long side of the output",
+        "long side of the output, at most the photo's own unless upscale is on",
         meaning={FAST: "the photo is resized to it before the network runs"},
         unit="px", bounds=(16, _MAX_SIDE), zero_means="the photo's own size",
         step=32, slider=(64, 2048),
+    ),
+    Control(
+        "upscale", bool, False, "Upscale small photos",
+        "make photos smaller than the output size larger; off, they keep their own size",
     ),
     Control(
         "strength", float, 1.0, "Strength", "0 keeps the photo, 1 is the full style",
@@ -225,6 +237,14 @@ _CONTROL_LIST = (
 )
 
 CONTROLS: dict[str, Control] = {control.name: control for control in _CONTROL_LIST}
+
+
+def output_side(size: int, upscale: bool, photo_size: tuple[int, int]) -> int:
+    """The long side an output gets from the size and upscale controls: `size` (0: the
+    photo's own), never larger than the photo unless `upscale`."""
+    side = max(photo_size)
+    wanted = size or side
+    return wanted if upscale else min(wanted, side)
 
 
 def controls_for(mode: str, *, recorded_only: bool = False) -> list[Control]:

@@ -62,6 +62,7 @@ class OptimizeOptions:
     """
 
     size: int = CONTROLS["size"].default_for(OPTIMIZE)  # long side, px; 0: the photo's
+    upscale: bool = CONTROLS["upscale"].default  # off: never larger than the photo
     steps: int = CONTROLS["steps"].default
     optimizer: str = CONTROLS["optimizer"].default
     init: str = CONTROLS["init"].default

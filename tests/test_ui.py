@@ -857,3 +857,28 @@ def test_histories_recall_by_secret_and_clear_deletes_files(tmp_path: Path) -> N
     fresh = histories.clear(session)
     assert fresh.id != session.id and not folder.exists()
     assert histories.recall(session.id).entries == []
+
+
+def test_small_photos_keep_their_size_unless_asked_and_the_status_says_so(services,
+                                                                          tmp_path) -> None:
+    from styler.ui.handlers import Controls, describe_entry, run_fast, run_quality
+    from styler.ui.state import Session
+
+    tiny = save(Image.new("RGB", (1, 1), (200, 30, 30)), tmp_path / "dot.png")
+    entry = run_fast(services, Session(), tiny, "warm_test", Controls())
+    assert Image.open(entry.path).size == (1, 1)  # not a flat 768 px square
+    small = save(photo(80, 60), tmp_path / "small.png")
+    entry = run_fast(services, Session(), small, "warm_test", Controls(size=160))
+    assert Image.open(entry.path).size == (80, 60)
+    assert "smaller than the 160 px asked: made at its own size" in describe_entry(entry)
+    entry = run_fast(services, Session(), small, "warm_test", Controls(size=160, upscale=True))
+    assert Image.open(entry.path).size == (160, 120)
+    assert "Upscaled from the photo's 80×60 px" in describe_entry(entry)
+    frames = [photo(64, 48, seed=s) for s in range(3)]
+    gif = tmp_path / "moving.gif"
+    frames[0].save(gif, save_all=True, append_images=frames[1:], duration=100)
+    style = save(photo(48, 48, seed=4), tmp_path / "s.png")
+    updates = run_quality(services, Session(), "k", gif, [(style, 1.0)],
+                          Controls(size=64, steps=2))  # fmt: skip
+    entry = [u.entry for u in updates if u.entry is not None][0]
+    assert "first frame" in describe_entry(entry)

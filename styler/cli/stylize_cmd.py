@@ -106,8 +106,12 @@ def _add_control_options(parser: argparse.ArgumentParser) -> None:
         if control.group not in groups:
             groups[control.group] = parser.add_argument_group(control.group)
         metavar = control.unit.upper() or ("NAME" if control.kind is str else "N")
-        extra = ({"choices": control.choices} if control.choices
-                 else {"type": _number(control), "metavar": metavar})  # fmt: skip
+        if control.kind is bool:
+            extra: dict[str, Any] = {"action": argparse.BooleanOptionalAction}
+        elif control.choices:
+            extra = {"choices": control.choices}
+        else:
+            extra = {"type": _number(control), "metavar": metavar}
         groups[control.group].add_argument(
             control.flag, default=None, help=f"{control.describe()} ({_default_text(control)})",
             **extra,

@@ -30,7 +30,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from styler.controls import CONTROLS, FAST, checked
+from styler.controls import CONTROLS, FAST, checked, output_side
 from styler.device import resolve_device, use_all_cores
 from styler.errors import OptionsError
 from styler.fast.blend import blend_networks, blend_outputs, normalised_weights
@@ -71,6 +71,7 @@ class FastOptions:
     defaults leave the photo's size and the network's output as they are."""
 
     size: int = CONTROLS["size"].default_for(FAST)  # long side, px; 0: the photo's own
+    upscale: bool = CONTROLS["upscale"].default  # off: never larger than the photo
     strength: float = CONTROLS["strength"].default  # 0: the photo, 1: the network's output
     preserve_color: str = CONTROLS["preserve_color"].default
     style_scale: float = CONTROLS["style_scale"].default  # > 1: larger strokes
@@ -309,7 +310,8 @@ class FastStylizer:
         options = options or FastOptions()
         start = time.perf_counter()
         loaded = self.load(image, bgr=bgr)
-        photo = np.asarray(resize_long_side(loaded.rgb, options.size or max(loaded.rgb.size)))
+        side = output_side(options.size, options.upscale, loaded.rgb.size)
+        photo = np.asarray(resize_long_side(loaded.rgb, side))
         masks_in, styles_in = split_regions(regions)
         masks = load_region_masks(masks_in, styles_in, *photo.shape[:2])
         if options.strength == 0:  # the photo itself: no network to run

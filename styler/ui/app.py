@@ -44,7 +44,7 @@ log = logging.getLogger("styler.ui")
 
 QUALITY_NOTE = " (Quality)"  # labels of controls that only Quality mode has
 # The Stylize tab's widgets named as the controls of styler.controls they set.
-CONTROL_WIDGETS = ("size", "strength", "preserve_color", "style_scale", "style_weight",
+CONTROL_WIDGETS = ("size", "upscale", "strength", "preserve_color", "style_scale", "style_weight",
                    "steps", "seed", "content_weight", "tv_weight", "optimizer", "init",
                    "feather")  # fmt: skip
 QUALITY_ONLY = ("style_weight", "steps", "seed")  # shown in Quality mode alone
@@ -300,6 +300,7 @@ def _adjust_controls(ui: dict[str, Any], first_mode: str, quality: bool) -> None
     with gr.Accordion("4 · Adjust (optional)", open=False, elem_id="controls"):
         mode = first_mode
         ui["size"] = widgets.slider("size", mode)
+        ui["upscale"] = widgets.checkbox("upscale")
         ui["strength"] = widgets.slider("strength", mode)
         ui["preserve_color"] = widgets.radio("preserve_color", mode)
         ui["style_scale"] = widgets.slider("style_scale", mode)
@@ -508,9 +509,9 @@ def _shown(state: Session, updates) -> Any:
 def _wire_stylize(services: Services, guard, session: gr.State, ui: dict[str, Any]) -> None:
     names = [
         "content", "mode", "style", "style1", "weight1", "style2", "weight2", "style3",
-        "weight3", "size", "strength", "style_weight", "preserve_color", "style_scale", "steps",
-        "seed", "content_weight", "tv_weight", "optimizer", "init", "preview_every", "feather",
-        "editor",
+        "weight3", "size", "upscale", "strength", "style_weight", "preserve_color",
+        "style_scale", "steps", "seed", "content_weight", "tv_weight", "optimizer", "init",
+        "preview_every", "feather", "editor",
     ]  # fmt: skip
     inputs = [session, *(ui[n] for n in names), *ui["region_styles"]]
     outputs = [ui["result"], ui["progress"], ui["status"], ui["download"], ui["reuse"],
@@ -521,7 +522,8 @@ def _wire_stylize(services: Services, guard, session: gr.State, ui: dict[str, An
     @guard
     def stylize(
         state: Session, content=None, mode=None, style=None, style1=None, weight1=None,
-        style2=None, weight2=None, style3=None, weight3=None, size=None, strength=None,
+        style2=None, weight2=None, style3=None, weight3=None, size=None, upscale=None,
+        strength=None,
         style_weight=None, preserve_color=None, style_scale=None, steps=None, seed=None,
         content_weight=None, tv_weight=None, optimizer=None, init=None, preview_every=None,
         feather=None, editor=None, red_region=None, blue_region=None, green_region=None,

@@ -22,6 +22,7 @@ import numpy as np
 from PIL import Image
 
 from styler import controls, fusion
+from styler.controls import output_side as controls_output_side
 from styler.errors import InvalidOption, StylerError
 from styler.fast.inference import FastOptions
 from styler.imageio import (
@@ -257,7 +258,8 @@ def run_fast(
     with services.engines.slot() as slot:
         result = services.engines.fast(style, slot).run(loaded, options, regions=pairs)
     caption = f"{services.style_title(style)} · Fast"
-    return save_entry(services, session, result, content, style, caption)
+    notes = (*loaded.notes, *size_notes(loaded.rgb.size, options.size, options.upscale))
+    return save_entry(services, session, result, content, style, caption, notes=notes)
 
 
 # ------------------------------------------------------------------------------------- quality
@@ -356,8 +358,11 @@ def run_quality(
     label = "+".join(Path(n).stem for n in names)
     caption = f"{label} · Quality" + ("" if result.completed else " (stopped early)")
     job = QualityJob(content, tuple(styles), controls, regions)  # type: ignore[arg-type]
-    full = scaled_size(loaded.rgb.size, options.for_photo(loaded.rgb.size).size)
-    entry = save_entry(services, session, result, content, label, caption, job=job, full=full)
+    side = controls_output_side(options.size, options.upscale, loaded.rgb.size)
+    full = scaled_size(loaded.rgb.size, side)
+    notes = (*loaded.notes, *size_notes(loaded.rgb.size, options.size, options.upscale))
+    entry = save_entry(services, session, result, content, label, caption, job=job, full=full,
+                       notes=notes)  # fmt: skip
     yield Update(text=caption, entry=entry)
 
 
@@ -435,6 +440,7 @@ def save_entry(
     *,
     job: Any = None,
     full: tuple[int, int] | None = None,
+    notes: tuple[str, ...] = (),
 ) -> Entry:
     """Write the full-resolution PNG (the engine's settings inside, as the CLI and API write
     them) and a gallery thumbnail; record both."""
@@ -448,9 +454,23 @@ def save_entry(
     entry = session.add(Entry(path=path, thumb=thumb, caption=caption, settings=result.settings,
                              completed=result.completed, elapsed=result.elapsed,
                              steps_done=result.steps_done, steps_total=result.steps_total,
-                              full_size=full or image.size, job=job))  # fmt: skip
+                              full_size=full or image.size, job=job,
+                              notes=notes))  # fmt: skip
     services.histories.keep(session)
     return entry
+
+
+def size_notes(photo_size: tuple[int, int], size: int, upscale: bool) -> tuple[str, ...]:
+    """What the status line says when the output size is not the one asked for, or is
+    larger than the photo."""
+    width, height = photo_size
+    side = controls_output_side(size, upscale, photo_size)
+    if side > max(photo_size):
+        return (f"Upscaled from the photo's {width}×{height} px.",)
+    if size and side < size:
+        return (f"The photo is {width}×{height} px, smaller than the {size} px asked: made at "
+                "its own size (tick “Upscale small photos” to enlarge it).",)  # fmt: skip
+    return ()
 
 
 def describe_entry(entry: Entry) -> str:
@@ -464,7 +484,8 @@ def describe_entry(entry: Entry) -> str:
         return (f"Stopped at step {entry.steps_done} of {entry.steps_total}: the best image "
                 f"so far is {w}×{h} px (finished: {full_w}×{full_h}){took}. "
                 "Continue from here finishes it.")  # fmt: skip
-    return f"Done{took}: {entry.caption}, {w}×{h} px. Download gives the full-size PNG."
+    notes = "".join(f" {note}" for note in entry.notes)
+    return f"Done{took}: {entry.caption}, {w}×{h} px.{notes} Download gives the full-size PNG."
 
 
 def _png_size(path: Path) -> tuple[int, int]:

@@ -27,6 +27,7 @@ class Entry:
     steps_total: int = 0
     full_size: tuple[int, int] | None = None  # the size a finished run makes
     job: Any = None  # what made it (handlers.QualityJob), so a stopped run can continue
+    notes: tuple[str, ...] = ()  # what the status line adds: an upscale, a first frame
 
 
 @dataclass

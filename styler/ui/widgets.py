@@ -47,6 +47,12 @@ def radio(name: str, mode: str | None = None, exclude: tuple[str, ...] = (),
                     elem_id=name.replace("_", "-"), **kwargs)  # fmt: skip
 
 
+def checkbox(name: str, **kwargs: Any) -> gr.Checkbox:
+    control = CONTROLS[name]
+    return gr.Checkbox(control.default, label=control.label, info=control.help,
+                       elem_id=name.replace("_", "-"), **kwargs)  # fmt: skip
+
+
 def number(name: str, mode_note: str = "", **kwargs: Any) -> gr.Number:
     control = CONTROLS[name]
     return gr.Number(control.default, precision=0 if control.kind is int else None,
