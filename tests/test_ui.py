@@ -762,7 +762,17 @@ def test_phone_width_layout(browser, server) -> None:
     page.locator("#stylize-btn").wait_for()
     width = page.evaluate("Math.max(window.innerWidth, document.documentElement.scrollWidth)")
     assert width <= 390, f"the page is {width}px wide, more than the phone's 390 px"
+    button = page.locator("#stylize-btn").bounding_box()
+    assert button["y"] + button["height"] <= 1.5 * 844, button  # photo, style, Stylize: 1.5 screens
     _shot(page, "stylize-phone.png")
+    page.locator("#content img").first.wait_for()
+    page.locator("#stylize-btn").click()
+    page.wait_for_function("document.querySelector('#status').innerText.includes('Done')")
+    box, image = page.locator("#result").bounding_box(), page.locator("#result img").bounding_box()
+    assert image["width"] >= 0.95 * box["width"] or image["height"] >= 0.95 * box["height"]
+    page.locator("#stylize-btn").scroll_into_view_if_needed()
+    page.mouse.click(1, 1)
+    page.screenshot(path=str(DOCS / "stylize-phone-result.png"))
     context.close()
 
 

@@ -70,6 +70,20 @@ CSS = """
   grid-template-columns: repeat(auto-fill, minmax(104px, 1fr)) !important;
   padding-top: 2.4rem !important; }
 #intro p { margin: 0; }
+#style input { text-overflow: ellipsis; padding-right: 2.2em; }
+/* A phone: the photo, the style choice and Stylize within the first screen or two. */
+@media (max-width: 640px) {
+  #content { height: 230px !important; }
+  #sample-photos .container { width: 64px !important; height: 48px !important; }
+  #sample-photos img { width: 64px !important; height: 48px !important; object-fit: cover; }
+  #sample-photos .gallery { gap: 4px !important; }
+  #mode .info, #mode span[data-testid="block-info"] + div { display: none; }
+  #style-grid .grid-wrap { max-height: 236px; }
+  #style-grid .grid-container {
+    grid-template-columns: repeat(auto-fill, minmax(84px, 1fr)) !important; }
+  #result { height: auto !important; min-height: 0 !important; }
+  #result .image-container, #result .image-frame { height: auto !important; }
+}
 """
 
 
@@ -213,12 +227,9 @@ def _stylize_tab(
             )
             ui["photo_message"] = gr.Markdown("", elem_id="photo-message")
             if photos:
-                gr.Examples(
-                    [[p] for p in photos],
-                    inputs=ui["content"],
-                    label="Sample photos",
-                    examples_per_page=8,
-                )
+                with gr.Column(elem_id="sample-photos"):
+                    gr.Examples([[p] for p in photos], inputs=ui["content"],
+                                label="Sample photos", examples_per_page=8)  # fmt: skip
             ui["mode"] = gr.Radio(
                 [FAST, QUALITY],
                 value=first_mode,
@@ -329,7 +340,7 @@ def _region_painter(
 ) -> None:
     """The region painter and each region's style."""
     with gr.Accordion(
-        "Regions: paint areas and give each its own style", open=False,
+        "Regions: paint areas, give each a style", open=False,
         elem_id="regions",
     ):  # fmt: skip
         ui["editor"] = gr.ImageEditor(
