@@ -343,6 +343,9 @@ def _region_painter(
         "Regions: paint areas, give each a style", open=False,
         elem_id="regions",
     ):  # fmt: skip
+        # The hint stands above the painter: the painter's own toolbar would cover a label.
+        gr.Markdown("Paint with a brush colour, then pick that region's style below.",
+                    elem_id="regions-hint")  # fmt: skip
         ui["editor"] = gr.ImageEditor(
             value=photos[0] if photos else None,
             type="numpy",
@@ -351,6 +354,7 @@ def _region_painter(
             layers=False,
             brush=gr.Brush(colors=brush_colours(), color_mode="fixed"),
             label="Paint regions",
+            show_label=False,
             height=360,
             elem_id="editor",
         )
