@@ -680,6 +680,50 @@ def test_history_survives_a_reload_stays_private_and_can_be_cleared(browser, ser
 
 
 @needs_browser
+def test_fast_job_skips_the_quality_queue_and_a_queued_job_is_withdrawn(browser, server) -> None:
+    """User A runs Quality; user B's Fast job does not wait behind it, and B's queued
+    Quality job is withdrawn by Stop and never runs."""
+
+    def open_page():
+        context = browser.new_context(viewport={"width": 1280, "height": 800})
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT)
+        page.goto(server.url)
+        page.locator("#stylize-btn").wait_for()
+        page.locator("#content img").first.wait_for()
+        return context, page
+
+    def quality(page, steps: int) -> None:
+        page.locator("#mode label", has_text="Quality").click()
+        page.locator("#controls").get_by_text("4 · Adjust").click()
+        page.locator("#steps").wait_for()
+        _slider(page, "size", 128)
+        _slider(page, "steps", steps)
+
+    (context_a, a), (context_b, b) = open_page(), open_page()
+    quality(a, 60)
+    a.locator("#stylize-btn").click()
+    a.locator("#progress .styler-progress[data-step]").first.wait_for(timeout=60_000)
+    b.locator("#stylize-btn").click()  # Fast
+    b.wait_for_function("document.querySelector('#status').innerText.includes('Done')",
+                        timeout=20_000)  # fmt: skip
+    assert a.locator("#progress .styler-progress[data-step]").count() == 1  # A still runs
+    quality(b, 2)
+    b.locator("#stylize-btn").click()
+    b.wait_for_function("document.querySelector('#status').innerText.includes('Waiting')")
+    b.locator("#stop-btn").click()
+    b.wait_for_function("document.querySelector('#status').innerText.includes('Withdrawn')")
+    a.locator("#stop-btn").click()
+    a.wait_for_function("document.querySelector('#status').innerText.includes('Stopped')",
+                        timeout=30_000)  # fmt: skip
+    b.wait_for_timeout(4000)  # the engine is free now: a job still queued would have run
+    assert b.locator("#history .thumbnail-item").count() == 1  # the Fast result alone
+    assert "Withdrawn" in _status(b).inner_text()
+    context_a.close()
+    context_b.close()
+
+
+@needs_browser
 def test_bad_uploads_get_a_readable_message(page, server) -> None:
     """Each bad upload is refused the moment it lands, before Stylize: one line beside the
     photo naming the file and the reason, the photo box cleared, Stylize disabled."""

@@ -48,6 +48,7 @@ CONTROL_WIDGETS = ("size", "upscale", "strength", "preserve_color", "style_scale
                    "steps", "seed", "content_weight", "tv_weight", "optimizer", "init",
                    "feather")  # fmt: skip
 QUALITY_ONLY = ("style_weight", "steps", "seed")  # shown in Quality mode alone
+FAST_QUEUE, FAST_JOBS = "fast", 2  # Fast jobs' own concurrency group, and how many at once
 ENGINE = "engine"  # the concurrency group of every event that runs the engine
 
 CSS = """
@@ -553,19 +554,32 @@ def _wire_stylize(services: Services, guard, session: gr.State, ui: dict[str, An
             return
         styles = [(style1, weight1), (style2, weight2), (style3, weight3)]
         key = (request.session_hash if request else None) or state.id
+        services.started(key)
         yield from _shown(state, handlers.run_quality(services, state, key, content, styles,
                                                       controls, regions))  # fmt: skip
 
-    ui["run"].click(
-        stylize,
-        inputs=inputs,
-        outputs=outputs,
-        api_name="stylize",
-        concurrency_limit=services.concurrency,
-        concurrency_id=ENGINE,
-        show_progress="full",
-        show_progress_on=[ui["result"]],
-    )
+    # Fast and Quality jobs queue apart: a Fast job (a fraction of a second) never waits
+    # behind a Quality run, and each queue's wait estimate comes from its own kind of job.
+    # The button routes to one of two hidden counters whose change runs the job.
+    fast_go, quality_go, withdraw = (gr.Number(0, visible=False) for _ in range(3))
+    shown = {"show_progress": "full", "show_progress_on": [ui["result"]], "api_name": False}
+    fast_go.change(stylize, inputs, outputs, concurrency_id=FAST_QUEUE,
+                   concurrency_limit=FAST_JOBS, **shown)  # fmt: skip
+    quality_job = quality_go.change(stylize, inputs, outputs, concurrency_id=ENGINE,
+                                    concurrency_limit=services.concurrency, **shown)  # fmt: skip
+
+    def route(mode: str, fast_n: float, quality_n: float, request: gr.Request):
+        if mode == FAST:
+            return fast_n + 1, gr.skip(), "Working…"
+        services.queued(request.session_hash or "")
+        return gr.skip(), quality_n + 1, "Waiting for the engine…"
+
+    ui["run"].click(route, [ui["mode"], fast_go, quality_go], [fast_go, quality_go, ui["status"]],
+                    queue=False, api_name=False)  # fmt: skip
+    # API clients call /stylize with either mode (it queues with the Quality jobs).
+    gr.Button(visible=False).click(stylize, inputs, outputs, api_name="stylize",
+                                   concurrency_id=ENGINE,
+                                   concurrency_limit=services.concurrency)  # fmt: skip
 
     @guard
     def continue_run(state: Session, request: gr.Request | None = None):
@@ -584,12 +598,18 @@ def _wire_stylize(services: Services, guard, session: gr.State, ui: dict[str, An
                          show_progress="full", show_progress_on=[ui["result"]])  # fmt: skip
 
     @guard
-    def stop(request: gr.Request):
-        if services.cancel(request.session_hash or "") == 0:
-            return "Nothing is running."
-        return "Stopping: the best image so far is on its way."
+    def stop(withdrawn: float, request: gr.Request):
+        """A running job stops with its best image; a queued one is withdrawn (the page
+        cancels it, through the hidden counter's change)."""
+        key = request.session_hash or ""
+        if services.cancel(key):
+            return "Stopping: the best image so far is on its way.", gr.skip()
+        if services.withdraw(key):
+            return "Withdrawn: your queued job will not run.", withdrawn + 1
+        return "Nothing is running or waiting.", gr.skip()
 
-    ui["stop"].click(stop, None, ui["status"], queue=False, api_name="stop")
+    ui["stop"].click(stop, withdraw, [ui["status"], withdraw], queue=False, api_name="stop")
+    withdraw.change(None, None, None, cancels=[quality_job], queue=False)
 
     _wire_mode_and_settings(services, guard, ui)
     _wire_picking(services, guard, session, ui)

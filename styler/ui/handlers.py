@@ -255,8 +255,9 @@ def run_fast(
     loaded = load_photo(services, content)
     options = controls.fast_options()
     pairs = _fast_regions(services, regions)
-    with services.engines.slot() as slot:
-        result = services.engines.fast(style, slot).run(loaded, options, regions=pairs)
+    # No device slot: a Fast job takes a fraction of a second, and must not wait behind a
+    # Quality run holding the slot; the network's own lock keeps its passes apart.
+    result = services.engines.fast(style).run(loaded, options, regions=pairs)
     caption = f"{services.style_title(style)} · Fast"
     notes = (*loaded.notes, *size_notes(loaded.rgb.size, options.size, options.upscale))
     return save_entry(services, session, result, content, style, caption, notes=notes)

@@ -180,6 +180,7 @@ class Services:
         self.concurrency = config.concurrency or len(device_list)
         self.engines = Engines(device_list, self.concurrency)
         self._cancel: dict[str, set[CancelToken]] = {}
+        self._queued: dict[str, int] = {}  # Quality jobs waiting in the queue, per session
         self._cancel_lock = threading.Lock()
         self.histories = Histories()
         self.styles: list[FastStyle] = []
@@ -262,6 +263,25 @@ class Services:
         for token in tokens:
             token.cancel()
         return len(tokens)
+
+    def queued(self, session: str) -> None:
+        """A Quality job of the session went into the queue."""
+        with self._cancel_lock:
+            self._queued[session] = self._queued.get(session, 0) + 1
+
+    def started(self, session: str) -> None:
+        """A queued job of the session left the queue and runs."""
+        with self._cancel_lock:
+            left = self._queued.get(session, 0) - 1
+            if left > 0:
+                self._queued[session] = left
+            else:
+                self._queued.pop(session, None)
+
+    def withdraw(self, session: str) -> int:
+        """Forget the session's queued jobs (the page cancels them); how many there were."""
+        with self._cancel_lock:
+            return self._queued.pop(session, 0)
 
     def prewarm(self) -> threading.Thread:
         """Load VGG19 in the background so the first Quality run does not wait for it."""
