@@ -42,6 +42,7 @@ from styler.ui.state import Session
 
 log = logging.getLogger("styler.ui")
 
+RUNNING = "Painting… Stop keeps the best image so far."  # the status while a run works
 QUALITY_NOTE = " (Quality)"  # labels of controls that only Quality mode has
 # The Stylize tab's widgets named as the controls of styler.controls they set.
 CONTROL_WIDGETS = ("size", "upscale", "strength", "preserve_color", "style_scale", "style_weight",
@@ -519,7 +520,7 @@ def _shown(state: Session, updates) -> Any:
         else:
             preview = update.preview if update.preview is not None else gr.skip()
             html_text = handlers.progress_html(update.progress, update.text)
-            yield (preview, html_text, *(gr.skip(),) * 6)
+            yield (preview, html_text, RUNNING, *(gr.skip(),) * 5)
 
 
 def _wire_stylize(services: Services, guard, session: gr.State, ui: dict[str, Any]) -> None:
