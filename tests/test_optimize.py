@@ -71,7 +71,8 @@ def test_steps_lower_the_loss_and_write_a_valid_file(engine, photo, style, tmp_p
 
 def test_coarse_to_fine_reports_each_scale(engine, photo, style) -> None:
     reports: list[Progress] = []
-    engine.run(photo, style, build_options(size=192, steps=4), progress=reports.append)
+    engine.run(photo, style, build_options(size=192, steps=4, upscale=True),
+               progress=reports.append)
     scales = sorted({(r.scale, r.size) for r in reports})
     assert [s[0] for s in scales] == [0, 1]
     assert scales[0][1][0] < scales[1][1][0] == 192
@@ -101,8 +102,8 @@ def test_a_run_stopped_in_a_coarse_scale_keeps_the_size_it_reached(engine, photo
         sizes.append(report.size)
         token.cancel()
 
-    result = engine.run(photo, style, build_options(size=192, steps=8), progress=stop_at_once,
-                        cancel=token)  # fmt: skip
+    options = build_options(size=192, steps=8, upscale=True)
+    result = engine.run(photo, style, options, progress=stop_at_once, cancel=token)
     assert not result.completed and result.steps_done == 1 and result.steps_total == 8
     assert result.image.size == sizes[0] != (192, 144)
 
