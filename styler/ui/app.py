@@ -247,24 +247,24 @@ def _stylize_tab(
     return ui
 
 
+def _thumbnail_grid(label: str, elem_id: str, **kwargs: Any) -> gr.Gallery:
+    """A grid of clickable thumbnails (the style grid, the history): no preview pop-up."""
+    return gr.Gallery(label=label, columns=4, height=None, allow_preview=False,
+                      fit_columns=False, buttons=[], object_fit="cover", elem_id=elem_id,
+                      **kwargs)  # fmt: skip
+
+
 def _style_boxes(
     ui: dict[str, Any], services: Services, names: list[str], style_images: list[str],
     quality: bool,
 ) -> None:
     """Step 3: the fast style grid, or the style images of Quality mode."""
     with gr.Column(visible=not quality) as ui["fast_box"]:
-        ui["grid"] = gr.Gallery(
+        ui["grid"] = _thumbnail_grid(
+            "3 · Style (click one)", "style-grid",
             value=[(str(s.thumb), s.title) for s in services.styles],
-            label="3 · Style (click one)",
-            columns=4,
-            height=None,
-            allow_preview=False,
-            fit_columns=False,
-            buttons=[],
             selected_index=0 if names else None,
-            object_fit="cover",
-            elem_id="style-grid",
-        )
+        )  # fmt: skip
         ui["style"] = gr.Dropdown(
             choices=[(services.style_caption(n), n) for n in names],
             value=names[0] if names else None,
@@ -398,16 +398,8 @@ def _result_column(ui: dict[str, Any]) -> None:
             ui["reuse"] = gr.Button("Use as content", interactive=False, elem_id="reuse")
             ui["continue"] = gr.Button("Continue from here", visible=False,
                                        elem_id="continue-btn")  # fmt: skip
-        ui["history"] = gr.Gallery(
-            label="This session's results (click one to show it again)",
-            columns=4,
-            height=None,
-            allow_preview=False,
-            fit_columns=False,
-            buttons=[],
-            object_fit="cover",
-            elem_id="history",
-        )
+        ui["history"] = _thumbnail_grid(
+            "This session's results (click one to show it again)", "history")
         ui["clear_history"] = gr.Button("Clear history", size="sm", elem_id="clear-history")
 
 
