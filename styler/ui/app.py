@@ -554,7 +554,7 @@ def _wire_stylize(services: Services, guard, session: gr.State, ui: dict[str, An
     # Fast and Quality jobs queue apart: a Fast job (a fraction of a second) never waits
     # behind a Quality run, and each queue's wait estimate comes from its own kind of job.
     # The button routes to one of two hidden counters whose change runs the job.
-    fast_go, quality_go, withdraw = (gr.Number(0, visible=False) for _ in range(3))
+    fast_go, quality_go = gr.Number(0, visible=False), gr.Number(0, visible=False)
     shown = {"show_progress": "full", "show_progress_on": [ui["result"]], "api_name": False}
     fast_go.change(stylize, inputs, outputs, concurrency_id=FAST_QUEUE,
                    concurrency_limit=FAST_JOBS, **shown)  # fmt: skip
@@ -573,6 +573,18 @@ def _wire_stylize(services: Services, guard, session: gr.State, ui: dict[str, An
     gr.Button(visible=False).click(stylize, inputs, outputs, api_name="stylize",
                                    concurrency_id=ENGINE,
                                    concurrency_limit=services.concurrency)  # fmt: skip
+
+    _wire_continue_and_stop(services, guard, session, ui, outputs, quality_job)
+    _wire_mode_and_settings(services, guard, ui)
+    _wire_picking(services, guard, session, ui)
+
+
+def _wire_continue_and_stop(
+    services: Services, guard, session: gr.State, ui: dict[str, Any], outputs: list,
+    quality_job: Any,
+) -> None:
+    """Continue from a stopped result; Stop a running job, or withdraw a queued one."""
+    withdraw = gr.Number(0, visible=False)
 
     @guard
     def continue_run(state: Session, request: gr.Request | None = None):
@@ -603,9 +615,6 @@ def _wire_stylize(services: Services, guard, session: gr.State, ui: dict[str, An
 
     ui["stop"].click(stop, withdraw, [ui["status"], withdraw], queue=False, api_name="stop")
     withdraw.change(None, None, None, cancels=[quality_job], queue=False)
-
-    _wire_mode_and_settings(services, guard, ui)
-    _wire_picking(services, guard, session, ui)
 
 
 def _wire_mode_and_settings(services: Services, guard, ui: dict[str, Any]) -> None:
