@@ -6,17 +6,20 @@ WebP with the run's settings embedded, atomically, so a crash never leaves a hal
 """
 
 import contextlib
+import hashlib
 import io
 import json
 import math
 import os
 import pathlib
+import re
+import socket
 import stat
 import tempfile
 import threading
 import warnings
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
@@ -93,6 +96,7 @@ class LoadedImage:
     rgb: Image.Image  # mode 'RGB', 8-bit, sRGB, orientation applied
     alpha: Image.Image | None  # mode 'L' when the source had transparency
     source: str  # the path, or '<array>' / '<image>'
+    notes: tuple[str, ...] = ()  # one line each: what the file held that styler left out
 
 
 # --------------------------------------------------------------------------------------- loading
@@ -107,7 +111,10 @@ def load_image(
     """Load a file, PIL image or numpy array as 8-bit sRGB RGB plus optional alpha.
 
     max_pixels guards files only (arrays and PIL images are already decoded); bgr applies to
-    arrays only. Raises ImageLoadError (a ValueError) with a one-line message.
+    arrays only. Raises ImageLoadError (a ValueError) with a one-line message naming the
+    file, for anything that is not a readable image: damaged data, a directory, a pipe or
+    device, a file that vanished. A file of several frames (animated, multi-page) gives its
+    first frame, and `notes` says so.
     """
     if isinstance(source, Image.Image):
         return _normalise(source, "<image>")
@@ -124,24 +131,50 @@ def probe_image(
     """(width, height) from the header alone, with the checks load_image makes before
     decoding: a server can refuse an upload the moment it lands, at no decoding cost."""
     path = os.fsdecode(source)
-    _check_file(path)
-    with _open(path) as im:
+    with _opened(path) as im:
         _check_pixels(path, im.size, max_pixels)
         return im.size
 
 
 def _load_path(path: str, max_pixels: int) -> LoadedImage:
-    _check_file(path)
-    with _open(path) as im:
+    with _opened(path) as im:
         _check_pixels(path, im.size, max_pixels)
+        notes = _frame_notes(im)  # before load(): finding out seeks, load() reads frame 1
         try:
             im.load()
         except Image.DecompressionBombError as exc:
             raise ImageLoadError(path, exc) from exc
+        except MemoryError:
+            raise
         except Exception as exc:  # decoders raise OSError, SyntaxError, struct.error, ...
             reason = f"truncated or corrupt image data ({str(exc) or type(exc).__name__})"
             raise ImageLoadError(path, reason) from exc
-        return _normalise(im, path)
+        loaded = _normalise(im, path)
+    return replace(loaded, notes=notes)
+
+
+def frame_notes(source: str | os.PathLike) -> tuple[str, ...]:
+    """The notes load_image gives a file about its frames, from the header alone; () for
+    a file that cannot be read."""
+    path = os.fsdecode(source)
+    try:
+        with _opened(path) as im:
+            return _frame_notes(im)
+    except ImageLoadError:
+        return ()
+
+
+def _frame_notes(im: Image.Image) -> tuple[str, ...]:
+    """A one-line note when the file holds several frames (animated GIF, WebP or PNG,
+    multi-page TIFF): styler uses the first one, and says so."""
+    try:
+        several = bool(getattr(im, "is_animated", False))
+    except Exception:  # a damaged later frame: the first may still decode, load() will tell
+        several = False
+    if not several:
+        return ()
+    return (f"{im.format or 'the'} file has several frames (animated or multi-page): "
+            "only the first frame is used",)  # fmt: skip
 
 
 def _os_reason(exc: OSError) -> str:
@@ -154,30 +187,78 @@ def _os_reason(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
-def _check_file(path: str) -> None:
-    """Name the common failures plainly before Pillow turns them into generic errors."""
+_NOT_REGULAR = {
+    stat.S_IFIFO: "a named pipe",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+}
+
+
+@contextlib.contextmanager
+def _opened(path: str) -> Iterator[Image.Image]:
+    """The image, opened lazily (header only), with every failure an ImageLoadError.
+
+    The file is opened once and checked through its descriptor: a name that is swapped for
+    a pipe or a device after a check could otherwise hang the read or never end it. Pillow's
+    warnings about what it works around (corrupt EXIF, odd palettes) are silenced, here and
+    in the caller's block: the image still loads, and they would only print lines of noise.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with _open_file(path) as stream, _open_image(path, stream) as im:
+            yield im
+
+
+def _open_file(path: str) -> io.BufferedReader:
+    """A regular, non-empty file opened for reading; anything else names the problem.
+
+    O_NONBLOCK lets a named pipe without a writer open at once (then refused) instead of
+    blocking; regular files ignore it, and it is cleared before any read.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     try:
-        info = os.stat(path)
+        fd = os.open(path, flags)
     except OSError as exc:
         raise ImageLoadError(path, _os_reason(exc)) from exc
-    if stat.S_ISDIR(info.st_mode):
-        raise ImageLoadError(path, "is a directory, not an image file")
-    if info.st_size == 0:
-        raise ImageLoadError(path, "empty file (0 bytes)")
-
-
-def _open(path: str) -> Image.Image:
-    """Open lazily (header only) with errors mapped to ImageLoadError."""
     try:
-        return _open_header(path)
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise ImageLoadError(path, "is a directory, not an image file")
+        if not stat.S_ISREG(info.st_mode):
+            kind = _NOT_REGULAR.get(stat.S_IFMT(info.st_mode), "a special file")
+            raise ImageLoadError(path, f"not a regular file ({kind})")
+        if info.st_size == 0:
+            raise ImageLoadError(path, "empty file (0 bytes)")
+        with contextlib.suppress(AttributeError, OSError):  # platforms without O_NONBLOCK
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _open_image(path: str, stream: io.BufferedReader) -> Image.Image:
+    """Open the header with errors mapped to ImageLoadError; Pillow raises more than
+    OSError for damaged headers (ValueError for oversized metadata chunks, for one)."""
+    try:
+        return _open_header(stream)
     except UnidentifiedImageError as exc:
         reason = "not an image styler can read (unknown or damaged image data)"
         raise ImageLoadError(path, reason) from exc
+    except MemoryError:
+        raise
     except OSError as exc:
+        if exc.errno is None:  # Pillow's own: a damaged header, not the file system
+            detail = str(exc) or type(exc).__name__
+            raise ImageLoadError(path, f"truncated or corrupt image data ({detail})") from exc
         raise ImageLoadError(path, _os_reason(exc)) from exc
+    except Exception as exc:
+        detail = str(exc) or type(exc).__name__
+        raise ImageLoadError(path, f"not an image styler can read ({detail})") from exc
 
 
-def _open_header(path: str) -> Image.Image:
+def _open_header(stream: io.BufferedReader) -> Image.Image:
     """Read the header only, leaving the size decision to max_pixels, not Pillow's global limit.
 
     Pillow refuses huge headers outright; we reopen with its limit lifted (under a lock, as it is
@@ -186,12 +267,13 @@ def _open_header(path: str) -> Image.Image:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:
-            return Image.open(path)
+            return Image.open(stream)
         except Image.DecompressionBombError:
+            stream.seek(0)
             with _PILLOW_LIMIT_LOCK:
                 saved, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
                 try:
-                    return Image.open(path)
+                    return Image.open(stream)
                 finally:
                     Image.MAX_IMAGE_PIXELS = saved
 
@@ -208,8 +290,10 @@ def _normalise(im: Image.Image, source: str) -> LoadedImage:
     try:
         colour, alpha = _split_alpha(_to_8bit(_orient(im)))
         rgb = _to_srgb(colour, icc)
-    except ValueError as exc:  # Pillow cannot convert some exotic modes
-        raise ImageLoadError(source, exc) from exc
+    except MemoryError:
+        raise
+    except Exception as exc:  # Pillow cannot convert some exotic modes (ValueError, ...)
+        raise ImageLoadError(source, f"cannot convert its colours to RGB ({exc})") from exc
     return LoadedImage(rgb=rgb, alpha=alpha, source=source)
 
 
@@ -429,8 +513,7 @@ def _save_options(fmt: str, metadata: str | None, quality: int) -> dict[str, Any
 def read_settings(path: str | os.PathLike) -> dict[str, Any]:
     """The settings save_image embedded, or {} when there are none (or they are unreadable)."""
     name = os.fsdecode(path)
-    _check_file(name)
-    with _open(name) as im:
+    with _opened(name) as im:
         text = im.info.get(SETTINGS_KEY) or _exif_settings(im.info.get("exif"))
     try:
         settings = json.loads(text) if text else {}
@@ -453,13 +536,18 @@ def _exif_settings(raw: bytes | None) -> str | None:
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """Write via a temporary file in the same directory and os.replace, so readers (and a crash
-    at any point) see either the old file or the complete new one, never a partial write."""
+    at any point) see either the old file or the complete new one, never a partial write.
+
+    A process killed mid-write (SIGKILL, power loss) leaves its temporary file behind; the
+    name says which process made it, so remove_stale_temporaries can tell it is abandoned.
+    """
     target = pathlib.Path(path)
     temp_name: str | None = None
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale_once(target.parent)
         with tempfile.NamedTemporaryFile(
-            dir=target.parent, prefix=f".{target.name}.", suffix=".tmp", delete=False
+            dir=target.parent, prefix=_temp_prefix(target.name), suffix=".tmp", delete=False
         ) as temp:
             temp_name = temp.name
             temp.write(data)
@@ -476,6 +564,70 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
         if temp_name is not None:  # any failure, KeyboardInterrupt included
             with contextlib.suppress(OSError):
                 os.unlink(temp_name)
+
+
+# Temporary files: '.<name>.styler-<host>-<pid>-<random>.tmp'. Hidden, so no folder listing of
+# inputs ever takes one; host and pid tell an abandoned one (its process is gone) from one
+# being written.
+_HOST_TAG = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:6]
+_TEMP_PATTERN = re.compile(r"^\..*\.styler-([0-9a-f]{6})-(\d+)-[^.]*\.tmp$", re.DOTALL)
+_MAX_NAME_BYTES = 255  # the usual limit on one file name's length (ext4, APFS, NTFS, ...)
+_cleaned_folders: set[str] = set()
+_cleaned_lock = threading.Lock()
+
+
+def _temp_prefix(name: str) -> str:
+    """'.<name>.styler-<host>-<pid>-', the name shortened so the whole temporary name fits
+    where the final name fits (tempfile adds 8 characters and '.tmp')."""
+    tag = f".styler-{_HOST_TAG}-{os.getpid()}-"
+    room = _MAX_NAME_BYTES - len(tag) - 1 - 8 - len(".tmp")
+    short = name
+    while len(os.fsencode(short)) > room:  # by characters: never half of a UTF-8 sequence
+        short = short[: -1 - (len(os.fsencode(short)) - room) // 4]
+    return "." + short + tag
+
+
+def _process_gone(pid: int) -> bool:
+    if os.name == "nt":  # os.kill(pid, 0) would send Ctrl-C there: never call one stale
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # alive, another user's
+        return False
+    return False
+
+
+def remove_stale_temporaries(folder: str | os.PathLike) -> int:
+    """Delete the temporary files atomic_write_bytes left in `folder` (not below it) when
+    its process was killed mid-write: only this machine's, and only of processes that are
+    gone, so a write in progress is never touched. Returns how many were removed."""
+    removed = 0
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return 0
+    for entry in entries:
+        match = _TEMP_PATTERN.match(entry.name)
+        if match is None or match.group(1) != _HOST_TAG or not _process_gone(int(match[2])):
+            continue
+        with contextlib.suppress(OSError):
+            if entry.is_file(follow_symlinks=False):
+                os.unlink(entry.path)
+                removed += 1
+    return removed
+
+
+def _remove_stale_once(folder: pathlib.Path) -> None:
+    """remove_stale_temporaries the first time this process writes into a folder: a resumed
+    run cleans up after the killed one at the cost of one listing per folder."""
+    key = os.path.abspath(folder)
+    with _cleaned_lock:
+        if key in _cleaned_folders:
+            return
+        _cleaned_folders.add(key)
+    remove_stale_temporaries(folder)
 
 
 def _fsync_directory(directory: pathlib.Path) -> None:
