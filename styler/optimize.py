@@ -24,7 +24,7 @@ from PIL import Image
 
 from styler.controls import CONTROLS, OPTIMIZE, checked, controls_for
 from styler.device import autocast_dtype
-from styler.errors import OptionsError
+from styler.errors import ImageSizeError, OptionsError
 from styler.fusion.arrays import resize_to
 from styler.fusion.tiles import Tile, TileCanvas, tile_grid
 from styler.losses import (
@@ -51,6 +51,10 @@ MIN_REGION_SHARE = 1e-3  # a region covering less of a scale than this gets no s
 DEFAULT_TILE = CONTROLS["tile"].default_for(OPTIMIZE)
 MIN_TILE = CONTROLS["tile"].bounds_for(OPTIMIZE)[0]
 _INTERNALS = ("preview_every", "min_size", "scale_factor", "learning_rate")
+# VGG19 halves the image four times before relu5_1; below this many px a side would vanish
+# (PyTorch: "Output size is too small"). Thinner images (a 1x1 photo, a 1x20000 strip, the
+# last sliver of a style image's tiles) are padded by replication to it, and cropped back.
+VGG_MIN_SIDE = 32
 
 
 @dataclass
@@ -102,8 +106,21 @@ class OptimizeOptions:
         return {c.name: getattr(self, c.name) for c in controls_for(OPTIMIZE, recorded_only=True)}
 
     def for_photo(self, photo_size: tuple[int, int]) -> OptimizeOptions:
-        """These options with size 0 (the photo's own size) made concrete."""
-        return self if self.size else replace(self, size=max(photo_size))
+        """These options with size 0 (the photo's own size) made concrete: a photo smaller
+        than the size control allows runs at its own size all the same (padded), one larger
+        than it allows is refused in one line (ImageSizeError): at the photo's own 20000 px
+        the style image alone would be optimised against at 20000 px too."""
+        side = self.size or max(photo_size)
+        high = int(CONTROLS["size"].bounds_for(OPTIMIZE)[1])
+        if side > high:  # only the photo's own size gets here: the control refuses the rest
+            width, height = photo_size
+            raise ImageSizeError(f"the photo is {width}x{height} px: its own size is over the "
+                                 f"{high} px limit of size; give a size up to {high}")
+        if self.size:
+            return self
+        concrete = replace(self)
+        concrete.size = side  # not re-checked: below the control's minimum is fine here
+        return concrete
 
     def loss_weights(self) -> LossWeights:
         """The weights the optimizer uses: the style weight scaled for `strength`."""
@@ -205,8 +222,9 @@ class _ScaleProblem:
             self.shared["content"] = to_tensor(resized, device)
         full_height = self.full_size[1]
         self.window = window or Tile(0, 0, full_height, self.full_size[0], 0, 0)
-        self.content = self.shared["content"][(..., *self.window.slices)]
         self.size = (self.window.right - self.window.left, self.window.bottom - self.window.top)
+        self.padding = _vgg_padding(self.size)  # the optimised image is padded the same way
+        self.content = _pad(self.shared["content"][(..., *self.window.slices)], self.padding)
         style_side = max(16, round(long_side * options.style_scale))
         with torch.no_grad():
             feats = self._features(self.content)
@@ -227,11 +245,11 @@ class _ScaleProblem:
         """Guided targets: each styled region's mask at every style layer's resolution."""
         width, height = self.full_size
         masks = [
-            torch.from_numpy(
+            _pad(torch.from_numpy(
                 np.clip(resize_to(mask, height, width), 0, 1)[self.window.slices].copy()
-            ).to(self.device)
+            ).to(self.device)[None, None], self.padding)[0, 0]
             for mask, _ in regions
-        ]
+        ]  # fmt: skip
         rest = (1.0 - torch.stack(masks).sum(0)).clamp(0, 1)
         styled = [(rest, main)] + [
             (mask, self._grams(style, style_side))
@@ -276,7 +294,8 @@ class _ScaleProblem:
             for top in range(0, height, grid):
                 for left in range(0, width, grid):
                     crop = image.crop((left, top, min(width, left + grid), min(height, top + grid)))
-                    feats = self._features(to_tensor(crop, self.device))
+                    tensor = to_tensor(crop, self.device)
+                    feats = self._features(_pad(tensor, _vgg_padding(crop.size)))
                     for layer in self.weights.style_layers:
                         positions = feats[layer].shape[-2] * feats[layer].shape[-1]
                         term = gram_matrix(feats[layer]) * positions
@@ -286,8 +305,33 @@ class _ScaleProblem:
         return self.shared[key]
 
     def loss(self, image: torch.Tensor) -> LossTerms:
+        """The loss of an image of the padded size (see padded)."""
         feats = self._features(image)
         return perceptual_loss(image, feats, self.content_targets, self.style_targets, self.weights)
+
+    def padded(self, image: torch.Tensor) -> torch.Tensor:
+        """An image of this problem's size, padded to what the loss takes."""
+        return _pad(image, self.padding)
+
+    def cropped(self, image: torch.Tensor) -> torch.Tensor:
+        """A padded image cropped back to this problem's size."""
+        left, _, top, _ = self.padding
+        width, height = self.size
+        return image[..., top : top + height, left : left + width]
+
+
+def _vgg_padding(size: tuple[int, int]) -> tuple[int, int, int, int]:
+    """(left, right, top, bottom) px that bring (width, height) to VGG_MIN_SIDE, centred."""
+    pads = []
+    for side in size:
+        extra = max(0, VGG_MIN_SIDE - side)
+        pads += [extra // 2, extra - extra // 2]
+    return pads[0], pads[1], pads[2], pads[3]
+
+
+def _pad(image: torch.Tensor, padding: tuple[int, int, int, int]) -> torch.Tensor:
+    """Replicate the edge pixels outwards; a no-op for sizes VGG takes as they are."""
+    return F.pad(image, padding, mode="replicate") if any(padding) else image
 
 
 class StyleOptimizer:
@@ -441,7 +485,8 @@ class StyleOptimizer:
         Every step's loss is that of the image before the step's update, so the final
         iterate is scored once more (a forward pass without gradients) and competes too.
         """
-        image = start_image.detach().clone().requires_grad_(True)
+        padded = problem.padded(start_image.detach())  # LBFGS needs a contiguous gradient
+        image = padded.clone(memory_format=torch.contiguous_format).requires_grad_(True)
         if options.optimizer == "lbfgs":
             optimizer: torch.optim.Optimizer = torch.optim.LBFGS(
                 [image],
@@ -465,7 +510,7 @@ class StyleOptimizer:
 
         for step in range(steps):
             if run.cancel is not None and run.cancel.cancelled:
-                return best_image, best_terms, step
+                return problem.cropped(best_image), best_terms, step
             # The loss closure evaluates the image *before* this step's update.
             evaluated = image.detach().clone()
             optimizer.step(closure)
@@ -478,7 +523,7 @@ class StyleOptimizer:
             run.done += 1
             if run.progress is not None:
                 preview = (
-                    to_image(image)
+                    to_image(problem.cropped(image))
                     if options.preview_every and run.done % options.preview_every == 0
                     else None
                 )
@@ -500,5 +545,5 @@ class StyleOptimizer:
         with torch.no_grad():
             final_terms = problem.loss(final).as_floats()
         if final_terms["total"] <= best_loss:
-            return final, final_terms, steps
-        return best_image, best_terms, steps
+            return problem.cropped(final), final_terms, steps
+        return problem.cropped(best_image), best_terms, steps

@@ -147,6 +147,10 @@ def _from_lab(lab: np.ndarray) -> np.ndarray:
 
 
 def _covariance(pixels: np.ndarray) -> np.ndarray:
+    """RGB covariance plus a small diagonal; one pixel has none (np.cov would divide by
+    zero and give NaN), so a 1x1 image counts as flat."""
+    if len(pixels) < 2:
+        return COVARIANCE_EPSILON * np.eye(3)
     return np.cov(pixels, rowvar=False) + COVARIANCE_EPSILON * np.eye(3)
 
 

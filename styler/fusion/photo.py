@@ -35,6 +35,7 @@ CLIP_MARGIN = 3  # px: the edge of a clipped area is a false edge too
 ORB_FEATURES = 5000
 ORB_RATIO = 0.75  # Lowe's ratio test: keep a match only if clearly better than the runner-up
 ORB_MIN_MATCHES = 12
+ORB_MIN_SIDE = 64  # ORB's 31 px patches and edge margin leave no features below about this
 RANSAC_THRESHOLD = 3.0  # pixels
 MAX_AREA_CHANGE = 2.0  # a warp that grows or shrinks the frame more than this is a failure
 
@@ -64,6 +65,8 @@ def estimate_warp(
             f"reference is {size_text(reference)}, moving image is {size_text(moving)}: "
             "estimate_warp needs images of one size"
         )
+    if reference.shape[0] * reference.shape[1] == 1:  # one pixel: nothing to align
+        return np.eye(3)
     estimate = _ecc_warp if method == "ecc" else _orb_warp
     warp = estimate(_grey(reference), _grey(moving), motion)
     _check_plausible(warp, reference.shape[1], reference.shape[0])
@@ -253,8 +256,9 @@ def _ecc_warp(reference: np.ndarray, moving: np.ndarray, motion: str) -> np.ndar
                 ECC_BLUR,
             )
         except cv2.error as exc:
+            hint = "the orb method" if min(height, width) >= ORB_MIN_SIDE else "no alignment"
             raise StylerError(
-                "ECC alignment did not converge (too little overlap or detail); try the orb method"
+                f"ECC alignment did not converge (too little overlap or detail); try {hint}"
             ) from exc
         found = found.astype(np.float64)
         if motion != "homography":
@@ -265,6 +269,10 @@ def _ecc_warp(reference: np.ndarray, moving: np.ndarray, motion: str) -> np.ndar
 
 def _orb_warp(reference: np.ndarray, moving: np.ndarray, motion: str) -> np.ndarray:
     """ORB features, ratio-tested matches, RANSAC fit (refined on the inliers by OpenCV)."""
+    height, width = reference.shape
+    if min(height, width) < ORB_MIN_SIDE:  # OpenCV's ORB pyramid fails on it, or finds nothing
+        raise StylerError(f"the images ({width}x{height} px) are too small for ORB features "
+                          f"(at least {ORB_MIN_SIDE} px a side); try the ecc method")  # fmt: skip
     orb = cv2.ORB_create(nfeatures=ORB_FEATURES)
     ref_points, ref_descriptors = orb.detectAndCompute(reference, None)
     mov_points, mov_descriptors = orb.detectAndCompute(moving, None)
