@@ -1,20 +1,21 @@
-"""Run a planned batch: one engine and one set of style images for every job, with progress
-bars, per-file errors that do not stop the rest, and a clean stop on Ctrl-C."""
+"""Run a planned batch from the command line: the engine's batch (styler.batch) with
+progress bars, one line per failure on stderr, each written path on stdout, and a clean
+stop on Ctrl-C."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import signal
-from collections.abc import Callable, Iterator, Sequence
+import sys
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
-from PIL import Image
 from tqdm import tqdm
 
-from styler.api import RegionInput, Stylizer, StylizeResult
+from styler import batch as engine
+from styler.batch import Job, Render, optimizer_render, printable
 from styler.cli.common import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -23,21 +24,14 @@ from styler.cli.common import (
     say,
     say_traceback,
 )
-from styler.cli.plan import Job
-from styler.imageio import ImageLoadError, ImageSaveError, LoadedImage, load_image, save_image
-from styler.optimize import OptimizeOptions
-from styler.progress import CancelToken, Progress, ProgressCallback
+from styler.progress import CancelToken, Progress
 
-Outcome = Literal["stylized", "skipped", "cancelled"]
+__all__ = ["Batch", "Render", "Summary", "cancel_on_interrupt", "failure_line",
+           "optimizer_render"]  # fmt: skip
 
 
-@dataclass
-class Summary:
-    stylized: int = 0
-    skipped: int = 0
-    failures: list[str] = field(default_factory=list)  # '<path>: <reason>'
-    not_done: int = 0  # jobs never finished because of Ctrl-C
-    interrupted: bool = False
+class Summary(engine.Summary):
+    """The engine's summary, worded for the command line, with its exit code."""
 
     def lines(self) -> list[str]:
         lines = [
@@ -59,28 +53,6 @@ class Summary:
         return EXIT_FAILED if self.failures else EXIT_OK
 
 
-# Renders one input: (source path, progress callback, cancel token) -> result.
-Render = Callable[[Path, ProgressCallback, CancelToken], StylizeResult]
-
-
-def optimizer_render(
-    stylizer: Stylizer,
-    styles: list[LoadedImage],
-    options: OptimizeOptions,
-    blend: list[float] | None,
-    regions: list[RegionInput] | None = None,
-    init_image: Image.Image | None = None,
-) -> Render:
-    """Optimizer mode: one engine and one set of decoded styles (and masks) for every input."""
-
-    def render(source: Path, progress: ProgressCallback, cancel: CancelToken) -> StylizeResult:
-        return stylizer.run(str(source), styles, options, blend=blend, regions=regions or (),
-                            init_image=init_image, progress=progress,
-                            cancel=cancel)  # fmt: skip
-
-    return render
-
-
 @dataclass
 class Batch:
     """Everything shared by the jobs of one `styler stylize` run."""
@@ -94,84 +66,80 @@ class Batch:
 
     def run(self, jobs: Sequence[Job], summary: Summary) -> Summary:
         """Process every job; the first Ctrl-C stops after the current optimisation step."""
-        finished = 0
         bars = _Bars(len(jobs), self.steps_per_file, self.quiet)
+        runner = engine.Batch(self.render, quality=self.quality, skip_existing=self.skip_existing,
+                              cancel=self.cancel, events=_Events(bars))  # fmt: skip
         with cancel_on_interrupt(self.cancel), bars:
             try:
-                for job in jobs:
-                    if self.cancel.cancelled:
-                        break
-                    if self._attempt(job, bars, summary):
-                        finished += 1
-                        bars.file_done()
+                runner.run(jobs, summary)
             except KeyboardInterrupt:  # a second Ctrl-C: stop now, still summarise
                 self.cancel.cancel()
         summary.interrupted = self.cancel.cancelled
-        summary.not_done = len(jobs) - finished
         return summary
 
-    def _attempt(self, job: Job, bars: _Bars, summary: Summary) -> bool:
-        """Run one job and count its outcome; False when Ctrl-C cut it short."""
-        try:
-            outcome = self._stylize(job, bars)
-        except Exception as exc:  # anything one file raises; Ctrl-C and exit still stop all
-            failure = failure_line(job.source, exc)
-            say(f"error: {failure}")
-            say_traceback(exc)
-            summary.failures.append(failure)
-            return True
-        if outcome == "stylized":
-            summary.stylized += 1
-        elif outcome == "skipped":
-            summary.skipped += 1
-        return outcome != "cancelled"
 
-    def _stylize(self, job: Job, bars: _Bars) -> Outcome:
-        if self.skip_existing and _is_readable_image(job.output):
-            return "skipped"
-        bars.start_file(job.source.name)
-        result = self.render(job.source, bars.on_step, self.cancel)
-        if not result.completed:  # never save a half-optimised image: resume would skip it
-            return "cancelled"
-        save_image(
-            result.image,
-            job.output,
-            settings=result.settings,
-            alpha=result.alpha,
-            quality=self.quality,
-        )
+class _Events(engine.BatchEvents):
+    """The batch on a terminal: bars on stderr, failures and notes on stderr, paths on stdout."""
+
+    def __init__(self, bars: _Bars) -> None:
+        self.bars = bars
+
+    def starting(self, job: Job) -> None:
+        self.bars.start_file(printable(job.source.name))
+
+    def progress(self, progress: Progress) -> None:
+        self.bars.on_step(progress)
+
+    def written(self, job: Job) -> None:
+        self.bars.file_done()
         _say_path(job.output)
-        return "stylized"
+
+    def skipped(self, job: Job) -> None:
+        self.bars.file_done()
+
+    def failed(self, job: Job, failure: str, exc: BaseException) -> None:
+        say(f"error: {failure}")
+        say_traceback(exc)
+        self.bars.file_done()
+
+    def note(self, job: Job, note: str) -> None:
+        say(f"note: {note}")
+
+    def describe(self, exc: BaseException) -> str:
+        return failure_text(exc)
 
 
 def failure_line(source: Path, exc: BaseException) -> str:
-    """'<file>: <reason>' in one line, for whatever processing one file raised.
+    """'<file>: <reason>' in one line, for whatever processing one file raised, worded for
+    the command line (flags, --debug)."""
+    return engine.failure_line(source, exc, failure_text)
 
-    Image errors name their own file (the input, or the output that could not be written).
-    """
-    if isinstance(exc, ImageLoadError | ImageSaveError):
-        return str(exc)
-    reason = failure_text(exc)
-    return reason if reason.startswith(f"{source}:") else f"{source}: {reason}"
+
+_stdout_closed = False
 
 
 def _say_path(path: Path) -> None:
-    """Print a written output's path on stdout, even where stdout cannot encode its name
-    (not valid UTF-8 under a strict encoding): its bytes, backslash-escaped, then."""
+    """Print a written output's path on stdout, control characters escaped. Where stdout
+    cannot encode the name (not valid UTF-8 under a strict encoding), its bytes escaped;
+    where stdout is closed (`styler stylize ... | head -1`), nothing more: the batch goes on,
+    the file is written all the same."""
+    global _stdout_closed
+    if _stdout_closed:
+        return
+    text = printable(str(path), keep_bytes=True)
     try:
-        say(str(path), stdout=True)
-    except UnicodeEncodeError:
-        raw = os.fsencode(path).decode("utf-8", "backslashreplace")
-        say(raw.encode("ascii", "backslashreplace").decode("ascii"), stdout=True)
-
-
-def _is_readable_image(path: Path) -> bool:
-    """Only an output that decodes counts as done, so a damaged leftover is redone."""
-    try:
-        load_image(path)
-    except ImageLoadError:
-        return False
-    return True
+        try:
+            say(text, stdout=True)
+        except UnicodeEncodeError:
+            raw = os.fsencode(text).decode("utf-8", "backslashreplace")
+            say(raw.encode("ascii", "backslashreplace").decode("ascii"), stdout=True)
+    except BrokenPipeError:
+        _stdout_closed = True
+        with contextlib.suppress(OSError, ValueError):  # later writes and the exit's flush
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+        say("note: stdout was closed; written outputs are no longer printed, the batch goes on")
 
 
 @contextlib.contextmanager

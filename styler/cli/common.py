@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from tqdm import tqdm
 
+from styler.batch import failure_reason
 from styler.controls import CONTROLS
 from styler.errors import InvalidOption, StylerError
 from styler.imageio import ImageTooLarge
@@ -85,16 +86,14 @@ def debug_enabled() -> bool:
 
 def failure_text(exc: BaseException) -> str:
     """One line for any failure: expected ones (StylerError, OSError) as error_text words
-    them, the rest as an internal error with a pointer to --debug."""
+    them, the rest as the engine words them (styler.batch.failure_reason: an internal
+    error, out of memory) with a pointer to --debug."""
     if isinstance(exc, StylerError | OSError):
         return error_text(exc)
-    message = " ".join(str(exc).split())
-    if len(message) > 300:
-        message = message[:297] + "..."
-    if isinstance(exc, MemoryError):
-        return "out of memory" + (f" ({message})" if message else "")
-    text = f"internal error ({type(exc).__name__})" + (f": {message}" if message else "")
-    return text if debug_enabled() else f"{text}; rerun with --debug for the traceback"
+    text = failure_reason(exc)
+    if isinstance(exc, MemoryError) or debug_enabled():
+        return text
+    return f"{text}; rerun with --debug for the traceback"
 
 
 def say_traceback(exc: BaseException) -> None:
