@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load, save
 
 from styler.errors import WeightsError
+from styler.fast.manifest import read_manifest
 from styler.fast.network import NetworkConfig, StyleNetwork
 from styler.imageio import atomic_write_bytes
 
@@ -35,15 +37,20 @@ def sha256_of(path: str | Path) -> str:
 
 
 def read_network(path: str | Path, sha256: str | None = None) -> tuple[StyleNetwork, dict]:
-    """Load a network file, checking its digest when one is given (from the manifest)."""
+    """Load a network file (safetensors: no code in it is ever run).
+
+    Its sha256 is checked against `sha256` when given, else against the manifest's entry
+    when the file is one of the shipped networks (so naming it by path skips no check);
+    a mismatch is a WeightsError in one line. The bytes checked are the bytes loaded.
+    """
     path = Path(path)
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise WeightsError(f"{path}: cannot read style network ({exc.strerror})") from exc
-    if sha256 is not None and hashlib.sha256(data).hexdigest() != sha256:
-        raise WeightsError(f"{path}: sha256 does not match the manifest; the file is damaged "
-                           "or was replaced, reinstall styler or retrain it")  # fmt: skip
+    expected = sha256 if sha256 is not None else _manifest_digest(path)
+    if expected is not None:
+        _check_digest(path, data, expected)
     try:
         tensors = load(data)
         metadata = _metadata(data)
@@ -58,6 +65,30 @@ def read_network(path: str | Path, sha256: str | None = None) -> tuple[StyleNetw
     except RuntimeError as exc:
         raise WeightsError(f"{path}: tensors do not fit the network its header describes") from exc
     return net.eval(), info
+
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def _check_digest(path: Path, data: bytes, expected: str) -> None:
+    if not _SHA256.fullmatch(expected.lower()):
+        raise WeightsError(f"{path}: the style manifest has no valid sha256 for it "
+                           f"({expected!r}); reinstall styler")  # fmt: skip
+    if hashlib.sha256(data).hexdigest() != expected.lower():
+        raise WeightsError(f"{path}: sha256 does not match the manifest; the file is damaged "
+                           "or was replaced, reinstall styler or retrain it")  # fmt: skip
+
+
+def _manifest_digest(path: Path) -> str | None:
+    """The manifest's sha256 for a shipped network's file, None for any other file."""
+    try:
+        target = path.resolve()
+        for entry in read_manifest():
+            if entry.path.resolve() == target:
+                return entry.sha256
+    except (OSError, RuntimeError, WeightsError):  # a link loop, an unreadable manifest
+        return None
+    return None
 
 
 def _metadata(data: bytes) -> dict[str, str]:
