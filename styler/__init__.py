@@ -12,6 +12,7 @@ from styler.imageio import ImageLoadError, ImageSaveError, load_image, read_sett
 from styler.optimize import OptimizeOptions
 from styler.progress import CancelToken, Progress
 from styler.reproduce import stylize_like
+from styler.scale import stylize_on_ray
 from styler.settings import Settings, SettingsError
 
 __all__ = [
@@ -37,4 +38,5 @@ __all__ = [
     "SettingsError",
     "stylize",
     "stylize_like",
+    "stylize_on_ray",
 ]

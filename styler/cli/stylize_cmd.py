@@ -30,6 +30,7 @@ from styler.optimize import OptimizeOptions
 from styler.progress import CancelToken, ProgressCallback
 from styler.reproduce import MissingImage, device_note, fast_style, find_named
 from styler.result import StylizeResult
+from styler.scale.storage import is_url, plan_any
 from styler.settings import Settings
 
 EPILOG = """\
@@ -82,7 +83,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "-o",
         "--output-dir",
-        type=Path,
+        type=_output_dir,
         default=Path("styled"),
         metavar="OUTDIR",
         help="where outputs go (default: %(default)s)",
@@ -95,6 +96,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     _add_control_options(parser)
     _add_output_options(parser)
+    _add_engine_options(parser)
     return parser
 
 
@@ -190,6 +192,35 @@ def _add_output_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_engine_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("where it runs")
+    group.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help="local: this process (default); ray: a Ray cluster, with Ray Data and a pool of "
+        "actors that load the models once (needs pip install 'styler[ray]'; docs/ray.md)",
+    )
+    group.add_argument(
+        "--address",
+        metavar="ADDR",
+        help="--engine ray: the cluster to join, host:port or 'auto' (default: RAY_ADDRESS, "
+        "else a new Ray on this machine)",
+    )
+    group.add_argument(
+        "--actors",
+        type=_int_range(1, None),
+        metavar="N",
+        help="--engine ray: actors in the pool (default: one per GPU of the cluster, "
+        "else one per CPU)",
+    )
+
+
+def _output_dir(text: str) -> Path | str:
+    """-o: a folder, or an object-store URL (s3://...; --engine ray) kept as typed."""
+    return text if is_url(text) else Path(text)
+
+
 def _int_range(low: int, high: int | None) -> Any:
     """An argparse type: out-of-range values are usage errors, reported by argparse."""
 
@@ -207,22 +238,44 @@ def _int_range(low: int, high: int | None) -> Any:
 def run(args: argparse.Namespace) -> int:
     """Check everything cheap first, then load the engine and styles once for the whole batch."""
     job = _job(args)
-    plan = make_plan(args.inputs, job.names, args.output_dir, args.format,
-                     recursive=args.recursive)  # fmt: skip
+    on_ray = _engine(args)
+    plan = (plan_any if on_ray else make_plan)(args.inputs, job.names, args.output_dir,
+                                               args.format, recursive=args.recursive)  # fmt: skip
     for failure in plan.failures:
         say(f"error: {failure}")
     if not plan.jobs:
         raise UsageError(_no_inputs_message(args))
-    batch = Batch(
-        *_renderer(job, args.max_pixels_value),
-        quality=args.quality,
-        skip_existing=args.skip_existing,
-        quiet=args.quiet,
-    )
-    summary = batch.run(plan.jobs, Summary(failures=list(plan.failures)))
+    summary = Summary(failures=list(plan.failures))
+    if on_ray:  # the same jobs, run by a pool of actors on a Ray cluster
+        from styler.scale.ray_batch import RayOptions, run_planned
+
+        options = RayOptions(args.address, args.actors, args.quality, args.skip_existing,
+                             args.quiet)  # fmt: skip
+        run_planned(job, plan.jobs, summary, max_pixels=args.max_pixels_value, options=options)
+    else:
+        batch = Batch(
+            *_renderer(job, args.max_pixels_value),
+            quality=args.quality,
+            skip_existing=args.skip_existing,
+            quiet=args.quiet,
+        )
+        batch.run(plan.jobs, summary)
     for line in summary.lines():
         say(line)
     return summary.exit_code()
+
+
+def _engine(args: argparse.Namespace) -> bool:
+    """True for --engine ray; the Ray-only options and URLs are usage errors otherwise."""
+    if args.engine == "ray":
+        return True
+    for flag, value in (("--address", args.address), ("--actors", args.actors)):
+        if value is not None:
+            raise UsageError(f"{flag} is for --engine ray")
+    urls = [str(p) for p in (*args.inputs, args.output_dir) if is_url(p)]
+    if urls:
+        raise UsageError(f"{urls[0]}: object-store URLs need --engine ray")
+    return False
 
 
 @dataclass
