@@ -112,7 +112,7 @@ class Control:
             raise InvalidOption(self.name, value, f"a number ({self.kind.__name__})")
         try:
             number = float(value)
-        except ValueError as exc:
+        except (ValueError, OverflowError) as exc:  # OverflowError: an int beyond float's range
             raise InvalidOption(self.name, value, "a number") from exc
         if self.kind is int:
             if not number.is_integer():

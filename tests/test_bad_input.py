@@ -674,9 +674,6 @@ def test_option_values_are_accepted_in_range_or_refused_in_one_line(mode, name, 
             bounds[0] <= accepted <= bounds[1])
 
 
-@pytest.mark.xfail(strict=True, raises=OverflowError,
-                   reason="styler/controls.py Control.convert: float() of an int beyond float's "
-                   "range raises OverflowError, not InvalidOption (the registry's owner's file)")
 def test_an_option_too_large_for_a_float_is_an_invalid_option() -> None:
     with pytest.raises(OptionsError):
         checked("optimize", {"steps": 10**400})
