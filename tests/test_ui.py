@@ -250,6 +250,25 @@ def test_batch_zip_in_zip_out_with_per_file_errors(services, tmp_path: Path) -> 
     assert "3 stylized, 3 failed" in outcome.summary()
 
 
+def test_a_bug_on_one_batch_photo_costs_only_that_photo(services, tmp_path, monkeypatch) -> None:
+    from styler.ui import handlers
+    from styler.ui.handlers import FAST, Controls, run_batch
+
+    real = handlers.run_fast
+
+    def flaky(services, session, path, *args, **kwargs):
+        if Path(path).name.startswith("bad"):
+            raise TypeError("a bug")
+        return real(services, session, path, *args, **kwargs)
+
+    monkeypatch.setattr(handlers, "run_fast", flaky)
+    files = [save(photo(40, 30, seed=n), tmp_path / f"{name}.png")
+             for n, name in enumerate(["one", "bad", "two"])]  # fmt: skip
+    outcome = run_batch(services, files, FAST, "warm_test", [], Controls(size=32))
+    assert outcome.done == 2
+    assert outcome.errors == ["bad.png: internal error (TypeError); the server log has the details"]
+
+
 def test_workspace_prunes_old_results(tmp_path: Path) -> None:
     from styler.ui.services import Workspace
 

@@ -598,6 +598,14 @@ def run_batch(
         except StylerError as exc:
             errors.append(f"{item.name}: {user_message(exc)}")
             continue
+        except MemoryError:
+            errors.append(f"{item.name}: out of memory (try a smaller output size)")
+            continue
+        except Exception as exc:  # a bug must not cost the rest of the batch
+            log.exception("batch: %s failed", item.name)
+            errors.append(f"{item.name}: internal error ({type(exc).__name__}); the server "
+                          "log has the details")  # fmt: skip
+            continue
         outputs.append(entry.path)
     if report:
         report(len(inputs), len(inputs), "zip")
