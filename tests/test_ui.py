@@ -385,8 +385,14 @@ needs_browser = pytest.mark.skipif(_browser_skip_reason() is not None,
 
 
 class LiveServer:
-    def __init__(self, url: str, root: Path, files: Path) -> None:
-        self.url, self.root, self.files = url.rstrip("/"), root, files
+    def __init__(self, url: str, root: Path, files: Path, pid: int = 0) -> None:
+        self.url, self.root, self.files, self.pid = url.rstrip("/"), root, files, pid
+
+    def peak_rss_mib(self) -> float:
+        """The server process's peak resident memory so far (Linux's VmHWM)."""
+        status = Path(f"/proc/{self.pid}/status").read_text()
+        line = next(line for line in status.splitlines() if line.startswith("VmHWM:"))
+        return int(line.split()[1]) / 1024
 
 
 @pytest.fixture(scope="module")
@@ -416,7 +422,7 @@ def server(tmp_path_factory: pytest.TempPathFactory):
     _, url, root = line.split()
     files = work / "files"
     files.mkdir()
-    yield LiveServer(url, Path(root), files)
+    yield LiveServer(url, Path(root), files, process.pid)
     process.terminate()
     with contextlib.suppress(subprocess.TimeoutExpired):
         process.wait(timeout=15)
@@ -902,6 +908,61 @@ def test_server_serves_no_file_outside_its_folders(server) -> None:
     event = httpx.post(call, json={"data": [outside, "Fast"]}, timeout=10).json()["event_id"]
     reply = httpx.get(f"{call}/{event}", timeout=30).text
     assert reply.startswith("event: error") and "hostname" not in reply
+
+
+def test_server_refuses_traversal_planted_links_and_oversized_uploads(server) -> None:
+    import httpx
+
+    def status(path: str) -> int:
+        return httpx.get(f"{server.url}/gradio_api/file={path}", timeout=10).status_code
+
+    home = Path.home() / ".bashrc"
+    attempts = ["/etc/passwd", "../../../../etc/passwd", "..%2f..%2f..%2fetc%2fpasswd",
+                f"{server.root}/../../../etc/passwd", f"{server.root}/gradio/../../../etc/passwd",
+                str(ROOT / "styler" / "api.py"), str(ROOT / ".git" / "config"), str(home),
+                "file:///etc/passwd"]  # fmt: skip
+    for attempt in attempts:
+        assert status(attempt) in (403, 404), attempt
+    # A symlink planted inside the server's own upload folder must not lead outside it.
+    planted = server.root / "gradio" / "planted"
+    planted.mkdir(exist_ok=True)
+    (planted / "passwd.png").symlink_to("/etc/passwd")
+    (planted / "source.png").symlink_to(ROOT / "pyproject.toml")
+    for link in planted.iterdir():
+        response = httpx.get(f"{server.url}/gradio_api/file={link}", timeout=10)
+        assert response.status_code in (403, 404) and b"root:" not in response.content, link
+    # The upload limit (1 MB on the test server) holds for a client that skips the page.
+    heavy = os.urandom(1536 * 1024)
+    reply = httpx.post(f"{server.url}/gradio_api/upload",
+                       files={"files": ("heavy.png", heavy, "image/png")}, timeout=30)  # fmt: skip
+    assert reply.status_code in (400, 413), reply.status_code
+
+
+@needs_browser
+def test_eight_clients_at_once_each_get_their_own_result_in_bounded_memory(server) -> None:
+    from gradio_client import Client, handle_file
+
+    sources = [save(photo(96, 72, seed=40 + n), server.files / f"client{n}.png")
+               for n in range(8)]  # fmt: skip
+    style = sorted(TINY_STYLES)[0] if not ui_helpers.shipped_styles_ready() else None
+    clients = [Client(server.url, verbose=False) for _ in sources]
+    before = server.peak_rss_mib()
+    jobs = []
+    for client, source in zip(clients, sources, strict=True):
+        kwargs = {"content": handle_file(str(source)), "mode": "Fast", "size": 96}
+        if style:
+            kwargs["style"] = style
+        jobs.append(client.submit(api_name="/stylize", **kwargs))
+    outputs = [Path(job.result(timeout=180)[0]) for job in jobs]
+    peak = server.peak_rss_mib()
+    assert len({o.name for o in outputs}) == 8  # each its own result...
+    for source, output in zip(sources, outputs, strict=True):
+        assert output.name.startswith(source.stem + "__")  # ...made from its own photo
+    print(f"8 clients: server peak RSS {before:.0f} -> {peak:.0f} MiB")
+    assert peak < 2048 and peak - before < 512, (before, peak)  # bounded, reported in docs
+    # No client sees another's history: each session folder holds only its own results.
+    folders = {p.parent.parent.name for p in (server.root / "results").glob("*/*/*.png")}
+    assert len(folders) >= 8
 
 
 def test_screenshots_are_committed_where_the_docs_expect_them() -> None:
