@@ -296,6 +296,13 @@ def test_onnx_backend_matches_pytorch_and_exports_once(
     assert np.array_equal(again.stylize_arrays([photo, photo])[1], fast)
     with pytest.raises(OptionsError, match="backend must be one of"):
         FastStylizer(net_file, device="cpu", backend="tensorrt")
+    monkeypatch.undo()
+    monkeypatch.setenv("STYLER_CACHE_DIR", str(tmp_path / "cache"))
+    # A cached export changed on disk (damaged, or swapped) is exported again, never run.
+    cached = next((tmp_path / "cache" / "onnx").glob("*.onnx"))
+    cached.write_bytes(cached.read_bytes()[:-64] + b"\0" * 64)
+    repaired = FastStylizer(net_file, device="cpu", backend="onnx").stylize_array(photo)
+    assert np.array_equal(repaired, fast)
 
 
 def test_onnx_export_falls_back_to_the_dynamo_exporter(

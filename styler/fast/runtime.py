@@ -22,6 +22,8 @@ import torch
 
 from styler.fast.export import OPSET, export_onnx
 from styler.fast.network import StyleNetwork, check_size
+from styler.fast.weights import sha256_of
+from styler.imageio import atomic_write_bytes
 
 CACHE_FORMAT = f"styler-onnx-v3-opset{OPSET}"  # bump when the exported graph changes
 
@@ -88,13 +90,27 @@ def onnx_runner(network: StyleNetwork) -> OnnxRunner | None:
     path = cache_dir() / "onnx" / f"{network_digest(network)}.onnx"
     try:
         with _export_lock:
-            if not path.is_file():
+            if not _intact(path):  # absent, or changed on disk since it was written
                 export_onnx(_copy(network), path)
+                atomic_write_bytes(_digest_file(path), sha256_of(path).encode())
         return OnnxRunner(path, torch.get_num_threads())
     except Exception as exc:  # any exporter or runtime failure: PyTorch still works
         warnings.warn(f"onnxruntime unavailable for this network, using PyTorch: {exc}",
                       RuntimeWarning, stacklevel=2)  # fmt: skip
         return None
+
+
+def _digest_file(path: Path) -> Path:
+    return path.with_name(path.name + ".sha256")
+
+
+def _intact(path: Path) -> bool:
+    """A cached export whose bytes are the ones written: the cache folder is the user's,
+    so a file changed there (damaged, or replaced) is exported again, never run."""
+    try:
+        return _digest_file(path).read_text().strip() == sha256_of(path)
+    except OSError:
+        return False
 
 
 def _copy(network: StyleNetwork) -> StyleNetwork:
