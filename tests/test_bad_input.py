@@ -373,6 +373,37 @@ def test_fast_stylizer_on_every_kind(corpus: Path, tiny_net: Path) -> None:
             assert (result.alpha is not None) == kind.alpha, kind.name
 
 
+def test_the_ui_checks_every_kind_at_upload_and_stylizes_the_good_ones(
+    corpus: Path, tiny_net: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The web UI's own path: the upload check and Fast mode's handler. A bad file is one
+    line naming it by its file name (the server's folders mean nothing in a browser)."""
+    from styler.batch import printable
+    from styler.ui.config import UIConfig
+    from styler.ui.handlers import Controls, UserError, check_photo, run_fast
+    from styler.ui.services import Services
+    from styler.ui.state import Session
+
+    monkeypatch.setenv("STYLER_WEIGHTS_DIR", str(tiny_net.parent))
+    services = Services(UIConfig(device="cpu", temp_dir=tmp_path, prewarm=False))
+    try:
+        for kind in CORPUS:
+            path = corpus_path(corpus, kind)
+            if kind.size is None:
+                with pytest.raises(UserError) as raised:
+                    check_photo(services, path)
+                message = str(raised.value)
+                assert "\n" not in message and f"{printable(path.name)}: " in message, message
+                assert str(path.parent) not in message, message
+                assert re.search(kind.reason, raised.value.reason), (kind.name, message)
+            else:
+                assert check_photo(services, path) == str(path)
+                entry = run_fast(services, Session(), path, "warm_test", Controls())
+                assert Image.open(entry.path).size == kind.size, kind.name
+    finally:
+        services.workspace.cleanup()
+
+
 @pytest.mark.slow
 def test_stylizer_on_every_kind(corpus: Path) -> None:
     """Optimizer mode, 32 px and one step: every image runs (1x1 and 1x20000 padded for

@@ -22,6 +22,7 @@ import numpy as np
 from PIL import Image
 
 from styler import controls, fusion
+from styler.batch import printable
 from styler.controls import output_side as controls_output_side
 from styler.errors import InvalidOption, StylerError
 from styler.fast.inference import FastOptions
@@ -137,9 +138,9 @@ def user_message(exc: BaseException) -> str:
     if isinstance(exc, InvalidOption):
         return option_message(exc)
     if isinstance(exc, ImageError):
-        return f"{Path(exc.source).name}: {image_reason(exc)}"
+        return f"{printable(Path(exc.source).name)}: {image_reason(exc)}"
     if isinstance(exc, SettingsError):
-        return f"{Path(exc.source).name}: {exc.reason}"
+        return f"{printable(Path(exc.source).name)}: {exc.reason}"
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
