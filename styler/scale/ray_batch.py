@@ -97,6 +97,7 @@ class Done:
     trace: str = ""  # the failure's traceback, in debug mode
     node: str = ""  # the actor: its Ray node's id (first 8 digits) and process, 'id:pid'
     seconds: float = 0.0  # time in the actor, from reading the photo to its file written
+    finished: float = 0.0  # when it was done, time.time() on the actor's node
 
 
 class _Recorder(engine.BatchEvents):
@@ -186,7 +187,8 @@ class StylizeActor:
         outcome = ("failed" if summary.failures else "stylized" if summary.stylized
                    else "skipped")  # fmt: skip
         return Done(index, outcome, "".join(summary.failures), "\n".join(summary.notes),
-                    self.events.trace, self.node, time.perf_counter() - start)  # fmt: skip
+                    self.events.trace, self.node, time.perf_counter() - start,
+                    time.time())  # fmt: skip
 
     def _remote(self, source: str, output: str, summary: Summary) -> None:
         """A job with URLs: the engine's step on local copies (the input fetched, the output
