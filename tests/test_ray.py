@@ -419,11 +419,14 @@ class _FakeRay:
     [
         ({"CPU": 16.0, "GPU": 4.0}, "auto", None, ({"num_gpus": 1.0, "num_cpus": 1.0}, 4)),
         ({"CPU": 16.0, "GPU": 4.0}, "cuda", 2, ({"num_gpus": 1.0, "num_cpus": 1.0}, 2)),
+        ({"CPU": 16.0, "GPU": 4.0}, "auto", 12, ({"num_gpus": 1 / 3, "num_cpus": 1.0}, 12)),
+        ({"CPU": 16.0, "GPU": 3.0}, "auto", 4, ({"num_gpus": 0.5, "num_cpus": 1.0}, 4)),
         ({"CPU": 16.0, "GPU": 4.0}, "cpu", None, ({"num_cpus": 1.0}, 16)),
         ({"CPU": 2.0}, "auto", None, ({"num_cpus": 1.0}, 2)),
     ],
 )
 def test_a_gpu_per_actor_where_the_cluster_has_gpus(resources, device, wanted, expected):
+    """One GPU each by default; more actors than GPUs share them evenly (so that they fit)."""
     from styler.scale.ray_batch import _actor_resources
 
     assert _actor_resources(_FakeRay(resources), device, wanted) == expected
@@ -435,5 +438,5 @@ def test_a_pool_larger_than_the_cluster_is_refused_not_waited_for():
 
     with pytest.raises(UsageError, match="--actors 3: the cluster has 2 CPUs"):
         _actor_resources(_FakeRay({"CPU": 2.0}), "auto", 3)
-    with pytest.raises(UsageError, match="--actors 5: the cluster has 4 GPUs"):
-        _actor_resources(_FakeRay({"CPU": 8.0, "GPU": 4.0}), "auto", 5)
+    with pytest.raises(UsageError, match="--actors 9: the cluster has 8 CPUs"):
+        _actor_resources(_FakeRay({"CPU": 8.0, "GPU": 4.0}), "auto", 9)

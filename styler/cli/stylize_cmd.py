@@ -211,8 +211,8 @@ def _add_engine_options(parser: argparse.ArgumentParser) -> None:
         "--actors",
         type=_int_range(1, None),
         metavar="N",
-        help="--engine ray: actors in the pool (default: one per GPU of the cluster, "
-        "else one per CPU)",
+        help="--engine ray: actors in the pool, one CPU each (default: one per GPU of the "
+        "cluster, else one per CPU); more actors than GPUs share the GPUs",
     )
 
 

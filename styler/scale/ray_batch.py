@@ -417,18 +417,18 @@ def _quiet_ray_data() -> None:
 
 def _actor_resources(ray: Any, device: str, wanted: int | None) -> tuple[dict[str, float], int]:
     """Ray resources of one actor and the pool size: a GPU each where the cluster has GPUs
-    (unless --device cpu), else a CPU each; refuses a pool the cluster cannot hold, which
-    Ray Data would otherwise wait for forever."""
+    (unless --device cpu), else a CPU each, and one CPU per actor in any case. More actors
+    than GPUs share them, 1/k of a GPU each (k actors per GPU), so a GPU's photos are
+    decoded and encoded on k CPUs. Refuses a pool the cluster cannot hold, which Ray Data
+    would otherwise wait for forever."""
     total = ray.cluster_resources()
     gpus, cpus = int(total.get("GPU", 0)), int(total.get("CPU", 0))
-    if gpus and device != "cpu":
-        resources, slots, kind = {"num_gpus": 1.0, "num_cpus": 1.0}, min(gpus, cpus), "GPU"
-    else:
-        resources, slots, kind = {"num_cpus": 1.0}, cpus, "CPU"
-    actors = wanted if wanted is not None else slots
-    if actors < 1 or actors > slots:
+    actors = wanted if wanted is not None else (gpus if gpus and device != "cpu" else cpus)
+    if actors > cpus or actors < 1:
         raise UsageError(
-            f"--actors {actors}: the cluster has {slots} {kind}{'s' if slots != 1 else ''} "
-            f"for actors of one {kind} each" + ("" if slots else "; is every node started?")
+            f"--actors {actors}: the cluster has {cpus} CPU{'s' if cpus != 1 else ''} "
+            "for actors of one CPU each" + ("" if cpus else "; is every node started?")
         )
-    return resources, actors
+    if not gpus or device == "cpu":
+        return {"num_cpus": 1.0}, actors
+    return {"num_gpus": 1.0 / -(-actors // gpus), "num_cpus": 1.0}, actors
