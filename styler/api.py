@@ -8,7 +8,6 @@ frame = engine.stylize(bgr_frame, "painting.jpg", bgr=True)   # numpy in, numpy 
 
 from __future__ import annotations
 
-import copy
 import functools
 import os
 import threading
@@ -19,7 +18,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from styler.controls import CONTROLS, OPTIMIZE, checked, output_side
+from styler.controls import CONTROLS, OPTIMIZE, checked
 from styler.device import resolve_device, use_all_cores
 from styler.errors import OptionsError
 from styler.fusion.color import luminance_transfer, match_colors
@@ -76,17 +75,6 @@ def _finish(
     return Image.fromarray(result, "RGB")
 
 
-def _sized(options: OptimizeOptions, photo_size: tuple[int, int]) -> OptimizeOptions:
-    """The options with the size the output gets: no larger than the photo unless upscale
-    is on. Not re-checked: a photo below the size control's minimum runs at its own size."""
-    side = output_side(options.size, options.upscale, photo_size)
-    if side == options.size:
-        return options
-    sized = copy.copy(options)
-    sized.size = side
-    return sized
-
-
 class Stylizer:
     """Loads VGG19 once and stylizes many images; safe to share between threads.
 
@@ -115,8 +103,6 @@ class Stylizer:
 
     def load(self, item: ImageInput | LoadedImage, *, bgr: bool = False) -> LoadedImage:
         """Decode an input once; already-loaded images pass through (batches reuse styles)."""
-        if isinstance(item, LoadedImage):
-            return item
         return load_image(item, max_pixels=self.max_pixels, bgr=bgr)
 
     def run(
@@ -161,7 +147,7 @@ class Stylizer:
             outcome: OptimizeResult = self._optimizer.run(
                 loaded.rgb,
                 style_images,
-                _sized(options, loaded.rgb.size),
+                options,
                 blend=blend,
                 regions=list(zip(masks, region_images, strict=True)),
                 init_image=init,

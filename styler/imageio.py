@@ -103,7 +103,7 @@ class LoadedImage:
 
 
 def load_image(
-    source: str | os.PathLike | Image.Image | np.ndarray,
+    source: str | os.PathLike | Image.Image | np.ndarray | LoadedImage,
     *,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     bgr: bool = False,
@@ -114,8 +114,11 @@ def load_image(
     arrays only. Raises ImageLoadError (a ValueError) with a one-line message naming the
     file, for anything that is not a readable image: damaged data, a directory, a pipe or
     device, a file that vanished. A file of several frames (animated, multi-page) gives its
-    first frame, and `notes` says so.
+    first frame, and `notes` says so. An already loaded image passes through unchanged, so a
+    batch decodes its styles and masks once.
     """
+    if isinstance(source, LoadedImage):
+        return source
     if isinstance(source, Image.Image):
         return _normalise(source, "<image>")
     if isinstance(source, np.ndarray):

@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from styler.controls import CONTROLS, OPTIMIZE, checked, controls_for
+from styler.controls import CONTROLS, OPTIMIZE, checked, controls_for, output_side
 from styler.device import autocast_dtype
 from styler.errors import ImageSizeError, OptionsError
 from styler.fusion.arrays import resize_to
@@ -106,17 +106,18 @@ class OptimizeOptions:
         return {c.name: getattr(self, c.name) for c in controls_for(OPTIMIZE, recorded_only=True)}
 
     def for_photo(self, photo_size: tuple[int, int]) -> OptimizeOptions:
-        """These options with size 0 (the photo's own size) made concrete: a photo smaller
+        """These options with the output's size made concrete (styler.controls.output_side:
+        0 is the photo's own, and no larger than the photo unless upscale). A photo smaller
         than the size control allows runs at its own size all the same (padded), one larger
         than it allows is refused in one line (ImageSizeError): at the photo's own 20000 px
         the style image alone would be optimised against at 20000 px too."""
-        side = self.size or max(photo_size)
+        side = output_side(self.size, self.upscale, photo_size)
         high = int(CONTROLS["size"].bounds_for(OPTIMIZE)[1])
         if side > high:  # only the photo's own size gets here: the control refuses the rest
             width, height = photo_size
             raise ImageSizeError(f"the photo is {width}x{height} px: its own size is over the "
                                  f"{high} px limit of size; give a size up to {high}")
-        if self.size:
+        if side == self.size:
             return self
         concrete = replace(self)
         concrete.size = side  # not re-checked: below the control's minimum is fine here

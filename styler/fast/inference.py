@@ -337,8 +337,6 @@ class FastStylizer:
 
     def load(self, image: ImageInput | LoadedImage, *, bgr: bool = False) -> LoadedImage:
         """Decode an input within this stylizer's pixel limit; loaded images pass through."""
-        if isinstance(image, LoadedImage):
-            return image
         return load_image(image, max_pixels=self.max_pixels, bgr=bgr)
 
     def stylize(

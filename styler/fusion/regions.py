@@ -55,7 +55,7 @@ def load_mask(source: MaskInput, height: int, width: int) -> np.ndarray:
     """
     if isinstance(source, np.ndarray) and source.dtype == bool:
         source = source.astype(np.float32)
-    loaded = source if isinstance(source, LoadedImage) else load_image(source)
+    loaded = load_image(source)
     weight = np.asarray(loaded.rgb.convert("L"), np.float32) / 255.0
     if loaded.alpha is not None:
         weight *= np.asarray(loaded.alpha, np.float32) / 255.0
