@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from styler.api import Stylizer
-from styler.controls import CONTROLS, OPTIMIZE
+from styler.controls import CONTROLS, FAST, OPTIMIZE
 from styler.errors import StylerError
 from styler.fast.inference import FastOptions, FastStylizer
 from styler.optimize import OptimizeOptions
@@ -55,6 +55,27 @@ def fast_style(name: str, search: Sequence[str | os.PathLike]) -> str:
     return str(find_named(name, search, "network")) if name.endswith(".safetensors") else name
 
 
+def recorded_styles(settings: Settings, search: Sequence[str | os.PathLike]) -> list[str]:
+    """The styles the settings name, found: style image files in optimizer mode, shipped
+    names or network files in fast mode. MissingImage names the first one not found."""
+    return [_style(name, settings.mode, search) for name in settings.styles]
+
+
+def recorded_regions(
+    settings: Settings, search: Sequence[str | os.PathLike]
+) -> list[tuple[str, str | None]]:
+    """The settings' regions, found: (mask file, style as recorded_styles finds it, or None)."""
+    return [(str(find_named(region.mask, search, "region mask")),
+             None if region.style is None else _style(region.style, settings.mode, search))
+            for region in settings.regions]  # fmt: skip
+
+
+def _style(name: str, mode: str, search: Sequence[str | os.PathLike]) -> str:
+    if mode == FAST:
+        return fast_style(name, search)
+    return str(find_named(name, search, "style image"))
+
+
 def device_note(settings: Settings, device: object) -> str | None:
     """A sentence when the result was made on another kind of device, else None."""
     made_on = str(settings.engine.get("device", ""))
@@ -63,7 +84,6 @@ def device_note(settings: Settings, device: object) -> str | None:
         return None
     return (f"made on {made_on}, reproduced on {here}: pixels may differ slightly "
             "(floating-point order differs between devices)")  # fmt: skip
-
 
 
 def stylize_like(
@@ -82,22 +102,17 @@ def stylize_like(
         settings = Settings.from_file(result)
         folders = list(search) or [Path(result).parent, Path.cwd()]
     options = options_from(settings)
-    masks = [find_named(r.mask, folders, "region mask") for r in settings.regions]
+    styles, regions = recorded_styles(settings, folders), recorded_regions(settings, folders)
     if isinstance(options, FastOptions):
         controls = settings.controls
-        stylizer = FastStylizer([fast_style(s, folders) for s in settings.styles], device=device,
-                                tile=controls["tile"], blend=settings.blend,
+        stylizer = FastStylizer(styles, device=device, tile=controls["tile"],
+                                blend=settings.blend,
                                 blend_method=controls["blend_method"])  # fmt: skip
-        regions = [(m, None if r.style is None else fast_style(r.style, folders))
-                   for m, r in zip(masks, settings.regions, strict=True)]  # fmt: skip
         outcome = stylizer.run(content, options, regions=regions)
         device_used = stylizer.device
     else:
         engine = Stylizer(device=device, vgg=settings.engine.get("vgg", CONTROLS["vgg"].default))
-        styles = [find_named(s, folders, "style image") for s in settings.styles]
-        regions_in = [(m, None if r.style is None else find_named(r.style, folders, "style image"))
-                      for m, r in zip(masks, settings.regions, strict=True)]  # fmt: skip
-        outcome = engine.run(content, styles, options, blend=settings.blend, regions=regions_in)
+        outcome = engine.run(content, styles, options, blend=settings.blend, regions=regions)
         device_used = engine.device
     note = device_note(settings, device_used)
     if note:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ from styler.fusion.regions import load_mask
 from styler.imageio import ImageLoadError, LoadedImage, load_image
 from styler.optimize import OptimizeOptions
 from styler.progress import CancelToken, ProgressCallback
-from styler.reproduce import MissingImage, device_note, fast_style, find_named
+from styler.reproduce import MissingImage, device_note, recorded_regions, recorded_styles
 from styler.result import StylizeResult
 from styler.scale.storage import is_url, plan_any
 from styler.settings import Settings
@@ -332,13 +333,10 @@ def _job(args: argparse.Namespace) -> _Job:
             raise UsageError(f"{len(styles)} {kind} but {len(blend)} blend weights")
     else:
         assert recorded is not None
-        styles = [_recorded_image(name, folders, mode) for name in recorded.styles]
-        blend = recorded.blend
+        styles, blend = _found(recorded_styles, recorded, folders), recorded.blend
     regions = [(mask, None if style.lower() == "none" else style) for mask, style in args.region]
     if not regions and same_mode and recorded is not None:
-        regions = [(_recorded_image(r.mask, folders, None),
-                    None if r.style is None else _recorded_image(r.style, folders, mode))
-                   for r in recorded.regions]  # fmt: skip
+        regions = _found(recorded_regions, recorded, folders)
     return _Job(mode, styles, blend, regions, values, args.init_image)
 
 
@@ -352,12 +350,12 @@ def _search_folders(settings_from: str | None) -> list[Path]:
     return [Path(settings_from).parent, Path.cwd()] if settings_from else [Path.cwd()]
 
 
-def _recorded_image(name: str, folders: list[Path], mode: str | None) -> str:
-    """A file the settings name (a style image, mask or network), or a shipped style's name."""
+def _found(find: Callable[[Settings, list[Path]], Any], recorded: Settings,
+           folders: list[Path]) -> Any:  # fmt: skip
+    """What `find` (recorded_styles or recorded_regions) finds, or a usage error saying how to
+    pass what it could not."""
     try:
-        if mode == FAST:
-            return fast_style(name, folders)
-        return str(find_named(name, folders, "style image" if mode else "region mask"))
+        return find(recorded, folders)
     except MissingImage as exc:
         raise UsageError(f"{exc}; pass it with --style, --fast or --region") from exc
 
