@@ -125,11 +125,15 @@ def regions_of(pairs: Sequence[tuple[object, object | None]]) -> list[RegionSett
     return [RegionSetting(image_name(m), None if s is None else image_name(s)) for m, s in pairs]
 
 
+def styler_version() -> str:
+    """The installed styler's version, or 'unknown' in a source tree never installed."""
+    try:
+        return metadata.version("styler")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
 def engine_notes(**notes: Any) -> dict[str, Any]:
     """The informational part: styler's version plus what the caller adds (device, ...)."""
-    try:
-        version = metadata.version("styler")
-    except metadata.PackageNotFoundError:
-        version = "unknown"
-    return {"styler": version, **notes}
+    return {"styler": styler_version(), **notes}
 

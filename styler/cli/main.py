@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from importlib import metadata
 
 from styler.cli import (
     evaluate_cmd,
@@ -27,6 +26,7 @@ from styler.cli.common import (
     set_debug,
 )
 from styler.errors import StylerError
+from styler.settings import styler_version
 
 # Each module provides add_parser(subparsers) and run(args) -> int.
 COMMANDS: dict[str, Command] = {
@@ -53,13 +53,6 @@ Run 'styler COMMAND --help' for a command's options and more examples.
 """
 
 
-def _version() -> str:
-    try:
-        return metadata.version("styler")
-    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
-        return "unknown"
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="styler",
@@ -67,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"styler {_version()}")
+    parser.add_argument("--version", action="version", version=f"styler {styler_version()}")
     parser.add_argument(
         "--debug",
         action="store_true",
