@@ -31,7 +31,6 @@ from styler.imageio import (
     ImageTooLarge,
     LoadedImage,
     load_image,
-    probe_image,
     save_image,
 )
 from styler.optimize import OptimizeOptions
@@ -189,11 +188,7 @@ def check_photo(services: Services, path: str | Path | None) -> str | None:
     not an image). Returns the path when it is usable."""
     if not path:
         return None
-    try:
-        probe_image(path, max_pixels=services.config.max_pixels)
-    except ImageError as exc:
-        raise UserError(f"That photo cannot be used: {user_message(exc)}") from exc
-    load_photo(services, path)
+    load_photo(services, path)  # load_image reads the header, refuses, then decodes
     return str(path)
 
 
