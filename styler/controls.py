@@ -16,9 +16,9 @@ from typing import Any
 
 from styler.errors import InvalidOption, OptionNotInMode, OptionsError
 
-OPTIMIZE, FAST = "optimize", "fast"
-MODES = (OPTIMIZE, FAST)
-MODE_NAMES = {OPTIMIZE: "optimizer mode", FAST: "fast mode"}
+OPTIMIZE, FAST, INSTANT = "optimize", "fast", "instant"
+MODES = (OPTIMIZE, FAST, INSTANT)
+MODE_NAMES = {OPTIMIZE: "optimizer mode", FAST: "fast mode", INSTANT: "instant mode"}
 
 STYLE, OPTIMISATION, ENGINE, FILES = "style controls", "optimisation", "engine", "files"
 
@@ -128,13 +128,14 @@ class Control:
 
 
 _MAX_SIDE = 16384
-INIT_CHOICES = ("content", "noise", "image")
+INIT_CHOICES = ("content", "noise", "image", "instant")
 
 _CONTROL_LIST = (
     Control(
-        "size", int, {OPTIMIZE: 512, FAST: 0}, "Output size (long side)",
+        "size", int, {OPTIMIZE: 512, FAST: 0, INSTANT: 0}, "Output size (long side)",
         "long side of the output, at most the photo's own unless upscale is on",
-        meaning={FAST: "the photo is resized to it before the network runs"},
+        meaning={FAST: "the photo is resized to it before the network runs",
+                 INSTANT: "the photo is resized to it before the pass"},
         unit="px", bounds=(16, _MAX_SIDE), zero_means="the photo's own size",
         step=32, slider=(64, 2048),
     ),
@@ -147,6 +148,7 @@ _CONTROL_LIST = (
         meaning={
             OPTIMIZE: "scales the style weight geometrically (0.05 ** (1 - strength))",
             FAST: "mixes the network's output with the photo band by band, edges kept crisp",
+            INSTANT: "mixes the instant result with the photo band by band, edges kept crisp",
         },
         bounds=(0.0, 1.0), step=0.05,
     ),
@@ -157,6 +159,8 @@ _CONTROL_LIST = (
             "to the photo before transfer",
             FAST: "luminance keeps the photo's chroma; match recolours the output to the "
             "photo's colour statistics",
+            INSTANT: "luminance keeps the photo's chroma; match recolours the style images "
+            "to the photo before their statistics are taken",
         },
         choices=("off", "luminance", "match"),
         choice_labels={"off": "Off", "luminance": "Keep photo colours (luminance)",
@@ -167,8 +171,10 @@ _CONTROL_LIST = (
         meaning={
             OPTIMIZE: "the style images' size relative to the output's",
             FAST: "the network runs on a 1/scale copy, the photo's fine detail put back",
+            INSTANT: "the style images' size relative to the output's",
         },
-        bounds={OPTIMIZE: (0.05, 8.0), FAST: (0.25, 4.0)}, step=0.05, slider=(0.25, 4.0),
+        bounds={OPTIMIZE: (0.05, 8.0), FAST: (0.25, 4.0), INSTANT: (0.25, 4.0)}, step=0.05,
+        slider=(0.25, 4.0),
     ),
     Control(
         "feather", float, 6.0, "Region edge softness", "softness of region edges",
@@ -181,12 +187,14 @@ _CONTROL_LIST = (
         modes=(FAST,), choices=("params", "outputs"),
     ),
     Control(
-        "tile", int, {OPTIMIZE: 1024, FAST: 768}, "Tile size",
+        "tile", int, {OPTIMIZE: 1024, FAST: 768, INSTANT: 1024}, "Tile size",
         "images longer than this run as overlapping tiles joined by a multi-band blend, "
         "which bounds memory",
         meaning={OPTIMIZE: "per scale of the optimisation",
-                 FAST: "photos over 1024 px, with normalisation statistics of the whole photo"},
-        unit="px", bounds={OPTIMIZE: (256, _MAX_SIDE), FAST: (64, _MAX_SIDE)},
+                 FAST: "photos over 1024 px, with normalisation statistics of the whole photo",
+                 INSTANT: "photos over 1536 px, with feature statistics of the whole photo"},
+        unit="px", bounds={OPTIMIZE: (256, _MAX_SIDE), FAST: (64, _MAX_SIDE),
+                           INSTANT: (128, _MAX_SIDE)},
         zero_means="never tile", group=ENGINE,
     ),
     Control(
@@ -212,8 +220,9 @@ _CONTROL_LIST = (
     ),
     Control(
         "init", str, "content", "Start from", "what the optimisation starts from: the photo, a "
-        "noisy photo, or an init image", modes=(OPTIMIZE,), choices=INIT_CHOICES,
-        choice_labels={"content": "Photo", "noise": "Noisy photo", "image": "Init image"},
+        "noisy photo, an init image, or the instant-mode result", modes=(OPTIMIZE,),
+        choices=INIT_CHOICES, choice_labels={"content": "Photo", "noise": "Noisy photo",
+                                             "image": "Init image", "instant": "Instant result"},
         group=OPTIMISATION,
     ),
     Control(

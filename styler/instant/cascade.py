@@ -1,0 +1,165 @@
+"""The instant-mode pass: VGG19 level by level, coarse to fine, each level's features
+given the painting's statistics and decoded back to pixels.
+
+A photo up to `whole_side` runs in one piece. A larger one runs as overlapping tiles
+twice per level: first every tile's features add to one set of statistics of the whole
+image, then each tile gets the one transform those statistics give and is multi-band
+joined to its neighbours (styler.fusion.tiles). Only uint8 images and one tile in float
+are held, so memory is bounded by the tile size, not the photo's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from contextlib import nullcontext
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from styler.device import autocast_dtype
+from styler.fusion.tiles import TileCanvas, tile_grid
+from styler.instant.decoder import LEVELS, Decoder
+from styler.instant.wct import AffineMap, FeatureStats, StatsAccumulator, whitening_colouring
+from styler.vgg import VGG19Features
+
+# Coarse to fine: relu4_1 lays down strokes and shapes, the shallow levels colour and grain.
+CASCADE: tuple[str, ...] = ("relu4_1", "relu3_1", "relu2_1", "relu1_1")
+STRIDE = 8  # the deepest level's: images are padded to a multiple of it
+TILE_OVERLAP = 64  # px: past the decoders' receptive-field radius at relu4_1
+CancelCheck = Callable[[], bool]
+
+
+@dataclass
+class Networks:
+    """The encoder and one decoder per level, on one device, with the dtype they run in."""
+
+    vgg: VGG19Features
+    decoders: Mapping[str, Decoder]
+    device: torch.device
+
+    @property
+    def levels(self) -> tuple[str, ...]:
+        return tuple(level for level in CASCADE if level in self.decoders)
+
+    def autocast(self) -> object:
+        dtype = autocast_dtype(self.device, cpu_bf16=True)
+        return torch.autocast(self.device.type, dtype=dtype) if dtype else nullcontext()
+
+    def encode(self, image: torch.Tensor, level: str) -> torch.Tensor:
+        with self.autocast():
+            return self.vgg(image, [level])[level]
+
+    def decode(self, features: torch.Tensor, level: str) -> torch.Tensor:
+        with self.autocast():
+            return self.decoders[level](features).float().clamp_(0, 1)
+
+    @torch.inference_mode()
+    def style_stats(self, style: np.ndarray) -> dict[str, FeatureStats]:
+        """Per-level statistics of a style image (HxWx3 uint8), in one VGG pass."""
+        tensor = _to_tensor(style, self.device)
+        with self.autocast():
+            feats = self.vgg(tensor, list(self.levels))
+        stats = {}
+        for level in self.levels:
+            accumulator = StatsAccumulator()
+            accumulator.add(feats[level].float())
+            stats[level] = accumulator.stats()
+        return stats
+
+
+def _to_tensor(rgb: np.ndarray, device: torch.device) -> torch.Tensor:
+    tensor = torch.from_numpy(np.array(rgb, dtype=np.uint8, order="C")).to(device)
+    return tensor.permute(2, 0, 1).unsqueeze(0).float().div_(255)
+
+
+def _to_uint8(tensor: torch.Tensor) -> np.ndarray:
+    return tensor[0].mul(255).round_().byte().permute(1, 2, 0).cpu().numpy()
+
+
+def _padded(image: torch.Tensor) -> tuple[torch.Tensor, tuple[int, int]]:
+    """Reflect-pad to a multiple of STRIDE (the decoders upsample by exact powers of 2)."""
+    h, w = image.shape[-2:]
+    pad_h, pad_w = -h % STRIDE, -w % STRIDE
+    if pad_h or pad_w:
+        mode = "reflect" if min(h, w) > max(pad_h, pad_w) else "replicate"
+        image = F.pad(image, (0, pad_w, 0, pad_h), mode=mode)
+    return image, (h, w)
+
+
+def _decoded(nets: Networks, image: torch.Tensor, level: str, transform: AffineMap) -> torch.Tensor:
+    padded, (h, w) = _padded(image)
+    features = nets.encode(padded, level)
+    return nets.decode(transform(features).to(features.dtype), level)[..., :h, :w]
+
+
+@torch.inference_mode()
+def run_cascade(
+    nets: Networks,
+    photo: np.ndarray,
+    style: Mapping[str, FeatureStats],
+    *,
+    alphas: Mapping[str, float],
+    whole_side: int,
+    tile: int,
+    cancelled: CancelCheck | None = None,
+) -> np.ndarray | None:
+    """photo (HxWx3 uint8) through every level; None when cancelled between levels."""
+    image = photo
+    for level in nets.levels:
+        if cancelled is not None and cancelled():
+            return None
+        if not tile or max(photo.shape[:2]) <= whole_side:
+            image = _whole_level(nets, image, level, style[level], alphas.get(level, 1.0))
+        else:
+            image = _tiled_level(nets, image, level, style[level], alphas.get(level, 1.0), tile)
+    return image
+
+
+def _whole_level(
+    nets: Networks, rgb: np.ndarray, level: str, style: FeatureStats, alpha: float
+) -> np.ndarray:
+    padded, (h, w) = _padded(_to_tensor(rgb, nets.device))
+    features = nets.encode(padded, level)
+    content = _unpadded_stats(features, h, w)
+    transform = whitening_colouring(content, style, alpha)
+    out = nets.decode(transform(features).to(features.dtype), level)
+    return _to_uint8(out[..., :h, :w])
+
+
+def _unpadded_stats(features: torch.Tensor, h: int, w: int) -> FeatureStats:
+    """Statistics of the positions that see the image, not its reflected padding."""
+    stride = LEVELS_STRIDE[features.shape[1]]
+    accumulator = StatsAccumulator()
+    accumulator.add(features[..., : -(-h // stride), : -(-w // stride)].float())
+    return accumulator.stats()
+
+
+LEVELS_STRIDE = {channels: stride for channels, stride in LEVELS.values()}
+
+
+def _tiled_level(
+    nets: Networks, rgb: np.ndarray, level: str, style: FeatureStats, alpha: float, tile: int
+) -> np.ndarray:
+    h, w = rgb.shape[:2]
+    grid = [t for row in tile_grid(h, w, tile, TILE_OVERLAP) for t in row]
+    accumulator = StatsAccumulator()
+    for window in grid:
+        padded, (th, tw) = _padded(_to_tensor(rgb[window.slices], nets.device))
+        features = nets.encode(padded, level)
+        accumulator.add(_core(features, window, th, tw).float())
+    transform = whitening_colouring(accumulator.stats(), style, alpha)
+    canvas = TileCanvas(np.zeros_like(rgb))
+    for window in grid:
+        out = _decoded(nets, _to_tensor(rgb[window.slices], nets.device), level, transform)
+        canvas.paste(window, _to_uint8(out))
+    return canvas.image
+
+
+def _core(features: torch.Tensor, window: object, h: int, w: int) -> torch.Tensor:
+    """The features of a tile's own part: half of each overlap belongs to the tile before."""
+    stride = LEVELS_STRIDE[features.shape[1]]
+    top = window.overlap_top // 2 // stride
+    left = window.overlap_left // 2 // stride
+    return features[..., top : -(-h // stride), left : -(-w // stride)]

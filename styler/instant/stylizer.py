@@ -1,0 +1,294 @@
+"""InstantStylizer: any style image, one feed-forward pass, every style control.
+
+Around the pass (styler.instant.cascade): style images are encoded once at the size the
+output and style scale give and cached, so a batch pays for them once; several styles
+blend as a mixture of their statistics (one pass, not one per style); colour preservation
+"match" recolours the style images to the photo first (their statistics then change per
+photo), "luminance" keeps the photo's chroma afterwards; regions get their own style's
+pass (or the photo) through a multi-band blend; strength mixes with the photo band by
+band, as in fast mode.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from styler.controls import CONTROLS, INSTANT, checked, output_side
+from styler.device import resolve_device, use_all_cores
+from styler.errors import OptionsError
+from styler.fast.blend import normalised_weights
+from styler.fusion.color import luminance_transfer, match_colors
+from styler.fusion.regions import MaskInput, composite, load_region_masks, split_regions
+from styler.fusion.strength import apply_strength
+from styler.imageio import DEFAULT_MAX_PIXELS, LoadedImage, load_image
+from styler.instant.cascade import CASCADE, CancelCheck, Networks, run_cascade
+from styler.instant.wct import FeatureStats, mixture
+from styler.instant.weights import load_decoders
+from styler.result import ImageInput, StylizeResult
+from styler.settings import Settings, engine_notes, image_name, regions_of
+from styler.tensors import resize_long_side
+from styler.vgg import VGG19Features
+
+StyleInput = ImageInput | LoadedImage
+# (mask, style image or None): the style of one region; None keeps the photo there.
+InstantRegion = tuple[MaskInput, StyleInput | None]
+WHOLE_SIDE = 1536  # photos up to this long side run in one pass; larger ones as tiles
+STYLE_MAX_SIDE = 2048  # style statistics are taken at most at this size (memory)
+# Share of the painting's statistics each level takes, the rest the photo's own features
+# (docs/instant_mode.md, "Levels": the figures behind these).
+LEVEL_ALPHAS: Mapping[str, float] = {"relu4_1": 1.0, "relu3_1": 1.0, "relu2_1": 1.0, "relu1_1": 1.0}
+
+
+@dataclass
+class InstantOptions:
+    """The instant-mode controls of styler.controls, which define defaults and ranges."""
+
+    size: int = CONTROLS["size"].default_for(INSTANT)  # long side, px; 0: the photo's own
+    upscale: bool = CONTROLS["upscale"].default
+    strength: float = CONTROLS["strength"].default
+    preserve_color: str = CONTROLS["preserve_color"].default
+    style_scale: float = CONTROLS["style_scale"].default
+    feather: float = CONTROLS["feather"].default
+
+    def __post_init__(self) -> None:
+        for name, value in checked(INSTANT, asdict(self)).items():
+            setattr(self, name, value)
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any]) -> InstantOptions:
+        """Options from control values by name; the constructor's controls are not options."""
+        values = checked(INSTANT, values)
+        return cls(**{k: v for k, v in values.items() if k in cls.__dataclass_fields__})
+
+
+_NETWORKS: dict[str, Networks] = {}
+_NETWORKS_LOCK = threading.Lock()
+
+
+def networks_on(device: str) -> Networks:
+    """The encoder and decoders on a device, loaded once per process (they are read-only)."""
+    with _NETWORKS_LOCK:
+        if device not in _NETWORKS:
+            decoders, infos = load_decoders()
+            levels = [level for level in CASCADE if level in decoders]
+            if not levels:
+                raise OptionsError("no instant-mode decoders are installed")
+            vgg = VGG19Features(levels).to(device)
+            nets = Networks(
+                vgg, {k: v.to(device) for k, v in decoders.items()}, resolve_device(device)
+            )
+            nets.infos = infos  # type: ignore[attr-defined]
+            _NETWORKS[device] = nets
+        return _NETWORKS[device]
+
+
+class InstantStylizer:
+    """Stylizes photos with any style image(s) in one pass; safe to share between threads.
+
+    style: one image (path, PIL image, array) or several, blended with `blend` weights
+    (default equal). Construction calls styler.device.use_all_cores(), as Stylizer does.
+    """
+
+    def __init__(
+        self,
+        style: StyleInput | Sequence[StyleInput],
+        device: str = "auto",
+        tile: int = CONTROLS["tile"].default_for(INSTANT),
+        *,
+        blend: Sequence[float] | None = None,
+        max_pixels: int = DEFAULT_MAX_PIXELS,
+        whole_side: int = WHOLE_SIDE,
+    ) -> None:
+        use_all_cores()
+        checked(INSTANT, {"tile": tile, "max_pixels": max_pixels, "device": device})
+        self.device = resolve_device(device)
+        self.max_pixels, self.tile, self.whole_side = max_pixels, tile, whole_side
+        specs = (
+            [style]
+            if isinstance(style, str | os.PathLike | Image.Image | np.ndarray | LoadedImage)
+            else list(style)
+        )
+        if not specs:
+            raise OptionsError("at least one style image is needed")
+        self.style_names = [image_name(spec) for spec in specs]
+        self.styles = [self.load(spec).rgb for spec in specs]
+        self.blend = list(
+            normalised_weights(blend if blend is not None else [1.0] * len(specs), len(specs))
+        )
+        self.nets = networks_on(str(self.device))
+        self._stats: dict[tuple[int, int], dict[str, FeatureStats]] = {}
+        self._lock = threading.Lock()
+
+    def load(self, image: StyleInput, *, bgr: bool = False) -> LoadedImage:
+        """Decode an input within this stylizer's pixel limit; loaded images pass through."""
+        return load_image(image, max_pixels=self.max_pixels, bgr=bgr)
+
+    def _style_side(self, output_long_side: int, style_scale: float) -> int:
+        return max(64, min(STYLE_MAX_SIDE, round(output_long_side * style_scale)))
+
+    def style_statistics(
+        self,
+        style: Image.Image,
+        side: int,
+        photo: np.ndarray | None = None,
+        key: tuple[int, int] | None = None,
+    ) -> dict[str, FeatureStats]:
+        """One style image's per-level statistics at `side` px; recoloured to `photo` when
+        given ('match'), cached under `key` otherwise."""
+        if key is not None and key in self._stats:
+            return self._stats[key]
+        array = np.asarray(resize_long_side(style, side))
+        if photo is not None:
+            array = match_colors(array, photo)
+        stats = self.nets.style_stats(array)
+        if key is not None:
+            with self._lock:
+                self._stats[key] = stats
+        return stats
+
+    def _blended_stats(
+        self,
+        styles: Sequence[int],
+        weights: Sequence[float],
+        side: int,
+        photo: np.ndarray,
+        options: InstantOptions,
+    ) -> dict[str, FeatureStats]:
+        match = photo if options.preserve_color == "match" else None
+        per_style = [
+            self.style_statistics(
+                self.styles[i], side, match, None if match is not None else (i, side)
+            )
+            for i in styles
+        ]
+        return {
+            level: mixture([s[level] for s in per_style], weights) for level in self.nets.levels
+        }
+
+    def _painted(
+        self,
+        photo: np.ndarray,
+        stats: Mapping[str, FeatureStats],
+        options: InstantOptions,
+        cancelled: CancelCheck | None,
+    ) -> np.ndarray | None:
+        out = run_cascade(
+            self.nets,
+            photo,
+            stats,
+            alphas=LEVEL_ALPHAS,
+            whole_side=self.whole_side,
+            tile=self.tile,
+            cancelled=cancelled,
+        )
+        if out is not None and options.preserve_color == "luminance":
+            out = luminance_transfer(out, photo)
+        return out
+
+    def stylize_array(self, rgb: np.ndarray, options: InstantOptions | None = None) -> np.ndarray:
+        """HxWx3 uint8 RGB -> stylized HxWx3 uint8 RGB of the same size (no regions)."""
+        options = options or InstantOptions()
+        side = self._style_side(max(rgb.shape[:2]), options.style_scale)
+        stats = self._blended_stats(range(len(self.styles)), self.blend, side, rgb, options)
+        out = self._painted(rgb, stats, options, None)
+        assert out is not None
+        return apply_strength(out, rgb, options.strength)
+
+    def run(
+        self,
+        image: ImageInput | LoadedImage,
+        options: InstantOptions | None = None,
+        *,
+        regions: Sequence[InstantRegion] = (),
+        bgr: bool = False,
+        cancelled: CancelCheck | None = None,
+    ) -> StylizeResult:
+        """Stylize one image; the result records the styles and controls that made it.
+
+        regions: (mask, style image or None) pairs; each mask (file or array, any size)
+        gets that style, or the photo for None, multi-band blended into the main result.
+        A run cancelled between levels returns the photo with completed False.
+        """
+        options = options or InstantOptions()
+        start = time.perf_counter()
+        loaded = self.load(image, bgr=bgr)
+        side = output_side(options.size, options.upscale, loaded.rgb.size)
+        photo = np.asarray(resize_long_side(loaded.rgb, side))
+        masks_in, styles_in = split_regions(regions)
+        masks = load_region_masks(masks_in, styles_in, *photo.shape[:2])
+        style_side = self._style_side(side, options.style_scale)
+        out: np.ndarray | None = photo
+        if options.strength > 0:
+            stats = self._blended_stats(
+                range(len(self.styles)), self.blend, style_side, photo, options
+            )
+            out = self._painted(photo, stats, options, cancelled)
+            layers = []
+            for mask, style in zip(masks, styles_in, strict=True):
+                if out is None:
+                    break
+                if style is None:
+                    layers.append((photo, mask))
+                    continue
+                region_stats = self._region_stats(style, style_side, photo, options)
+                painted = self._painted(photo, region_stats, options, cancelled)
+                if painted is None:
+                    out = None
+                    break
+                layers.append((painted, mask))
+            if out is not None:
+                out = apply_strength(
+                    composite(out, layers, options.feather), photo, options.strength
+                )
+        completed = out is not None
+        settings = Settings(
+            mode=INSTANT,
+            styles=self.style_names,
+            blend=self.blend,
+            controls={**asdict(options), "tile": self.tile},
+            regions=regions_of(list(zip(masks_in, styles_in, strict=True))),
+            engine=engine_notes(device=str(self.device), decoders=self.decoder_notes()),
+        )
+        return StylizeResult(
+            image=Image.fromarray(out if completed else photo, "RGB"),
+            alpha=loaded.alpha,
+            settings=settings.to_dict(),
+            losses={},
+            completed=completed,
+            elapsed=time.perf_counter() - start,
+        )
+
+    def _region_stats(
+        self, style: StyleInput, side: int, photo: np.ndarray, options: InstantOptions
+    ) -> dict[str, FeatureStats]:
+        image = self.load(style).rgb
+        match = photo if options.preserve_color == "match" else None
+        return self.style_statistics(image, side, match)
+
+    def decoder_notes(self) -> dict[str, Any]:
+        infos = getattr(self.nets, "infos", {})
+        return {level: {"step": info.get("step")} for level, info in infos.items()}
+
+    def stylize(
+        self,
+        image: ImageInput | LoadedImage,
+        *,
+        regions: Sequence[InstantRegion] = (),
+        bgr: bool = False,
+        **options: Any,
+    ):
+        """Stylize a path, PIL image or array: arrays come back as arrays, the rest as PIL.
+
+        Keyword options are the instant-mode controls of styler.controls (size, upscale,
+        strength, preserve_color, style_scale, feather); regions as in `run`.
+        """
+        result = self.run(image, InstantOptions.from_values(options), regions=regions, bgr=bgr)
+        return result.returned_as(image, bgr)

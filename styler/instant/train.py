@@ -1,0 +1,320 @@
+"""Training the instant-mode decoders: each learns to invert VGG19 at its level.
+
+No style enters training: a decoder only has to turn VGG19 activations back into the
+image they came from (pixel error plus feature error at every level up to its own), so it
+paints any painting's statistics it is given later. Photos come from the training folder
+and, so the decoders also see painterly textures, from the procedural styles the project
+may redistribute; the benchmark paintings stay unseen. Checkpoints are atomic and the data
+order is a pure function of (seed, step), so `resume` continues where a run stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+from collections.abc import Callable
+from contextlib import nullcontext
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+from PIL import Image, ImageOps
+
+from styler.device import autocast_dtype, resolve_device
+from styler.errors import OptionsError
+from styler.fast.data import image_files
+from styler.fast.train import TrainState
+from styler.fast.weights import checkpoint_bytes, read_checkpoint
+from styler.imageio import ImageLoadError, atomic_write_bytes, load_image
+from styler.instant.decoder import LEVELS, Decoder, DecoderConfig
+from styler.instant.weights import save_decoder, write_manifest
+from styler.tensors import to_tensor
+from styler.vgg import VGG19Features
+
+
+@dataclass
+class DecoderTrainConfig:
+    """Settings of one decoder's training; recorded in its file and its log."""
+
+    level: str
+    data: list[str]  # folders of training images (photos, redistributable paintings)
+    val: str
+    output: str
+    steps: int = 3000
+    batch: int = 8
+    crop: int = 160
+    learning_rate: float = 5e-4
+    warmup: int = 50
+    feature_weight: float = 0.05  # relative feature error against squared pixel error
+    eval_every: int = 100
+    checkpoint_every: int = 100
+    val_count: int = 16
+    max_minutes: float | None = None
+    seed: int = 0
+    bf16: bool = True
+    device: str = "auto"
+    width_divisor: int = 2
+    painting_share: float = 0.25  # share of crops drawn from the folders after the first
+    zoom: tuple[float, float] = field(default=(1.0, 2.0))
+
+    def __post_init__(self) -> None:
+        if self.level not in LEVELS:
+            raise OptionsError(f"level must be one of {', '.join(LEVELS)}, got {self.level!r}")
+        if self.steps < 1 or self.batch < 1 or not 32 <= self.crop <= 1024:
+            raise OptionsError("steps and batch must be >= 1 and crop 32..1024 px")
+
+    def checkpoint_path(self) -> Path:
+        return Path(self.output).with_suffix(".ckpt")
+
+    def log_path(self) -> Path:
+        return Path(self.output).with_suffix(".log.jsonl")
+
+
+class ReconstructionCrops:
+    """Random crops at random scales: a decoder must invert strokes and details of any size."""
+
+    def __init__(
+        self, folders: list[str], crop: int, zoom: tuple[float, float], painting_share: float
+    ) -> None:
+        self.crop, self.zoom, self.painting_share = crop, zoom, painting_share
+        self.pools = [self._load(folder, round(crop * zoom[1])) for folder in folders]
+
+    @staticmethod
+    def _load(folder: str, side: int) -> list[Image.Image]:
+        images = []
+        for path in image_files(folder):
+            try:
+                image = load_image(path).rgb
+            except ImageLoadError:
+                continue
+            scale = side / min(image.size)
+            images.append(
+                image.resize(
+                    (max(side, round(image.width * scale)), max(side, round(image.height * scale))),
+                    Image.Resampling.LANCZOS,
+                )
+            )
+        if not images:
+            raise FileNotFoundError(f"{folder}: none of the images could be read")
+        return images
+
+    def batch(self, size: int, rng: random.Random) -> torch.Tensor:
+        return torch.cat([self._sample(rng) for _ in range(size)])
+
+    def _sample(self, rng: random.Random) -> torch.Tensor:
+        use_painting = len(self.pools) > 1 and rng.random() < self.painting_share
+        pool = rng.choice(self.pools[1:]) if use_painting else self.pools[0]
+        image = rng.choice(pool)
+        window = min(round(self.crop * rng.uniform(*self.zoom)), *image.size)
+        x, y = rng.randint(0, image.width - window), rng.randint(0, image.height - window)
+        patch = image.crop((x, y, x + window, y + window))
+        patch = patch.resize((self.crop, self.crop), Image.Resampling.BILINEAR)
+        return to_tensor(ImageOps.mirror(patch) if rng.random() < 0.5 else patch)
+
+
+def _validation_crops(folder: str, count: int, side: int) -> torch.Tensor:
+    crops = []
+    for path in image_files(folder)[-count:]:  # the last ones: far from any tuning set
+        image = load_image(path).rgb
+        scale = side / min(image.size)
+        image = image.resize(
+            (max(side, round(image.width * scale)), max(side, round(image.height * scale))),
+            Image.Resampling.LANCZOS,
+        )
+        left, top = (image.width - side) // 2, (image.height - side) // 2
+        crops.append(to_tensor(image.crop((left, top, left + side, top + side))))
+    return torch.cat(crops)
+
+
+def learning_rate(config: DecoderTrainConfig, step: int) -> float:
+    """Linear warm-up, then cosine decay to a tenth."""
+    if step < config.warmup:
+        return config.learning_rate * (step + 1) / config.warmup
+    progress = (step - config.warmup) / max(1, config.steps - config.warmup)
+    return config.learning_rate * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
+
+
+class DecoderTrainer:
+    """One decoder's training run; `run()` trains until done, out of time or cancelled."""
+
+    def __init__(self, config: DecoderTrainConfig, resume: bool = False) -> None:
+        self.config = config
+        torch.manual_seed(config.seed)
+        self.device = resolve_device(config.device)
+        names = list(LEVELS)[: list(LEVELS).index(config.level) + 1]
+        self.layers = names  # feature error at every level up to the decoder's own
+        self.vgg = VGG19Features(names).to(self.device)
+        self.amp = autocast_dtype(self.device, cpu_bf16=config.bf16)
+        self.net = Decoder(DecoderConfig(config.level, config.width_divisor)).to(self.device)
+        self.optimizer = torch.optim.Adam(self.net.parameters(), lr=config.learning_rate)
+        self.state = TrainState()
+        if resume and config.checkpoint_path().is_file():
+            self._restore(read_checkpoint(config.checkpoint_path()))
+        self.data = ReconstructionCrops(
+            config.data, config.crop, config.zoom, config.painting_share
+        )
+        self.val = _validation_crops(config.val, config.val_count, 192).to(self.device)
+
+    def _restore(self, checkpoint: dict) -> None:
+        self.net.load_state_dict(checkpoint["model"])
+        self.optimizer.load_state_dict(checkpoint["optimizer"])
+        self.state = TrainState(**json.loads(checkpoint["state"]))
+        path = self.config.log_path()
+        if path.is_file():  # drop evaluations after the checkpoint: they will be redone
+            kept = [
+                line + "\n"
+                for line in path.read_text().splitlines()
+                if line.strip() and json.loads(line)["step"] <= self.state.step
+            ]
+            atomic_write_bytes(path, "".join(kept).encode())
+
+    def _checkpoint(self) -> None:
+        payload = {
+            "model": self.net.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "state": json.dumps(asdict(self.state)),
+        }
+        atomic_write_bytes(self.config.checkpoint_path(), checkpoint_bytes(payload))
+
+    def _autocast(self) -> object:
+        return torch.autocast(self.device.type, dtype=self.amp) if self.amp else nullcontext()
+
+    def loss(self, images: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
+        with torch.no_grad(), self._autocast():
+            target = {k: v.float() for k, v in self.vgg(images).items()}
+        with self._autocast():
+            out = self.net(target[self.config.level]).float()
+            feats = {k: v.float() for k, v in self.vgg(out).items()}
+        pixel = torch.mean((out - images) ** 2)
+        feature = torch.stack(
+            [
+                torch.sum((feats[k] - target[k]) ** 2) / torch.sum(target[k] ** 2)
+                for k in self.layers
+            ]
+        ).mean()
+        total = pixel + self.config.feature_weight * feature
+        floats = {"total": total, "pixel": pixel, "feature": feature}
+        return total, {k: float(v.detach()) for k, v in floats.items()}
+
+    @torch.no_grad()
+    def validate(self) -> dict[str, float]:
+        self.net.eval()
+        sums: dict[str, float] = {}
+        for chunk in self.val.split(8):
+            for key, value in self.loss(chunk)[1].items():
+                sums[key] = sums.get(key, 0.0) + value * len(chunk) / len(self.val)
+        self.net.train()
+        return sums
+
+    def run(
+        self,
+        on_eval: Callable[[dict], None] | None = None,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> TrainState:
+        config, state = self.config, self.state
+        started = time.perf_counter() - state.elapsed
+        running = None
+        while state.step < config.steps:
+            if should_stop is not None and should_stop():
+                break
+            if config.max_minutes is not None and state.elapsed > 60 * config.max_minutes:
+                break
+            value = self._train_step()
+            running = value if running is None else 0.95 * running + 0.05 * value
+            state.step += 1
+            state.elapsed = time.perf_counter() - started
+            if state.step % config.eval_every == 0 or state.step == config.steps:
+                record = self._evaluate(running)
+                if on_eval is not None:
+                    on_eval(record)
+            if state.step % config.checkpoint_every == 0:
+                self._checkpoint()
+        self._checkpoint()
+        return state
+
+    def _train_step(self) -> float:
+        config, step = self.config, self.state.step
+        for group in self.optimizer.param_groups:
+            group["lr"] = learning_rate(config, step)
+        rng = random.Random(config.seed * 1_000_003 + step)
+        images = self.data.batch(config.batch, rng).to(self.device)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss, _ = self.loss(images)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.net.parameters(), 5.0)
+        self.optimizer.step()
+        return float(loss.detach())
+
+    def _evaluate(self, train_loss: float) -> dict:
+        state = self.state
+        terms = self.validate()
+        best = terms["total"] < state.best_val
+        if best:
+            state.best_val, state.best_step = terms["total"], state.step
+            save_decoder(self.net, self.config.output, self.info())
+        record = {
+            "level": self.config.level,
+            "step": state.step,
+            "elapsed": round(state.elapsed, 1),
+            "train_loss": train_loss,
+            "val": terms,
+            "best": best,
+            "lr": self.optimizer.param_groups[0]["lr"],
+        }
+        with self.config.log_path().open("a") as log:
+            log.write(json.dumps(record) + "\n")
+        return record
+
+    def info(self) -> dict:
+        settings = {
+            k: v for k, v in asdict(self.config).items() if k not in ("data", "val", "output")
+        }
+        return {
+            "level": self.config.level,
+            "step": self.state.step,
+            "val_loss": self.state.best_val,
+            "elapsed_s": round(self.state.elapsed, 1),
+            "data": [Path(d).name for d in self.config.data],
+            "settings": settings,
+        }
+
+
+# Steps and minutes per level: the deep decoders carry the strokes and get the time.
+BUDGETS: dict[str, tuple[int, float]] = {
+    "relu1_1": (800, 4),
+    "relu4_1": (3000, 40),
+    "relu3_1": (2000, 22),
+    "relu2_1": (1500, 10),
+}
+
+
+def train_levels(
+    levels: list[str],
+    out: str | Path,
+    data: list[str],
+    val: str,
+    *,
+    minutes_scale: float = 1.0,
+    resume: bool = False,
+    on_eval: Callable[[dict], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> None:
+    """Train each level's decoder in turn within its budget, rewriting the manifest after each."""
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    for level in levels:
+        steps, minutes = BUDGETS[level]
+        config = DecoderTrainConfig(
+            level=level,
+            data=data,
+            val=val,
+            output=str(folder / f"decoder_{level}.safetensors"),
+            steps=steps,
+            max_minutes=minutes * minutes_scale,
+        )
+        DecoderTrainer(config, resume=resume).run(on_eval=on_eval, should_stop=should_stop)
+        write_manifest(folder)
+        if should_stop is not None and should_stop():
+            return

@@ -1,0 +1,109 @@
+"""Instant-mode decoder files: safetensors with their settings in the header, no pickle."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from safetensors import SafetensorError
+from safetensors.torch import load, save
+
+from styler.errors import WeightsError
+from styler.fast.manifest import CHECKOUT_WEIGHTS
+from styler.fast.weights import _check_digest
+from styler.imageio import atomic_write_bytes
+from styler.instant.decoder import Decoder, DecoderConfig
+
+FORMAT = "styler-instant-1"
+
+
+def save_decoder(net: Decoder, path: str | Path, info: dict[str, Any]) -> None:
+    """Write the decoder atomically; `info` (JSON-serialisable) goes in the header."""
+    tensors = {k: v.detach().cpu().contiguous() for k, v in net.state_dict().items()}
+    metadata = {
+        "format": FORMAT,
+        "config": json.dumps(net.config.as_dict()),
+        "info": json.dumps(info),
+    }
+    atomic_write_bytes(path, save(tensors, metadata=metadata))
+
+
+def read_decoder(path: str | Path, sha256: str | None = None) -> tuple[Decoder, dict]:
+    """Load a decoder file, checking its sha256 when one is given (the manifest's)."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise WeightsError(f"{path}: cannot read instant decoder ({exc.strerror})") from exc
+    if sha256 is not None:
+        _check_digest(path, data, sha256)
+    try:
+        length = int.from_bytes(data[:8], "little")
+        metadata = json.loads(data[8 : 8 + length]).get("__metadata__") or {}
+        if metadata.get("format") != FORMAT:
+            raise ValueError(f"format {metadata.get('format')!r}, expected {FORMAT!r}")
+        config = DecoderConfig(**json.loads(metadata["config"]))
+        net = Decoder(config)
+        net.load_state_dict(load(data))
+    except (SafetensorError, KeyError, ValueError, TypeError, RuntimeError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise WeightsError(f"{path}: not a valid instant decoder ({reason})") from exc
+    net.requires_grad_(False)
+    return net.eval(), json.loads(metadata.get("info", "{}"))
+
+
+MANIFEST = "manifest.json"
+
+
+def write_manifest(folder: str | Path, logs: dict[str, str] | None = None) -> Path:
+    """Record every decoder in `folder` with its sha256 and training summary."""
+    folder = Path(folder)
+    entries = []
+    for path in sorted(folder.glob("decoder_*.safetensors")):
+        _, info = read_decoder(path)
+        log = path.with_suffix(".log.jsonl")
+        entries.append(
+            {
+                "level": info.get("level"),
+                "file": path.name,
+                "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+                "log": log.name if log.is_file() else None,
+                "training": info,
+            }
+        )
+    target = folder / MANIFEST
+    atomic_write_bytes(target, (json.dumps({"decoders": entries}, indent=2) + "\n").encode())
+    return target
+
+
+def decoders_dir() -> Path:
+    """The shipped decoders (weights/instant), or the folder in STYLER_INSTANT_DIR."""
+    override = os.environ.get("STYLER_INSTANT_DIR")
+    if override:
+        return Path(override)
+    try:
+        return Path(str(resources.files("styler.weights"))) / "instant"
+    except ModuleNotFoundError:  # a source checkout on sys.path, never installed
+        return CHECKOUT_WEIGHTS / "instant"
+
+
+def load_decoders(folder: Path | None = None) -> tuple[dict[str, Decoder], dict[str, dict]]:
+    """Every decoder the manifest lists, sha256-checked: ({level: decoder}, {level: info})."""
+    folder = folder or decoders_dir()
+    path = folder / MANIFEST
+    try:
+        entries = json.loads(path.read_text())["decoders"]
+    except (OSError, ValueError, KeyError) as exc:
+        raise WeightsError(
+            f"{path}: no readable instant-mode decoder manifest ({exc}); "
+            "reinstall styler or run tools/train_instant.py"
+        ) from exc
+    decoders, infos = {}, {}
+    for entry in entries:
+        net, info = read_decoder(folder / entry["file"], entry["sha256"])
+        decoders[net.config.level], infos[net.config.level] = net, info
+    return decoders, infos
