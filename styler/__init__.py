@@ -1,7 +1,7 @@
 """styler: neural style transfer and image fusion.
 
-The engine (VGG19 features, losses, optimizer mode, image I/O) imports no UI
-code; the CLI, the Gradio UI and this API are thin layers over it.
+The engine (VGG19 features, losses, optimizer, fast and instant modes, image I/O)
+imports no UI code; the CLI, the Gradio UI and this API are thin layers over it.
 """
 
 from styler.api import Stylizer, StylizeResult, build_options, stylize
@@ -9,6 +9,7 @@ from styler.errors import OptionsError, StylerError, WeightsError
 from styler.evaluate import Distances, distances
 from styler.fast.inference import FastOptions, FastStylizer
 from styler.imageio import ImageLoadError, ImageSaveError, load_image, read_settings, save_image
+from styler.instant.stylizer import InstantOptions, InstantStylizer
 from styler.optimize import OptimizeOptions
 from styler.progress import CancelToken, Progress
 from styler.reproduce import stylize_like
@@ -22,6 +23,8 @@ __all__ = [
     "FastStylizer",
     "ImageLoadError",
     "ImageSaveError",
+    "InstantOptions",
+    "InstantStylizer",
     "OptimizeOptions",
     "OptionsError",
     "Progress",

@@ -353,8 +353,9 @@ def stylize_files(
     """Stylize image files and folders into output_dir, as `styler stylize` does.
 
     engine is a Stylizer (optimizer mode: give `style`, one or more style images, and
-    OptimizeOptions) or a FastStylizer (fast mode: its networks; FastOptions). Styles and
-    masks are decoded once for the whole batch. Outputs are named
+    OptimizeOptions), a FastStylizer (fast mode: its networks; FastOptions) or an
+    InstantStylizer (instant mode: its style images; InstantOptions). Styles and masks are
+    decoded once for the whole batch. Outputs are named
     '<input-stem>__<style-stems>.<format>' below output_dir, mirroring folder inputs.
 
     No file can stop the batch: each failure is one line in the returned Summary's
@@ -366,16 +367,21 @@ def stylize_files(
     """
     from styler.api import Stylizer
     from styler.fast.inference import FastOptions, FastStylizer
+    from styler.instant.stylizer import InstantOptions, InstantStylizer
 
     given = [inputs] if isinstance(inputs, str | os.PathLike) else list(inputs)
     extension = _FORMAT_EXTENSIONS[output_format(format)]
+    own_styles = isinstance(engine, FastStylizer | InstantStylizer)
+    if own_styles and (style is not None or blend is not None or init_image is not None):
+        raise StylerError(f"{type(engine).__name__} holds its styles and blend; style, blend "
+                          "and init_image are for a Stylizer")  # fmt: skip
     if isinstance(engine, FastStylizer):
-        if style is not None or blend is not None or init_image is not None:
-            raise StylerError("fast mode takes its styles from the FastStylizer; "
-                              "style, blend and init_image are for a Stylizer")  # fmt: skip
         fast_options = options if options is not None else FastOptions()
         names = [Path(spec).stem for spec in engine.specs]
         render = fast_render(engine, fast_options, regions)
+    elif isinstance(engine, InstantStylizer):
+        names = [_named(name, i) for i, name in enumerate(engine.style_names, start=1)]
+        render = instant_render(engine, options or InstantOptions(), regions)
     elif isinstance(engine, Stylizer):
         if style is None:
             raise StylerError("optimizer mode needs style: one or more style images")
@@ -385,7 +391,8 @@ def stylize_files(
         init = None if init_image is None else engine.load(init_image).rgb
         render = optimizer_render(engine, styles, options, blend, loaded_regions, init)
     else:
-        raise TypeError(f"engine must be a Stylizer or FastStylizer, not {type(engine).__name__}")
+        raise TypeError("engine must be a Stylizer, FastStylizer or InstantStylizer, not "
+                        f"{type(engine).__name__}")  # fmt: skip
     plan = make_plan(given, names, output_dir, extension, recursive=recursive)
     summary = Summary(failures=list(plan.failures))
     batch = Batch(render, quality=quality, skip_existing=skip_existing,
@@ -401,7 +408,11 @@ def _loaded_styles(engine: Any, style: Any) -> list[LoadedImage]:
 
 def _style_name(style: LoadedImage, number: int) -> str:
     """A style's name in output names: its file's stem, else 'style<N>' (arrays, images)."""
-    return style.source if not style.source.startswith("<") else f"style{number}"
+    return _named(style.source, number)
+
+
+def _named(name: str, number: int) -> str:
+    return name if not name.startswith("<") else f"style{number}"
 
 
 def optimizer_render(
@@ -431,5 +442,17 @@ def fast_render(stylizer: Any, options: Any, regions: Sequence[Any] = ()) -> Ren
 
     def render(source: Path, _progress: ProgressCallback, _cancel: CancelToken) -> StylizeResult:
         return stylizer.run(source, options, regions=regions)
+
+    return render
+
+
+def instant_render(stylizer: Any, options: Any, regions: Sequence[Any] = ()) -> Render:
+    """Instant mode: one set of decoded styles for every input; regions' style images are
+    decoded once here (a bad one stops the batch before any work), masks as given. A
+    cancel stops a photo between levels, and that photo is not saved."""
+    regions = [(mask, None if style is None else stylizer.load(style)) for mask, style in regions]
+
+    def render(source: Path, _progress: ProgressCallback, cancel: CancelToken) -> StylizeResult:
+        return stylizer.run(source, options, regions=regions, cancelled=lambda: cancel.cancelled)
 
     return render

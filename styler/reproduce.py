@@ -14,9 +14,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from styler.api import Stylizer
-from styler.controls import CONTROLS, FAST, OPTIMIZE
+from styler.controls import CONTROLS, FAST, INSTANT, OPTIMIZE
 from styler.errors import StylerError
 from styler.fast.inference import FastOptions, FastStylizer
+from styler.instant.stylizer import InstantOptions, InstantStylizer
 from styler.optimize import OptimizeOptions
 from styler.result import ImageInput, StylizeResult
 from styler.settings import Settings
@@ -31,11 +32,15 @@ class MissingImage(StylerError):
         super().__init__(f"{what} {name!r} named in the settings is not in {where}")
 
 
-def options_from(settings: Settings) -> OptimizeOptions | FastOptions:
+Options = OptimizeOptions | FastOptions | InstantOptions
+_OPTIONS: dict[str, type[Options]] = {
+    OPTIMIZE: OptimizeOptions, FAST: FastOptions, INSTANT: InstantOptions,
+}  # fmt: skip
+
+
+def options_from(settings: Settings) -> Options:
     """The engine options a result's settings describe."""
-    if settings.mode == OPTIMIZE:
-        return OptimizeOptions.from_values(settings.controls)
-    return FastOptions.from_values(settings.controls)
+    return _OPTIONS[settings.mode].from_values(settings.controls)
 
 
 def find_named(name: str, search: Sequence[str | os.PathLike], what: str) -> Path:
@@ -56,8 +61,9 @@ def fast_style(name: str, search: Sequence[str | os.PathLike]) -> str:
 
 
 def recorded_styles(settings: Settings, search: Sequence[str | os.PathLike]) -> list[str]:
-    """The styles the settings name, found: style image files in optimizer mode, shipped
-    names or network files in fast mode. MissingImage names the first one not found."""
+    """The styles the settings name, found: style image files in optimizer and instant
+    mode, shipped names or network files in fast mode. MissingImage names the first one
+    not found."""
     return [_style(name, settings.mode, search) for name in settings.styles]
 
 
@@ -103,13 +109,18 @@ def stylize_like(
         folders = list(search) or [Path(result).parent, Path.cwd()]
     options = options_from(settings)
     styles, regions = recorded_styles(settings, folders), recorded_regions(settings, folders)
+    controls = settings.controls
     if isinstance(options, FastOptions):
-        controls = settings.controls
         stylizer = FastStylizer(styles, device=device, tile=controls["tile"],
                                 blend=settings.blend,
                                 blend_method=controls["blend_method"])  # fmt: skip
         outcome = stylizer.run(content, options, regions=regions)
         device_used = stylizer.device
+    elif isinstance(options, InstantOptions):
+        instant = InstantStylizer(styles, device=device, tile=controls["tile"],
+                                  blend=settings.blend)  # fmt: skip
+        outcome = instant.run(content, options, regions=regions)
+        device_used = instant.device
     else:
         engine = Stylizer(device=device, vgg=settings.engine.get("vgg", CONTROLS["vgg"].default))
         outcome = engine.run(content, styles, options, blend=settings.blend, regions=regions)

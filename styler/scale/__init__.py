@@ -26,6 +26,7 @@ def stylize_on_ray(
     *,
     style: Sequence[str | os.PathLike] | str | os.PathLike | None = None,
     fast: Sequence[str | os.PathLike] | str | os.PathLike | None = None,
+    instant: bool = False,
     blend: Sequence[float] | None = None,
     regions: Sequence[tuple[str | os.PathLike, str | os.PathLike | None]] = (),
     init_image: str | os.PathLike | None = None,
@@ -40,9 +41,10 @@ def stylize_on_ray(
 ) -> Summary:
     """`styler stylize INPUT... -o OUTPUT_DIR --engine ray`, from Python.
 
-    Optimizer mode with `style` (style image files), fast mode with `fast` (shipped style
-    names or .safetensors files); `controls` are the mode's controls of styler.controls by
-    name (size=512, steps=300, strength=0.8, ...). Inputs and output_dir are paths every
+    Optimizer mode with `style` (style image files), instant mode with `style` and
+    `instant=True`, fast mode with `fast` (shipped style names or .safetensors files);
+    `controls` are the mode's controls of styler.controls by name (size=512, steps=300,
+    strength=0.8, ...). Inputs and output_dir are paths every
     node sees, or object-store URLs (s3://...). Joins the cluster at `address` (or
     RAY_ADDRESS, or starts Ray on this machine), or uses the session this process already
     opened with ray.init(). Returns the Summary: counts, and one line per failed file;
@@ -57,7 +59,8 @@ def stylize_on_ray(
     if unknown:
         raise OptionsError(f"unknown controls: {', '.join(unknown)}; see styler.controls")
     args = argparse.Namespace(
-        style=_listed(style), fast=_listed(fast), settings_from=None, init_image=init_image,
+        style=_listed(style), fast=_listed(fast), instant=instant, settings_from=None,
+        init_image=init_image,
         style_blend=list(blend) if blend is not None and style is not None else None,
         fast_blend=list(blend) if blend is not None and fast is not None else None,
         region=[(os.fspath(mask), "none" if s is None else os.fspath(s)) for mask, s in regions],
