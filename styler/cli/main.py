@@ -13,6 +13,7 @@ from styler.cli import (
     styles_cmd,
     stylize_cmd,
     train_cmd,
+    train_instant_cmd,
     ui_cmd,
 )
 from styler.cli.common import (
@@ -33,6 +34,7 @@ COMMANDS: dict[str, Command] = {
     "stylize": stylize_cmd,
     "evaluate": evaluate_cmd,
     "train": train_cmd,
+    "train-instant": train_instant_cmd,
     "styles": styles_cmd,
     "export": export_cmd,
     "fuse": fuse_cmd,
@@ -47,6 +49,7 @@ EPILOG = """\
 Examples:
   styler stylize photo.jpg --style starry.jpg          # -> styled/photo__starry.png
   styler stylize photos/ --recursive --style starry.jpg -o out/ --size 1024
+  styler stylize photos/ --style starry.jpg --instant  # any painting, one pass a photo
   styler evaluate styled/photo__starry.png --content photo.jpg --style starry.jpg
 
 Run 'styler COMMAND --help' for a command's options and more examples.

@@ -1,4 +1,5 @@
-"""`styler stylize`: style transfer over many files (optimizer or fast mode), resumable."""
+"""`styler stylize`: style transfer over many files (optimizer, fast or instant mode),
+resumable."""
 
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ from pathlib import Path
 from typing import Any
 
 from styler.api import RegionInput, Stylizer
+from styler.batch import instant_render
 from styler.cli.batch import Batch, Render, Summary, optimizer_render
 from styler.cli.common import UsageError, error_text, flag_message, say
 from styler.cli.plan import IMAGE_EXTENSIONS, make_plan
 from styler.controls import (
     CONTROLS,
     FAST,
+    INSTANT,
     MODE_NAMES,
     OPTIMIZE,
     STYLE,
@@ -27,6 +30,7 @@ from styler.errors import InvalidOption, OptionNotInMode, OptionsError
 from styler.fast.inference import FastOptions, FastRegion, FastStylizer
 from styler.fusion.regions import load_mask
 from styler.imageio import ImageLoadError, LoadedImage, load_image
+from styler.instant.stylizer import InstantOptions, InstantStylizer
 from styler.optimize import OptimizeOptions
 from styler.progress import CancelToken, ProgressCallback
 from styler.reproduce import MissingImage, device_note, recorded_regions, recorded_styles
@@ -48,6 +52,11 @@ Examples:
                  --region face.png none --feather 8     # per-region styles, photo in face
   styler stylize photos/ --fast starry_night mosaic --fast-blend 0.7 0.3 --blend-method params
   styler stylize photos/ --fast starry_night --style-scale 2    # fast mode, larger strokes
+  styler stylize photos/ --style starry.jpg --instant -o out/   # instant mode: any painting,
+                                                         # one pass per photo
+  styler stylize a.jpg --style starry.jpg scream.jpg --style-blend 0.7 0.3 --instant \
+                 --region face.png none --strength 0.8 --preserve-color match
+  styler stylize a.jpg --settings-from out/a__starry.png # reproduce a result, any mode
 
 Outputs go to OUTDIR/<sub-folders of the input>/<input-stem>__<style-stem>.<ext>; each
 path is printed on stdout once written, progress and errors go to stderr.
@@ -60,8 +69,10 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "stylize",
         help="stylize image files and folders with one or more style images",
         usage="styler stylize INPUT... --style IMAGE... [-o OUTDIR] [options]",
-        description="Stylize image files and folders (optimizer mode, or fast mode with --fast).\n"
-        "A bad input is reported and skipped; the rest go on.",
+        description="Stylize image files and folders: optimizer mode with --style images (best "
+        "quality, seconds to minutes a photo), instant mode with --style images and --instant "
+        "(any painting, one pass), or fast mode with --fast networks (one pass, trained styles)."
+        "\nA bad input is reported and skipped; the rest go on.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -73,6 +84,13 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         action="extend",
         metavar="IMAGE",
         help="style image(s); several are blended (list inputs first, or end the list with --)",
+    )
+    parser.add_argument(
+        "--instant",
+        action="store_true",
+        help="instant mode: the --style images in one feed-forward pass per photo (trained "
+        "decoders, no optimisation); their own colours and strokes, less closely than "
+        "optimizer mode",
     )
     parser.add_argument(
         "--fast",
@@ -127,10 +145,11 @@ def _add_control_options(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar=("MASK", "STYLE"),
         help="give the white part of MASK (any image, resized to each photo) its own STYLE: "
-        "a style image, a fast style in fast mode, or 'none' to keep the photo; repeatable",
+        "a style image (a fast style in fast mode), or 'none' to keep the photo; repeatable",
     )
     group.add_argument("--style-blend", type=float, nargs="+", metavar="W",
-                       help="optimizer mode: one weight per --style image (default: equal)")
+                       help="optimizer and instant mode: one weight per --style image "
+                       "(default: equal)")
     group.add_argument("--fast-blend", type=float, nargs="+", metavar="W",
                        help="fast mode: one weight per --fast network (default: equal)")
     group.add_argument("--init-image", metavar="IMAGE",
@@ -298,19 +317,9 @@ class _Job:
 
 def _job(args: argparse.Namespace) -> _Job:
     """Merge explicit flags over --settings-from over the registry's defaults."""
-    if args.style and args.fast:
-        raise UsageError("give either --style IMAGE... or --fast NAME..., not both")
-    if args.fast and args.style_blend:
-        raise UsageError("--style-blend weighs --style images; in fast mode use --fast-blend")
-    if args.style and args.fast_blend:
-        raise UsageError("--fast-blend weighs --fast networks; in optimizer mode use --style-blend")
+    _check_style_flags(args)
     recorded = _recorded(args.settings_from)
-    if args.style or args.fast:
-        mode = FAST if args.fast else OPTIMIZE
-    elif recorded is not None:
-        mode = recorded.mode
-    else:
-        raise UsageError("give either --style IMAGE... (optimizer mode) or --fast NAME...")
+    mode = _mode(args, recorded)
     same_mode = recorded is not None and recorded.mode == mode
     given = {c.name: getattr(args, c.name) for c in CONTROLS.values()
              if getattr(args, c.name) is not None}  # fmt: skip
@@ -321,6 +330,8 @@ def _job(args: argparse.Namespace) -> _Job:
         raise UsageError(flag_message(exc)) from exc
     except OptionNotInMode as exc:
         raise UsageError(f"{CONTROLS[exc.name].flag} has no effect in {exc.mode}") from exc
+    if args.init_image is not None and mode != OPTIMIZE:
+        raise UsageError(f"--init-image has no effect in {MODE_NAMES[mode]}")
     args.max_pixels_value = values["max_pixels"]
     note = recorded and device_note(recorded, resolve_device(values["device"]))
     if note:
@@ -333,11 +344,45 @@ def _job(args: argparse.Namespace) -> _Job:
             raise UsageError(f"{len(styles)} {kind} but {len(blend)} blend weights")
     else:
         assert recorded is not None
+        if recorded.mode == FAST and mode != FAST:  # networks are no style images
+            raise UsageError(f"{args.settings_from} was made in fast mode; give --style "
+                             f"IMAGE... for {MODE_NAMES[mode]}")  # fmt: skip
         styles, blend = _found(recorded_styles, recorded, folders), recorded.blend
     regions = [(mask, None if style.lower() == "none" else style) for mask, style in args.region]
     if not regions and same_mode and recorded is not None:
         regions = _found(recorded_regions, recorded, folders)
     return _Job(mode, styles, blend, regions, values, args.init_image)
+
+
+def _check_style_flags(args: argparse.Namespace) -> None:
+    """The style flags that contradict each other, as usage errors."""
+    if args.style and args.fast:
+        raise UsageError("give either --style IMAGE... or --fast NAME..., not both")
+    if args.instant and args.fast:
+        raise UsageError("--instant paints --style images; --fast runs trained networks: "
+                         "give one of them")  # fmt: skip
+    if args.fast and args.style_blend:
+        raise UsageError("--style-blend weighs --style images; in fast mode use --fast-blend")
+    if (args.style or args.instant) and args.fast_blend:
+        mode = MODE_NAMES[INSTANT if args.instant else OPTIMIZE]
+        raise UsageError(f"--fast-blend weighs --fast networks; in {mode} use --style-blend")
+
+
+def _mode(args: argparse.Namespace, recorded: Settings | None) -> str:
+    """--fast: fast mode; --instant: instant mode; --style alone: optimizer mode; none of
+    them: the mode of the --settings-from result."""
+    if args.fast:
+        return FAST
+    if args.instant:
+        if not args.style and recorded is None:
+            raise UsageError("--instant needs --style IMAGE... (or --settings-from RESULT)")
+        return INSTANT
+    if args.style:
+        return OPTIMIZE
+    if recorded is not None:
+        return recorded.mode
+    raise UsageError("give either --style IMAGE... (optimizer mode, or instant mode with "
+                     "--instant) or --fast NAME...")  # fmt: skip
 
 
 def _recorded(path: str | None) -> Settings | None:
@@ -381,6 +426,8 @@ def _renderer(job: _Job, max_pixels: int) -> tuple[Render, int]:
             return stylizer.run(source, fast_options, regions=fast_regions)
 
         return render, 1
+    if job.mode == INSTANT:
+        return _instant_renderer(job, masks, max_pixels), 1
     options = OptimizeOptions.from_values(values)
     styles = [_load_style(path, max_pixels) for path in job.styles]
     regions: list[RegionInput] = [
@@ -391,6 +438,17 @@ def _renderer(job: _Job, max_pixels: int) -> tuple[Render, int]:
     stylizer = Stylizer(device=values["device"], vgg=values["vgg"], max_pixels=max_pixels)
     render = optimizer_render(stylizer, styles, options, job.blend, regions, init)
     return render, sum(options.step_schedule())
+
+
+def _instant_renderer(job: _Job, masks: list[LoadedImage], max_pixels: int) -> Render:
+    """Instant mode: the style images (and regions' styles) decoded once for the batch."""
+    values = job.values
+    styles = [_load_style(path, max_pixels) for path in job.styles]
+    stylizer = InstantStylizer(styles, device=values["device"], tile=values["tile"],
+                               blend=job.blend, max_pixels=max_pixels)  # fmt: skip
+    regions = [(mask, None if style is None else _load_style(style, max_pixels))
+               for mask, (_, style) in zip(masks, job.regions, strict=True)]  # fmt: skip
+    return instant_render(stylizer, InstantOptions.from_values(values), regions)
 
 
 def _load_style(path: str, max_pixels: int) -> LoadedImage:

@@ -1,0 +1,129 @@
+"""`styler train-instant`: train the instant-mode decoders, resumable.
+
+A thin face over styler.instant.train.train_levels: each level trains within its budget
+(steps, minutes) and the folder's manifest is rewritten after each, so the folder can be
+used at once with STYLER_INSTANT_DIR. The default output is a folder of the user's, never
+the shipped decoders.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from styler.cli.batch import cancel_on_interrupt
+from styler.cli.common import EXIT_INTERRUPTED, EXIT_OK, UsageError, say
+from styler.device import use_all_cores
+from styler.instant.train import BUDGETS, DecoderTrainConfig, train_levels
+from styler.progress import CancelToken
+
+DEFAULT_OUT = Path("instant-decoders")
+_TRAINING = DecoderTrainConfig.__dataclass_fields__  # the trainer's own defaults, quoted
+PAINTING_SHARE = _TRAINING["painting_share"].default
+CHECKPOINT_EVERY = _TRAINING["checkpoint_every"].default
+BUDGET_TEXT = ", ".join(f"{level} {steps} steps / {minutes:g} min"
+                        for level, (steps, minutes) in BUDGETS.items())  # fmt: skip
+
+EPILOG = f"""\
+Examples:
+  styler train-instant --data photos/train paintings/ --val photos/val
+  styler train-instant --levels relu4_1 --data train/ --val val/ --minutes-scale 2
+  styler train-instant --data train/ --val val/ --resume     # continue after a stop
+  STYLER_INSTANT_DIR={DEFAULT_OUT} styler stylize a.jpg --style p.jpg --instant
+
+Each level trains until its steps or its minutes run out:
+  {BUDGET_TEXT}
+Every evaluation prints one line and the best decoder so far is written to
+OUT/decoder_<level>.safetensors, a checkpoint every {CHECKPOINT_EVERY} steps, so --resume
+loses little. Ctrl-C stops after the current step, checkpointed.
+"""
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(
+        "train-instant",
+        help="train the instant-mode decoders (VGG19 inverters)",
+        description="Train the decoders of instant mode: each learns to turn VGG19 features "
+        "back into the image, with no style involved, so it paints any painting later.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--levels",
+        nargs="+",
+        choices=list(BUDGETS),
+        default=list(BUDGETS),
+        metavar="LEVEL",
+        help=f"decoders to train, in order (default: all: {' '.join(BUDGETS)})",
+    )
+    parser.add_argument(
+        "-o",
+        "--out",
+        type=Path,
+        default=DEFAULT_OUT,
+        metavar="DIR",
+        help="where the decoders, their logs and the manifest go (default: %(default)s; "
+        "the shipped decoders are never overwritten unless named here)",
+    )
+    parser.add_argument(
+        "--data",
+        nargs="+",
+        required=True,
+        metavar="DIR",
+        help="folders of training images: photos first, then any folders of paintings, "
+        f"which give {PAINTING_SHARE:.0%}% of the crops",
+    )
+    parser.add_argument("--val", required=True, metavar="DIR", help="folder of validation photos")
+    parser.add_argument(
+        "--resume", action="store_true", help="continue each level from its checkpoint"
+    )
+    parser.add_argument(
+        "--minutes-scale",
+        type=_positive,
+        default=1.0,
+        metavar="X",
+        help="multiply every level's minute budget (default: %(default)s)",
+    )
+    return parser
+
+
+def _positive(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be above 0, got {text!r}")
+    return value
+
+
+def report(record: dict) -> None:
+    """One line per evaluation: level, step, time, validation errors, * for a new best."""
+    val = record["val"]
+    say(
+        f"{record['level']} step {record['step']:5d} {record['elapsed']:7.0f}s "
+        f"val pixel {val['pixel']:.4f} feature {val['feature']:.4f}"
+        f"{' (best, saved)' if record['best'] else ''}"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    for folder in (*args.data, args.val):
+        if not Path(folder).is_dir():
+            raise UsageError(f"{folder}: no such folder")
+    use_all_cores()
+    token = CancelToken()
+    with cancel_on_interrupt(token):
+        train_levels(
+            args.levels,
+            args.out,
+            args.data,
+            args.val,
+            minutes_scale=args.minutes_scale,
+            resume=args.resume,
+            on_eval=report,
+            should_stop=lambda: token.cancelled,
+        )
+    if token.cancelled:
+        say(f"interrupted: checkpoints are in {args.out}; rerun with --resume to continue")
+        return EXIT_INTERRUPTED
+    say(f"decoders in {args.out}; use them with STYLER_INSTANT_DIR={args.out}")
+    return EXIT_OK
