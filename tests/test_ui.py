@@ -11,7 +11,9 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import io
+import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -68,12 +70,45 @@ def tiny_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_tiny_styles(tmp_path_factory.mktemp("weights"))
 
 
+def _decoders_for_tests(folder: Path) -> Path:
+    """Instant-mode decoders for STYLER_INSTANT_DIR: a copy of the shipped ones when they
+    load (a training run may rewrite them while the tests run), else a tiny untrained one."""
+    from styler.instant.decoder import Decoder, DecoderConfig
+    from styler.instant.weights import MANIFEST, decoders_dir, load_decoders, save_decoder
+    from styler.instant.weights import write_manifest as write_decoder_manifest
+
+    shipped = decoders_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(Exception):
+        manifest = json.loads((shipped / MANIFEST).read_text())
+        for entry in manifest["decoders"]:
+            shutil.copy2(shipped / entry["file"], folder / entry["file"])
+        (folder / MANIFEST).write_text(json.dumps(manifest))
+        load_decoders(folder)  # digests checked: a file rewritten meanwhile fails here
+        return folder
+    for stale in folder.iterdir():
+        stale.unlink()
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    decoder = Decoder(DecoderConfig("relu1_1", width_divisor=8))
+    save_decoder(decoder, folder / "decoder_relu1_1.safetensors", {"level": "relu1_1"})
+    write_decoder_manifest(folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def instant_decoders(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _decoders_for_tests(tmp_path_factory.mktemp("instant"))
+
+
 @pytest.fixture
-def services(tiny_weights: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def services(tiny_weights: Path, instant_decoders: Path, tmp_path: Path,
+             monkeypatch: pytest.MonkeyPatch):  # fmt: skip
     from styler.ui.config import UIConfig
     from styler.ui.services import Services
 
     monkeypatch.setenv("STYLER_WEIGHTS_DIR", str(tiny_weights))
+    monkeypatch.setenv("STYLER_INSTANT_DIR", str(instant_decoders))
     services = Services(UIConfig(device="cpu", temp_dir=tmp_path, max_pixels=2_000_000,
                                  prewarm=False))  # fmt: skip
     yield services
@@ -184,6 +219,60 @@ def test_quality_regions_get_a_style_image_or_keep_the_photo(services, tmp_path)
     empty = Regions(layers=[layer], styles={"Red": "Style image 3"})
     with pytest.raises(UserError, match="Style image 3, but that slot is empty"):
         list(run_quality(services, Session(), "key", content, styles, controls, empty))
+
+
+def test_instant_handler_records_its_job_and_refine_starts_quality_from_it(services,
+                                                                          tmp_path) -> None:
+    from styler.ui.effects import REGIONS
+    from styler.ui.handlers import (
+        NO_STYLE,
+        Controls,
+        Regions,
+        UserError,
+        describe_entry,
+        refinable,
+        run_instant,
+        run_refine,
+    )
+    from styler.ui.state import Session
+
+    source = photo(96, 72)
+    content = save(source, tmp_path / "c.png")
+    style = save(ui_helpers.photo(64, 64, seed=3, gain=0.4), tmp_path / "s.png")
+    session = Session()
+    controls = Controls(size=160, strength=0.9, steps=500)  # steps: Quality's, not Instant's
+    entry = run_instant(services, session, "key", content, [(style, 1.0)], controls)
+    assert Image.open(entry.path).size == (96, 72)  # never upscaled unless asked
+    settings = read_settings(entry.path)
+    assert settings["mode"] == "instant" and settings["styles"] == ["s.png"]
+    assert settings["controls"]["strength"] == 0.9 and "steps" not in settings["controls"]
+    assert entry.caption == "s · Instant" and refinable(entry) and session.shown == entry
+    assert "Refine paints it further in Quality mode" in describe_entry(entry)
+    updates = list(run_refine(services, session, "key", entry, Controls(steps=3, seed=7)))
+    refined = updates[-1].entry
+    assert refined is not None and refined.completed and not refinable(refined)
+    assert any(u.progress is not None for u in updates)  # progress, as Quality mode reports
+    settings = read_settings(refined.path)
+    assert settings["mode"] == "optimize" and settings["controls"]["init"] == "image"
+    assert settings["controls"]["steps"] == 3 and settings["controls"]["seed"] == 7
+    assert settings["controls"]["strength"] == 0.9 and settings["controls"]["size"] == 96
+    assert Image.open(refined.path).size == (96, 72) and "refined" in refined.caption
+    out, instant = (np.asarray(Image.open(p).convert("RGB"), np.float32)
+                    for p in (refined.path, entry.path))  # fmt: skip
+    original = np.asarray(source, np.float32)
+    assert np.abs(out - instant).mean() < np.abs(out - original).mean()  # began at the instant
+    with pytest.raises(UserError, match="no Instant result on screen to refine"):
+        next(run_refine(services, session, "key", refined, Controls()))
+    layer = np.zeros((72, 96, 4), np.uint8)
+    layer[:, :40] = (*REGIONS["Red"], 255)
+    kept = Regions(layers=[layer], styles={"Red": NO_STYLE})
+    entry = run_instant(services, session, "key", content, [(style, 1.0)],
+                        Controls(feather=0), kept)  # fmt: skip
+    out = np.asarray(Image.open(entry.path).convert("RGB"), np.float32)
+    assert np.abs(out[:, :24] - original[:, :24]).mean() < 4  # the photo kept where painted
+    wrong = Regions(layers=[layer], styles={"Red": "warm_test"})
+    with pytest.raises(UserError, match="fast style 'warm_test'. In Instant mode"):
+        run_instant(services, session, "key", content, [(style, 1.0)], Controls(), wrong)
 
 
 def test_handler_errors_are_one_readable_line(services, tmp_path: Path) -> None:
@@ -402,6 +491,7 @@ def server(tmp_path_factory: pytest.TempPathFactory):
     env = dict(os.environ, PYTHONUNBUFFERED="1", GRADIO_ANALYTICS_ENABLED="False")
     if not ui_helpers.shipped_styles_ready():
         env["STYLER_WEIGHTS_DIR"] = str(make_tiny_styles(work / "weights"))
+    env["STYLER_INSTANT_DIR"] = str(_decoders_for_tests(work / "instant"))
     port = ui_helpers.free_port()
     command = [sys.executable, str(ROOT / "tests" / "ui_helpers.py"), "--port", str(port),
                "--step-delay", str(STEP_DELAY), "--max-pixels", "3M", "--max-upload-mb", "1",

@@ -33,6 +33,7 @@ from styler.imageio import (
     load_image,
     save_image,
 )
+from styler.instant.stylizer import InstantOptions
 from styler.optimize import OptimizeOptions
 from styler.progress import CancelToken, Progress, ProgressCallback
 from styler.result import StylizeResult
@@ -45,9 +46,9 @@ from styler.ui.state import Entry, Session
 
 log = logging.getLogger("styler.ui")
 
-FAST, QUALITY = "Fast", "Quality"
+FAST, INSTANT, QUALITY = "Fast", "Instant", "Quality"
 MAIN_STYLE, NO_STYLE = "Main style", "No style (keep the photo)"
-# Quality mode's region choices: one of the uploaded style images.
+# Instant and Quality modes' region choices: one of the uploaded style images.
 STYLE_IMAGES = ("Style image 1", "Style image 2", "Style image 3")
 HISTORY_THUMB = 384
 PREVIEW_INTERVAL = 0.25  # s between live previews sent to the browser (the last always goes)
@@ -66,7 +67,7 @@ class UserError(StylerError):
         self.reason = reason or message
 
 
-ENGINE_MODES = {FAST: controls.FAST, QUALITY: controls.OPTIMIZE}
+ENGINE_MODES = {FAST: controls.FAST, INSTANT: controls.INSTANT, QUALITY: controls.OPTIMIZE}
 
 
 class Controls:
@@ -82,7 +83,7 @@ class Controls:
         self.preview_every = int(preview_every or 0)
 
     def for_mode(self, mode: str) -> dict[str, Any]:
-        """The checked values of the controls that act in `mode` (FAST or QUALITY)."""
+        """The checked values of the controls that act in `mode` (a key of ENGINE_MODES)."""
         engine_mode = ENGINE_MODES[mode]
         given = {name: value for name, value in self.values.items()
                  if value is not None and controls.CONTROLS[name].acts_in(engine_mode)}  # fmt: skip
@@ -94,11 +95,23 @@ class Controls:
     def fast_options(self) -> FastOptions:
         return FastOptions.from_values(self.for_mode(FAST))
 
+    def instant_options(self) -> InstantOptions:
+        return InstantOptions.from_values(self.for_mode(INSTANT))
+
     def quality_options(self) -> OptimizeOptions:
         values = self.for_mode(QUALITY)
         steps = values.get("steps", controls.CONTROLS["steps"].default)
         every = self.preview_every or max(1, steps // 40)
         return OptimizeOptions.from_values({**values, "preview_every": every})
+
+    def refined(self, quality: Controls, size: int) -> Controls:
+        """Refine's controls: these (an Instant run's) for the controls both modes share, at
+        the instant result's `size` (the modes' size defaults differ); `quality`'s (the
+        widgets now) for Quality's own, which Instant mode does not show."""
+        instant = controls.INSTANT
+        shared = {n: v for n, v in self.values.items() if controls.CONTROLS[n].acts_in(instant)}
+        own = {n: v for n, v in quality.values.items() if not controls.CONTROLS[n].acts_in(instant)}
+        return Controls(quality.preview_every, **{**own, **shared, "size": size})
 
 
 @dataclass
@@ -226,7 +239,8 @@ def _fast_regions(
         choice = regions.styles[name] if regions else MAIN_STYLE
         if choice in STYLE_IMAGES:
             raise UserError(f"The {name} region has {choice}: style images are for "
-                            "Quality mode. In Fast mode, give it a fast style.")  # fmt: skip
+                            "Instant and Quality modes. In Fast mode, give it a fast "
+                            "style.")  # fmt: skip
         if choice != NO_STYLE and choice not in services.style_names():
             raise UserError(f"The {name} region's style {choice!r} is not installed.")
         pairs.append((mask, None if choice == NO_STYLE else choice))
@@ -279,12 +293,14 @@ def _style_list(
     return loaded, weights, names
 
 
-def _quality_regions(
+def _image_regions(
     services: Services,
     regions: Regions | None,
     styles: Sequence[tuple[str | Path | None, float]],
+    mode: str = QUALITY,
 ) -> list[tuple[np.ndarray, LoadedImage | None]]:
-    """Painted regions as the optimizer takes them: (mask, style image or None for the photo)."""
+    """Painted regions as the optimizer and the instant pass take them: (mask, style image or
+    None for the photo); `mode` (INSTANT or QUALITY) words the errors."""
     if regions is None:
         return []
     pairs: list[tuple[np.ndarray, LoadedImage | None]] = []
@@ -298,14 +314,15 @@ def _quality_regions(
                 raise UserError(f"The {name} region has {choice}, but that slot is empty.")
             pairs.append((mask, load_photo(services, path, what=choice.lower())))
         else:
-            raise UserError(f"The {name} region has the fast style {choice!r}. In Quality "
+            raise UserError(f"The {name} region has the fast style {choice!r}. In {mode} "
                             "mode, give regions a style image (1-3) or no style.")  # fmt: skip
     return pairs
 
 
 @dataclass(frozen=True)
-class QualityJob:
-    """What a Quality run was asked for, kept with its result so Stop can be continued."""
+class Job:
+    """What an Instant or Quality run was asked for, kept with its result: Continue finishes
+    a stopped Quality run from it, Refine takes an Instant result on in Quality mode."""
 
     content: str | Path
     styles: tuple[tuple[str | Path | None, float], ...]
@@ -323,10 +340,11 @@ def run_quality(
     regions: Regions | None = None,
     *,
     resume: Entry | None = None,
+    start: Entry | None = None,
 ) -> Iterator[Update]:
     """Quality mode: the optimizer, reporting previews as it goes; Stop keeps the best so far
     at the scale it reached. `resume` (a stopped result) continues it from that image and
-    scale with the steps left.
+    scale with the steps left; `start` (an Instant result, Refine) is where a whole run starts.
 
     Painted regions get one of the style images, or keep the photo (guided Gram losses).
     A generator: each Update carries the progress and, every few steps, the image as it
@@ -336,12 +354,15 @@ def run_quality(
     loaded = load_photo(services, content)
     style_images, weights, names = _style_list(services, styles)
     options = controls.quality_options()
-    region_pairs = _quality_regions(services, regions, styles)
+    region_pairs = _image_regions(services, regions, styles)
     init = None
     if resume is not None:
-        init = Image.open(resume.path).convert("RGB")
+        init = _rgb(resume.path)
         left = max(1, resume.steps_total - resume.steps_done)
         options = replace(options, init="image", steps=left, min_size=max(init.size))
+    elif start is not None:
+        init = _rgb(start.path)
+        options = replace(options, init="image")
     outcome: dict[str, Any] = {}
 
     def work(progress: ProgressCallback, cancel: CancelToken) -> None:
@@ -352,15 +373,81 @@ def run_quality(
 
     yield from _streamed(services, session_key, work)
     result = outcome["result"]
-    label = "+".join(Path(n).stem for n in names)
-    caption = f"{label} · Quality" + ("" if result.completed else " (stopped early)")
-    job = QualityJob(content, tuple(styles), controls, regions)  # type: ignore[arg-type]
+    label = _label(names)
+    kind = "Quality, refined" if start is not None else "Quality"
+    caption = f"{label} · {kind}" + ("" if result.completed else " (stopped early)")
+    job = Job(content, tuple(styles), controls, regions)  # type: ignore[arg-type]
     side = controls_output_side(options.size, options.upscale, loaded.rgb.size)
     full = scaled_size(loaded.rgb.size, side)
     notes = (*loaded.notes, *size_notes(loaded.rgb.size, options.size, options.upscale))
     entry = save_entry(services, session, result, content, label, caption, job=job, full=full,
                        notes=notes)  # fmt: skip
     yield Update(text=caption, entry=entry)
+
+
+def _label(names: Sequence[str]) -> str:
+    """'mosaic+waves': the style images' names, for captions and file names."""
+    return "+".join(Path(n).stem for n in names)
+
+
+def _rgb(path: Path) -> Image.Image:
+    with Image.open(path) as im:
+        return im.convert("RGB")
+
+
+# ------------------------------------------------------------------------------------- instant
+
+
+def run_instant(
+    services: Services,
+    session: Session,
+    session_key: str,
+    content: str | Path | None,
+    styles: Sequence[tuple[str | Path | None, float]],
+    controls: Controls,
+    regions: Regions | None = None,
+) -> Entry:
+    """Instant mode: the style images of Quality mode (blend weights, regions alike) in one
+    feed-forward pass, about a second. Kept with its Job, so Refine can take it on."""
+    loaded = load_photo(services, content)
+    style_images, weights, names = _style_list(services, styles)
+    options = controls.instant_options()
+    pairs = _image_regions(services, regions, styles, INSTANT)
+    stylizer = services.engines.instant(style_images, weights, services.config.max_pixels)
+    # No device slot, as in Fast mode: a pass must not wait behind a Quality run.
+    with services.cancellable(session_key) as token:
+        result = stylizer.run(loaded, options, regions=pairs,
+                              cancelled=lambda: token.cancelled)  # fmt: skip
+    if not result.completed:
+        raise UserError("Stopped: the instant result was not made.")
+    label = _label(names)
+    job = Job(content, tuple(styles), controls, regions)  # type: ignore[arg-type]
+    notes = (*loaded.notes, *size_notes(loaded.rgb.size, options.size, options.upscale))
+    return save_entry(services, session, result, content, label, f"{label} · Instant", job=job,
+                      notes=notes)  # fmt: skip
+
+
+def refinable(entry: Entry | None) -> bool:
+    """An Instant result that Refine can take on (its job is known)."""
+    return entry is not None and entry.job is not None and (
+        entry.settings.get("mode") == controls.INSTANT)  # fmt: skip
+
+
+def run_refine(
+    services: Services, session: Session, session_key: str, entry: Entry | None,
+    quality: Controls,
+) -> Iterator[Update]:  # fmt: skip
+    """Refine: a Quality run from an Instant result, with its photo, style images, regions
+    and shared controls, and Quality's own controls from `quality` (the widgets now)."""
+    if entry is None or not refinable(entry):
+        raise UserError("There is no Instant result on screen to refine.")
+    job = entry.job
+    refined = job.controls.refined(quality, size=max(_png_size(entry.path)))
+    yield from run_quality(services, session, session_key, job.content, job.styles, refined,
+                           job.regions, start=entry)  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------- streaming
 
 
 def _streamed(
@@ -482,7 +569,9 @@ def describe_entry(entry: Entry) -> str:
                 f"so far is {w}×{h} px (finished: {full_w}×{full_h}){took}. "
                 "Continue from here finishes it.")  # fmt: skip
     notes = "".join(f" {note}" for note in entry.notes)
-    return f"Done{took}: {entry.caption}, {w}×{h} px.{notes} Download gives the full-size PNG."
+    refine = " Refine paints it further in Quality mode." if refinable(entry) else ""
+    return (f"Done{took}: {entry.caption}, {w}×{h} px.{notes} Download gives the full-size "
+            f"PNG.{refine}")  # fmt: skip
 
 
 def _png_size(path: Path) -> tuple[int, int]:
@@ -494,9 +583,9 @@ def _png_size(path: Path) -> tuple[int, int]:
 class Loaded:
     """A result's settings as the Stylize tab shows them."""
 
-    mode: str  # FAST or QUALITY
+    mode: str  # FAST, INSTANT or QUALITY
     values: dict[str, Any]  # control name -> value, for the widgets of CONTROL_WIDGETS
-    style: str | None  # Fast: the network; Quality: a sample style image with the recorded name
+    style: str | None  # Fast: the network; else a sample style image with the recorded name
     note: str  # the status line
 
 
@@ -509,7 +598,7 @@ def load_settings(services: Services, path: str | Path | None) -> Loaded:
         settings = Settings.from_file(path)
     except (SettingsError, ImageError) as exc:
         raise UserError(f"No settings to load: {user_message(exc)}") from exc
-    mode = FAST if settings.mode == controls.FAST else QUALITY
+    mode = next(ui for ui, engine in ENGINE_MODES.items() if engine == settings.mode)
     names = ", ".join(settings.styles)
     if mode == FAST:
         style = settings.styles[0] if settings.styles[0] in services.style_names() else None

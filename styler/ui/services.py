@@ -15,7 +15,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +27,8 @@ from styler.api import Stylizer
 from styler.device import resolve_device
 from styler.fast.inference import FastStylizer
 from styler.fast.manifest import StyleEntry, read_manifest
+from styler.imageio import LoadedImage
+from styler.instant.stylizer import InstantStylizer
 from styler.progress import CancelToken
 from styler.tensors import scaled_size
 from styler.ui.config import UIConfig
@@ -131,7 +133,8 @@ class FastStyle:
 
 
 class Engines:
-    """One optimizer engine (VGG19) per device, and fast networks per style and device.
+    """One optimizer engine (VGG19) per device, fast networks per style and device, and
+    instant stylizers (their networks load once per device and process).
 
     Jobs take a device slot with `slot()`; with more slots than devices (--concurrency above
     the device count) jobs share a device, and its engine serialises their steps.
@@ -161,6 +164,15 @@ class Engines:
             if index not in self._stylizers:
                 self._stylizers[index] = Stylizer(device=str(self.devices[index]))
             return self._stylizers[index]
+
+    def instant(
+        self, styles: Sequence[LoadedImage], blend: Sequence[float], max_pixels: int,
+        index: int = 0,
+    ) -> InstantStylizer:  # fmt: skip
+        """A stylizer for these style images: made per run, as the style images differ; the
+        encoder and decoders behind it are shared."""
+        return InstantStylizer(list(styles), device=str(self.devices[index]), blend=blend,
+                               max_pixels=max_pixels)  # fmt: skip
 
     def fast(self, style: str | Path, index: int = 0) -> FastStylizer:
         key = (str(style), index)
