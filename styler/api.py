@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 from PIL import Image
 
 from styler.controls import CONTROLS, OPTIMIZE, checked
@@ -29,6 +30,7 @@ from styler.fusion.regions import (
     split_regions,
 )
 from styler.imageio import DEFAULT_MAX_PIXELS, LoadedImage, load_image, save_image
+from styler.instant.stylizer import InstantOptions, InstantStylizer
 from styler.losses import LossWeights
 from styler.optimize import OptimizeOptions, OptimizeResult, StyleOptimizer
 from styler.progress import CancelToken, ProgressCallback
@@ -73,6 +75,24 @@ def _finish(
         result = luminance_transfer(result, original)
     result = composite(result, [(original, mask) for mask in unstyled], feather=options.feather)
     return Image.fromarray(result, "RGB")
+
+
+def _instant_start(
+    photo: Image.Image,
+    styles: Sequence[Image.Image],
+    blend: Sequence[float],
+    masks: Sequence[np.ndarray],
+    region_styles: Sequence[Image.Image | None],
+    options: OptimizeOptions,
+    device: torch.device,
+) -> Image.Image:
+    """Init 'instant': the instant-mode result at the output's size, the same styles (already
+    recoloured for 'match'), blend and regions; the optimizer takes it from there."""
+    side = options.for_photo(photo.size).size
+    stylizer = InstantStylizer(list(styles), device=str(device), blend=blend)
+    instant = InstantOptions(size=side, upscale=True, feather=options.feather)
+    regions = list(zip(masks, region_styles, strict=True))
+    return stylizer.run(photo, instant, regions=regions).image
 
 
 class Stylizer:
@@ -143,6 +163,9 @@ class Stylizer:
             region_images = [None if s is None else _recoloured(s, loaded.rgb)
                              for s in region_images]  # fmt: skip
         init = self.load(init_image, bgr=bgr).rgb if init_image is not None else None
+        if options.init == "instant" and init is None:
+            init = _instant_start(loaded.rgb, style_images, blend, masks, region_images, options,
+                                  self.device)  # fmt: skip
         with self._lock:
             outcome: OptimizeResult = self._optimizer.run(
                 loaded.rgb,

@@ -364,8 +364,8 @@ class StyleOptimizer:
         if not styles:
             raise OptionsError("at least one style image is needed")
         options = options.for_photo(content.size)
-        if options.init == "image" and init_image is None:
-            raise OptionsError("init 'image' needs an init image")
+        if options.init in ("image", "instant") and init_image is None:
+            raise OptionsError(f"init {options.init!r} needs an init image")
         final_size = scaled_size(content.size, options.size)
         if options.strength == 0:  # the photo itself: nothing to optimise
             image = content.convert("RGB").resize(final_size, Image.Resampling.LANCZOS)
@@ -467,7 +467,7 @@ class StyleOptimizer:
             w, h = problem.full_size
             noise = torch.rand((1, 3, h, w), generator=generator)
             return (0.5 * problem.shared["content"].cpu() + 0.5 * noise).to(self.device)
-        if options.init == "image":
+        if options.init in ("image", "instant"):  # the API paints the instant result first
             assert init_image is not None
             return to_tensor(init_image.convert("RGB").resize(problem.full_size), self.device)
         return problem.shared["content"].clone()

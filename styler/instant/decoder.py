@@ -1,7 +1,7 @@
 """Decoders that invert VGG19 activations back to RGB, one per level.
 
 Each mirrors VGG19 from its level down to pixels at half VGG's width: nearest-neighbour
-upsampling then 3x3 convolutions with reflection padding, no normalisation (the
+upsampling then 3x3 convolutions, no normalisation (the
 whitening-colouring transform sets the feature statistics; a norm layer would undo it).
 """
 
@@ -35,7 +35,9 @@ class DecoderConfig:
 
 
 def _conv(cin: int, cout: int, relu: bool = True) -> list[nn.Module]:
-    layers: list[nn.Module] = [nn.ReflectionPad2d(1), nn.Conv2d(cin, cout, 3)]
+    # Zero padding: reflection padding ran the decoders several times slower on the CPU in
+    # channels-last layout (docs/instant_mode.md, "Speed"), and training learns the borders.
+    layers: list[nn.Module] = [nn.Conv2d(cin, cout, 3, padding=1)]
     return [*layers, nn.ReLU(inplace=True)] if relu else layers
 
 

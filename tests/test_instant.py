@@ -1,0 +1,173 @@
+"""Instant mode's engine: real VGG19 features and the shipped decoders on small images."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from conftest import GALLERY, gradient_photo
+from PIL import Image
+
+from styler import OptimizeOptions, Stylizer
+from styler.evaluate import style_distance
+from styler.fusion.color import _to_yiq
+from styler.instant.cascade import CASCADE, TILE_OVERLAP
+from styler.instant.stylizer import InstantOptions, InstantStylizer
+from styler.instant.wct import feature_stats, mixture, whitening_colouring
+from styler.instant.weights import decoders_dir, load_decoders
+
+
+@pytest.fixture(scope="module")
+def painting() -> Image.Image:
+    return Image.open(GALLERY / "styles" / "swirls.jpg").convert("RGB")
+
+
+@pytest.fixture(scope="module")
+def other_painting() -> Image.Image:
+    return Image.open(GALLERY / "styles" / "mosaic.jpg").convert("RGB")
+
+
+@pytest.fixture(scope="module")
+def scene() -> Image.Image:
+    return Image.open(GALLERY / "photos" / "chelsea.jpg").convert("RGB").resize((128, 96))
+
+
+@pytest.fixture(scope="module")
+def stylizer(painting: Image.Image) -> InstantStylizer:
+    return InstantStylizer(painting, device="cpu")
+
+
+def test_shipped_decoders_load_with_their_checksums() -> None:
+    decoders, infos = load_decoders()
+    assert set(decoders) <= set(CASCADE) and decoders
+    assert (decoders_dir() / "manifest.json").is_file()
+    assert all(info["step"] > 0 for info in infos.values())
+
+
+@pytest.mark.parametrize("size", [(61, 45), (40, 97), (128, 96)])
+def test_output_has_the_inputs_size(stylizer: InstantStylizer, size: tuple[int, int]) -> None:
+    out = stylizer.stylize(gradient_photo(*size))
+    assert out.size == size
+
+
+def test_output_is_closer_to_the_style_than_the_photo(
+    stylizer: InstantStylizer, scene: Image.Image, painting: Image.Image
+) -> None:
+    out = stylizer.stylize(scene)
+    assert style_distance(out, painting) < 0.6 * style_distance(scene, painting)
+
+
+def test_strength_zero_is_the_photo_and_half_is_between(
+    stylizer: InstantStylizer, scene: Image.Image, painting: Image.Image
+) -> None:
+    assert np.array_equal(np.asarray(stylizer.stylize(scene, strength=0)), np.asarray(scene))
+    full = style_distance(stylizer.stylize(scene), painting)
+    half = style_distance(stylizer.stylize(scene, strength=0.5), painting)
+    assert full < half < style_distance(scene, painting)
+
+
+def test_luminance_keeps_the_photos_chroma(stylizer: InstantStylizer, scene: Image.Image) -> None:
+    out = np.asarray(stylizer.stylize(scene, preserve_color="luminance"), np.float32)
+    plain = np.asarray(stylizer.stylize(scene), np.float32)
+    photo_chroma = _to_yiq(np.asarray(scene, np.float32))[..., 1:]
+    kept = np.abs(_to_yiq(out)[..., 1:] - photo_chroma).mean()
+    assert kept < 0.5 * np.abs(_to_yiq(plain)[..., 1:] - photo_chroma).mean()
+
+
+def test_match_takes_the_photos_palette(stylizer: InstantStylizer, scene: Image.Image) -> None:
+    matched = np.asarray(stylizer.stylize(scene, preserve_color="match"), np.float32)
+    plain = np.asarray(stylizer.stylize(scene), np.float32)
+    photo_mean = np.asarray(scene, np.float32).mean(axis=(0, 1))
+    assert (
+        np.abs(matched.mean(axis=(0, 1)) - photo_mean).sum()
+        < np.abs(plain.mean(axis=(0, 1)) - photo_mean).sum()
+    )
+
+
+def test_a_blend_lies_between_its_styles(
+    painting: Image.Image, other_painting: Image.Image, scene: Image.Image
+) -> None:
+    blend = InstantStylizer([painting, other_painting], device="cpu", blend=[0.5, 0.5])
+    out = blend.stylize(scene)
+    one = InstantStylizer(painting, device="cpu").stylize(scene)
+    other = InstantStylizer(other_painting, device="cpu").stylize(scene)
+    for single, target in ((one, painting), (other, other_painting)):
+        assert style_distance(single, target) < style_distance(out, target)
+
+
+def test_mixture_of_one_style_with_itself_is_that_style(painting: Image.Image) -> None:
+    stats = InstantStylizer(painting, device="cpu").style_statistics(painting, 96)["relu1_1"]
+    mixed = mixture([stats, stats], [0.3, 0.7])
+    assert np.allclose(
+        mixed.cov.numpy(), stats.cov.numpy(), atol=1e-6 * float(stats.cov.abs().max())
+    )
+
+
+def test_whitening_colouring_gives_the_styles_statistics() -> None:
+    generator = np.random.default_rng(0)
+    content = np.einsum(
+        "ij,jkl->ikl", generator.normal(size=(8, 8)), generator.normal(size=(8, 20, 20))
+    )
+    style = 3 + 2 * generator.normal(size=(8, 20, 20))
+    c, s = torch.tensor(content)[None], torch.tensor(style)[None]
+    out = whitening_colouring(feature_stats(c), feature_stats(s))(c)
+    got, want = feature_stats(out), feature_stats(s)
+    assert torch.allclose(got.mean, want.mean, atol=1e-3)
+    assert torch.allclose(got.cov, want.cov, atol=1e-2)
+
+
+def test_a_region_without_style_keeps_the_photo(
+    stylizer: InstantStylizer, scene: Image.Image
+) -> None:
+    mask = np.zeros((96, 128), np.uint8)
+    mask[:, :64] = 255
+    out = np.asarray(stylizer.stylize(scene, regions=[(mask, None)], feather=0), np.float32)
+    photo = np.asarray(scene, np.float32)
+    left, right = np.abs(out - photo)[:, :48].mean(), np.abs(out - photo)[:, 80:].mean()
+    assert left < 0.25 * right
+
+
+def test_style_scale_changes_the_strokes(stylizer: InstantStylizer, scene: Image.Image) -> None:
+    small = np.asarray(stylizer.stylize(scene, style_scale=0.5), np.float32)
+    large = np.asarray(stylizer.stylize(scene, style_scale=2.0), np.float32)
+    assert np.abs(small - large).mean() > 2.0
+
+
+def test_tiles_join_without_seams_or_colour_shift(painting: Image.Image) -> None:
+    photo = np.asarray(
+        Image.open(GALLERY / "photos" / "astronaut.jpg").convert("RGB").resize((384, 256))
+    )
+    whole = InstantStylizer(painting, device="cpu").stylize_array(photo)
+    tiled = InstantStylizer(painting, device="cpu", tile=160, whole_side=128).stylize_array(photo)
+    assert tiled.shape == whole.shape
+    difference = np.abs(tiled.astype(np.float32) - whole.astype(np.float32))
+    assert difference.mean() < 6.0  # the same statistics everywhere: no tile drifts
+    assert np.abs(tiled.mean(axis=(0, 1)) - whole.mean(axis=(0, 1))).max() < 3.0
+    gray = tiled.astype(np.float32).mean(axis=2)
+    gradient = np.abs(np.diff(gray, axis=1))
+    joins = [start + TILE_OVERLAP // 2 for start in (96, 192)]  # tile 160, overlap 64
+    assert gradient[:, joins].mean() < 1.5 * gradient.mean()
+
+
+def test_a_result_records_instant_settings(stylizer: InstantStylizer, scene: Image.Image) -> None:
+    result = stylizer.run(scene, InstantOptions(strength=0.8))
+    assert result.settings["mode"] == "instant"
+    assert result.settings["controls"]["strength"] == 0.8
+    assert result.completed
+
+
+def test_a_cancelled_run_says_so(stylizer: InstantStylizer, scene: Image.Image) -> None:
+    result = stylizer.run(scene, cancelled=lambda: True)
+    assert not result.completed
+    assert result.image.size == scene.size
+
+
+def test_init_instant_lowers_the_loss_faster_than_init_content(
+    scene: Image.Image, painting: Image.Image
+) -> None:
+    engine = Stylizer(device="cpu")
+    losses = {}
+    for init in ("content", "instant"):
+        result = engine.run(scene, painting, OptimizeOptions(size=128, steps=4, init=init))
+        losses[init] = result.losses["total"]
+    assert losses["instant"] < losses["content"]
