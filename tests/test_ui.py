@@ -585,6 +585,18 @@ def _download(page, selector: str, target: Path) -> Path:
     return target
 
 
+def _gallery_image(name: str, side: int, fallback: Image.Image) -> Image.Image:
+    """A gallery image at a small size (nicer screenshots), or `fallback` where the
+    checkout has no gallery."""
+    path = ROOT / "gallery" / name
+    if not path.is_file():
+        return fallback
+    with Image.open(path) as image:
+        image = image.convert("RGB")
+        image.thumbnail((side, side), Image.Resampling.LANCZOS)
+        return image
+
+
 def _result_src(page) -> str | None:
     image = page.locator("#result img")
     return image.first.get_attribute("src") if image.count() else None
@@ -729,6 +741,72 @@ def test_quality_mode_live_preview_progress_and_stop(page, server) -> None:
 
 
 @needs_browser
+def test_instant_mode_then_refine_in_quality_mode(page, server) -> None:
+    """Instant: its controls re-ranged from the registry, a result of the photo's size in
+    the history with its settings (a dropped one restores Instant mode); Refine then runs
+    Quality from it, with progress, to the end."""
+    from styler.controls import CONTROLS
+    from styler.controls import INSTANT as INSTANT_MODE
+
+    page.locator("#mode label", has_text="Quality").click()
+    page.locator("#controls").get_by_text("4 · Adjust").click()
+    page.locator("#steps").wait_for()
+    _slider(page, "steps", 4)  # Quality's own control, which Refine reads where it is shown
+    page.locator("#mode label", has_text="Instant").click()
+    page.locator("#steps").wait_for(state="hidden")
+    size, scale = CONTROLS["size"], CONTROLS["style_scale"]
+    page.wait_for_function("v => document.querySelector('#size input[type=number]').value === v",
+                           arg=str(size.default_for(INSTANT_MODE)))  # fmt: skip
+    assert float(page.locator("#style-scale input[type=range]").get_attribute("max")) == (
+        scale.slider_for(INSTANT_MODE)[1])  # fmt: skip
+    assert CONTROLS["strength"].meaning[INSTANT_MODE] in page.locator("#strength").inner_text()
+    source = save(_gallery_image("photos/chelsea.jpg", 240, photo(240, 160, seed=12)),
+                  server.files / "cat.png")  # fmt: skip
+    style = save(_gallery_image("styles/swirls.jpg", 256, photo(96, 96, seed=3, gain=0.5)),
+                 server.files / "swirls.png")  # fmt: skip
+    _upload(page, "#content", source)
+    page.locator("#content img").first.wait_for()
+    _upload(page, "#style-1", style)
+    page.locator("#style-1 img").first.wait_for()
+    page.wait_for_timeout(300)
+    page.locator("#stylize-btn").click()
+    page.wait_for_function("document.querySelector('#status').innerText.includes('Done')")
+    assert "swirls · Instant" in _status(page).inner_text()
+    page.locator("#refine-btn").wait_for()
+    _shot(page, "stylize-instant.png")
+    png = _download(page, "#download", server.files / "instant.png")
+    settings = read_settings(png)
+    assert settings["mode"] == "instant" and settings["styles"] == ["swirls.png"]
+    assert Image.open(png).size == Image.open(source).size
+    # A dropped Instant result sets Instant mode and its controls again.
+    page.locator("#mode label", has_text="Fast").click()
+    page.locator("#advanced").get_by_text("Advanced").click()
+    _upload(page, "#settings-from", png)
+    page.wait_for_function("document.querySelector('#status').innerText.includes('Loaded')")
+    assert page.locator("#mode input[value=Instant]").is_checked()
+    assert page.locator("#style-1").is_visible() and not page.locator("#steps").is_visible()
+    # Refine: a Quality run from the instant result, progress shown, to the end.
+    page.locator("#refine-btn").click()
+    page.locator("#progress .styler-progress[data-step]").first.wait_for(timeout=60_000)
+    page.wait_for_function("document.querySelector('#status').innerText.includes('refined')",
+                           timeout=60_000)  # fmt: skip
+    assert "Done" in _status(page).inner_text()
+    refined = _download(page, "#download", server.files / "refined.png")
+    settings = read_settings(refined)
+    assert settings["mode"] == "optimize" and settings["controls"]["init"] == "image"
+    assert settings["controls"]["steps"] == 4 and settings["styles"] == ["swirls.png"]
+    assert Image.open(refined).size == Image.open(source).size
+    assert not page.locator("#refine-btn").is_visible()  # a Quality result is refined already
+    # API clients call /stylize in Instant mode with a style image too.
+    from gradio_client import Client, handle_file
+
+    output = Client(server.url, verbose=False).predict(
+        content=handle_file(str(source)), mode="Instant", style1=handle_file(str(style)),
+        size=96, api_name="/stylize")  # fmt: skip
+    assert read_settings(output[0])["mode"] == "instant" and max(Image.open(output[0]).size) == 96
+
+
+@needs_browser
 def test_a_dropped_result_sets_the_controls_and_gives_the_api_pixels(page, server) -> None:
     """Drop a result made through the API: mode, style and controls take its values, and
     Stylize in the browser then makes the same pixels as the API did."""
@@ -796,8 +874,8 @@ def test_history_survives_a_reload_stays_private_and_can_be_cleared(browser, ser
 
 @needs_browser
 def test_fast_job_skips_the_quality_queue_and_a_queued_job_is_withdrawn(browser, server) -> None:
-    """User A runs Quality; user B's Fast job does not wait behind it, and B's queued
-    Quality job is withdrawn by Stop and never runs."""
+    """User A runs Quality; user B's Fast and Instant jobs do not wait behind it, and B's
+    queued Quality job is withdrawn by Stop and never runs."""
 
     def open_page():
         context = browser.new_context(viewport={"width": 1280, "height": 800})
@@ -823,6 +901,14 @@ def test_fast_job_skips_the_quality_queue_and_a_queued_job_is_withdrawn(browser,
     b.wait_for_function("document.querySelector('#status').innerText.includes('Done')",
                         timeout=20_000)  # fmt: skip
     assert a.locator("#progress .styler-progress[data-step]").count() == 1  # A still runs
+    b.locator("#mode label", has_text="Instant").click()
+    _upload(b, "#style-1", save(photo(64, 64, seed=3, gain=0.5), server.files / "quick.png"))
+    b.locator("#style-1 img").first.wait_for()
+    b.wait_for_timeout(300)
+    b.locator("#stylize-btn").click()
+    b.wait_for_function("document.querySelector('#status').innerText.includes('Instant,')",
+                        timeout=20_000)  # fmt: skip
+    assert a.locator("#progress .styler-progress[data-step]").count() == 1  # A still runs
     quality(b, 2)
     b.locator("#stylize-btn").click()
     b.wait_for_function("document.querySelector('#status').innerText.includes('Waiting')")
@@ -832,7 +918,7 @@ def test_fast_job_skips_the_quality_queue_and_a_queued_job_is_withdrawn(browser,
     a.wait_for_function("document.querySelector('#status').innerText.includes('Stopped')",
                         timeout=30_000)  # fmt: skip
     b.wait_for_timeout(4000)  # the engine is free now: a job still queued would have run
-    assert b.locator("#history .thumbnail-item").count() == 1  # the Fast result alone
+    assert b.locator("#history .thumbnail-item").count() == 2  # the Fast and Instant results
     assert "Withdrawn" in _status(b).inner_text()
     context_a.close()
     context_b.close()

@@ -1,9 +1,11 @@
 """The Gradio app: the Blocks layout, the events, and serving it safely.
 
 Layout and wiring only; what each button does is in handlers.py. Every event that runs
-the engine shares one concurrency group ("engine") limited to `Services.concurrency`
-jobs, so waiting users queue and see their place. Every handler turns failures into a
-readable message (gr.Error), never a stack trace.
+the optimizer (Quality, Continue, Refine, batch, fusion, API calls) shares one concurrency
+group ("engine") limited to `Services.concurrency` jobs, so waiting users queue and see
+their place; Fast and Instant jobs (about a second) have groups of their own, so they never
+wait behind a Quality run. Every handler turns failures into a readable message (gr.Error),
+never a stack trace.
 """
 
 import atexit
@@ -22,6 +24,7 @@ from typing import Any
 
 import gradio as gr
 
+from styler.controls import CONTROLS
 from styler.errors import StylerError
 from styler.ui import handlers, widgets
 from styler.ui.config import UIConfig
@@ -29,6 +32,7 @@ from styler.ui.effects import REGIONS, brush_colours
 from styler.ui.handlers import (
     FAST,
     FUSION_TOOLS,
+    INSTANT,
     MAIN_STYLE,
     NO_STYLE,
     QUALITY,
@@ -49,7 +53,12 @@ CONTROL_WIDGETS = ("size", "upscale", "strength", "preserve_color", "style_scale
                    "steps", "seed", "content_weight", "tv_weight", "optimizer", "init",
                    "feather")  # fmt: skip
 QUALITY_ONLY = ("style_weight", "steps", "seed")  # shown in Quality mode alone
+# Refine reads these from the widgets when clicked: Quality's own controls, which an Instant
+# run does not take (the shared ones come from the Instant run).
+REFINE_WIDGETS = tuple(n for n in CONTROL_WIDGETS
+                       if not CONTROLS[n].acts_in(handlers.ENGINE_MODES[INSTANT]))  # fmt: skip
 FAST_QUEUE, FAST_JOBS = "fast", 2  # Fast jobs' own concurrency group, and how many at once
+INSTANT_QUEUE, INSTANT_JOBS = "instant", 2  # likewise for Instant jobs (about a second each)
 ENGINE = "engine"  # the concurrency group of every event that runs the engine
 
 CSS = """
@@ -233,14 +242,14 @@ def _stylize_tab(
                     gr.Examples([[p] for p in photos], inputs=ui["content"],
                                 label="Sample photos", examples_per_page=8)  # fmt: skip
             ui["mode"] = gr.Radio(
-                [FAST, QUALITY],
+                [FAST, INSTANT, QUALITY],
                 value=first_mode,
                 label="2 · Mode",
-                info="Fast: a ready-made style, about a second. "
-                "Quality: any style image, painted step by step (takes longer).",
+                info="Fast: a ready-made style, about a second. Instant: any style image, "
+                "about a second. Quality: any style image, painted step by step (takes longer).",
                 elem_id="mode",
             )
-            _style_boxes(ui, services, names, style_images, quality)
+            _style_boxes(ui, services, names, style_images, first_mode != FAST)
             _adjust_controls(ui, first_mode, quality)
             _region_painter(ui, services, photos, names)
         _result_column(ui)
@@ -256,10 +265,10 @@ def _thumbnail_grid(label: str, elem_id: str, **kwargs: Any) -> gr.Gallery:
 
 def _style_boxes(
     ui: dict[str, Any], services: Services, names: list[str], style_images: list[str],
-    quality: bool,
+    images: bool,
 ) -> None:
-    """Step 3: the fast style grid, or the style images of Quality mode."""
-    with gr.Column(visible=not quality) as ui["fast_box"]:
+    """Step 3: the fast style grid, or the style images of Instant and Quality modes."""
+    with gr.Column(visible=not images) as ui["fast_box"]:
         ui["grid"] = _thumbnail_grid(
             "3 · Style (click one)", "style-grid",
             value=[(str(s.thumb), s.title) for s in services.styles],
@@ -273,10 +282,10 @@ def _style_boxes(
         )
         if not names:
             gr.Markdown(
-                "No fast styles are installed yet: use **Quality** mode.",
+                "No fast styles are installed yet: use **Instant** or **Quality** mode.",
                 elem_id="no-styles",
             )
-    with gr.Column(visible=quality) as ui["quality_box"]:
+    with gr.Column(visible=images) as ui["images_box"]:
         ui["style1"] = photo_input(
             label="3 · Style image",
             sources=["upload", "clipboard"],
@@ -360,7 +369,7 @@ def _region_painter(
             height=360,
             elem_id="editor",
         )
-        # Fast mode takes the fast styles, Quality mode the uploaded style images.
+        # Fast mode takes the fast styles, Instant and Quality modes the style images.
         # Titles shown, ids kept: 'The Starry Night', not starry_night.
         choices = [(c, c) for c in (MAIN_STYLE, NO_STYLE)] + [
             (services.style_title(n), n) for n in names] + [(c, c) for c in STYLE_IMAGES]
@@ -398,6 +407,8 @@ def _result_column(ui: dict[str, Any]) -> None:
             ui["reuse"] = gr.Button("Use as content", interactive=False, elem_id="reuse")
             ui["continue"] = gr.Button("Continue from here", visible=False,
                                        elem_id="continue-btn")  # fmt: skip
+            ui["refine"] = gr.Button("Refine (Quality)", visible=False,
+                                     elem_id="refine-btn")  # fmt: skip
         ui["history"] = _thumbnail_grid(
             "This session's results (click one to show it again)", "history")
         ui["clear_history"] = gr.Button("Clear history", size="sm", elem_id="clear-history")
@@ -498,10 +509,15 @@ def _finished(session: Session, entry) -> tuple:
         handlers.describe_entry(entry),
         gr.DownloadButton(value=str(entry.path), interactive=True),
         gr.Button(interactive=True),
-        gr.Button(visible=not entry.completed),
+        *_follow_ups(entry),
         session.gallery(),
         session,
     )
+
+
+def _follow_ups(entry) -> tuple:
+    """Continue shown with a stopped result, Refine with an Instant one."""
+    return gr.Button(visible=not entry.completed), gr.Button(visible=handlers.refinable(entry))
 
 
 def _shown(state: Session, updates) -> Any:
@@ -512,7 +528,7 @@ def _shown(state: Session, updates) -> Any:
         else:
             preview = update.preview if update.preview is not None else gr.skip()
             html_text = handlers.progress_html(update.progress, update.text)
-            yield (preview, html_text, RUNNING, *(gr.skip(),) * 5)
+            yield (preview, html_text, RUNNING, *(gr.skip(),) * 6)
 
 
 def _wire_stylize(services: Services, guard, session: gr.State, ui: dict[str, Any]) -> None:
@@ -524,7 +540,7 @@ def _wire_stylize(services: Services, guard, session: gr.State, ui: dict[str, An
     ]  # fmt: skip
     inputs = [session, *(ui[n] for n in names), *ui["region_styles"]]
     outputs = [ui["result"], ui["progress"], ui["status"], ui["download"], ui["reuse"],
-               ui["continue"], ui["history"], session]  # fmt: skip
+               ui["continue"], ui["refine"], ui["history"], session]  # fmt: skip
 
     # Explicit parameters: Gradio injects `request` by position, and API clients call
     # /stylize with these names (content=..., mode="Fast", style=..., size=...).
@@ -547,41 +563,74 @@ def _wire_stylize(services: Services, guard, session: gr.State, ui: dict[str, An
             return
         styles = [(style1, weight1), (style2, weight2), (style3, weight3)]
         key = (request.session_hash if request else None) or state.id
+        if mode == INSTANT:
+            entry = handlers.run_instant(services, state, key, content, styles, controls,
+                                         regions)  # fmt: skip
+            yield _finished(state, entry)
+            return
         services.started(key)
         yield from _shown(state, handlers.run_quality(services, state, key, content, styles,
                                                       controls, regions))  # fmt: skip
 
-    # Fast and Quality jobs queue apart: a Fast job (a fraction of a second) never waits
-    # behind a Quality run, and each queue's wait estimate comes from its own kind of job.
-    # The button routes to one of two hidden counters whose change runs the job.
-    fast_go, quality_go = gr.Number(0, visible=False), gr.Number(0, visible=False)
+    # Fast, Instant and Quality jobs queue apart: a Fast or Instant job (about a second)
+    # never waits behind a Quality run, and each queue's wait estimate comes from its own
+    # kind of job. The button routes to one of three hidden counters whose change runs it.
+    groups = {FAST: (FAST_QUEUE, FAST_JOBS), INSTANT: (INSTANT_QUEUE, INSTANT_JOBS),
+              QUALITY: (ENGINE, services.concurrency)}  # fmt: skip
+    goes = {mode: gr.Number(0, visible=False) for mode in groups}
     shown = {"show_progress": "full", "show_progress_on": [ui["result"]], "api_name": False}
-    fast_go.change(stylize, inputs, outputs, concurrency_id=FAST_QUEUE,
-                   concurrency_limit=FAST_JOBS, **shown)  # fmt: skip
-    quality_job = quality_go.change(stylize, inputs, outputs, concurrency_id=ENGINE,
-                                    concurrency_limit=services.concurrency, **shown)  # fmt: skip
+    jobs = {mode: goes[mode].change(stylize, inputs, outputs, concurrency_id=group,
+                                    concurrency_limit=limit, **shown)
+            for mode, (group, limit) in groups.items()}  # fmt: skip
 
-    def route(mode: str, fast_n: float, quality_n: float, request: gr.Request):
-        if mode == FAST:
-            return fast_n + 1, gr.skip(), "Working…"
-        services.queued(request.session_hash or "")
-        return gr.skip(), quality_n + 1, "Waiting for the engine…"
+    def route(request: gr.Request, mode: str, *counts: float):
+        """The counter of the chosen mode's queue goes up; a Quality job is counted as queued
+        (Stop withdraws it)."""
+        if mode == QUALITY:
+            services.queued(request.session_hash or "")
+        bumped = tuple(n + 1 if m == mode else gr.skip() for m, n in zip(goes, counts, strict=True))
+        return (*bumped, "Waiting for the engine…" if mode == QUALITY else "Working…")
 
-    ui["run"].click(route, [ui["mode"], fast_go, quality_go], [fast_go, quality_go, ui["status"]],
+    ui["run"].click(route, [ui["mode"], *goes.values()], [*goes.values(), ui["status"]],
                     queue=False, api_name=False)  # fmt: skip
     # API clients call /stylize with either mode (it queues with the Quality jobs).
     gr.Button(visible=False).click(stylize, inputs, outputs, api_name="stylize",
                                    concurrency_id=ENGINE,
                                    concurrency_limit=services.concurrency)  # fmt: skip
 
-    _wire_continue_and_stop(services, guard, session, ui, outputs, quality_job)
+    refine_job = _wire_refine(services, guard, session, ui, outputs)
+    _wire_continue_and_stop(services, guard, session, ui, outputs, [jobs[QUALITY], refine_job])
     _wire_mode_and_settings(services, guard, ui)
     _wire_picking(services, guard, session, ui)
 
 
+def _wire_refine(
+    services: Services, guard, session: gr.State, ui: dict[str, Any], outputs: list
+) -> Any:
+    """Refine: the Instant result on screen taken on by a Quality run from it, queued with
+    the Quality jobs (Stop withdraws it there). Returns the event, for Stop to cancel."""
+
+    def queue_up(request: gr.Request):
+        services.queued(request.session_hash or "")
+        return "Waiting for the engine…"
+
+    @guard
+    def refine(request: gr.Request, state: Session, *values: Any):
+        key = request.session_hash or state.id
+        services.started(key)
+        quality = _controls(dict(zip(REFINE_WIDGETS + ("preview_every",), values, strict=True)))
+        yield from _shown(state, handlers.run_refine(services, state, key, state.shown, quality))
+
+    widgets_now = [session, *(ui[n] for n in REFINE_WIDGETS), ui["preview_every"]]
+    return ui["refine"].click(queue_up, None, ui["status"], queue=False, api_name=False).then(
+        refine, widgets_now, outputs, api_name=False, concurrency_id=ENGINE,
+        concurrency_limit=services.concurrency, show_progress="full",
+        show_progress_on=[ui["result"]])  # fmt: skip
+
+
 def _wire_continue_and_stop(
     services: Services, guard, session: gr.State, ui: dict[str, Any], outputs: list,
-    quality_job: Any,
+    queued_jobs: list[Any],
 ) -> None:
     """Continue from a stopped result; Stop a running job, or withdraw a queued one."""
     withdraw = gr.Number(0, visible=False)
@@ -614,12 +663,12 @@ def _wire_continue_and_stop(
         return "Nothing is running or waiting.", gr.skip()
 
     ui["stop"].click(stop, withdraw, [ui["status"], withdraw], queue=False, api_name="stop")
-    withdraw.change(None, None, None, cancels=[quality_job], queue=False)
+    withdraw.change(None, None, None, cancels=queued_jobs, queue=False)
 
 
 def _wire_mode_and_settings(services: Services, guard, ui: dict[str, Any]) -> None:
     """Mode switches re-range the controls; a dropped result sets mode, style and controls."""
-    mode_outputs = [ui["fast_box"], ui["quality_box"], *(ui[n] for n in CONTROL_WIDGETS)]
+    mode_outputs = [ui["fast_box"], ui["images_box"], *(ui[n] for n in CONTROL_WIDGETS)]
 
     def mode_updates(mode: str, values: dict[str, Any] | None = None) -> tuple:
         """Boxes shown, and every control widget re-ranged for `mode`: at its default there
@@ -635,7 +684,8 @@ def _wire_mode_and_settings(services: Services, guard, ui: dict[str, Any]) -> No
             if values is not None and name in values:
                 update["value"] = values[name]
             updates.append(gr.update(**update))
-        return (gr.Column(visible=not quality), gr.Column(visible=quality), *updates)
+        images = mode != FAST  # Instant and Quality modes take style images
+        return (gr.Column(visible=not images), gr.Column(visible=images), *updates)
 
     # .input, not .change: a result's settings set the mode too, and then keep their values.
     ui["mode"].input(mode_updates, ui["mode"], mode_outputs, queue=False, api_name=False)
@@ -690,13 +740,13 @@ def _wire_picking(services: Services, guard, session: gr.State, ui: dict[str, An
     def show_history(state: Session, evt: gr.SelectData):
         entry = state.select(evt.index)
         if entry is None:
-            return (gr.skip(),) * 6 + (state,)
+            return (gr.skip(),) * 7 + (state,)
         return (
             str(entry.path),
             handlers.describe_entry(entry),
             gr.DownloadButton(value=str(entry.path), interactive=True),
             gr.Button(interactive=True),
-            gr.Button(visible=not entry.completed),
+            *_follow_ups(entry),
             "",
             state,
         )
@@ -704,8 +754,8 @@ def _wire_picking(services: Services, guard, session: gr.State, ui: dict[str, An
     ui["history"].select(
         show_history,
         session,
-        [ui["result"], ui["status"], ui["download"], ui["reuse"], ui["continue"], ui["progress"],
-         session],
+        [ui["result"], ui["status"], ui["download"], ui["reuse"], ui["continue"], ui["refine"],
+         ui["progress"], session],
         queue=False,
         api_name=False,
     )
@@ -733,12 +783,12 @@ def _wire_history(
         fresh = services.histories.clear(state)
         return (fresh, [], fresh.id, None, "History cleared: its images are deleted.",
                 gr.DownloadButton(value=None, interactive=False), gr.Button(interactive=False),
-                gr.Button(visible=False))  # fmt: skip
+                gr.Button(visible=False), gr.Button(visible=False))  # fmt: skip
 
     ui["clear_history"].click(
         clear, session,
         [session, ui["history"], key, ui["result"], ui["status"], ui["download"], ui["reuse"],
-         ui["continue"]],
+         ui["continue"], ui["refine"]],
         queue=False, api_name=False,
     )  # fmt: skip
 
