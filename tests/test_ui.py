@@ -1147,8 +1147,8 @@ def test_screenshots_are_committed_where_the_docs_expect_them() -> None:
     doc = ROOT / "docs" / "ui.md"
     if not doc.is_file():
         pytest.skip("docs/ui.md not written yet")
-    names = ["stylize.png", "stylize-quality.png", "stylize-regions.png", "stylize-phone.png",
-             "batch.png", "fusion.png", "error.png"]  # fmt: skip
+    names = ["stylize.png", "stylize-instant.png", "stylize-quality.png", "stylize-regions.png",
+             "stylize-phone.png", "batch.png", "fusion.png", "error.png"]  # fmt: skip
     for name in names:
         assert f"(ui/{name})" in doc.read_text() and (DOCS / name).is_file(), name
 
