@@ -258,7 +258,8 @@ def run_fast(
     """Fast mode: the engine's FastStylizer with the same options the CLI and API take."""
     if not services.styles:
         raise UserError(
-            "No fast styles are installed yet. Switch to Quality mode and pick a style image."
+            "No fast styles are installed yet. Switch to Instant or Quality mode and pick a "
+            "style image."
         )
     if not style or style not in services.style_names():
         raise UserError("Pick a style from the grid first.")
