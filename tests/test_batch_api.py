@@ -78,7 +78,7 @@ def test_optimizer_mode_with_an_array_style_names_it_style1(tmp_path, photos) ->
 def test_bad_calls_are_refused_before_any_work(tmp_path, photos, engine) -> None:
     with pytest.raises(InputNotFound, match="nowhere.png: no such file or folder"):
         stylize_files([photos / "a.png", tmp_path / "nowhere.png"], tmp_path / "out", engine)
-    with pytest.raises(TypeError, match="Stylizer or FastStylizer"):
+    with pytest.raises(TypeError, match="Stylizer, FastStylizer or InstantStylizer"):
         stylize_files(photos, tmp_path / "out", object())
     with pytest.raises(ValueError, match="unsupported output format"):
         stylize_files(photos, tmp_path / "out", engine, format="gif")
