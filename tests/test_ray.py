@@ -296,6 +296,26 @@ def test_python_api_runs_the_same_job(cluster, library, local_fast):
     assert files_under(library / "api_out") == files_under(library / "local")
 
 
+@needs_ray
+def test_instant_mode_through_the_python_api_matches_the_local_engine(cluster, library):
+    args = ("photos/p0.png", "photos/p1.png", "--style", "stripes.png", "--instant",
+            "--strength", "0.8")  # fmt: skip
+    local = styler("stylize", *args, "-o", "instant_local", cwd=library)
+    script = (
+        "import json\n"
+        "from styler.scale import stylize_on_ray\n"
+        "s = stylize_on_ray(['photos/p0.png', 'photos/p1.png'], 'instant_ray', instant=True,\n"
+        f"                   style='stripes.png', strength=0.8, address={cluster.address!r})\n"
+        "print(json.dumps([s.stylized, s.failures]))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=library, env=ENV,
+                          capture_output=True, text=True, timeout=RUN_TIMEOUT)  # fmt: skip
+    assert local.returncode == done.returncode == 0, local.stderr + done.stderr
+    assert json.loads(done.stdout.splitlines()[-1]) == [2, []]
+    ray_files = files_under(library / "instant_ray")
+    assert len(ray_files) == 2 and ray_files == files_under(library / "instant_local")
+
+
 @pytest.fixture
 def many_photos(tmp_path: Path) -> Path:
     """Enough work (40 photos of 640x480) that a run can be cut into mid-way."""
