@@ -192,11 +192,16 @@ def test_sigkill_at_random_moments_then_skip_existing_loses_nothing(tmp_path: Pa
             assert image.size == (512, 384)
 
 
-def test_ctrl_c_in_fast_mode_stops_cleanly_and_leaves_no_partial_file(tmp_path: Path) -> None:
+@pytest.mark.parametrize("mode", [("--fast", "udnie"), ("--style", "style.png", "--instant")],
+                         ids=["fast", "instant"])  # fmt: skip
+def test_ctrl_c_in_one_pass_modes_stops_cleanly_and_leaves_no_partial_file(
+    tmp_path: Path, mode: tuple[str, ...]
+) -> None:
     """SIGINT after the first output: exit 130, the summary counts what was written and what
     was not, every file there is complete, and --skip-existing then does the rest."""
     photo_folder(tmp_path)
-    command = [*STYLER, "stylize", "in", "--fast", "udnie", "-o", "out"]
+    stripe_style().save(tmp_path / "style.png")
+    command = [*STYLER, "stylize", "in", *mode, "-o", "out"]
     with subprocess.Popen(command, cwd=tmp_path, env=ENV, stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, text=True,
                           preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
