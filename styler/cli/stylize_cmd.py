@@ -48,13 +48,13 @@ Examples:
   styler stylize photos/ --style starry.jpg --skip-existing   # resume an interrupted run
   styler stylize photos/ --fast starry_night -o out/     # fast mode: a shipped network
   styler stylize photo.jpg --style starry.jpg --strength 0.5 --preserve-color luminance
-  styler stylize photo.jpg --style starry.jpg --region sky.png scream.jpg \
+  styler stylize photo.jpg --style starry.jpg --region sky.png scream.jpg \\
                  --region face.png none --feather 8     # per-region styles, photo in face
   styler stylize photos/ --fast starry_night mosaic --fast-blend 0.7 0.3 --blend-method params
   styler stylize photos/ --fast starry_night --style-scale 2    # fast mode, larger strokes
   styler stylize photos/ --style starry.jpg --instant -o out/   # instant mode: any painting,
                                                          # one pass per photo
-  styler stylize a.jpg --style starry.jpg scream.jpg --style-blend 0.7 0.3 --instant \
+  styler stylize a.jpg --style starry.jpg scream.jpg --style-blend 0.7 0.3 --instant \\
                  --region face.png none --strength 0.8 --preserve-color match
   styler stylize a.jpg --settings-from out/a__starry.png # reproduce a result, any mode
 
@@ -88,9 +88,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--instant",
         action="store_true",
-        help="instant mode: the --style images in one feed-forward pass per photo (trained "
-        "decoders, no optimisation); their own colours and strokes, less closely than "
-        "optimizer mode",
+        help="instant mode: paint with the --style images in one feed-forward pass per photo "
+        "(trained decoders, no optimisation)",
     )
     parser.add_argument(
         "--fast",
