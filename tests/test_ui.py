@@ -11,9 +11,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import io
-import json
 import os
-import shutil
 import subprocess
 import sys
 import threading
@@ -70,45 +68,12 @@ def tiny_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_tiny_styles(tmp_path_factory.mktemp("weights"))
 
 
-def _decoders_for_tests(folder: Path) -> Path:
-    """Instant-mode decoders for STYLER_INSTANT_DIR: a copy of the shipped ones when they
-    load (a training run may rewrite them while the tests run), else a tiny untrained one."""
-    from styler.instant.decoder import Decoder, DecoderConfig
-    from styler.instant.weights import MANIFEST, decoders_dir, load_decoders, save_decoder
-    from styler.instant.weights import write_manifest as write_decoder_manifest
-
-    shipped = decoders_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    with contextlib.suppress(Exception):
-        manifest = json.loads((shipped / MANIFEST).read_text())
-        for entry in manifest["decoders"]:
-            shutil.copy2(shipped / entry["file"], folder / entry["file"])
-        (folder / MANIFEST).write_text(json.dumps(manifest))
-        load_decoders(folder)  # digests checked: a file rewritten meanwhile fails here
-        return folder
-    for stale in folder.iterdir():
-        stale.unlink()
-    torch = pytest.importorskip("torch")
-    torch.manual_seed(0)
-    decoder = Decoder(DecoderConfig("relu1_1", width_divisor=8))
-    save_decoder(decoder, folder / "decoder_relu1_1.safetensors", {"level": "relu1_1"})
-    write_decoder_manifest(folder)
-    return folder
-
-
-@pytest.fixture(scope="module")
-def instant_decoders(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return _decoders_for_tests(tmp_path_factory.mktemp("instant"))
-
-
 @pytest.fixture
-def services(tiny_weights: Path, instant_decoders: Path, tmp_path: Path,
-             monkeypatch: pytest.MonkeyPatch):  # fmt: skip
+def services(tiny_weights: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     from styler.ui.config import UIConfig
     from styler.ui.services import Services
 
     monkeypatch.setenv("STYLER_WEIGHTS_DIR", str(tiny_weights))
-    monkeypatch.setenv("STYLER_INSTANT_DIR", str(instant_decoders))
     services = Services(UIConfig(device="cpu", temp_dir=tmp_path, max_pixels=2_000_000,
                                  prewarm=False))  # fmt: skip
     yield services
@@ -491,7 +456,6 @@ def server(tmp_path_factory: pytest.TempPathFactory):
     env = dict(os.environ, PYTHONUNBUFFERED="1", GRADIO_ANALYTICS_ENABLED="False")
     if not ui_helpers.shipped_styles_ready():
         env["STYLER_WEIGHTS_DIR"] = str(make_tiny_styles(work / "weights"))
-    env["STYLER_INSTANT_DIR"] = str(_decoders_for_tests(work / "instant"))
     port = ui_helpers.free_port()
     command = [sys.executable, str(ROOT / "tests" / "ui_helpers.py"), "--port", str(port),
                "--step-delay", str(STEP_DELAY), "--max-pixels", "3M", "--max-upload-mb", "1",

@@ -15,7 +15,7 @@ from typing import Any
 from styler.cli.batch import cancel_on_interrupt
 from styler.cli.common import EXIT_INTERRUPTED, EXIT_OK, UsageError, say
 from styler.device import use_all_cores
-from styler.instant.train import BUDGETS, DecoderTrainConfig, train_levels
+from styler.instant.train import BUDGETS, FINE_TUNE, DecoderTrainConfig, train_levels
 from styler.progress import CancelToken
 
 DEFAULT_OUT = Path("instant-decoders")
@@ -76,6 +76,13 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument("--val", required=True, metavar="DIR", help="folder of validation photos")
     parser.add_argument(
+        "--styles",
+        nargs="+",
+        metavar="DIR",
+        help="folders of style images (photos count too: any image has statistics); with "
+        f"them, {' '.join(FINE_TUNE)} is then fine-tuned to paint their statistics",
+    )
+    parser.add_argument(
         "--resume", action="store_true", help="continue each level from its checkpoint"
     )
     parser.add_argument(
@@ -97,16 +104,15 @@ def _positive(text: str) -> float:
 
 def report(record: dict) -> None:
     """One line per evaluation: level, step, time, validation errors, * for a new best."""
-    val = record["val"]
+    terms = " ".join(f"{name} {value:.4f}" for name, value in record["val"].items())
     say(
-        f"{record['level']} step {record['step']:5d} {record['elapsed']:7.0f}s "
-        f"val pixel {val['pixel']:.4f} feature {val['feature']:.4f}"
+        f"{record['level']} step {record['step']:5d} {record['elapsed']:7.0f}s val {terms}"
         f"{' (best, saved)' if record['best'] else ''}"
     )
 
 
 def run(args: argparse.Namespace) -> int:
-    for folder in (*args.data, args.val):
+    for folder in (*args.data, args.val, *(args.styles or [])):
         if not Path(folder).is_dir():
             raise UsageError(f"{folder}: no such folder")
     use_all_cores()
@@ -117,6 +123,7 @@ def run(args: argparse.Namespace) -> int:
             args.out,
             args.data,
             args.val,
+            styles=args.styles,
             minutes_scale=args.minutes_scale,
             resume=args.resume,
             on_eval=report,

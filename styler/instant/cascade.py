@@ -24,8 +24,10 @@ from styler.instant.decoder import LEVELS, Decoder
 from styler.instant.wct import AffineMap, FeatureStats, StatsAccumulator, whitening_colouring
 from styler.vgg import VGG19Features
 
-# Coarse to fine: relu4_1 lays down strokes and shapes, the shallow levels colour and grain.
-CASCADE: tuple[str, ...] = ("relu4_1", "relu3_1", "relu2_1", "relu1_1")
+# The levels a photo passes through, coarse to fine. One: the relu4_1 decoder, fine-tuned to
+# paint every level's statistics, scored better alone than followed by a relu1_1 pass or run
+# twice (docs/instant_mode.md, "Levels").
+CASCADE: tuple[str, ...] = ("relu4_1",)
 STRIDE = 8  # the deepest level's: images are padded to a multiple of it
 TILE_OVERLAP = 64  # px: past the decoders' receptive-field radius at relu4_1
 CancelCheck = Callable[[], bool]
@@ -100,7 +102,6 @@ def run_cascade(
     photo: np.ndarray,
     style: Mapping[str, FeatureStats],
     *,
-    alphas: Mapping[str, float],
     whole_side: int,
     tile: int,
     cancelled: CancelCheck | None = None,
@@ -111,19 +112,17 @@ def run_cascade(
         if cancelled is not None and cancelled():
             return None
         if not tile or max(photo.shape[:2]) <= whole_side:
-            image = _whole_level(nets, image, level, style[level], alphas.get(level, 1.0))
+            image = _whole_level(nets, image, level, style[level])
         else:
-            image = _tiled_level(nets, image, level, style[level], alphas.get(level, 1.0), tile)
+            image = _tiled_level(nets, image, level, style[level], tile)
     return image
 
 
-def _whole_level(
-    nets: Networks, rgb: np.ndarray, level: str, style: FeatureStats, alpha: float
-) -> np.ndarray:
+def _whole_level(nets: Networks, rgb: np.ndarray, level: str, style: FeatureStats) -> np.ndarray:
     padded, (h, w) = _padded(_to_tensor(rgb, nets.device))
     features = nets.encode(padded, level)
     content = _unpadded_stats(features, h, w)
-    transform = whitening_colouring(content, style, alpha)
+    transform = whitening_colouring(content, style)
     out = nets.decode(transform(features).to(features.dtype), level)
     return _to_uint8(out[..., :h, :w])
 
@@ -140,7 +139,7 @@ LEVELS_STRIDE = {channels: stride for channels, stride in LEVELS.values()}
 
 
 def _tiled_level(
-    nets: Networks, rgb: np.ndarray, level: str, style: FeatureStats, alpha: float, tile: int
+    nets: Networks, rgb: np.ndarray, level: str, style: FeatureStats, tile: int
 ) -> np.ndarray:
     h, w = rgb.shape[:2]
     grid = [t for row in tile_grid(h, w, tile, TILE_OVERLAP) for t in row]
@@ -149,7 +148,7 @@ def _tiled_level(
         padded, (th, tw) = _padded(_to_tensor(rgb[window.slices], nets.device))
         features = nets.encode(padded, level)
         accumulator.add(_core(features, window, th, tw).float())
-    transform = whitening_colouring(accumulator.stats(), style, alpha)
+    transform = whitening_colouring(accumulator.stats(), style)
     canvas = TileCanvas(np.zeros_like(rgb))
     for window in grid:
         out = _decoded(nets, _to_tensor(rgb[window.slices], nets.device), level, transform)

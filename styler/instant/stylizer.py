@@ -42,9 +42,6 @@ StyleInput = ImageInput | LoadedImage
 InstantRegion = tuple[MaskInput, StyleInput | None]
 WHOLE_SIDE = 1536  # photos up to this long side run in one pass; larger ones as tiles
 STYLE_MAX_SIDE = 2048  # style statistics are taken at most at this size (memory)
-# Share of the painting's statistics each level takes, the rest the photo's own features
-# (docs/instant_mode.md, "Levels": the figures behind these).
-LEVEL_ALPHAS: Mapping[str, float] = {"relu4_1": 1.0, "relu3_1": 1.0, "relu2_1": 1.0, "relu1_1": 1.0}
 
 
 @dataclass
@@ -124,7 +121,7 @@ class InstantStylizer:
             normalised_weights(blend if blend is not None else [1.0] * len(specs), len(specs))
         )
         self.nets = networks_on(str(self.device))
-        self._stats: dict[tuple[int, int], dict[str, FeatureStats]] = {}
+        self._stats: dict[tuple[object, int], dict[str, FeatureStats]] = {}
         self._lock = threading.Lock()
 
     def load(self, image: StyleInput, *, bgr: bool = False) -> LoadedImage:
@@ -155,23 +152,24 @@ class InstantStylizer:
         return stats
 
     def _blended_stats(
-        self,
-        styles: Sequence[int],
-        weights: Sequence[float],
-        side: int,
-        photo: np.ndarray,
-        options: InstantOptions,
+        self, side: int, photo: np.ndarray, options: InstantOptions
     ) -> dict[str, FeatureStats]:
+        """The styles' statistics mixed by the blend weights; cached per size unless 'match'
+        recolours the styles to each photo."""
         match = photo if options.preserve_color == "match" else None
+        if match is None and ("blend", side) in self._stats:
+            return self._stats[("blend", side)]
         per_style = [
-            self.style_statistics(
-                self.styles[i], side, match, None if match is not None else (i, side)
-            )
-            for i in styles
+            self.style_statistics(style, side, match, None if match is not None else (i, side))
+            for i, style in enumerate(self.styles)
         ]
-        return {
-            level: mixture([s[level] for s in per_style], weights) for level in self.nets.levels
+        blended = {
+            level: mixture([s[level] for s in per_style], self.blend) for level in self.nets.levels
         }
+        if match is None:
+            with self._lock:
+                self._stats[("blend", side)] = blended
+        return blended
 
     def _painted(
         self,
@@ -184,7 +182,6 @@ class InstantStylizer:
             self.nets,
             photo,
             stats,
-            alphas=LEVEL_ALPHAS,
             whole_side=self.whole_side,
             tile=self.tile,
             cancelled=cancelled,
@@ -197,7 +194,7 @@ class InstantStylizer:
         """HxWx3 uint8 RGB -> stylized HxWx3 uint8 RGB of the same size (no regions)."""
         options = options or InstantOptions()
         side = self._style_side(max(rgb.shape[:2]), options.style_scale)
-        stats = self._blended_stats(range(len(self.styles)), self.blend, side, rgb, options)
+        stats = self._blended_stats(side, rgb, options)
         out = self._painted(rgb, stats, options, None)
         assert out is not None
         return apply_strength(out, rgb, options.strength)
@@ -227,9 +224,7 @@ class InstantStylizer:
         style_side = self._style_side(side, options.style_scale)
         out: np.ndarray | None = photo
         if options.strength > 0:
-            stats = self._blended_stats(
-                range(len(self.styles)), self.blend, style_side, photo, options
-            )
+            stats = self._blended_stats(style_side, photo, options)
             out = self._painted(photo, stats, options, cancelled)
             layers = []
             for mask, style in zip(masks, styles_in, strict=True):

@@ -24,12 +24,15 @@ from PIL import Image, ImageOps
 
 from styler.device import autocast_dtype, resolve_device
 from styler.errors import OptionsError
+from styler.evaluate import EVAL_STYLE_LAYERS
 from styler.fast.data import image_files
 from styler.fast.train import TrainState
 from styler.fast.weights import checkpoint_bytes, read_checkpoint
 from styler.imageio import ImageLoadError, atomic_write_bytes, load_image
 from styler.instant.decoder import LEVELS, Decoder, DecoderConfig
-from styler.instant.weights import save_decoder, write_manifest
+from styler.instant.wct import feature_stats, whitening_colouring
+from styler.instant.weights import read_decoder, save_decoder, write_manifest
+from styler.losses import gram_matrix, relative_error
 from styler.tensors import to_tensor
 from styler.vgg import VGG19Features
 
@@ -58,10 +61,22 @@ class DecoderTrainConfig:
     width_divisor: int = 2
     painting_share: float = 0.25  # share of crops drawn from the folders after the first
     zoom: tuple[float, float] = field(default=(1.0, 2.0))
+    # "reconstruction": invert VGG19 (no style); "stylization": decode whitened-coloured
+    # features so the image has the style's Gram statistics at every level (fine-tuning)
+    objective: str = "reconstruction"
+    styles: list[str] = field(default_factory=list)  # folders of style images (stylization)
+    init_from: str | None = None  # a decoder file to fine-tune
+    content_weight: float = 0.5  # stylization: decoded features against the WCT target
 
     def __post_init__(self) -> None:
         if self.level not in LEVELS:
             raise OptionsError(f"level must be one of {', '.join(LEVELS)}, got {self.level!r}")
+        if self.objective not in ("reconstruction", "stylization"):
+            raise OptionsError(
+                f"objective must be reconstruction or stylization, not {self.objective!r}"
+            )
+        if self.objective == "stylization" and not self.styles:
+            raise OptionsError("the stylization objective needs style image folders")
         if self.steps < 1 or self.batch < 1 or not 32 <= self.crop <= 1024:
             raise OptionsError("steps and batch must be >= 1 and crop 32..1024 px")
 
@@ -145,9 +160,14 @@ class DecoderTrainer:
         self.device = resolve_device(config.device)
         names = list(LEVELS)[: list(LEVELS).index(config.level) + 1]
         self.layers = names  # feature error at every level up to the decoder's own
+        if config.objective == "stylization":
+            names = list(dict.fromkeys([*EVAL_STYLE_LAYERS, config.level]))
         self.vgg = VGG19Features(names).to(self.device)
         self.amp = autocast_dtype(self.device, cpu_bf16=config.bf16)
         self.net = Decoder(DecoderConfig(config.level, config.width_divisor)).to(self.device)
+        if config.init_from:
+            self.net.load_state_dict(read_decoder(config.init_from)[0].state_dict())
+        self.net.train()
         self.optimizer = torch.optim.Adam(self.net.parameters(), lr=config.learning_rate)
         self.state = TrainState()
         if resume and config.checkpoint_path().is_file():
@@ -156,6 +176,16 @@ class DecoderTrainer:
             config.data, config.crop, config.zoom, config.painting_share
         )
         self.val = _validation_crops(config.val, config.val_count, 192).to(self.device)
+        self.style_data = (
+            ReconstructionCrops(config.styles, config.crop, config.zoom, 0.5)
+            if config.objective == "stylization"
+            else None
+        )
+        self.val_styles = (
+            self.style_data.batch(len(self.val), random.Random(12345))
+            if self.style_data is not None
+            else None
+        )
 
     def _restore(self, checkpoint: dict) -> None:
         self.net.load_state_dict(checkpoint["model"])
@@ -181,7 +211,12 @@ class DecoderTrainer:
     def _autocast(self) -> object:
         return torch.autocast(self.device.type, dtype=self.amp) if self.amp else nullcontext()
 
-    def loss(self, images: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
+    def loss(
+        self, images: torch.Tensor, styles: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, dict[str, float]]:
+        if self.config.objective == "stylization":
+            assert styles is not None
+            return self._stylization_loss(images, styles)
         with torch.no_grad(), self._autocast():
             target = {k: v.float() for k, v in self.vgg(images).items()}
         with self._autocast():
@@ -198,12 +233,42 @@ class DecoderTrainer:
         floats = {"total": total, "pixel": pixel, "feature": feature}
         return total, {k: float(v.detach()) for k, v in floats.items()}
 
+    def _stylization_loss(
+        self, images: torch.Tensor, styles: torch.Tensor
+    ) -> tuple[torch.Tensor, dict[str, float]]:
+        level = self.config.level
+        with torch.no_grad(), self._autocast():
+            content = self.vgg(images, [level])[level].float()
+            style = {k: v.float() for k, v in self.vgg(styles).items()}
+        with torch.no_grad():
+            target = torch.cat(
+                [
+                    whitening_colouring(feature_stats(c[None]), feature_stats(s[None]))(c[None])
+                    for c, s in zip(content, style[level], strict=True)
+                ]
+            )
+        with self._autocast():
+            out = self.net(target).float()
+            feats = {k: v.float() for k, v in self.vgg(out).items()}
+        content_error = relative_error(feats[level], target)
+        style_error = torch.stack(
+            [
+                relative_error(gram_matrix(feats[k]), gram_matrix(style[k]))
+                for k in EVAL_STYLE_LAYERS
+            ]
+        ).mean()
+        total = self.config.content_weight * content_error + style_error
+        floats = {"total": total, "content": content_error, "style": style_error}
+        return total, {k: float(v.detach()) for k, v in floats.items()}
+
     @torch.no_grad()
     def validate(self) -> dict[str, float]:
         self.net.eval()
         sums: dict[str, float] = {}
-        for chunk in self.val.split(8):
-            for key, value in self.loss(chunk)[1].items():
+        chunks = self.val.split(8)
+        styles = self.val_styles.split(8) if self.val_styles is not None else [None] * len(chunks)
+        for chunk, style in zip(chunks, styles, strict=True):
+            for key, value in self.loss(chunk, style)[1].items():
                 sums[key] = sums.get(key, 0.0) + value * len(chunk) / len(self.val)
         self.net.train()
         return sums
@@ -240,8 +305,13 @@ class DecoderTrainer:
             group["lr"] = learning_rate(config, step)
         rng = random.Random(config.seed * 1_000_003 + step)
         images = self.data.batch(config.batch, rng).to(self.device)
+        styles = (
+            self.style_data.batch(config.batch, rng).to(self.device)
+            if self.style_data is not None
+            else None
+        )
         self.optimizer.zero_grad(set_to_none=True)
-        loss, _ = self.loss(images)
+        loss, _ = self.loss(images, styles)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(self.net.parameters(), 5.0)
         self.optimizer.step()
@@ -281,13 +351,11 @@ class DecoderTrainer:
         }
 
 
-# Steps and minutes per level: the deep decoders carry the strokes and get the time.
-BUDGETS: dict[str, tuple[int, float]] = {
-    "relu4_1": (4000, 40),
-    "relu1_1": (800, 3),
-    "relu3_1": (2500, 18),
-    "relu2_1": (1500, 7),
-}
+# Steps and minutes per level (the shipped set is relu4_1 alone: styler.instant.cascade).
+BUDGETS: dict[str, tuple[int, float]] = {"relu4_1": (4000, 40)}
+# Levels whose reconstruction decoder is then fine-tuned on the stylization objective, with
+# its (steps, minutes) and learning rate (docs/instant_mode.md, "Training").
+FINE_TUNE: dict[str, tuple[int, float, float]] = {"relu4_1": (1800, 35, 3e-4)}
 
 
 def train_levels(
@@ -296,25 +364,48 @@ def train_levels(
     data: list[str],
     val: str,
     *,
+    styles: list[str] | None = None,
     minutes_scale: float = 1.0,
     resume: bool = False,
     on_eval: Callable[[dict], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> None:
-    """Train each level's decoder in turn within its budget, rewriting the manifest after each."""
+    """Train each level's decoder in turn within its budget, rewriting the manifest after each.
+
+    With `styles` (folders of style images), the levels in FINE_TUNE are then fine-tuned on
+    the stylization objective from their reconstruction decoder.
+    """
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
     for level in levels:
         steps, minutes = BUDGETS[level]
+        final = folder / f"decoder_{level}.safetensors"
+        tuned = bool(styles) and level in FINE_TUNE
+        first = folder / f"reconstruction_{level}.safetensors" if tuned else final
         config = DecoderTrainConfig(
             level=level,
             data=data,
             val=val,
-            output=str(folder / f"decoder_{level}.safetensors"),
+            output=str(first),
             steps=steps,
             max_minutes=minutes * minutes_scale,
         )
         DecoderTrainer(config, resume=resume).run(on_eval=on_eval, should_stop=should_stop)
+        if tuned and not (should_stop is not None and should_stop()):
+            steps, minutes, rate = FINE_TUNE[level]
+            config = DecoderTrainConfig(
+                level=level,
+                data=data[:1],  # photos as the content
+                val=val,
+                output=str(final),
+                steps=steps,
+                max_minutes=minutes * minutes_scale,
+                objective="stylization",
+                styles=list(styles or []),
+                init_from=str(first),
+                learning_rate=rate,
+            )
+            DecoderTrainer(config, resume=resume).run(on_eval=on_eval, should_stop=should_stop)
         write_manifest(folder)
         if should_stop is not None and should_stop():
             return

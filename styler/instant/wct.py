@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import torch
 
@@ -31,6 +32,11 @@ class FeatureStats:
     def second_moment(self) -> torch.Tensor:
         return self.cov + torch.outer(self.mean, self.mean)
 
+    @cached_property
+    def colouring(self) -> torch.Tensor:
+        """cov ** 1/2: a painting's is computed once, however many photos it paints."""
+        return _powered(self.cov, 0.5)
+
 
 class StatsAccumulator:
     """Sums of features and their outer products over any number of feature maps."""
@@ -41,9 +47,11 @@ class StatsAccumulator:
         self.outer: torch.Tensor | None = None
 
     def add(self, features: torch.Tensor) -> None:
-        """features: (1, C, h, w) or (C, h, w), all positions counted."""
-        flat = features.reshape(features.shape[-3], -1).double()
-        total, outer = flat.sum(dim=1), flat @ flat.T
+        """features: (1, C, h, w) or (C, h, w), all positions counted.
+
+        The products run in float32 (fast), the sums over tiles accumulate in float64."""
+        flat = features.reshape(features.shape[-3], -1).float()
+        total, outer = flat.sum(dim=1).double(), (flat @ flat.T).double()
         if self.total is None:
             self.total, self.outer = total, outer
         else:
@@ -96,17 +104,7 @@ def _powered(cov: torch.Tensor, power: float) -> torch.Tensor:
     return (vectors * scaled) @ vectors.T
 
 
-def whitening_colouring(
-    content: FeatureStats, style: FeatureStats, alpha: float = 1.0
-) -> AffineMap:
-    """The map that gives content's features style's mean and covariance.
-
-    alpha < 1 mixes the result with the untouched features, (1 - alpha) f + alpha WCT(f):
-    still one affine map.
-    """
-    matrix = _powered(style.cov, 0.5) @ _powered(content.cov, -0.5)
-    bias = style.mean - matrix @ content.mean
-    if alpha != 1.0:
-        eye = torch.eye(matrix.shape[0], dtype=matrix.dtype)
-        matrix, bias = alpha * matrix + (1 - alpha) * eye, alpha * bias
-    return AffineMap(matrix, bias)
+def whitening_colouring(content: FeatureStats, style: FeatureStats) -> AffineMap:
+    """The map that gives content's features style's mean and covariance."""
+    matrix = style.colouring @ _powered(content.cov, -0.5)
+    return AffineMap(matrix, style.mean - matrix @ content.mean)

@@ -60,18 +60,19 @@ MANIFEST = "manifest.json"
 
 
 def write_manifest(folder: str | Path, logs: dict[str, str] | None = None) -> Path:
-    """Record every decoder in `folder` with its sha256 and training summary."""
+    """Record every decoder in `folder` with its sha256, training summary and stage logs."""
     folder = Path(folder)
     entries = []
     for path in sorted(folder.glob("decoder_*.safetensors")):
         _, info = read_decoder(path)
-        log = path.with_suffix(".log.jsonl")
+        level = info.get("level")
+        logs = sorted(p.name for p in folder.glob(f"*_{level}.log.jsonl"))  # every stage's
         entries.append(
             {
-                "level": info.get("level"),
+                "level": level,
                 "file": path.name,
                 "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
-                "log": log.name if log.is_file() else None,
+                "logs": logs,
                 "training": info,
             }
         )
