@@ -45,6 +45,13 @@ PAIRS = [
 QUALITY_MODE_PAIRS = PAIRS[:3]
 SPEED_PHOTOS = 8
 
+STYLER_QUALITY = """
+import sys
+from styler import Stylizer
+Stylizer(device="cpu").stylize(sys.argv[1], sys.argv[2], size=512, init=sys.argv[4],
+                               output=sys.argv[3])
+"""
+
 PEAK_RSS = """
 import resource, sys
 from styler.instant.stylizer import InstantStylizer
@@ -71,7 +78,7 @@ def styler_cli(inputs: list[Path], style: Path, out: Path, *extra: str) -> float
     command = [
         sys.executable,
         "-m",
-        "styler",
+        "styler.cli.main",
         "stylize",
         *map(str, inputs),
         "--style",
@@ -212,10 +219,10 @@ def seam_score(gray: np.ndarray, tile: int = 1024, overlap: int = 64) -> float:
 
 def quality_mode(work: Path, steps: int) -> None:
     print(f"\n## Quality mode (default 512 px run) against pastiche {steps} steps")
-    header = f"{'pair':32} {'tool':16} {'time s':>7} {'style':>7} {'content':>8} {'time ratio':>10}"
+    header = f"{'pair':32} {'tool':22} {'time s':>7} {'style':>7} {'content':>8} {'time ratio':>10}"
     print(header + "\n" + "-" * len(header))
     for content, style in QUALITY_MODE_PAIRS:
-        p_out, s_out = work / f"qm_{content}_pastiche.png", work / f"qm_{content}_styler.png"
+        p_out = work / f"qm_{content}_pastiche.png"
         p_time = timed(
             [
                 sys.executable,
@@ -236,23 +243,26 @@ def quality_mode(work: Path, steps: int) -> None:
                 "--no-verbose",
             ]
         )[0]
-        s_time = timed(
-            [
-                sys.executable,
-                "-c",
-                "import sys; from styler import Stylizer; "
-                "Stylizer(device='cpu').stylize(sys.argv[1], sys.argv[2], size=512, "
-                "output=sys.argv[3])",
-                str(photo(content)),
-                str(painting(style)),
-                str(s_out),
-            ]
-        )[0]
+        runs = [("pastiche", p_time, p_out)]
+        for name, init in (("styler default", "content"), ("styler --init instant", "instant")):
+            out = work / f"qm_{content}_{init}.png"
+            seconds = timed(
+                [
+                    sys.executable,
+                    "-c",
+                    STYLER_QUALITY,
+                    str(photo(content)),
+                    str(painting(style)),
+                    str(out),
+                    init,
+                ]
+            )[0]
+            runs.append((name, seconds, out))
         target = Image.open(painting(style)).convert("RGB")
-        for tool, seconds, out in (("pastiche", p_time, p_out), ("styler", s_time, s_out)):
+        for tool, seconds, out in runs:
             d = distances(Image.open(out), Image.open(photo(content)), target)
             print(
-                f"{content + ' x ' + style:32} {tool:16} {seconds:7.1f} {d.style:7.4f} "
+                f"{content + ' x ' + style:32} {tool:22} {seconds:7.1f} {d.style:7.4f} "
                 f"{d.content:8.3f} {seconds / p_time:10.3f}",
                 flush=True,
             )

@@ -24,7 +24,7 @@ from styler.tensors import resize_long_side
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 PAIRS = [("tubingen", "starry_night"), ("golden_gate", "the_scream"), ("taj_mahal", "wave_crop")]
 # (coarsest long side, total steps); 512 alone is a single scale
-SCHEDULES = [(512, 3), (512, 5), (512, 10), (362, 10), (362, 15)]
+SCHEDULES = [(512, 15), (512, 20), (512, 30)]
 
 
 def main() -> int:

@@ -198,8 +198,10 @@ _CONTROL_LIST = (
         zero_means="never tile", group=ENGINE,
     ),
     Control(
-        "steps", int, 120, "Steps", "optimisation steps over all scales",
-        modes=(OPTIMIZE,), bounds=(1, 100_000), step=1, slider=(1, 1000), group=OPTIMISATION,
+        "steps", int, 0, "Steps", "optimisation steps over all scales",
+        modes=(OPTIMIZE,), bounds=(1, 100_000), zero_means="automatic: 120 from the photo, "
+        "noise or an init image, fewer from the instant result", step=1, slider=(1, 1000),
+        group=OPTIMISATION,
     ),
     Control(
         "content_weight", float, 0.15, "Content weight", "how much of the photo's structure to "

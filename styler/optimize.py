@@ -50,6 +50,10 @@ MIN_REGION_SHARE = 1e-3  # a region covering less of a scale than this gets no s
 # the peak and the command that measures it).
 DEFAULT_TILE = CONTROLS["tile"].default_for(OPTIMIZE)
 MIN_TILE = CONTROLS["tile"].bounds_for(OPTIMIZE)[0]
+# Automatic steps (the steps control at 0), by init: the coarse-to-fine schedule from the photo
+# needs many; from the instant result, a few at the output's size reach that run's quality
+# (benchmarks/probe_instant_init.py; docs/instant_mode.md has its table).
+AUTO_STEPS = {"content": 120, "noise": 120, "image": 120, "instant": 20}
 _INTERNALS = ("preview_every", "min_size", "scale_factor", "learning_rate")
 # VGG19 halves the image four times before relu5_1; below this many px a side would vanish
 # (PyTorch: "Output size is too small"). Thinner images (a 1x1 photo, a 1x20000 strip, the
@@ -142,10 +146,20 @@ class OptimizeOptions:
             return [[Tile(0, 0, height, width, 0, 0)]]
         return tile_grid(height, width, self.tile, self.tile_overlap)
 
+    @property
+    def step_count(self) -> int:
+        """The steps control made concrete: 0 is automatic (AUTO_STEPS by init)."""
+        return self.steps or AUTO_STEPS.get(self.init, AUTO_STEPS["content"])
+
     def scale_sizes(self) -> list[int]:
-        """Long sides from coarse to fine, each `scale_factor` apart, ending at `size`."""
+        """Long sides from coarse to fine, each `scale_factor` apart, ending at `size`.
+
+        From the instant result there is one scale, the output's: its strokes are already in
+        place, and coarser scales would only blur them (docs/instant_mode.md)."""
+        if self.init == "instant":
+            return [self.size]
         sizes = [self.size]
-        while sizes[-1] / self.scale_factor >= self.min_size and len(sizes) < self.steps:
+        while sizes[-1] / self.scale_factor >= self.min_size and len(sizes) < self.step_count:
             sizes.append(round(sizes[-1] / self.scale_factor))
         return sizes[::-1]
 
@@ -159,8 +173,8 @@ class OptimizeOptions:
         n = len(self.scale_sizes())
         shares = [2.0 ** (n - 1 - k) for k in range(n)]
         total = sum(shares)
-        counts = [max(1, round(self.steps * s / total)) for s in shares]
-        counts[0] += self.steps - sum(counts)
+        counts = [max(1, round(self.step_count * s / total)) for s in shares]
+        counts[0] += self.step_count - sum(counts)
         return counts
 
 

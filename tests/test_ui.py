@@ -218,7 +218,7 @@ def test_instant_handler_records_its_job_and_refine_starts_quality_from_it(servi
     assert refined is not None and refined.completed and not refinable(refined)
     assert any(u.progress is not None for u in updates)  # progress, as Quality mode reports
     settings = read_settings(refined.path)
-    assert settings["mode"] == "optimize" and settings["controls"]["init"] == "image"
+    assert settings["mode"] == "optimize" and settings["controls"]["init"] == "instant"
     assert settings["controls"]["steps"] == 3 and settings["controls"]["seed"] == 7
     assert settings["controls"]["strength"] == 0.9 and settings["controls"]["size"] == 96
     assert Image.open(refined.path).size == (96, 72) and "refined" in refined.caption
@@ -757,7 +757,7 @@ def test_instant_mode_then_refine_in_quality_mode(page, server) -> None:
     assert "Done" in _status(page).inner_text()
     refined = _download(page, "#download", server.files / "refined.png")
     settings = read_settings(refined)
-    assert settings["mode"] == "optimize" and settings["controls"]["init"] == "image"
+    assert settings["mode"] == "optimize" and settings["controls"]["init"] == "instant"
     assert settings["controls"]["steps"] == 4 and settings["styles"] == ["swirls.png"]
     assert Image.open(refined).size == Image.open(source).size
     assert not page.locator("#refine-btn").is_visible()  # a Quality result is refined already

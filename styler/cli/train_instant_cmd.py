@@ -25,15 +25,19 @@ CHECKPOINT_EVERY = _TRAINING["checkpoint_every"].default
 BUDGET_TEXT = ", ".join(f"{level} {steps} steps / {minutes:g} min"
                         for level, (steps, minutes) in BUDGETS.items())  # fmt: skip
 
+FINE_TUNE_TEXT = ", ".join(f"{level} {steps} steps / {minutes:g} min"
+                           for level, (steps, minutes, _) in FINE_TUNE.items())  # fmt: skip
+
 EPILOG = f"""\
 Examples:
-  styler train-instant --data photos/train paintings/ --val photos/val
-  styler train-instant --levels relu4_1 --data train/ --val val/ --minutes-scale 2
+  styler train-instant --data photos/train --val photos/val --styles photos/train procedural/
+  styler train-instant --data train/ --val val/ --minutes-scale 2   # reconstruction only
   styler train-instant --data train/ --val val/ --resume     # continue after a stop
   STYLER_INSTANT_DIR={DEFAULT_OUT} styler stylize a.jpg --style p.jpg --instant
 
 Each level trains until its steps or its minutes run out:
   {BUDGET_TEXT}
+then, with --styles, fine-tunes for stylization: {FINE_TUNE_TEXT}
 Every evaluation prints one line and the best decoder so far is written to
 OUT/decoder_<level>.safetensors, a checkpoint every {CHECKPOINT_EVERY} steps, so --resume
 loses little. Ctrl-C stops after the current step, checkpointed.
@@ -43,9 +47,10 @@ loses little. Ctrl-C stops after the current step, checkpointed.
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "train-instant",
-        help="train the instant-mode decoders (VGG19 inverters)",
-        description="Train the decoders of instant mode: each learns to turn VGG19 features "
-        "back into the image, with no style involved, so it paints any painting later.",
+        help="train the instant-mode decoders",
+        description="Train the decoders of instant mode: each first learns to turn VGG19 "
+        "features back into the image, then (with --styles) to paint whitening-coloured "
+        "features so the image takes the style's statistics; any image serves as a style.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -363,7 +363,7 @@ def run_quality(
         options = replace(options, init="image", steps=left, min_size=max(init.size))
     elif start is not None:
         init = _rgb(start.path)
-        options = replace(options, init="image")
+        options = replace(options, init="instant")  # its schedule, from this result
     outcome: dict[str, Any] = {}
 
     def work(progress: ProgressCallback, cancel: CancelToken) -> None:

@@ -1,0 +1,57 @@
+"""Which sequence of instant-mode passes paints best? Style / content at 512 px per pair.
+
+Each argument is one sequence of levels, comma-separated (a level needs its decoder in the
+decoder folder, STYLER_INSTANT_DIR for trained ones that do not ship):
+
+    python benchmarks/probe_instant_levels.py relu4_1 relu4_1,relu1_1 relu4_1,relu4_1
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from PIL import Image
+
+import styler.instant.cascade as cascade
+from styler.evaluate import distances
+from styler.instant.stylizer import InstantStylizer
+from styler.tensors import resize_long_side
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+PAIRS = [
+    ("tubingen", "starry_night"),
+    ("golden_gate", "the_scream"),
+    ("taj_mahal", "wave_crop"),
+    ("tubingen", "shipwreck"),
+    ("golden_gate", "vg_wheat_field"),
+    ("taj_mahal", "udnie"),
+]
+
+
+def main() -> int:
+    if not DATA.is_dir():
+        print(f"needs the shared data folder at {DATA}", file=sys.stderr)
+        return 2
+    photos = {c: resize_long_side(Image.open(DATA / "content" / f"{c}.jpg").convert("RGB"), 512)
+              for c, _ in PAIRS}  # fmt: skip
+    print("passes: style / content per pair, mean style, mean seconds per photo")
+    for sequence in sys.argv[1:] or ["relu4_1"]:
+        cascade.CASCADE = tuple(sequence.split(","))
+        scores, seconds = [], 0.0
+        for content, style_name in PAIRS:
+            style = Image.open(DATA / "styles" / f"{style_name}.jpg").convert("RGB")
+            stylizer = InstantStylizer(style, device="cpu")
+            start = time.perf_counter()
+            out = stylizer.stylize(photos[content])
+            seconds += time.perf_counter() - start
+            scores.append(distances(out, photos[content], style))
+        cells = " ".join(f"{d.style:.3f}/{d.content:.2f}" for d in scores)
+        mean = sum(d.style for d in scores) / len(scores)
+        print(f"{sequence:28} {cells}  {mean:.3f}  {seconds / len(scores):.2f}s", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
