@@ -13,7 +13,7 @@ from styler import CancelToken, Progress, Stylizer, build_options, read_settings
 from styler.errors import OptionsError
 from styler.fusion.tiles import tile_grid
 from styler.imageio import load_image
-from styler.optimize import OptimizeOptions
+from styler.optimize import AUTO_STEPS, OptimizeOptions
 from tests.conftest import GALLERY, border_gradients
 
 
@@ -35,7 +35,7 @@ def test_scales_grow_to_requested_size_and_steps_add_up() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"steps": 0}, "steps must be between 1 and 100000, got 0"),
+        ({"steps": -3}, "steps must be 0 or between 1 and 100000, got -3"),
         ({"size": 8}, "size must be 0 or between 16 and 16384 px"),
         ({"optimizer": "sgd"}, "optimizer must be one of"),
         ({"init": "zeros"}, "init must be one of"),
@@ -194,3 +194,14 @@ def test_final_iterate_is_scored_and_kept(engine, photo, style) -> None:
     result = engine.run(photo, style, build_options(size=64, steps=5), progress=reports.append)
     assert result.completed
     assert result.losses["total"] < min(r.losses["total"] for r in reports)
+
+
+def test_automatic_steps_follow_the_start() -> None:
+    """steps 0: the coarse-to-fine schedule from the photo, one short scale from the instant
+    result (benchmarks/probe_instant_init.py chose both)."""
+    photo_start = OptimizeOptions(size=512)
+    assert photo_start.steps == 0 and sum(photo_start.step_schedule()) == AUTO_STEPS["content"]
+    assert len(photo_start.scale_sizes()) > 1
+    instant_start = OptimizeOptions(size=512, init="instant")
+    assert instant_start.scale_sizes() == [512]
+    assert instant_start.step_schedule() == [AUTO_STEPS["instant"]]
