@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -40,6 +40,7 @@ class Networks:
     vgg: VGG19Features
     decoders: Mapping[str, Decoder]
     device: torch.device
+    infos: Mapping[str, dict] = field(default_factory=dict)  # each decoder's training record
 
     @property
     def levels(self) -> tuple[str, ...]:

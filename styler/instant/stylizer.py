@@ -79,11 +79,9 @@ def networks_on(device: str) -> Networks:
             if not levels:
                 raise OptionsError("no instant-mode decoders are installed")
             vgg = VGG19Features(levels).to(device)
-            nets = Networks(
-                vgg, {k: v.to(device) for k, v in decoders.items()}, resolve_device(device)
+            _NETWORKS[device] = Networks(
+                vgg, {k: v.to(device) for k, v in decoders.items()}, resolve_device(device), infos
             )
-            nets.infos = infos  # type: ignore[attr-defined]
-            _NETWORKS[device] = nets
         return _NETWORKS[device]
 
 
@@ -269,8 +267,7 @@ class InstantStylizer:
         return self.style_statistics(image, side, match)
 
     def decoder_notes(self) -> dict[str, Any]:
-        infos = getattr(self.nets, "infos", {})
-        return {level: {"step": info.get("step")} for level, info in infos.items()}
+        return {level: {"step": info.get("step")} for level, info in self.nets.infos.items()}
 
     def stylize(
         self,

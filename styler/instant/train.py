@@ -11,7 +11,6 @@ order is a pure function of (seed, step), so `resume` continues where a run stop
 from __future__ import annotations
 
 import json
-import math
 import random
 import time
 from collections.abc import Callable
@@ -25,8 +24,8 @@ from PIL import Image, ImageOps
 from styler.device import autocast_dtype, resolve_device
 from styler.errors import OptionsError
 from styler.evaluate import EVAL_STYLE_LAYERS
-from styler.fast.data import image_files
-from styler.fast.train import TrainState
+from styler.fast.data import _short_side, image_files
+from styler.fast.train import TrainState, learning_rate
 from styler.fast.weights import checkpoint_bytes, read_checkpoint
 from styler.imageio import ImageLoadError, atomic_write_bytes, load_image
 from styler.instant.decoder import LEVELS, Decoder, DecoderConfig
@@ -104,13 +103,7 @@ class ReconstructionCrops:
                 image = load_image(path).rgb
             except ImageLoadError:
                 continue
-            scale = side / min(image.size)
-            images.append(
-                image.resize(
-                    (max(side, round(image.width * scale)), max(side, round(image.height * scale))),
-                    Image.Resampling.LANCZOS,
-                )
-            )
+            images.append(_short_side(image, side))
         if not images:
             raise FileNotFoundError(f"{folder}: none of the images could be read")
         return images
@@ -132,23 +125,10 @@ class ReconstructionCrops:
 def _validation_crops(folder: str, count: int, side: int) -> torch.Tensor:
     crops = []
     for path in image_files(folder)[-count:]:  # the last ones: far from any tuning set
-        image = load_image(path).rgb
-        scale = side / min(image.size)
-        image = image.resize(
-            (max(side, round(image.width * scale)), max(side, round(image.height * scale))),
-            Image.Resampling.LANCZOS,
-        )
+        image = _short_side(load_image(path).rgb, side)
         left, top = (image.width - side) // 2, (image.height - side) // 2
         crops.append(to_tensor(image.crop((left, top, left + side, top + side))))
     return torch.cat(crops)
-
-
-def learning_rate(config: DecoderTrainConfig, step: int) -> float:
-    """Linear warm-up, then cosine decay to a tenth."""
-    if step < config.warmup:
-        return config.learning_rate * (step + 1) / config.warmup
-    progress = (step - config.warmup) / max(1, config.steps - config.warmup)
-    return config.learning_rate * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
 
 
 class DecoderTrainer:
