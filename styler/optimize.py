@@ -227,7 +227,6 @@ class _ScaleProblem:
     ) -> None:
         self.vgg = vgg
         self.weights = options.loss_weights()
-        self.amp = autocast_dtype(device)
         self.device = device
         self.tile = options.tile
         self.shared = {} if shared is None else shared  # per-scale work the tiles reuse
@@ -238,6 +237,9 @@ class _ScaleProblem:
         full_height = self.full_size[1]
         self.window = window or Tile(0, 0, full_height, self.full_size[0], 0, 0)
         self.size = (self.window.right - self.window.left, self.window.bottom - self.window.top)
+        # bf16 on CPUs that have it natively, but tiles stay fp32 there: their joins came
+        # out marginally stronger in bf16 (docs/performance.md, "Optimizer mode runs VGG").
+        self.amp = autocast_dtype(device, cpu_bf16=self.size == self.full_size)
         self.padding = _vgg_padding(self.size)  # the optimised image is padded the same way
         self.content = _pad(self.shared["content"][(..., *self.window.slices)], self.padding)
         style_side = max(16, round(long_side * options.style_scale))

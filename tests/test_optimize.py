@@ -142,10 +142,14 @@ def test_several_threads_share_one_engine(engine, photo, style) -> None:
     assert all(np.array_equal(results[0], r) for r in results.values())
 
 
-def test_gpu_autocast_is_only_used_on_gpu() -> None:
-    from styler.device import autocast_dtype, resolve_device
+def test_half_precision_only_where_the_hardware_has_it() -> None:
+    """bf16 on CPUs with native bfloat16 (emulated bf16 would be slower), never when
+    fp32 is asked for."""
+    from styler.device import _cpu_has_bf16, autocast_dtype, resolve_device
 
-    assert autocast_dtype(torch.device("cpu")) is None
+    cpu = torch.device("cpu")
+    assert autocast_dtype(cpu) == (torch.bfloat16 if _cpu_has_bf16() else None)
+    assert autocast_dtype(cpu, cpu_bf16=False) is None
     assert resolve_device("cpu").type == "cpu"
     if not torch.cuda.is_available():
         with pytest.raises(OptionsError, match="no CUDA GPU"):

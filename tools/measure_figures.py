@@ -6,6 +6,7 @@ so they can be kept current on the machine at hand. Run on a quiet machine:
 
     python tools/measure_figures.py vgg-layout     # VGG19 on CPU: channels-last vs contiguous
     python tools/measure_figures.py vgg-bf16       # a VGG19 training pass: bf16 vs fp32 on CPU
+    python tools/measure_figures.py optimize-bf16  # a default Quality run: bf16 vs fp32 on CPU
     python tools/measure_figures.py network        # a 1024x768 pass: eager (2 layouts), ORT
     python tools/measure_figures.py onnx-convert   # uint8 <-> float around onnxruntime
     python tools/measure_figures.py onnx-export    # the TorchScript vs the dynamo exporter
@@ -84,6 +85,33 @@ def vgg_bf16(args: argparse.Namespace) -> None:
 
     for name, bf16 in (("fp32", False), ("bf16", True)):
         print(f"{name}: {median_seconds(lambda b=bf16: step(b), args.runs):.3f} s")
+
+
+def optimize_bf16(args: argparse.Namespace) -> None:
+    """One default 512 px Quality run (--pair, or gallery coffee x swirls) in fp32 and in
+    bf16: time and both distances, so a precision is judged on quality as well as speed."""
+    from unittest import mock
+
+    from PIL import Image
+
+    from styler import Stylizer
+    from styler.device import _cpu_has_bf16
+    from styler.evaluate import distances
+
+    if not _cpu_has_bf16():
+        print("this CPU has no native bfloat16: optimizer mode runs in fp32 here")
+        return
+    gallery = ROOT / "gallery"
+    pair = args.pair or (gallery / "photos" / "coffee.jpg", gallery / "styles" / "swirls.jpg")
+    photo, style = (Image.open(path).convert("RGB") for path in pair)
+    engine = Stylizer(device="cpu")
+    for name, dtype in (("fp32", None), ("bf16", torch.bfloat16)):
+        with mock.patch("styler.optimize.autocast_dtype", return_value=dtype):
+            start = time.perf_counter()
+            out = engine.stylize(photo, style, size=512)
+            seconds = time.perf_counter() - start
+        found = distances(out, photo, style)
+        print(f"{name}: {seconds:.1f} s, style {found.style:.4f}, content {found.content:.3f}")
 
 
 def _session(network: StyleNetwork, folder: Path):
@@ -187,6 +215,7 @@ def tile_memory(args: argparse.Namespace) -> None:
 MEASURES = {
     "vgg-layout": vgg_layout,
     "vgg-bf16": vgg_bf16,
+    "optimize-bf16": optimize_bf16,
     "network": network,
     "onnx-convert": onnx_convert,
     "onnx-export": onnx_export,
@@ -202,6 +231,12 @@ def main() -> int:
     parser.add_argument("--steps", type=int, default=6, help="strength: optimizer steps")
     parser.add_argument("--tile", type=int, default=768, help="tile-memory: tile size, px")
     parser.add_argument("--style", default="udnie", help="tile-memory: a shipped style")
+    parser.add_argument(
+        "--pair",
+        nargs=2,
+        metavar=("PHOTO", "PAINTING"),
+        help="optimize-bf16: image files (default: gallery coffee x swirls)",
+    )
     args = parser.parse_args()
     print(f"torch threads: {use_all_cores()}", flush=True)
     MEASURES[args.measure](args)

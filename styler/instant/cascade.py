@@ -47,7 +47,7 @@ class Networks:
         return tuple(level for level in CASCADE if level in self.decoders)
 
     def autocast(self) -> object:
-        dtype = autocast_dtype(self.device, cpu_bf16=True)
+        dtype = autocast_dtype(self.device)
         return torch.autocast(self.device.type, dtype=dtype) if dtype else nullcontext()
 
     def encode(self, image: torch.Tensor, level: str) -> torch.Tensor:
