@@ -10,10 +10,7 @@ so `resume` continues exactly where a run stopped, even after kill -9.
 
 from __future__ import annotations
 
-import json
-import math
 import random
-import time
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass
@@ -25,10 +22,11 @@ from styler.device import autocast_dtype, resolve_device
 from styler.errors import OptionsError
 from styler.fast.data import PhotoCrops, validation_batch
 from styler.fast.network import NetworkConfig, StyleNetwork
-from styler.fast.weights import checkpoint_bytes, read_checkpoint, read_network, save_network
-from styler.imageio import atomic_write_bytes, load_image
+from styler.fast.weights import read_network, save_network
+from styler.imageio import load_image
 from styler.losses import LossWeights, blended_grams, gram_matrix, perceptual_loss
 from styler.tensors import resize_long_side, to_tensor
+from styler.training import CheckpointedTraining, TrainState
 from styler.vgg import VGG19Features
 
 # Fast networks need more content weight than the optimizer (0.15): they cannot adapt to
@@ -104,25 +102,6 @@ class Evaluation:
     best: bool
 
 
-@dataclass
-class TrainState:
-    """What a checkpoint restores besides tensors."""
-
-    step: int = 0
-    elapsed: float = 0.0
-    best_val: float = math.inf
-    best_step: int = 0
-    evals_since_best: int = 0
-
-
-def learning_rate(config: TrainConfig, step: int) -> float:
-    """Linear warm-up, then cosine decay to a tenth."""
-    if step < config.warmup:
-        return config.learning_rate * (step + 1) / config.warmup
-    progress = (step - config.warmup) / max(1, config.steps - config.warmup)
-    return config.learning_rate * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
-
-
 def _set_trainable(net: StyleNetwork, everything: bool) -> None:
     """Freeze schedule: first only norms and decoder learn, then the whole network."""
     net.requires_grad_(everything)
@@ -131,7 +110,7 @@ def _set_trainable(net: StyleNetwork, everything: bool) -> None:
         norm.requires_grad_(True)
 
 
-class Trainer:
+class Trainer(CheckpointedTraining):
     """One training run: `run()` trains until done, early-stopped, out of time or cancelled."""
 
     def __init__(self, config: TrainConfig, resume: bool = False) -> None:
@@ -147,8 +126,8 @@ class Trainer:
         self.net = self._initial_network().to(self.device)
         self.optimizer = torch.optim.Adam(self.net.parameters(), lr=config.learning_rate)
         self.state = TrainState()
-        if resume and config.checkpoint_path().is_file():
-            self._restore(read_checkpoint(config.checkpoint_path()))
+        if resume:
+            self._resume()
         self.data = PhotoCrops(config.data, crop=config.crop)
         self.val = validation_batch(config.val, config.val_count).to(self.device)
 
@@ -169,34 +148,6 @@ class Trainer:
             self.config.widths, self.config.res_blocks = net.config.widths, net.config.res_blocks
             return net.train()
         return StyleNetwork(NetworkConfig(self.config.widths, self.config.res_blocks)).train()
-
-    def _restore(self, checkpoint: dict) -> None:
-        self.net.load_state_dict(checkpoint["model"])
-        self.optimizer.load_state_dict(checkpoint["optimizer"])
-        self.state = TrainState(**json.loads(checkpoint["state"]))
-        self._truncate_log()
-
-    def _truncate_log(self) -> None:
-        """Drop log lines written after the checkpoint (they will be redone) or cut by a kill."""
-        path = self.config.log_path()
-        if not path.is_file():
-            return
-        kept = []
-        for line in path.read_text().splitlines():
-            try:
-                if json.loads(line)["step"] <= self.state.step:
-                    kept.append(line + "\n")
-            except (ValueError, KeyError):
-                continue
-        atomic_write_bytes(path, "".join(kept).encode())
-
-    def _checkpoint(self) -> None:
-        payload = {
-            "model": self.net.state_dict(),
-            "optimizer": self.optimizer.state_dict(),
-            "state": json.dumps(asdict(self.state)),
-        }
-        atomic_write_bytes(self.config.checkpoint_path(), checkpoint_bytes(payload))
 
     def _features(self, images: torch.Tensor, layers: list[str] | None = None) -> dict:
         """VGG features, in bf16 where the CPU/GPU does it natively; losses stay in fp32."""
@@ -225,72 +176,34 @@ class Trainer:
         self.net.train()
         return sums["total"], sums
 
-    def run(
-        self,
-        on_step: Callable[[int, float], None] | None = None,
-        on_eval: Callable[[Evaluation], None] | None = None,
-        should_stop: Callable[[], bool] | None = None,
-    ) -> TrainState:
-        config, state = self.config, self.state
-        started = time.perf_counter() - state.elapsed
-        running = None
-        while state.step < config.steps:
-            if should_stop is not None and should_stop():
-                break
-            if config.max_minutes is not None and state.elapsed > 60 * config.max_minutes:
-                break
-            loss_value = self._train_step()
-            running = loss_value if running is None else 0.9 * running + 0.1 * loss_value
-            state.step += 1
-            state.elapsed = time.perf_counter() - started
-            if on_step is not None:
-                on_step(state.step, running)
-            if state.step % config.eval_every == 0 or state.step == config.steps:
-                evaluation = self._evaluate(running)
-                if on_eval is not None:
-                    on_eval(evaluation)
-            if state.step % config.checkpoint_every == 0:
-                self._checkpoint()
-            if state.evals_since_best >= config.patience:
-                break
-        self._checkpoint()
-        return state
+    def _stops_early(self) -> bool:
+        return self.state.evals_since_best >= self.config.patience
 
     def _train_step(self) -> float:
         config, step = self.config, self.state.step
         if config.base:
             _set_trainable(self.net, everything=step >= config.freeze_fraction * config.steps)
-        for group in self.optimizer.param_groups:
-            group["lr"] = learning_rate(config, step)
-        rng = random.Random(config.seed * 1_000_003 + step)  # data order survives resumes
-        photos = self.data.batch(config.batch, rng).to(self.device)
-        self.optimizer.zero_grad(set_to_none=True)
-        loss, _ = self.loss(photos)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(self.net.parameters(), config.clip)
-        self.optimizer.step()
-        return float(loss.detach())
+
+        def loss_of(rng: random.Random) -> torch.Tensor:
+            return self.loss(self.data.batch(config.batch, rng).to(self.device))[0]
+
+        return self._optimiser_step(loss_of, config.clip)
 
     def _evaluate(self, train_loss: float) -> Evaluation:
-        state = self.state
         val_loss, terms = self.validate()
-        best = val_loss < state.best_val
+        best = self._is_new_best(val_loss)
         if best:
-            state.best_val, state.best_step, state.evals_since_best = val_loss, state.step, 0
             save_network(self.net, self.config.output, self.info())
-        else:
-            state.evals_since_best += 1
         evaluation = Evaluation(
-            step=state.step,
-            elapsed=round(state.elapsed, 2),
+            step=self.state.step,
+            elapsed=round(self.state.elapsed, 2),
             train_loss=train_loss,
             val_loss=val_loss,
             val_terms=terms,
             lr=self.optimizer.param_groups[0]["lr"],
             best=best,
         )
-        with self.config.log_path().open("a") as log:
-            log.write(json.dumps(asdict(evaluation)) + "\n")
+        self._append_log(asdict(evaluation))
         return evaluation
 
     def info(self) -> dict:

@@ -1,18 +1,17 @@
-"""Training the instant-mode decoders: each learns to invert VGG19 at its level.
+"""Training the instant-mode decoders, in two stages (docs/instant_mode.md, "Training").
 
-No style enters training: a decoder only has to turn VGG19 activations back into the
-image they came from (pixel error plus feature error at every level up to its own), so it
-paints any painting's statistics it is given later. Photos come from the training folder
-and, so the decoders also see painterly textures, from the procedural styles the project
-may redistribute; the benchmark paintings stay unseen. Checkpoints are atomic and the data
-order is a pure function of (seed, step), so `resume` continues where a run stopped.
+Reconstruction: a decoder learns to turn VGG19 activations back into the image they came
+from (pixel error plus feature error at every level up to its own); no style is needed.
+Stylization: it is then fine-tuned on whitened-coloured features of photos towards style
+images, scored by the style's Grams at every level, because a pure inverter loses much of
+the transform on the way back to pixels. Style images are photos and procedural paintings
+the project may redistribute; the benchmark paintings stay unseen. The loop, checkpoints
+and resume are styler.training's.
 """
 
 from __future__ import annotations
 
-import json
 import random
-import time
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
@@ -25,14 +24,13 @@ from styler.device import autocast_dtype, resolve_device
 from styler.errors import OptionsError
 from styler.evaluate import EVAL_STYLE_LAYERS
 from styler.fast.data import _short_side, image_files
-from styler.fast.train import TrainState, learning_rate
-from styler.fast.weights import checkpoint_bytes, read_checkpoint
-from styler.imageio import ImageLoadError, atomic_write_bytes, load_image
+from styler.imageio import ImageLoadError, load_image
 from styler.instant.decoder import LEVELS, Decoder, DecoderConfig
 from styler.instant.wct import feature_stats, whitening_colouring
 from styler.instant.weights import read_decoder, save_decoder, write_manifest
 from styler.losses import gram_matrix, relative_error
 from styler.tensors import to_tensor
+from styler.training import CheckpointedTraining, TrainState
 from styler.vgg import VGG19Features
 
 
@@ -131,7 +129,7 @@ def _validation_crops(folder: str, count: int, side: int) -> torch.Tensor:
     return torch.cat(crops)
 
 
-class DecoderTrainer:
+class DecoderTrainer(CheckpointedTraining):
     """One decoder's training run; `run()` trains until done, out of time or cancelled."""
 
     def __init__(self, config: DecoderTrainConfig, resume: bool = False) -> None:
@@ -150,8 +148,8 @@ class DecoderTrainer:
         self.net.train()
         self.optimizer = torch.optim.Adam(self.net.parameters(), lr=config.learning_rate)
         self.state = TrainState()
-        if resume and config.checkpoint_path().is_file():
-            self._restore(read_checkpoint(config.checkpoint_path()))
+        if resume:
+            self._resume()
         self.data = ReconstructionCrops(
             config.data, config.crop, config.zoom, config.painting_share
         )
@@ -166,27 +164,6 @@ class DecoderTrainer:
             if self.style_data is not None
             else None
         )
-
-    def _restore(self, checkpoint: dict) -> None:
-        self.net.load_state_dict(checkpoint["model"])
-        self.optimizer.load_state_dict(checkpoint["optimizer"])
-        self.state = TrainState(**json.loads(checkpoint["state"]))
-        path = self.config.log_path()
-        if path.is_file():  # drop evaluations after the checkpoint: they will be redone
-            kept = [
-                line + "\n"
-                for line in path.read_text().splitlines()
-                if line.strip() and json.loads(line)["step"] <= self.state.step
-            ]
-            atomic_write_bytes(path, "".join(kept).encode())
-
-    def _checkpoint(self) -> None:
-        payload = {
-            "model": self.net.state_dict(),
-            "optimizer": self.optimizer.state_dict(),
-            "state": json.dumps(asdict(self.state)),
-        }
-        atomic_write_bytes(self.config.checkpoint_path(), checkpoint_bytes(payload))
 
     def _autocast(self) -> object:
         return torch.autocast(self.device.type, dtype=self.amp) if self.amp else nullcontext()
@@ -253,68 +230,35 @@ class DecoderTrainer:
         self.net.train()
         return sums
 
-    def run(
-        self,
-        on_eval: Callable[[dict], None] | None = None,
-        should_stop: Callable[[], bool] | None = None,
-    ) -> TrainState:
-        config, state = self.config, self.state
-        started = time.perf_counter() - state.elapsed
-        running = None
-        while state.step < config.steps:
-            if should_stop is not None and should_stop():
-                break
-            if config.max_minutes is not None and state.elapsed > 60 * config.max_minutes:
-                break
-            value = self._train_step()
-            running = value if running is None else 0.95 * running + 0.05 * value
-            state.step += 1
-            state.elapsed = time.perf_counter() - started
-            if state.step % config.eval_every == 0 or state.step == config.steps:
-                record = self._evaluate(running)
-                if on_eval is not None:
-                    on_eval(record)
-            if state.step % config.checkpoint_every == 0:
-                self._checkpoint()
-        self._checkpoint()
-        return state
-
     def _train_step(self) -> float:
-        config, step = self.config, self.state.step
-        for group in self.optimizer.param_groups:
-            group["lr"] = learning_rate(config, step)
-        rng = random.Random(config.seed * 1_000_003 + step)
-        images = self.data.batch(config.batch, rng).to(self.device)
-        styles = (
-            self.style_data.batch(config.batch, rng).to(self.device)
-            if self.style_data is not None
-            else None
-        )
-        self.optimizer.zero_grad(set_to_none=True)
-        loss, _ = self.loss(images, styles)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(self.net.parameters(), 5.0)
-        self.optimizer.step()
-        return float(loss.detach())
+        config = self.config
+
+        def loss_of(rng: random.Random) -> torch.Tensor:
+            images = self.data.batch(config.batch, rng).to(self.device)
+            styles = (
+                self.style_data.batch(config.batch, rng).to(self.device)
+                if self.style_data is not None
+                else None
+            )
+            return self.loss(images, styles)[0]
+
+        return self._optimiser_step(loss_of, clip=5.0)
 
     def _evaluate(self, train_loss: float) -> dict:
-        state = self.state
         terms = self.validate()
-        best = terms["total"] < state.best_val
+        best = self._is_new_best(terms["total"])
         if best:
-            state.best_val, state.best_step = terms["total"], state.step
             save_decoder(self.net, self.config.output, self.info())
         record = {
             "level": self.config.level,
-            "step": state.step,
-            "elapsed": round(state.elapsed, 1),
+            "step": self.state.step,
+            "elapsed": round(self.state.elapsed, 1),
             "train_loss": train_loss,
             "val": terms,
             "best": best,
             "lr": self.optimizer.param_groups[0]["lr"],
         }
-        with self.config.log_path().open("a") as log:
-            log.write(json.dumps(record) + "\n")
+        self._append_log(record)
         return record
 
     def info(self) -> dict:
