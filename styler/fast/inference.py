@@ -20,7 +20,6 @@ from __future__ import annotations
 import math
 import os
 import threading
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -30,7 +29,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from styler.controls import CONTROLS, FAST, checked, output_side
+from styler.controls import CONTROLS, FAST, checked
 from styler.device import resolve_device, use_all_cores
 from styler.errors import OptionsError
 from styler.fast.blend import blend_networks, blend_outputs, normalised_weights
@@ -38,16 +37,17 @@ from styler.fast.manifest import find_style
 from styler.fast.network import StyleNetwork
 from styler.fast.runtime import OnnxRunner, onnx_runner
 from styler.fast.weights import read_network
+from styler.feedforward import FeedForwardStylizer
 from styler.fusion.arrays import resize_to
 from styler.fusion.color import preserve_colors
 from styler.fusion.pyramid import add_detail
-from styler.fusion.regions import MaskInput, composite, load_region_masks, split_regions
+from styler.fusion.regions import MaskInput, composite
 from styler.fusion.strength import apply_strength
 from styler.fusion.tiles import TileCanvas, tile_grid
-from styler.imageio import DEFAULT_MAX_PIXELS, LoadedImage, load_image
+from styler.imageio import DEFAULT_MAX_PIXELS, LoadedImage
 from styler.result import ImageInput, StylizeResult
-from styler.settings import Settings, engine_notes, image_name, regions_of
-from styler.tensors import resize_long_side, scaled_size
+from styler.settings import engine_notes, image_name
+from styler.tensors import scaled_size
 
 StyleSpec = str | os.PathLike  # a shipped style's name or a .safetensors file
 # (mask, style or None): the network of one region; None keeps the photo there.
@@ -116,7 +116,7 @@ def _to_uint8(tensor: torch.Tensor) -> np.ndarray:
     return tensor.clamp(0, 1).mul(255).round().byte().permute(1, 2, 0).cpu().numpy()
 
 
-class FastStylizer:
+class FastStylizer(FeedForwardStylizer):
     """One or several shipped (by name) or trained (by path) style networks, ready to stylize.
 
     Several styles blend with `blend` weights (default equal): "params" (the default)
@@ -308,49 +308,25 @@ class FastStylizer:
         (a network's style image cannot be recoloured first, as in optimizer mode).
         """
         options = options or FastOptions()
-        start = time.perf_counter()
-        loaded = self.load(image, bgr=bgr)
-        side = output_side(options.size, options.upscale, loaded.rgb.size)
-        photo = np.asarray(resize_long_side(loaded.rgb, side))
-        masks_in, styles_in = split_regions(regions)
-        masks = load_region_masks(masks_in, styles_in, *photo.shape[:2])
+        prepared = self.prepare(image, options.size, options.upscale, regions, bgr)
+        photo = prepared.photo
         if options.strength == 0:  # the photo itself: no network to run
             out = photo
         else:
             layers = []
-            for mask, style in zip(masks, styles_in, strict=True):
+            for mask, style in zip(prepared.masks, prepared.styles_in, strict=True):
                 own = None if style is None else [(self.region_network(style), 1.0)]
                 layers.append((photo if own is None else self._styled(own, photo, options), mask))
             out = composite(self._styled(self._members, photo, options), layers, options.feather)
             out = apply_strength(out, photo, options.strength)
-        settings = Settings(
+        return prepared.result(
+            out,
             mode=FAST,
             styles=[image_name(spec) for spec in self.specs],
             blend=self.blend,
             controls={**asdict(options), "tile": self.tile, "blend_method": self.blend_method},
-            regions=regions_of(list(zip(masks_in, styles_in, strict=True))),
             engine=engine_notes(device=str(self.device), network=self.info),
         )
-        return StylizeResult(image=Image.fromarray(out, "RGB"), alpha=loaded.alpha,
-                             settings=settings.to_dict(), losses={}, completed=True,
-                             elapsed=time.perf_counter() - start)  # fmt: skip
 
-    def load(self, image: ImageInput | LoadedImage, *, bgr: bool = False) -> LoadedImage:
-        """Decode an input within this stylizer's pixel limit; loaded images pass through."""
-        return load_image(image, max_pixels=self.max_pixels, bgr=bgr)
-
-    def stylize(
-        self,
-        image: ImageInput | LoadedImage,
-        *,
-        regions: Sequence[FastRegion] = (),
-        bgr: bool = False,
-        **options: Any,
-    ):
-        """Stylize a path, PIL image or array: arrays come back as arrays, the rest as PIL.
-
-        Keyword options are the fast-mode controls of styler.controls (size, strength,
-        preserve_color, style_scale, feather); regions as in `run`.
-        """
-        result = self.run(image, FastOptions.from_values(options), regions=regions, bgr=bgr)
-        return result.returned_as(image, bgr)
+    def options_from(self, values: Mapping[str, Any]) -> FastOptions:
+        return FastOptions.from_values(values)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -21,19 +20,20 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from styler.controls import CONTROLS, INSTANT, checked, output_side
+from styler.controls import CONTROLS, INSTANT, checked
 from styler.device import resolve_device, use_all_cores
 from styler.errors import OptionsError
 from styler.fast.blend import normalised_weights
+from styler.feedforward import FeedForwardStylizer
 from styler.fusion.color import luminance_transfer, match_colors
-from styler.fusion.regions import MaskInput, composite, load_region_masks, split_regions
+from styler.fusion.regions import MaskInput, composite
 from styler.fusion.strength import apply_strength
-from styler.imageio import DEFAULT_MAX_PIXELS, LoadedImage, load_image
+from styler.imageio import DEFAULT_MAX_PIXELS, LoadedImage
 from styler.instant.cascade import CASCADE, CancelCheck, Networks, run_cascade
 from styler.instant.wct import FeatureStats, mixture
 from styler.instant.weights import load_decoders
 from styler.result import ImageInput, StylizeResult
-from styler.settings import Settings, engine_notes, image_name, regions_of
+from styler.settings import engine_notes, image_name
 from styler.tensors import resize_long_side
 from styler.vgg import VGG19Features
 
@@ -85,7 +85,7 @@ def networks_on(device: str) -> Networks:
         return _NETWORKS[device]
 
 
-class InstantStylizer:
+class InstantStylizer(FeedForwardStylizer):
     """Stylizes photos with any style image(s) in one pass; safe to share between threads.
 
     style: one image (path, PIL image, array) or several, blended with `blend` weights
@@ -121,10 +121,6 @@ class InstantStylizer:
         self.nets = networks_on(str(self.device))
         self._stats: dict[tuple[object, int], dict[str, FeatureStats]] = {}
         self._lock = threading.Lock()
-
-    def load(self, image: StyleInput, *, bgr: bool = False) -> LoadedImage:
-        """Decode an input within this stylizer's pixel limit; loaded images pass through."""
-        return load_image(image, max_pixels=self.max_pixels, bgr=bgr)
 
     def _style_side(self, output_long_side: int, style_scale: float) -> int:
         return max(64, min(STYLE_MAX_SIDE, round(output_long_side * style_scale)))
@@ -213,19 +209,15 @@ class InstantStylizer:
         A run cancelled between levels returns the photo with completed False.
         """
         options = options or InstantOptions()
-        start = time.perf_counter()
-        loaded = self.load(image, bgr=bgr)
-        side = output_side(options.size, options.upscale, loaded.rgb.size)
-        photo = np.asarray(resize_long_side(loaded.rgb, side))
-        masks_in, styles_in = split_regions(regions)
-        masks = load_region_masks(masks_in, styles_in, *photo.shape[:2])
-        style_side = self._style_side(side, options.style_scale)
+        prepared = self.prepare(image, options.size, options.upscale, regions, bgr)
+        photo = prepared.photo
+        style_side = self._style_side(max(photo.shape[:2]), options.style_scale)
         out: np.ndarray | None = photo
         if options.strength > 0:
             stats = self._blended_stats(style_side, photo, options)
             out = self._painted(photo, stats, options, cancelled)
             layers = []
-            for mask, style in zip(masks, styles_in, strict=True):
+            for mask, style in zip(prepared.masks, prepared.styles_in, strict=True):
                 if out is None:
                     break
                 if style is None:
@@ -241,22 +233,13 @@ class InstantStylizer:
                 out = apply_strength(
                     composite(out, layers, options.feather), photo, options.strength
                 )
-        completed = out is not None
-        settings = Settings(
+        return prepared.result(
+            out,
             mode=INSTANT,
             styles=self.style_names,
             blend=self.blend,
             controls={**asdict(options), "tile": self.tile},
-            regions=regions_of(list(zip(masks_in, styles_in, strict=True))),
             engine=engine_notes(device=str(self.device), decoders=self.decoder_notes()),
-        )
-        return StylizeResult(
-            image=Image.fromarray(out if completed else photo, "RGB"),
-            alpha=loaded.alpha,
-            settings=settings.to_dict(),
-            losses={},
-            completed=completed,
-            elapsed=time.perf_counter() - start,
         )
 
     def _region_stats(
@@ -269,18 +252,5 @@ class InstantStylizer:
     def decoder_notes(self) -> dict[str, Any]:
         return {level: {"step": info.get("step")} for level, info in self.nets.infos.items()}
 
-    def stylize(
-        self,
-        image: ImageInput | LoadedImage,
-        *,
-        regions: Sequence[InstantRegion] = (),
-        bgr: bool = False,
-        **options: Any,
-    ):
-        """Stylize a path, PIL image or array: arrays come back as arrays, the rest as PIL.
-
-        Keyword options are the instant-mode controls of styler.controls (size, upscale,
-        strength, preserve_color, style_scale, feather); regions as in `run`.
-        """
-        result = self.run(image, InstantOptions.from_values(options), regions=regions, bgr=bgr)
-        return result.returned_as(image, bgr)
+    def options_from(self, values: Mapping[str, Any]) -> InstantOptions:
+        return InstantOptions.from_values(values)

@@ -1,0 +1,120 @@
+"""What the feed-forward modes (fast, instant) share around their passes.
+
+Both load a photo within a pixel limit, bring it to the output size with its region masks,
+paint it, and return a result that records the styles and controls that made it; only
+the painting differs. `FeedForwardStylizer` holds the rest once.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from styler.controls import output_side
+from styler.fusion.regions import MaskInput, load_region_masks, split_regions
+from styler.imageio import LoadedImage, load_image
+from styler.result import ImageInput, StylizeResult
+from styler.settings import Settings, regions_of
+from styler.tensors import resize_long_side
+
+
+@dataclass
+class Prepared:
+    """One photo at the output size, its region masks, and when its run started."""
+
+    loaded: LoadedImage
+    photo: np.ndarray  # HxWx3 uint8 RGB at the output size
+    masks_in: list[MaskInput]
+    styles_in: list[Any]  # each region's style (None: the photo)
+    masks: list[np.ndarray]  # at the photo's size
+    start: float = field(default_factory=time.perf_counter)
+
+    def result(
+        self,
+        out: np.ndarray | None,
+        *,
+        mode: str,
+        styles: list[str],
+        blend: Sequence[float],
+        controls: Mapping[str, Any],
+        engine: Mapping[str, Any],
+    ) -> StylizeResult:
+        """The run's result; `out` None (cancelled) gives back the photo, not completed."""
+        settings = Settings(
+            mode=mode,
+            styles=styles,
+            blend=list(blend),
+            controls=dict(controls),
+            regions=regions_of(list(zip(self.masks_in, self.styles_in, strict=True))),
+            engine=dict(engine),
+        )
+        return StylizeResult(
+            image=Image.fromarray(self.photo if out is None else out, "RGB"),
+            alpha=self.loaded.alpha,
+            settings=settings.to_dict(),
+            losses={},
+            completed=out is not None,
+            elapsed=time.perf_counter() - self.start,
+        )
+
+
+class FeedForwardStylizer:
+    """Loading, preparing and the `stylize` convenience; subclasses implement `run`."""
+
+    max_pixels: int
+
+    def load(self, image: ImageInput | LoadedImage, *, bgr: bool = False) -> LoadedImage:
+        """Decode an input within this stylizer's pixel limit; loaded images pass through."""
+        return load_image(image, max_pixels=self.max_pixels, bgr=bgr)
+
+    def prepare(
+        self,
+        image: ImageInput | LoadedImage,
+        size: int,
+        upscale: bool,
+        regions: Sequence[tuple[MaskInput, Any]],
+        bgr: bool,
+    ) -> Prepared:
+        """The photo at the output size the size controls give, with its region masks."""
+        start = time.perf_counter()
+        loaded = self.load(image, bgr=bgr)
+        side = output_side(size, upscale, loaded.rgb.size)
+        photo = np.asarray(resize_long_side(loaded.rgb, side))
+        masks_in, styles_in = split_regions(regions)
+        masks = load_region_masks(masks_in, styles_in, *photo.shape[:2])
+        return Prepared(loaded, photo, masks_in, styles_in, masks, start)
+
+    def options_from(self, values: Mapping[str, Any]) -> Any:
+        """The mode's options from control values by name."""
+        raise NotImplementedError
+
+    def run(
+        self,
+        image: ImageInput | LoadedImage,
+        options: Any = None,
+        *,
+        regions: Sequence[tuple[MaskInput, Any]] = (),
+        bgr: bool = False,
+    ) -> StylizeResult:
+        raise NotImplementedError
+
+    def stylize(
+        self,
+        image: ImageInput | LoadedImage,
+        *,
+        regions: Sequence[tuple[MaskInput, Any]] = (),
+        bgr: bool = False,
+        **options: Any,
+    ):
+        """Stylize a path, PIL image or array: arrays come back as arrays, the rest as PIL.
+
+        Keyword options are the mode's controls of styler.controls (size, strength,
+        preserve_color, style_scale, feather, ...); regions as in `run`.
+        """
+        result = self.run(image, self.options_from(options), regions=regions, bgr=bgr)
+        return result.returned_as(image, bgr)
