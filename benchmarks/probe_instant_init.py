@@ -13,16 +13,15 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 
+from bench_instant import DATA, QUALITY_MODE_PAIRS  # this folder's benchmark
 from PIL import Image
 
 from styler import OptimizeOptions, Stylizer
 from styler.evaluate import distances
 from styler.tensors import resize_long_side
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-PAIRS = [("tubingen", "starry_night"), ("golden_gate", "the_scream"), ("taj_mahal", "wave_crop")]
+PAIRS = QUALITY_MODE_PAIRS
 # (coarsest long side, total steps); 512 alone is a single scale
 SCHEDULES = [(512, 15), (512, 20), (512, 30)]
 
