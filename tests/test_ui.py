@@ -27,6 +27,7 @@ from styler.fast.inference import FastOptions
 from styler.imageio import read_settings
 from styler.ui.handlers import NO_STYLE
 from tests import ui_helpers
+from tests.conftest import GALLERY
 from tests.ui_helpers import TINY_STYLES, make_tiny_styles, photo, png_bytes, save, zip_of
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -302,6 +303,33 @@ def test_batch_zip_in_zip_out_with_per_file_errors(services, tmp_path: Path) -> 
                          "trip_b__warm_test.png"]  # fmt: skip
         assert b"broken.jpg" in archive.read("errors.txt")
     assert "3 stylized, 3 failed" in outcome.summary()
+
+
+def test_batch_in_instant_mode_paints_every_photo_with_the_style_image(
+    services, tmp_path: Path
+) -> None:
+    from styler.ui.handlers import INSTANT, Controls, UserError, run_batch
+
+    style = save(Image.open(GALLERY / "styles" / "swirls.jpg").convert("RGB"), tmp_path / "s.png")
+    files = [save(photo(80, 60, seed=n), tmp_path / f"p{n}.png") for n in range(2)]
+
+    (tmp_path / "bad.png").write_bytes(b"not a png")
+    outcome = run_batch(services, [*files, tmp_path / "bad.png"], INSTANT, None,
+                        [(style, 1.0)], Controls(size=64))  # fmt: skip
+    assert outcome.done == 2 and len(outcome.errors) == 1 and "bad.png" in outcome.errors[0]
+    with zipfile.ZipFile(outcome.zip_path) as archive:
+        pngs = sorted(n for n in archive.namelist() if n.endswith(".png"))
+        assert len(pngs) == 2
+        for name, source in zip(pngs, files, strict=True):
+            extracted = Path(archive.extract(name, tmp_path / "out"))
+            out = Image.open(extracted)
+            assert out.size == (64, 48)
+            assert read_settings(extracted)["mode"] == "instant"
+            difference = np.abs(np.asarray(out.convert("RGB"), np.float32)
+                                - np.asarray(Image.open(source).resize((64, 48)), np.float32))
+            assert difference.mean() > 10  # painted, not the photo passed through
+    with pytest.raises(UserError, match="Add a style image"):
+        run_batch(services, files, INSTANT, None, [(None, 1.0)], Controls(size=64))
 
 
 def test_a_bug_on_one_batch_photo_costs_only_that_photo(services, tmp_path, monkeypatch) -> None:

@@ -419,7 +419,7 @@ def _batch_tab(
     services: Services, style_images: list[str], names: list[str], first_mode: str
 ) -> dict[str, Any]:
     ui: dict[str, Any] = {}
-    quality = first_mode == QUALITY
+    fast, quality = first_mode == FAST, first_mode == QUALITY
     gr.Markdown("Stylize many photos at once: upload photos or zip files, get one zip back.")
     with gr.Row(equal_height=False):
         with gr.Column(min_width=320):
@@ -429,21 +429,21 @@ def _batch_tab(
                 label="Photos or zips of photos",
                 elem_id="batch-files",
             )
-            ui["mode"] = gr.Radio([FAST, QUALITY], value=first_mode, label="Mode",
+            ui["mode"] = gr.Radio([FAST, INSTANT, QUALITY], value=first_mode, label="Mode",
                                   elem_id="batch-mode")  # fmt: skip
             ui["style"] = gr.Dropdown(
                 choices=[(services.style_caption(n), n) for n in names],
                 value=names[0] if names else None,
                 label="Fast style",
-                visible=not quality,
+                visible=fast,
                 elem_id="batch-style",
             )
             ui["style_image"] = photo_input(
-                label="Style image (Quality)",
+                label="Style image (Instant, Quality)",
                 sources=["upload", "clipboard"],
                 value=style_images[0] if style_images else None,
                 height=180,
-                visible=quality,
+                visible=not fast,
                 elem_id="batch-style-image",
             )
             ui["size"] = widgets.slider("size", first_mode, elem_id="batch-size")
@@ -795,11 +795,10 @@ def _wire_history(
 
 def _wire_batch(services: Services, guard, ui: dict[str, Any]) -> None:
     def switch_mode(mode: str):
-        quality = mode == QUALITY
         return (
-            gr.Dropdown(visible=not quality),
-            gr.Image(visible=quality),
-            gr.Slider(visible=quality),
+            gr.Dropdown(visible=mode == FAST),
+            gr.Image(visible=mode != FAST),
+            gr.Slider(visible=mode == QUALITY),
             gr.Slider(**widgets.slider_range("size", mode)),
         )
 

@@ -672,6 +672,8 @@ def run_batch(
         try:
             if mode == FAST:
                 entry = run_fast(services, scratch, item.path, style, controls)
+            elif mode == INSTANT:
+                entry = run_instant(services, scratch, scratch.id, item.path, styles, controls)
             else:
                 updates = run_quality(services, scratch, scratch.id, item.path, styles, controls)
                 entry = [u.entry for u in updates if u.entry is not None][0]
