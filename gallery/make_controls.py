@@ -51,6 +51,10 @@ EXAMPLES = [
             "styler stylize gallery/photos/chelsea.jpg --fast starry_night the_scream "
             "--fast-blend 0.5 0.5 --blend-method outputs -o {out}",
             "gallery/photos/chelsea.jpg", "starry_night + the_scream, outputs"),
+    Example("blend_instant",
+            "styler stylize gallery/photos/chelsea.jpg --style gallery/styles/swirls.jpg "
+            "gallery/styles/waves.jpg --style-blend 0.5 0.5 --instant -o {out}",
+            "gallery/photos/chelsea.jpg", "swirls + waves, 50/50 (instant)"),
     Example("strength_fast_030",
             "styler stylize gallery/photos/astronaut.jpg --fast udnie --strength 0.3 -o {out}",
             "gallery/photos/astronaut.jpg", "strength 0.3 (fast)"),
@@ -61,6 +65,10 @@ EXAMPLES = [
             "styler stylize gallery/photos/astronaut.jpg --style gallery/styles/mosaic.jpg "
             "--strength 0.5 -o {out}",
             "gallery/photos/astronaut.jpg", "strength 0.5 (optimizer)"),
+    Example("strength_instant_050",
+            "styler stylize gallery/photos/astronaut.jpg --style gallery/styles/mosaic.jpg "
+            "--strength 0.5 --instant -o {out}",
+            "gallery/photos/astronaut.jpg", "strength 0.5 (instant)"),
     Example("colour_luminance",
             "styler stylize gallery/photos/coffee.jpg --style gallery/styles/swirls.jpg "
             "--preserve-color luminance -o {out}",
@@ -73,6 +81,10 @@ EXAMPLES = [
             "styler stylize gallery/photos/coffee.jpg --fast starry_night "
             "--preserve-color luminance -o {out}",
             "gallery/photos/coffee.jpg", "colour: luminance (fast)"),
+    Example("colour_instant",
+            "styler stylize gallery/photos/coffee.jpg --style gallery/styles/swirls.jpg "
+            "--preserve-color match --instant -o {out}",
+            "gallery/photos/coffee.jpg", "colour: style recoloured (instant)"),
     Example("regions_optimizer",
             "styler stylize gallery/photos/coffee.jpg --style gallery/styles/waves.jpg "
             "--region gallery/controls/inputs/coffee_cup_mask.png gallery/styles/mosaic.jpg "
@@ -82,6 +94,11 @@ EXAMPLES = [
             "styler stylize gallery/photos/coffee.jpg --fast vg_wheat_field "
             "--region gallery/controls/inputs/coffee_cup_mask.png none --feather 8 -o {out}",
             "gallery/controls/inputs/coffee_cup_mask.png", "cup kept, table styled (fast)"),
+    Example("regions_instant",
+            "styler stylize gallery/photos/coffee.jpg --style gallery/styles/waves.jpg "
+            "--region gallery/controls/inputs/coffee_cup_mask.png gallery/styles/mosaic.jpg "
+            "--feather 8 --instant -o {out}",
+            "gallery/controls/inputs/coffee_cup_mask.png", "cup: mosaic, table: waves (instant)"),
     Example("scale_optimizer_small",
             "styler stylize gallery/photos/rocket.jpg --style gallery/styles/swirls.jpg "
             "--style-scale 0.5 -o {out}",
@@ -94,6 +111,10 @@ EXAMPLES = [
             "styler stylize gallery/photos/rocket.jpg --fast starry_night --style-scale 2 "
             "-o {out}",
             "gallery/photos/rocket.jpg", "style scale 2 (fast)"),
+    Example("scale_instant_large",
+            "styler stylize gallery/photos/rocket.jpg --style gallery/styles/swirls.jpg "
+            "--style-scale 2 --instant -o {out}",
+            "gallery/photos/rocket.jpg", "style scale 2 (instant)"),
     Example("tiles_optimizer",
             "styler stylize gallery/photos/astronaut.jpg --style gallery/styles/swirls.jpg "
             "--size 1024 --tile 512 -o {out}",

@@ -975,6 +975,23 @@ def test_batch_tab_zip_back_with_errors(page, server) -> None:
     assert names[1].startswith("one__") and names[2].startswith("two__")
     assert all(name.endswith(".png") for name in names[1:])
 
+    # Instant: the style image replaces the fast style; Quality's steps stay hidden.
+    page.locator("#batch-mode label", has_text="Instant").click()
+    page.locator("#batch-style-image").wait_for(state="visible")
+    assert page.locator("#batch-style").is_hidden() and page.locator("#batch-steps").is_hidden()
+    page.locator("#batch-run").click()
+    page.wait_for_function(
+        "old => { const a = document.querySelector('#batch-zip a');"
+        " return a && a.getAttribute('href') !== old; }",
+        arg=href,
+        timeout=60_000,
+    )
+    href = page.locator("#batch-zip a").first.get_attribute("href")
+    data = httpx.get(href if href.startswith("http") else server.url + href, timeout=30).content
+    instant = sorted(zipfile.ZipFile(io.BytesIO(data)).namelist())
+    assert instant[0] == "errors.txt" and len(instant) == 3 and instant[1:] != names[1:]
+    assert "2 stylized, 1 failed" in page.locator("#batch-report").inner_text()
+
 
 @needs_browser
 def test_fusion_tab_exposure_fusion(page, server) -> None:
