@@ -21,15 +21,21 @@ from styler.imageio import atomic_write_bytes
 FORMAT = "styler-fast-2"
 
 
-def save_network(net: StyleNetwork, path: str | Path, info: dict[str, Any]) -> None:
-    """Write the network atomically; `info` (JSON-serialisable) goes in the header."""
+def save_with_header(net: Any, path: str | Path, format_name: str, info: dict[str, Any]) -> None:
+    """Write a network's tensors atomically as safetensors; its format, its config
+    (`net.config.as_dict()`) and `info` (JSON-serialisable) go in the header."""
     tensors = {k: v.detach().cpu().contiguous() for k, v in net.state_dict().items()}
     metadata = {
-        "format": FORMAT,
+        "format": format_name,
         "config": json.dumps(net.config.as_dict()),
         "info": json.dumps(info),
     }
     atomic_write_bytes(path, save(tensors, metadata=metadata))
+
+
+def save_network(net: StyleNetwork, path: str | Path, info: dict[str, Any]) -> None:
+    """Write the network atomically; `info` (JSON-serialisable) goes in the header."""
+    save_with_header(net, path, FORMAT, info)
 
 
 def sha256_of(path: str | Path) -> str:

@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from safetensors import SafetensorError
-from safetensors.torch import load, save
+from safetensors.torch import load
 
 from styler.errors import WeightsError
 from styler.fast.manifest import CHECKOUT_WEIGHTS
-from styler.fast.weights import _check_digest
+from styler.fast.weights import _check_digest, save_with_header
 from styler.imageio import atomic_write_bytes
 from styler.instant.decoder import Decoder, DecoderConfig
 
@@ -23,13 +23,7 @@ FORMAT = "styler-instant-1"
 
 def save_decoder(net: Decoder, path: str | Path, info: dict[str, Any]) -> None:
     """Write the decoder atomically; `info` (JSON-serialisable) goes in the header."""
-    tensors = {k: v.detach().cpu().contiguous() for k, v in net.state_dict().items()}
-    metadata = {
-        "format": FORMAT,
-        "config": json.dumps(net.config.as_dict()),
-        "info": json.dumps(info),
-    }
-    atomic_write_bytes(path, save(tensors, metadata=metadata))
+    save_with_header(net, path, FORMAT, info)
 
 
 def read_decoder(path: str | Path, sha256: str | None = None) -> tuple[Decoder, dict]:
