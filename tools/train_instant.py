@@ -1,15 +1,20 @@
 """Train the shipped instant-mode decoders: `styler train-instant` with this project's data.
 
     python tools/train_instant.py [--levels relu4_1 ...] [--resume] [--minutes-scale X]
+    python tools/train_instant.py continue FILE --out DIR [--steps N] [--minutes M]
+                                  [--learning-rate R] [--resume]
 
 Paints the procedural styles the fine-tuning uses (gallery/make_styles.py with seeds the
 gallery does not ship) into out/procedural, then runs `styler train-instant` on
-../shared/data's train and val photos into weights/instant. Any other option is passed
-through to it (see `styler train-instant --help`).
+../shared/data's train and val photos into weights/instant; any other option is passed
+through to it (see `styler train-instant --help`). `continue` runs one more stylization
+fine-tuning from a decoder file (a warm restart of the learning rate) into DIR, with the
+same data: how the shipped decoder's last stage was made.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -18,6 +23,9 @@ if str(ROOT) not in sys.path:  # this checkout's styler, installed or not
     sys.path.insert(0, str(ROOT))
 
 from styler.cli.main import main as styler_main  # noqa: E402
+from styler.cli.train_instant_cmd import report  # noqa: E402
+from styler.instant.train import DecoderTrainConfig, DecoderTrainer  # noqa: E402
+from styler.instant.weights import read_decoder, write_manifest  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 PROCEDURAL = ROOT / "out" / "procedural"
@@ -40,8 +48,40 @@ def paint_procedural(folder: Path) -> None:
             Image.fromarray(image).save(folder / f"{name}_{seed}.jpg", quality=92)
 
 
+def continue_fine_tuning(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="train_instant.py continue")
+    parser.add_argument("decoder", type=Path, help="the decoder file to fine-tune further")
+    parser.add_argument("--out", type=Path, required=True, help="folder for the new decoder")
+    parser.add_argument("--steps", type=int, default=4000, help="(default: %(default)s)")
+    parser.add_argument("--minutes", type=float, default=65, help="budget (default: %(default)s)")
+    parser.add_argument(
+        "--learning-rate", type=float, default=2e-4, help="peak rate (default: %(default)s)"
+    )
+    parser.add_argument("--resume", action="store_true", help="continue from the checkpoint")
+    args = parser.parse_args(argv)
+    _, info = read_decoder(args.decoder)
+    args.out.mkdir(parents=True, exist_ok=True)
+    config = DecoderTrainConfig(
+        level=info["level"],
+        data=[str(DATA / "train")],
+        val=str(DATA / "val"),
+        output=str(args.out / f"decoder_{info['level']}.safetensors"),
+        steps=args.steps,
+        max_minutes=args.minutes,
+        learning_rate=args.learning_rate,
+        objective="stylization",
+        styles=[str(DATA / "train"), str(PROCEDURAL), str(ROOT / "gallery" / "styles")],
+        init_from=str(args.decoder),
+    )
+    DecoderTrainer(config, resume=args.resume).run(on_eval=report)
+    write_manifest(args.out)
+    return 0
+
+
 def main() -> int:
     paint_procedural(PROCEDURAL)
+    if sys.argv[1:2] == ["continue"]:
+        return continue_fine_tuning(sys.argv[2:])
     gallery_styles = str(ROOT / "gallery" / "styles")
     return styler_main(
         [
