@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -32,7 +32,7 @@ class Prepared:
     masks_in: list[MaskInput]
     styles_in: list[Any]  # each region's style (None: the photo)
     masks: list[np.ndarray]  # at the photo's size
-    start: float = field(default_factory=time.perf_counter)
+    start: float  # time.perf_counter() when loading began
 
     def result(
         self,

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from styler.errors import OptionsError
-from styler.instant.train import DecoderTrainConfig, DecoderTrainer
+from styler.instant.train import DecoderTrainConfig, DecoderTrainer, fine_tune_decoder
 from styler.instant.weights import read_decoder
 from tests.conftest import GALLERY
 
@@ -74,6 +74,16 @@ def test_stylization_fine_tunes_from_a_reconstruction_decoder(tmp_path: Path) ->
     assert {"content", "style", "total"} <= set(record["val"])
     _, info = read_decoder(tuned.output)
     assert info["settings"]["objective"] == "stylization"
+
+    # Once more from the tuned file (how a shipped decoder is fine-tuned further): the level
+    # and the width come from the file, not from the defaults.
+    again = tmp_path / "again.safetensors"
+    state = fine_tune_decoder(tuned.output, again, [str(GALLERY / "photos")],
+                              str(GALLERY / "photos"), [str(GALLERY / "styles")], steps=1,
+                              minutes=5, learning_rate=1e-4)  # fmt: skip
+    net, info = read_decoder(again)
+    assert state.step == 1 and info["settings"]["init_from"] == tuned.output
+    assert net.config.width_divisor == SETUP["width_divisor"]
 
 
 def test_stylization_needs_style_folders() -> None:

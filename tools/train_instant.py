@@ -24,7 +24,7 @@ if str(ROOT) not in sys.path:  # this checkout's styler, installed or not
 
 from styler.cli.main import main as styler_main  # noqa: E402
 from styler.cli.train_instant_cmd import report  # noqa: E402
-from styler.instant.train import DecoderTrainConfig, DecoderTrainer  # noqa: E402
+from styler.instant.train import fine_tune_decoder  # noqa: E402
 from styler.instant.weights import read_decoder, write_manifest  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
@@ -59,21 +59,20 @@ def continue_fine_tuning(argv: list[str]) -> int:
     )
     parser.add_argument("--resume", action="store_true", help="continue from the checkpoint")
     args = parser.parse_args(argv)
-    _, info = read_decoder(args.decoder)
+    level = read_decoder(args.decoder)[1]["level"]
     args.out.mkdir(parents=True, exist_ok=True)
-    config = DecoderTrainConfig(
-        level=info["level"],
-        data=[str(DATA / "train")],
-        val=str(DATA / "val"),
-        output=str(args.out / f"decoder_{info['level']}.safetensors"),
+    fine_tune_decoder(
+        args.decoder,
+        args.out / f"decoder_{level}.safetensors",
+        [str(DATA / "train")],
+        str(DATA / "val"),
+        [str(DATA / "train"), str(PROCEDURAL), str(ROOT / "gallery" / "styles")],
         steps=args.steps,
-        max_minutes=args.minutes,
+        minutes=args.minutes,
         learning_rate=args.learning_rate,
-        objective="stylization",
-        styles=[str(DATA / "train"), str(PROCEDURAL), str(ROOT / "gallery" / "styles")],
-        init_from=str(args.decoder),
+        resume=args.resume,
+        on_eval=report,
     )
-    DecoderTrainer(config, resume=args.resume).run(on_eval=report)
     write_manifest(args.out)
     return 0
 

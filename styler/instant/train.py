@@ -142,10 +142,7 @@ class DecoderTrainer(CheckpointedTraining):
             names = list(dict.fromkeys([*EVAL_STYLE_LAYERS, config.level]))
         self.vgg = VGG19Features(names).to(self.device)
         self.amp = autocast_dtype(self.device, cpu_bf16=config.bf16)
-        self.net = Decoder(DecoderConfig(config.level, config.width_divisor)).to(self.device)
-        if config.init_from:
-            self.net.load_state_dict(read_decoder(config.init_from)[0].state_dict())
-        self.net.train()
+        self.net = self._initial_decoder().to(self.device).train()
         self.optimizer = torch.optim.Adam(self.net.parameters(), lr=config.learning_rate)
         self.state = TrainState()
         if resume:
@@ -164,6 +161,19 @@ class DecoderTrainer(CheckpointedTraining):
             if self.style_data is not None
             else None
         )
+
+    def _initial_decoder(self) -> Decoder:
+        """A fresh decoder, or the `init_from` file's: its architecture is the file's."""
+        config = self.config
+        if not config.init_from:
+            return Decoder(DecoderConfig(config.level, config.width_divisor))
+        net, _ = read_decoder(config.init_from)
+        if net.config.level != config.level:
+            raise OptionsError(
+                f"{config.init_from}: a {net.config.level} decoder, not {config.level}"
+            )
+        config.width_divisor = net.config.width_divisor
+        return net.requires_grad_(True)  # files load frozen, for inference
 
     def _autocast(self) -> object:
         return torch.autocast(self.device.type, dtype=self.amp) if self.amp else nullcontext()
@@ -282,6 +292,36 @@ BUDGETS: dict[str, tuple[int, float]] = {"relu4_1": (4000, 40)}
 FINE_TUNE: dict[str, tuple[int, float, float]] = {"relu4_1": (1800, 35, 3e-4)}
 
 
+def fine_tune_decoder(
+    decoder: str | Path,
+    output: str | Path,
+    photos: list[str],
+    val: str,
+    styles: list[str],
+    *,
+    steps: int,
+    minutes: float,
+    learning_rate: float,
+    resume: bool = False,
+    on_eval: Callable[[dict], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> TrainState:
+    """Fine-tune a decoder file on the stylization objective (its level is the file's)."""
+    config = DecoderTrainConfig(
+        level=read_decoder(decoder)[1]["level"],
+        data=photos,  # the content images
+        val=val,
+        output=str(output),
+        steps=steps,
+        max_minutes=minutes,
+        learning_rate=learning_rate,
+        objective="stylization",
+        styles=styles,
+        init_from=str(decoder),
+    )
+    return DecoderTrainer(config, resume=resume).run(on_eval=on_eval, should_stop=should_stop)
+
+
 def train_levels(
     levels: list[str],
     out: str | Path,
@@ -317,19 +357,9 @@ def train_levels(
         DecoderTrainer(config, resume=resume).run(on_eval=on_eval, should_stop=should_stop)
         if tuned and not (should_stop is not None and should_stop()):
             steps, minutes, rate = FINE_TUNE[level]
-            config = DecoderTrainConfig(
-                level=level,
-                data=data[:1],  # photos as the content
-                val=val,
-                output=str(final),
-                steps=steps,
-                max_minutes=minutes * minutes_scale,
-                objective="stylization",
-                styles=list(styles or []),
-                init_from=str(first),
-                learning_rate=rate,
-            )
-            DecoderTrainer(config, resume=resume).run(on_eval=on_eval, should_stop=should_stop)
+            fine_tune_decoder(first, final, data[:1], val, list(styles or []), steps=steps,
+                              minutes=minutes * minutes_scale, learning_rate=rate,
+                              resume=resume, on_eval=on_eval, should_stop=should_stop)  # fmt: skip
         write_manifest(folder)
         if should_stop is not None and should_stop():
             return
