@@ -839,6 +839,9 @@ def test_history_survives_a_reload_stays_private_and_can_be_cleared(browser, ser
         page.set_default_timeout(TIMEOUT)
         page.goto(server.url)
         page.locator("#stylize-btn").wait_for()
+        # The history key is stored once the load-time restore has run; a Stylize clicked
+        # before that lands in the session the restore then replaces.
+        page.wait_for_function("localStorage.getItem('styler-history')")
         return page
 
     mine = browser.new_context(viewport={"width": 1280, "height": 800})
