@@ -245,6 +245,30 @@ _CONTROL_LIST = (
         "refuse images with more pixels than this, before decoding them",
         bounds=(1, math.inf), group=FILES, recorded=False,
     ),
+    # How an output file is written, not what is painted: unrecorded, so --settings-from
+    # reproduces the picture and each run decides what its files keep (docs/photographers.md).
+    Control(
+        "keep_location", bool, False, "Keep location",
+        "keep the photo's GPS location in the output's metadata (removed by default)",
+        group=FILES, recorded=False,
+    ),
+    Control(
+        "strip_metadata", bool, False, "Strip metadata",
+        "keep none of the photo's metadata (date, camera, lens, exposure, artist, copyright, "
+        "location); styler's own settings stay", group=FILES, recorded=False,
+    ),
+    Control(
+        "color_space", str, "srgb", "Output colour space",
+        "srgb: tagged sRGB, as screens and the web expect; source: converted to the photo's "
+        "own profile (Adobe RGB, Display P3, ProPhoto) and embedded, for further editing",
+        choices=("srgb", "source"), choice_labels={"srgb": "sRGB", "source": "The photo's own"},
+        group=FILES, recorded=False,
+    ),
+    Control(
+        "tiff_bits", str, "8", "TIFF bits per channel",
+        "bits per channel of TIFF outputs: 16 keeps the precision of --color-space source",
+        choices=("8", "16"), group=FILES, recorded=False,
+    ),
 )
 
 CONTROLS: dict[str, Control] = {control.name: control for control in _CONTROL_LIST}

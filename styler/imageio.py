@@ -1,8 +1,11 @@
 """Image I/O shared by the engine, CLI, API and UI.
 
-Loading turns anything Pillow reads (or a numpy array) into 8-bit sRGB RGB plus an optional
-alpha mask, so the rest of styler only ever sees one kind of image. Saving writes PNG, JPEG or
-WebP with the run's settings embedded, atomically, so a crash never leaves a half-written file.
+Loading turns anything Pillow reads, HEIC and camera RAW included (styler/photo_formats.py),
+or a numpy array, into 8-bit sRGB RGB plus an optional alpha mask, so the rest of styler only
+ever sees one kind of image; the photo's EXIF and ICC profile ride along for saving. Saving
+writes PNG, JPEG, WebP or TIFF with the run's settings embedded, atomically, so a crash never
+leaves a half-written file, keeping the photo's metadata and colour space as the photographer
+asked (styler/metadata.py, styler/colour_space.py; docs/photographers.md).
 """
 
 import contextlib
@@ -26,8 +29,12 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
 
-from styler.controls import CONTROLS
+from styler import photo_formats
+from styler.colour_space import from_srgb, is_srgb, srgb_icc
+from styler.controls import CONTROLS, OPTIMIZE
 from styler.errors import StylerError
+from styler.metadata import output_exif
+from styler.tiff_output import encode_tiff
 
 try:
     from PIL import ImageCms
@@ -42,7 +49,12 @@ _EXIF_DESCRIPTION = 0x010E  # ImageDescription: "styler:" + settings JSON (JPEG,
 _EXIF_SOFTWARE = 0x0131
 _EXIF_PREFIX = "styler:"
 
-_FORMATS = {"png": "png", "jpg": "jpeg", "jpeg": "jpeg", "jpe": "jpeg", "webp": "webp"}
+_FORMATS = {"png": "png", "jpg": "jpeg", "jpeg": "jpeg", "jpe": "jpeg", "webp": "webp",
+            "tif": "tiff", "tiff": "tiff"}  # fmt: skip
+OUTPUT_FORMATS = ("png", "jpg", "webp", "tiff")  # what --format offers
+OUTPUT_EXTENSIONS = {"png": "png", "jpeg": "jpg", "webp": "webp", "tiff": "tiff"}  # by format
+# Every extension a folder scan takes as a photo (HEIC, AVIF and RAW among them).
+IMAGE_EXTENSIONS = photo_formats.input_extensions()
 _PILLOW_FORMATS = {"png": "PNG", "jpeg": "JPEG", "webp": "WEBP"}
 _HIGH_BIT_MODES = frozenset({"I;16", "I;16B", "I;16L", "I;16N", "I"})
 _ICC_MODES = frozenset({"RGB", "L", "CMYK", "LAB"})  # modes LittleCMS converts directly
@@ -97,6 +109,25 @@ class LoadedImage:
     alpha: Image.Image | None  # mode 'L' when the source had transparency
     source: str  # the path, or '<array>' / '<image>'
     notes: tuple[str, ...] = ()  # one line each: what the file held that styler left out
+    exif: bytes = b""  # the source's EXIF as stored; saving keeps what the options allow
+    icc_profile: bytes = b""  # the source's colour profile (pixels are sRGB already)
+
+
+@dataclass(frozen=True)
+class PhotoOptions:
+    """What an output keeps of its photo: the FILES controls of styler.controls."""
+
+    keep_location: bool = CONTROLS["keep_location"].default
+    strip_metadata: bool = CONTROLS["strip_metadata"].default
+    color_space: str = CONTROLS["color_space"].default
+    tiff_bits: str = CONTROLS["tiff_bits"].default
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any]) -> "PhotoOptions":
+        """These options from control values by name (a face's or a mode's); the rest are
+        ignored, the named ones checked by the registry."""
+        names = [name for name in cls.__dataclass_fields__ if name in values]
+        return cls(**{n: CONTROLS[n].check(values[n], OPTIMIZE) for n in names})
 
 
 # --------------------------------------------------------------------------------------- loading
@@ -134,12 +165,56 @@ def probe_image(
     """(width, height) from the header alone, with the checks load_image makes before
     decoding: a server can refuse an upload the moment it lands, at no decoding cost."""
     path = os.fsdecode(source)
+    if photo_formats.is_raw(path):
+        try:
+            with _raw_errors(path):
+                size = photo_formats.raw_size(_read_all(path))
+            _check_pixels(path, size, max_pixels)
+            return size
+        except photo_formats.NotRaw:
+            pass
     with _opened(path) as im:
         _check_pixels(path, im.size, max_pixels)
         return im.size
 
 
+def _load_raw(path: str, max_pixels: int) -> LoadedImage:
+    """A camera RAW developed by LibRaw (upright, sRGB, the camera's white balance); the
+    pixel limit is checked from its headers before anything is decoded."""
+    data = _read_all(path)
+    with _raw_errors(path):
+        _check_pixels(path, photo_formats.raw_size(data), max_pixels)
+        rgb = photo_formats.develop_raw(data)
+    return LoadedImage(rgb=rgb, alpha=None, source=path, exif=photo_formats.raw_exif(data))
+
+
+def _read_all(path: str) -> bytes:
+    """The file's bytes, with the checks every load makes (regular, non-empty, readable)."""
+    with warnings.catch_warnings(), _open_file(path) as stream:
+        warnings.simplefilter("ignore")
+        try:
+            return stream.read()
+        except OSError as exc:
+            raise ImageLoadError(path, _os_reason(exc)) from exc
+
+
+@contextlib.contextmanager
+def _raw_errors(path: str) -> Iterator[None]:
+    """RAW failures as ImageLoadError; NotRaw passes, for the caller to try Pillow."""
+    try:
+        yield
+    except photo_formats.NotRaw:
+        raise
+    except photo_formats.RawError as exc:
+        raise ImageLoadError(path, exc) from exc
+
+
 def _load_path(path: str, max_pixels: int) -> LoadedImage:
+    if photo_formats.is_raw(path):
+        try:
+            return _load_raw(path, max_pixels)
+        except photo_formats.NotRaw:
+            pass  # content decides, not the name: a JPEG named .dng is a JPEG
     with _opened(path) as im:
         _check_pixels(path, im.size, max_pixels)
         notes = _frame_notes(im)  # before load(): finding out seeks, load() reads frame 1
@@ -160,6 +235,8 @@ def frame_notes(source: str | os.PathLike) -> tuple[str, ...]:
     """The notes load_image gives a file about its frames, from the header alone; () for
     a file that cannot be read."""
     path = os.fsdecode(source)
+    if photo_formats.is_raw(path):
+        return ()
     try:
         with _opened(path) as im:
             return _frame_notes(im)
@@ -297,7 +374,8 @@ def _normalise(im: Image.Image, source: str) -> LoadedImage:
         raise
     except Exception as exc:  # Pillow cannot convert some exotic modes (ValueError, ...)
         raise ImageLoadError(source, f"cannot convert its colours to RGB ({exc})") from exc
-    return LoadedImage(rgb=rgb, alpha=alpha, source=source)
+    return LoadedImage(rgb=rgb, alpha=alpha, source=source, exif=_exif_bytes(im),
+                       icc_profile=icc if isinstance(icc, bytes) else b"")  # fmt: skip
 
 
 def _orient(im: Image.Image) -> Image.Image:
@@ -420,12 +498,13 @@ def to_array(image: Image.Image, *, bgr: bool = False) -> np.ndarray:
 
 
 def output_format(path_or_format: str) -> str:
-    """'png', 'jpeg' or 'webp' from a file name, an extension or a format name."""
+    """'png', 'jpeg', 'webp' or 'tiff' from a file name, an extension or a format name."""
     text = os.fspath(path_or_format).lower()
     suffix = os.path.splitext(text)[1]
     name = suffix[1:] if suffix else text.lstrip(".")
     if name not in _FORMATS:
-        raise ValueError(f"unsupported output format {path_or_format!r} (use png, jpeg or webp)")
+        raise ValueError(f"unsupported output format {path_or_format!r} "
+                         "(use png, jpeg, webp or tiff)")  # fmt: skip
     return _FORMATS[name]
 
 
@@ -437,21 +516,60 @@ def save_image(
     alpha: Image.Image | None = None,
     format: str | None = None,
     quality: int = 95,
+    source: str | os.PathLike | LoadedImage | None = None,
+    photo: PhotoOptions | None = None,
 ) -> pathlib.Path:
-    """Write PNG, JPEG or WebP atomically, with settings embedded for read_settings.
+    """Write PNG, JPEG, WebP or TIFF atomically, with settings embedded for read_settings.
 
-    alpha (or the image's own transparency) is put back as RGBA for PNG and WebP; JPEG has no
-    alpha channel, so there it is dropped. Raises ImageSaveError with a one-line message.
+    source is the photo the image was made from (its path, or its LoadedImage): its date,
+    camera, exposure, artist and copyright are kept, its location only if `photo` says so
+    (PhotoOptions, the FILES controls), nothing of it with strip_metadata; the orientation is
+    upright. The pixels are sRGB and tagged so, or converted to the photo's own profile with
+    color_space 'source'; TIFF takes 8 or 16 bits. alpha (or the image's own transparency) is
+    put back for PNG, WebP and TIFF; JPEG has no alpha channel, so there it is dropped.
+    Raises ImageSaveError with a one-line message.
     """
     target = pathlib.Path(path)
     try:
         if format is None and not target.suffix:
-            raise ValueError("no file extension to tell the format (use .png, .jpg or .webp)")
-        data = _encode(image, output_format(format or target.suffix), settings, alpha, quality)
+            raise ValueError("no file extension to tell the format (use .png, .jpg, .webp or .tif)")
+        fmt = output_format(format or target.suffix)
+        exif, icc = source_metadata(source)
+        data = _encode(image, fmt, settings, alpha, quality, (exif, icc), photo or PhotoOptions())
     except (OSError, ValueError, TypeError) as exc:
         raise ImageSaveError(str(target), exc) from exc
     atomic_write_bytes(target, data)
     return target
+
+
+def source_metadata(source: str | os.PathLike | LoadedImage | None) -> tuple[bytes, bytes]:
+    """(EXIF, ICC profile) of a photo, as stored; empty for none, or for a file that cannot
+    be read any more (the output is still written, without them)."""
+    if source is None:
+        return b"", b""
+    if isinstance(source, LoadedImage):
+        return source.exif, source.icc_profile
+    path = os.fsdecode(source)
+    try:
+        if photo_formats.is_raw(path):
+            return photo_formats.raw_exif(_read_all(path)), b""
+        with _opened(path) as im:
+            icc = im.info.get("icc_profile")
+            return _exif_bytes(im), icc if isinstance(icc, bytes) else b""
+    except ImageLoadError:
+        return b"", b""
+
+
+def _exif_bytes(im: Image.Image) -> bytes:
+    """The header's EXIF: JPEG, WebP, HEIC, AVIF and PNG hold it as one block; a TIFF's tags
+    are its own IFD (read without decoding pixels)."""
+    exif = im.info.get("exif")
+    if isinstance(exif, bytes):
+        return exif
+    if im.format == "TIFF":
+        with contextlib.suppress(Exception):  # a damaged IFD: no metadata, still the photo
+            return im.getexif().tobytes()
+    return b""
 
 
 def _encode(
@@ -460,25 +578,50 @@ def _encode(
     settings: Mapping[str, Any] | None,
     alpha: Image.Image | None,
     quality: int,
+    source: tuple[bytes, bytes],
+    photo: PhotoOptions,
 ) -> bytes:
     """Encode in memory first, so an encoder failure never touches the file system."""
     colour, own_alpha = _split_alpha(_to_8bit(image))
     out = colour if colour.mode == "RGB" else colour.convert("RGB")
     alpha = alpha if alpha is not None else own_alpha
-    if alpha is not None and fmt != "jpeg":
-        out = _with_alpha(out, alpha)
+    alpha = None if alpha is None or fmt == "jpeg" else _fitted(alpha, out.size)
+    bits = 16 if fmt == "tiff" and photo.tiff_bits == "16" else 8
+    pixels, icc = _in_colour_space(out, source[1], photo.color_space, bits)
+    metadata = _settings_json(settings)
+    exif = output_exif(source[0], keep_location=photo.keep_location, strip=photo.strip_metadata)
+    exif[_EXIF_SOFTWARE] = SOFTWARE
+    if metadata is not None and fmt != "png":  # PNG holds the settings in a text chunk
+        exif[_EXIF_DESCRIPTION] = _EXIF_PREFIX + metadata
+    if alpha is not None:
+        scaled = np.asarray(alpha, dtype=pixels.dtype) * (257 if bits == 16 else 1)
+        pixels = np.dstack([pixels, scaled])
+    if fmt == "tiff":
+        return encode_tiff(pixels, exif=exif, icc=icc)
     buffer = io.BytesIO()
-    options = _save_options(fmt, _settings_json(settings), quality)
-    out.save(buffer, format=_PILLOW_FORMATS[fmt], **options)
+    options = _save_options(fmt, metadata, quality)
+    Image.fromarray(pixels).save(buffer, format=_PILLOW_FORMATS[fmt], exif=exif,
+                                 icc_profile=icc or None, **options)  # fmt: skip
     return buffer.getvalue()
 
 
-def _with_alpha(rgb: Image.Image, alpha: Image.Image) -> Image.Image:
-    """Merge a mask computed at the source size back onto a (possibly resized) output."""
+def _in_colour_space(
+    rgb: Image.Image, source_icc: bytes, colour_space: str, bits: int
+) -> tuple[np.ndarray, bytes]:
+    """The pixels to write and the profile to tag them with: sRGB as they are, or with
+    'source' the photo's own profile when it has one that can hold them."""
+    if colour_space == "source" and not is_srgb(source_icc):
+        converted = from_srgb(rgb, source_icc, bits)
+        if converted is not None:
+            return converted, source_icc
+    pixels = np.asarray(rgb)
+    return (pixels.astype(np.uint16) * 257 if bits == 16 else pixels), srgb_icc()
+
+
+def _fitted(alpha: Image.Image, size: tuple[int, int]) -> Image.Image:
+    """A mask computed at the source size, fitted to a (possibly resized) output."""
     alpha = alpha.convert("L")
-    if alpha.size != rgb.size:
-        alpha = alpha.resize(rgb.size, Image.Resampling.LANCZOS)
-    return Image.merge("RGBA", (*rgb.split(), alpha))
+    return alpha if alpha.size == size else alpha.resize(size, Image.Resampling.LANCZOS)
 
 
 def _settings_json(settings: Mapping[str, Any] | None) -> str | None:
@@ -495,19 +638,16 @@ def _json_default(value: object) -> str:
 
 
 def _save_options(fmt: str, metadata: str | None, quality: int) -> dict[str, Any]:
+    """Each format's own options; the EXIF and the profile are the caller's."""
     if fmt == "png":
         info = PngImagePlugin.PngInfo()
         info.add_text("Software", SOFTWARE)
         if metadata is not None:
             info.add_itxt(SETTINGS_KEY, metadata)
         return {"pnginfo": info, "compress_level": 6}
-    exif = Image.Exif()
-    exif[_EXIF_SOFTWARE] = SOFTWARE
-    if metadata is not None:
-        exif[_EXIF_DESCRIPTION] = _EXIF_PREFIX + metadata
     if fmt == "webp":
-        return {"quality": quality, "method": 4, "exif": exif}
-    options: dict[str, Any] = {"quality": quality, "optimize": True, "exif": exif}
+        return {"quality": quality, "method": 4}
+    options: dict[str, Any] = {"quality": quality, "optimize": True}
     if quality >= 90:
         options["subsampling"] = 0  # 4:4:4: chroma subsampling smears fine stylised detail
     return options
@@ -517,7 +657,8 @@ def read_settings(path: str | os.PathLike) -> dict[str, Any]:
     """The settings save_image embedded, or {} when there are none (or they are unreadable)."""
     name = os.fsdecode(path)
     with _opened(name) as im:
-        text = im.info.get(SETTINGS_KEY) or _exif_settings(im.info.get("exif"))
+        text = (im.info.get(SETTINGS_KEY) or _exif_settings(im.info.get("exif"))
+                or _described(getattr(im, "tag_v2", {}).get(_EXIF_DESCRIPTION)))  # fmt: skip
     try:
         settings = json.loads(text) if text else {}
     except ValueError:
@@ -531,7 +672,11 @@ def _exif_settings(raw: bytes | None) -> str | None:
         return None
     exif = Image.Exif()
     exif.load(raw)
-    description = exif.get(_EXIF_DESCRIPTION)
+    return _described(exif.get(_EXIF_DESCRIPTION))
+
+
+def _described(description: object) -> str | None:
+    """The settings JSON of an ImageDescription styler wrote (EXIF, or a TIFF's own tag)."""
     if isinstance(description, str) and description.startswith(_EXIF_PREFIX):
         return description[len(_EXIF_PREFIX) :]
     return None

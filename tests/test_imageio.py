@@ -378,13 +378,14 @@ def test_format_argument_overrides_suffix(tmp_path):
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("png", "png"), (".PNG", "png"), ("jpg", "jpeg"), ("x/out.JPEG", "jpeg"), ("a.webp", "webp")],
+    [("png", "png"), (".PNG", "png"), ("jpg", "jpeg"), ("x/out.JPEG", "jpeg"), ("a.webp", "webp"),
+     ("tiff", "tiff"), ("b.TIF", "tiff")],
 )
 def test_output_format(value, expected):
     assert output_format(value) == expected
 
 
-@pytest.mark.parametrize("value", ["bmp", "out.tiff", "", "archive.tar.gz"])
+@pytest.mark.parametrize("value", ["bmp", "out.jp2", "", "archive.tar.gz"])
 def test_output_format_rejects(value):
     with pytest.raises(ValueError, match="unsupported output format"):
         output_format(value)

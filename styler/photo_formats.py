@@ -1,0 +1,131 @@
+"""The photo formats beyond Pillow's own: HEIC/HEIF (pillow-heif), AVIF (Pillow) and camera
+RAW (rawpy, the optional `raw` extra).
+
+Phones save HEIC by default and photographers shoot RAW, so a folder of their photos is
+mostly these; styler/imageio.py asks this module whether a file is RAW and how to decode it,
+and every other check (the pixel limit before decoding, one-line errors) stays there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+from typing import Any
+
+import numpy as np
+from PIL import Image, features
+
+# What Pillow reads without help (the extensions a folder scan took before HEIC and RAW).
+PILLOW_EXTENSIONS = frozenset({".bmp", ".gif", ".jpeg", ".jpg", ".png", ".tif", ".tiff", ".webp"})
+HEIF_EXTENSIONS = frozenset({".heic", ".heif", ".hif"})
+AVIF_EXTENSIONS = frozenset({".avif"})
+# TIFF-based (DNG, CR2, NEF, ARW, ORF, RW2) and not (CR3: ISO media; RAF: Fujifilm's own).
+RAW_EXTENSIONS = frozenset({".dng", ".cr2", ".cr3", ".nef", ".arw", ".raf", ".orf", ".rw2"})
+RAW_INSTALL_HINT = "pip install 'styler[raw]'"
+
+
+def register_heif() -> bool:
+    """Teach Pillow to open HEIC/HEIF; False where pillow-heif is not installed."""
+    try:
+        import pillow_heif
+    except ImportError:
+        return False
+    pillow_heif.register_heif_opener()
+    return True
+
+
+HEIF_READABLE = register_heif()
+AVIF_READABLE = bool(features.check("avif"))
+
+
+def input_extensions() -> frozenset[str]:
+    """Every extension a folder scan takes as a photo. RAW files are listed even without
+    rawpy, so that each gets its one line saying how to enable RAW rather than being
+    silently left out."""
+    found = PILLOW_EXTENSIONS | RAW_EXTENSIONS
+    if HEIF_READABLE:
+        found |= HEIF_EXTENSIONS
+    if AVIF_READABLE:
+        found |= AVIF_EXTENSIONS
+    return found
+
+
+def is_raw(path: str) -> bool:
+    """RAW is told by the extension: LibRaw has no cheap way to sniff every camera's format,
+    and Pillow would misread a TIFF-based RAW as its (small) preview image."""
+    return os.path.splitext(path)[1].lower() in RAW_EXTENSIONS
+
+
+def _rawpy() -> Any:
+    try:
+        import rawpy
+    except ImportError:
+        return None
+    return rawpy
+
+
+class RawError(Exception):
+    """A RAW file that cannot be decoded; the message is the one-line reason."""
+
+
+class NotRaw(RawError):
+    """LibRaw does not know the file: it may be another format under a RAW name."""
+
+
+def raw_size(data: bytes) -> tuple[int, int]:
+    """(width, height) of the developed image, from the RAW's headers only."""
+    with _opened_raw(data) as raw:
+        sizes = raw.sizes
+        width, height = sizes.iwidth, sizes.iheight
+        return (height, width) if sizes.flip in (5, 6) else (width, height)
+
+
+def develop_raw(data: bytes) -> Image.Image:
+    """The RAW developed by LibRaw as 8-bit sRGB, upright, with the white balance the camera
+    recorded (as the camera's own JPEG would be), not one guessed from the picture."""
+    with _opened_raw(data) as raw:
+        try:
+            raw.unpack()
+            rgb = raw.postprocess(use_camera_wb=True, output_bps=8)
+        except _rawpy().LibRawError as exc:
+            raise _raw_error(exc) from exc
+    return Image.fromarray(np.ascontiguousarray(rgb))
+
+
+@contextlib.contextmanager
+def _opened_raw(data: bytes) -> Any:
+    rawpy = _rawpy()
+    if rawpy is None:
+        raise RawError(f"a camera RAW file; to read RAW files: {RAW_INSTALL_HINT}")
+    raw = rawpy.RawPy()
+    try:
+        try:
+            raw.open_buffer(io.BytesIO(data))
+        except rawpy.LibRawError as exc:
+            raise _raw_error(exc) from exc
+        yield raw
+    finally:
+        raw.close()
+
+
+def _raw_error(exc: Exception) -> RawError:
+    detail = " ".join(str(exc).split()) or type(exc).__name__
+    if type(exc).__name__ == "LibRawFileUnsupportedError":
+        return NotRaw(f"not a RAW file styler can read ({detail})")
+    return RawError(f"truncated or corrupt RAW data ({detail})")
+
+
+def raw_exif(data: bytes) -> bytes:
+    """The EXIF of a TIFF-based RAW (its first IFD and sub-IFDs hold make, model, date,
+    exposure and GPS), as EXIF bytes; b"" for the others (CR3, RAF) and damaged headers.
+    ORF and RW2 are TIFF with their own magic number, so it is normalised first."""
+    if len(data) < 8 or data[:2] not in (b"II", b"MM"):
+        return b""
+    magic = b"*\x00" if data[:2] == b"II" else b"\x00*"
+    exif = Image.Exif()
+    try:
+        exif.load(data[:2] + magic + data[4:])
+        return exif.tobytes() if len(exif) else b""
+    except Exception:  # a damaged header: the photo still loads, without metadata
+        return b""
