@@ -103,15 +103,20 @@ def _opened_raw(data: bytes) -> Any:
         try:
             raw.open_buffer(io.BytesIO(data))
         except rawpy.LibRawError as exc:
-            raise _raw_error(exc) from exc
+            raise _raw_error(exc, opening=True) from exc
         yield raw
     finally:
         raw.close()
 
 
-def _raw_error(exc: Exception) -> RawError:
-    detail = " ".join(str(exc).split()) or type(exc).__name__
-    if type(exc).__name__ == "LibRawFileUnsupportedError":
+def _raw_error(exc: Exception, *, opening: bool = False) -> RawError:
+    """LibRaw's error in one line; one while opening means LibRaw does not know the file
+    (it reports unknown data as unsupported or as an I/O error), so another reader may."""
+    detail = exc.args[0] if exc.args else ""
+    if isinstance(detail, bytes):  # LibRaw's messages come as bytes
+        detail = detail.decode("utf-8", "replace")
+    detail = " ".join(str(detail).split()) or type(exc).__name__
+    if opening:
         return NotRaw(f"not a RAW file styler can read ({detail})")
     return RawError(f"truncated or corrupt RAW data ({detail})")
 

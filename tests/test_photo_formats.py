@@ -1,0 +1,336 @@
+"""A photographer's folder (issue 27): HEIC, AVIF and DNG in; the photo's metadata and
+colour space out, as the FILES controls say. Every file is made here (tests/photo_files.py)
+and every output is checked for its pixels, orientation, metadata and profile."""
+
+from __future__ import annotations
+
+import io
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from photo_files import (
+    CAMERA,
+    GPS,
+    PRIVATE,
+    SHOT,
+    camera_exif,
+    icc_profile,
+    red_block_at_top_left,
+    scene,
+    stored_for_orientation_6,
+    upright_photo,
+    write_dng,
+)
+from PIL import Image, ImageCms
+
+from styler import photo_formats
+from styler.colour_space import from_srgb, srgb_icc
+from styler.display import display_copy
+from styler.imageio import (
+    IMAGE_EXTENSIONS,
+    OUTPUT_FORMATS,
+    ImageLoadError,
+    ImageTooLarge,
+    PhotoOptions,
+    load_image,
+    probe_image,
+    read_settings,
+    save_image,
+)
+
+rawpy = pytest.importorskip("rawpy", reason="RAW tests need rawpy: pip install 'styler[raw]'")
+
+SETTINGS = {"mode": "fast", "styles": ["udnie"]}
+SAVED_AS = ["jpg", "png", "webp", "tiff"]
+
+
+def photo_file(folder: Path, name: str, *, exif: Image.Exif | None = None,
+               icc: bytes | None = None) -> Path:  # fmt: skip
+    """The upright test photo as a camera or phone stores it: sideways, EXIF orientation 6
+    (HEIC: pillow-heif turns that into the container's rotation), full camera EXIF."""
+    path = folder / name
+    stored = stored_for_orientation_6(upright_photo())
+    exif = camera_exif() if exif is None else exif
+    if path.suffix == ".dng":
+        linear = np.ascontiguousarray(np.rot90(scene(), 1))
+        return write_dng(path, linear, neutral=(0.5, 1.0, 0.7), orientation=6, exif=exif)
+    options = {"exif": exif.tobytes(), "quality": 95}
+    if icc is not None:
+        options["icc_profile"] = icc
+    stored.save(path, **options)
+    return path
+
+
+def exif_of(path: Path) -> Image.Exif:
+    """The file's EXIF, sub-IFDs read while it is open (a TIFF's are read lazily)."""
+    with Image.open(path) as image:
+        exif = Image.Exif()
+        exif.load(image.getexif().tobytes())
+        return exif
+
+
+# ------------------------------------------------------------------------------------- loading
+
+
+@pytest.mark.parametrize("name", ["phone.heic", "phone.avif", "camera.dng", "camera.jpg"])
+def test_each_format_loads_upright_with_its_metadata(tmp_path, name):
+    path = photo_file(tmp_path, name)
+    loaded = load_image(path)
+    assert loaded.rgb.size == (48, 32) and loaded.rgb.mode == "RGB"
+    assert red_block_at_top_left(loaded.rgb)
+    exif = Image.Exif()
+    exif.load(loaded.exif)
+    assert exif[0x0110] == "EOS R5" and exif.get_ifd(0x8769)[0x9003] == SHOT[0x9003]
+    assert sorted(probe_image(path)) == [32, 48]  # as stored: the header alone tells
+
+
+def test_raw_is_developed_with_the_cameras_white_balance(tmp_path):
+    """The sensor saw the grey scene through a (0.5, 1, 0.7) white balance; developed with the
+    camera's record it is grey again, and the red block red."""
+    pixels = np.asarray(load_image(photo_file(tmp_path, "camera.dng")).rgb, dtype=int)
+    grey = pixels[20, 30]
+    assert grey.max() - grey.min() <= 3, grey
+    red = pixels[3, 3]
+    assert red[0] > 150 and red[1] < 60 and red[2] < 60, red
+
+
+def test_folder_scanning_takes_the_new_formats():
+    for suffix in (".heic", ".heif", ".avif", ".dng", ".cr2", ".cr3", ".nef", ".arw", ".raf",
+                   ".orf", ".rw2", ".jpg", ".png", ".tif"):  # fmt: skip
+        assert suffix in IMAGE_EXTENSIONS
+    assert OUTPUT_FORMATS == ("png", "jpg", "webp", "tiff")
+
+
+# ------------------------------------------------------------------------------------ metadata
+
+
+def written(tmp_path: Path, source: Path, fmt: str, **photo) -> Path:
+    loaded = load_image(source)
+    return save_image(loaded.rgb, tmp_path / f"out_{source.stem}.{fmt}", settings=SETTINGS,
+                      source=source, photo=PhotoOptions(**photo))  # fmt: skip
+
+
+@pytest.mark.parametrize("fmt", SAVED_AS)
+@pytest.mark.parametrize("name", ["camera.jpg", "phone.heic", "phone.avif", "camera.dng"])
+def test_outputs_keep_date_camera_lens_exposure_and_credits_but_not_gps(tmp_path, name, fmt):
+    out = written(tmp_path, photo_file(tmp_path, name), fmt)
+    with Image.open(out) as image:
+        assert image.size == (48, 32) and red_block_at_top_left(image)
+    exif = exif_of(out)
+    assert {tag: exif.get(tag) for tag in CAMERA} == CAMERA
+    assert exif[0x0112] == 1  # upright pixels, upright tag
+    shot = exif.get_ifd(0x8769)
+    assert shot[0x9003] == SHOT[0x9003] and shot[0xA434] == SHOT[0xA434]
+    assert float(shot[0x829A]) == pytest.approx(SHOT[0x829A]) and shot[0x8827] == 400
+    assert float(shot[0x829D]) == pytest.approx(5.6) and float(shot[0x920A]) == 35.0
+    assert not set(PRIVATE) & set(shot)  # serial number and maker note never pass
+    assert not exif.get_ifd(0x8825)  # no location by default
+    assert read_settings(out) == SETTINGS
+
+
+@pytest.mark.parametrize("fmt", SAVED_AS)
+def test_keep_location_keeps_the_gps_and_strip_keeps_only_styler_settings(tmp_path, fmt):
+    source = photo_file(tmp_path, "camera.jpg")
+    kept = exif_of(written(tmp_path, source, fmt, keep_location=True)).get_ifd(0x8825)
+    assert kept[1] == "N" and [float(v) for v in kept[2]] == pytest.approx(GPS[2])
+    stripped = written(tmp_path, source, fmt, strip_metadata=True, keep_location=True)
+    exif = exif_of(stripped)
+    assert not set(CAMERA) & set(exif) and not exif.get_ifd(0x8769) and not exif.get_ifd(0x8825)
+    assert read_settings(stripped) == SETTINGS
+
+
+def test_metadata_comes_from_a_loaded_image_as_from_its_path(tmp_path):
+    source = photo_file(tmp_path, "phone.heic")
+    loaded = load_image(source)
+    out = save_image(loaded.rgb, tmp_path / "out.jpg", source=loaded)
+    assert exif_of(out)[0x0110] == "EOS R5" and not exif_of(out).get_ifd(0x8825)
+
+
+def test_photo_options_come_from_control_values():
+    options = PhotoOptions.from_values({"keep_location": "yes", "color_space": "source",
+                                        "tiff_bits": "16", "size": 512})  # fmt: skip
+    assert options == PhotoOptions(keep_location=True, color_space="source", tiff_bits="16")
+
+
+# -------------------------------------------------------------------------------------- colour
+
+COLOURS = [(200, 40, 30), (30, 160, 60), (40, 70, 200), (250, 240, 220), (10, 10, 10),
+           (128, 128, 128)]  # fmt: skip
+
+
+def swatches() -> Image.Image:
+    image = Image.new("RGB", (6 * 8, 8))
+    for index, colour in enumerate(COLOURS):
+        image.paste(colour, (8 * index, 0, 8 * index + 8, 8))
+    return image
+
+
+def littlecms(pixels: Image.Image, icc: bytes, *, to_srgb: bool) -> Image.Image:
+    """LittleCMS between sRGB and the profile: the reference the tests check against."""
+    profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+    ends = (profile, srgb) if to_srgb else (srgb, profile)
+    return ImageCms.profileToProfile(pixels, *ends, outputMode="RGB")
+
+
+def photo_in(tmp_path: Path, name: str) -> Path:
+    """The swatches as a photo in the profile `name`: converted there, the profile embedded."""
+    icc = icc_profile(name)
+    photo = tmp_path / "photo.png"
+    littlecms(swatches(), icc, to_srgb=False).save(photo, icc_profile=icc)
+    return photo
+
+
+@pytest.mark.parametrize("fmt", SAVED_AS)
+def test_outputs_are_tagged_srgb_by_default(tmp_path, fmt):
+    source = photo_file(tmp_path, "adobe.jpg", icc=icc_profile("Adobe RGB (1998)"))
+    out = written(tmp_path, source, fmt)
+    with Image.open(out) as image:
+        assert image.info["icc_profile"] == srgb_icc()
+        assert "sRGB" in ImageCms.getProfileDescription(io.BytesIO(image.info["icc_profile"]))
+
+
+@pytest.mark.parametrize("name", ["Adobe RGB (1998)", "Display P3", "ProPhoto RGB"])
+@pytest.mark.parametrize("fmt", ["png", "tiff"])
+def test_color_space_source_converts_back_and_embeds_the_photos_profile(tmp_path, name, fmt):
+    """The output holds the photo's profile, and its pixels are the sRGB result in that
+    space: LittleCMS reading them back to sRGB gives the result within a level or two."""
+    photo = photo_in(tmp_path, name)
+    loaded = load_image(photo)
+    assert np.abs(np.asarray(loaded.rgb, int) - np.asarray(swatches(), int)).max() <= 3
+    out = save_image(loaded.rgb, tmp_path / f"out.{fmt}", source=photo,
+                     photo=PhotoOptions(color_space="source"))  # fmt: skip
+    with Image.open(out) as image:
+        assert image.info["icc_profile"] == icc_profile(name)
+        stored = image.convert("RGB")
+    back = np.asarray(littlecms(stored, icc_profile(name), to_srgb=True), int)
+    assert np.abs(back - np.asarray(loaded.rgb, int)).max() <= 3  # 8 bits of a wider gamut
+    reference = np.asarray(littlecms(loaded.rgb, icc_profile(name), to_srgb=False), int)
+    assert np.abs(np.asarray(stored, int) - reference).max() <= 1
+    assert np.abs(np.asarray(stored, int) - np.asarray(loaded.rgb, int)).max() > 10
+
+
+def tiff_pixels(path: Path) -> np.ndarray:
+    """The 16-bit samples of a TIFF styler wrote (Pillow would read them as 8 bits)."""
+    with Image.open(path) as image:
+        tags = image.tag_v2
+        width, height, channels = tags[256], tags[257], tags[277]
+        data = path.read_bytes()[tags[273][0]:][: tags[279][0]]
+    differences = np.frombuffer(zlib.decompress(data), "<u2").reshape(height, width, channels)
+    return np.cumsum(differences, axis=1, dtype=np.uint16)  # undo predictor 2, modulo 2**16
+
+
+def test_sixteen_bit_tiff_keeps_the_conversions_precision(tmp_path):
+    icc = icc_profile("ProPhoto RGB")
+    photo = photo_in(tmp_path, "ProPhoto RGB")
+    loaded = load_image(photo)
+    out = save_image(loaded.rgb, tmp_path / "out.tif", source=photo,
+                     photo=PhotoOptions(color_space="source", tiff_bits="16"))  # fmt: skip
+    sixteen = tiff_pixels(out)
+    assert sixteen.dtype == np.uint16 and sixteen.shape == (8, 48, 3)
+    eight = from_srgb(loaded.rgb, icc, 8)
+    assert np.abs(np.rint(sixteen / 257.0) - eight).max() <= 1
+    assert (sixteen % 257 != 0).any()  # real 16-bit values, not 8-bit ones scaled up
+    with Image.open(out) as image:
+        assert image.info["icc_profile"] == icc and red_block_at_top_left(image) is False
+
+
+def test_an_srgb_photo_stays_srgb_with_color_space_source(tmp_path):
+    source = photo_file(tmp_path, "camera.jpg")
+    loaded = load_image(source)
+    out = save_image(loaded.rgb, tmp_path / "out.png", source=source,
+                     photo=PhotoOptions(color_space="source"))  # fmt: skip
+    with Image.open(out) as image:
+        assert image.info["icc_profile"] == srgb_icc()
+        assert np.array_equal(np.asarray(image), np.asarray(loaded.rgb))
+
+
+# ----------------------------------------------------------------------------------- bad files
+
+
+def one_line(error: pytest.ExceptionInfo, path: Path, fragment: str) -> None:
+    message = str(error.value)
+    assert "\n" not in message and message.startswith(str(path)), message
+    assert fragment in message, message
+
+
+@pytest.mark.parametrize("name", ["phone.heic", "phone.avif", "camera.dng"])
+def test_truncated_and_empty_files_are_one_line(tmp_path, name):
+    good = photo_file(tmp_path, name)
+    cut = tmp_path / f"cut{good.suffix}"
+    cut.write_bytes(good.read_bytes()[: len(good.read_bytes()) // 2])
+    with pytest.raises(ImageLoadError) as error:
+        load_image(cut)
+    one_line(error, cut, "damaged" if name.startswith("phone") else "corrupt RAW data")
+    empty = tmp_path / f"empty{good.suffix}"
+    empty.write_bytes(b"")
+    with pytest.raises(ImageLoadError) as error:
+        load_image(empty)
+    one_line(error, empty, "empty file (0 bytes)")
+
+
+@pytest.mark.parametrize("suffix", [".heic", ".avif", ".dng"])
+def test_wrong_extensions_load_by_content_or_fail_in_one_line(tmp_path, suffix):
+    jpeg = tmp_path / f"really_a_jpeg{suffix}"
+    stored_for_orientation_6(upright_photo()).save(jpeg, format="JPEG", exif=camera_exif())
+    assert red_block_at_top_left(load_image(jpeg).rgb)
+    text = tmp_path / f"text{suffix}"
+    text.write_text("not a photo")
+    with pytest.raises(ImageLoadError) as error:
+        load_image(text)
+    one_line(error, text, "not an image styler can read")
+
+
+def test_a_heic_named_jpg_is_read_by_its_content(tmp_path):
+    heic = photo_file(tmp_path, "phone.heic")
+    renamed = heic.rename(tmp_path / "phone.jpg")
+    assert red_block_at_top_left(load_image(renamed).rgb)
+
+
+@pytest.mark.parametrize("name", ["phone.heic", "phone.avif", "camera.dng"])
+def test_the_pixel_limit_holds_before_decoding(tmp_path, name, monkeypatch):
+    path = photo_file(tmp_path, name)
+    monkeypatch.setattr(photo_formats, "develop_raw", lambda _data: pytest.fail("decoded"))
+    with pytest.raises(ImageTooLarge) as error:
+        load_image(path, max_pixels=1000)
+    one_line(error, path, "= 0.0 MP, over the 0.0 MP limit")
+    with pytest.raises(ImageTooLarge):
+        probe_image(path, max_pixels=1000)
+
+
+def test_without_rawpy_a_raw_file_says_how_to_enable_it(tmp_path, monkeypatch):
+    path = photo_file(tmp_path, "camera.dng")
+    monkeypatch.setattr(photo_formats, "_rawpy", lambda: None)
+    with pytest.raises(ImageLoadError) as error:
+        load_image(path)
+    one_line(error, path, "a camera RAW file; to read RAW files: pip install 'styler[raw]'")
+
+
+# ------------------------------------------------------------------------------------ the UI
+
+
+@pytest.mark.parametrize("name", ["phone.heic", "camera.dng", "camera.tif"])
+def test_uploads_browsers_cannot_show_get_an_upright_jpeg_copy(tmp_path, name):
+    if name.endswith(".tif"):
+        source = tmp_path / name
+        upright_photo().save(source)
+    else:
+        source = photo_file(tmp_path, name)
+    copy = display_copy(source, tmp_path / "previews")
+    assert copy.suffix == ".jpg" and copy.parent == tmp_path / "previews"
+    with Image.open(copy) as image:
+        assert image.format == "JPEG" and image.size == (48, 32)
+        assert red_block_at_top_left(image)
+
+
+def test_uploads_browsers_show_are_not_copied_and_bad_ones_are_one_line(tmp_path):
+    jpeg = photo_file(tmp_path, "camera.jpg")
+    assert display_copy(jpeg, tmp_path / "previews") == jpeg
+    broken = tmp_path / "broken.heic"
+    broken.write_bytes(b"\0\0\0\x18ftypheic" + bytes(20))
+    with pytest.raises(ImageLoadError) as error:
+        display_copy(broken, tmp_path / "previews")
+    one_line(error, broken, "not an image styler can read")
+    assert not (tmp_path / "previews").exists()
