@@ -3,7 +3,8 @@ one-line reason to skip them.
 
 The README's test command must work on a fresh Debian machine, where Chromium is not
 installed. When `chromium` is missing and the tests run as root with apt-get available,
-tests/conftest.py calls ensure_chromium() once, before tests/test_ui.py is collected: it
+the `chromium` fixture (tests/live_ui.py) calls ensure_chromium() once, when the first
+browser test asks for it (never at collection, so no skip is decided before it ran): it
 runs `apt-get update` and `apt-get install -y --no-install-recommends chromium`, quietly,
 under a time limit, and under a file lock so that parallel runs install it once. Anywhere
 else the browser tests skip, saying how to enable them; a missing browser never fails.

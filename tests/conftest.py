@@ -1,16 +1,16 @@
-"""Shared fixtures: small generated images, the shared data folder when present, and
-Chromium for the browser tests (installed once where possible, else they skip)."""
+"""Shared fixtures: small generated images, the shared data folder when present, and the
+live UI server with Chromium for the browser tests (tests/live_ui.py: installed on first
+use where possible, else those tests skip)."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import tempfile
 from pathlib import Path
 
 import numpy as np
 import pytest
-from browser import DEFAULT_PATH, ensure_chromium
+from live_ui import browser, chromium, page, server  # noqa: F401 - fixtures for every module
 from PIL import Image
 
 from styler.device import use_all_cores
@@ -81,37 +81,3 @@ def border_gradients(image: np.ndarray, rows: list[list]) -> tuple[float, float]
     border = np.concatenate([across_cols[col_mask], across_rows[row_mask]])
     rest = np.concatenate([across_cols[~col_mask], across_rows[~row_mask]])
     return float(border.mean()), float(rest.mean())
-
-
-# ------------------------------------------------------------------ Chromium (tests/browser.py)
-
-_chromium: tuple[str | None, str] | None = None  # (path, "") or (None, why not): once a run
-
-
-def chromium_status(announce=lambda _line: None) -> tuple[str | None, str]:
-    global _chromium
-    if _chromium is None:
-        _chromium = ensure_chromium(announce=announce)
-    return _chromium
-
-
-def pytest_collectstart(collector: pytest.Collector) -> None:
-    """Before tests/test_ui.py is imported (it marks its browser tests by whether Chromium
-    exists), find Chromium or install it, once, when the browser tests can run at all."""
-    if not (isinstance(collector, pytest.Module) and collector.path.name == "test_ui.py"):
-        return
-    if any(importlib.util.find_spec(m) is None for m in ("playwright", "gradio")):
-        return  # those tests skip for that reason; no browser needed
-    reporter = collector.config.pluginmanager.get_plugin("terminalreporter")
-    path, _ = chromium_status(announce=lambda line: reporter.write_line(line) if reporter else None)
-    if path and path != DEFAULT_PATH:
-        os.environ.setdefault("STYLER_CHROMIUM", path)  # test_ui.py launches it by path
-
-
-@pytest.fixture(scope="session")
-def chromium() -> str:
-    """The Chromium executable for Playwright, or a skip that says how to get one."""
-    path, reason = chromium_status()
-    if path is None:
-        pytest.skip(reason)
-    return path

@@ -12,7 +12,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from test_ui import server  # noqa: F401 - the live UI server fixture
 from ui_helpers import photo, save
 
 from styler import FastStylizer, Settings, Stylizer, read_settings, save_image
@@ -94,7 +93,7 @@ def region_flags(regions: list) -> list[str]:
 @pytest.mark.parametrize(("name", "values", "styles", "blend", "regions"), OPTIMIZE_CASES,
                          ids=[c[0] for c in OPTIMIZE_CASES])  # fmt: skip
 def test_optimizer_mode_same_through_cli_api_and_ui(
-    files, engine, server, tmp_path, name, values, styles, blend, regions  # noqa: F811
+    files, engine, server, tmp_path, name, values, styles, blend, regions
 ) -> None:
     values = {**SMALL, **values}
     blend_flags = ["--style-blend", *map(str, blend)] if blend else []
@@ -119,7 +118,7 @@ def test_optimizer_mode_same_through_cli_api_and_ui(
 @pytest.mark.parametrize(("name", "values", "styles", "blend", "regions"), FAST_CASES,
                          ids=[c[0] for c in FAST_CASES])  # fmt: skip
 def test_fast_mode_same_through_cli_api_and_ui(
-    files, server, tmp_path, name, values, styles, blend, regions  # noqa: F811
+    files, server, tmp_path, name, values, styles, blend, regions
 ) -> None:
     values = {"size": 80, **values}
     method = values.pop("blend_method", "params")

@@ -1,15 +1,16 @@
 """The web UI: handlers without a browser, then a real server driven by headless Chromium
 (Playwright) and by several gradio_client clients at once.
 
-Browser tests need gradio, playwright and the Debian `chromium` package (/usr/bin/chromium,
-installed by .ci/run); they skip with the reason when one is missing. Screenshots go to
-docs/ui/ (desktop 1280x800 for each tab, phone 390x844 for the Stylize tab).
+The server, browser and page fixtures are tests/live_ui.py's (through conftest): browser
+tests need gradio, playwright and Chromium, which the fixtures install on first use where
+they may; a test skips, with the reason, only when its fixture finds one missing. Screenshots
+go to docs/ui/ (desktop 1280x800 for each tab, phone 390x844 for the Stylize tab), or to
+$STYLER_UI_SHOTS.
 """
 
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import io
 import os
 import subprocess
@@ -28,37 +29,22 @@ from styler.imageio import read_settings
 from styler.ui.handlers import NO_STYLE
 from tests import ui_helpers
 from tests.conftest import GALLERY
-from tests.ui_helpers import TINY_STYLES, make_tiny_styles, photo, png_bytes, save, zip_of
+from tests.ui_helpers import (
+    DESKTOP,
+    TIMEOUT,
+    TINY_STYLES,
+    make_tiny_styles,
+    photo,
+    png_bytes,
+    save,
+    zip_of,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs" / "ui"
-CHROMIUM = os.environ.get("STYLER_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    # A fake camera (a moving test pattern) and no permission prompt, for the webcam test.
-    "--use-fake-device-for-media-stream",
-    "--use-fake-ui-for-media-stream",
-]
-STEP_DELAY = 0.35  # s per optimizer step on the test server: previews are visible, Stop is in time
-TIMEOUT = 30_000  # ms, Playwright waits
-
-
-def _missing(*modules: str) -> str | None:
-    for module in modules:
-        if importlib.util.find_spec(module) is None:
-            return module
-    return None
-
-
-needs_gradio = pytest.mark.skipif(
-    _missing("gradio") is not None, reason="gradio is not installed (pip install 'styler[ui]')"
-)
+# Where the browser tests' screenshots go: docs/ui/, or a folder of one's own (a trial run
+# that must not touch the committed pictures).
+SHOTS = Path(os.environ.get("STYLER_UI_SHOTS") or DOCS)
 
 
 # ------------------------------------------------------------------------------ handler tests
@@ -398,9 +384,8 @@ def test_fusion_handler_exposure_series(services, tmp_path: Path) -> None:
         run_fusion(services, Session(), FUSION_TOOLS[2], frames[:1])
 
 
-@needs_gradio
 def test_event_errors_become_one_escaped_line_never_a_traceback(services) -> None:
-    import gradio as gr
+    gr = pytest.importorskip("gradio")
 
     from styler.ui.app import friendly
     from styler.ui.handlers import UserError
@@ -453,93 +438,10 @@ def test_engine_imports_without_gradio() -> None:
 # ------------------------------------------------------------------------- the real server
 
 
-def _browser_skip_reason() -> str | None:
-    missing = _missing("gradio", "playwright", "gradio_client")
-    if missing:
-        return f"{missing} is not installed (pip install 'styler[ui]' playwright gradio_client)"
-    if not Path(CHROMIUM).is_file():
-        return f"no Chromium at {CHROMIUM} (apt-get install chromium; .ci/run does)"
-    return None
-
-
-needs_browser = pytest.mark.skipif(_browser_skip_reason() is not None,
-                                   reason=_browser_skip_reason() or "")  # fmt: skip
-
-
-class LiveServer:
-    def __init__(self, url: str, root: Path, files: Path, pid: int = 0) -> None:
-        self.url, self.root, self.files, self.pid = url.rstrip("/"), root, files, pid
-
-    def peak_rss_mib(self) -> float:
-        """The server process's peak resident memory so far (Linux's VmHWM)."""
-        status = Path(f"/proc/{self.pid}/status").read_text()
-        line = next(line for line in status.splitlines() if line.startswith("VmHWM:"))
-        return int(line.split()[1]) / 1024
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory):
-    """`styler ui` in a subprocess on a free port: tiny styles unless the shipped ones exist."""
-    work = tmp_path_factory.mktemp("ui")
-    env = dict(os.environ, PYTHONUNBUFFERED="1", GRADIO_ANALYTICS_ENABLED="False")
-    if not ui_helpers.shipped_styles_ready():
-        env["STYLER_WEIGHTS_DIR"] = str(make_tiny_styles(work / "weights"))
-    port = ui_helpers.free_port()
-    command = [sys.executable, str(ROOT / "tests" / "ui_helpers.py"), "--port", str(port),
-               "--step-delay", str(STEP_DELAY), "--max-pixels", "3M", "--max-upload-mb", "1",
-               "--temp-dir", str(work)]  # fmt: skip
-    log = open(work / "server.log", "w+")  # noqa: SIM115 - closed below
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=log,
-                               text=True)  # fmt: skip
-    line = ""
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline and process.poll() is None:
-        line = process.stdout.readline()
-        if line.startswith("READY"):
-            break
-    if not line.startswith("READY"):
-        process.kill()
-        log.seek(0)
-        pytest.fail(f"UI server did not start:\n{log.read()[-3000:]}")
-    _, url, root = line.split()
-    files = work / "files"
-    files.mkdir()
-    yield LiveServer(url, Path(root), files, process.pid)
-    process.terminate()
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        process.wait(timeout=15)
-    if process.poll() is None:
-        process.kill()
-    log.close()
-
-
-@pytest.fixture(scope="module")
-def browser(chromium: str):
-    """Headless Chromium (conftest: installed once where possible, else the test skips)."""
-    sync_api = pytest.importorskip("playwright.sync_api")
-
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS,
-                                              headless=True)  # fmt: skip
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def page(browser, server):
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True)
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT)
-    page.goto(server.url)
-    page.locator("#stylize-btn").wait_for()
-    yield page
-    context.close()
-
-
 def _shot(page, name: str, full_page: bool = True) -> Path:
-    DOCS.mkdir(parents=True, exist_ok=True)
+    SHOTS.mkdir(parents=True, exist_ok=True)
     page.mouse.move(1, 1)  # no hover highlight on the last button pressed
-    path = DOCS / name
+    path = SHOTS / name
     page.screenshot(path=str(path), full_page=full_page)
     return path
 
@@ -594,10 +496,9 @@ def _result_src(page) -> str | None:
     return image.first.get_attribute("src") if image.count() else None
 
 
-@needs_browser
 def test_webcam_snapshot_becomes_the_photo(browser, server) -> None:
     """Chromium's fake camera stands in for a webcam: capture a frame, stylize it."""
-    context = browser.new_context(viewport={"width": 1280, "height": 800},
+    context = browser.new_context(viewport=DESKTOP,
                                   permissions=["camera"], accept_downloads=True)  # fmt: skip
     page = context.new_page()
     page.set_default_timeout(TIMEOUT)
@@ -651,7 +552,6 @@ def test_fast_mode_upload_download_and_chain(page, server) -> None:
     )
 
 
-@needs_browser
 def test_regions_painted_in_the_editor_get_their_own_style(page, server) -> None:
     seen, running = [], set()
     page.on("request", lambda r: "/run/predict" in r.url and (seen.append(r), running.add(r)))
@@ -684,7 +584,6 @@ def test_regions_painted_in_the_editor_get_their_own_style(page, server) -> None
     assert settings["controls"]["size"] == 128
 
 
-@needs_browser
 def test_quality_mode_live_preview_progress_and_stop(page, server) -> None:
     page.locator("#mode label", has_text="Quality").click()
     page.locator("#controls").get_by_text("4 · Adjust").click()
@@ -732,7 +631,6 @@ def test_quality_mode_live_preview_progress_and_stop(page, server) -> None:
     assert "Done" in _status(page).inner_text()
 
 
-@needs_browser
 def test_instant_mode_then_refine_in_quality_mode(page, server) -> None:
     """Instant: its controls re-ranged from the registry, a result of the photo's size in
     the history with its settings (a dropped one restores Instant mode); Refine then runs
@@ -798,7 +696,6 @@ def test_instant_mode_then_refine_in_quality_mode(page, server) -> None:
     assert read_settings(output[0])["mode"] == "instant" and max(Image.open(output[0]).size) == 96
 
 
-@needs_browser
 def test_a_dropped_result_sets_the_controls_and_gives_the_api_pixels(page, server) -> None:
     """Drop a result made through the API: mode, style and controls take its values, and
     Stylize in the browser then makes the same pixels as the API did."""
@@ -832,7 +729,6 @@ def test_a_dropped_result_sets_the_controls_and_gives_the_api_pixels(page, serve
     assert read_settings(png)["controls"] == made.settings["controls"]
 
 
-@needs_browser
 def test_history_survives_a_reload_stays_private_and_can_be_cleared(browser, server) -> None:
     def open_page(context):
         page = context.new_page()
@@ -844,7 +740,7 @@ def test_history_survives_a_reload_stays_private_and_can_be_cleared(browser, ser
         page.wait_for_function("localStorage.getItem('styler-history')")
         return page
 
-    mine = browser.new_context(viewport={"width": 1280, "height": 800})
+    mine = browser.new_context(viewport=DESKTOP)
     page = open_page(mine)
     page.locator("#content img").first.wait_for()
     page.locator("#stylize-btn").click()
@@ -852,7 +748,7 @@ def test_history_survives_a_reload_stays_private_and_can_be_cleared(browser, ser
     page.reload()
     page.locator("#history .thumbnail-item").first.wait_for()  # back after the reload
     assert page.locator("#history .thumbnail-item").count() == 1
-    other = browser.new_context(viewport={"width": 1280, "height": 800})
+    other = browser.new_context(viewport=DESKTOP)
     stranger = open_page(other)
     stranger.wait_for_timeout(1500)  # the history restore has run
     assert stranger.locator("#history .thumbnail-item").count() == 0  # never another's
@@ -867,13 +763,12 @@ def test_history_survives_a_reload_stays_private_and_can_be_cleared(browser, ser
     mine.close()
 
 
-@needs_browser
 def test_fast_job_skips_the_quality_queue_and_a_queued_job_is_withdrawn(browser, server) -> None:
     """User A runs Quality; user B's Fast and Instant jobs do not wait behind it, and B's
     queued Quality job is withdrawn by Stop and never runs."""
 
     def open_page():
-        context = browser.new_context(viewport={"width": 1280, "height": 800})
+        context = browser.new_context(viewport=DESKTOP)
         page = context.new_page()
         page.set_default_timeout(TIMEOUT)
         page.goto(server.url)
@@ -919,7 +814,6 @@ def test_fast_job_skips_the_quality_queue_and_a_queued_job_is_withdrawn(browser,
     context_b.close()
 
 
-@needs_browser
 def test_bad_uploads_get_a_readable_message(page, server) -> None:
     """Each bad upload is refused the moment it lands, before Stylize: one line beside the
     photo naming the file and the reason, the photo box cleared, Stylize disabled."""
@@ -954,7 +848,6 @@ def test_bad_uploads_get_a_readable_message(page, server) -> None:
     page.locator(".toast-body", has_text="exceed").first.wait_for()
 
 
-@needs_browser
 def test_batch_tab_zip_back_with_errors(page, server) -> None:
     page.get_by_role("tab", name="Batch").click()
     upload = zip_of(server.files / "shoot.zip", {
@@ -996,7 +889,6 @@ def test_batch_tab_zip_back_with_errors(page, server) -> None:
     assert "2 stylized, 1 failed" in page.locator("#batch-report").inner_text()
 
 
-@needs_browser
 def test_fusion_tab_exposure_fusion(page, server) -> None:
     page.get_by_role("tab", name="Fusion").click()
     frames = [save(photo(120, 90, gain=g), server.files / f"bracket{i}.png")
@@ -1010,7 +902,6 @@ def test_fusion_tab_exposure_fusion(page, server) -> None:
     assert read_settings(png)["tool"] == "Exposure fusion"
 
 
-@needs_browser
 def test_phone_width_layout(browser, server) -> None:
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
                                   has_touch=True)  # fmt: skip
@@ -1029,11 +920,10 @@ def test_phone_width_layout(browser, server) -> None:
     assert image["width"] >= 0.95 * box["width"] or image["height"] >= 0.95 * box["height"]
     page.locator("#stylize-btn").scroll_into_view_if_needed()
     page.mouse.click(1, 1)
-    page.screenshot(path=str(DOCS / "stylize-phone-result.png"))
+    page.screenshot(path=str(SHOTS / "stylize-phone-result.png"))
     context.close()
 
 
-@needs_browser
 def test_gradio_clients_at_once_queue_and_finish(server) -> None:
     from gradio_client import Client, handle_file
 
@@ -1077,7 +967,6 @@ def test_gradio_clients_at_once_queue_and_finish(server) -> None:
     assert any(s.startswith("IN_QUEUE") for s in seen), seen
 
 
-@needs_browser
 def test_server_serves_no_file_outside_its_folders(server) -> None:
     import httpx
 
@@ -1126,7 +1015,6 @@ def test_server_refuses_traversal_planted_links_and_oversized_uploads(server) ->
     assert reply.status_code in (400, 413), reply.status_code
 
 
-@needs_browser
 def test_eight_clients_at_once_each_get_their_own_result_in_bounded_memory(server) -> None:
     from gradio_client import Client, handle_file
 

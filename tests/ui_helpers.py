@@ -27,6 +27,9 @@ from styler.fast.manifest import StyleEntry, read_manifest, write_manifest  # no
 from styler.fast.network import NetworkConfig, StyleNetwork  # noqa: E402
 from styler.fast.weights import save_network, sha256_of  # noqa: E402
 
+TIMEOUT = 30_000  # ms, Playwright waits
+DESKTOP = {"width": 1280, "height": 800}  # the browser tests' page size
+
 TINY = NetworkConfig(widths=(8, 16, 16), res_blocks=1)
 
 # Two recognisably different untrained "styles": a warm and a cool tint over the structure.
