@@ -10,6 +10,7 @@ non-RGB ones (CMYK, grey) cannot hold the result and leave it sRGB.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import struct
 from functools import cache
@@ -29,12 +30,24 @@ _SRGB_TO_XYZ_D50 = np.array(
 _CURVE_SAMPLES = 65536
 
 
+_ICC_DATE = slice(24, 36)  # the header's creation date and time
+_ICC_ID = slice(84, 100)  # the MD5 profile ID (v4), zero when not computed
+
+
 @cache
 def srgb_icc() -> bytes:
-    """The sRGB profile outputs are tagged with (LittleCMS's, 588 bytes); b"" without it."""
+    """The sRGB profile outputs are tagged with (LittleCMS's, 588 bytes); b"" without it.
+    LittleCMS stamps the time it made the profile; a fixed date replaces it, so the same
+    result gives the same file whenever it is written."""
     if ImageCms is None:
         return b""
-    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    icc = bytearray(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
+    icc[_ICC_DATE] = struct.pack(">6H", 2024, 1, 1, 0, 0, 0)
+    if any(icc[_ICC_ID]):  # an ID covers the date: compute it again (ICC.1:2010, 7.2.18)
+        hashed = bytearray(icc)
+        hashed[44:48], hashed[64:68], hashed[_ICC_ID] = bytes(4), bytes(4), bytes(16)
+        icc[_ICC_ID] = hashlib.md5(hashed, usedforsecurity=False).digest()
+    return bytes(icc)
 
 
 def is_srgb(icc: bytes) -> bool:

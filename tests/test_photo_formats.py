@@ -5,6 +5,9 @@ and every output is checked for its pixels, orientation, metadata and profile.""
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
 import zlib
 from pathlib import Path
 
@@ -212,6 +215,21 @@ def test_color_space_source_converts_back_and_embeds_the_photos_profile(tmp_path
     assert np.abs(np.asarray(stored, int) - np.asarray(loaded.rgb, int)).max() > 10
 
 
+def test_a_display_p3_heic_is_read_as_srgb_and_written_back_in_p3(tmp_path):
+    """An iPhone's HEIC carries a Display P3 profile: styler paints in sRGB, and
+    --color-space source gives the editor P3 again."""
+    icc = icc_profile("Display P3")
+    heic = tmp_path / "iphone.heic"
+    littlecms(swatches(), icc, to_srgb=False).save(heic, icc_profile=icc, quality=100)
+    loaded = load_image(heic)
+    assert loaded.icc_profile == icc
+    assert np.abs(np.asarray(loaded.rgb, int) - np.asarray(swatches(), int)).max() <= 8
+    out = save_image(loaded.rgb, tmp_path / "out.jpg", source=heic,
+                     photo=PhotoOptions(color_space="source"))  # fmt: skip
+    with Image.open(out) as image:
+        assert image.info["icc_profile"] == icc
+
+
 def tiff_pixels(path: Path) -> np.ndarray:
     """The 16-bit samples of a TIFF styler wrote (Pillow would read them as 8 bits)."""
     with Image.open(path) as image:
@@ -334,3 +352,86 @@ def test_uploads_browsers_show_are_not_copied_and_bad_ones_are_one_line(tmp_path
         display_copy(broken, tmp_path / "previews")
     one_line(error, broken, "not an image styler can read")
     assert not (tmp_path / "previews").exists()
+
+
+# ---------------------------------------------------------------------------- the command line
+
+
+def styler_cli(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "styler.cli.main", *map(str, args)]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}  # as tests/test_cli.py
+    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=300)  # fmt: skip
+
+
+def photographers_folder(root: Path) -> Path:
+    """Good photos of every new format, and bad files of each: truncated, empty, misnamed,
+    over the pixel limit (--max-pixels 10000; the good ones are 48x32)."""
+    folder = root / "in"
+    folder.mkdir()
+    for name in ("phone.heic", "pixel.avif", "raw.dng", "camera.jpg"):  # stems differ: outputs
+        photo_file(folder, name)
+    upright_photo().save(folder / "really_a_jpeg.dng", format="JPEG")
+    for name in ("cut_phone.heic", "cut_raw.dng"):
+        good = photo_file(root, name.replace("cut_", ""))
+        (folder / name).write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    (folder / "empty.avif").touch()
+    (folder / "text.dng").write_text("not a photo")
+    upright_photo().resize((200, 100)).save(folder / "big.heic")
+    return folder
+
+
+BAD_LINES = {
+    "cut_phone.heic": "not an image styler can read",
+    "cut_raw.dng": "truncated or corrupt RAW data",
+    "empty.avif": "empty file (0 bytes)",
+    "text.dng": "not an image styler can read",
+    "big.heic": "image is 200x100 = 0.0 MP, over the 0.0 MP limit",
+}
+
+
+@pytest.mark.slow
+def test_cli_stylizes_a_photographers_folder_and_reports_each_bad_file(tmp_path):
+    folder = photographers_folder(tmp_path)
+    run = styler_cli("stylize", folder, "--fast", "udnie", "-o", "out", "--format", "jpg",
+                     "--max-pixels", "10000", "-q", cwd=tmp_path)  # fmt: skip
+    assert run.returncode == 1, run.stderr
+    assert "Traceback" not in run.stderr and "Warning" not in run.stderr
+    errors = [line for line in run.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == len(BAD_LINES), run.stderr
+    for name, reason in BAD_LINES.items():
+        assert any(f"in/{name}: " in line and reason in line for line in errors), (name, errors)
+    assert "5 stylized, 0 skipped (existing), 5 failed" in run.stderr + run.stdout
+    outputs = sorted((tmp_path / "out").iterdir())
+    assert [p.name for p in outputs] == [f"{stem}__udnie.jpg" for stem in (
+        "camera", "phone", "pixel", "raw", "really_a_jpeg")]  # fmt: skip
+    for out in outputs:
+        with Image.open(out) as image:
+            assert image.size == (48, 32)  # upright
+            assert image.info["icc_profile"] == srgb_icc()
+    for stem in ("camera", "phone", "pixel", "raw"):
+        exif = exif_of(tmp_path / "out" / f"{stem}__udnie.jpg")
+        assert exif[0x0110] == "EOS R5" and exif[0x0112] == 1 and not exif.get_ifd(0x8825)
+    assert read_settings(tmp_path / "out" / "camera__udnie.jpg")["mode"] == "fast"
+
+
+@pytest.mark.slow
+def test_cli_keep_location_colour_space_and_sixteen_bit_tiff(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    photo_file(folder, "adobe.jpg", icc=icc_profile("Adobe RGB (1998)"))
+    run = styler_cli("stylize", folder, "--fast", "udnie", "-o", "out", "--format", "tiff",
+                     "--tiff-bits", "16", "--color-space", "source", "--keep-location", "-q",
+                     cwd=tmp_path)  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    out = tmp_path / "out" / "adobe__udnie.tiff"
+    assert tiff_pixels(out).dtype == np.uint16
+    with Image.open(out) as image:
+        assert image.size == (48, 32) and image.info["icc_profile"] == icc_profile(
+            "Adobe RGB (1998)")  # fmt: skip
+    assert exif_of(out).get_ifd(0x8825)[1] == "N"
+    stripped = styler_cli("stylize", folder, "--fast", "udnie", "-o", "bare",
+                          "--strip-metadata", "-q", cwd=tmp_path)  # fmt: skip
+    assert stripped.returncode == 0, stripped.stderr
+    exif = exif_of(tmp_path / "bare" / "adobe__udnie.png")
+    assert 0x0110 not in exif and not exif.get_ifd(0x8769)
