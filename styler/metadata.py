@@ -9,6 +9,7 @@ the pixels upright. An allowlist, not a blocklist: a tag nobody thought about st
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -37,16 +38,18 @@ KEPT_EXIF = {
 
 def parse_exif(raw: bytes) -> Image.Exif | None:
     """EXIF bytes (as Pillow's info['exif'] holds them) parsed, or None when there are none
-    or they do not parse: bad metadata never costs the photo."""
+    or they do not parse: bad metadata never costs the photo, nor prints a warning."""
     if not raw:
         return None
     exif = Image.Exif()
-    try:
-        exif.load(raw)
-        exif.get_ifd(EXIF_IFD)  # sub-IFDs parse lazily: fail here, not while saving
-        exif.get_ifd(GPS_IFD)
-    except Exception:
-        return None
+    with warnings.catch_warnings():  # Pillow warns of the corrupt EXIF it works around
+        warnings.simplefilter("ignore")
+        try:
+            exif.load(raw)
+            exif.get_ifd(EXIF_IFD)  # sub-IFDs parse lazily: fail here, not while saving
+            exif.get_ifd(GPS_IFD)
+        except Exception:
+            return None
     return exif
 
 

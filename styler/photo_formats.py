@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import warnings
 from typing import Any
 
 import numpy as np
@@ -129,8 +130,10 @@ def raw_exif(data: bytes) -> bytes:
         return b""
     magic = b"*\x00" if data[:2] == b"II" else b"\x00*"
     exif = Image.Exif()
-    try:
-        exif.load(data[:2] + magic + data[4:])
-        return exif.tobytes() if len(exif) else b""
-    except Exception:  # a damaged header: the photo still loads, without metadata
-        return b""
+    with warnings.catch_warnings():  # Pillow warns of the corrupt tags it works around
+        warnings.simplefilter("ignore")
+        try:
+            exif.load(data[:2] + magic + data[4:])
+            return exif.tobytes() if len(exif) else b""
+        except Exception:  # a damaged header: the photo still loads, without metadata
+            return b""

@@ -8,6 +8,7 @@ import io
 import os
 import subprocess
 import sys
+import warnings
 import zlib
 from pathlib import Path
 
@@ -149,6 +150,16 @@ def test_metadata_comes_from_a_loaded_image_as_from_its_path(tmp_path):
     loaded = load_image(source)
     out = save_image(loaded.rgb, tmp_path / "out.jpg", source=loaded)
     assert exif_of(out)[0x0110] == "EOS R5" and not exif_of(out).get_ifd(0x8825)
+
+
+def test_corrupt_exif_in_the_photo_costs_neither_the_output_nor_a_warning(tmp_path):
+    """Found by the bad-input corpus: Pillow warned on stderr while the output's EXIF was made."""
+    source = tmp_path / "corrupt_exif.jpg"
+    upright_photo().save(source, exif=camera_exif().tobytes()[:60])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = save_image(load_image(source).rgb, tmp_path / "out.jpg", source=source)
+    assert exif_of(out).get(0x0112, 1) == 1 and exif_of(out)[0x0131] == "styler"
 
 
 def test_photo_options_come_from_control_values():
