@@ -1,10 +1,12 @@
 """styler: neural style transfer and image fusion.
 
 The engine (VGG19 features, losses, optimizer, fast and instant modes, image I/O)
-imports no UI code; the CLI, the Gradio UI and this API are thin layers over it.
+imports no UI code; the CLI, the Gradio UI, Ray and this API are thin layers over it,
+through one contract: a Recipe, build_engine(recipe), engine.run(image) (styler.engine).
 """
 
-from styler.api import Stylizer, StylizeResult, build_options, stylize
+from styler.api import Stylizer, build_options, stylize
+from styler.engine import Engine, build_engine
 from styler.errors import OptionsError, StylerError, WeightsError
 from styler.evaluate import Distances, distances
 from styler.fast.inference import FastOptions, FastStylizer
@@ -12,13 +14,16 @@ from styler.imageio import ImageLoadError, ImageSaveError, load_image, read_sett
 from styler.instant.stylizer import InstantOptions, InstantStylizer
 from styler.optimize import OptimizeOptions
 from styler.progress import CancelToken, Progress
+from styler.recipe import Recipe
 from styler.reproduce import stylize_like
+from styler.result import StylizeResult
 from styler.scale import stylize_on_ray
 from styler.settings import Settings, SettingsError
 
 __all__ = [
     "CancelToken",
     "Distances",
+    "Engine",
     "FastOptions",
     "FastStylizer",
     "ImageLoadError",
@@ -28,10 +33,12 @@ __all__ = [
     "OptimizeOptions",
     "OptionsError",
     "Progress",
+    "Recipe",
     "StylerError",
     "StylizeResult",
     "Stylizer",
     "WeightsError",
+    "build_engine",
     "build_options",
     "distances",
     "load_image",

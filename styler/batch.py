@@ -24,26 +24,25 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-from PIL import Image
-
+from styler.engine import Engine, build_engine
 from styler.errors import StylerError
 from styler.imageio import (
+    IMAGE_EXTENSIONS,
+    OUTPUT_EXTENSIONS,
     ImageLoadError,
     ImageSaveError,
-    LoadedImage,
+    PhotoOptions,
     frame_notes,
     load_image,
     output_format,
     remove_stale_temporaries,
     save_image,
 )
-from styler.progress import CancelToken, Progress, ProgressCallback
-from styler.result import ImageInput, StylizeResult
+from styler.progress import CancelToken, Progress
+from styler.recipe import Recipe
 
-IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"})
-_FORMAT_EXTENSIONS = {"png": "png", "jpeg": "jpg", "webp": "webp"}
 MAX_REASON = 300  # characters of an unexpected exception's message kept in its line
 
 
@@ -82,8 +81,6 @@ class Summary:
 
 
 Outcome = Literal["stylized", "skipped", "cancelled"]
-# Renders one input: (source path, progress callback, cancel token) -> result.
-Render = Callable[[Path, ProgressCallback, CancelToken], StylizeResult]
 
 
 # ------------------------------------------------------------------------------------ planning
@@ -213,9 +210,9 @@ class BatchEvents:
 
 @dataclass
 class Batch:
-    """Runs jobs one after the other with one render; see the module's docstring."""
+    """Runs jobs one after the other with one engine; see the module's docstring."""
 
-    render: Render
+    engine: Engine
     quality: int = 95
     skip_existing: bool = False
     cancel: CancelToken = field(default_factory=CancelToken)
@@ -261,7 +258,7 @@ class Batch:
         if self.skip_existing and is_complete_image(job.output):
             return "skipped", ()
         self.events.starting(job)
-        result = self.render(job.source, self.events.progress, self.cancel)
+        result = self.engine.run(job.source, progress=self.events.progress, cancel=self.cancel)
         if not result.completed:  # never save a half-optimised image: resume would skip it
             return "cancelled", ()
         notes = frame_notes(job.source)
@@ -269,8 +266,9 @@ class Batch:
         if notes:  # the result's settings say so too (informational, like the engine's)
             engine = {**settings.get("engine", {}), "source_notes": list(notes)}
             settings = {**settings, "engine": engine}
+        photo = PhotoOptions.from_values(self.engine.recipe.controls)  # metadata, colour
         save_image(result.image, job.output, settings=settings, alpha=result.alpha,
-                   quality=self.quality)  # fmt: skip
+                   quality=self.quality, source=job.source, photo=photo)  # fmt: skip
         return "stylized", notes
 
 
@@ -336,13 +334,8 @@ def printable(text: str, *, keep_bytes: bool = False) -> str:
 def stylize_files(
     inputs: str | os.PathLike | Sequence[str | os.PathLike],
     output_dir: str | os.PathLike,
-    engine: Any,
+    recipe: Recipe | Engine,
     *,
-    style: Any = None,
-    options: Any = None,
-    blend: Sequence[float] | None = None,
-    regions: Sequence[Any] = (),
-    init_image: ImageInput | None = None,
     format: str = "png",
     quality: int = 95,
     recursive: bool = False,
@@ -352,107 +345,32 @@ def stylize_files(
 ) -> Summary:
     """Stylize image files and folders into output_dir, as `styler stylize` does.
 
-    engine is a Stylizer (optimizer mode: give `style`, one or more style images, and
-    OptimizeOptions), a FastStylizer (fast mode: its networks; FastOptions) or an
-    InstantStylizer (instant mode: its style images; InstantOptions). Styles and masks are
-    decoded once for the whole batch. Outputs are named
-    '<input-stem>__<style-stems>.<format>' below output_dir, mirroring folder inputs.
+    recipe: what to paint (styler.recipe.Recipe, any mode), or an engine already built
+    from one (styler.engine.build_engine), whose models and styles then serve this batch
+    too. Outputs are named '<input-stem>__<style-stems>.<format>' below output_dir,
+    mirroring folder inputs.
 
     No file can stop the batch: each failure is one line in the returned Summary's
     `failures` ('<file>: <reason>'), the rest go on. Outputs are written atomically;
     skip_existing skips inputs whose output is already a readable image, so a rerun after
-    a crash or kill resumes. `cancel` stops after the current file (optimizer mode: after
-    the current step, without saving that file). Raises InputNotFound for an input that
-    does not exist, OptionsError for bad options, before any file is processed.
+    a crash or kill resumes. `cancel` stops the file under way without saving it. Raises
+    InputNotFound for an input that does not exist, before any file is processed, and the
+    errors of build_engine for a recipe whose styles or masks cannot be used.
     """
-    from styler.api import Stylizer
-    from styler.fast.inference import FastOptions, FastStylizer
-    from styler.instant.stylizer import InstantOptions, InstantStylizer
-
     given = [inputs] if isinstance(inputs, str | os.PathLike) else list(inputs)
-    extension = _FORMAT_EXTENSIONS[output_format(format)]
-    own_styles = isinstance(engine, FastStylizer | InstantStylizer)
-    if own_styles and (style is not None or blend is not None or init_image is not None):
-        raise StylerError(f"{type(engine).__name__} holds its styles and blend; style, blend "
-                          "and init_image are for a Stylizer")  # fmt: skip
-    if isinstance(engine, FastStylizer):
-        fast_options = options if options is not None else FastOptions()
-        names = [Path(spec).stem for spec in engine.specs]
-        render = fast_render(engine, fast_options, regions)
-    elif isinstance(engine, InstantStylizer):
-        names = [_named(name, i) for i, name in enumerate(engine.style_names, start=1)]
-        render = instant_render(engine, options or InstantOptions(), regions)
-    elif isinstance(engine, Stylizer):
-        if style is None:
-            raise StylerError("optimizer mode needs style: one or more style images")
-        styles = _loaded_styles(engine, style)
-        names = [_style_name(s, i) for i, s in enumerate(styles, start=1)]
-        loaded_regions = [(mask, None if s is None else engine.load(s)) for mask, s in regions]
-        init = None if init_image is None else engine.load(init_image).rgb
-        render = optimizer_render(engine, styles, options, blend, loaded_regions, init)
-    else:
-        raise TypeError("engine must be a Stylizer, FastStylizer or InstantStylizer, not "
-                        f"{type(engine).__name__}")  # fmt: skip
-    plan = make_plan(given, names, output_dir, extension, recursive=recursive)
+    extension = OUTPUT_EXTENSIONS[output_format(format)]
+    plan = make_plan(given, _recipe_of(recipe).names, output_dir, extension, recursive=recursive)
+    engine = build_engine(recipe) if isinstance(recipe, Recipe) else recipe
     summary = Summary(failures=list(plan.failures))
-    batch = Batch(render, quality=quality, skip_existing=skip_existing,
+    batch = Batch(engine, quality=quality, skip_existing=skip_existing,
                   cancel=cancel or CancelToken(), events=events or BatchEvents())  # fmt: skip
     return batch.run(plan.jobs, summary)
 
 
-def _loaded_styles(engine: Any, style: Any) -> list[LoadedImage]:
-    from styler.api import _as_list
-
-    return [engine.load(item) for item in _as_list(style)]
-
-
-def _style_name(style: LoadedImage, number: int) -> str:
-    """A style's name in output names: its file's stem, else 'style<N>' (arrays, images)."""
-    return _named(style.source, number)
-
-
-def _named(name: str, number: int) -> str:
-    return name if not name.startswith("<") else f"style{number}"
-
-
-def optimizer_render(
-    stylizer: Any,
-    styles: list[LoadedImage],
-    options: Any,
-    blend: Sequence[float] | None,
-    regions: Sequence[Any] | None = None,
-    init_image: Image.Image | None = None,
-) -> Render:
-    """Optimizer mode: one engine and one set of decoded styles (and masks) for every input."""
-
-    def render(source: Path, progress: ProgressCallback, cancel: CancelToken) -> StylizeResult:
-        return stylizer.run(str(source), styles, options, blend=blend, regions=regions or (),
-                            init_image=init_image, progress=progress,
-                            cancel=cancel)  # fmt: skip
-
-    return render
-
-
-def fast_render(stylizer: Any, options: Any, regions: Sequence[Any] = ()) -> Render:
-    """Fast mode: one set of networks for every input; regions' networks load once here."""
-    for _, spec in regions:
-        if spec is not None:
-            stylizer.region_network(spec)  # an unknown style stops here, before any work
-    regions = list(regions)
-
-    def render(source: Path, _progress: ProgressCallback, _cancel: CancelToken) -> StylizeResult:
-        return stylizer.run(source, options, regions=regions)
-
-    return render
-
-
-def instant_render(stylizer: Any, options: Any, regions: Sequence[Any] = ()) -> Render:
-    """Instant mode: one set of decoded styles for every input; regions' style images are
-    decoded once here (a bad one stops the batch before any work), masks as given. A
-    cancel stops a photo between levels, and that photo is not saved."""
-    regions = [(mask, None if style is None else stylizer.load(style)) for mask, style in regions]
-
-    def render(source: Path, _progress: ProgressCallback, cancel: CancelToken) -> StylizeResult:
-        return stylizer.run(source, options, regions=regions, cancelled=lambda: cancel.cancelled)
-
-    return render
+def _recipe_of(recipe: Recipe | Engine) -> Recipe:
+    if isinstance(recipe, Recipe):
+        return recipe
+    if not isinstance(getattr(recipe, "recipe", None), Recipe):
+        raise TypeError(f"stylize_files takes a Recipe or an engine built from one, not "
+                        f"{type(recipe).__name__}")  # fmt: skip
+    return recipe.recipe

@@ -1,4 +1,23 @@
-"""Exceptions whose messages are one actionable line, shown to users as-is."""
+"""Exceptions whose messages are one actionable line, shown to users as-is, and the debug
+switch that adds their tracebacks (for bug reports)."""
+
+import os
+
+DEBUG_ENV = "STYLER_DEBUG"  # 1: print the traceback of every failure, as `styler --debug` does
+_debug_flag = False
+
+
+def set_debug(on: bool) -> None:
+    """Failures print their traceback too (`styler --debug`, a Ray actor of such a run)."""
+    global _debug_flag
+    _debug_flag = on
+
+
+def debug_enabled() -> bool:
+    """True after set_debug(True) or with STYLER_DEBUG set to anything but '', 0, no, off."""
+    value = os.environ.get(DEBUG_ENV, "").strip().lower()
+    return _debug_flag or value not in ("", "0", "false", "no", "off")
+
 
 
 class StylerError(Exception):

@@ -9,18 +9,45 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import asdict, dataclass
+from typing import Any, ClassVar, Self
 
 import numpy as np
 from PIL import Image
 
-from styler.controls import output_side
+from styler.controls import CONTROLS, FAST, checked, output_side
 from styler.fusion.regions import MaskInput, load_region_masks, split_regions
 from styler.imageio import LoadedImage, load_image
 from styler.result import ImageInput, StylizeResult
-from styler.settings import Settings, regions_of
+from styler.settings import Settings, files_of, regions_of
 from styler.tensors import resize_long_side
+
+
+@dataclass
+class PassOptions:
+    """The controls applied around a feed-forward pass, as styler.controls defines them for
+    `MODE`; fast and instant mode share every one of them (and their defaults, which leave
+    the photo's size and the pass's output as they are)."""
+
+    MODE: ClassVar[str] = FAST
+
+    size: int = CONTROLS["size"].default_for(FAST)  # long side, px; 0: the photo's own
+    upscale: bool = CONTROLS["upscale"].default  # off: never larger than the photo
+    strength: float = CONTROLS["strength"].default  # 0: the photo, 1: the pass's output
+    preserve_color: str = CONTROLS["preserve_color"].default
+    style_scale: float = CONTROLS["style_scale"].default  # > 1: larger strokes
+    feather: float = CONTROLS["feather"].default  # px: softness of region edges
+
+    def __post_init__(self) -> None:
+        for name, value in checked(self.MODE, asdict(self)).items():
+            setattr(self, name, value)
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any]) -> Self:
+        """Options from control values by name; the stylizer's own controls (tile, ...) are
+        checked but are not options."""
+        values = checked(cls.MODE, values)
+        return cls(**{k: v for k, v in values.items() if k in cls.__dataclass_fields__})
 
 
 @dataclass
@@ -43,8 +70,12 @@ class Prepared:
         blend: Sequence[float],
         controls: Mapping[str, Any],
         engine: Mapping[str, Any],
+        style_files: Mapping[str, dict[str, str]],
     ) -> StylizeResult:
-        """The run's result; `out` None (cancelled) gives back the photo, not completed."""
+        """The run's result; `out` None (cancelled) gives back the photo, not completed.
+        `style_files` are the styles' file records (styler.settings.files_of), taken once
+        per stylizer; the regions' are taken here."""
+        region_items = [*self.masks_in, *(s for s in self.styles_in if s is not None)]
         settings = Settings(
             mode=mode,
             styles=styles,
@@ -52,6 +83,7 @@ class Prepared:
             controls=dict(controls),
             regions=regions_of(list(zip(self.masks_in, self.styles_in, strict=True))),
             engine=dict(engine),
+            files={**style_files, **files_of(region_items)},
         )
         return StylizeResult(
             image=Image.fromarray(self.photo if out is None else out, "RGB"),

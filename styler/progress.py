@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -38,3 +39,40 @@ class CancelToken:
     @property
     def cancelled(self) -> bool:
         return self._event.is_set()
+
+
+class Cancelled(Exception):
+    """Raised inside a pass when its CancelToken is set; the run catches it and returns its
+    best result so far. Never escapes an engine's run()."""
+
+
+class PassSteps:
+    """The Progress of a feed-forward run (fast and instant mode), one step per network pass
+    (a whole photo, or one tile), and its cancellation: the same events and token as the
+    optimizer's, so every face reports and stops every mode alike."""
+
+    def __init__(
+        self,
+        total: int,
+        size: tuple[int, int],
+        progress: ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> None:
+        self.total, self.size = max(1, total), size
+        self.progress, self.cancel = progress, cancel
+        self.done = 0
+        self._start = time.perf_counter()
+
+    def check(self) -> None:
+        """Raise Cancelled when the caller asked to stop."""
+        if self.cancel is not None and self.cancel.cancelled:
+            raise Cancelled
+
+    def step(self, image: Image.Image | None = None) -> None:
+        """One pass is done: report it, then stop here if cancelled."""
+        self.done = min(self.total, self.done + 1)
+        if self.progress is not None:
+            self.progress(Progress(self.done, self.total, 0, 1, self.size,
+                                   elapsed=time.perf_counter() - self._start,
+                                   image=image))  # fmt: skip
+        self.check()

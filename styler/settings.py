@@ -3,14 +3,17 @@
 A result's settings name its mode, styles, blend weights, regions and the value of every
 control that acts in that mode (styler.controls), so they reproduce it: `styler stylize
 PHOTO --settings-from RESULT`, `Settings.from_file(path)` in the API, or a result dropped
-on the UI. Files name images by their file name alone: paths are machine-specific, and a
-reproduction finds the images by name (next to the result, or where the user says).
+on the UI. Images are named by their file name; `files` adds, for each image that was a
+file, where it was (absolute path) and its sha256, so a reproduction finds it where it was
+made, else by name next to the result or where the user says, and never takes a different
+file of the same name (styler.recipe).
 The `engine` part (device, weights, versions) is informational: it says where a result may
 differ, never changes what runs.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -52,6 +55,7 @@ class Settings:
     regions: list[RegionSetting] = field(default_factory=list)
     completed: bool = True  # False: a run stopped early, the best image so far
     engine: dict[str, Any] = field(default_factory=dict)
+    files: dict[str, dict[str, str]] = field(default_factory=dict)  # name -> path, sha256
 
     def __post_init__(self) -> None:
         check_mode(self.mode)
@@ -79,6 +83,7 @@ class Settings:
                 regions=[RegionSetting(r["mask"], r["style"]) for r in data.get("regions", [])],
                 completed=bool(data.get("completed", True)),
                 engine=dict(data.get("engine", {})),
+                files={str(k): dict(v) for k, v in data.get("files", {}).items()},
             )
         except (KeyError, TypeError) as exc:
             raise SettingsError(source, f"settings lack or garble {exc}") from exc
@@ -108,7 +113,8 @@ class Settings:
     def differences(self, other: Settings) -> dict[str, tuple[Any, Any]]:
         """{what: (mine, theirs)} for everything but the engine notes; empty when equal."""
         mine, theirs = self.to_dict(), other.to_dict()
-        mine.pop("engine"), theirs.pop("engine")
+        for informational in ("engine", "files"):
+            mine.pop(informational), theirs.pop(informational)
         return {k: (mine.get(k), theirs.get(k)) for k in mine if mine.get(k) != theirs.get(k)}
 
 
@@ -119,6 +125,38 @@ def image_name(item: object) -> str:
         text = os.fsdecode(source)
         return text if text.startswith("<") else Path(text).name
     return "<array>" if type(source).__name__ == "ndarray" else "<image>"
+
+
+_DIGESTS: dict[tuple[str, int, int], str] = {}  # (path, mtime_ns, size) -> sha256
+
+
+def file_digest(path: str | os.PathLike) -> str:
+    """The file's sha256, computed once per version of the file (a batch records the same
+    style image for every photo)."""
+    resolved = os.path.abspath(path)
+    stat = os.stat(resolved)
+    key = (resolved, stat.st_mtime_ns, stat.st_size)
+    if key not in _DIGESTS:
+        digest = hashlib.sha256()
+        with open(resolved, "rb") as stream:
+            for block in iter(lambda: stream.read(1 << 20), b""):
+                digest.update(block)
+        _DIGESTS[key] = digest.hexdigest()
+    return _DIGESTS[key]
+
+
+def files_of(items: Sequence[object]) -> dict[str, dict[str, str]]:
+    """{name: {"path", "sha256"}} for each item that is (or was loaded from) a file; items
+    in memory and names that are no file (a shipped fast style) are left out."""
+    records = {}
+    for item in items:
+        source = getattr(item, "source", item)
+        if not isinstance(source, str | os.PathLike) or os.fsdecode(source).startswith("<"):
+            continue
+        if os.path.isfile(source):
+            records[image_name(source)] = {"path": os.path.abspath(source),
+                                           "sha256": file_digest(source)}  # fmt: skip
+    return records
 
 
 def regions_of(pairs: Sequence[tuple[object, object | None]]) -> list[RegionSetting]:

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from collections.abc import Iterator
+
 import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
+
+from styler.progress import PassSteps
 
 
 def scaled_size(size: tuple[int, int], long_side: int) -> tuple[int, int]:
@@ -39,3 +45,36 @@ def resize_tensor(tensor: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     if tensor.shape[-2:] == (h, w):
         return tensor
     return F.interpolate(tensor, size=(h, w), mode="bicubic", align_corners=False, antialias=True)
+
+
+_running = threading.local()  # the PassSteps of the run on this thread, if it can be cancelled
+
+
+def check_between_layers(module: torch.nn.Module) -> torch.nn.Module:
+    """Let a cancel stop `module` between two of its layers, not only after a whole pass:
+    a pass over a large tile takes seconds. The hook reads the steps of the run on the
+    calling thread (`cancel_scope`), so runs sharing the module never stop each other."""
+    if getattr(module, "_styler_checked", False):
+        return module
+
+    def check(_module: torch.nn.Module, _inputs: object) -> None:
+        steps = getattr(_running, "steps", None)
+        if steps is not None:
+            steps.check()
+
+    for layer in module.modules():
+        if not list(layer.children()):
+            layer.register_forward_pre_hook(check)
+    module._styler_checked = True  # type: ignore[assignment]
+    return module
+
+
+@contextlib.contextmanager
+def cancel_scope(steps: PassSteps) -> Iterator[None]:
+    """Within this block, modules prepared by check_between_layers stop on `steps`' cancel."""
+    previous = getattr(_running, "steps", None)
+    _running.steps = steps
+    try:
+        yield
+    finally:
+        _running.steps = previous

@@ -31,7 +31,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageCms
 
-from styler import FastStylizer, Stylizer, load_image
+from styler import FastStylizer, Recipe, Stylizer, build_engine, load_image
 from styler.batch import make_plan, printable
 from styler.cli import batch as cli_batch
 from styler.controls import CONTROLS, MODES, checked
@@ -380,7 +380,9 @@ def test_the_ui_checks_every_kind_at_upload_and_stylizes_the_good_ones(
     line naming it by its file name (the server's folders mean nothing in a browser)."""
     from styler.batch import printable
     from styler.ui.config import UIConfig
-    from styler.ui.handlers import Controls, UserError, check_photo, run_fast
+    from styler.ui.inputs import Controls, check_photo
+    from styler.ui.messages import UserError
+    from styler.ui.runs import run_fast
     from styler.ui.services import Services
     from styler.ui.state import Session
 
@@ -446,9 +448,8 @@ def test_a_file_that_vanishes_or_changes_between_listing_and_reading(tmp_path, t
     (folder / "dir.png").mkdir()
     (folder / "pipe.png").unlink()
     os.mkfifo(folder / "pipe.png")
-    stylizer = FastStylizer(tiny_net, device="cpu", backend="torch")
-    render = lambda source, _p, _c: stylizer.run(source, FastOptions())  # noqa: E731
-    batch = cli_batch.Batch(render, steps_per_file=1, quiet=True)
+    engine = build_engine(Recipe.create("fast", [tiny_net], device="cpu"))
+    batch = cli_batch.Batch(engine, quiet=True)
     summary = batch.run(plan.jobs, cli_batch.Summary())
     assert summary.stylized == 2 and sorted(p.name for p in summary.written) == [
         "a__warm_test.png", "z__warm_test.png"]  # fmt: skip
@@ -757,8 +758,8 @@ def test_json_settings_of_a_noted_result_read_back(tmp_path: Path, tiny_net: Pat
 
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "anim.gif").write_bytes(frames("GIF", duration=50))
-    engine = FastStylizer(tiny_net, device="cpu", backend="torch")
-    summary = stylize_files(tmp_path / "in", tmp_path / "out", engine)
+    summary = stylize_files(tmp_path / "in", tmp_path / "out",
+                            Recipe.create("fast", [tiny_net], device="cpu"))  # fmt: skip
     assert summary.ok and summary.notes == [
         f"{tmp_path / 'in' / 'anim.gif'}: GIF file has several frames (animated or "
         "multi-page): only the first frame is used"]  # fmt: skip

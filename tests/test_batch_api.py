@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from styler import FastStylizer, Stylizer, build_options, load_image, read_settings
+from styler import Engine, Recipe, build_engine, load_image, read_settings
 from styler.batch import (
     Batch,
     BatchEvents,
@@ -26,7 +26,6 @@ from styler.batch import (
     printable,
     stylize_files,
 )
-from styler.fast.inference import FastOptions
 from styler.imageio import remove_stale_temporaries
 from styler.progress import CancelToken
 from tests.conftest import gradient_photo, stripe_style
@@ -34,9 +33,10 @@ from tests.ui_helpers import make_tiny_styles
 
 
 @pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> FastStylizer:
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    """A fast-mode engine built once from a recipe (the batches below reuse its network)."""
     net = make_tiny_styles(tmp_path_factory.mktemp("weights")) / "warm_test.safetensors"
-    return FastStylizer(net, device="cpu", backend="torch")
+    return build_engine(Recipe.create("fast", [net], device="cpu"))
 
 
 @pytest.fixture
@@ -52,8 +52,8 @@ def photos(tmp_path: Path) -> Path:
 
 def test_fast_mode_over_a_folder_reports_each_bad_file_and_does_the_rest(tmp_path, photos,
                                                                          engine):  # fmt: skip
-    summary = stylize_files(photos, tmp_path / "out", engine,
-                            options=FastOptions(strength=0.5), recursive=True)
+    half = Recipe.create("fast", engine.recipe.styles, strength=0.5, device="cpu")
+    summary = stylize_files(photos, tmp_path / "out", half, recursive=True)
     assert summary.stylized == 3 and not summary.ok
     assert summary.failures == [f"{photos / 'broken.jpg'}: not an image styler can read "
                                 "(unknown or damaged image data)"]  # fmt: skip
@@ -66,10 +66,9 @@ def test_fast_mode_over_a_folder_reports_each_bad_file_and_does_the_rest(tmp_pat
 
 
 def test_optimizer_mode_with_an_array_style_names_it_style1(tmp_path, photos) -> None:
-    stylizer = Stylizer(device="cpu")
     style = np.asarray(stripe_style(32, 32))
-    summary = stylize_files([photos / "a.png", photos / "tiny.png"], tmp_path / "out", stylizer,
-                            style=style, options=build_options(size=32, steps=1),
+    recipe = Recipe.create("optimize", [style], size=32, steps=1, device="cpu")
+    summary = stylize_files([photos / "a.png", photos / "tiny.png"], tmp_path / "out", recipe,
                             format="jpeg")  # fmt: skip
     assert summary.ok and [p.name for p in summary.written] == ["a__style1.jpg",
                                                                 "tiny__style1.jpg"]  # fmt: skip
@@ -78,7 +77,7 @@ def test_optimizer_mode_with_an_array_style_names_it_style1(tmp_path, photos) ->
 def test_bad_calls_are_refused_before_any_work(tmp_path, photos, engine) -> None:
     with pytest.raises(InputNotFound, match="nowhere.png: no such file or folder"):
         stylize_files([photos / "a.png", tmp_path / "nowhere.png"], tmp_path / "out", engine)
-    with pytest.raises(TypeError, match="Stylizer, FastStylizer or InstantStylizer"):
+    with pytest.raises(TypeError, match="a Recipe or an engine built from one"):
         stylize_files(photos, tmp_path / "out", object())
     with pytest.raises(ValueError, match="unsupported output format"):
         stylize_files(photos, tmp_path / "out", engine, format="gif")
@@ -107,18 +106,21 @@ def test_events_and_cancel_between_files(tmp_path, photos, engine) -> None:
     assert summary.interrupted and summary.not_done == 2 and summary.stylized == 1
 
 
-def render_raising(failures: dict[str, BaseException]):
-    def render(source: Path, _progress, _cancel):
-        if source.name in failures:
-            raise failures[source.name]
+class RaisingEngine:
+    """An engine whose run raises the given exception for some file names."""
+
+    def __init__(self, failures: dict[str, BaseException]) -> None:
+        self.failures = failures
+
+    def run(self, source: Path, *, progress=None, cancel=None):
+        if source.name in self.failures:
+            raise self.failures[source.name]
 
         class Result:
             completed, settings, alpha = True, {}, None
             image = Image.new("RGB", (3, 2), (9, 9, 9))
 
         return Result()
-
-    return render
 
 
 def test_any_exception_is_one_line_and_ctrl_c_keeps_the_count(tmp_path: Path) -> None:
@@ -129,7 +131,7 @@ def test_any_exception_is_one_line_and_ctrl_c_keeps_the_count(tmp_path: Path) ->
     jobs = [Job(tmp_path / name, tmp_path / "out" / name) for name in names]
     summary = Summary()
     with pytest.raises(KeyboardInterrupt):
-        Batch(render_raising(failures)).run(jobs, summary)
+        Batch(RaisingEngine(failures)).run(jobs, summary)
     assert summary.failures == [
         f"{tmp_path / 'bug.png'}: internal error (RuntimeError): x y",
         f"{tmp_path / 'oom.png'}: out of memory",

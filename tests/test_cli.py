@@ -18,8 +18,8 @@ import pytest
 from conftest import gradient_photo, stripe_style
 from PIL import Image
 
+from styler.batch import make_plan, output_name
 from styler.cli.main import main
-from styler.cli.plan import make_plan, output_name
 from styler.imageio import read_settings
 
 pytestmark = pytest.mark.slow  # each run starts Python, torch and VGG19: seconds, not millis

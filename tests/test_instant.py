@@ -15,6 +15,7 @@ from styler.instant.cascade import CASCADE, TILE_OVERLAP
 from styler.instant.stylizer import InstantOptions, InstantStylizer
 from styler.instant.wct import feature_stats, mixture, whitening_colouring
 from styler.instant.weights import decoders_dir, load_decoders
+from styler.progress import CancelToken
 
 
 @pytest.fixture(scope="module")
@@ -157,7 +158,9 @@ def test_a_result_records_instant_settings(stylizer: InstantStylizer, scene: Ima
 
 
 def test_a_cancelled_run_says_so(stylizer: InstantStylizer, scene: Image.Image) -> None:
-    result = stylizer.run(scene, cancelled=lambda: True)
+    cancel = CancelToken()
+    cancel.cancel()
+    result = stylizer.run(scene, cancel=cancel)
     assert not result.completed
     assert result.image.size == scene.size
 

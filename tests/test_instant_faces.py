@@ -23,7 +23,7 @@ import pytest
 from conftest import GALLERY, gradient_photo, shared_file, stripe_style
 from PIL import Image
 
-from styler import InstantOptions, InstantStylizer, Settings, save_image, stylize_like
+from styler import InstantOptions, InstantStylizer, Recipe, Settings, save_image, stylize_like
 from styler.batch import stylize_files
 from styler.controls import CONTROLS, INSTANT, controls_for
 from styler.instant import stylizer as instant_module
@@ -162,9 +162,9 @@ def test_the_api_reproduces_a_cli_result_and_batches_alike(decoders, files, tmp_
                        "--style-blend", "2", "1", "--strength", "0.7")  # fmt: skip
     like = stylize_like(files / "photo.png", from_cli, search=[files])
     np.testing.assert_array_equal(np.asarray(like.image, np.int16), pixels(from_cli))
-    stylizer = InstantStylizer([files / "s1.png", files / "s2.png"], device="cpu", blend=[2, 1])
-    summary = stylize_files(files / "photo.png", tmp_path / "batch", stylizer,
-                            options=InstantOptions(strength=0.7))  # fmt: skip
+    recipe = Recipe.create("instant", [files / "s1.png", files / "s2.png"], blend=[2, 1],
+                           strength=0.7, device="cpu")  # fmt: skip
+    summary = stylize_files(files / "photo.png", tmp_path / "batch", recipe)
     assert summary.ok and [p.name for p in summary.written] == [from_cli.name]
     assert_same(from_cli, summary.written[0])
 

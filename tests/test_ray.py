@@ -453,10 +453,9 @@ def test_a_gpu_per_actor_where_the_cluster_has_gpus(resources, device, wanted, e
 
 
 def test_a_pool_larger_than_the_cluster_is_refused_not_waited_for():
-    from styler.cli.common import UsageError
-    from styler.scale.ray_batch import _actor_resources
+    from styler.scale.ray_batch import RayUnavailable, _actor_resources
 
-    with pytest.raises(UsageError, match="--actors 3: the cluster has 2 CPUs"):
+    with pytest.raises(RayUnavailable, match="--actors 3: the cluster has 2 CPUs"):
         _actor_resources(_FakeRay({"CPU": 2.0}), "auto", 3)
-    with pytest.raises(UsageError, match="--actors 9: the cluster has 8 CPUs"):
+    with pytest.raises(RayUnavailable, match="--actors 9: the cluster has 8 CPUs"):
         _actor_resources(_FakeRay({"CPU": 8.0, "GPU": 4.0}), "auto", 9)

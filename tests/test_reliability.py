@@ -19,9 +19,10 @@ import pytest
 import torch
 from PIL import Image
 
+from styler import errors
+from styler.batch import Job
 from styler.cli import common
 from styler.cli.batch import Batch, Summary
-from styler.cli.plan import Job
 from styler.errors import ImageSizeError, StylerError
 from styler.fast.inference import FastStylizer
 from styler.fast.network import StyleNetwork, padding
@@ -246,19 +247,22 @@ class FakeResult:
         self.image = Image.new("RGB", (4, 3), (10, 20, 30))
 
 
-def failing_render(failures: dict[str, BaseException]):
-    def render(source: Path, _progress, _cancel) -> FakeResult:
-        if source.name in failures:
-            raise failures[source.name]
-        return FakeResult()
+class FailingEngine:
+    """An engine whose run raises the given exception for some file names."""
 
-    return render
+    def __init__(self, failures: dict[str, BaseException]) -> None:
+        self.failures = failures
+
+    def run(self, source: Path, *, progress=None, cancel=None) -> FakeResult:
+        if source.name in self.failures:
+            raise self.failures[source.name]
+        return FakeResult()
 
 
 def run_batch(tmp_path: Path, failures: dict[str, BaseException]) -> tuple[Summary, list[Path]]:
     names = ["a.png", *failures, "z.png"]
     jobs = [Job(tmp_path / name, tmp_path / "out" / f"{name}.png") for name in names]
-    batch = Batch(failing_render(failures), steps_per_file=1, quiet=True)
+    batch = Batch(FailingEngine(failures), quiet=True)
     return batch.run(jobs, Summary()), [job.output for job in jobs]
 
 
@@ -294,13 +298,13 @@ def test_any_exception_in_one_file_is_one_line_and_the_batch_goes_on(tmp_path, c
 @pytest.mark.parametrize("how", ["flag", "env"])
 def test_debug_prints_the_traceback_of_an_internal_error(tmp_path, capsys, monkeypatch, how):
     if how == "flag":
-        monkeypatch.setattr(common, "_debug_flag", True)
+        monkeypatch.setattr(errors, "_debug_flag", True)
     else:
         monkeypatch.setenv("STYLER_DEBUG", "1")
     summary, _ = run_batch(tmp_path, {"bug.png": TypeError("boom")})
     err = capsys.readouterr().err
     assert "Traceback (most recent call last)" in err and "TypeError: boom" in err
-    assert "in render" in err  # the frame that raised
+    assert "in run" in err  # the frame that raised
     assert summary.failures == [f"{tmp_path / 'bug.png'}: internal error (TypeError): boom"]
 
 

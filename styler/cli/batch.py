@@ -15,7 +15,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from styler import batch as engine
-from styler.batch import Job, Render, optimizer_render, printable
+from styler.batch import Job, printable
 from styler.cli.common import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -24,10 +24,10 @@ from styler.cli.common import (
     say,
     say_traceback,
 )
+from styler.engine import Engine
 from styler.progress import CancelToken, Progress
 
-__all__ = ["Batch", "Render", "Summary", "cancel_on_interrupt", "failure_line",
-           "optimizer_render"]  # fmt: skip
+__all__ = ["Batch", "Echo", "Summary", "cancel_on_interrupt", "failure_line"]
 
 
 class Summary(engine.Summary):
@@ -57,17 +57,16 @@ class Summary(engine.Summary):
 class Batch:
     """Everything shared by the jobs of one `styler stylize` run."""
 
-    render: Render
-    steps_per_file: int  # the length of the per-file progress bar
+    engine: Engine
     quality: int = 95
     skip_existing: bool = False
     quiet: bool = False
     cancel: CancelToken = field(default_factory=CancelToken)
 
     def run(self, jobs: Sequence[Job], summary: Summary) -> Summary:
-        """Process every job; the first Ctrl-C stops after the current optimisation step."""
-        bars = _Bars(len(jobs), self.steps_per_file, self.quiet)
-        runner = engine.Batch(self.render, quality=self.quality, skip_existing=self.skip_existing,
+        """Process every job; the first Ctrl-C stops the file under way, unsaved."""
+        bars = _Bars(len(jobs), self.quiet)
+        runner = engine.Batch(self.engine, quality=self.quality, skip_existing=self.skip_existing,
                               cancel=self.cancel, events=_Events(bars))  # fmt: skip
         with cancel_on_interrupt(self.cancel), bars:
             try:
@@ -78,8 +77,30 @@ class Batch:
         return summary
 
 
-class _Events(engine.BatchEvents):
-    """The batch on a terminal: bars on stderr, failures and notes on stderr, paths on stdout."""
+class Echo(engine.BatchEvents):
+    """A batch's outcomes on the terminal: failures and notes on stderr, written paths on
+    stdout (the Ray engine, whose driver has its own bar, uses this alone)."""
+
+    def written(self, job: Job) -> None:
+        _say_path(job.output)
+
+    def failed(self, job: Job, failure: str, exc: BaseException) -> None:
+        say(f"error: {failure}")
+        trace = getattr(exc, "trace", None)  # a failure on a Ray actor brings its own
+        if trace:
+            say(trace.rstrip())
+        elif trace is None:
+            say_traceback(exc)
+
+    def note(self, job: Job, note: str) -> None:
+        say(f"note: {note}")
+
+    def describe(self, exc: BaseException) -> str:
+        return failure_text(exc)
+
+
+class _Events(Echo):
+    """The local batch on a terminal: Echo's lines, and bars over files and passes."""
 
     def __init__(self, bars: _Bars) -> None:
         self.bars = bars
@@ -92,21 +113,14 @@ class _Events(engine.BatchEvents):
 
     def written(self, job: Job) -> None:
         self.bars.file_done()
-        _say_path(job.output)
+        super().written(job)
 
     def skipped(self, job: Job) -> None:
         self.bars.file_done()
 
     def failed(self, job: Job, failure: str, exc: BaseException) -> None:
-        say(f"error: {failure}")
-        say_traceback(exc)
+        super().failed(job, failure, exc)
         self.bars.file_done()
-
-    def note(self, job: Job, note: str) -> None:
-        say(f"note: {note}")
-
-    def describe(self, exc: BaseException) -> str:
-        return failure_text(exc)
 
 
 def failure_line(source: Path, exc: BaseException) -> str:
@@ -163,14 +177,15 @@ def cancel_on_interrupt(token: CancelToken) -> Iterator[None]:
 
 
 class _Bars:
-    """A bar over files and a nested one over the current file's optimisation steps (stderr)."""
+    """A bar over files and a nested one over the current file's steps (stderr): optimisation
+    steps in optimizer mode, network passes in fast and instant mode."""
 
-    def __init__(self, files: int, steps: int, quiet: bool) -> None:
+    def __init__(self, files: int, quiet: bool) -> None:
         self.files = tqdm(
             total=files, desc="images", unit="img", disable=quiet, position=0, dynamic_ncols=True
         )
         self.steps = tqdm(
-            total=steps, unit="step", disable=quiet, position=1, leave=False, dynamic_ncols=True
+            total=None, unit="step", disable=quiet, position=1, leave=False, dynamic_ncols=True
         )
 
     def __enter__(self) -> _Bars:
@@ -188,12 +203,13 @@ class _Bars:
     def on_step(self, progress: Progress) -> None:
         """The engine's progress callback."""
         width, height = progress.size
-        loss = progress.losses.get("total", float("nan"))
         self.steps.total = progress.total_steps  # tiled scales add steps for large photos
-        self.steps.set_postfix_str(
-            f"scale {progress.scale + 1}/{progress.scales} {width}x{height} loss {loss:.3g}",
-            refresh=False,
-        )
+        words = [f"{width}x{height}"]
+        if progress.scales > 1:
+            words.insert(0, f"scale {progress.scale + 1}/{progress.scales}")
+        if "total" in progress.losses:
+            words.append(f"loss {progress.losses['total']:.3g}")
+        self.steps.set_postfix_str(" ".join(words), refresh=False)
         self.steps.update(progress.step - self.steps.n)
 
     def file_done(self) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import traceback
 from typing import Any, Protocol
@@ -12,7 +11,13 @@ from tqdm import tqdm
 
 from styler.batch import failure_reason
 from styler.controls import CONTROLS
-from styler.errors import InvalidOption, StylerError
+from styler.engine import RecipeImageError
+from styler.errors import (  # the debug switch lives in the engine; faces import it here
+    InvalidOption,
+    StylerError,
+    debug_enabled,
+    set_debug,  # noqa: F401
+)
 from styler.imageio import ImageTooLarge
 
 EXIT_OK = 0
@@ -40,6 +45,8 @@ def error_text(exc: BaseException) -> str:
         return f"{exc.filename}: {exc.strerror}"
     if isinstance(exc, InvalidOption):
         return flag_message(exc)
+    if isinstance(exc, RecipeImageError):
+        return f"{exc.what} {error_text(exc.cause)}"
     if isinstance(exc, ImageTooLarge):
         return f"{exc} (raise --max-pixels to allow it)"
     return " ".join(str(exc).split()) or type(exc).__name__
@@ -66,22 +73,6 @@ def say(text: str, *, stdout: bool = False) -> None:
     stream = sys.stdout if stdout else sys.stderr
     tqdm.write(text, file=stream)
     stream.flush()  # consumers of stdout may act on each path as it is written
-
-
-DEBUG_ENV = "STYLER_DEBUG"  # 1: print the traceback of every failure, as --debug does
-_debug_flag = False  # set by `styler --debug`
-
-
-def set_debug(on: bool) -> None:
-    """`styler --debug`: failures print their traceback too (for bug reports)."""
-    global _debug_flag
-    _debug_flag = on
-
-
-def debug_enabled() -> bool:
-    """True under `styler --debug` or with STYLER_DEBUG set to anything but '', 0, no, off."""
-    value = os.environ.get(DEBUG_ENV, "").strip().lower()
-    return _debug_flag or value not in ("", "0", "false", "no", "off")
 
 
 def failure_text(exc: BaseException) -> str:

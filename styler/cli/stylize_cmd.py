@@ -4,16 +4,12 @@ resumable."""
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from styler.api import RegionInput, Stylizer
-from styler.batch import instant_render
-from styler.cli.batch import Batch, Render, Summary, optimizer_render
-from styler.cli.common import UsageError, error_text, flag_message, say
-from styler.cli.plan import IMAGE_EXTENSIONS, make_plan
+from styler.batch import IMAGE_EXTENSIONS, make_plan
+from styler.cli.batch import Batch, Echo, Summary
+from styler.cli.common import UsageError, error_text, failure_text, flag_message, say
 from styler.controls import (
     CONTROLS,
     FAST,
@@ -23,18 +19,13 @@ from styler.controls import (
     STYLE,
     Control,
     checked,
-    defaults,
 )
 from styler.device import resolve_device
+from styler.engine import Engine, RecipeImageError, build_engine
 from styler.errors import InvalidOption, OptionNotInMode, OptionsError
-from styler.fast.inference import FastOptions, FastRegion, FastStylizer
-from styler.fusion.regions import load_mask
-from styler.imageio import ImageLoadError, LoadedImage, load_image
-from styler.instant.stylizer import InstantOptions, InstantStylizer
-from styler.optimize import OptimizeOptions
-from styler.progress import CancelToken, ProgressCallback
-from styler.reproduce import MissingImage, device_note, recorded_regions, recorded_styles
-from styler.result import StylizeResult
+from styler.imageio import OUTPUT_FORMATS
+from styler.recipe import MissingImage, Recipe
+from styler.reproduce import device_note
 from styler.scale.storage import is_url, plan_any
 from styler.settings import Settings
 
@@ -187,7 +178,7 @@ def _add_output_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("files")
     group.add_argument(
         "--format",
-        choices=("png", "jpg", "webp"),
+        choices=OUTPUT_FORMATS,
         default="png",
         help="output format (default: %(default)s)",
     )
@@ -255,10 +246,10 @@ def _int_range(low: int, high: int | None) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Check everything cheap first, then load the engine and styles once for the whole batch."""
-    job = _job(args)
+    """Check everything cheap first, then build the engine once for the whole batch."""
+    recipe = recipe_from_args(args)
     on_ray = _engine(args)
-    plan = (plan_any if on_ray else make_plan)(args.inputs, job.names, args.output_dir,
+    plan = (plan_any if on_ray else make_plan)(args.inputs, recipe.names, args.output_dir,
                                                args.format, recursive=args.recursive)  # fmt: skip
     for failure in plan.failures:
         say(f"error: {failure}")
@@ -269,19 +260,23 @@ def run(args: argparse.Namespace) -> int:
         from styler.scale.ray_batch import RayOptions, run_planned
 
         options = RayOptions(args.address, args.actors, args.quality, args.skip_existing,
-                             args.quiet)  # fmt: skip
-        run_planned(job, plan.jobs, summary, max_pixels=args.max_pixels_value, options=options)
+                             args.quiet, describe=failure_text)  # fmt: skip
+        run_planned(recipe, plan.jobs, summary, options=options, events=Echo())
     else:
-        batch = Batch(
-            *_renderer(job, args.max_pixels_value),
-            quality=args.quality,
-            skip_existing=args.skip_existing,
-            quiet=args.quiet,
-        )
+        batch = Batch(usable_engine(recipe), quality=args.quality,
+                      skip_existing=args.skip_existing, quiet=args.quiet)  # fmt: skip
         batch.run(plan.jobs, summary)
     for line in summary.lines():
         say(line)
     return summary.exit_code()
+
+
+def usable_engine(recipe: Recipe) -> Engine:
+    """build_engine, its refusals worded for the command line (exit code 2)."""
+    try:
+        return build_engine(recipe)
+    except RecipeImageError as exc:
+        raise UsageError(error_text(exc)) from exc
 
 
 def _engine(args: argparse.Namespace) -> bool:
@@ -297,60 +292,45 @@ def _engine(args: argparse.Namespace) -> bool:
     return False
 
 
-@dataclass
-class _Job:
-    """What the command line (and --settings-from) asks for, checked against the registry."""
-
-    mode: str
-    styles: list[str]  # style images, or fast networks
-    blend: list[float] | None
-    regions: list[tuple[str, str | None]]  # (mask, style or None)
-    values: dict[str, Any]  # every control of the mode, checked
-    init_image: str | None = None
-
-    @property
-    def names(self) -> list[str]:
-        """What output names derive from."""
-        return self.styles
-
-
-def _job(args: argparse.Namespace) -> _Job:
-    """Merge explicit flags over --settings-from over the registry's defaults."""
+def recipe_from_args(args: argparse.Namespace) -> Recipe:
+    """The recipe the command line asks for: explicit flags over --settings-from over the
+    registry's defaults; usage errors for what contradicts itself."""
     _check_style_flags(args)
-    recorded = _recorded(args.settings_from)
+    recorded = None if args.settings_from is None else Settings.from_file(args.settings_from)
     mode = _mode(args, recorded)
     same_mode = recorded is not None and recorded.mode == mode
     given = {c.name: getattr(args, c.name) for c in CONTROLS.values()
-             if getattr(args, c.name) is not None}  # fmt: skip
+             if getattr(args, c.name, None) is not None}  # fmt: skip
     base = recorded.controls if same_mode and recorded is not None else {}
     try:
-        values = {**defaults(mode, recorded_only=False), **base, **checked(mode, given)}
+        values = {**base, **checked(mode, given)}
     except InvalidOption as exc:
         raise UsageError(flag_message(exc)) from exc
     except OptionNotInMode as exc:
         raise UsageError(f"{CONTROLS[exc.name].flag} has no effect in {exc.mode}") from exc
     if args.init_image is not None and mode != OPTIMIZE:
         raise UsageError(f"--init-image has no effect in {MODE_NAMES[mode]}")
-    args.max_pixels_value = values["max_pixels"]
-    note = recorded and device_note(recorded, resolve_device(values["device"]))
+    device = values.get("device", CONTROLS["device"].default)
+    note = recorded and device_note(recorded, resolve_device(device))
     if note:
         say(f"note: {args.settings_from}: {note}")
-    folders = _search_folders(args.settings_from)
+    found = _found(recorded, args.settings_from) if recorded is not None else None
     if args.style or args.fast:
         styles, blend = list(args.style or args.fast), args.style_blend or args.fast_blend
-        if blend is not None and len(blend) != len(styles):
-            kind = "style images" if args.style else "fast networks"
-            raise UsageError(f"{len(styles)} {kind} but {len(blend)} blend weights")
     else:
-        assert recorded is not None
+        assert recorded is not None and found is not None
         if recorded.mode == FAST and mode != FAST:  # networks are no style images
             raise UsageError(f"{args.settings_from} was made in fast mode; give --style "
                              f"IMAGE... for {MODE_NAMES[mode]}")  # fmt: skip
-        styles, blend = _found(recorded_styles, recorded, folders), recorded.blend
+        styles, blend = list(found.styles), found.blend
     regions = [(mask, None if style.lower() == "none" else style) for mask, style in args.region]
-    if not regions and same_mode and recorded is not None:
-        regions = _found(recorded_regions, recorded, folders)
-    return _Job(mode, styles, blend, regions, values, args.init_image)
+    if not regions and same_mode and found is not None:
+        regions = list(found.regions)
+    try:
+        return Recipe.create(mode, styles, blend=blend, regions=regions,
+                             init_image=args.init_image, **values)  # fmt: skip
+    except OptionsError as exc:
+        raise UsageError(str(exc)) from exc
 
 
 def _check_style_flags(args: argparse.Namespace) -> None:
@@ -384,87 +364,14 @@ def _mode(args: argparse.Namespace, recorded: Settings | None) -> str:
                      "--instant) or --fast NAME...")  # fmt: skip
 
 
-def _recorded(path: str | None) -> Settings | None:
-    if path is None:
-        return None
-    return Settings.from_file(path)
-
-
-def _search_folders(settings_from: str | None) -> list[Path]:
-    return [Path(settings_from).parent, Path.cwd()] if settings_from else [Path.cwd()]
-
-
-def _found(find: Callable[[Settings, list[Path]], Any], recorded: Settings,
-           folders: list[Path]) -> Any:  # fmt: skip
-    """What `find` (recorded_styles or recorded_regions) finds, or a usage error saying how to
-    pass what it could not."""
+def _found(recorded: Settings, settings_from: str) -> Recipe:
+    """The recipe of the --settings-from result, its images found where it was made, beside
+    it or in the working folder, or a usage error saying how to pass what is not there."""
+    folders = [Path(settings_from).parent, Path.cwd()]
     try:
-        return find(recorded, folders)
+        return Recipe.from_settings(recorded, folders)
     except MissingImage as exc:
         raise UsageError(f"{exc}; pass it with --style, --fast or --region") from exc
-
-
-def _renderer(job: _Job, max_pixels: int) -> tuple[Render, int]:
-    """The engine for this run and the number of progress steps per file."""
-    values = job.values
-    masks = [_load_mask(mask, max_pixels) for mask, _ in job.regions]
-    if job.mode == FAST:
-        stylizer = FastStylizer(job.styles, device=values["device"], tile=values["tile"],
-                                blend=job.blend, blend_method=values["blend_method"],
-                                max_pixels=max_pixels)  # fmt: skip
-        fast_regions: list[FastRegion] = []
-        for mask, (_, spec) in zip(masks, job.regions, strict=True):
-            if spec is not None:
-                stylizer.region_network(spec)  # an unknown style stops here, before any work
-            fast_regions.append((mask, spec))
-        fast_options = FastOptions.from_values(values)
-
-        def render(
-            source: Path, _progress: ProgressCallback, _cancel: CancelToken
-        ) -> StylizeResult:
-            return stylizer.run(source, fast_options, regions=fast_regions)
-
-        return render, 1
-    if job.mode == INSTANT:
-        return _instant_renderer(job, masks, max_pixels), 1
-    options = OptimizeOptions.from_values(values)
-    styles = [_load_style(path, max_pixels) for path in job.styles]
-    regions: list[RegionInput] = [
-        (mask, None if style is None else _load_style(style, max_pixels))
-        for mask, (_, style) in zip(masks, job.regions, strict=True)
-    ]
-    init = None if job.init_image is None else _load_style(job.init_image, max_pixels).rgb
-    stylizer = Stylizer(device=values["device"], vgg=values["vgg"], max_pixels=max_pixels)
-    render = optimizer_render(stylizer, styles, options, job.blend, regions, init)
-    return render, sum(options.step_schedule())
-
-
-def _instant_renderer(job: _Job, masks: list[LoadedImage], max_pixels: int) -> Render:
-    """Instant mode: the style images (and regions' styles) decoded once for the batch."""
-    values = job.values
-    styles = [_load_style(path, max_pixels) for path in job.styles]
-    stylizer = InstantStylizer(styles, device=values["device"], tile=values["tile"],
-                               blend=job.blend, max_pixels=max_pixels)  # fmt: skip
-    regions = [(mask, None if style is None else _load_style(style, max_pixels))
-               for mask, (_, style) in zip(masks, job.regions, strict=True)]  # fmt: skip
-    return instant_render(stylizer, InstantOptions.from_values(values), regions)
-
-
-def _load_style(path: str, max_pixels: int) -> LoadedImage:
-    try:
-        return load_image(path, max_pixels=max_pixels)
-    except ImageLoadError as exc:
-        raise UsageError(f"style image {error_text(exc)}") from exc
-
-
-def _load_mask(path: str, max_pixels: int) -> LoadedImage:
-    """A region mask, decoded once for the whole batch and checked not to be empty."""
-    try:
-        mask = load_image(path, max_pixels=max_pixels)
-        load_mask(mask, mask.rgb.height, mask.rgb.width)
-    except (ImageLoadError, OptionsError) as exc:
-        raise UsageError(f"region {error_text(exc)}") from exc
-    return mask
 
 
 def _no_inputs_message(args: argparse.Namespace) -> str:

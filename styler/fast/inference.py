@@ -21,7 +21,7 @@ import math
 import os
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,7 @@ from styler.fast.manifest import find_style
 from styler.fast.network import StyleNetwork
 from styler.fast.runtime import OnnxRunner, onnx_runner
 from styler.fast.weights import read_network
-from styler.feedforward import FeedForwardStylizer
+from styler.feedforward import FeedForwardStylizer, PassOptions, Prepared
 from styler.fusion.arrays import resize_to
 from styler.fusion.color import preserve_colors
 from styler.fusion.pyramid import add_detail
@@ -45,8 +45,9 @@ from styler.fusion.regions import MaskInput, composite
 from styler.fusion.strength import apply_strength
 from styler.fusion.tiles import TileCanvas, tile_grid
 from styler.imageio import DEFAULT_MAX_PIXELS, LoadedImage
+from styler.progress import Cancelled, CancelToken, PassSteps, ProgressCallback
 from styler.result import ImageInput, StylizeResult
-from styler.settings import engine_notes, image_name
+from styler.settings import engine_notes, files_of, image_name
 from styler.tensors import scaled_size
 
 StyleSpec = str | os.PathLike  # a shipped style's name or a .safetensors file
@@ -65,27 +66,10 @@ STATS_SIDE = 1024  # long side of the copy the normalisation statistics come fro
 
 
 
-@dataclass
-class FastOptions:
-    """Controls applied around the network, defined in styler.controls (fast mode); the
-    defaults leave the photo's size and the network's output as they are."""
+class FastOptions(PassOptions):
+    """Fast mode's options: the feed-forward controls, checked against fast mode."""
 
-    size: int = CONTROLS["size"].default_for(FAST)  # long side, px; 0: the photo's own
-    upscale: bool = CONTROLS["upscale"].default  # off: never larger than the photo
-    strength: float = CONTROLS["strength"].default  # 0: the photo, 1: the network's output
-    preserve_color: str = CONTROLS["preserve_color"].default
-    style_scale: float = CONTROLS["style_scale"].default  # > 1: larger strokes
-    feather: float = CONTROLS["feather"].default  # px: softness of region edges
-
-    def __post_init__(self) -> None:
-        for name, value in checked(FAST, asdict(self)).items():
-            setattr(self, name, value)
-
-    @classmethod
-    def from_values(cls, values: Mapping[str, Any]) -> FastOptions:
-        """Options from control values by name; the constructor's controls are not options."""
-        values = checked(FAST, values)
-        return cls(**{k: v for k, v in values.items() if k in cls.__dataclass_fields__})
+    MODE = FAST
 
 
 def check_style_scale(style_scale: float) -> float:
@@ -151,6 +135,7 @@ class FastStylizer(FeedForwardStylizer):
         checked(FAST, {"blend_method": blend_method, "tile": tile, "max_pixels": max_pixels})
         self.blend_method, self.max_pixels = blend_method, max_pixels
         self.specs = [os.fspath(spec) for spec in specs]
+        self.style_files = files_of(self.specs)
         weights = normalised_weights(blend if blend is not None else [1.0] * len(specs), len(specs))
         self.blend = list(weights)
         names, networks, infos = zip(*(load_network(spec) for spec in specs), strict=True)
@@ -184,19 +169,32 @@ class FastStylizer(FeedForwardStylizer):
         times larger; enlarged back, the copy gets the photo's finest detail bands added
         (one per octave), so edges stay sharp instead of blurry.
         """
-        return self._stylize_with(self._members, rgb, check_style_scale(style_scale))
+        steps = PassSteps(1, (rgb.shape[1], rgb.shape[0]))
+        return self._stylize_with(self._members, rgb, check_style_scale(style_scale), steps)
+
+    def _working_size(self, h: int, w: int, style_scale: float) -> tuple[int, int]:
+        """(height, width) the network runs at: 1/style_scale of the photo's."""
+        if style_scale == 1.0:
+            return h, w
+        side = max(StyleNetwork.MIN_SIDE, round(max(h, w) / style_scale))
+        width, height = scaled_size((w, h), side)
+        return height, width
+
+    def passes(self, h: int, w: int, style_scale: float) -> int:
+        """Network passes one network makes over an h x w photo: one, or one per tile."""
+        height, width = self._working_size(h, w, style_scale)
+        if not self.tile or max(height, width) <= self.whole_side:
+            return 1
+        return sum(len(row) for row in tile_grid(height, width, self.tile, self.overlap))
 
     def _stylize_with(
-        self, members: Sequence[Member], rgb: np.ndarray, style_scale: float
+        self, members: Sequence[Member], rgb: np.ndarray, style_scale: float, steps: PassSteps
     ) -> np.ndarray:
         h, w = rgb.shape[:2]
-        working = rgb
-        if style_scale != 1.0:
-            side = max(StyleNetwork.MIN_SIDE, round(max(h, w) / style_scale))
-            width, height = scaled_size((w, h), side)
-            working = resize_to(rgb, height, width)
+        height, width = self._working_size(h, w, style_scale)
+        working = rgb if (height, width) == (h, w) else resize_to(rgb, height, width)
         with self._lock:
-            outputs = [self._pass(network, working) for network, _ in members]
+            outputs = [self._pass(network, working, steps) for network, _ in members]
         weights = [weight for _, weight in members]
         out = outputs[0] if len(outputs) == 1 else blend_outputs(outputs, weights)
         if working is rgb:
@@ -204,12 +202,15 @@ class FastStylizer(FeedForwardStylizer):
         out = resize_to(out, h, w)
         return add_detail(out, rgb, _detail_levels(style_scale)) if style_scale > 1 else out
 
-    def _pass(self, network: StyleNetwork, rgb: np.ndarray) -> np.ndarray:
+    def _pass(self, network: StyleNetwork, rgb: np.ndarray, steps: PassSteps) -> np.ndarray:
         """One network over the photo: in one piece up to whole_side, else tiled."""
         h, w = rgb.shape[:2]
+        steps.check()
         if not self.tile or max(h, w) <= self.whole_side:
-            return self._run_whole(network, rgb[None])[0]
-        return self._tiled(network, rgb)
+            out = self._run_whole(network, rgb[None])[0]
+            steps.step()
+            return out
+        return self._tiled(network, rgb, steps)
 
     def _run_whole(self, network: StyleNetwork, photos: np.ndarray) -> np.ndarray:
         """(N, H, W, 3) uint8 through one untiled pass each -> (N, H, W, 3) uint8."""
@@ -256,7 +257,7 @@ class FastStylizer(FeedForwardStylizer):
                     results[i] = mine[0] if len(mine) == 1 else blend_outputs(mine, weights)
         return [r for r in results if r is not None]
 
-    def _tiled(self, network: StyleNetwork, rgb: np.ndarray) -> np.ndarray:
+    def _tiled(self, network: StyleNetwork, rgb: np.ndarray, steps: PassSteps) -> np.ndarray:
         h, w = rgb.shape[:2]
         # Box-filtered copy: cheap and antialiased even from 8K.
         side = min(STATS_SIDE, max(h, w))
@@ -268,6 +269,7 @@ class FastStylizer(FeedForwardStylizer):
                 for tile in row:
                     pixels = network(_to_input(rgb[tile.slices], self.device))[0]
                     canvas.paste(tile, _to_uint8(pixels))
+                    steps.step()
         return canvas.image
 
     def _prepared(self, network: StyleNetwork) -> StyleNetwork:
@@ -286,10 +288,10 @@ class FastStylizer(FeedForwardStylizer):
 
     @torch.inference_mode()
     def _styled(
-        self, members: Sequence[Member], photo: np.ndarray, options: FastOptions
+        self, members: Sequence[Member], photo: np.ndarray, options: FastOptions, steps: PassSteps
     ) -> np.ndarray:
         """One style's result over the whole photo: network(s), then colour preservation."""
-        out = self._stylize_with(members, photo, options.style_scale)
+        out = self._stylize_with(members, photo, options.style_scale, steps)
         return preserve_colors(out, photo, options.preserve_color)
 
     def run(
@@ -298,6 +300,8 @@ class FastStylizer(FeedForwardStylizer):
         options: FastOptions | None = None,
         *,
         regions: Sequence[FastRegion] = (),
+        progress: ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
         bgr: bool = False,
     ) -> StylizeResult:
         """Stylize one image; the result records the network(s) and options that made it.
@@ -306,19 +310,20 @@ class FastStylizer(FeedForwardStylizer):
         style's network, or the photo for None, multi-band blended into the main result.
         Colour preservation "match" recolours the *output* to the photo's colour statistics
         (a network's style image cannot be recoloured first, as in optimizer mode).
+        `progress` hears of every network pass (a whole photo or a tile); a cancelled run
+        stops after the pass under way and returns the photo, completed False.
         """
         options = options or FastOptions()
         prepared = self.prepare(image, options.size, options.upscale, regions, bgr)
         photo = prepared.photo
-        if options.strength == 0:  # the photo itself: no network to run
-            out = photo
-        else:
-            layers = []
-            for mask, style in zip(prepared.masks, prepared.styles_in, strict=True):
-                own = None if style is None else [(self.region_network(style), 1.0)]
-                layers.append((photo if own is None else self._styled(own, photo, options), mask))
-            out = composite(self._styled(self._members, photo, options), layers, options.feather)
-            out = apply_strength(out, photo, options.strength)
+        networks = len(self._members) + sum(style is not None for style in prepared.styles_in)
+        per_network = self.passes(*photo.shape[:2], options.style_scale)
+        steps = PassSteps(networks * per_network if options.strength > 0 else 1,
+                          (photo.shape[1], photo.shape[0]), progress, cancel)  # fmt: skip
+        try:
+            out = self._painted(prepared, options, steps)
+        except Cancelled:
+            out = None
         return prepared.result(
             out,
             mode=FAST,
@@ -326,7 +331,22 @@ class FastStylizer(FeedForwardStylizer):
             blend=self.blend,
             controls={**asdict(options), "tile": self.tile, "blend_method": self.blend_method},
             engine=engine_notes(device=str(self.device), network=self.info),
+            style_files=self.style_files,
         )
+
+    def _painted(self, prepared: Prepared, options: FastOptions, steps: PassSteps) -> np.ndarray:
+        """The main networks' result, each region's own (or the photo), joined, then strength."""
+        photo = prepared.photo
+        if options.strength == 0:  # the photo itself: no network to run
+            steps.step()
+            return photo
+        layers = []
+        for mask, style in zip(prepared.masks, prepared.styles_in, strict=True):
+            own = None if style is None else [(self.region_network(style), 1.0)]
+            layers.append((photo if own is None else self._styled(own, photo, options, steps),
+                           mask))  # fmt: skip
+        out = self._styled(self._members, photo, options, steps)
+        return apply_strength(composite(out, layers, options.feather), photo, options.strength)
 
     def options_from(self, values: Mapping[str, Any]) -> FastOptions:
         return FastOptions.from_values(values)

@@ -10,7 +10,7 @@ are held, so memory is bounded by the tile size, not the photo's.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 
@@ -22,6 +22,8 @@ from styler.device import autocast_dtype
 from styler.fusion.tiles import TileCanvas, tile_grid
 from styler.instant.decoder import LEVELS, Decoder
 from styler.instant.wct import AffineMap, FeatureStats, StatsAccumulator, whitening_colouring
+from styler.progress import PassSteps
+from styler.tensors import cancel_scope
 from styler.vgg import VGG19Features
 
 # The levels a photo passes through, coarse to fine. One: the relu4_1 decoder, fine-tuned to
@@ -30,7 +32,6 @@ from styler.vgg import VGG19Features
 CASCADE: tuple[str, ...] = ("relu4_1",)
 STRIDE = 8  # the deepest level's: images are padded to a multiple of it
 TILE_OVERLAP = 64  # px: past the decoders' receptive-field radius at relu4_1
-CancelCheck = Callable[[], bool]
 
 
 @dataclass
@@ -97,6 +98,15 @@ def _decoded(nets: Networks, image: torch.Tensor, level: str, transform: AffineM
     return nets.decode(transform(features).to(features.dtype), level)[..., :h, :w]
 
 
+def cascade_passes(nets: Networks, shape: tuple[int, ...], *, whole_side: int, tile: int) -> int:
+    """How many network passes run_cascade makes for a photo of this shape: one per level
+    in one piece, two per tile and level when tiled (statistics, then painting)."""
+    h, w = shape[:2]
+    if not tile or max(h, w) <= whole_side:
+        return len(nets.levels)
+    return 2 * len(nets.levels) * sum(len(row) for row in tile_grid(h, w, tile, TILE_OVERLAP))
+
+
 @torch.inference_mode()
 def run_cascade(
     nets: Networks,
@@ -105,17 +115,19 @@ def run_cascade(
     *,
     whole_side: int,
     tile: int,
-    cancelled: CancelCheck | None = None,
-) -> np.ndarray | None:
-    """photo (HxWx3 uint8) through every level; None when cancelled between levels."""
+    steps: PassSteps,
+) -> np.ndarray:
+    """photo (HxWx3 uint8) through every level, one step of `steps` per pass; raises
+    Cancelled (styler.progress) between two layers once the run is cancelled."""
     image = photo
-    for level in nets.levels:
-        if cancelled is not None and cancelled():
-            return None
-        if not tile or max(photo.shape[:2]) <= whole_side:
-            image = _whole_level(nets, image, level, style[level])
-        else:
-            image = _tiled_level(nets, image, level, style[level], tile)
+    with cancel_scope(steps):
+        for level in nets.levels:
+            steps.check()
+            if not tile or max(photo.shape[:2]) <= whole_side:
+                image = _whole_level(nets, image, level, style[level])
+                steps.step()
+            else:
+                image = _tiled_level(nets, image, level, style[level], tile, steps)
     return image
 
 
@@ -140,7 +152,7 @@ LEVELS_STRIDE = {channels: stride for channels, stride in LEVELS.values()}
 
 
 def _tiled_level(
-    nets: Networks, rgb: np.ndarray, level: str, style: FeatureStats, tile: int
+    nets: Networks, rgb: np.ndarray, level: str, style: FeatureStats, tile: int, steps: PassSteps
 ) -> np.ndarray:
     h, w = rgb.shape[:2]
     grid = [t for row in tile_grid(h, w, tile, TILE_OVERLAP) for t in row]
@@ -149,11 +161,13 @@ def _tiled_level(
         padded, (th, tw) = _padded(_to_tensor(rgb[window.slices], nets.device))
         features = nets.encode(padded, level)
         accumulator.add(_core(features, window, th, tw).float())
+        steps.step()
     transform = whitening_colouring(accumulator.stats(), style)
     canvas = TileCanvas(np.zeros_like(rgb))
     for window in grid:
         out = _decoded(nets, _to_tensor(rgb[window.slices], nets.device), level, transform)
         canvas.paste(window, _to_uint8(out))
+        steps.step()
     return canvas.image
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Any
 
 import numpy as np
@@ -24,17 +24,18 @@ from styler.controls import CONTROLS, INSTANT, checked
 from styler.device import resolve_device, use_all_cores
 from styler.errors import OptionsError
 from styler.fast.blend import normalised_weights
-from styler.feedforward import FeedForwardStylizer
+from styler.feedforward import FeedForwardStylizer, PassOptions
 from styler.fusion.color import luminance_transfer, match_colors
 from styler.fusion.regions import MaskInput, composite
 from styler.fusion.strength import apply_strength
 from styler.imageio import DEFAULT_MAX_PIXELS, LoadedImage
-from styler.instant.cascade import CASCADE, CancelCheck, Networks, run_cascade
+from styler.instant.cascade import CASCADE, Networks, cascade_passes, run_cascade
 from styler.instant.wct import FeatureStats, mixture
 from styler.instant.weights import load_decoders
+from styler.progress import Cancelled, CancelToken, PassSteps, ProgressCallback
 from styler.result import ImageInput, StylizeResult
-from styler.settings import engine_notes, image_name
-from styler.tensors import resize_long_side
+from styler.settings import engine_notes, files_of, image_name
+from styler.tensors import check_between_layers, resize_long_side
 from styler.vgg import VGG19Features
 
 StyleInput = ImageInput | LoadedImage
@@ -44,26 +45,10 @@ WHOLE_SIDE = 1536  # photos up to this long side run in one pass; larger ones as
 STYLE_MAX_SIDE = 2048  # style statistics are taken at most at this size (memory)
 
 
-@dataclass
-class InstantOptions:
-    """The instant-mode controls of styler.controls, which define defaults and ranges."""
+class InstantOptions(PassOptions):
+    """Instant mode's options: the feed-forward controls, checked against instant mode."""
 
-    size: int = CONTROLS["size"].default_for(INSTANT)  # long side, px; 0: the photo's own
-    upscale: bool = CONTROLS["upscale"].default
-    strength: float = CONTROLS["strength"].default
-    preserve_color: str = CONTROLS["preserve_color"].default
-    style_scale: float = CONTROLS["style_scale"].default
-    feather: float = CONTROLS["feather"].default
-
-    def __post_init__(self) -> None:
-        for name, value in checked(INSTANT, asdict(self)).items():
-            setattr(self, name, value)
-
-    @classmethod
-    def from_values(cls, values: Mapping[str, Any]) -> InstantOptions:
-        """Options from control values by name; the constructor's controls are not options."""
-        values = checked(INSTANT, values)
-        return cls(**{k: v for k, v in values.items() if k in cls.__dataclass_fields__})
+    MODE = INSTANT
 
 
 _NETWORKS: dict[str, Networks] = {}
@@ -78,10 +63,9 @@ def networks_on(device: str) -> Networks:
             levels = [level for level in CASCADE if level in decoders]
             if not levels:
                 raise OptionsError("no instant-mode decoders are installed")
-            vgg = VGG19Features(levels).to(device)
-            _NETWORKS[device] = Networks(
-                vgg, {k: v.to(device) for k, v in decoders.items()}, resolve_device(device), infos
-            )
+            vgg = check_between_layers(VGG19Features(levels).to(device))
+            on_device = {k: check_between_layers(v.to(device)) for k, v in decoders.items()}
+            _NETWORKS[device] = Networks(vgg, on_device, resolve_device(device), infos)
         return _NETWORKS[device]
 
 
@@ -114,6 +98,7 @@ class InstantStylizer(FeedForwardStylizer):
         if not specs:
             raise OptionsError("at least one style image is needed")
         self.style_names = [image_name(spec) for spec in specs]
+        self.style_files = files_of(specs)
         self.styles = [self.load(spec).rgb for spec in specs]
         self.blend = list(
             normalised_weights(blend if blend is not None else [1.0] * len(specs), len(specs))
@@ -170,17 +155,11 @@ class InstantStylizer(FeedForwardStylizer):
         photo: np.ndarray,
         stats: Mapping[str, FeatureStats],
         options: InstantOptions,
-        cancelled: CancelCheck | None,
-    ) -> np.ndarray | None:
-        out = run_cascade(
-            self.nets,
-            photo,
-            stats,
-            whole_side=self.whole_side,
-            tile=self.tile,
-            cancelled=cancelled,
-        )
-        if out is not None and options.preserve_color == "luminance":
+        steps: PassSteps,
+    ) -> np.ndarray:
+        out = run_cascade(self.nets, photo, stats, whole_side=self.whole_side, tile=self.tile,
+                          steps=steps)  # fmt: skip
+        if options.preserve_color == "luminance":
             out = luminance_transfer(out, photo)
         return out
 
@@ -189,8 +168,7 @@ class InstantStylizer(FeedForwardStylizer):
         options = options or InstantOptions()
         side = self._style_side(max(rgb.shape[:2]), options.style_scale)
         stats = self._blended_stats(side, rgb, options)
-        out = self._painted(rgb, stats, options, None)
-        assert out is not None
+        out = self._painted(rgb, stats, options, PassSteps(1, (rgb.shape[1], rgb.shape[0])))
         return apply_strength(out, rgb, options.strength)
 
     def run(
@@ -199,40 +177,31 @@ class InstantStylizer(FeedForwardStylizer):
         options: InstantOptions | None = None,
         *,
         regions: Sequence[InstantRegion] = (),
+        progress: ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
         bgr: bool = False,
-        cancelled: CancelCheck | None = None,
     ) -> StylizeResult:
         """Stylize one image; the result records the styles and controls that made it.
 
         regions: (mask, style image or None) pairs; each mask (file or array, any size)
         gets that style, or the photo for None, multi-band blended into the main result.
-        A run cancelled between levels returns the photo with completed False.
+        `progress` hears of every pass (a whole photo or a tile); a cancelled run stops
+        between two layers of the pass under way and returns the photo, completed False.
         """
         options = options or InstantOptions()
         prepared = self.prepare(image, options.size, options.upscale, regions, bgr)
         photo = prepared.photo
         style_side = self._style_side(max(photo.shape[:2]), options.style_scale)
-        out: np.ndarray | None = photo
-        if options.strength > 0:
-            stats = self._blended_stats(style_side, photo, options)
-            out = self._painted(photo, stats, options, cancelled)
-            layers = []
-            for mask, style in zip(prepared.masks, prepared.styles_in, strict=True):
-                if out is None:
-                    break
-                if style is None:
-                    layers.append((photo, mask))
-                    continue
-                region_stats = self._region_stats(style, style_side, photo, options)
-                painted = self._painted(photo, region_stats, options, cancelled)
-                if painted is None:
-                    out = None
-                    break
-                layers.append((painted, mask))
-            if out is not None:
-                out = apply_strength(
-                    composite(out, layers, options.feather), photo, options.strength
-                )
+        styled_regions = list(zip(prepared.masks, prepared.styles_in, strict=True))
+        painted_count = 1 + sum(style is not None for _, style in styled_regions)
+        per_pass = cascade_passes(self.nets, photo.shape, whole_side=self.whole_side,
+                                  tile=self.tile)  # fmt: skip
+        steps = PassSteps(painted_count * per_pass if options.strength > 0 else 1,
+                          (photo.shape[1], photo.shape[0]), progress, cancel)  # fmt: skip
+        try:
+            out = self._painted_with_regions(photo, styled_regions, style_side, options, steps)
+        except Cancelled:
+            out = None
         return prepared.result(
             out,
             mode=INSTANT,
@@ -240,7 +209,31 @@ class InstantStylizer(FeedForwardStylizer):
             blend=self.blend,
             controls={**asdict(options), "tile": self.tile},
             engine=engine_notes(device=str(self.device), decoders=self.decoder_notes()),
+            style_files=self.style_files,
         )
+
+    def _painted_with_regions(
+        self,
+        photo: np.ndarray,
+        regions: Sequence[tuple[np.ndarray, StyleInput | None]],
+        style_side: int,
+        options: InstantOptions,
+        steps: PassSteps,
+    ) -> np.ndarray:
+        """The main style's pass, each region's own (or the photo), joined, then strength."""
+        if options.strength == 0:
+            steps.step()
+            return photo
+        stats = self._blended_stats(style_side, photo, options)
+        out = self._painted(photo, stats, options, steps)
+        layers = []
+        for mask, style in regions:
+            if style is None:
+                layers.append((photo, mask))
+                continue
+            region_stats = self._region_stats(style, style_side, photo, options)
+            layers.append((self._painted(photo, region_stats, options, steps), mask))
+        return apply_strength(composite(out, layers, options.feather), photo, options.strength)
 
     def _region_stats(
         self, style: StyleInput, side: int, photo: np.ndarray, options: InstantOptions

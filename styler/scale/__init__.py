@@ -10,14 +10,14 @@ Ray is an optional extra (pip install 'styler[ray]'); nothing here imports it un
 
 from __future__ import annotations
 
-import argparse
 import os
 from collections.abc import Sequence
 from typing import Any
 
 from styler.batch import Summary
-from styler.controls import CONTROLS
+from styler.controls import FAST, INSTANT, OPTIMIZE
 from styler.errors import OptionsError
+from styler.recipe import Recipe
 
 
 def stylize_on_ray(
@@ -51,30 +51,25 @@ def stylize_on_ray(
     outputs are named, written and skipped exactly as the command writes them. Raises
     StylerError (one line) when nothing could run: bad options, no inputs, no Ray.
     """
-    from styler.cli.stylize_cmd import _job
     from styler.scale.ray_batch import RayOptions, run_planned
     from styler.scale.storage import plan_any
 
-    unknown = sorted(set(controls) - set(CONTROLS))
-    if unknown:
-        raise OptionsError(f"unknown controls: {', '.join(unknown)}; see styler.controls")
-    args = argparse.Namespace(
-        style=_listed(style), fast=_listed(fast), instant=instant, settings_from=None,
-        init_image=init_image,
-        style_blend=list(blend) if blend is not None and style is not None else None,
-        fast_blend=list(blend) if blend is not None and fast is not None else None,
-        region=[(os.fspath(mask), "none" if s is None else os.fspath(s)) for mask, s in regions],
-        **{name: controls.get(name) for name in CONTROLS},
-    )
-    job = _job(args)
-    given = _listed(inputs) or []
-    out = os.fspath(output_dir)
-    plan = plan_any(given, job.names, out, format, recursive=recursive)
+    if fast is not None and (style is not None or instant):
+        raise OptionsError("give style images (style=, with instant=True for instant mode) "
+                           "or fast networks (fast=), not both")  # fmt: skip
+    mode = FAST if fast is not None else INSTANT if instant else OPTIMIZE
+    recipe = Recipe.create(
+        mode, _listed(fast if fast is not None else style) or [], blend=blend,
+        regions=[(os.fspath(mask), None if s is None else os.fspath(s)) for mask, s in regions],
+        init_image=None if init_image is None else os.fspath(init_image), **controls,
+    )  # fmt: skip
+    plan = plan_any(_listed(inputs) or [], recipe.names, os.fspath(output_dir), format,
+                    recursive=recursive)  # fmt: skip
     summary = Summary(failures=list(plan.failures))
     if plan.jobs:
-        options = RayOptions(address, actors, quality, skip_existing, quiet=not progress,
-                             echo=False)  # fmt: skip
-        run_planned(job, plan.jobs, summary, max_pixels=args.max_pixels_value, options=options)
+        run_planned(recipe, plan.jobs, summary,
+                    options=RayOptions(address, actors, quality, skip_existing,
+                                       quiet=not progress))  # fmt: skip
     return summary
 
 

@@ -1,15 +1,15 @@
 """`styler stylize ... --engine ray`: the local batch, run on a Ray cluster with Ray Data.
 
-The driver plans as the local engine does (styler.cli.plan, or storage.plan_any for URLs)
+The driver plans as the local engine does (styler.batch.make_plan, or storage.plan_any for URLs)
 and streams the jobs, one small row each (index, input, output), through a pool of actors
 (`ray.data.Dataset.map_batches` with an ActorPoolStrategy). Each actor builds the engine
-once with the local engine's own `_renderer` (models loaded once per actor; a GPU per actor
+once from the recipe with styler.engine.build_engine (models loaded once per actor; a GPU per actor
 where the cluster has GPUs), then for each row runs the local engine's per-file step
 (styler.batch): it reads the photo from storage every node sees, stylizes it and writes the
 result itself, atomically. Images never go through the driver or the object store, so
 memory stays bounded however large the library.
 Only a row per photo comes back (outcome and failure line), for the progress bar, the
-paths on stdout, the error lines and the summary, which are the local engine's.
+summary and the caller's BatchEvents (the CLI prints paths and error lines from them).
 
 When an actor dies, Ray Data retries its task on another; the photos the dead actor had
 finished come back from a ledger actor instead of being redone, the driver counts each
@@ -35,18 +35,11 @@ from typing import Any
 from tqdm import tqdm
 
 from styler import batch as engine
-from styler.batch import Job, Summary
-from styler.cli.batch import _say_path
-from styler.cli.common import (
-    UsageError,
-    debug_enabled,
-    error_text,
-    failure_text,
-    say,
-    set_debug,
-)
+from styler.batch import BatchEvents, Job, Summary, failure_reason
 from styler.controls import FAST
-from styler.errors import StylerError
+from styler.engine import build_engine
+from styler.errors import StylerError, debug_enabled, set_debug
+from styler.recipe import Recipe
 from styler.scale import storage
 
 INSTALL_HINT = "--engine ray needs Ray: pip install 'styler[ray]'"
@@ -64,13 +57,26 @@ class ClusterError(StylerError):
     """The Ray job itself failed (the cluster went away, say), not one photo."""
 
 
+class RayUnavailable(StylerError):
+    """Ray is not installed, or the cluster cannot be joined or cannot hold the pool."""
+
+
+class RemoteFailure(Exception):
+    """A photo's failure on an actor, as BatchEvents.failed hears of it: `trace` is its
+    traceback in debug mode, else ''."""
+
+    def __init__(self, line: str, trace: str) -> None:
+        super().__init__(line)
+        self.trace = trace
+
+
 def import_ray() -> Any:
-    """The ray module with Ray Data, or a UsageError that says how to install it."""
+    """The ray module with Ray Data, or RayUnavailable saying how to install it."""
     try:
         import ray
         import ray.data  # noqa: F401  # the [data] extra: pyarrow, pandas
     except ImportError as exc:
-        raise UsageError(INSTALL_HINT) from exc
+        raise RayUnavailable(INSTALL_HINT) from exc
     return ray
 
 
@@ -83,7 +89,8 @@ class RayOptions:
     quality: int = 95
     skip_existing: bool = False
     quiet: bool = False  # no progress bar
-    echo: bool = True  # print each written path (stdout) and error line (stderr) as it comes
+    # How a failure's reason is worded on the actors (the CLI names flags, points to --debug).
+    describe: Callable[[BaseException], str] = failure_reason
 
 
 @dataclass
@@ -101,16 +108,16 @@ class Done:
 
 
 class _Recorder(engine.BatchEvents):
-    """The engine batch's events inside an actor: failures worded as the CLI words them
-    (flags, --debug), the traceback kept for debug mode; the driver prints."""
+    """The engine batch's events inside an actor: failures worded as the caller words them,
+    the traceback kept for debug mode; the driver hands them to the caller's events."""
 
     trace = ""
 
+    def __init__(self, describe: Callable[[BaseException], str]) -> None:
+        self.describe = describe  # type: ignore[method-assign]
+
     def failed(self, job: Job, failure: str, exc: BaseException) -> None:
         self.trace = "".join(traceback.format_exception(exc)) if debug_enabled() else ""
-
-    def describe(self, exc: BaseException) -> str:
-        return failure_text(exc)
 
 
 class _Ledger:
@@ -134,30 +141,29 @@ class _Ledger:
 
 
 class StylizeActor:
-    """One per actor of the pool: builds the engine once (the local engine's `_renderer`),
-    then runs the local engine's own per-file step (styler.batch.Batch.attempt) row by row."""
+    """One per actor of the pool: builds the recipe's engine once (styler.engine), then runs
+    the local engine's own per-file step (styler.batch.Batch.attempt) row by row."""
 
-    def __init__(self, job: Any, max_pixels: int, quality: int, skip_existing: bool,
-                 cwd: str, debug: bool, ledger: Any) -> None:  # fmt: skip
+    def __init__(self, recipe: Recipe, options: RayOptions, cwd: str, debug: bool,
+                 ledger: Any) -> None:  # fmt: skip
         import ray
-
-        from styler.cli.stylize_cmd import _renderer
 
         set_debug(debug)
         self.ray, self.ledger = ray, ledger
         self.node = f"{ray.get_runtime_context().get_node_id()[:8]}:{os.getpid()}"
-        self.skip_existing = skip_existing
-        self.events = _Recorder()
+        self.skip_existing = options.skip_existing
+        self.describe = options.describe
+        self.events = _Recorder(options.describe)
         self.fatal = ""
         try:
             if os.path.isdir(cwd):  # relative paths mean what they meant to the driver
                 os.chdir(cwd)
-            render, _ = _renderer(job, max_pixels)
+            built = build_engine(recipe)
         except Exception as exc:  # reported with the first row; the driver stops there
-            self.fatal = error_text(exc) if isinstance(exc, StylerError | OSError) else (
-                failure_text(exc))  # fmt: skip
+            self.fatal = options.describe(exc)
             return
-        self.batch = engine.Batch(render, quality=quality, skip_existing=skip_existing,
+        self.batch = engine.Batch(built, quality=options.quality,
+                                  skip_existing=options.skip_existing,
                                   events=self.events)  # fmt: skip
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, list]:
@@ -213,7 +219,7 @@ class StylizeActor:
                 storage.publish(local, output)
         except Exception as exc:  # the store itself failed: that photo's failure
             summary.stylized = 0
-            summary.failures.append(engine.failure_line(Path(source), exc, failure_text))
+            summary.failures.append(engine.failure_line(Path(source), exc, self.describe))
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         for texts in (summary.failures, summary.notes):
@@ -222,16 +228,17 @@ class StylizeActor:
 
 
 def run_planned(
-    job: Any,
+    recipe: Recipe,
     jobs: Sequence[Job],
     summary: Summary,
     *,
-    max_pixels: int,
     options: RayOptions,
+    events: BatchEvents | None = None,
     on_done: Callable[[Done], None] | None = None,
 ) -> Summary:
-    """Stylize every planned job on the cluster, counting into `summary` (the CLI's, or the
-    engine's for the API) as the local engine counts; on_done hears of each photo."""
+    """Stylize every planned job on the cluster, counting into `summary` as the local engine
+    counts; `events` hears of each photo as the local batch's would (written, skipped,
+    failed with a RemoteFailure, notes), on_done of each actor's report."""
     if not (options.address or os.environ.get("RAY_ADDRESS")):
         # A Ray of this command's own lives and dies with it: nobody joins it, so it listens
         # on 127.0.0.1 only (Ray reads this switch when it is first imported).
@@ -239,8 +246,8 @@ def run_planned(
     ray = import_ray()
     started = _connect(ray, options.address)
     try:
-        resources, actors = _actor_resources(ray, job.values["device"], options.actors)
-        per_task = photos_per_task(job.mode, len(jobs), actors)
+        resources, actors = _actor_resources(ray, recipe.controls["device"], options.actors)
+        per_task = photos_per_task(recipe.mode, len(jobs), actors)
         rows = [{"index": i, "source": os.fspath(j.source), "output": os.fspath(j.output)}
                 for i, j in enumerate(jobs)]  # fmt: skip
         dataset = ray.data.from_items(rows, override_num_blocks=-(-len(rows) // per_task))
@@ -250,12 +257,12 @@ def run_planned(
             batch_size=per_task,
             batch_format="numpy",
             compute=ray.data.ActorPoolStrategy(size=actors),
-            fn_constructor_args=(job, max_pixels, options.quality, options.skip_existing,
-                                 os.getcwd(), debug_enabled(), ledger),  # fmt: skip
+            fn_constructor_args=(recipe, options, os.getcwd(), debug_enabled(), ledger),
             **resources,
         )
         with _ray_notices_on_stderr():
-            return _collect(results, jobs, summary, options, actors, on_done, ledger)
+            return _collect(results, jobs, summary, options, actors,
+                            events or BatchEvents(), on_done, ledger)  # fmt: skip
     finally:
         if started:
             ray.shutdown()
@@ -268,7 +275,7 @@ def photos_per_task(mode: str, photos: int, actors: int) -> int:
 
 
 def _collect(results: Any, jobs: Sequence[Job], summary: Summary, options: RayOptions,
-             actors: int, on_done: Callable[[Done], None] | None,
+             actors: int, events: BatchEvents, on_done: Callable[[Done], None] | None,
              ledger: Any) -> Summary:  # fmt: skip
     """Count each photo once as its row streams back; errors in plan order at the end."""
     seen = bytearray(len(jobs))
@@ -283,11 +290,11 @@ def _collect(results: Any, jobs: Sequence[Job], summary: Summary, options: RayOp
                 ledger.forget.remote([done.index for done in rows])
                 for done in rows:
                     if done.outcome == "fatal":
-                        raise UsageError(done.message)
+                        raise RayUnavailable(done.message)
                     if seen[done.index]:
                         continue  # a retried task's repeat
                     seen[done.index] = 1
-                    _count(done, jobs[done.index], summary, failures, options.echo)
+                    _count(done, jobs[done.index], summary, failures, events)
                     if on_done is not None:
                         on_done(done)
                     bar.update()
@@ -299,7 +306,7 @@ def _collect(results: Any, jobs: Sequence[Job], summary: Summary, options: RayOp
         finished = sum(seen)
         raise ClusterError(
             f"the Ray job stopped after {finished} of {len(jobs)} photos: "
-            f"{failure_text(exc)}; rerun with --skip-existing to resume"
+            f"{options.describe(exc)}; rerun with --skip-existing to resume"
         ) from exc
     summary.failures += [failures[i] for i in sorted(failures)]
     summary.not_done = len(jobs) - sum(seen)
@@ -307,8 +314,9 @@ def _collect(results: Any, jobs: Sequence[Job], summary: Summary, options: RayOp
 
 
 def _count(done: Done, job: Job, summary: Summary, failures: dict[int, str],
-           echo: bool) -> None:  # fmt: skip
-    """One photo's outcome into the summary, and on the terminal as the local engine puts it."""
+           events: BatchEvents) -> None:  # fmt: skip
+    """One photo's outcome into the summary, and to the caller's events as the local batch
+    tells them."""
     notes = done.notes.split("\n") if done.notes else []
     summary.notes += notes
     if done.outcome == "stylized":
@@ -316,18 +324,14 @@ def _count(done: Done, job: Job, summary: Summary, failures: dict[int, str],
         summary.written.append(job.output)
     elif done.outcome == "skipped":
         summary.skipped += 1
+        events.skipped(job)
     else:
         failures[done.index] = done.message
-    if not echo:
-        return
-    if done.outcome == "failed":
-        say(f"error: {done.message}")
-        if done.trace:
-            say(done.trace.rstrip())
+        events.failed(job, done.message, RemoteFailure(done.message, done.trace))
     for note in notes:
-        say(f"note: {note}")
+        events.note(job, note)
     if done.outcome == "stylized":
-        _say_path(job.output)
+        events.written(job)
 
 
 def _plain(value: Any) -> Any:
@@ -355,7 +359,8 @@ def _connect(ray: Any, address: str | None) -> bool:
             )
     except (ConnectionError, ValueError, RuntimeError) as exc:
         where = address or os.environ.get("RAY_ADDRESS") or "a new local Ray"
-        raise UsageError(f"cannot start or join Ray at {where}: {error_text(exc)}") from exc
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise RayUnavailable(f"cannot start or join Ray at {where}: {reason}") from exc
     _quiet_ray_data()
     return True
 
@@ -425,7 +430,7 @@ def _actor_resources(ray: Any, device: str, wanted: int | None) -> tuple[dict[st
     gpus, cpus = int(total.get("GPU", 0)), int(total.get("CPU", 0))
     actors = wanted if wanted is not None else (gpus if gpus and device != "cpu" else cpus)
     if actors > cpus or actors < 1:
-        raise UsageError(
+        raise RayUnavailable(
             f"--actors {actors}: the cluster has {cpus} CPU{'s' if cpus != 1 else ''} "
             "for actors of one CPU each" + ("" if cpus else "; is every node started?")
         )

@@ -1,6 +1,6 @@
 """Inputs and outputs on object stores (`s3://`, `gs://`, `file://`, ...) for the Ray engine.
 
-Local paths go through the local engine's own code (styler.cli.plan, save_image); a URL goes
+Local paths go through the local engine's own code (styler.batch.make_plan, save_image); a URL goes
 through pyarrow's filesystem layer, the one Ray Data uses, so every store pyarrow knows
 works with the credentials it finds. A worker copies an input to a local temporary file of
 the same name and stylizes that, and uploads an output under a temporary name that it then
@@ -18,8 +18,13 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from styler.cli.common import UsageError
-from styler.cli.plan import IMAGE_EXTENSIONS, Job, Plan, make_plan, output_name
+from styler.batch import IMAGE_EXTENSIONS, Job, Plan, make_plan, output_name
+from styler.errors import StylerError
+
+
+class StorageError(StylerError):
+    """A location cannot be used (an unknown store, a missing input, mixed kinds)."""
+
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+://")
 
@@ -39,7 +44,7 @@ def _filesystem(url: str) -> tuple[Any, str]:
     try:
         return fs.FileSystem.from_uri(url)
     except (ValueError, OSError) as exc:
-        raise UsageError(f"{url}: {' '.join(str(exc).split())}") from exc
+        raise StorageError(f"{url}: {' '.join(str(exc).split())}") from exc
 
 
 _NOWHERE = Path(os.devnull) / "styler-output"  # a stand-in output folder for make_plan
@@ -68,7 +73,7 @@ def plan_any(
                          for f in plan.failures]  # fmt: skip
         return plan
     if not all(remote):
-        raise UsageError("give inputs as local paths or as URLs, not both")
+        raise StorageError("give inputs as local paths or as URLs, not both")
     plan = Plan()
     claimed: dict[str, str] = {}  # output -> source
     for source, relative in _listed(inputs, output_dir, recursive):
@@ -103,7 +108,7 @@ def _listed(
         filesystem, root = _filesystem(given)
         kind = filesystem.get_file_info(root).type
         if kind == fs.FileType.NotFound:
-            raise UsageError(f"{given}: no such file or folder")
+            raise StorageError(f"{given}: no such file or folder")
         if kind == fs.FileType.File:
             yield given, ""
             continue

@@ -1,0 +1,177 @@
+"""The engine contract: a Recipe (styler.recipe) says what to paint, `build_engine` makes the
+engine for it once, and `run()` paints one image, in every mode alike:
+
+    engine = build_engine(Recipe.create("fast", ["udnie"], strength=0.8))
+    result = engine.run("photo.jpg", progress=on_progress, cancel=token)   # StylizeResult
+
+`build_engine` is the one place that knows the three modes. Every engine's `run` takes the
+same `progress` callback (styler.progress.Progress: optimisation steps in optimizer mode,
+network passes in fast and instant mode) and the same CancelToken (a cancelled run returns
+its best image so far with `completed` False). Faces (CLI, API, UI, Ray) build a recipe and
+call these; batches (styler.batch) and frame streams wrap `run` without knowing the mode.
+See docs/architecture.md.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import torch
+
+from styler.controls import FAST, INSTANT, OPTIMIZE
+from styler.errors import StylerError
+from styler.fast.inference import FastOptions, FastStylizer
+from styler.fusion.regions import load_mask
+from styler.imageio import ImageLoadError, LoadedImage, load_image
+from styler.instant.stylizer import InstantOptions, InstantStylizer
+from styler.optimize import OptimizeOptions
+from styler.progress import CancelToken, ProgressCallback
+from styler.quality import Stylizer
+from styler.recipe import Recipe
+from styler.result import ImageInput, StylizeResult
+
+__all__ = ["Engine", "Recipe", "RecipeImageError", "build_engine"]
+
+
+class Engine(Protocol):
+    """What every mode's engine offers its faces."""
+
+    recipe: Recipe
+
+    @property
+    def device(self) -> torch.device: ...
+
+    def run(
+        self,
+        image: ImageInput | LoadedImage,
+        *,
+        progress: ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
+        bgr: bool = False,
+    ) -> StylizeResult: ...
+
+
+class RecipeImageError(StylerError):
+    """An image the recipe names (a style image, a region's mask) cannot be used; `what`
+    says which, and the cause is the image error itself. Nothing was run."""
+
+    def __init__(self, what: str, cause: Exception) -> None:
+        self.what, self.cause = what, cause
+        super().__init__(f"{what} {cause}")
+
+
+@dataclass
+class BoundEngine:
+    """A mode's stylizer bound to a recipe: its models loaded, its styles and masks decoded
+    once for every image it runs; `run` passes the rest of the call through."""
+
+    recipe: Recipe
+    stylizer: Any  # Stylizer, FastStylizer or InstantStylizer
+    args: tuple[Any, ...] = ()
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def device(self) -> torch.device:
+        return self.stylizer.device
+
+    def run(
+        self,
+        image: ImageInput | LoadedImage,
+        *,
+        progress: ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
+        bgr: bool = False,
+    ) -> StylizeResult:
+        """Paint one image (a path, PIL image, array or LoadedImage)."""
+        return self.stylizer.run(image, *self.args, **self.kwargs, progress=progress,
+                                 cancel=cancel, bgr=bgr)  # fmt: skip
+
+
+def build_engine(
+    recipe: Recipe, *, device: str | None = None, max_pixels: int | None = None
+) -> Engine:
+    """The engine of the recipe's mode, on `device` and with the pixel limit of the recipe
+    (or those given). Raises RecipeImageError for a style image or mask that cannot be
+    used, StylerError for an unknown fast style, before any photo is touched."""
+    device = device or recipe.controls["device"]
+    max_pixels = max_pixels or recipe.controls["max_pixels"]
+    return _BUILDERS[recipe.mode](recipe, device, max_pixels)
+
+
+def _decoded(item: Any, what: str, max_pixels: int) -> LoadedImage:
+    try:
+        return load_image(item, max_pixels=max_pixels)
+    except ImageLoadError as exc:
+        raise RecipeImageError(what, exc) from exc
+
+
+def _masks(recipe: Recipe, max_pixels: int) -> list[LoadedImage]:
+    """The regions' masks, decoded once and checked not to be empty."""
+    masks = []
+    for mask, _ in recipe.regions:
+        loaded = _decoded(mask, "region", max_pixels)
+        try:
+            load_mask(loaded, loaded.rgb.height, loaded.rgb.width)
+        except StylerError as exc:
+            raise RecipeImageError("region", exc) from exc
+        masks.append(loaded)
+    return masks
+
+
+def _styles(items: Sequence[Any], max_pixels: int) -> list[LoadedImage | None]:
+    return [None if item is None else _decoded(item, "style image", max_pixels) for item in items]
+
+
+@functools.lru_cache(maxsize=4)
+def shared_stylizer(device: str, vgg: str, max_pixels: int) -> Stylizer:
+    """Optimizer mode's VGG19, loaded once per process for each device and weights; a
+    Stylizer runs one image at a time, which is what the cores allow anyway."""
+    return Stylizer(device=device, vgg=vgg, max_pixels=max_pixels)
+
+
+def _quality(recipe: Recipe, device: str, max_pixels: int) -> Engine:
+    controls = recipe.controls
+    masks = _masks(recipe, max_pixels)
+    region_styles = _styles([style for _, style in recipe.regions], max_pixels)
+    init = recipe.init_image
+    init = None if init is None else _decoded(init, "init image", max_pixels).rgb
+    stylizer = shared_stylizer(str(device), controls["vgg"], max_pixels)
+    styles = _styles(recipe.styles, max_pixels)
+    return BoundEngine(recipe, stylizer, (styles, OptimizeOptions.from_values(controls)),
+                       {"blend": recipe.blend, "regions": list(zip(masks, region_styles,
+                                                                   strict=True)),
+                        "init_image": init})  # fmt: skip
+
+
+def _fast(recipe: Recipe, device: str, max_pixels: int) -> Engine:
+    controls = recipe.controls
+    stylizer = FastStylizer(list(recipe.styles), device=device, tile=controls["tile"],
+                            blend=recipe.blend, blend_method=controls["blend_method"],
+                            max_pixels=max_pixels)  # fmt: skip
+    for _, style in recipe.regions:
+        if style is not None:
+            stylizer.region_network(style)  # an unknown style stops here, before any work
+    regions = list(zip(_masks(recipe, max_pixels), (s for _, s in recipe.regions), strict=True))
+    return BoundEngine(recipe, stylizer, (FastOptions.from_values(controls),),
+                       {"regions": regions})  # fmt: skip
+
+
+def _instant(recipe: Recipe, device: str, max_pixels: int) -> Engine:
+    controls = recipe.controls
+    masks = _masks(recipe, max_pixels)
+    region_styles = _styles([style for _, style in recipe.regions], max_pixels)
+    stylizer = InstantStylizer(_styles(recipe.styles, max_pixels), device=device,
+                               tile=controls["tile"], blend=recipe.blend,
+                               max_pixels=max_pixels)  # fmt: skip
+    return BoundEngine(recipe, stylizer, (InstantOptions.from_values(controls),),
+                       {"regions": list(zip(masks, region_styles, strict=True))})  # fmt: skip
+
+
+_BUILDERS: dict[str, Callable[[Recipe, str, int], Engine]] = {
+    OPTIMIZE: _quality,
+    FAST: _fast,
+    INSTANT: _instant,
+}
