@@ -2,8 +2,9 @@
 
 Browsers cannot display HEIC, camera RAW or (most of them) TIFF, so the web UI would show a
 broken picture for a phone's or a camera's own files. The server decodes such an upload
-once, with every check load_image makes, and shows a JPEG of it instead; the original file
-is still what gets stylized.
+once, with every check load_image makes, and puts a PNG of it in the upload's place: the
+same pixels styler would paint from the original (upright, sRGB, full size, lossless), with
+the photo's metadata, so the result made from the copy is the one the original would give.
 """
 
 from __future__ import annotations
@@ -11,13 +12,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from PIL import Image
-
-from styler.imageio import DEFAULT_MAX_PIXELS, load_image, save_image
+from styler.imageio import DEFAULT_MAX_PIXELS, PhotoOptions, load_image, save_image
 
 # What every current browser displays itself (AVIF and WebP included).
 BROWSER_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".avif"})
-PREVIEW_SIDE = 2048  # px: sharp on a large screen, small enough to send quickly
+# The copy is not an output: it keeps the location too, and the output's own options decide.
+_EVERYTHING = PhotoOptions(keep_location=True)
 
 
 def needs_display_copy(path: str | os.PathLike) -> bool:
@@ -25,18 +25,13 @@ def needs_display_copy(path: str | os.PathLike) -> bool:
 
 
 def display_copy(
-    path: str | os.PathLike,
-    folder: str | os.PathLike,
-    *,
-    max_pixels: int = DEFAULT_MAX_PIXELS,
-    side: int = PREVIEW_SIDE,
+    path: str | os.PathLike, folder: str | os.PathLike, *, max_pixels: int = DEFAULT_MAX_PIXELS
 ) -> Path:
-    """`path` itself when a browser shows it, else a JPEG (upright, sRGB, at most `side` px
-    long) written into `folder`. Raises ImageLoadError in one line for a file that cannot be
-    read, as load_image does."""
+    """`path` itself when a browser shows it, else a PNG copy written into `folder` (see the
+    module's docstring). Raises ImageLoadError in one line for a file that cannot be read,
+    as load_image does, before anything is written."""
     if not needs_display_copy(path):
         return Path(path)
     loaded = load_image(path, max_pixels=max_pixels)
-    preview = loaded.rgb.copy()
-    preview.thumbnail((side, side), Image.Resampling.LANCZOS)
-    return save_image(preview, Path(folder) / f"{Path(path).stem}.preview.jpg", quality=90)
+    target = Path(folder) / f"{Path(path).stem}.png"
+    return save_image(loaded.rgb, target, alpha=loaded.alpha, source=loaded, photo=_EVERYTHING)

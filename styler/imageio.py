@@ -365,7 +365,8 @@ def _check_pixels(path: str, size: tuple[int, int], max_pixels: int) -> None:
 
 
 def _normalise(im: Image.Image, source: str) -> LoadedImage:
-    """Orientation, bit depth, alpha and colour profile: everything that differs between files."""
+    """Orientation, bit depth, alpha and colour profile: everything that differs between files.
+    The EXIF and profile are kept as they were, for saving."""
     icc = im.info.get("icc_profile")
     try:
         colour, alpha = _split_alpha(_to_8bit(_orient(im)))

@@ -341,17 +341,24 @@ def test_without_rawpy_a_raw_file_says_how_to_enable_it(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("name", ["phone.heic", "camera.dng", "camera.tif"])
-def test_uploads_browsers_cannot_show_get_an_upright_jpeg_copy(tmp_path, name):
+def test_uploads_browsers_cannot_show_get_a_png_copy_with_the_same_pixels(tmp_path, name):
+    """The UI shows (and stylizes) the copy: upright, the pixels load_image gives the
+    original, and its metadata, location included (the output's options decide later)."""
     if name.endswith(".tif"):
         source = tmp_path / name
-        upright_photo().save(source)
+        exif = camera_exif()
+        exif[0x8769] = exif[0x8825] = 0  # Pillow's TIFF writer nests only the IFDs named
+        stored_for_orientation_6(upright_photo()).save(source, exif=exif)
     else:
         source = photo_file(tmp_path, name)
     copy = display_copy(source, tmp_path / "previews")
-    assert copy.suffix == ".jpg" and copy.parent == tmp_path / "previews"
+    assert copy == tmp_path / "previews" / f"{source.stem}.png"
     with Image.open(copy) as image:
-        assert image.format == "JPEG" and image.size == (48, 32)
-        assert red_block_at_top_left(image)
+        assert image.format == "PNG" and red_block_at_top_left(image)
+        assert np.array_equal(np.asarray(image), np.asarray(load_image(source).rgb))
+    exif = exif_of(copy)
+    assert exif[0x0110] == "EOS R5" and exif.get_ifd(0x8825)[1] == "N"
+    assert exif_of(written(tmp_path, copy, "jpg")).get_ifd(0x8825) == {}
 
 
 def test_uploads_browsers_show_are_not_copied_and_bad_ones_are_one_line(tmp_path):
