@@ -8,7 +8,7 @@ from typing import Any
 
 from styler.cli.common import EXIT_OK, say
 from styler.fast.export import export_onnx
-from styler.fast.inference import FastStylizer
+from styler.fast.inference import load_network
 
 EPILOG = """\
 Examples:
@@ -40,8 +40,8 @@ EXPORT_DEVICE = "cpu"  # the graph is traced on the CPU; the exported file runs 
 
 
 def run(args: argparse.Namespace) -> int:
-    stylizer = FastStylizer(args.network, device=EXPORT_DEVICE)
-    output = args.output or Path(f"{stylizer.name}{'_fp16' if args.half else ''}.onnx")
-    path = export_onnx(stylizer.network, output, half=args.half)
+    name, network, _ = load_network(args.network)
+    output = args.output or Path(f"{name}{'_fp16' if args.half else ''}.onnx")
+    path = export_onnx(network.to(EXPORT_DEVICE).eval(), output, half=args.half)
     say(str(path), stdout=True)
     return EXIT_OK
