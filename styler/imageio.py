@@ -517,12 +517,13 @@ def save_image(
     alpha: Image.Image | None = None,
     format: str | None = None,
     quality: int = 95,
-    source: str | os.PathLike | LoadedImage | None = None,
+    source: str | os.PathLike | LoadedImage | Image.Image | np.ndarray | None = None,
     photo: PhotoOptions | None = None,
 ) -> pathlib.Path:
     """Write PNG, JPEG, WebP or TIFF atomically, with settings embedded for read_settings.
 
-    source is the photo the image was made from (its path, or its LoadedImage): its date,
+    source is the photo the image was made from (its path, LoadedImage or PIL image; an
+    array has no metadata): its date,
     camera, exposure, artist and copyright are kept, its location only if `photo` says so
     (PhotoOptions, the FILES controls), nothing of it with strip_metadata; the orientation is
     upright. The pixels are sRGB and tagged so, or converted to the photo's own profile with
@@ -543,13 +544,17 @@ def save_image(
     return target
 
 
-def source_metadata(source: str | os.PathLike | LoadedImage | None) -> tuple[bytes, bytes]:
-    """(EXIF, ICC profile) of a photo, as stored; empty for none, or for a file that cannot
-    be read any more (the output is still written, without them)."""
-    if source is None:
-        return b"", b""
+def source_metadata(source: object) -> tuple[bytes, bytes]:
+    """(EXIF, ICC profile) of a photo, as stored: of a path, LoadedImage or PIL image; empty
+    for anything else (an array), or for a file that cannot be read any more (the output is
+    still written, without them)."""
     if isinstance(source, LoadedImage):
         return source.exif, source.icc_profile
+    if isinstance(source, Image.Image):
+        icc = source.info.get("icc_profile")
+        return _exif_bytes(source), icc if isinstance(icc, bytes) else b""
+    if not isinstance(source, str | os.PathLike):
+        return b"", b""
     path = os.fsdecode(source)
     try:
         if photo_formats.is_raw(path):

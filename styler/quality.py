@@ -26,7 +26,7 @@ from styler.fusion.regions import (
     load_region_masks,
     split_regions,
 )
-from styler.imageio import DEFAULT_MAX_PIXELS, LoadedImage, load_image, save_image
+from styler.imageio import DEFAULT_MAX_PIXELS, LoadedImage, PhotoOptions, load_image, save_image
 from styler.instant.stylizer import InstantOptions, InstantStylizer
 from styler.losses import LossWeights
 from styler.optimize import OptimizeOptions, OptimizeResult, StyleOptimizer
@@ -230,7 +230,8 @@ class Stylizer:
             bgr=bgr,
         )
         if output is not None:
-            return save_image(result.image, output, settings=result.settings, alpha=result.alpha)
+            return save_image(result.image, output, settings=result.settings, alpha=result.alpha,
+                              source=content, photo=PhotoOptions.from_values(options))
         return result.returned_as(content, bgr)
 
 

@@ -372,6 +372,30 @@ def test_uploads_browsers_show_are_not_copied_and_bad_ones_are_one_line(tmp_path
     assert not (tmp_path / "previews").exists()
 
 
+# --------------------------------------------------------------------------------------- the API
+
+
+def test_the_api_keeps_the_same_rules(tmp_path):
+    """stylize(..., output=) keeps the photo's metadata, GPS only with keep_location, the same
+    keywords as the CLI's flags; an array has no metadata and still saves."""
+    from styler import stylize
+
+    source = photo_file(tmp_path, "phone.heic")
+    style = tmp_path / "style.png"
+    Image.new("RGB", (32, 32), (20, 60, 200)).save(style)
+    quick = {"size": 32, "steps": 1, "device": "cpu"}
+    out = stylize(source, style, output=tmp_path / "api.jpg", **quick)
+    exif = exif_of(out)
+    assert exif[0x0110] == "EOS R5" and exif[0x0112] == 1 and not exif.get_ifd(0x8825)
+    with Image.open(out) as image:
+        assert image.size == (32, 21)  # upright
+    kept = stylize(source, style, output=tmp_path / "api.tiff", keep_location=True, **quick)
+    assert exif_of(kept).get_ifd(0x8825)[1] == "N"
+    array = np.asarray(upright_photo())
+    bare = stylize(array, style, output=tmp_path / "array.png", **quick)
+    assert 0x0110 not in exif_of(bare) and read_settings(bare)["mode"] == "optimize"
+
+
 # ---------------------------------------------------------------------------- the command line
 
 
