@@ -128,6 +128,20 @@ class Control:
 
 
 _MAX_SIDE = 16384
+
+# Engine constants the help texts below describe; the engine takes them from here, so the
+# help can never tell another number than the one that runs.
+# Strength s scales optimizer mode's style weight by STRENGTH_FLOOR ** (1 - s) (s = 0.5:
+# x0.22): geometric, because the look follows the logarithm of the style/content balance.
+# This floor makes equal steps of s give about equal steps of style distance
+# (docs/performance.md has the distances and the command that measures them).
+STRENGTH_FLOOR = 0.05
+# Automatic steps (the steps control at 0), by init: the coarse-to-fine schedule from the
+# photo needs many; from the instant result, a few at the output's size reach that run's
+# quality (benchmarks/probe_instant_init.py; docs/instant_mode.md has its table).
+AUTO_STEPS = {"content": 120, "noise": 120, "image": 120, "instant": 20}
+FAST_WHOLE_SIDE = 1024  # fast mode: photos up to this long side run in one pass
+INSTANT_WHOLE_SIDE = 1536  # instant mode: photos up to this long side run in one pass
 INIT_CHOICES = ("content", "noise", "image", "instant")
 
 _CONTROL_LIST = (
@@ -146,7 +160,8 @@ _CONTROL_LIST = (
     Control(
         "strength", float, 1.0, "Strength", "0 keeps the photo, 1 is the full style",
         meaning={
-            OPTIMIZE: "scales the style weight geometrically (0.05 ** (1 - strength))",
+            OPTIMIZE: "scales the style weight geometrically "
+            f"({STRENGTH_FLOOR:g} ** (1 - strength))",
             FAST: "mixes the network's output with the photo band by band, edges kept crisp",
             INSTANT: "mixes the instant result with the photo band by band, edges kept crisp",
         },
@@ -191,16 +206,19 @@ _CONTROL_LIST = (
         "images longer than this run as overlapping tiles joined by a multi-band blend, "
         "which bounds memory",
         meaning={OPTIMIZE: "per scale of the optimisation",
-                 FAST: "photos over 1024 px, with normalisation statistics of the whole photo",
-                 INSTANT: "photos over 1536 px, with feature statistics of the whole photo"},
+                 FAST: f"photos over {FAST_WHOLE_SIDE} px, with normalisation statistics of "
+                 "the whole photo",
+                 INSTANT: f"photos over {INSTANT_WHOLE_SIDE} px, with feature statistics of "
+                 "the whole photo"},
         unit="px", bounds={OPTIMIZE: (256, _MAX_SIDE), FAST: (64, _MAX_SIDE),
                            INSTANT: (128, _MAX_SIDE)},
         zero_means="never tile", group=ENGINE,
     ),
     Control(
         "steps", int, 0, "Steps", "optimisation steps over all scales",
-        modes=(OPTIMIZE,), bounds=(1, 100_000), zero_means="automatic: 120 from the photo, "
-        "noise or an init image, fewer from the instant result", step=1, slider=(1, 1000),
+        modes=(OPTIMIZE,), bounds=(1, 100_000),
+        zero_means=f"automatic: {AUTO_STEPS['content']} from the photo, noise or an init image, "
+        f"{AUTO_STEPS['instant']} from the instant result", step=1, slider=(1, 1000),
         group=OPTIMISATION,
     ),
     Control(
@@ -311,3 +329,53 @@ def checked(mode: str, values: Mapping[str, Any]) -> dict[str, Any]:
             raise OptionsError(f"unknown option {name!r} for {MODE_NAMES[mode]} (known: {known})")
         result[name] = allowed[name].check(value, mode)
     return result
+
+
+# ------------------------------------------------------------------------------ fusion tools
+
+# The fusion tools (`styler fuse`, the web UI's Fusion tab) have controls of their own, apart
+# from CONTROLS: they are not style controls, so the stylize modes, their command-line flags
+# and a stylized result's settings never see them. Their modes are the tools.
+FUSE_BLEND, FUSE_EXPOSURE, FUSE_FOCUS = "blend", "exposure", "focus"
+FUSION_TOOLS = (FUSE_BLEND, FUSE_EXPOSURE, FUSE_FOCUS)
+FUSION = "fusion"  # their group
+_SERIES = (FUSE_EXPOSURE, FUSE_FOCUS)  # the tools that take a series of photos
+
+_FUSION_LIST = (
+    Control(
+        "feather", float, 0.0, "Edge softness",
+        "blur the mask by this many pixels first: a wider transition",
+        modes=(FUSE_BLEND,), unit="px", bounds=(0.0, 512.0), step=1, slider=(0, 64),
+        group=FUSION,
+    ),
+    Control(
+        "levels", int, 0, "Pyramid levels", "bands of the multi-band blend",
+        modes=(FUSE_BLEND,), bounds=(1, 32), zero_means="until the coarsest is 8-16 px",
+        group=FUSION,
+    ),
+    Control(
+        "align", bool, {FUSE_EXPOSURE: False, FUSE_FOCUS: True}, "Align the photos first",
+        "resize the photos to the first one's size and align them to it (hand-held shots)",
+        modes=_SERIES, group=FUSION,
+    ),
+    Control(
+        "align_method", str, "ecc", "Alignment method",
+        "ecc: precise, small motions; orb: feature matching, large motions",
+        modes=_SERIES, choices=("ecc", "orb"), group=FUSION,
+    ),
+    Control(
+        "motion", str, {FUSE_EXPOSURE: "euclidean", FUSE_FOCUS: "homography"}, "Camera motion",
+        "the camera motion alignment corrects; euclidean: shift and rotation; a homography "
+        "also corrects focus breathing",
+        modes=_SERIES, choices=("euclidean", "affine", "homography"), group=FUSION,
+    ),
+)
+
+FUSION_CONTROLS: dict[str, Control] = {control.name: control for control in _FUSION_LIST}
+
+
+def fusion_controls(tool: str) -> list[Control]:
+    """The controls of one fusion tool, in definition order."""
+    if tool not in FUSION_TOOLS:
+        raise InvalidOption("tool", tool, "one of " + ", ".join(FUSION_TOOLS))
+    return [c for c in _FUSION_LIST if c.acts_in(tool)]

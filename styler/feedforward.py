@@ -82,6 +82,7 @@ class Prepared:
             blend=list(blend),
             controls=dict(controls),
             regions=regions_of(list(zip(self.masks_in, self.styles_in, strict=True))),
+            completed=out is not None,
             engine=dict(engine),
             files={**style_files, **files_of(region_items)},
         )

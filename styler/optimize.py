@@ -22,7 +22,15 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from styler.controls import CONTROLS, OPTIMIZE, checked, controls_for, output_side
+from styler.controls import (
+    AUTO_STEPS,
+    CONTROLS,
+    OPTIMIZE,
+    STRENGTH_FLOOR,
+    checked,
+    controls_for,
+    output_side,
+)
 from styler.device import autocast_dtype
 from styler.errors import ImageSizeError, OptionsError
 from styler.fusion.arrays import resize_to
@@ -39,21 +47,12 @@ from styler.progress import CancelToken, Progress, ProgressCallback
 from styler.tensors import resize_long_side, resize_tensor, scaled_size, to_image, to_tensor
 from styler.vgg import VGG19Features
 
-# Strength s scales the style weight by STRENGTH_FLOOR ** (1 - s) (s = 0.5: x0.22): geometric,
-# because the look follows the logarithm of the style/content balance. This floor makes equal
-# steps of s give about equal steps of style distance (docs/performance.md has the distances
-# and the command that measures them); s = 0 returns the photo without optimising.
-STRENGTH_FLOOR = 0.05
 MIN_REGION_SHARE = 1e-3  # a region covering less of a scale than this gets no style loss there
 # Scales longer than DEFAULT_TILE px are optimised tile by tile: memory grows with the pixel
 # count, and one 1024 px scale already takes gigabytes on the CPU (docs/performance.md has
 # the peak and the command that measures it).
 DEFAULT_TILE = CONTROLS["tile"].default_for(OPTIMIZE)
 MIN_TILE = CONTROLS["tile"].bounds_for(OPTIMIZE)[0]
-# Automatic steps (the steps control at 0), by init: the coarse-to-fine schedule from the photo
-# needs many; from the instant result, a few at the output's size reach that run's quality
-# (benchmarks/probe_instant_init.py; docs/instant_mode.md has its table).
-AUTO_STEPS = {"content": 120, "noise": 120, "image": 120, "instant": 20}
 _INTERNALS = ("preview_every", "min_size", "scale_factor", "learning_rate")
 # VGG19 halves the image four times before relu5_1; below this many px a side would vanish
 # (PyTorch: "Output size is too small"). Thinner images (a 1x1 photo, a 1x20000 strip, the

@@ -29,7 +29,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from styler.controls import CONTROLS, FAST, checked
+from styler.controls import CONTROLS, FAST, FAST_WHOLE_SIDE, checked
 from styler.device import resolve_device, use_all_cores
 from styler.errors import OptionsError
 from styler.fast.blend import blend_networks, blend_outputs, normalised_weights
@@ -56,7 +56,7 @@ FastRegion = tuple[MaskInput, StyleSpec | None]
 Member = tuple[StyleNetwork, float]  # a network and its weight in an outputs blend
 
 BACKENDS = ("auto", "torch", "onnx")  # auto: onnxruntime on the CPU when installed
-WHOLE_SIDE = 1024  # photos up to this long side run in one pass
+WHOLE_SIDE = FAST_WHOLE_SIDE  # photos up to this long side run in one pass
 # Larger ones run as tiles, which bounds the memory (docs/performance.md has the peak RSS per
 # tile size and the command that measures it).
 DEFAULT_TILE = CONTROLS["tile"].default_for(FAST)

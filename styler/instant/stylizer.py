@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from styler.controls import CONTROLS, INSTANT, checked
+from styler.controls import CONTROLS, INSTANT, INSTANT_WHOLE_SIDE, checked
 from styler.device import resolve_device, use_all_cores
 from styler.errors import OptionsError
 from styler.fast.blend import normalised_weights
@@ -41,7 +41,7 @@ from styler.vgg import VGG19Features
 StyleInput = ImageInput | LoadedImage
 # (mask, style image or None): the style of one region; None keeps the photo there.
 InstantRegion = tuple[MaskInput, StyleInput | None]
-WHOLE_SIDE = 1536  # photos up to this long side run in one pass; larger ones as tiles
+WHOLE_SIDE = INSTANT_WHOLE_SIDE  # photos up to this long side run in one pass, larger as tiles
 STYLE_MAX_SIDE = 2048  # style statistics are taken at most at this size (memory)
 
 
