@@ -159,7 +159,8 @@ def test_ui_handlers_regions_match_the_api(files, engine, tmp_path) -> None:
     """Painted regions (the editor's RGBA layer) give what a mask file gives the API."""
     from styler.ui.config import UIConfig
     from styler.ui.effects import REGIONS
-    from styler.ui.handlers import NO_STYLE, Controls, Regions, run_quality
+    from styler.ui.inputs import NO_STYLE, Controls, Regions
+    from styler.ui.runs import run_quality
     from styler.ui.services import Services
     from styler.ui.state import Session
 

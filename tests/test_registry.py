@@ -101,7 +101,7 @@ def test_cli_arguments_come_from_the_registry() -> None:
 def test_ui_widgets_come_from_the_registry() -> None:
     pytest.importorskip("gradio")
     from styler.ui import widgets
-    from styler.ui.handlers import QUALITY
+    from styler.ui.inputs import QUALITY
 
     for name in ("size", "strength", "style_scale", "feather", "steps", "content_weight"):
         control = CONTROLS[name]

@@ -26,7 +26,7 @@ from PIL import Image
 
 from styler.fast.inference import FastOptions
 from styler.imageio import read_settings
-from styler.ui.handlers import NO_STYLE
+from styler.ui.inputs import NO_STYLE
 from tests import ui_helpers
 from tests.conftest import GALLERY
 from tests.ui_helpers import (
@@ -76,7 +76,9 @@ def test_styles_grid_has_a_thumbnail_per_shipped_style(services) -> None:
 
 
 def test_fast_handler_saves_png_with_settings_and_history(services, tmp_path: Path) -> None:
-    from styler.ui.handlers import Controls, run_fast, use_as_content
+    from styler.ui.inputs import Controls
+    from styler.ui.results import use_as_content
+    from styler.ui.runs import run_fast
     from styler.ui.state import Session
 
     session = Session()
@@ -93,7 +95,8 @@ def test_fast_handler_saves_png_with_settings_and_history(services, tmp_path: Pa
 
 def test_fast_regions_keep_the_photo_where_painted(services, tmp_path: Path) -> None:
     from styler.ui.effects import REGIONS
-    from styler.ui.handlers import NO_STYLE, Controls, Regions, run_fast
+    from styler.ui.inputs import NO_STYLE, Controls, Regions
+    from styler.ui.runs import run_fast
     from styler.ui.state import Session
 
     source = photo(128, 96)
@@ -112,7 +115,8 @@ def test_fast_regions_keep_the_photo_where_painted(services, tmp_path: Path) -> 
 
 
 def test_quality_handler_streams_previews_and_stops_with_best_so_far(services, tmp_path) -> None:
-    from styler.ui.handlers import Controls, run_quality
+    from styler.ui.inputs import Controls
+    from styler.ui.runs import run_quality
     from styler.ui.state import Session
 
     content = save(photo(96, 72), tmp_path / "c.png")
@@ -142,7 +146,9 @@ def test_quality_handler_streams_previews_and_stops_with_best_so_far(services, t
 
 def test_quality_regions_get_a_style_image_or_keep_the_photo(services, tmp_path) -> None:
     from styler.ui.effects import REGIONS
-    from styler.ui.handlers import NO_STYLE, Controls, Regions, UserError, run_quality
+    from styler.ui.inputs import NO_STYLE, Controls, Regions
+    from styler.ui.messages import UserError
+    from styler.ui.runs import run_quality
     from styler.ui.state import Session
 
     source = photo(128, 96)
@@ -176,16 +182,10 @@ def test_quality_regions_get_a_style_image_or_keep_the_photo(services, tmp_path)
 def test_instant_handler_records_its_job_and_refine_starts_quality_from_it(services,
                                                                           tmp_path) -> None:
     from styler.ui.effects import REGIONS
-    from styler.ui.handlers import (
-        NO_STYLE,
-        Controls,
-        Regions,
-        UserError,
-        describe_entry,
-        refinable,
-        run_instant,
-        run_refine,
-    )
+    from styler.ui.inputs import NO_STYLE, Controls, Regions
+    from styler.ui.messages import UserError
+    from styler.ui.results import describe_entry, refinable
+    from styler.ui.runs import run_instant, run_refine
     from styler.ui.state import Session
 
     source = photo(96, 72)
@@ -228,16 +228,9 @@ def test_instant_handler_records_its_job_and_refine_starts_quality_from_it(servi
 
 
 def test_handler_errors_are_one_readable_line(services, tmp_path: Path) -> None:
-    from styler.ui.handlers import (
-        FAST,
-        NO_PHOTO,
-        QUALITY,
-        Controls,
-        UserError,
-        check_photo,
-        run_fast,
-        run_quality,
-    )
+    from styler.ui.inputs import FAST, QUALITY, Controls, check_photo
+    from styler.ui.messages import NO_PHOTO, UserError
+    from styler.ui.runs import run_fast, run_quality
     from styler.ui.state import Session
 
     bad = tmp_path / "notes.jpg"
@@ -266,7 +259,8 @@ def test_handler_errors_are_one_readable_line(services, tmp_path: Path) -> None:
 
 
 def test_batch_zip_in_zip_out_with_per_file_errors(services, tmp_path: Path) -> None:
-    from styler.ui.handlers import FAST, Controls, run_batch
+    from styler.ui.batch import run_batch
+    from styler.ui.inputs import FAST, Controls
 
     upload = zip_of(tmp_path / "photos.zip", {
         "trip/a.png": png_bytes(photo(80, 60)),
@@ -294,7 +288,9 @@ def test_batch_zip_in_zip_out_with_per_file_errors(services, tmp_path: Path) -> 
 def test_batch_in_instant_mode_paints_every_photo_with_the_style_image(
     services, tmp_path: Path
 ) -> None:
-    from styler.ui.handlers import INSTANT, Controls, UserError, run_batch
+    from styler.ui.batch import run_batch
+    from styler.ui.inputs import INSTANT, Controls
+    from styler.ui.messages import UserError
 
     style = save(Image.open(GALLERY / "styles" / "swirls.jpg").convert("RGB"), tmp_path / "s.png")
     files = [save(photo(80, 60, seed=n), tmp_path / f"p{n}.png") for n in range(2)]
@@ -319,17 +315,18 @@ def test_batch_in_instant_mode_paints_every_photo_with_the_style_image(
 
 
 def test_a_bug_on_one_batch_photo_costs_only_that_photo(services, tmp_path, monkeypatch) -> None:
-    from styler.ui import handlers
-    from styler.ui.handlers import FAST, Controls, run_batch
+    from styler.ui import batch
+    from styler.ui.batch import run_batch
+    from styler.ui.inputs import FAST, Controls
 
-    real = handlers.run_fast
+    real = batch.run_fast
 
     def flaky(services, session, path, *args, **kwargs):
         if Path(path).name.startswith("bad"):
             raise TypeError("a bug")
         return real(services, session, path, *args, **kwargs)
 
-    monkeypatch.setattr(handlers, "run_fast", flaky)
+    monkeypatch.setattr(batch, "run_fast", flaky)
     files = [save(photo(40, 30, seed=n), tmp_path / f"{name}.png")
              for n, name in enumerate(["one", "bad", "two"])]  # fmt: skip
     outcome = run_batch(services, files, FAST, "warm_test", [], Controls(size=32))
@@ -351,7 +348,7 @@ def test_workspace_prunes_old_results(tmp_path: Path) -> None:
 
 
 def test_batch_zip_limits_stop_a_zip_bomb(tmp_path: Path) -> None:
-    from styler.ui.batch import collect
+    from styler.ui.zips import collect
 
     bomb = zip_of(tmp_path / "bomb.zip", {f"p{i}.png": bytes(600_000) for i in range(3)})
     inputs, errors = collect([bomb], tmp_path / "in", max_files=10, max_bytes=1_000_000)
@@ -362,7 +359,8 @@ def test_batch_zip_limits_stop_a_zip_bomb(tmp_path: Path) -> None:
 
 
 def test_fusion_handler_exposure_series(services, tmp_path: Path) -> None:
-    from styler.ui.handlers import FUSION_TOOLS, UserError, run_fusion
+    from styler.ui.fusion import FUSION_TOOLS, run_fusion
+    from styler.ui.messages import UserError
     from styler.ui.state import Session
 
     frames = [save(photo(96, 72, gain=g), tmp_path / f"e{i}.png") for i, g in enumerate((0.5, 1.3))]
@@ -387,10 +385,10 @@ def test_fusion_handler_exposure_series(services, tmp_path: Path) -> None:
 def test_event_errors_become_one_escaped_line_never_a_traceback(services) -> None:
     gr = pytest.importorskip("gradio")
 
-    from styler.ui.app import friendly
-    from styler.ui.handlers import UserError
+    from styler.ui.guard import friendly
+    from styler.ui.messages import UserError
 
-    guard = friendly(services)
+    guard = friendly()
 
     @guard
     def bug():
@@ -429,7 +427,8 @@ def test_engine_imports_without_gradio() -> None:
     """`import styler` (and the UI's plain modules) must work where gradio is not installed."""
     code = (
         "import sys; sys.modules['gradio'] = None\n"
-        "import styler, styler.ui, styler.ui.handlers, styler.ui.batch, styler.cli.ui_cmd\n"
+        "import styler, styler.ui, styler.cli.ui_cmd\n"
+        "import styler.ui.runs, styler.ui.results, styler.ui.batch, styler.ui.fusion\n"
         "assert 'gradio' not in [m for m in sys.modules if sys.modules[m] is not None]\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, timeout=120)
@@ -1073,7 +1072,9 @@ def test_histories_recall_by_secret_and_clear_deletes_files(tmp_path: Path) -> N
 
 def test_small_photos_keep_their_size_unless_asked_and_the_status_says_so(services,
                                                                           tmp_path) -> None:
-    from styler.ui.handlers import Controls, describe_entry, run_fast, run_quality
+    from styler.ui.inputs import Controls
+    from styler.ui.results import describe_entry
+    from styler.ui.runs import run_fast, run_quality
     from styler.ui.state import Session
 
     tiny = save(Image.new("RGB", (1, 1), (200, 30, 30)), tmp_path / "dot.png")

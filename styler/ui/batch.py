@@ -1,146 +1,104 @@
-"""Batch tab plumbing: many photos or zips in, one zip of results (and an error list) out.
-
-Zips are read defensively: only image entries, no paths taken from the archive (names are
-flattened and cleaned), and limits on the entry count and on the uncompressed size, checked
-while reading, so a zip bomb stops at the limit instead of filling the disk.
-"""
+"""What the Batch tab's button does: every uploaded photo (or every image in the uploaded
+zips) through one mode and style, one zip back with the errors listed; a photo that fails,
+whatever the reason, costs only that photo. Nothing here imports gradio."""
 
 from __future__ import annotations
 
-import zipfile
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from styler.ui.services import safe_name
+from styler.errors import StylerError
+from styler.imageio import ImageError
+from styler.ui import zips
+from styler.ui.inputs import FAST, INSTANT, Controls, StyleSlots, style_list
+from styler.ui.messages import UserError, image_reason, user_message
+from styler.ui.runs import run_fast, run_instant, run_quality
+from styler.ui.services import Services
+from styler.ui.state import Entry, Session
 
-IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"})
-CHUNK = 1 << 20
-
-
-@dataclass(frozen=True)
-class BatchInput:
-    name: str  # what the user called it: 'photo.jpg' or 'trip.zip/day1/photo.jpg'
-    path: Path  # readable copy on the server
-
-
-class _Budget:
-    def __init__(self, max_files: int, max_bytes: int) -> None:
-        self.files, self.bytes = max_files, max_bytes
-
-    def take_file(self) -> bool:
-        self.files -= 1
-        return self.files >= 0
+log = logging.getLogger("styler.ui")
 
 
-def collect(
-    files: Sequence[str | Path],
-    workdir: Path,
-    *,
-    max_files: int,
-    max_bytes: int,
-) -> tuple[list[BatchInput], list[str]]:
-    """Uploaded files (images and zips of images) -> inputs to process, and per-file errors."""
-    inputs: list[BatchInput] = []
-    errors: list[str] = []
-    budget = _Budget(max_files, max_bytes)
-    used: set[str] = set()
-    workdir.mkdir(parents=True, exist_ok=True)
-    for file in files:
-        path = Path(file)
-        name = path.name
-        if path.suffix.lower() == ".zip":
-            _from_zip(path, workdir, budget, used, inputs, errors)
-        elif path.suffix.lower() in IMAGE_SUFFIXES:
-            if budget.take_file():
-                inputs.append(BatchInput(name, path))
-            else:
-                errors.append(f"{name}: skipped, more than {max_files} images in one batch")
-        else:
-            errors.append(f"{name}: not an image or a zip file")
-    if not inputs and not errors:
-        errors.append("no files were uploaded")
-    return inputs, errors
+@dataclass
+class BatchOutcome:
+    zip_path: Path
+    done: int
+    errors: list[str]
+
+    def summary(self) -> str:
+        lines = [f"**{self.done} stylized, {len(self.errors)} failed.** The zip holds the results"
+                 + (" and errors.txt." if self.errors else ".")]  # fmt: skip
+        if self.errors:
+            lines += ["", "Not stylized:", *(f"- {e}" for e in self.errors)]
+        return "\n".join(lines)
 
 
-def _from_zip(
-    path: Path,
-    workdir: Path,
-    budget: _Budget,
-    used: set[str],
-    inputs: list[BatchInput],
-    errors: list[str],
-) -> None:
-    try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError):
-        errors.append(f"{path.name}: not a readable zip file")
-        return
-    with archive:
-        for info in archive.infolist():
-            member = info.filename
-            label = f"{path.name}/{member}"
-            parts = Path(member).parts
-            if info.is_dir() or "__MACOSX" in parts or Path(member).name.startswith("."):
-                continue
-            if Path(member).suffix.lower() not in IMAGE_SUFFIXES:
-                errors.append(f"{label}: not an image, skipped")
-                continue
-            if not budget.take_file():
-                errors.append(f"{label}: skipped, too many images in one batch")
-                continue
-            if info.file_size > budget.bytes:
-                errors.append(f"{label}: skipped, the batch is over its size limit")
-                continue
-            target = workdir / _unique(safe_name("_".join(parts)), used)
-            try:
-                written = _extract(archive, info, target, budget.bytes)
-            except (zipfile.BadZipFile, OSError, RuntimeError, ValueError) as exc:
-                errors.append(f"{label}: could not be read from the zip ({exc})")
-                continue
-            if written is None:
-                errors.append(f"{label}: skipped, the batch is over its size limit")
-                continue
-            budget.bytes -= written
-            inputs.append(BatchInput(label, target))
+def run_batch(
+    services: Services,
+    files: Sequence[str | Path] | None,
+    mode: str,
+    style: str | None,
+    styles: StyleSlots,
+    controls: Controls,
+    report: Callable[[int, int, str], None] | None = None,
+) -> BatchOutcome:
+    """Every photo (or every image in the zips) through one style; a zip back, errors listed."""
+    if not files:
+        raise UserError("Upload some photos or a zip of photos first.")
+    config = services.config
+    work = services.workspace.new_dir("work")
+    inputs, errors = zips.collect(
+        [Path(f) for f in files],
+        work / "in",
+        max_files=config.max_batch_files,
+        max_bytes=int(config.max_batch_mb * 1024 * 1024),
+    )
+    scratch = Session(id=f"batch-{work.name}")
+    if mode == FAST:
+        if not style or style not in services.style_names():
+            raise UserError("Pick a fast style for the batch first.")
+    else:
+        style_list(services, styles)  # checked now, so a bad style fails before the first photo
+    outputs: list[Path] = []
+    for number, item in enumerate(inputs, start=1):
+        if report:
+            report(number - 1, len(inputs), item.name)
+        try:
+            entry = _one(services, scratch, item.path, mode, style, styles, controls)
+        except UserError as exc:
+            errors.append(f"{item.name}: {exc.reason}")
+            continue
+        except ImageError as exc:
+            errors.append(f"{item.name}: {image_reason(exc)}")
+            continue
+        except StylerError as exc:
+            errors.append(f"{item.name}: {user_message(exc)}")
+            continue
+        except MemoryError:
+            errors.append(f"{item.name}: out of memory (try a smaller output size)")
+            continue
+        except Exception as exc:  # a bug must not cost the rest of the batch
+            log.exception("batch: %s failed", item.name)
+            errors.append(f"{item.name}: internal error ({type(exc).__name__}); the server "
+                          "log has the details")  # fmt: skip
+            continue
+        outputs.append(entry.path)
+    if report:
+        report(len(inputs), len(inputs), "zip")
+    zip_path = zips.write_zip(outputs, errors, work / "styled.zip")
+    return BatchOutcome(zip_path=zip_path, done=len(outputs), errors=errors)
 
 
-def _extract(
-    archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, limit: int
-) -> int | None:
-    """Copy one member, stopping at `limit` bytes whatever its header claims; None if over."""
-    written = 0
-    with archive.open(info) as source, open(target, "wb") as out:
-        while chunk := source.read(CHUNK):
-            written += len(chunk)
-            if written > limit:
-                break
-            out.write(chunk)
-    if written > limit:
-        target.unlink(missing_ok=True)
-        return None
-    return written
-
-
-def _unique(name: str, used: set[str]) -> str:
-    stem, dot, suffix = name.rpartition(".")
-    if not dot:
-        stem, suffix = name, ""
-    candidate, number = name, 2
-    while candidate.lower() in used:
-        candidate = f"{stem}-{number}{dot}{suffix}"
-        number += 1
-    used.add(candidate.lower())
-    return candidate
-
-
-def write_zip(outputs: Sequence[Path], errors: Sequence[str], target: Path) -> Path:
-    """Results (stored: PNGs do not compress further) plus errors.txt when there were any."""
-    used: set[str] = set()
-    with zipfile.ZipFile(target, "w") as archive:
-        for output in outputs:
-            archive.write(output, _unique(output.name, used), compress_type=zipfile.ZIP_STORED)
-        if errors:
-            text = "These files were not stylized:\n" + "\n".join(errors) + "\n"
-            archive.writestr("errors.txt", text, compress_type=zipfile.ZIP_DEFLATED)
-    return target
+def _one(
+    services: Services, scratch: Session, path: Path, mode: str, style: str | None,
+    styles: StyleSlots, controls: Controls,
+) -> Entry:  # fmt: skip
+    """One photo through the chosen mode, saved in the batch's scratch session."""
+    if mode == FAST:
+        return run_fast(services, scratch, path, style, controls)
+    if mode == INSTANT:
+        return run_instant(services, scratch, scratch.id, path, styles, controls)
+    updates = run_quality(services, scratch, scratch.id, path, styles, controls)
+    return [u.entry for u in updates if u.entry is not None][0]

@@ -26,7 +26,7 @@ class Entry:
     steps_done: int = 0  # Quality: steps run, of steps_total
     steps_total: int = 0
     full_size: tuple[int, int] | None = None  # the size a finished run makes
-    job: Any = None  # what made it (handlers.Job): Continue and Refine take it on
+    job: Any = None  # what made it (runs.RunRequest): Continue and Refine take it on
     notes: tuple[str, ...] = ()  # what the status line adds: an upscale, a first frame
 
 

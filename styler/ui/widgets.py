@@ -8,7 +8,7 @@ from typing import Any
 import gradio as gr
 
 from styler.controls import CONTROLS
-from styler.ui.handlers import ENGINE_MODES
+from styler.ui.inputs import ENGINE_MODES
 
 
 def _label(name: str, mode_note: str = "") -> str:

@@ -1,0 +1,89 @@
+"""The Batch tab: photos or zips of photos in, one mode and style for all, a zip back."""
+
+from collections.abc import Callable
+from typing import Any
+
+import gradio as gr
+
+from styler.ui import widgets
+from styler.ui.batch import run_batch
+from styler.ui.components import photo_input
+from styler.ui.inputs import FAST, INSTANT, QUALITY, Controls
+from styler.ui.queues import ENGINE
+from styler.ui.services import Services
+from styler.ui.stylize_layout import QUALITY_NOTE
+
+
+def batch_tab(services: Services, style_images: list[str], first_mode: str) -> dict[str, Any]:
+    """Every component of the tab, by name."""
+    ui: dict[str, Any] = {}
+    names = services.style_names()
+    fast, quality = first_mode == FAST, first_mode == QUALITY
+    gr.Markdown("Stylize many photos at once: upload photos or zip files, get one zip back.")
+    with gr.Row(equal_height=False):
+        with gr.Column(min_width=320):
+            ui["files"] = gr.File(
+                file_count="multiple",
+                file_types=["image", ".zip"],
+                label="Photos or zips of photos",
+                elem_id="batch-files",
+            )
+            ui["mode"] = gr.Radio([FAST, INSTANT, QUALITY], value=first_mode, label="Mode",
+                                  elem_id="batch-mode")  # fmt: skip
+            ui["style"] = gr.Dropdown(
+                choices=[(services.style_caption(n), n) for n in names],
+                value=names[0] if names else None,
+                label="Fast style",
+                visible=fast,
+                elem_id="batch-style",
+            )
+            ui["style_image"] = photo_input(
+                label="Style image (Instant, Quality)",
+                sources=["upload", "clipboard"],
+                value=style_images[0] if style_images else None,
+                height=180,
+                visible=not fast,
+                elem_id="batch-style-image",
+            )
+            ui["size"] = widgets.slider("size", first_mode, elem_id="batch-size")
+            ui["steps"] = widgets.slider("steps", QUALITY, QUALITY_NOTE, visible=quality,
+                                         elem_id="batch-steps")  # fmt: skip
+            ui["run"] = gr.Button("Stylize all", variant="primary", elem_id="batch-run")
+        with gr.Column(min_width=320):
+            ui["zip"] = gr.File(label="Results (zip)", interactive=False, elem_id="batch-zip")
+            ui["report"] = gr.Markdown("", elem_id="batch-report")
+    return ui
+
+
+def wire_batch(services: Services, guard: Callable, ui: dict[str, Any]) -> None:
+    def switch_mode(mode: str):
+        return (
+            gr.Dropdown(visible=mode == FAST),
+            gr.Image(visible=mode != FAST),
+            gr.Slider(visible=mode == QUALITY),
+            gr.Slider(**widgets.slider_range("size", mode)),
+        )
+
+    ui["mode"].change(switch_mode, ui["mode"],
+                      [ui["style"], ui["style_image"], ui["steps"], ui["size"]],
+                      queue=False, api_name=False)  # fmt: skip
+
+    @guard
+    def run(files, mode, style, style_image, size, steps, progress=gr.Progress()):  # noqa: B008
+        controls = Controls(size=size, steps=steps)
+
+        def report(done: int, total: int, name: str) -> None:
+            progress((done, total), desc=f"{name}", unit="images")
+
+        outcome = run_batch(services, files, mode, style, [(style_image, 1.0)], controls,
+                            report)  # fmt: skip
+        return str(outcome.zip_path), outcome.summary()
+
+    ui["run"].click(
+        run,
+        [ui["files"], ui["mode"], ui["style"], ui["style_image"], ui["size"], ui["steps"]],
+        [ui["zip"], ui["report"]],
+        api_name="batch",
+        concurrency_limit=services.concurrency,
+        concurrency_id=ENGINE,
+    )

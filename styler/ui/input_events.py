@@ -1,0 +1,92 @@
+"""The Stylize tab's inputs reacting: a mode switch re-ranges the control widgets, a
+dropped result sets mode, style and controls, a click in the style grid picks a style, and
+a photo is checked the moment it lands."""
+
+import html
+from collections.abc import Callable
+from typing import Any
+
+import gradio as gr
+
+from styler.ui import results, widgets
+from styler.ui.inputs import FAST, QUALITY, check_photo
+from styler.ui.messages import UserError
+from styler.ui.services import Services
+from styler.ui.stylize_layout import CONTROL_WIDGETS, QUALITY_ONLY
+
+
+def wire_inputs(services: Services, guard: Callable, ui: dict[str, Any]) -> None:
+    _wire_mode_and_settings(services, guard, ui)
+    _wire_style_and_photo(services, ui)
+
+
+def _wire_mode_and_settings(services: Services, guard: Callable, ui: dict[str, Any]) -> None:
+    """Mode switches re-range the controls; a dropped result sets mode, style and controls."""
+    mode_outputs = [ui["fast_box"], ui["images_box"], *(ui[n] for n in CONTROL_WIDGETS)]
+
+    def mode_updates(mode: str, values: dict[str, Any] | None = None) -> tuple:
+        """Boxes shown, and every control widget re-ranged for `mode`: at its default there
+        or at `values` (a loaded result's)."""
+        quality = mode == QUALITY
+        updates = []
+        for name in CONTROL_WIDGETS:
+            update: dict[str, Any] = {"info": widgets.info(name, mode)}
+            if name in QUALITY_ONLY:
+                update["visible"] = quality
+            if name in ("size", "style_scale"):
+                update.update(widgets.slider_range(name, mode))
+            if values is not None and name in values:
+                update["value"] = values[name]
+            updates.append(gr.update(**update))
+        images = mode != FAST  # Instant and Quality modes take style images
+        return (gr.Column(visible=not images), gr.Column(visible=images), *updates)
+
+    # .input, not .change: a result's settings set the mode too, and then keep their values.
+    ui["mode"].input(mode_updates, ui["mode"], mode_outputs, queue=False, api_name=False)
+
+    @guard
+    def load_settings(path: str | None):
+        """A dropped result: the mode, the style and every control take its values."""
+        if not path:
+            return (gr.skip(),) * (5 + len(CONTROL_WIDGETS))
+        loaded = results.load_settings(services, path)
+        fast = loaded.mode == FAST
+        style = loaded.style or gr.skip()
+        return (loaded.mode, style if fast else gr.skip(), gr.skip() if fast else style,
+                *mode_updates(loaded.mode, loaded.values), loaded.note)  # fmt: skip
+
+    ui["settings_from"].upload(
+        load_settings,
+        ui["settings_from"],
+        [ui["mode"], ui["style"], ui["style1"], *mode_outputs, ui["status"]],
+        queue=False,
+        api_name="load_settings",
+    )
+
+
+def _wire_style_and_photo(services: Services, ui: dict[str, Any]) -> None:
+    """The style grid, and the photo reaching the region painter."""
+
+    def pick_style(evt: gr.SelectData):
+        names = services.style_names()
+        return names[evt.index] if 0 <= evt.index < len(names) else gr.skip()
+
+    ui["grid"].select(pick_style, None, ui["style"], queue=False, api_name=False)
+
+    def photo_landed(payload: dict | None):
+        """Checked the moment it lands: a usable photo goes to the region painter and enables
+        Stylize; anything else is cleared, with one line beside it saying why. Unprocessed
+        (preprocess=False): Gradio's own decoding would refuse bad files in Pillow's words."""
+        path = (payload or {}).get("path")
+        if not path:
+            return gr.skip(), None, gr.skip(), gr.Button(interactive=False)
+        try:
+            usable = check_photo(services, path)
+        except UserError as exc:
+            message = f"⚠ {html.escape(str(exc))}."
+            return None, None, message, gr.Button(interactive=False)
+        return gr.skip(), usable, "", gr.Button(interactive=True)
+
+    ui["content"].change(photo_landed, ui["content"],
+                         [ui["content"], ui["editor"], ui["photo_message"], ui["run"]],
+                         queue=False, api_name=False, preprocess=False)  # fmt: skip

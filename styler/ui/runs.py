@@ -1,0 +1,179 @@
+"""What Stylize, Continue and Refine do, one function per mode: photo, styles, controls and
+regions in; the engine's result saved, recorded in the session's history, and returned.
+
+Problems the user can fix raise `UserError` with one readable line. Importable and testable
+without a browser: nothing here imports gradio.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from styler.controls import output_side
+from styler.progress import CancelToken, ProgressCallback
+from styler.tensors import scaled_size
+from styler.ui.inputs import (
+    INSTANT,
+    Controls,
+    Regions,
+    StyleSlots,
+    fast_regions,
+    image_regions,
+    load_photo,
+    style_list,
+)
+from styler.ui.messages import UserError
+from styler.ui.results import png_size, refinable, save_entry, size_notes
+from styler.ui.services import Services
+from styler.ui.state import Entry, Session
+from styler.ui.streaming import Update, streamed
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """What an Instant or Quality run was asked for, kept with its result: Continue finishes
+    a stopped Quality run from it, Refine takes an Instant result on in Quality mode."""
+
+    content: str | Path
+    styles: tuple[tuple[str | Path | None, float], ...]
+    controls: Controls
+    regions: Regions | None
+
+
+def run_fast(
+    services: Services,
+    session: Session,
+    content: str | Path | None,
+    style: str | None,
+    controls: Controls,
+    regions: Regions | None = None,
+) -> Entry:
+    """Fast mode: the engine's FastStylizer with the same options the CLI and API take."""
+    if not services.styles:
+        raise UserError(
+            "No fast styles are installed yet. Switch to Instant or Quality mode and pick a "
+            "style image."
+        )
+    if not style or style not in services.style_names():
+        raise UserError("Pick a style from the grid first.")
+    loaded = load_photo(services, content)
+    options = controls.fast_options()
+    pairs = fast_regions(services, regions)
+    # No device slot: a Fast job takes a fraction of a second, and must not wait behind a
+    # Quality run holding the slot; the network's own lock keeps its passes apart.
+    result = services.engines.fast(style).run(loaded, options, regions=pairs)
+    caption = f"{services.style_title(style)} · Fast"
+    notes = (*loaded.notes, *size_notes(loaded.rgb.size, options.size, options.upscale))
+    return save_entry(services, session, result, content, style, caption, notes=notes)
+
+
+def run_quality(
+    services: Services,
+    session: Session,
+    session_key: str,
+    content: str | Path | None,
+    styles: StyleSlots,
+    controls: Controls,
+    regions: Regions | None = None,
+    *,
+    resume: Entry | None = None,
+    start: Entry | None = None,
+) -> Iterator[Update]:
+    """Quality mode: the optimizer, reporting previews as it goes; Stop keeps the best so far
+    at the scale it reached. `resume` (a stopped result) continues it from that image and
+    scale with the steps left; `start` (an Instant result, Refine) is where a whole run starts.
+
+    Painted regions get one of the style images, or keep the photo (guided Gram losses).
+    A generator: each Update carries the progress and, every few steps, the image as it
+    forms; the last one carries the saved result. Closing the generator (the browser went
+    away) stops the optimisation.
+    """
+    loaded = load_photo(services, content)
+    style_images, weights, names = style_list(services, styles)
+    options = controls.quality_options()
+    region_pairs = image_regions(services, regions, styles)
+    init = None
+    if resume is not None:
+        init = _rgb(resume.path)
+        left = max(1, resume.steps_total - resume.steps_done)
+        options = replace(options, init="image", steps=left, min_size=max(init.size))
+    elif start is not None:
+        init = _rgb(start.path)
+        options = replace(options, init="instant")  # its schedule, from this result
+    outcome: dict[str, Any] = {}
+
+    def work(progress: ProgressCallback, cancel: CancelToken) -> None:
+        with services.engines.slot() as slot:
+            outcome["result"] = services.engines.stylizer(slot).run(
+                loaded, style_images, options, blend=weights, regions=region_pairs,
+                init_image=init, progress=progress, cancel=cancel)  # fmt: skip
+
+    yield from streamed(services, session_key, work)
+    result = outcome["result"]
+    label = _label(names)
+    kind = "Quality, refined" if start is not None else "Quality"
+    caption = f"{label} · {kind}" + ("" if result.completed else " (stopped early)")
+    job = RunRequest(content, tuple(styles), controls, regions)  # type: ignore[arg-type]
+    side = output_side(options.size, options.upscale, loaded.rgb.size)
+    full = scaled_size(loaded.rgb.size, side)
+    notes = (*loaded.notes, *size_notes(loaded.rgb.size, options.size, options.upscale))
+    entry = save_entry(services, session, result, content, label, caption, job=job, full=full,
+                       notes=notes)  # fmt: skip
+    yield Update(text=caption, entry=entry)
+
+
+def run_instant(
+    services: Services,
+    session: Session,
+    session_key: str,
+    content: str | Path | None,
+    styles: StyleSlots,
+    controls: Controls,
+    regions: Regions | None = None,
+) -> Entry:
+    """Instant mode: the style images of Quality mode (blend weights, regions alike) in one
+    feed-forward pass, about a second. Kept with its RunRequest, so Refine can take it on."""
+    loaded = load_photo(services, content)
+    style_images, weights, names = style_list(services, styles)
+    options = controls.instant_options()
+    pairs = image_regions(services, regions, styles, INSTANT)
+    stylizer = services.engines.instant(style_images, weights, services.config.max_pixels)
+    # No device slot, as in Fast mode: a pass must not wait behind a Quality run.
+    with services.cancellable(session_key) as token:
+        result = stylizer.run(loaded, options, regions=pairs, cancel=token)
+    if not result.completed:
+        raise UserError("Stopped: the instant result was not made.")
+    label = _label(names)
+    job = RunRequest(content, tuple(styles), controls, regions)  # type: ignore[arg-type]
+    notes = (*loaded.notes, *size_notes(loaded.rgb.size, options.size, options.upscale))
+    return save_entry(services, session, result, content, label, f"{label} · Instant", job=job,
+                      notes=notes)  # fmt: skip
+
+
+def run_refine(
+    services: Services, session: Session, session_key: str, entry: Entry | None,
+    quality: Controls,
+) -> Iterator[Update]:  # fmt: skip
+    """Refine: a Quality run from an Instant result, with its photo, style images, regions
+    and shared controls, and Quality's own controls from `quality` (the widgets now)."""
+    if entry is None or not refinable(entry):
+        raise UserError("There is no Instant result on screen to refine.")
+    job = entry.job
+    refined = job.controls.refined(quality, size=max(png_size(entry.path)))
+    yield from run_quality(services, session, session_key, job.content, job.styles, refined,
+                           job.regions, start=entry)  # fmt: skip
+
+
+def _label(names: list[str]) -> str:
+    """'mosaic+waves': the style images' names, for captions and file names."""
+    return "+".join(Path(n).stem for n in names)
+
+
+def _rgb(path: Path) -> Image.Image:
+    with Image.open(path) as im:
+        return im.convert("RGB")

@@ -1,0 +1,203 @@
+"""The Stylize tab's runs: Stylize (in the browser and as the /stylize API), Refine,
+Continue and Stop. Each run streams its progress to the result column and ends with the
+result shown, its status line, Download and the history.
+
+No `from __future__ import annotations` in the event modules: Gradio reads the handlers'
+annotations (gr.Request, gr.SelectData) to know what to inject.
+"""
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+import gradio as gr
+
+from styler import controls as registry
+from styler.ui import results, runs
+from styler.ui.components import download_button
+from styler.ui.effects import REGIONS
+from styler.ui.inputs import ENGINE_MODES, FAST, INSTANT, QUALITY, Controls, Regions
+from styler.ui.messages import UserError, progress_html
+from styler.ui.queues import ENGINE, FAST_JOBS, FAST_QUEUE, INSTANT_JOBS, INSTANT_QUEUE
+from styler.ui.services import Services
+from styler.ui.state import Entry, Session
+from styler.ui.streaming import Update
+from styler.ui.stylize_layout import CONTROL_WIDGETS
+
+RUNNING = "Painting… Stop keeps the best image so far."  # the status while a run works
+# Refine reads these from the widgets when clicked: Quality's own controls, which an Instant
+# run does not take (the shared ones come from the Instant run).
+REFINE_WIDGETS = tuple(n for n in CONTROL_WIDGETS
+                       if not registry.CONTROLS[n].acts_in(ENGINE_MODES[INSTANT]))  # fmt: skip
+
+
+def controls_from(values: dict[str, Any]) -> Controls:
+    """The widgets' values by control name; those an API client leaves out stay unset."""
+    return Controls(preview_every=values.get("preview_every"),
+                    **{name: values.get(name) for name in CONTROL_WIDGETS})  # fmt: skip
+
+
+def follow_ups(entry: Entry) -> tuple:
+    """Continue shown with a stopped result, Refine with an Instant one."""
+    return gr.Button(visible=not entry.completed), gr.Button(visible=results.refinable(entry))
+
+
+def _finished(session: Session, entry: Entry) -> tuple:
+    return (
+        str(entry.path),
+        "",
+        results.describe_entry(entry),
+        download_button(str(entry.path)),
+        gr.Button(interactive=True),
+        *follow_ups(entry),
+        session.gallery(),
+        session,
+    )
+
+
+def _shown(state: Session, updates: Iterable[Update]) -> Iterator[tuple]:
+    """A Quality run's updates as the Stylize tab's outputs: previews, then the result."""
+    for update in updates:
+        if update.entry is not None:
+            yield _finished(state, update.entry)
+        else:
+            preview = update.preview if update.preview is not None else gr.skip()
+            html_text = progress_html(update.progress, update.text)
+            yield (preview, html_text, RUNNING, *(gr.skip(),) * 6)
+
+
+def wire_stylize(services: Services, guard: Callable, session: gr.State,
+                 ui: dict[str, Any]) -> None:  # fmt: skip
+    """Stylize in the browser (routed to its mode's queue) and for API clients, then
+    Refine, Continue and Stop."""
+    names = [
+        "content", "mode", "style", "style1", "weight1", "style2", "weight2", "style3",
+        "weight3", "size", "upscale", "strength", "style_weight", "preserve_color",
+        "style_scale", "steps", "seed", "content_weight", "tv_weight", "optimizer", "init",
+        "preview_every", "feather", "editor",
+    ]  # fmt: skip
+    inputs = [session, *(ui[n] for n in names), *ui["region_styles"]]
+    outputs = [ui["result"], ui["progress"], ui["status"], ui["download"], ui["reuse"],
+               ui["continue"], ui["refine"], ui["history"], session]  # fmt: skip
+
+    # Explicit parameters: Gradio injects `request` by position, and API clients call
+    # /stylize with these names (content=..., mode="Fast", style=..., size=...).
+    @guard
+    def stylize(
+        state: Session, content=None, mode=None, style=None, style1=None, weight1=None,
+        style2=None, weight2=None, style3=None, weight3=None, size=None, upscale=None,
+        strength=None,
+        style_weight=None, preserve_color=None, style_scale=None, steps=None, seed=None,
+        content_weight=None, tv_weight=None, optimizer=None, init=None, preview_every=None,
+        feather=None, editor=None, red_region=None, blue_region=None, green_region=None,
+        yellow_region=None, request: gr.Request | None = None,
+    ):  # fmt: skip
+        """Defaults of None make every input but the photo optional for API clients."""
+        controls = controls_from(locals())
+        layers = list((editor or {}).get("layers") or [])
+        choices = [red_region, blue_region, green_region, yellow_region]
+        regions = Regions(layers=layers, styles=dict(zip(REGIONS, choices, strict=True)))
+        if mode == FAST:
+            entry = runs.run_fast(services, state, content, style, controls, regions)
+            yield _finished(state, entry)
+            return
+        styles = [(style1, weight1), (style2, weight2), (style3, weight3)]
+        key = (request.session_hash if request else None) or state.id
+        if mode == INSTANT:
+            entry = runs.run_instant(services, state, key, content, styles, controls, regions)
+            yield _finished(state, entry)
+            return
+        services.started(key)
+        yield from _shown(state, runs.run_quality(services, state, key, content, styles,
+                                                  controls, regions))  # fmt: skip
+
+    # Fast, Instant and Quality jobs queue apart: a Fast or Instant job (about a second)
+    # never waits behind a Quality run, and each queue's wait estimate comes from its own
+    # kind of job. The button routes to one of three hidden counters whose change runs it.
+    groups = {FAST: (FAST_QUEUE, FAST_JOBS), INSTANT: (INSTANT_QUEUE, INSTANT_JOBS),
+              QUALITY: (ENGINE, services.concurrency)}  # fmt: skip
+    goes = {mode: gr.Number(0, visible=False) for mode in groups}
+    shown = {"show_progress": "full", "show_progress_on": [ui["result"]], "api_name": False}
+    jobs = {mode: goes[mode].change(stylize, inputs, outputs, concurrency_id=group,
+                                    concurrency_limit=limit, **shown)
+            for mode, (group, limit) in groups.items()}  # fmt: skip
+
+    def route(request: gr.Request, mode: str, *counts: float):
+        """The counter of the chosen mode's queue goes up; a Quality job is counted as queued
+        (Stop withdraws it)."""
+        if mode == QUALITY:
+            services.queued(request.session_hash or "")
+        bumped = tuple(n + 1 if m == mode else gr.skip() for m, n in zip(goes, counts, strict=True))
+        return (*bumped, "Waiting for the engine…" if mode == QUALITY else "Working…")
+
+    ui["run"].click(route, [ui["mode"], *goes.values()], [*goes.values(), ui["status"]],
+                    queue=False, api_name=False)  # fmt: skip
+    # API clients call /stylize with either mode (it queues with the Quality jobs).
+    gr.Button(visible=False).click(stylize, inputs, outputs, api_name="stylize",
+                                   concurrency_id=ENGINE,
+                                   concurrency_limit=services.concurrency)  # fmt: skip
+
+    refine_job = _wire_refine(services, guard, session, ui, outputs)
+    _wire_continue_and_stop(services, guard, session, ui, outputs, [jobs[QUALITY], refine_job])
+
+
+def _wire_refine(
+    services: Services, guard: Callable, session: gr.State, ui: dict[str, Any], outputs: list
+) -> Any:
+    """Refine: the Instant result on screen taken on by a Quality run from it, queued with
+    the Quality jobs (Stop withdraws it there). Returns the event, for Stop to cancel."""
+
+    def queue_up(request: gr.Request):
+        services.queued(request.session_hash or "")
+        return "Waiting for the engine…"
+
+    @guard
+    def refine(request: gr.Request, state: Session, *values: Any):
+        key = request.session_hash or state.id
+        services.started(key)
+        quality = controls_from(dict(zip(REFINE_WIDGETS + ("preview_every",), values,
+                                         strict=True)))  # fmt: skip
+        yield from _shown(state, runs.run_refine(services, state, key, state.shown, quality))
+
+    widgets_now = [session, *(ui[n] for n in REFINE_WIDGETS), ui["preview_every"]]
+    return ui["refine"].click(queue_up, None, ui["status"], queue=False, api_name=False).then(
+        refine, widgets_now, outputs, api_name=False, concurrency_id=ENGINE,
+        concurrency_limit=services.concurrency, show_progress="full",
+        show_progress_on=[ui["result"]])  # fmt: skip
+
+
+def _wire_continue_and_stop(
+    services: Services, guard: Callable, session: gr.State, ui: dict[str, Any], outputs: list,
+    queued_jobs: list[Any],
+) -> None:  # fmt: skip
+    """Continue from a stopped result; Stop a running job, or withdraw a queued one."""
+    withdraw = gr.Number(0, visible=False)
+
+    @guard
+    def continue_run(state: Session, request: gr.Request | None = None):
+        """The stopped result on screen, finished from the image and scale it reached."""
+        entry = state.shown
+        if entry is None or entry.completed or entry.job is None:
+            raise UserError("There is no stopped Quality result on screen to continue.")
+        job = entry.job
+        key = (request.session_hash if request else None) or state.id
+        yield from _shown(state, runs.run_quality(
+            services, state, key, job.content, job.styles, job.controls, job.regions,
+            resume=entry))  # fmt: skip
+
+    ui["continue"].click(continue_run, [session], outputs, api_name=False,
+                         concurrency_limit=services.concurrency, concurrency_id=ENGINE,
+                         show_progress="full", show_progress_on=[ui["result"]])  # fmt: skip
+
+    @guard
+    def stop(withdrawn: float, request: gr.Request):
+        """A running job stops with its best image; a queued one is withdrawn (the page
+        cancels it, through the hidden counter's change)."""
+        key = request.session_hash or ""
+        if services.cancel(key):
+            return "Stopping: the best image so far is on its way.", gr.skip()
+        if services.withdraw(key):
+            return "Withdrawn: your queued job will not run.", withdrawn + 1
+        return "Nothing is running or waiting.", gr.skip()
+
+    ui["stop"].click(stop, withdraw, [ui["status"], withdraw], queue=False, api_name="stop")
+    withdraw.change(None, None, None, cancels=queued_jobs, queue=False)
