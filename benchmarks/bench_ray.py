@@ -46,12 +46,10 @@ os.environ["RAY_AUTH_MODE"] = "token"
 os.environ["RAY_AUTH_TOKEN"] = secrets.token_hex(32)
 os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
 
-from styler.batch import Batch  # noqa: E402
-from styler.cli.batch import Summary  # noqa: E402
-from styler.cli.main import build_parser  # noqa: E402
-from styler.cli.stylize_cmd import _job, _renderer  # noqa: E402
+from styler.batch import Batch, Summary  # noqa: E402
+from styler.engine import build_engine  # noqa: E402
 from styler.imageio import load_image, save_image  # noqa: E402
-from styler.progress import CancelToken  # noqa: E402
+from styler.recipe import Recipe  # noqa: E402
 from styler.scale.ray_batch import (  # noqa: E402
     Done,
     RayOptions,
@@ -75,24 +73,22 @@ def make_photos(folder: Path, count: int) -> None:
         Image.fromarray(rgb).save(folder / f"photo{i:03d}.jpg", quality=92)
 
 
-def planned(photos: Path, out: Path):
-    args = build_parser().parse_args(["stylize", str(photos), "--fast", "udnie", "-o", str(out),
-                                      "-q"])  # fmt: skip
-    job = _job(args)
-    plan = plan_any(args.inputs, job.names, args.output_dir, args.format)
-    return job, plan.jobs, args.max_pixels_value
+def planned(photos: Path, out: Path) -> tuple[Recipe, list]:
+    """What `styler stylize PHOTOS --fast udnie -o OUT` runs: its recipe and its jobs."""
+    recipe = Recipe.create("fast", ["udnie"])
+    return recipe, plan_any([str(photos)], recipe.names, out, "png").jobs
 
 
 def run_local(photos: Path, out: Path, threads: int) -> dict:
     os.environ["STYLER_THREADS"] = str(threads)
     try:
-        job, jobs, max_pixels = planned(photos, out)
-        render, _ = _renderer(job, max_pixels)  # the network loads here, outside the timing
-        render(jobs[0].source, lambda _: None, CancelToken())  # and warms up
+        recipe, jobs = planned(photos, out)
+        engine = build_engine(recipe)  # the network loads here, outside the timing
+        engine.run(jobs[0].source)  # and warms up
     finally:
         del os.environ["STYLER_THREADS"]
     start = time.perf_counter()
-    summary = Batch(render).run(jobs, Summary())
+    summary = Batch(engine).run(jobs, Summary())
     wall = time.perf_counter() - start
     assert summary.stylized == len(jobs) and not summary.failures, summary.failures
     return {"engine": f"local, {threads} thread{'s' * (threads > 1)}", "wall": wall,
@@ -103,9 +99,8 @@ def io_seconds(photos: Path, out: Path) -> float:
     """Median time to decode one photo and encode one result as the engine does (PNG with
     settings, written atomically), on one thread: the part of a photo's time that stays on
     the CPU of a GPU actor."""
-    job, jobs, max_pixels = planned(photos, out)
-    render, _ = _renderer(job, max_pixels)
-    result = render(jobs[0].source, lambda _: None, CancelToken())
+    recipe, jobs = planned(photos, out)
+    result = build_engine(recipe).run(jobs[0].source)
     times = []
     for item in jobs[:12]:
         start = time.perf_counter()
@@ -116,12 +111,12 @@ def io_seconds(photos: Path, out: Path) -> float:
 
 
 def run_ray(photos: Path, out: Path, actors: int, skip_existing: bool = False) -> dict:
-    job, jobs, max_pixels = planned(photos, out)
+    recipe, jobs = planned(photos, out)
     done: list[Done] = []
     start = time.perf_counter()
-    summary = run_planned(job, jobs, Summary(), max_pixels=max_pixels,
+    summary = run_planned(recipe, jobs, Summary(),
                           options=RayOptions(actors=actors, skip_existing=skip_existing,
-                                             quiet=True, echo=False),
+                                             quiet=True),
                           on_done=done.append)  # fmt: skip
     wall = time.perf_counter() - start
     done_count = summary.skipped if skip_existing else summary.stylized

@@ -449,8 +449,8 @@ def test_a_file_that_vanishes_or_changes_between_listing_and_reading(tmp_path, t
     (folder / "pipe.png").unlink()
     os.mkfifo(folder / "pipe.png")
     engine = build_engine(Recipe.create("fast", [tiny_net], device="cpu"))
-    batch = cli_batch.Batch(engine, quiet=True)
-    summary = batch.run(plan.jobs, cli_batch.Summary())
+    batch = cli_batch.TerminalBatch(engine, quiet=True)
+    summary = batch.run(plan.jobs, cli_batch.TerminalSummary())
     assert summary.stylized == 2 and sorted(p.name for p in summary.written) == [
         "a__warm_test.png", "z__warm_test.png"]  # fmt: skip
     assert summary.failures == [

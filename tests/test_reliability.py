@@ -22,7 +22,7 @@ from PIL import Image
 from styler import errors
 from styler.batch import Job
 from styler.cli import common
-from styler.cli.batch import Batch, Summary
+from styler.cli.batch import TerminalBatch, TerminalSummary
 from styler.errors import ImageSizeError, StylerError
 from styler.fast.inference import FastStylizer
 from styler.fast.network import StyleNetwork, padding
@@ -259,11 +259,13 @@ class FailingEngine:
         return FakeResult()
 
 
-def run_batch(tmp_path: Path, failures: dict[str, BaseException]) -> tuple[Summary, list[Path]]:
+def run_batch(
+    tmp_path: Path, failures: dict[str, BaseException]
+) -> tuple[TerminalSummary, list[Path]]:
     names = ["a.png", *failures, "z.png"]
     jobs = [Job(tmp_path / name, tmp_path / "out" / f"{name}.png") for name in names]
-    batch = Batch(FailingEngine(failures), quiet=True)
-    return batch.run(jobs, Summary()), [job.output for job in jobs]
+    batch = TerminalBatch(FailingEngine(failures), quiet=True)
+    return batch.run(jobs, TerminalSummary()), [job.output for job in jobs]
 
 
 BUGS: dict[str, BaseException] = {

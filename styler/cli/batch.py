@@ -27,10 +27,10 @@ from styler.cli.common import (
 from styler.engine import Engine
 from styler.progress import CancelToken, Progress
 
-__all__ = ["Batch", "Echo", "Summary", "cancel_on_interrupt", "failure_line"]
+__all__ = ["Echo", "TerminalBatch", "TerminalSummary", "cancel_on_interrupt", "failure_line"]
 
 
-class Summary(engine.Summary):
+class TerminalSummary(engine.Summary):
     """The engine's summary, worded for the command line, with its exit code."""
 
     def lines(self) -> list[str]:
@@ -54,7 +54,7 @@ class Summary(engine.Summary):
 
 
 @dataclass
-class Batch:
+class TerminalBatch:
     """Everything shared by the jobs of one `styler stylize` run."""
 
     engine: Engine
@@ -63,7 +63,7 @@ class Batch:
     quiet: bool = False
     cancel: CancelToken = field(default_factory=CancelToken)
 
-    def run(self, jobs: Sequence[Job], summary: Summary) -> Summary:
+    def run(self, jobs: Sequence[Job], summary: TerminalSummary) -> TerminalSummary:
         """Process every job; the first Ctrl-C stops the file under way, unsaved."""
         bars = _Bars(len(jobs), self.quiet)
         runner = engine.Batch(self.engine, quality=self.quality, skip_existing=self.skip_existing,

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from styler.batch import IMAGE_EXTENSIONS, make_plan
-from styler.cli.batch import Batch, Echo, Summary
+from styler.cli.batch import Echo, TerminalBatch, TerminalSummary
 from styler.cli.common import UsageError, error_text, failure_text, flag_message, say
 from styler.controls import (
     CONTROLS,
@@ -255,7 +255,7 @@ def run(args: argparse.Namespace) -> int:
         say(f"error: {failure}")
     if not plan.jobs:
         raise UsageError(_no_inputs_message(args))
-    summary = Summary(failures=list(plan.failures))
+    summary = TerminalSummary(failures=list(plan.failures))
     if on_ray:  # the same jobs, run by a pool of actors on a Ray cluster
         from styler.scale.ray_batch import RayOptions, run_planned
 
@@ -263,7 +263,7 @@ def run(args: argparse.Namespace) -> int:
                              args.quiet, describe=failure_text)  # fmt: skip
         run_planned(recipe, plan.jobs, summary, options=options, events=Echo())
     else:
-        batch = Batch(usable_engine(recipe), quality=args.quality,
+        batch = TerminalBatch(usable_engine(recipe), quality=args.quality,
                       skip_existing=args.skip_existing, quiet=args.quiet)  # fmt: skip
         batch.run(plan.jobs, summary)
     for line in summary.lines():
