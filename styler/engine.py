@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import torch
 
@@ -36,24 +36,6 @@ from styler.result import ImageInput, StylizeResult
 __all__ = ["Engine", "Recipe", "RecipeImageError", "build_engine"]
 
 
-class Engine(Protocol):
-    """What every mode's engine offers its faces."""
-
-    recipe: Recipe
-
-    @property
-    def device(self) -> torch.device: ...
-
-    def run(
-        self,
-        image: ImageInput | LoadedImage,
-        *,
-        progress: ProgressCallback | None = None,
-        cancel: CancelToken | None = None,
-        bgr: bool = False,
-    ) -> StylizeResult: ...
-
-
 class RecipeImageError(StylerError):
     """An image the recipe names (a style image, a region's mask) cannot be used; `what`
     says which, and the cause is the image error itself. Nothing was run."""
@@ -64,9 +46,10 @@ class RecipeImageError(StylerError):
 
 
 @dataclass
-class BoundEngine:
-    """A mode's stylizer bound to a recipe: its models loaded, its styles and masks decoded
-    once for every image it runs; `run` passes the rest of the call through."""
+class Engine:
+    """What every mode's engine offers its faces: a mode's stylizer bound to a recipe, its
+    models loaded, its styles and masks decoded once for every image it runs; `run` passes
+    the rest of the call through."""
 
     recipe: Recipe
     stylizer: Any  # Stylizer, FastStylizer or InstantStylizer
@@ -140,7 +123,7 @@ def _quality(recipe: Recipe, device: str, max_pixels: int) -> Engine:
     init = None if init is None else _decoded(init, "init image", max_pixels).rgb
     stylizer = shared_stylizer(str(device), controls["vgg"], max_pixels)
     styles = _styles(recipe.styles, max_pixels)
-    return BoundEngine(recipe, stylizer, (styles, OptimizeOptions.from_values(controls)),
+    return Engine(recipe, stylizer, (styles, OptimizeOptions.from_values(controls)),
                        {"blend": recipe.blend, "regions": list(zip(masks, region_styles,
                                                                    strict=True)),
                         "init_image": init})  # fmt: skip
@@ -155,7 +138,7 @@ def _fast(recipe: Recipe, device: str, max_pixels: int) -> Engine:
         if style is not None:
             stylizer.region_network(style)  # an unknown style stops here, before any work
     regions = list(zip(_masks(recipe, max_pixels), (s for _, s in recipe.regions), strict=True))
-    return BoundEngine(recipe, stylizer, (FastOptions.from_values(controls),),
+    return Engine(recipe, stylizer, (FastOptions.from_values(controls),),
                        {"regions": regions})  # fmt: skip
 
 
@@ -166,7 +149,7 @@ def _instant(recipe: Recipe, device: str, max_pixels: int) -> Engine:
     stylizer = InstantStylizer(_styles(recipe.styles, max_pixels), device=device,
                                tile=controls["tile"], blend=recipe.blend,
                                max_pixels=max_pixels)  # fmt: skip
-    return BoundEngine(recipe, stylizer, (InstantOptions.from_values(controls),),
+    return Engine(recipe, stylizer, (InstantOptions.from_values(controls),),
                        {"regions": list(zip(masks, region_styles, strict=True))})  # fmt: skip
 
 
