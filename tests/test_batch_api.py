@@ -109,6 +109,8 @@ def test_events_and_cancel_between_files(tmp_path, photos, engine) -> None:
 class RaisingEngine:
     """An engine whose run raises the given exception for some file names."""
 
+    recipe = Recipe.create("fast", "udnie")  # the controls its outputs are written with
+
     def __init__(self, failures: dict[str, BaseException]) -> None:
         self.failures = failures
 
