@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from styler.imageio import DEFAULT_MAX_PIXELS, PhotoOptions, load_image, save_image
+from styler.imageio import DEFAULT_MAX_PIXELS, LoadedImage, PhotoOptions, load_image, save_image
 
 # What every current browser displays itself (AVIF and WebP included).
 BROWSER_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".avif"})
@@ -25,13 +25,18 @@ def needs_display_copy(path: str | os.PathLike) -> bool:
 
 
 def display_copy(
-    path: str | os.PathLike, folder: str | os.PathLike, *, max_pixels: int = DEFAULT_MAX_PIXELS
+    photo: str | os.PathLike | LoadedImage,
+    folder: str | os.PathLike,
+    *,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
 ) -> Path:
-    """`path` itself when a browser shows it, else a PNG copy written into `folder` (see the
-    module's docstring). Raises ImageLoadError in one line for a file that cannot be read,
-    as load_image does, before anything is written."""
+    """The photo's path itself when a browser shows it, else a PNG copy written into `folder`
+    (see the module's docstring). A photo already loaded (a server checks uploads by loading
+    them) is not decoded again. Raises ImageLoadError in one line for a file that cannot be
+    read, as load_image does, before anything is written."""
+    path = Path(photo.source if isinstance(photo, LoadedImage) else photo)
     if not needs_display_copy(path):
-        return Path(path)
-    loaded = load_image(path, max_pixels=max_pixels)
-    target = Path(folder) / f"{Path(path).stem}.png"
+        return path
+    loaded = load_image(photo, max_pixels=max_pixels)
+    target = Path(folder) / f"{path.stem}.png"
     return save_image(loaded.rgb, target, alpha=loaded.alpha, source=loaded, photo=_EVERYTHING)

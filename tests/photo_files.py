@@ -153,3 +153,31 @@ def scene() -> np.ndarray:
     linear = np.full((UPRIGHT_SIZE[1], UPRIGHT_SIZE[0], 3), 0.2)
     linear[:10, :16] = (0.7, 0.02, 0.02)
     return linear
+
+
+# ------------------------------------------------------------------------------- whole files
+
+
+def photo_file(folder: Path, name: str, *, exif: Image.Exif | None = None,
+               icc: bytes | None = None) -> Path:  # fmt: skip
+    """The upright test photo as a camera or phone stores it: sideways, EXIF orientation 6
+    (HEIC: pillow-heif turns that into the container's rotation), full camera EXIF."""
+    path = folder / name
+    stored = stored_for_orientation_6(upright_photo())
+    exif = camera_exif() if exif is None else exif
+    if path.suffix == ".dng":
+        linear = np.ascontiguousarray(np.rot90(scene(), 1))
+        return write_dng(path, linear, neutral=(0.5, 1.0, 0.7), orientation=6, exif=exif)
+    options = {"exif": exif.tobytes(), "quality": 95}
+    if icc is not None:
+        options["icc_profile"] = icc
+    stored.save(path, **options)
+    return path
+
+
+def exif_of(path: Path) -> Image.Exif:
+    """The file's EXIF, sub-IFDs read while it is open (a TIFF's are read lazily)."""
+    with Image.open(path) as image:
+        exif = Image.Exif()
+        exif.load(image.getexif().tobytes())
+        return exif

@@ -20,12 +20,12 @@ from photo_files import (
     PRIVATE,
     SHOT,
     camera_exif,
+    exif_of,
     icc_profile,
+    photo_file,
     red_block_at_top_left,
-    scene,
     stored_for_orientation_6,
     upright_photo,
-    write_dng,
 )
 from PIL import Image, ImageCms
 
@@ -48,31 +48,6 @@ rawpy = pytest.importorskip("rawpy", reason="RAW tests need rawpy: pip install '
 
 SETTINGS = {"mode": "fast", "styles": ["udnie"]}
 SAVED_AS = ["jpg", "png", "webp", "tiff"]
-
-
-def photo_file(folder: Path, name: str, *, exif: Image.Exif | None = None,
-               icc: bytes | None = None) -> Path:  # fmt: skip
-    """The upright test photo as a camera or phone stores it: sideways, EXIF orientation 6
-    (HEIC: pillow-heif turns that into the container's rotation), full camera EXIF."""
-    path = folder / name
-    stored = stored_for_orientation_6(upright_photo())
-    exif = camera_exif() if exif is None else exif
-    if path.suffix == ".dng":
-        linear = np.ascontiguousarray(np.rot90(scene(), 1))
-        return write_dng(path, linear, neutral=(0.5, 1.0, 0.7), orientation=6, exif=exif)
-    options = {"exif": exif.tobytes(), "quality": 95}
-    if icc is not None:
-        options["icc_profile"] = icc
-    stored.save(path, **options)
-    return path
-
-
-def exif_of(path: Path) -> Image.Exif:
-    """The file's EXIF, sub-IFDs read while it is open (a TIFF's are read lazily)."""
-    with Image.open(path) as image:
-        exif = Image.Exif()
-        exif.load(image.getexif().tobytes())
-        return exif
 
 
 # ------------------------------------------------------------------------------------- loading
@@ -353,6 +328,7 @@ def test_uploads_browsers_cannot_show_get_a_png_copy_with_the_same_pixels(tmp_pa
         source = photo_file(tmp_path, name)
     copy = display_copy(source, tmp_path / "previews")
     assert copy == tmp_path / "previews" / f"{source.stem}.png"
+    assert display_copy(load_image(source), tmp_path / "again") == tmp_path / "again" / copy.name
     with Image.open(copy) as image:
         assert image.format == "PNG" and red_block_at_top_left(image)
         assert np.array_equal(np.asarray(image), np.asarray(load_image(source).rgb))

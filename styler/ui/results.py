@@ -42,7 +42,9 @@ def save_entry(
     folder = services.workspace.new_dir(f"results/{session.id}")
     stem = Path(content).stem if content else "image"
     name = safe_name(f"{stem}__{style_label}.png")
-    path = save_image(result.image, folder / name, settings=result.settings, alpha=result.alpha)
+    # The photo's date, camera and credits go along, never its location (docs/photographers.md).
+    path = save_image(result.image, folder / name, settings=result.settings, alpha=result.alpha,
+                      source=content)  # fmt: skip
     thumb = folder / "thumb.jpg"
     image = result.image.convert("RGB")
     _resized(image, min(HISTORY_THUMB, max(image.size))).save(thumb, quality=85)

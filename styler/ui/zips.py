@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from styler.imageio import IMAGE_EXTENSIONS as IMAGE_SUFFIXES  # HEIC, AVIF and RAW too
 from styler.ui.services import safe_name
 
-IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"})
 CHUNK = 1 << 20
 
 
