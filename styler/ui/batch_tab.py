@@ -5,6 +5,7 @@ from typing import Any
 
 import gradio as gr
 
+from styler.imageio import IMAGE_EXTENSIONS
 from styler.ui import widgets
 from styler.ui.batch import run_batch
 from styler.ui.components import photo_input
@@ -24,7 +25,7 @@ def batch_tab(services: Services, style_images: list[str], first_mode: str) -> d
         with gr.Column(min_width=320):
             ui["files"] = gr.File(
                 file_count="multiple",
-                file_types=["image", ".zip"],
+                file_types=["image", ".zip", *sorted(IMAGE_EXTENSIONS)],  # RAW is no image/*
                 label="Photos or zips of photos",
                 elem_id="batch-files",
             )

@@ -85,7 +85,8 @@ def _wire_style_and_photo(services: Services, ui: dict[str, Any]) -> None:
         except UserError as exc:
             message = f"⚠ {html.escape(str(exc))}."
             return None, None, message, gr.Button(interactive=False)
-        return gr.skip(), usable, "", gr.Button(interactive=True)
+        shown = usable if usable != path else gr.skip()  # a HEIC or RAW: its PNG copy
+        return shown, usable, "", gr.Button(interactive=True)
 
     ui["content"].change(photo_landed, ui["content"],
                          [ui["content"], ui["editor"], ui["photo_message"], ui["run"]],

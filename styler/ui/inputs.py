@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from styler import controls
+from styler.display import display_copy
 from styler.errors import InvalidOption
 from styler.fast.inference import FastOptions
 from styler.imageio import ImageError, LoadedImage, load_image
@@ -100,11 +101,12 @@ def load_photo(services: Services, path: str | Path | None, what: str = "photo")
 def check_photo(services: Services, path: str | Path | None) -> str | None:
     """At upload: refuse an image over the pixel limit from its header, before anything
     (the region painter included) decodes it, then one that does not decode (truncated,
-    not an image). Returns the path when it is usable."""
+    not an image). Returns the path when it is usable; for a photo browsers cannot show
+    (HEIC, RAW, TIFF), the PNG copy the page shows and stylizes instead (styler.display)."""
     if not path:
         return None
-    load_photo(services, path)  # load_image reads the header, refuses, then decodes
-    return str(path)
+    loaded = load_photo(services, path)  # load_image reads the header, refuses, then decodes
+    return str(display_copy(loaded, Path(path).parent))
 
 
 def style_list(
