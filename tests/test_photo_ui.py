@@ -82,3 +82,17 @@ def test_the_batch_tab_takes_heic_and_raw_files_and_zips_of_them(tmp_path):
     assert len(inputs) == 4
     for item in inputs:
         assert load_image(item.path).rgb.size == (48, 32)
+
+
+@pytest.mark.parametrize("name", ["phone.heic", "camera.dng"])
+def test_the_page_shows_a_heic_or_raw_upload_and_enables_stylize(page, server, name):
+    """In Chromium: the upload lands, the photo box shows the server's PNG copy (a HEIC or
+    RAW itself would be a broken picture), and Stylize is enabled."""
+    upload = photo_file(server.files, name)
+    page.locator("#content input[type=file]").first.set_input_files(upload)
+    page.wait_for_function(
+        "() => { const i = document.querySelector('#content img');"
+        " return i && i.complete && i.naturalWidth === 48 && i.naturalHeight === 32; }")
+    assert page.locator("#content img").first.get_attribute("src").endswith(".png")
+    page.wait_for_function("!document.querySelector('#stylize-btn').disabled")
+    page.wait_for_function("document.querySelector('#photo-message').innerText.trim() === ''")
