@@ -399,7 +399,8 @@ def test_the_ui_checks_every_kind_at_upload_and_stylizes_the_good_ones(
                 assert str(path.parent) not in message, message
                 assert re.search(kind.reason, raised.value.reason), (kind.name, message)
             else:
-                assert check_photo(services, path) == str(path)
+                shown = check_photo(services, path)  # a TIFF: the PNG copy browsers show
+                assert shown == str(path) or services.workspace.contains(shown), kind.name
                 entry = run_fast(services, Session(), path, "warm_test", Controls())
                 assert Image.open(entry.path).size == kind.size, kind.name
     finally:

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from styler import controls
-from styler.display import display_copy
+from styler.display import display_copy, needs_display_copy
 from styler.errors import InvalidOption
 from styler.fast.inference import FastOptions
 from styler.imageio import ImageError, LoadedImage, load_image
@@ -106,7 +106,9 @@ def check_photo(services: Services, path: str | Path | None) -> str | None:
     if not path:
         return None
     loaded = load_photo(services, path)  # load_image reads the header, refuses, then decodes
-    return str(display_copy(loaded, Path(path).parent))
+    if not needs_display_copy(path):
+        return str(path)
+    return str(display_copy(loaded, services.workspace.new_dir("work")))
 
 
 def style_list(
