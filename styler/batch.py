@@ -42,6 +42,10 @@ from styler.imageio import (
 )
 from styler.progress import CancelToken, Progress
 from styler.recipe import Recipe
+from styler.video import VIDEO_EXTENSIONS, VideoLoadError, is_video, probe_clip, stylize_video
+
+INPUT_EXTENSIONS = IMAGE_EXTENSIONS | VIDEO_EXTENSIONS  # what folder scanning picks up
+VIDEO_OUTPUT = "mp4"  # a clip's output, whatever the photos' format
 
 MAX_REASON = 300  # characters of an unexpected exception's message kept in its line
 
@@ -115,7 +119,8 @@ def make_plan(
         if resolved in seen:
             continue
         seen.add(resolved)
-        output = output_dir / relative / output_name(source, styles, extension)
+        kind = VIDEO_OUTPUT if is_video(source) else extension
+        output = output_dir / relative / output_name(source, styles, kind)
         if output in claimed:
             plan.failures.append(printable(
                 f"{source}: its output {output} is already the output of {claimed[output]}; "
@@ -168,7 +173,7 @@ def _folder_images(
             if recursive and not _hidden(name) and _resolved(here / name) != skip
         )
         for name in sorted(files):
-            if not _hidden(name) and Path(name).suffix.lower() in IMAGE_EXTENSIONS:
+            if not _hidden(name) and Path(name).suffix.lower() in INPUT_EXTENSIONS:
                 yield here / name, here.relative_to(root)
 
 
@@ -255,9 +260,13 @@ class Batch:
         return outcome != "cancelled"
 
     def _stylize(self, job: Job) -> tuple[Outcome, tuple[str, ...]]:
-        if self.skip_existing and is_complete_image(job.output):
+        if self.skip_existing and is_complete(job.output):
             return "skipped", ()
         self.events.starting(job)
+        if is_video(job.source):
+            clip = stylize_video(job.source, job.output, self.engine,
+                                 progress=self.events.progress, cancel=self.cancel)  # fmt: skip
+            return ("stylized" if clip.completed else "cancelled"), ()
         result = self.engine.run(job.source, progress=self.events.progress, cancel=self.cancel)
         if not result.completed:  # never save a half-optimised image: resume would skip it
             return "cancelled", ()
@@ -272,11 +281,14 @@ class Batch:
         return "stylized", notes
 
 
-def is_complete_image(path: Path) -> bool:
+def is_complete(path: Path) -> bool:
     """Only an output that decodes counts as done, so a damaged leftover is redone."""
     try:
-        load_image(path)
-    except ImageLoadError:
+        if is_video(path):
+            probe_clip(path, max_pixels=2**62)
+        else:
+            load_image(path)
+    except (ImageLoadError, VideoLoadError):
         return False
     return True
 

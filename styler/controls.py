@@ -196,6 +196,15 @@ _CONTROL_LIST = (
         unit="px", bounds=(0.0, 512.0), step=1, slider=(0, 40),
     ),
     Control(
+        "temporal", float, 0.6, "Steadiness (video)",
+        "video: how much of the previous stylized frame, moved along the optical flow of the "
+        "input frames, each frame keeps where that flow is reliable; 0 paints each frame on "
+        "its own; no effect on photos",
+        meaning={OPTIMIZE: "each frame also starts from the previous result, moved along the "
+                 "flow, and needs far fewer steps"},
+        bounds=(0.0, 0.95), step=0.05,
+    ),
+    Control(
         "blend_method", str, "params", "Blend method",
         "how several fast networks blend: one network with interpolated parameters (one "
         "pass), or the mix of their outputs",

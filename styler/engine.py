@@ -55,6 +55,7 @@ class Engine:
     stylizer: Any  # Stylizer, FastStylizer or InstantStylizer
     args: tuple[Any, ...] = ()
     kwargs: dict[str, Any] = field(default_factory=dict)
+    warm_starts: bool = False  # run(start=) continues from a given image (optimizer mode)
 
     @property
     def device(self) -> torch.device:
@@ -67,10 +68,14 @@ class Engine:
         progress: ProgressCallback | None = None,
         cancel: CancelToken | None = None,
         bgr: bool = False,
+        start: ImageInput | None = None,
     ) -> StylizeResult:
-        """Paint one image (a path, PIL image, array or LoadedImage)."""
+        """Paint one image (a path, PIL image, array or LoadedImage). start: a stylized image
+        of the same scene to continue from (a video's previous frame, moved onto this one);
+        modes that paint in one pass have nothing to continue and ignore it."""
+        extra = {"start": start} if start is not None and self.warm_starts else {}
         return self.stylizer.run(image, *self.args, **self.kwargs, progress=progress,
-                                 cancel=cancel, bgr=bgr)  # fmt: skip
+                                 cancel=cancel, bgr=bgr, **extra)  # fmt: skip
 
 
 def build_engine(
@@ -126,7 +131,7 @@ def _quality(recipe: Recipe, device: str, max_pixels: int) -> Engine:
     return Engine(recipe, stylizer, (styles, OptimizeOptions.from_values(controls)),
                        {"blend": recipe.blend, "regions": list(zip(masks, region_styles,
                                                                    strict=True)),
-                        "init_image": init})  # fmt: skip
+                        "init_image": init}, warm_starts=True)  # fmt: skip
 
 
 def _fast(recipe: Recipe, device: str, max_pixels: int) -> Engine:

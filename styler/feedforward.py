@@ -37,6 +37,7 @@ class PassOptions:
     preserve_color: str = CONTROLS["preserve_color"].default
     style_scale: float = CONTROLS["style_scale"].default  # > 1: larger strokes
     feather: float = CONTROLS["feather"].default  # px: softness of region edges
+    temporal: float = CONTROLS["temporal"].default  # video only (styler.video)
 
     def __post_init__(self) -> None:
         for name, value in checked(self.MODE, asdict(self)).items():

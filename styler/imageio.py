@@ -720,6 +720,35 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
                 os.unlink(temp_name)
 
 
+def temporary_name(target: str | os.PathLike) -> pathlib.Path:
+    """A new hidden temporary file beside `target`, named as atomic_write_bytes names its
+    own (so a killed run's leftover is recognised), for writers that need a path to write
+    to (a video encoder); commit_temporary gives it the final name."""
+    target = pathlib.Path(target)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale_once(target.parent)
+        handle, name = tempfile.mkstemp(dir=target.parent, prefix=_temp_prefix(target.name),
+                                        suffix=".tmp")  # fmt: skip
+    except OSError as exc:
+        raise ImageSaveError(str(target), f"could not write the file ({_os_reason(exc)})") from exc
+    os.close(handle)
+    return pathlib.Path(name)
+
+
+def commit_temporary(temp: str | os.PathLike, target: str | os.PathLike) -> None:
+    """Give a complete temporary file (temporary_name) its final name, durably."""
+    target = pathlib.Path(target)
+    try:
+        with open(temp, "rb+") as stream:
+            os.fsync(stream.fileno())
+        os.chmod(temp, _FILE_MODE)
+        os.replace(temp, target)
+        _fsync_directory(target.parent)
+    except OSError as exc:
+        raise ImageSaveError(str(target), f"could not write the file ({_os_reason(exc)})") from exc
+
+
 # Temporary files: '.<name>.styler-<host>-<pid>-<random>.tmp'. Hidden, so no folder listing of
 # inputs ever takes one; host and pid tell an abandoned one (its process is gone) from one
 # being written.

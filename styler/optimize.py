@@ -78,6 +78,7 @@ class OptimizeOptions:
     strength: float = CONTROLS["strength"].default
     preserve_color: str = CONTROLS["preserve_color"].default
     feather: float = CONTROLS["feather"].default
+    temporal: float = CONTROLS["temporal"].default  # video only (styler.video)
     tile: int = CONTROLS["tile"].default_for(OPTIMIZE)
     content_weight: float = CONTROLS["content_weight"].default
     style_weight: float = CONTROLS["style_weight"].default

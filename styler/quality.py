@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -134,15 +135,20 @@ class Stylizer:
         progress: ProgressCallback | None = None,
         cancel: CancelToken | None = None,
         bgr: bool = False,
+        start: ImageInput | None = None,
     ) -> StylizeResult:
         """Stylize one image and return the result with its settings and losses.
 
         regions: (mask, style image or None) pairs. Each mask (a file or array of any size,
         resized to the photo) gets its own style through guided Gram losses, or with None
         only the content loss and afterwards the photo itself, feathered in; the rest of
-        the image gets `style`.
+        the image gets `style`. start: a stylized image to continue from (a video's previous
+        result moved onto this frame): one scale at the output's size and few steps, as
+        from the instant result (Ruder et al. 2016).
         """
         options = options or OptimizeOptions()
+        if start is not None:
+            options, init_image = replace(options, init="instant"), start
         styles = _as_list(style)
         blend = list(blend) if blend is not None else [1.0] * len(styles)
         if len(blend) != len(styles):

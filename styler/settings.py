@@ -101,11 +101,12 @@ class Settings:
 
     @classmethod
     def from_file(cls, path: str | os.PathLike) -> Settings:
-        """The settings embedded in a result file (PNG, JPEG or WebP)."""
-        from styler.imageio import read_settings  # imageio writes these; keep imports one-way
+        """The settings embedded in a result file (an image, or a clip styler wrote)."""
+        from styler.imageio import read_settings  # these write settings; keep imports one-way
+        from styler.video import is_video, read_video_settings
 
         source = os.fsdecode(path)
-        data = read_settings(source)
+        data = read_video_settings(source) if is_video(source) else read_settings(source)
         if not data:
             raise SettingsError(source, "no styler settings in it (not a styler result?)")
         return cls.from_dict(data, source)

@@ -7,7 +7,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from styler.batch import IMAGE_EXTENSIONS, make_plan
+from styler.batch import INPUT_EXTENSIONS, make_plan
 from styler.cli.batch import Echo, TerminalBatch, TerminalSummary
 from styler.cli.common import UsageError, error_text, failure_text, flag_message, say
 from styler.controls import (
@@ -375,6 +375,6 @@ def _found(recorded: Settings, settings_from: str) -> Recipe:
 
 
 def _no_inputs_message(args: argparse.Namespace) -> str:
-    kinds = " ".join(sorted(IMAGE_EXTENSIONS))
+    kinds = " ".join(sorted(INPUT_EXTENSIONS))
     hint = "" if args.recursive else "; add --recursive to look in sub-folders"
     return f"no input images found in {' '.join(args.inputs)} (looked for {kinds}{hint})"

@@ -206,7 +206,7 @@ class StylizeActor:
         try:
             if self.skip_existing and storage.is_url(output) and storage.exists(output):
                 storage.fetch(output, local)
-                if engine.is_complete_image(local):
+                if engine.is_complete(local):
                     summary.skipped += 1
                     return
             photo = folder / "in" / source.rsplit("/", 1)[-1] if storage.is_url(source) else (

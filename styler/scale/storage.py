@@ -18,8 +18,9 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from styler.batch import IMAGE_EXTENSIONS, Job, Plan, make_plan, output_name
+from styler.batch import INPUT_EXTENSIONS, VIDEO_OUTPUT, Job, Plan, make_plan, output_name
 from styler.errors import StylerError
+from styler.video import is_video
 
 
 class StorageError(StylerError):
@@ -77,7 +78,8 @@ def plan_any(
     plan = Plan()
     claimed: dict[str, str] = {}  # output -> source
     for source, relative in _listed(inputs, output_dir, recursive):
-        name = output_name(Path(PurePosixPath(source).name), styles, extension)
+        kind = VIDEO_OUTPUT if is_video(source) else extension
+        name = output_name(Path(PurePosixPath(source).name), styles, kind)
         output = (url_join(str(output_dir), relative, name) if is_url(output_dir)
                   else str(Path(output_dir) / relative / name))  # fmt: skip
         if claimed.get(output) == source:
@@ -118,7 +120,7 @@ def _listed(
             relative = PurePosixPath(entry.path).relative_to(root or "/")
             if (entry.type != fs.FileType.File or any(p.startswith(".") for p in relative.parts)
                     or (skip is not None and (entry.path + "/").startswith(skip))
-                    or relative.suffix.lower() not in IMAGE_EXTENSIONS):  # fmt: skip
+                    or relative.suffix.lower() not in INPUT_EXTENSIONS):  # fmt: skip
                 continue
             found.append(relative)
         for relative in sorted(found, key=lambda r: (r.parts[:-1], r.name)):

@@ -1,0 +1,82 @@
+"""A stream of frames in, stylized frames out, each steadied by the one before: the runner a
+clip, a webcam loop or an app's own decoder drives, one frame at a time.
+
+It wraps an engine (styler.engine) and knows nothing of files, faces or the mode: the
+engine paints each frame as it paints a photo, with every control of the recipe; the
+Steadier (styler.video.steady) blends in the previous result moved along the flow; in
+optimizer mode the engine also starts each frame from that moved result (`run(start=)`),
+which needs far fewer steps than a start from the photo.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+from styler.controls import output_side
+from styler.engine import Engine, build_engine
+from styler.progress import CancelToken, ProgressCallback
+from styler.recipe import Recipe
+from styler.result import StylizeResult
+from styler.tensors import scaled_size
+from styler.video.steady import Steadier
+
+
+class FrameStylizer:
+    """Stylizes frames in order, keeping what steadies the next one.
+
+        stream = FrameStylizer(Recipe.create("fast", ["udnie"]))
+        while True:
+            ok, frame = camera.read()                  # BGR from OpenCV
+            cv2.imshow("styled", stream.stylize(frame, bgr=True))
+
+    temporal: the recipe's `temporal` control unless given (0: each frame on its own).
+    Call reset() before frames of another scene or clip.
+    """
+
+    def __init__(self, recipe: Recipe | Engine, *, temporal: float | None = None) -> None:
+        self.engine = build_engine(recipe) if isinstance(recipe, Recipe) else recipe
+        controls = self.engine.recipe.controls
+        self.strength = controls["temporal"] if temporal is None else float(temporal)
+        self._size, self._upscale = controls["size"], controls["upscale"]
+        self.steadier = Steadier(self.strength)
+
+    def reset(self) -> None:
+        self.steadier.reset()
+
+    def run(
+        self,
+        frame: np.ndarray,
+        *,
+        bgr: bool = False,
+        progress: ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> StylizeResult:
+        """The next frame (HxWx3 uint8) stylized and steadied, as a StylizeResult; a
+        cancelled frame leaves the stream as it was."""
+        rgb = np.ascontiguousarray(frame[..., ::-1]) if bgr else frame
+        warped = None
+        if self.strength > 0:
+            warped = self.steadier.warp_previous(self._at_output_size(rgb))
+        start = None if warped is None else Image.fromarray(warped[0])
+        result = self.engine.run(rgb, progress=progress, cancel=cancel, start=start)
+        if not result.completed:
+            return result
+        if self.strength > 0:
+            steadied = self.steadier.blend(np.asarray(result.image), warped)
+            result.image = Image.fromarray(steadied, "RGB")
+        return result
+
+    def stylize(self, frame: np.ndarray, *, bgr: bool = False) -> np.ndarray:
+        """The next frame stylized, as an array in the channel order it came in."""
+        out = np.asarray(self.run(frame, bgr=bgr).image)
+        return np.ascontiguousarray(out[..., ::-1]) if bgr else out
+
+    def _at_output_size(self, rgb: np.ndarray) -> np.ndarray:
+        """The input frame at the size the engine paints it, for the flow."""
+        h, w = rgb.shape[:2]
+        side = output_side(self._size, self._upscale, (w, h))
+        if side == max(h, w):
+            return rgb
+        width, height = scaled_size((w, h), side)
+        return np.asarray(Image.fromarray(rgb).resize((width, height), Image.Resampling.LANCZOS))

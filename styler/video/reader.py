@@ -1,0 +1,153 @@
+"""Reading a clip with PyAV (FFmpeg inside its wheels): what it holds, then its frames upright
+as RGB arrays and its audio packets, in file order, one at a time, so memory stays bounded by
+a frame however long the clip.
+
+Every way a file can fail to be a usable clip is a VideoLoadError, one line naming the file:
+not a video (or damaged), no video stream, over the pixel limit, a stream that stops
+decoding part way.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+import av
+import numpy as np
+
+from styler.imageio import ImageLoadError, ImageTooLarge
+
+VIDEO_EXTENSIONS = frozenset({".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v"})
+
+
+class VideoLoadError(ImageLoadError):
+    """A clip that cannot be read; str() is '<file>: <reason>'."""
+
+
+def is_video(path: str | os.PathLike) -> bool:
+    """By extension, as folder scanning decides."""
+    return os.path.splitext(os.fspath(path))[1].lower() in VIDEO_EXTENSIONS
+
+
+@dataclass
+class ClipInfo:
+    """What a clip holds, as the output must reproduce it."""
+
+    path: str
+    width: int  # upright: after the rotation its metadata asks for
+    height: int
+    rotation: int  # degrees counterclockwise that turn a decoded frame upright
+    rate: Fraction  # frames per second (average)
+    frames: int  # the count the container states, else one estimated from the duration
+    duration: float  # seconds
+    audio: list[str] = field(default_factory=list)  # codec of each audio stream
+
+
+@dataclass
+class Frame:
+    """A decoded frame: upright RGB pixels and when it is shown."""
+
+    rgb: np.ndarray  # HxWx3 uint8
+    pts: int | None
+    time_base: Fraction | None
+
+
+def probe_clip(path: str | os.PathLike, *, max_pixels: int) -> ClipInfo:
+    """The clip's facts, read from its headers (and its first frame, for the rotation)."""
+    name = os.fsdecode(path)
+    with open_clip(name) as container:
+        stream = _video_stream(name, container)
+        width, height = stream.codec_context.width, stream.codec_context.height
+        if width * height > max_pixels:
+            raise ImageTooLarge(name, (width, height), max_pixels)
+        rotation = _first_rotation(name, container, stream)
+        if rotation % 180:
+            width, height = height, width
+        rate = Fraction(stream.average_rate or stream.guessed_rate or 25)
+        duration = _duration(container, stream)
+        frames = stream.frames or max(1, round(duration * rate))
+        audio = [s.codec_context.name for s in container.streams.audio]
+        return ClipInfo(name, width, height, rotation, rate, frames, duration, audio)
+
+
+def open_clip(name: str) -> Any:
+    """An input container, or VideoLoadError saying why there is none."""
+    if not os.path.isfile(name):
+        raise VideoLoadError(name, "no such file" if not os.path.exists(name) else "not a file")
+    if os.path.getsize(name) == 0:
+        raise VideoLoadError(name, "empty file (0 bytes)")
+    try:
+        return av.open(name, metadata_errors="ignore")
+    except (av.error.FFmpegError, UnicodeDecodeError) as exc:
+        raise VideoLoadError(name, f"not a video styler can read ({_reason(exc)})") from exc
+
+
+def _video_stream(name: str, container: Any) -> Any:
+    if not container.streams.video:
+        kind = "audio only" if container.streams.audio else "no streams styler can use"
+        raise VideoLoadError(name, f"no video stream ({kind})")
+    return container.streams.video[0]
+
+
+def _first_rotation(name: str, container: Any, stream: Any) -> int:
+    """The display rotation, from the first frame's side data (where FFmpeg puts it)."""
+    try:
+        for frame in container.decode(stream):
+            return round(frame.rotation or 0) % 360
+    except av.error.FFmpegError as exc:
+        raise VideoLoadError(name, f"damaged video stream ({_reason(exc)})") from exc
+    raise VideoLoadError(name, "no frame decodes (empty or damaged video stream)")
+
+
+def _duration(container: Any, stream: Any) -> float:
+    if stream.duration and stream.time_base:
+        return float(stream.duration * stream.time_base)
+    if container.duration:
+        return container.duration / av.time_base
+    return 0.0
+
+
+class ClipReader:
+    """An open clip: its audio streams (for copying) and, once, its contents in file order."""
+
+    def __init__(self, info: ClipInfo) -> None:
+        self.info = info
+        self.container = open_clip(info.path)
+        self.audio = list(self.container.streams.audio)
+
+    def __enter__(self) -> ClipReader:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.container.close()
+
+    def items(self) -> Iterator[Frame | Any]:
+        """A Frame for each video frame and the audio packets as they are, in file order,
+        one at a time. A stream that stops decoding part way is VideoLoadError."""
+        video = self.container.streams.video[0]
+        video.thread_type = "AUTO"
+        try:
+            for packet in self.container.demux(video, *self.audio):
+                if packet.stream.type == "audio":
+                    if packet.dts is not None:
+                        yield packet
+                    continue
+                for frame in packet.decode():
+                    yield Frame(_upright(frame.to_ndarray(format="rgb24"), self.info.rotation),
+                                frame.pts, frame.time_base)  # fmt: skip
+        except av.error.FFmpegError as exc:
+            raise VideoLoadError(self.info.path, f"damaged video stream ({_reason(exc)})") from exc
+
+
+def _upright(rgb: np.ndarray, rotation: int) -> np.ndarray:
+    """Turn the frame by the display rotation (counterclockwise), as players do."""
+    turns = (rotation // 90) % 4
+    return np.ascontiguousarray(np.rot90(rgb, turns)) if turns else rgb
+
+
+def _reason(exc: Exception) -> str:
+    text = getattr(exc, "strerror", None) or str(exc)
+    return " ".join(str(text).split()) or type(exc).__name__

