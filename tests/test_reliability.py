@@ -27,6 +27,7 @@ from styler.errors import ImageSizeError, StylerError
 from styler.fast.inference import FastStylizer
 from styler.fast.network import StyleNetwork, padding
 from styler.imageio import load_image
+from styler.recipe import Recipe
 from tests.conftest import gradient_photo
 from tests.ui_helpers import TINY, make_tiny_styles
 
@@ -249,6 +250,8 @@ class FakeResult:
 
 class FailingEngine:
     """An engine whose run raises the given exception for some file names."""
+
+    recipe = Recipe.create("fast", "udnie")  # the controls its outputs are written with
 
     def __init__(self, failures: dict[str, BaseException]) -> None:
         self.failures = failures
