@@ -99,7 +99,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
         env["STYLER_WEIGHTS_DIR"] = str(ui_helpers.make_tiny_styles(work / "weights"))
     port = ui_helpers.free_port()
     command = [sys.executable, str(ROOT / "tests" / "ui_helpers.py"), "--port", str(port),
-               "--step-delay", str(STEP_DELAY), "--max-pixels", "3M",
+               "--step-delay", str(STEP_DELAY), "--max-upload-pixels", "3M",
                "--max-upload-mb", "1", "--temp-dir", str(work)]  # fmt: skip
     log = open(work / "server.log", "w+")  # noqa: SIM115 - closed below
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=log,

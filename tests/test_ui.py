@@ -61,7 +61,7 @@ def services(tiny_weights: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     from styler.ui.services import Services
 
     monkeypatch.setenv("STYLER_WEIGHTS_DIR", str(tiny_weights))
-    services = Services(UIConfig(device="cpu", temp_dir=tmp_path, max_pixels=2_000_000,
+    services = Services(UIConfig(device="cpu", temp_dir=tmp_path, max_upload_pixels=2_000_000,
                                  prewarm=False))  # fmt: skip
     yield services
     services.workspace.cleanup()
@@ -375,6 +375,7 @@ def test_fusion_handler_exposure_series(services, tmp_path: Path) -> None:
         "tool": FUSION_TOOLS[0],
         "inputs": ["e0.png", "e1.png"],
         "feather": 2.0,
+        "levels": 0,
     }
     with pytest.raises(UserError, match="Add a mask image"):
         run_fusion(services, Session(), FUSION_TOOLS[0], frames)
@@ -412,13 +413,16 @@ def test_cli_options_and_pixel_counts() -> None:
     import argparse
 
     from styler.cli import ui_cmd
-    from styler.ui.config import parse_pixels
+    from styler.ui.config import UI_MAX_PIXELS, parse_pixels
 
     parser = argparse.ArgumentParser()
     ui_cmd.add_parser(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(["ui", "--port", "8080", "--max-pixels", "24M", "--concurrency", "2"])
-    assert (args.host, args.port, args.max_pixels, args.concurrency) == ("127.0.0.1", 8080,
-                                                                       24_000_000, 2)  # fmt: skip
+    args = parser.parse_args(["ui", "--port", "8080", "--max-upload-pixels", "24M",
+                              "--concurrency", "2"])  # fmt: skip
+    assert (args.host, args.port, args.max_upload_pixels, args.concurrency) == (
+        "127.0.0.1", 8080, 24_000_000, 2)  # fmt: skip
+    assert parser.parse_args(["ui", "--max-pixels", "3M"]).max_upload_pixels == 3_000_000
+    assert parser.parse_args(["ui"]).max_upload_pixels == UI_MAX_PIXELS
     assert parse_pixels("2.5M") == 2_500_000 and parse_pixels("50e6") == 50_000_000
     assert "Examples:" in ui_cmd.EPILOG
 

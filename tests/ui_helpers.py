@@ -3,7 +3,7 @@
 Run as a script it serves the UI for the browser tests (a subprocess, so Gradio's
 environment is set before import and the server's CPU work never holds the test's GIL):
 
-    python tests/ui_helpers.py --port 7861 --step-delay 0.3 --max-pixels 2M
+    python tests/ui_helpers.py --port 7861 --step-delay 0.3 --max-upload-pixels 2M
 """
 
 from __future__ import annotations
@@ -105,12 +105,12 @@ def free_port() -> int:
 
 def main() -> None:
     from styler.ui import UIConfig, serve
-    from styler.ui.config import parse_pixels
+    from styler.ui.config import UI_MAX_PIXELS, parse_pixels
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--step-delay", type=float, default=0.0)
-    parser.add_argument("--max-pixels", type=parse_pixels, default=50_000_000)
+    parser.add_argument("--max-upload-pixels", type=parse_pixels, default=UI_MAX_PIXELS)
     parser.add_argument("--max-upload-mb", type=float, default=50.0)
     parser.add_argument("--concurrency", type=int, default=None)
     parser.add_argument("--temp-dir", type=Path, default=None)
@@ -119,7 +119,7 @@ def main() -> None:
         port=args.port,
         device="cpu",
         step_delay=args.step_delay,
-        max_pixels=args.max_pixels,
+        max_upload_pixels=args.max_upload_pixels,
         max_upload_mb=args.max_upload_mb,
         concurrency=args.concurrency,
         temp_dir=args.temp_dir,

@@ -10,9 +10,10 @@ import numpy as np
 from PIL import Image
 
 from styler.cli.common import EXIT_OK, say
-from styler.errors import OptionsError
+from styler.controls import FUSE_BLEND, FUSE_EXPOSURE, FUSE_FOCUS, FUSION_CONTROLS, fusion_controls
+from styler.errors import InvalidOption, OptionsError
 from styler.fusion.arrays import resize_to, size_text
-from styler.fusion.photo import ALIGN_METHODS, MOTIONS, exposure_fusion, focus_stack
+from styler.fusion.photo import exposure_fusion, focus_stack
 from styler.fusion.pyramid import blend_two, default_levels
 from styler.imageio import load_image, output_format, save_image
 
@@ -67,40 +68,20 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     tools = parser.add_subparsers(dest="tool", metavar="TOOL", required=True)
 
-    blend = _tool(tools, "blend", "multi-band blend of two photos through a mask", BLEND_EPILOG)
+    blend = _tool(tools, FUSE_BLEND, "multi-band blend of two photos through a mask",
+                  BLEND_EPILOG)  # fmt: skip
     blend.add_argument("first", metavar="A", help="the photo shown where the mask is white")
     blend.add_argument("second", metavar="B", help="the photo shown where the mask is black")
     blend.add_argument("--mask", required=True, metavar="MASK", help="a greyscale mask image")
-    blend.add_argument(
-        "--feather",
-        type=float,
-        default=0.0,
-        metavar="PX",
-        help="blur the mask by this many pixels first: a wider transition (default 0)",
-    )
-    blend.add_argument(
-        "--levels",
-        type=int,
-        metavar="N",
-        help="pyramid levels (default: until the coarsest is 8-16 px)",
-    )
 
-    exposure = _tool(tools, "exposure", "fuse an exposure bracket (Mertens)", EXPOSURE_EPILOG)
+    exposure = _tool(tools, FUSE_EXPOSURE, "fuse an exposure bracket (Mertens)",
+                     EXPOSURE_EPILOG)  # fmt: skip
     exposure.add_argument("images", nargs="+", metavar="IMG", help="the bracketed photos")
-    exposure.add_argument(
-        "--align", action="store_true", help="align the photos to the first (hand-held series)"
-    )
-    _alignment_options(exposure, motion="euclidean")
 
-    focus = _tool(tools, "focus", "focus-stack a series into one sharp image", FOCUS_EPILOG)
+    focus = _tool(tools, FUSE_FOCUS, "focus-stack a series into one sharp image", FOCUS_EPILOG)
     focus.add_argument("images", nargs="+", metavar="IMG", help="the photos, any focus order")
-    focus.add_argument(
-        "--no-align",
-        dest="align",
-        action="store_false",
-        help="the frames already line up (tripod, no focus breathing)",
-    )
-    _alignment_options(focus, motion="homography")
+    for tool, tool_parser in ((FUSE_BLEND, blend), (FUSE_EXPOSURE, exposure), (FUSE_FOCUS, focus)):
+        _add_control_options(tool_parser, tool)
     return parser
 
 
@@ -118,19 +99,40 @@ def _tool(tools: Any, name: str, summary: str, epilog: str) -> argparse.Argument
     return parser
 
 
-def _alignment_options(parser: argparse.ArgumentParser, motion: str) -> None:
-    parser.add_argument(
-        "--align-method",
-        choices=ALIGN_METHODS,
-        default="ecc",
-        help="ecc: precise, small motions (default); orb: feature matching, large motions",
-    )
-    parser.add_argument(
-        "--motion",
-        choices=MOTIONS,
-        default=motion,
-        help=f"the camera motion to correct (default {motion}); euclidean: shift and rotation",
-    )
+def _add_control_options(parser: argparse.ArgumentParser, tool: str) -> None:
+    """One argument per control of the tool (styler.controls.FUSION_CONTROLS, which the web
+    UI's Fusion tab shares): flag, type, choices, default and help come from there."""
+    for control in fusion_controls(tool):
+        if control.kind is bool:  # --align / --no-align
+            extra: dict[str, Any] = {"action": argparse.BooleanOptionalAction}
+        elif control.choices:
+            extra = {"choices": control.choices}
+        else:
+            extra = {"type": _checked(control.name, tool), "metavar": control.unit.upper() or "N"}
+        default = control.default_for(tool)
+        parser.add_argument(control.flag, default=default, **extra,
+                            help=f"{control.describe(tool)} (default: {_shown(default)})")
+
+
+def _shown(value: Any) -> str:
+    """A default as --help shows it: on/off, 0 rather than 0.0."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _checked(name: str, tool: str) -> Callable[[str], Any]:
+    """An argparse type: the text as the control's kind, in its range for the tool."""
+    control = FUSION_CONTROLS[name]
+
+    def parse(text: str) -> Any:
+        try:
+            return control.check(text, tool)
+        except InvalidOption as exc:
+            raise argparse.ArgumentTypeError(f"must be {exc.expected}, got {text!r}") from exc
+
+    parse.__name__ = control.kind.__name__
+    return parse
 
 
 def run(args: argparse.Namespace) -> int:
@@ -157,13 +159,14 @@ def _blend(args: argparse.Namespace) -> tuple[np.ndarray, dict[str, Any]]:
         )
     height, width = first.shape[:2]
     mask = _load_mask(args.mask, height, width, args.first, args.second)
-    image = blend_two(first, second, mask, feather=args.feather, levels=args.levels)
+    levels = args.levels or default_levels(height, width)  # 0: the default depth
+    image = blend_two(first, second, mask, feather=args.feather, levels=levels)
     settings = {
         "mode": "fuse-blend",
         "inputs": [args.first, args.second],
         "mask": args.mask,
         "feather": args.feather,
-        "levels": args.levels if args.levels is not None else default_levels(height, width),
+        "levels": levels,
     }
     return image, settings
 

@@ -10,8 +10,8 @@ from typing import Any
 from styler.cli.common import EXIT_OK, UsageError, add_control_argument, say
 from styler.ui.config import (
     DEFAULT_MAX_BATCH_FILES,
-    DEFAULT_MAX_PIXELS,
     DEFAULT_MAX_UPLOAD_MB,
+    UI_MAX_PIXELS,
     UIConfig,
     parse_pixels,
 )
@@ -21,7 +21,7 @@ Examples:
   styler ui                                  # http://127.0.0.1:7860, open it in a browser
   styler ui --open                           # ... and open the browser too
   styler ui --host 0.0.0.0 --port 8080       # reachable from other machines on the network
-  styler ui --concurrency 2 --max-pixels 24M --max-upload-mb 20
+  styler ui --concurrency 2 --max-upload-pixels 24M --max-upload-mb 20
 
 Jobs wait in a queue; each waiting user sees their place in it. By default one job runs
 per device (GPU, or the CPU). The server only reads and serves files in its own temporary
@@ -52,9 +52,18 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         metavar="N",
         help="jobs that run at once; the rest queue (default: one per device)",
     )
-    # The server's own, lower limit: a shared machine refuses what a desktop run would take.
-    add_control_argument(parser, "max_pixels", type=parse_pixels, default=DEFAULT_MAX_PIXELS,
-                         metavar="N")  # fmt: skip
+    # The server's own limit, not the engine's max_pixels control: a shared machine refuses
+    # what a desktop run would take. --max-pixels is its former name.
+    parser.add_argument(
+        "--max-upload-pixels",
+        "--max-pixels",
+        dest="max_upload_pixels",
+        type=parse_pixels,
+        default=UI_MAX_PIXELS,
+        metavar="N",
+        help="refuse uploaded images with more pixels than this, from their header, before "
+        f"decoding them; 50M or 50000000 (default: {UI_MAX_PIXELS / 1e6:g}M)",
+    )
     parser.add_argument(
         "--max-upload-mb",
         type=float,
@@ -89,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
         port=args.port,
         device=args.device,
         concurrency=args.concurrency,
-        max_pixels=args.max_pixels,
+        max_upload_pixels=args.max_upload_pixels,
         max_upload_mb=args.max_upload_mb,
         max_batch_files=args.max_batch_files,
         temp_dir=args.temp_dir,

@@ -12,14 +12,13 @@ from styler.ui.components import photo_input
 from styler.ui.inputs import FAST, INSTANT, QUALITY, Controls
 from styler.ui.queues import ENGINE
 from styler.ui.services import Services
-from styler.ui.stylize_layout import QUALITY_NOTE
 
 
 def batch_tab(services: Services, style_images: list[str], first_mode: str) -> dict[str, Any]:
     """Every component of the tab, by name."""
     ui: dict[str, Any] = {}
     names = services.style_names()
-    fast, quality = first_mode == FAST, first_mode == QUALITY
+    fast = first_mode == FAST
     gr.Markdown("Stylize many photos at once: upload photos or zip files, get one zip back.")
     with gr.Row(equal_height=False):
         with gr.Column(min_width=320):
@@ -46,9 +45,8 @@ def batch_tab(services: Services, style_images: list[str], first_mode: str) -> d
                 visible=not fast,
                 elem_id="batch-style-image",
             )
-            ui["size"] = widgets.slider("size", first_mode, elem_id="batch-size")
-            ui["steps"] = widgets.slider("steps", QUALITY, QUALITY_NOTE, visible=quality,
-                                         elem_id="batch-steps")  # fmt: skip
+            ui["size"] = widgets.control_widget("size", first_mode, elem_id="batch-size")
+            ui["steps"] = widgets.control_widget("steps", first_mode, elem_id="batch-steps")
             ui["run"] = gr.Button("Stylize all", variant="primary", elem_id="batch-run")
         with gr.Column(min_width=320):
             ui["zip"] = gr.File(label="Results (zip)", interactive=False, elem_id="batch-zip")
@@ -61,7 +59,7 @@ def wire_batch(services: Services, guard: Callable, ui: dict[str, Any]) -> None:
         return (
             gr.Dropdown(visible=mode == FAST),
             gr.Image(visible=mode != FAST),
-            gr.Slider(visible=mode == QUALITY),
+            gr.Slider(visible=widgets.acts_in("steps", mode)),
             gr.Slider(**widgets.slider_range("size", mode)),
         )
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import gradio as gr
+
+_KEYWORD = inspect.Parameter.POSITIONAL_OR_KEYWORD
 
 
 def photo_input(**kwargs: Any) -> gr.Image:
@@ -43,3 +47,27 @@ def thumbnail_grid(label: str, elem_id: str, **kwargs: Any) -> gr.Gallery:
 def download_button(path: str | None) -> gr.DownloadButton:
     """The Download button's update: the file to give, enabled when there is one."""
     return gr.DownloadButton(value=path, interactive=path is not None)
+
+
+def api_signature(names: Sequence[str], *, request: bool = False) -> inspect.Signature:
+    """An event handler's signature as Gradio reads it: the session state, then `names`,
+    which API clients pass by name, each optional (None); then `request`, when asked for,
+    which Gradio injects by position."""
+    parameters = [inspect.Parameter("state", _KEYWORD),
+                  *(inspect.Parameter(name, _KEYWORD, default=None) for name in names)]
+    if request:
+        parameters.append(inspect.Parameter("request", _KEYWORD, default=None,
+                                            annotation=gr.Request | None))  # fmt: skip
+    return inspect.Signature(parameters)
+
+
+def with_signature(signature: inspect.Signature) -> Callable[[Callable], Callable]:
+    """Give fn(*args) `signature` for Gradio; fn reads its arguments with signature.bind."""
+
+    def apply(fn: Callable) -> Callable:
+        fn.__signature__ = signature  # type: ignore[attr-defined]
+        fn.__annotations__ = {p.name: p.annotation for p in signature.parameters.values()
+                              if p.annotation is not inspect.Parameter.empty}  # fmt: skip
+        return fn
+
+    return apply

@@ -12,7 +12,9 @@ from styler.errors import OptionsError
 # starts without examples.
 GALLERY = Path(__file__).resolve().parents[2] / "gallery"
 
-DEFAULT_MAX_PIXELS = 50_000_000  # 50 MP: a large camera photo; a 16k x 16k bomb is refused
+# The server's own pixel limit on uploads, below the engine's max_pixels control (which a
+# desktop run may take): 50 MP is a large camera photo; a 16k x 16k bomb is refused.
+UI_MAX_PIXELS = 50_000_000
 DEFAULT_MAX_UPLOAD_MB = 50.0
 DEFAULT_MAX_BATCH_FILES = 200
 DEFAULT_MAX_BATCH_MB = 500.0  # uncompressed size of everything in one batch
@@ -26,7 +28,7 @@ class UIConfig:
     port: int = 7860
     device: str = CONTROLS["device"].default
     concurrency: int | None = None  # jobs at once; None: one per device
-    max_pixels: int = DEFAULT_MAX_PIXELS
+    max_upload_pixels: int = UI_MAX_PIXELS
     max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB
     max_batch_files: int = DEFAULT_MAX_BATCH_FILES
     max_batch_mb: float = DEFAULT_MAX_BATCH_MB
@@ -41,8 +43,8 @@ class UIConfig:
             raise OptionsError(f"port must be between 0 and 65535, got {self.port}")
         if self.concurrency is not None and self.concurrency < 1:
             raise OptionsError(f"concurrency must be at least 1, got {self.concurrency}")
-        if self.max_pixels < 1:
-            raise OptionsError(f"max pixels must be positive, got {self.max_pixels}")
+        if self.max_upload_pixels < 1:
+            raise OptionsError(f"max upload pixels must be positive, got {self.max_upload_pixels}")
         if self.max_upload_mb <= 0 or self.max_batch_mb <= 0:
             raise OptionsError("upload limits must be positive")
         if self.max_batch_files < 1:
@@ -64,7 +66,7 @@ class UIConfig:
 
 
 def parse_pixels(text: str) -> int:
-    """'50M', '50e6', '12000000' or '2.5M' -> pixels; for the --max-pixels option."""
+    """'50M', '50e6', '12000000' or '2.5M' -> pixels; for --max-upload-pixels."""
     value = text.strip().lower().replace("_", "")
     scale = 1
     if value.endswith(("mp", "m")):
@@ -76,5 +78,5 @@ def parse_pixels(text: str) -> int:
     except ValueError as exc:
         raise OptionsError(f"not a pixel count: {text!r} (try 50M or 50000000)") from exc
     if pixels < 1:
-        raise OptionsError(f"max pixels must be positive, got {text!r}")
+        raise OptionsError(f"a pixel limit must be positive, got {text!r}")
     return pixels

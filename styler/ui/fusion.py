@@ -1,27 +1,51 @@
 """What the Fusion tab's button does: a masked multi-band blend, exposure fusion or focus
-stacking of the uploaded photos, saved like a stylized result. Nothing here imports gradio."""
+stacking of the uploaded photos, saved like a stylized result. The tools' options are
+styler.controls.FUSION_CONTROLS, which `styler fuse` takes too. Nothing here imports gradio."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image
 
 from styler import fusion
-from styler.errors import StylerError
+from styler.controls import FUSE_BLEND, FUSE_EXPOSURE, FUSE_FOCUS, fusion_controls
+from styler.errors import InvalidOption, StylerError
+from styler.imageio import LoadedImage
 from styler.result import StylizeResult
 from styler.ui import effects
 from styler.ui.inputs import load_photo
-from styler.ui.messages import UserError, user_message
+from styler.ui.messages import UserError, option_message, user_message
 from styler.ui.results import save_entry
 from styler.ui.services import Services
 from styler.ui.state import Entry, Session
 
-FUSION_TOOLS = ("Blend two images through a mask", "Exposure fusion", "Focus stacking")
-FUSION_FEATHER = 8.0  # px: the fusion blend's mask softness (a fusion tool's, not a control)
+# The tools as the Fusion tab names them, and as styler.controls (and `styler fuse`) does.
+TOOLS = {
+    "Blend two images through a mask": FUSE_BLEND,
+    "Exposure fusion": FUSE_EXPOSURE,
+    "Focus stacking": FUSE_FOCUS,
+}
+FUSION_TOOLS = tuple(TOOLS)
+
+
+def tool_values(tool: str, values: dict[str, Any]) -> dict[str, Any]:
+    """The tool's controls: the given values checked (None: not given), the rest at their
+    defaults for the tool; values of other tools' controls are ignored."""
+    name = TOOLS[tool]
+    checked = {}
+    for control in fusion_controls(name):
+        given = values.get(control.name)
+        try:
+            checked[control.name] = (control.default_for(name) if given is None
+                                     else control.check(given, name))  # fmt: skip
+        except InvalidOption as exc:
+            raise UserError(option_message(exc)) from exc
+    return checked
 
 
 def run_fusion(
@@ -30,13 +54,14 @@ def run_fusion(
     tool: str,
     images: Sequence[str | Path] | None,
     mask: str | Path | None = None,
-    feather: float = FUSION_FEATHER,
-    align: bool = True,
+    **values: Any,
 ) -> Entry:
-    """The photo-fusion tools: a masked multi-band blend, exposure fusion, focus stacking."""
+    """The photo-fusion tools: a masked multi-band blend, exposure fusion, focus stacking;
+    `values` are the tool's controls (FUSION_CONTROLS) by name."""
     paths = [Path(p) for p in images or []]
-    if tool not in FUSION_TOOLS:
+    if tool not in TOOLS:
         raise UserError(f"Unknown fusion tool {tool!r}.")
+    options = tool_values(tool, values)
     need = 2
     if len(paths) < need:
         raise UserError(f"{tool} needs at least {need} images; upload them together.")
@@ -45,36 +70,34 @@ def run_fusion(
     names = [p.name for p in paths]
     start = time.perf_counter()
     try:
-        if tool == FUSION_TOOLS[0]:
-            if len(arrays) != 2:
-                raise UserError(
-                    "Blending takes exactly two images: the first where the mask is white."
-                )
-            if not mask:
-                raise UserError("Add a mask image: white keeps the first image, black the second.")
-            grey = load_photo(services, mask, what="mask").rgb.convert("L")
-            height, width = arrays[0].shape[:2]
-            second = np.asarray(effects.fit(loaded[1].rgb, (width, height)))
-            weights = (
-                np.asarray(grey.resize((width, height), Image.Resampling.BILINEAR), np.float32)
-                / 255
-            )
-            out = fusion.blend_two(arrays[0], second, weights, feather=float(feather))
-        elif tool == FUSION_TOOLS[1]:
-            out = fusion.exposure_fusion(arrays, align_first=bool(align), names=names)
+        if TOOLS[tool] == FUSE_BLEND:
+            out = _blend(services, loaded, mask, options)
         else:
-            out = fusion.focus_stack(arrays, align_first=bool(align), names=names)
+            fuse = fusion.exposure_fusion if TOOLS[tool] == FUSE_EXPOSURE else fusion.focus_stack
+            out = fuse(arrays, align_first=options["align"], method=options["align_method"],
+                       motion=options["motion"], names=names)  # fmt: skip
     except UserError:
         raise
     except StylerError as exc:
         raise UserError(user_message(exc)) from exc
-    settings = {"mode": "fusion", "tool": tool, "inputs": names}
-    if tool == FUSION_TOOLS[0]:
-        settings["feather"] = float(feather)
-    else:
-        settings["align"] = bool(align)
-    label = dict(zip(FUSION_TOOLS, ("blend", "exposure", "focus"), strict=True))[tool]
+    settings = {"mode": "fusion", "tool": tool, "inputs": names, **options}
     caption = f"{tool} · {len(paths)} images"
     result = StylizeResult(image=Image.fromarray(out), alpha=None, settings=settings, losses={},
                            completed=True, elapsed=time.perf_counter() - start)  # fmt: skip
-    return save_entry(services, session, result, paths[0], label, caption)
+    return save_entry(services, session, result, paths[0], TOOLS[tool], caption)
+
+
+def _blend(services: Services, loaded: list[LoadedImage], mask: str | Path | None,
+           options: dict[str, Any]) -> np.ndarray:  # fmt: skip
+    """The first image where the mask is white, the second where it is black."""
+    if len(loaded) != 2:
+        raise UserError("Blending takes exactly two images: the first where the mask is white.")
+    if not mask:
+        raise UserError("Add a mask image: white keeps the first image, black the second.")
+    grey = load_photo(services, mask, what="mask").rgb.convert("L")
+    first = np.asarray(loaded[0].rgb)
+    height, width = first.shape[:2]
+    second = np.asarray(effects.fit(loaded[1].rgb, (width, height)))
+    weights = np.asarray(grey.resize((width, height), Image.Resampling.BILINEAR), np.float32)
+    return fusion.blend_two(first, second, weights / 255, feather=options["feather"],
+                            levels=options["levels"] or None)  # fmt: skip

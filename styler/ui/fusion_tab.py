@@ -1,17 +1,25 @@
 """The Fusion tab: several photos of one scene merged (exposure fusion, focus stacking) or
-two blended through a mask; the result joins the Stylize tab's history."""
+two blended through a mask; the result joins the Stylize tab's history. Each tool's
+options are widgets of styler.controls.FUSION_CONTROLS, as `styler fuse` takes them."""
 
 from collections.abc import Callable
 from typing import Any
 
 import gradio as gr
 
-from styler.ui import results
-from styler.ui.components import download_button, photo_input
-from styler.ui.fusion import FUSION_TOOLS, run_fusion
+from styler.controls import FUSION_CONTROLS
+from styler.ui import results, widgets
+from styler.ui.components import api_signature, download_button, photo_input, with_signature
+from styler.ui.fusion import FUSION_TOOLS, TOOLS, run_fusion
 from styler.ui.queues import ENGINE
 from styler.ui.services import Services
 from styler.ui.state import Session
+
+FIRST_TOOL = FUSION_TOOLS[1]  # exposure fusion: the tab's most common use
+# Options most people leave alone go under Advanced; each tool shows its own.
+ADVANCED = frozenset({"levels", "align_method", "motion"})
+# API clients call /fuse with these names (tool=..., images=[...], feather=...).
+FUSE_SIGNATURE = api_signature(("tool", "images", "mask", *FUSION_CONTROLS))
 
 
 def fusion_tab() -> dict[str, Any]:
@@ -24,7 +32,7 @@ def fusion_tab() -> dict[str, Any]:
     )
     with gr.Row(equal_height=False):
         with gr.Column(min_width=320):
-            ui["tool"] = gr.Radio(list(FUSION_TOOLS), value=FUSION_TOOLS[1], label="Tool",
+            ui["tool"] = gr.Radio(list(FUSION_TOOLS), value=FIRST_TOOL, label="Tool",
                                   elem_id="fusion-tool")  # fmt: skip
             ui["images"] = gr.File(
                 file_count="multiple", file_types=["image"], label="Photos",
@@ -34,9 +42,9 @@ def fusion_tab() -> dict[str, Any]:
                 label="Mask (blend only)", sources=["upload", "clipboard"],
                 height=160, visible=False, elem_id="fusion-mask",
             )  # fmt: skip
-            ui["feather"] = gr.Slider(0, 64, value=8, step=1, label="Edge softness (px)",
-                                      visible=False)  # fmt: skip
-            ui["align"] = gr.Checkbox(True, label="Align the photos first (hand-held shots)")
+            _option_widgets(ui, main=True)
+            with gr.Accordion("Advanced", open=False, elem_id="fusion-advanced"):
+                _option_widgets(ui, main=False)
             ui["run"] = gr.Button("Fuse", variant="primary", elem_id="fusion-run")
         with gr.Column(min_width=320):
             ui["result"] = gr.Image(label="Fused image", type="filepath", interactive=False,
@@ -47,22 +55,38 @@ def fusion_tab() -> dict[str, Any]:
     return ui
 
 
+def _option_widgets(ui: dict[str, Any], main: bool) -> None:
+    """The widgets of every tool's options (Advanced ones or the others), made from the
+    registry; only the chosen tool's are shown."""
+    tools = tuple(TOOLS.values())
+    for name in FUSION_CONTROLS:
+        if (name in ADVANCED) != main:
+            ui[name] = widgets.fusion_widget(name, TOOLS[FIRST_TOOL], tools)
+
+
 def wire_fusion(
     services: Services, guard: Callable, session: gr.State, ui: dict[str, Any],
     history: gr.Gallery,
 ) -> None:  # fmt: skip
     """The tool switch shows its options; Fuse adds the result to the Stylize history."""
 
+    options = list(FUSION_CONTROLS)
+
     def switch_tool(tool: str):
         blend = tool == FUSION_TOOLS[0]
-        return gr.Image(visible=blend), gr.Slider(visible=blend), gr.Checkbox(visible=not blend)
+        return (gr.Image(visible=blend),
+                *(gr.update(**widgets.fusion_update(n, TOOLS[tool])) for n in options))  # fmt: skip
 
-    ui["tool"].change(switch_tool, ui["tool"], [ui["mask"], ui["feather"], ui["align"]],
+    ui["tool"].change(switch_tool, ui["tool"], [ui["mask"], *(ui[n] for n in options)],
                       queue=False, api_name=False)  # fmt: skip
 
     @guard
-    def run(state: Session, tool, images, mask, feather, align):
-        entry = run_fusion(services, state, tool, images, mask, feather, align)
+    @with_signature(FUSE_SIGNATURE)
+    def run(*args: Any):
+        given = FUSE_SIGNATURE.bind(*args).arguments
+        state: Session = given["state"]
+        entry = run_fusion(services, state, given.get("tool"), given.get("images"),
+                           given.get("mask"), **{n: given.get(n) for n in options})  # fmt: skip
         return (
             str(entry.path),
             results.describe_entry(entry),
@@ -73,7 +97,7 @@ def wire_fusion(
 
     ui["run"].click(
         run,
-        [session, ui["tool"], ui["images"], ui["mask"], ui["feather"], ui["align"]],
+        [session, ui["tool"], ui["images"], ui["mask"], *(ui[n] for n in options)],
         [ui["result"], ui["status"], ui["download"], history, session],
         api_name="fuse",
         concurrency_limit=services.concurrency,

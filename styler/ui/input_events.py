@@ -9,10 +9,9 @@ from typing import Any
 import gradio as gr
 
 from styler.ui import results, widgets
-from styler.ui.inputs import FAST, QUALITY, check_photo
+from styler.ui.inputs import FAST, OFFERED, check_photo
 from styler.ui.messages import UserError
 from styler.ui.services import Services
-from styler.ui.stylize_layout import CONTROL_WIDGETS, QUALITY_ONLY
 
 
 def wire_inputs(services: Services, guard: Callable, ui: dict[str, Any]) -> None:
@@ -22,18 +21,17 @@ def wire_inputs(services: Services, guard: Callable, ui: dict[str, Any]) -> None
 
 def _wire_mode_and_settings(services: Services, guard: Callable, ui: dict[str, Any]) -> None:
     """Mode switches re-range the controls; a dropped result sets mode, style and controls."""
-    mode_outputs = [ui["fast_box"], ui["images_box"], *(ui[n] for n in CONTROL_WIDGETS)]
+    mode_outputs = [ui["fast_box"], ui["images_box"], *(ui[n] for n in OFFERED)]
 
     def mode_updates(mode: str, values: dict[str, Any] | None = None) -> tuple:
-        """Boxes shown, and every control widget re-ranged for `mode`: at its default there
+        """Boxes shown, and every control widget for `mode`: shown where it acts, its help
+        for the mode, re-ranged to the mode's default where that differs between modes,
         or at `values` (a loaded result's)."""
-        quality = mode == QUALITY
         updates = []
-        for name in CONTROL_WIDGETS:
-            update: dict[str, Any] = {"info": widgets.info(name, mode)}
-            if name in QUALITY_ONLY:
-                update["visible"] = quality
-            if name in ("size", "style_scale"):
+        for name in OFFERED:
+            update: dict[str, Any] = {"info": widgets.info(name, mode),
+                                      "visible": widgets.acts_in(name, mode)}  # fmt: skip
+            if update["visible"] and widgets.varies_by_mode(name):
                 update.update(widgets.slider_range(name, mode))
             if values is not None and name in values:
                 update["value"] = values[name]
@@ -48,7 +46,7 @@ def _wire_mode_and_settings(services: Services, guard: Callable, ui: dict[str, A
     def load_settings(path: str | None):
         """A dropped result: the mode, the style and every control take its values."""
         if not path:
-            return (gr.skip(),) * (5 + len(CONTROL_WIDGETS))
+            return (gr.skip(),) * (5 + len(OFFERED))
         loaded = results.load_settings(services, path)
         fast = loaded.mode == FAST
         style = loaded.style or gr.skip()

@@ -28,6 +28,24 @@ MAIN_STYLE, NO_STYLE = "Main style", "No style (keep the photo)"
 # Instant and Quality modes' region choices: one of the uploaded style images.
 STYLE_IMAGES = ("Style image 1", "Style image 2", "Style image 3")
 
+# Controls of styler.controls the Stylize tab deliberately does not offer, and why. Every
+# other control gets a widget and is an input of /stylize (tests/test_ui_registry.py).
+NOT_OFFERED = {
+    "blend_method": "the Stylize tab runs one fast style at a time: there is nothing to blend",
+    "tile": "memory is the server's to bound, not the browser's",
+    "device": "server-side: the server's devices (styler ui --device)",
+    "vgg": "server-side: one optimizer engine serves every browser",
+    "max_pixels": "server-side: the server's own limit (UI_MAX_PIXELS) refuses large uploads",
+    "keep_location": "the UI's downloads keep the photo's date, camera and credits, never its "
+    "location (the CLI's and the API's defaults)",
+    "strip_metadata": "the UI's downloads keep the photo's date, camera and credits (the CLI's "
+    "and the API's defaults)",
+    "color_space": "the UI's downloads are sRGB, as browsers show them",
+    "tiff_bits": "the UI's downloads are PNG, never TIFF",
+    "temporal": "video only (styler stylize clip.mp4): the UI stylizes photos",
+}
+OFFERED = tuple(name for name in controls.CONTROLS if name not in NOT_OFFERED)
+
 StyleSlots = Sequence[tuple[str | Path | None, float]]  # (style image, weight) per slot
 
 
@@ -92,7 +110,7 @@ def load_photo(services: Services, path: str | Path | None, what: str = "photo")
     if not path:
         raise UserError(NO_PHOTO if what == "photo" else f"Add a {what} first.")
     try:
-        return load_image(path, max_pixels=services.config.max_pixels)
+        return load_image(path, max_pixels=services.config.max_upload_pixels)
     except ImageError as exc:
         raise UserError(f"That {what} cannot be used: {user_message(exc)}",
                         image_reason(exc)) from exc  # fmt: skip

@@ -142,7 +142,7 @@ def run_instant(
     style_images, weights, names = style_list(services, styles)
     options = controls.instant_options()
     pairs = image_regions(services, regions, styles, INSTANT)
-    stylizer = services.engines.instant(style_images, weights, services.config.max_pixels)
+    stylizer = services.engines.instant(style_images, weights, services.config.max_upload_pixels)
     # No device slot, as in Fast mode: a pass must not wait behind a Quality run.
     with services.cancellable(session_key) as token:
         result = stylizer.run(loaded, options, regions=pairs, cancel=token)

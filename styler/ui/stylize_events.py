@@ -11,29 +11,36 @@ from typing import Any
 
 import gradio as gr
 
-from styler import controls as registry
-from styler.ui import results, runs
-from styler.ui.components import download_button
+from styler.ui import results, runs, widgets
+from styler.ui.components import api_signature, download_button, with_signature
 from styler.ui.effects import REGIONS
-from styler.ui.inputs import ENGINE_MODES, FAST, INSTANT, QUALITY, Controls, Regions
+from styler.ui.inputs import FAST, INSTANT, OFFERED, QUALITY, Controls, Regions
 from styler.ui.messages import UserError, progress_html
 from styler.ui.queues import ENGINE, FAST_JOBS, FAST_QUEUE, INSTANT_JOBS, INSTANT_QUEUE
 from styler.ui.services import Services
 from styler.ui.state import Entry, Session
 from styler.ui.streaming import Update
-from styler.ui.stylize_layout import CONTROL_WIDGETS
 
 RUNNING = "Painting… Stop keeps the best image so far."  # the status while a run works
+# /stylize's inputs, in order: the photo, the mode, the fast style, the style images and
+# their weights; every control the tab offers (inputs.OFFERED, from the registry); then
+# the UI's own: the live preview's pace and the region painter with each region's style.
+PICKS = ("content", "mode", "style", "style1", "weight1", "style2", "weight2", "style3",
+         "weight3")  # fmt: skip
+UI_ONLY = ("preview_every", "editor")
+REGION_INPUTS = tuple(f"{colour.lower()}_region" for colour in REGIONS)
+STYLIZE_INPUTS = (*PICKS, *OFFERED, *UI_ONLY, *REGION_INPUTS)
+# API clients call /stylize with these names (content=..., mode="Fast", size=...).
+STYLIZE_SIGNATURE = api_signature(STYLIZE_INPUTS, request=True)
 # Refine reads these from the widgets when clicked: Quality's own controls, which an Instant
 # run does not take (the shared ones come from the Instant run).
-REFINE_WIDGETS = tuple(n for n in CONTROL_WIDGETS
-                       if not registry.CONTROLS[n].acts_in(ENGINE_MODES[INSTANT]))  # fmt: skip
+REFINE_WIDGETS = tuple(n for n in OFFERED if not widgets.acts_in(n, INSTANT))
 
 
 def controls_from(values: dict[str, Any]) -> Controls:
     """The widgets' values by control name; those an API client leaves out stay unset."""
     return Controls(preview_every=values.get("preview_every"),
-                    **{name: values.get(name) for name in CONTROL_WIDGETS})  # fmt: skip
+                    **{name: values.get(name) for name in OFFERED})  # fmt: skip
 
 
 def follow_ups(entry: Entry) -> tuple:
@@ -69,38 +76,28 @@ def wire_stylize(services: Services, guard: Callable, session: gr.State,
                  ui: dict[str, Any]) -> None:  # fmt: skip
     """Stylize in the browser (routed to its mode's queue) and for API clients, then
     Refine, Continue and Stop."""
-    names = [
-        "content", "mode", "style", "style1", "weight1", "style2", "weight2", "style3",
-        "weight3", "size", "upscale", "strength", "style_weight", "preserve_color",
-        "style_scale", "steps", "seed", "content_weight", "tv_weight", "optimizer", "init",
-        "preview_every", "feather", "editor",
-    ]  # fmt: skip
-    inputs = [session, *(ui[n] for n in names), *ui["region_styles"]]
+    inputs = [session, *(ui[n] for n in STYLIZE_INPUTS if n not in REGION_INPUTS),
+              *ui["region_styles"]]  # fmt: skip
     outputs = [ui["result"], ui["progress"], ui["status"], ui["download"], ui["reuse"],
                ui["continue"], ui["refine"], ui["history"], session]  # fmt: skip
 
-    # Explicit parameters: Gradio injects `request` by position, and API clients call
-    # /stylize with these names (content=..., mode="Fast", style=..., size=...).
     @guard
-    def stylize(
-        state: Session, content=None, mode=None, style=None, style1=None, weight1=None,
-        style2=None, weight2=None, style3=None, weight3=None, size=None, upscale=None,
-        strength=None,
-        style_weight=None, preserve_color=None, style_scale=None, steps=None, seed=None,
-        content_weight=None, tv_weight=None, optimizer=None, init=None, preview_every=None,
-        feather=None, editor=None, red_region=None, blue_region=None, green_region=None,
-        yellow_region=None, request: gr.Request | None = None,
-    ):  # fmt: skip
-        """Defaults of None make every input but the photo optional for API clients."""
-        controls = controls_from(locals())
-        layers = list((editor or {}).get("layers") or [])
-        choices = [red_region, blue_region, green_region, yellow_region]
+    @with_signature(STYLIZE_SIGNATURE)
+    def stylize(*args: Any):
+        given = STYLIZE_SIGNATURE.bind(*args).arguments
+        state: Session = given["state"]
+        request: gr.Request | None = given.get("request")
+        controls = controls_from(given)
+        layers = list((given.get("editor") or {}).get("layers") or [])
+        choices = [given.get(name) for name in REGION_INPUTS]
         regions = Regions(layers=layers, styles=dict(zip(REGIONS, choices, strict=True)))
+        content, mode = given.get("content"), given.get("mode")
         if mode == FAST:
-            entry = runs.run_fast(services, state, content, style, controls, regions)
+            entry = runs.run_fast(services, state, content, given.get("style"), controls,
+                                  regions)  # fmt: skip
             yield _finished(state, entry)
             return
-        styles = [(style1, weight1), (style2, weight2), (style3, weight3)]
+        styles = [(given.get(f"style{n}"), given.get(f"weight{n}")) for n in (1, 2, 3)]
         key = (request.session_hash if request else None) or state.id
         if mode == INSTANT:
             entry = runs.run_instant(services, state, key, content, styles, controls, regions)

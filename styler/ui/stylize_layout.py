@@ -11,15 +11,20 @@ import gradio as gr
 from styler.ui import widgets
 from styler.ui.components import photo_input, thumbnail_grid
 from styler.ui.effects import REGIONS, brush_colours
-from styler.ui.inputs import FAST, INSTANT, MAIN_STYLE, NO_STYLE, QUALITY, STYLE_IMAGES
+from styler.ui.inputs import (
+    FAST,
+    INSTANT,
+    MAIN_STYLE,
+    NO_STYLE,
+    OFFERED,
+    QUALITY,
+    STYLE_IMAGES,
+)
 from styler.ui.services import Services
 
-QUALITY_NOTE = " (Quality)"  # labels of controls that only Quality mode has
-# The Stylize tab's widgets named as the controls of styler.controls they set.
-CONTROL_WIDGETS = ("size", "upscale", "strength", "preserve_color", "style_scale", "style_weight",
-                   "steps", "seed", "content_weight", "tv_weight", "optimizer", "init",
-                   "feather")  # fmt: skip
-QUALITY_ONLY = ("style_weight", "steps", "seed")  # shown in Quality mode alone
+# Controls most people leave alone go under Advanced; every other offered control goes
+# under "4 · Adjust", each in the registry's order (widgets.control_widget makes them).
+ADVANCED = frozenset({"content_weight", "tv_weight", "optimizer", "init", "feather"})
 
 
 def stylize_tab(
@@ -112,29 +117,18 @@ def _style_boxes(
 
 
 def _adjust_controls(ui: dict[str, Any], first_mode: str) -> None:
-    """Step 4 and Advanced: every control's widget, made from styler.controls."""
-    quality = first_mode == QUALITY
+    """Step 4 and Advanced: every offered control's widget, made from styler.controls."""
     with gr.Accordion("4 · Adjust (optional)", open=False, elem_id="controls"):
-        mode = first_mode
-        ui["size"] = widgets.slider("size", mode)
-        ui["upscale"] = widgets.checkbox("upscale")
-        ui["strength"] = widgets.slider("strength", mode)
-        ui["preserve_color"] = widgets.radio("preserve_color", mode)
-        ui["style_scale"] = widgets.slider("style_scale", mode)
-        ui["style_weight"] = widgets.slider("style_weight", QUALITY, QUALITY_NOTE,
-                                            visible=quality)  # fmt: skip
-        with gr.Row():
-            ui["steps"] = widgets.slider("steps", QUALITY, QUALITY_NOTE, visible=quality)
-            ui["seed"] = widgets.number("seed", QUALITY_NOTE, visible=quality)
+        for name in OFFERED:
+            if name not in ADVANCED:
+                ui[name] = widgets.control_widget(name, first_mode)
     with gr.Accordion("Advanced", open=False, elem_id="advanced"):
-        ui["content_weight"] = widgets.slider("content_weight", QUALITY, QUALITY_NOTE)
-        ui["tv_weight"] = widgets.slider("tv_weight", QUALITY, QUALITY_NOTE)
-        ui["optimizer"] = widgets.radio("optimizer", QUALITY)
-        ui["init"] = widgets.radio("init", QUALITY, exclude=("image",))
+        for name in OFFERED:
+            if name in ADVANCED:
+                ui[name] = widgets.control_widget(name, first_mode)
         ui["preview_every"] = gr.Slider(
             0, 50, value=0, step=1, label="Live preview every N steps (0: automatic)"
         )
-        ui["feather"] = widgets.slider("feather", mode)
         ui["settings_from"] = gr.File(
             label="Load settings from a result (drop a styler PNG, JPEG or WebP)",
             file_types=["image"], elem_id="settings-from",
