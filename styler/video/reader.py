@@ -27,6 +27,17 @@ class VideoLoadError(ImageLoadError):
     """A clip that cannot be read; str() is '<file>: <reason>'."""
 
 
+class VideoTooLarge(VideoLoadError, ImageTooLarge):
+    """A clip whose frames have more pixels than the limit; its header alone told."""
+
+    def __init__(self, source: str, size: tuple[int, int], limit: int) -> None:
+        self.size, self.limit = size, limit
+        width, height = size
+        VideoLoadError.__init__(self, source, f"frames are {width}x{height} = "
+                                f"{width * height / 1e6:.1f} MP, over the "
+                                f"{limit / 1e6:.1f} MP pixel limit")  # fmt: skip
+
+
 def is_video(path: str | os.PathLike) -> bool:
     """By extension, as folder scanning decides."""
     return os.path.splitext(os.fspath(path))[1].lower() in VIDEO_EXTENSIONS
@@ -62,7 +73,7 @@ def probe_clip(path: str | os.PathLike, *, max_pixels: int) -> ClipInfo:
         stream = _video_stream(name, container)
         width, height = stream.codec_context.width, stream.codec_context.height
         if width * height > max_pixels:
-            raise ImageTooLarge(name, (width, height), max_pixels)
+            raise VideoTooLarge(name, (width, height), max_pixels)
         rotation = _first_rotation(name, container, stream)
         if rotation % 180:
             width, height = height, width
