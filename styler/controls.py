@@ -140,7 +140,7 @@ STRENGTH_FLOOR = 0.05
 # photo needs many; from the instant result, a few at the output's size reach that run's
 # quality (benchmarks/probe_instant_init.py; docs/instant_mode.md has its table).
 AUTO_STEPS = {"content": 120, "noise": 120, "image": 120, "instant": 20}
-FAST_WHOLE_SIDE = 1024  # fast mode: photos up to this long side run in one pass
+FAST_WHOLE_SIDE = 1280  # fast mode: photos up to this long side (an HD frame) run in one pass
 INSTANT_WHOLE_SIDE = 1536  # instant mode: photos up to this long side run in one pass
 INIT_CHOICES = ("content", "noise", "image", "instant")
 
