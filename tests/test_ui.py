@@ -315,18 +315,25 @@ def test_batch_in_instant_mode_paints_every_photo_with_the_style_image(
 
 
 def test_a_bug_on_one_batch_photo_costs_only_that_photo(services, tmp_path, monkeypatch) -> None:
-    from styler.ui import batch
     from styler.ui.batch import run_batch
     from styler.ui.inputs import FAST, Controls
 
-    real = batch.run_fast
+    build = services.engines.build
 
-    def flaky(services, session, path, *args, **kwargs):
-        if Path(path).name.startswith("bad"):
-            raise TypeError("a bug")
-        return real(services, session, path, *args, **kwargs)
+    def flaky(recipe, index=0):
+        """The batch's engine, with a bug that shows on photos named bad*."""
+        engine = build(recipe, index)
+        run = engine.run
 
-    monkeypatch.setattr(batch, "run_fast", flaky)
+        def buggy(image, **kwargs):
+            if Path(image).name.startswith("bad"):
+                raise TypeError("a bug")
+            return run(image, **kwargs)
+
+        monkeypatch.setattr(engine, "run", buggy)
+        return engine
+
+    monkeypatch.setattr(services.engines, "build", flaky)
     files = [save(photo(40, 30, seed=n), tmp_path / f"{name}.png")
              for n, name in enumerate(["one", "bad", "two"])]  # fmt: skip
     outcome = run_batch(services, files, FAST, "warm_test", [], Controls(size=32))

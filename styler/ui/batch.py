@@ -1,24 +1,25 @@
 """What the Batch tab's button does: every uploaded photo (or every image in the uploaded
-zips) through one mode and style, one zip back with the errors listed; a photo that fails,
-whatever the reason, costs only that photo. Nothing here imports gradio."""
+zips) through one recipe's engine, run by the engine's own batch (styler.batch), so a photo
+that fails, whatever the reason, costs only that photo; one zip back, with each failure in
+the browser's words. Nothing here imports gradio."""
 
 from __future__ import annotations
 
-import logging
+import contextlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from styler.errors import StylerError
-from styler.imageio import ImageError
+from styler.batch import Batch, BatchEvents, Job
+from styler.engine import RecipeImageError
+from styler.recipe import Recipe
 from styler.ui import zips
-from styler.ui.inputs import FAST, INSTANT, Controls, StyleSlots, style_list
-from styler.ui.messages import UserError, image_reason, user_message
-from styler.ui.runs import run_fast, run_instant, run_quality
-from styler.ui.services import Services
-from styler.ui.state import Entry, Session
+from styler.ui.inputs import FAST, QUALITY, Controls, StyleSlots, style_list
+from styler.ui.messages import UserError, failure_reason, user_message
+from styler.ui.runs import make_recipe, style_label
+from styler.ui.services import Services, safe_name
 
-log = logging.getLogger("styler.ui")
+Report = Callable[[int, int, str], None]  # (photos done, photos in all, the one under way)
 
 
 @dataclass
@@ -35,6 +36,24 @@ class BatchOutcome:
         return "\n".join(lines)
 
 
+@dataclass
+class _Events(BatchEvents):
+    """The tab's progress bar, and each failure as '<photo as the user named it>: <reason>'."""
+
+    names: dict[Path, str]  # job source -> what the user called it ('trip.zip/a.jpg')
+    report: Report | None = None
+    errors: list[str] = field(default_factory=list)
+    started: int = 0
+
+    def starting(self, job: Job) -> None:
+        if self.report:
+            self.report(self.started, len(self.names), self.names[job.source])
+        self.started += 1
+
+    def failed(self, job: Job, failure: str, exc: BaseException) -> None:
+        self.errors.append(f"{self.names[job.source]}: {failure_reason(exc)}")
+
+
 def run_batch(
     services: Services,
     files: Sequence[str | Path] | None,
@@ -42,7 +61,7 @@ def run_batch(
     style: str | None,
     styles: StyleSlots,
     controls: Controls,
-    report: Callable[[int, int, str], None] | None = None,
+    report: Report | None = None,
 ) -> BatchOutcome:
     """Every photo (or every image in the zips) through one style; a zip back, errors listed."""
     if not files:
@@ -55,50 +74,32 @@ def run_batch(
         max_files=config.max_batch_files,
         max_bytes=int(config.max_batch_mb * 1024 * 1024),
     )
-    scratch = Session(id=f"batch-{work.name}")
+    recipe, label = _recipe(services, mode, style, styles, controls)  # before any photo
+    out = work / "out"  # a folder per photo: two uploads of one name must not share an output
+    jobs = [Job(item.path, out / f"{n:04d}" / safe_name(f"{item.path.stem}__{label}.png"))
+            for n, item in enumerate(inputs)]  # fmt: skip
+    events = _Events({item.path: item.name for item in inputs}, report)
+    # Quality runs take a device slot, as a Stylize tab's Quality run does.
+    with services.engines.slot() if mode == QUALITY else contextlib.nullcontext(0) as index:
+        try:
+            engine = services.engines.build(recipe, index)
+        except RecipeImageError as exc:
+            raise UserError(f"That style image cannot be used: {user_message(exc.cause)}") from exc
+        summary = Batch(engine, events=events).run(jobs)
+    if report:
+        report(len(inputs), len(inputs), "zip")
+    zip_path = zips.write_zip(summary.written, [*errors, *events.errors], work / "styled.zip")
+    return BatchOutcome(zip_path=zip_path, done=summary.stylized,
+                        errors=[*errors, *events.errors])  # fmt: skip
+
+
+def _recipe(
+    services: Services, mode: str, style: str | None, styles: StyleSlots, controls: Controls
+) -> tuple[Recipe, str]:
+    """The batch's recipe, and the styles' label its outputs are named with."""
     if mode == FAST:
         if not style or style not in services.style_names():
             raise UserError("Pick a fast style for the batch first.")
-    else:
-        style_list(services, styles)  # checked now, so a bad style fails before the first photo
-    outputs: list[Path] = []
-    for number, item in enumerate(inputs, start=1):
-        if report:
-            report(number - 1, len(inputs), item.name)
-        try:
-            entry = _one(services, scratch, item.path, mode, style, styles, controls)
-        except UserError as exc:
-            errors.append(f"{item.name}: {exc.reason}")
-            continue
-        except ImageError as exc:
-            errors.append(f"{item.name}: {image_reason(exc)}")
-            continue
-        except StylerError as exc:
-            errors.append(f"{item.name}: {user_message(exc)}")
-            continue
-        except MemoryError:
-            errors.append(f"{item.name}: out of memory (try a smaller output size)")
-            continue
-        except Exception as exc:  # a bug must not cost the rest of the batch
-            log.exception("batch: %s failed", item.name)
-            errors.append(f"{item.name}: internal error ({type(exc).__name__}); the server "
-                          "log has the details")  # fmt: skip
-            continue
-        outputs.append(entry.path)
-    if report:
-        report(len(inputs), len(inputs), "zip")
-    zip_path = zips.write_zip(outputs, errors, work / "styled.zip")
-    return BatchOutcome(zip_path=zip_path, done=len(outputs), errors=errors)
-
-
-def _one(
-    services: Services, scratch: Session, path: Path, mode: str, style: str | None,
-    styles: StyleSlots, controls: Controls,
-) -> Entry:  # fmt: skip
-    """One photo through the chosen mode, saved in the batch's scratch session."""
-    if mode == FAST:
-        return run_fast(services, scratch, path, style, controls)
-    if mode == INSTANT:
-        return run_instant(services, scratch, scratch.id, path, styles, controls)
-    updates = run_quality(services, scratch, scratch.id, path, styles, controls)
-    return [u.entry for u in updates if u.entry is not None][0]
+        return make_recipe(FAST, [style], controls), style
+    images, weights, names = style_list(services, styles)
+    return make_recipe(mode, images, controls, blend=weights), style_label(names)

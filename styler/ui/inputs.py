@@ -14,9 +14,7 @@ import numpy as np
 from styler import controls
 from styler.display import display_copy, needs_display_copy
 from styler.errors import InvalidOption
-from styler.fast.inference import FastOptions
 from styler.imageio import ImageError, LoadedImage, load_image
-from styler.instant.stylizer import InstantOptions
 from styler.optimize import OptimizeOptions
 from styler.ui import effects
 from styler.ui.messages import NO_PHOTO, UserError, image_reason, option_message, user_message
@@ -70,12 +68,6 @@ class Controls:
             return controls.checked(engine_mode, given)
         except InvalidOption as exc:
             raise UserError(option_message(exc)) from exc
-
-    def fast_options(self) -> FastOptions:
-        return FastOptions.from_values(self.for_mode(FAST))
-
-    def instant_options(self) -> InstantOptions:
-        return InstantOptions.from_values(self.for_mode(INSTANT))
 
     def quality_options(self) -> OptimizeOptions:
         values = self.for_mode(QUALITY)

@@ -7,6 +7,7 @@ server's temporary paths mean nothing in a browser). Nothing here imports gradio
 from __future__ import annotations
 
 import html
+import logging
 from pathlib import Path
 
 from styler import controls
@@ -15,6 +16,8 @@ from styler.errors import InvalidOption, StylerError
 from styler.imageio import ImageError, ImageTooLarge
 from styler.progress import Progress
 from styler.settings import SettingsError
+
+log = logging.getLogger("styler.ui")
 
 NO_PHOTO = "Add a photo first: upload one, paste it, use the webcam, or pick a sample below it."
 
@@ -56,6 +59,20 @@ def user_message(exc: BaseException) -> str:
     if isinstance(exc, SettingsError):
         return f"{printable(Path(exc.source).name)}: {exc.reason}"
     return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def failure_reason(exc: BaseException) -> str:
+    """Why one photo of a batch failed, without its name; a bug's details go to the log."""
+    if isinstance(exc, UserError):
+        return exc.reason
+    if isinstance(exc, ImageError):
+        return image_reason(exc)
+    if isinstance(exc, StylerError):
+        return user_message(exc)
+    if isinstance(exc, MemoryError):
+        return "out of memory (try a smaller output size)"
+    log.error("a batch photo failed", exc_info=exc)
+    return f"internal error ({type(exc).__name__}); the server log has the details"
 
 
 def progress_text(p: Progress) -> str:

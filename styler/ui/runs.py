@@ -1,5 +1,8 @@
 """What Stylize, Continue and Refine do, one function per mode: photo, styles, controls and
 regions in; the engine's result saved, recorded in the session's history, and returned.
+Fast and Instant runs are a styler.recipe.Recipe and its engine (styler.engine); Quality
+runs drive the engine's shared optimizer with what no recipe carries: live previews, and
+a stopped run's image and scale to resume from.
 
 Problems the user can fix raise `UserError` with one readable line. Importable and testable
 without a browser: nothing here imports gradio.
@@ -15,9 +18,13 @@ from typing import Any
 from PIL import Image
 
 from styler.controls import output_side
+from styler.errors import OptionsError
 from styler.progress import CancelToken, ProgressCallback
+from styler.recipe import Recipe
 from styler.tensors import scaled_size
 from styler.ui.inputs import (
+    ENGINE_MODES,
+    FAST,
     INSTANT,
     Controls,
     Regions,
@@ -27,7 +34,7 @@ from styler.ui.inputs import (
     load_photo,
     style_list,
 )
-from styler.ui.messages import UserError
+from styler.ui.messages import UserError, user_message
 from styler.ui.results import png_size, refinable, save_entry, size_notes
 from styler.ui.services import Services
 from styler.ui.state import Entry, Session
@@ -53,7 +60,8 @@ def run_fast(
     controls: Controls,
     regions: Regions | None = None,
 ) -> Entry:
-    """Fast mode: the engine's FastStylizer with the same options the CLI and API take."""
+    """Fast mode: the recipe's engine, built as the CLI and the API build it (and kept for
+    the next job with the same recipe)."""
     if not services.styles:
         raise UserError(
             "No fast styles are installed yet. Switch to Instant or Quality mode and pick a "
@@ -62,14 +70,26 @@ def run_fast(
     if not style or style not in services.style_names():
         raise UserError("Pick a style from the grid first.")
     loaded = load_photo(services, content)
-    options = controls.fast_options()
-    pairs = fast_regions(services, regions)
+    recipe = make_recipe(FAST, [style], controls, regions=fast_regions(services, regions))
     # No device slot: a Fast job takes a fraction of a second, and must not wait behind a
     # Quality run holding the slot; the network's own lock keeps its passes apart.
-    result = services.engines.fast(style).run(loaded, options, regions=pairs)
+    result = services.engines.fast(recipe).run(loaded)
     caption = f"{services.style_title(style)} · Fast"
-    notes = (*loaded.notes, *size_notes(loaded.rgb.size, options.size, options.upscale))
+    notes = (*loaded.notes, *_size_notes(loaded.rgb.size, recipe))
     return save_entry(services, session, result, content, style, caption, notes=notes)
+
+
+def make_recipe(mode: str, styles: list[Any], controls: Controls, **parts: Any) -> Recipe:
+    """The Recipe of a run in UI `mode` (Fast, Instant or Quality): the styles, `parts`
+    (blend, regions) and the controls that act in the mode; a refusal in one line."""
+    try:
+        return Recipe.create(ENGINE_MODES[mode], styles, **parts, **controls.for_mode(mode))
+    except OptionsError as exc:
+        raise UserError(user_message(exc)) from exc
+
+
+def _size_notes(photo_size: tuple[int, int], recipe: Recipe) -> tuple[str, ...]:
+    return size_notes(photo_size, recipe.controls["size"], recipe.controls["upscale"])
 
 
 def run_quality(
@@ -115,7 +135,7 @@ def run_quality(
 
     yield from streamed(services, session_key, work)
     result = outcome["result"]
-    label = _label(names)
+    label = style_label(names)
     kind = "Quality, refined" if start is not None else "Quality"
     caption = f"{label} · {kind}" + ("" if result.completed else " (stopped early)")
     job = RunRequest(content, tuple(styles), controls, regions)  # type: ignore[arg-type]
@@ -140,17 +160,17 @@ def run_instant(
     feed-forward pass, about a second. Kept with its RunRequest, so Refine can take it on."""
     loaded = load_photo(services, content)
     style_images, weights, names = style_list(services, styles)
-    options = controls.instant_options()
     pairs = image_regions(services, regions, styles, INSTANT)
-    stylizer = services.engines.instant(style_images, weights, services.config.max_upload_pixels)
+    recipe = make_recipe(INSTANT, style_images, controls, blend=weights, regions=pairs)
+    engine = services.engines.build(recipe)
     # No device slot, as in Fast mode: a pass must not wait behind a Quality run.
     with services.cancellable(session_key) as token:
-        result = stylizer.run(loaded, options, regions=pairs, cancel=token)
+        result = engine.run(loaded, cancel=token)
     if not result.completed:
         raise UserError("Stopped: the instant result was not made.")
-    label = _label(names)
+    label = style_label(names)
     job = RunRequest(content, tuple(styles), controls, regions)  # type: ignore[arg-type]
-    notes = (*loaded.notes, *size_notes(loaded.rgb.size, options.size, options.upscale))
+    notes = (*loaded.notes, *_size_notes(loaded.rgb.size, recipe))
     return save_entry(services, session, result, content, label, f"{label} · Instant", job=job,
                       notes=notes)  # fmt: skip
 
@@ -169,7 +189,7 @@ def run_refine(
                            job.regions, start=entry)  # fmt: skip
 
 
-def _label(names: list[str]) -> str:
+def style_label(names: list[str]) -> str:
     """'mosaic+waves': the style images' names, for captions and file names."""
     return "+".join(Path(n).stem for n in names)
 

@@ -15,7 +15,8 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections import OrderedDict
+from collections.abc import Hashable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,13 +24,13 @@ import numpy as np
 import torch
 from PIL import Image
 
-from styler.api import Stylizer
+from styler.controls import CONTROLS, FAST
 from styler.device import resolve_device
-from styler.fast.inference import FastStylizer
+from styler.engine import Engine, build_engine, shared_stylizer
 from styler.fast.manifest import StyleEntry, read_manifest
-from styler.imageio import LoadedImage
-from styler.instant.stylizer import InstantStylizer
 from styler.progress import CancelToken
+from styler.quality import Stylizer
+from styler.recipe import Recipe
 from styler.tensors import scaled_size
 from styler.ui.config import UIConfig
 from styler.ui.state import Histories
@@ -40,6 +41,7 @@ KEEP_FILES_S = 24 * 3600  # results and batch zips older than this are deleted
 PRUNE_EVERY_S = 600
 THUMB_SIDE = 192  # long side of the style-grid thumbnails
 THUMB_PHOTOS = ("chelsea.jpg", "coffee.jpg", "astronaut.jpg")  # first one found is used
+KEEP_FAST_ENGINES = 32  # fast engines kept built: a style grid's worth, in a few settings
 
 
 class Workspace:
@@ -133,22 +135,23 @@ class FastStyle:
 
 
 class Engines:
-    """One optimizer engine (VGG19) per device, fast networks per style and device, and
-    instant stylizers (their networks load once per device and process).
+    """The engines jobs run on, all built by styler.engine from a Recipe, on the server's
+    devices and with its pixel limit. Fast engines are kept (LRU), as their passes take less
+    time than loading a network; others are built per job (their style images differ);
+    optimizer mode's VGG19 is the engine's shared one per device, which the UI drives itself
+    for what a recipe cannot ask for: live previews and resuming a stopped run.
 
     Jobs take a device slot with `slot()`; with more slots than devices (--concurrency above
     the device count) jobs share a device, and its engine serialises their steps.
     """
 
-    def __init__(self, device_list: list[torch.device], slots: int) -> None:
+    def __init__(self, device_list: list[torch.device], slots: int, max_pixels: int) -> None:
         self.devices = device_list
+        self.max_pixels = max_pixels
         self._free: queue.Queue[int] = queue.Queue()
         for index in range(slots):
             self._free.put(index % len(device_list))
-        self._stylizers: dict[int, Stylizer] = {}
-        self._fast: dict[tuple[str, int], FastStylizer] = {}
-        # Two locks: loading VGG19 (seconds) must not hold up a fast network.
-        self._stylizer_lock = threading.Lock()
+        self._fast: OrderedDict[Hashable, Engine] = OrderedDict()
         self._fast_lock = threading.Lock()
 
     @contextlib.contextmanager
@@ -159,27 +162,29 @@ class Engines:
         finally:
             self._free.put(index)
 
-    def stylizer(self, index: int = 0) -> Stylizer:
-        with self._stylizer_lock:
-            if index not in self._stylizers:
-                self._stylizers[index] = Stylizer(device=str(self.devices[index]))
-            return self._stylizers[index]
+    def build(self, recipe: Recipe, index: int = 0) -> Engine:
+        """The recipe's engine on device `index`."""
+        return build_engine(recipe, device=str(self.devices[index]), max_pixels=self.max_pixels)
 
-    def instant(
-        self, styles: Sequence[LoadedImage], blend: Sequence[float], max_pixels: int,
-        index: int = 0,
-    ) -> InstantStylizer:  # fmt: skip
-        """A stylizer for these style images: made per run, as the style images differ; the
-        encoder and decoders behind it are shared."""
-        return InstantStylizer(list(styles), device=str(self.devices[index]), blend=blend,
-                               max_pixels=max_pixels)  # fmt: skip
-
-    def fast(self, style: str | Path, index: int = 0) -> FastStylizer:
-        key = (str(style), index)
+    def fast(self, recipe: Recipe, index: int = 0) -> Engine:
+        """A fast-mode recipe's engine, kept for the next job with the same recipe (one with
+        painted regions, which differ every time, is built for its job alone)."""
+        if recipe.regions:
+            return self.build(recipe, index)
+        key = (recipe.styles, recipe.blend, tuple(sorted(recipe.controls.items())), index)
         with self._fast_lock:
-            if key not in self._fast:
-                self._fast[key] = FastStylizer(style, device=str(self.devices[index]))
-            return self._fast[key]
+            if key in self._fast:
+                self._fast.move_to_end(key)
+                return self._fast[key]
+            engine = self._fast[key] = self.build(recipe, index)
+            while len(self._fast) > KEEP_FAST_ENGINES:
+                self._fast.popitem(last=False)
+            return engine
+
+    def stylizer(self, index: int = 0) -> Stylizer:
+        """Optimizer mode's engine on device `index`, shared with every recipe's there."""
+        return shared_stylizer(str(self.devices[index]), CONTROLS["vgg"].default,
+                               self.max_pixels)  # fmt: skip
 
 
 class Services:
@@ -190,7 +195,7 @@ class Services:
         self.workspace = workspace or Workspace(config.temp_dir)
         device_list = devices(config.device)
         self.concurrency = config.concurrency or len(device_list)
-        self.engines = Engines(device_list, self.concurrency)
+        self.engines = Engines(device_list, self.concurrency, config.max_upload_pixels)
         self._cancel: dict[str, set[CancelToken]] = {}
         self._queued: dict[str, int] = {}  # Quality jobs waiting in the queue, per session
         self._cancel_lock = threading.Lock()
@@ -247,8 +252,8 @@ class Services:
     def _thumbnail(self, entry: StyleEntry, photo: Image.Image) -> Path:
         path = self.workspace.root / "thumbs" / f"{safe_name(entry.name)}-{entry.sha256[:12]}.jpg"
         if not path.is_file():
-            out = self.engines.fast(entry.name).stylize_array(np.asarray(photo))
-            Image.fromarray(out).save(path, quality=90)
+            self.engines.fast(Recipe.create(FAST, [entry.name])).run(photo).image.save(
+                path, quality=90)
         return path
 
     # ------------------------------------------------------------------------- cancellation
