@@ -190,8 +190,9 @@ def test_settings_are_versioned_and_reproduce_through_the_api(files, engine, tmp
     assert data["schema"] == "styler.settings" and data["version"] == 1
     assert settings.mode == "optimize" and settings.styles == ["s1.png"]
     assert set(settings.controls) == {"size", "upscale", "steps", "strength", "preserve_color",
-                                      "style_scale", "feather", "tile", "content_weight",
-                                      "style_weight", "tv_weight", "optimizer", "init", "seed"}
+                                      "style_scale", "feather", "temporal", "tile",
+                                      "content_weight", "style_weight", "tv_weight", "optimizer",
+                                      "init", "seed"}
     again = stylize_like(files / "photo.png", path)
     assert np.abs(np.asarray(again.image, np.int16) - pixels(path)).max() <= 1
 
