@@ -52,6 +52,7 @@ class ClipInfo:
     height: int
     rotation: int  # degrees counterclockwise that turn a decoded frame upright
     rate: Fraction  # frames per second (average)
+    time_base: Fraction  # the video stream's unit of time, which the output keeps
     frames: int  # the count the container states, else one estimated from the duration
     duration: float  # seconds
     audio: list[str] = field(default_factory=list)  # codec of each audio stream
@@ -78,10 +79,11 @@ def probe_clip(path: str | os.PathLike, *, max_pixels: int) -> ClipInfo:
         if rotation % 180:
             width, height = height, width
         rate = Fraction(stream.average_rate or stream.guessed_rate or 25)
+        time_base = Fraction(stream.time_base or Fraction(1, 90000))
         duration = _duration(container, stream)
         frames = stream.frames or max(1, round(duration * rate))
         audio = [s.codec_context.name for s in container.streams.audio]
-        return ClipInfo(name, width, height, rotation, rate, frames, duration, audio)
+        return ClipInfo(name, width, height, rotation, rate, time_base, frames, duration, audio)
 
 
 def open_clip(name: str) -> Any:

@@ -41,6 +41,10 @@ class ClipWriter:
         self.container = av.open(str(self.temp), "w", format="mp4")
         self.container.metadata["comment"] = SETTINGS_PREFIX + json.dumps(settings)
         self.video = self.container.add_stream("libx264", rate=info.rate)
+        self.video.time_base = self.video.codec_context.time_base = info.time_base
+        # A frame's length in the stream's unit, for frames whose own timestamps are missing
+        # or go backwards (damaged or oddly muxed files).
+        self._ticks = max(1, round(1 / (info.rate * info.time_base)))
         self.video.width, self.video.height = info.width // 2 * 2, info.height // 2 * 2
         self.video.pix_fmt = "yuv420p"
         self.video.options = {"crf": str(CRF), "preset": PRESET}
@@ -58,15 +62,15 @@ class ClipWriter:
         self._index += 1
 
     def _timestamp(self, frame: Frame) -> tuple[int, Fraction]:
-        """The source frame's timestamp, kept increasing (a damaged or odd one is moved just
-        past the last); frames without one are counted at the stream's rate."""
-        if frame.pts is None or frame.time_base is None:
-            base = 1 / Fraction(self.video.average_rate or 25)
-            pts = self._index
-        else:
-            base, pts = Fraction(frame.time_base), frame.pts
-        if self._last_pts is not None and pts <= self._last_pts:
-            pts = self._last_pts + 1
+        """The source frame's timestamp in the stream's unit, so a variable frame rate stays
+        as it was; one that is missing or not after the last becomes the last plus a frame."""
+        base = Fraction(self.video.time_base)
+        pts = None
+        if frame.pts is not None and frame.time_base is not None:
+            pts = round(frame.pts * Fraction(frame.time_base) / base)
+        if pts is None or (self._last_pts is not None and pts <= self._last_pts):
+            pts = self._index * self._ticks if self._last_pts is None else (
+                self._last_pts + self._ticks)  # fmt: skip
         self._last_pts = pts
         return pts, base
 
