@@ -19,6 +19,7 @@ from styler.reproduce import stylize_like
 from styler.result import StylizeResult
 from styler.scale import stylize_on_ray
 from styler.settings import Settings, SettingsError
+from styler.video import FrameStylizer, stylize_video
 
 __all__ = [
     "CancelToken",
@@ -26,6 +27,7 @@ __all__ = [
     "Engine",
     "FastOptions",
     "FastStylizer",
+    "FrameStylizer",
     "ImageLoadError",
     "ImageSaveError",
     "InstantOptions",
@@ -49,4 +51,5 @@ __all__ = [
     "stylize",
     "stylize_like",
     "stylize_on_ray",
+    "stylize_video",
 ]
