@@ -85,6 +85,28 @@ def test_steadied_frames_flicker_less_than_frames_painted_alone() -> None:
         alone[-1].astype(int) - frames[-1]).mean()  # fmt: skip
 
 
+def test_irregular_timestamps_are_kept(tmp_path, net) -> None:
+    """A variable frame rate: frames at 0, 1, 3, 4, 7 twelfths of a second stay there."""
+    import av
+
+    source = tmp_path / "vfr.mp4"
+    with av.open(str(source), "w", format="mp4") as container:
+        video = container.add_stream("libx264", rate=12)
+        video.width, video.height, video.pix_fmt = 32, 32, "yuv420p"
+        video.time_base = video.codec_context.time_base = Fraction(1, 12)
+        for pts, rgb in zip((0, 1, 3, 4, 7), moving_pattern(32, 32, 5), strict=True):
+            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+            frame.pts, frame.time_base = pts, Fraction(1, 12)
+            for packet in video.encode(frame):
+                container.mux(packet)
+        for packet in video.encode(None):
+            container.mux(packet)
+    out = stylize_video(source, tmp_path / "out.mp4", Recipe.create("fast", [net]))
+    with av.open(str(out.output)) as container:
+        times = [float(f.pts * f.time_base) for f in container.decode(video=0)]
+    assert np.allclose(times, [0, 1 / 12, 3 / 12, 4 / 12, 7 / 12])
+
+
 def test_bad_videos_are_one_line_each_and_the_batch_goes_on(tmp_path, clip, net) -> None:
     folder = tmp_path / "in"
     folder.mkdir()

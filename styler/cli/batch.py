@@ -26,6 +26,7 @@ from styler.cli.common import (
 )
 from styler.engine import Engine
 from styler.progress import CancelToken, Progress
+from styler.video import is_video
 
 __all__ = ["Echo", "TerminalBatch", "TerminalSummary", "cancel_on_interrupt", "failure_line"]
 
@@ -106,7 +107,8 @@ class _Events(Echo):
         self.bars = bars
 
     def starting(self, job: Job) -> None:
-        self.bars.start_file(printable(job.source.name))
+        unit = "frame" if is_video(job.source) else "step"
+        self.bars.start_file(printable(job.source.name), unit)
 
     def progress(self, progress: Progress) -> None:
         self.bars.on_step(progress)
@@ -195,8 +197,11 @@ class _Bars:
         self.steps.close()
         self.files.close()
 
-    def start_file(self, name: str) -> None:
+    def start_file(self, name: str, unit: str) -> None:
+        """A new file's bar, counting `unit`s: a clip's frames (with their rate and the time
+        left), else optimisation steps or network passes."""
         self.steps.reset()
+        self.steps.unit = unit
         self.steps.set_postfix_str("", refresh=False)
         self.steps.set_description_str(name if len(name) <= 30 else name[:27] + "...")
 
