@@ -54,12 +54,21 @@ class ClipWriter:
 
     def write_frame(self, rgb: np.ndarray, frame: Frame) -> None:
         """The stylized pixels of `frame`, shown when `frame` was."""
-        h, w = self.video.height, self.video.width
-        out = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb[:h, :w]), format="rgb24")
+        out = self._frame(rgb)
         out.pts, out.time_base = self._timestamp(frame)
         for packet in self.video.encode(out):
             self.container.mux(packet)
         self._index += 1
+
+    def _frame(self, rgb: np.ndarray) -> Any:
+        """The pixels copied into a frame FFmpeg allocated (padded rows, aligned as FFmpeg
+        wants them), cropped to the even size H.264 in yuv420p needs."""
+        h, w = self.video.height, self.video.width
+        frame = av.VideoFrame(w, h, "rgb24")
+        plane = frame.planes[0]
+        rows = np.frombuffer(plane, np.uint8).reshape(h, plane.line_size)
+        rows[:, : w * 3] = rgb[:h, :w].reshape(h, w * 3)
+        return frame
 
     def _timestamp(self, frame: Frame) -> tuple[int, Fraction]:
         """The source frame's timestamp in the stream's unit, so a variable frame rate stays
