@@ -2,8 +2,9 @@
 
 Only this package imports gradio, and only in its layout and event modules (app, server,
 the *_tab, *_layout and *_events modules, widgets, components, guard); the others
-(inputs, runs, results, messages, batch, fusion, services, state) are plain Python and
-work without it, so `import styler` and the handler tests never need the optional `ui` extra.
+(config, inputs, runs, streaming, results, messages, batch, zips, fusion, effects, queues,
+services, state) are plain Python and work without it, so `import styler` and the handler
+tests never need the optional `ui` extra.
 
     from styler.ui import UIConfig, serve
     serve(UIConfig(port=7860))            # blocks until Ctrl-C
