@@ -69,23 +69,35 @@ class Engine:
         cancel: CancelToken | None = None,
         bgr: bool = False,
         start: ImageInput | None = None,
+        steps: int = 0,
     ) -> StylizeResult:
         """Paint one image (a path, PIL image, array or LoadedImage). start: a stylized image
-        of the same scene to continue from (a video's previous frame, moved onto this one);
-        modes that paint in one pass have nothing to continue and ignore it."""
-        extra = {"start": start} if start is not None and self.warm_starts else {}
+        of the same scene to continue from (a video's previous frame moved onto this one, a
+        run stopped early, an instant result to refine), with `steps` more steps (0: the
+        automatic count); modes that paint in one pass have nothing to continue and ignore
+        it."""
+        extra = {"start": start, "start_steps": steps} if start is not None and (
+            self.warm_starts) else {}  # fmt: skip
         return self.stylizer.run(image, *self.args, **self.kwargs, progress=progress,
                                  cancel=cancel, bgr=bgr, **extra)  # fmt: skip
 
 
 def build_engine(
-    recipe: Recipe, *, device: str | None = None, max_pixels: int | None = None
+    recipe: Recipe,
+    *,
+    device: str | None = None,
+    max_pixels: int | None = None,
+    previews: int = 0,
 ) -> Engine:
     """The engine of the recipe's mode, on `device` and with the pixel limit of the recipe
-    (or those given). Raises RecipeImageError for a style image or mask that cannot be
-    used, StylerError for an unknown fast style, before any photo is touched."""
+    (or those given). previews: in optimizer mode, every this many steps a progress event
+    carries the image as it forms (0: none), for live previews. Raises RecipeImageError
+    for a style image or mask that cannot be used, StylerError for an unknown fast style,
+    before any photo is touched."""
     device = device or recipe.controls["device"]
     max_pixels = max_pixels or recipe.controls["max_pixels"]
+    if recipe.mode == OPTIMIZE:
+        return _quality(recipe, device, max_pixels, previews)
     return _BUILDERS[recipe.mode](recipe, device, max_pixels)
 
 
@@ -120,7 +132,7 @@ def shared_stylizer(device: str, vgg: str, max_pixels: int) -> Stylizer:
     return Stylizer(device=device, vgg=vgg, max_pixels=max_pixels)
 
 
-def _quality(recipe: Recipe, device: str, max_pixels: int) -> Engine:
+def _quality(recipe: Recipe, device: str, max_pixels: int, previews: int = 0) -> Engine:
     controls = recipe.controls
     masks = _masks(recipe, max_pixels)
     region_styles = _styles([style for _, style in recipe.regions], max_pixels)
@@ -128,7 +140,8 @@ def _quality(recipe: Recipe, device: str, max_pixels: int) -> Engine:
     init = None if init is None else _decoded(init, "init image", max_pixels).rgb
     stylizer = shared_stylizer(str(device), controls["vgg"], max_pixels)
     styles = _styles(recipe.styles, max_pixels)
-    return Engine(recipe, stylizer, (styles, OptimizeOptions.from_values(controls)),
+    options = OptimizeOptions.from_values({**controls, "preview_every": previews})
+    return Engine(recipe, stylizer, (styles, options),
                        {"blend": recipe.blend, "regions": list(zip(masks, region_styles,
                                                                    strict=True)),
                         "init_image": init}, warm_starts=True)  # fmt: skip

@@ -93,6 +93,17 @@ def _instant_start(
     return stylizer.run(photo, instant, regions=regions).image
 
 
+def _continued(
+    options: OptimizeOptions, start: Image.Image, photo_size: tuple[int, int], steps: int
+) -> OptimizeOptions:
+    """The options that go on from `start`: one scale when it is already at the output's
+    size (as from the instant result), else the scales from its own size up."""
+    steps = steps or options.steps
+    if max(start.size) >= options.for_photo(photo_size).size:
+        return replace(options, init="instant", steps=steps)
+    return replace(options, init="image", steps=steps, min_size=max(start.size))
+
+
 class Stylizer:
     """Loads VGG19 once and stylizes many images; safe to share between threads.
 
@@ -136,19 +147,19 @@ class Stylizer:
         cancel: CancelToken | None = None,
         bgr: bool = False,
         start: ImageInput | None = None,
+        start_steps: int = 0,
     ) -> StylizeResult:
         """Stylize one image and return the result with its settings and losses.
 
         regions: (mask, style image or None) pairs. Each mask (a file or array of any size,
         resized to the photo) gets its own style through guided Gram losses, or with None
         only the content loss and afterwards the photo itself, feathered in; the rest of
-        the image gets `style`. start: a stylized image to continue from (a video's previous
-        result moved onto this frame): one scale at the output's size and few steps, as
-        from the instant result (Ruder et al. 2016).
+        the image gets `style`. start: a stylized image to continue from, with `start_steps`
+        more steps (0: automatic): at the output's size (a video's previous result moved
+        onto this frame, Ruder et al. 2016; an instant result), one scale and few steps; a
+        smaller one (a run stopped at a coarser scale) goes on from its own scale.
         """
         options = options or OptimizeOptions()
-        if start is not None:
-            options, init_image = replace(options, init="instant"), start
         styles = _as_list(style)
         blend = list(blend) if blend is not None else [1.0] * len(styles)
         if len(blend) != len(styles):
@@ -157,6 +168,9 @@ class Stylizer:
             raise OptionsError(f"blend weights must be >= 0 and not all zero, got {blend}")
         region_masks, region_styles = split_regions(regions)
         loaded = self.load(content, bgr=bgr)
+        if start is not None:
+            init_image = self.load(start, bgr=bgr).rgb
+            options = _continued(options, init_image, loaded.rgb.size, start_steps)
         width, height = loaded.rgb.size
         masks = load_region_masks(region_masks, region_styles, height, width)
         style_images = [self.load(s, bgr=bgr).rgb for s in styles]

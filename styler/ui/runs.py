@@ -11,7 +11,7 @@ without a browser: nothing here imports gradio.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from styler.ui.inputs import (
     ENGINE_MODES,
     FAST,
     INSTANT,
+    QUALITY,
     Controls,
     Regions,
     StyleSlots,
@@ -117,21 +118,19 @@ def run_quality(
     style_images, weights, names = style_list(services, styles)
     options = controls.quality_options()
     region_pairs = image_regions(services, regions, styles)
-    init = None
+    recipe = make_recipe(QUALITY, style_images, controls, blend=weights, regions=region_pairs)
+    begin, steps = None, 0  # a stopped run goes on from its image with the steps it had left
     if resume is not None:
-        init = _rgb(resume.path)
-        left = max(1, resume.steps_total - resume.steps_done)
-        options = replace(options, init="image", steps=left, min_size=max(init.size))
+        begin, steps = _rgb(resume.path), max(1, resume.steps_total - resume.steps_done)
     elif start is not None:
-        init = _rgb(start.path)
-        options = replace(options, init="instant")  # its schedule, from this result
+        begin = _rgb(start.path)  # Refine: from the instant result, Quality's own schedule
     outcome: dict[str, Any] = {}
 
     def work(progress: ProgressCallback, cancel: CancelToken) -> None:
         with services.engines.slot() as slot:
-            outcome["result"] = services.engines.stylizer(slot).run(
-                loaded, style_images, options, blend=weights, regions=region_pairs,
-                init_image=init, progress=progress, cancel=cancel)  # fmt: skip
+            engine = services.engines.build(recipe, slot, previews=options.preview_every)
+            outcome["result"] = engine.run(loaded, progress=progress, cancel=cancel,
+                                           start=begin, steps=steps)  # fmt: skip
 
     yield from streamed(services, session_key, work)
     result = outcome["result"]

@@ -29,7 +29,6 @@ from styler.device import resolve_device
 from styler.engine import Engine, build_engine, shared_stylizer
 from styler.fast.manifest import StyleEntry, read_manifest
 from styler.progress import CancelToken
-from styler.quality import Stylizer
 from styler.recipe import Recipe
 from styler.tensors import scaled_size
 from styler.ui.config import UIConfig
@@ -138,8 +137,7 @@ class Engines:
     """The engines jobs run on, all built by styler.engine from a Recipe, on the server's
     devices and with its pixel limit. Fast engines are kept (LRU), as their passes take less
     time than loading a network; others are built per job (their style images differ);
-    optimizer mode's VGG19 is the engine's shared one per device, which the UI drives itself
-    for what a recipe cannot ask for: live previews and resuming a stopped run.
+    optimizer mode's VGG19 is the engine's shared one per device.
 
     Jobs take a device slot with `slot()`; with more slots than devices (--concurrency above
     the device count) jobs share a device, and its engine serialises their steps.
@@ -162,9 +160,10 @@ class Engines:
         finally:
             self._free.put(index)
 
-    def build(self, recipe: Recipe, index: int = 0) -> Engine:
-        """The recipe's engine on device `index`."""
-        return build_engine(recipe, device=str(self.devices[index]), max_pixels=self.max_pixels)
+    def build(self, recipe: Recipe, index: int = 0, *, previews: int = 0) -> Engine:
+        """The recipe's engine on device `index` (previews: see build_engine)."""
+        return build_engine(recipe, device=str(self.devices[index]), max_pixels=self.max_pixels,
+                            previews=previews)  # fmt: skip
 
     def fast(self, recipe: Recipe, index: int = 0) -> Engine:
         """A fast-mode recipe's engine, kept for the next job with the same recipe (one with
@@ -181,10 +180,10 @@ class Engines:
                 self._fast.popitem(last=False)
             return engine
 
-    def stylizer(self, index: int = 0) -> Stylizer:
-        """Optimizer mode's engine on device `index`, shared with every recipe's there."""
-        return shared_stylizer(str(self.devices[index]), CONTROLS["vgg"].default,
-                               self.max_pixels)  # fmt: skip
+    def prewarm(self, index: int = 0) -> None:
+        """Load optimizer mode's VGG19 on device `index` (every Quality engine there shares
+        it), so the first Quality run does not wait for it."""
+        shared_stylizer(str(self.devices[index]), CONTROLS["vgg"].default, self.max_pixels)
 
 
 class Services:
@@ -305,7 +304,7 @@ class Services:
 
         def load() -> None:
             try:
-                self.engines.stylizer(0)
+                self.engines.prewarm(0)
             except Exception as exc:  # reported again, readably, when a Quality run needs it
                 log.warning("could not load the optimizer engine: %s", exc)
 
