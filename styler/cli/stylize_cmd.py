@@ -48,6 +48,8 @@ Examples:
   styler stylize a.jpg --style starry.jpg scream.jpg --style-blend 0.7 0.3 --instant \\
                  --region face.png none --strength 0.8 --preserve-color match
   styler stylize a.jpg --settings-from out/a__starry.png # reproduce a result, any mode
+  styler stylize clip.mp4 --fast udnie -o out/         # video: out/clip__udnie.mp4, its
+                                                         # sound kept, steadied (--temporal)
 
 Outputs go to OUTDIR/<sub-folders of the input>/<input-stem>__<style-stem>.<ext>; each
 path is printed on stdout once written, progress and errors go to stderr.
@@ -67,7 +69,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("inputs", nargs="+", metavar="INPUT", help="image files or folders")
+    parser.add_argument("inputs", nargs="+", metavar="INPUT",
+                        help="image or video files, or folders of them")  # fmt: skip
     parser.add_argument(
         "-s",
         "--style",
