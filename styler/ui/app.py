@@ -1,4 +1,4 @@
-"""The Gradio app: the Stylize, Batch and Fusion tabs put together and wired.
+"""The Gradio app: the Stylize, Batch, Video and Fusion tabs put together and wired.
 
 Each tab's layout and events live in their own modules; what the buttons do is plain
 Python (runs, batch, fusion) that works without gradio. Every handler turns failures into
@@ -17,6 +17,7 @@ from styler.ui.services import Services
 from styler.ui.state import Session
 from styler.ui.stylize_events import wire_stylize
 from styler.ui.stylize_layout import stylize_tab
+from styler.ui.video_tab import video_tab, wire_video
 
 
 def _new_session() -> Session:
@@ -25,7 +26,7 @@ def _new_session() -> Session:
 
 
 def build(services: Services) -> gr.Blocks:
-    """The whole app: Stylize, Batch and Fusion tabs."""
+    """The whole app: Stylize, Batch, Video and Fusion tabs."""
     config = services.config
     photos = [str(p) for p in config.photos()]
     style_images = [str(p) for p in config.style_images()]
@@ -51,6 +52,8 @@ def build(services: Services) -> gr.Blocks:
                 ui = stylize_tab(services, photos, style_images, first_mode)
             with gr.Tab("Batch", id="batch", elem_id="tab-batch"):
                 batch = batch_tab(services, style_images, first_mode)
+            with gr.Tab("Video", id="video", elem_id="tab-video"):
+                video = video_tab(services, style_images, first_mode)
             with gr.Tab("Fusion", id="fusion", elem_id="tab-fusion"):
                 fusion = fusion_tab()
 
@@ -58,5 +61,6 @@ def build(services: Services) -> gr.Blocks:
         wire_inputs(services, guard, ui)
         wire_history(services, guard, demo, session, history_key, ui)
         wire_batch(services, guard, batch)
+        wire_video(services, video)
         wire_fusion(services, guard, session, fusion, ui["history"])
     return demo

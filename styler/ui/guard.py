@@ -32,6 +32,12 @@ def _message(exc: BaseException) -> str:
     )
 
 
+def readable(exc: BaseException) -> str:
+    """The line `friendly` would show, for a handler that ends in a status line instead (its
+    buttons re-enabled) rather than in a message box."""
+    return _message(exc)
+
+
 def friendly() -> Callable[[Callable], Callable]:
     """Wrap an event handler (plain or generator) so every failure reaches the user as
     one readable line in a message box, never as a stack trace."""

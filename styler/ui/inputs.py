@@ -40,7 +40,7 @@ NOT_OFFERED = {
     "and the API's defaults)",
     "color_space": "the UI's downloads are sRGB, as browsers show them",
     "tiff_bits": "the UI's downloads are PNG, never TIFF",
-    "temporal": "video only (styler stylize clip.mp4): the UI stylizes photos",
+    "temporal": "video only: the Video tab offers it (styler/ui/video_tab.py)",
 }
 OFFERED = tuple(name for name in controls.CONTROLS if name not in NOT_OFFERED)
 

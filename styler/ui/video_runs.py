@@ -1,0 +1,181 @@
+"""What the Video tab's buttons do: a clip checked when it lands, one stylized frame as a
+preview, and the whole clip through styler.video with progress and Stop. Every run is a
+Recipe (runs.make_recipe) and its engine; the tab chooses no mode's code itself.
+
+Nothing here imports gradio; problems the user can fix raise UserError with one line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from styler.engine import Engine, RecipeImageError
+from styler.imageio import ImageTooLarge
+from styler.progress import CancelToken, Progress, ProgressCallback
+from styler.recipe import Recipe
+from styler.ui.inputs import FAST, QUALITY, Controls, load_photo
+from styler.ui.messages import UserError, user_message
+from styler.ui.runs import make_recipe, style_label
+from styler.ui.services import Services, safe_name
+from styler.ui.streaming import Update, streamed
+from styler.video import VIDEO_EXTENSIONS, FrameStylizer, VideoLoadError, stylize_video
+from styler.video.reader import ClipInfo, ClipReader, Frame, probe_clip
+
+NO_CLIP = "Add a clip first: upload an MP4, MOV, MKV, WebM, AVI or M4V video."
+# The controls the tab offers, in the registry's order: the ones that matter for a clip.
+VIDEO_CONTROLS = ("size", "strength", "preserve_color", "style_scale", "temporal")
+QUALITY_WARNING = ("**Quality takes minutes for every second of video** (each frame is "
+                   "painted step by step). Try Fast or Instant first.")  # fmt: skip
+
+
+@dataclass
+class ClipOutcome:
+    """A whole-clip run's end: the MP4 (None when stopped) and the status line."""
+
+    path: Path | None
+    status: str
+
+
+def check_clip(services: Services, path: str | Path | None) -> ClipInfo:
+    """At upload, and again before each run: a video styler can read, within the server's
+    pixel limit; else one line naming the file and why."""
+    if not path:
+        raise UserError(NO_CLIP)
+    name = Path(path).name
+    if Path(path).suffix.lower() not in VIDEO_EXTENSIONS:
+        kinds = ", ".join(sorted(VIDEO_EXTENSIONS))
+        raise UserError(f"That clip cannot be used: {name}: not a video file (use {kinds})")
+    try:
+        return probe_clip(path, max_pixels=services.config.max_upload_pixels)
+    except VideoLoadError as exc:
+        reason = exc.reason + (" (the server's limit: use a smaller video)"
+                               if isinstance(exc, ImageTooLarge) else "")  # fmt: skip
+        raise UserError(f"That clip cannot be used: {name}: {reason}", reason) from exc
+
+
+def describe_clip(info: ClipInfo) -> str:
+    """'64×48 · 8 frames at 12 fps · 0.7 s · with sound': what the clip holds, in a line."""
+    sound = "with sound" if info.audio else "no sound"
+    return (f"{info.width}×{info.height} · {info.frames} frames at {float(info.rate):.3g} fps"
+            f" · {info.duration:.1f} s · {sound}")  # fmt: skip
+
+
+def clip_recipe(
+    services: Services, mode: str, style: str | None, style_image: str | None,
+    controls: Controls,
+) -> tuple[Recipe, str]:  # fmt: skip
+    """The run's Recipe and its style's label: a fast style in Fast mode, else the style
+    image (checked against the server's limits)."""
+    if mode == FAST:
+        if not services.styles:
+            raise UserError("No fast styles are installed yet. Switch to Instant or Quality "
+                            "mode and pick a style image.")  # fmt: skip
+        if not style or style not in services.style_names():
+            raise UserError("Pick a style for the clip first.")
+        return make_recipe(FAST, [style], controls), style
+    image = load_photo(services, style_image, what="style image")
+    return make_recipe(mode, [image], controls), style_label([Path(style_image or "style").name])
+
+
+def _engine(services: Services, recipe: Recipe, index: int = 0) -> Engine:
+    """The recipe's engine (a kept one in Fast mode); a bad style image in one line."""
+    try:
+        if recipe.mode == "fast":
+            return services.engines.fast(recipe, index)
+        return services.engines.build(recipe, index)
+    except RecipeImageError as exc:
+        raise UserError(f"That style image cannot be used: {user_message(exc.cause)}") from exc
+
+
+def _slot(services: Services, mode: str) -> contextlib.AbstractContextManager[int]:
+    """Quality takes a device slot, as a Quality photo does; Fast and Instant frames do not
+    (each frame is a photo's pass, and must not wait behind a Quality run)."""
+    return services.engines.slot() if mode == QUALITY else contextlib.nullcontext(0)
+
+
+def first_frame(info: ClipInfo) -> np.ndarray:
+    """The clip's first frame, upright RGB: quick to reach however long the clip is."""
+    with ClipReader(info) as reader:
+        for item in reader.items():
+            if isinstance(item, Frame):
+                return item.rgb
+    raise UserError(f"{Path(info.path).name}: no frame decodes (empty or damaged video)")
+
+
+def preview_frame(
+    services: Services, clip: str | Path | None, mode: str, style: str | None,
+    style_image: str | None, controls: Controls,
+) -> tuple[Path, str]:  # fmt: skip
+    """The first frame stylized as the whole clip's first frame will be: a PNG in the
+    workspace, and the status line."""
+    info = check_clip(services, clip)
+    recipe, label = clip_recipe(services, mode, style, style_image, controls)
+    frame = first_frame(info)
+    with _slot(services, mode) as index:
+        result = FrameStylizer(_engine(services, recipe, index)).run(frame)
+    path = services.workspace.new_dir("work") / safe_name(f"{Path(info.path).stem}__{label}.png")
+    result.image.save(path)
+    width, height = result.image.size
+    return path, (f"Preview of the first frame ({width}×{height}, {label}, {mode}) in "
+                  f"{result.elapsed:.1f} s. Stylize the clip to paint every frame.")  # fmt: skip
+
+
+def run_clip(
+    services: Services, session_key: str, clip: str | Path | None, mode: str,
+    style: str | None, style_image: str | None, controls: Controls,
+) -> Iterator[Update | ClipOutcome]:  # fmt: skip
+    """The whole clip through styler.video.stylize_video in a worker thread: Updates with
+    each frame's progress (a stylized frame every few), then one ClipOutcome. Stop for
+    `session_key` cancels it, and a stopped clip leaves no file."""
+    info = check_clip(services, clip)
+    recipe, label = clip_recipe(services, mode, style, style_image, controls)
+    target = services.workspace.new_dir("work") / safe_name(f"{Path(info.path).stem}__{label}.mp4")
+    outcome = {}
+
+    def work(progress: ProgressCallback, cancel: CancelToken) -> None:
+        with _slot(services, mode) as index:
+            outcome["result"] = stylize_video(
+                info.path, target, _engine(services, recipe, index), progress=progress,
+                cancel=cancel, max_pixels=services.config.max_upload_pixels)  # fmt: skip
+
+    yield from streamed(services, session_key, work)
+    result = outcome["result"]
+    if not result.completed or result.output is None:
+        yield ClipOutcome(None, f"Stopped after {result.frames} of {info.frames} frames: "
+                                "nothing was written. Stylize the clip to start again.")
+        return
+    fps = result.frames / max(result.elapsed, 1e-6)
+    sound = " with its sound" if info.audio else ""
+    yield ClipOutcome(result.output, f"Done: {result.frames} frames{sound} in "
+                                     f"{result.elapsed:.1f} s ({fps:.1f} fps, {label}, {mode}).")
+
+
+def frames_text(p: Progress) -> str:
+    """'Frame 12 of 40 · 8.3 fps · about 3 s left'."""
+    fps = p.step / p.elapsed if p.elapsed > 0 else 0.0
+    left = (p.total_steps - p.step) / fps if fps > 0 else None
+    rest = f" · {fps:.1f} fps" if fps else ""
+    if left is not None:
+        when = f"{left:.0f} s" if left < 120 else f"{left / 60:.0f} min"
+        rest += f" · about {when} left"
+    return f"Frame {p.step} of {p.total_steps}{rest}"
+
+
+def frames_html(p: Progress | None, text: str = "") -> str:
+    """The frames-done bar, like the Stylize tab's (role=progressbar, data-step/data-total)."""
+    if p is None:
+        return f'<div class="styler-progress"><span>{html.escape(text)}</span></div>'
+    percent = 100 * p.step / max(1, p.total_steps)
+    return (
+        f'<div class="styler-progress" data-step="{p.step}" data-total="{p.total_steps}">'
+        f'<div class="styler-bar" role="progressbar" aria-valuenow="{p.step}" '
+        f'aria-valuemin="0" aria-valuemax="{p.total_steps}">'
+        f'<div class="styler-fill" style="width:{percent:.1f}%"></div></div>'
+        f"<span>{html.escape(frames_text(p))}</span></div>"
+    )

@@ -1,0 +1,239 @@
+"""The Video tab: a clip checked when it lands, mode and style as on the Stylize tab, the
+controls that matter for a clip (from the registry), a one-frame preview, then the whole
+clip with a frames bar, Stop, the result playing in the page and Download MP4.
+
+What the buttons do is video_runs.py (no gradio). Previews queue with their mode's photo
+jobs (queues.py); whole clips queue in a group of their own, so a clip never holds up
+anyone's Fast or Instant photo.
+
+No `from __future__ import annotations`: Gradio reads the handlers' annotations
+(gr.Request, gr.SelectData) to know what to inject.
+"""
+
+import html
+from typing import Any
+
+import gradio as gr
+
+from styler.ui import widgets
+from styler.ui.components import download_button, photo_input, thumbnail_grid
+from styler.ui.guard import readable
+from styler.ui.inputs import FAST, INSTANT, QUALITY, Controls
+from styler.ui.messages import UserError
+from styler.ui.queues import (
+    ENGINE,
+    FAST_JOBS,
+    FAST_QUEUE,
+    INSTANT_JOBS,
+    INSTANT_QUEUE,
+    VIDEO_JOBS,
+    VIDEO_QUEUE,
+)
+from styler.ui.services import Services
+from styler.ui.streaming import Update
+from styler.ui.video_runs import (
+    QUALITY_WARNING,
+    VIDEO_CONTROLS,
+    check_clip,
+    describe_clip,
+    frames_html,
+    preview_frame,
+    run_clip,
+)
+
+CLIP_TYPES = [".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v"]
+RUNNING = "Stylizing the clip… Stop ends it and writes nothing."
+
+
+def video_tab(services: Services, style_images: list[str], first_mode: str) -> dict[str, Any]:
+    """Every component of the tab, by name."""
+    ui: dict[str, Any] = {}
+    names = services.style_names()
+    fast = first_mode == FAST
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=5, min_width=320):
+            ui["clip"] = gr.Video(label="1 · Your clip (MP4, MOV, MKV, WebM, AVI, M4V)",
+                                  sources=["upload"], height=240, elem_id="video-clip")  # fmt: skip
+            ui["clip_message"] = gr.Markdown("", elem_id="video-clip-message")
+            ui["mode"] = gr.Radio(
+                [FAST, INSTANT, QUALITY], value=first_mode, label="2 · Mode",
+                info="Fast: a ready-made style. Instant: any style image. Quality: any style "
+                "image, painted step by step (very slow for video).", elem_id="video-mode",
+            )  # fmt: skip
+            ui["quality_note"] = gr.Markdown(QUALITY_WARNING, visible=first_mode == QUALITY,
+                                             elem_id="video-quality-note")  # fmt: skip
+            with gr.Column(visible=fast) as ui["fast_box"]:
+                ui["grid"] = thumbnail_grid(
+                    "3 · Style (click one)", "video-style-grid",
+                    value=[(str(s.thumb), s.title) for s in services.styles],
+                    selected_index=0 if names else None,
+                )  # fmt: skip
+                ui["style"] = gr.Dropdown(
+                    choices=[(services.style_caption(n), n) for n in names],
+                    value=names[0] if names else None, label="Selected style",
+                    elem_id="video-style",
+                )  # fmt: skip
+            ui["style_image"] = photo_input(
+                label="3 · Style image", sources=["upload", "clipboard"], height=180,
+                value=style_images[0] if style_images else None, visible=not fast,
+                elem_id="video-style-image",
+            )  # fmt: skip
+            with gr.Accordion("4 · Adjust (optional)", open=False, elem_id="video-controls"):
+                for name in VIDEO_CONTROLS:
+                    ui[name] = widgets.control_widget(
+                        name, first_mode, elem_id="video-" + name.replace("_", "-"))
+        with gr.Column(scale=6, min_width=320):
+            with gr.Row(equal_height=True):
+                # Narrow minimums: the three stay on one row on a phone.
+                ui["preview_btn"] = gr.Button("Preview a frame", interactive=False, scale=2,
+                                              min_width=100,
+                                              elem_id="video-preview-btn")  # fmt: skip
+                ui["run"] = gr.Button("Stylize clip", variant="primary", interactive=False,
+                                      scale=2, min_width=100, elem_id="video-run")  # fmt: skip
+                ui["stop"] = gr.Button("Stop", variant="stop", scale=1, min_width=70,
+                                       elem_id="video-stop")  # fmt: skip
+            ui["preview"] = gr.Image(label="Preview frame", interactive=False, height=260,
+                                     buttons=["fullscreen"], elem_id="video-preview")  # fmt: skip
+            ui["progress"] = gr.HTML("", elem_id="video-progress")
+            ui["status"] = gr.Markdown("", elem_id="video-status")
+            ui["result"] = gr.Video(label="Stylized clip", interactive=False, height=260,
+                                    buttons=["download"], elem_id="video-result")  # fmt: skip
+            ui["download"] = gr.DownloadButton("Download MP4", value=None, interactive=False,
+                                               elem_id="video-download")  # fmt: skip
+    return ui
+
+
+def _controls(values: tuple[Any, ...]) -> Controls:
+    return Controls(**dict(zip(VIDEO_CONTROLS, values, strict=True)))
+
+
+def _failed(exc: BaseException) -> str:
+    return f"⚠ {readable(exc)}"
+
+
+def wire_video(services: Services, ui: dict[str, Any]) -> None:
+    """The clip check, the mode switch, the style grid, Preview, Stylize clip and Stop."""
+    _wire_inputs(services, ui)
+    picks = [ui["clip"], ui["mode"], ui["style"], ui["style_image"],
+             *(ui[n] for n in VIDEO_CONTROLS)]  # fmt: skip
+    buttons = [ui["preview_btn"], ui["run"]]
+
+    def preview(clip: Any, mode: str, style: Any, style_image: Any, *values: Any):
+        """One frame, or the status line saying why not; the buttons usable again."""
+        try:
+            path, text = preview_frame(services, clip, mode, style, style_image,
+                                       _controls(values))  # fmt: skip
+        except Exception as exc:
+            return gr.skip(), _failed(exc), *(gr.Button(interactive=True),) * 2
+        return str(path), text, *(gr.Button(interactive=True),) * 2
+
+    # Previews run in their mode's photo queue: Fast and Instant are a photo's pass, a
+    # Quality frame is a Quality photo. The button bumps the chosen mode's hidden counter.
+    groups = {FAST: (FAST_QUEUE, FAST_JOBS), INSTANT: (INSTANT_QUEUE, INSTANT_JOBS),
+              QUALITY: (ENGINE, services.concurrency)}  # fmt: skip
+    goes = {mode: gr.Number(0, visible=False) for mode in groups}
+    for mode, (group, limit) in groups.items():
+        goes[mode].change(preview, picks, [ui["preview"], ui["status"], *buttons],
+                          concurrency_id=group, concurrency_limit=limit, api_name=False,
+                          show_progress="minimal")  # fmt: skip
+
+    def route(mode: str, *counts: float):
+        bumped = tuple(n + 1 if m == mode else gr.skip() for m, n in zip(goes, counts, strict=True))
+        return (*bumped, "Painting the first frame…", *(gr.Button(interactive=False),) * 2)
+
+    ui["preview_btn"].click(route, [ui["mode"], *goes.values()],
+                            [*goes.values(), ui["status"], *buttons], queue=False,
+                            api_name=False)  # fmt: skip
+    _wire_run_and_stop(services, ui, picks, buttons)
+
+
+def _wire_run_and_stop(services: Services, ui: dict[str, Any], picks: list, buttons: list
+                       ) -> None:  # fmt: skip
+    """Stylize clip (queued in the video group, counted so Stop can withdraw it) and Stop."""
+    outputs = [ui["preview"], ui["progress"], ui["status"], ui["result"], ui["download"],
+               *buttons]  # fmt: skip
+
+    def key(request: gr.Request) -> str:
+        """The session's video jobs, apart from its Stylize tab's (Stop stops only these)."""
+        return f"{request.session_hash or ''}:video"
+
+    def queue_up(request: gr.Request):
+        services.queued(key(request))
+        return "Waiting for a free video slot…", *(gr.Button(interactive=False),) * 2
+
+    def run(request: gr.Request, clip: Any, mode: str, style: Any, style_image: Any,
+            *values: Any):  # fmt: skip
+        services.started(key(request))
+        enabled = (gr.Button(interactive=True),) * 2
+        try:
+            for item in run_clip(services, key(request), clip, mode, style, style_image,
+                                 _controls(values)):  # fmt: skip
+                if isinstance(item, Update):
+                    frame = item.preview if item.preview is not None else gr.skip()
+                    yield (frame, frames_html(item.progress, item.text), RUNNING,
+                           *(gr.skip(),) * 4)  # fmt: skip
+                else:
+                    path = str(item.path) if item.path else None
+                    yield (gr.skip(), "", item.status, path if path else gr.skip(),
+                           download_button(path) if path else gr.skip(), *enabled)  # fmt: skip
+        except Exception as exc:
+            yield gr.skip(), "", _failed(exc), gr.skip(), gr.skip(), *enabled
+
+    job = ui["run"].click(queue_up, None, [ui["status"], *buttons], queue=False,
+                          api_name=False).then(
+        run, picks, outputs, concurrency_id=VIDEO_QUEUE, concurrency_limit=VIDEO_JOBS,
+        api_name=False, show_progress="minimal")  # fmt: skip
+
+    withdraw = gr.Number(0, visible=False)
+
+    def stop(withdrawn: float, request: gr.Request):
+        """A running clip stops (nothing written); a queued one is withdrawn."""
+        if services.cancel(key(request)):
+            return "Stopping…", gr.skip(), *(gr.skip(),) * 2
+        if services.withdraw(key(request)):
+            return ("Withdrawn: your clip will not be stylized.", withdrawn + 1,
+                    *(gr.Button(interactive=True),) * 2)  # fmt: skip
+        return "Nothing is running or waiting.", gr.skip(), *(gr.skip(),) * 2
+
+    ui["stop"].click(stop, withdraw, [ui["status"], withdraw, *buttons], queue=False,
+                     api_name=False)  # fmt: skip
+    withdraw.change(None, None, None, cancels=[job], queue=False)
+
+
+def _wire_inputs(services: Services, ui: dict[str, Any]) -> None:
+    """The clip checked as it lands; the mode switch; a click in the style grid."""
+
+    def clip_landed(payload: dict | None):
+        """Unprocessed (preprocess=False), so a file that is no video reaches the check."""
+        path = (payload or {}).get("path")
+        if not path:
+            return gr.skip(), gr.skip(), *(gr.Button(interactive=False),) * 2
+        try:
+            info = check_clip(services, path)
+        except UserError as exc:
+            return None, f"⚠ {html.escape(str(exc))}.", *(gr.Button(interactive=False),) * 2
+        return gr.skip(), describe_clip(info), *(gr.Button(interactive=True),) * 2
+
+    ui["clip"].change(clip_landed, ui["clip"],
+                      [ui["clip"], ui["clip_message"], ui["preview_btn"], ui["run"]],
+                      queue=False, api_name=False, preprocess=False)  # fmt: skip
+
+    def switch_mode(mode: str):
+        updates = []
+        for name in VIDEO_CONTROLS:
+            update: dict[str, Any] = {"info": widgets.info(name, mode)}
+            if widgets.varies_by_mode(name):
+                update.update(widgets.slider_range(name, mode))
+            updates.append(gr.update(**update))
+        return (gr.Column(visible=mode == FAST), gr.Image(visible=mode != FAST),
+                gr.Markdown(visible=mode == QUALITY), *updates)  # fmt: skip
+
+    ui["mode"].input(switch_mode, ui["mode"],
+                     [ui["fast_box"], ui["style_image"], ui["quality_note"],
+                      *(ui[n] for n in VIDEO_CONTROLS)], queue=False, api_name=False)  # fmt: skip
+
+    def pick_style(evt: gr.SelectData):
+        names = services.style_names()
+        return names[evt.index] if 0 <= evt.index < len(names) else gr.skip()
+
+    ui["grid"].select(pick_style, None, ui["style"], queue=False, api_name=False)

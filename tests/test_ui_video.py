@@ -1,0 +1,184 @@
+"""The Video tab: its handlers without a browser (a clip checked, a frame previewed, the whole
+clip run and stopped), then the tab in Chromium on the live test server (tests/live_ui.py),
+with the tiny fast styles and small clips written here (tests/video_clips.py).
+
+Screenshots go to docs/ui/ (video.png at 1280x900, video-phone.png at 390x844), or to
+$STYLER_UI_SHOTS.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from tests.ui_helpers import TIMEOUT, make_tiny_styles
+from tests.video_clips import moving_pattern, streams, write_clip
+
+ROOT = Path(__file__).resolve().parents[1]
+SHOTS = Path(os.environ.get("STYLER_UI_SHOTS") or ROOT / "docs" / "ui")
+pytest.importorskip("gradio")
+
+
+# ------------------------------------------------------------------------------ handlers
+
+
+@pytest.fixture
+def services(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    from styler.ui.config import UIConfig
+    from styler.ui.services import Services
+
+    weights = make_tiny_styles(tmp_path_factory.mktemp("weights"))
+    monkeypatch.setenv("STYLER_WEIGHTS_DIR", str(weights))
+    services = Services(UIConfig(device="cpu", temp_dir=tmp_path_factory.mktemp("ui"),
+                                 max_upload_pixels=2_000_000, prewarm=False,
+                                 step_delay=0.05))  # fmt: skip
+    yield services
+    services.workspace.cleanup()
+
+
+def test_video_handlers_check_preview_run_and_stop(services, tmp_path: Path) -> None:
+    from styler.ui.inputs import FAST, Controls
+    from styler.ui.messages import UserError
+    from styler.ui.streaming import Update
+    from styler.ui.video_runs import ClipOutcome, check_clip, preview_frame, run_clip
+
+    clip = write_clip(tmp_path / "pan.mp4", moving_pattern(64, 48, 8))
+    assert check_clip(services, clip).frames == 8
+    fake = tmp_path / "notes.mp4"
+    fake.write_text("this is not a video")
+    with pytest.raises(UserError, match=r"^That clip cannot be used: notes\.mp4: not a video"):
+        check_clip(services, fake)
+    with pytest.raises(UserError, match="not a video file"):
+        check_clip(services, tmp_path / "photo.png")
+    style = services.style_names()[0]
+    controls = Controls(strength=0.8, temporal=0.5)
+
+    path, text = preview_frame(services, clip, FAST, style, None, controls)
+    assert Image.open(path).size == (64, 48) and "first frame" in text
+
+    items = list(run_clip(services, "s:video", clip, FAST, style, None, controls))
+    progress = [i.progress for i in items if isinstance(i, Update) and i.progress]
+    assert progress and all(p.total_steps == 8 for p in progress)  # frames of the clip
+    outcome = items[-1]
+    assert isinstance(outcome, ClipOutcome) and outcome.status.startswith("Done: 8 frames")
+    facts = streams(outcome.path)
+    assert facts["frames"] == 8 and facts["codec"] == "h264" and facts["audio"]
+
+    # Stop: the run ends after the frame under way and leaves no file behind.
+    long = write_clip(tmp_path / "long.mp4", moving_pattern(64, 48, 40))
+    before = set(services.workspace.root.rglob("*.mp4"))
+    stopped = None
+    for item in run_clip(services, "s:video", long, FAST, style, None, controls):
+        if isinstance(item, Update) and item.progress and item.progress.step >= 2:
+            services.cancel("s:video")
+        if isinstance(item, ClipOutcome):
+            stopped = item
+    assert stopped is not None and stopped.path is None and "Stopped" in stopped.status
+    assert set(services.workspace.root.rglob("*.mp4")) == before
+    with pytest.raises(UserError, match="Pick a style"):
+        preview_frame(services, clip, FAST, "no_such_style", None, controls)
+
+
+def test_video_runs_import_without_gradio() -> None:
+    """What the Video tab's buttons do is plain Python, testable and usable without gradio."""
+    code = ("import sys; sys.modules['gradio'] = None\n"
+            "import styler.ui.video_runs\n"
+            "assert 'gradio' not in [m for m in sys.modules if sys.modules[m] is not None]\n")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, timeout=120)
+
+
+# ---------------------------------------------------------------------------- in Chromium
+
+
+def _upload(page, selector: str, path: Path) -> None:
+    """Into the box, cleared first where it shows a clip (a player, no file input)."""
+    box = page.locator(selector)
+    if box.locator("video").count():
+        box.get_by_label("Clear").first.click()
+    box.locator("input[type=file]").first.set_input_files(str(path))
+
+
+def _shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.mouse.move(1, 1)
+    page.screenshot(path=str(SHOTS / name), full_page=True)
+
+
+def _status_has(page, text: str, timeout: float = TIMEOUT) -> None:
+    page.wait_for_function("t => document.querySelector('#video-status').innerText.includes(t)",
+                           arg=text, timeout=timeout)  # fmt: skip
+
+
+def test_video_tab_preview_run_download_stop_and_bad_upload(page, server) -> None:
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.get_by_role("tab", name="Video").click()
+    run = page.locator("#video-run")
+    run.wait_for()
+    assert run.is_disabled()  # no clip yet
+
+    # A text file named .mp4: one line beside the clip, the buttons stay disabled.
+    fake = server.files / "notes.mp4"
+    fake.write_text("this is not a video")
+    _upload(page, "#video-clip", fake)
+    page.locator("#video-clip-message", has_text="notes.mp4: not a video").wait_for()
+    assert run.is_disabled() and page.locator("#video-preview-btn").is_disabled()
+
+    clip = write_clip(server.files / "pan.mp4", moving_pattern(64, 48, 8))
+    _upload(page, "#video-clip", clip)
+    page.locator("#video-clip-message", has_text="8 frames").wait_for()
+    page.wait_for_function("!document.querySelector('#video-run').disabled")
+    assert "⚠" not in page.locator("#video-clip-message").inner_text()
+
+    start = time.monotonic()
+    page.locator("#video-preview-btn").click()
+    page.locator("#video-preview img").first.wait_for()
+    _status_has(page, "Preview of the first frame")
+    assert time.monotonic() - start < 10  # a Fast frame: well within a few seconds here
+
+    run.click()
+    _status_has(page, "Done: 8 frames", timeout=60_000)
+    src = page.locator("#video-result video").first.get_attribute("src")
+    assert src and ".mp4" in src
+    _shot(page, "video.png")
+    with page.expect_download() as info:
+        page.locator("#video-download").click()
+    target = server.files / "result.mp4"
+    info.value.save_as(target)
+    facts = streams(target)
+    assert facts["frames"] == 8 and facts["codec"] == "h264" and facts["audio"]
+
+    # Stop on a longer clip (the test server waits 0.35 s a frame): nothing written.
+    written = set(server.root.rglob("*.mp4"))
+    long = write_clip(server.files / "long.mp4", moving_pattern(64, 48, 60))
+    _upload(page, "#video-clip", long)
+    page.locator("#video-clip-message", has_text="60 frames").wait_for()
+    run.click()
+    page.wait_for_function(
+        "() => { const b = document.querySelector('#video-progress .styler-progress');"
+        " return b && Number(b.dataset.step) >= 2 }", timeout=60_000)  # fmt: skip
+    assert "Frame" in page.locator("#video-progress").inner_text()
+    page.locator("#video-stop").click()
+    _status_has(page, "Stopped", timeout=60_000)
+    page.wait_for_function("!document.querySelector('#video-run').disabled")
+    new = {p for p in set(server.root.rglob("*.mp4")) - written if "gradio" not in p.parts}
+    assert not new, new  # Gradio's copy of the upload aside, no output was written
+
+
+def test_video_tab_on_a_phone(browser, server) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
+                                  has_touch=True)  # fmt: skip
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT)
+    page.goto(server.url)
+    page.get_by_role("tab", name="Video").click()
+    page.locator("#video-run").wait_for()
+    _shot(page, "video-phone.png")
+    width = page.evaluate("Math.max(window.innerWidth, document.documentElement.scrollWidth)")
+    assert width <= 390, f"the page is {width}px wide, more than the phone's 390 px"
+    context.close()
