@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from styler.video import read_video_settings
 from tests.ui_helpers import TIMEOUT, make_tiny_styles
 from tests.video_clips import moving_pattern, streams, write_clip
 
@@ -152,8 +153,28 @@ def test_video_tab_preview_run_download_stop_and_bad_upload(page, server) -> Non
     info.value.save_as(target)
     facts = streams(target)
     assert facts["frames"] == 8 and facts["codec"] == "h264" and facts["audio"]
+    assert read_video_settings(target)["mode"] == "fast"
 
-    # Stop on a longer clip (the test server waits 0.35 s a frame): nothing written.
+    page.wait_for_function(  # Chromium can play it: its frames are known
+        "() => { const v = document.querySelector('#video-result video');"
+        " return v && v.readyState >= 1 && v.videoWidth === 64 }")  # fmt: skip
+
+    # Modes: Quality warns; Instant takes a style image; an error ends in the status line.
+    page.locator("#video-mode label", has_text="Quality").click()
+    page.locator("#video-quality-note", has_text="minutes").wait_for()
+    page.locator("#video-mode label", has_text="Instant").click()
+    page.locator("#video-quality-note").wait_for(state="hidden")
+    style_box = page.locator("#video-style-image")
+    style_box.wait_for()
+    if style_box.locator("img").count():  # the sample style image: cleared for the error
+        style_box.get_by_label("Remove Image").first.click()
+    page.locator("#video-preview-btn").click()
+    _status_has(page, "Add a style image")
+    page.wait_for_function("!document.querySelector('#video-preview-btn').disabled")
+    page.locator("#video-mode label", has_text="Fast").click()
+
+    # Stop on a longer clip (the test server waits 0.35 s a frame): nothing written; while
+    # it runs, another user's Fast photo is done without waiting for it.
     written = set(server.root.rglob("*.mp4"))
     long = write_clip(server.files / "long.mp4", moving_pattern(64, 48, 60))
     _upload(page, "#video-clip", long)
@@ -163,6 +184,14 @@ def test_video_tab_preview_run_download_stop_and_bad_upload(page, server) -> Non
         "() => { const b = document.querySelector('#video-progress .styler-progress');"
         " return b && Number(b.dataset.step) >= 2 }", timeout=60_000)  # fmt: skip
     assert "Frame" in page.locator("#video-progress").inner_text()
+    other = page.context.browser.new_page(viewport={"width": 1280, "height": 800})
+    other.goto(server.url)
+    other.locator("#content img").first.wait_for(timeout=TIMEOUT)
+    other.locator("#stylize-btn").click()
+    other.wait_for_function("document.querySelector('#status').innerText.includes('Done')",
+                            timeout=20_000)  # fmt: skip
+    other.close()
+    assert "Stylizing the clip" in page.locator("#video-status").inner_text()  # still going
     page.locator("#video-stop").click()
     _status_has(page, "Stopped", timeout=60_000)
     page.wait_for_function("!document.querySelector('#video-run').disabled")
@@ -178,7 +207,16 @@ def test_video_tab_on_a_phone(browser, server) -> None:
     page.goto(server.url)
     page.get_by_role("tab", name="Video").click()
     page.locator("#video-run").wait_for()
+    page.wait_for_function(  # the style thumbnails have loaded
+        "() => { const i = [...document.querySelectorAll('#video-style-grid img')];"
+        " return i.length && i.every(x => x.complete && x.naturalWidth > 0) }")  # fmt: skip
     _shot(page, "video-phone.png")
     width = page.evaluate("Math.max(window.innerWidth, document.documentElement.scrollWidth)")
     assert width <= 390, f"the page is {width}px wide, more than the phone's 390 px"
     context.close()
+
+
+def test_video_screenshots_are_where_the_docs_expect_them() -> None:
+    doc = (ROOT / "docs" / "ui.md").read_text()
+    for name in ("video.png", "video-phone.png"):
+        assert f"(ui/{name})" in doc and (ROOT / "docs" / "ui" / name).is_file(), name

@@ -69,18 +69,20 @@ def describe_clip(info: ClipInfo) -> str:
 def clip_recipe(
     services: Services, mode: str, style: str | None, style_image: str | None,
     controls: Controls,
-) -> tuple[Recipe, str]:  # fmt: skip
-    """The run's Recipe and its style's label: a fast style in Fast mode, else the style
-    image (checked against the server's limits)."""
+) -> tuple[Recipe, str, str]:  # fmt: skip
+    """The run's Recipe, its style's label for file names and its title for the status
+    line: a fast style in Fast mode, else the style image (checked against the server's
+    limits)."""
     if mode == FAST:
         if not services.styles:
             raise UserError("No fast styles are installed yet. Switch to Instant or Quality "
                             "mode and pick a style image.")  # fmt: skip
         if not style or style not in services.style_names():
             raise UserError("Pick a style for the clip first.")
-        return make_recipe(FAST, [style], controls), style
+        return make_recipe(FAST, [style], controls), style, services.style_title(style)
     image = load_photo(services, style_image, what="style image")
-    return make_recipe(mode, [image], controls), style_label([Path(style_image or "style").name])
+    label = style_label([Path(style_image or "style").name])
+    return make_recipe(mode, [image], controls), label, label
 
 
 def _engine(services: Services, recipe: Recipe, index: int = 0) -> Engine:
@@ -115,14 +117,14 @@ def preview_frame(
     """The first frame stylized as the whole clip's first frame will be: a PNG in the
     workspace, and the status line."""
     info = check_clip(services, clip)
-    recipe, label = clip_recipe(services, mode, style, style_image, controls)
+    recipe, label, title = clip_recipe(services, mode, style, style_image, controls)
     frame = first_frame(info)
     with _slot(services, mode) as index:
         result = FrameStylizer(_engine(services, recipe, index)).run(frame)
     path = services.workspace.new_dir("work") / safe_name(f"{Path(info.path).stem}__{label}.png")
     result.image.save(path)
     width, height = result.image.size
-    return path, (f"Preview of the first frame ({width}×{height}, {label}, {mode}) in "
+    return path, (f"Preview of the first frame ({width}×{height}, {title}, {mode}) in "
                   f"{result.elapsed:.1f} s. Stylize the clip to paint every frame.")  # fmt: skip
 
 
@@ -134,7 +136,7 @@ def run_clip(
     each frame's progress (a stylized frame every few), then one ClipOutcome. Stop for
     `session_key` cancels it, and a stopped clip leaves no file."""
     info = check_clip(services, clip)
-    recipe, label = clip_recipe(services, mode, style, style_image, controls)
+    recipe, label, title = clip_recipe(services, mode, style, style_image, controls)
     target = services.workspace.new_dir("work") / safe_name(f"{Path(info.path).stem}__{label}.mp4")
     outcome = {}
 
@@ -153,7 +155,7 @@ def run_clip(
     fps = result.frames / max(result.elapsed, 1e-6)
     sound = " with its sound" if info.audio else ""
     yield ClipOutcome(result.output, f"Done: {result.frames} frames{sound} in "
-                                     f"{result.elapsed:.1f} s ({fps:.1f} fps, {label}, {mode}).")
+                                     f"{result.elapsed:.1f} s ({fps:.1f} fps, {title}, {mode}).")
 
 
 def frames_text(p: Progress) -> str:
