@@ -106,7 +106,12 @@ def _upload(page, selector: str, path: Path) -> None:
 
 
 def _shot(page, name: str) -> None:
+    """The page as it stands, without toasts left from earlier steps (the player's own
+    'Video not playable' for the text file named .mp4)."""
     SHOTS.mkdir(parents=True, exist_ok=True)
+    for close in page.locator(".toast-close").all():
+        close.click()
+    page.locator(".toast-body").first.wait_for(state="detached")
     page.mouse.move(1, 1)
     page.screenshot(path=str(SHOTS / name), full_page=True)
 

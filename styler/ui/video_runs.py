@@ -112,15 +112,18 @@ def first_frame(info: ClipInfo) -> np.ndarray:
 
 def preview_frame(
     services: Services, clip: str | Path | None, mode: str, style: str | None,
-    style_image: str | None, controls: Controls,
+    style_image: str | None, controls: Controls, session_key: str = "",
 ) -> tuple[Path, str]:  # fmt: skip
     """The first frame stylized as the whole clip's first frame will be: a PNG in the
-    workspace, and the status line."""
+    workspace, and the status line. Stop for `session_key` ends it (a Quality frame takes
+    as long as a Quality photo)."""
     info = check_clip(services, clip)
     recipe, label, title = clip_recipe(services, mode, style, style_image, controls)
     frame = first_frame(info)
-    with _slot(services, mode) as index:
-        result = FrameStylizer(_engine(services, recipe, index)).run(frame)
+    with _slot(services, mode) as index, services.cancellable(session_key) as token:
+        result = FrameStylizer(_engine(services, recipe, index)).run(frame, cancel=token)
+    if not result.completed:
+        raise UserError("Stopped: the preview frame was not finished.")
     path = services.workspace.new_dir("work") / safe_name(f"{Path(info.path).stem}__{label}.png")
     result.image.save(path)
     width, height = result.image.size

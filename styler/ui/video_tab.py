@@ -107,6 +107,11 @@ def _controls(values: tuple[Any, ...]) -> Controls:
     return Controls(**dict(zip(VIDEO_CONTROLS, values, strict=True)))
 
 
+def _key(request: gr.Request) -> str:
+    """The session's video jobs, apart from its Stylize tab's (Stop stops only these)."""
+    return f"{request.session_hash or ''}:video"
+
+
 def _failed(exc: BaseException) -> str:
     return f"⚠ {readable(exc)}"
 
@@ -118,11 +123,12 @@ def wire_video(services: Services, ui: dict[str, Any]) -> None:
              *(ui[n] for n in VIDEO_CONTROLS)]  # fmt: skip
     buttons = [ui["preview_btn"], ui["run"]]
 
-    def preview(clip: Any, mode: str, style: Any, style_image: Any, *values: Any):
+    def preview(request: gr.Request, clip: Any, mode: str, style: Any, style_image: Any,
+                *values: Any):  # fmt: skip
         """One frame, or the status line saying why not; the buttons usable again."""
         try:
             path, text = preview_frame(services, clip, mode, style, style_image,
-                                       _controls(values))  # fmt: skip
+                                       _controls(values), _key(request))  # fmt: skip
         except Exception as exc:
             return gr.skip(), _failed(exc), *(gr.Button(interactive=True),) * 2
         return str(path), text, *(gr.Button(interactive=True),) * 2
@@ -153,20 +159,16 @@ def _wire_run_and_stop(services: Services, ui: dict[str, Any], picks: list, butt
     outputs = [ui["preview"], ui["progress"], ui["status"], ui["result"], ui["download"],
                *buttons]  # fmt: skip
 
-    def key(request: gr.Request) -> str:
-        """The session's video jobs, apart from its Stylize tab's (Stop stops only these)."""
-        return f"{request.session_hash or ''}:video"
-
     def queue_up(request: gr.Request):
-        services.queued(key(request))
+        services.queued(_key(request))
         return "Waiting for a free video slot…", *(gr.Button(interactive=False),) * 2
 
     def run(request: gr.Request, clip: Any, mode: str, style: Any, style_image: Any,
             *values: Any):  # fmt: skip
-        services.started(key(request))
+        services.started(_key(request))
         enabled = (gr.Button(interactive=True),) * 2
         try:
-            for item in run_clip(services, key(request), clip, mode, style, style_image,
+            for item in run_clip(services, _key(request), clip, mode, style, style_image,
                                  _controls(values)):  # fmt: skip
                 if isinstance(item, Update):
                     frame = item.preview if item.preview is not None else gr.skip()
@@ -188,9 +190,9 @@ def _wire_run_and_stop(services: Services, ui: dict[str, Any], picks: list, butt
 
     def stop(withdrawn: float, request: gr.Request):
         """A running clip stops (nothing written); a queued one is withdrawn."""
-        if services.cancel(key(request)):
+        if services.cancel(_key(request)):
             return "Stopping…", gr.skip(), *(gr.skip(),) * 2
-        if services.withdraw(key(request)):
+        if services.withdraw(_key(request)):
             return ("Withdrawn: your clip will not be stylized.", withdrawn + 1,
                     *(gr.Button(interactive=True),) * 2)  # fmt: skip
         return "Nothing is running or waiting.", gr.skip(), *(gr.skip(),) * 2
