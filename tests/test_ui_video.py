@@ -195,11 +195,21 @@ def test_video_tab_preview_run_download_stop_and_bad_upload(page, server) -> Non
     other.locator("#stylize-btn").click()
     other.wait_for_function("document.querySelector('#status').innerText.includes('Done')",
                             timeout=20_000)  # fmt: skip
+    # Their clip waits for this one (one clip at a time), and their Stop withdraws it.
+    other.get_by_role("tab", name="Video").click()
+    _upload(other, "#video-clip", clip)
+    other.wait_for_function("!document.querySelector('#video-run').disabled")
+    other.locator("#video-run").click()
+    _status_has(other, "Waiting for a free video slot")
+    other.locator("#video-stop").click()
+    _status_has(other, "Withdrawn")
+    other.wait_for_function("!document.querySelector('#video-run').disabled")
     other.close()
     assert "Stylizing the clip" in page.locator("#video-status").inner_text()  # still going
     page.locator("#video-stop").click()
     _status_has(page, "Stopped", timeout=60_000)
     page.wait_for_function("!document.querySelector('#video-run').disabled")
+    time.sleep(4)  # time enough for the withdrawn 8-frame clip to be written, had it run
     new = {p for p in set(server.root.rglob("*.mp4")) - written if "gradio" not in p.parts}
     assert not new, new  # Gradio's copy of the upload aside, no output was written
 
