@@ -12,6 +12,7 @@ from styler.ui import results, widgets
 from styler.ui.inputs import FAST, OFFERED, check_photo
 from styler.ui.messages import UserError
 from styler.ui.services import Services
+from styler.ui.stylize_layout import region_choices
 
 
 def wire_inputs(services: Services, guard: Callable, ui: dict[str, Any]) -> None:
@@ -52,6 +53,17 @@ def _wire_mode_and_settings(services: Services, guard: Callable, ui: dict[str, A
         style = loaded.style or gr.skip()
         return (loaded.mode, style if fast else gr.skip(), gr.skip() if fast else style,
                 *mode_updates(loaded.mode, loaded.values), loaded.note)  # fmt: skip
+
+    def region_updates(mode: str, *chosen: str | None) -> list[gr.Dropdown]:
+        """Each region's choices for `mode` (a dropped result sets the mode too); a choice
+        the mode does not take goes back to the main style."""
+        choices = region_choices(services, mode)
+        values = {value for _, value in choices}
+        return [gr.Dropdown(choices=choices, value=c if c in values else choices[0][1])
+                for c in chosen]  # fmt: skip
+
+    ui["mode"].change(region_updates, [ui["mode"], *ui["region_styles"]], ui["region_styles"],
+                      queue=False, api_name=False)  # fmt: skip
 
     ui["settings_from"].upload(
         load_settings,

@@ -45,7 +45,7 @@ def image_reason(exc: ImageError) -> str:
     """Why an image cannot be used, for someone who cannot change the server's limits."""
     if isinstance(exc, ImageTooLarge):
         return f"{exc.reason} (the server's limit: use a smaller image)"
-    return exc.reason
+    return f"{exc.reason}: use another file (JPEG, PNG, WebP, TIFF or HEIC)"
 
 
 def user_message(exc: BaseException) -> str:

@@ -14,6 +14,7 @@ import gradio as gr
 from styler.ui import results, runs, widgets
 from styler.ui.components import api_signature, download_button, with_signature
 from styler.ui.effects import REGIONS
+from styler.ui.guard import readable
 from styler.ui.inputs import FAST, INSTANT, OFFERED, QUALITY, Controls, Regions
 from styler.ui.messages import UserError, progress_html
 from styler.ui.queues import ENGINE, FAST_JOBS, FAST_QUEUE, INSTANT_JOBS, INSTANT_QUEUE
@@ -44,21 +45,40 @@ def controls_from(values: dict[str, Any]) -> Controls:
 
 
 def follow_ups(entry: Entry) -> tuple:
-    """Continue shown with a stopped result, Refine with an Instant one."""
-    return gr.Button(visible=not entry.completed), gr.Button(visible=results.refinable(entry))
+    """Continue shown with a stopped result, Refine with an Instant one (enabled again after
+    a run disabled them)."""
+    return (gr.Button(visible=not entry.completed, interactive=True),
+            gr.Button(visible=results.refinable(entry), interactive=True))  # fmt: skip
+
+
+def result_buttons(entry: Entry | None) -> tuple:
+    """Download, Use as content, Continue and Refine for `entry`, the result on screen."""
+    if entry is None:
+        return (download_button(None), gr.Button(interactive=False), gr.Button(visible=False),
+                gr.Button(visible=False))  # fmt: skip
+    return download_button(str(entry.path)), gr.Button(interactive=True), *follow_ups(entry)
 
 
 def _finished(session: Session, entry: Entry) -> tuple:
-    return (
-        str(entry.path),
-        "",
-        results.describe_entry(entry),
-        download_button(str(entry.path)),
-        gr.Button(interactive=True),
-        *follow_ups(entry),
-        session.gallery(),
-        session,
-    )
+    return (str(entry.path), "", results.describe_entry(entry),
+            *result_buttons(entry), session.gallery(), session)  # fmt: skip
+
+
+def _failed(session: Session, exc: BaseException) -> tuple:
+    """A run that ended without a result: the status line says why and what to do, and the
+    result on screen before it (if any) comes back with its buttons."""
+    entry = session.shown
+    return (str(entry.path) if entry else None, "", f"⚠ {readable(exc)}",
+            *result_buttons(entry), gr.skip(), gr.skip())  # fmt: skip
+
+
+def _until_failure(session: Session, run: Iterator[tuple]) -> Iterator[tuple]:
+    """A browser run's outputs, ending in the status line when it fails (the page's own
+    events: API clients get the error itself)."""
+    try:
+        yield from run
+    except Exception as exc:
+        yield _failed(session, exc)
 
 
 def _shown(state: Session, updates: Iterable[Update]) -> Iterator[tuple]:
@@ -81,9 +101,7 @@ def wire_stylize(services: Services, guard: Callable, session: gr.State,
     outputs = [ui["result"], ui["progress"], ui["status"], ui["download"], ui["reuse"],
                ui["continue"], ui["refine"], ui["history"], session]  # fmt: skip
 
-    @guard
-    @with_signature(STYLIZE_SIGNATURE)
-    def stylize(*args: Any):
+    def stylize(*args: Any) -> Iterator[tuple]:
         given = STYLIZE_SIGNATURE.bind(*args).arguments
         state: Session = given["state"]
         request: gr.Request | None = given.get("request")
@@ -114,7 +132,14 @@ def wire_stylize(services: Services, guard: Callable, session: gr.State,
               QUALITY: (ENGINE, services.concurrency)}  # fmt: skip
     goes = {mode: gr.Number(0, visible=False) for mode in groups}
     shown = {"show_progress": "full", "show_progress_on": [ui["result"]], "api_name": False}
-    jobs = {mode: goes[mode].change(stylize, inputs, outputs, concurrency_id=group,
+
+    @with_signature(STYLIZE_SIGNATURE)
+    def stylize_here(*args: Any):
+        """Stylize pressed in the page: every failure ends in the status line."""
+        yield from _until_failure(STYLIZE_SIGNATURE.bind(*args).arguments["state"],
+                                  stylize(*args))  # fmt: skip
+
+    jobs = {mode: goes[mode].change(stylize_here, inputs, outputs, concurrency_id=group,
                                     concurrency_limit=limit, **shown)
             for mode, (group, limit) in groups.items()}  # fmt: skip
 
@@ -129,31 +154,32 @@ def wire_stylize(services: Services, guard: Callable, session: gr.State,
     ui["run"].click(route, [ui["mode"], *goes.values()], [*goes.values(), ui["status"]],
                     queue=False, api_name=False)  # fmt: skip
     # API clients call /stylize with either mode (it queues with the Quality jobs).
-    gr.Button(visible=False).click(stylize, inputs, outputs, api_name="stylize",
+    api = guard(with_signature(STYLIZE_SIGNATURE)(stylize))
+    gr.Button(visible=False).click(api, inputs, outputs, api_name="stylize",
                                    concurrency_id=ENGINE,
                                    concurrency_limit=services.concurrency)  # fmt: skip
 
-    refine_job = _wire_refine(services, guard, session, ui, outputs)
+    refine_job = _wire_refine(services, session, ui, outputs)
     _wire_continue_and_stop(services, guard, session, ui, outputs, [jobs[QUALITY], refine_job])
 
 
 def _wire_refine(
-    services: Services, guard: Callable, session: gr.State, ui: dict[str, Any], outputs: list
+    services: Services, session: gr.State, ui: dict[str, Any], outputs: list
 ) -> Any:
     """Refine: the Instant result on screen taken on by a Quality run from it, queued with
     the Quality jobs (Stop withdraws it there). Returns the event, for Stop to cancel."""
 
-    def queue_up(request: gr.Request):
-        services.queued(request.session_hash or "")
-        return "Waiting for the engine…"
-
-    @guard
     def refine(request: gr.Request, state: Session, *values: Any):
         key = request.session_hash or state.id
         services.started(key)
         quality = controls_from(dict(zip(REFINE_WIDGETS + ("preview_every",), values,
                                          strict=True)))  # fmt: skip
-        yield from _shown(state, runs.run_refine(services, state, key, state.shown, quality))
+        yield from _until_failure(state, _shown(state, runs.run_refine(
+            services, state, key, state.shown, quality)))  # fmt: skip
+
+    def queue_up(request: gr.Request):
+        services.queued(request.session_hash or "")
+        return "Waiting for the engine…"
 
     widgets_now = [session, *(ui[n] for n in REFINE_WIDGETS), ui["preview_every"]]
     return ui["refine"].click(queue_up, None, ui["status"], queue=False, api_name=False).then(
@@ -169,17 +195,10 @@ def _wire_continue_and_stop(
     """Continue from a stopped result; Stop a running job, or withdraw a queued one."""
     withdraw = gr.Number(0, visible=False)
 
-    @guard
     def continue_run(state: Session, request: gr.Request | None = None):
         """The stopped result on screen, finished from the image and scale it reached."""
-        entry = state.shown
-        if entry is None or entry.completed or entry.job is None:
-            raise UserError("There is no stopped Quality result on screen to continue.")
-        job = entry.job
         key = (request.session_hash if request else None) or state.id
-        yield from _shown(state, runs.run_quality(
-            services, state, key, job.content, job.styles, job.controls, job.regions,
-            resume=entry))  # fmt: skip
+        yield from _until_failure(state, _continued(services, state, key))
 
     ui["continue"].click(continue_run, [session], outputs, api_name=False,
                          concurrency_limit=services.concurrency, concurrency_id=ENGINE,
@@ -198,3 +217,12 @@ def _wire_continue_and_stop(
 
     ui["stop"].click(stop, withdraw, [ui["status"], withdraw], queue=False, api_name="stop")
     withdraw.change(None, None, None, cancels=queued_jobs, queue=False)
+
+
+def _continued(services: Services, state: Session, key: str) -> Iterator[tuple]:
+    entry = state.shown
+    if entry is None or entry.completed or entry.job is None:
+        raise UserError("There is no stopped Quality result on screen to continue.")
+    job = entry.job
+    yield from _shown(state, runs.run_quality(services, state, key, job.content, job.styles,
+                                              job.controls, job.regions, resume=entry))  # fmt: skip

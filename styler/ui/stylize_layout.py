@@ -57,7 +57,7 @@ def stylize_tab(
             )
             _style_boxes(ui, services, names, style_images, first_mode != FAST)
             _adjust_controls(ui, first_mode)
-            _region_painter(ui, services, photos, names)
+            _region_painter(ui, services, photos, first_mode)
         _result_column(ui)
     return ui
 
@@ -135,9 +135,17 @@ def _adjust_controls(ui: dict[str, Any], first_mode: str) -> None:
         )  # fmt: skip
 
 
-def _region_painter(
-    ui: dict[str, Any], services: Services, photos: list[str], names: list[str]
-) -> None:
+def region_choices(services: Services, mode: str) -> list[tuple[str, str]]:
+    """A region's style choices in `mode`: Fast mode takes the fast styles, Instant and
+    Quality modes the style images (offering the other kind would only fail at Stylize).
+    Titles shown, ids kept: 'The Starry Night', not starry_night."""
+    own = ([(services.style_title(n), n) for n in services.style_names()] if mode == FAST
+           else [(c, c) for c in STYLE_IMAGES])  # fmt: skip
+    return [(c, c) for c in (MAIN_STYLE, NO_STYLE)] + own
+
+
+def _region_painter(ui: dict[str, Any], services: Services, photos: list[str],
+                    first_mode: str) -> None:  # fmt: skip
     """The region painter and each region's style."""
     with gr.Accordion(
         "Regions: paint areas, give each a style", open=False,
@@ -158,10 +166,7 @@ def _region_painter(
             height=360,
             elem_id="editor",
         )
-        # Fast mode takes the fast styles, Instant and Quality modes the style images.
-        # Titles shown, ids kept: 'The Starry Night', not starry_night.
-        choices = [(c, c) for c in (MAIN_STYLE, NO_STYLE)] + [
-            (services.style_title(n), n) for n in names] + [(c, c) for c in STYLE_IMAGES]
+        choices = region_choices(services, first_mode)
         colours = list(REGIONS)
         ui["region_styles"] = []
         for pair in (colours[:2], colours[2:]):
