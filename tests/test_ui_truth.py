@@ -9,14 +9,18 @@ folder: never over the committed docs/ui pictures.
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
 from pathlib import Path
 
+import numpy as np
+from PIL import Image
+
 from styler.imageio import read_settings
 from styler.ui.inputs import MAIN_STYLE, NO_STYLE, STYLE_IMAGES
-from tests.test_ui import _download, _result_src, _status, _upload
-from tests.ui_helpers import TIMEOUT
+from tests.test_ui import _download, _result_src, _slider, _status, _upload
+from tests.ui_helpers import TIMEOUT, photo, save
 
 SHOTS = Path(os.environ.get("STYLER_UI_SHOTS") or tempfile.gettempdir()) / "truth"
 
@@ -121,3 +125,43 @@ def test_region_choices_follow_the_mode_and_their_errors_end_in_the_status(page,
     status = _wait_status(page, "⚠")
     assert "Red region has Style image 2, but that slot is empty" in status, status
     _usable_after_error(page, shown)
+
+
+def test_nothing_acts_on_the_old_result_while_a_refine_runs_and_stops(page, server) -> None:
+    """Refine an Instant result, Stop it: while it waits, runs and stops, Download, Use as
+    content and Refine are disabled; the stopped image then downloads exactly as shown."""
+    _mode(page, "Quality")
+    page.locator("#controls").get_by_text("4 · Adjust").click()
+    page.locator("#steps").wait_for()
+    _slider(page, "steps", 40)
+    _mode(page, "Instant")
+    _upload(page, "#content", save(photo(200, 150, seed=21), server.files / "refine.png"))
+    page.locator("#content img").first.wait_for()
+    _upload(page, "#style-1", save(photo(96, 96, seed=4, gain=0.5), server.files / "s.png"))
+    page.locator("#style-1 img").first.wait_for()
+    page.wait_for_timeout(300)
+    page.locator("#stylize-btn").click()
+    _wait_status(page, "Instant")
+    page.locator("#refine-btn").click()
+    for button in ("#download", "#reuse", "#refine-btn"):
+        page.wait_for_function("s => document.querySelector(s).disabled", arg=button)
+    page.wait_for_function("document.querySelector('#progress .styler-progress[data-step]')"
+                           " && document.querySelector('#progress [data-step]').dataset.step > 4",
+                           timeout=60_000)  # fmt: skip
+    page.locator("#stop-btn").click()
+    # Stopping lasts at most a step: every frame is looked at until it shows.
+    stopping = page.wait_for_function(
+        "() => document.querySelector('#status').innerText.includes('Stopping') && "
+        "['#download', '#reuse', '#refine-btn'].map(s => document.querySelector(s).disabled)",
+        polling="raf").json_value()  # fmt: skip
+    _shot(page, "stopping.png")
+    assert stopping == [True, True, True], stopping
+    status = _wait_status(page, "Stopped at step", timeout=60_000)
+    png = _download(page, "#download", server.files / "stopped-refine.png")
+    settings = read_settings(png)
+    assert settings["mode"] == "optimize" and settings["completed"] is False, settings
+    assert settings["controls"]["init"] == "instant"
+    shown = page.evaluate("s => fetch(s).then(r => r.arrayBuffer()).then(b => Array.from("
+                          "new Uint8Array(b)))", _result_src(page))  # fmt: skip
+    on_screen = np.asarray(Image.open(io.BytesIO(bytes(shown))).convert("RGB"))
+    assert np.array_equal(on_screen, np.asarray(Image.open(png).convert("RGB"))), status

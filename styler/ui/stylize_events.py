@@ -23,12 +23,15 @@ from styler.ui.state import Entry, Session
 from styler.ui.streaming import Update
 
 RUNNING = "Painting… Stop keeps the best image so far."  # the status while a run works
+WAITING = "Waiting for the engine… Stop withdraws the job."  # a Quality job in the queue
+WORKING = "Working…"  # a Fast or Instant job (about a second)
 # /stylize's inputs, in order: the photo, the mode, the fast style, the style images and
 # their weights; every control the tab offers (inputs.OFFERED, from the registry); then
 # the UI's own: the live preview's pace and the region painter with each region's style.
 PICKS = ("content", "mode", "style", "style1", "weight1", "style2", "weight2", "style3",
          "weight3")  # fmt: skip
 UI_ONLY = ("preview_every", "editor")
+BUTTONS = ("download", "reuse", "continue", "refine")  # what acts on the result on screen
 REGION_INPUTS = tuple(f"{colour.lower()}_region" for colour in REGIONS)
 STYLIZE_INPUTS = (*PICKS, *OFFERED, *UI_ONLY, *REGION_INPUTS)
 # API clients call /stylize with these names (content=..., mode="Fast", size=...).
@@ -57,6 +60,12 @@ def result_buttons(entry: Entry | None) -> tuple:
         return (download_button(None), gr.Button(interactive=False), gr.Button(visible=False),
                 gr.Button(visible=False))  # fmt: skip
     return download_button(str(entry.path)), gr.Button(interactive=True), *follow_ups(entry)
+
+
+def busy_buttons() -> tuple:
+    """Download, Use as content, Continue and Refine while a job is queued, runs or stops:
+    disabled, so none of them acts on the earlier result while the screen changes."""
+    return download_button(None), *(gr.Button(interactive=False),) * 3
 
 
 def _finished(session: Session, entry: Entry) -> tuple:
@@ -89,7 +98,9 @@ def _shown(state: Session, updates: Iterable[Update]) -> Iterator[tuple]:
         else:
             preview = update.preview if update.preview is not None else gr.skip()
             html_text = progress_html(update.progress, update.text)
-            yield (preview, html_text, RUNNING, *(gr.skip(),) * 6)
+            # The buttons again: a history click during the run must not leave them acting
+            # on an image the next preview replaces.
+            yield (preview, html_text, RUNNING, *busy_buttons(), gr.skip(), gr.skip())
 
 
 def wire_stylize(services: Services, guard: Callable, session: gr.State,
@@ -149,10 +160,11 @@ def wire_stylize(services: Services, guard: Callable, session: gr.State,
         if mode == QUALITY:
             services.queued(request.session_hash or "")
         bumped = tuple(n + 1 if m == mode else gr.skip() for m, n in zip(goes, counts, strict=True))
-        return (*bumped, "Waiting for the engine…" if mode == QUALITY else "Working…")
+        return (*bumped, WAITING if mode == QUALITY else WORKING, *busy_buttons())
 
-    ui["run"].click(route, [ui["mode"], *goes.values()], [*goes.values(), ui["status"]],
-                    queue=False, api_name=False)  # fmt: skip
+    ui["run"].click(route, [ui["mode"], *goes.values()],
+                    [*goes.values(), ui["status"], *(ui[n] for n in BUTTONS)], queue=False,
+                    api_name=False)  # fmt: skip
     # API clients call /stylize with either mode (it queues with the Quality jobs).
     api = guard(with_signature(STYLIZE_SIGNATURE)(stylize))
     gr.Button(visible=False).click(api, inputs, outputs, api_name="stylize",
@@ -161,6 +173,18 @@ def wire_stylize(services: Services, guard: Callable, session: gr.State,
 
     refine_job = _wire_refine(services, session, ui, outputs)
     _wire_continue_and_stop(services, guard, session, ui, outputs, [jobs[QUALITY], refine_job])
+
+
+def _queue_up(services: Services, ui: dict[str, Any], button: str) -> Any:
+    """`button`'s click: its job counted as queued (Stop withdraws it), the status saying
+    so, the result's buttons disabled until it ends. Returns the event, to chain the job."""
+
+    def queue_up(request: gr.Request):
+        services.queued(request.session_hash or "")
+        return WAITING, *busy_buttons()
+
+    return ui[button].click(queue_up, None, [ui["status"], *(ui[n] for n in BUTTONS)],
+                            queue=False, api_name=False)  # fmt: skip
 
 
 def _wire_refine(
@@ -177,12 +201,8 @@ def _wire_refine(
         yield from _until_failure(state, _shown(state, runs.run_refine(
             services, state, key, state.shown, quality)))  # fmt: skip
 
-    def queue_up(request: gr.Request):
-        services.queued(request.session_hash or "")
-        return "Waiting for the engine…"
-
     widgets_now = [session, *(ui[n] for n in REFINE_WIDGETS), ui["preview_every"]]
-    return ui["refine"].click(queue_up, None, ui["status"], queue=False, api_name=False).then(
+    return _queue_up(services, ui, "refine").then(
         refine, widgets_now, outputs, api_name=False, concurrency_id=ENGINE,
         concurrency_limit=services.concurrency, show_progress="full",
         show_progress_on=[ui["result"]])  # fmt: skip
@@ -195,28 +215,35 @@ def _wire_continue_and_stop(
     """Continue from a stopped result; Stop a running job, or withdraw a queued one."""
     withdraw = gr.Number(0, visible=False)
 
-    def continue_run(state: Session, request: gr.Request | None = None):
+    def continue_run(request: gr.Request, state: Session):
         """The stopped result on screen, finished from the image and scale it reached."""
-        key = (request.session_hash if request else None) or state.id
+        key = request.session_hash or state.id
+        services.started(key)
         yield from _until_failure(state, _continued(services, state, key))
 
-    ui["continue"].click(continue_run, [session], outputs, api_name=False,
-                         concurrency_limit=services.concurrency, concurrency_id=ENGINE,
-                         show_progress="full", show_progress_on=[ui["result"]])  # fmt: skip
+    continued = _queue_up(services, ui, "continue").then(
+        continue_run, [session], outputs, api_name=False,
+        concurrency_limit=services.concurrency, concurrency_id=ENGINE, show_progress="full",
+        show_progress_on=[ui["result"]])  # fmt: skip
 
     @guard
-    def stop(withdrawn: float, request: gr.Request):
+    def stop(withdrawn: float, state: Session, request: gr.Request):
         """A running job stops with its best image; a queued one is withdrawn (the page
-        cancels it, through the hidden counter's change)."""
+        cancels it, through the hidden counter's change) and the result on screen gets its
+        buttons back."""
         key = request.session_hash or ""
         if services.cancel(key):
-            return "Stopping: the best image so far is on its way.", gr.skip()
+            return ("Stopping: the best image so far is on its way (Download comes back "
+                    "with it).", gr.skip(), *(gr.skip(),) * len(BUTTONS))  # fmt: skip
         if services.withdraw(key):
-            return "Withdrawn: your queued job will not run.", withdrawn + 1
-        return "Nothing is running or waiting.", gr.skip()
+            return ("Withdrawn: your queued job will not run.", withdrawn + 1,
+                    *result_buttons(state.shown))  # fmt: skip
+        return "Nothing is running or waiting.", gr.skip(), *(gr.skip(),) * len(BUTTONS)
 
-    ui["stop"].click(stop, withdraw, [ui["status"], withdraw], queue=False, api_name="stop")
-    withdraw.change(None, None, None, cancels=queued_jobs, queue=False)
+    ui["stop"].click(stop, [withdraw, session],
+                     [ui["status"], withdraw, *(ui[n] for n in BUTTONS)], queue=False,
+                     api_name="stop")  # fmt: skip
+    withdraw.change(None, None, None, cancels=[*queued_jobs, continued], queue=False)
 
 
 def _continued(services: Services, state: Session, key: str) -> Iterator[tuple]:
