@@ -745,8 +745,8 @@ def test_history_survives_a_reload_stays_private_and_can_be_cleared(browser, ser
         page.set_default_timeout(TIMEOUT)
         page.goto(server.url)
         page.locator("#stylize-btn").wait_for()
-        # The history key is stored once the load-time restore has run; a Stylize clicked
-        # before that lands in the session the restore then replaces.
+        # The history key is stored once the load-time restore has run (a result made before
+        # it is kept too: tests/test_ui_truth.py).
         page.wait_for_function("localStorage.getItem('styler-history')")
         return page
 
@@ -764,6 +764,7 @@ def test_history_survives_a_reload_stays_private_and_can_be_cleared(browser, ser
     assert stranger.locator("#history .thumbnail-item").count() == 0  # never another's
     other.close()
     page.locator("#clear-history").click()
+    page.locator("#clear-yes").click()  # Clear asks first
     page.wait_for_function("document.querySelector('#status').innerText.includes('cleared')")
     assert page.locator("#history .thumbnail-item").count() == 0
     page.reload()

@@ -20,7 +20,7 @@ from PIL import Image
 from styler.imageio import read_settings
 from styler.ui.inputs import MAIN_STYLE, NO_STYLE, STYLE_IMAGES
 from tests.test_ui import _download, _result_src, _slider, _status, _upload
-from tests.ui_helpers import TIMEOUT, photo, save
+from tests.ui_helpers import DESKTOP, TIMEOUT, photo, save
 
 SHOTS = Path(os.environ.get("STYLER_UI_SHOTS") or tempfile.gettempdir()) / "truth"
 
@@ -165,3 +165,102 @@ def test_nothing_acts_on_the_old_result_while_a_refine_runs_and_stops(page, serv
                           "new Uint8Array(b)))", _result_src(page))  # fmt: skip
     on_screen = np.asarray(Image.open(io.BytesIO(bytes(shown))).convert("RGB"))
     assert np.array_equal(on_screen, np.asarray(Image.open(png).convert("RGB"))), status
+
+
+def test_a_run_stopped_at_once_adds_nothing(page, server) -> None:
+    shown = _fast_result(page)
+    _mode(page, "Quality")
+    page.locator("#controls").get_by_text("4 · Adjust").click()
+    page.locator("#steps").wait_for()
+    _slider(page, "size", 128)
+    _slider(page, "steps", 100)
+    page.locator("#stylize-btn").click()
+    page.locator("#progress .styler-progress[data-step]").first.wait_for(timeout=60_000)
+    page.locator("#stop-btn").click()
+    status = _wait_status(page, "too early", timeout=30_000)
+    assert "nothing was added to the history" in status and "⚠" not in status, status
+    assert page.locator("#history .thumbnail-item").count() == 1
+    assert _result_src(page) == shown and page.locator("#download").is_enabled()
+
+
+def test_a_result_made_before_the_history_restore_arrives_is_kept(browser, server) -> None:
+    """The restore held back until a Fast result is on screen: both are in the history after
+    it lands, and after a reload."""
+    context = browser.new_context(viewport=DESKTOP, accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT)
+    page.goto(server.url)
+    page.wait_for_function("localStorage.getItem('styler-history')")
+    _fast_result(page)
+    page.locator("#history .thumbnail-item").first.wait_for()
+    held: list = []
+
+    def hold(route) -> None:
+        """The page's load event (its trigger is the page itself, id 0): the restore."""
+        if '"trigger_id":0' in (route.request.post_data or "") and not held:
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route("**/run/predict", hold)
+    page.reload()
+    page.locator("#stylize-btn").wait_for()
+    for _ in range(100):
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the restore was not held"
+    page.locator("#style-grid .thumbnail-item").nth(1).click()
+    _fast_result(page)
+    held[0].continue_()
+    page.wait_for_function("document.querySelectorAll('#history .thumbnail-item').length === 2")
+    page.wait_for_timeout(500)
+    assert page.locator("#history .thumbnail-item").count() == 2
+    page.unroute("**/run/predict")
+    page.reload()
+    page.wait_for_function("document.querySelectorAll('#history .thumbnail-item').length === 2")
+    context.close()
+
+
+def test_the_history_names_its_cap_and_clear_asks_first(page, server) -> None:
+    assert "last 40 kept" in page.locator("#history").inner_text()
+    _fast_result(page)
+    page.locator("#clear-history").click()
+    question = page.locator("#clear-question")
+    question.wait_for()
+    assert "deletes its one result" in question.inner_text()
+    _shot(page, "clear-confirm.png")
+    page.locator("#clear-no").click()
+    question.wait_for(state="hidden")
+    assert page.locator("#history .thumbnail-item").count() == 1
+    page.locator("#clear-history").click()
+    page.locator("#clear-yes").click()
+    _wait_status(page, "cleared")
+    assert page.locator("#history .thumbnail-item").count() == 0
+    assert page.locator("#download").is_disabled()
+
+
+def test_a_result_pushing_the_oldest_out_names_it(tmp_path: Path) -> None:
+    from styler.ui.results import history_note
+    from styler.ui.state import MAX_HISTORY, Entry, Session
+
+    session = Session()
+    for n in range(MAX_HISTORY + 1):
+        session.add(Entry(path=tmp_path / f"{n}.png", thumb=tmp_path / "t.jpg",
+                          caption=f"result {n}", settings={}))  # fmt: skip
+        assert bool(history_note(session)) == (n == MAX_HISTORY)
+    assert len(session.entries) == MAX_HISTORY and "“result 0”" in history_note(session)
+
+
+def test_a_restore_keeps_the_page_results_and_the_one_on_screen(tmp_path: Path) -> None:
+    from styler.ui.state import Entry, Session
+
+    def entry(name: str) -> Entry:
+        return Entry(path=tmp_path / name, thumb=tmp_path / "t.jpg", caption=name, settings={})
+
+    kept, page = Session(), Session()
+    kept.add(entry("old.png"))
+    page.add(entry("new.png"))
+    page.restore(kept)
+    assert page.id == kept.id and [e.caption for e in page.entries] == ["old.png", "new.png"]
+    assert page.shown.caption == "new.png"

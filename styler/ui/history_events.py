@@ -1,5 +1,6 @@
-"""The Stylize tab's history: kept across a reload of the same browser, shown again when
-clicked, reused as the photo, and cleared with its files."""
+"""The Stylize tab's history: kept across a reload of the same browser (results made before
+the restore arrives included), shown again when clicked, reused as the photo, and cleared
+with its files once the person confirms."""
 
 from collections.abc import Callable
 from typing import Any
@@ -7,10 +8,9 @@ from typing import Any
 import gradio as gr
 
 from styler.ui import results
-from styler.ui.components import download_button
 from styler.ui.services import Services
 from styler.ui.state import Session
-from styler.ui.stylize_events import follow_ups
+from styler.ui.stylize_events import BUTTONS, result_buttons
 
 
 def wire_history(
@@ -27,22 +27,40 @@ def _wire_restore_and_clear(
 ) -> None:  # fmt: skip
     """History that survives a reload of the same browser, and a button that clears it."""
 
-    def restore(token: str):
-        state = services.histories.recall(token)
+    def restore(state: Session, token: str):
+        """This browser's history joins the page's session, which keeps its own results."""
+        state.restore(services.histories.recall(token))
+        if state.entries:
+            services.histories.keep(state)
         return state, state.gallery(), state.id
 
-    demo.load(restore, key, [session, ui["history"], key], queue=False, api_name=False)
+    demo.load(restore, [session, key], [session, ui["history"], key], queue=False,
+              api_name=False)  # fmt: skip
+
+    def ask(state: Session):
+        """Clear asks first: it deletes every image, and there is no undo."""
+        count = len(state.entries)
+        if not count:
+            return gr.Row(visible=False), "", "The history is empty: nothing to clear."
+        what = "its one result" if count == 1 else f"all {count} of its results"
+        return (gr.Row(visible=True), f"Clear the history? This deletes {what} from the "
+                "server, with no undo.", gr.skip())  # fmt: skip
+
+    confirm = ui["clear_confirm"]
+    ui["clear_history"].click(ask, session, [confirm, ui["clear_question"], ui["status"]],
+                              queue=False, api_name=False)  # fmt: skip
+    ui["clear_no"].click(lambda: gr.Row(visible=False), None, confirm, queue=False,
+                         api_name=False)  # fmt: skip
 
     def clear(state: Session):
         fresh = services.histories.clear(state)
-        return (fresh, [], fresh.id, None, "History cleared: its images are deleted.",
-                download_button(None), gr.Button(interactive=False),
-                gr.Button(visible=False), gr.Button(visible=False))  # fmt: skip
+        return (gr.Row(visible=False), fresh, [], fresh.id, None,
+                "History cleared: its images are deleted.", *result_buttons(None))  # fmt: skip
 
-    ui["clear_history"].click(
+    ui["clear_yes"].click(
         clear, session,
-        [session, ui["history"], key, ui["result"], ui["status"], ui["download"], ui["reuse"],
-         ui["continue"], ui["refine"]],
+        [confirm, session, ui["history"], key, ui["result"], ui["status"],
+         *(ui[n] for n in BUTTONS)],
         queue=False, api_name=False,
     )  # fmt: skip
 
@@ -58,9 +76,7 @@ def _wire_show_and_reuse(guard: Callable, session: gr.State, ui: dict[str, Any])
         return (
             str(entry.path),
             results.describe_entry(entry),
-            download_button(str(entry.path)),
-            gr.Button(interactive=True),
-            *follow_ups(entry),
+            *result_buttons(entry),
             "",
             state,
         )

@@ -33,6 +33,11 @@ class UserError(StylerError):
         self.reason = reason or message
 
 
+class NothingKept(UserError):
+    """A run that ended (stopped, withdrawn) with nothing worth keeping: said plainly in the
+    status line, not as an error."""
+
+
 def option_message(exc: InvalidOption) -> str:
     """'Strength must be between 0 and 1 (got 2).': the control by its label."""
     control = controls.CONTROLS.get(exc.name)

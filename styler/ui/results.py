@@ -19,7 +19,7 @@ from styler.tensors import scaled_size
 from styler.ui.inputs import ENGINE_MODES, FAST
 from styler.ui.messages import UserError, user_message
 from styler.ui.services import Services, safe_name
-from styler.ui.state import Entry, Session
+from styler.ui.state import MAX_HISTORY, Entry, Session
 
 HISTORY_THUMB = 384  # px, long side of the history gallery's thumbnails
 
@@ -95,6 +95,15 @@ def describe_entry(entry: Entry) -> str:
     refine = " Refine paints it further in Quality mode." if refinable(entry) else ""
     return (f"Done{took}: {entry.caption}, {w}×{h} px.{notes} Download gives the full-size "
             f"PNG.{refine}")  # fmt: skip
+
+
+def history_note(session: Session) -> str:
+    """What the status line adds when the newest result pushed the oldest out of the history."""
+    if not session.left:
+        return ""
+    names = ", ".join(f"“{entry.caption}”" for entry in session.left)
+    return (f" The history keeps the last {MAX_HISTORY} results: the oldest, {names}, left it "
+            "(download it first to keep it).")  # fmt: skip
 
 
 def png_size(path: Path) -> tuple[int, int]:

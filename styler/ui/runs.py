@@ -35,11 +35,16 @@ from styler.ui.inputs import (
     load_photo,
     style_list,
 )
-from styler.ui.messages import UserError, user_message
+from styler.ui.messages import NothingKept, UserError, user_message
 from styler.ui.results import png_size, refinable, save_entry, size_notes
 from styler.ui.services import Services
 from styler.ui.state import Entry, Session
 from styler.ui.streaming import Update, streamed
+
+# A stopped run is kept from this share of its steps on: one stopped at once is the photo,
+# small and blurred at the first scale, which is no result (Continue could not start from
+# anything better than a new run).
+KEEP_FROM = 0.05
 
 
 @dataclass(frozen=True)
@@ -134,6 +139,9 @@ def run_quality(
 
     yield from streamed(services, session_key, work)
     result = outcome["result"]
+    if not result.completed and result.steps_done < max(1, round(KEEP_FROM * result.steps_total)):
+        raise NothingKept(f"Stopped after {result.steps_done} of {result.steps_total} steps, "
+                          "too early to be worth keeping: nothing was added to the history.")
     label = style_label(names)
     kind = "Quality, refined" if start is not None else "Quality"
     caption = f"{label} · {kind}" + ("" if result.completed else " (stopped early)")
@@ -166,7 +174,7 @@ def run_instant(
     with services.cancellable(session_key) as token:
         result = engine.run(loaded, cancel=token)
     if not result.completed:
-        raise UserError("Stopped: the instant result was not made.")
+        raise NothingKept("Stopped: the instant result was not made.")
     label = style_label(names)
     job = RunRequest(content, tuple(styles), controls, regions)  # type: ignore[arg-type]
     notes = (*loaded.notes, *_size_notes(loaded.rgb.size, recipe))

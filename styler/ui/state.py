@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-MAX_HISTORY = 40  # older results drop out of the gallery (their files stay until shutdown)
+MAX_HISTORY = 40  # older results drop out of the gallery, named in the status line as they go
 
 
 @dataclass(frozen=True)
@@ -38,12 +38,25 @@ class Session:
     id: str = field(default_factory=lambda: secrets.token_urlsafe(16))
     entries: list[Entry] = field(default_factory=list)
     current: int | None = None  # index of the result on screen
+    left: tuple[Entry, ...] = ()  # what the last add pushed out of the history, to name it
 
     def add(self, entry: Entry) -> Entry:
         self.entries.append(entry)
+        self.left = tuple(self.entries[:-MAX_HISTORY])
         del self.entries[:-MAX_HISTORY]
         self.current = len(self.entries) - 1
         return entry
+
+    def restore(self, kept: Session) -> None:
+        """Take on `kept` (this browser's history, restored from the server): its id, and its
+        entries before this page's own. In place: a run already under way holds this very
+        object, and a result made before the restore arrived must stay, not be replaced."""
+        known = {e.path for e in kept.entries}
+        shown = self.shown
+        own = [e for e in self.entries if e.path not in known]
+        self.id = kept.id
+        self.entries = [*kept.entries, *own][-MAX_HISTORY:]
+        self.current = self.entries.index(shown) if shown in self.entries else kept.current
 
     def select(self, index: int) -> Entry | None:
         """The result picked in the history gallery, which shows newest first."""

@@ -16,7 +16,7 @@ from styler.ui.components import api_signature, download_button, with_signature
 from styler.ui.effects import REGIONS
 from styler.ui.guard import readable
 from styler.ui.inputs import FAST, INSTANT, OFFERED, QUALITY, Controls, Regions
-from styler.ui.messages import UserError, progress_html
+from styler.ui.messages import NothingKept, UserError, progress_html
 from styler.ui.queues import ENGINE, FAST_JOBS, FAST_QUEUE, INSTANT_JOBS, INSTANT_QUEUE
 from styler.ui.services import Services
 from styler.ui.state import Entry, Session
@@ -69,7 +69,7 @@ def busy_buttons() -> tuple:
 
 
 def _finished(session: Session, entry: Entry) -> tuple:
-    return (str(entry.path), "", results.describe_entry(entry),
+    return (str(entry.path), "", results.describe_entry(entry) + results.history_note(session),
             *result_buttons(entry), session.gallery(), session)  # fmt: skip
 
 
@@ -77,8 +77,9 @@ def _failed(session: Session, exc: BaseException) -> tuple:
     """A run that ended without a result: the status line says why and what to do, and the
     result on screen before it (if any) comes back with its buttons."""
     entry = session.shown
-    return (str(entry.path) if entry else None, "", f"⚠ {readable(exc)}",
-            *result_buttons(entry), gr.skip(), gr.skip())  # fmt: skip
+    line = readable(exc) if isinstance(exc, NothingKept) else f"⚠ {readable(exc)}"
+    return (str(entry.path) if entry else None, "", line, *result_buttons(entry), gr.skip(),
+            gr.skip())  # fmt: skip
 
 
 def _until_failure(session: Session, run: Iterator[tuple]) -> Iterator[tuple]:

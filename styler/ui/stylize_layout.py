@@ -21,6 +21,7 @@ from styler.ui.inputs import (
     STYLE_IMAGES,
 )
 from styler.ui.services import Services
+from styler.ui.state import MAX_HISTORY
 
 # Controls most people leave alone go under Advanced; every other offered control goes
 # under "4 · Adjust", each in the registry's order (widgets.control_widget makes them).
@@ -204,5 +205,12 @@ def _result_column(ui: dict[str, Any]) -> None:
             ui["refine"] = gr.Button("Refine (Quality)", visible=False,
                                      elem_id="refine-btn")  # fmt: skip
         ui["history"] = thumbnail_grid(
-            "This session's results (click one to show it again)", "history")
+            f"This session's results, the last {MAX_HISTORY} kept (click one to show it again)",
+            "history")  # fmt: skip
         ui["clear_history"] = gr.Button("Clear history", size="sm", elem_id="clear-history")
+        with gr.Row(visible=False, elem_id="clear-confirm") as ui["clear_confirm"]:
+            ui["clear_question"] = gr.Markdown("", elem_id="clear-question")
+            ui["clear_yes"] = gr.Button("Delete", variant="stop", size="sm", scale=0,
+                                        min_width=90, elem_id="clear-yes")  # fmt: skip
+            ui["clear_no"] = gr.Button("Keep", size="sm", scale=0, min_width=90,
+                                       elem_id="clear-no")  # fmt: skip
