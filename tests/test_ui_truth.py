@@ -84,26 +84,44 @@ def _choose_region_style(page, index: int) -> list[str]:
     return options
 
 
-def test_a_style_file_that_is_no_image_ends_in_the_status_line(page, server) -> None:
+def test_a_style_file_that_is_no_image_is_refused_as_it_lands_as_a_photo_is(page,
+                                                                            server) -> None:
+    """fake.png (a text file) in a style slot: refused the moment it lands, in the photo's
+    words, the slot cleared; Stylize then says what to add, and the buttons stay usable."""
     shown = _fast_result(page)
     fake = server.files / "fake.png"
     fake.write_text("this is a text file, not a painting")
     _mode(page, "Instant")
     _upload(page, "#style-1", fake)
-    page.wait_for_timeout(500)
+    page.wait_for_function("document.querySelector('#style-message').innerText.includes("
+                           "'That style image 1 cannot be used: fake.png: not an image styler "
+                           "can read')")  # fmt: skip
+    page.locator("#style-1 img").wait_for(state="detached")
     page.locator("#stylize-btn").click()
     status = _wait_status(page, "⚠")
-    assert "fake.png: not an image styler can read" in status, status
+    assert "Add a style image" in status, status
     _shot(page, "error-fake-style.png")
     _usable_after_error(page, shown)
+
+
+def test_a_tiff_style_image_shows_through_its_png_copy(page, server) -> None:
+    """A 16-bit TIFF, which browsers cannot show, lands as the PNG copy they can."""
+    deep = np.asarray(photo(96, 72, seed=8).convert("L"), np.uint16) * 257
+    tiff = server.files / "deep.tiff"
+    Image.fromarray(deep).save(tiff)  # mode I;16
+    _mode(page, "Instant")
+    _upload(page, "#style-1", tiff)
+    page.wait_for_function("(document.querySelector('#style-1 img') || {src: ''}).src"
+                           ".endsWith('.png')")  # fmt: skip
+    assert page.locator("#style-message").inner_text().strip() == ""
 
 
 def test_quality_without_a_style_image_says_what_to_add(page, server) -> None:
     shown = _fast_result(page)
     _mode(page, "Quality")
-    clear = page.locator("#style-1 button[aria-label='Remove Image']")
-    if clear.count():  # the sample style the page starts with
-        clear.first.click()
+    page.locator("#style-1").wait_for()
+    if page.locator("#style-1 img").count():  # the sample style the page starts with
+        page.locator("#style-1 button[aria-label='Remove Image']").click()
         page.locator("#style-1 img").wait_for(state="detached")
     page.locator("#stylize-btn").click()
     status = _wait_status(page, "⚠")

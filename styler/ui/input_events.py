@@ -2,6 +2,7 @@
 dropped result sets mode, style and controls, a click in the style grid picks a style, and
 a photo is checked the moment it lands."""
 
+import functools
 import html
 from collections.abc import Callable
 from typing import Any
@@ -101,3 +102,22 @@ def _wire_style_and_photo(services: Services, ui: dict[str, Any]) -> None:
     ui["content"].change(photo_landed, ui["content"],
                          [ui["content"], ui["editor"], ui["photo_message"], ui["run"]],
                          queue=False, api_name=False, preprocess=False)  # fmt: skip
+
+    for number in (1, 2, 3):
+        slot = ui[f"style{number}"]
+        slot.change(functools.partial(_style_landed, services, f"style image {number}"), slot,
+                    [slot, ui["style_message"]], queue=False, api_name=False,
+                    preprocess=False)  # fmt: skip
+
+
+def _style_landed(services: Services, what: str, payload: dict | None) -> tuple:
+    """A style image checked as it lands, as the photo is: refused in the same words (and
+    cleared), or shown as browsers can (a TIFF or HEIC through its PNG copy)."""
+    path = (payload or {}).get("path")
+    if not path:
+        return gr.skip(), gr.skip()
+    try:
+        usable = check_photo(services, path, what)
+    except UserError as exc:
+        return None, f"⚠ {html.escape(str(exc))}."
+    return (usable if usable != path else gr.skip()), ""

@@ -108,14 +108,15 @@ def load_photo(services: Services, path: str | Path | None, what: str = "photo")
                         image_reason(exc)) from exc  # fmt: skip
 
 
-def check_photo(services: Services, path: str | Path | None) -> str | None:
+def check_photo(services: Services, path: str | Path | None, what: str = "photo") -> str | None:
     """At upload: refuse an image over the pixel limit from its header, before anything
     (the region painter included) decodes it, then one that does not decode (truncated,
     not an image). Returns the path when it is usable; for a photo browsers cannot show
-    (HEIC, RAW, TIFF), the PNG copy the page shows and stylizes instead (styler.display)."""
+    (HEIC, RAW, TIFF), the PNG copy the page shows and stylizes instead (styler.display).
+    `what` names the slot in the refusal ('style image 2'): every slot says it alike."""
     if not path:
         return None
-    loaded = load_photo(services, path)  # load_image reads the header, refuses, then decodes
+    loaded = load_photo(services, path, what)  # load_image reads the header, then decodes
     if not needs_display_copy(path):
         return str(path)
     return str(display_copy(loaded, services.workspace.new_dir("work")))

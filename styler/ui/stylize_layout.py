@@ -93,6 +93,8 @@ def _style_boxes(
             height=200,
             elem_id="style-1",
         )
+        # A style image is checked as it lands, in the photo's words (input_events.py).
+        ui["style_message"] = gr.Markdown("", elem_id="style-message")
         if style_images:
             gr.Examples(
                 [[p] for p in style_images], inputs=ui["style1"], label="Sample styles"
