@@ -30,6 +30,9 @@ CONSISTENCY, SLACK = 0.01, 0.5
 EDGE, EDGE_SLACK = 0.01, 0.002
 MATCH_TOLERANCE = 24.0  # grey levels: the moved previous input must match this frame's
 SOFTEN = 3  # px (at flow size): blur of the reliability map
+# Output side: the moved previous result counts fully up to DISAGREE_LOW grey levels from this
+# frame's painting (flicker), not at all from DISAGREE_HIGH on (a stroke dragged by bad flow).
+DISAGREE_LOW, DISAGREE_HIGH = 64.0, 128.0
 
 
 class Steadier:
@@ -47,18 +50,17 @@ class Steadier:
     def reset(self) -> None:
         self._previous_gray: np.ndarray | None = None
         self._previous_out: np.ndarray | None = None
+        self._gray: np.ndarray | None = None  # this frame's, kept once its result is
 
     def warp_previous(self, frame: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
         """(previous result moved onto `frame`, reliability in [0, 1] per pixel), or None for
         the first frame. frame: HxWx3 uint8 RGB, the *input* frame."""
-        gray = _small_gray(frame)
+        gray = self._gray = _small_gray(frame)
         if self._previous_gray is None or self._previous_out is None:
-            self._previous_gray = gray
             return None
         backward = self._flow.calc(gray, self._previous_gray, None)  # this frame -> previous
         forward = self._flow.calc(self._previous_gray, gray, None)
         reliable = _reliability(backward, forward, gray, self._previous_gray)
-        self._previous_gray = gray
         h, w = frame.shape[:2]
         moved = _warp(self._previous_out, _resized_flow(backward, h, w))
         weight = cv2.resize(reliable, (w, h), interpolation=cv2.INTER_LINEAR)
@@ -66,15 +68,29 @@ class Steadier:
 
     def blend(self, styled: np.ndarray, warped: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
         """The frame's result: `styled` with the moved previous result blended in where
-        reliable; remembered as the previous result for the next frame."""
+        reliable and where the two paintings roughly agree; remembered, with the frame
+        warp_previous saw, for the next frame (a frame never blended is never remembered,
+        so a cancelled one leaves the stream as it was)."""
         out = styled
         if warped is not None and self.strength > 0:
             moved, reliable = warped
             if moved.shape == styled.shape:
-                alpha = np.ascontiguousarray(self.strength * reliable, dtype=np.float32)
+                agree = _agreement(moved, styled)
+                alpha = np.ascontiguousarray(self.strength * reliable * agree, dtype=np.float32)
                 out = cv2.blendLinear(moved, styled, alpha, 1 - alpha)
-        self._previous_out = out
+        self._previous_out, self._previous_gray = out, self._gray
         return out
+
+
+def _agreement(moved: np.ndarray, styled: np.ndarray) -> np.ndarray:
+    """1 where the moved previous result and this frame's painting differ by what flicker
+    does, falling to 0 where they differ by more: a wrong flow that passed the input-side
+    checks (a featureless sky, say) would otherwise drag strokes across the picture."""
+    channels = cv2.absdiff(moved, styled)
+    difference = np.maximum(np.maximum(channels[..., 0], channels[..., 1]), channels[..., 2])
+    difference = difference.astype(np.float32)
+    difference = cv2.GaussianBlur(difference, (0, 0), 2)
+    return np.clip((DISAGREE_HIGH - difference) / (DISAGREE_HIGH - DISAGREE_LOW), 0, 1)
 
 
 def _small_gray(frame: np.ndarray) -> np.ndarray:
