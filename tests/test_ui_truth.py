@@ -113,7 +113,7 @@ def test_a_tiff_style_image_shows_through_its_png_copy(page, server) -> None:
     _upload(page, "#style-1", tiff)
     page.wait_for_function("(document.querySelector('#style-1 img') || {src: ''}).src"
                            ".endsWith('.png')")  # fmt: skip
-    assert page.locator("#style-message").inner_text().strip() == ""
+    page.wait_for_function("document.querySelector('#style-message').innerText.trim() === ''")
 
 
 def test_quality_without_a_style_image_says_what_to_add(page, server) -> None:

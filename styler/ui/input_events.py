@@ -107,7 +107,7 @@ def _wire_style_and_photo(services: Services, ui: dict[str, Any]) -> None:
         slot = ui[f"style{number}"]
         slot.change(functools.partial(_style_landed, services, f"style image {number}"), slot,
                     [slot, ui["style_message"]], queue=False, api_name=False,
-                    preprocess=False)  # fmt: skip
+                    preprocess=False, show_progress="hidden")  # fmt: skip
 
 
 def _style_landed(services: Services, what: str, payload: dict | None) -> tuple:
