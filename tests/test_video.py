@@ -163,6 +163,6 @@ def test_the_cli_writes_a_clip_and_reproduces_it_from_its_settings(tmp_path, cli
     # The same stylized frames; x264 itself does not always give the same bytes twice in a
     # process that also runs the network (docs/video.md), so the decoded frames are compared.
     for a, b in zip(decoded(first), decoded(second), strict=True):
-        assert np.abs(a.astype(int) - b).mean() < 1.5
+        assert np.abs(a.astype(int) - b).mean() < 3
     skipped = styler(clip, "--fast", net, "--strength", "0.7", "-o", "out", "--skip-existing")
     assert "0 stylized, 1 skipped" in skipped.stderr
