@@ -82,6 +82,15 @@ class Engine:
                                  cancel=cancel, bgr=bgr, **extra)  # fmt: skip
 
 
+@dataclass(frozen=True)
+class _Placement:
+    """Where and how an engine is built: its device, pixel limit and preview interval."""
+
+    device: str
+    max_pixels: int
+    previews: int  # optimizer mode: an image in a progress event every this many steps
+
+
 def build_engine(
     recipe: Recipe,
     *,
@@ -91,14 +100,12 @@ def build_engine(
 ) -> Engine:
     """The engine of the recipe's mode, on `device` and with the pixel limit of the recipe
     (or those given). previews: in optimizer mode, every this many steps a progress event
-    carries the image as it forms (0: none), for live previews. Raises RecipeImageError
-    for a style image or mask that cannot be used, StylerError for an unknown fast style,
-    before any photo is touched."""
-    device = device or recipe.controls["device"]
-    max_pixels = max_pixels or recipe.controls["max_pixels"]
-    if recipe.mode == OPTIMIZE:
-        return _quality(recipe, device, max_pixels, previews)
-    return _BUILDERS[recipe.mode](recipe, device, max_pixels)
+    carries the image as it forms (0: none), for live previews; the one-pass modes have no
+    steps to preview. Raises RecipeImageError for a style image or mask that cannot be
+    used, StylerError for an unknown fast style, before any photo is touched."""
+    where = _Placement(str(device or recipe.controls["device"]),
+                       max_pixels or recipe.controls["max_pixels"], previews)  # fmt: skip
+    return _BUILDERS[recipe.mode](recipe, where)
 
 
 def _decoded(item: Any, what: str, max_pixels: int) -> LoadedImage:
@@ -125,6 +132,13 @@ def _styles(items: Sequence[Any], max_pixels: int) -> list[LoadedImage | None]:
     return [None if item is None else _decoded(item, "style image", max_pixels) for item in items]
 
 
+def _image_regions(recipe: Recipe, max_pixels: int) -> list[tuple[LoadedImage, Any]]:
+    """(mask, style image or None) per region, each decoded once (the style-image modes)."""
+    masks = _masks(recipe, max_pixels)
+    return list(zip(masks, _styles([style for _, style in recipe.regions], max_pixels),
+                    strict=True))  # fmt: skip
+
+
 @functools.lru_cache(maxsize=4)
 def shared_stylizer(device: str, vgg: str, max_pixels: int) -> Stylizer:
     """Optimizer mode's VGG19, loaded once per process for each device and weights; a
@@ -132,46 +146,42 @@ def shared_stylizer(device: str, vgg: str, max_pixels: int) -> Stylizer:
     return Stylizer(device=device, vgg=vgg, max_pixels=max_pixels)
 
 
-def _quality(recipe: Recipe, device: str, max_pixels: int, previews: int = 0) -> Engine:
+def _quality(recipe: Recipe, where: _Placement) -> Engine:
     controls = recipe.controls
-    masks = _masks(recipe, max_pixels)
-    region_styles = _styles([style for _, style in recipe.regions], max_pixels)
+    regions = _image_regions(recipe, where.max_pixels)
     init = recipe.init_image
-    init = None if init is None else _decoded(init, "init image", max_pixels).rgb
-    stylizer = shared_stylizer(str(device), controls["vgg"], max_pixels)
-    styles = _styles(recipe.styles, max_pixels)
-    options = OptimizeOptions.from_values({**controls, "preview_every": previews})
-    return Engine(recipe, stylizer, (styles, options),
-                       {"blend": recipe.blend, "regions": list(zip(masks, region_styles,
-                                                                   strict=True)),
-                        "init_image": init}, warm_starts=True)  # fmt: skip
+    init = None if init is None else _decoded(init, "init image", where.max_pixels).rgb
+    stylizer = shared_stylizer(where.device, controls["vgg"], where.max_pixels)
+    styles = _styles(recipe.styles, where.max_pixels)
+    options = OptimizeOptions.from_values({**controls, "preview_every": where.previews})
+    kwargs = {"blend": recipe.blend, "regions": regions, "init_image": init}
+    return Engine(recipe, stylizer, (styles, options), kwargs, warm_starts=True)
 
 
-def _fast(recipe: Recipe, device: str, max_pixels: int) -> Engine:
+def _fast(recipe: Recipe, where: _Placement) -> Engine:
     controls = recipe.controls
-    stylizer = FastStylizer(list(recipe.styles), device=device, tile=controls["tile"],
+    stylizer = FastStylizer(list(recipe.styles), device=where.device, tile=controls["tile"],
                             blend=recipe.blend, blend_method=controls["blend_method"],
-                            max_pixels=max_pixels)  # fmt: skip
+                            max_pixels=where.max_pixels)  # fmt: skip
     for _, style in recipe.regions:
         if style is not None:
             stylizer.region_network(style)  # an unknown style stops here, before any work
-    regions = list(zip(_masks(recipe, max_pixels), (s for _, s in recipe.regions), strict=True))
-    return Engine(recipe, stylizer, (FastOptions.from_values(controls),),
-                       {"regions": regions})  # fmt: skip
+    masks = _masks(recipe, where.max_pixels)
+    regions = list(zip(masks, (style for _, style in recipe.regions), strict=True))
+    return Engine(recipe, stylizer, (FastOptions.from_values(controls),), {"regions": regions})
 
 
-def _instant(recipe: Recipe, device: str, max_pixels: int) -> Engine:
+def _instant(recipe: Recipe, where: _Placement) -> Engine:
     controls = recipe.controls
-    masks = _masks(recipe, max_pixels)
-    region_styles = _styles([style for _, style in recipe.regions], max_pixels)
-    stylizer = InstantStylizer(_styles(recipe.styles, max_pixels), device=device,
+    regions = _image_regions(recipe, where.max_pixels)
+    stylizer = InstantStylizer(_styles(recipe.styles, where.max_pixels), device=where.device,
                                tile=controls["tile"], blend=recipe.blend,
-                               max_pixels=max_pixels)  # fmt: skip
+                               max_pixels=where.max_pixels)  # fmt: skip
     return Engine(recipe, stylizer, (InstantOptions.from_values(controls),),
-                       {"regions": list(zip(masks, region_styles, strict=True))})  # fmt: skip
+                  {"regions": regions})  # fmt: skip
 
 
-_BUILDERS: dict[str, Callable[[Recipe, str, int], Engine]] = {
+_BUILDERS: dict[str, Callable[[Recipe, _Placement], Engine]] = {
     OPTIMIZE: _quality,
     FAST: _fast,
     INSTANT: _instant,
