@@ -34,6 +34,7 @@ from tests.ui_helpers import (
     TIMEOUT,
     TINY_STYLES,
     make_tiny_styles,
+    paint_red_stroke,
     photo,
     png_bytes,
     save,
@@ -574,14 +575,7 @@ def test_regions_painted_in_the_editor_get_their_own_style(page, server) -> None
     page.wait_for_timeout(300)
     page.locator("#controls").get_by_text("4 · Adjust").click()
     _slider(page, "size", 128)
-    page.locator("#regions").get_by_text("Regions:").click()
-    page.locator("#editor button[aria-label=Brush]").click()
-    box = page.locator("#editor canvas").first.bounding_box()
-    x, top = box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.2
-    page.mouse.move(x, top)
-    page.mouse.down()
-    page.mouse.move(x, top + box["height"] * 0.6, steps=12)
-    page.mouse.up()
+    paint_red_stroke(page)
     page.locator("#region-red input").click()
     options = page.get_by_role("option").all_inner_texts()
     assert len(options) > 4 and not [o for o in options if "_" in o], options  # titles, not ids

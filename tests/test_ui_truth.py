@@ -20,7 +20,7 @@ from PIL import Image
 from styler.imageio import read_settings
 from styler.ui.inputs import MAIN_STYLE, NO_STYLE, STYLE_IMAGES
 from tests.test_ui import _download, _result_src, _slider, _status, _upload
-from tests.ui_helpers import DESKTOP, TIMEOUT, photo, save
+from tests.ui_helpers import DESKTOP, TIMEOUT, paint_red_stroke, photo, save
 
 SHOTS = Path(os.environ.get("STYLER_UI_SHOTS") or tempfile.gettempdir()) / "truth"
 
@@ -63,17 +63,6 @@ def _usable_after_error(page, shown: str) -> None:
 
 def _mode(page, name: str) -> None:
     page.locator("#mode label", has_text=name).click()
-
-
-def _paint_red(page) -> None:
-    page.locator("#regions").get_by_text("Regions:").click()
-    page.locator("#editor button[aria-label=Brush]").click()
-    box = page.locator("#editor canvas").first.bounding_box()
-    x, top = box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.2
-    page.mouse.move(x, top)
-    page.mouse.down()
-    page.mouse.move(x, top + box["height"] * 0.6, steps=12)
-    page.mouse.up()
 
 
 def _choose_region_style(page, index: int) -> list[str]:
@@ -131,7 +120,7 @@ def test_quality_without_a_style_image_says_what_to_add(page, server) -> None:
 
 def test_region_choices_follow_the_mode_and_their_errors_end_in_the_status(page, server) -> None:
     shown = _fast_result(page)
-    _paint_red(page)
+    paint_red_stroke(page)
     fast_options = _choose_region_style(page, 2)  # a fast style
     assert len(fast_options) > 2 and STYLE_IMAGES[0] not in fast_options, fast_options
     _mode(page, "Instant")

@@ -103,6 +103,18 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def paint_red_stroke(page) -> None:
+    """Open the Regions panel and drag one vertical stroke of the red brush over the photo."""
+    page.locator("#regions").get_by_text("Regions:").click()
+    page.locator("#editor button[aria-label=Brush]").click()
+    box = page.locator("#editor canvas").first.bounding_box()
+    x, top = box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.2
+    page.mouse.move(x, top)
+    page.mouse.down()
+    page.mouse.move(x, top + box["height"] * 0.6, steps=12)
+    page.mouse.up()
+
+
 def main() -> None:
     from styler.ui import UIConfig, serve
     from styler.ui.config import UI_MAX_PIXELS, parse_pixels
@@ -134,3 +146,4 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+

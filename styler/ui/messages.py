@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from styler import controls
@@ -86,18 +87,20 @@ def progress_text(p: Progress) -> str:
     return f"{scale} · step {p.step} of {p.total_steps}"
 
 
-def progress_html(p: Progress | None, text: str = "") -> str:
-    """A progress bar the browser can show and tests can read (the bar has role=progressbar)."""
+def progress_html(
+    p: Progress | None, text: str = "", label: Callable[[Progress], str] = progress_text
+) -> str:
+    """A progress bar the browser can show and tests can read (the bar has role=progressbar),
+    worded by `label` (steps here; a clip's frames on the Video tab)."""
     if p is None:
         return (
             f'<div class="styler-progress"><span>{html.escape(text)}</span></div>' if text else ""
         )
-    label = progress_text(p)
     percent = 100 * p.step / max(1, p.total_steps)
     return (
         f'<div class="styler-progress" data-step="{p.step}" data-total="{p.total_steps}">'
         f'<div class="styler-bar" role="progressbar" aria-valuenow="{p.step}" '
         f'aria-valuemin="0" aria-valuemax="{p.total_steps}">'
         f'<div class="styler-fill" style="width:{percent:.1f}%"></div></div>'
-        f"<span>{label}</span></div>"
+        f"<span>{html.escape(label(p))}</span></div>"
     )

@@ -20,7 +20,7 @@ from styler.imageio import ImageTooLarge
 from styler.progress import CancelToken, Progress, ProgressCallback
 from styler.recipe import Recipe
 from styler.ui.inputs import FAST, QUALITY, Controls, load_photo
-from styler.ui.messages import UserError, user_message
+from styler.ui.messages import UserError, progress_html, user_message
 from styler.ui.runs import make_recipe, style_label
 from styler.ui.services import Services, safe_name
 from styler.ui.streaming import Update, streamed
@@ -174,13 +174,6 @@ def frames_text(p: Progress) -> str:
 
 def frames_html(p: Progress | None, text: str = "") -> str:
     """The frames-done bar, like the Stylize tab's (role=progressbar, data-step/data-total)."""
-    if p is None:
+    if p is None:  # an empty line too: the bar's place stays on the page
         return f'<div class="styler-progress"><span>{html.escape(text)}</span></div>'
-    percent = 100 * p.step / max(1, p.total_steps)
-    return (
-        f'<div class="styler-progress" data-step="{p.step}" data-total="{p.total_steps}">'
-        f'<div class="styler-bar" role="progressbar" aria-valuenow="{p.step}" '
-        f'aria-valuemin="0" aria-valuemax="{p.total_steps}">'
-        f'<div class="styler-fill" style="width:{percent:.1f}%"></div></div>'
-        f"<span>{html.escape(frames_text(p))}</span></div>"
-    )
+    return progress_html(p, label=frames_text)
