@@ -43,6 +43,9 @@ class Control:
     slider: tuple[float, float] | None = None  # a slider's usual range, inside bounds
     group: str = STYLE
     recorded: bool = True  # part of a result's settings (reproduces it)
+    # The value that reproduces a result recorded before this control existed (None: its
+    # default does): a new control must not change the pictures old settings describe.
+    unrecorded_before: Any = None
 
     @property
     def flag(self) -> str:
@@ -143,6 +146,10 @@ AUTO_STEPS = {"content": 120, "noise": 120, "image": 120, "instant": 20}
 FAST_WHOLE_SIDE = 1280  # fast mode: photos up to this long side (an HD frame) run in one pass
 INSTANT_WHOLE_SIDE = 1536  # instant mode: photos up to this long side run in one pass
 INIT_CHOICES = ("content", "noise", "image", "instant")
+# Fast mode paints a photo longer than this as its copy at this side would look: the networks
+# were trained on pictures about this size, and 1, 4 and 12 MP photos then share one look
+# (docs/ui.md shows them side by side).
+STROKE_SIDE = 1024
 
 _CONTROL_LIST = (
     Control(
@@ -190,6 +197,15 @@ _CONTROL_LIST = (
         },
         bounds={OPTIMIZE: (0.05, 8.0), FAST: (0.25, 4.0), INSTANT: (0.25, 4.0)}, step=0.05,
         slider=(0.25, 4.0),
+    ),
+    Control(
+        "stroke_side", int, STROKE_SIDE, "Strokes sized as at (long side)",
+        "keeps the strokes' size relative to the picture: a photo longer than this is painted "
+        "as its copy at this long side would be, its own fine detail then put back, so a full "
+        "photo looks as its preview does",
+        modes=(FAST,), unit="px", bounds=(256, _MAX_SIDE), step=64, slider=(256, 4096),
+        zero_means="strokes keep their size in pixels: a larger photo gets finer strokes",
+        unrecorded_before=0,
     ),
     Control(
         "feather", float, 6.0, "Region edge softness", "softness of region edges",
@@ -313,6 +329,12 @@ def controls_for(mode: str, *, recorded_only: bool = False) -> list[Control]:
     """The controls that act in `mode`, in definition order."""
     check_mode(mode)
     return [c for c in _CONTROL_LIST if c.acts_in(mode) and (c.recorded or not recorded_only)]
+
+
+def unrecorded_values(mode: str) -> dict[str, Any]:
+    """What settings recorded before a control of `mode` existed mean by leaving it out."""
+    return {c.name: c.unrecorded_before for c in controls_for(mode, recorded_only=True)
+            if c.unrecorded_before is not None}  # fmt: skip
 
 
 def check_mode(mode: str) -> str:

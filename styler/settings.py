@@ -21,7 +21,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from styler.controls import CONTROLS, check_mode, checked, defaults
+from styler.controls import CONTROLS, check_mode, checked, defaults, unrecorded_values
 from styler.errors import StylerError
 
 SCHEMA = "styler.settings"
@@ -59,7 +59,9 @@ class Settings:
 
     def __post_init__(self) -> None:
         check_mode(self.mode)
-        self.controls = {**defaults(self.mode), **checked(self.mode, self.controls)}
+        # A control left out was recorded before it existed: the value of that time.
+        self.controls = {**defaults(self.mode), **unrecorded_values(self.mode),
+                         **checked(self.mode, self.controls)}  # fmt: skip
         self.blend = [float(w) for w in self.blend]
 
     def to_dict(self) -> dict[str, Any]:

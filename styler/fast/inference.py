@@ -21,7 +21,7 @@ import math
 import os
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -64,12 +64,20 @@ DEFAULT_OVERLAP = 128  # about the network's receptive-field radius
 STATS_SIDE = 1024  # long side of the copy the normalisation statistics come from
 
 
-
-
+@dataclass
 class FastOptions(PassOptions):
     """Fast mode's options: the feed-forward controls, checked against fast mode."""
 
     MODE = FAST
+
+    stroke_side: int = CONTROLS["stroke_side"].default  # px; 0: strokes sized in pixels
+
+    def scale_for(self, h: int, w: int) -> float:
+        """The style scale an h x w photo runs at: style_scale, times how much longer than
+        stroke_side the photo is, so its strokes keep their size relative to the picture."""
+        if not self.stroke_side or max(h, w) <= self.stroke_side:
+            return self.style_scale
+        return self.style_scale * max(h, w) / self.stroke_side
 
 
 def check_style_scale(style_scale: float) -> float:
@@ -291,7 +299,7 @@ class FastStylizer(FeedForwardStylizer):
         self, members: Sequence[Member], photo: np.ndarray, options: FastOptions, steps: PassSteps
     ) -> np.ndarray:
         """One style's result over the whole photo: network(s), then colour preservation."""
-        out = self._stylize_with(members, photo, options.style_scale, steps)
+        out = self._stylize_with(members, photo, options.scale_for(*photo.shape[:2]), steps)
         return preserve_colors(out, photo, options.preserve_color)
 
     def run(
@@ -317,7 +325,7 @@ class FastStylizer(FeedForwardStylizer):
         prepared = self.prepare(image, options.size, options.upscale, regions, bgr)
         photo = prepared.photo
         networks = len(self._members) + sum(style is not None for style in prepared.styles_in)
-        per_network = self.passes(*photo.shape[:2], options.style_scale)
+        per_network = self.passes(*photo.shape[:2], options.scale_for(*photo.shape[:2]))
         steps = PassSteps(networks * per_network if options.strength > 0 else 1,
                           (photo.shape[1], photo.shape[0]), progress, cancel)  # fmt: skip
         try:
