@@ -146,9 +146,10 @@ AUTO_STEPS = {"content": 120, "noise": 120, "image": 120, "instant": 20}
 FAST_WHOLE_SIDE = 1280  # fast mode: photos up to this long side (an HD frame) run in one pass
 INSTANT_WHOLE_SIDE = 1536  # instant mode: photos up to this long side run in one pass
 INIT_CHOICES = ("content", "noise", "image", "instant")
-# Fast mode paints a photo longer than this as its copy at this side would look: the networks
-# were trained on pictures about this size, and 1, 4 and 12 MP photos then share one look
-# (docs/ui.md shows them side by side).
+# Fast mode paints a photo longer than this as its copy at this side would look: about the
+# size a screen shows a whole photo at, where the shipped styles' strokes read as the
+# paintings' own; left in pixels they shrink to a fine texture at 4 and 12 MP (docs/ui.md
+# shows 1, 4 and 12 MP side by side, benchmarks/stroke_side_sheet.py makes the sheet).
 STROKE_SIDE = 1024
 
 _CONTROL_LIST = (
