@@ -411,3 +411,19 @@ def fusion_controls(tool: str) -> list[Control]:
     if tool not in FUSION_TOOLS:
         raise InvalidOption("tool", tool, "one of " + ", ".join(FUSION_TOOLS))
     return [c for c in _FUSION_LIST if c.acts_in(tool)]
+
+
+# Making a style (`styler train --name`, the UI's Make a style tab): like the fusion tools'
+# controls, not style controls, so they stay out of CONTROLS and the stylize faces.
+TRAIN = "train"
+_TRAINING_LIST = (
+    Control(
+        "minutes", float, 10.0, "Training time",
+        "time budget: fine-tuning from the base network stops after this many minutes, its "
+        "learning rate and freeze schedule spread over them",
+        modes=(TRAIN,), unit="min", bounds=(0.05, 24 * 60.0), step=5, slider=(5, 20),
+        group=TRAIN,
+    ),
+)
+
+TRAINING_CONTROLS: dict[str, Control] = {control.name: control for control in _TRAINING_LIST}

@@ -41,10 +41,21 @@ def _features(image: Image.Image) -> dict[str, torch.Tensor]:
     return _evaluator()(to_tensor(resize_long_side(image.convert("RGB"), EVAL_SIZE)))
 
 
+class StyleReference:
+    """A style image's Gram matrices, computed once to score many outputs against it."""
+
+    def __init__(self, style: Image.Image) -> None:
+        feats = _features(style)
+        self.grams = {n: gram_matrix(feats[n]) for n in EVAL_STYLE_LAYERS}
+
+    def distance(self, output: Image.Image) -> float:
+        out = _features(output)
+        errors = [relative_error(gram_matrix(out[n]), self.grams[n]) for n in EVAL_STYLE_LAYERS]
+        return float(torch.stack(errors).mean())
+
+
 def style_distance(output: Image.Image, style: Image.Image) -> float:
-    out, ref = _features(output), _features(style)
-    errors = [relative_error(gram_matrix(out[n]), gram_matrix(ref[n])) for n in EVAL_STYLE_LAYERS]
-    return float(torch.stack(errors).mean())
+    return StyleReference(style).distance(output)
 
 
 @torch.no_grad()

@@ -51,11 +51,13 @@ class TrainState:
     evals_since_best: int = 0
 
 
-def learning_rate(config: Schedule, step: int) -> float:
-    """Linear warm-up, then cosine decay to a tenth."""
+def learning_rate(config: Schedule, step: int, done: float | None = None) -> float:
+    """Linear warm-up, then cosine decay to a tenth. `done` is the share of the decay behind
+    us where something other than the step count says it (a time budget)."""
     if step < config.warmup:
         return config.learning_rate * (step + 1) / config.warmup
     progress = (step - config.warmup) / max(1, config.steps - config.warmup)
+    progress = progress if done is None else done
     return config.learning_rate * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
 
 
@@ -118,7 +120,7 @@ class CheckpointedTraining:
         """One step at the scheduled rate; `loss_of` draws its batch from the step's rng."""
         config, step = self.config, self.state.step
         for group in self.optimizer.param_groups:
-            group["lr"] = learning_rate(config, step)
+            group["lr"] = learning_rate(config, step, self._decay_done())
         rng = random.Random(config.seed * 1_000_003 + step)  # data order survives resumes
         self.optimizer.zero_grad(set_to_none=True)
         loss = loss_of(rng)
@@ -126,6 +128,10 @@ class CheckpointedTraining:
         torch.nn.utils.clip_grad_norm_(self.net.parameters(), clip)
         self.optimizer.step()
         return float(loss.detach())
+
+    def _decay_done(self) -> float | None:
+        """The learning rate's decay share behind us, None to follow the step count."""
+        return None
 
     def _train_step(self) -> float:
         raise NotImplementedError

@@ -1,4 +1,5 @@
-"""`styler styles`: list the shipped fast-mode styles."""
+"""`styler styles`: list the fast-mode styles, shipped and the user's own; delete one of
+the user's."""
 
 from __future__ import annotations
 
@@ -7,13 +8,15 @@ import json
 from dataclasses import asdict
 from typing import Any
 
-from styler.cli.common import EXIT_OK
-from styler.fast.manifest import read_manifest
+from styler.cli.common import EXIT_OK, say
+from styler.fast.manifest import StyleEntry, read_manifest, user_styles, user_styles_dir
+from styler.fast.user_styles import delete
 
 EPILOG = """\
 Examples:
   styler styles                      # name, painting, quality distances
   styler styles --json               # the whole manifest entry of each style
+  styler styles --delete mystyle     # remove a style you made (styler train --name)
   styler stylize photo.jpg --fast starry_night
 """
 
@@ -21,26 +24,41 @@ Examples:
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "styles",
-        help="list the shipped fast-mode styles",
-        description="List the fast-mode style networks that ship with styler.",
+        help="list the fast-mode styles (shipped and your own)",
+        description="List the fast-mode style networks: those that ship with styler, then "
+        "yours (made with `styler train --name` or the web UI's Make a style tab).",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--json", action="store_true", help="print the manifest entries")
+    parser.add_argument("--delete", metavar="NAME", help="delete one of your own styles")
     return parser
 
 
 def run(args: argparse.Namespace) -> int:
-    entries = [e for e in read_manifest() if not e.base]
+    if args.delete:
+        entry = delete(args.delete)
+        say(f"deleted style {entry.name} from {user_styles_dir()}")
+        return EXIT_OK
+    shipped = [e for e in read_manifest() if not e.base]
+    own = user_styles()
     if args.json:
-        print(json.dumps([asdict(e) for e in entries], indent=2, ensure_ascii=False))
+        print(json.dumps([asdict(e) for e in shipped + own], indent=2, ensure_ascii=False))
         return EXIT_OK
-    if not entries:
-        print("no fast-mode styles are installed")
-        return EXIT_OK
-    width = max(len(e.name) for e in entries)
+    width = max((len(e.name) for e in shipped + own), default=0)
+    print("shipped styles:" if shipped else "no shipped fast-mode styles are installed")
+    _print(shipped, width)
+    folder = user_styles_dir()
+    if own:
+        print(f"your styles ({folder}):")
+    else:
+        print(f"no styles of your own yet (styler train --name NAME; they go in {folder})")
+    _print(own, width)
+    return EXIT_OK
+
+
+def _print(entries: list[StyleEntry], width: int) -> None:
     for entry in entries:
         d = entry.distances
         quality = f"  style {d['style']:.3f} content {d['content']:.3f}" if d else ""
-        print(f"{entry.name:{width}}  {entry.caption()}{quality}")
-    return EXIT_OK
+        print(f"  {entry.name:{width}}  {entry.caption()}{quality}")

@@ -7,7 +7,8 @@ from typing import Any
 
 from tqdm import tqdm
 
-from styler.cli.common import EXIT_OK, add_control_argument, say
+from styler.cli.common import EXIT_OK, UsageError, add_control_argument, say
+from styler.cli.train_named import add_named_arguments, run_named
 from styler.device import use_all_cores
 from styler.fast.train import Evaluation, TrainConfig, Trainer
 
@@ -19,10 +20,17 @@ FLOAT_OPTIONS = ("learning_rate", "content_weight", "style_weight", "tv_weight",
 
 EPILOG = """\
 Examples:
+  styler train --style painting.jpg --data my_photos/ --name mystyle --minutes 10
+  styler train --name mystyle --resume       # a stopped or interrupted one, from its checkpoint
   styler train --style starry.jpg --data photos/train --val photos/val \\
       --from weights/base.safetensors -o weights/starry.safetensors
   styler train --style starry.jpg --data train/ --val val/ -o starry.safetensors --resume
   styler train --style a.jpg b.jpg c.jpg --data train/ --val val/ -o base.safetensors
+
+With --name the network is fine-tuned from the shipped base for --minutes and saved in
+the user styles folder ($STYLER_USER_STYLES, else the platform's data folder), where
+`styler styles` lists it and `styler stylize --fast NAME` uses it. Ctrl-C stops it and keeps
+the best network so far.
 
 Every --eval-every steps the validation loss is logged to OUTPUT.log.jsonl and the
 best network so far is written to OUTPUT; a checkpoint (OUTPUT.ckpt) is written
@@ -42,14 +50,20 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--style",
         nargs="+",
-        required=True,
         metavar="IMAGE",
         help="style image(s); several are blended (see --style-blend)",
     )
     parser.add_argument("--style-blend", nargs="+", type=float, metavar="W")
-    parser.add_argument("--data", required=True, metavar="DIR", help="folder of training photos")
-    parser.add_argument("--val", required=True, metavar="DIR", help="folder of validation photos")
-    parser.add_argument("-o", "--output", required=True, metavar="NET.safetensors")
+    parser.add_argument("--data", metavar="DIR", help="folder of training photos")
+    parser.add_argument(
+        "--val",
+        metavar="DIR",
+        help="folder of validation photos (with --name: default the training photos)",
+    )
+    parser.add_argument(
+        "-o", "--output", metavar="NET.safetensors", help="where the network goes (not with --name)"
+    )
+    add_named_arguments(parser)
     parser.add_argument(
         "--from",
         dest="base",
@@ -57,15 +71,15 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="fine-tune from this base network (transfer learning)",
     )
     parser.add_argument(
-        "--resume", action="store_true", help="continue from OUTPUT.ckpt if it exists"
+        "--resume",
+        action="store_true",
+        help="continue from OUTPUT.ckpt if it exists (with --name: the named training)",
     )
     for names, kind in ((INT_OPTIONS, int), (FLOAT_OPTIONS, float)):
         for name in names:
+            # None when not given: --name runs have their own defaults (a time budget)
             parser.add_argument(
-                f"--{name.replace('_', '-')}",
-                type=kind,
-                default=getattr(defaults, name),
-                help="default: %(default)s",
+                f"--{name.replace('_', '-')}", type=kind, help=f"default: {getattr(defaults, name)}"
             )
     add_control_argument(parser, "device")
     parser.add_argument(
@@ -80,10 +94,17 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     use_all_cores()
-    tuning = {name: getattr(args, name) for name in (*INT_OPTIONS, *FLOAT_OPTIONS)}
+    tuning = {name: getattr(args, name) for name in (*INT_OPTIONS, *FLOAT_OPTIONS)
+              if getattr(args, name) is not None}  # fmt: skip
+    if args.name:
+        return run_named(args, tuning)
+    missing = [flag for flag, value in (("--style", args.style), ("--data", args.data),
+               ("--val", args.val), ("-o/--output", args.output)) if not value]  # fmt: skip
+    if missing:
+        raise UsageError(f"{', '.join(missing)} needed (or --name NAME for a style of your own)")
     config = TrainConfig(styles=args.style, blend=args.style_blend, data=args.data, val=args.val,
                          output=args.output, base=args.base, device=args.device,
-                         bf16=args.bf16, **tuning)  # fmt: skip
+                         bf16=args.bf16, minutes=args.minutes, **tuning)  # fmt: skip
     trainer = Trainer(config, resume=args.resume)
     for skipped in trainer.data.skipped:
         say(f"warning: skipped training photo {skipped}")

@@ -1,4 +1,5 @@
-"""The shipped style networks: `weights/manifest.json`, its entries, and name lookup.
+"""The style networks: the shipped `weights/manifest.json`, the user's own styles folder
+(styles made with `styler train --name` or the UI's Make a style tab), and name lookup.
 
 The repository's top-level `weights/` folder is installed as the package
 `styler.weights` (see pyproject.toml), found through importlib.resources in a wheel and
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -20,6 +22,7 @@ from styler.errors import OptionsError, WeightsError
 MANIFEST = "manifest.json"
 # The top-level weights/ folder of the checkout this module lives in, if it is one.
 CHECKOUT_WEIGHTS = Path(__file__).resolve().parents[2] / "weights"
+USER_STYLES_ENV = "STYLER_USER_STYLES"
 
 
 def weights_dir() -> Path:
@@ -36,9 +39,25 @@ def weights_dir() -> Path:
         return CHECKOUT_WEIGHTS
 
 
+def user_styles_dir() -> Path:
+    """The user's own styles: STYLER_USER_STYLES, else the platform's data folder
+    ($XDG_DATA_HOME or ~/.local/share on Linux, Application Support on macOS, %LOCALAPPDATA%
+    on Windows) + styler/styles. Outside the install, so an upgrade keeps them."""
+    override = os.environ.get(USER_STYLES_ENV)
+    if override:
+        return Path(override)
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "styler" / "styles"
+
+
 @dataclass(frozen=True)
 class StyleEntry:
-    """One shipped network and what the manifest says about it."""
+    """One network and what its manifest says about it (`user`: in the user styles folder)."""
 
     name: str
     file: str
@@ -49,10 +68,11 @@ class StyleEntry:
     base: bool = False
     training: dict[str, Any] = field(default_factory=dict)
     distances: dict[str, float] = field(default_factory=dict)
+    user: bool = False
 
     @property
     def path(self) -> Path:
-        return weights_dir() / self.file
+        return (user_styles_dir() if self.user else weights_dir()) / self.file
 
     def caption(self) -> str:
         """'The Starry Night — Vincent van Gogh, 1889', for lists and the UI."""
@@ -81,11 +101,24 @@ def write_manifest(entries: list[StyleEntry], path: Path | None = None) -> None:
     atomic_write_bytes(path, (text + "\n").encode())
 
 
+def user_styles() -> list[StyleEntry]:
+    """The styles in the user styles folder (none when it has no manifest yet)."""
+    return [e for e in read_manifest(user_styles_dir() / MANIFEST) if e.user]
+
+
+def installed_styles() -> list[StyleEntry]:
+    """Every style a name can pick: the shipped ones (not the base), then the user's own."""
+    return [e for e in read_manifest() if not e.base] + user_styles()
+
+
 def find_style(name: str) -> StyleEntry:
-    """A shipped style by name; unknown names list the ones there are."""
-    entries = [e for e in read_manifest() if not e.base]
-    for entry in entries:
-        if entry.name == name:
-            return entry
+    """A shipped or user style by name; unknown names list the ones there are. The user
+    folder is read only for names not shipped, so a damaged one never hides a shipped style."""
+    shipped = [e for e in read_manifest() if not e.base]
+    found = next((e for e in shipped if e.name == name), None)
+    found = found or next((e for e in user_styles() if e.name == name), None)
+    if found is not None:
+        return found
+    entries = installed_styles()
     known = ", ".join(e.name for e in entries) or "none are installed"
-    raise OptionsError(f"unknown fast style {name!r}; shipped styles: {known}")
+    raise OptionsError(f"unknown fast style {name!r}; installed styles: {known}")

@@ -69,6 +69,9 @@ class TrainConfig:
     tv_weight: float = FAST_TV_WEIGHT
     freeze_fraction: float = 0.3  # fine-tuning: share of steps training norms + decoder only
     max_minutes: float | None = None
+    # A time budget: the freeze and the learning rate's decay run over these minutes (or
+    # the steps, whichever ends first), and training stops there. A user's "10 minutes".
+    minutes: float | None = None
     seed: int = 0
     # VGG in bfloat16 where the CPU has it natively: faster steps (docs/performance.md)
     bf16: bool = True
@@ -83,6 +86,11 @@ class TrainConfig:
             raise OptionsError(f"crop must be between 32 and 1024 px, got {self.crop}")
         if not self.learning_rate > 0:
             raise OptionsError(f"learning rate must be > 0, got {self.learning_rate}")
+        if self.minutes is not None:
+            if not self.minutes > 0:
+                raise OptionsError(f"minutes must be > 0, got {self.minutes}")
+            if self.max_minutes is None or self.max_minutes > self.minutes:
+                self.max_minutes = self.minutes
 
     def checkpoint_path(self) -> Path:
         return Path(self.output).with_suffix(".ckpt")
@@ -179,10 +187,25 @@ class Trainer(CheckpointedTraining):
     def _stops_early(self) -> bool:
         return self.state.evals_since_best >= self.config.patience
 
+    def done(self) -> float:
+        """The share of the run behind us: steps, or the time budget when that is further."""
+        config, state = self.config, self.state
+        share = state.step / config.steps
+        if config.minutes is not None:
+            share = max(share, state.elapsed / (60 * config.minutes))
+        return min(1.0, share)
+
+    def _decay_done(self) -> float | None:
+        if self.config.minutes is None:
+            return None
+        config, state = self.config, self.state
+        by_steps = (state.step - config.warmup) / max(1, config.steps - config.warmup)
+        return max(by_steps, state.elapsed / (60 * config.minutes))
+
     def _train_step(self) -> float:
-        config, step = self.config, self.state.step
+        config = self.config
         if config.base:
-            _set_trainable(self.net, everything=step >= config.freeze_fraction * config.steps)
+            _set_trainable(self.net, everything=self.done() >= config.freeze_fraction)
 
         def loss_of(rng: random.Random) -> torch.Tensor:
             return self.loss(self.data.batch(config.batch, rng).to(self.device))[0]
@@ -205,6 +228,11 @@ class Trainer(CheckpointedTraining):
         )
         self._append_log(asdict(evaluation))
         return evaluation
+
+    def evaluate(self, train_loss: float) -> Evaluation:
+        """Validate now, saving the network when best: a run stopped before its first
+        evaluation still leaves a network."""
+        return self._evaluate(train_loss)
 
     def info(self) -> dict:
         """What the network file records about how it was made."""

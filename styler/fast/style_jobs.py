@@ -1,0 +1,454 @@
+"""A named style's training: inputs checked first, a work folder that survives restarts,
+fine-tuning from the base network within a time budget, previews, and the result published
+to the user styles folder (styler.fast.user_styles).
+
+`styler train --name` runs a job in its own process; the UI runs each in a worker process
+(styler.fast.style_worker). Either way the job lives in `user_styles_dir()/.training/NAME`:
+
+    job.json        what to train (JobSpec)
+    status.json     how far it got (JobStatus), rewritten atomically as it goes
+    painting.EXT    the painting, copied in
+    photos/         the uploaded photos, copied in (a folder on disk is used where it is)
+    net.*           the best network so far, its checkpoint (resume) and validation log
+    previews/       a preview photo in the new style, about every minute
+    stop            present: the training stops at its next step (Stop, from any process)
+    lock            held while a process trains it
+
+Nothing is written under the style's own name until the network is published, at the end
+or at Stop (which keeps the best network so far); a stopped or interrupted job resumes from
+its last checkpoint.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image
+
+from styler.errors import OptionsError, StylerError
+from styler.fast.data import IMAGE_SUFFIXES, image_files
+from styler.fast.manifest import user_styles_dir, weights_dir
+from styler.fast.train import Evaluation, TrainConfig, Trainer
+from styler.fast.user_styles import check_free_space, check_name, publish
+from styler.imageio import ImageLoadError, atomic_write_bytes, load_image
+from styler.tensors import resize_long_side, to_tensor
+
+JOBS = ".training"
+MIN_PHOTOS = 20
+PREVIEW_EVERY_S = 60.0
+PREVIEW_SIDE = 384  # long side of the preview photo
+DISTANCE_PHOTOS = 4  # validation photos the published style's distances are measured on
+FINE_TUNE_STEPS = 100_000  # a time-budgeted run's step limit: the budget ends it first
+VAL_COUNT = 8  # validation crops per evaluation (fewer than `styler train`'s: a quick loop)
+# Test-only: a JSON object of TrainConfig fields (crop, steps, eval_every, ...) plus the
+# JobSpec fields preview_s, step_delay_s and distance_photos, for every job prepared while
+# it is set.
+OVERRIDES_ENV = "STYLER_TRAINING_OVERRIDES"
+
+QUEUED, RUNNING, STOPPED, INTERRUPTED, DONE, FAILED = (
+    "queued", "running", "stopped", "interrupted", "done", "failed")  # fmt: skip
+RESUMABLE = (STOPPED, INTERRUPTED, FAILED)
+
+
+class JobError(OptionsError):
+    """A job's inputs or state do not allow what was asked: one line saying why."""
+
+
+@dataclass
+class JobSpec:
+    """What a job trains; job.json."""
+
+    name: str
+    painting: str  # the copy in the job folder
+    data: str  # folder of training photos
+    val: str  # folder of validation photos
+    minutes: float
+    base: str
+    preview_photo: str
+    painting_name: str = ""  # the file name the painting had
+    settings: dict[str, Any] = field(default_factory=dict)  # TrainConfig fields to override
+    preview_s: float = PREVIEW_EVERY_S
+    step_delay_s: float = 0.0  # test-only: a pause per step, so a browser can follow
+    distance_photos: int = DISTANCE_PHOTOS
+
+
+@dataclass
+class JobStatus:
+    """How far a job got; status.json."""
+
+    name: str
+    state: str = QUEUED
+    step: int = 0
+    done: float = 0.0  # share of the time budget (or steps) behind it
+    elapsed: float = 0.0  # seconds trained
+    minutes: float = 0.0
+    loss: float | None = None
+    best_val: float | None = None
+    previews: int = 0  # previews written so far (the latest is previews/latest.png)
+    message: str = ""
+    distances: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def seconds_left(self) -> float:
+        return max(0.0, self.minutes * 60 - self.elapsed) if self.state == RUNNING else 0.0
+
+
+def jobs_dir() -> Path:
+    return user_styles_dir() / JOBS
+
+
+def job_dir(name: str) -> Path:
+    return jobs_dir() / name
+
+
+def read_spec(folder: Path) -> JobSpec:
+    return JobSpec(**json.loads((folder / "job.json").read_text()))
+
+
+def read_status(folder: Path) -> JobStatus:
+    """The job's last written status; a job that never wrote one is queued."""
+    try:
+        return JobStatus(**json.loads((folder / "status.json").read_text()))
+    except (OSError, ValueError, TypeError):
+        return JobStatus(name=folder.name)
+
+
+def write_status(folder: Path, status: JobStatus) -> None:
+    atomic_write_bytes(folder / "status.json", json.dumps(asdict(status)).encode())
+
+
+def list_jobs() -> list[JobStatus]:
+    """Every job with a folder, by name."""
+    folder = jobs_dir()
+    if not folder.is_dir():
+        return []
+    return [read_status(p) for p in sorted(folder.iterdir()) if (p / "job.json").is_file()]
+
+
+def training_overrides() -> dict[str, Any]:
+    """STYLER_TRAINING_OVERRIDES as a dict (test-only), or {}."""
+    raw = os.environ.get(OVERRIDES_ENV, "").strip()
+    return json.loads(raw) if raw else {}
+
+
+def check_painting(path: str | Path | None) -> Path:
+    """The painting's path, or JobError naming the file and why it cannot be used."""
+    if not path:
+        raise JobError("add the painting to learn the style from")
+    try:
+        load_image(path)
+    except ImageLoadError as exc:
+        raise JobError(f"that painting cannot be used: {exc}") from exc
+    return Path(path)
+
+
+def readable_photos(paths: Sequence[str | Path]) -> tuple[list[Path], list[str]]:
+    """(the photos that decode, one line for each that does not)."""
+    good, bad = [], []
+    for path in paths:
+        try:
+            load_image(path)
+            good.append(Path(path))
+        except ImageLoadError as exc:
+            bad.append(str(exc))
+    return good, bad
+
+
+def check_photos(paths: Sequence[str | Path]) -> list[Path]:
+    """The photos that decode, or JobError when fewer than MIN_PHOTOS do."""
+    good, bad = readable_photos(paths)
+    if len(good) < MIN_PHOTOS:
+        unreadable = f" ({len(bad)} could not be read: {bad[0]})" if bad else ""
+        raise JobError(
+            f"training needs at least {MIN_PHOTOS} photos that can be read, got {len(good)}"
+            f"{unreadable}; the photos you mean to stylize work best"
+        )
+    return good
+
+
+def folder_photos(folder: str | Path) -> list[Path]:
+    """The image files directly in `folder`, or JobError for a missing or empty folder."""
+    try:
+        return image_files(folder)
+    except FileNotFoundError as exc:
+        raise JobError(str(exc)) from exc
+
+
+def prepare(
+    name: str, painting: str | Path | None, photos: Sequence[str | Path] | str | Path, *,
+    minutes: float, val: str | Path | None = None, base: str | Path | None = None,
+    settings: dict[str, Any] | None = None,
+) -> Path:  # fmt: skip
+    """Check everything, then make the job's folder in one rename; returns it.
+
+    `photos` is a folder (used where it is) or a list of files (copied in: uploads vanish).
+    Without `val` the first training photos are the validation photos too: a style made for
+    an artist's own photos is measured on them. A name that cannot be used, a painting that
+    is not an image, too few readable photos or a full disk raise one line, and leave
+    nothing behind.
+    """
+    name = check_name(name)
+    if not minutes > 0:
+        raise JobError(f"the time budget must be more than 0 minutes, got {minutes}")
+    target = job_dir(name)
+    if (target / "job.json").is_file():
+        raise JobError(f"a training of {name!r} exists already ({read_status(target).state}): "
+                       "resume it, or delete it first")  # fmt: skip
+    base = Path(base) if base else weights_dir() / "base.safetensors"
+    if not base.is_file():
+        raise JobError(f"the base network {base} is missing: reinstall styler, or give one")
+    painting = check_painting(painting)
+    listed = folder_photos(photos) if isinstance(photos, str | Path) else [Path(p) for p in photos]
+    good = check_photos(listed)
+    if val is not None:
+        folder_photos(val)
+    check_free_space()
+    overrides = {**training_overrides(), **(settings or {})}
+    copied = not isinstance(photos, str | Path)
+    staging = jobs_dir() / f".{name}-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        staging.mkdir(parents=True)
+        if copied:
+            good = _copy_photos(good, staging / "photos")
+        painting_copy = staging / f"painting{painting.suffix.lower() or '.png'}"
+        shutil.copyfile(painting, painting_copy)
+        data = target / "photos" if copied else Path(photos).resolve()
+        spec = JobSpec(
+            name=name, painting=str(target / painting_copy.name), data=str(data),
+            val=str(Path(val).resolve()) if val is not None else str(data),
+            minutes=float(minutes),
+            base=str(base.resolve()),
+            preview_photo=str(data / good[0].name), painting_name=painting.name,
+            preview_s=float(overrides.pop("preview_s", PREVIEW_EVERY_S)),
+            step_delay_s=float(overrides.pop("step_delay_s", 0.0)),
+            distance_photos=int(overrides.pop("distance_photos", DISTANCE_PHOTOS)),
+            settings=overrides,
+        )  # fmt: skip
+        atomic_write_bytes(staging / "job.json", json.dumps(asdict(spec), indent=2).encode())
+        write_status(staging, JobStatus(name=name, minutes=spec.minutes))
+        staging.rename(target)
+    except BaseException as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise JobError(f"could not set up the training of {name!r}: "
+                           f"{exc.strerror or exc}") from exc  # fmt: skip
+        raise
+    return target
+
+
+def _copy_photos(photos: list[Path], folder: Path) -> list[Path]:
+    """Copies under numbered names (uploads may share a name), in the order given."""
+    folder.mkdir()
+    copies = []
+    for number, photo in enumerate(photos):
+        suffix = photo.suffix.lower() if photo.suffix.lower() in IMAGE_SUFFIXES else ".png"
+        copies.append(folder / f"{number:04d}{suffix}")
+        shutil.copyfile(photo, copies[-1])
+    return copies
+
+
+def remove_job(name: str) -> None:
+    """Forget a job and its files (not a published style); JobError while it trains."""
+    folder = job_dir(name)
+    with _locked(folder, wait=False) as free:
+        if not free:
+            raise JobError(f"the training of {name!r} is running: stop it first")
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def is_running(folder: Path) -> bool:
+    """True while some process holds the job's lock (trains it)."""
+    with _locked(folder, wait=False) as free:
+        return not free
+
+
+@contextlib.contextmanager
+def _locked(folder: Path, *, wait: bool) -> Iterator[bool]:
+    """Hold the job's lock; yields False when another process holds it (and `wait` is off).
+    Where the OS has no flock (Windows) the lock always looks free."""
+    try:
+        import fcntl
+    except ImportError:
+        yield True
+        return
+    if not folder.is_dir():
+        yield True
+        return
+    with open(folder / "lock", "a+b") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def request_stop(name: str) -> None:
+    """Ask the job's process to stop at its next step (it keeps the best network so far)."""
+    folder = job_dir(name)
+    if folder.is_dir():
+        (folder / "stop").touch()
+
+
+def train_config(spec: JobSpec, folder: Path) -> TrainConfig:
+    """The job's TrainConfig: fine-tuning from the base, for its minutes."""
+    values: dict[str, Any] = {"steps": FINE_TUNE_STEPS, "val_count": VAL_COUNT}
+    values.update(spec.settings)
+    return TrainConfig(styles=[spec.painting], data=spec.data, val=spec.val,
+                       output=str(folder / "net.safetensors"), base=spec.base,
+                       minutes=spec.minutes, **values)  # fmt: skip
+
+
+def run_job(
+    name: str, *, on_status: Callable[[JobStatus], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> JobStatus:  # fmt: skip
+    """Train the job (from its checkpoint when there is one), then publish its best network;
+    returns the final status. Stop (the `stop` file, or `should_stop`) ends it early and
+    still publishes; JobError when another process trains it or it is finished."""
+    folder = job_dir(name)
+    if not (folder / "job.json").is_file():
+        raise JobError(f"there is no training of {name!r} to run")
+    with _locked(folder, wait=False) as free:
+        if not free:
+            raise JobError(f"the training of {name!r} is running already")
+        return _JobRun(folder, on_status, should_stop).run()
+
+
+class _JobRun:
+    """One process's turn at a job: the trainer, its previews and status, the publishing."""
+
+    def __init__(self, folder: Path, on_status: Callable[[JobStatus], None] | None,
+                 should_stop: Callable[[], bool] | None) -> None:  # fmt: skip
+        self.folder, self.on_status, self.should_stop = folder, on_status, should_stop
+        self.spec = read_spec(folder)
+        self.status = read_status(folder)
+        self.stopped = False
+        self.last_written = 0.0
+        self.last_preview = time.monotonic()
+
+    def run(self) -> JobStatus:
+        if self.status.state == DONE:
+            raise JobError(f"the training of {self.spec.name!r} is finished")
+        (self.folder / "stop").unlink(missing_ok=True)
+        self.status.state, self.status.message = RUNNING, "Loading the painting and photos…"
+        self._write(force=True)
+        try:
+            self.trainer = Trainer(train_config(self.spec, self.folder), resume=True)
+            self.status.message = ""
+            self.trainer.run(on_step=self._on_step, on_eval=self._on_eval,
+                             should_stop=self._stop_now)  # fmt: skip
+            self._preview()
+            return self._finish()
+        except BaseException as exc:
+            self.status.state = INTERRUPTED if isinstance(exc, KeyboardInterrupt) else FAILED
+            self.status.message = _reason(exc)
+            self._write(force=True)
+            raise
+
+    def _stop_now(self) -> bool:
+        if (self.folder / "stop").exists() or (self.should_stop and self.should_stop()):
+            self.stopped = True
+        return self.stopped
+
+    def _on_step(self, step: int, loss: float) -> None:
+        if self.spec.step_delay_s:
+            time.sleep(self.spec.step_delay_s)
+        self.status.step, self.status.loss = step, loss
+        self.status.elapsed, self.status.done = self.trainer.state.elapsed, self.trainer.done()
+        if time.monotonic() - self.last_preview >= self.spec.preview_s:
+            self._preview()
+        self._write()
+
+    def _on_eval(self, evaluation: Evaluation) -> None:
+        self.status.best_val = self.trainer.state.best_val
+        self._write(force=True)
+
+    @torch.no_grad()
+    def _preview(self) -> None:
+        """The preview photo through the network as it is now: previews/NNN.png and
+        previews/latest.png."""
+        photo = resize_long_side(load_image(self.spec.preview_photo).rgb, PREVIEW_SIDE)
+        net = self.trainer.net
+        net.eval()
+        out = net(to_tensor(photo, self.trainer.device))[0]
+        net.train()
+        image = Image.fromarray(out.clamp(0, 1).mul(255).byte().permute(1, 2, 0).cpu().numpy())
+        folder = self.folder / "previews"
+        folder.mkdir(exist_ok=True)
+        self.status.previews += 1
+        image.save(folder / f"{self.status.previews:03d}-step{self.status.step}.png")
+        temp = folder / "latest.tmp.png"
+        image.save(temp)
+        os.replace(temp, folder / "latest.png")
+        self.last_preview = time.monotonic()
+        self._write(force=True)
+
+    def _finish(self) -> JobStatus:
+        """Publish the best network (measured on the validation photos) and say so."""
+        status, trainer = self.status, self.trainer
+        network = Path(trainer.config.output)
+        if not network.is_file():  # stopped before the first evaluation
+            trainer.evaluate(status.loss if status.loss is not None else float("nan"))
+        status.message = "Measuring the new style on the validation photos…"
+        self._write(force=True)
+        status.distances = measure(network, self.spec)
+        info = trainer.info()
+        info["settings"]["minutes"] = self.spec.minutes
+        publish(self.spec.name, network, Path(self.spec.painting),
+                title=Path(self.spec.painting_name).stem or self.spec.name,
+                training={**info, "painting": self.spec.painting_name},
+                distances=status.distances)  # fmt: skip
+        status.state = STOPPED if self.stopped and status.done < 1 else DONE
+        status.message = ""
+        self._write(force=True)
+        return status
+
+    def _write(self, force: bool = False) -> None:
+        if not force and time.monotonic() - self.last_written < 1.0:
+            return
+        write_status(self.folder, self.status)
+        self.last_written = time.monotonic()
+        if self.on_status is not None:
+            self.on_status(self.status)
+
+
+def measure(network: Path, spec: JobSpec) -> dict[str, float]:
+    """Mean style and content distances (styler.evaluate, 512 px) of the network on the
+    first validation photos: what `styler styles` lists beside it."""
+    from styler.evaluate import EVAL_SIZE, StyleReference, content_distance
+    from styler.fast.inference import FastStylizer
+
+    reference = StyleReference(load_image(spec.painting).rgb)
+    stylizer = FastStylizer(str(network), device="cpu")
+    totals = {"style": 0.0, "content": 0.0}
+    files = image_files(spec.val)[: spec.distance_photos]
+    for path in files:
+        photo = resize_long_side(load_image(path).rgb, EVAL_SIZE)
+        output = Image.fromarray(stylizer.stylize_array(np.asarray(photo)))
+        totals["style"] += reference.distance(output) / len(files)
+        totals["content"] += content_distance(output, photo) / len(files)
+    totals["photos"] = len(files)
+    return {k: round(v, 4) for k, v in totals.items()}
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted: resume it to continue from its last checkpoint"
+    if isinstance(exc, StylerError | OSError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
