@@ -12,6 +12,7 @@ from styler.ui.components import photo_input
 from styler.ui.inputs import FAST, INSTANT, QUALITY, Controls
 from styler.ui.queues import ENGINE
 from styler.ui.services import Services
+from styler.ui.slot_events import wire_file_slot, wire_image_slot
 
 
 def batch_tab(services: Services, style_images: list[str], first_mode: str) -> dict[str, Any]:
@@ -28,6 +29,7 @@ def batch_tab(services: Services, style_images: list[str], first_mode: str) -> d
                 label="Photos or zips of photos",
                 elem_id="batch-files",
             )
+            ui["files_message"] = gr.Markdown("", elem_id="batch-files-message")
             ui["mode"] = gr.Radio([FAST, INSTANT, QUALITY], value=first_mode, label="Mode",
                                   elem_id="batch-mode")  # fmt: skip
             ui["style"] = gr.Dropdown(
@@ -45,6 +47,7 @@ def batch_tab(services: Services, style_images: list[str], first_mode: str) -> d
                 visible=not fast,
                 elem_id="batch-style-image",
             )
+            ui["style_message"] = gr.Markdown("", elem_id="batch-style-message")
             ui["size"] = widgets.control_widget("size", first_mode, elem_id="batch-size")
             ui["steps"] = widgets.control_widget("steps", first_mode, elem_id="batch-steps")
             ui["run"] = gr.Button("Stylize all", variant="primary", elem_id="batch-run")
@@ -55,6 +58,9 @@ def batch_tab(services: Services, style_images: list[str], first_mode: str) -> d
 
 
 def wire_batch(services: Services, guard: Callable, ui: dict[str, Any]) -> None:
+    wire_file_slot(services, ui["files"], ui["files_message"], "batch file", zips=True)
+    wire_image_slot(services, ui["style_image"], ui["style_message"], "style image")
+
     def switch_mode(mode: str):
         return (
             gr.Dropdown(visible=mode == FAST),

@@ -13,6 +13,7 @@ from styler.ui.components import api_signature, download_button, photo_input, wi
 from styler.ui.fusion import FUSION_TOOLS, TOOLS, run_fusion
 from styler.ui.queues import ENGINE
 from styler.ui.services import Services
+from styler.ui.slot_events import wire_file_slot, wire_image_slot
 from styler.ui.state import Session
 
 FIRST_TOOL = FUSION_TOOLS[1]  # exposure fusion: the tab's most common use
@@ -38,10 +39,12 @@ def fusion_tab() -> dict[str, Any]:
                 file_count="multiple", file_types=["image"], label="Photos",
                 elem_id="fusion-images",
             )  # fmt: skip
+            ui["images_message"] = gr.Markdown("", elem_id="fusion-images-message")
             ui["mask"] = photo_input(
                 label="Mask (blend only)", sources=["upload", "clipboard"],
                 height=160, visible=False, elem_id="fusion-mask",
             )  # fmt: skip
+            ui["mask_message"] = gr.Markdown("", elem_id="fusion-mask-message")
             _option_widgets(ui, main=True)
             with gr.Accordion("Advanced", open=False, elem_id="fusion-advanced"):
                 _option_widgets(ui, main=False)
@@ -71,6 +74,8 @@ def wire_fusion(
     """The tool switch shows its options; Fuse adds the result to the Stylize history."""
 
     options = list(FUSION_CONTROLS)
+    wire_file_slot(services, ui["images"], ui["images_message"], "photo")
+    wire_image_slot(services, ui["mask"], ui["mask_message"], "mask")
 
     def switch_tool(tool: str):
         blend = tool == FUSION_TOOLS[0]

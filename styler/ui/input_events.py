@@ -2,8 +2,6 @@
 dropped result sets mode, style and controls, a click in the style grid picks a style, and
 a photo is checked the moment it lands."""
 
-import functools
-import html
 from collections.abc import Callable
 from typing import Any
 
@@ -13,7 +11,9 @@ from styler.ui import results, widgets
 from styler.ui.inputs import FAST, OFFERED, check_photo
 from styler.ui.messages import UserError
 from styler.ui.services import Services
+from styler.ui.slot_events import wire_image_slot
 from styler.ui.stylize_layout import region_choices
+from styler.ui.upload_checks import refusal
 
 
 def wire_inputs(services: Services, guard: Callable, ui: dict[str, Any]) -> None:
@@ -94,30 +94,15 @@ def _wire_style_and_photo(services: Services, ui: dict[str, Any]) -> None:
         try:
             usable = check_photo(services, path)
         except UserError as exc:
-            message = f"⚠ {html.escape(str(exc))}."
-            return None, None, message, gr.Button(interactive=False)
+            return None, None, refusal(exc), gr.Button(interactive=False)
         shown = usable if usable != path else gr.skip()  # a HEIC or RAW: its PNG copy
         return shown, usable, "", gr.Button(interactive=True)
 
     ui["content"].change(photo_landed, ui["content"],
                          [ui["content"], ui["editor"], ui["photo_message"], ui["run"]],
-                         queue=False, api_name=False, preprocess=False)  # fmt: skip
+                         queue=False, api_name=False, preprocess=False,
+                         show_progress="hidden")  # fmt: skip
 
     for number in (1, 2, 3):
-        slot = ui[f"style{number}"]
-        slot.change(functools.partial(_style_landed, services, f"style image {number}"), slot,
-                    [slot, ui["style_message"]], queue=False, api_name=False,
-                    preprocess=False, show_progress="hidden")  # fmt: skip
-
-
-def _style_landed(services: Services, what: str, payload: dict | None) -> tuple:
-    """A style image checked as it lands, as the photo is: refused in the same words (and
-    cleared), or shown as browsers can (a TIFF or HEIC through its PNG copy)."""
-    path = (payload or {}).get("path")
-    if not path:
-        return gr.skip(), gr.skip()
-    try:
-        usable = check_photo(services, path, what)
-    except UserError as exc:
-        return None, f"⚠ {html.escape(str(exc))}."
-    return (usable if usable != path else gr.skip()), ""
+        wire_image_slot(services, ui[f"style{number}"], ui["style_message"],
+                        f"style image {number}")  # fmt: skip

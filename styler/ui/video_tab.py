@@ -30,6 +30,7 @@ from styler.ui.queues import (
     VIDEO_QUEUE,
 )
 from styler.ui.services import Services
+from styler.ui.slot_events import wire_image_slot
 from styler.ui.streaming import Update
 from styler.ui.video_runs import (
     QUALITY_WARNING,
@@ -78,6 +79,7 @@ def video_tab(services: Services, style_images: list[str], first_mode: str) -> d
                 value=style_images[0] if style_images else None, visible=not fast,
                 elem_id="video-style-image",
             )  # fmt: skip
+            ui["style_message"] = gr.Markdown("", elem_id="video-style-message")
             with gr.Accordion("4 · Adjust (optional)", open=False, elem_id="video-controls"):
                 for name in VIDEO_CONTROLS:
                     ui[name] = widgets.control_widget(
@@ -216,6 +218,7 @@ def _wire_inputs(services: Services, ui: dict[str, Any]) -> None:
             return None, f"⚠ {html.escape(str(exc))}.", *(gr.Button(interactive=False),) * 2
         return gr.skip(), describe_clip(info), *(gr.Button(interactive=True),) * 2
 
+    wire_image_slot(services, ui["style_image"], ui["style_message"], "style image")
     ui["clip"].change(clip_landed, ui["clip"],
                       [ui["clip"], ui["clip_message"], ui["preview_btn"], ui["run"]],
                       queue=False, api_name=False, preprocess=False)  # fmt: skip
