@@ -107,6 +107,11 @@ def paint_red_stroke(page) -> None:
     """Open the Regions panel and drag one vertical stroke of the red brush over the photo."""
     page.locator("#regions").get_by_text("Regions:").click()
     page.locator("#editor button[aria-label=Brush]").click()
+    drag_stroke(page)
+
+
+def drag_stroke(page) -> None:
+    """One vertical drag over the region painter's photo, with whatever tool is on."""
     box = page.locator("#editor canvas").first.bounding_box()
     x, top = box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.2
     page.mouse.move(x, top)
@@ -126,6 +131,7 @@ def main() -> None:
     parser.add_argument("--max-upload-mb", type=float, default=50.0)
     parser.add_argument("--concurrency", type=int, default=None)
     parser.add_argument("--temp-dir", type=Path, default=None)
+    parser.add_argument("--train-photos", type=Path, default=None)
     args = parser.parse_args()
     config = UIConfig(
         port=args.port,
@@ -135,6 +141,7 @@ def main() -> None:
         max_upload_mb=args.max_upload_mb,
         concurrency=args.concurrency,
         temp_dir=args.temp_dir,
+        train_photos=args.train_photos,
     )
     server = serve(config, block=False)
     print(f"READY {server.url} {server.services.workspace.root}", flush=True)

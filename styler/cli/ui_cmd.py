@@ -84,6 +84,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         metavar="DIR",
         help="where the server's temporary folder goes (default: the system's)",
     )
+    parser.add_argument(
+        "--train-photos",
+        type=Path,
+        metavar="DIR",
+        help="a folder of photos the Make a style tab offers to train on",
+    )
     parser.add_argument("--open", action="store_true", help="open the UI in a browser")
     return parser
 
@@ -103,6 +109,7 @@ def run(args: argparse.Namespace) -> int:
         max_batch_files=args.max_batch_files,
         temp_dir=args.temp_dir,
         open_browser=args.open,
+        train_photos=args.train_photos,
     )
     from styler.ui import serve
 

@@ -31,7 +31,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from PIL import Image
 
@@ -410,7 +409,7 @@ class _JobRun:
         info = trainer.info()
         info["settings"]["minutes"] = self.spec.minutes
         publish(self.spec.name, network, Path(self.spec.painting),
-                title=Path(self.spec.painting_name).stem or self.spec.name,
+                title=self.spec.name,
                 training={**info, "painting": self.spec.painting_name},
                 distances=status.distances)  # fmt: skip
         status.state = STOPPED if self.stopped and status.done < 1 else DONE
@@ -430,16 +429,17 @@ class _JobRun:
 def measure(network: Path, spec: JobSpec) -> dict[str, float]:
     """Mean style and content distances (styler.evaluate, 512 px) of the network on the
     first validation photos: what `styler styles` lists beside it."""
+    from styler.engine import build_engine
     from styler.evaluate import EVAL_SIZE, StyleReference, content_distance
-    from styler.fast.inference import FastStylizer
+    from styler.recipe import Recipe
 
     reference = StyleReference(load_image(spec.painting).rgb)
-    stylizer = FastStylizer(str(network), device="cpu")
+    engine = build_engine(Recipe.create("fast", [str(network)], device="cpu"))
     totals = {"style": 0.0, "content": 0.0}
     files = image_files(spec.val)[: spec.distance_photos]
     for path in files:
         photo = resize_long_side(load_image(path).rgb, EVAL_SIZE)
-        output = Image.fromarray(stylizer.stylize_array(np.asarray(photo)))
+        output = engine.run(photo).image
         totals["style"] += reference.distance(output) / len(files)
         totals["content"] += content_distance(output, photo) / len(files)
     totals["photos"] = len(files)

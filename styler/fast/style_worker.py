@@ -10,6 +10,7 @@ gone.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 
 NICE = 10  # below the server's own runs: a Stylize click takes the cores when it needs them
@@ -25,8 +26,14 @@ def main(argv: list[str] | None = None) -> int:
     from styler.fast.style_jobs import run_job
 
     use_all_cores()
+    stop = {"asked": False}
+
+    def terminate(signum: int, frame: object) -> None:  # a service manager's stop: end cleanly
+        stop["asked"] = True
+
+    signal.signal(signal.SIGTERM, terminate)
     try:
-        run_job(name, should_stop=lambda: os.getppid() != parent)
+        run_job(name, should_stop=lambda: stop["asked"] or os.getppid() != parent)
     except StylerError as exc:
         print(f"styler training {name}: {exc}", file=sys.stderr)
         return 1

@@ -1,4 +1,5 @@
-"""The Gradio app: the Stylize, Batch, Video and Fusion tabs put together and wired.
+"""The Gradio app: the Stylize, Batch, Video, Fusion and Make a style tabs put together
+and wired.
 
 Each tab's layout and events live in their own modules; what the buttons do is plain
 Python (runs, batch, fusion) that works without gradio. Every handler turns failures into
@@ -13,6 +14,7 @@ from styler.ui.guard import friendly
 from styler.ui.history_events import wire_history
 from styler.ui.input_events import wire_inputs
 from styler.ui.inputs import FAST, QUALITY
+from styler.ui.make_style_tab import make_style_tab, wire_make_style
 from styler.ui.services import Services
 from styler.ui.state import Session
 from styler.ui.stylize_events import wire_stylize
@@ -56,6 +58,8 @@ def build(services: Services) -> gr.Blocks:
                 video = video_tab(services, style_images, first_mode)
             with gr.Tab("Fusion", id="fusion", elem_id="tab-fusion"):
                 fusion = fusion_tab()
+            with gr.Tab("Make a style", id="make-style", elem_id="tab-make-style"):
+                make_style = make_style_tab(services)
 
         wire_stylize(services, guard, session, ui)
         wire_inputs(services, guard, ui)
@@ -63,4 +67,5 @@ def build(services: Services) -> gr.Blocks:
         wire_batch(services, guard, batch)
         wire_video(services, video)
         wire_fusion(services, guard, session, fusion, ui["history"])
+        wire_make_style(services, make_style, ui, [ui, batch, video], demo)
     return demo

@@ -37,6 +37,7 @@ class UIConfig:
     prewarm: bool = True  # load VGG19 in the background at start, so the first Quality run is quick
     step_delay: float = 0.0  # seconds added to each optimizer step: slows demos and browser tests
     open_browser: bool = False
+    train_photos: Path | None = None  # training photos the Make a style tab offers
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:

@@ -30,6 +30,7 @@ class Server:
     url: str
 
     def close(self) -> None:
+        self.services.stop_trainings()
         self.demo.close(verbose=False)
         self.services.workspace.cleanup()
 

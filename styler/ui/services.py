@@ -27,12 +27,13 @@ from PIL import Image
 from styler.controls import CONTROLS, FAST
 from styler.device import resolve_device
 from styler.engine import Engine, build_engine, shared_stylizer
-from styler.fast.manifest import StyleEntry, read_manifest
+from styler.fast.manifest import StyleEntry, installed_styles
 from styler.progress import CancelToken
 from styler.recipe import Recipe
 from styler.tensors import scaled_size
 from styler.ui.config import UIConfig
 from styler.ui.state import Histories
+from styler.ui.trainings import Trainings
 
 log = logging.getLogger("styler.ui")
 
@@ -180,6 +181,11 @@ class Engines:
                 self._fast.popitem(last=False)
             return engine
 
+    def forget_fast(self) -> None:
+        """Drop the kept fast engines: a style of that name may now be another network."""
+        with self._fast_lock:
+            self._fast.clear()
+
     def prewarm(self, index: int = 0) -> None:
         """Load optimizer mode's VGG19 on device `index` (every Quality engine there shares
         it), so the first Quality run does not wait for it."""
@@ -201,17 +207,42 @@ class Services:
         self.histories = Histories()
         self.styles: list[FastStyle] = []
         self.style_problems: list[str] = []
+        self._style_files: set[tuple[str, str]] = set()
+        self._trainings: Trainings | None = None
+        self._styles_lock = threading.Lock()
         self.refresh_styles()
+
+    @property
+    def trainings(self) -> Trainings:
+        """The Make a style tab's queue, started on first use (it finds earlier jobs)."""
+        with self._cancel_lock:
+            if self._trainings is None:
+                self._trainings = Trainings(on_published=lambda _name: self.refresh_styles())
+            return self._trainings
+
+    def stop_trainings(self) -> None:
+        """At server stop: a running training stops, keeping its best network and checkpoint."""
+        if self._trainings is not None:
+            self._trainings.close()
 
     # ------------------------------------------------------------------------------- styles
 
     def refresh_styles(self) -> None:
-        """Read the manifest and make a thumbnail of each shipped style from a gallery photo."""
+        """Read the manifests (shipped and the user's own styles) and make a thumbnail of each
+        style from a gallery photo."""
+        with self._styles_lock:
+            self._refresh_styles()
+
+    def _refresh_styles(self) -> None:
         try:
-            entries = [e for e in read_manifest() if not e.base]
+            entries = installed_styles()
         except Exception as exc:  # a broken manifest must not stop the server: Quality still works
             self.style_problems = [str(exc)]
             entries = []
+        files = {(e.name, e.sha256) for e in entries}
+        if files != self._style_files:  # a style replaced or deleted: no engine may keep it
+            self.engines.forget_fast()
+            self._style_files = files
         photo = self._thumb_photo()
         styles: list[FastStyle] = []
         for entry in entries:

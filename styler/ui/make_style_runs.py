@@ -1,0 +1,163 @@
+"""What the Make a style tab's buttons do: a training checked and queued, its progress as a
+bar and a line, its latest preview, Stop, Resume and Delete. Nothing here imports gradio;
+problems the user can fix raise UserError with one line.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from PIL import Image
+
+from styler.errors import StylerError
+from styler.fast import style_jobs, user_styles
+from styler.fast.data import image_files
+from styler.fast.manifest import user_styles as installed_user_styles
+from styler.fast.style_jobs import DONE, FAILED, INTERRUPTED, QUEUED, RUNNING, STOPPED, JobStatus
+from styler.ui.messages import UserError
+from styler.ui.services import Services
+
+PHOTOS_ADVICE = (f"at least {style_jobs.MIN_PHOTOS}; the photos you mean to stylize are the "
+                 "best choice, the more the better")  # fmt: skip
+FINISHED = (DONE, STOPPED, FAILED, INTERRUPTED)
+
+
+def server_photos(services: Services) -> list[Path]:
+    """The training photos the server offers (`styler ui --train-photos DIR`), or none."""
+    folder = services.config.train_photos
+    if folder is None:
+        return []
+    try:
+        return image_files(folder)
+    except FileNotFoundError:
+        return []
+
+
+def start(
+    services: Services, painting: str | None, name: str | None, photos: list[str] | None,
+    use_server_photos: bool, minutes: float,
+) -> tuple[str, str]:  # fmt: skip
+    """Check the inputs, set the job up and queue it: (its name, the status line)."""
+    name = (name or "").strip()
+    chosen: list[str | Path] = list(photos or [])
+    if use_server_photos:
+        chosen += server_photos(services)
+    try:
+        style_jobs.prepare(name, painting, chosen, minutes=minutes)
+        place = services.trainings.submit(name)
+    except StylerError as exc:
+        raise UserError(_sentence(str(exc))) from exc
+    return name, queued_text(place)
+
+
+def resume(services: Services, name: str | None) -> tuple[str, str]:
+    """Queue a stopped or interrupted training again, from its last checkpoint."""
+    if not name:
+        raise UserError("Pick a stopped or interrupted training to resume.")
+    try:
+        place = services.trainings.submit(name)
+    except StylerError as exc:
+        raise UserError(_sentence(str(exc))) from exc
+    return name, queued_text(place)
+
+
+def stop(services: Services, name: str | None) -> str:
+    if not name:
+        return "Nothing is training."
+    what = services.trainings.stop(name)
+    return {"withdrawn": f"Withdrawn: {name} will not train. Resume it to queue it again.",
+            "stopping": f"Stopping {name}: the best network so far becomes the style…",
+            }.get(what, f"{name} is not training.")  # fmt: skip
+
+
+def delete(services: Services, name: str | None) -> str:
+    """Delete a user style and its training files."""
+    if not name:
+        raise UserError("Pick one of your styles to delete.")
+    try:
+        style_jobs.remove_job(name)
+        if any(e.name == name for e in installed_user_styles()):
+            user_styles.delete(name)
+    except StylerError as exc:
+        raise UserError(_sentence(str(exc))) from exc
+    services.refresh_styles()
+    return f"Deleted the style {name}."
+
+
+def queued_text(place: int) -> str:
+    if place == 0:
+        return "Starting the training…"
+    ahead = "1 training" if place == 1 else f"{place} trainings"
+    return f"Queued: {ahead} ahead of yours (place {place + 1}). It starts by itself."
+
+
+def line_html(text: str) -> str:
+    """The bar's place with only a line in it (queued, starting)."""
+    return f'<div class="styler-progress"><span>{html.escape(text)}</span></div>'
+
+
+def progress_html(status: JobStatus, place: int | None) -> str:
+    """The bar (role=progressbar, data-done in percent) and its line."""
+    percent = round(100 * status.done)
+    text = status_text(status, place)
+    return (f'<div class="styler-progress" data-state="{status.state}" data-done="{percent}">'
+            f'<div class="styler-bar" role="progressbar" aria-valuenow="{percent}" '
+            f'aria-valuemin="0" aria-valuemax="100">'
+            f'<div class="styler-fill" style="width:{percent}%"></div></div>'
+            f"<span>{html.escape(text)}</span></div>")  # fmt: skip
+
+
+def status_text(status: JobStatus, place: int | None) -> str:
+    """'Training mystyle: 42% · step 310 · loss 0.412 · about 6 min left', or how it ended."""
+    name = status.name
+    if status.state == QUEUED and place:
+        return queued_text(place)
+    if status.state == RUNNING:
+        if status.message:
+            return f"{name}: {status.message}"
+        left = status.minutes * 60 - status.elapsed
+        when = f"{left:.0f} s" if left < 90 else f"{left / 60:.0f} min"
+        loss = f" · loss {status.loss:.3f}" if status.loss is not None else ""
+        return (f"Training {name}: {100 * status.done:.0f}% · step {status.step}{loss} · "
+                f"about {when} left")  # fmt: skip
+    distance = status.distances.get("style")
+    measured = f" (style distance {distance:.3f})" if distance is not None else ""
+    if status.state == DONE:
+        return f"Done: {name} is in Fast mode's styles{measured}."
+    if status.state == STOPPED:
+        kept = (f"the best network so far is in Fast mode's styles{measured}"
+                if status.distances else status.message or "nothing was kept")  # fmt: skip
+        return f"Stopped {name} after {status.step} steps: {kept}. Resume continues it."
+    if status.state == INTERRUPTED:
+        return f"{name} was interrupted after {status.step} steps: Resume continues it."
+    if status.state == FAILED:
+        return f"⚠ {name} failed: {status.message}. Resume tries again from its checkpoint."
+    return f"{name}: {status.state}"
+
+
+def latest_preview(name: str) -> Image.Image | None:
+    """The job's newest preview (its photo in the style as trained so far), if any."""
+    path = style_jobs.job_dir(name) / "previews" / "latest.png"
+    try:
+        with Image.open(path) as image:
+            return image.convert("RGB")
+    except OSError:
+        return None
+
+
+def resumable() -> list[str]:
+    return [s.name for s in style_jobs.list_jobs() if s.state in style_jobs.RESUMABLE]
+
+
+def own_styles() -> list[str]:
+    try:
+        return [e.name for e in installed_user_styles()]
+    except StylerError:
+        return []
+
+
+def _sentence(text: str) -> str:
+    """An engine message as the status line shows it: capitalised, one line."""
+    text = " ".join(text.split())
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
