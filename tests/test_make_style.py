@@ -209,3 +209,47 @@ def test_cli_bad_input_is_one_line(folders, args: tuple[str, ...], words: str) -
     assert len(lines) == 1 and words in lines[0], run.stderr
     assert not list(user_styles_dir().rglob("*.safetensors"))
     assert not (user_styles_dir() / style_jobs.JOBS / "ok").exists()
+
+
+# ------------------------------------------------------------- the UI's queue of trainings
+
+
+def _wait_for(condition, timeout: float = 240.0) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.2)
+
+
+@pytest.mark.slow
+def test_trainings_run_one_at_a_time_and_a_restart_finds_them(folders, monkeypatch) -> None:
+    """Two jobs: the second waits (place 1) while the first trains in its worker; a job left
+    'running' by a server that died is interrupted at the next start, and resumes."""
+    from styler.ui.make_style_runs import queued_text
+    from styler.ui.trainings import Trainings
+
+    monkeypatch.setenv(style_jobs.OVERRIDES_ENV, json.dumps({**TINY, "step_delay_s": 0.3}))
+    photos = list(folders["photos"].iterdir())
+    for name in ("first", "second"):
+        style_jobs.prepare(name, folders["painting"], photos, minutes=5)
+    published: list[str] = []
+    trainings = Trainings(on_published=published.append, threads=1)
+    assert trainings.submit("first") == 0
+    assert trainings.submit("second") == 1
+    assert queued_text(1).startswith("Queued: 1 training ahead of yours (place 2)")
+    _wait_for(lambda: trainings.status("first").state == style_jobs.RUNNING)
+    assert trainings.place("second") == 1 and trainings.status("second").state == "queued"
+    _wait_for(lambda: published == ["first", "second"])
+    assert {e.name for e in installed_styles()} >= {"first", "second"}
+
+    # A server killed mid-training leaves its job 'running', with no process holding it.
+    style_jobs.prepare("third", folders["painting"], photos, minutes=5)
+    folder = style_jobs.job_dir("third")
+    style_jobs.write_status(folder, style_jobs.JobStatus("third", state=style_jobs.RUNNING))
+    restarted = Trainings(on_published=published.append, threads=1)
+    assert restarted.status("third").state == style_jobs.INTERRUPTED
+    restarted.submit("third")
+    _wait_for(lambda: published[-1:] == ["third"])
+    assert restarted.status("third").state == style_jobs.DONE
