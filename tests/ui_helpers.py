@@ -111,8 +111,11 @@ def paint_red_stroke(page) -> None:
 
 
 def drag_stroke(page) -> None:
-    """One vertical drag over the region painter's photo, with whatever tool is on."""
-    box = page.locator("#editor canvas").first.bounding_box()
+    """One vertical drag over the region painter's photo, with whatever tool is on, the
+    painter scrolled into view first (as a person sees it: mouse events off the page are lost)."""
+    canvas = page.locator("#editor canvas").first
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
     x, top = box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.2
     page.mouse.move(x, top)
     page.mouse.down()

@@ -97,6 +97,22 @@ class Regions:
         masks = effects.region_masks(self.layers)
         return {n: m for n, m in masks.items() if self.styles.get(n, MAIN_STYLE) != MAIN_STYLE}
 
+    def unused(self) -> tuple[str, ...]:
+        """A warning for each region that came to nothing: painted but left at the main
+        style, or given a style but not painted. The run goes on; the status says so."""
+        painted = effects.region_masks(self.layers)
+        notes = []
+        for name in effects.REGIONS:
+            styled = (self.styles.get(name) or MAIN_STYLE) != MAIN_STYLE
+            if name in painted and not styled:
+                notes.append(f"⚠ The {name} region is painted but its style is {MAIN_STYLE}, so "
+                             "it changed nothing: pick its style under the painter.")  # fmt: skip
+            elif styled and name not in painted:
+                notes.append(f"⚠ The {name} region has a style but nothing is painted, so "
+                             "it changed nothing: drag on the photo under Regions to paint "
+                             "it.")  # fmt: skip
+        return tuple(notes)
+
 
 def load_photo(services: Services, path: str | Path | None, what: str = "photo") -> LoadedImage:
     if not path:

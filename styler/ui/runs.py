@@ -81,7 +81,7 @@ def run_fast(
     # Quality run holding the slot; the network's own lock keeps its passes apart.
     result = services.engines.fast(recipe).run(loaded)
     caption = f"{services.style_title(style)} · Fast"
-    notes = (*loaded.notes, *_size_notes(loaded.rgb.size, recipe))
+    notes = (*loaded.notes, *_size_notes(loaded.rgb.size, recipe), *_region_notes(regions))
     return save_entry(services, session, result, content, style, caption, notes=notes)
 
 
@@ -96,6 +96,10 @@ def make_recipe(mode: str, styles: list[Any], controls: Controls, **parts: Any) 
 
 def _size_notes(photo_size: tuple[int, int], recipe: Recipe) -> tuple[str, ...]:
     return size_notes(photo_size, recipe.controls["size"], recipe.controls["upscale"])
+
+
+def _region_notes(regions: Regions | None) -> tuple[str, ...]:
+    return regions.unused() if regions else ()
 
 
 def run_quality(
@@ -148,7 +152,8 @@ def run_quality(
     job = RunRequest(content, tuple(styles), controls, regions)  # type: ignore[arg-type]
     side = output_side(options.size, options.upscale, loaded.rgb.size)
     full = scaled_size(loaded.rgb.size, side)
-    notes = (*loaded.notes, *size_notes(loaded.rgb.size, options.size, options.upscale))
+    notes = (*loaded.notes, *size_notes(loaded.rgb.size, options.size, options.upscale),
+             *_region_notes(regions))  # fmt: skip
     entry = save_entry(services, session, result, content, label, caption, job=job, full=full,
                        notes=notes)  # fmt: skip
     yield Update(text=caption, entry=entry)
@@ -177,7 +182,7 @@ def run_instant(
         raise NothingKept("Stopped: the instant result was not made.")
     label = style_label(names)
     job = RunRequest(content, tuple(styles), controls, regions)  # type: ignore[arg-type]
-    notes = (*loaded.notes, *_size_notes(loaded.rgb.size, recipe))
+    notes = (*loaded.notes, *_size_notes(loaded.rgb.size, recipe), *_region_notes(regions))
     return save_entry(services, session, result, content, label, f"{label} · Instant", job=job,
                       notes=notes)  # fmt: skip
 

@@ -155,7 +155,8 @@ def _region_painter(ui: dict[str, Any], services: Services, photos: list[str],
         elem_id="regions",
     ):  # fmt: skip
         # The hint stands above the painter: the painter's own toolbar would cover a label.
-        gr.Markdown("Paint with a brush colour, then pick that region's style below.",
+        gr.Markdown("Drag on the photo to paint the Red region (the palette button at its left "
+                    "paints another), then pick each region's style below.",
                     elem_id="regions-hint")  # fmt: skip
         ui["editor"] = gr.ImageEditor(
             value=photos[0] if photos else None,
