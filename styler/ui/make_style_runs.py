@@ -38,11 +38,13 @@ def start(
     services: Services, painting: str | None, name: str | None, photos: list[str] | None,
     use_server_photos: bool, minutes: float,
 ) -> tuple[str, str]:  # fmt: skip
-    """Check the inputs, set the job up and queue it: (its name, the status line)."""
+    """Check the inputs, set the job up and queue it: (its name, the status line). The
+    server's folder alone is used where it is; uploads (with it or not) are copied."""
     name = (name or "").strip()
-    chosen: list[str | Path] = list(photos or [])
-    if use_server_photos:
-        chosen += server_photos(services)
+    chosen: list[str | Path] | Path = list(photos or [])
+    if use_server_photos and services.config.train_photos is not None:
+        offered = server_photos(services)
+        chosen = [*chosen, *offered] if chosen else Path(services.config.train_photos)
     try:
         style_jobs.prepare(name, painting, chosen, minutes=minutes)
         place = services.trainings.submit(name)
