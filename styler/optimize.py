@@ -164,18 +164,22 @@ class OptimizeOptions:
         return sizes[::-1]
 
     def step_schedule(self) -> list[int]:
-        """Split `steps` over the scales, halving from one scale to the next finer one.
+        """The steps over the scales (split_steps)."""
+        return split_steps(self.step_count, len(self.scale_sizes()))
 
-        A step at scale k costs about 2x one at scale k-1, so each scale gets
-        roughly the same time while the coarse ones get the iterations that
-        form the style's large-scale structure.
-        """
-        n = len(self.scale_sizes())
-        shares = [2.0 ** (n - 1 - k) for k in range(n)]
-        total = sum(shares)
-        counts = [max(1, round(self.step_count * s / total)) for s in shares]
-        counts[0] += self.step_count - sum(counts)
-        return counts
+
+def split_steps(steps: int, scales: int) -> list[int]:
+    """Split `steps` over `scales` scales, halving from one scale to the next finer one.
+
+    A step at scale k costs about 2x one at scale k-1, so each scale gets roughly the same
+    time while the coarse ones get the iterations that form the style's large-scale
+    structure (the web UI's time left counts on it).
+    """
+    shares = [2.0 ** (scales - 1 - k) for k in range(scales)]
+    total = sum(shares)
+    counts = [max(1, round(steps * s / total)) for s in shares]
+    counts[0] += steps - sum(counts)
+    return counts
 
 
 @dataclass

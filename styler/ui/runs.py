@@ -17,7 +17,7 @@ from typing import Any
 
 from PIL import Image
 
-from styler.controls import output_side
+from styler.controls import AUTO_STEPS, output_side
 from styler.errors import OptionsError
 from styler.progress import CancelToken, ProgressCallback
 from styler.recipe import Recipe
@@ -40,7 +40,9 @@ from styler.ui.results import png_size, refinable, save_entry, size_notes
 from styler.ui.services import Services
 from styler.ui.state import Entry, Session
 from styler.ui.streaming import Update, streamed
+from styler.ui.timing import duration, run_units
 
+REFINE = "Refine"  # its runs are timed apart: one scale, from the instant result
 # A stopped run is kept from this share of its steps on: one stopped at once is the photo,
 # small and blurred at the first scale, which is no result (Continue could not start from
 # anything better than a new run).
@@ -77,9 +79,10 @@ def run_fast(
         raise UserError("Pick a style from the grid first.")
     loaded = load_photo(services, content)
     recipe = make_recipe(FAST, [style], controls, regions=fast_regions(services, regions))
-    # No device slot: a Fast job takes a fraction of a second, and must not wait behind a
+    # No device slot: a Fast job is one pass, and must not wait behind a
     # Quality run holding the slot; the network's own lock keeps its passes apart.
     result = services.engines.fast(recipe).run(loaded)
+    services.timings.record(FAST, run_units(False, result.image.size), result.elapsed)
     caption = f"{services.style_title(style)} · Fast"
     notes = (*loaded.notes, *_size_notes(loaded.rgb.size, recipe), *_region_notes(regions))
     return save_entry(services, session, result, content, style, caption, notes=notes)
@@ -146,6 +149,9 @@ def run_quality(
     if not result.completed and result.steps_done < max(1, round(KEEP_FROM * result.steps_total)):
         raise NothingKept(f"Stopped after {result.steps_done} of {result.steps_total} steps, "
                           "too early to be worth keeping: nothing was added to the history.")
+    if result.completed:
+        units = run_units(True, result.image.size, result.steps_total)
+        services.timings.record(REFINE if start is not None else QUALITY, units, result.elapsed)
     label = style_label(names)
     kind = "Quality, refined" if start is not None else "Quality"
     caption = f"{label} · {kind}" + ("" if result.completed else " (stopped early)")
@@ -169,7 +175,7 @@ def run_instant(
     regions: Regions | None = None,
 ) -> Entry:
     """Instant mode: the style images of Quality mode (blend weights, regions alike) in one
-    feed-forward pass, about a second. Kept with its RunRequest, so Refine can take it on."""
+    feed-forward pass. Kept with its RunRequest, so Refine can take it on."""
     loaded = load_photo(services, content)
     style_images, weights, names = style_list(services, styles)
     pairs = image_regions(services, regions, styles, INSTANT)
@@ -180,6 +186,7 @@ def run_instant(
         result = engine.run(loaded, cancel=token)
     if not result.completed:
         raise NothingKept("Stopped: the instant result was not made.")
+    services.timings.record(INSTANT, run_units(False, result.image.size), result.elapsed)
     label = style_label(names)
     job = RunRequest(content, tuple(styles), controls, regions)  # type: ignore[arg-type]
     notes = (*loaded.notes, *_size_notes(loaded.rgb.size, recipe), *_region_notes(regions))
@@ -209,3 +216,22 @@ def style_label(names: list[str]) -> str:
 def _rgb(path: Path) -> Image.Image:
     with Image.open(path) as im:
         return im.convert("RGB")
+
+
+def expected(services: Services, mode: str, content: str | Path | None, size: float | None,
+             upscale: bool | None, steps: float | None, init: str | None) -> str:  # fmt: skip
+    """What the status line adds when a run is asked for: how long it should take, from
+    this server's last runs of its mode (its time per megapixel, per step in Quality mode),
+    or that none has been measured yet."""
+    if not content or mode not in ENGINE_MODES:
+        return ""
+    try:
+        photo = png_size(Path(content))
+    except (OSError, ValueError):
+        return ""
+    output = scaled_size(photo, output_side(int(size or 0), bool(upscale), photo))
+    count = int(steps or 0) or AUTO_STEPS.get(init or "content", AUTO_STEPS["content"])
+    seconds = services.timings.estimate(mode, run_units(mode == QUALITY, output, count))
+    if seconds is None:
+        return f" (The first {mode} run on this server: no time measured yet to go by.)"
+    return f" Expected: {duration(seconds)}, from the last {mode} runs on this server."

@@ -33,6 +33,7 @@ from styler.recipe import Recipe
 from styler.tensors import scaled_size
 from styler.ui.config import UIConfig
 from styler.ui.state import Histories
+from styler.ui.timing import RunTimes
 from styler.ui.trainings import Trainings
 
 log = logging.getLogger("styler.ui")
@@ -205,6 +206,7 @@ class Services:
         self._queued: dict[str, int] = {}  # Quality jobs waiting in the queue, per session
         self._cancel_lock = threading.Lock()
         self.histories = Histories()
+        self.timings = RunTimes()  # the runs measured here: what the next should take
         self.styles: list[FastStyle] = []
         self.style_problems: list[str] = []
         self._style_files: set[tuple[str, str]] = set()

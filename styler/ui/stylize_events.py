@@ -21,10 +21,11 @@ from styler.ui.queues import ENGINE, FAST_JOBS, FAST_QUEUE, INSTANT_JOBS, INSTAN
 from styler.ui.services import Services
 from styler.ui.state import Entry, Session
 from styler.ui.streaming import Update
+from styler.ui.timing import progress_label
 
 RUNNING = "Painting… Stop keeps the best image so far."  # the status while a run works
 WAITING = "Waiting for the engine… Stop withdraws the job."  # a Quality job in the queue
-WORKING = "Working…"  # a Fast or Instant job (about a second)
+WORKING = "Working…"  # a Fast or Instant job
 # /stylize's inputs, in order: the photo, the mode, the fast style, the style images and
 # their weights; every control the tab offers (inputs.OFFERED, from the registry); then
 # the UI's own: the live preview's pace and the region painter with each region's style.
@@ -98,7 +99,7 @@ def _shown(state: Session, updates: Iterable[Update]) -> Iterator[tuple]:
             yield _finished(state, update.entry)
         else:
             preview = update.preview if update.preview is not None else gr.skip()
-            html_text = progress_html(update.progress, update.text)
+            html_text = progress_html(update.progress, update.text, progress_label)
             # The buttons again: a history click during the run must not leave them acting
             # on an image the next preview replaces.
             yield (preview, html_text, RUNNING, *busy_buttons(), gr.skip(), gr.skip())
@@ -137,8 +138,8 @@ def wire_stylize(services: Services, guard: Callable, session: gr.State,
         yield from _shown(state, runs.run_quality(services, state, key, content, styles,
                                                   controls, regions))  # fmt: skip
 
-    # Fast, Instant and Quality jobs queue apart: a Fast or Instant job (about a second)
-    # never waits behind a Quality run, and each queue's wait estimate comes from its own
+    # Fast, Instant and Quality jobs queue apart: a Fast or Instant job (one pass) never
+    # waits behind a Quality run, and each queue's wait estimate comes from its own
     # kind of job. The button routes to one of three hidden counters whose change runs it.
     groups = {FAST: (FAST_QUEUE, FAST_JOBS), INSTANT: (INSTANT_QUEUE, INSTANT_JOBS),
               QUALITY: (ENGINE, services.concurrency)}  # fmt: skip
@@ -155,15 +156,20 @@ def wire_stylize(services: Services, guard: Callable, session: gr.State,
                                     concurrency_limit=limit, **shown)
             for mode, (group, limit) in groups.items()}  # fmt: skip
 
-    def route(request: gr.Request, mode: str, *counts: float):
+    def route(request: gr.Request, mode: str, content: str | None, size: float | None,
+              upscale: bool | None, steps: float | None, init: str | None,
+              *counts: float):  # fmt: skip
         """The counter of the chosen mode's queue goes up; a Quality job is counted as queued
-        (Stop withdraws it)."""
+        (Stop withdraws it). The status says how long the run should take."""
         if mode == QUALITY:
             services.queued(request.session_hash or "")
         bumped = tuple(n + 1 if m == mode else gr.skip() for m, n in zip(goes, counts, strict=True))
-        return (*bumped, WAITING if mode == QUALITY else WORKING, *busy_buttons())
+        line = (WAITING if mode == QUALITY else WORKING) + runs.expected(
+            services, mode, content, size, upscale, steps if mode == QUALITY else 0, init)
+        return (*bumped, line, *busy_buttons())
 
-    ui["run"].click(route, [ui["mode"], *goes.values()],
+    sizing = [ui[n] for n in ("content", "size", "upscale", "steps", "init")]
+    ui["run"].click(route, [ui["mode"], *sizing, *goes.values()],
                     [*goes.values(), ui["status"], *(ui[n] for n in BUTTONS)], queue=False,
                     api_name=False)  # fmt: skip
     # API clients call /stylize with either mode (it queues with the Quality jobs).

@@ -52,8 +52,9 @@ def stylize_tab(
                 [FAST, INSTANT, QUALITY],
                 value=first_mode,
                 label="2 · Mode",
-                info="Fast: a ready-made style, about a second. Instant: any style image, "
-                "about a second. Quality: any style image, painted step by step (takes longer).",
+                info="Fast: a ready-made style. Instant: any style image, in one pass. Quality: "
+                "any style image, painted step by step (the longest). Stylize says how long "
+                "a run should take, from this server's last runs.",
                 elem_id="mode",
             )
             _style_boxes(ui, services, names, style_images, first_mode != FAST)
