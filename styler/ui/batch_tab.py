@@ -49,6 +49,7 @@ def batch_tab(services: Services, style_images: list[str], first_mode: str) -> d
             )
             ui["style_message"] = gr.Markdown("", elem_id="batch-style-message")
             ui["size"] = widgets.control_widget("size", first_mode, elem_id="batch-size")
+            ui["upscale"] = widgets.control_widget("upscale", first_mode, elem_id="batch-upscale")
             ui["steps"] = widgets.control_widget("steps", first_mode, elem_id="batch-steps")
             ui["run"] = gr.Button("Stylize all", variant="primary", elem_id="batch-run")
         with gr.Column(min_width=320):
@@ -74,8 +75,9 @@ def wire_batch(services: Services, guard: Callable, ui: dict[str, Any]) -> None:
                       queue=False, api_name=False)  # fmt: skip
 
     @guard
-    def run(files, mode, style, style_image, size, steps, progress=gr.Progress()):  # noqa: B008
-        controls = Controls(size=size, steps=steps)
+    def run(files, mode, style, style_image, size, upscale, steps,
+            progress=gr.Progress()):  # noqa: B008
+        controls = Controls(size=size, upscale=upscale, steps=steps)
 
         def report(done: int, total: int, name: str) -> None:
             progress((done, total), desc=f"{name}", unit="images")
@@ -86,7 +88,8 @@ def wire_batch(services: Services, guard: Callable, ui: dict[str, Any]) -> None:
 
     ui["run"].click(
         run,
-        [ui["files"], ui["mode"], ui["style"], ui["style_image"], ui["size"], ui["steps"]],
+        [ui["files"], ui["mode"], ui["style"], ui["style_image"], ui["size"], ui["upscale"],
+         ui["steps"]],
         [ui["zip"], ui["report"]],
         api_name="batch",
         concurrency_limit=services.concurrency,

@@ -18,6 +18,7 @@ def photo_input(**kwargs: Any) -> gr.Image:
     A wrapped method on the instance rather than a subclass: Gradio writes a .pyi stub next
     to the module of every Component subclass, which must not happen inside a package.
     """
+    kwargs["elem_classes"] = ["styler-image", *kwargs.get("elem_classes", [])]
     image = gr.Image(type="filepath", **kwargs)
     decode = image.preprocess
 

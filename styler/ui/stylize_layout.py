@@ -37,7 +37,7 @@ def stylize_tab(
     with gr.Row(equal_height=False):
         with gr.Column(scale=5, min_width=340):
             ui["content"] = photo_input(
-                label="1 · Your photo (upload, paste or webcam)",
+                label="1 · Your photo",  # the buttons under it: upload, webcam, paste
                 sources=["upload", "clipboard", "webcam"],
                 value=photos[0] if photos else None,
                 height=300,

@@ -1,0 +1,64 @@
+"""Layout (issue 24, item 8): an image slot's label sits above its picture, dropdown text
+stops short of its arrow, and Batch's size help names only boxes Batch has; in Chromium at
+a phone's 390x844 and at 1280x900 on the live test server (tests/live_ui.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.test_ui_truth import _choose_region_style
+from tests.ui_helpers import TIMEOUT
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+
+LABEL_CLEAR = """s => {
+  const block = document.querySelector(s);
+  const label = block.querySelector('[data-testid="block-label"]').getBoundingClientRect();
+  const img = block.querySelector('img').getBoundingClientRect();
+  const sources = block.querySelector('.source-selection');
+  const bottom = block.getBoundingClientRect().bottom;
+  return [label.bottom <= img.top + 0.5,
+          !sources || sources.getBoundingClientRect().bottom <= bottom + 0.5];
+}"""
+
+TEXT_CLEAR = """s => {
+  const input = document.querySelector(s + ' input');
+  const arrow = document.querySelector(s + ' .icon-wrap').getBoundingClientRect();
+  const box = input.getBoundingClientRect();
+  return box.right - parseFloat(getComputedStyle(input).paddingRight) <= arrow.left + 0.5;
+}"""
+
+
+@pytest.fixture(params=[PHONE, DESKTOP], ids=["phone", "desktop"])
+def sized_page(request, browser, server):
+    context = browser.new_context(viewport=request.param, is_mobile=request.param == PHONE)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT)
+    page.goto(server.url)
+    page.locator("#stylize-btn").wait_for()
+    yield page
+    context.close()
+
+
+def test_the_photo_label_is_above_the_photo(sized_page) -> None:
+    page = sized_page
+    page.locator("#content img").first.wait_for()
+    assert page.evaluate(LABEL_CLEAR, "#content") == [True, True]
+
+
+def test_dropdown_text_stops_short_of_its_arrow(sized_page) -> None:
+    page = sized_page
+    page.locator("#regions").get_by_text("Regions:").click()
+    page.locator("#region-red").scroll_into_view_if_needed()
+    _choose_region_style(page, 1)  # 'No style (keep the photo)': longer than the box
+    for selector in ("#region-red", "#style"):
+        assert page.evaluate(TEXT_CLEAR, selector), selector
+
+
+def test_batch_size_help_names_only_boxes_batch_has(sized_page) -> None:
+    page = sized_page
+    page.get_by_role("tab", name="Batch").click()
+    help_text = page.locator("#batch-size").inner_text().lower()
+    if "upscale" in help_text:
+        assert page.locator("#batch-upscale").is_visible()
