@@ -66,3 +66,27 @@ def test_settings_from_before_stroke_side_reproduce_in_pixels() -> None:
                    controls={"stroke_side": 2048})  # fmt: skip
     assert Recipe.from_settings(new).controls["stroke_side"] == 2048
     assert Recipe.create(FAST, "starry_night").controls["stroke_side"] == 1024
+
+
+def test_every_face_takes_and_records_stroke_side(stylizer: FastStylizer, tmp_path: Path) -> None:
+    """The API's keyword and the CLI's flag give the same control, recorded in the PNG."""
+    import os
+    import subprocess
+    import sys
+
+    from styler.imageio import read_settings
+
+    big = gradient_photo(600, 400, seed=2)
+    by_keyword = stylizer.stylize(big, stroke_side=300)
+    by_options = stylizer.run(big, FastOptions(stroke_side=300)).image
+    assert np.array_equal(np.asarray(by_keyword), np.asarray(by_options))
+    photo = tmp_path / "photo.png"
+    big.save(photo)
+    command = [sys.executable, "-m", "styler.cli.main", "stylize", str(photo), "--fast",
+               stylizer.specs[0], "--stroke-side", "300", "-o", str(tmp_path / "out"),
+               "--quiet", "--device", "cpu"]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, timeout=180,
+                          env={**os.environ, "OMP_NUM_THREADS": "1"})  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    written = Path(done.stdout.strip().splitlines()[-1])
+    assert read_settings(written)["controls"]["stroke_side"] == 300
