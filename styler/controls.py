@@ -151,6 +151,12 @@ INIT_CHOICES = ("content", "noise", "image", "instant")
 # paintings' own; left in pixels they shrink to a fine texture at 4 and 12 MP (docs/ui.md
 # shows 1, 4 and 12 MP side by side, benchmarks/stroke_side_sheet.py makes the sheet).
 STROKE_SIDE = 1024
+# Instant mode paints at most at this long side, the photo's own detail put back above it:
+# its decoder was trained and measured at this scale, and at 1024x768 the half-size pass
+# scored lower style and content distances on every benchmark pair than the full-size one,
+# kept edges crisper, and costs a quarter (docs/instant_mode.md, "Stroke side").
+INSTANT_STROKE_SIDE = 512
+PRECISIONS = ("auto", "fp32", "bf16", "fp16", "int8")  # styler.precision says what each runs
 
 _CONTROL_LIST = (
     Control(
@@ -200,11 +206,13 @@ _CONTROL_LIST = (
         slider=(0.25, 4.0),
     ),
     Control(
-        "stroke_side", int, STROKE_SIDE, "Strokes sized as at (long side)",
+        "stroke_side", int, {FAST: STROKE_SIDE, INSTANT: INSTANT_STROKE_SIDE},
+        "Strokes sized as at (long side)",
         "keeps the strokes' size relative to the picture: a photo longer than this is painted "
         "as its copy at this long side would be, its own fine detail then put back, so a full "
         "photo looks as its preview does",
-        modes=(FAST,), unit="px", bounds=(256, _MAX_SIDE), step=64, slider=(256, 4096),
+        meaning={INSTANT: "the pass runs on that copy, so a larger photo costs little more"},
+        modes=(FAST, INSTANT), unit="px", bounds=(256, _MAX_SIDE), step=64, slider=(256, 4096),
         zero_means="strokes keep their size in pixels: a larger photo gets finer strokes",
         unrecorded_before=0,
     ),
@@ -278,6 +286,13 @@ _CONTROL_LIST = (
     Control(
         "device", str, "auto", "Device", "auto, cpu, cuda, cuda:N or mps", group=ENGINE,
         recorded=False,
+    ),
+    Control(
+        "precision", str, "auto", "Precision",
+        "number format of the one-pass networks: auto takes int8 where the CPU has int8 dot "
+        "products and the model's measured loss is within bounds, else the device's best "
+        "float; fp32, bf16, fp16 (GPUs) and int8 (CPU, onnxruntime) insist",
+        modes=(FAST, INSTANT), choices=PRECISIONS, group=ENGINE, recorded=False,
     ),
     Control(
         "vgg", str, "original", "VGG19 weights",

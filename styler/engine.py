@@ -162,7 +162,8 @@ def _fast(recipe: Recipe, where: _Placement) -> Engine:
     controls = recipe.controls
     stylizer = FastStylizer(list(recipe.styles), device=where.device, tile=controls["tile"],
                             blend=recipe.blend, blend_method=controls["blend_method"],
-                            max_pixels=where.max_pixels)  # fmt: skip
+                            max_pixels=where.max_pixels,
+                            precision=controls["precision"])  # fmt: skip
     for _, style in recipe.regions:
         if style is not None:
             stylizer.region_network(style)  # an unknown style stops here, before any work
@@ -176,7 +177,8 @@ def _instant(recipe: Recipe, where: _Placement) -> Engine:
     regions = _image_regions(recipe, where.max_pixels)
     stylizer = InstantStylizer(_styles(recipe.styles, where.max_pixels), device=where.device,
                                tile=controls["tile"], blend=recipe.blend,
-                               max_pixels=where.max_pixels)  # fmt: skip
+                               max_pixels=where.max_pixels,
+                               precision=controls["precision"])  # fmt: skip
     return Engine(recipe, stylizer, (InstantOptions.from_values(controls),),
                   {"regions": regions})  # fmt: skip
 

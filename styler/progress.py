@@ -40,6 +40,10 @@ class CancelToken:
     def cancelled(self) -> bool:
         return self._event.is_set()
 
+    def wait(self, timeout: float) -> bool:
+        """Block up to `timeout` seconds for a cancel; True once cancelled."""
+        return self._event.wait(timeout)
+
 
 class Cancelled(Exception):
     """Raised inside a pass when its CancelToken is set; the run catches it and returns its

@@ -69,6 +69,11 @@ def check_between_layers(module: torch.nn.Module) -> torch.nn.Module:
     return module
 
 
+def running_steps() -> PassSteps | None:
+    """The steps of the cancellable run on this thread (see cancel_scope), if any."""
+    return getattr(_running, "steps", None)
+
+
 @contextlib.contextmanager
 def cancel_scope(steps: PassSteps) -> Iterator[None]:
     """Within this block, modules prepared by check_between_layers stop on `steps`' cancel."""

@@ -128,7 +128,7 @@ def test_every_mode_stops_on_the_cancel_token(recipes, mode) -> None:
 def test_a_cancelled_tiled_4k_instant_run_stops_within_a_second(recipes) -> None:
     """The cancel lands in the middle of a tile's pass; the pass stops at the next layer."""
     photo = np.asarray(gradient_photo(3840, 2160))
-    engine = build_engine(recipes[INSTANT].with_controls(tile=1024))
+    engine = build_engine(recipes[INSTANT].with_controls(tile=1024, stroke_side=0))
     cancel = CancelToken()
     started = threading.Event()
 

@@ -1,4 +1,4 @@
-"""`styler export`: write a style network as ONNX for apps that do not use PyTorch."""
+"""`styler export`: write a one-pass model as ONNX for apps that do not use PyTorch."""
 
 from __future__ import annotations
 
@@ -6,42 +6,56 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from styler.cli.common import EXIT_OK, say
-from styler.fast.export import export_onnx
-from styler.fast.inference import load_network
+from styler.cli.common import EXIT_OK, UsageError, say
+from styler.export_models import EXPORT_PRECISIONS, export_fast, export_instant
 
 EPILOG = """\
 Examples:
-  styler export starry_night --format onnx               # -> starry_night.onnx
-  styler export starry_night --format onnx --half -o models/starry_fp16.onnx
-  styler export my_style.safetensors --format onnx
+  styler export starry_night                              # -> starry_night.onnx
+  styler export starry_night --precision int8 -o models/starry_int8.onnx
+  styler export my_style.safetensors --precision int8 --calibrate photos/
+  styler export --instant -o instant/                     # any painting: see docs/embedding.md
+  styler export --instant --precision int8 -o instant8/
 
-The model's input 'image' is float32 RGB in [0, 1], shape (N, 3, H, W), any N, H, W;
-its output 'stylized' has the same shape. See docs/embedding.md.
+A fast network's input 'image' is float32 RGB in [0, 1], shape (N, 3, H, W), any N, H, W;
+its output 'stylized' has the same shape. Instant mode is an encoder, a decoder and
+instant.json; docs/embedding.md has a complete app for both.
+precision: fp32; fp16 stores the weights in float16 (half the file, float32 arithmetic);
+int8 is quantized (QDQ): shipped for the shipped styles and instant mode, made for your
+own networks from photos given with --calibrate.
 """
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "export",
-        help="export a fast-mode style network (ONNX)",
-        description="Export a fast-mode style network for use without PyTorch.",
+        help="export a fast-mode network or instant mode (ONNX)",
+        description="Export a one-pass model for use without PyTorch.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("network", metavar="NAME", help="a shipped style name or a .safetensors")
+    parser.add_argument(
+        "network", nargs="?", metavar="NAME", help="a style name or a .safetensors network"
+    )
+    parser.add_argument("--instant", action="store_true", help="export instant mode (a folder)")
     parser.add_argument("--format", choices=("onnx",), default="onnx")
-    parser.add_argument("--half", action="store_true", help="store weights as float16")
-    parser.add_argument("-o", "--output", type=Path, metavar="FILE")
+    parser.add_argument("--precision", choices=EXPORT_PRECISIONS, default="fp32")
+    parser.add_argument("--calibrate", type=Path, metavar="DIR",
+                        help="photos to calibrate an int8 network of your own on")  # fmt: skip
+    parser.add_argument("-o", "--output", type=Path, metavar="FILE|DIR")
     return parser
 
 
-EXPORT_DEVICE = "cpu"  # the graph is traced on the CPU; the exported file runs anywhere
-
-
 def run(args: argparse.Namespace) -> int:
-    name, network, _ = load_network(args.network)
-    output = args.output or Path(f"{name}{'_fp16' if args.half else ''}.onnx")
-    path = export_onnx(network.to(EXPORT_DEVICE).eval(), output, half=args.half)
+    if args.instant == bool(args.network):
+        raise UsageError("name one fast network, or give --instant (not both)")
+    if args.instant:
+        folder = args.output or Path("instant")
+        if folder.exists() and not folder.is_dir():
+            raise UsageError(f"{folder}: exists and is not a folder")
+        for path in export_instant(folder, args.precision):
+            say(str(path), stdout=True)
+        return EXIT_OK
+    path = export_fast(args.network, args.output, args.precision, args.calibrate)
     say(str(path), stdout=True)
     return EXIT_OK

@@ -1,7 +1,7 @@
 """Export a style network to ONNX, for apps that run it without PyTorch.
 
 The graph takes `image` (N, 3, H, W) float RGB in [0, 1] and returns
-`stylized` of the same shape; N, H and W are dynamic. `--half` stores the
+`stylized` of the same shape; N, H and W are dynamic. `half` stores the
 weights in float16 (half the file) while keeping float32 inputs and outputs.
 """
 
@@ -15,8 +15,7 @@ from torch import nn
 
 from styler.errors import StylerError
 from styler.fast.network import StyleNetwork
-
-OPSET = 18
+from styler.onnx_models import OPSET, store_weights_as_half
 
 
 class _Clamped(nn.Module):
@@ -42,7 +41,7 @@ def export_onnx(network: StyleNetwork, path: str | Path, half: bool = False) -> 
         except Exception:  # a torch without the TorchScript exporter: use the dynamo one
             _export_dynamo(model, tmp)
     if half:
-        _store_weights_as_half(tmp)
+        store_weights_as_half(tmp)
     tmp.replace(path)
     return path
 
@@ -88,28 +87,3 @@ def _export_dynamo(model: nn.Module, path: Path) -> None:
         verbose=False,
     )
     program.save(str(path))
-
-
-def _store_weights_as_half(path: Path) -> None:
-    """Store float initialisers as float16, each cast back to float32 inside the graph.
-
-    Halves the file; arithmetic stays float32, so every runtime and CPU runs it.
-    """
-    import numpy as np
-    import onnx
-    from onnx import helper, numpy_helper
-
-    model = onnx.load(str(path))
-    graph = model.graph
-    casts = []
-    for init in graph.initializer:
-        if init.data_type != onnx.TensorProto.FLOAT:
-            continue
-        name = init.name
-        values = numpy_helper.to_array(init).astype(np.float16)
-        init.CopyFrom(numpy_helper.from_array(values, f"{name}_fp16"))
-        casts.append(helper.make_node("Cast", [f"{name}_fp16"], [name], to=onnx.TensorProto.FLOAT))
-    nodes = casts + list(graph.node)
-    del graph.node[:]
-    graph.node.extend(nodes)
-    onnx.save(model, str(path))

@@ -35,7 +35,7 @@ from styler.errors import OptionsError
 from styler.fast.blend import blend_networks, blend_outputs, normalised_weights
 from styler.fast.manifest import find_style
 from styler.fast.network import StyleNetwork
-from styler.fast.runtime import OnnxRunner, onnx_runner
+from styler.fast.runtime import OnnxRunner, Precision, fast_precision, onnx_runner
 from styler.fast.weights import read_network
 from styler.feedforward import FeedForwardStylizer, PassOptions, Prepared
 from styler.fusion.arrays import resize_to
@@ -45,6 +45,7 @@ from styler.fusion.regions import MaskInput, composite
 from styler.fusion.strength import apply_strength
 from styler.fusion.tiles import TileCanvas, tile_grid
 from styler.imageio import DEFAULT_MAX_PIXELS, LoadedImage
+from styler.precision import FP32
 from styler.progress import Cancelled, CancelToken, PassSteps, ProgressCallback
 from styler.result import ImageInput, StylizeResult
 from styler.settings import engine_notes, files_of, image_name
@@ -70,7 +71,7 @@ class FastOptions(PassOptions):
 
     MODE = FAST
 
-    stroke_side: int = CONTROLS["stroke_side"].default  # px; 0: strokes sized in pixels
+    stroke_side: int = CONTROLS["stroke_side"].default_for(FAST)  # px; 0: strokes sized in pixels
 
     def scale_for(self, h: int, w: int) -> float:
         """The style scale an h x w photo runs at: style_scale, times how much longer than
@@ -105,7 +106,7 @@ def _to_input(array: np.ndarray, device: torch.device) -> torch.Tensor:
 
 
 def _to_uint8(tensor: torch.Tensor) -> np.ndarray:
-    return tensor.clamp(0, 1).mul(255).round().byte().permute(1, 2, 0).cpu().numpy()
+    return tensor.float().clamp(0, 1).mul(255).round().byte().permute(1, 2, 0).cpu().numpy()
 
 
 class FastStylizer(FeedForwardStylizer):
@@ -132,6 +133,7 @@ class FastStylizer(FeedForwardStylizer):
         backend: str = "auto",
         whole_side: int = WHOLE_SIDE,
         max_pixels: int = DEFAULT_MAX_PIXELS,
+        precision: str = CONTROLS["precision"].default,
     ) -> None:
         use_all_cores()
         self.device = resolve_device(device)
@@ -140,7 +142,9 @@ class FastStylizer(FeedForwardStylizer):
             raise OptionsError("at least one fast style is needed")
         if backend not in BACKENDS:
             raise OptionsError(f"backend must be one of {BACKENDS}, not {backend!r}")
-        checked(FAST, {"blend_method": blend_method, "tile": tile, "max_pixels": max_pixels})
+        checked(FAST, {"blend_method": blend_method, "tile": tile, "max_pixels": max_pixels,
+                       "precision": precision})  # fmt: skip
+        self.precision = precision
         self.blend_method, self.max_pixels = blend_method, max_pixels
         self.specs = [os.fspath(spec) for spec in specs]
         self.style_files = files_of(self.specs)
@@ -156,11 +160,18 @@ class FastStylizer(FeedForwardStylizer):
             if blend_method == "params":
                 members = [(blend_networks(networks, weights, names), 1.0)]
         self._members = [(self._prepared(network), w) for network, w in members]
+        self._names = {id(self._members[0][0]): self.name} if len(self._members) == 1 else {}
+        self._precisions: dict[int, Precision] = {}
         self._region_networks: dict[str, StyleNetwork] = {}
         self.backend = backend
         self._runners: dict[int, OnnxRunner | None] = {}
         self.tile, self.overlap, self.whole_side = tile, overlap, whole_side
         self._lock = threading.Lock()  # tiles replay shared statistics stored on the network
+
+    @property
+    def main_network(self) -> StyleNetwork:
+        """The first network of the output (the only one but in an outputs blend)."""
+        return self._members[0][0]
 
     @property
     def network(self) -> StyleNetwork:
@@ -214,11 +225,20 @@ class FastStylizer(FeedForwardStylizer):
         """One network over the photo: in one piece up to whole_side, else tiled."""
         h, w = rgb.shape[:2]
         steps.check()
-        if not self.tile or max(h, w) <= self.whole_side:
-            out = self._run_whole(network, rgb[None])[0]
-            steps.step()
-            return out
-        return self._tiled(network, rgb, steps)
+        with self.precision_of(network).autocast(self.device):
+            if not self.tile or max(h, w) <= self.whole_side:
+                out = self._run_whole(network, rgb[None])[0]
+                steps.step()
+                return out
+            return self._tiled(network, rgb, steps)
+
+    def precision_of(self, network: StyleNetwork) -> Precision:
+        """How `network` runs, the precision control resolved for it (once)."""
+        key = id(network)
+        if key not in self._precisions:
+            self._precisions[key] = fast_precision(network, self._names.get(key), self.precision,
+                                                   self.device)  # fmt: skip
+        return self._precisions[key]
 
     def _run_whole(self, network: StyleNetwork, photos: np.ndarray) -> np.ndarray:
         """(N, H, W, 3) uint8 through one untiled pass each -> (N, H, W, 3) uint8."""
@@ -233,8 +253,13 @@ class FastStylizer(FeedForwardStylizer):
 
         Tiles stay in PyTorch: they replay normalisation statistics the graph has no input for.
         """
+        precision = self.precision_of(network)
+        if precision.int8 is not None:
+            return onnx_runner(network, precision.int8.path) or network
         if self.backend == "torch" or (self.backend == "auto" and self.device.type != "cpu"):
             return network
+        if precision.name != FP32:
+            return network  # half precisions run in PyTorch's autocast
         key = id(network)
         if key not in self._runners:
             self._runners[key] = onnx_runner(network)
@@ -290,8 +315,9 @@ class FastStylizer(FeedForwardStylizer):
         key = os.fspath(style)
         with self._lock:
             if key not in self._region_networks:
-                network = load_network(style)[1]
+                name, network, _ = load_network(style)
                 self._region_networks[key] = self._prepared(network)
+                self._names[id(self._region_networks[key])] = name
             return self._region_networks[key]
 
     @torch.inference_mode()
@@ -338,7 +364,8 @@ class FastStylizer(FeedForwardStylizer):
             styles=[image_name(spec) for spec in self.specs],
             blend=self.blend,
             controls={**asdict(options), "tile": self.tile, "blend_method": self.blend_method},
-            engine=engine_notes(device=str(self.device), network=self.info),
+            engine=engine_notes(device=str(self.device), network=self.info,
+                                precision=self.precision_of(self.main_network).name),  # fmt: skip
             style_files=self.style_files,
         )
 

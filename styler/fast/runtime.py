@@ -12,28 +12,29 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import threading
 import warnings
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from styler.fast.export import OPSET, export_onnx
+from styler.errors import OptionsError
+from styler.fast.export import export_onnx
 from styler.fast.network import StyleNetwork, check_size
-from styler.fast.weights import sha256_of
-from styler.imageio import atomic_write_bytes
+from styler.int8_models import Int8Graph, int8_graph
+from styler.onnx_models import (
+    OPSET,
+    cache_dir,
+    cached_graph,
+    cpu_session,
+    onnxruntime_installed,
+    parameters_digest,
+)
+from styler.precision import FLOAT_DTYPES, FP32, INT8, resolve_precision
 
 CACHE_FORMAT = f"styler-onnx-v3-opset{OPSET}"  # bump when the exported graph changes
-
-
-def cache_dir() -> Path:
-    """STYLER_CACHE_DIR, else $XDG_CACHE_HOME/styler, else ~/.cache/styler."""
-    if override := os.environ.get("STYLER_CACHE_DIR"):
-        return Path(override)
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "styler"
 
 
 def network_digest(network: StyleNetwork) -> str:
@@ -50,15 +51,7 @@ class OnnxRunner:
     """One network as an onnxruntime session: uint8 RGB photos in, uint8 RGB photos out."""
 
     def __init__(self, model_path: Path, threads: int) -> None:
-        import onnxruntime as ort
-
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self.session = ort.InferenceSession(
-            str(model_path), options, providers=["CPUExecutionProvider"]
-        )
+        self.session = cpu_session(model_path, threads)
 
     def run(self, photos: np.ndarray) -> np.ndarray:
         """(N, H, W, 3) uint8 -> (N, H, W, 3) uint8.
@@ -78,21 +71,15 @@ class OnnxRunner:
         return rgb
 
 
-_export_lock = threading.Lock()
-
-
-def onnx_runner(network: StyleNetwork) -> OnnxRunner | None:
-    """A cached onnxruntime session for `network`, or None where that is not possible."""
-    try:
-        import onnxruntime  # noqa: F401
-    except ImportError:
+def onnx_runner(network: StyleNetwork, path: Path | None = None) -> OnnxRunner | None:
+    """An onnxruntime session for `network` (its cached float export, or the graph at
+    `path`), or None where that is not possible."""
+    if not onnxruntime_installed():
         return None
-    path = cache_dir() / "onnx" / f"{network_digest(network)}.onnx"
     try:
-        with _export_lock:
-            if not _intact(path):  # absent, or changed on disk since it was written
-                export_onnx(_copy(network), path)
-                atomic_write_bytes(_digest_file(path), sha256_of(path).encode())
+        if path is None:
+            cached = cache_dir() / "onnx" / f"{network_digest(network)}.onnx"
+            path = cached_graph(cached, lambda tmp: export_onnx(_copy(network), tmp))
         return OnnxRunner(path, torch.get_num_threads())
     except Exception as exc:  # any exporter or runtime failure: PyTorch still works
         warnings.warn(f"onnxruntime unavailable for this network, using PyTorch: {exc}",
@@ -100,21 +87,39 @@ def onnx_runner(network: StyleNetwork) -> OnnxRunner | None:
         return None
 
 
-def _digest_file(path: Path) -> Path:
-    return path.with_name(path.name + ".sha256")
-
-
-def _intact(path: Path) -> bool:
-    """A cached export whose bytes are the ones written: the cache folder is the user's,
-    so a file changed there (damaged, or replaced) is exported again, never run."""
-    try:
-        return _digest_file(path).read_text().strip() == sha256_of(path)
-    except OSError:
-        return False
-
-
 def _copy(network: StyleNetwork) -> StyleNetwork:
     """A CPU fp32 copy to export, so the caller's network keeps its device and layout."""
     clone = StyleNetwork(network.config)
     clone.load_state_dict({k: v.detach().float().cpu() for k, v in network.state_dict().items()})
     return clone
+
+
+@dataclass(frozen=True)
+class Precision:
+    """How one network runs: a precision name, and its int8 graph when that is int8."""
+
+    name: str
+    int8: Int8Graph | None = None
+
+    def autocast(self, device: torch.device) -> AbstractContextManager[object]:
+        dtype = FLOAT_DTYPES.get(self.name)
+        return torch.autocast(device.type, dtype=dtype) if dtype else nullcontext()
+
+
+def fast_precision(
+    network: StyleNetwork, name: str | None, requested: str, device: torch.device
+) -> Precision:
+    """The precision control resolved for one network. Its float choice is fp32: on the CPU
+    that runs onnxruntime's graph, faster than PyTorch in any precision (docs/performance.md).
+    int8 needs the graph shipped for exactly this network (a shipped style's)."""
+    graph = None
+    if name and device.type == "cpu" and onnxruntime_installed():
+        graph = int8_graph(name, parameters_digest(network))
+    chosen = resolve_precision(requested, device, graph is not None and graph.within_bounds,
+                               float_choice=FP32)  # fmt: skip
+    if chosen != INT8:
+        return Precision(chosen)
+    if graph is None:
+        raise OptionsError(f"no int8 graph ships for {name or 'a blend of networks'}: the shipped "
+                           "styles have one; choose a float precision")  # fmt: skip
+    return Precision(INT8, graph)

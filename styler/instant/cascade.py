@@ -18,9 +18,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from styler.device import autocast_dtype
 from styler.fusion.tiles import TileCanvas, tile_grid
 from styler.instant.decoder import LEVELS, Decoder
+from styler.instant.export import LEVEL as ONNX_LEVEL
+from styler.instant.runtime import OnnxPass
 from styler.instant.wct import AffineMap, FeatureStats, StatsAccumulator, whitening_colouring
 from styler.progress import PassSteps
 from styler.tensors import cancel_scope
@@ -36,26 +37,34 @@ TILE_OVERLAP = 64  # px: past the decoders' receptive-field radius at relu4_1
 
 @dataclass
 class Networks:
-    """The encoder and one decoder per level, on one device, with the dtype they run in."""
+    """The encoder and one decoder per level, on one device, and how they run: PyTorch in
+    `dtype` (None: float32), or the relu4_1 pair in onnxruntime (`onnx`)."""
 
     vgg: VGG19Features
     decoders: Mapping[str, Decoder]
     device: torch.device
     infos: Mapping[str, dict] = field(default_factory=dict)  # each decoder's training record
+    dtype: torch.dtype | None = None
+    onnx: OnnxPass | None = None
+    precision: str = "fp32"  # what dtype / onnx amount to, as the precision control says it
 
     @property
     def levels(self) -> tuple[str, ...]:
         return tuple(level for level in CASCADE if level in self.decoders)
 
     def autocast(self) -> object:
-        dtype = autocast_dtype(self.device)
+        dtype = self.dtype
         return torch.autocast(self.device.type, dtype=dtype) if dtype else nullcontext()
 
     def encode(self, image: torch.Tensor, level: str) -> torch.Tensor:
+        if self.onnx is not None and level == ONNX_LEVEL:
+            return self.onnx.encode(image)
         with self.autocast():
             return self.vgg(image, [level])[level]
 
     def decode(self, features: torch.Tensor, level: str) -> torch.Tensor:
+        if self.onnx is not None and level == ONNX_LEVEL:
+            return self.onnx.decode(features)
         with self.autocast():
             return self.decoders[level](features).float().clamp_(0, 1)
 
@@ -63,8 +72,11 @@ class Networks:
     def style_stats(self, style: np.ndarray) -> dict[str, FeatureStats]:
         """Per-level statistics of a style image (HxWx3 uint8), in one VGG pass."""
         tensor = _to_tensor(style, self.device)
-        with self.autocast():
-            feats = self.vgg(tensor, list(self.levels))
+        if self.onnx is not None and self.levels == (ONNX_LEVEL,):
+            feats = {ONNX_LEVEL: self.onnx.encode(tensor)}  # the same encoder as the photo's
+        else:
+            with self.autocast():
+                feats = self.vgg(tensor, list(self.levels))
         stats = {}
         for level in self.levels:
             accumulator = StatsAccumulator()

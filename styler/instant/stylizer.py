@@ -11,13 +11,15 @@ band, as in fast mode.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
+import torch
 from PIL import Image
 
 from styler.controls import CONTROLS, INSTANT, INSTANT_WHOLE_SIDE, checked
@@ -29,13 +31,17 @@ from styler.fusion.color import luminance_transfer, match_colors
 from styler.fusion.regions import MaskInput, composite
 from styler.fusion.strength import apply_strength
 from styler.imageio import DEFAULT_MAX_PIXELS, LoadedImage
-from styler.instant.cascade import CASCADE, Networks, cascade_passes, run_cascade
+from styler.instant.cascade import CASCADE, ONNX_LEVEL, Networks, cascade_passes, run_cascade
+from styler.instant.detail import reduced_copy, with_detail
+from styler.instant.runtime import OnnxPass, float_graphs, shipped_int8
 from styler.instant.wct import FeatureStats, mixture
 from styler.instant.weights import load_decoders
+from styler.onnx_models import onnxruntime_installed
+from styler.precision import AUTO, FLOAT_DTYPES, FP32, INT8, resolve_precision
 from styler.progress import Cancelled, CancelToken, PassSteps, ProgressCallback
 from styler.result import ImageInput, StylizeResult
 from styler.settings import engine_notes, files_of, image_name
-from styler.tensors import check_between_layers, resize_long_side
+from styler.tensors import check_between_layers, resize_long_side, scaled_size
 from styler.vgg import VGG19Features
 
 StyleInput = ImageInput | LoadedImage
@@ -43,30 +49,69 @@ StyleInput = ImageInput | LoadedImage
 InstantRegion = tuple[MaskInput, StyleInput | None]
 WHOLE_SIDE = INSTANT_WHOLE_SIDE  # photos up to this long side run in one pass, larger as tiles
 STYLE_MAX_SIDE = 2048  # style statistics are taken at most at this size (memory)
+STYLE_MIN_SIDE = 64  # and at least at this one
 
 
+@dataclass
 class InstantOptions(PassOptions):
     """Instant mode's options: the feed-forward controls, checked against instant mode."""
 
     MODE = INSTANT
 
+    stroke_side: int = CONTROLS["stroke_side"].default_for(INSTANT)  # px; 0: the photo's own
 
-_NETWORKS: dict[str, Networks] = {}
+    def pass_side(self, photo_side: int) -> int:
+        """The long side the pass runs at for a photo this long."""
+        if not self.stroke_side or photo_side <= self.stroke_side:
+            return photo_side
+        return self.stroke_side
+
+
+_NETWORKS: dict[tuple[str, str], Networks] = {}
 _NETWORKS_LOCK = threading.Lock()
+_BASE = "loaded"  # the key of the PyTorch networks every precision's Networks shares
 
 
-def networks_on(device: str) -> Networks:
-    """The encoder and decoders on a device, loaded once per process (they are read-only)."""
+def networks_on(device: str, precision: str = AUTO) -> Networks:
+    """The encoder and decoders on a device in a precision (styler.precision resolves auto),
+    loaded once per process for each (they are read-only)."""
     with _NETWORKS_LOCK:
-        if device not in _NETWORKS:
+        if (device, _BASE) not in _NETWORKS:
             decoders, infos = load_decoders()
             levels = [level for level in CASCADE if level in decoders]
             if not levels:
                 raise OptionsError("no instant-mode decoders are installed")
             vgg = check_between_layers(VGG19Features(levels).to(device))
             on_device = {k: check_between_layers(v.to(device)) for k, v in decoders.items()}
-            _NETWORKS[device] = Networks(vgg, on_device, resolve_device(device), infos)
-        return _NETWORKS[device]
+            _NETWORKS[(device, _BASE)] = Networks(vgg, on_device, resolve_device(device), infos)
+        base = _NETWORKS[(device, _BASE)]
+        if (device, precision) not in _NETWORKS:
+            _NETWORKS[(device, precision)] = _in_precision(base, precision)
+        return _NETWORKS[(device, precision)]
+
+
+def _in_precision(base: Networks, requested: str) -> Networks:
+    """`base` run as `requested` asks: int8 and float32 on the CPU through the onnxruntime
+    graphs an app would run (docs/embedding.md), half precisions through PyTorch autocast."""
+    decoder = base.decoders.get(ONNX_LEVEL)
+    int8 = None
+    if decoder is not None and base.device.type == "cpu" and onnxruntime_installed():
+        int8 = shipped_int8(base.vgg, decoder)
+    precision = resolve_precision(requested, base.device, int8 is not None and int8[1])
+    if precision == INT8:
+        if int8 is None:
+            raise OptionsError(
+                "no int8 graphs are installed for instant mode's networks "
+                "(tools/quantize_weights.py makes them); choose a float precision"
+            )
+        graphs = int8[0]
+    elif precision == FP32 and decoder is not None and base.device.type == "cpu":
+        graphs = float_graphs(base.vgg, decoder) if onnxruntime_installed() else None
+    else:
+        graphs = None
+    onnx = OnnxPass(graphs, torch.get_num_threads()) if graphs is not None else None
+    dtype = FLOAT_DTYPES.get(precision)
+    return dataclasses.replace(base, dtype=dtype, onnx=onnx, precision=precision)
 
 
 class InstantStylizer(FeedForwardStylizer):
@@ -85,9 +130,11 @@ class InstantStylizer(FeedForwardStylizer):
         blend: Sequence[float] | None = None,
         max_pixels: int = DEFAULT_MAX_PIXELS,
         whole_side: int = WHOLE_SIDE,
+        precision: str = CONTROLS["precision"].default,
     ) -> None:
         use_all_cores()
-        checked(INSTANT, {"tile": tile, "max_pixels": max_pixels, "device": device})
+        checked(INSTANT, {"tile": tile, "max_pixels": max_pixels, "device": device,
+                          "precision": precision})  # fmt: skip
         self.device = resolve_device(device)
         self.max_pixels, self.tile, self.whole_side = max_pixels, tile, whole_side
         specs = (
@@ -103,12 +150,12 @@ class InstantStylizer(FeedForwardStylizer):
         self.blend = list(
             normalised_weights(blend if blend is not None else [1.0] * len(specs), len(specs))
         )
-        self.nets = networks_on(str(self.device))
+        self.nets = networks_on(str(self.device), precision)
         self._stats: dict[tuple[object, int], dict[str, FeatureStats]] = {}
         self._lock = threading.Lock()
 
     def _style_side(self, output_long_side: int, style_scale: float) -> int:
-        return max(64, min(STYLE_MAX_SIDE, round(output_long_side * style_scale)))
+        return max(STYLE_MIN_SIDE, min(STYLE_MAX_SIDE, round(output_long_side * style_scale)))
 
     def style_statistics(
         self,
@@ -157,8 +204,13 @@ class InstantStylizer(FeedForwardStylizer):
         options: InstantOptions,
         steps: PassSteps,
     ) -> np.ndarray:
-        out = run_cascade(self.nets, photo, stats, whole_side=self.whole_side, tile=self.tile,
+        """The pass over the photo, or over its copy at the stroke side with the photo's own
+        finer detail put back."""
+        working = reduced_copy(photo, options.pass_side(max(photo.shape[:2])))
+        out = run_cascade(self.nets, working, stats, whole_side=self.whole_side, tile=self.tile,
                           steps=steps)  # fmt: skip
+        if working is not photo:
+            out = with_detail(out, working, photo)
         if options.preserve_color == "luminance":
             out = luminance_transfer(out, photo)
         return out
@@ -166,7 +218,7 @@ class InstantStylizer(FeedForwardStylizer):
     def stylize_array(self, rgb: np.ndarray, options: InstantOptions | None = None) -> np.ndarray:
         """HxWx3 uint8 RGB -> stylized HxWx3 uint8 RGB of the same size (no regions)."""
         options = options or InstantOptions()
-        side = self._style_side(max(rgb.shape[:2]), options.style_scale)
+        side = self._style_side(options.pass_side(max(rgb.shape[:2])), options.style_scale)
         stats = self._blended_stats(side, rgb, options)
         out = self._painted(rgb, stats, options, PassSteps(1, (rgb.shape[1], rgb.shape[0])))
         return apply_strength(out, rgb, options.strength)
@@ -191,10 +243,11 @@ class InstantStylizer(FeedForwardStylizer):
         options = options or InstantOptions()
         prepared = self.prepare(image, options.size, options.upscale, regions, bgr)
         photo = prepared.photo
-        style_side = self._style_side(max(photo.shape[:2]), options.style_scale)
+        style_side = self._style_side(options.pass_side(max(photo.shape[:2])), options.style_scale)
         styled_regions = list(zip(prepared.masks, prepared.styles_in, strict=True))
         painted_count = 1 + sum(style is not None for _, style in styled_regions)
-        per_pass = cascade_passes(self.nets, photo.shape, whole_side=self.whole_side,
+        working = scaled_size(photo.shape[1::-1], options.pass_side(max(photo.shape[:2])))
+        per_pass = cascade_passes(self.nets, working[::-1], whole_side=self.whole_side,
                                   tile=self.tile)  # fmt: skip
         steps = PassSteps(painted_count * per_pass if options.strength > 0 else 1,
                           (photo.shape[1], photo.shape[0]), progress, cancel)  # fmt: skip
@@ -208,7 +261,11 @@ class InstantStylizer(FeedForwardStylizer):
             styles=self.style_names,
             blend=self.blend,
             controls={**asdict(options), "tile": self.tile},
-            engine=engine_notes(device=str(self.device), decoders=self.decoder_notes()),
+            engine=engine_notes(
+                device=str(self.device),
+                decoders=self.decoder_notes(),
+                precision=self.nets.precision,
+            ),  # fmt: skip
             style_files=self.style_files,
         )
 

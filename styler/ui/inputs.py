@@ -32,6 +32,7 @@ NOT_OFFERED = {
     "blend_method": "the Stylize tab runs one fast style at a time: there is nothing to blend",
     "tile": "memory is the server's to bound, not the browser's",
     "device": "server-side: the server's devices (styler ui --device)",
+    "precision": "server-side: the server runs each model in the precision auto picks",
     "vgg": "server-side: one optimizer engine serves every browser",
     "max_pixels": "server-side: the server's own limit (UI_MAX_PIXELS) refuses large uploads",
     "keep_location": "the UI's downloads keep the photo's date, camera and credits, never its "

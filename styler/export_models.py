@@ -1,0 +1,127 @@
+"""Exporting the one-pass models: a fast network as one ONNX file, instant mode as a folder.
+
+Float graphs are traced from the networks; fp16 stores their weights in float16; int8 is
+the graph styler ships for that exact network (tools/quantize_weights.py), or, for a
+network of one's own, one quantized now on the photos the caller gives. Every file is
+written under a temporary name and renamed, so a failed export leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from styler.controls import CONTROLS, INSTANT
+from styler.errors import OptionsError, StylerError
+from styler.fast.export import export_onnx
+from styler.fast.inference import load_network
+from styler.fast.runtime import fast_precision
+from styler.imageio import IMAGE_EXTENSIONS
+from styler.instant.export import (
+    DECODER,
+    ENCODER,
+    describe,
+    export_decoder,
+    export_encoder,
+    write_description,
+)
+from styler.instant.runtime import shipped_int8
+from styler.instant.stylizer import STYLE_MAX_SIDE, STYLE_MIN_SIDE, networks_on
+from styler.onnx_models import store_weights_as_half
+from styler.precision import FP16, FP32, INT8
+from styler.quantize import quantize_int8
+
+EXPORT_PRECISIONS = (FP32, FP16, INT8)
+CALIBRATION_SIZE = (512, 384)  # one shape for every calibration photo (the calibrator stacks)
+MIN_CALIBRATION_PHOTOS = 8
+
+
+def export_fast(name: str, output: Path | None, precision: str, calibrate: Path | None) -> Path:
+    """A fast network (shipped name or .safetensors) as one ONNX file; returns its path."""
+    _check_precision(precision)
+    style, network, _ = load_network(name)
+    suffix = "" if precision == FP32 else f"_{precision}"
+    output = output or Path(f"{style}{suffix}.onnx")
+    _check_writable(output.parent)
+    if precision != INT8:
+        return export_onnx(network.cpu().eval(), output, half=precision == FP16)
+    if calibrate is None:
+        import torch
+
+        chosen = fast_precision(network, style, INT8, torch.device("cpu"))
+        return _copy(chosen.int8.path, output)  # fast_precision refused a network without one
+    with tempfile.TemporaryDirectory() as work:
+        float_graph = export_onnx(network.cpu().eval(), Path(work) / "float.onnx")
+        feeds = ({"image": x} for x in calibration_photos(calibrate))
+        return _copy(quantize_int8(float_graph, Path(work) / "int8.onnx", feeds), output)
+
+
+def export_instant(folder: Path, precision: str) -> list[Path]:
+    """Instant mode's encoder, decoder and instant.json in `folder`; returns their paths."""
+    _check_precision(precision)
+    folder.mkdir(parents=True, exist_ok=True)
+    _check_writable(folder)
+    nets = networks_on("cpu", FP32)
+    decoder = nets.decoders["relu4_1"]
+    targets = [folder / ENCODER, folder / DECODER]
+    if precision == INT8:
+        shipped = shipped_int8(nets.vgg, decoder)
+        if shipped is None:
+            raise OptionsError("no int8 graphs are installed for instant mode's networks")
+        sources = [shipped[0].encoder, shipped[0].decoder]
+        written = [_copy(source, target) for source, target in zip(sources, targets, strict=True)]
+    else:
+        written = []
+        exports = (lambda p: export_encoder(nets.vgg, p), lambda p: export_decoder(decoder, p))
+        for target, export in zip(targets, exports, strict=True):
+            tmp = target.with_name(f".{target.name}.tmp")
+            export(tmp)
+            if precision == FP16:
+                store_weights_as_half(tmp)
+            written.append(tmp.replace(target))
+    description = describe(CONTROLS["stroke_side"].default_for(INSTANT), STYLE_MIN_SIDE,
+                           STYLE_MAX_SIDE)  # fmt: skip
+    return [*written, write_description(folder, {**description, "precision": precision})]
+
+
+def calibration_photos(folder: Path) -> list[np.ndarray]:
+    """(1, 3, 384, 512) float inputs of the photos in `folder` (unreadable ones skipped)."""
+    if not folder.is_dir():
+        raise StylerError(f"{folder}: not a folder of calibration photos")
+    arrays = []
+    for path in sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS):
+        try:
+            image = ImageOps.fit(Image.open(path).convert("RGB"), CALIBRATION_SIZE)
+        except OSError:
+            continue
+        arrays.append(np.asarray(image, np.float32).transpose(2, 0, 1)[None] / 255)
+    if len(arrays) < MIN_CALIBRATION_PHOTOS:
+        raise StylerError(f"{folder}: {len(arrays)} readable photos; int8 calibration needs "
+                          f"at least {MIN_CALIBRATION_PHOTOS}")  # fmt: skip
+    return arrays
+
+
+def _check_precision(precision: str) -> None:
+    if precision not in EXPORT_PRECISIONS:
+        raise OptionsError(f"export precision must be one of {', '.join(EXPORT_PRECISIONS)}")
+
+
+def _check_writable(folder: Path) -> None:
+    """Fail before any work when the target folder cannot take a file."""
+    folder = folder if str(folder) else Path(".")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".styler-write-check-"):
+            pass
+    except OSError as exc:
+        raise StylerError(f"{folder}: cannot write there ({exc.strerror or exc})") from exc
+
+
+def _copy(source: Path, target: Path) -> Path:
+    tmp = target.with_name(f".{target.name}.tmp")
+    shutil.copyfile(source, tmp)
+    return tmp.replace(target)

@@ -1,0 +1,85 @@
+"""The int8 graphs styler ships (`weights/int8/`), and what each one's quantization cost.
+
+Each entry names the float network it was quantized from by its parameters' sha256
+(styler.onnx_models.parameters_digest), so an int8
+graph is only ever used for the very network it came from, and records the quality change
+measured on validation photos (tools/quantize_weights.py writes it). `auto` precision uses
+a graph only when that change is within QUALITY_BOUND.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from styler.errors import WeightsError
+from styler.fast.manifest import weights_dir
+from styler.fast.weights import sha256_of
+from styler.imageio import atomic_write_bytes
+
+MANIFEST = "manifest.json"
+# The largest relative change of the style or content distance (validation photos) that
+# still counts as the same picture: the bound the issue set for int8 fast mode.
+QUALITY_BOUND = 0.03
+
+
+@dataclass(frozen=True)
+class Int8Graph:
+    """One shipped int8 graph and its measured cost in quality."""
+
+    key: str  # a fast style's name, or instant_encoder / instant_decoder
+    file: str
+    sha256: str
+    float_sha256: str  # parameters_digest of the float network it was quantized from
+    quality: dict[str, float] = field(default_factory=dict)  # relative changes, fp32 -> int8
+
+    @property
+    def path(self) -> Path:
+        return int8_dir() / self.file
+
+    @property
+    def within_bounds(self) -> bool:
+        changes = [abs(v) for k, v in self.quality.items() if k.endswith("_change")]
+        return bool(changes) and max(changes) <= QUALITY_BOUND
+
+
+def int8_dir() -> Path:
+    return weights_dir() / "int8"
+
+
+def _entries() -> dict[str, dict[str, Any]]:
+    try:
+        return json.loads((int8_dir() / MANIFEST).read_text())["graphs"]
+    except (OSError, ValueError, KeyError):
+        return {}
+
+
+def int8_graph(key: str, float_sha256: str) -> Int8Graph | None:
+    """The shipped int8 graph of `key` quantized from exactly that float network, if any;
+    WeightsError when the listed file's bytes differ from the manifest's."""
+    entry = _entries().get(key)
+    if not entry or entry.get("float_sha256") != float_sha256:
+        return None
+    graph = Int8Graph(key=key, **entry)
+    try:
+        actual = sha256_of(graph.path)
+    except OSError as exc:
+        raise WeightsError(f"{graph.path}: cannot read int8 graph ({exc.strerror})") from exc
+    if actual != graph.sha256:
+        raise WeightsError(f"{graph.path}: sha256 {actual[:12]}… differs from the manifest's "
+                           f"{graph.sha256[:12]}…; reinstall styler")  # fmt: skip
+    return graph
+
+
+def record_int8_graph(graph: Int8Graph) -> Path:
+    """Add or replace `graph`'s entry in the folder's manifest (tools/quantize_weights.py)."""
+    entries = _entries()
+    entry = {"file": graph.file, "sha256": graph.sha256, "float_sha256": graph.float_sha256,
+             "quality": graph.quality}  # fmt: skip
+    entries[graph.key] = entry
+    target = int8_dir() / MANIFEST
+    text = json.dumps({"graphs": dict(sorted(entries.items()))}, indent=2) + "\n"
+    atomic_write_bytes(target, text.encode())
+    return target

@@ -1,0 +1,77 @@
+"""Which number format a one-pass network runs in: the `precision` control resolved.
+
+`auto` takes int8 only where it pays and is safe: the CPU has int8 dot-product
+instructions (without them onnxruntime's int8 kernels are slower than float ones), and the
+model's int8 version was measured within the quality bound when it was quantized. Else it
+takes the best float the device computes natively: bfloat16 on CPUs with AVX512-BF16/AMX,
+float16 or bfloat16 on GPUs, float32 elsewhere.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+from functools import cache
+
+import torch
+
+from styler.controls import PRECISIONS
+from styler.device import autocast_dtype
+from styler.errors import OptionsError
+
+AUTO, FP32, BF16, FP16, INT8 = PRECISIONS
+FLOAT_DTYPES = {BF16: torch.bfloat16, FP16: torch.float16}
+# x86 int8 dot products (VNNI), ARM's (SDOT/UDOT), and AMX: what onnxruntime's int8
+# convolutions need to beat float ones.
+INT8_DOT_FLAGS = ("avx512_vnni", "avx_vnni", "amx_int8", "asimddp")
+# Set (to anything but "" or "0") to treat this CPU as one without int8 dot products:
+# how tests check auto's fallback on a CPU that has them.
+NO_INT8_DOT_ENV = "STYLER_NO_INT8_DOT"
+
+
+@cache
+def _cpu_flags() -> frozenset[str]:
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as info:
+            for line in info:
+                if line.startswith(("flags", "Features")):
+                    return frozenset(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return frozenset()
+
+
+def cpu_has_int8_dot() -> bool:
+    """True where int8 convolutions run faster than float ones (see INT8_DOT_FLAGS)."""
+    if os.environ.get(NO_INT8_DOT_ENV, "") not in ("", "0"):
+        return False
+    if platform.system() == "Darwin" and platform.machine() == "arm64":
+        return True  # every Apple Silicon core has the dot-product instructions
+    return bool(_cpu_flags() & set(INT8_DOT_FLAGS))
+
+
+def best_float(device: torch.device) -> str:
+    """The float format `device` computes fastest at no loss we can see: bf16/fp16 or fp32."""
+    dtype = autocast_dtype(device)
+    if dtype is None:
+        return FP32
+    return BF16 if dtype == torch.bfloat16 else FP16
+
+
+def resolve_precision(
+    requested: str, device: torch.device, int8_within_bounds: bool, float_choice: str = ""
+) -> str:
+    """The precision a run uses: `requested`, or for auto the one the module docstring says
+    (`float_choice`, where given, instead of the device's best float).
+
+    int8_within_bounds: the model has an int8 version whose measured loss is in bounds.
+    """
+    if requested not in PRECISIONS:
+        raise OptionsError(f"precision must be one of {', '.join(PRECISIONS)}, not {requested!r}")
+    if requested == INT8 and device.type != "cpu":
+        raise OptionsError("int8 runs on the CPU (onnxruntime); choose --device cpu or a float")
+    if requested != AUTO:
+        return requested
+    if device.type == "cpu" and int8_within_bounds and cpu_has_int8_dot():
+        return INT8
+    return float_choice or best_float(device)

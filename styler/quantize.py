@@ -1,0 +1,77 @@
+"""Static INT8 quantization of a float ONNX graph with onnxruntime's tools.
+
+QDQ format (QuantizeLinear/DequantizeLinear pairs around each quantized operator, which
+onnxruntime fuses into int8 kernels and any other runtime can still read), weights int8 per
+output channel, activations uint8 per tensor with ranges calibrated on real photos. The
+first and last convolutions stay in float: the first one sees raw pixels, whose fine
+steps int8 would band, and the last one writes them (keep_outer, the default).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import numpy as np
+
+from styler.errors import StylerError
+
+Feed = Mapping[str, np.ndarray]  # one calibration input: graph input name -> array
+
+
+def conv_names(path: Path) -> list[str]:
+    """The graph's Conv nodes, in graph (topological) order."""
+    import onnx
+
+    return [node.name for node in onnx.load(str(path)).graph.node if node.op_type == "Conv"]
+
+
+def outer_convs(path: Path) -> list[str]:
+    """The first and last convolutions: the ones kept in float by default."""
+    names = conv_names(path)
+    return [names[0], names[-1]] if len(names) > 1 else names
+
+
+def quantize_int8(
+    float_model: Path,
+    output: Path,
+    calibration: Iterable[Feed],
+    keep_outer: bool = True,
+) -> Path:
+    """Write `output`, the int8 version of `float_model`, calibrated on `calibration` (inputs
+    of one shape: the percentile calibrator stacks them)."""
+    try:
+        from onnxruntime.quantization import (
+            CalibrationDataReader,
+            CalibrationMethod,
+            QuantFormat,
+            QuantType,
+            quantize_static,
+        )
+        from onnxruntime.quantization.shape_inference import quant_pre_process
+    except ImportError as exc:
+        raise StylerError("int8 quantization needs: pip install onnxruntime onnx") from exc
+
+    feeds = iter(calibration)
+
+    class Reader(CalibrationDataReader):
+        def get_next(self) -> Feed | None:
+            return next(feeds, None)
+
+    with tempfile.TemporaryDirectory() as folder:
+        prepared = Path(folder) / "prepared.onnx"
+        quant_pre_process(str(float_model), str(prepared), skip_symbolic_shape=True)
+        quantize_static(
+            str(prepared),
+            str(output),
+            Reader(),
+            quant_format=QuantFormat.QDQ,
+            per_channel=True,
+            activation_type=QuantType.QUInt8,
+            weight_type=QuantType.QInt8,
+            calibrate_method=CalibrationMethod.Percentile,
+            nodes_to_exclude=outer_convs(prepared) if keep_outer else [],
+            extra_options={"CalibPercentile": 99.999},
+        )
+    return output

@@ -1,0 +1,189 @@
+"""The one-pass modes for apps (issue 26): precision, int8 graphs, instant mode's stroke side,
+ONNX export of every one-pass model, and docs/embedding.md's app run against the engine."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from conftest import GALLERY
+from PIL import Image
+
+from styler.controls import CONTROLS, INSTANT
+from styler.errors import OptionsError
+from styler.fast.inference import FastStylizer
+from styler.instant.detail import reduced_copy, with_detail
+from styler.instant.stylizer import InstantOptions, InstantStylizer, networks_on
+from styler.int8_models import int8_dir
+from styler.precision import NO_INT8_DOT_ENV, cpu_has_int8_dot, resolve_precision
+
+ort = pytest.importorskip("onnxruntime")
+CPU = torch.device("cpu")
+STYLE = GALLERY / "styles" / "swirls.jpg"
+ROOT = GALLERY.parent
+HAS_INT8_GRAPHS = (int8_dir() / "manifest.json").is_file()
+needs_int8 = pytest.mark.skipif(not HAS_INT8_GRAPHS, reason="no int8 graphs in weights/int8")
+
+
+@pytest.fixture(scope="module")
+def photo() -> Image.Image:
+    return Image.open(GALLERY / "photos" / "astronaut.jpg").convert("RGB").resize((320, 320))
+
+
+def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "OMP_NUM_THREADS": "2"}
+    return subprocess.run([sys.executable, "-m", "styler.cli.main", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+
+
+def test_auto_takes_int8_only_with_int8_dot_products_and_a_graph_within_bounds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv(NO_INT8_DOT_ENV, raising=False)
+    fallback = resolve_precision("auto", CPU, False)
+    assert fallback in ("fp32", "bf16")  # the CPU's best float
+    if cpu_has_int8_dot():
+        assert resolve_precision("auto", CPU, True) == "int8"
+    monkeypatch.setenv(NO_INT8_DOT_ENV, "1")  # a CPU without VNNI, simulated
+    assert not cpu_has_int8_dot()
+    assert resolve_precision("auto", CPU, True) == fallback
+    assert resolve_precision("int8", CPU, False) == "int8"  # asked for: given
+    with pytest.raises(OptionsError, match="int8 runs on the CPU"):
+        resolve_precision("int8", torch.device("cuda"), True)
+    assert CONTROLS["precision"].choices == ("auto", "fp32", "bf16", "fp16", "int8")
+
+
+@needs_int8
+def test_fast_int8_stays_close_to_fp32_and_auto_falls_back_without_vnni(
+    photo: Image.Image, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    array = np.asarray(photo)
+    fp32 = FastStylizer("starry_night", device="cpu", precision="fp32").stylize_array(array)
+    int8_stylizer = FastStylizer("starry_night", device="cpu", precision="int8")
+    int8 = int8_stylizer.stylize_array(array)
+    difference = np.abs(fp32.astype(int) - int8.astype(int))
+    print(f"fast int8 vs fp32: mean {difference.mean():.2f}, 99th pct "
+          f"{np.percentile(difference, 99):.0f} levels")  # fmt: skip
+    assert difference.mean() < 4 and np.percentile(difference, 99) < 24
+    assert int8_stylizer.run(photo).settings["engine"]["precision"] == "int8"
+    monkeypatch.setenv(NO_INT8_DOT_ENV, "1")
+    fallback = FastStylizer("starry_night", device="cpu")
+    assert fallback.precision_of(fallback.main_network).name == "fp32"
+    with pytest.raises(OptionsError, match="no int8 graph ships for"):
+        blend = FastStylizer(["starry_night", "udnie"], device="cpu", precision="int8")
+        blend.stylize_array(array)
+
+
+@needs_int8
+def test_instant_precisions_stay_close_to_fp32(photo: Image.Image) -> None:
+    array = np.asarray(photo)
+    fp32 = InstantStylizer(STYLE, device="cpu", precision="fp32").stylize_array(array)
+    for precision, mean_bound in (("int8", 4.0), ("bf16", 3.0)):
+        out = InstantStylizer(STYLE, device="cpu", precision=precision).stylize_array(array)
+        difference = np.abs(fp32.astype(int) - out.astype(int))
+        print(f"instant {precision} vs fp32: mean {difference.mean():.2f} levels")
+        assert difference.mean() < mean_bound
+
+
+def test_instant_paints_a_long_photo_at_its_stroke_side_and_puts_the_detail_back() -> None:
+    chelsea = Image.open(GALLERY / "photos" / "chelsea.jpg").convert("RGB")
+    big = np.asarray(chelsea.resize((512, 384)))
+    stylizer = InstantStylizer(STYLE, device="cpu", precision="fp32")
+    out = stylizer.stylize_array(big, InstantOptions(stroke_side=256))
+    copy = reduced_copy(big, 256)
+    assert copy.shape == (192, 256, 3)
+    small = stylizer.stylize_array(copy, InstantOptions(stroke_side=256))
+    assert np.array_equal(out, with_detail(small, copy, big))
+    assert CONTROLS["stroke_side"].default_for(INSTANT) == 512
+    full = stylizer.stylize_array(big, InstantOptions(stroke_side=0))
+    assert full.shape == out.shape and not np.array_equal(full, out)
+
+
+def embedding_app() -> types.ModuleType:
+    """docs/embedding.md's instant app, as the page prints it."""
+    text = (ROOT / "docs" / "embedding.md").read_text()
+    code = re.search(r"<!-- instant-app -->\s*```python\n(.*?)```", text, re.S)
+    assert code is not None, "docs/embedding.md lost its instant app"
+    assert len(code.group(1).strip().splitlines()) <= 70
+    module = types.ModuleType("instant_app")
+    exec(compile(code.group(1), "docs/embedding.md", "exec"), module.__dict__)  # noqa: S102
+    return module
+
+
+# (precision, the largest difference anywhere, the one 99.9 % of pixels stay within): int8
+# rounds activations to steps, so the float transform's last-bit differences between numpy
+# and PyTorch flip a step here and there (measured: max 6, 99.9 % within 3).
+APP_BOUNDS = [("fp32", 2, 2), pytest.param("int8", 10, 3, marks=needs_int8)]
+
+
+@pytest.mark.parametrize(("precision", "most", "nearly_all"), APP_BOUNDS)
+def test_the_documented_app_gives_the_engines_pixels(
+    precision: str, most: int, nearly_all: int, photo: Image.Image, tmp_path: Path
+) -> None:
+    done = run_cli("export", "--instant", "--precision", precision, "-o", str(tmp_path / "m"))
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in (tmp_path / "m").iterdir()) == [
+        "decoder.onnx", "encoder.onnx", "instant.json"]  # fmt: skip
+    app = embedding_app()
+    model = app.InstantModel(str(tmp_path / "m"))
+    painting = app.load(str(STYLE))
+    for size in (600, 300):  # above the stroke side (the detail path) and below it
+        picture = photo.resize((size, size * 3 // 4))
+        ours = np.asarray(model.stylize(picture, painting), int)
+        engine = InstantStylizer(STYLE, device="cpu", precision=precision).stylize(picture)
+        difference = np.abs(ours - np.asarray(engine, int))
+        within = np.percentile(difference, 99.9)
+        print(f"app vs engine, {precision}, {size} px: max {difference.max()}, 99.9 % within "
+              f"{within:.0f} levels")  # fmt: skip
+        assert ours.shape == difference.shape
+        assert difference.max() <= most and within <= nearly_all
+
+
+def test_exported_fast_networks_load_in_a_fresh_session(tmp_path: Path) -> None:
+    precisions = ["fp32", "fp16", *(["int8"] if HAS_INT8_GRAPHS else [])]
+    x = np.random.default_rng(0).random((1, 3, 40, 56), np.float32)
+    outputs = {}
+    for precision in precisions:
+        done = run_cli("export", "starry_night", "--precision", precision, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        path = Path(done.stdout.strip())
+        session = ort.InferenceSession(str(tmp_path / path), providers=["CPUExecutionProvider"])
+        outputs[precision] = session.run(None, {"image": x})[0]
+    for precision, out in outputs.items():
+        assert out.shape == x.shape and np.abs(out - outputs["fp32"]).mean() < 0.03, precision
+
+
+def test_bad_export_targets_are_one_line(tmp_path: Path) -> None:
+    unknown = run_cli("export", "no_such_style")
+    assert unknown.returncode == 2 and "no_such_style" in unknown.stderr
+    assert len(unknown.stderr.strip().splitlines()) == 1
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    for args in (["starry_night", "-o", str(blocker / "net.onnx")],
+                 ["--instant", "-o", str(blocker / "models")]):  # fmt: skip
+        done = run_cli("export", *args)
+        assert done.returncode == 2, done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1 and str(blocker) in done.stderr
+    neither = run_cli("export")
+    assert neither.returncode == 2 and "--instant" in neither.stderr
+    few = tmp_path / "two_photos"
+    few.mkdir()
+    for i in range(2):
+        Image.new("RGB", (32, 32), (i * 90, 40, 40)).save(few / f"{i}.png")
+    own = run_cli("export", "starry_night", "--precision", "int8", "--calibrate", str(few),
+                  "-o", str(tmp_path / "own.onnx"))  # fmt: skip
+    assert own.returncode == 2 and "at least 8" in own.stderr
+    assert not (tmp_path / "own.onnx").exists()
+
+
+def test_the_networks_of_each_precision_are_loaded_once() -> None:
+    assert networks_on("cpu", "fp32") is networks_on("cpu", "fp32")
+    assert networks_on("cpu", "fp32").onnx is not None  # the graphs an app runs
+    assert networks_on("cpu", "bf16").dtype == torch.bfloat16

@@ -1,0 +1,174 @@
+"""Quantize the shipped one-pass networks to int8 and record what it costs in quality.
+
+    python tools/quantize_weights.py                    # every fast style and instant mode
+    python tools/quantize_weights.py --only starry_night instant
+
+For each network: export the float ONNX graph, quantize it statically (styler.quantize:
+QDQ, per-channel weights, first and last convolutions kept in float) with activation
+ranges calibrated on training photos, then stylize validation photos in fp32 and int8 and
+record the relative change of the mean style and content distances in
+weights/int8/manifest.json (styler.int8_models: `auto` uses int8 only within 3%).
+Needs the shared data folder (../shared/data): photos never ship, only the graphs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, ImageOps
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # this checkout's styler, even where another is installed
+    sys.path.insert(0, str(ROOT))
+
+from styler.evaluate import distances  # noqa: E402
+from styler.fast.data import image_files  # noqa: E402
+from styler.fast.export import export_onnx  # noqa: E402
+from styler.fast.inference import FastStylizer, load_network  # noqa: E402
+from styler.fast.manifest import read_manifest  # noqa: E402
+from styler.fast.weights import sha256_of  # noqa: E402
+from styler.instant.export import export_decoder, export_encoder  # noqa: E402
+from styler.instant.runtime import DECODER_KEY, ENCODER_KEY  # noqa: E402
+from styler.instant.stylizer import InstantStylizer, networks_on  # noqa: E402
+from styler.instant.wct import feature_stats, whitening_colouring  # noqa: E402
+from styler.int8_models import Int8Graph, int8_dir, record_int8_graph  # noqa: E402
+from styler.onnx_models import cpu_session, parameters_digest  # noqa: E402
+from styler.quantize import quantize_int8  # noqa: E402
+
+DATA = ROOT.parent / "shared" / "data"
+CALIBRATION_PHOTOS = 32  # spread over the training photos
+CALIBRATION_SIZE = (512, 384)  # one shape for every calibration input (the calibrator stacks)
+VAL_PHOTOS = 12
+INSTANT_PAINTINGS = ("starry_night", "the_scream", "udnie", "vg_olive")  # unseen in training
+
+
+def calibration_photos() -> list[np.ndarray]:
+    """(1, 3, 384, 512) float inputs of training photos spread over the folder."""
+    files = image_files(DATA / "train")
+    chosen = files[:: max(1, len(files) // CALIBRATION_PHOTOS)][:CALIBRATION_PHOTOS]
+    arrays = []
+    for path in chosen:
+        image = ImageOps.fit(Image.open(path).convert("RGB"), CALIBRATION_SIZE)
+        arrays.append(np.asarray(image, np.float32).transpose(2, 0, 1)[None] / 255)
+    return arrays
+
+
+def val_photos() -> list[Image.Image]:
+    files = image_files(DATA / "val")
+    return [Image.open(p).convert("RGB") for p in files[:: len(files) // VAL_PHOTOS][:VAL_PHOTOS]]
+
+
+Run = Callable[[str, Image.Image, Image.Image], Image.Image]  # (precision, photo, painting)
+Pairs = list[tuple[Image.Image, Image.Image]]  # (photo, painting)
+
+
+def changes(run: Run, pairs: Pairs) -> dict[str, float]:
+    """Mean style and content distance over (photo, painting) pairs in fp32 and in int8, and
+    int8's relative change of each."""
+    means = {}
+    for precision in ("fp32", "int8"):
+        found = [distances(run(precision, photo, painting), photo, painting)
+                 for photo, painting in pairs]  # fmt: skip
+        means[precision] = (np.mean([d.style for d in found]), np.mean([d.content for d in found]))
+        print(f"  {precision}: style {means[precision][0]:.4f}, content {means[precision][1]:.4f}")
+    (s32, c32), (s8, c8) = means["fp32"], means["int8"]
+    return {"style_fp32": round(float(s32), 5), "content_fp32": round(float(c32), 5),
+            "style_change": round(float(s8 / s32 - 1), 5),
+            "content_change": round(float(c8 / c32 - 1), 5)}  # fmt: skip
+
+
+def ship(key: str, graph: Path, float_digest: str) -> Int8Graph:
+    target = int8_dir() / f"{key}.int8.onnx"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    graph.replace(target)
+    entry = Int8Graph(key, target.name, sha256_of(target), float_digest)
+    record_int8_graph(entry)
+    return entry
+
+
+def quantize_fast(name: str, folder: Path) -> None:
+    _, network, _ = load_network(name)
+    float_graph = export_onnx(network.eval(), folder / f"{name}.onnx")
+    feeds = ({"image": x} for x in calibration_photos())
+    graph = ship(name, quantize_int8(float_graph, folder / f"{name}.int8.onnx", feeds),
+                 parameters_digest(network))  # fmt: skip
+    painting = Image.open(DATA / "styles" / f"{name}.jpg").convert("RGB")
+    stylizers = {p: FastStylizer(name, device="cpu", precision=p) for p in ("fp32", "int8")}
+
+    def run(precision: str, photo: Image.Image, _painting: Image.Image) -> Image.Image:
+        return stylizers[precision].stylize(photo, size=512)
+
+    quality = changes(run, [(photo, painting) for photo in val_photos()])
+    record_int8_graph(dataclasses.replace(graph, quality=quality))
+    print(f"{name}: {quality}")
+
+
+def transformed_features(encoder: Path) -> Iterator[dict[str, np.ndarray]]:
+    """The decoder's real inputs: training photos' features given other photos' and the
+    gallery paintings' statistics (no benchmark painting)."""
+    session = cpu_session(encoder, torch.get_num_threads())
+    photos = calibration_photos()
+    features = [session.run(None, {"image": x})[0] for x in photos]
+    styles = [*features[1::2], *(session.run(None, {"image": x})[0] for x in gallery_styles())]
+    for i, feature in enumerate(features[::2]):
+        tensor = torch.from_numpy(feature)
+        style = torch.from_numpy(styles[(3 * i + 1) % len(styles)])
+        transform = whitening_colouring(feature_stats(tensor), feature_stats(style))
+        yield {"features": transform(tensor).numpy().astype(np.float32)}
+
+
+def gallery_styles() -> list[np.ndarray]:
+    arrays = []
+    for path in sorted((ROOT / "gallery" / "styles").glob("*.jpg")):
+        image = ImageOps.fit(Image.open(path).convert("RGB"), CALIBRATION_SIZE)
+        arrays.append(np.asarray(image, np.float32).transpose(2, 0, 1)[None] / 255)
+    return arrays
+
+
+def quantize_instant(folder: Path) -> None:
+    nets = networks_on("cpu", "fp32")
+    decoder = nets.decoders["relu4_1"]
+    encoder_graph, decoder_graph = folder / "encoder.onnx", folder / "decoder.onnx"
+    export_encoder(nets.vgg, encoder_graph)
+    export_decoder(decoder, decoder_graph)
+    feeds = ({"image": x} for x in calibration_photos())
+    encoder8 = quantize_int8(encoder_graph, folder / "encoder.int8.onnx", feeds)
+    decoder8 = quantize_int8(decoder_graph, folder / "decoder.int8.onnx",
+                             transformed_features(encoder_graph))  # fmt: skip
+    graphs = [ship(ENCODER_KEY, encoder8, parameters_digest(nets.vgg)),
+              ship(DECODER_KEY, decoder8, parameters_digest(decoder))]  # fmt: skip
+    paintings = [Image.open(DATA / "styles" / f"{n}.jpg").convert("RGB") for n in INSTANT_PAINTINGS]
+    pairs = [(photo, paintings[i % len(paintings)]) for i, photo in enumerate(val_photos())]
+
+    def run(precision: str, photo: Image.Image, painting: Image.Image) -> Image.Image:
+        return InstantStylizer(painting, device="cpu", precision=precision).stylize(photo, size=512)
+
+    quality = changes(run, pairs)
+    for graph in graphs:
+        record_int8_graph(dataclasses.replace(graph, quality=quality))
+    print(f"instant: {quality}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="+", metavar="NAME", help="fast style names, instant")
+    args = parser.parse_args()
+    names = args.only or [*(e.name for e in read_manifest() if not e.base), "instant"]
+    with tempfile.TemporaryDirectory() as work:
+        for name in names:
+            print(f"quantizing {name}", flush=True)
+            if name == "instant":
+                quantize_instant(Path(work))
+            else:
+                quantize_fast(name, Path(work))
+
+
+if __name__ == "__main__":
+    main()
