@@ -4,7 +4,7 @@
 The server, browser and page fixtures are tests/live_ui.py's (through conftest): browser
 tests need gradio, playwright and Chromium, which the fixtures install on first use where
 they may; a test skips, with the reason, only when its fixture finds one missing. Screenshots
-go to docs/ui/ (desktop 1280x800 for each tab, phone 390x844 for the Stylize tab), or to
+go to docs/ui/ (desktop 1280x900 for each tab, phone 390x844 for the Stylize tab), or to
 $STYLER_UI_SHOTS.
 """
 

@@ -28,7 +28,7 @@ from styler.fast.network import NetworkConfig, StyleNetwork  # noqa: E402
 from styler.fast.weights import save_network, sha256_of  # noqa: E402
 
 TIMEOUT = 30_000  # ms, Playwright waits
-DESKTOP = {"width": 1280, "height": 800}  # the browser tests' page size
+DESKTOP = {"width": 1280, "height": 900}  # the browser tests' page size, as the screenshots show it
 
 TINY = NetworkConfig(widths=(8, 16, 16), res_blocks=1)
 
