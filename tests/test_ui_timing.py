@@ -67,3 +67,26 @@ def test_a_quality_run_shows_its_time_left(page, server) -> None:
     text = bar.json_value()
     assert "step" in text and ("s left" in text or "min left" in text), text
     _wait_status(page, "Done", timeout=90_000)
+
+
+def test_refine_and_continue_are_estimated_from_their_own_runs(tmp_path) -> None:
+    from types import SimpleNamespace
+
+    from PIL import Image
+
+    from styler.ui.runs import REFINE, expected_follow_up
+    from styler.ui.state import Entry
+
+    png = tmp_path / "instant.png"
+    Image.new("RGB", (1000, 500)).save(png)
+    services = SimpleNamespace(timings=RunTimes())
+    instant = Entry(path=png, thumb=png, caption="instant", settings={})
+    assert "first Refine run" in expected_follow_up(services, instant, 0)
+    services.timings.record(REFINE, run_units(True, (1000, 500), 20), 10.0)
+    assert "Expected: about 10 s" in expected_follow_up(services, instant, 0)  # 20 steps
+    assert "Expected: about 20 s" in expected_follow_up(services, instant, 40)
+    stopped = Entry(path=png, thumb=png, caption="stopped", settings={}, completed=False,
+                    steps_done=30, steps_total=120, full_size=(1000, 500))  # fmt: skip
+    assert "first Quality run" in expected_follow_up(services, stopped, None)
+    services.timings.record("Quality", run_units(True, (1000, 500), 120), 60.0)
+    assert "Expected: about 45 s" in expected_follow_up(services, stopped, None)  # 90 left

@@ -231,7 +231,23 @@ def expected(services: Services, mode: str, content: str | Path | None, size: fl
         return ""
     output = scaled_size(photo, output_side(int(size or 0), bool(upscale), photo))
     count = int(steps or 0) or AUTO_STEPS.get(init or "content", AUTO_STEPS["content"])
-    seconds = services.timings.estimate(mode, run_units(mode == QUALITY, output, count))
+    return _expected(services, mode, run_units(mode == QUALITY, output, count))
+
+
+def expected_follow_up(services: Services, entry: Entry | None, steps: float | None) -> str:
+    """expected() for Refine (`steps`: the steps widget's, 0 automatic) or Continue (None:
+    the steps the stopped run had left) of the result on screen."""
+    if entry is None:
+        return ""
+    if steps is None:
+        count = max(1, entry.steps_total - entry.steps_done)
+        return _expected(services, QUALITY, run_units(True, entry.full_size or (0, 0), count))
+    count = int(steps or 0) or AUTO_STEPS["instant"]
+    return _expected(services, REFINE, run_units(True, png_size(entry.path), count))
+
+
+def _expected(services: Services, kind: str, units: float) -> str:
+    seconds = services.timings.estimate(kind, units)
     if seconds is None:
-        return f" (The first {mode} run on this server: no time measured yet to go by.)"
-    return f" Expected: {duration(seconds)}, from the last {mode} runs on this server."
+        return f" (The first {kind} run on this server: no time measured yet to go by.)"
+    return f" Expected: {duration(seconds)}, from the last {kind} runs on this server."

@@ -182,16 +182,20 @@ def wire_stylize(services: Services, guard: Callable, session: gr.State,
     _wire_continue_and_stop(services, guard, session, ui, outputs, [jobs[QUALITY], refine_job])
 
 
-def _queue_up(services: Services, ui: dict[str, Any], button: str) -> Any:
+def _queue_up(services: Services, session: gr.State, ui: dict[str, Any], button: str) -> Any:
     """`button`'s click: its job counted as queued (Stop withdraws it), the status saying
-    so, the result's buttons disabled until it ends. Returns the event, to chain the job."""
+    so and what it should take, the result's buttons disabled until it ends. Returns the
+    event, to chain the job."""
 
-    def queue_up(request: gr.Request):
+    def queue_up(request: gr.Request, state: Session, steps: float | None):
         services.queued(request.session_hash or "")
-        return WAITING, *busy_buttons()
+        expected = runs.expected_follow_up(services, state.shown, steps if button == "refine"
+                                           else None)  # fmt: skip
+        return WAITING + expected, *busy_buttons()
 
-    return ui[button].click(queue_up, None, [ui["status"], *(ui[n] for n in BUTTONS)],
-                            queue=False, api_name=False)  # fmt: skip
+    return ui[button].click(queue_up, [session, ui["steps"]],
+                            [ui["status"], *(ui[n] for n in BUTTONS)], queue=False,
+                            api_name=False)  # fmt: skip
 
 
 def _wire_refine(
@@ -209,7 +213,7 @@ def _wire_refine(
             services, state, key, state.shown, quality)))  # fmt: skip
 
     widgets_now = [session, *(ui[n] for n in REFINE_WIDGETS), ui["preview_every"]]
-    return _queue_up(services, ui, "refine").then(
+    return _queue_up(services, session, ui, "refine").then(
         refine, widgets_now, outputs, api_name=False, concurrency_id=ENGINE,
         concurrency_limit=services.concurrency, show_progress="full",
         show_progress_on=[ui["result"]])  # fmt: skip
@@ -228,7 +232,7 @@ def _wire_continue_and_stop(
         services.started(key)
         yield from _until_failure(state, _continued(services, state, key))
 
-    continued = _queue_up(services, ui, "continue").then(
+    continued = _queue_up(services, session, ui, "continue").then(
         continue_run, [session], outputs, api_name=False,
         concurrency_limit=services.concurrency, concurrency_id=ENGINE, show_progress="full",
         show_progress_on=[ui["result"]])  # fmt: skip
