@@ -17,7 +17,7 @@ import pytest
 from conftest import gradient_photo, stripe_style
 
 from styler.errors import OptionsError
-from styler.fast import style_jobs, user_styles
+from styler.fast import style_jobs, style_run, user_styles
 from styler.fast.manifest import find_style, installed_styles, user_styles_dir
 
 TINY = {"crop": 64, "steps": 8, "eval_every": 4, "checkpoint_every": 2, "val_count": 2,
@@ -116,19 +116,19 @@ def test_stop_keeps_the_best_and_resume_continues(folders) -> None:
     def stop_after_three() -> bool:
         return bool(seen) and seen[-1].step >= 3
 
-    status = style_jobs.run_job("mine", on_status=seen.append, should_stop=stop_after_three)
+    status = style_run.run_job("mine", on_status=seen.append, should_stop=stop_after_three)
     assert status.state == style_jobs.STOPPED and status.step == 3 and status.previews >= 1
     entry = find_style("mine")
     assert entry.user and entry.path.is_file() and entry.training["step"] == 3
     assert entry.training["painting"] == "painting.png" and entry.distances["style"] > 0
     assert (style_jobs.job_dir("mine") / "previews" / "latest.png").is_file()
 
-    resumed = style_jobs.run_job("mine")
+    resumed = style_run.run_job("mine")
     assert resumed.state == style_jobs.DONE and resumed.step == TINY["steps"]
     again = find_style("mine")
     assert again.sha256 != entry.sha256 and again.path.is_file() and not entry.path.exists()
     with pytest.raises(style_jobs.JobError, match="is finished"):
-        style_jobs.run_job("mine")
+        style_run.run_job("mine")
 
     user_styles.delete("mine")
     with pytest.raises(OptionsError, match="unknown fast style 'mine'"):

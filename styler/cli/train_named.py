@@ -12,7 +12,8 @@ from tqdm import tqdm
 from styler.cli.common import EXIT_INTERRUPTED, EXIT_OK, UsageError, say
 from styler.controls import TRAINING_CONTROLS
 from styler.fast.manifest import user_styles_dir
-from styler.fast.style_jobs import DONE, JobStatus, job_dir, prepare, run_job
+from styler.fast.style_jobs import DONE, JobStatus, job_dir, prepare
+from styler.fast.style_run import run_job
 
 # Options that mean nothing to a named style: it learns one painting from the base.
 NOT_NAMED = (("-o/--output", "output"), ("--style-blend", "style_blend"))

@@ -1,6 +1,6 @@
-"""A named style's training: inputs checked first, a work folder that survives restarts,
-fine-tuning from the base network within a time budget, previews, and the result published
-to the user styles folder (styler.fast.user_styles).
+"""A named style's training job: its inputs checked first, then a work folder that survives
+restarts, its status, its lock and its stop request. styler.fast.style_run trains it and
+publishes the result to the user styles folder (styler.fast.user_styles).
 
 `styler train --name` runs a job in its own process; the UI runs each in a worker process
 (styler.fast.style_worker). Either way the job lives in `user_styles_dir()/.training/NAME`:
@@ -25,27 +25,20 @@ import contextlib
 import json
 import os
 import shutil
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import torch
-from PIL import Image
-
-from styler.errors import OptionsError, StylerError
+from styler.errors import OptionsError
 from styler.fast.data import IMAGE_SUFFIXES, image_files
 from styler.fast.manifest import user_styles_dir, weights_dir
-from styler.fast.train import Evaluation, TrainConfig, Trainer
-from styler.fast.user_styles import check_free_space, check_name, publish
+from styler.fast.user_styles import check_free_space, check_name
 from styler.imageio import ImageLoadError, atomic_write_bytes, load_image
-from styler.tensors import resize_long_side, to_tensor
 
 JOBS = ".training"
 MIN_PHOTOS = 20
 PREVIEW_EVERY_S = 60.0
-PREVIEW_SIDE = 384  # long side of the preview photo
 DISTANCE_PHOTOS = 4  # validation photos the published style's distances are measured on
 FINE_TUNE_STEPS = 100_000  # a time-budgeted run's step limit: the budget ends it first
 VAL_COUNT = 8  # validation crops per evaluation (fewer than `styler train`'s: a quick loop)
@@ -96,10 +89,6 @@ class JobStatus:
     previews: int = 0  # previews written so far (the latest is previews/latest.png)
     message: str = ""
     distances: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def seconds_left(self) -> float:
-        return max(0.0, self.minutes * 60 - self.elapsed) if self.state == RUNNING else 0.0
 
 
 def jobs_dir() -> Path:
@@ -260,7 +249,7 @@ def _copy_photos(photos: list[Path], folder: Path) -> list[Path]:
 def remove_job(name: str) -> None:
     """Forget a job and its files (not a published style); JobError while it trains."""
     folder = job_dir(name)
-    with _locked(folder, wait=False) as free:
+    with locked(folder) as free:
         if not free:
             raise JobError(f"the training of {name!r} is running: stop it first")
         shutil.rmtree(folder, ignore_errors=True)
@@ -268,14 +257,14 @@ def remove_job(name: str) -> None:
 
 def is_running(folder: Path) -> bool:
     """True while some process holds the job's lock (trains it)."""
-    with _locked(folder, wait=False) as free:
+    with locked(folder) as free:
         return not free
 
 
 @contextlib.contextmanager
-def _locked(folder: Path, *, wait: bool) -> Iterator[bool]:
-    """Hold the job's lock; yields False when another process holds it (and `wait` is off).
-    Where the OS has no flock (Windows) the lock always looks free."""
+def locked(folder: Path) -> Iterator[bool]:
+    """Hold the job's lock while the block runs; yields False (holding nothing) when another
+    process holds it. Where the OS has no flock (Windows) the lock always looks free."""
     try:
         import fcntl
     except ImportError:
@@ -286,7 +275,7 @@ def _locked(folder: Path, *, wait: bool) -> Iterator[bool]:
         return
     with open(folder / "lock", "a+b") as handle:
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             yield False
             return
@@ -301,154 +290,3 @@ def request_stop(name: str) -> None:
     folder = job_dir(name)
     if folder.is_dir():
         (folder / "stop").touch()
-
-
-def train_config(spec: JobSpec, folder: Path) -> TrainConfig:
-    """The job's TrainConfig: fine-tuning from the base, for its minutes."""
-    values: dict[str, Any] = {"steps": FINE_TUNE_STEPS, "val_count": VAL_COUNT}
-    values.update(spec.settings)
-    return TrainConfig(styles=[spec.painting], data=spec.data, val=spec.val,
-                       output=str(folder / "net.safetensors"), base=spec.base,
-                       minutes=spec.minutes, **values)  # fmt: skip
-
-
-def run_job(
-    name: str, *, on_status: Callable[[JobStatus], None] | None = None,
-    should_stop: Callable[[], bool] | None = None,
-) -> JobStatus:  # fmt: skip
-    """Train the job (from its checkpoint when there is one), then publish its best network;
-    returns the final status. Stop (the `stop` file, or `should_stop`) ends it early and
-    still publishes; JobError when another process trains it or it is finished."""
-    folder = job_dir(name)
-    if not (folder / "job.json").is_file():
-        raise JobError(f"there is no training of {name!r} to run")
-    with _locked(folder, wait=False) as free:
-        if not free:
-            raise JobError(f"the training of {name!r} is running already")
-        return _JobRun(folder, on_status, should_stop).run()
-
-
-class _JobRun:
-    """One process's turn at a job: the trainer, its previews and status, the publishing."""
-
-    def __init__(self, folder: Path, on_status: Callable[[JobStatus], None] | None,
-                 should_stop: Callable[[], bool] | None) -> None:  # fmt: skip
-        self.folder, self.on_status, self.should_stop = folder, on_status, should_stop
-        self.spec = read_spec(folder)
-        self.status = read_status(folder)
-        self.stopped = False
-        self.last_written = 0.0
-        self.last_preview = time.monotonic()
-
-    def run(self) -> JobStatus:
-        if self.status.state == DONE:
-            raise JobError(f"the training of {self.spec.name!r} is finished")
-        (self.folder / "stop").unlink(missing_ok=True)
-        self.status.state, self.status.message = RUNNING, "Loading the painting and photos…"
-        self._write(force=True)
-        try:
-            self.trainer = Trainer(train_config(self.spec, self.folder), resume=True)
-            self.status.message = ""
-            self.trainer.run(on_step=self._on_step, on_eval=self._on_eval,
-                             should_stop=self._stop_now)  # fmt: skip
-            self._preview()
-            return self._finish()
-        except BaseException as exc:
-            self.status.state = INTERRUPTED if isinstance(exc, KeyboardInterrupt) else FAILED
-            self.status.message = _reason(exc)
-            self._write(force=True)
-            raise
-
-    def _stop_now(self) -> bool:
-        if (self.folder / "stop").exists() or (self.should_stop and self.should_stop()):
-            self.stopped = True
-        return self.stopped
-
-    def _on_step(self, step: int, loss: float) -> None:
-        if self.spec.step_delay_s:
-            time.sleep(self.spec.step_delay_s)
-        self.status.step, self.status.loss = step, loss
-        self.status.elapsed, self.status.done = self.trainer.state.elapsed, self.trainer.done()
-        if time.monotonic() - self.last_preview >= self.spec.preview_s:
-            self._preview()
-        self._write()
-
-    def _on_eval(self, evaluation: Evaluation) -> None:
-        self.status.best_val = self.trainer.state.best_val
-        self._write(force=True)
-
-    @torch.no_grad()
-    def _preview(self) -> None:
-        """The preview photo through the network as it is now: previews/NNN.png and
-        previews/latest.png."""
-        photo = resize_long_side(load_image(self.spec.preview_photo).rgb, PREVIEW_SIDE)
-        net = self.trainer.net
-        net.eval()
-        out = net(to_tensor(photo, self.trainer.device))[0]
-        net.train()
-        image = Image.fromarray(out.clamp(0, 1).mul(255).byte().permute(1, 2, 0).cpu().numpy())
-        folder = self.folder / "previews"
-        folder.mkdir(exist_ok=True)
-        self.status.previews += 1
-        image.save(folder / f"{self.status.previews:03d}-step{self.status.step}.png")
-        temp = folder / "latest.tmp.png"
-        image.save(temp)
-        os.replace(temp, folder / "latest.png")
-        self.last_preview = time.monotonic()
-        self._write(force=True)
-
-    def _finish(self) -> JobStatus:
-        """Publish the best network (measured on the validation photos) and say so."""
-        status, trainer = self.status, self.trainer
-        network = Path(trainer.config.output)
-        if not network.is_file():  # stopped before the first evaluation
-            trainer.evaluate(status.loss if status.loss is not None else float("nan"))
-        status.message = "Measuring the new style on the validation photos…"
-        self._write(force=True)
-        status.distances = measure(network, self.spec)
-        info = trainer.info()
-        info["settings"]["minutes"] = self.spec.minutes
-        publish(self.spec.name, network, Path(self.spec.painting),
-                title=self.spec.name,
-                training={**info, "painting": self.spec.painting_name},
-                distances=status.distances)  # fmt: skip
-        status.state = STOPPED if self.stopped and status.done < 1 else DONE
-        status.message = ""
-        self._write(force=True)
-        return status
-
-    def _write(self, force: bool = False) -> None:
-        if not force and time.monotonic() - self.last_written < 1.0:
-            return
-        write_status(self.folder, self.status)
-        self.last_written = time.monotonic()
-        if self.on_status is not None:
-            self.on_status(self.status)
-
-
-def measure(network: Path, spec: JobSpec) -> dict[str, float]:
-    """Mean style and content distances (styler.evaluate, 512 px) of the network on the
-    first validation photos: what `styler styles` lists beside it."""
-    from styler.engine import build_engine
-    from styler.evaluate import EVAL_SIZE, StyleReference, content_distance
-    from styler.recipe import Recipe
-
-    reference = StyleReference(load_image(spec.painting).rgb)
-    engine = build_engine(Recipe.create("fast", [str(network)], device="cpu"))
-    totals = {"style": 0.0, "content": 0.0}
-    files = image_files(spec.val)[: spec.distance_photos]
-    for path in files:
-        photo = resize_long_side(load_image(path).rgb, EVAL_SIZE)
-        output = engine.run(photo).image
-        totals["style"] += reference.distance(output) / len(files)
-        totals["content"] += content_distance(output, photo) / len(files)
-    totals["photos"] = len(files)
-    return {k: round(v, 4) for k, v in totals.items()}
-
-
-def _reason(exc: BaseException) -> str:
-    if isinstance(exc, KeyboardInterrupt):
-        return "interrupted: resume it to continue from its last checkpoint"
-    if isinstance(exc, StylerError | OSError):
-        return str(exc)
-    return f"{type(exc).__name__}: {exc}"

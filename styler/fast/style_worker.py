@@ -23,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
         os.nice(NICE)
     from styler.device import use_all_cores
     from styler.errors import StylerError
-    from styler.fast.style_jobs import run_job
+    from styler.fast.style_run import run_job
 
     use_all_cores()
     stop = {"asked": False}

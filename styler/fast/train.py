@@ -230,9 +230,11 @@ class Trainer(CheckpointedTraining):
         return evaluation
 
     def evaluate(self, train_loss: float) -> Evaluation:
-        """Validate now, saving the network when best: a run stopped before its first
-        evaluation still leaves a network."""
-        return self._evaluate(train_loss)
+        """Validate now, saving the network when best, and checkpoint what it decided: a
+        run that ended between evaluations gets one for its last steps."""
+        evaluation = self._evaluate(train_loss)
+        self._checkpoint()
+        return evaluation
 
     def info(self) -> dict:
         """What the network file records about how it was made."""

@@ -83,11 +83,12 @@ class Trainings:
 
     def place(self, name: str) -> int | None:
         """0 while it runs, N when N trainings go before it, None when not queued."""
-        if name == self._running:
-            return 0
-        if name in self._waiting:
-            return self._waiting.index(name) + (self._running is not None)
-        return None
+        with self._wake:  # a re-entrant lock: submit() asks while holding it
+            if name == self._running:
+                return 0
+            if name in self._waiting:
+                return self._waiting.index(name) + (self._running is not None)
+            return None
 
     def stop(self, name: str) -> str:
         """Stop a running training (it keeps the best network so far) or withdraw a queued
@@ -106,9 +107,6 @@ class Trainings:
 
     def status(self, name: str) -> JobStatus:
         return read_status(job_dir(name))
-
-    def running(self) -> str | None:
-        return self._running
 
     # ------------------------------------------------------------------------- supervisor
 
