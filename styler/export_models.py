@@ -57,7 +57,8 @@ def export_fast(name: str, output: Path | None, precision: str, calibrate: Path 
     with tempfile.TemporaryDirectory() as work:
         float_graph = export_onnx(network.cpu().eval(), Path(work) / "float.onnx")
         feeds = ({"image": x} for x in calibration_photos(calibrate))
-        return _copy(quantize_int8(float_graph, Path(work) / "int8.onnx", feeds), output)
+        quantized = quantize_int8(float_graph, Path(work) / "int8.onnx", feeds, operators=("Conv",))
+        return _copy(quantized, output)
 
 
 def export_instant(folder: Path, precision: str) -> list[Path]:

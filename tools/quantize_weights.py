@@ -46,6 +46,7 @@ DATA = ROOT.parent / "shared" / "data"
 CALIBRATION_PHOTOS = 32  # spread over the training photos
 CALIBRATION_SIZE = (512, 384)  # one shape for every calibration input (the calibrator stacks)
 VAL_PHOTOS = 12
+FAST_OPERATORS = ("Conv",)  # see styler.quantize
 INSTANT_PAINTINGS = ("starry_night", "the_scream", "udnie", "vg_olive")  # unseen in training
 
 
@@ -97,8 +98,9 @@ def quantize_fast(name: str, folder: Path) -> None:
     _, network, _ = load_network(name)
     float_graph = export_onnx(network.eval(), folder / f"{name}.onnx")
     feeds = ({"image": x} for x in calibration_photos())
-    graph = ship(name, quantize_int8(float_graph, folder / f"{name}.int8.onnx", feeds),
-                 parameters_digest(network))  # fmt: skip
+    quantized = quantize_int8(float_graph, folder / f"{name}.int8.onnx", feeds,
+                              operators=FAST_OPERATORS)  # fmt: skip
+    graph = ship(name, quantized, parameters_digest(network))
     painting = Image.open(DATA / "styles" / f"{name}.jpg").convert("RGB")
     stylizers = {p: FastStylizer(name, device="cpu", precision=p) for p in ("fp32", "int8")}
 
