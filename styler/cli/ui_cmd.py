@@ -22,6 +22,7 @@ Examples:
   styler ui --open                           # ... and open the browser too
   styler ui --host 0.0.0.0 --port 8080       # reachable from other machines on the network
   styler ui --concurrency 2 --max-upload-pixels 24M --max-upload-mb 20
+  styler ui --train-photos photos/           # Make a style offers these photos to train on
 
 Jobs wait in a queue; each waiting user sees their place in it. By default one job runs
 per device (GPU, or the CPU). The server only reads and serves files in its own temporary
