@@ -6,8 +6,9 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from styler.cli.common import EXIT_OK, UsageError, say
+from styler.cli.common import EXIT_OK, UsageError, add_control_argument, say
 from styler.export_models import EXPORT_PRECISIONS, export_fast, export_instant
+from styler.precision import FP32
 
 EPILOG = """\
 Examples:
@@ -39,7 +40,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument("--instant", action="store_true", help="export instant mode (a folder)")
     parser.add_argument("--format", choices=("onnx",), default="onnx")
-    parser.add_argument("--precision", choices=EXPORT_PRECISIONS, default="fp32")
+    add_control_argument(parser, "precision", choices=EXPORT_PRECISIONS, default=FP32)
     parser.add_argument("--calibrate", type=Path, metavar="DIR",
                         help="photos to calibrate an int8 network of your own on")  # fmt: skip
     parser.add_argument("-o", "--output", type=Path, metavar="FILE|DIR")
