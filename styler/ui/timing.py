@@ -40,10 +40,12 @@ class RunTimes:
         return statistics.median(rates) * units if rates else None
 
 
-def run_units(mode_is_quality: bool, output_size: tuple[int, int], steps: int = 0) -> float:
+def run_units(
+    mode_is_quality: bool, output_size: tuple[int, int], steps: int | None = None
+) -> float:
     """A run's units of work: output megapixels, times the steps for a Quality run."""
     megapixels = output_size[0] * output_size[1] / 1e6
-    return megapixels * steps if mode_is_quality else megapixels
+    return megapixels * (steps or 0) if mode_is_quality else megapixels
 
 
 def duration(seconds: float) -> str:
