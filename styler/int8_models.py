@@ -33,16 +33,19 @@ class Int8Graph:
     file: str
     sha256: str
     float_sha256: str  # parameters_digest of the float network it was quantized from
-    quality: dict[str, float] = field(default_factory=dict)  # relative changes, fp32 -> int8
+    # fp32 -> int8: relative changes of the distances (*_change), and the speed-up
+    quality: dict[str, float] = field(default_factory=dict)
 
     @property
     def path(self) -> Path:
         return int8_dir() / self.file
 
     @property
-    def within_bounds(self) -> bool:
+    def pays(self) -> bool:
+        """Within the quality bound, and faster than float32 where it was measured."""
         changes = [abs(v) for k, v in self.quality.items() if k.endswith("_change")]
-        return bool(changes) and max(changes) <= QUALITY_BOUND
+        fast = self.quality.get("speedup", 0.0) > 1.0
+        return fast and bool(changes) and max(changes) <= QUALITY_BOUND
 
 
 def int8_dir() -> Path:

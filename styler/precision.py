@@ -2,7 +2,8 @@
 
 `auto` takes int8 only where it pays and is safe: the CPU has int8 dot-product
 instructions (without them onnxruntime's int8 kernels are slower than float ones), and the
-model's int8 version was measured within the quality bound when it was quantized. Else it
+model's int8 version was measured within the quality bound and faster than float32 when it
+was quantized (styler.int8_models). Else it
 takes the best float the device computes natively: bfloat16 on CPUs with AVX512-BF16/AMX,
 float16 or bfloat16 on GPUs, float32 elsewhere.
 """
@@ -59,12 +60,12 @@ def best_float(device: torch.device) -> str:
 
 
 def resolve_precision(
-    requested: str, device: torch.device, int8_within_bounds: bool, float_choice: str = ""
+    requested: str, device: torch.device, int8_pays: bool, float_choice: str = ""
 ) -> str:
     """The precision a run uses: `requested`, or for auto the one the module docstring says
     (`float_choice`, where given, instead of the device's best float).
 
-    int8_within_bounds: the model has an int8 version whose measured loss is in bounds.
+    int8_pays: the model has an int8 version that pays (styler.int8_models.Int8Graph.pays).
     """
     if requested not in PRECISIONS:
         raise OptionsError(f"precision must be one of {', '.join(PRECISIONS)}, not {requested!r}")
@@ -72,6 +73,6 @@ def resolve_precision(
         raise OptionsError("int8 runs on the CPU (onnxruntime); choose --device cpu or a float")
     if requested != AUTO:
         return requested
-    if device.type == "cpu" and int8_within_bounds and cpu_has_int8_dot():
+    if device.type == "cpu" and int8_pays and cpu_has_int8_dot():
         return INT8
     return float_choice or best_float(device)

@@ -2,12 +2,15 @@
 
     python tools/quantize_weights.py                    # every fast style and instant mode
     python tools/quantize_weights.py --only starry_night instant
+    python tools/quantize_weights.py --speed-only        # re-time the graphs already made
 
 For each network: export the float ONNX graph, quantize it statically (styler.quantize:
 QDQ, per-channel weights, first and last convolutions kept in float) with activation
 ranges calibrated on training photos, then stylize validation photos in fp32 and int8 and
-record the relative change of the mean style and content distances in
-weights/int8/manifest.json (styler.int8_models: `auto` uses int8 only within 3%).
+record the relative change of the mean style and content distances, and int8's speed-up
+over float32 on a 1024x768 photo (median of SPEED_RUNS), in weights/int8/manifest.json
+(styler.int8_models: `auto` uses int8 only within 3% and faster). The speed-up is this
+machine's: re-time on the CPU you care about with --speed-only.
 Needs the shared data folder (../shared/data): photos never ship, only the graphs.
 """
 
@@ -15,8 +18,11 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
+import statistics
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -46,6 +52,7 @@ DATA = ROOT.parent / "shared" / "data"
 CALIBRATION_PHOTOS = 32  # spread over the training photos
 CALIBRATION_SIZE = (512, 384)  # one shape for every calibration input (the calibrator stacks)
 VAL_PHOTOS = 12
+SPEED_RUNS = 7
 FAST_OPERATORS = ("Conv",)  # see styler.quantize
 INSTANT_PAINTINGS = ("starry_night", "the_scream", "udnie", "vg_olive")  # unseen in training
 
@@ -61,9 +68,13 @@ def calibration_photos() -> list[np.ndarray]:
     return arrays
 
 
-def val_photos() -> list[Image.Image]:
+def val_files() -> list[Path]:
     files = image_files(DATA / "val")
-    return [Image.open(p).convert("RGB") for p in files[:: len(files) // VAL_PHOTOS][:VAL_PHOTOS]]
+    return files[:: len(files) // VAL_PHOTOS][:VAL_PHOTOS]
+
+
+def val_photos() -> list[Image.Image]:
+    return [Image.open(p).convert("RGB") for p in val_files()]
 
 
 Run = Callable[[str, Image.Image, Image.Image], Image.Image]  # (precision, photo, painting)
@@ -83,6 +94,39 @@ def changes(run: Run, pairs: Pairs) -> dict[str, float]:
     return {"style_fp32": round(float(s32), 5), "content_fp32": round(float(c32), 5),
             "style_change": round(float(s8 / s32 - 1), 5),
             "content_change": round(float(c8 / c32 - 1), 5)}  # fmt: skip
+
+
+def speedup(run: Callable[[str, np.ndarray], object]) -> float:
+    """float32's median time over int8's on a 1024x768 photo, alternating the two."""
+    photo = np.asarray(ImageOps.fit(Image.open(val_files()[0]).convert("RGB"), (1024, 768)))
+    times: dict[str, list[float]] = {"fp32": [], "int8": []}
+    for precision in times:
+        run(precision, photo)  # warm-up: sessions, kernels, cached statistics
+    for _ in range(SPEED_RUNS):
+        for precision, spent in times.items():
+            start = time.perf_counter()
+            run(precision, photo)
+            spent.append(time.perf_counter() - start)
+    found = statistics.median(times["fp32"]) / statistics.median(times["int8"])
+    print(f"  int8 speed-up over fp32: {found:.2f}x")
+    return round(found, 3)
+
+
+def fast_speedup(name: str) -> float:
+    stylizers = {p: FastStylizer(name, device="cpu", precision=p) for p in ("fp32", "int8")}
+    return speedup(lambda precision, photo: stylizers[precision].stylize_array(photo))
+
+
+def instant_speedup() -> float:
+    painting = Image.open(DATA / "styles" / f"{INSTANT_PAINTINGS[0]}.jpg").convert("RGB")
+    stylizers = {p: InstantStylizer(painting, device="cpu", precision=p) for p in ("fp32", "int8")}
+    return speedup(lambda precision, photo: stylizers[precision].stylize_array(photo))
+
+
+def retime(key: str, timed: float) -> None:
+    entry = json.loads((int8_dir() / "manifest.json").read_text())["graphs"][key]
+    quality = {**entry.pop("quality"), "speedup": timed}
+    record_int8_graph(Int8Graph(key, **entry, quality=quality))
 
 
 def ship(key: str, graph: Path, float_digest: str) -> Int8Graph:
@@ -108,6 +152,7 @@ def quantize_fast(name: str, folder: Path) -> None:
         return stylizers[precision].stylize(photo, size=512)
 
     quality = changes(run, [(photo, painting) for photo in val_photos()])
+    quality["speedup"] = fast_speedup(name)
     record_int8_graph(dataclasses.replace(graph, quality=quality))
     print(f"{name}: {quality}")
 
@@ -153,6 +198,7 @@ def quantize_instant(folder: Path) -> None:
         return InstantStylizer(painting, device="cpu", precision=precision).stylize(photo, size=512)
 
     quality = changes(run, pairs)
+    quality["speedup"] = instant_speedup()
     for graph in graphs:
         record_int8_graph(dataclasses.replace(graph, quality=quality))
     print(f"instant: {quality}")
@@ -161,8 +207,19 @@ def quantize_instant(folder: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="+", metavar="NAME", help="fast style names, instant")
+    parser.add_argument("--speed-only", action="store_true", help="only re-time int8 vs fp32")
     args = parser.parse_args()
     names = args.only or [*(e.name for e in read_manifest() if not e.base), "instant"]
+    if args.speed_only:
+        for name in names:
+            print(f"timing {name}", flush=True)
+            if name == "instant":
+                timed = instant_speedup()
+                retime(ENCODER_KEY, timed)
+                retime(DECODER_KEY, timed)
+            else:
+                retime(name, fast_speedup(name))
+        return
     with tempfile.TemporaryDirectory() as work:
         for name in names:
             print(f"quantizing {name}", flush=True)

@@ -115,7 +115,7 @@ def fast_precision(
     graph = None
     if name and device.type == "cpu" and onnxruntime_installed():
         graph = int8_graph(name, parameters_digest(network))
-    chosen = resolve_precision(requested, device, graph is not None and graph.within_bounds,
+    chosen = resolve_precision(requested, device, graph is not None and graph.pays,
                                float_choice=FP32)  # fmt: skip
     if chosen != INT8:
         return Precision(chosen)

@@ -47,13 +47,13 @@ def float_graphs(vgg: torch.nn.Module, decoder: torch.nn.Module) -> GraphPair:
 
 
 def shipped_int8(vgg: torch.nn.Module, decoder: torch.nn.Module) -> tuple[GraphPair, bool] | None:
-    """(the int8 graphs of exactly these networks, whether their measured loss is within
-    bounds), or None when styler ships none for them."""
+    """(the int8 graphs of exactly these networks, whether they pay: see
+    styler.int8_models), or None when styler ships none for them."""
     encoder = int8_graph(ENCODER_KEY, parameters_digest(vgg))
     decoded = int8_graph(DECODER_KEY, parameters_digest(decoder))
     if encoder is None or decoded is None:
         return None
-    return GraphPair(encoder.path, decoded.path), encoder.within_bounds and decoded.within_bounds
+    return GraphPair(encoder.path, decoded.path), encoder.pays and decoded.pays
 
 
 class OnnxPass:
