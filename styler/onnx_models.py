@@ -96,11 +96,26 @@ def intact(path: Path) -> bool:
         return False
 
 
+_lean_memory = False
+
+
+def prefer_lean_memory() -> None:
+    """Sessions made from now on give their working memory back after each run.
+
+    onnxruntime's arena keeps the largest run's buffers for the session's life: fastest for
+    a batch, but a long-lived server that once painted a large photo would hold that memory
+    for good. Without the arena a pass costs about a fifth more (docs/performance.md), and
+    the memory goes back. `styler ui` calls this; the CLI and the API keep the arena."""
+    global _lean_memory
+    _lean_memory = True
+
+
 def cpu_session(path: Path, threads: int) -> Any:
     """An onnxruntime session on the CPU with every graph optimisation, `threads` wide."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
+    options.enable_cpu_mem_arena = not _lean_memory
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL

@@ -14,6 +14,7 @@ from importlib import resources
 
 import gradio as gr
 
+from styler.onnx_models import prefer_lean_memory
 from styler.ui.app import build
 from styler.ui.config import UIConfig
 from styler.ui.services import Services, Workspace
@@ -60,6 +61,7 @@ def serve(config: UIConfig, *, block: bool = True) -> Server:
     os.environ["GRADIO_EXAMPLES_CACHE"] = str(workspace.examples_dir)
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     atexit.register(workspace.cleanup)
+    prefer_lean_memory()  # a server lives long: memory of one large run goes back after it
     services = Services(config, workspace)
     if config.prewarm:
         services.prewarm()
