@@ -7,23 +7,13 @@ output's size) on the six benchmark pairs, painted at full size and on reduced c
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import numpy as np
+from bench_instant import DATA, PAIRS  # this folder's: the same six pairs
 from PIL import Image
 
 from styler.evaluate import distances, edge_recall
 from styler.instant.stylizer import InstantOptions, InstantStylizer
-
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-PAIRS = [
-    ("tubingen", "starry_night"),
-    ("golden_gate", "the_scream"),
-    ("taj_mahal", "wave_crop"),
-    ("tubingen", "shipwreck"),
-    ("golden_gate", "vg_wheat_field"),
-    ("taj_mahal", "udnie"),
-]
 
 
 def main() -> None:

@@ -12,9 +12,6 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import os
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -22,7 +19,7 @@ from typing import Any
 import pytest
 import ui_helpers
 from browser import ensure_chromium
-from ui_helpers import DESKTOP, TIMEOUT
+from ui_helpers import DESKTOP
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM_ARGS = [
@@ -97,33 +94,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     env = dict(os.environ, PYTHONUNBUFFERED="1", GRADIO_ANALYTICS_ENABLED="False")
     if not ui_helpers.shipped_styles_ready():
         env["STYLER_WEIGHTS_DIR"] = str(ui_helpers.make_tiny_styles(work / "weights"))
-    port = ui_helpers.free_port()
-    command = [sys.executable, str(ROOT / "tests" / "ui_helpers.py"), "--port", str(port),
-               "--step-delay", str(STEP_DELAY), "--max-upload-pixels", "3M",
-               "--max-upload-mb", "1", "--temp-dir", str(work)]  # fmt: skip
-    log = open(work / "server.log", "w+")  # noqa: SIM115 - closed below
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=log,
-                               text=True)  # fmt: skip
-    line = ""
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline and process.poll() is None:
-        line = process.stdout.readline()
-        if line.startswith("READY"):
-            break
-    if not line.startswith("READY"):
-        process.kill()
-        log.seek(0)
-        pytest.fail(f"UI server did not start:\n{log.read()[-3000:]}")
-    _, url, root = line.split()
-    files = work / "files"
-    files.mkdir()
-    yield LiveServer(url, Path(root), files, process.pid)
-    process.terminate()
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        process.wait(timeout=15)
-    if process.poll() is None:
-        process.kill()
-    log.close()
+    limits = ("--step-delay", str(STEP_DELAY), "--max-upload-pixels", "3M", "--max-upload-mb", "1")
+    with ui_helpers.running_ui_server(work, env, *limits) as (url, root, pid):
+        files = work / "files"
+        files.mkdir()
+        yield LiveServer(url, Path(root), files, pid)
 
 
 @pytest.fixture(scope="module")
@@ -141,10 +116,7 @@ def browser(chromium: str) -> Iterator[Any]:
 @pytest.fixture
 def page(browser: Any, server: LiveServer) -> Iterator[Any]:
     """A desktop-sized page on the server, its Stylize button there."""
-    context = browser.new_context(viewport=DESKTOP, accept_downloads=True)
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT)
-    page.goto(server.url)
-    page.locator("#stylize-btn").wait_for()
-    yield page
-    context.close()
+    with ui_helpers.stylize_page(
+        browser, server.url, viewport=DESKTOP, accept_downloads=True
+    ) as page:
+        yield page

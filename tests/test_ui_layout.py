@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.test_ui_truth import _choose_region_style
-from tests.ui_helpers import TIMEOUT
+from tests.ui_helpers import stylize_page
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
@@ -32,13 +32,9 @@ TEXT_CLEAR = """s => {
 
 @pytest.fixture(params=[PHONE, DESKTOP], ids=["phone", "desktop"])
 def sized_page(request, browser, server):
-    context = browser.new_context(viewport=request.param, is_mobile=request.param == PHONE)
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT)
-    page.goto(server.url)
-    page.locator("#stylize-btn").wait_for()
-    yield page
-    context.close()
+    mobile = request.param == PHONE
+    with stylize_page(browser, server.url, viewport=request.param, is_mobile=mobile) as page:
+        yield page
 
 
 def test_the_photo_label_is_above_the_photo(sized_page) -> None:

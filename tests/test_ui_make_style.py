@@ -7,18 +7,14 @@ sees the style and uses it; bad input is one line; Delete removes the style.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from conftest import stripe_style
-from ui_helpers import DESKTOP, TIMEOUT, free_port, photo, save
+from ui_helpers import DESKTOP, TIMEOUT, photo, running_ui_server, save
 
 from styler.imageio import read_settings
 
@@ -42,29 +38,10 @@ def trainer_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[st
     env = dict(os.environ, PYTHONUNBUFFERED="1", GRADIO_ANALYTICS_ENABLED="False",
                STYLER_USER_STYLES=str(work / "styles"),
                STYLER_TRAINING_OVERRIDES=json.dumps(TINY))  # fmt: skip
-    command = [sys.executable, str(ROOT / "tests" / "ui_helpers.py"), "--port", str(free_port()),
-               "--temp-dir", str(work), "--train-photos", str(offered)]  # fmt: skip
-    log = open(work / "server.log", "w+")  # noqa: SIM115 - closed below
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=log,
-                               text=True)  # fmt: skip
-    line, deadline = "", time.monotonic() + 90
-    while time.monotonic() < deadline and process.poll() is None:
-        line = process.stdout.readline()
-        if line.startswith("READY"):
-            break
-    if not line.startswith("READY"):
-        process.kill()
-        log.seek(0)
-        pytest.fail(f"UI server did not start:\n{log.read()[-3000:]}")
-    files = work / "files"
-    files.mkdir()
-    yield {"url": line.split()[1], "files": files, "styles": work / "styles"}
-    process.terminate()
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        process.wait(timeout=30)
-    if process.poll() is None:
-        process.kill()
-    log.close()
+    with running_ui_server(work, env, "--train-photos", str(offered)) as (url, _, _):
+        files = work / "files"
+        files.mkdir()
+        yield {"url": url, "files": files, "styles": work / "styles"}
 
 
 def _open(browser, url: str):

@@ -9,10 +9,14 @@ environment is set before import and the server's CPU work never holds the test'
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import socket
+import subprocess
 import sys
+import time
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -154,6 +158,53 @@ def main() -> None:
         server.close()
 
 
+@contextlib.contextmanager
+def running_ui_server(
+    work: Path, env: dict[str, str], *args: str
+) -> Iterator[tuple[str, str, int]]:
+    """This script's `styler ui` in a subprocess on a free port, its temporary
+    folder `work`: (url, its temporary root, pid) once it says READY; stopped after."""
+    command = [sys.executable, str(ROOT / "tests" / "ui_helpers.py"), "--port",
+               str(free_port()), "--temp-dir", str(work), *args]  # fmt: skip
+    log = open(work / "server.log", "w+")  # noqa: SIM115 - closed below
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=log,
+                               text=True)  # fmt: skip
+    line = ""
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and process.poll() is None:
+        line = process.stdout.readline()
+        if line.startswith("READY"):
+            break
+    if not line.startswith("READY"):
+        process.kill()
+        log.seek(0)
+        raise RuntimeError(f"UI server did not start:\n{log.read()[-3000:]}")
+    _, url, root = line.split()
+    try:
+        yield url, root, process.pid
+    finally:
+        process.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=30)
+        if process.poll() is None:
+            process.kill()
+        log.close()
+
+
+@contextlib.contextmanager
+def stylize_page(browser: object, url: str, **context_options: object) -> Iterator[object]:
+    """A page of a new browser context (`context_options`) on the UI at `url`, its Stylize
+    button there; the context is closed after."""
+    context = browser.new_context(**context_options)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT)
+    page.goto(url)
+    page.locator("#stylize-btn").wait_for()
+    try:
+        yield page
+    finally:
+        context.close()
+
+
 if __name__ == "__main__":
     main()
-
