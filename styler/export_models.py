@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps
+import torch
 
 from styler.controls import CONTROLS, INSTANT
 from styler.errors import OptionsError, StylerError
@@ -33,10 +33,9 @@ from styler.instant.runtime import shipped_int8
 from styler.instant.stylizer import STYLE_MAX_SIDE, STYLE_MIN_SIDE, networks_on
 from styler.onnx_models import store_weights_as_half
 from styler.precision import FP16, FP32, INT8
-from styler.quantize import quantize_int8
+from styler.quantize import calibration_input, quantize_int8
 
 EXPORT_PRECISIONS = (FP32, FP16, INT8)
-CALIBRATION_SIZE = (512, 384)  # one shape for every calibration photo (the calibrator stacks)
 MIN_CALIBRATION_PHOTOS = 8
 
 
@@ -50,8 +49,6 @@ def export_fast(name: str, output: Path | None, precision: str, calibrate: Path 
     if precision != INT8:
         return export_onnx(network.cpu().eval(), output, half=precision == FP16)
     if calibrate is None:
-        import torch
-
         chosen = fast_precision(network, style, INT8, torch.device("cpu"))
         return _copy(chosen.int8.path, output)  # fast_precision refused a network without one
     with tempfile.TemporaryDirectory() as work:
@@ -96,10 +93,9 @@ def calibration_photos(folder: Path) -> list[np.ndarray]:
     arrays = []
     for path in sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS):
         try:
-            image = ImageOps.fit(Image.open(path).convert("RGB"), CALIBRATION_SIZE)
+            arrays.append(calibration_input(path))
         except OSError:
             continue
-        arrays.append(np.asarray(image, np.float32).transpose(2, 0, 1)[None] / 255)
     if len(arrays) < MIN_CALIBRATION_PHOTOS:
         raise StylerError(f"{folder}: {len(arrays)} readable photos; int8 calibration needs "
                           f"at least {MIN_CALIBRATION_PHOTOS}")  # fmt: skip

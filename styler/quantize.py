@@ -18,10 +18,18 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
+from PIL import Image, ImageOps
 
 from styler.errors import StylerError
 
 Feed = Mapping[str, np.ndarray]  # one calibration input: graph input name -> array
+CALIBRATION_SIZE = (512, 384)  # one shape for every calibration photo (the calibrator stacks)
+
+
+def calibration_input(path: Path) -> np.ndarray:
+    """A photo as a (1, 3, 384, 512) float input in [0, 1], cropped to fill that shape."""
+    image = ImageOps.fit(Image.open(path).convert("RGB"), CALIBRATION_SIZE)
+    return np.asarray(image, np.float32).transpose(2, 0, 1)[None] / 255
 
 
 def conv_names(path: Path) -> list[str]:

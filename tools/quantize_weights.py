@@ -46,11 +46,10 @@ from styler.instant.stylizer import InstantStylizer, networks_on  # noqa: E402
 from styler.instant.wct import feature_stats, whitening_colouring  # noqa: E402
 from styler.int8_models import Int8Graph, int8_dir, record_int8_graph  # noqa: E402
 from styler.onnx_models import cpu_session, parameters_digest  # noqa: E402
-from styler.quantize import quantize_int8  # noqa: E402
+from styler.quantize import calibration_input, quantize_int8  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 CALIBRATION_PHOTOS = 32  # spread over the training photos
-CALIBRATION_SIZE = (512, 384)  # one shape for every calibration input (the calibrator stacks)
 VAL_PHOTOS = 12
 SPEED_RUNS = 7
 FAST_OPERATORS = ("Conv",)  # see styler.quantize
@@ -61,11 +60,7 @@ def calibration_photos() -> list[np.ndarray]:
     """(1, 3, 384, 512) float inputs of training photos spread over the folder."""
     files = image_files(DATA / "train")
     chosen = files[:: max(1, len(files) // CALIBRATION_PHOTOS)][:CALIBRATION_PHOTOS]
-    arrays = []
-    for path in chosen:
-        image = ImageOps.fit(Image.open(path).convert("RGB"), CALIBRATION_SIZE)
-        arrays.append(np.asarray(image, np.float32).transpose(2, 0, 1)[None] / 255)
-    return arrays
+    return [calibration_input(path) for path in chosen]
 
 
 def val_files() -> list[Path]:
@@ -172,11 +167,7 @@ def transformed_features(encoder: Path) -> Iterator[dict[str, np.ndarray]]:
 
 
 def gallery_styles() -> list[np.ndarray]:
-    arrays = []
-    for path in sorted((ROOT / "gallery" / "styles").glob("*.jpg")):
-        image = ImageOps.fit(Image.open(path).convert("RGB"), CALIBRATION_SIZE)
-        arrays.append(np.asarray(image, np.float32).transpose(2, 0, 1)[None] / 255)
-    return arrays
+    return [calibration_input(path) for path in sorted((ROOT / "gallery" / "styles").glob("*.jpg"))]
 
 
 def quantize_instant(folder: Path) -> None:

@@ -254,15 +254,15 @@ class FastStylizer(FeedForwardStylizer):
         Tiles stay in PyTorch: they replay normalisation statistics the graph has no input for.
         """
         precision = self.precision_of(network)
-        if precision.int8 is not None:
-            return onnx_runner(network, precision.int8.path) or network
-        if self.backend == "torch" or (self.backend == "auto" and self.device.type != "cpu"):
-            return network
-        if precision.name != FP32:
+        int8 = precision.int8
+        torch_backend = self.backend == "torch" or (
+            self.backend == "auto" and self.device.type != "cpu"
+        )
+        if int8 is None and (torch_backend or precision.name != FP32):
             return network  # half precisions run in PyTorch's autocast
         key = id(network)
-        if key not in self._runners:
-            self._runners[key] = onnx_runner(network)
+        if key not in self._runners:  # one session per network, int8 or float
+            self._runners[key] = onnx_runner(network, int8.path if int8 else None)
             if self._runners[key] is None and self.backend == "onnx":
                 raise OptionsError("the onnx backend needs onnxruntime, onnx and onnxscript")
         return self._runners[key] or network
@@ -364,8 +364,11 @@ class FastStylizer(FeedForwardStylizer):
             styles=[image_name(spec) for spec in self.specs],
             blend=self.blend,
             controls={**asdict(options), "tile": self.tile, "blend_method": self.blend_method},
-            engine=engine_notes(device=str(self.device), network=self.info,
-                                precision=self.precision_of(self.main_network).name),  # fmt: skip
+            engine=engine_notes(
+                device=str(self.device),
+                network=self.info,
+                precision=self.precision_of(self.main_network).name,
+            ),  # fmt: skip
             style_files=self.style_files,
         )
 

@@ -41,9 +41,7 @@ def network_digest(network: StyleNetwork) -> str:
     """sha256 of the architecture and every parameter: the cache key of its export."""
     digest = hashlib.sha256(CACHE_FORMAT.encode())
     digest.update(json.dumps(network.config.as_dict(), sort_keys=True).encode())
-    for name, tensor in network.state_dict().items():
-        digest.update(name.encode())
-        digest.update(tensor.detach().float().cpu().contiguous().numpy().tobytes())
+    digest.update(parameters_digest(network).encode())
     return digest.hexdigest()
 
 
