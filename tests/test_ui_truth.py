@@ -221,8 +221,16 @@ def test_a_result_made_before_the_history_restore_arrives_is_kept(browser, serve
     assert held, "the restore was not held"
     page.locator("#style-grid .thumbnail-item").nth(1).click()
     _fast_result(page)
-    held[0].continue_()
-    page.wait_for_function("document.querySelectorAll('#history .thumbnail-item').length === 2")
+    restored = held[0].fetch()
+    answer = restored.text()
+    held[0].fulfill(response=restored)
+    try:
+        page.wait_for_function("document.querySelectorAll('#history .thumbnail-item').length"
+                               " === 2")  # fmt: skip
+    except Exception:
+        shown = page.locator("#history .thumbnail-item").count()
+        raise AssertionError(f"{shown} in the history; status {_status(page).inner_text()!r}; "
+                             f"the restore answered {restored.status}: {answer[:2000]}") from None
     page.wait_for_timeout(500)
     assert page.locator("#history .thumbnail-item").count() == 2
     page.unroute("**/run/predict")
