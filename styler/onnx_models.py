@@ -111,7 +111,11 @@ def prefer_lean_memory() -> None:
 
 
 def cpu_session(path: Path, threads: int) -> Any:
-    """An onnxruntime session on the CPU with every graph optimisation, `threads` wide."""
+    """An onnxruntime session on the CPU with every graph optimisation, `threads` wide.
+
+    Its threads sleep between runs instead of spinning: a video frame's flow, warp and
+    encoding run between two passes, and spinning threads would hold both cores while they
+    do (docs/performance.md)."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -119,6 +123,7 @@ def cpu_session(path: Path, threads: int) -> Any:
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 

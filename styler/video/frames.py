@@ -10,6 +10,8 @@ which needs far fewer steps than a start from the photo.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 from PIL import Image
 
@@ -56,10 +58,17 @@ class FrameStylizer:
         cancelled frame leaves the stream as it was."""
         rgb = np.ascontiguousarray(frame[..., ::-1]) if bgr else frame
         warped = None
-        if self.strength > 0:
+        if self.strength > 0 and self.engine.warm_starts:  # the moved result is the start
             warped = self.steadier.warp_previous(self._at_output_size(rgb))
-        start = None if warped is None else Image.fromarray(warped[0])
-        result = self.engine.run(rgb, progress=progress, cancel=cancel, start=start)
+            start = None if warped is None else Image.fromarray(warped[0])
+            result = self.engine.run(rgb, progress=progress, cancel=cancel, start=start)
+        elif self.strength > 0:  # the flow and warp run while the pass paints the frame
+            with ThreadPoolExecutor(1, thread_name_prefix="styler-steady") as pool:
+                moving = pool.submit(self.steadier.warp_previous, self._at_output_size(rgb))
+                result = self.engine.run(rgb, progress=progress, cancel=cancel)
+                warped = moving.result()
+        else:
+            result = self.engine.run(rgb, progress=progress, cancel=cancel)
         if not result.completed:
             return result
         if self.strength > 0:
