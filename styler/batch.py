@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -42,6 +43,7 @@ from styler.imageio import (
 )
 from styler.progress import CancelToken, Progress
 from styler.recipe import Recipe
+from styler.result import StylizeResult
 from styler.video import VIDEO_EXTENSIONS, VideoLoadError, is_video, probe_clip, stylize_video
 
 INPUT_EXTENSIONS = IMAGE_EXTENSIONS | VIDEO_EXTENSIONS  # what folder scanning picks up
@@ -225,28 +227,76 @@ class Batch:
 
     def run(self, jobs: Sequence[Job], summary: Summary | None = None) -> Summary:
         """Process every job, counting into `summary` as it goes, so that after a
-        KeyboardInterrupt (which propagates) the summary still tells how far it got."""
+        KeyboardInterrupt (which propagates) the summary still tells how far it got.
+
+        A photo is written on a second thread while the next one is painted: encoding a
+        PNG costs about a fifth of a one-pass photo (docs/performance.md). At most one
+        write is in flight, and every write a run began is finished and counted before it
+        returns, an interrupted run included."""
         summary = Summary() if summary is None else summary
         summary.not_done = len(jobs)
         for folder in dict.fromkeys(job.output.parent for job in jobs):
             remove_stale_temporaries(folder)
-        for job in jobs:
-            if self.cancel.cancelled:
-                break
-            if self.attempt(job, summary):
-                summary.not_done -= 1
+        with ThreadPoolExecutor(1, thread_name_prefix="styler-write") as writer:
+            pending: _Writing | None = None
+            try:
+                for job in jobs:
+                    if self.cancel.cancelled:
+                        break
+                    try:
+                        painted = self._paint(job)
+                    except Exception as exc:  # one file's failure; Ctrl-C and exit stop all
+                        pending = self._collect(pending, summary)
+                        self._count_failure(job, exc, summary)
+                        summary.not_done -= 1
+                        continue
+                    pending = self._collect(pending, summary)
+                    if painted.result is None:
+                        if self._count(job, painted.outcome, painted.notes, summary):
+                            summary.not_done -= 1
+                    else:
+                        pending = _Writing(job, painted.notes,
+                                           writer.submit(self._save, job, painted))  # fmt: skip
+            finally:
+                self._collect(pending, summary)
         summary.interrupted = self.cancel.cancelled
         return summary
 
     def attempt(self, job: Job, summary: Summary) -> bool:
-        """Run one job and count its outcome; False when a cancel cut it short."""
+        """Run one job to its end, written, and count its outcome; False when a cancel cut
+        it short."""
         try:
-            outcome, notes = self._stylize(job)
+            painted = self._paint(job)
+            if painted.result is not None:
+                self._save(job, painted)
         except Exception as exc:  # anything one file raises; Ctrl-C and exit still stop all
-            failure = failure_line(job.source, exc, self.events.describe)
-            summary.failures.append(failure)
-            self.events.failed(job, failure, exc)
+            self._count_failure(job, exc, summary)
             return True
+        return self._count(job, painted.outcome, painted.notes, summary)
+
+    def _collect(self, pending: _Writing | None, summary: Summary) -> None:
+        """Wait for the write in flight, if any, and count how it ended; nothing is in
+        flight after it (hence None, for the caller's `pending`)."""
+        if pending is None:
+            return None
+        try:
+            pending.done.result()
+        except Exception as exc:
+            self._count_failure(pending.job, exc, summary)
+        else:
+            self._count(pending.job, "stylized", pending.notes, summary)
+        summary.not_done -= 1
+        return None
+
+    def _count_failure(self, job: Job, exc: BaseException, summary: Summary) -> None:
+        failure = failure_line(job.source, exc, self.events.describe)
+        summary.failures.append(failure)
+        self.events.failed(job, failure, exc)
+
+    def _count(self, job: Job, outcome: Outcome, notes: tuple[str, ...], summary: Summary) -> bool:
+        """Count a job's outcome and tell the face; False for a cancelled one."""
+        if outcome == "cancelled":
+            return False
         if outcome == "stylized":
             summary.stylized += 1
             summary.written.append(job.output)
@@ -254,31 +304,50 @@ class Batch:
                 summary.notes.append(printable(f"{job.source}: {note}"))
                 self.events.note(job, summary.notes[-1])
             self.events.written(job)
-        elif outcome == "skipped":
+        else:
             summary.skipped += 1
             self.events.skipped(job)
-        return outcome != "cancelled"
+        return True
 
-    def _stylize(self, job: Job) -> tuple[Outcome, tuple[str, ...]]:
+    def _paint(self, job: Job) -> _Painted:
+        """The job up to its image: skipped, a clip stylized and written whole, a photo
+        painted (its `result` still to write), or cancelled."""
         if self.skip_existing and is_complete(job.output):
-            return "skipped", ()
+            return _Painted("skipped")
         self.events.starting(job)
         if is_video(job.source):
             clip = stylize_video(job.source, job.output, self.engine,
                                  progress=self.events.progress, cancel=self.cancel)  # fmt: skip
-            return ("stylized" if clip.completed else "cancelled"), ()
+            return _Painted("stylized" if clip.completed else "cancelled")
         result = self.engine.run(job.source, progress=self.events.progress, cancel=self.cancel)
         if not result.completed:  # never save a half-optimised image: resume would skip it
-            return "cancelled", ()
-        notes = frame_notes(job.source)
+            return _Painted("cancelled")
+        return _Painted("stylized", frame_notes(job.source), result)
+
+    def _save(self, job: Job, painted: _Painted) -> None:
+        result = painted.result
+        assert result is not None
         settings = result.settings
-        if notes:  # the result's settings say so too (informational, like the engine's)
-            engine = {**settings.get("engine", {}), "source_notes": list(notes)}
+        if painted.notes:  # the result's settings say so too (informational, like the engine's)
+            engine = {**settings.get("engine", {}), "source_notes": list(painted.notes)}
             settings = {**settings, "engine": engine}
         photo = PhotoOptions.from_values(self.engine.recipe.controls)  # metadata, colour
         save_image(result.image, job.output, settings=settings, alpha=result.alpha,
                    quality=self.quality, source=job.source, photo=photo)  # fmt: skip
-        return "stylized", notes
+
+
+@dataclass(frozen=True)
+class _Painted:
+    outcome: Outcome
+    notes: tuple[str, ...] = ()
+    result: StylizeResult | None = None  # a photo's image, not yet written
+
+
+@dataclass(frozen=True)
+class _Writing:
+    job: Job
+    notes: tuple[str, ...]
+    done: Future[None]
 
 
 def is_complete(path: Path) -> bool:

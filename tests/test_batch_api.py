@@ -99,11 +99,48 @@ class Recorder(BatchEvents):
 
 
 def test_events_and_cancel_between_files(tmp_path, photos, engine) -> None:
+    """A cancel from a face's event stops the batch: the file under way when it came (its
+    write runs beside the next file's painting) ends as it would have, the rest are not
+    started."""
     cancel = CancelToken()
     events = Recorder(cancel_after=cancel)
     summary = stylize_files(photos, tmp_path / "out", engine, cancel=cancel, events=events)
-    assert events.seen == ["written a.png"]  # broken.jpg sorts before tiny.png; a.png first
-    assert summary.interrupted and summary.not_done == 2 and summary.stylized == 1
+    assert events.seen == ["written a.png", "failed broken.jpg"]  # sorted: a, broken, tiny
+    assert summary.interrupted and summary.not_done == 1 and summary.stylized == 1
+
+
+class CancellingEngine:
+    """Paints every file, except that the cancel comes while `stop_at` is painted."""
+
+    recipe = Recipe.create("fast", "udnie")
+
+    def __init__(self, stop_at: str) -> None:
+        self.stop_at = stop_at
+
+    def run(self, source: Path, *, progress=None, cancel=None):
+        completed = source.name != self.stop_at
+        if not completed:
+            cancel.cancel()
+
+        class Result:
+            settings, alpha = {}, None
+            image = Image.new("RGB", (3, 2), (9, 9, 9))
+
+        Result.completed = completed
+        return Result()
+
+
+def test_a_stop_while_a_file_paints_still_writes_the_one_before(tmp_path: Path) -> None:
+    """The earlier file's write, in flight while the next is painted, is finished and
+    counted; the cancelled file leaves nothing; the rest are not done."""
+    jobs = [Job(tmp_path / n, tmp_path / "out" / n) for n in ("a.png", "b.png", "c.png")]
+    cancel = CancelToken()
+    events = Recorder()
+    summary = Batch(CancellingEngine("b.png"), cancel=cancel, events=events).run(jobs)
+    assert events.seen == ["written a.png"]
+    assert summary.interrupted and summary.stylized == 1 and summary.not_done == 2
+    assert os.listdir(tmp_path / "out") == ["a.png"]
+    assert load_image(tmp_path / "out" / "a.png").rgb.size == (3, 2)
 
 
 class RaisingEngine:

@@ -12,6 +12,7 @@ so they can be kept current on the machine at hand. Run on a quiet machine:
     python tools/measure_figures.py onnx-export    # the TorchScript vs the dynamo exporter
     python tools/measure_figures.py strength       # style distance against strength
     python tools/measure_figures.py tile-memory --tile 1024   # an 8K photo's peak RSS
+    python tools/measure_figures.py batch-writes   # a batch writing beside painting, or not
 """
 
 from __future__ import annotations
@@ -212,6 +213,46 @@ def tile_memory(args: argparse.Namespace) -> None:
     print(f"{args.tile} px tiles: peak RSS {done.stdout.split()[-1]} MiB, {seconds:.1f} s")
 
 
+def batch_writes(args: argparse.Namespace) -> None:
+    """Eight 1024x768 photos through Batch.run (each PNG written on a second thread while
+    the next photo paints) and through Batch.attempt one after the other, alternating."""
+    from PIL import Image
+
+    from styler.batch import Batch, Job, Summary
+    from styler.engine import build_engine
+    from styler.recipe import Recipe
+
+    recipes = {"instant": Recipe.create("instant", [str(ROOT / "gallery/styles/swirls.jpg")]),
+               "fast": Recipe.create("fast", [args.style])}  # fmt: skip
+    with tempfile.TemporaryDirectory() as folder:
+        work = Path(folder)
+        photos = sorted((ROOT / "gallery/photos").glob("*.jpg"))
+        sources = []
+        for i in range(8):
+            source = work / f"p{i}.jpg"
+            with Image.open(photos[i % len(photos)]) as im:
+                im.convert("RGB").resize((1024, 768), Image.Resampling.LANCZOS).save(source)
+            sources.append(source)
+
+        def jobs(tag: str) -> list[Job]:
+            return [Job(s, work / tag / f"{s.stem}_{time.monotonic_ns()}.png") for s in sources]
+
+        for mode, recipe in recipes.items():
+            batch = Batch(build_engine(recipe))
+            batch.attempt(jobs("warm")[0], Summary())
+            for _ in range(max(1, args.runs // 3)):
+                start = time.perf_counter()
+                batch.run(jobs("beside"))
+                beside = (time.perf_counter() - start) / len(sources)
+                start = time.perf_counter()
+                summary = Summary()
+                for job in jobs("after"):
+                    batch.attempt(job, summary)
+                after = (time.perf_counter() - start) / len(sources)
+                print(f"{mode}: written beside {beside:.3f} s a photo, after {after:.3f} s: "
+                      f"{after / beside:.2f}x", flush=True)  # fmt: skip
+
+
 MEASURES = {
     "vgg-layout": vgg_layout,
     "vgg-bf16": vgg_bf16,
@@ -221,6 +262,7 @@ MEASURES = {
     "onnx-export": onnx_export,
     "strength": strength,
     "tile-memory": tile_memory,
+    "batch-writes": batch_writes,
 }
 
 
@@ -230,7 +272,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=9, help="timed runs; the median is printed")
     parser.add_argument("--steps", type=int, default=6, help="strength: optimizer steps")
     parser.add_argument("--tile", type=int, default=768, help="tile-memory: tile size, px")
-    parser.add_argument("--style", default="udnie", help="tile-memory: a shipped style")
+    parser.add_argument("--style", default="udnie", help="tile-memory, batch-writes: a style")
     parser.add_argument(
         "--pair",
         nargs=2,
