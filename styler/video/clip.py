@@ -5,8 +5,11 @@ nothing under the final name until the clip is complete.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -81,7 +84,13 @@ def stylize_video(
 
 class _Pipeline:
     """The output side: opened at the first stylized frame (whose size it takes), audio
-    packets that come before it held until then."""
+    packets that come before it held until then.
+
+    Encoding runs on a second thread, in order, while the next frame is painted; at most
+    IN_FLIGHT writes wait, so memory stays bounded, and a write's error surfaces at the next
+    frame (or at commit)."""
+
+    IN_FLIGHT = 2
 
     def __init__(self, target: Path, info: ClipInfo, audio: list[Any]) -> None:
         self.target, self.info, self.audio_streams = target, info, audio
@@ -89,6 +98,8 @@ class _Pipeline:
         self.waiting: list[Any] = []
         self.frames = 0
         self.settings: dict[str, Any] = {}
+        self._encoder = ThreadPoolExecutor(1, thread_name_prefix="styler-encode")
+        self._writes: deque[Future[None]] = deque()
 
     def frame(self, rgb: np.ndarray, frame: Frame, settings: dict[str, Any]) -> None:
         if self.writer is None:
@@ -96,25 +107,40 @@ class _Pipeline:
             size = replace(self.info, width=rgb.shape[1], height=rgb.shape[0])
             self.writer = ClipWriter(self.target, size, self.audio_streams, self.settings)
             for packet in self.waiting:
-                self.writer.write_audio(packet)
+                self._write(self.writer.write_audio, packet)
             self.waiting.clear()
-        self.writer.write_frame(rgb, frame)
+        self._write(self.writer.write_frame, rgb, frame)
         self.frames += 1
 
     def audio(self, packet: Any) -> None:
         if self.writer is None:
             self.waiting.append(packet)
         else:
-            self.writer.write_audio(packet)
+            self._write(self.writer.write_audio, packet)
 
     def commit(self) -> Path:
+        self._finish_writes()
         if self.writer is None:
             raise VideoLoadError(self.info.path, "no frame decodes (empty or damaged video)")
         return self.writer.commit()
 
     def abort(self) -> None:
+        with contextlib.suppress(Exception):
+            self._finish_writes()
         if self.writer is not None:
             self.writer.abort()
+
+    def _write(self, write: Any, *args: Any) -> None:
+        self._writes.append(self._encoder.submit(write, *args))
+        while len(self._writes) > self.IN_FLIGHT:
+            self._writes.popleft().result()
+
+    def _finish_writes(self) -> None:
+        try:
+            while self._writes:
+                self._writes.popleft().result()
+        finally:
+            self._encoder.shutdown(wait=True, cancel_futures=True)
 
 
 def _clip_settings(settings: dict[str, Any], info: ClipInfo) -> dict[str, Any]:
