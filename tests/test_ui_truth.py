@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -190,9 +191,11 @@ def test_a_run_stopped_at_once_adds_nothing(page, server) -> None:
     assert _result_src(page) == shown and page.locator("#download").is_enabled()
 
 
-def test_a_result_made_before_the_history_restore_arrives_is_kept(browser, server) -> None:
-    """The restore held back until a Fast result is on screen: both are in the history after
-    it lands, and after a reload."""
+RESTORE = re.compile(r'"data":\[null,"[A-Za-z0-9_-]{22}"\]')  # the page's session, its token
+
+
+def _page_with_one_result(browser, server):
+    """A new browser context with one Fast result in its history, kept under its token."""
     context = browser.new_context(viewport=DESKTOP, accept_downloads=True)
     page = context.new_page()
     page.set_default_timeout(TIMEOUT)
@@ -200,42 +203,60 @@ def test_a_result_made_before_the_history_restore_arrives_is_kept(browser, serve
     page.wait_for_function("localStorage.getItem('styler-history')")
     _fast_result(page)
     page.locator("#history .thumbnail-item").first.wait_for()
-    held: list = []
+    return context, page
 
-    def hold(route) -> None:
-        """The restore: a load event of the page (trigger id 0) sending its inputs, the
-        session and the history's secret (the Make a style tab's load sends none)."""
-        body = route.request.post_data or ""
-        if '"trigger_id":0' in body and '"data":[]' not in body and not held:
-            held.append(route)
-        else:
-            route.continue_()
 
-    page.route("**/run/predict", hold)
-    page.reload()
-    page.locator("#stylize-btn").wait_for()
-    for _ in range(100):
-        if held:
-            break
-        page.wait_for_timeout(50)
-    assert held, "the restore was not held"
-    page.locator("#style-grid .thumbnail-item").nth(1).click()
-    _fast_result(page)
-    restored = held[0].fetch()
-    answer = restored.text()
-    held[0].fulfill(response=restored)
+def _history_reaches_two(page, what: str) -> None:
     try:
         page.wait_for_function("document.querySelectorAll('#history .thumbnail-item').length"
                                " === 2")  # fmt: skip
     except Exception:
         shown = page.locator("#history .thumbnail-item").count()
         raise AssertionError(f"{shown} in the history; status {_status(page).inner_text()!r}; "
-                             f"the restore answered {restored.status}: {answer[:2000]}") from None
+                             f"{what}") from None
     page.wait_for_timeout(500)
     assert page.locator("#history .thumbnail-item").count() == 2
+
+
+def _second_result_and_reload(page, release) -> None:
+    """Another style's Fast result on the reloaded page, then the held restores released:
+    both results in the history, and again after a reload."""
+    page.locator("#style-grid .thumbnail-item").nth(1).click()
+    _fast_result(page)
+    answers = release()
+    _history_reaches_two(page, f"the restores answered: {answers}")
     page.unroute("**/run/predict")
     page.reload()
-    page.wait_for_function("document.querySelectorAll('#history .thumbnail-item').length === 2")
+    _history_reaches_two(page, "after a reload")
+
+
+def test_a_result_made_before_the_history_restore_arrives_is_kept(browser, server) -> None:
+    """The restore held back until a Fast result is on screen: both results are in the
+    history after it lands, and after a reload."""
+    context, page = _page_with_one_result(browser, server)
+    held: list = []
+
+    def hold(route) -> None:
+        held.append(route) if RESTORE.search(route.request.post_data or "") else route.continue_()
+
+    page.route("**/run/predict", hold)
+    page.reload()
+    page.locator("#stylize-btn").wait_for()
+    for _ in range(200):
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "no restore was held"
+
+    def release() -> list[str]:
+        answers = []
+        for route in held:
+            response = route.fetch()
+            answers.append(f"{response.status}: {response.text()[:500]}")
+            route.fulfill(response=response)
+        return answers
+
+    _second_result_and_reload(page, release)
     context.close()
 
 
