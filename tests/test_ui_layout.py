@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_ui_truth import _choose_region_style
+from tests.test_ui_truth import _choose_region_style, _fast_result
 from tests.ui_helpers import stylize_page
 
 PHONE = {"width": 390, "height": 844}
@@ -43,6 +43,13 @@ def test_the_photo_label_is_above_the_photo(sized_page) -> None:
     assert page.evaluate(LABEL_CLEAR, "#content") == [True, True]
 
 
+def test_the_result_label_is_above_the_result(sized_page) -> None:
+    page = sized_page
+    _fast_result(page)
+    page.locator("#result img").first.wait_for()
+    assert page.evaluate(LABEL_CLEAR, "#result") == [True, True]
+
+
 def test_dropdown_text_stops_short_of_its_arrow(sized_page) -> None:
     page = sized_page
     page.locator("#regions").get_by_text("Regions:").click()
@@ -58,3 +65,26 @@ def test_batch_size_help_names_only_boxes_batch_has(sized_page) -> None:
     help_text = page.locator("#batch-size").inner_text().lower()
     if "upscale" in help_text:
         assert page.locator("#batch-upscale").is_visible()
+
+
+@pytest.mark.parametrize("tab", ["Batch", "Video"])
+def test_batch_and_video_offer_the_stroke_size_where_it_acts(page, tab) -> None:
+    """The stroke side has a slider in Batch and Video as in Stylize: each one-pass mode's
+    own default, hidden in Quality mode (which paints at the output's size)."""
+    from styler.controls import CONTROLS, FAST, INSTANT
+
+    prefix = tab.lower()
+    page.get_by_role("tab", name=tab).click()
+    if tab == "Video":
+        page.locator("#video-controls").get_by_text("4 · Adjust").click()
+    slider = page.locator(f"#{prefix}-stroke-side input[type=number]")
+    modes = page.locator(f"#{prefix}-mode label")
+    slider.wait_for()
+    assert slider.input_value() == str(CONTROLS["stroke_side"].default_for(FAST))
+    modes.filter(has_text="Quality").click()
+    slider.wait_for(state="hidden")
+    modes.filter(has_text="Instant").click()
+    slider.wait_for()
+    page.wait_for_function("([s, v]) => document.querySelector(s).value === v",
+                           arg=[f"#{prefix}-stroke-side input[type=number]",
+                                str(CONTROLS["stroke_side"].default_for(INSTANT))])  # fmt: skip

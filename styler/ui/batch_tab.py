@@ -51,6 +51,8 @@ def batch_tab(services: Services, style_images: list[str], first_mode: str) -> d
             ui["size"] = widgets.control_widget("size", first_mode, elem_id="batch-size")
             ui["upscale"] = widgets.control_widget("upscale", first_mode, elem_id="batch-upscale")
             ui["steps"] = widgets.control_widget("steps", first_mode, elem_id="batch-steps")
+            ui["stroke_side"] = widgets.control_widget("stroke_side", first_mode,
+                                                       elem_id="batch-stroke-side")  # fmt: skip
             ui["run"] = gr.Button("Stylize all", variant="primary", elem_id="batch-run")
         with gr.Column(min_width=320):
             ui["zip"] = gr.File(label="Results (zip)", interactive=False, elem_id="batch-zip")
@@ -68,16 +70,18 @@ def wire_batch(services: Services, guard: Callable, ui: dict[str, Any]) -> None:
             gr.Image(visible=mode != FAST),
             gr.Slider(visible=widgets.acts_in("steps", mode)),
             gr.Slider(**widgets.slider_range("size", mode)),
+            gr.Slider(visible=True, **widgets.slider_range("stroke_side", mode))
+            if widgets.acts_in("stroke_side", mode) else gr.Slider(visible=False),
         )
 
     ui["mode"].change(switch_mode, ui["mode"],
-                      [ui["style"], ui["style_image"], ui["steps"], ui["size"]],
+                      [ui["style"], ui["style_image"], ui["steps"], ui["size"], ui["stroke_side"]],
                       queue=False, api_name=False)  # fmt: skip
 
     @guard
-    def run(files, mode, style, style_image, size, upscale, steps,
+    def run(files, mode, style, style_image, size, upscale, steps, stroke_side,
             progress=gr.Progress()):  # noqa: B008
-        controls = Controls(size=size, upscale=upscale, steps=steps)
+        controls = Controls(size=size, upscale=upscale, steps=steps, stroke_side=stroke_side)
 
         def report(done: int, total: int, name: str) -> None:
             progress((done, total), desc=f"{name}", unit="images")
@@ -89,7 +93,7 @@ def wire_batch(services: Services, guard: Callable, ui: dict[str, Any]) -> None:
     ui["run"].click(
         run,
         [ui["files"], ui["mode"], ui["style"], ui["style_image"], ui["size"], ui["upscale"],
-         ui["steps"]],
+         ui["steps"], ui["stroke_side"]],
         [ui["zip"], ui["report"]],
         api_name="batch",
         concurrency_limit=services.concurrency,

@@ -196,6 +196,7 @@ def _result_column(ui: dict[str, Any]) -> None:
             height=460,
             buttons=["fullscreen"],
             elem_id="result",
+            elem_classes=["styler-image"],
         )
         ui["progress"] = gr.HTML("", elem_id="progress")
         ui["status"] = gr.Markdown("", elem_id="status")

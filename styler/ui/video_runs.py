@@ -29,7 +29,8 @@ from styler.video.reader import ClipInfo, ClipReader, Frame, probe_clip
 
 NO_CLIP = "Add a clip first: upload an MP4, MOV, MKV, WebM, AVI or M4V video."
 # The controls the tab offers, in the registry's order: the ones that matter for a clip.
-VIDEO_CONTROLS = ("size", "strength", "preserve_color", "style_scale", "temporal")
+VIDEO_CONTROLS = ("size", "strength", "preserve_color", "style_scale", "stroke_side",
+                  "temporal")  # fmt: skip
 QUALITY_WARNING = ("**Quality takes minutes for every second of video** (each frame is "
                    "painted step by step). Try Fast or Instant first.")  # fmt: skip
 

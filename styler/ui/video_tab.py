@@ -54,7 +54,8 @@ def video_tab(services: Services, style_images: list[str], first_mode: str) -> d
     with gr.Row(equal_height=False):
         with gr.Column(scale=5, min_width=320):
             ui["clip"] = gr.Video(label="1 · Your clip (MP4, MOV, MKV, WebM, AVI, M4V)",
-                                  sources=["upload"], height=240, elem_id="video-clip")  # fmt: skip
+                                  sources=["upload"], height=240, elem_id="video-clip",
+                                  elem_classes=["styler-image"])  # fmt: skip
             ui["clip_message"] = gr.Markdown("", elem_id="video-clip-message")
             ui["mode"] = gr.Radio(
                 [FAST, INSTANT, QUALITY], value=first_mode, label="2 · Mode",
@@ -95,11 +96,13 @@ def video_tab(services: Services, style_images: list[str], first_mode: str) -> d
                 ui["stop"] = gr.Button("Stop", variant="stop", scale=1, min_width=70,
                                        elem_id="video-stop")  # fmt: skip
             ui["preview"] = gr.Image(label="Preview frame", interactive=False, height=260,
-                                     buttons=["fullscreen"], elem_id="video-preview")  # fmt: skip
+                                     buttons=["fullscreen"], elem_id="video-preview",
+                                     elem_classes=["styler-image"])  # fmt: skip
             ui["progress"] = gr.HTML("", elem_id="video-progress")
             ui["status"] = gr.Markdown("", elem_id="video-status")
             ui["result"] = gr.Video(label="Stylized clip", interactive=False, height=260,
-                                    buttons=["download"], elem_id="video-result")  # fmt: skip
+                                    buttons=["download"], elem_id="video-result",
+                                    elem_classes=["styler-image"])  # fmt: skip
             ui["download"] = gr.DownloadButton("Download MP4", value=None, interactive=False,
                                                elem_id="video-download")  # fmt: skip
     return ui
@@ -226,8 +229,9 @@ def _wire_inputs(services: Services, ui: dict[str, Any]) -> None:
     def switch_mode(mode: str):
         updates = []
         for name in VIDEO_CONTROLS:
-            update: dict[str, Any] = {"info": widgets.info(name, mode)}
-            if widgets.varies_by_mode(name):
+            update: dict[str, Any] = {"info": widgets.info(name, mode),
+                                      "visible": widgets.acts_in(name, mode)}  # fmt: skip
+            if widgets.varies_by_mode(name) and update["visible"]:
                 update.update(widgets.slider_range(name, mode))
             updates.append(gr.update(**update))
         return (gr.Column(visible=mode == FAST), gr.Image(visible=mode != FAST),
