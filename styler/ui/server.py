@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import ctypes
 import os
 import signal
 import threading
@@ -18,6 +19,9 @@ from styler.onnx_models import prefer_lean_memory
 from styler.ui.app import build
 from styler.ui.config import UIConfig
 from styler.ui.services import Services, Workspace
+
+M_ARENA_MAX = -8  # glibc's mallopt parameter: how many heaps threads may spread over
+SHARED_HEAPS = 2
 
 CSS = resources.files("styler.ui").joinpath("style.css").read_text(encoding="utf-8")
 
@@ -53,6 +57,22 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def share_heaps() -> None:
+    """Let the server's threads share SHARED_HEAPS malloc heaps, not one each.
+
+    Gradio runs requests on many threads. glibc gives each of them a heap of its own, and
+    memory freed in one heap is not reused by the others, so resident memory grew with every
+    thread that once handled a large image (docs/performance.md). A MALLOC_ARENA_MAX set by
+    the person running the server wins; other C libraries have nothing to tune."""
+    if os.environ.get("MALLOC_ARENA_MAX"):
+        return
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(M_ARENA_MAX, SHARED_HEAPS)
+    except (OSError, AttributeError):  # not glibc
+        return
+
+
 def serve(config: UIConfig, *, block: bool = True) -> Server:
     """Build and launch; with block=False return at once, the server running in a thread."""
     workspace = Workspace(config.temp_dir)
@@ -62,6 +82,7 @@ def serve(config: UIConfig, *, block: bool = True) -> Server:
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     atexit.register(workspace.cleanup)
     prefer_lean_memory()  # a server lives long: memory of one large run goes back after it
+    share_heaps()
     services = Services(config, workspace)
     if config.prewarm:
         services.prewarm()
