@@ -230,7 +230,7 @@ class Batch:
         KeyboardInterrupt (which propagates) the summary still tells how far it got.
 
         A photo is written on a second thread while the next one is painted: encoding a
-        PNG costs about a fifth of a one-pass photo (docs/performance.md). At most one
+        PNG is a real share of a one-pass photo's time (docs/performance.md). At most one
         write is in flight, and every write a run began is finished and counted before it
         returns, an interrupted run included."""
         summary = Summary() if summary is None else summary
