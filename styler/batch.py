@@ -244,19 +244,19 @@ class Batch:
                     if self.cancel.cancelled:
                         break
                     try:
-                        painted = self._paint(job)
+                        painted: _Painted | Exception = self._paint(job)
                     except Exception as exc:  # one file's failure; Ctrl-C and exit stop all
-                        pending = self._collect(pending, summary)
-                        self._count_failure(job, exc, summary)
+                        painted = exc
+                    self._collect(pending, summary)
+                    pending = None
+                    if isinstance(painted, Exception):
+                        self._count_failure(job, painted, summary)
                         summary.not_done -= 1
-                        continue
-                    pending = self._collect(pending, summary)
-                    if painted.result is None:
-                        if self._count(job, painted.outcome, painted.notes, summary):
-                            summary.not_done -= 1
-                    else:
+                    elif painted.result is not None:
                         pending = _Writing(job, painted.notes,
                                            writer.submit(self._save, job, painted))  # fmt: skip
+                    elif self._count(job, painted.outcome, painted.notes, summary):
+                        summary.not_done -= 1
             finally:
                 self._collect(pending, summary)
         summary.interrupted = self.cancel.cancelled
@@ -275,10 +275,9 @@ class Batch:
         return self._count(job, painted.outcome, painted.notes, summary)
 
     def _collect(self, pending: _Writing | None, summary: Summary) -> None:
-        """Wait for the write in flight, if any, and count how it ended; nothing is in
-        flight after it (hence None, for the caller's `pending`)."""
+        """Wait for the write in flight, if any, and count how it ended."""
         if pending is None:
-            return None
+            return
         try:
             pending.done.result()
         except Exception as exc:
@@ -286,7 +285,6 @@ class Batch:
         else:
             self._count(pending.job, "stylized", pending.notes, summary)
         summary.not_done -= 1
-        return None
 
     def _count_failure(self, job: Job, exc: BaseException, summary: Summary) -> None:
         failure = failure_line(job.source, exc, self.events.describe)

@@ -235,7 +235,7 @@ def batch_writes(args: argparse.Namespace) -> None:
             sources.append(source)
 
         def jobs(tag: str) -> list[Job]:
-            return [Job(s, work / tag / f"{s.stem}_{time.monotonic_ns()}.png") for s in sources]
+            return [Job(s, work / tag / f"{s.stem}.png") for s in sources]
 
         for mode, recipe in recipes.items():
             batch = Batch(build_engine(recipe))

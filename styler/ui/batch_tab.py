@@ -70,8 +70,7 @@ def wire_batch(services: Services, guard: Callable, ui: dict[str, Any]) -> None:
             gr.Image(visible=mode != FAST),
             gr.Slider(visible=widgets.acts_in("steps", mode)),
             gr.Slider(**widgets.slider_range("size", mode)),
-            gr.Slider(visible=True, **widgets.slider_range("stroke_side", mode))
-            if widgets.acts_in("stroke_side", mode) else gr.Slider(visible=False),
+            gr.update(**widgets.mode_update("stroke_side", mode)),
         )
 
     ui["mode"].change(switch_mode, ui["mode"],

@@ -31,10 +31,7 @@ def _wire_mode_and_settings(services: Services, guard: Callable, ui: dict[str, A
         or at `values` (a loaded result's)."""
         updates = []
         for name in OFFERED:
-            update: dict[str, Any] = {"info": widgets.info(name, mode),
-                                      "visible": widgets.acts_in(name, mode)}  # fmt: skip
-            if update["visible"] and widgets.varies_by_mode(name):
-                update.update(widgets.slider_range(name, mode))
+            update = widgets.mode_update(name, mode)
             if values is not None and name in values:
                 update["value"] = values[name]
             updates.append(gr.update(**update))

@@ -227,13 +227,7 @@ def _wire_inputs(services: Services, ui: dict[str, Any]) -> None:
                       queue=False, api_name=False, preprocess=False)  # fmt: skip
 
     def switch_mode(mode: str):
-        updates = []
-        for name in VIDEO_CONTROLS:
-            update: dict[str, Any] = {"info": widgets.info(name, mode),
-                                      "visible": widgets.acts_in(name, mode)}  # fmt: skip
-            if widgets.varies_by_mode(name) and update["visible"]:
-                update.update(widgets.slider_range(name, mode))
-            updates.append(gr.update(**update))
+        updates = [gr.update(**widgets.mode_update(name, mode)) for name in VIDEO_CONTROLS]
         return (gr.Column(visible=mode == FAST), gr.Image(visible=mode != FAST),
                 gr.Markdown(visible=mode == QUALITY), *updates)  # fmt: skip
 

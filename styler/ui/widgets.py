@@ -49,6 +49,15 @@ def slider_range(name: str, mode: str) -> dict[str, Any]:
     return _range(CONTROLS[name], ENGINE_MODES[mode])
 
 
+def mode_update(name: str, mode: str) -> dict[str, Any]:
+    """A control's widget after a switch to UI `mode`: shown where it acts, its help for the
+    mode, re-ranged to the mode's default where that differs between modes."""
+    update: dict[str, Any] = {"info": info(name, mode), "visible": acts_in(name, mode)}
+    if update["visible"] and varies_by_mode(name):
+        update.update(slider_range(name, mode))
+    return update
+
+
 def control_widget(name: str, mode: str, **kwargs: Any) -> gr.components.Component:
     """The widget of a control for a page opening in UI `mode`: shown when the control acts
     there, else set up for the first mode where it does."""
