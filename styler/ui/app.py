@@ -42,8 +42,9 @@ def build(services: Services) -> gr.Blocks:
         delete_cache=(3600, 24 * 3600),  # Gradio's copies of uploads and results: a day
     ) as demo:
         session = gr.State(_new_session)  # a callable: a new Session per page load
-        # The session's secret id in the browser's own storage: a reload finds its history.
-        history_key = gr.BrowserState("", storage_key="styler-history")
+        # The session's secret id, on its way to and from the browser's own storage
+        # (history_events.py): a reload finds its history.
+        history_key = gr.Textbox(visible=False)
         gr.Markdown(
             "## styler\nRepaint a photo in the style of a painting: pick a photo, pick a "
             "style, press **Stylize**. Everything else is optional.",
