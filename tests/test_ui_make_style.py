@@ -20,11 +20,13 @@ from styler.imageio import read_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 pytest.importorskip("gradio")
+REFRESH_S = pytest.importorskip("styler.ui.style_lists").REFRESH_S
 # 64 px crops, 40 steps with a pause each, a preview every second: a training a browser can
 # follow, stop and resume in well under a minute.
 TINY = {"crop": 64, "steps": 40, "eval_every": 5, "checkpoint_every": 5, "val_count": 2,
         "preview_s": 1.0, "step_delay_s": 0.25, "distance_photos": 1}  # fmt: skip
 PHOTOS = 20
+SEEN_BY_OTHERS_MS = (REFRESH_S + 10) * 1000  # an open page's lists follow the server's
 
 
 @pytest.fixture(scope="module")
@@ -99,6 +101,7 @@ def test_make_a_style_train_stop_resume_use_and_share(browser, trainer_server) -
     stripe_style(96, 96).save(painting)
     photos = [save(photo(80, 60, seed=i), files / f"photo{i:02d}.png") for i in range(PHOTOS)]
     context, page = _open(browser, trainer_server["url"])
+    other_context, other = _open(browser, trainer_server["url"])  # another user, page kept open
     page.get_by_role("tab", name="Make a style").click()
     page.locator("#ms-train").wait_for()
     assert "3 photos" in page.locator("#ms-server-photos").inner_text()  # --train-photos
@@ -134,6 +137,7 @@ def test_make_a_style_train_stop_resume_use_and_share(browser, trainer_server) -
     stopped_at = int(page.locator("#ms-progress .styler-progress").get_attribute("data-done"))
     assert 0 < stopped_at < 100
     _grid_item(page, "stripes").wait_for(state="attached")
+    _grid_item(other, "stripes").wait_for(state="attached", timeout=SEEN_BY_OTHERS_MS)
 
     # Resume from the checkpoint: it finishes.
     _pick(page, "#ms-jobs", "stripes")
@@ -146,11 +150,9 @@ def test_make_a_style_train_stop_resume_use_and_share(browser, trainer_server) -
     settings = read_settings(result)
     assert settings["mode"] == "fast" and settings["styles"] == ["stripes"]
 
-    # Another browser context (another user) sees the style and uses it.
-    other_context, other = _open(browser, trainer_server["url"])
+    # The other user's page, never reloaded, uses it: its grid picks what it shows.
     shared = _stylize_with(other, "stripes", photos[1], files / "theirs.png")
     assert read_settings(shared)["styles"] == ["stripes"]
-    other_context.close()
 
     # Delete: gone from the lists and the folder.
     page.get_by_role("tab", name="Make a style").click()
@@ -158,5 +160,7 @@ def test_make_a_style_train_stop_resume_use_and_share(browser, trainer_server) -
     page.locator("#ms-delete").click()
     _status_has(page, "Deleted the style stripes")
     _grid_item(page, "stripes").wait_for(state="detached")
+    _grid_item(other, "stripes").wait_for(state="detached", timeout=SEEN_BY_OTHERS_MS)
     assert not list(trainer_server["styles"].glob("stripes*.safetensors"))
+    other_context.close()
     context.close()

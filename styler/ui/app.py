@@ -17,6 +17,7 @@ from styler.ui.inputs import FAST, QUALITY
 from styler.ui.make_style_tab import make_style_tab, wire_make_style
 from styler.ui.services import Services
 from styler.ui.state import Session
+from styler.ui.style_lists import StyleLists
 from styler.ui.stylize_events import wire_stylize
 from styler.ui.stylize_layout import stylize_tab
 from styler.ui.video_tab import video_tab, wire_video
@@ -68,5 +69,7 @@ def build(services: Services) -> gr.Blocks:
         wire_batch(services, guard, batch)
         wire_video(services, video)
         wire_fusion(services, guard, session, fusion, ui["history"])
-        wire_make_style(services, make_style, ui, [ui, batch, video], demo)
+        styles = StyleLists(services, [ui, batch, video])
+        styles.wire()
+        wire_make_style(services, make_style, ui, styles, demo)
     return demo

@@ -75,12 +75,6 @@ def _wire_mode_and_settings(services: Services, guard: Callable, ui: dict[str, A
 def _wire_style_and_photo(services: Services, ui: dict[str, Any]) -> None:
     """The style grid, and the photo reaching the region painter."""
 
-    def pick_style(evt: gr.SelectData):
-        names = services.style_names()
-        return names[evt.index] if 0 <= evt.index < len(names) else gr.skip()
-
-    ui["grid"].select(pick_style, None, ui["style"], queue=False, api_name=False)
-
     def photo_landed(payload: dict | None):
         """Checked the moment it lands: a usable photo goes to the region painter and enables
         Stylize; anything else is cleared, with one line beside it saying why. Unprocessed

@@ -2,8 +2,8 @@
 queues a fine-tuning of the base network (one at a time per server, in a worker process of
 its own, so Stylize runs go on meanwhile); a bar, the loss and a preview follow it; Stop
 keeps the best network so far, Resume continues a stopped or interrupted one. A finished
-style joins Fast mode's grid on every tab, for every user of the server (on their next page
-load); Delete removes one.
+style joins Fast mode's grid on every tab, for every user of the server (open pages within
+style_lists.REFRESH_S); Delete removes one.
 
 What the buttons do is make_style_runs.py (no gradio). A timer polls the followed job's
 status file once a second while it is queued or training.
@@ -33,6 +33,7 @@ from styler.ui.make_style_runs import (
     stop,
 )
 from styler.ui.services import Services
+from styler.ui.style_lists import StyleLists
 
 MAKE_STYLE_QUEUE, MAKE_STYLE_JOBS = "make-style", 2  # setting a job up copies its photos
 POLL_S = 1.0
@@ -101,27 +102,11 @@ def make_style_tab(services: Services) -> dict[str, Any]:
     return ui
 
 
-def style_lists(services: Services, styled: list[dict[str, Any]]) -> tuple[list, Any]:
-    """The components that list fast styles on other tabs (each tab's grid and dropdown,
-    where it has them), and a function giving their updates from services.styles."""
-    components = []
-    for tab in styled:
-        components += [tab[k] for k in ("grid", "style") if k in tab]
-
-    def updates() -> list[Any]:
-        grid = [(str(s.thumb), s.title) for s in services.styles]
-        choices = [(s.caption, s.name) for s in services.styles]
-        return [gr.Gallery(value=grid) if isinstance(c, gr.Gallery)
-                else gr.Dropdown(choices=choices) for c in components]  # fmt: skip
-
-    return components, updates
-
-
 def wire_make_style(services: Services, ui: dict[str, Any], stylize: dict[str, Any],
-                    styled: list[dict[str, Any]], demo: gr.Blocks) -> None:  # fmt: skip
+                    styled: StyleLists, demo: gr.Blocks) -> None:  # fmt: skip
     """Train, the timer that follows it, Stop, Resume, Delete, the painting taken from the
     Stylize tab, and every style list refreshed at page load."""
-    lists, list_updates = style_lists(services, styled)
+    lists, list_updates = styled.outputs, styled.updates
     own_lists = [ui["jobs"], ui["own"]]
 
     def own_updates() -> list[Any]:

@@ -234,9 +234,3 @@ def _wire_inputs(services: Services, ui: dict[str, Any]) -> None:
     ui["mode"].input(switch_mode, ui["mode"],
                      [ui["fast_box"], ui["style_image"], ui["quality_note"],
                       *(ui[n] for n in VIDEO_CONTROLS)], queue=False, api_name=False)  # fmt: skip
-
-    def pick_style(evt: gr.SelectData):
-        names = services.style_names()
-        return names[evt.index] if 0 <= evt.index < len(names) else gr.skip()
-
-    ui["grid"].select(pick_style, None, ui["style"], queue=False, api_name=False)
