@@ -65,8 +65,12 @@ def test_bad_painting_and_photos_leave_nothing(folders) -> None:
     with pytest.raises(style_jobs.JobError, match=r"^that painting cannot be used: .*fake\.jpg"):
         style_jobs.prepare("mine", fake, folders["photos"], minutes=1)
     few = sorted(folders["photos"].iterdir())[:5]
-    with pytest.raises(style_jobs.JobError, match="at least 20 photos that can be read, got 5"):
+    with pytest.raises(style_jobs.JobError, match="at least 20 different photos that can be "
+                       "read, got 5"):  # fmt: skip
         style_jobs.prepare("mine", folders["painting"], few, minutes=1)
+    twice = [*few, *sorted(folders["photos"].iterdir())[:15]]  # the first five dropped again
+    with pytest.raises(style_jobs.JobError, match=r"got 15 \(5 repeated another photo\)"):
+        style_jobs.prepare("mine", folders["painting"], twice, minutes=1)
     broken = [*sorted(folders["photos"].iterdir())[:19], fake]
     with pytest.raises(style_jobs.JobError, match=r"got 19 \(1 could not be read: .*fake\.jpg"):
         style_jobs.prepare("mine", folders["painting"], broken, minutes=1)
@@ -189,7 +193,7 @@ def test_cli_trains_lists_uses_and_deletes_a_style(folders) -> None:
 @pytest.mark.parametrize("args, words", [
     (("--name", "a/b"), "can only have letters"),
     (("--name", "udnie"), "shipped style"),
-    (("--name", "ok", "--data", "PHOTOS_FEW"), "at least 20 photos"),
+    (("--name", "ok", "--data", "PHOTOS_FEW"), "at least 20 different photos"),
     (("--name", "ok", "--style", "FAKE"), "that painting cannot be used"),
 ])  # fmt: skip
 def test_cli_bad_input_is_one_line(folders, args: tuple[str, ...], words: str) -> None:

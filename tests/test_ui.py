@@ -1061,7 +1061,8 @@ def test_screenshots_are_committed_where_the_docs_expect_them() -> None:
     if not doc.is_file():
         pytest.skip("docs/ui.md not written yet")
     names = ["stylize.png", "stylize-instant.png", "stylize-quality.png", "stylize-regions.png",
-             "stylize-phone.png", "batch.png", "fusion.png", "error.png"]  # fmt: skip
+             "stylize-phone.png", "batch.png", "fusion.png", "error.png",
+             "make-style.png"]  # fmt: skip
     for name in names:
         assert f"(ui/{name})" in doc.read_text() and (DOCS / name).is_file(), name
 

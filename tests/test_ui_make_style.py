@@ -17,6 +17,7 @@ from conftest import stripe_style
 from ui_helpers import DESKTOP, TIMEOUT, photo, running_ui_server, save
 
 from styler.imageio import read_settings
+from tests.test_ui import _shot
 
 ROOT = Path(__file__).resolve().parents[1]
 pytest.importorskip("gradio")
@@ -112,7 +113,7 @@ def test_make_a_style_train_stop_resume_use_and_share(browser, trainer_server) -
     page.locator("#ms-painting input[type=file]").first.set_input_files(str(painting))
     page.locator("#ms-painting img").first.wait_for()
     page.locator("#ms-train").click()
-    _status_has(page, "at least 20 photos that can be read, got 5")
+    _status_has(page, "at least 20 different photos that can be read, got 5")
     page.locator("#ms-name textarea, #ms-name input").first.fill("udnie")
     page.locator("#ms-photos input[type=file]").set_input_files([str(p) for p in photos])
     page.wait_for_function("document.querySelectorAll('#ms-photos .file-preview tr, "
@@ -131,6 +132,7 @@ def test_make_a_style_train_stop_resume_use_and_share(browser, trainer_server) -
     _progress(page, "b.dataset.state === 'running' && b.innerText.includes('loss')")
     assert "left" in page.locator("#ms-progress").inner_text()
     page.locator("#ms-preview img").first.wait_for(timeout=60_000)
+    _shot(page, "make-style.png")
     page.locator("#ms-stop").click()
     _progress(page, "b.dataset.state === 'stopped'")
     assert "Fast mode's styles" in page.locator("#ms-progress").inner_text()

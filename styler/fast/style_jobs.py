@@ -34,6 +34,7 @@ from styler.errors import OptionsError
 from styler.fast.data import IMAGE_SUFFIXES, image_files
 from styler.fast.manifest import user_styles_dir, weights_dir
 from styler.fast.user_styles import check_free_space, check_name
+from styler.fast.weights import sha256_of
 from styler.imageio import ImageLoadError, atomic_write_bytes, load_image
 
 JOBS = ".training"
@@ -152,14 +153,30 @@ def readable_photos(paths: Sequence[str | Path]) -> tuple[list[Path], list[str]]
     return good, bad
 
 
+def distinct_files(paths: Sequence[str | Path]) -> tuple[list[Path], int]:
+    """(each file once, by its bytes, in the order given; how many repeats were left out).
+    A photo dropped twice (the same upload again after an error) must neither count twice
+    towards MIN_PHOTOS nor weigh twice in the training."""
+    seen: set[str] = set()
+    distinct = []
+    for path in paths:
+        digest = sha256_of(Path(path)) if Path(path).is_file() else str(path)
+        if digest not in seen:
+            seen.add(digest)
+            distinct.append(Path(path))
+    return distinct, len(paths) - len(distinct)
+
+
 def check_photos(paths: Sequence[str | Path]) -> list[Path]:
-    """The photos that decode, or JobError when fewer than MIN_PHOTOS do."""
-    good, bad = readable_photos(paths)
+    """The distinct photos that decode, or JobError when fewer than MIN_PHOTOS do."""
+    distinct, repeats = distinct_files(paths)
+    good, bad = readable_photos(distinct)
     if len(good) < MIN_PHOTOS:
         unreadable = f" ({len(bad)} could not be read: {bad[0]})" if bad else ""
+        repeated = f" ({repeats} repeated another photo)" if repeats else ""
         raise JobError(
-            f"training needs at least {MIN_PHOTOS} photos that can be read, got {len(good)}"
-            f"{unreadable}; the photos you mean to stylize work best"
+            f"training needs at least {MIN_PHOTOS} different photos that can be read, got "
+            f"{len(good)}{unreadable}{repeated}; the photos you mean to stylize work best"
         )
     return good
 

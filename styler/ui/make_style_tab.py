@@ -37,6 +37,7 @@ from styler.ui.style_lists import StyleLists
 
 MAKE_STYLE_QUEUE, MAKE_STYLE_JOBS = "make-style", 2  # setting a job up copies its photos
 POLL_S = 1.0
+PHOTO_LIST_PX = 300  # the dropped photos' list scrolls past this: dozens of them are usual
 
 
 def minutes_choices() -> list[float]:
@@ -67,7 +68,7 @@ def make_style_tab(services: Services) -> dict[str, Any]:
                                     max_length=48, elem_id="ms-name")  # fmt: skip
             ui["photos"] = gr.File(file_count="multiple", file_types=["image"], type="filepath",
                                    label=f"3 · Photos to train on ({PHOTOS_ADVICE})",
-                                   elem_id="ms-photos")  # fmt: skip
+                                   height=PHOTO_LIST_PX, elem_id="ms-photos")  # fmt: skip
             ui["server_photos"] = gr.Checkbox(
                 False, label=f"Also train on this server's {len(offered)} photos",
                 visible=bool(offered), elem_id="ms-server-photos",
