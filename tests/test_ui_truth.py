@@ -302,3 +302,28 @@ def test_a_restore_keeps_the_page_results_and_the_one_on_screen(tmp_path: Path) 
     page.restore(kept)
     assert page.id == kept.id and [e.caption for e in page.entries] == ["old.png", "new.png"]
     assert page.shown.caption == "new.png"
+
+
+def test_a_page_state_is_written_by_one_load_event_at_most(tmp_path: Path, monkeypatch) -> None:
+    """For a gr.State with a callable value Gradio adds a queued load event writing a fresh
+    value. It raced the history restore: when it landed last, the page's session on the
+    server was an empty one under a new secret (CI saw a reload lose its history, and Clear
+    find nothing to clear). Each page state may have one writer at load, never two."""
+    import gradio as gr
+
+    from styler.ui.app import build
+    from styler.ui.config import UIConfig
+    from styler.ui.services import Services
+    from tests.ui_helpers import make_tiny_styles
+
+    monkeypatch.setenv("STYLER_WEIGHTS_DIR", str(make_tiny_styles(tmp_path / "weights")))
+    services = Services(UIConfig(device="cpu", temp_dir=tmp_path, prewarm=False))
+    demo = build(services)
+    states = {key for key, block in demo.blocks.items() if isinstance(block, gr.State)}
+    writers: dict[int, int] = {}
+    for dependency in demo.get_config_file()["dependencies"]:
+        if any(event == "load" for _, event in dependency["targets"]):
+            for state in states & set(dependency["outputs"]):
+                writers[state] = writers.get(state, 0) + 1
+    assert writers and max(writers.values()) == 1, writers
+    services.workspace.cleanup()

@@ -9,6 +9,7 @@ a readable message (guard.py), never a stack trace; queues.py says who waits for
 import gradio as gr
 
 from styler.ui.batch_tab import batch_tab, wire_batch
+from styler.ui.components import page_state
 from styler.ui.fusion_tab import fusion_tab, wire_fusion
 from styler.ui.guard import friendly
 from styler.ui.history_events import wire_history
@@ -21,11 +22,6 @@ from styler.ui.style_lists import StyleLists
 from styler.ui.stylize_events import wire_stylize
 from styler.ui.stylize_layout import stylize_tab
 from styler.ui.video_tab import video_tab, wire_video
-
-
-def _new_session() -> Session:
-    """A page load's session (a function: Gradio would take the Session class for a value)."""
-    return Session()
 
 
 def build(services: Services) -> gr.Blocks:
@@ -42,7 +38,7 @@ def build(services: Services) -> gr.Blocks:
         fill_width=True,
         delete_cache=(3600, 24 * 3600),  # Gradio's copies of uploads and results: a day
     ) as demo:
-        session = gr.State(_new_session)  # a callable: a new Session per page load
+        session = page_state(lambda: Session())  # the history restore fills it in
         # The session's secret id, on its way to and from the browser's own storage
         # (history_events.py): a reload finds its history.
         history_key = gr.Textbox(visible=False)

@@ -72,3 +72,17 @@ def with_signature(signature: inspect.Signature) -> Callable[[Callable], Callabl
         return fn
 
     return apply
+
+
+def page_state(make: Callable[[], Any]) -> gr.State:
+    """A gr.State whose value `make()` gives each page on the first event that reads it.
+
+    Not also at page load: for a callable value Gradio adds a queued load event that writes a
+    fresh value, and it can land after another load event (the history restore) has written
+    the page's real one, replacing it: a restored history then vanished from the server's
+    side of the page, the next result went into a session no reload would find, and Clear
+    found nothing to clear. Gradio still calls `make` where a page's state is first read.
+    """
+    state = gr.State(make)
+    state.load_event_to_attach = None  # read in Blocks.attach_load_events, at launch
+    return state

@@ -10,6 +10,7 @@ from typing import Any
 
 import gradio as gr
 
+from styler.ui.components import page_state
 from styler.ui.services import Services
 
 REFRESH_S = 10.0  # how soon an open page sees a style made or deleted on another page
@@ -23,7 +24,7 @@ class StyleLists:
         self.services = services
         self.tabs = tabs
         self.lists = [tab[k] for tab in tabs for k in ("grid", "style") if k in tab]
-        self.shown = gr.State(lambda: tuple(services.style_names()))
+        self.shown = page_state(lambda: tuple(services.style_names()))
 
     @property
     def outputs(self) -> list[Any]:
