@@ -12,9 +12,8 @@ from styler.ui.services import Services
 from styler.ui.state import Session
 from styler.ui.stylize_events import BUTTONS, result_buttons
 
-# Where the browser keeps its session's secret, read and written by the events' own scripts.
-# Not a gr.BrowserState: its value reaches an event only after its component has mounted and
-# passed it up, and CI saw reloads whose restore came back without the history.
+# Where the browser keeps its session's secret: read by the load event's own script, before
+# anything else on the page runs, and written after the restore and after Clear.
 TOKEN_STORAGE = "styler-history"
 READ_TOKEN = f"(session, token) => [session, localStorage.getItem('{TOKEN_STORAGE}') || '']"
 WRITE_TOKEN = f"(token) => {{ if (token) localStorage.setItem('{TOKEN_STORAGE}', token); }}"
