@@ -262,6 +262,8 @@ class Replay:
     start image): one network pass per frame serves every temporal setting, through
     styler's own FrameStylizer and Steadier."""
 
+    warm_starts = False  # a one-pass engine: the flow and warp run beside its pass
+
     def __init__(self, engine) -> None:
         self.recipe = engine.recipe
         self.painted: np.ndarray | None = None
