@@ -96,6 +96,23 @@ def _stylize_with(page, name: str, photo_path: Path, target: Path) -> Path:
     return target
 
 
+def _queued_behind(page, painting: Path, photos: list[Path]) -> None:
+    """Another user's training while one runs: it waits with its place shown, and Stop
+    withdraws it before it ever trains."""
+    page.get_by_role("tab", name="Make a style").click()
+    page.locator("#ms-painting input[type=file]").first.set_input_files(str(painting))
+    page.locator("#ms-painting img").first.wait_for()
+    page.locator("#ms-name textarea, #ms-name input").first.fill("waiting")
+    page.locator("#ms-photos input[type=file]").set_input_files([str(p) for p in photos])
+    page.wait_for_function("document.querySelectorAll('#ms-photos .file-preview tr, "
+                           "#ms-photos .file').length >= 20")  # fmt: skip
+    page.locator("#ms-train").click()
+    page.wait_for_function("document.querySelector('#ms-progress').innerText"
+                           ".includes('1 training ahead of yours (place 2)')")  # fmt: skip
+    page.locator("#ms-stop").click()
+    _status_has(page, "Withdrawn: waiting will not train")
+
+
 def test_make_a_style_train_stop_resume_use_and_share(browser, trainer_server) -> None:
     files = trainer_server["files"]
     painting = files / "painting.png"
@@ -131,6 +148,7 @@ def test_make_a_style_train_stop_resume_use_and_share(browser, trainer_server) -
     page.locator("#ms-train").click()
     _progress(page, "b.dataset.state === 'running' && b.innerText.includes('loss')")
     assert "left" in page.locator("#ms-progress").inner_text()
+    _queued_behind(other, painting, photos)
     page.locator("#ms-preview img").first.wait_for(timeout=60_000)
     _shot(page, "make-style.png")
     page.locator("#ms-stop").click()
