@@ -10,6 +10,7 @@ without a browser: nothing here imports gradio.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,15 +78,23 @@ def run_fast(
         )
     if not style or style not in services.style_names():
         raise UserError("Pick a style from the grid first.")
+    began = time.perf_counter()
     loaded = load_photo(services, content)
     recipe = make_recipe(FAST, [style], controls, regions=fast_regions(services, regions))
     # No device slot: a Fast job is one pass, and must not wait behind a
     # Quality run holding the slot; the network's own lock keeps its passes apart.
     result = services.engines.fast(recipe).run(loaded)
-    services.timings.record(FAST, run_units(False, result.image.size), result.elapsed)
     caption = f"{services.style_title(style)} · Fast"
     notes = (*loaded.notes, *_size_notes(loaded.rgb.size, recipe), *_region_notes(regions))
-    return save_entry(services, session, result, content, style, caption, notes=notes)
+    entry = save_entry(services, session, result, content, style, caption, notes=notes)
+    _record(services, FAST, run_units(False, result.image.size), began)
+    return entry
+
+
+def _record(services: Services, kind: str, units: float, began: float) -> None:
+    """The run's time for the next estimates: from reading the photo to its PNG and
+    thumbnail written, the whole wait (a large PNG can take longer than a Fast pass)."""
+    services.timings.record(kind, units, time.perf_counter() - began)
 
 
 def make_recipe(mode: str, styles: list[Any], controls: Controls, **parts: Any) -> Recipe:
@@ -126,6 +135,7 @@ def run_quality(
     forms; the last one carries the saved result. Closing the generator (the browser went
     away) stops the optimisation.
     """
+    began = time.perf_counter()
     loaded = load_photo(services, content)
     style_images, weights, names = style_list(services, styles)
     options = controls.quality_options()
@@ -149,9 +159,6 @@ def run_quality(
     if not result.completed and result.steps_done < max(1, round(KEEP_FROM * result.steps_total)):
         raise NothingKept(f"Stopped after {result.steps_done} of {result.steps_total} steps, "
                           "too early to be worth keeping: nothing was added to the history.")
-    if result.completed:
-        units = run_units(True, result.image.size, result.steps_total)
-        services.timings.record(REFINE if start is not None else QUALITY, units, result.elapsed)
     label = style_label(names)
     kind = "Quality, refined" if start is not None else "Quality"
     caption = f"{label} · {kind}" + ("" if result.completed else " (stopped early)")
@@ -162,6 +169,9 @@ def run_quality(
              *_region_notes(regions))  # fmt: skip
     entry = save_entry(services, session, result, content, label, caption, job=job, full=full,
                        notes=notes)  # fmt: skip
+    if result.completed:
+        units = run_units(True, result.image.size, result.steps_total)
+        _record(services, REFINE if start is not None else QUALITY, units, began)
     yield Update(text=caption, entry=entry)
 
 
@@ -176,6 +186,7 @@ def run_instant(
 ) -> Entry:
     """Instant mode: the style images of Quality mode (blend weights, regions alike) in one
     feed-forward pass. Kept with its RunRequest, so Refine can take it on."""
+    began = time.perf_counter()
     loaded = load_photo(services, content)
     style_images, weights, names = style_list(services, styles)
     pairs = image_regions(services, regions, styles, INSTANT)
@@ -186,12 +197,13 @@ def run_instant(
         result = engine.run(loaded, cancel=token)
     if not result.completed:
         raise NothingKept("Stopped: the instant result was not made.")
-    services.timings.record(INSTANT, run_units(False, result.image.size), result.elapsed)
     label = style_label(names)
     job = RunRequest(content, tuple(styles), controls, regions)  # type: ignore[arg-type]
     notes = (*loaded.notes, *_size_notes(loaded.rgb.size, recipe), *_region_notes(regions))
-    return save_entry(services, session, result, content, label, f"{label} · Instant", job=job,
-                      notes=notes)  # fmt: skip
+    entry = save_entry(services, session, result, content, label, f"{label} · Instant",
+                       job=job, notes=notes)  # fmt: skip
+    _record(services, INSTANT, run_units(False, result.image.size), began)
+    return entry
 
 
 def run_refine(

@@ -2,9 +2,10 @@
 Quality run has left, from its own pace. Nothing here imports gradio.
 
 A run's work is counted in units that its time grows with: output megapixels for a Fast or
-Instant pass, megapixels times steps for a Quality run. The estimate is the median time per
-unit of the mode's last runs here (a busy server's runs slow down, and so does the
-estimate), times the new run's units.
+Instant pass, megapixels times steps for a Quality run. A run's time is the whole wait, from
+reading the photo to its PNG written (for a large photo, writing the PNG can take longer
+than a Fast pass). The estimate is the median time per unit of the mode's last runs here (a
+busy server's runs slow down, and so does the estimate), times the new run's units.
 """
 
 from __future__ import annotations
