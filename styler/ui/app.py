@@ -39,9 +39,8 @@ def build(services: Services) -> gr.Blocks:
         delete_cache=(3600, 24 * 3600),  # Gradio's copies of uploads and results: a day
     ) as demo:
         session = page_state(lambda: Session())  # the history restore fills it in
-        # The session's secret id, on its way to and from the browser's own storage
-        # (history_events.py): a reload finds its history.
-        history_key = gr.Textbox(visible=False)
+        # The session's secret id in the browser's own storage: a reload finds its history.
+        history_key = gr.BrowserState("", storage_key="styler-history")
         gr.Markdown(
             "## styler\nRepaint a photo in the style of a painting: pick a photo, pick a "
             "style, press **Stylize**. Everything else is optional.",

@@ -12,23 +12,17 @@ from styler.ui.services import Services
 from styler.ui.state import Session
 from styler.ui.stylize_events import BUTTONS, result_buttons
 
-# Where the browser keeps its session's secret: read by the load event's own script, before
-# anything else on the page runs, and written after the restore and after Clear.
-TOKEN_STORAGE = "styler-history"
-READ_TOKEN = f"(session, token) => [session, localStorage.getItem('{TOKEN_STORAGE}') || '']"
-WRITE_TOKEN = f"(token) => {{ if (token) localStorage.setItem('{TOKEN_STORAGE}', token); }}"
-
 
 def wire_history(
     services: Services, guard: Callable, demo: gr.Blocks, session: gr.State,
-    key: gr.Textbox, ui: dict[str, Any],
+    key: gr.BrowserState, ui: dict[str, Any],
 ) -> None:  # fmt: skip
     _wire_restore_and_clear(services, demo, session, key, ui)
     _wire_show_and_reuse(guard, session, ui)
 
 
 def _wire_restore_and_clear(
-    services: Services, demo: gr.Blocks, session: gr.State, key: gr.Textbox,
+    services: Services, demo: gr.Blocks, session: gr.State, key: gr.BrowserState,
     ui: dict[str, Any],
 ) -> None:  # fmt: skip
     """History that survives a reload of the same browser, and a button that clears it."""
@@ -41,7 +35,7 @@ def _wire_restore_and_clear(
         return state, state.gallery(), state.id
 
     demo.load(restore, [session, key], [session, ui["history"], key], queue=False,
-              api_name=False, js=READ_TOKEN).then(None, key, None, js=WRITE_TOKEN)  # fmt: skip
+              api_name=False)  # fmt: skip
 
     def ask(state: Session):
         """Clear asks first: it deletes every image, and there is no undo."""
@@ -68,7 +62,7 @@ def _wire_restore_and_clear(
         [confirm, session, ui["history"], key, ui["result"], ui["status"],
          *(ui[n] for n in BUTTONS)],
         queue=False, api_name=False,
-    ).then(None, key, None, js=WRITE_TOKEN)  # fmt: skip
+    )  # fmt: skip
 
 
 def _wire_show_and_reuse(guard: Callable, session: gr.State, ui: dict[str, Any]) -> None:

@@ -37,7 +37,7 @@ class StyleLists:
         choices = [(s.caption, s.name) for s in styles]
         lists = [gr.Gallery(value=grid) if isinstance(c, gr.Gallery)
                  else gr.Dropdown(choices=choices) for c in self.lists]  # fmt: skip
-        return [*lists, tuple(s.name for s in styles)]
+        return [*lists, tuple(s.name for s in styles)]  # the same snapshot as the grid
 
     def unchanged(self) -> list[Any]:
         return [gr.skip()] * len(self.outputs)
@@ -54,7 +54,7 @@ class StyleLists:
 
         def refresh(shown: tuple[str, ...]):
             current = tuple(self.services.style_names())
-            return self.unchanged() if current == tuple(shown) else self.updates()
+            return self.unchanged() if current == shown else self.updates()
 
         gr.Timer(REFRESH_S).tick(refresh, self.shown, self.outputs, queue=False,
                                  api_name=False, show_progress="hidden")  # fmt: skip
