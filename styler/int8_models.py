@@ -35,6 +35,9 @@ class Int8Graph:
     float_sha256: str  # parameters_digest of the float network it was quantized from
     # fp32 -> int8: relative changes of the distances (*_change), and the speed-up
     quality: dict[str, float] = field(default_factory=dict)
+    # For a fast style: its distilled twin's file (styler.fast.distill) when the graph was
+    # quantized from the twin rather than from the network itself.
+    twin: str = ""
 
     @property
     def path(self) -> Path:
@@ -81,8 +84,20 @@ def record_int8_graph(graph: Int8Graph) -> Path:
     entries = _entries()
     entry = {"file": graph.file, "sha256": graph.sha256, "float_sha256": graph.float_sha256,
              "quality": graph.quality}  # fmt: skip
+    if graph.twin:
+        entry["twin"] = graph.twin
     entries[graph.key] = entry
     target = int8_dir() / MANIFEST
     text = json.dumps({"graphs": dict(sorted(entries.items()))}, indent=2) + "\n"
     atomic_write_bytes(target, text.encode())
     return target
+
+
+def twin_name(style: str) -> str:
+    """The file of a fast style's distilled twin (styler.fast.distill) in int8_dir()."""
+    return f"{style}.twin.safetensors"
+
+
+def twin_log_name(style: str) -> str:
+    """Its training log, beside it."""
+    return f"{style}.twin.log.jsonl"

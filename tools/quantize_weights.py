@@ -36,6 +36,7 @@ if str(ROOT) not in sys.path:  # this checkout's styler, even where another is i
 
 from styler.evaluate import distances  # noqa: E402
 from styler.fast.data import image_files  # noqa: E402
+from styler.fast.distill import read_twin  # noqa: E402
 from styler.fast.export import export_onnx  # noqa: E402
 from styler.fast.inference import FastStylizer, load_network  # noqa: E402
 from styler.fast.manifest import read_manifest  # noqa: E402
@@ -44,7 +45,7 @@ from styler.instant.export import export_decoder, export_encoder  # noqa: E402
 from styler.instant.runtime import DECODER_KEY, ENCODER_KEY  # noqa: E402
 from styler.instant.stylizer import InstantStylizer, networks_on  # noqa: E402
 from styler.instant.wct import feature_stats, whitening_colouring  # noqa: E402
-from styler.int8_models import Int8Graph, int8_dir, record_int8_graph  # noqa: E402
+from styler.int8_models import Int8Graph, int8_dir, record_int8_graph, twin_name  # noqa: E402
 from styler.onnx_models import cpu_session, parameters_digest  # noqa: E402
 from styler.quantize import calibration_input, quantize_int8  # noqa: E402
 
@@ -124,22 +125,27 @@ def retime(key: str, timed: float) -> None:
     record_int8_graph(Int8Graph(key, **entry, quality=quality))
 
 
-def ship(key: str, graph: Path, float_digest: str) -> Int8Graph:
+def ship(key: str, graph: Path, float_digest: str, twin: str = "") -> Int8Graph:
     target = int8_dir() / f"{key}.int8.onnx"
     target.parent.mkdir(parents=True, exist_ok=True)
     graph.replace(target)
-    entry = Int8Graph(key, target.name, sha256_of(target), float_digest)
+    entry = Int8Graph(key, target.name, sha256_of(target), float_digest, twin=twin)
     record_int8_graph(entry)
     return entry
 
 
 def quantize_fast(name: str, folder: Path) -> None:
+    """From the style's trained twin (styler.fast.distill) when one ships, else from the
+    network itself."""
     _, network, _ = load_network(name)
-    float_graph = export_onnx(network.eval(), folder / f"{name}.onnx")
+    twin = int8_dir() / twin_name(name)
+    source = read_twin(twin) if twin.is_file() else network
+    float_graph = export_onnx(source.eval(), folder / f"{name}.onnx")
     feeds = ({"image": x} for x in calibration_photos())
     quantized = quantize_int8(float_graph, folder / f"{name}.int8.onnx", feeds,
                               operators=FAST_OPERATORS)  # fmt: skip
-    graph = ship(name, quantized, parameters_digest(network))
+    shipped_twin = twin.name if twin.is_file() else ""
+    graph = ship(name, quantized, parameters_digest(network), shipped_twin)
     painting = Image.open(DATA / "styles" / f"{name}.jpg").convert("RGB")
     stylizers = {p: FastStylizer(name, device="cpu", precision=p) for p in ("fp32", "int8")}
 

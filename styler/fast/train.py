@@ -216,7 +216,7 @@ class Trainer(CheckpointedTraining):
         val_loss, terms = self.validate()
         best = self._is_new_best(val_loss)
         if best:
-            save_network(self.net, self.config.output, self.info())
+            self._save_best()
         evaluation = Evaluation(
             step=self.state.step,
             elapsed=round(self.state.elapsed, 2),
@@ -228,6 +228,9 @@ class Trainer(CheckpointedTraining):
         )
         self._append_log(asdict(evaluation))
         return evaluation
+
+    def _save_best(self) -> None:
+        save_network(self.net, self.config.output, self.info())
 
     def evaluate(self, train_loss: float) -> Evaluation:
         """Validate now, saving the network when best, and checkpoint what it decided: a

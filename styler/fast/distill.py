@@ -1,0 +1,162 @@
+"""A deployment twin of a fast network whose 1/8-scale trunk quantizes end to end.
+
+onnxruntime runs instance normalisation and reflection padding in float, in NCHW, with
+layout changes around every int8 convolution next to them, so quantizing a fast network's
+convolutions alone gained little (docs/fast_mode.md, "int8"). Most of those normalisations
+sit in the 1/8-scale trunk (the last encoder block and the residual blocks). The twin
+freezes them at their average statistics on training photos, folds each into the
+convolution before it, and gives the residual convolutions zero padding, so the trunk
+becomes a chain of int8 convolutions, ReLUs and adds. The normalisations at 1/2 and 1/4
+scale stay per-photo: freezing those too lost the subject under the strokes (the lion
+buried in udnie's facets), since they are what adapts the painting to a photo's contrast.
+
+The twin starts as the teacher with the trunk folded (`folded_twin`), then trains on the
+teacher's own objective with the teacher's picture as an anchor (`TwinTrainer`). Only its
+int8 graph ships; the teacher stays the float network.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterable
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from styler.fast.network import NetworkConfig, StyleNetwork, TileableInstanceNorm
+from styler.fast.train import TrainConfig, Trainer
+from styler.losses import perceptual_loss
+
+Statistics = list[tuple[torch.Tensor, torch.Tensor]]  # per norm: mean, std per channel
+
+
+def average_statistics(teacher: StyleNetwork, photos: Iterable[torch.Tensor]) -> Statistics:
+    """Each normalisation's per-channel mean and std, averaged over whole photos."""
+    norms = list(teacher.norms())
+    sums = [(torch.zeros(n.weight.shape), torch.zeros(n.weight.shape)) for n in norms]
+    count = 0
+    for photo in photos:
+        for norm in norms:
+            norm.mode = "capture"
+        with torch.no_grad():
+            teacher(photo)
+        for (mean, std), norm in zip(sums, norms, strict=True):
+            assert norm.stats is not None
+            mean += norm.stats[0].flatten()
+            std += norm.stats[1].flatten()
+        count += 1
+    for norm in norms:
+        norm.mode, norm.stats = "instance", None
+    return [(mean / count, std / count) for mean, std in sums]
+
+
+FOLDED = ("encoder.3.", "residuals.")  # the 1/8-scale trunk: module-name prefixes
+
+
+def _folded(name: str) -> bool:
+    return name.startswith(FOLDED)
+
+
+def twin_shell(config: NetworkConfig) -> StyleNetwork:
+    """The twin's architecture: the network with identity in place of the trunk's
+    normalisations and zero padding in the residual blocks."""
+    net = StyleNetwork(config)
+    modules = dict(net.named_modules())
+    for name, module in list(modules.items()):
+        if isinstance(module, TileableInstanceNorm) and _folded(name):
+            parent, child = name.rsplit(".", 1)
+            setattr(modules[parent], child, nn.Identity())
+    for module in net.residuals.modules():
+        if isinstance(module, nn.Conv2d):
+            module.padding_mode = "zeros"
+    return net
+
+
+def folded_twin(teacher: StyleNetwork, statistics: Statistics) -> StyleNetwork:
+    """The teacher with the trunk's normalisations frozen at `statistics` (one per
+    normalisation, in order) and folded into the convolution before each: the same network
+    wherever a photo's trunk statistics are those."""
+    source = copy.deepcopy(teacher).float()
+    folds: list[tuple[nn.Conv2d, TileableInstanceNorm, tuple[torch.Tensor, torch.Tensor]]] = []
+    previous: nn.Conv2d | None = None
+    norms_seen = 0
+    for name, module in source.named_modules():
+        if isinstance(module, nn.Conv2d):
+            previous = module
+        elif isinstance(module, TileableInstanceNorm):
+            if _folded(name):
+                assert previous is not None
+                folds.append((previous, module, statistics[norms_seen]))
+            norms_seen += 1
+    with torch.no_grad():
+        for conv, norm, (mean, std) in folds:
+            scale = norm.weight / std
+            conv.weight.mul_(scale.view(-1, 1, 1, 1))
+            conv.bias.copy_((conv.bias - mean) * scale + norm.bias)
+    twin = twin_shell(teacher.config)
+    kept = {k: v for k, v in source.state_dict().items() if k in twin.state_dict()}
+    twin.load_state_dict(kept)
+    return twin
+
+
+def save_twin(twin: StyleNetwork, path: Path, info: dict) -> None:
+    """A safetensors file with the architecture and `info` (how it was made) in its header.
+    The twin's state has no normalisation parameters, so read_network would refuse it."""
+    meta = {"config": json.dumps(twin.config.as_dict()), "info": json.dumps(info, default=str)}
+    save_file({k: v.contiguous() for k, v in twin.state_dict().items()}, str(path), meta)
+
+
+def read_twin(path: Path) -> StyleNetwork:
+    from safetensors import safe_open
+
+    with safe_open(str(path), "pt") as handle:
+        config = json.loads(handle.metadata()["config"])
+    twin = twin_shell(NetworkConfig(tuple(config["widths"]), config["res_blocks"]))
+    twin.load_state_dict(load_file(str(path)))
+    return twin.eval()
+
+
+# The anchor compares 4x4-pixel means: where the teacher puts its light, dark and colour,
+# not where each stroke falls. On full pixels, L1 between strokes that land a little apart
+# pays the twin for blurring them: it ended 10% less styled than its teacher.
+ANCHOR_POOL = 4
+
+
+class TwinTrainer(Trainer):
+    """Trains a folded twin on its style's own objective (content and Gram losses, as the
+    teacher was trained) plus an anchor: the L1 distance to the teacher's picture, which
+    keeps the twin painting the teacher's picture rather than any picture of the style.
+    Checkpoints, resume and the log are the Trainer's."""
+
+    def __init__(self, config: TrainConfig, teacher: StyleNetwork, twin: StyleNetwork,
+                 anchor_weight: float, info: dict, resume: bool = False) -> None:  # fmt: skip
+        self.teacher = teacher.float().eval().requires_grad_(False)
+        self._twin, self.anchor_weight, self._info = twin, anchor_weight, info
+        super().__init__(config, resume=resume)
+        self.teacher.to(self.device)
+
+    def _initial_network(self) -> StyleNetwork:
+        return self._twin.train()
+
+    def loss(self, photos: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
+        with torch.no_grad():
+            content_feats = self._features(photos, list(self.weights.content_layers))
+            target = self.teacher(photos)
+        out = self.net(photos)
+        terms = perceptual_loss(out, self._features(out), content_feats, self.style_targets,
+                                self.weights)  # fmt: skip
+        anchor = self.anchor_weight * F.l1_loss(F.avg_pool2d(out, ANCHOR_POOL),
+                                                F.avg_pool2d(target, ANCHOR_POOL))  # fmt: skip
+        total = terms.total + anchor
+        return total, {**terms.as_floats(), "anchor": float(anchor.detach()),
+                       "total": float(total.detach())}
+
+    def info(self) -> dict:
+        return {**super().info(), **self._info, "anchor_weight": self.anchor_weight}
+
+    def _save_best(self) -> None:
+        save_twin(self.net, Path(self.config.output), self.info())
