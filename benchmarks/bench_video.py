@@ -552,6 +552,11 @@ def speed(args, work: Path) -> None:
             styler_cli(fast_clip, work / "sf0", "--fast", args.style, "--temporal", "0"),
         ),
         (
+            "styler fast int8, temporal 0.6",
+            fast_clip,
+            styler_cli(fast_clip, work / "sf8", "--fast", args.style, "--precision", "int8"),
+        ),
+        (
             "styler instant (temporal 0.6)",
             instant_clip,
             styler_cli(instant_clip, work / "si", "--instant", "--style", painting),

@@ -45,6 +45,8 @@ def work_dir(name: str) -> Path:
 
 def train_config(name: str, info: dict, args: argparse.Namespace) -> TrainConfig:
     settings = {k: v for k, v in info["settings"].items() if k in KEPT}
+    if args.style_weight is not None:
+        settings["style_weight"] = args.style_weight
     return TrainConfig(
         styles=[str(DATA / "styles" / style) for style in info["styles"]],
         data=str(DATA / "train"),
@@ -98,6 +100,8 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=None, help="stop after this long")
     parser.add_argument("--learning-rate", type=float, default=5e-4)
     parser.add_argument("--anchor", type=float, default=1.0, help="weight of the teacher's picture")
+    parser.add_argument("--style-weight", type=float, help="instead of the teacher's: the frozen "
+                        "trunk paints a little less style at the same weight")  # fmt: skip
     parser.add_argument("--init", type=Path, help="start from this twin, not the folded teacher")
     parser.add_argument("--ship", action="store_true", help="copy the best twin to weights/int8")
     args = parser.parse_args()
