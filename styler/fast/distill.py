@@ -122,7 +122,7 @@ def read_twin(path: Path) -> StyleNetwork:
 
 # The anchor compares 4x4-pixel means: where the teacher puts its light, dark and colour,
 # not where each stroke falls. On full pixels, L1 between strokes that land a little apart
-# pays the twin for blurring them: it ended 10% less styled than its teacher.
+# pays the twin for blurring them (docs/fast_mode.md, "Int8").
 ANCHOR_POOL = 4
 
 
