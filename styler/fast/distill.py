@@ -128,8 +128,9 @@ ANCHOR_POOL = 4
 
 class TwinTrainer(Trainer):
     """Trains a folded twin on its style's own objective (content and Gram losses, as the
-    teacher was trained) plus an anchor: the L1 distance to the teacher's picture, which
-    keeps the twin painting the teacher's picture rather than any picture of the style.
+    teacher was trained) plus an anchor: the L1 distance between the 4x4 means of its picture
+    and the teacher's, which keeps the twin painting the teacher's picture rather than any
+    picture of the style.
     Checkpoints, resume and the log are the Trainer's."""
 
     def __init__(self, config: TrainConfig, teacher: StyleNetwork, twin: StyleNetwork,
