@@ -1,11 +1,12 @@
 """Distill a shipped fast style into its int8-friendly twin (styler.fast.distill).
 
-    python tools/distill_fast.py udnie --minutes 20          # train (resumes if stopped)
+    python tools/distill_fast.py udnie --style-weight 1.3    # train (resumes if stopped)
     python tools/distill_fast.py udnie --ship                # copy the best twin to weights/int8/
     python tools/quantize_weights.py --only udnie            # then quantize and measure it
 
-Runs in the background happily: a checkpoint every 100 steps under runs/distill/NAME/, and
-running the same command again continues from it. Needs the shared data folder.
+Runs in the background happily: a checkpoint every 50 steps under runs/distill/NAME/, and
+running the same command again continues from it. Needs the shared data folder. The
+defaults are what the shipped twins were trained with (docs/fast_mode.md, "Int8").
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from styler.fast.distill import (  # noqa: E402
     average_statistics,
     folded_twin,
     read_twin,
+    twin_shell,
 )
 from styler.fast.inference import load_network  # noqa: E402
 from styler.fast.train import TrainConfig  # noqa: E402
@@ -65,16 +67,17 @@ def distill(name: str, args: argparse.Namespace) -> None:
     teacher = teacher.float().eval()
     config = train_config(name, info, args)
     work_dir(name).mkdir(parents=True, exist_ok=True)
-    if args.init:
+    resume = config.checkpoint_path().is_file()
+    if resume:  # the checkpoint holds the weights: only the architecture is needed
+        print(f"{name}: resuming from {config.checkpoint_path()}", flush=True)
+        twin = twin_shell(teacher.config)
+    elif args.init:
         twin = read_twin(args.init)
     else:
         files = image_files(config.data)[::-1][:STATISTICS_PHOTOS]
         photos = (to_tensor(load_image(path).rgb) for path in files)
         twin = folded_twin(teacher, average_statistics(teacher, photos))
     made = {"teacher": name, "teacher_digest": parameters_digest(teacher)}
-    resume = config.checkpoint_path().is_file()
-    if resume:
-        print(f"{name}: resuming from {config.checkpoint_path()}", flush=True)
     trainer = TwinTrainer(config, teacher, twin, args.anchor, made, resume=resume)
 
     def on_eval(e) -> None:  # noqa: ANN001 (styler.fast.train.Evaluation)
@@ -96,9 +99,9 @@ def ship(name: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="+", help="shipped fast styles")
-    parser.add_argument("--steps", type=int, default=1200)
+    parser.add_argument("--steps", type=int, default=600)
     parser.add_argument("--minutes", type=float, default=None, help="stop after this long")
-    parser.add_argument("--learning-rate", type=float, default=5e-4)
+    parser.add_argument("--learning-rate", type=float, default=3e-4)
     parser.add_argument("--anchor", type=float, default=1.0, help="weight of the teacher's picture")
     parser.add_argument("--style-weight", type=float, help="instead of the teacher's: the frozen "
                         "trunk paints a little less style at the same weight")  # fmt: skip

@@ -139,13 +139,13 @@ def quantize_fast(name: str, folder: Path) -> None:
     network itself."""
     _, network, _ = load_network(name)
     twin = int8_dir() / twin_name(name)
-    source = read_twin(twin) if twin.is_file() else network
+    has_twin = twin.is_file()
+    source = read_twin(twin) if has_twin else network
     float_graph = export_onnx(source.eval(), folder / f"{name}.onnx")
     feeds = ({"image": x} for x in calibration_photos())
     quantized = quantize_int8(float_graph, folder / f"{name}.int8.onnx", feeds,
                               operators=FAST_OPERATORS)  # fmt: skip
-    shipped_twin = twin.name if twin.is_file() else ""
-    graph = ship(name, quantized, parameters_digest(network), shipped_twin)
+    graph = ship(name, quantized, parameters_digest(network), twin.name if has_twin else "")
     painting = Image.open(DATA / "styles" / f"{name}.jpg").convert("RGB")
     stylizers = {p: FastStylizer(name, device="cpu", precision=p) for p in ("fp32", "int8")}
 

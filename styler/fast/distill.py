@@ -24,6 +24,7 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 from torch import nn
 
@@ -111,8 +112,6 @@ def save_twin(twin: StyleNetwork, path: Path, info: dict) -> None:
 
 
 def read_twin(path: Path) -> StyleNetwork:
-    from safetensors import safe_open
-
     with safe_open(str(path), "pt") as handle:
         config = json.loads(handle.metadata()["config"])
     twin = twin_shell(NetworkConfig(tuple(config["widths"]), config["res_blocks"]))
