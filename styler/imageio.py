@@ -20,7 +20,6 @@ import socket
 import stat
 import tempfile
 import threading
-import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from functools import cache
@@ -34,6 +33,7 @@ from styler.colour_space import from_srgb, is_srgb, srgb_icc
 from styler.controls import CONTROLS, OPTIMIZE
 from styler.errors import StylerError
 from styler.metadata import output_exif
+from styler.quiet import silenced
 from styler.tiff_output import encode_tiff
 
 try:
@@ -193,8 +193,7 @@ def _load_raw(path: str, max_pixels: int) -> LoadedImage:
 
 def _read_all(path: str) -> bytes:
     """The file's bytes, with the checks every load makes (regular, non-empty, readable)."""
-    with warnings.catch_warnings(), _open_file(path) as stream:
-        warnings.simplefilter("ignore")
+    with silenced(), _open_file(path) as stream:
         try:
             return stream.read()
         except OSError as exc:
@@ -287,10 +286,8 @@ def _opened(path: str) -> Iterator[Image.Image]:
     warnings about what it works around (corrupt EXIF, odd palettes) are silenced, here and
     in the caller's block: the image still loads, and they would only print lines of noise.
     """
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        with _open_file(path) as stream, _open_image(path, stream) as im:
-            yield im
+    with silenced(), _open_file(path) as stream, _open_image(path, stream) as im:
+        yield im
 
 
 def _open_file(path: str) -> io.BufferedReader:
@@ -347,8 +344,7 @@ def _open_header(stream: io.BufferedReader) -> Image.Image:
     Pillow refuses huge headers outright; we reopen with its limit lifted (under a lock, as it is
     a module global) so the caller's own limit decides and the error can give the dimensions.
     """
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+    with silenced(Image.DecompressionBombWarning):
         try:
             return Image.open(stream)
         except Image.DecompressionBombError:

@@ -9,11 +9,12 @@ the pixels upright. An allowlist, not a blocklist: a tag nobody thought about st
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping
 from typing import Any
 
 from PIL import Image
+
+from styler.quiet import silenced
 
 EXIF_IFD, GPS_IFD = 0x8769, 0x8825
 ORIENTATION = 0x0112
@@ -42,8 +43,7 @@ def parse_exif(raw: bytes) -> Image.Exif | None:
     if not raw:
         return None
     exif = Image.Exif()
-    with warnings.catch_warnings():  # Pillow warns of the corrupt EXIF it works around
-        warnings.simplefilter("ignore")
+    with silenced():  # Pillow warns of the corrupt EXIF it works around
         try:
             exif.load(raw)
             exif.get_ifd(EXIF_IFD)  # sub-IFDs parse lazily: fail here, not while saving

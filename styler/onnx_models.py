@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-import warnings
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from torch import nn
 
 from styler.fast.weights import sha256_of
 from styler.imageio import atomic_write_bytes
+from styler.quiet import silenced
 
 OPSET = 18
 
@@ -43,8 +43,7 @@ def trace_to_onnx(
     """Export with the TorchScript tracer: many times faster than the dynamo exporter, which
     matters because graphs are exported the first time a network runs. Names map to their
     dynamic axes."""
-    with warnings.catch_warnings(), torch.no_grad():
-        warnings.simplefilter("ignore")
+    with silenced(), torch.no_grad():
         torch.onnx.export(
             model,
             tuple(example),

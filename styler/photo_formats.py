@@ -11,11 +11,12 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import warnings
 from typing import Any
 
 import numpy as np
 from PIL import Image, features
+
+from styler.quiet import silenced
 
 # What Pillow reads without help (the extensions a folder scan took before HEIC and RAW).
 PILLOW_EXTENSIONS = frozenset({".bmp", ".gif", ".jpeg", ".jpg", ".png", ".tif", ".tiff", ".webp"})
@@ -130,8 +131,7 @@ def raw_exif(data: bytes) -> bytes:
         return b""
     magic = b"*\x00" if data[:2] == b"II" else b"\x00*"
     exif = Image.Exif()
-    with warnings.catch_warnings():  # Pillow warns of the corrupt tags it works around
-        warnings.simplefilter("ignore")
+    with silenced():  # Pillow warns of the corrupt tags it works around
         try:
             exif.load(data[:2] + magic + data[4:])
             return exif.tobytes() if len(exif) else b""

@@ -7,7 +7,6 @@ weights in float16 (half the file) while keeping float32 inputs and outputs.
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import torch
@@ -16,6 +15,7 @@ from torch import nn
 from styler.errors import StylerError
 from styler.fast.network import StyleNetwork
 from styler.onnx_models import OPSET, store_weights_as_half
+from styler.quiet import silenced
 
 
 class _Clamped(nn.Module):
@@ -34,8 +34,7 @@ def export_onnx(network: StyleNetwork, path: str | Path, half: bool = False) -> 
     path.parent.mkdir(parents=True, exist_ok=True)
     model = _Clamped(network.float().eval())
     tmp = path.with_name(f".{path.name}.tmp")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with silenced():
         try:
             _export_torchscript(model, tmp)
         except Exception:  # a torch without the TorchScript exporter: use the dynamo one
