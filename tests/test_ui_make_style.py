@@ -7,14 +7,16 @@ sees the style and uses it; bad input is one line; Delete removes the style.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from conftest import stripe_style
-from ui_helpers import DESKTOP, TIMEOUT, photo, running_ui_server, save
+from ui_helpers import DESKTOP, TIMEOUT, photo, running_ui_server, save, wait_for_text
 
 from styler.imageio import read_settings
 from tests.test_ui import _shot
@@ -22,9 +24,9 @@ from tests.test_ui import _shot
 ROOT = Path(__file__).resolve().parents[1]
 pytest.importorskip("gradio")
 REFRESH_S = pytest.importorskip("styler.ui.style_lists").REFRESH_S
-# 64 px crops, 40 steps with a pause each, a preview every second: a training a browser can
+# 64 px crops, 60 steps with a pause each, a preview every second: a training a browser can
 # follow, stop and resume in well under a minute.
-TINY = {"crop": 64, "steps": 40, "eval_every": 5, "checkpoint_every": 5, "val_count": 2,
+TINY = {"crop": 64, "steps": 60, "eval_every": 5, "checkpoint_every": 5, "val_count": 2,
         "preview_s": 1.0, "step_delay_s": 0.25, "distance_photos": 1}  # fmt: skip
 PHOTOS = 20
 SEEN_BY_OTHERS_MS = (REFRESH_S + 10) * 1000  # an open page's lists follow the server's
@@ -57,15 +59,43 @@ def _open(browser, url: str):
 
 
 def _progress(page, condition: str, timeout: float = 60_000) -> None:
-    """Wait until the bar's element `b` (.styler-progress in #ms-progress) meets condition."""
-    page.wait_for_function(
-        "c => { const b = document.querySelector('#ms-progress .styler-progress');"
-        " return b && eval(c) }", arg=condition, timeout=timeout)  # fmt: skip
+    """Wait until the bar's element `b` (.styler-progress in #ms-progress) meets condition;
+    a timeout fails with the bar's state and line."""
+    try:
+        page.wait_for_function(
+            "c => { const b = document.querySelector('#ms-progress .styler-progress');"
+            " return b && eval(c) }", arg=condition, timeout=timeout)  # fmt: skip
+    except Exception as exc:
+        bar = page.locator("#ms-progress .styler-progress")
+        state = bar.get_attribute("data-state", timeout=5_000) if bar.count() else None
+        said = page.locator("#ms-progress").inner_text(timeout=5_000)
+        raise AssertionError(f"the bar never met {condition} in {timeout / 1000:.0f} s: "
+                             f"state {state}, {said!r}") from exc  # fmt: skip
 
 
 def _status_has(page, text: str, timeout: float = TIMEOUT) -> None:
-    page.wait_for_function("t => document.querySelector('#ms-status').innerText.includes(t)",
-                           arg=text, timeout=timeout)  # fmt: skip
+    wait_for_text(page, "#ms-status", text, timeout)
+
+
+@contextlib.contextmanager
+def _worker_paused(name: str) -> Iterator[None]:
+    """The training's worker process suspended for the block (SIGSTOP, then SIGCONT): what
+    the block does cannot race the training's end, however slow the machine is."""
+    command = ["-m", "styler.fast.style_worker", name]
+    workers = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and (proc / "cmdline").read_bytes().split(b"\0")[1:-1] == [
+                    part.encode() for part in command]:  # fmt: skip
+                workers.append(int(proc.name))
+        except OSError:  # a process that ended meanwhile
+            continue
+    assert len(workers) == 1, f"expected one worker training {name}, found {workers}"
+    os.kill(workers[0], signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.kill(workers[0], signal.SIGCONT)
 
 
 def _pick(page, selector: str, option: str) -> None:
@@ -107,8 +137,7 @@ def _queued_behind(page, painting: Path, photos: list[Path]) -> None:
     page.wait_for_function("document.querySelectorAll('#ms-photos .file-preview tr, "
                            "#ms-photos .file').length >= 20")  # fmt: skip
     page.locator("#ms-train").click()
-    page.wait_for_function("document.querySelector('#ms-progress').innerText"
-                           ".includes('1 training ahead of yours (place 2)')")  # fmt: skip
+    wait_for_text(page, "#ms-progress", "1 training ahead of yours (place 2)")
     page.locator("#ms-stop").click()
     _status_has(page, "Withdrawn: waiting will not train")
 
@@ -148,7 +177,8 @@ def test_make_a_style_train_stop_resume_use_and_share(browser, trainer_server) -
     page.locator("#ms-train").click()
     _progress(page, "b.dataset.state === 'running' && b.innerText.includes('loss')")
     assert "left" in page.locator("#ms-progress").inner_text()
-    _queued_behind(other, painting, photos)
+    with _worker_paused("stripes"):
+        _queued_behind(other, painting, photos)
     page.locator("#ms-preview img").first.wait_for(timeout=60_000)
     _shot(page, "make-style.png")
     page.locator("#ms-stop").click()

@@ -18,11 +18,12 @@ import pytest
 from PIL import Image
 
 from styler.video import read_video_settings
-from tests.ui_helpers import TIMEOUT, make_tiny_styles
+from tests.ui_helpers import TIMEOUT, make_tiny_styles, wait_for_text
 from tests.video_clips import moving_pattern, streams, write_clip
 
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = Path(os.environ.get("STYLER_UI_SHOTS") or ROOT / "docs" / "ui")
+LONG_CLIP_FRAMES = 200
 pytest.importorskip("gradio")
 
 
@@ -117,8 +118,7 @@ def _shot(page, name: str) -> None:
 
 
 def _status_has(page, text: str, timeout: float = TIMEOUT) -> None:
-    page.wait_for_function("t => document.querySelector('#video-status').innerText.includes(t)",
-                           arg=text, timeout=timeout)  # fmt: skip
+    wait_for_text(page, "#video-status", text, timeout)
 
 
 def test_video_tab_preview_run_download_stop_and_bad_upload(page, server) -> None:
@@ -178,12 +178,13 @@ def test_video_tab_preview_run_download_stop_and_bad_upload(page, server) -> Non
     page.wait_for_function("!document.querySelector('#video-preview-btn').disabled")
     page.locator("#video-mode label", has_text="Fast").click()
 
-    # Stop on a longer clip (the test server waits 0.35 s a frame): nothing written; while
-    # it runs, another user's Fast photo is done without waiting for it.
+    # Stop on a longer clip (the test server waits 0.35 s a frame, so it runs over a minute,
+    # however long the other user's steps below take): nothing written; while it runs,
+    # another user's Fast photo is done without waiting for it.
     written = set(server.root.rglob("*.mp4"))
-    long = write_clip(server.files / "long.mp4", moving_pattern(64, 48, 60))
+    long = write_clip(server.files / "long.mp4", moving_pattern(64, 48, LONG_CLIP_FRAMES))
     _upload(page, "#video-clip", long)
-    page.locator("#video-clip-message", has_text="60 frames").wait_for()
+    page.locator("#video-clip-message", has_text=f"{LONG_CLIP_FRAMES} frames").wait_for()
     run.click()
     page.wait_for_function(
         "() => { const b = document.querySelector('#video-progress .styler-progress');"

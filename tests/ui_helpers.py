@@ -107,6 +107,18 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def wait_for_text(page, selector: str, text: str, timeout: float = TIMEOUT) -> None:
+    """Wait until the element's text includes `text`; a timeout fails with what it says
+    instead, so a CI log shows where the page stood."""
+    try:
+        page.wait_for_function("([s, t]) => document.querySelector(s).innerText.includes(t)",
+                               arg=[selector, text], timeout=timeout)  # fmt: skip
+    except Exception as exc:
+        said = page.locator(selector).inner_text(timeout=5_000)
+        raise AssertionError(f"{selector} never said {text!r} in {timeout / 1000:.0f} s; "
+                             f"it says {said!r}") from exc  # fmt: skip
+
+
 def paint_red_stroke(page) -> None:
     """Open the Regions panel and drag one vertical stroke of the red brush over the photo."""
     page.locator("#regions").get_by_text("Regions:").click()
