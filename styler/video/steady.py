@@ -33,6 +33,7 @@ SOFTEN = 3  # px (at flow size): blur of the reliability map
 # Output side: the moved previous result counts fully up to DISAGREE_LOW grey levels from this
 # frame's painting (flicker), not at all from DISAGREE_HIGH on (a stroke dragged by bad flow).
 DISAGREE_LOW, DISAGREE_HIGH = 64.0, 128.0
+AGREEMENT_BLUR = 2.0  # px at the output's size: the disagreement is judged over a small area
 
 
 class Steadier:
@@ -53,8 +54,9 @@ class Steadier:
         self._gray: np.ndarray | None = None  # this frame's, kept once its result is
 
     def warp_previous(self, frame: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-        """(previous result moved onto `frame`, reliability in [0, 1] per pixel), or None for
-        the first frame. frame: HxWx3 uint8 RGB, the *input* frame."""
+        """(previous result moved onto `frame`, reliability in [0, 1] per pixel of the flow's
+        smaller grid), or None for the first frame. frame: HxWx3 uint8 RGB, the *input*
+        frame."""
         gray = self._gray = _small_gray(frame)
         if self._previous_gray is None or self._previous_out is None:
             return None
@@ -63,8 +65,7 @@ class Steadier:
         reliable = _reliability(backward, forward, gray, self._previous_gray)
         h, w = frame.shape[:2]
         moved = _warp(self._previous_out, _resized_flow(backward, h, w))
-        weight = cv2.resize(reliable, (w, h), interpolation=cv2.INTER_LINEAR)
-        return moved, weight
+        return moved, reliable
 
     def blend(self, styled: np.ndarray, warped: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
         """The frame's result: `styled` with the moved previous result blended in where
@@ -74,22 +75,27 @@ class Steadier:
         out = styled
         if warped is not None and self.strength > 0:
             moved, reliable = warped
-            if moved.shape == styled.shape:
-                agree = _agreement(moved, styled)
-                alpha = np.ascontiguousarray(self.strength * reliable * agree, dtype=np.float32)
+            if moved.shape == styled.shape:  # the weights are smooth: made on the flow's grid
+                agree = _agreement(moved, styled, reliable.shape)
+                small = self.strength * reliable * agree
+                h, w = styled.shape[:2]
+                alpha = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
                 out = cv2.blendLinear(moved, styled, alpha, 1 - alpha)
         self._previous_out, self._previous_gray = out, self._gray
         return out
 
 
-def _agreement(moved: np.ndarray, styled: np.ndarray) -> np.ndarray:
+def _agreement(moved: np.ndarray, styled: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """1 where the moved previous result and this frame's painting differ by what flicker
     does, falling to 0 where they differ by more: a wrong flow that passed the input-side
-    checks (a featureless sky, say) would otherwise drag strokes across the picture."""
-    channels = cv2.absdiff(moved, styled)
-    difference = np.maximum(np.maximum(channels[..., 0], channels[..., 1]), channels[..., 2])
-    difference = difference.astype(np.float32)
-    difference = cv2.GaussianBlur(difference, (0, 0), 2)
+    checks (a featureless sky, say) would otherwise drag strokes across the picture. On a
+    grid of `shape` (the flow's): the difference is blurred over a few pixels anyway."""
+    red, green, blue = cv2.split(cv2.absdiff(moved, styled))  # numpy's max(axis=2) is slow
+    difference = cv2.max(cv2.max(red, green), blue)
+    h, w = shape[:2]
+    difference = cv2.resize(difference, (w, h), interpolation=cv2.INTER_AREA)
+    sigma = AGREEMENT_BLUR * w / styled.shape[1]
+    difference = cv2.GaussianBlur(difference.astype(np.float32), (0, 0), sigma)
     return np.clip((DISAGREE_HIGH - difference) / (DISAGREE_HIGH - DISAGREE_LOW), 0, 1)
 
 
@@ -104,16 +110,15 @@ def _small_gray(frame: np.ndarray) -> np.ndarray:
 
 
 @functools.cache
-def _grid(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
-    """Pixel coordinates (x, y), made once per frame size."""
+def _grid(h: int, w: int) -> np.ndarray:
+    """Pixel coordinates (x, y) as an HxWx2 map, made once per frame size."""
     ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
-    return xs, ys
+    return np.dstack([xs, ys])
 
 
 def _warp(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
     """image sampled at x + flow(x): the previous frame moved onto this one."""
-    xs, ys = _grid(*flow.shape[:2])
-    return cv2.remap(image, xs + flow[..., 0], ys + flow[..., 1], cv2.INTER_LINEAR,
+    return cv2.remap(image, _grid(*flow.shape[:2]) + flow, None, cv2.INTER_LINEAR,
                      borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
 
 
@@ -122,8 +127,7 @@ def _resized_flow(flow: np.ndarray, h: int, w: int) -> np.ndarray:
     if (fh, fw) == (h, w):
         return flow
     resized = cv2.resize(flow, (w, h), interpolation=cv2.INTER_LINEAR)
-    resized[..., 0] *= w / fw
-    resized[..., 1] *= h / fh
+    resized *= np.array([w / fw, h / fh], dtype=np.float32)
     return resized
 
 
