@@ -72,6 +72,7 @@ PEER_STYLE = "0"  # its video command takes built-in styles only (its default)
 SAMPLES = 4  # frames whose style distance is measured, evenly spread over the clip
 MOVING = 1.0  # px: where the input moves more than this, per-frame and steadied are compared
 CROP = (300, 220)  # strip crops, 1:1
+START_FRAMES = 2  # the clip whose run time is taken as the start-up
 
 # The peer, run as it is but writing lossless FFV1 instead of its lossy mp4v, so its
 # measurements are not its codec's (the speed section runs its CLI unchanged).
@@ -539,46 +540,30 @@ def peer_cli(peer: str, clip: Path, out: Path, side: int) -> list[str]:
 def speed(args, work: Path) -> None:
     fast_clip = trimmed(BBB, work / "bbb720.mp4", args.speed_frames, (1280, 720))
     instant_clip = trimmed(BBB, work / "bbb720_short.mp4", args.instant_frames, (1280, 720))
+    start_clip = trimmed(BBB, work / "bbb720_start.mp4", START_FRAMES, (1280, 720))
     painting = str(DATA / "styles" / f"{args.style}.jpg")
-    runs = [
-        (
-            "styler fast (temporal 0.6)",
-            fast_clip,
-            styler_cli(fast_clip, work / "sf", "--fast", args.style),
-        ),
-        (
-            "styler fast (temporal 0)",
-            fast_clip,
-            styler_cli(fast_clip, work / "sf0", "--fast", args.style, "--temporal", "0"),
-        ),
-        (  # auto takes int8 where the CPU has VNNI and the style ships a graph that pays
-            "styler fast fp32, temporal 0.6",
-            fast_clip,
-            styler_cli(fast_clip, work / "sf32", "--fast", args.style, "--precision", "fp32"),
-        ),
-        (
-            "styler instant (temporal 0.6)",
-            instant_clip,
-            styler_cli(instant_clip, work / "si", "--instant", "--style", painting),
-        ),
+    styler_runs = [  # name, clip, output folder, the mode's arguments
+        ("styler fast (temporal 0.6)", fast_clip, "sf", ("--fast", args.style)),
+        ("styler fast (temporal 0)", fast_clip, "sf0", ("--fast", args.style, "--temporal", "0")),
+        # auto takes int8 where the CPU has VNNI and the style ships a graph that pays
+        ("styler fast fp32, temporal 0.6", fast_clip, "sf32",
+         ("--fast", args.style, "--precision", "fp32")),  # fmt: skip
+        ("styler instant (temporal 0.6)", instant_clip, "si", ("--instant", "--style", painting)),
     ]
+    runs = [(name, clip, styler_cli(clip, work / out, *mode),
+             styler_cli(start_clip, work / f"{out}_start", *mode))
+            for name, clip, out, mode in styler_runs]  # fmt: skip
     if args.peer:
-        runs.insert(
-            0,
-            (
-                "peer --smooth 0.3",
-                fast_clip,
-                peer_cli(args.peer, fast_clip, work / "peer720.mp4", 1280),
-            ),
-        )
+        peer = peer_cli(args.peer, fast_clip, work / "peer720.mp4", 1280)
+        runs.insert(0, ("peer --smooth 0.3", fast_clip, peer, None))
     print(f"\n## End to end at 1280x720 (decode, stylize, encode; one CLI run each; {stamp()})")
     header = (
         f"{'':30} {'frames':>6} {'wall s':>7} {'fps':>6} {'vs peer':>7} "
-        f"{'CPU s':>7} {'fps/2 CPUs':>10} {'vs peer':>7}"
+        f"{'CPU s':>7} {'fps/2 CPUs':>10} {'vs peer':>7} {'after start':>11}"
     )
     print(header + "\n" + "-" * len(header))
     peer_fps = peer_cpu_fps = None
-    for name, clip, command in runs:
+    for name, clip, command, start_command in runs:
         frames = sum(1 for _ in read_frames(clip))
         seconds, cpu, _ = cpu_timed(command)
         fps, cpu_fps = frames / seconds, frames / (cpu / 2)
@@ -586,15 +571,21 @@ def speed(args, work: Path) -> None:
             peer_fps, peer_cpu_fps = fps, cpu_fps
         ratio = f"{fps / peer_fps:7.2f}" if peer_fps else f"{'-':>7}"
         cpu_ratio = f"{cpu_fps / peer_cpu_fps:7.2f}" if peer_cpu_fps else f"{'-':>7}"
+        after = "-"
+        if start_command is not None:
+            start_seconds, _, _ = cpu_timed(start_command)
+            after = f"{(frames - START_FRAMES) / (seconds - start_seconds):.2f}"
         print(
             f"{name:30} {frames:6d} {seconds:7.1f} {fps:6.2f} {ratio} {cpu:7.1f} "
-            f"{cpu_fps:10.2f} {cpu_ratio}",
+            f"{cpu_fps:10.2f} {cpu_ratio} {after:>11}",
             flush=True,
         )
     print(
         "(wall: the whole command, start-up and model loading included; CPU s: user + system "
         "time of the command; fps/2 CPUs = frames / (CPU s / 2), what two cores of its own "
-        "would give if it kept both busy: an upper bound on a shared machine)"
+        "would give if it kept both busy: an upper bound on a shared machine; after start: "
+        f"the frames beyond the first {START_FRAMES} over the time beyond the same command's "
+        f"on a {START_FRAMES}-frame clip, the rate once imports and model loading are done)"
     )
 
 

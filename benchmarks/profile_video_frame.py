@@ -1,0 +1,109 @@
+"""Where a 1280x720 Fast-mode video frame's time goes, part by part.
+
+    python benchmarks/profile_video_frame.py [--frames 40] [--style udnie]
+
+Big Buck Bunny's first frames, upscaled to 1280x720, run through FrameStylizer.run (the
+network pass and the steadying's flow and warp on two threads, as the webcam API runs them);
+each part is timed by wrapping it, so parts that run at the same time overlap in the table
+and its rows do not add up to the wall time. Decoding and encoding (the clip's own x264
+settings) are timed on their own. Prints milliseconds per frame.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import functools
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import av
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_video  # noqa: E402
+
+import styler.fast.inference as inference  # noqa: E402
+import styler.fast.runtime as runtime  # noqa: E402
+import styler.video.steady as steady  # noqa: E402
+import styler.video.writer as writer  # noqa: E402
+from styler.recipe import Recipe  # noqa: E402
+from styler.video.frames import FrameStylizer  # noqa: E402
+
+SECONDS: collections.Counter[str] = collections.Counter()
+
+
+def timed(owner: object, name: str, label: str) -> None:
+    """Replace owner.name by a wrapper that adds its time to SECONDS[label]."""
+    original: Callable = getattr(owner, name)
+
+    @functools.wraps(original)
+    def wrapper(*args: object, **kwargs: object) -> object:
+        start = time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            SECONDS[label] += time.perf_counter() - start
+
+    setattr(owner, name, wrapper)
+
+
+def encode_seconds(image: np.ndarray, count: int, path: Path) -> float:
+    """Time to encode `count` copies of image with the writer's x264 settings."""
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=30)
+        stream.width, stream.height, stream.pix_fmt = image.shape[1], image.shape[0], "yuv420p"
+        stream.options = {"crf": str(writer.CRF), "preset": writer.PRESET}
+        start = time.perf_counter()
+        for _ in range(count):
+            for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+        return time.perf_counter() - start
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--frames", type=int, default=40)
+    parser.add_argument("--style", default="udnie")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="profile_video_"))
+    clip = bench_video.trimmed(bench_video.BBB, work / "clip.mp4", args.frames, (1280, 720))
+    start = time.perf_counter()
+    frames = list(bench_video.read_frames(clip))
+    decode = time.perf_counter() - start
+
+    timed(inference.FastStylizer, "run", "engine run (all of the painting)")
+    timed(inference.FastStylizer, "prepare", "  prepare (checks, sizes)")
+    timed(inference.FastStylizer, "_stylize_with", "  resize, network, detail put-back")
+    timed(runtime.OnnxRunner, "run", "    network pass (onnxruntime)")
+    timed(steady.Steadier, "warp_previous", "flow, reliability, warp (2nd thread)")
+    timed(steady.Steadier, "blend", "blend")
+    stream = FrameStylizer(Recipe.create("fast", [args.style]))
+    stream.run(frames[0])  # the first frame loads the network and has nothing to steady
+    SECONDS.clear()
+    start = time.perf_counter()
+    for frame in frames[1:]:
+        result = stream.run(frame)
+    wall = time.perf_counter() - start
+    count = len(frames) - 1
+    encode = encode_seconds(np.asarray(result.image), count, work / "encoded.mp4")
+
+    precision = result.settings.get("engine", {}).get("precision")
+    print(f"## One 1280x720 frame, Fast mode '{args.style}' ({precision}), {count} frames, "
+          f"{bench_video.stamp()}")  # fmt: skip
+    print(f"{'':44} {'ms/frame':>9}")
+    print(f"{'FrameStylizer.run (wall)':44} {wall / count * 1000:9.1f}")
+    for label, seconds in SECONDS.items():
+        print(f"{label:44} {seconds / count * 1000:9.1f}")
+    print(f"{'decode (PyAV)':44} {decode / len(frames) * 1000:9.1f}")
+    print(f"{'encode (x264, the writer settings)':44} {encode / count * 1000:9.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
