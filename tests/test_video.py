@@ -65,34 +65,6 @@ def test_temporal_zero_is_each_frame_on_its_own(net) -> None:
         np.testing.assert_array_equal(stream.stylize(frame), np.asarray(engine.run(frame).image))
 
 
-@pytest.mark.parametrize("mode", ["fast", "instant"])
-def test_a_clip_painted_a_frame_ahead_is_the_stream_painted_in_turn(net, mode) -> None:
-    """stylize_video paints the next frame on a second thread while it steadies this one:
-    the same frames, in the same order, as the frame stream's run() one at a time."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from styler.video.clip import _stylized
-    from styler.video.reader import Frame
-
-    style = net if mode == "fast" else GALLERY / "styles" / "swirls.jpg"
-    engine = build_engine(Recipe.create(mode, [style]))
-    frames = moving_pattern(64, 48, 5)
-    stream = FrameStylizer(engine)
-    in_turn = [np.asarray(stream.run(f).image) for f in frames]
-    items: list = [Frame(f, pts, None) for f, pts in zip(frames, [0, 1, 3, 4, 5], strict=True)]
-    items.insert(2, "audio")
-    ahead = FrameStylizer(engine)
-    assert ahead.strength > 0 and ahead.paints_ahead
-    with ThreadPoolExecutor(1) as painter:
-        out = list(_stylized(ahead, iter(items), painter, None))
-    assert out.index("audio") <= 2  # passed through, never held behind a later frame
-    results = [item for item in out if item != "audio"]
-    assert [frame.pts for frame, _ in results] == [0, 1, 3, 4, 5]
-    painted = [np.asarray(result.image) for _, result in results]
-    for a, b in zip(painted, in_turn, strict=True):
-        np.testing.assert_array_equal(a, b)
-
-
 def _warping_error(frames: list[np.ndarray], shift: int = 2) -> float:
     """Frame t+1 is frame t moved left by `shift`: how far each output is from its
     predecessor moved the same way (Lai et al. 2018, with the motion known)."""

@@ -9,7 +9,6 @@ import contextlib
 import os
 import time
 from collections import deque
-from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -20,7 +19,6 @@ import numpy as np
 from styler.engine import Engine, build_engine
 from styler.progress import CancelToken, Progress, ProgressCallback
 from styler.recipe import Recipe
-from styler.result import StylizeResult
 from styler.video.frames import FrameStylizer
 from styler.video.reader import ClipInfo, ClipReader, Frame, VideoLoadError, probe_clip
 from styler.video.writer import ClipWriter
@@ -61,15 +59,14 @@ def stylize_video(
     limit = max_pixels or engine.recipe.controls["max_pixels"]
     info = probe_clip(source, max_pixels=limit)
     stream = FrameStylizer(engine)
-    with ClipReader(info) as reader, ThreadPoolExecutor(1, thread_name_prefix="styler-paint",
-                                                        ) as painter:  # fmt: skip
+    with ClipReader(info) as reader:
         pipeline = _Pipeline(Path(output), info, reader.audio)
         try:
-            for item in _stylized(stream, reader.items(), painter, cancel):
-                if not isinstance(item, tuple):
+            for item in reader.items():
+                if not isinstance(item, Frame):
                     pipeline.audio(item)
                     continue
-                item, result = item
+                result = stream.run(item.rgb, cancel=cancel)
                 if not result.completed or (cancel is not None and cancel.cancelled):
                     pipeline.abort()
                     return VideoResult(None, pipeline.frames, False, result.settings,
@@ -83,30 +80,6 @@ def stylize_video(
             raise
     return VideoResult(written, pipeline.frames, True, pipeline.settings,
                        time.perf_counter() - start, info)  # fmt: skip
-
-
-def _stylized(
-    stream: FrameStylizer, items: Iterator[Frame | Any], painter: ThreadPoolExecutor,
-    cancel: CancelToken | None,
-) -> Iterator[tuple[Frame, StylizeResult] | Any]:  # fmt: skip
-    """The reader's items in order, each frame paired with its result, audio packets as they
-    are. Where the stream paints ahead, the next frame is painted on `painter` while this
-    one is steadied here: the pass's single-threaded parts and the steadying then share the
-    two cores instead of taking turns. At most two frames are in flight."""
-    ahead: deque[tuple[Frame, Future[StylizeResult]]] = deque()
-    for item in items:
-        if not isinstance(item, Frame):
-            yield item
-        elif not stream.paints_ahead:
-            yield item, stream.run(item.rgb, cancel=cancel)
-        else:
-            ahead.append((item, painter.submit(stream.paint, item.rgb, cancel=cancel)))
-            if len(ahead) > 1:
-                frame, painted = ahead.popleft()
-                yield frame, stream.steadied(frame.rgb, painted.result())
-    while ahead:
-        frame, painted = ahead.popleft()
-        yield frame, stream.steadied(frame.rgb, painted.result())
 
 
 class _Pipeline:

@@ -69,33 +69,11 @@ class FrameStylizer:
                 warped = moving.result()
         else:
             result = self.engine.run(rgb, progress=progress, cancel=cancel)
-        if not result.completed or self.strength == 0:
+        if not result.completed:
             return result
-        return self._blended(result, warped)
-
-    @property
-    def paints_ahead(self) -> bool:
-        """Whether a frame's painting needs nothing of the previous result (every mode but a
-        steadied optimizer run, which starts from it): a clip can then paint the next frame
-        on a second thread while this one is steadied and written."""
-        return not (self.strength > 0 and self.engine.warm_starts)
-
-    def paint(self, frame: np.ndarray, *, cancel: CancelToken | None = None) -> StylizeResult:
-        """The frame (RGB) painted on its own, not yet steadied: where paints_ahead, safe on
-        another thread while steadied() finishes the frame before it."""
-        return self.engine.run(frame, cancel=cancel)
-
-    def steadied(self, frame: np.ndarray, painted: StylizeResult) -> StylizeResult:
-        """`painted`, paint(frame)'s result, steadied by the previous frame's result; frames
-        must come in order, as to run()."""
-        if not painted.completed or self.strength == 0:
-            return painted
-        return self._blended(painted, self.steadier.warp_previous(self._at_output_size(frame)))
-
-    def _blended(self, result: StylizeResult, warped: tuple[np.ndarray, np.ndarray] | None,
-                 ) -> StylizeResult:  # fmt: skip
-        steadied = self.steadier.blend(np.asarray(result.image), warped)
-        result.image = Image.fromarray(steadied, "RGB")
+        if self.strength > 0:
+            steadied = self.steadier.blend(np.asarray(result.image), warped)
+            result.image = Image.fromarray(steadied, "RGB")
         return result
 
     def stylize(self, frame: np.ndarray, *, bgr: bool = False) -> np.ndarray:
