@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 
 from tests.test_ui import _upload
-from tests.ui_helpers import photo, save, zip_of
+from tests.ui_helpers import photo, save, wait_for_text, zip_of
 
 NOT_AN_IMAGE = "not an image styler can read"
 
@@ -19,12 +19,6 @@ def _fake(folder: Path, name: str = "fake.png") -> Path:
     path = folder / name
     path.write_text("this is a text file, not a picture")
     return path
-
-
-def _message(page, selector: str, text: str) -> str:
-    page.wait_for_function("([s, t]) => document.querySelector(s).innerText.includes(t)",
-                           arg=[selector, text])  # fmt: skip
-    return page.locator(selector).inner_text()
 
 
 def _displayed(page, selector: str) -> None:
@@ -43,7 +37,7 @@ def test_batch_files_are_checked_as_they_land(page, server) -> None:
     broken = server.files / "broken.zip"
     broken.write_bytes(b"PK not really a zip")
     _upload(page, "#batch-files", [good, _fake(server.files), broken])
-    text = _message(page, "#batch-files-message", "broken.zip")
+    text = wait_for_text(page, "#batch-files-message", "broken.zip")
     assert f"That batch file cannot be used: fake.png: {NOT_AN_IMAGE}" in text, text
     assert "That batch file cannot be used: broken.zip: not a readable zip file" in text, text
     page.locator("#batch-files", has_text="good").wait_for()
@@ -58,7 +52,7 @@ def test_batch_style_image_is_checked_as_it_lands(page, server) -> None:
     page.get_by_role("tab", name="Batch").click()
     page.locator("#batch-mode label", has_text="Instant").click()
     _upload(page, "#batch-style-image", _fake(server.files))
-    text = _message(page, "#batch-style-message", "fake.png")
+    text = wait_for_text(page, "#batch-style-message", "fake.png")
     assert f"That style image cannot be used: fake.png: {NOT_AN_IMAGE}" in text, text
     page.locator("#batch-style-image img").wait_for(state="detached")
 
@@ -68,13 +62,13 @@ def test_fusion_photos_and_mask_are_checked_as_they_land(page, server) -> None:
     good = [save(photo(60, 45, gain=g), server.files / f"f{i}.png")
             for i, g in enumerate((0.5, 1.4))]  # fmt: skip
     _upload(page, "#fusion-images", [*good, _fake(server.files)])
-    text = _message(page, "#fusion-images-message", "fake.png")
+    text = wait_for_text(page, "#fusion-images-message", "fake.png")
     assert f"That photo cannot be used: fake.png: {NOT_AN_IMAGE}" in text, text
     page.locator("#fusion-images", has_text="f1").wait_for()
     page.locator("#fusion-tool label", has_text="Blend").click()
     page.locator("#fusion-mask").wait_for(state="visible")
     _upload(page, "#fusion-mask", _fake(server.files, "mask.png"))
-    text = _message(page, "#fusion-mask-message", "mask.png")
+    text = wait_for_text(page, "#fusion-mask-message", "mask.png")
     assert f"That mask cannot be used: mask.png: {NOT_AN_IMAGE}" in text, text
 
 
@@ -82,7 +76,7 @@ def test_video_style_image_is_checked_as_it_lands(page, server) -> None:
     page.get_by_role("tab", name="Video").click()
     page.locator("#video-mode label", has_text="Instant").click()
     _upload(page, "#video-style-image", _fake(server.files))
-    text = _message(page, "#video-style-message", "fake.png")
+    text = wait_for_text(page, "#video-style-message", "fake.png")
     assert f"That style image cannot be used: fake.png: {NOT_AN_IMAGE}" in text, text
 
 

@@ -21,7 +21,7 @@ from PIL import Image
 from styler.imageio import read_settings
 from styler.ui.inputs import MAIN_STYLE, NO_STYLE, STYLE_IMAGES
 from tests.test_ui import _download, _result_src, _slider, _status, _upload
-from tests.ui_helpers import DESKTOP, TIMEOUT, paint_red_stroke, photo, save
+from tests.ui_helpers import DESKTOP, TIMEOUT, paint_red_stroke, photo, save, wait_for_text
 
 SHOTS = Path(os.environ.get("STYLER_UI_SHOTS") or tempfile.gettempdir()) / "truth"
 
@@ -34,12 +34,10 @@ def _shot(page, name: str) -> None:
 
 def _wait_status(page, text: str, timeout: int = TIMEOUT) -> str:
     try:
-        page.wait_for_function("t => document.querySelector('#status').innerText.includes(t)",
-                               arg=text, timeout=timeout)  # fmt: skip
-    except Exception:
+        return wait_for_text(page, "#status", text, timeout)
+    except AssertionError:
         _shot(page, "failed.png")
-        raise AssertionError(f"status {_status(page).inner_text()!r}, not {text!r}") from None
-    return _status(page).inner_text()
+        raise
 
 
 def _fast_result(page) -> str:

@@ -107,9 +107,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_for_text(page, selector: str, text: str, timeout: float = TIMEOUT) -> None:
-    """Wait until the element's text includes `text`; a timeout fails with what it says
-    instead, so a CI log shows where the page stood."""
+def wait_for_text(page, selector: str, text: str, timeout: float = TIMEOUT) -> str:
+    """Wait until the element's text includes `text`, and return that text; a timeout fails
+    with what it says instead, so a CI log shows where the page stood."""
     try:
         page.wait_for_function("([s, t]) => document.querySelector(s).innerText.includes(t)",
                                arg=[selector, text], timeout=timeout)  # fmt: skip
@@ -117,6 +117,7 @@ def wait_for_text(page, selector: str, text: str, timeout: float = TIMEOUT) -> N
         said = page.locator(selector).inner_text(timeout=5_000)
         raise AssertionError(f"{selector} never said {text!r} in {timeout / 1000:.0f} s; "
                              f"it says {said!r}") from exc  # fmt: skip
+    return page.locator(selector).inner_text()
 
 
 def paint_red_stroke(page) -> None:
