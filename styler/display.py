@@ -17,6 +17,7 @@ from pathlib import Path
 from PIL import Image
 
 from styler.imageio import DEFAULT_MAX_PIXELS, LoadedImage, PhotoOptions, load_image, save_image
+from styler.quiet import silenced
 
 # What every current browser displays itself, as Pillow names the formats (MPO: a camera's
 # JPEG with a second picture inside); CMYK JPEGs are copied too, browsers' colours for them vary.
@@ -26,9 +27,10 @@ _EVERYTHING = PhotoOptions(keep_location=True)
 
 
 def needs_display_copy(path: str | os.PathLike) -> bool:
-    """Whether browsers would show the file broken, from its header (not decoded)."""
+    """Whether browsers would show the file broken, from its header (not decoded). Pillow
+    reads a JPEG's EXIF for its resolution here, and warns of a corrupt block."""
     try:
-        with Image.open(path) as image:
+        with silenced(), Image.open(path) as image:
             return image.format not in BROWSER_FORMATS or image.mode == "CMYK"
     except (OSError, ValueError):  # Pillow cannot open it (RAW): a copy, or load_image says why
         return True
