@@ -123,12 +123,14 @@ def _warp(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
 
 
 def _resized_flow(flow: np.ndarray, h: int, w: int) -> np.ndarray:
+    """The flow enlarged to h x w, its vectors lengthened to match. Lengthened before it is
+    enlarged (the two commute): scaling a 2-channel map at full size costs more than the
+    enlarging itself."""
     fh, fw = flow.shape[:2]
     if (fh, fw) == (h, w):
         return flow
-    resized = cv2.resize(flow, (w, h), interpolation=cv2.INTER_LINEAR)
-    resized *= np.array([w / fw, h / fh], dtype=np.float32)
-    return resized
+    lengthened = flow * np.array([w / fw, h / fh], dtype=np.float32)
+    return cv2.resize(lengthened, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
 def _squared_length(flow: np.ndarray) -> np.ndarray:
