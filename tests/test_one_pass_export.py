@@ -78,10 +78,11 @@ def test_fast_int8_is_recorded_and_auto_falls_back_without_vnni(
         blend.stylize_array(array)
 
 
-# (style, another style, bound in levels): measured 10.0 and 17.2 levels, 0.24x and 0.40x
-# the distance to the other style's picture. A retrained twin paints its own strokes in its
-# teacher's style, so it is further from fp32 than quantization alone would be.
-TWIN_CASES = [("udnie", "starry_night", 13), ("starry_night", "udnie", 19)]
+# (style, another style, bound in levels): measured 10.0, 17.2 and 10.9 levels, 0.24x, 0.40x
+# and 0.22x the distance to the other style's picture. A retrained twin paints its own
+# strokes in its teacher's style, so it is further from fp32 than quantization alone would be.
+TWIN_CASES = [("udnie", "starry_night", 13), ("starry_night", "udnie", 19),
+              ("wave_crop", "udnie", 14)]  # fmt: skip
 
 
 @needs_int8
