@@ -1,6 +1,6 @@
 """Distill a shipped fast style into its int8-friendly twin (styler.fast.distill).
 
-    python tools/distill_fast.py udnie --style-weight 1.3    # train (resumes if stopped)
+    python tools/distill_fast.py udnie --style-weight 1.15   # train (resumes if stopped)
     python tools/distill_fast.py udnie --ship                # copy the best twin to weights/int8/
     python tools/quantize_weights.py --only udnie            # then quantize and measure it
 
