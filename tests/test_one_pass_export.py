@@ -78,13 +78,13 @@ def test_fast_int8_is_recorded_and_auto_falls_back_without_vnni(
         blend.stylize_array(array)
 
 
-# (style, another style, bound in levels): measured 10.0, 17.2, 10.9, 8.8 and 11.4 levels,
-# 0.24x, 0.40x, 0.22x, 0.20x and 0.25x the distance to the other style's picture. A retrained
-# twin paints its own strokes in its teacher's style, so it is further from fp32 than
-# quantization alone would be.
+# (style, another style, bound in levels): measured 10.0, 17.2, 10.9, 8.8, 11.4 and 10.0
+# levels, 0.24x, 0.40x, 0.22x, 0.20x, 0.25x and 0.17x the distance to the other style's
+# picture. A retrained twin paints its own strokes in its teacher's style, so it is further
+# from fp32 than quantization alone would be.
 TWIN_CASES = [("udnie", "starry_night", 13), ("starry_night", "udnie", 19),
               ("wave_crop", "udnie", 14), ("the_scream", "udnie", 12),
-              ("vg_olive", "udnie", 15)]  # fmt: skip
+              ("vg_olive", "udnie", 15), ("vg_houses", "udnie", 13)]  # fmt: skip
 
 
 @needs_int8
