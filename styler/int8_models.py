@@ -62,6 +62,11 @@ def _entries() -> dict[str, dict[str, Any]]:
         return {}
 
 
+def int8_keys() -> list[str]:
+    """The networks (shipped styles' names, the instant models' keys) with an int8 graph."""
+    return sorted(_entries())
+
+
 def int8_graph(key: str, float_sha256: str) -> Int8Graph | None:
     """The shipped int8 graph of `key` quantized from exactly that float network, if any;
     WeightsError when the listed file's bytes differ from the manifest's."""

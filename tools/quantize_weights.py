@@ -45,7 +45,13 @@ from styler.instant.export import export_decoder, export_encoder  # noqa: E402
 from styler.instant.runtime import DECODER_KEY, ENCODER_KEY  # noqa: E402
 from styler.instant.stylizer import InstantStylizer, networks_on  # noqa: E402
 from styler.instant.wct import feature_stats, whitening_colouring  # noqa: E402
-from styler.int8_models import Int8Graph, int8_dir, record_int8_graph, twin_name  # noqa: E402
+from styler.int8_models import (  # noqa: E402
+    Int8Graph,
+    int8_dir,
+    int8_keys,
+    record_int8_graph,
+    twin_name,
+)
 from styler.onnx_models import cpu_session, parameters_digest  # noqa: E402
 from styler.quantize import calibration_input, quantize_int8  # noqa: E402
 
@@ -207,7 +213,9 @@ def main() -> None:
     parser.add_argument("--speed-only", action="store_true", help="only re-time int8 vs fp32")
     args = parser.parse_args()
     names = args.only or [*(e.name for e in read_manifest() if not e.base), "instant"]
-    if args.speed_only:
+    if args.speed_only:  # the graphs already made, nothing else
+        made = int8_keys()
+        names = [n for n in names if n in made or (n == "instant" and ENCODER_KEY in made)]
         for name in names:
             print(f"timing {name}", flush=True)
             if name == "instant":

@@ -23,7 +23,7 @@ import torch
 from styler.errors import OptionsError
 from styler.fast.export import export_onnx
 from styler.fast.network import StyleNetwork, check_size
-from styler.int8_models import Int8Graph, int8_graph
+from styler.int8_models import Int8Graph, int8_graph, int8_keys
 from styler.onnx_models import (
     OPSET,
     cache_dir,
@@ -118,6 +118,7 @@ def fast_precision(
     if chosen != INT8:
         return Precision(chosen)
     if graph is None:
-        raise OptionsError(f"no int8 graph ships for {name or 'a blend of networks'}: the shipped "
-                           "styles have one; choose a float precision")  # fmt: skip
+        styles = ", ".join(k for k in int8_keys() if not k.startswith("instant"))
+        raise OptionsError(f"no int8 graph ships for {name or 'a blend of networks'} (only "
+                           f"for {styles}); choose a float precision")  # fmt: skip
     return Precision(INT8, graph)
