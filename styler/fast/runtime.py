@@ -22,6 +22,7 @@ import torch
 
 from styler.errors import OptionsError
 from styler.fast.export import export_onnx
+from styler.fast.manifest import read_manifest
 from styler.fast.network import StyleNetwork, check_size
 from styler.int8_models import Int8Graph, int8_graph, int8_keys
 from styler.onnx_models import (
@@ -118,7 +119,8 @@ def fast_precision(
     if chosen != INT8:
         return Precision(chosen)
     if graph is None:
-        styles = ", ".join(k for k in int8_keys() if not k.startswith("instant"))
+        made = set(int8_keys())
+        styles = ", ".join(e.name for e in read_manifest() if e.name in made)
         raise OptionsError(f"no int8 graph ships for {name or 'a blend of networks'} (only "
                            f"for {styles}); choose a float precision")  # fmt: skip
     return Precision(INT8, graph)
