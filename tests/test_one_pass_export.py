@@ -84,7 +84,8 @@ def test_fast_int8_is_recorded_and_auto_falls_back_without_vnni(
 # from fp32 than quantization alone would be.
 TWIN_CASES = [("udnie", "starry_night", 13), ("starry_night", "udnie", 19),
               ("wave_crop", "udnie", 14), ("the_scream", "udnie", 12),
-              ("vg_olive", "udnie", 15), ("vg_houses", "udnie", 13)]  # fmt: skip
+              ("vg_olive", "udnie", 15), ("vg_houses", "udnie", 13),
+              ("shipwreck", "udnie", 13)]  # fmt: skip
 
 
 @needs_int8
