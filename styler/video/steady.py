@@ -11,6 +11,9 @@ frame's own painting stays, so nothing is dragged along:
   disocclusions) or where it sits on a motion boundary (Ruder et al. 2016's tests), or
   where the previous input frame, moved by the flow, does not match this one (lighting
   changes, flow errors);
+- on featureless areas (a clear sky) the flow is only what DIS spread from the neighbours,
+  which every test above passes: there the camera's own motion (fitted to the textured
+  parts) is used, and trusted only where DIS agrees with it;
 - the reliability is softened over a few pixels so the blend leaves no hard edges.
 A scene cut leaves most pixels unreliable, so the new shot starts afresh.
 """
@@ -29,6 +32,16 @@ CONSISTENCY, SLACK = 0.01, 0.5
 # Motion boundaries: unreliable where |grad u|^2 + |grad v|^2 > EDGE * |w'|^2 + EDGE_SLACK.
 EDGE, EDGE_SLACK = 0.01, 0.002
 MATCH_TOLERANCE = 24.0  # grey levels: the moved previous input must match this frame's
+# Texture: a flow is only as good as the texture that pins it. Where the input's local grey
+# gradient (mean over TEXTURE_AREA px at flow size) is under TEXTURE_LOW levels a pixel, the
+# flow is whatever its neighbours propagated, and it is trusted fully from TEXTURE_HIGH on.
+TEXTURE_LOW, TEXTURE_HIGH, TEXTURE_AREA = 0.5, 1.5, 9
+# Flat areas take the frame's own motion instead: a similarity transform (shift, rotation,
+# zoom) fitted with RANSAC to the flow at textured points every PIN_GRID px (flow size), and
+# are trusted only where DIS's flow agrees with it: fully up to AGREE_LOW px apart, not at all
+# from AGREE_HIGH on (px at flow size).
+PIN_GRID, PIN_MIN_POINTS, PIN_TOLERANCE, PIN_TRIES = 16, 24, 1.0, 500
+AGREE_LOW, AGREE_HIGH = 0.5, 1.5
 SOFTEN = 3  # px (at flow size): blur of the reliability map
 # Output side: the moved previous result counts fully up to DISAGREE_LOW grey levels from this
 # frame's painting (flicker), not at all from DISAGREE_HIGH on (a stroke dragged by bad flow).
@@ -51,18 +64,22 @@ class Steadier:
     def reset(self) -> None:
         self._previous_gray: np.ndarray | None = None
         self._previous_out: np.ndarray | None = None
+        self._previous_textured: np.ndarray | None = None
         self._gray: np.ndarray | None = None  # this frame's, kept once its result is
+        self._textured: np.ndarray | None = None  # and its texture map (_textured)
 
     def warp_previous(self, frame: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
         """(previous result moved onto `frame`, reliability in [0, 1] per pixel of the flow's
         smaller grid), or None for the first frame. frame: HxWx3 uint8 RGB, the *input*
         frame."""
         gray = self._gray = _small_gray(frame)
-        if self._previous_gray is None or self._previous_out is None:
+        textured = self._textured = _textured(gray)
+        previous, previous_textured = self._previous_gray, self._previous_textured
+        if previous is None or previous_textured is None or self._previous_out is None:
             return None
-        backward = self._flow.calc(gray, self._previous_gray, None)  # this frame -> previous
-        forward = self._flow.calc(self._previous_gray, gray, None)
-        reliable = _reliability(backward, forward, gray, self._previous_gray)
+        backward, trusted = _pinned(self._flow.calc(gray, previous, None), textured)
+        forward, _ = _pinned(self._flow.calc(previous, gray, None), previous_textured)
+        reliable = _reliability(backward, forward, gray, previous) * trusted
         h, w = frame.shape[:2]
         moved = _warp(self._previous_out, _resized_flow(backward, h, w))
         return moved, reliable
@@ -82,6 +99,7 @@ class Steadier:
                 alpha = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
                 out = cv2.blendLinear(moved, styled, alpha, 1 - alpha)
         self._previous_out, self._previous_gray = out, self._gray
+        self._previous_textured = self._textured
         return out
 
 
@@ -154,3 +172,43 @@ def _reliability(
     mismatch = np.abs(moved - gray.astype(np.float32)) > MATCH_TOLERANCE
     reliable = (~(disagree | boundary | mismatch)).astype(np.float32)
     return cv2.GaussianBlur(reliable, (0, 0), SOFTEN) * reliable
+
+
+def _textured(gray: np.ndarray) -> np.ndarray:
+    """1 where the input has texture enough to pin the flow, falling to 0 on flat areas (a
+    clear sky), where every input-side test passes a flow that is only its neighbours'."""
+    dx = cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3)
+    dy = cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3)
+    gradient = cv2.magnitude(dx, dy) / 8  # Sobel's 3x3 kernel weighs a step of 1 level as 8
+    texture = cv2.blur(gradient, (TEXTURE_AREA, TEXTURE_AREA))
+    return np.clip((texture - TEXTURE_LOW) / (TEXTURE_HIGH - TEXTURE_LOW), 0, 1)
+
+
+def _pinned(flow: np.ndarray, textured: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(the flow where the input has texture and the frame's own motion where it has none,
+    trust in [0, 1] per pixel).
+
+    DIS fills a featureless area (a clear sky) with its neighbours' motion, so beside a
+    flapping wing the sky moves with the wing, passes every input-side test (a flat sky
+    matches itself anywhere) and drags the previous frame's strokes across it. A flat area
+    most often moves with the camera, whose motion the textured points give; it is trusted
+    where DIS agrees with that motion (a still or panning sky) and not where DIS saw
+    something else there (the wing's motion spilled over, or the sky where the wing was)."""
+    if textured.min() >= 1.0:
+        return flow, textured
+    h, w = flow.shape[:2]
+    ys, xs = np.mgrid[PIN_GRID // 2 : h : PIN_GRID, PIN_GRID // 2 : w : PIN_GRID]
+    keep = textured[ys, xs] >= 1.0
+    grid = _grid(h, w)
+    matrix = None
+    if keep.sum() >= PIN_MIN_POINTS:
+        points = grid[ys[keep], xs[keep]]
+        matrix, _ = cv2.estimateAffinePartial2D(points, points + flow[ys[keep], xs[keep]],
+                                                method=cv2.RANSAC, maxIters=PIN_TRIES,
+                                                ransacReprojThreshold=PIN_TOLERANCE)  # fmt: skip
+    camera = np.zeros_like(flow) if matrix is None else cv2.transform(grid, matrix) - grid
+    apart = flow - camera
+    apart = cv2.magnitude(apart[..., 0], apart[..., 1])
+    agree = np.clip((AGREE_HIGH - apart) / (AGREE_HIGH - AGREE_LOW), 0, 1)
+    pinned = cv2.blendLinear(flow, camera, textured, 1.0 - textured)
+    return pinned, textured + (1.0 - textured) * agree

@@ -1,0 +1,47 @@
+"""The steadier's flow on flat areas (styler/video/steady.py): real DIS flow on frames made
+here, a textured block moving beside a featureless area."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from styler.video.steady import Steadier
+
+H, W, STEP = 120, 160, 6  # frame size; the block moves STEP px right a frame
+SKY, FAINT = 90, 140  # the painted flat area, and a faint stroke in it (passes the output check)
+
+
+def _texture() -> np.ndarray:
+    noise = (np.random.default_rng(0).random((H, W)) * 255).astype(np.uint8)
+    return cv2.normalize(cv2.GaussianBlur(noise, (0, 0), 1.5), None, 0, 255, cv2.NORM_MINMAX)
+
+
+def _frame(t: int, texture: np.ndarray) -> np.ndarray:
+    """A still textured strip on the left, a flat grey sky, a textured block moving right."""
+    gray = np.full((H, W), 128, np.uint8)
+    gray[:, :50] = texture[:, :50]
+    x = 60 + STEP * t
+    gray[70:110, x : x + 40] = texture[70:110, 100:140]
+    return np.dstack([gray] * 3)
+
+
+def test_a_stroke_in_a_flat_sky_is_not_dragged_along_by_a_moving_neighbour() -> None:
+    """DIS spreads the block's motion into the sky above it; followed, it would drag the
+    sky's strokes along with the block (the smears by Big Buck Bunny's wing)."""
+    texture = _texture()
+    steadier = Steadier(0.6)
+    painted = np.full((H, W, 3), SKY, np.uint8)
+    painted[54:62, 80:90] = FAINT  # in the sky, 8-16 px above the block's path
+    painted[85:95, 70:76] = FAINT  # on the block
+    steadier.warp_previous(_frame(0, texture))
+    steadier.blend(painted, None)
+    warped = steadier.warp_previous(_frame(1, texture))
+    assert warped is not None
+    moved, _ = warped
+    # the block's stroke goes with the block: the flow is kept where there is texture
+    on_block = np.nonzero(moved[85:95, :, 0].mean(axis=0) > (SKY + FAINT) / 2)[0]
+    assert (on_block.min(), on_block.max()) == (70 + STEP, 75 + STEP)
+    # the sky's stroke does not: beside it, the blended frame keeps the frame's own sky
+    out = steadier.blend(np.full((H, W, 3), SKY, np.uint8), warped)
+    assert np.abs(out[54:62, 90:96].astype(int) - SKY).max() <= 2
