@@ -86,7 +86,7 @@ TWIN_CASES = [("udnie", "starry_night", 13), ("starry_night", "udnie", 19),
               ("wave_crop", "udnie", 14), ("the_scream", "udnie", 12),
               ("vg_olive", "udnie", 15), ("vg_houses", "udnie", 13),
               ("shipwreck", "udnie", 13), ("vg_wheat_field", "udnie", 13),
-              ("edtaonisl", "udnie", 13)]  # fmt: skip
+              ("edtaonisl", "udnie", 13), ("vg_la_cafe", "udnie", 10)]  # fmt: skip
 
 
 @needs_int8
