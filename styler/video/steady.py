@@ -207,8 +207,8 @@ def _pinned(flow: np.ndarray, textured: np.ndarray) -> tuple[np.ndarray, np.ndar
                                                 method=cv2.RANSAC, maxIters=PIN_TRIES,
                                                 ransacReprojThreshold=PIN_TOLERANCE)  # fmt: skip
     camera = np.zeros_like(flow) if matrix is None else cv2.transform(grid, matrix) - grid
-    apart = flow - camera
-    apart = cv2.magnitude(apart[..., 0], apart[..., 1])
+    difference = flow - camera
+    apart = cv2.magnitude(difference[..., 0], difference[..., 1])
     agree = np.clip((AGREE_HIGH - apart) / (AGREE_HIGH - AGREE_LOW), 0, 1)
     pinned = cv2.blendLinear(flow, camera, textured, 1.0 - textured)
     return pinned, textured + (1.0 - textured) * agree
