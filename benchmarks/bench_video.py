@@ -65,7 +65,7 @@ DATA = ROOT.parent / "shared" / "data"
 BBB = DATA / "video" / "big_buck_bunny_480p_30s.mp4"
 PHOTOS = ROOT / "gallery" / "photos"
 STRIP = ROOT / "docs" / "video" / "strip.jpg"
-TEMPORALS = (0.3, 0.6, 0.8)
+TEMPORALS = (0.3, 0.45, 0.6, 0.8)
 DEFAULT_TEMPORAL = 0.6
 PEER_SMOOTH = (0.0, 0.3)
 PEER_STYLE = "0"  # its video command takes built-in styles only (its default)
@@ -260,17 +260,30 @@ def true_warping_error(
 
 class Replay:
     """An engine that hands FrameStylizer the frame already painted (fast mode ignores a
-    start image): one network pass per frame serves every temporal setting, through
-    styler's own FrameStylizer and Steadier."""
+    start image): one network pass per frame and place on the painting grid serves every
+    temporal setting, through styler's own FrameStylizer and Steadier. The steadied streams
+    all follow the camera onto the same place (styler.grid): one more pass serves them."""
 
     warm_starts = False  # a one-pass engine: the flow and warp run beside its pass
 
     def __init__(self, engine) -> None:
-        self.recipe = engine.recipe
+        self.recipe, self.engine = engine.recipe, engine
+        self.grid_locks = engine.grid_locks
         self.painted: np.ndarray | None = None
+        self.given: np.ndarray | None = None
+        self._on_grid: dict[tuple[float, float], np.ndarray] = {}
 
-    def run(self, image, **_: object) -> SimpleNamespace:
-        return SimpleNamespace(image=Image.fromarray(self.painted), completed=True, settings={})
+    def next_frame(self, painted: np.ndarray) -> None:
+        self.painted, self._on_grid = painted, {}
+
+    def run(self, image, grid=None, **_: object) -> SimpleNamespace:
+        painted = self.painted
+        if grid is not None:
+            if grid not in self._on_grid:
+                self._on_grid[grid] = np.asarray(self.engine.run(image, grid=grid).image)
+            painted = self._on_grid[grid]
+        self.given = painted  # what the steadied frames are measured against ("moving diff")
+        return SimpleNamespace(image=Image.fromarray(painted), completed=True, settings={})
 
 
 @dataclass
@@ -329,9 +342,10 @@ def quality_clip(
     best = (-1.0, None)
     for t, rgb in enumerate(read_frames(clip)):
         painted = np.asarray(engine.run(rgb).image)
-        replay.painted = painted
+        replay.next_frame(painted)
         out = {"styler per-frame": painted}
         out.update({n: s.stylize(rgb) for n, s in streams.items()})
+        on_grid = replay.given  # the frame's own painting, where the steadied streams placed it
         for n, reader in readers.items():
             frame = next(reader)
             if frame.shape[:2] != (h, w):
@@ -354,7 +368,8 @@ def quality_clip(
                     scores[n].true_warp.append(
                         true_warping_error(prev_out[n], out[n], transforms[t - 1], transforms[t])
                     )
-                reference = out["peer smooth 0" if n.startswith("peer") else "styler per-frame"]
+                reference = on_grid if n in streams else out[
+                    "peer smooth 0" if n.startswith("peer") else "styler per-frame"]  # fmt: skip
                 if moving.any():
                     diff = np.abs(out[n].astype(np.int16) - reference).mean(axis=2)
                     scores[n].moving.append(float(diff[moving].mean()))

@@ -25,6 +25,7 @@ from styler.controls import FAST, INSTANT, OPTIMIZE
 from styler.errors import StylerError
 from styler.fast.inference import FastOptions, FastStylizer
 from styler.fusion.regions import load_mask
+from styler.grid import GridPhase
 from styler.imageio import ImageLoadError, LoadedImage, load_image
 from styler.instant.stylizer import InstantOptions, InstantStylizer
 from styler.optimize import OptimizeOptions
@@ -56,6 +57,7 @@ class Engine:
     args: tuple[Any, ...] = ()
     kwargs: dict[str, Any] = field(default_factory=dict)
     warm_starts: bool = False  # run(start=) continues from a given image (optimizer mode)
+    grid_locks: bool = False  # run(grid=) places the image on the network's grid (one-pass)
 
     @property
     def device(self) -> torch.device:
@@ -70,14 +72,18 @@ class Engine:
         bgr: bool = False,
         start: ImageInput | None = None,
         steps: int = 0,
+        grid: GridPhase | None = None,
     ) -> StylizeResult:
         """Paint one image (a path, PIL image, array or LoadedImage). start: a stylized image
         of the same scene to continue from (a video's previous frame moved onto this one, a
         run stopped early, an instant result to refine), with `steps` more steps (0: the
         automatic count); modes that paint in one pass have nothing to continue and ignore
-        it."""
-        extra = {"start": start, "start_steps": steps} if start is not None and (
+        it. grid: where the image sits on the network's pixel grid (styler.grid), for a
+        video's frames; modes without such a grid ignore it."""
+        extra: dict[str, Any] = {"start": start, "start_steps": steps} if start is not None and (
             self.warm_starts) else {}  # fmt: skip
+        if grid is not None and self.grid_locks:
+            extra["grid"] = grid
         return self.stylizer.run(image, *self.args, **self.kwargs, progress=progress,
                                  cancel=cancel, bgr=bgr, **extra)  # fmt: skip
 
@@ -169,7 +175,8 @@ def _fast(recipe: Recipe, where: _Placement) -> Engine:
             stylizer.region_network(style)  # an unknown style stops here, before any work
     masks = _masks(recipe, where.max_pixels)
     regions = list(zip(masks, (style for _, style in recipe.regions), strict=True))
-    return Engine(recipe, stylizer, (FastOptions.from_values(controls),), {"regions": regions})
+    return Engine(recipe, stylizer, (FastOptions.from_values(controls),), {"regions": regions},
+                  grid_locks=True)  # fmt: skip
 
 
 def _instant(recipe: Recipe, where: _Placement) -> Engine:
@@ -180,7 +187,7 @@ def _instant(recipe: Recipe, where: _Placement) -> Engine:
                                max_pixels=where.max_pixels,
                                precision=controls["precision"])  # fmt: skip
     return Engine(recipe, stylizer, (InstantOptions.from_values(controls),),
-                  {"regions": regions})  # fmt: skip
+                  {"regions": regions}, grid_locks=True)  # fmt: skip
 
 
 _BUILDERS: dict[str, Callable[[Recipe, _Placement], Engine]] = {

@@ -44,6 +44,7 @@ from styler.fusion.pyramid import add_detail
 from styler.fusion.regions import MaskInput, composite
 from styler.fusion.strength import apply_strength
 from styler.fusion.tiles import TileCanvas, tile_grid
+from styler.grid import GridPhase, Shift, grid_shift, shifted_pass
 from styler.imageio import DEFAULT_MAX_PIXELS, LoadedImage
 from styler.precision import FP32
 from styler.progress import Cancelled, CancelToken, PassSteps, ProgressCallback
@@ -207,13 +208,19 @@ class FastStylizer(FeedForwardStylizer):
         return sum(len(row) for row in tile_grid(height, width, self.tile, self.overlap))
 
     def _stylize_with(
-        self, members: Sequence[Member], rgb: np.ndarray, style_scale: float, steps: PassSteps
+        self,
+        members: Sequence[Member],
+        rgb: np.ndarray,
+        style_scale: float,
+        steps: PassSteps,
+        grid: GridPhase | None = None,
     ) -> np.ndarray:
         h, w = rgb.shape[:2]
         height, width = self._working_size(h, w, style_scale)
         working = rgb if (height, width) == (h, w) else resize_to(rgb, height, width)
+        shift = (0, 0) if grid is None else grid_shift(grid, width / w, StyleNetwork.MULTIPLE)
         with self._lock:
-            outputs = [self._pass(network, working, steps) for network, _ in members]
+            outputs = [self._pass(network, working, steps, shift) for network, _ in members]
         weights = [weight for _, weight in members]
         out = outputs[0] if len(outputs) == 1 else blend_outputs(outputs, weights)
         if working is rgb:
@@ -221,13 +228,17 @@ class FastStylizer(FeedForwardStylizer):
         out = resize_to(out, h, w)
         return add_detail(out, rgb, _detail_levels(style_scale)) if style_scale > 1 else out
 
-    def _pass(self, network: StyleNetwork, rgb: np.ndarray, steps: PassSteps) -> np.ndarray:
-        """One network over the photo: in one piece up to whole_side, else tiled."""
+    def _pass(
+        self, network: StyleNetwork, rgb: np.ndarray, steps: PassSteps, shift: Shift = (0, 0)
+    ) -> np.ndarray:
+        """One network over the photo: in one piece up to whole_side (placed `shift` px
+        into the network's grid, styler.grid), else tiled."""
         h, w = rgb.shape[:2]
         steps.check()
         with self.precision_of(network).autocast(self.device):
             if not self.tile or max(h, w) <= self.whole_side:
-                out = self._run_whole(network, rgb[None])[0]
+                out = shifted_pass(lambda padded: self._run_whole(network, padded[None])[0],
+                                   rgb, shift)  # fmt: skip
                 steps.step()
                 return out
             return self._tiled(network, rgb, steps)
@@ -322,10 +333,16 @@ class FastStylizer(FeedForwardStylizer):
 
     @torch.inference_mode()
     def _styled(
-        self, members: Sequence[Member], photo: np.ndarray, options: FastOptions, steps: PassSteps
+        self,
+        members: Sequence[Member],
+        photo: np.ndarray,
+        options: FastOptions,
+        steps: PassSteps,
+        grid: GridPhase | None,
     ) -> np.ndarray:
         """One style's result over the whole photo: network(s), then colour preservation."""
-        out = self._stylize_with(members, photo, options.scale_for(*photo.shape[:2]), steps)
+        scale = options.scale_for(*photo.shape[:2])
+        out = self._stylize_with(members, photo, scale, steps, grid)
         return preserve_colors(out, photo, options.preserve_color)
 
     def run(
@@ -337,6 +354,7 @@ class FastStylizer(FeedForwardStylizer):
         progress: ProgressCallback | None = None,
         cancel: CancelToken | None = None,
         bgr: bool = False,
+        grid: GridPhase | None = None,
     ) -> StylizeResult:
         """Stylize one image; the result records the network(s) and options that made it.
 
@@ -346,6 +364,8 @@ class FastStylizer(FeedForwardStylizer):
         (a network's style image cannot be recoloured first, as in optimizer mode).
         `progress` hears of every network pass (a whole photo or a tile); a cancelled run
         stops after the pass under way and returns the photo, completed False.
+        grid: where the photo sits on the network's pixel grid (styler.grid), so a video's
+        frames keep their strokes where the camera moves them.
         """
         options = options or FastOptions()
         prepared = self.prepare(image, options.size, options.upscale, regions, bgr)
@@ -355,7 +375,7 @@ class FastStylizer(FeedForwardStylizer):
         steps = PassSteps(networks * per_network if options.strength > 0 else 1,
                           (photo.shape[1], photo.shape[0]), progress, cancel)  # fmt: skip
         try:
-            out = self._painted(prepared, options, steps)
+            out = self._painted(prepared, options, steps, grid)
         except Cancelled:
             out = None
         return prepared.result(
@@ -372,7 +392,9 @@ class FastStylizer(FeedForwardStylizer):
             style_files=self.style_files,
         )
 
-    def _painted(self, prepared: Prepared, options: FastOptions, steps: PassSteps) -> np.ndarray:
+    def _painted(
+        self, prepared: Prepared, options: FastOptions, steps: PassSteps, grid: GridPhase | None
+    ) -> np.ndarray:
         """The main networks' result, each region's own (or the photo), joined, then strength."""
         photo = prepared.photo
         if options.strength == 0:  # the photo itself: no network to run
@@ -381,9 +403,9 @@ class FastStylizer(FeedForwardStylizer):
         layers = []
         for mask, style in zip(prepared.masks, prepared.styles_in, strict=True):
             own = None if style is None else [(self.region_network(style), 1.0)]
-            layers.append((photo if own is None else self._styled(own, photo, options, steps),
+            layers.append((photo if own is None else self._styled(own, photo, options, steps, grid),
                            mask))  # fmt: skip
-        out = self._styled(self._members, photo, options, steps)
+        out = self._styled(self._members, photo, options, steps, grid)
         return apply_strength(composite(out, layers, options.feather), photo, options.strength)
 
     def options_from(self, values: Mapping[str, Any]) -> FastOptions:

@@ -30,8 +30,16 @@ from styler.feedforward import FeedForwardStylizer, PassOptions
 from styler.fusion.color import luminance_transfer, match_colors
 from styler.fusion.regions import MaskInput, composite
 from styler.fusion.strength import apply_strength
+from styler.grid import GridPhase, grid_shift, shifted_pass
 from styler.imageio import DEFAULT_MAX_PIXELS, LoadedImage
-from styler.instant.cascade import CASCADE, ONNX_LEVEL, Networks, cascade_passes, run_cascade
+from styler.instant.cascade import (
+    CASCADE,
+    ONNX_LEVEL,
+    STRIDE,
+    Networks,
+    cascade_passes,
+    run_cascade,
+)
 from styler.instant.detail import reduced_copy, with_detail
 from styler.instant.runtime import OnnxPass, float_graphs, shipped_int8
 from styler.instant.wct import FeatureStats, mixture
@@ -203,12 +211,16 @@ class InstantStylizer(FeedForwardStylizer):
         stats: Mapping[str, FeatureStats],
         options: InstantOptions,
         steps: PassSteps,
+        grid: GridPhase | None = None,
     ) -> np.ndarray:
         """The pass over the photo, or over its copy at the stroke side with the photo's own
-        finer detail put back."""
+        finer detail put back; placed on the encoder's pixel grid at `grid` (styler.grid)."""
         working = reduced_copy(photo, options.pass_side(max(photo.shape[:2])))
-        out = run_cascade(self.nets, working, stats, whole_side=self.whole_side, tile=self.tile,
-                          steps=steps)  # fmt: skip
+        shift = (0, 0) if grid is None else grid_shift(grid, working.shape[1] / photo.shape[1],
+                                                       STRIDE)  # fmt: skip
+        out = shifted_pass(lambda image: run_cascade(self.nets, image, stats, tile=self.tile,
+                                                     whole_side=self.whole_side, steps=steps),
+                           working, shift)  # fmt: skip
         if working is not photo:
             out = with_detail(out, working, photo)
         if options.preserve_color == "luminance":
@@ -232,6 +244,7 @@ class InstantStylizer(FeedForwardStylizer):
         progress: ProgressCallback | None = None,
         cancel: CancelToken | None = None,
         bgr: bool = False,
+        grid: GridPhase | None = None,
     ) -> StylizeResult:
         """Stylize one image; the result records the styles and controls that made it.
 
@@ -239,6 +252,8 @@ class InstantStylizer(FeedForwardStylizer):
         gets that style, or the photo for None, multi-band blended into the main result.
         `progress` hears of every pass (a whole photo or a tile); a cancelled run stops
         between two layers of the pass under way and returns the photo, completed False.
+        grid: where the photo sits on the encoder's pixel grid (styler.grid), so a video's
+        frames keep their strokes where the camera moves them.
         """
         options = options or InstantOptions()
         prepared = self.prepare(image, options.size, options.upscale, regions, bgr)
@@ -252,7 +267,8 @@ class InstantStylizer(FeedForwardStylizer):
         steps = PassSteps(painted_count * per_pass if options.strength > 0 else 1,
                           (photo.shape[1], photo.shape[0]), progress, cancel)  # fmt: skip
         try:
-            out = self._painted_with_regions(photo, styled_regions, style_side, options, steps)
+            out = self._painted_with_regions(photo, styled_regions, style_side, options, steps,
+                                             grid)  # fmt: skip
         except Cancelled:
             out = None
         return prepared.result(
@@ -276,20 +292,21 @@ class InstantStylizer(FeedForwardStylizer):
         style_side: int,
         options: InstantOptions,
         steps: PassSteps,
+        grid: GridPhase | None,
     ) -> np.ndarray:
         """The main style's pass, each region's own (or the photo), joined, then strength."""
         if options.strength == 0:
             steps.step()
             return photo
         stats = self._blended_stats(style_side, photo, options)
-        out = self._painted(photo, stats, options, steps)
+        out = self._painted(photo, stats, options, steps, grid)
         layers = []
         for mask, style in regions:
             if style is None:
                 layers.append((photo, mask))
                 continue
             region_stats = self._region_stats(style, style_side, photo, options)
-            layers.append((self._painted(photo, region_stats, options, steps), mask))
+            layers.append((self._painted(photo, region_stats, options, steps, grid), mask))
         return apply_strength(composite(out, layers, options.feather), photo, options.strength)
 
     def _region_stats(

@@ -21,7 +21,7 @@ from styler.progress import CancelToken, ProgressCallback
 from styler.recipe import Recipe
 from styler.result import StylizeResult
 from styler.tensors import scaled_size
-from styler.video.steady import Steadier
+from styler.video.steady import Steadier, small_gray
 
 
 class FrameStylizer:
@@ -63,9 +63,13 @@ class FrameStylizer:
             start = None if warped is None else Image.fromarray(warped[0])
             result = self.engine.run(rgb, progress=progress, cancel=cancel, start=start)
         elif self.strength > 0:  # the flow and warp run while the pass paints the frame
+            at_size = self._at_output_size(rgb)
+            gray = small_gray(at_size)
+            grid = self.steadier.grid_phase(gray, at_size.shape[1]) if (
+                self.engine.grid_locks) else None  # fmt: skip
             with ThreadPoolExecutor(1, thread_name_prefix="styler-steady") as pool:
-                moving = pool.submit(self.steadier.warp_previous, self._at_output_size(rgb))
-                result = self.engine.run(rgb, progress=progress, cancel=cancel)
+                moving = pool.submit(self.steadier.warp_previous, at_size, gray)
+                result = self.engine.run(rgb, progress=progress, cancel=cancel, grid=grid)
                 warped = moving.result()
         else:
             result = self.engine.run(rgb, progress=progress, cancel=cancel)

@@ -16,14 +16,22 @@ frame's own painting stays, so nothing is dragged along:
   parts) is used, and trusted only where DIS agrees with it;
 - the reliability is softened over a few pixels so the blend leaves no hard edges.
 A scene cut leaves most pixels unreliable, so the new shot starts afresh.
+
+The painting itself is kept steady too where the engine allows it: the camera's shift from
+the previous frame (phase correlation on the grey frames) moves the frame's place on the
+network's pixel grid with it (styler.grid), so a pan or a shaking hand moves the strokes
+instead of laying them out afresh.
 """
 
 from __future__ import annotations
 
 import functools
+import math
 
 import cv2
 import numpy as np
+
+from styler.grid import GridPhase
 
 FLOW_SIDE = 640  # long side the flow is computed at; the flow is scaled up to the frame
 # Forward-backward consistency (Ruder et al. 2016): unreliable where
@@ -42,6 +50,16 @@ TEXTURE_LOW, TEXTURE_HIGH, TEXTURE_AREA = 0.5, 1.5, 9
 # from AGREE_HIGH on (px at flow size).
 PIN_GRID, PIN_MIN_POINTS, PIN_TOLERANCE, PIN_TRIES = 16, 24, 1.0, 500
 AGREE_LOW, AGREE_HIGH = 0.5, 1.5
+# The camera's shift (for the painting grid): phase correlation on a copy GRID_SIDE px long,
+# in up to SHIFT_TILES (columns, rows) tiles of at least SHIFT_TILE_SIDE px (fewer on small
+# frames), so a moving object or a flat sky is outvoted. Tiles
+# whose peak is under SHIFT_RESPONSE are not counted; the shift is the median of those within
+# SHIFT_AGREE px (of that copy) of the median, taken only when they are at least half of all
+# tiles, and under SHIFT_STILL px (of the frame) it counts as none: a still camera's
+# estimates never wander across a rounding step and re-lay every stroke.
+GRID_SIDE = 512
+SHIFT_TILES, SHIFT_TILE_SIDE = (4, 3), 80
+SHIFT_RESPONSE, SHIFT_AGREE, SHIFT_STILL = 0.3, 1.0, 0.25
 SOFTEN = 3  # px (at flow size): blur of the reliability map
 # Output side: the moved previous result counts fully up to DISAGREE_LOW grey levels from this
 # frame's painting (flicker), not at all from DISAGREE_HIGH on (a stroke dragged by bad flow).
@@ -67,12 +85,35 @@ class Steadier:
         self._previous_textured: np.ndarray | None = None
         self._gray: np.ndarray | None = None  # this frame's, kept once its result is
         self._textured: np.ndarray | None = None  # and its texture map (_textured)
+        self._previous_shift_gray: np.ndarray | None = None  # GRID_SIDE copies, float
+        self._shift_gray: np.ndarray | None = None
+        self._previous_phase: GridPhase = (0.0, 0.0)
+        self._phase: GridPhase = (0.0, 0.0)
 
-    def warp_previous(self, frame: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    def grid_phase(self, gray: np.ndarray, width: int) -> GridPhase:
+        """Where this frame sits on the painting grid, in pixels of a frame `width` px wide:
+        the previous frame's place moved back by the camera's shift since, so the scene lands
+        on the grid where it did (styler.grid). gray: small_gray of the frame."""
+        h, w = gray.shape
+        scale = min(1.0, GRID_SIDE / max(h, w))
+        size = (max(8, round(w * scale)), max(8, round(h * scale)))
+        small = cv2.resize(gray, size, interpolation=cv2.INTER_AREA).astype(np.float32)
+        self._shift_gray, self._phase = small, self._previous_phase
+        previous = self._previous_shift_gray
+        if previous is not None and previous.shape == small.shape:
+            factor = width / size[0]
+            right, down = (value * factor for value in _camera_shift(previous, small))
+            if math.hypot(right, down) >= SHIFT_STILL:
+                self._phase = (self._phase[0] - down, self._phase[1] - right)
+        return self._phase
+
+    def warp_previous(
+        self, frame: np.ndarray, gray: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray] | None:
         """(previous result moved onto `frame`, reliability in [0, 1] per pixel of the flow's
         smaller grid), or None for the first frame. frame: HxWx3 uint8 RGB, the *input*
-        frame."""
-        gray = self._gray = _small_gray(frame)
+        frame; gray: its small_gray, where the caller has it already."""
+        gray = self._gray = small_gray(frame) if gray is None else gray
         textured = self._textured = _textured(gray)
         previous, previous_textured = self._previous_gray, self._previous_textured
         if previous is None or previous_textured is None or self._previous_out is None:
@@ -100,6 +141,7 @@ class Steadier:
                 out = cv2.blendLinear(moved, styled, alpha, 1 - alpha)
         self._previous_out, self._previous_gray = out, self._gray
         self._previous_textured = self._textured
+        self._previous_shift_gray, self._previous_phase = self._shift_gray, self._phase
         return out
 
 
@@ -117,7 +159,8 @@ def _agreement(moved: np.ndarray, styled: np.ndarray, shape: tuple[int, ...]) ->
     return np.clip((DISAGREE_HIGH - difference) / (DISAGREE_HIGH - DISAGREE_LOW), 0, 1)
 
 
-def _small_gray(frame: np.ndarray) -> np.ndarray:
+def small_gray(frame: np.ndarray) -> np.ndarray:
+    """The frame in grey at most FLOW_SIDE px long: what the flow and the shift are made on."""
     gray = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
     h, w = gray.shape
     scale = min(1.0, FLOW_SIDE / max(h, w))
@@ -125,6 +168,37 @@ def _small_gray(frame: np.ndarray) -> np.ndarray:
         size = (max(8, round(w * scale)), max(8, round(h * scale)))
         gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
     return gray
+
+
+def _camera_shift(previous: np.ndarray, current: np.ndarray) -> tuple[float, float]:
+    """(right, down): how far the scene moved from `previous` to `current` (float grey
+    copies, px of them), as most of the frame agrees; (0, 0) where it does not (a cut, a
+    flat frame, a moving object filling it)."""
+    columns, rows = (max(1, min(most, side // SHIFT_TILE_SIDE))
+                     for most, side in zip(SHIFT_TILES, current.shape[::-1], strict=True))
+    h, w = current.shape[0] // rows, current.shape[1] // columns
+    found = []
+    for top in range(0, rows * h, h):
+        for left in range(0, columns * w, w):
+            tile = (slice(top, top + h), slice(left, left + w))
+            shift, response = cv2.phaseCorrelate(previous[tile], current[tile], _window(w, h))
+            if response >= SHIFT_RESPONSE:
+                found.append(shift)
+    if len(found) < columns * rows / 2:
+        return 0.0, 0.0
+    shifts = np.array(found)
+    agreeing = shifts[np.hypot(*(shifts - np.median(shifts, axis=0)).T) <= SHIFT_AGREE]
+    if len(agreeing) < columns * rows / 2:
+        return 0.0, 0.0
+    right, down = np.median(agreeing, axis=0)
+    return float(right), float(down)
+
+
+@functools.cache
+def _window(w: int, h: int) -> np.ndarray:
+    """Hanning window for phase correlation, made once per size: without it the frame's
+    edges, which do not move with the camera, pull the shift towards zero."""
+    return cv2.createHanningWindow((w, h), cv2.CV_32F)
 
 
 @functools.cache
