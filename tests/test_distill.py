@@ -95,6 +95,30 @@ def test_the_twin_trains_on_style_and_anchor_resumes_and_keeps_its_best(
         assert torch.allclose(x, y, atol=1e-5), name
 
 
+def test_the_shift_term_trains_and_resumes_to_the_same_twin(
+    teacher: StyleNetwork, tmp_path: Path
+) -> None:
+    """The term that teaches a twin to paint a moved photo moved (steadier video)."""
+
+    def twin() -> StyleNetwork:
+        return folded_twin(teacher, average_statistics(teacher, _photos(2)))
+
+    straight = _config(tmp_path, "c", 4)
+    trainer = TwinTrainer(straight, teacher, twin(), 1.0, {}, shift_weight=1.0)
+    trainer.run()
+    log = [json.loads(line) for line in straight.log_path().read_text().splitlines()]
+    assert all(e["val_terms"]["shift"] > 0 for e in log)
+    assert trainer.info()["shift_weight"] == 1.0
+    split = _config(tmp_path, "d", 4)
+    first = TwinTrainer(split, teacher, twin(), 1.0, {}, shift_weight=1.0)
+    first.run(should_stop=lambda: first.state.step >= 2)
+    resumed = TwinTrainer(split, teacher, twin(), 1.0, {}, resume=True, shift_weight=1.0)
+    resumed.run()
+    for x, y in zip(resumed.net.state_dict().values(), trainer.net.state_dict().values(),
+                    strict=True):  # fmt: skip
+        assert torch.allclose(x, y, atol=1e-5)
+
+
 def test_a_twin_file_round_trips(teacher: StyleNetwork, tmp_path: Path) -> None:
     twin = folded_twin(teacher, average_statistics(teacher, _photos(2)))
     save_twin(twin, tmp_path / "t.safetensors", {"teacher": "x"})

@@ -78,7 +78,8 @@ def distill(name: str, args: argparse.Namespace) -> None:
         photos = (to_tensor(load_image(path).rgb) for path in files)
         twin = folded_twin(teacher, average_statistics(teacher, photos))
     made = {"teacher": name, "teacher_digest": parameters_digest(teacher)}
-    trainer = TwinTrainer(config, teacher, twin, args.anchor, made, resume=resume)
+    trainer = TwinTrainer(config, teacher, twin, args.anchor, made, resume=resume,
+                          shift_weight=args.shift)  # fmt: skip
 
     def on_eval(e) -> None:  # noqa: ANN001 (styler.fast.train.Evaluation)
         terms = ", ".join(f"{k} {v:.4f}" for k, v in e.val_terms.items())
@@ -105,6 +106,8 @@ def main() -> None:
     parser.add_argument("--anchor", type=float, default=1.0, help="weight of the teacher's picture")
     parser.add_argument("--style-weight", type=float, help="instead of the teacher's: the frozen "
                         "trunk paints a little less style at the same weight")  # fmt: skip
+    parser.add_argument("--shift", type=float, default=0.0, help="weight of the shift term: "
+                        "a photo moved by 1-7 px painted moved (steadier video)")  # fmt: skip
     parser.add_argument("--init", type=Path, help="start from this twin, not the folded teacher")
     parser.add_argument("--ship", action="store_true", help="copy the best twin to weights/int8")
     args = parser.parse_args()

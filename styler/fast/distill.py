@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 import json
+import random
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -123,6 +124,12 @@ def read_twin(path: Path) -> StyleNetwork:
 # not where each stroke falls. On full pixels, L1 between strokes that land a little apart
 # pays the twin for blurring them (docs/fast_mode.md, "Int8").
 ANCHOR_POOL = 4
+# The shift term: the twin's picture of a crop moved by 1-7 px against its picture of the
+# photo, moved the same way, away from a border of SHIFT_BORDER px (padding differs there).
+# The network downsamples by 8, so without it a shift of a few pixels lays the strokes out
+# afresh, which a moving scene shows as flicker (docs/video.md, "the painting grid").
+SHIFT_BORDER = 8
+EVAL_SHIFT = (3, 5)  # validation: one fixed shift, so its loss compares across evaluations
 
 
 class TwinTrainer(Trainer):
@@ -133,9 +140,11 @@ class TwinTrainer(Trainer):
     Checkpoints, resume and the log are the Trainer's."""
 
     def __init__(self, config: TrainConfig, teacher: StyleNetwork, twin: StyleNetwork,
-                 anchor_weight: float, info: dict, resume: bool = False) -> None:  # fmt: skip
+                 anchor_weight: float, info: dict, resume: bool = False,
+                 shift_weight: float = 0.0) -> None:  # fmt: skip
         self.teacher = teacher.float().eval().requires_grad_(False)
         self._twin, self.anchor_weight, self._info = twin, anchor_weight, info
+        self.shift_weight = shift_weight
         super().__init__(config, resume=resume)
         self.teacher.to(self.device)
 
@@ -152,11 +161,27 @@ class TwinTrainer(Trainer):
         anchor = self.anchor_weight * F.l1_loss(F.avg_pool2d(out, ANCHOR_POOL),
                                                 F.avg_pool2d(target, ANCHOR_POOL))  # fmt: skip
         total = terms.total + anchor
-        return total, {**terms.as_floats(), "anchor": float(anchor.detach()),
-                       "total": float(total.detach())}
+        extra = {"anchor": float(anchor.detach())}
+        if self.shift_weight > 0:
+            shift = self.shift_weight * self._shift_loss(photos, out)
+            total = total + shift
+            extra["shift"] = float(shift.detach())
+        return total, {**terms.as_floats(), **extra, "total": float(total.detach())}
+
+    def _shift_loss(self, photos: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+        """Mean |picture of the photo moved by (down, right) - the picture moved| inside the
+        border: 0 for a network that paints a moved photo moved."""
+        down, right = EVAL_SHIFT
+        if self.net.training:  # drawn from the step, so a resumed run draws the same
+            draw = random.Random(self.config.seed * 1_000_003 + self.state.step)
+            down, right = draw.randint(0, 7), draw.randint(1, 7)
+        moved = self.net(photos[..., down:, right:])
+        inside = (..., slice(SHIFT_BORDER, -SHIFT_BORDER), slice(SHIFT_BORDER, -SHIFT_BORDER))
+        return F.l1_loss(moved[inside], out[..., down:, right:][inside])
 
     def info(self) -> dict:
-        return {**super().info(), **self._info, "anchor_weight": self.anchor_weight}
+        return {**super().info(), **self._info, "anchor_weight": self.anchor_weight,
+                "shift_weight": self.shift_weight}  # fmt: skip
 
     def _save_best(self) -> None:
         save_twin(self.net, Path(self.config.output), self.info())
