@@ -58,6 +58,10 @@ def test_the_folded_twin_is_the_teacher_with_its_trunk_frozen(teacher: StyleNetw
         assert torch.allclose(twin(photo), teacher(photo), atol=1e-5)
 
 
+def _fresh_twin(teacher: StyleNetwork) -> StyleNetwork:
+    return folded_twin(teacher, average_statistics(teacher, _photos(2)))
+
+
 def _config(tmp_path: Path, name: str, steps: int) -> TrainConfig:
     style = tmp_path / "style.png"
     stripe_style().save(style)
@@ -72,22 +76,19 @@ def _config(tmp_path: Path, name: str, steps: int) -> TrainConfig:
 def test_the_twin_trains_on_style_and_anchor_resumes_and_keeps_its_best(
     teacher: StyleNetwork, tmp_path: Path
 ) -> None:
-    def twin() -> StyleNetwork:
-        return folded_twin(teacher, average_statistics(teacher, _photos(2)))
-
     straight = _config(tmp_path, "a", 6)
-    trainer = TwinTrainer(straight, teacher, twin(), 1.0, {"teacher": "tiny"})
+    trainer = TwinTrainer(straight, teacher, _fresh_twin(teacher), 1.0, {"teacher": "tiny"})
     trainer.run()
     log = [json.loads(line) for line in straight.log_path().read_text().splitlines()]
     assert [e["step"] for e in log] == [2, 4, 6]
     assert all(e["val_terms"]["anchor"] > 0 and e["val_terms"]["style"] > 0 for e in log)
     best = read_twin(Path(straight.output))
-    assert best.state_dict().keys() == twin().state_dict().keys()
+    assert best.state_dict().keys() == _fresh_twin(teacher).state_dict().keys()
 
     split = _config(tmp_path, "b", 6)
-    first = TwinTrainer(split, teacher, twin(), 1.0, {})
+    first = TwinTrainer(split, teacher, _fresh_twin(teacher), 1.0, {})
     first.run(should_stop=lambda: first.state.step >= 2)  # as if killed after step 2
-    resumed = TwinTrainer(split, teacher, twin(), 1.0, {}, resume=True)
+    resumed = TwinTrainer(split, teacher, _fresh_twin(teacher), 1.0, {}, resume=True)
     assert resumed.state.step == 2
     resumed.run()
     for (name, x), y in zip(resumed.net.state_dict().items(), trainer.net.state_dict().values(),
@@ -99,20 +100,17 @@ def test_the_shift_term_trains_and_resumes_to_the_same_twin(
     teacher: StyleNetwork, tmp_path: Path
 ) -> None:
     """The term that teaches a twin to paint a moved photo moved (steadier video)."""
-
-    def twin() -> StyleNetwork:
-        return folded_twin(teacher, average_statistics(teacher, _photos(2)))
-
     straight = _config(tmp_path, "c", 4)
-    trainer = TwinTrainer(straight, teacher, twin(), 1.0, {}, shift_weight=1.0)
+    trainer = TwinTrainer(straight, teacher, _fresh_twin(teacher), 1.0, {}, shift_weight=1.0)
     trainer.run()
     log = [json.loads(line) for line in straight.log_path().read_text().splitlines()]
     assert all(e["val_terms"]["shift"] > 0 for e in log)
     assert trainer.info()["shift_weight"] == 1.0
     split = _config(tmp_path, "d", 4)
-    first = TwinTrainer(split, teacher, twin(), 1.0, {}, shift_weight=1.0)
+    first = TwinTrainer(split, teacher, _fresh_twin(teacher), 1.0, {}, shift_weight=1.0)
     first.run(should_stop=lambda: first.state.step >= 2)
-    resumed = TwinTrainer(split, teacher, twin(), 1.0, {}, resume=True, shift_weight=1.0)
+    resumed = TwinTrainer(split, teacher, _fresh_twin(teacher), 1.0, {}, resume=True,
+                          shift_weight=1.0)  # fmt: skip
     resumed.run()
     for x, y in zip(resumed.net.state_dict().values(), trainer.net.state_dict().values(),
                     strict=True):  # fmt: skip
