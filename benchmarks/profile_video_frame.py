@@ -81,6 +81,7 @@ def main() -> int:
     timed(inference.FastStylizer, "prepare", "  prepare (checks, sizes)")
     timed(inference.FastStylizer, "_stylize_with", "  resize, network, detail put-back")
     timed(runtime.OnnxRunner, "run", "    network pass (onnxruntime)")
+    timed(steady.Steadier, "grid_phase", "camera shift for the painting grid")
     timed(steady.Steadier, "warp_previous", "flow, reliability, warp (2nd thread)")
     timed(steady.Steadier, "blend", "blend")
     stream = FrameStylizer(Recipe.create("fast", [args.style]))
