@@ -483,8 +483,13 @@ def strip(rows: list[tuple[str, dict]], path: Path) -> None:
 
 
 def quality(args, work: Path) -> None:
-    painting = Image.open(DATA / "styles" / f"{args.style}.jpg").convert("RGB")
-    engine = build_engine(Recipe.create("fast", [args.style], size=0))
+    painting_file = DATA / "styles" / f"{args.style}.jpg"
+    painting = Image.open(painting_file).convert("RGB")
+    if args.instant:  # any painting in one pass: the same painting the fast network learned
+        engine = build_engine(Recipe.create("instant", [painting_file], size=0))
+    else:
+        engine = build_engine(Recipe.create("fast", [args.style], size=0))
+    engine.grid_locks = engine.grid_locks and not args.fixed_grid
     bbb = BBB
     if args.bbb_frames is not None:
         bbb = trimmed(BBB, work / "bbb.mp4", args.bbb_frames, start=args.bbb_start)
@@ -493,7 +498,8 @@ def quality(args, work: Path) -> None:
         work / "camera.mp4", PHOTOS / "astronaut.jpg", PHOTOS / "chelsea.jpg", args.synthetic_frames
     )
     print(
-        f"\nquality: fast mode '{args.style}' (style distance to "
+        f"\nquality: {'instant' if args.instant else 'fast'} mode '{args.style}' (style "
+        f"distance to "
         f"{args.style}.jpg, the painting it was trained on); peer: built-in style "
         f"{PEER_STYLE}, frames written lossless; warp err x1000, lower is steadier"
     )
@@ -653,6 +659,10 @@ def main() -> int:
     parser.add_argument("--instant-frames", type=int, default=12, help="1280x720, instant mode")
     parser.add_argument("--strip", type=Path, default=STRIP, help="where the frame strip goes")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    parser.add_argument("--instant", action="store_true",
+                        help="quality: instant mode with the style's painting, not its network")
+    parser.add_argument("--fixed-grid", action="store_true", help="quality: the painting grid "
+                        "stays put instead of following the camera (styler.grid)")  # fmt: skip
     args = parser.parse_args()
     if args.peer and not Path(args.peer).exists():
         args.peer = None
