@@ -499,8 +499,8 @@ def quality(args, work: Path) -> None:
     )
     print(
         f"\nquality: {'instant' if args.instant else 'fast'} mode '{args.style}' (style "
-        f"distance to "
-        f"{args.style}.jpg, the painting it was trained on); peer: built-in style "
+        f"distance to {args.style}.jpg, the painting "
+        f"{'it paints from' if args.instant else 'it was trained on'}); peer: built-in style "
         f"{PEER_STYLE}, frames written lossless; warp err x1000, lower is steadier"
     )
     made = []

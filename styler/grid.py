@@ -3,7 +3,7 @@
 A feed-forward network that downsamples by 8 (three stride-2 stages) paints the same scene
 the same way only when it lands on the same place of that 8-pixel grid: shifted by 8 px its
 picture moves with it, shifted by 1-4 px its strokes are laid out afresh, which is most of
-what makes a panning or shaking video flicker (docs/video.md, "The painting grid"). A video
+what makes a panning or shaking video flicker (docs/video.md, "How it works"). A video
 keeps a continuous phase that follows the camera (styler.video.steady) and each frame is
 padded at its top and left so the scene falls where it fell on the frame before.
 """

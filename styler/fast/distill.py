@@ -127,7 +127,7 @@ ANCHOR_POOL = 4
 # The shift term: the twin's picture of a crop moved by 1-7 px against its picture of the
 # photo, moved the same way, away from a border of SHIFT_BORDER px (padding differs there).
 # The network downsamples by 8, so without it a shift of a few pixels lays the strokes out
-# afresh, which a moving scene shows as flicker (docs/video.md, "the painting grid").
+# afresh, which a moving scene shows as flicker (docs/video.md, "How it works").
 SHIFT_BORDER = 8
 EVAL_SHIFT = (3, 5)  # validation: one fixed shift, so its loss compares across evaluations
 

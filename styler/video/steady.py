@@ -52,11 +52,11 @@ PIN_GRID, PIN_MIN_POINTS, PIN_TOLERANCE, PIN_TRIES = 16, 24, 1.0, 500
 AGREE_LOW, AGREE_HIGH = 0.5, 1.5
 # The camera's shift (for the painting grid): phase correlation on a copy GRID_SIDE px long,
 # in up to SHIFT_TILES (columns, rows) tiles of at least SHIFT_TILE_SIDE px (fewer on small
-# frames), so a moving object or a flat sky is outvoted. Tiles
-# whose peak is under SHIFT_RESPONSE are not counted; the shift is the median of those within
-# SHIFT_AGREE px (of that copy) of the median, taken only when they are at least half of all
-# tiles, and under SHIFT_STILL px (of the frame) it counts as none: a still camera's
-# estimates never wander across a rounding step and re-lay every stroke.
+# frames), so a moving object or a flat sky is outvoted. Tiles whose peak is under
+# SHIFT_RESPONSE are not counted; the shift is the median of those within SHIFT_AGREE px (of
+# that copy) of the median, taken only when they are at least half of all tiles, and under
+# SHIFT_STILL px (of the frame) it counts as none: a still camera's estimates never wander
+# across a rounding step and re-lay every stroke.
 GRID_SIDE = 512
 SHIFT_TILES, SHIFT_TILE_SIDE = (4, 3), 80
 SHIFT_RESPONSE, SHIFT_AGREE, SHIFT_STILL = 0.3, 1.0, 0.25
