@@ -24,6 +24,7 @@ from styler.imageio import IMAGE_EXTENSIONS
 from styler.instant.export import (
     DECODER,
     ENCODER,
+    STYLE_ENCODER,
     describe,
     export_decoder,
     export_encoder,
@@ -59,22 +60,25 @@ def export_fast(name: str, output: Path | None, precision: str, calibrate: Path 
 
 
 def export_instant(folder: Path, precision: str) -> list[Path]:
-    """Instant mode's encoder, decoder and instant.json in `folder`; returns their paths."""
+    """Instant mode's encoders, decoder and instant.json in `folder`; returns their paths."""
     _check_precision(precision)
     folder.mkdir(parents=True, exist_ok=True)
     _check_writable(folder)
     nets = networks_on("cpu", FP32)
     decoder = nets.decoders["relu4_1"]
-    targets = [folder / ENCODER, folder / DECODER]
+    targets = [folder / ENCODER, folder / STYLE_ENCODER, folder / DECODER]
     if precision == INT8:
-        shipped = shipped_int8(nets.vgg, decoder)
+        shipped = shipped_int8(nets.encoder, nets.style_encoder, decoder)
         if shipped is None:
             raise OptionsError("no int8 graphs are installed for instant mode's networks")
-        sources = [shipped[0].encoder, shipped[0].decoder]
+        graphs = shipped[0]
+        sources = [graphs.encoder, graphs.style_encoder, graphs.decoder]
         written = [_copy(source, target) for source, target in zip(sources, targets, strict=True)]
     else:
         written = []
-        exports = (lambda p: export_encoder(nets.vgg, p), lambda p: export_decoder(decoder, p))
+        exports = (lambda p: export_encoder(nets.encoder, p),
+                   lambda p: export_encoder(nets.style_encoder, p),
+                   lambda p: export_decoder(decoder, p))  # fmt: skip
         for target, export in zip(targets, exports, strict=True):
             tmp = target.with_name(f".{target.name}.tmp")
             export(tmp)

@@ -157,7 +157,7 @@ def test_the_documented_app_gives_the_engines_pixels(
     done = run_cli("export", "--instant", "--precision", precision, "-o", str(tmp_path / "m"))
     assert done.returncode == 0, done.stderr
     assert sorted(p.name for p in (tmp_path / "m").iterdir()) == [
-        "decoder.onnx", "encoder.onnx", "instant.json"]  # fmt: skip
+        "decoder.onnx", "encoder.onnx", "instant.json", "style_encoder.onnx"]  # fmt: skip
     app = embedding_app()
     model = app.InstantModel(str(tmp_path / "m"))
     painting = app.load(str(STYLE))

@@ -42,7 +42,7 @@ from styler.fast.inference import FastStylizer, load_network  # noqa: E402
 from styler.fast.manifest import read_manifest  # noqa: E402
 from styler.fast.weights import sha256_of  # noqa: E402
 from styler.instant.export import export_decoder, export_encoder  # noqa: E402
-from styler.instant.runtime import DECODER_KEY, ENCODER_KEY  # noqa: E402
+from styler.instant.runtime import DECODER_KEY, ENCODER_KEY, STUDENT_KEY, int8_key  # noqa: E402
 from styler.instant.stylizer import InstantStylizer, networks_on  # noqa: E402
 from styler.instant.wct import feature_stats, whitening_colouring  # noqa: E402
 from styler.int8_models import (  # noqa: E402
@@ -164,14 +164,15 @@ def quantize_fast(name: str, folder: Path) -> None:
     print(f"{name}: {quality}")
 
 
-def transformed_features(encoder: Path) -> Iterator[dict[str, np.ndarray]]:
+def transformed_features(encoder: Path, style_encoder: Path) -> Iterator[dict[str, np.ndarray]]:
     """The decoder's real inputs: training photos' features given other photos' and the
-    gallery paintings' statistics (no benchmark painting)."""
-    session = cpu_session(encoder, torch.get_num_threads())
+    gallery paintings' statistics (no benchmark painting), each from its own encoder."""
     photos = calibration_photos()
-    features = [session.run(None, {"image": x})[0] for x in photos]
-    styles = [*features[1::2], *(session.run(None, {"image": x})[0] for x in gallery_styles())]
-    for i, feature in enumerate(features[::2]):
+    session = cpu_session(encoder, torch.get_num_threads())
+    features = [session.run(None, {"image": x})[0] for x in photos[::2]]
+    session = cpu_session(style_encoder, torch.get_num_threads())
+    styles = [session.run(None, {"image": x})[0] for x in [*photos[1::2], *gallery_styles()]]
+    for i, feature in enumerate(features):
         tensor = torch.from_numpy(feature)
         style = torch.from_numpy(styles[(3 * i + 1) % len(styles)])
         transform = whitening_colouring(feature_stats(tensor), feature_stats(style))
@@ -183,17 +184,24 @@ def gallery_styles() -> list[np.ndarray]:
 
 
 def quantize_instant(folder: Path) -> None:
+    """The photo's encoder (the student), the painting's (VGG19) and the decoder."""
     nets = networks_on("cpu", "fp32")
     decoder = nets.decoders["relu4_1"]
-    encoder_graph, decoder_graph = folder / "encoder.onnx", folder / "decoder.onnx"
-    export_encoder(nets.vgg, encoder_graph)
-    export_decoder(decoder, decoder_graph)
-    feeds = ({"image": x} for x in calibration_photos())
-    encoder8 = quantize_int8(encoder_graph, folder / "encoder.int8.onnx", feeds)
-    decoder8 = quantize_int8(decoder_graph, folder / "decoder.int8.onnx",
-                             transformed_features(encoder_graph))  # fmt: skip
-    graphs = [ship(ENCODER_KEY, encoder8, parameters_digest(nets.vgg)),
-              ship(DECODER_KEY, decoder8, parameters_digest(decoder))]  # fmt: skip
+    graphs = []
+    exported = {}
+    for role, encoder in (("encoder", nets.encoder), ("style_encoder", nets.style_encoder)):
+        exported[role] = folder / f"{role}.onnx"
+        export_encoder(encoder, exported[role])
+        feeds = ({"image": x} for x in calibration_photos())
+        quantized = quantize_int8(exported[role], folder / f"{role}.int8.onnx", feeds)
+        graphs.append(ship(int8_key(encoder), quantized, parameters_digest(encoder)))
+        if encoder is nets.style_encoder:  # no student: one encoder for both
+            break
+    export_decoder(decoder, folder / "decoder.onnx")
+    calibration = transformed_features(exported["encoder"],
+                                       exported.get("style_encoder", exported["encoder"]))
+    decoder8 = quantize_int8(folder / "decoder.onnx", folder / "decoder.int8.onnx", calibration)
+    graphs.append(ship(DECODER_KEY, decoder8, parameters_digest(decoder)))
     paintings = [Image.open(DATA / "styles" / f"{n}.jpg").convert("RGB") for n in INSTANT_PAINTINGS]
     pairs = [(photo, paintings[i % len(paintings)]) for i, photo in enumerate(val_photos())]
 
@@ -220,8 +228,9 @@ def main() -> None:
             print(f"timing {name}", flush=True)
             if name == "instant":
                 timed = instant_speedup()
-                retime(ENCODER_KEY, timed)
-                retime(DECODER_KEY, timed)
+                for key in (ENCODER_KEY, STUDENT_KEY, DECODER_KEY):
+                    if key in made:
+                        retime(key, timed)
             else:
                 retime(name, fast_speedup(name))
         return

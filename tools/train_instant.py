@@ -2,14 +2,15 @@
 
     python tools/train_instant.py [--levels relu4_1 ...] [--resume] [--minutes-scale X]
     python tools/train_instant.py continue FILE --out DIR [--steps N] [--minutes M]
-                                  [--learning-rate R] [--resume]
+                                  [--learning-rate R] [--encoder STUDENT] [--resume]
 
 Paints the procedural styles the fine-tuning uses (gallery/make_styles.py with seeds the
 gallery does not ship) into out/procedural, then runs `styler train-instant` on
 ../shared/data's train and val photos into weights/instant; any other option is passed
 through to it (see `styler train-instant --help`). `continue` runs one more stylization
 fine-tuning from a decoder file (a warm restart of the learning rate) into DIR, with the
-same data: how the shipped decoder's last stage was made.
+same data: how the shipped decoder's last stage was made. `--encoder` fine-tunes it on a
+student encoder's features (tools/distill_encoder.py) instead of VGG19's.
 """
 
 from __future__ import annotations
@@ -58,6 +59,9 @@ def continue_fine_tuning(argv: list[str]) -> int:
         "--learning-rate", type=float, default=2e-4, help="peak rate (default: %(default)s)"
     )
     parser.add_argument("--resume", action="store_true", help="continue from the checkpoint")
+    parser.add_argument(
+        "--encoder", type=Path, help="a student encoder file whose features the decoder takes"
+    )
     args = parser.parse_args(argv)
     level = read_decoder(args.decoder)[1]["level"]
     args.out.mkdir(parents=True, exist_ok=True)
@@ -71,6 +75,7 @@ def continue_fine_tuning(argv: list[str]) -> int:
         minutes=args.minutes,
         learning_rate=args.learning_rate,
         resume=args.resume,
+        encoder=args.encoder,
         on_eval=report,
     )
     write_manifest(args.out)

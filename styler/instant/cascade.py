@@ -22,6 +22,7 @@ from styler.fusion.tiles import TileCanvas, tile_grid
 from styler.instant.decoder import LEVELS, Decoder
 from styler.instant.export import LEVEL as ONNX_LEVEL
 from styler.instant.runtime import OnnxPass
+from styler.instant.student import StudentEncoder
 from styler.instant.wct import AffineMap, FeatureStats, StatsAccumulator, whitening_colouring
 from styler.progress import PassSteps
 from styler.tensors import cancel_scope
@@ -37,13 +38,16 @@ TILE_OVERLAP = 64  # px: past the decoders' receptive-field radius at relu4_1
 
 @dataclass
 class Networks:
-    """The encoder and one decoder per level, on one device, and how they run: PyTorch in
-    `dtype` (None: float32), or the relu4_1 pair in onnxruntime (`onnx`)."""
+    """The photo's encoder (the student distilled from VGG19, styler.instant.student, or
+    VGG19), the painting's (VGG19) and one decoder per level, on one device, and how they
+    run: PyTorch in `dtype` (None: float32), or the relu4_1 graphs in onnxruntime (`onnx`)."""
 
-    vgg: VGG19Features
+    encoder: VGG19Features | StudentEncoder
+    style_encoder: VGG19Features
     decoders: Mapping[str, Decoder]
     device: torch.device
     infos: Mapping[str, dict] = field(default_factory=dict)  # each decoder's training record
+    encoder_note: str = "vgg19"  # which encoder the photo's is, as outputs record it
     dtype: torch.dtype | None = None
     onnx: OnnxPass | None = None
     precision: str = "fp32"  # what dtype / onnx amount to, as the precision control says it
@@ -60,7 +64,7 @@ class Networks:
         if self.onnx is not None and level == ONNX_LEVEL:
             return self.onnx.encode(image)
         with self.autocast():
-            return self.vgg(image, [level])[level]
+            return self.encoder(image, [level])[level]
 
     def decode(self, features: torch.Tensor, level: str) -> torch.Tensor:
         if self.onnx is not None and level == ONNX_LEVEL:
@@ -70,13 +74,15 @@ class Networks:
 
     @torch.inference_mode()
     def style_stats(self, style: np.ndarray) -> dict[str, FeatureStats]:
-        """Per-level statistics of a style image (HxWx3 uint8), in one VGG pass."""
+        """Per-level statistics of a style image (HxWx3 uint8), in one VGG19 pass: the
+        painting's statistics are what the decoder paints, so they come from the teacher,
+        even where a student encodes the photos (docs/instant_mode.md)."""
         tensor = _to_tensor(style, self.device)
         if self.onnx is not None and self.levels == (ONNX_LEVEL,):
-            feats = {ONNX_LEVEL: self.onnx.encode(tensor)}  # the same encoder as the photo's
+            feats = {ONNX_LEVEL: self.onnx.encode_style(tensor)}
         else:
             with self.autocast():
-                feats = self.vgg(tensor, list(self.levels))
+                feats = self.style_encoder(tensor, list(self.levels))
         stats = {}
         for level in self.levels:
             accumulator = StatsAccumulator()

@@ -1,8 +1,11 @@
 """Instant mode as two ONNX graphs and a small JSON: what an app needs to run it without
 PyTorch (docs/embedding.md has a complete one).
 
-- `encoder.onnx`: `image` (1, 3, H, W) float RGB in [0, 1], H and W multiples of 8 ->
-  `features` (1, 512, H/8, W/8), VGG19 to relu4_1 with its preprocessing inside;
+- `encoder.onnx`: the photo's: `image` (1, 3, H, W) float RGB in [0, 1], H and W multiples
+  of 8 -> `features` (1, 512, H/8, W/8): relu4_1 features, from the student encoder
+  distilled from VGG19 (styler.instant.student), preprocessing inside;
+- `style_encoder.onnx`: the painting's, the same inputs and outputs: VGG19 to relu4_1 (run
+  once per painting: its statistics are what the decoder paints);
 - `decoder.onnx`: `features` -> `image` (1, 3, H, W) in [0, 1], already clamped;
 - `instant.json`: the numbers the transform between them uses (stride, eigenvalue floor,
   the pass's long side, the style image's size limits).
@@ -21,21 +24,23 @@ from torch import nn
 
 from styler.imageio import atomic_write_bytes
 from styler.instant.decoder import LEVELS, Decoder
+from styler.instant.student import StudentEncoder
 from styler.instant.wct import EIGEN_FLOOR
 from styler.onnx_models import trace_to_onnx
 from styler.vgg import VGG19Features
 
 LEVEL = "relu4_1"
-ENCODER, DECODER, DESCRIPTION = "encoder.onnx", "decoder.onnx", "instant.json"
+ENCODER, STYLE_ENCODER = "encoder.onnx", "style_encoder.onnx"
+DECODER, DESCRIPTION = "decoder.onnx", "instant.json"
 
 
 class _Encoder(nn.Module):
-    def __init__(self, vgg: VGG19Features) -> None:
+    def __init__(self, encoder: VGG19Features | StudentEncoder) -> None:
         super().__init__()
-        self.vgg = vgg
+        self.encoder = encoder
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
-        return self.vgg(image, [LEVEL])[LEVEL]
+        return self.encoder(image, [LEVEL])[LEVEL]
 
 
 class _ClampedDecoder(nn.Module):
@@ -47,10 +52,10 @@ class _ClampedDecoder(nn.Module):
         return self.decoder(features).clamp(0, 1)
 
 
-def export_encoder(vgg: VGG19Features, path: Path) -> None:
-    """VGG19 to relu4_1 as ONNX (float32), dynamic height and width."""
+def export_encoder(encoder: VGG19Features | StudentEncoder, path: Path) -> None:
+    """The encoder to relu4_1 as ONNX (float32), dynamic height and width."""
     example = torch.rand(1, 3, 64, 96)
-    trace_to_onnx(_Encoder(vgg).float().eval(), [example], path,
+    trace_to_onnx(_Encoder(encoder).float().eval(), [example], path,
                   {"image": {2: "height", 3: "width"}},
                   {"features": {2: "feature_height", 3: "feature_width"}})  # fmt: skip
 

@@ -1,10 +1,13 @@
-"""Instant mode's encoder and decoder in onnxruntime: float32 exports, or the shipped int8.
+"""Instant mode's encoders and decoder in onnxruntime: float32 exports, or the shipped int8.
 
-The float graphs are exported from the loaded networks on first use and cached under the
-digest of their parameters (styler.onnx_models); the int8 ones ship in `weights/int8/`
-(tools/quantize_weights.py) and are used only for the exact networks they were quantized
-from. A session.run cannot be interrupted between layers as PyTorch hooks can, so a
-watcher thread sets onnxruntime's terminate flag when the run's CancelToken fires.
+Three graphs: the photo's encoder (the student, styler.instant.student), the painting's
+(VGG19: its statistics are computed once per painting) and the decoder; without a student
+the two encoders are one graph. The float graphs are exported from the loaded networks on
+first use and cached under the digest of their parameters (styler.onnx_models); the int8
+ones ship in `weights/int8/` (tools/quantize_weights.py) and are used only for the exact
+networks they were quantized from. A session.run cannot be interrupted between layers as
+PyTorch hooks can, so a watcher thread sets onnxruntime's terminate flag when the run's
+CancelToken fires.
 """
 
 from __future__ import annotations
@@ -20,52 +23,75 @@ import torch
 
 from styler.errors import OptionsError
 from styler.instant.export import export_decoder, export_encoder
+from styler.instant.student import StudentEncoder
 from styler.int8_models import int8_graph
 from styler.onnx_models import cache_dir, cached_graph, cpu_session, parameters_digest
 from styler.progress import Cancelled
 from styler.tensors import running_steps
 
 CACHE_FORMAT = "styler-instant-onnx-v1"  # bump when the exported graphs change
-ENCODER_KEY, DECODER_KEY = "instant_encoder", "instant_decoder"
+ENCODER_KEY, DECODER_KEY = "instant_encoder", "instant_decoder"  # VGG19's and the decoder
+STUDENT_KEY = "instant_student"
 _CANCEL_POLL_S = 0.05
 
 
 @dataclass(frozen=True)
-class GraphPair:
-    encoder: Path
+class InstantGraphs:
+    encoder: Path  # the photo's
+    style_encoder: Path  # the painting's
     decoder: Path
 
 
-def float_graphs(vgg: torch.nn.Module, decoder: torch.nn.Module) -> GraphPair:
-    """The float32 exports of this encoder and decoder, from the cache or written now."""
+def float_graphs(
+    encoder: torch.nn.Module, style_encoder: torch.nn.Module, decoder: torch.nn.Module
+) -> InstantGraphs:
+    """The float32 exports of these networks, from the cache or written now."""
     folder = cache_dir() / "onnx"
-    digest = f"{CACHE_FORMAT}-{parameters_digest(vgg)[:16]}-{parameters_digest(decoder)[:16]}"
-    encoder = cached_graph(folder / f"instant-{digest}-encoder.onnx",
-                           lambda tmp: export_encoder(vgg, tmp))  # fmt: skip
-    return GraphPair(encoder, cached_graph(folder / f"instant-{digest}-decoder.onnx",
-                                           lambda tmp: export_decoder(decoder, tmp)))  # fmt: skip
+
+    def graph(net: torch.nn.Module, role: str, export: Any) -> Path:
+        name = f"instant-{CACHE_FORMAT}-{parameters_digest(net)[:16]}-{role}.onnx"
+        return cached_graph(folder / name, lambda tmp: export(net, tmp))
+
+    return InstantGraphs(graph(encoder, "encoder", export_encoder),
+                         graph(style_encoder, "encoder", export_encoder),
+                         graph(decoder, "decoder", export_decoder))  # fmt: skip
 
 
-def shipped_int8(vgg: torch.nn.Module, decoder: torch.nn.Module) -> tuple[GraphPair, bool] | None:
-    """(the int8 graphs of exactly these networks, whether they pay: see
-    styler.int8_models), or None when styler ships none for them."""
-    encoder = int8_graph(ENCODER_KEY, parameters_digest(vgg))
-    decoded = int8_graph(DECODER_KEY, parameters_digest(decoder))
-    if encoder is None or decoded is None:
+def int8_key(encoder: torch.nn.Module) -> str:
+    return STUDENT_KEY if isinstance(encoder, StudentEncoder) else ENCODER_KEY
+
+
+def shipped_int8(
+    encoder: torch.nn.Module, style_encoder: torch.nn.Module, decoder: torch.nn.Module
+) -> tuple[InstantGraphs, bool] | None:
+    """(the int8 graphs of exactly these networks, whether they all pay: see
+    styler.int8_models), or None when styler ships none for one of them."""
+    found = [int8_graph(int8_key(net), parameters_digest(net)) for net in (encoder, style_encoder)]
+    found.append(int8_graph(DECODER_KEY, parameters_digest(decoder)))
+    if any(graph is None for graph in found):
         return None
-    return GraphPair(encoder.path, decoded.path), encoder.pays and decoded.pays
+    graphs = InstantGraphs(*(graph.path for graph in found if graph is not None))
+    return graphs, all(graph is not None and graph.pays for graph in found)
 
 
 class OnnxPass:
     """Encoder and decoder sessions with torch tensors in and out, as cascade.Networks uses."""
 
-    def __init__(self, graphs: GraphPair, threads: int) -> None:
+    def __init__(self, graphs: InstantGraphs, threads: int) -> None:
         self.graphs = graphs
         self.encoder = cpu_session(graphs.encoder, threads)
+        self.style_encoder = (
+            self.encoder
+            if graphs.style_encoder == graphs.encoder
+            else cpu_session(graphs.style_encoder, threads)
+        )
         self.decoder = cpu_session(graphs.decoder, threads)
 
     def encode(self, image: torch.Tensor) -> torch.Tensor:
         return self._run(self.encoder, {"image": image})
+
+    def encode_style(self, image: torch.Tensor) -> torch.Tensor:
+        return self._run(self.style_encoder, {"image": image})
 
     def decode(self, features: torch.Tensor) -> torch.Tensor:
         return self._run(self.decoder, {"features": features})

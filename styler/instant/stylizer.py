@@ -42,8 +42,9 @@ from styler.instant.cascade import (
 )
 from styler.instant.detail import reduced_copy, with_detail
 from styler.instant.runtime import OnnxPass, float_graphs, shipped_int8
+from styler.instant.student import LEVEL as STUDENT_LEVEL
 from styler.instant.wct import FeatureStats, mixture
-from styler.instant.weights import load_decoders
+from styler.instant.weights import load_decoders, load_encoder
 from styler.onnx_models import onnxruntime_installed
 from styler.precision import AUTO, FLOAT_DTYPES, FP32, INT8, resolve_precision
 from styler.progress import Cancelled, CancelToken, PassSteps, ProgressCallback
@@ -81,8 +82,9 @@ _BASE = "loaded"  # the key of the PyTorch networks every precision's Networks s
 
 
 def networks_on(device: str, precision: str = AUTO) -> Networks:
-    """The encoder and decoders on a device in a precision (styler.precision resolves auto),
-    loaded once per process for each (they are read-only)."""
+    """The encoders and decoders on a device in a precision (styler.precision resolves auto),
+    loaded once per process for each (they are read-only). The photo's encoder is the
+    shipped student where the passes need only its level (the default), else VGG19."""
     with _NETWORKS_LOCK:
         if (device, _BASE) not in _NETWORKS:
             decoders, infos = load_decoders()
@@ -90,8 +92,12 @@ def networks_on(device: str, precision: str = AUTO) -> Networks:
             if not levels:
                 raise OptionsError("no instant-mode decoders are installed")
             vgg = check_between_layers(VGG19Features(levels).to(device))
+            student = load_encoder() if levels == [STUDENT_LEVEL] else None
+            encoder = check_between_layers(student[0].to(device)) if student else vgg
             on_device = {k: check_between_layers(v.to(device)) for k, v in decoders.items()}
-            _NETWORKS[(device, _BASE)] = Networks(vgg, on_device, resolve_device(device), infos)
+            note = f"student, step {student[1].get('step')}" if student else "vgg19"
+            _NETWORKS[(device, _BASE)] = Networks(encoder, vgg, on_device, resolve_device(device),
+                                                  infos, encoder_note=note)  # fmt: skip
         base = _NETWORKS[(device, _BASE)]
         if (device, precision) not in _NETWORKS:
             _NETWORKS[(device, precision)] = _in_precision(base, precision)
@@ -104,7 +110,7 @@ def _in_precision(base: Networks, requested: str) -> Networks:
     decoder = base.decoders.get(ONNX_LEVEL)
     int8 = None
     if decoder is not None and base.device.type == "cpu" and onnxruntime_installed():
-        int8 = shipped_int8(base.vgg, decoder)
+        int8 = shipped_int8(base.encoder, base.style_encoder, decoder)
     precision = resolve_precision(requested, base.device, int8 is not None and int8[1])
     if precision == INT8:
         if int8 is None:
@@ -114,7 +120,11 @@ def _in_precision(base: Networks, requested: str) -> Networks:
             )
         graphs = int8[0]
     elif precision == FP32 and decoder is not None and base.device.type == "cpu":
-        graphs = float_graphs(base.vgg, decoder) if onnxruntime_installed() else None
+        graphs = (
+            float_graphs(base.encoder, base.style_encoder, decoder)
+            if onnxruntime_installed()
+            else None
+        )
     else:
         graphs = None
     onnx = OnnxPass(graphs, torch.get_num_threads()) if graphs is not None else None
@@ -280,6 +290,7 @@ class InstantStylizer(FeedForwardStylizer):
             engine=engine_notes(
                 device=str(self.device),
                 decoders=self.decoder_notes(),
+                encoder=self.nets.encoder_note,
                 precision=self.nets.precision,
             ),  # fmt: skip
             style_files=self.style_files,

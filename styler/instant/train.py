@@ -27,7 +27,7 @@ from styler.fast.data import _short_side, image_files
 from styler.imageio import ImageLoadError, load_image
 from styler.instant.decoder import LEVELS, Decoder, DecoderConfig
 from styler.instant.wct import feature_stats, whitening_colouring
-from styler.instant.weights import read_decoder, save_decoder, write_manifest
+from styler.instant.weights import read_decoder, read_student, save_decoder, write_manifest
 from styler.losses import gram_matrix, relative_error
 from styler.tensors import to_tensor
 from styler.training import CheckpointedTraining, TrainState
@@ -64,6 +64,9 @@ class DecoderTrainConfig:
     styles: list[str] = field(default_factory=list)  # folders of style images (stylization)
     init_from: str | None = None  # a decoder file to fine-tune
     content_weight: float = 0.5  # stylization: decoded features against the WCT target
+    # stylization: a student encoder file (styler.instant.student) that encodes the photos,
+    # as it will at run time (the paintings' statistics stay VGG19's); None: VGG19's own
+    encoder_from: str | None = None
 
     def __post_init__(self) -> None:
         if self.level not in LEVELS:
@@ -141,6 +144,9 @@ class DecoderTrainer(CheckpointedTraining):
         if config.objective == "stylization":
             names = list(dict.fromkeys([*EVAL_STYLE_LAYERS, config.level]))
         self.vgg = VGG19Features(names).to(self.device)
+        self.encoder = (
+            read_student(config.encoder_from)[0].to(self.device) if config.encoder_from else None
+        )
         self.amp = autocast_dtype(self.device, cpu_bf16=config.bf16)
         self.net = self._initial_decoder().to(self.device).train()
         self.optimizer = torch.optim.Adam(self.net.parameters(), lr=config.learning_rate)
@@ -204,8 +210,9 @@ class DecoderTrainer(CheckpointedTraining):
         self, images: torch.Tensor, styles: torch.Tensor
     ) -> tuple[torch.Tensor, dict[str, float]]:
         level = self.config.level
+        encoder = self.encoder or self.vgg  # the photo's; the painting's is always VGG19
         with torch.no_grad(), self._autocast():
-            content = self.vgg(images, [level])[level].float()
+            content = encoder(images, [level])[level].float()
             style = {k: v.float() for k, v in self.vgg(styles).items()}
         with torch.no_grad():
             target = torch.cat(
@@ -303,10 +310,12 @@ def fine_tune_decoder(
     minutes: float,
     learning_rate: float,
     resume: bool = False,
+    encoder: str | Path | None = None,
     on_eval: Callable[[dict], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> TrainState:
-    """Fine-tune a decoder file on the stylization objective (its level is the file's)."""
+    """Fine-tune a decoder file on the stylization objective (its level is the file's), on
+    the features of VGG19 or of the `encoder` student file."""
     config = DecoderTrainConfig(
         level=read_decoder(decoder)[1]["level"],
         data=photos,  # the content images
@@ -318,6 +327,7 @@ def fine_tune_decoder(
         objective="stylization",
         styles=styles,
         init_from=str(decoder),
+        encoder_from=str(encoder) if encoder else None,
     )
     return DecoderTrainer(config, resume=resume).run(on_eval=on_eval, should_stop=should_stop)
 

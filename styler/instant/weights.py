@@ -1,10 +1,12 @@
-"""Instant-mode decoder files: safetensors with their settings in the header, no pickle."""
+"""Instant-mode decoder and student-encoder files: safetensors with their settings in the
+header, no pickle."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -17,8 +19,11 @@ from styler.fast.manifest import CHECKOUT_WEIGHTS
 from styler.fast.weights import _check_digest, save_with_header
 from styler.imageio import atomic_write_bytes
 from styler.instant.decoder import Decoder, DecoderConfig
+from styler.instant.student import LEVEL as STUDENT_LEVEL
+from styler.instant.student import StudentConfig, StudentEncoder
 
 FORMAT = "styler-instant-1"
+STUDENT_FORMAT = "styler-student-1"
 
 
 def save_decoder(net: Decoder, path: str | Path, info: dict[str, Any]) -> None:
@@ -28,24 +33,47 @@ def save_decoder(net: Decoder, path: str | Path, info: dict[str, Any]) -> None:
 
 def read_decoder(path: str | Path, sha256: str | None = None) -> tuple[Decoder, dict]:
     """Load a decoder file, checking its sha256 when one is given (the manifest's)."""
+    return _read_network(path, sha256, FORMAT, lambda c: Decoder(DecoderConfig(**c)), "decoder")
+
+
+def save_student(net: StudentEncoder, path: str | Path, info: dict[str, Any]) -> None:
+    """Write the student encoder atomically; `info` (JSON-serialisable) goes in the header."""
+    save_with_header(net, path, STUDENT_FORMAT, info)
+
+
+def read_student(path: str | Path, sha256: str | None = None) -> tuple[StudentEncoder, dict]:
+    """Load a student encoder file, checking its sha256 when one is given (the manifest's)."""
+    def build(config: dict) -> StudentEncoder:
+        return StudentEncoder(StudentConfig(widths=tuple(config["widths"])))
+
+    return _read_network(path, sha256, STUDENT_FORMAT, build, "encoder")
+
+
+def _read_network(
+    path: str | Path,
+    sha256: str | None,
+    format_name: str,
+    build: Callable[[dict], Any],
+    what: str,
+) -> tuple[Any, dict]:
+    """A network from its safetensors file (no pickle), frozen for inference, and its info."""
     path = Path(path)
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise WeightsError(f"{path}: cannot read instant decoder ({exc.strerror})") from exc
+        raise WeightsError(f"{path}: cannot read instant {what} ({exc.strerror})") from exc
     if sha256 is not None:
         _check_digest(path, data, sha256)
     try:
         length = int.from_bytes(data[:8], "little")
         metadata = json.loads(data[8 : 8 + length]).get("__metadata__") or {}
-        if metadata.get("format") != FORMAT:
-            raise ValueError(f"format {metadata.get('format')!r}, expected {FORMAT!r}")
-        config = DecoderConfig(**json.loads(metadata["config"]))
-        net = Decoder(config)
+        if metadata.get("format") != format_name:
+            raise ValueError(f"format {metadata.get('format')!r}, expected {format_name!r}")
+        net = build(json.loads(metadata["config"]))
         net.load_state_dict(load(data))
     except (SafetensorError, KeyError, ValueError, TypeError, RuntimeError) as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise WeightsError(f"{path}: not a valid instant decoder ({reason})") from exc
+        raise WeightsError(f"{path}: not a valid instant {what} ({reason})") from exc
     net.requires_grad_(False)
     return net.eval(), json.loads(metadata.get("info", "{}"))
 
@@ -54,7 +82,8 @@ MANIFEST = "manifest.json"
 
 
 def write_manifest(folder: str | Path, logs: dict[str, str] | None = None) -> Path:
-    """Record every decoder in `folder` with its sha256, training summary and stage logs."""
+    """Record every decoder and student encoder in `folder` with its sha256, training
+    summary and logs."""
     folder = Path(folder)
     entries = []
     for path in sorted(folder.glob("decoder_*.safetensors")):
@@ -70,8 +99,19 @@ def write_manifest(folder: str | Path, logs: dict[str, str] | None = None) -> Pa
                 "training": info,
             }
         )
+    encoders = [
+        {
+            "level": STUDENT_LEVEL,
+            "file": path.name,
+            "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+            "logs": sorted(p.name for p in folder.glob(f"{path.stem}*.log.jsonl")),
+            "training": read_student(path)[1],
+        }
+        for path in sorted(folder.glob("student_*.safetensors"))
+    ]
+    manifest = {"decoders": entries, **({"encoders": encoders} if encoders else {})}
     target = folder / MANIFEST
-    atomic_write_bytes(target, (json.dumps({"decoders": entries}, indent=2) + "\n").encode())
+    atomic_write_bytes(target, (json.dumps(manifest, indent=2) + "\n").encode())
     return target
 
 
@@ -86,19 +126,34 @@ def decoders_dir() -> Path:
         return CHECKOUT_WEIGHTS / "instant"
 
 
-def load_decoders(folder: Path | None = None) -> tuple[dict[str, Decoder], dict[str, dict]]:
-    """Every decoder the manifest lists, sha256-checked: ({level: decoder}, {level: info})."""
-    folder = folder or decoders_dir()
+def _manifest(folder: Path) -> dict[str, Any]:
     path = folder / MANIFEST
     try:
-        entries = json.loads(path.read_text())["decoders"]
-    except (OSError, ValueError, KeyError) as exc:
+        manifest = json.loads(path.read_text())
+        manifest["decoders"]  # noqa: B018 - every manifest lists its decoders
+    except (OSError, ValueError, KeyError, TypeError) as exc:
         raise WeightsError(
             f"{path}: no readable instant-mode decoder manifest ({exc}); "
             "reinstall styler or run tools/train_instant.py"
         ) from exc
+    return manifest
+
+
+def load_encoder(folder: Path | None = None) -> tuple[StudentEncoder, dict] | None:
+    """The student encoder the manifest lists, sha256-checked, and its info; None where it
+    lists none (the encoder is then VGG19 itself)."""
+    folder = folder or decoders_dir()
+    entries = _manifest(folder).get("encoders") or []
+    if not entries:
+        return None
+    return read_student(folder / entries[0]["file"], entries[0]["sha256"])
+
+
+def load_decoders(folder: Path | None = None) -> tuple[dict[str, Decoder], dict[str, dict]]:
+    """Every decoder the manifest lists, sha256-checked: ({level: decoder}, {level: info})."""
+    folder = folder or decoders_dir()
     decoders, infos = {}, {}
-    for entry in entries:
+    for entry in _manifest(folder)["decoders"]:
         net, info = read_decoder(folder / entry["file"], entry["sha256"])
         decoders[net.config.level], infos[net.config.level] = net, info
     return decoders, infos

@@ -1,0 +1,195 @@
+"""Training the student encoder to give VGG19's relu4_1 (styler.instant.student).
+
+The teacher is the frozen VGG19 every other part of styler uses. The loss is the student's
+relative squared error against the teacher's relu4_1, twice: as it is, and in a whitened
+basis of the teacher's features (their inverse square-root covariance over fixed training
+crops). The transform whitens before it colours, so an error in a weak direction of the
+features, which the plain error hardly sees, is amplified as much as one in a strong
+direction: the first students, trained on the plain error alone, lost the painting's
+colours. Crops are of photos and of paintings the project may redistribute (the painting's
+statistics come from the same encoder at run time). The loop, checkpoints and resume are
+styler.training's; the best network by validation error is kept.
+"""
+
+from __future__ import annotations
+
+import random
+from contextlib import nullcontext
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+
+from styler.device import autocast_dtype, resolve_device
+from styler.errors import OptionsError
+from styler.instant.student import LEVEL, StudentConfig, StudentEncoder, pruned_from
+from styler.instant.train import ReconstructionCrops, _validation_crops
+from styler.instant.wct import feature_stats
+from styler.instant.weights import read_student, save_student
+from styler.training import CheckpointedTraining, TrainState
+from styler.vgg import VGG19Features
+
+
+@dataclass
+class EncoderDistillConfig:
+    """Settings of one distillation run; recorded in the student's file and its log."""
+
+    data: list[str]  # folders: photos first, then redistributable paintings
+    val: str
+    output: str
+    steps: int = 4000
+    batch: int = 8
+    crop: int = 192
+    learning_rate: float = 1e-3
+    warmup: int = 50
+    eval_every: int = 100
+    checkpoint_every: int = 100
+    val_count: int = 16
+    max_minutes: float | None = None
+    seed: int = 0
+    bf16: bool = True
+    device: str = "auto"
+    widths: tuple[int, ...] = StudentConfig().widths
+    painting_share: float = 0.3  # share of crops drawn from the folders after the first
+    zoom: tuple[float, float] = field(default=(1.0, 2.0))
+    init_from: str | None = None  # a student file to continue from; else VGG19 pruned
+    whitened_weight: float = 1.0  # the whitened error's weight against the plain one
+    whitening_crops: int = 64  # fixed training crops the whitening basis is measured on
+
+    def __post_init__(self) -> None:
+        if self.steps < 1 or self.batch < 1 or not 32 <= self.crop <= 1024:
+            raise OptionsError("steps and batch must be >= 1 and crop 32..1024 px")
+        self.widths = tuple(self.widths)
+
+    def checkpoint_path(self) -> Path:
+        return Path(self.output).with_suffix(".ckpt")
+
+    def log_path(self) -> Path:
+        return Path(self.output).with_suffix(".log.jsonl")
+
+
+# Eigenvalues of the teacher's covariance below this share of the largest are not
+# amplified further: directions that weak hold too little to be worth the student's capacity.
+WHITENING_FLOOR = 1e-3
+
+
+def relative_feature_error(student: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:
+    """Squared error over the teacher's energy: 0 is exact, 1 is as far as all zeros."""
+    return torch.sum((student - teacher) ** 2) / torch.sum(teacher**2)
+
+
+@dataclass(frozen=True)
+class Whitening:
+    """x -> basis @ (x - mean) over the channels of (N, C, h, w) features."""
+
+    mean: torch.Tensor
+    basis: torch.Tensor
+
+    @classmethod
+    def of(cls, features: torch.Tensor) -> Whitening:
+        stats = feature_stats(features.transpose(0, 1).reshape(features.shape[1], -1, 1))
+        values, vectors = torch.linalg.eigh(stats.cov)
+        values = values.clamp_min(WHITENING_FLOOR * float(values.max()))
+        basis = (vectors * values**-0.5) @ vectors.T
+        return cls(stats.mean.float(), basis.float())
+
+    def __call__(self, features: torch.Tensor) -> torch.Tensor:
+        centred = features - self.mean.view(1, -1, 1, 1)
+        return torch.einsum("dc,nchw->ndhw", self.basis, centred)
+
+
+class EncoderDistiller(CheckpointedTraining):
+    """One distillation run; `run()` trains until done, out of time or cancelled."""
+
+    def __init__(self, config: EncoderDistillConfig, resume: bool = False) -> None:
+        self.config = config
+        torch.manual_seed(config.seed)
+        self.device = resolve_device(config.device)
+        self.teacher = VGG19Features([LEVEL]).to(self.device)
+        self.amp = autocast_dtype(self.device, cpu_bf16=config.bf16)
+        self.net = self._initial_student().to(self.device).train()
+        self.optimizer = torch.optim.Adam(self.net.parameters(), lr=config.learning_rate)
+        self.state = TrainState()
+        if resume:
+            self._resume()
+        self.data = ReconstructionCrops(
+            config.data, config.crop, config.zoom, config.painting_share
+        )
+        self.val = _validation_crops(config.val, config.val_count, 192).to(self.device)
+        self.whitening = self._teacher_whitening()
+
+    @torch.no_grad()
+    def _teacher_whitening(self) -> Whitening:
+        rng = random.Random(self.config.seed + 7_777)  # the same crops on every resume
+        crops = self.data.batch(self.config.whitening_crops, rng).to(self.device)
+        with self._autocast():
+            feats = torch.cat([self.teacher(c, [LEVEL])[LEVEL].float() for c in crops.split(8)])
+        return Whitening.of(feats)
+
+    def _initial_student(self) -> StudentEncoder:
+        config = self.config
+        if not config.init_from:
+            return pruned_from(self.teacher, StudentConfig(config.widths))
+        net, _ = read_student(config.init_from)
+        config.widths = net.config.widths
+        return net.requires_grad_(True)  # files load frozen, for inference
+
+    def _autocast(self) -> object:
+        return torch.autocast(self.device.type, dtype=self.amp) if self.amp else nullcontext()
+
+    def loss(self, images: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
+        with torch.no_grad(), self._autocast():
+            target = self.teacher(images, [LEVEL])[LEVEL].float()
+        with self._autocast():
+            out = self.net(images)[LEVEL].float()
+        plain = relative_feature_error(out, target)
+        white = self.whitening(target)
+        whitened = relative_feature_error(self.whitening(out), white)
+        total = plain + self.config.whitened_weight * whitened
+        floats = {"total": total, "plain": plain, "whitened": whitened}
+        return total, {k: float(v.detach()) for k, v in floats.items()}
+
+    @torch.no_grad()
+    def validate(self) -> dict[str, float]:
+        self.net.eval()
+        sums: dict[str, float] = {}
+        for chunk in self.val.split(8):
+            for key, value in self.loss(chunk)[1].items():
+                sums[key] = sums.get(key, 0.0) + value * len(chunk) / len(self.val)
+        self.net.train()
+        return sums
+
+    def _train_step(self) -> float:
+        def loss_of(rng: random.Random) -> torch.Tensor:
+            return self.loss(self.data.batch(self.config.batch, rng).to(self.device))[0]
+
+        return self._optimiser_step(loss_of, clip=5.0)
+
+    def _evaluate(self, train_loss: float) -> dict:
+        val = self.validate()
+        best = self._is_new_best(val["total"])
+        if best:
+            save_student(self.net, self.config.output, self.info())
+        record = {
+            "step": self.state.step,
+            "elapsed": round(self.state.elapsed, 1),
+            "train_loss": train_loss,
+            "val": val,
+            "best": best,
+            "lr": self.optimizer.param_groups[0]["lr"],
+        }
+        self._append_log(record)
+        return record
+
+    def info(self) -> dict:
+        settings = {
+            k: v for k, v in asdict(self.config).items() if k not in ("data", "val", "output")
+        }
+        return {
+            "level": LEVEL,
+            "step": self.state.step,
+            "val_error": self.state.best_val,
+            "elapsed_s": round(self.state.elapsed, 1),
+            "data": [Path(d).name for d in self.config.data],
+            "settings": settings,
+        }
