@@ -89,7 +89,8 @@ def write_manifest(folder: str | Path, logs: dict[str, str] | None = None) -> Pa
     for path in sorted(folder.glob("decoder_*.safetensors")):
         _, info = read_decoder(path)
         level = info.get("level")
-        logs = sorted(p.name for p in folder.glob(f"*_{level}.log.jsonl"))  # every stage's
+        logs = sorted(p.name for p in folder.glob(f"*_{level}.log.jsonl")  # every stage's
+                      if not p.name.startswith("student_"))  # fmt: skip
         entries.append(
             {
                 "level": level,
