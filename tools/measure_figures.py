@@ -13,6 +13,7 @@ so they can be kept current on the machine at hand. Run on a quiet machine:
     python tools/measure_figures.py strength       # style distance against strength
     python tools/measure_figures.py tile-memory --tile 1024   # an 8K photo's peak RSS
     python tools/measure_figures.py batch-writes   # a batch writing beside painting, or not
+    python tools/measure_figures.py instant-graphs # instant mode's int8 graphs, one pass each
 """
 
 from __future__ import annotations
@@ -253,6 +254,21 @@ def batch_writes(args: argparse.Namespace) -> None:
                       f"{after / beside:.2f}x", flush=True)  # fmt: skip
 
 
+def instant_graphs(args: argparse.Namespace) -> None:
+    """Each shipped int8 graph of instant mode on the pass of a 1024x768 photo (512x384)."""
+    from styler.instant.runtime import DECODER_KEY, ENCODER_KEY, STUDENT_KEY
+    from styler.int8_models import int8_dir
+    from styler.onnx_models import cpu_session
+
+    inputs = {STUDENT_KEY: (1, 3, 384, 512), ENCODER_KEY: (1, 3, 384, 512),
+              DECODER_KEY: (1, 512, 48, 64)}  # fmt: skip
+    for key, shape in inputs.items():
+        session = cpu_session(int8_dir() / f"{key}.int8.onnx", torch.get_num_threads())
+        feed = {session.get_inputs()[0].name: np.random.rand(*shape).astype(np.float32)}
+        seconds = median_seconds(lambda s=session, f=feed: s.run(None, f), args.runs)
+        print(f"{key:16} {1000 * seconds:7.1f} ms")
+
+
 MEASURES = {
     "vgg-layout": vgg_layout,
     "vgg-bf16": vgg_bf16,
@@ -263,6 +279,7 @@ MEASURES = {
     "strength": strength,
     "tile-memory": tile_memory,
     "batch-writes": batch_writes,
+    "instant-graphs": instant_graphs,
 }
 
 
