@@ -114,6 +114,40 @@ class CheckpointedTraining:
         state.evals_since_best += 1
         return False
 
+    def _evaluated(
+        self, terms: dict[str, float], train_loss: float, save: Callable[[], None], **extra: Any
+    ) -> dict[str, Any]:
+        """Keep the network when `terms["total"]` is the best yet (`save`), log the evaluation
+        with `extra` first, and return the log record."""
+        best = self._is_new_best(terms["total"])
+        if best:
+            save()
+        record = {
+            **extra,
+            "step": self.state.step,
+            "elapsed": round(self.state.elapsed, 1),
+            "train_loss": train_loss,
+            "val": terms,
+            "best": best,
+            "lr": self.optimizer.param_groups[0]["lr"],
+        }
+        self._append_log(record)
+        return record
+
+    def _summary(self, data: list[str], **extra: Any) -> dict[str, Any]:
+        """What a network's file records of its training: `extra`, the step, the time, the
+        data folders' names and the settings (paths left out)."""
+        settings = {
+            k: v for k, v in asdict(self.config).items() if k not in ("data", "val", "output")
+        }
+        return {
+            **extra,
+            "step": self.state.step,
+            "elapsed_s": round(self.state.elapsed, 1),
+            "data": [Path(d).name for d in data],
+            "settings": settings,
+        }
+
     def _optimiser_step(
         self, loss_of: Callable[[random.Random], torch.Tensor], clip: float
     ) -> float:

@@ -14,19 +14,17 @@ styler.training's; the best network by validation error is kept.
 from __future__ import annotations
 
 import random
-from contextlib import nullcontext
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 
-from styler.device import autocast_dtype, resolve_device
+from styler.device import resolve_device
 from styler.errors import OptionsError
 from styler.instant.student import LEVEL, StudentConfig, StudentEncoder, pruned_from
-from styler.instant.train import ReconstructionCrops, _validation_crops
+from styler.instant.train import CropTraining
 from styler.instant.wct import feature_stats
 from styler.instant.weights import read_student, save_student
-from styler.training import CheckpointedTraining, TrainState
 from styler.vgg import VGG19Features
 
 
@@ -98,7 +96,7 @@ class Whitening:
         return torch.einsum("dc,nchw->ndhw", self.basis, centred)
 
 
-class EncoderDistiller(CheckpointedTraining):
+class EncoderDistiller(CropTraining):
     """One distillation run; `run()` trains until done, out of time or cancelled."""
 
     def __init__(self, config: EncoderDistillConfig, resume: bool = False) -> None:
@@ -106,16 +104,7 @@ class EncoderDistiller(CheckpointedTraining):
         torch.manual_seed(config.seed)
         self.device = resolve_device(config.device)
         self.teacher = VGG19Features([LEVEL]).to(self.device)
-        self.amp = autocast_dtype(self.device, cpu_bf16=config.bf16)
-        self.net = self._initial_student().to(self.device).train()
-        self.optimizer = torch.optim.Adam(self.net.parameters(), lr=config.learning_rate)
-        self.state = TrainState()
-        if resume:
-            self._resume()
-        self.data = ReconstructionCrops(
-            config.data, config.crop, config.zoom, config.painting_share
-        )
-        self.val = _validation_crops(config.val, config.val_count, 192).to(self.device)
+        self._start(self._initial_student(), resume)
         self.whitening = self._teacher_whitening()
 
     @torch.no_grad()
@@ -134,9 +123,6 @@ class EncoderDistiller(CheckpointedTraining):
         config.widths = net.config.widths
         return net.requires_grad_(True)  # files load frozen, for inference
 
-    def _autocast(self) -> object:
-        return torch.autocast(self.device.type, dtype=self.amp) if self.amp else nullcontext()
-
     def loss(self, images: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
         with torch.no_grad(), self._autocast():
             target = self.teacher(images, [LEVEL])[LEVEL].float()
@@ -149,15 +135,8 @@ class EncoderDistiller(CheckpointedTraining):
         floats = {"total": total, "plain": plain, "whitened": whitened}
         return total, {k: float(v.detach()) for k, v in floats.items()}
 
-    @torch.no_grad()
     def validate(self) -> dict[str, float]:
-        self.net.eval()
-        sums: dict[str, float] = {}
-        for chunk in self.val.split(8):
-            for key, value in self.loss(chunk)[1].items():
-                sums[key] = sums.get(key, 0.0) + value * len(chunk) / len(self.val)
-        self.net.train()
-        return sums
+        return self._validation_means(lambda _, chunk: self.loss(chunk)[1])
 
     def _train_step(self) -> float:
         def loss_of(rng: random.Random) -> torch.Tensor:
@@ -166,30 +145,8 @@ class EncoderDistiller(CheckpointedTraining):
         return self._optimiser_step(loss_of, clip=5.0)
 
     def _evaluate(self, train_loss: float) -> dict:
-        val = self.validate()
-        best = self._is_new_best(val["total"])
-        if best:
-            save_student(self.net, self.config.output, self.info())
-        record = {
-            "step": self.state.step,
-            "elapsed": round(self.state.elapsed, 1),
-            "train_loss": train_loss,
-            "val": val,
-            "best": best,
-            "lr": self.optimizer.param_groups[0]["lr"],
-        }
-        self._append_log(record)
-        return record
+        save = lambda: save_student(self.net, self.config.output, self.info())  # noqa: E731
+        return self._evaluated(self.validate(), train_loss, save)
 
     def info(self) -> dict:
-        settings = {
-            k: v for k, v in asdict(self.config).items() if k not in ("data", "val", "output")
-        }
-        return {
-            "level": LEVEL,
-            "step": self.state.step,
-            "val_error": self.state.best_val,
-            "elapsed_s": round(self.state.elapsed, 1),
-            "data": [Path(d).name for d in self.config.data],
-            "settings": settings,
-        }
+        return self._summary(self.config.data, level=LEVEL, val_error=self.state.best_val)

@@ -14,8 +14,9 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from contextlib import nullcontext
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import torch
 from PIL import Image, ImageOps
@@ -132,7 +133,45 @@ def _validation_crops(folder: str, count: int, side: int) -> torch.Tensor:
     return torch.cat(crops)
 
 
-class DecoderTrainer(CheckpointedTraining):
+class CropTraining(CheckpointedTraining):
+    """What a decoder's and the student encoder's runs share: Adam on `net` with bf16
+    autocast where the CPU has it, resume, random crops of the data folders and fixed
+    validation crops (the last photos of the validation folder)."""
+
+    device: torch.device
+
+    def _start(self, net: torch.nn.Module, resume: bool) -> None:
+        config: Any = self.config
+        self.amp = autocast_dtype(self.device, cpu_bf16=config.bf16)
+        self.net = net.to(self.device).train()
+        self.optimizer = torch.optim.Adam(self.net.parameters(), lr=config.learning_rate)
+        self.state = TrainState()
+        if resume:
+            self._resume()
+        self.data = ReconstructionCrops(
+            config.data, config.crop, config.zoom, config.painting_share
+        )
+        self.val = _validation_crops(config.val, config.val_count, 192).to(self.device)
+
+    def _autocast(self) -> object:
+        return torch.autocast(self.device.type, dtype=self.amp) if self.amp else nullcontext()
+
+    @torch.no_grad()
+    def _validation_means(
+        self, terms_of: Callable[[int, torch.Tensor], dict[str, float]]
+    ) -> dict[str, float]:
+        """Each term's mean over the validation crops, `terms_of(index, chunk)` per chunk of
+        8, with the network in evaluation mode."""
+        self.net.eval()
+        sums: dict[str, float] = {}
+        for index, chunk in enumerate(self.val.split(8)):
+            for key, value in terms_of(index, chunk).items():
+                sums[key] = sums.get(key, 0.0) + value * len(chunk) / len(self.val)
+        self.net.train()
+        return sums
+
+
+class DecoderTrainer(CropTraining):
     """One decoder's training run; `run()` trains until done, out of time or cancelled."""
 
     def __init__(self, config: DecoderTrainConfig, resume: bool = False) -> None:
@@ -147,16 +186,7 @@ class DecoderTrainer(CheckpointedTraining):
         self.encoder = (
             read_student(config.encoder_from)[0].to(self.device) if config.encoder_from else None
         )
-        self.amp = autocast_dtype(self.device, cpu_bf16=config.bf16)
-        self.net = self._initial_decoder().to(self.device).train()
-        self.optimizer = torch.optim.Adam(self.net.parameters(), lr=config.learning_rate)
-        self.state = TrainState()
-        if resume:
-            self._resume()
-        self.data = ReconstructionCrops(
-            config.data, config.crop, config.zoom, config.painting_share
-        )
-        self.val = _validation_crops(config.val, config.val_count, 192).to(self.device)
+        self._start(self._initial_decoder(), resume)
         self.style_data = (
             ReconstructionCrops(config.styles, config.crop, config.zoom, 0.5)
             if config.objective == "stylization"
@@ -180,9 +210,6 @@ class DecoderTrainer(CheckpointedTraining):
             )
         config.width_divisor = net.config.width_divisor
         return net.requires_grad_(True)  # files load frozen, for inference
-
-    def _autocast(self) -> object:
-        return torch.autocast(self.device.type, dtype=self.amp) if self.amp else nullcontext()
 
     def loss(
         self, images: torch.Tensor, styles: torch.Tensor | None = None
@@ -235,17 +262,11 @@ class DecoderTrainer(CheckpointedTraining):
         floats = {"total": total, "content": content_error, "style": style_error}
         return total, {k: float(v.detach()) for k, v in floats.items()}
 
-    @torch.no_grad()
     def validate(self) -> dict[str, float]:
-        self.net.eval()
-        sums: dict[str, float] = {}
-        chunks = self.val.split(8)
-        styles = self.val_styles.split(8) if self.val_styles is not None else [None] * len(chunks)
-        for chunk, style in zip(chunks, styles, strict=True):
-            for key, value in self.loss(chunk, style)[1].items():
-                sums[key] = sums.get(key, 0.0) + value * len(chunk) / len(self.val)
-        self.net.train()
-        return sums
+        styles = self.val_styles.split(8) if self.val_styles is not None else None
+        return self._validation_means(
+            lambda i, chunk: self.loss(chunk, styles[i] if styles is not None else None)[1]
+        )
 
     def _train_step(self) -> float:
         config = self.config
@@ -262,34 +283,12 @@ class DecoderTrainer(CheckpointedTraining):
         return self._optimiser_step(loss_of, clip=5.0)
 
     def _evaluate(self, train_loss: float) -> dict:
-        terms = self.validate()
-        best = self._is_new_best(terms["total"])
-        if best:
-            save_decoder(self.net, self.config.output, self.info())
-        record = {
-            "level": self.config.level,
-            "step": self.state.step,
-            "elapsed": round(self.state.elapsed, 1),
-            "train_loss": train_loss,
-            "val": terms,
-            "best": best,
-            "lr": self.optimizer.param_groups[0]["lr"],
-        }
-        self._append_log(record)
-        return record
+        save = lambda: save_decoder(self.net, self.config.output, self.info())  # noqa: E731
+        return self._evaluated(self.validate(), train_loss, save, level=self.config.level)
 
     def info(self) -> dict:
-        settings = {
-            k: v for k, v in asdict(self.config).items() if k not in ("data", "val", "output")
-        }
-        return {
-            "level": self.config.level,
-            "step": self.state.step,
-            "val_loss": self.state.best_val,
-            "elapsed_s": round(self.state.elapsed, 1),
-            "data": [Path(d).name for d in self.config.data],
-            "settings": settings,
-        }
+        return self._summary(self.config.data, level=self.config.level,
+                             val_loss=self.state.best_val)  # fmt: skip
 
 
 # Steps and minutes per level (the shipped set is relu4_1 alone: styler.instant.cascade).
