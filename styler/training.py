@@ -40,6 +40,18 @@ class Schedule(Protocol):
     def log_path(self) -> Path: ...
 
 
+class FilesBesideOutput:
+    """Settings whose run keeps its checkpoint and its log beside its output file."""
+
+    output: str
+
+    def checkpoint_path(self) -> Path:
+        return Path(self.output).with_suffix(".ckpt")
+
+    def log_path(self) -> Path:
+        return Path(self.output).with_suffix(".log.jsonl")
+
+
 @dataclass
 class TrainState:
     """What a checkpoint restores besides tensors."""

@@ -26,7 +26,7 @@ from styler.fast.weights import read_network, save_network
 from styler.imageio import load_image
 from styler.losses import LossWeights, blended_grams, gram_matrix, perceptual_loss
 from styler.tensors import resize_long_side, to_tensor
-from styler.training import CheckpointedTraining, TrainState
+from styler.training import CheckpointedTraining, FilesBesideOutput, TrainState
 from styler.vgg import VGG19Features
 
 # Fast networks need more content weight than the optimizer (0.15): they cannot adapt to
@@ -39,7 +39,7 @@ FAST_TV_WEIGHT = 2.0
 
 
 @dataclass
-class TrainConfig:
+class TrainConfig(FilesBesideOutput):
     """Settings of one training run; recorded in the network file and the log."""
 
     styles: list[str]
@@ -91,12 +91,6 @@ class TrainConfig:
                 raise OptionsError(f"minutes must be > 0, got {self.minutes}")
             if self.max_minutes is None or self.max_minutes > self.minutes:
                 self.max_minutes = self.minutes
-
-    def checkpoint_path(self) -> Path:
-        return Path(self.output).with_suffix(".ckpt")
-
-    def log_path(self) -> Path:
-        return Path(self.output).with_suffix(".log.jsonl")
 
 
 @dataclass

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import torch
 
@@ -23,13 +22,14 @@ from styler.device import resolve_device
 from styler.errors import OptionsError
 from styler.instant.student import LEVEL, StudentConfig, StudentEncoder, pruned_from
 from styler.instant.train import CropTraining
-from styler.instant.wct import feature_stats
+from styler.instant.wct import StatsAccumulator
 from styler.instant.weights import read_student, save_student
+from styler.training import FilesBesideOutput
 from styler.vgg import VGG19Features
 
 
 @dataclass
-class EncoderDistillConfig:
+class EncoderDistillConfig(FilesBesideOutput):
     """Settings of one distillation run; recorded in the student's file and its log."""
 
     data: list[str]  # folders: photos first, then redistributable paintings
@@ -59,12 +59,6 @@ class EncoderDistillConfig:
             raise OptionsError("steps and batch must be >= 1 and crop 32..1024 px")
         self.widths = tuple(self.widths)
 
-    def checkpoint_path(self) -> Path:
-        return Path(self.output).with_suffix(".ckpt")
-
-    def log_path(self) -> Path:
-        return Path(self.output).with_suffix(".log.jsonl")
-
 
 # Eigenvalues of the teacher's covariance below this share of the largest are not
 # amplified further: directions that weak hold too little to be worth the student's capacity.
@@ -85,7 +79,10 @@ class Whitening:
 
     @classmethod
     def of(cls, features: torch.Tensor) -> Whitening:
-        stats = feature_stats(features.transpose(0, 1).reshape(features.shape[1], -1, 1))
+        accumulator = StatsAccumulator()
+        for image_features in features:
+            accumulator.add(image_features)
+        stats = accumulator.stats()
         values, vectors = torch.linalg.eigh(stats.cov)
         values = values.clamp_min(WHITENING_FLOOR * float(values.max()))
         basis = (vectors * values**-0.5) @ vectors.T

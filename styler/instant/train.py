@@ -31,12 +31,12 @@ from styler.instant.wct import feature_stats, whitening_colouring
 from styler.instant.weights import read_decoder, read_student, save_decoder, write_manifest
 from styler.losses import gram_matrix, relative_error
 from styler.tensors import to_tensor
-from styler.training import CheckpointedTraining, TrainState
+from styler.training import CheckpointedTraining, FilesBesideOutput, TrainState
 from styler.vgg import VGG19Features
 
 
 @dataclass
-class DecoderTrainConfig:
+class DecoderTrainConfig(FilesBesideOutput):
     """Settings of one decoder's training; recorded in its file and its log."""
 
     level: str
@@ -80,12 +80,6 @@ class DecoderTrainConfig:
             raise OptionsError("the stylization objective needs style image folders")
         if self.steps < 1 or self.batch < 1 or not 32 <= self.crop <= 1024:
             raise OptionsError("steps and batch must be >= 1 and crop 32..1024 px")
-
-    def checkpoint_path(self) -> Path:
-        return Path(self.output).with_suffix(".ckpt")
-
-    def log_path(self) -> Path:
-        return Path(self.output).with_suffix(".log.jsonl")
 
 
 class ReconstructionCrops:
@@ -237,7 +231,8 @@ class DecoderTrainer(CropTraining):
         self, images: torch.Tensor, styles: torch.Tensor
     ) -> tuple[torch.Tensor, dict[str, float]]:
         level = self.config.level
-        encoder = self.encoder or self.vgg  # the photo's; the painting's is always VGG19
+        # the photo's encoder; the painting's is always VGG19
+        encoder = self.encoder if self.encoder is not None else self.vgg
         with torch.no_grad(), self._autocast():
             content = encoder(images, [level])[level].float()
             style = {k: v.float() for k, v in self.vgg(styles).items()}
