@@ -187,16 +187,16 @@ def quantize_instant(folder: Path) -> None:
     """The photo's encoder (the student), the painting's (VGG19) and the decoder."""
     nets = networks_on("cpu", "fp32")
     decoder = nets.decoders["relu4_1"]
-    graphs = []
-    exported = {}
-    for role, encoder in (("encoder", nets.encoder), ("style_encoder", nets.style_encoder)):
+    encoders = {"encoder": nets.encoder}
+    if nets.style_encoder is not nets.encoder:  # without a student one encoder serves both
+        encoders["style_encoder"] = nets.style_encoder
+    graphs, exported = [], {}
+    for role, encoder in encoders.items():
         exported[role] = folder / f"{role}.onnx"
         export_encoder(encoder, exported[role])
         feeds = ({"image": x} for x in calibration_photos())
         quantized = quantize_int8(exported[role], folder / f"{role}.int8.onnx", feeds)
         graphs.append(ship(int8_key(encoder), quantized, parameters_digest(encoder)))
-        if encoder is nets.style_encoder:  # no student: one encoder for both
-            break
     export_decoder(decoder, folder / "decoder.onnx")
     calibration = transformed_features(exported["encoder"],
                                        exported.get("style_encoder", exported["encoder"]))

@@ -52,9 +52,11 @@ def float_graphs(
         name = f"instant-{CACHE_FORMAT}-{parameters_digest(net)[:16]}-{role}.onnx"
         return cached_graph(folder / name, lambda tmp: export(net, tmp))
 
-    return InstantGraphs(graph(encoder, "encoder", export_encoder),
-                         graph(style_encoder, "encoder", export_encoder),
-                         graph(decoder, "decoder", export_decoder))  # fmt: skip
+    photo = graph(encoder, "encoder", export_encoder)
+    painting = (
+        photo if style_encoder is encoder else graph(style_encoder, "encoder", export_encoder)
+    )
+    return InstantGraphs(photo, painting, graph(decoder, "decoder", export_decoder))
 
 
 def int8_key(encoder: torch.nn.Module) -> str:
@@ -66,12 +68,17 @@ def shipped_int8(
 ) -> tuple[InstantGraphs, bool] | None:
     """(the int8 graphs of exactly these networks, whether they all pay: see
     styler.int8_models), or None when styler ships none for one of them."""
-    found = [int8_graph(int8_key(net), parameters_digest(net)) for net in (encoder, style_encoder)]
-    found.append(int8_graph(DECODER_KEY, parameters_digest(decoder)))
-    if any(graph is None for graph in found):
+    photo = int8_graph(int8_key(encoder), parameters_digest(encoder))
+    painting = (
+        photo
+        if style_encoder is encoder
+        else int8_graph(int8_key(style_encoder), parameters_digest(style_encoder))
+    )
+    decoded = int8_graph(DECODER_KEY, parameters_digest(decoder))
+    if photo is None or painting is None or decoded is None:
         return None
-    graphs = InstantGraphs(*(graph.path for graph in found if graph is not None))
-    return graphs, all(graph is not None and graph.pays for graph in found)
+    graphs = InstantGraphs(photo.path, painting.path, decoded.path)
+    return graphs, photo.pays and painting.pays and decoded.pays
 
 
 class OnnxPass:
