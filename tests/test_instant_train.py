@@ -9,8 +9,9 @@ import pytest
 import torch
 
 from styler.errors import OptionsError
+from styler.instant.decoder import Decoder, DecoderConfig, pruned_from
 from styler.instant.train import DecoderTrainConfig, DecoderTrainer, fine_tune_decoder
-from styler.instant.weights import read_decoder
+from styler.instant.weights import read_decoder, save_decoder
 from tests.conftest import GALLERY
 
 SETUP = {
@@ -89,3 +90,43 @@ def test_stylization_fine_tunes_from_a_reconstruction_decoder(tmp_path: Path) ->
 def test_stylization_needs_style_folders() -> None:
     with pytest.raises(OptionsError, match="style image folders"):
         DecoderTrainConfig(output="x.safetensors", objective="stylization", **SETUP)
+
+
+def test_pruning_keeps_the_teachers_largest_filters() -> None:
+    torch.manual_seed(0)
+    teacher = Decoder(DecoderConfig("relu4_1", 4))
+    student = pruned_from(teacher, 8)
+    pairs = list(zip(teacher.convs(), student.convs(), strict=True))
+    assert [t.out_channels // 2 for t, _ in pairs[:-1]] == [s.out_channels for _, s in pairs[:-1]]
+    assert pairs[0][1].in_channels == 512 and pairs[-1][1].out_channels == 3
+    inputs = list(range(512))
+    for source, target in pairs:  # every filter is one of the teacher's, on kept inputs
+        kept = [int(torch.nonzero(source.bias == b).flatten()[0]) for b in target.bias]
+        assert kept == sorted(kept)
+        assert torch.equal(target.weight, source.weight[kept][:, inputs])
+        norms = source.weight[:, inputs].abs().sum(dim=(1, 2, 3))
+        dropped = [i for i in range(len(norms)) if i not in kept]
+        if dropped:  # the largest L1 norms stay
+            assert min(norms[kept]) >= max(norms[dropped])
+        inputs = kept
+    with pytest.raises(ValueError, match="thinner"):
+        pruned_from(teacher, 2)
+
+
+def test_a_thinner_decoder_distils_from_its_teacher(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    teacher = tmp_path / "teacher.safetensors"
+    save_decoder(Decoder(DecoderConfig("relu4_1", 4)), teacher, {"level": "relu4_1"})
+    thin = tmp_path / "thin.safetensors"
+    state = fine_tune_decoder(teacher, thin, [str(GALLERY / "photos")], str(GALLERY / "photos"),
+                              [str(GALLERY / "styles")], steps=2, minutes=5,
+                              learning_rate=1e-4, thinner=8)  # fmt: skip
+    net, info = read_decoder(thin)
+    assert state.step == 2 and net.config.width_divisor == 8
+    assert info["settings"]["teacher_from"] == str(teacher)
+    assert info["settings"]["init_from"] is None
+    log = DecoderTrainConfig("relu4_1", [], "", str(thin)).log_path()
+    record = json.loads(log.read_text().splitlines()[-1])
+    assert record["val"]["teacher"] > 0 and {"content", "style"} <= set(record["val"])
+    with pytest.raises(OptionsError, match="stylization objective"):
+        DecoderTrainConfig(output="x.safetensors", teacher_from=str(teacher), **SETUP)

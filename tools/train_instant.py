@@ -3,6 +3,7 @@
     python tools/train_instant.py [--levels relu4_1 ...] [--resume] [--minutes-scale X]
     python tools/train_instant.py continue FILE --out DIR [--steps N] [--minutes M]
                                   [--learning-rate R] [--encoder STUDENT] [--resume]
+                                  [--thinner DIVISOR]
 
 Paints the procedural styles the fine-tuning uses (gallery/make_styles.py with seeds the
 gallery does not ship) into out/procedural, then runs `styler train-instant` on
@@ -10,7 +11,9 @@ gallery does not ship) into out/procedural, then runs `styler train-instant` on
 through to it (see `styler train-instant --help`). `continue` runs one more stylization
 fine-tuning from a decoder file (a warm restart of the learning rate) into DIR, with the
 same data: how the shipped decoder's last stage was made. `--encoder` fine-tunes it on a
-student encoder's features (tools/distill_encoder.py) instead of VGG19's.
+student encoder's features (tools/distill_encoder.py) instead of VGG19's. `--thinner`
+distils a thinner decoder from FILE: FILE's filters pruned to that width divisor, then
+trained on the same objective plus matching FILE's pictures.
 """
 
 from __future__ import annotations
@@ -62,6 +65,9 @@ def continue_fine_tuning(argv: list[str]) -> int:
     parser.add_argument(
         "--encoder", type=Path, help="a student encoder file whose features the decoder takes"
     )
+    parser.add_argument(
+        "--thinner", type=int, help="distil a decoder of this width divisor from the file"
+    )
     args = parser.parse_args(argv)
     level = read_decoder(args.decoder)[1]["level"]
     args.out.mkdir(parents=True, exist_ok=True)
@@ -76,6 +82,7 @@ def continue_fine_tuning(argv: list[str]) -> int:
         learning_rate=args.learning_rate,
         resume=args.resume,
         encoder=args.encoder,
+        thinner=args.thinner,
         on_eval=report,
     )
     write_manifest(args.out)

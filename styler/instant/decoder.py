@@ -69,3 +69,32 @@ class Decoder(nn.Module):
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         scaled = features * self.input_scale
         return self.body(scaled.contiguous(memory_format=torch.channels_last))
+
+    def convs(self) -> list[nn.Conv2d]:
+        return [m for m in self.body if isinstance(m, nn.Conv2d)]
+
+
+def pruned_from(teacher: Decoder, width_divisor: int) -> Decoder:
+    """A thinner decoder of the teacher's level whose filters are the teacher's of largest L1
+    norm, layer by layer (its input and RGB output stay whole): a start that already paints,
+    so distillation (styler.instant.train, `teacher_from`) only recovers what pruning lost."""
+    if width_divisor < teacher.config.width_divisor:
+        raise ValueError(
+            f"a pruned decoder is thinner than its teacher (divisor >= "
+            f"{teacher.config.width_divisor}), not {width_divisor}"
+        )
+    student = Decoder(DecoderConfig(teacher.config.level, width_divisor))
+    kept_inputs = torch.arange(LEVELS[teacher.config.level][0])
+    pairs = list(zip(teacher.convs(), student.convs(), strict=True))
+    with torch.no_grad():
+        for index, (source, target) in enumerate(pairs):
+            weight = source.weight[:, kept_inputs]
+            if index == len(pairs) - 1:  # the RGB layer keeps its three outputs
+                kept = torch.arange(source.out_channels)
+            else:
+                norms = weight.abs().sum(dim=(1, 2, 3))
+                kept = torch.sort(torch.topk(norms, target.out_channels).indices).values
+            target.weight.copy_(weight[kept])
+            target.bias.copy_(source.bias[kept])
+            kept_inputs = kept
+    return student

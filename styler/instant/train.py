@@ -26,7 +26,7 @@ from styler.errors import OptionsError
 from styler.evaluate import EVAL_STYLE_LAYERS
 from styler.fast.data import _short_side, image_files
 from styler.imageio import ImageLoadError, load_image
-from styler.instant.decoder import LEVELS, Decoder, DecoderConfig
+from styler.instant.decoder import LEVELS, Decoder, DecoderConfig, pruned_from
 from styler.instant.wct import feature_stats, whitening_colouring
 from styler.instant.weights import read_decoder, read_student, save_decoder, write_manifest
 from styler.losses import gram_matrix, relative_error
@@ -68,6 +68,11 @@ class DecoderTrainConfig(FilesBesideOutput):
     # stylization: a student encoder file (styler.instant.student) that encodes the photos,
     # as it will at run time (the paintings' statistics stay VGG19's); None: VGG19's own
     encoder_from: str | None = None
+    # stylization: a (wider) decoder file whose pictures this one also learns to match, with
+    # this weight on the squared pixel difference: distilling a thinner decoder. Without
+    # init_from it starts as the teacher pruned to width_divisor (styler.instant.decoder).
+    teacher_from: str | None = None
+    teacher_weight: float = 20.0
 
     def __post_init__(self) -> None:
         if self.level not in LEVELS:
@@ -78,6 +83,8 @@ class DecoderTrainConfig(FilesBesideOutput):
             )
         if self.objective == "stylization" and not self.styles:
             raise OptionsError("the stylization objective needs style image folders")
+        if self.teacher_from and self.objective != "stylization":
+            raise OptionsError("a teacher decoder is distilled on the stylization objective")
         if self.steps < 1 or self.batch < 1 or not 32 <= self.crop <= 1024:
             raise OptionsError("steps and batch must be >= 1 and crop 32..1024 px")
 
@@ -180,6 +187,11 @@ class DecoderTrainer(CropTraining):
         self.encoder = (
             read_student(config.encoder_from)[0].to(self.device) if config.encoder_from else None
         )
+        self.teacher = (
+            self._decoder_file(config.teacher_from).to(self.device)
+            if config.teacher_from
+            else None
+        )
         self._start(self._initial_decoder(), resume)
         self.style_data = (
             ReconstructionCrops(config.styles, config.crop, config.zoom, 0.5)
@@ -192,17 +204,23 @@ class DecoderTrainer(CropTraining):
             else None
         )
 
+    def _decoder_file(self, path: str) -> Decoder:
+        net, _ = read_decoder(path)
+        if net.config.level != self.config.level:
+            raise OptionsError(f"{path}: a {net.config.level} decoder, not {self.config.level}")
+        return net
+
     def _initial_decoder(self) -> Decoder:
-        """A fresh decoder, or the `init_from` file's: its architecture is the file's."""
+        """The `init_from` file's decoder (its architecture is the file's), the teacher
+        pruned, or a fresh one."""
         config = self.config
-        if not config.init_from:
-            return Decoder(DecoderConfig(config.level, config.width_divisor))
-        net, _ = read_decoder(config.init_from)
-        if net.config.level != config.level:
-            raise OptionsError(
-                f"{config.init_from}: a {net.config.level} decoder, not {config.level}"
-            )
-        config.width_divisor = net.config.width_divisor
+        if config.init_from:
+            net = self._decoder_file(config.init_from)
+            config.width_divisor = net.config.width_divisor
+        elif self.teacher is not None:
+            net = pruned_from(self.teacher, config.width_divisor)
+        else:
+            net = Decoder(DecoderConfig(config.level, config.width_divisor))
         return net.requires_grad_(True)  # files load frozen, for inference
 
     def loss(
@@ -255,6 +273,12 @@ class DecoderTrainer(CropTraining):
         ).mean()
         total = self.config.content_weight * content_error + style_error
         floats = {"total": total, "content": content_error, "style": style_error}
+        if self.teacher is not None:
+            with torch.no_grad(), self._autocast():
+                painted = self.teacher(target).float()
+            floats["teacher"] = torch.mean((out - painted) ** 2)
+            total = total + self.config.teacher_weight * floats["teacher"]
+            floats["total"] = total
         return total, {k: float(v.detach()) for k, v in floats.items()}
 
     def validate(self) -> dict[str, float]:
@@ -305,11 +329,14 @@ def fine_tune_decoder(
     learning_rate: float,
     resume: bool = False,
     encoder: str | Path | None = None,
+    thinner: int | None = None,
     on_eval: Callable[[dict], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> TrainState:
     """Fine-tune a decoder file on the stylization objective (its level is the file's), on
-    the features of VGG19 or of the `encoder` student file."""
+    the features of VGG19 or of the `encoder` student file. With `thinner` (a width
+    divisor), distil instead: the file is the teacher, pruned to that width to start."""
+    distil = {"teacher_from": str(decoder), "width_divisor": thinner} if thinner else {}
     config = DecoderTrainConfig(
         level=read_decoder(decoder)[1]["level"],
         data=photos,  # the content images
@@ -320,8 +347,9 @@ def fine_tune_decoder(
         learning_rate=learning_rate,
         objective="stylization",
         styles=styles,
-        init_from=str(decoder),
+        init_from=None if thinner else str(decoder),
         encoder_from=str(encoder) if encoder else None,
+        **distil,
     )
     return DecoderTrainer(config, resume=resume).run(on_eval=on_eval, should_stop=should_stop)
 
