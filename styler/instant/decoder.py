@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from styler.instant.pruning import copy_largest_filters
+
 # VGG19 level -> (its channels, its stride)
 LEVELS: dict[str, tuple[int, int]] = {
     "relu1_1": (64, 1),
@@ -84,17 +86,5 @@ def pruned_from(teacher: Decoder, width_divisor: int) -> Decoder:
             f"{teacher.config.width_divisor}), not {width_divisor}"
         )
     student = Decoder(DecoderConfig(teacher.config.level, width_divisor))
-    kept_inputs = torch.arange(LEVELS[teacher.config.level][0])
-    pairs = list(zip(teacher.convs(), student.convs(), strict=True))
-    with torch.no_grad():
-        for index, (source, target) in enumerate(pairs):
-            weight = source.weight[:, kept_inputs]
-            if index == len(pairs) - 1:  # the RGB layer keeps its three outputs
-                kept = torch.arange(source.out_channels)
-            else:
-                norms = weight.abs().sum(dim=(1, 2, 3))
-                kept = torch.sort(torch.topk(norms, target.out_channels).indices).values
-            target.weight.copy_(weight[kept])
-            target.bias.copy_(source.bias[kept])
-            kept_inputs = kept
+    copy_largest_filters(teacher.convs(), student.convs(), keep_last_whole=True)
     return student

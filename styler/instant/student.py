@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
+from styler.instant.pruning import copy_largest_filters
 from styler.vgg import CAFFE, VGG19Features
 
 LEVEL = "relu4_1"
@@ -81,13 +82,5 @@ def pruned_from(vgg: VGG19Features, config: StudentConfig | None = None) -> Stud
         raise ValueError("the student is distilled from the original (Caffe) VGG19 weights")
     student = StudentEncoder(config)
     teacher = [m for m in vgg.body if isinstance(m, nn.Conv2d)][: len(CONVS)]
-    kept_inputs = torch.arange(3)
-    with torch.no_grad():
-        for source, target in zip(teacher, student.convs(), strict=True):
-            weight = source.weight[:, kept_inputs]
-            norms = weight.abs().sum(dim=(1, 2, 3))
-            kept = torch.sort(torch.topk(norms, target.out_channels).indices).values
-            target.weight.copy_(weight[kept])
-            target.bias.copy_(source.bias[kept])
-            kept_inputs = kept
+    copy_largest_filters(teacher, student.convs())
     return student
