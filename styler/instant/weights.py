@@ -81,7 +81,7 @@ def _read_network(
 MANIFEST = "manifest.json"
 
 
-def write_manifest(folder: str | Path, logs: dict[str, str] | None = None) -> Path:
+def write_manifest(folder: str | Path) -> Path:
     """Record every decoder and student encoder in `folder` with its sha256, training
     summary and logs."""
     folder = Path(folder)
