@@ -1,7 +1,8 @@
 """Decoders that invert VGG19 activations back to RGB, one per level.
 
-Each mirrors VGG19 from its level down to pixels at half VGG's width: nearest-neighbour
-upsampling then 3x3 convolutions, no normalisation (the
+Each mirrors VGG19 from its level down to pixels at a fraction of VGG's width (trained at
+half; the shipped one is thinner, distilled from that: pruned_from, docs/instant_mode.md):
+nearest-neighbour upsampling then 3x3 convolutions, no normalisation (the
 whitening-colouring transform sets the feature statistics; a norm layer would undo it).
 """
 

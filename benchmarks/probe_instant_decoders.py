@@ -1,0 +1,49 @@
+"""Which instant-mode decoder folder paints best? Style / content at 512 px per pair.
+
+Each argument is a folder of decoders with its manifest (what `styler train-instant` or
+tools/train_instant.py writes; the student encoder copied in), or `shipped`; all run the
+same float32 graphs, so only the networks differ:
+
+    python benchmarks/probe_instant_decoders.py shipped runs/decoder3
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from bench_instant import DATA, PAIRS  # this folder's benchmark: the same pairs
+from PIL import Image
+
+import styler.instant.stylizer as stylizer
+from styler.evaluate import distances
+from styler.tensors import resize_long_side
+
+
+def main() -> int:
+    if not DATA.is_dir():
+        print(f"needs the shared data folder at {DATA}", file=sys.stderr)
+        return 2
+    photos = {c: resize_long_side(Image.open(DATA / "content" / f"{c}.jpg").convert("RGB"), 512)
+              for c, _ in PAIRS}  # fmt: skip
+    print("folder: style / content per pair, mean style / content")
+    for folder in sys.argv[1:] or ["shipped"]:
+        if folder == "shipped":
+            os.environ.pop("STYLER_INSTANT_DIR", None)
+        else:
+            os.environ["STYLER_INSTANT_DIR"] = folder
+        stylizer._NETWORKS.clear()  # load this folder's networks
+        scores = []
+        for content, style_name in PAIRS:
+            style = Image.open(DATA / "styles" / f"{style_name}.jpg").convert("RGB")
+            painter = stylizer.InstantStylizer(style, device="cpu", precision="fp32")
+            scores.append(distances(painter.stylize(photos[content]), photos[content], style))
+        cells = " ".join(f"{d.style:.3f}/{d.content:.3f}" for d in scores)
+        style_mean = sum(d.style for d in scores) / len(scores)
+        content_mean = sum(d.content for d in scores) / len(scores)
+        print(f"{folder:24} {cells}  {style_mean:.3f}/{content_mean:.3f}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
