@@ -33,6 +33,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from styler.evaluate import distances, edge_recall
+from styler.tensors import resize_long_side
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
@@ -68,6 +69,14 @@ def photo(name: str) -> Path:
 
 def painting(name: str) -> Path:
     return DATA / "styles" / f"{name}.jpg"
+
+
+def pair_photos(side: int) -> dict[str, Image.Image] | None:
+    """The pairs' photos at this long side, for the probes; None (said) without the data."""
+    if not DATA.is_dir():
+        print(f"needs the shared data folder at {DATA}", file=sys.stderr)
+        return None
+    return {c: resize_long_side(Image.open(photo(c)).convert("RGB"), side) for c, _ in PAIRS}
 
 
 def timed(command: list[str]) -> tuple[float, str]:

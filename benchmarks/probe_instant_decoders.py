@@ -12,20 +12,17 @@ from __future__ import annotations
 import os
 import sys
 
-from bench_instant import DATA, PAIRS  # this folder's benchmark: the same pairs
+from bench_instant import DATA, PAIRS, pair_photos  # this folder's benchmark: the same pairs
 from PIL import Image
 
 import styler.instant.stylizer as stylizer
 from styler.evaluate import distances
-from styler.tensors import resize_long_side
 
 
 def main() -> int:
-    if not DATA.is_dir():
-        print(f"needs the shared data folder at {DATA}", file=sys.stderr)
+    photos = pair_photos(512)
+    if photos is None:
         return 2
-    photos = {c: resize_long_side(Image.open(DATA / "content" / f"{c}.jpg").convert("RGB"), 512)
-              for c, _ in PAIRS}  # fmt: skip
     print("folder: style / content per pair, mean style / content")
     for folder in sys.argv[1:] or ["shipped"]:
         if folder == "shipped":

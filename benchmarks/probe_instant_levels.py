@@ -11,21 +11,18 @@ from __future__ import annotations
 import sys
 import time
 
-from bench_instant import DATA, PAIRS  # this folder's benchmark: the same pairs
+from bench_instant import DATA, PAIRS, pair_photos  # this folder's benchmark: the same pairs
 from PIL import Image
 
 import styler.instant.cascade as cascade
 from styler.evaluate import distances
 from styler.instant.stylizer import InstantStylizer
-from styler.tensors import resize_long_side
 
 
 def main() -> int:
-    if not DATA.is_dir():
-        print(f"needs the shared data folder at {DATA}", file=sys.stderr)
+    photos = pair_photos(512)
+    if photos is None:
         return 2
-    photos = {c: resize_long_side(Image.open(DATA / "content" / f"{c}.jpg").convert("RGB"), 512)
-              for c, _ in PAIRS}  # fmt: skip
     print("passes: style / content per pair, mean style, mean seconds per photo")
     for sequence in sys.argv[1:] or ["relu4_1"]:
         cascade.CASCADE = tuple(sequence.split(","))
