@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from styler.instant.pruning import copy_largest_filters
+from styler.instant.pruning import conv_layers, copy_largest_filters
 
 # VGG19 level -> (its channels, its stride)
 LEVELS: dict[str, tuple[int, int]] = {
@@ -74,7 +74,7 @@ class Decoder(nn.Module):
         return self.body(scaled.contiguous(memory_format=torch.channels_last))
 
     def convs(self) -> list[nn.Conv2d]:
-        return [m for m in self.body if isinstance(m, nn.Conv2d)]
+        return conv_layers(self.body)
 
 
 def pruned_from(teacher: Decoder, width_divisor: int) -> Decoder:

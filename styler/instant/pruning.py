@@ -8,10 +8,15 @@ distillation only has to recover what pruning lost.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import torch
 from torch import nn
+
+
+def conv_layers(chain: Iterable[nn.Module]) -> list[nn.Conv2d]:
+    """The convolutions of a sequential chain, in order: what pruning pairs layer by layer."""
+    return [m for m in chain if isinstance(m, nn.Conv2d)]
 
 
 def copy_largest_filters(

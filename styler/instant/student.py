@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
-from styler.instant.pruning import copy_largest_filters
+from styler.instant.pruning import conv_layers, copy_largest_filters
 from styler.vgg import CAFFE, VGG19Features
 
 LEVEL = "relu4_1"
@@ -71,7 +71,7 @@ class StudentEncoder(nn.Module):
         return {LEVEL: self.body(x)}
 
     def convs(self) -> list[nn.Conv2d]:
-        return [m for m in self.body if isinstance(m, nn.Conv2d)]
+        return conv_layers(self.body)
 
 
 def pruned_from(vgg: VGG19Features, config: StudentConfig | None = None) -> StudentEncoder:
@@ -81,6 +81,6 @@ def pruned_from(vgg: VGG19Features, config: StudentConfig | None = None) -> Stud
     if vgg.preprocessing != CAFFE:
         raise ValueError("the student is distilled from the original (Caffe) VGG19 weights")
     student = StudentEncoder(config)
-    teacher = [m for m in vgg.body if isinstance(m, nn.Conv2d)][: len(CONVS)]
+    teacher = conv_layers(vgg.body)[: len(CONVS)]
     copy_largest_filters(teacher, student.convs())
     return student

@@ -271,15 +271,15 @@ class DecoderTrainer(CropTraining):
                 for k in EVAL_STYLE_LAYERS
             ]
         ).mean()
+        floats = {"content": content_error, "style": style_error}
         total = self.config.content_weight * content_error + style_error
-        floats = {"total": total, "content": content_error, "style": style_error}
         if self.teacher is not None:
             with torch.no_grad(), self._autocast():
                 painted = self.teacher(target).float()
             floats["teacher"] = torch.mean((out - painted) ** 2)
             total = total + self.config.teacher_weight * floats["teacher"]
-            floats["total"] = total
-        return total, {k: float(v.detach()) for k, v in floats.items()}
+        terms = {"total": total, **floats}  # total first, as the logs and reports have it
+        return total, {k: float(v.detach()) for k, v in terms.items()}
 
     def validate(self) -> dict[str, float]:
         styles = self.val_styles.split(8) if self.val_styles is not None else None
