@@ -23,6 +23,9 @@ MANIFEST = "manifest.json"
 # The largest relative change of the style or content distance (validation photos) that
 # still counts as the same picture: the bound the issue set for int8 fast mode.
 QUALITY_BOUND = 0.03
+# The quality entries that hold int8's speed-up over each float precision: a float's median
+# time on a 1024x768 photo over int8's (tools/quantize_weights.py).
+SPEEDUP_KEYS = {"fp32": "speedup", "bf16": "speedup_bf16"}
 
 
 @dataclass(frozen=True)
@@ -33,7 +36,8 @@ class Int8Graph:
     file: str
     sha256: str
     float_sha256: str  # parameters_digest of the float network it was quantized from
-    # fp32 -> int8: relative changes of the distances (*_change), and the speed-up
+    # fp32 -> int8: relative changes of the distances (*_change), and the speed-ups
+    # (SPEEDUP_KEYS)
     quality: dict[str, float] = field(default_factory=dict)
     # For a fast style: its distilled twin's file (styler.fast.distill) when the graph was
     # quantized from the twin rather than from the network itself.
@@ -43,12 +47,14 @@ class Int8Graph:
     def path(self) -> Path:
         return int8_dir() / self.file
 
-    @property
-    def pays(self) -> bool:
-        """Within the quality bound, and faster than float32 where it was measured."""
+    def pays_against(self, float_precision: str) -> bool:
+        """Within the quality bound, and faster than `float_precision` (the float `auto`
+        would run instead) where it was measured. bf16 was timed only where the measuring
+        CPU computes it natively; without that figure, float32's stands in."""
         changes = [abs(v) for k, v in self.quality.items() if k.endswith("_change")]
-        fast = self.quality.get("speedup", 0.0) > 1.0
-        return fast and bool(changes) and max(changes) <= QUALITY_BOUND
+        measured = self.quality.get(SPEEDUP_KEYS.get(float_precision, ""))
+        speedup = measured if measured is not None else self.quality.get(SPEEDUP_KEYS["fp32"], 0.0)
+        return speedup > 1.0 and bool(changes) and max(changes) <= QUALITY_BOUND
 
 
 def int8_dir() -> Path:

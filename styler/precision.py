@@ -2,23 +2,29 @@
 
 `auto` takes int8 only where it pays and is safe: the CPU has int8 dot-product
 instructions (without them onnxruntime's int8 kernels are slower than float ones), and the
-model's int8 version was measured within the quality bound and faster than float32 when it
-was quantized (styler.int8_models). Else it
+model's int8 version was measured within the quality bound and faster than the float it
+would replace when it was quantized (styler.int8_models.Int8Graph.pays_against). Else it
 takes the best float the device computes natively: bfloat16 on CPUs with AVX512-BF16/AMX,
-float16 or bfloat16 on GPUs, float32 elsewhere.
+float16 or bfloat16 on GPUs, float32 elsewhere. Thin networks can run faster in bfloat16
+than in int8, so on a CPU with both int8 must beat bfloat16, not only float32.
 """
 
 from __future__ import annotations
 
 import os
 import platform
+from collections.abc import Sequence
 from functools import cache
+from typing import TYPE_CHECKING
 
 import torch
 
 from styler.controls import PRECISIONS
 from styler.device import autocast_dtype
 from styler.errors import OptionsError
+
+if TYPE_CHECKING:
+    from styler.int8_models import Int8Graph
 
 AUTO, FP32, BF16, FP16, INT8 = PRECISIONS
 FLOAT_DTYPES = {BF16: torch.bfloat16, FP16: torch.float16}
@@ -60,12 +66,12 @@ def best_float(device: torch.device) -> str:
 
 
 def resolve_precision(
-    requested: str, device: torch.device, int8_pays: bool, float_choice: str = ""
+    requested: str, device: torch.device, int8: Sequence[Int8Graph], float_choice: str = ""
 ) -> str:
     """The precision a run uses: `requested`, or for auto the one the module docstring says
     (`float_choice`, where given, instead of the device's best float).
 
-    int8_pays: the model has an int8 version that pays (styler.int8_models.Int8Graph.pays).
+    int8: the shipped int8 graphs the model would run as (none: it has no int8 version).
     """
     if requested not in PRECISIONS:
         raise OptionsError(f"precision must be one of {', '.join(PRECISIONS)}, not {requested!r}")
@@ -73,6 +79,8 @@ def resolve_precision(
         raise OptionsError("int8 runs on the CPU (onnxruntime); choose --device cpu or a float")
     if requested != AUTO:
         return requested
-    if device.type == "cpu" and int8_pays and cpu_has_int8_dot():
+    float_choice = float_choice or best_float(device)
+    pays = bool(int8) and all(graph.pays_against(float_choice) for graph in int8)
+    if device.type == "cpu" and pays and cpu_has_int8_dot():
         return INT8
-    return float_choice or best_float(device)
+    return float_choice

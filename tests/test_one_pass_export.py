@@ -17,6 +17,7 @@ import torch
 from conftest import GALLERY
 from PIL import Image
 
+import styler.precision
 from styler.controls import CONTROLS, INSTANT
 from styler.errors import OptionsError
 from styler.fast.distill import read_twin
@@ -24,7 +25,7 @@ from styler.fast.inference import FastStylizer
 from styler.fast.network import TileableInstanceNorm
 from styler.instant.detail import reduced_copy, with_detail
 from styler.instant.stylizer import InstantOptions, InstantStylizer, networks_on
-from styler.int8_models import int8_dir
+from styler.int8_models import Int8Graph, int8_dir
 from styler.precision import NO_INT8_DOT_ENV, cpu_has_int8_dot, resolve_precision
 
 ort = pytest.importorskip("onnxruntime")
@@ -46,21 +47,42 @@ def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=300)  # fmt: skip
 
 
+def _graph(**quality: float) -> Int8Graph:
+    """A manifest entry with these quality figures (no file behind it: resolve reads none)."""
+    return Int8Graph("net", "net.int8.onnx", "0" * 64, "1" * 64, quality=dict(quality))
+
+
 def test_auto_takes_int8_only_with_int8_dot_products_and_a_graph_within_bounds(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv(NO_INT8_DOT_ENV, raising=False)
-    fallback = resolve_precision("auto", CPU, False)
+    pays = [_graph(style_change=0.01, content_change=-0.02, speedup=1.5, speedup_bf16=1.2)]
+    fallback = resolve_precision("auto", CPU, [])
     assert fallback in ("fp32", "bf16")  # the CPU's best float
     if cpu_has_int8_dot():
-        assert resolve_precision("auto", CPU, True) == "int8"
+        assert resolve_precision("auto", CPU, pays) == "int8"
+    lossy = [*pays, _graph(style_change=0.05, content_change=0.0, speedup=2.0)]
+    assert resolve_precision("auto", CPU, lossy) == fallback  # one graph over the bound
     monkeypatch.setenv(NO_INT8_DOT_ENV, "1")  # a CPU without VNNI, simulated
     assert not cpu_has_int8_dot()
-    assert resolve_precision("auto", CPU, True) == fallback
-    assert resolve_precision("int8", CPU, False) == "int8"  # asked for: given
+    assert resolve_precision("auto", CPU, pays) == fallback
+    assert resolve_precision("int8", CPU, []) == "int8"  # asked for: given
     with pytest.raises(OptionsError, match="int8 runs on the CPU"):
-        resolve_precision("int8", torch.device("cuda"), True)
+        resolve_precision("int8", torch.device("cuda"), pays)
     assert CONTROLS["precision"].choices == ("auto", "fp32", "bf16", "fp16", "int8")
+
+
+def test_int8_must_beat_the_float_auto_would_run_instead(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Thin networks can run faster in bf16 than in int8: against bf16 (a CPU with native
+    bf16) int8 needs its bf16 speed-up, against fp32 its fp32 one; where bf16 was never timed,
+    fp32's figure stands in."""
+    monkeypatch.setattr(styler.precision, "cpu_has_int8_dot", lambda: True)  # on any CPU
+    slower_than_bf16 = [_graph(style_change=0.0, content_change=0.0, speedup=1.3, speedup_bf16=0.8)]
+    assert resolve_precision("auto", CPU, slower_than_bf16, float_choice="bf16") == "bf16"
+    assert resolve_precision("auto", CPU, slower_than_bf16, float_choice="fp32") == "int8"
+    untimed = [_graph(style_change=0.0, content_change=0.0, speedup=1.3)]
+    assert resolve_precision("auto", CPU, untimed, float_choice="bf16") == "int8"
+    assert not _graph(style_change=0.0, content_change=0.0, speedup=0.9).pays_against("fp32")
 
 
 @needs_int8

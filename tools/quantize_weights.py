@@ -8,9 +8,10 @@ For each network: export the float ONNX graph, quantize it statically (styler.qu
 QDQ, per-channel weights, first and last convolutions kept in float) with activation
 ranges calibrated on training photos, then stylize validation photos in fp32 and int8 and
 record the relative change of the mean style and content distances, and int8's speed-up
-over float32 on a 1024x768 photo (median of SPEED_RUNS), in weights/int8/manifest.json
-(styler.int8_models: `auto` uses int8 only within 3% and faster). The speed-up is this
-machine's: re-time on the CPU you care about with --speed-only.
+over float32 (and over bfloat16 where the CPU has it natively) on a 1024x768 photo (median
+of SPEED_RUNS), in weights/int8/manifest.json (styler.int8_models: `auto` uses int8 only
+within 3% and faster than the float it would replace). The speed-ups are this machine's:
+re-time on the CPU you care about with --speed-only.
 Needs the shared data folder (../shared/data): photos never ship, only the graphs.
 """
 
@@ -46,6 +47,7 @@ from styler.instant.runtime import DECODER_KEY, ENCODER_KEY, STUDENT_KEY, int8_k
 from styler.instant.stylizer import InstantStylizer, networks_on  # noqa: E402
 from styler.instant.wct import feature_stats, whitening_colouring  # noqa: E402
 from styler.int8_models import (  # noqa: E402
+    SPEEDUP_KEYS,
     Int8Graph,
     int8_dir,
     int8_keys,
@@ -53,12 +55,14 @@ from styler.int8_models import (  # noqa: E402
     twin_name,
 )
 from styler.onnx_models import cpu_session, parameters_digest  # noqa: E402
+from styler.precision import best_float  # noqa: E402
 from styler.quantize import calibration_input, quantize_int8  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 CALIBRATION_PHOTOS = 32  # spread over the training photos
 VAL_PHOTOS = 12
 SPEED_RUNS = 7
+TIMED = ("int8", "fp32", "bf16")  # bf16 is timed only where the CPU computes it natively
 FAST_OPERATORS = ("Conv",)  # see styler.quantize
 INSTANT_PAINTINGS = ("starry_night", "the_scream", "udnie", "vg_olive")  # unseen in training
 
@@ -98,10 +102,12 @@ def changes(run: Run, pairs: Pairs) -> dict[str, float]:
             "content_change": round(float(c8 / c32 - 1), 5)}  # fmt: skip
 
 
-def speedup(run: Callable[[str, np.ndarray], object]) -> float:
-    """float32's median time over int8's on a 1024x768 photo, alternating the two."""
+def speedups(run: Callable[[str, np.ndarray], object]) -> dict[str, float]:
+    """Each float's median time over int8's on a 1024x768 photo, alternating them: float32,
+    and bfloat16 where this CPU computes it natively (styler.int8_models.SPEEDUP_KEYS)."""
     photo = np.asarray(ImageOps.fit(Image.open(val_files()[0]).convert("RGB"), (1024, 768)))
-    times: dict[str, list[float]] = {"fp32": [], "int8": []}
+    floats = ["fp32", *(["bf16"] if best_float(torch.device("cpu")) == "bf16" else [])]
+    times: dict[str, list[float]] = {p: [] for p in ["int8", *floats]}
     for precision in times:
         run(precision, photo)  # warm-up: sessions, kernels, cached statistics
     for _ in range(SPEED_RUNS):
@@ -109,25 +115,27 @@ def speedup(run: Callable[[str, np.ndarray], object]) -> float:
             start = time.perf_counter()
             run(precision, photo)
             spent.append(time.perf_counter() - start)
-    found = statistics.median(times["fp32"]) / statistics.median(times["int8"])
-    print(f"  int8 speed-up over fp32: {found:.2f}x")
-    return round(found, 3)
+    int8 = statistics.median(times["int8"])
+    found = {SPEEDUP_KEYS[p]: round(statistics.median(times[p]) / int8, 3) for p in floats}
+    said = ", ".join(f"{found[SPEEDUP_KEYS[p]]:.2f}x over {p}" for p in floats)
+    print(f"  int8 speed-up: {said}")
+    return found
 
 
-def fast_speedup(name: str) -> float:
-    stylizers = {p: FastStylizer(name, device="cpu", precision=p) for p in ("fp32", "int8")}
-    return speedup(lambda precision, photo: stylizers[precision].stylize_array(photo))
+def fast_speedups(name: str) -> dict[str, float]:
+    stylizers = {p: FastStylizer(name, device="cpu", precision=p) for p in TIMED}
+    return speedups(lambda precision, photo: stylizers[precision].stylize_array(photo))
 
 
-def instant_speedup() -> float:
+def instant_speedups() -> dict[str, float]:
     painting = Image.open(DATA / "styles" / f"{INSTANT_PAINTINGS[0]}.jpg").convert("RGB")
-    stylizers = {p: InstantStylizer(painting, device="cpu", precision=p) for p in ("fp32", "int8")}
-    return speedup(lambda precision, photo: stylizers[precision].stylize_array(photo))
+    stylizers = {p: InstantStylizer(painting, device="cpu", precision=p) for p in TIMED}
+    return speedups(lambda precision, photo: stylizers[precision].stylize_array(photo))
 
 
-def retime(key: str, timed: float) -> None:
+def retime(key: str, timed: dict[str, float]) -> None:
     entry = json.loads((int8_dir() / "manifest.json").read_text())["graphs"][key]
-    quality = {**entry.pop("quality"), "speedup": timed}
+    quality = {**entry.pop("quality"), **timed}
     record_int8_graph(Int8Graph(key, **entry, quality=quality))
 
 
@@ -159,7 +167,7 @@ def quantize_fast(name: str, folder: Path) -> None:
         return stylizers[precision].stylize(photo, size=512)
 
     quality = changes(run, [(photo, painting) for photo in val_photos()])
-    quality["speedup"] = fast_speedup(name)
+    quality.update(fast_speedups(name))
     record_int8_graph(dataclasses.replace(graph, quality=quality))
     print(f"{name}: {quality}")
 
@@ -209,7 +217,7 @@ def quantize_instant(folder: Path) -> None:
         return InstantStylizer(painting, device="cpu", precision=precision).stylize(photo, size=512)
 
     quality = changes(run, pairs)
-    quality["speedup"] = instant_speedup()
+    quality.update(instant_speedups())
     for graph in graphs:
         record_int8_graph(dataclasses.replace(graph, quality=quality))
     print(f"instant: {quality}")
@@ -218,7 +226,8 @@ def quantize_instant(folder: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="+", metavar="NAME", help="fast style names, instant")
-    parser.add_argument("--speed-only", action="store_true", help="only re-time int8 vs fp32")
+    parser.add_argument("--speed-only", action="store_true",
+                        help="only re-time int8 against the floats")  # fmt: skip
     args = parser.parse_args()
     names = args.only or [*(e.name for e in read_manifest() if not e.base), "instant"]
     if args.speed_only:  # the graphs already made, nothing else
@@ -227,12 +236,12 @@ def main() -> None:
         for name in names:
             print(f"timing {name}", flush=True)
             if name == "instant":
-                timed = instant_speedup()
+                timed = instant_speedups()
                 for key in (ENCODER_KEY, STUDENT_KEY, DECODER_KEY):
                     if key in made:
                         retime(key, timed)
             else:
-                retime(name, fast_speedup(name))
+                retime(name, fast_speedups(name))
         return
     with tempfile.TemporaryDirectory() as work:
         for name in names:

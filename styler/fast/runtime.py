@@ -114,8 +114,7 @@ def fast_precision(
     graph = None
     if name and device.type == "cpu" and onnxruntime_installed():
         graph = int8_graph(name, parameters_digest(network))
-    chosen = resolve_precision(requested, device, graph is not None and graph.pays,
-                               float_choice=FP32)  # fmt: skip
+    chosen = resolve_precision(requested, device, [graph] if graph else [], float_choice=FP32)
     if chosen != INT8:
         return Precision(chosen)
     if graph is None:

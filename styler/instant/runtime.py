@@ -24,7 +24,7 @@ import torch
 from styler.errors import OptionsError
 from styler.instant.export import export_decoder, export_encoder
 from styler.instant.student import StudentEncoder
-from styler.int8_models import int8_graph
+from styler.int8_models import Int8Graph, int8_graph
 from styler.onnx_models import cache_dir, cached_graph, cpu_session, parameters_digest
 from styler.progress import Cancelled
 from styler.tensors import running_steps
@@ -65,9 +65,9 @@ def int8_key(encoder: torch.nn.Module) -> str:
 
 def shipped_int8(
     encoder: torch.nn.Module, style_encoder: torch.nn.Module, decoder: torch.nn.Module
-) -> tuple[InstantGraphs, bool] | None:
-    """(the int8 graphs of exactly these networks, whether they all pay: see
-    styler.int8_models), or None when styler ships none for one of them."""
+) -> tuple[InstantGraphs, list[Int8Graph]] | None:
+    """(the int8 graphs of exactly these networks, their manifest entries: what they cost
+    and gain), or None when styler ships none for one of them."""
     photo = int8_graph(int8_key(encoder), parameters_digest(encoder))
     painting = (
         photo
@@ -78,7 +78,7 @@ def shipped_int8(
     if photo is None or painting is None or decoded is None:
         return None
     graphs = InstantGraphs(photo.path, painting.path, decoded.path)
-    return graphs, photo.pays and painting.pays and decoded.pays
+    return graphs, [photo, painting, decoded]
 
 
 class OnnxPass:

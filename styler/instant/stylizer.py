@@ -111,7 +111,7 @@ def _in_precision(base: Networks, requested: str) -> Networks:
     int8 = None
     if decoder is not None and base.device.type == "cpu" and onnxruntime_installed():
         int8 = shipped_int8(base.encoder, base.style_encoder, decoder)
-    precision = resolve_precision(requested, base.device, int8 is not None and int8[1])
+    precision = resolve_precision(requested, base.device, int8[1] if int8 else [])
     if precision == INT8:
         if int8 is None:
             raise OptionsError(
