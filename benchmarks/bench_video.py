@@ -97,11 +97,11 @@ def stamp() -> str:
 # -- clips -------------------------------------------------------------------------------
 
 
-def write_clip(path: Path, frames, rate: int = 30) -> Path:
-    """H.264 (CRF 16, yuv420p): the synthetic clips go through the same decoder as footage."""
+def write_clip(path: Path, frames, rate: int = 30, crf: int = 16, preset: str = "veryfast") -> Path:
+    """H.264 (yuv420p): the synthetic clips go through the same decoder as footage."""
     with av.open(str(path), "w") as container:
         stream = container.add_stream("libx264", rate=rate)
-        stream.pix_fmt, stream.options = "yuv420p", {"crf": "16", "preset": "veryfast"}
+        stream.pix_fmt, stream.options = "yuv420p", {"crf": str(crf), "preset": preset}
         for n, rgb in enumerate(frames):
             if n == 0:
                 stream.width, stream.height = rgb.shape[1], rgb.shape[0]
