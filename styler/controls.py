@@ -290,8 +290,9 @@ _CONTROL_LIST = (
     Control(
         "precision", str, "auto", "Precision",
         "number format of the one-pass networks: auto takes int8 where the CPU has int8 dot "
-        "products and the model's measured loss is within bounds, else the device's best "
-        "float; fp32, bf16, fp16 (GPUs) and int8 (CPU, onnxruntime) insist",
+        "products and the model's measured loss is within bounds and it ran faster than the "
+        "float it replaces, else the device's best float; fp32, bf16, fp16 (GPUs) and int8 "
+        "(CPU, onnxruntime) insist",
         modes=(FAST, INSTANT), choices=PRECISIONS, group=ENGINE, recorded=False,
     ),
     Control(
