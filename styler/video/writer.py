@@ -27,7 +27,7 @@ SETTINGS_PREFIX = "styler.settings:"  # the comment tag's text: this prefix, the
 # Audio codecs the MP4 muxer carries as they are; others are re-encoded to AAC.
 MP4_AUDIO = frozenset({"aac", "mp3", "alac", "ac3", "eac3", "opus", "flac"})
 CRF = 18  # x264 quality: visually lossless for stylized frames, a few MB a minute at 720p
-PRESET = "superfast"  # x264 speed: half veryfast's CPU at the same PSNR, larger files (docs/video.md)
+PRESET = "superfast"  # x264 speed: half veryfast's CPU, same PSNR, larger files (docs/video.md)
 
 
 class ClipWriter:
