@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import sys
 
-from bench_instant import DATA, PAIRS, pair_photos  # this folder's benchmark: the same pairs
+from bench_instant import PAIRS, painting, pair_photos  # this folder's benchmark: the same pairs
 from PIL import Image
 
 import styler.instant.stylizer as stylizer
@@ -32,7 +32,7 @@ def main() -> int:
         stylizer._NETWORKS.clear()  # load this folder's networks
         scores = []
         for content, style_name in PAIRS:
-            style = Image.open(DATA / "styles" / f"{style_name}.jpg").convert("RGB")
+            style = Image.open(painting(style_name)).convert("RGB")
             painter = stylizer.InstantStylizer(style, device="cpu", precision="fp32")
             scores.append(distances(painter.stylize(photos[content]), photos[content], style))
         cells = " ".join(f"{d.style:.3f}/{d.content:.3f}" for d in scores)

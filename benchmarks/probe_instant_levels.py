@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 import time
 
-from bench_instant import DATA, PAIRS, pair_photos  # this folder's benchmark: the same pairs
+from bench_instant import PAIRS, painting, pair_photos  # this folder's benchmark: the same pairs
 from PIL import Image
 
 import styler.instant.cascade as cascade
@@ -28,7 +28,7 @@ def main() -> int:
         cascade.CASCADE = tuple(sequence.split(","))
         scores, seconds = [], 0.0
         for content, style_name in PAIRS:
-            style = Image.open(DATA / "styles" / f"{style_name}.jpg").convert("RGB")
+            style = Image.open(painting(style_name)).convert("RGB")
             stylizer = InstantStylizer(style, device="cpu")
             start = time.perf_counter()
             out = stylizer.stylize(photos[content])

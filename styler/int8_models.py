@@ -52,8 +52,8 @@ class Int8Graph:
         would run instead) where it was measured. bf16 was timed only where the measuring
         CPU computes it natively; without that figure, float32's stands in."""
         changes = [abs(v) for k, v in self.quality.items() if k.endswith("_change")]
-        measured = self.quality.get(SPEEDUP_KEYS.get(float_precision, ""))
-        speedup = measured if measured is not None else self.quality.get(SPEEDUP_KEYS["fp32"], 0.0)
+        fp32 = self.quality.get(SPEEDUP_KEYS["fp32"], 0.0)
+        speedup = self.quality.get(SPEEDUP_KEYS.get(float_precision, SPEEDUP_KEYS["fp32"]), fp32)
         return speedup > 1.0 and bool(changes) and max(changes) <= QUALITY_BOUND
 
 

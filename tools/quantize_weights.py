@@ -62,7 +62,6 @@ DATA = ROOT.parent / "shared" / "data"
 CALIBRATION_PHOTOS = 32  # spread over the training photos
 VAL_PHOTOS = 12
 SPEED_RUNS = 7
-TIMED = ("int8", "fp32", "bf16")  # bf16 is timed only where the CPU computes it natively
 FAST_OPERATORS = ("Conv",)  # see styler.quantize
 INSTANT_PAINTINGS = ("starry_night", "the_scream", "udnie", "vg_olive")  # unseen in training
 
@@ -102,18 +101,25 @@ def changes(run: Run, pairs: Pairs) -> dict[str, float]:
             "content_change": round(float(c8 / c32 - 1), 5)}  # fmt: skip
 
 
-def speedups(run: Callable[[str, np.ndarray], object]) -> dict[str, float]:
-    """Each float's median time over int8's on a 1024x768 photo, alternating them: float32,
-    and bfloat16 where this CPU computes it natively (styler.int8_models.SPEEDUP_KEYS)."""
+def timed_precisions() -> list[str]:
+    """int8 and the floats it is timed against: float32, and bfloat16 where this CPU computes
+    it natively (styler.int8_models.SPEEDUP_KEYS)."""
+    return ["int8", "fp32", *(["bf16"] if best_float(torch.device("cpu")) == "bf16" else [])]
+
+
+def speedups(stylizer: Callable[[str], FastStylizer | InstantStylizer]) -> dict[str, float]:
+    """Each timed float's median time over int8's on a 1024x768 photo, alternating them;
+    stylizer(precision) makes the stylizer that runs in that precision."""
     photo = np.asarray(ImageOps.fit(Image.open(val_files()[0]).convert("RGB"), (1024, 768)))
-    floats = ["fp32", *(["bf16"] if best_float(torch.device("cpu")) == "bf16" else [])]
-    times: dict[str, list[float]] = {p: [] for p in ["int8", *floats]}
+    stylizers = {p: stylizer(p) for p in timed_precisions()}
+    times: dict[str, list[float]] = {p: [] for p in stylizers}
+    floats = [p for p in times if p != "int8"]
     for precision in times:
-        run(precision, photo)  # warm-up: sessions, kernels, cached statistics
+        stylizers[precision].stylize_array(photo)  # warm-up: sessions, kernels, statistics
     for _ in range(SPEED_RUNS):
         for precision, spent in times.items():
             start = time.perf_counter()
-            run(precision, photo)
+            stylizers[precision].stylize_array(photo)
             spent.append(time.perf_counter() - start)
     int8 = statistics.median(times["int8"])
     found = {SPEEDUP_KEYS[p]: round(statistics.median(times[p]) / int8, 3) for p in floats}
@@ -123,14 +129,12 @@ def speedups(run: Callable[[str, np.ndarray], object]) -> dict[str, float]:
 
 
 def fast_speedups(name: str) -> dict[str, float]:
-    stylizers = {p: FastStylizer(name, device="cpu", precision=p) for p in TIMED}
-    return speedups(lambda precision, photo: stylizers[precision].stylize_array(photo))
+    return speedups(lambda precision: FastStylizer(name, device="cpu", precision=precision))
 
 
 def instant_speedups() -> dict[str, float]:
     painting = Image.open(DATA / "styles" / f"{INSTANT_PAINTINGS[0]}.jpg").convert("RGB")
-    stylizers = {p: InstantStylizer(painting, device="cpu", precision=p) for p in TIMED}
-    return speedups(lambda precision, photo: stylizers[precision].stylize_array(photo))
+    return speedups(lambda precision: InstantStylizer(painting, device="cpu", precision=precision))
 
 
 def retime(key: str, timed: dict[str, float]) -> None:
