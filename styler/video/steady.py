@@ -134,8 +134,7 @@ class Steadier:
         if warped is not None and self.strength > 0:
             moved, reliable = warped
             if moved.shape == styled.shape:  # the weights are smooth: made on the flow's grid
-                agree = _agreement(moved, styled, reliable.shape)
-                small = self.strength * reliable * agree
+                small = self.strength * self.blend_weight(moved, styled, reliable)
                 h, w = styled.shape[:2]
                 alpha = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
                 out = cv2.blendLinear(moved, styled, alpha, 1 - alpha)
@@ -143,6 +142,14 @@ class Steadier:
         self._previous_textured = self._textured
         self._previous_shift_gray, self._previous_phase = self._shift_gray, self._phase
         return out
+
+    def blend_weight(
+        self, moved: np.ndarray, styled: np.ndarray, reliable: np.ndarray
+    ) -> np.ndarray:
+        """The moved previous result's share per pixel of the flow's grid, before `strength`:
+        the flow's reliability where the two paintings roughly agree (benchmarks look at it
+        to see where the warping error that is left comes from)."""
+        return reliable * _agreement(moved, styled, reliable.shape)
 
 
 def _agreement(moved: np.ndarray, styled: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:

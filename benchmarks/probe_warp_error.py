@@ -1,0 +1,150 @@
+"""Where the warping error that steadying leaves comes from: split by the steadier's weight.
+
+    python benchmarks/probe_warp_error.py [--style udnie] [--frames 40] [--temporal 0.6]
+
+For Big Buck Bunny (frames 420 on, needs ../shared), the synthetic pan and the synthetic
+camera clip of benchmarks/bench_video.py, styler's fast mode is run frame by frame and
+steadied; each pair of frames is judged as bench_video judges it (Lai et al.'s warping
+error, Farneback flow on the input, occluded pixels masked out), and every judged pixel is
+put in a bin by the weight the steadier gave the moved previous result there (its
+reliability and agreement, before `temporal`). Per bin: its share of the pixels, its share
+of the per-frame and the steadied warping error, and the mean error of the per-frame
+output, the steadied output and the input itself (what the judge charges a video with no
+flicker at all). Where the steadier trusts the flow it can only lower the error there; the
+error it leaves in the bins it distrusts bounds how far any flow-following steadier gets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+import cv2
+import numpy as np
+from bench_video import (  # this folder's benchmark: the same clips and judge
+    BBB,
+    PHOTOS,
+    camera_clip,
+    farneback,
+    non_occluded,
+    pan_clip,
+    read_frames,
+    trimmed,
+    warp,
+)
+
+from styler import Recipe
+from styler.engine import build_engine
+from styler.video import FrameStylizer
+from styler.video.steady import Steadier
+
+EDGES = (0.0, 0.05, 0.3, 0.6, 1.01)  # weight bins
+BBB_START = 420  # the bird flapping on its branch (docs/video.md)
+OUTPUTS = ("per-frame", "steadied", "input")
+
+
+class RecordingSteadier(Steadier):
+    """A Steadier that keeps each frame's blend weight, at the frame's size."""
+
+    def __init__(self, strength: float) -> None:
+        super().__init__(strength)
+        self.weights: list[np.ndarray | None] = []
+
+    def blend(self, styled: np.ndarray, warped: tuple[np.ndarray, np.ndarray] | None):
+        if warped is None:
+            self.weights.append(None)
+        return super().blend(styled, warped)
+
+    def blend_weight(self, moved: np.ndarray, styled: np.ndarray, reliable: np.ndarray):
+        weight = super().blend_weight(moved, styled, reliable)
+        h, w = styled.shape[:2]
+        self.weights.append(cv2.resize(weight.astype(np.float32), (w, h)))
+        return weight
+
+
+def squared_error(previous: np.ndarray, current: np.ndarray, forward: np.ndarray) -> np.ndarray:
+    """Per pixel of the previous frame: bench_video.warping_error before its mean."""
+    moved = warp(current, forward).astype(np.float32) / 255
+    return ((previous.astype(np.float32) / 255 - moved) ** 2).sum(axis=2)
+
+
+def probe(clip: Path, style: str, temporal: float) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """(judged pixels per bin, summed squared error per bin for each of OUTPUTS)."""
+    engine = build_engine(Recipe.create("fast", [style], size=0))
+    stream = FrameStylizer(engine, temporal=temporal)
+    stream.steadier = recorder = RecordingSteadier(temporal)
+    counts = np.zeros(len(EDGES) - 1)
+    sums = {name: np.zeros(len(EDGES) - 1) for name in OUTPUTS}
+    previous = None
+    for rgb in read_frames(clip):
+        frame = {"per-frame": np.asarray(engine.run(rgb).image), "steadied": stream.stylize(rgb)}
+        frame["input"] = rgb
+        gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+        weight = recorder.weights[-1]
+        if previous is not None and weight is not None:
+            forward, backward = farneback(previous["gray"], gray), farneback(gray, previous["gray"])
+            judged = non_occluded(forward, backward)
+            # The weight sits on this frame's pixels, the judge's error on the previous one's.
+            bins = np.digitize(warp(weight, forward), EDGES) - 1
+            errors = {n: squared_error(previous[n], frame[n], forward) for n in OUTPUTS}
+            for b in range(len(EDGES) - 1):
+                kept = judged & (bins == b)
+                counts[b] += kept.sum()
+                for name in OUTPUTS:
+                    sums[name][b] += errors[name][kept].sum()
+        previous = {**frame, "gray": gray}
+    return counts, sums
+
+
+def report(name: str, counts: np.ndarray, sums: dict[str, np.ndarray]) -> None:
+    total = counts.sum()
+    per_frame, steadied = sums["per-frame"].sum() / total, sums["steadied"].sum() / total
+    print(
+        f"\n{name}: warp err x1000 per-frame {per_frame * 1000:.3f}, steadied "
+        f"{steadied * 1000:.3f} ({steadied / per_frame:.2f}x)"
+    )
+    header = (
+        f"{'weight':12} {'pixels':>7} {'per-frame share':>16} {'steadied share':>15} "
+        f"{'per-frame':>10} {'steadied':>9} {'input':>7}"
+    )
+    print(header + "\n" + "-" * len(header))
+    for b in range(len(EDGES) - 1):
+        n = max(counts[b], 1)
+        shares = [sums[o][b] / sums[o].sum() * 100 for o in OUTPUTS[:2]]
+        means = [sums[o][b] / n * 1000 for o in OUTPUTS]
+        print(
+            f"{f'{EDGES[b]:.2f}-{min(EDGES[b + 1], 1):.2f}':12} {counts[b] / total * 100:6.1f}% "
+            f"{shares[0]:15.1f}% {shares[1]:14.1f}% {means[0]:10.2f} {means[1]:9.2f} "
+            f"{means[2]:7.2f}"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--style", default="udnie", help="shipped fast style")
+    parser.add_argument("--frames", type=int, default=40, help="frames of each clip")
+    parser.add_argument("--temporal", type=float, default=0.6)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="probe_warp_") as folder:
+        work = Path(folder)
+        clips = {
+            "pan": pan_clip(work / "pan.mp4", PHOTOS / "rocket.jpg", args.frames)[0],
+            "camera": camera_clip(
+                work / "camera.mp4", PHOTOS / "astronaut.jpg", PHOTOS / "chelsea.jpg", args.frames
+            ),
+        }
+        if BBB.is_file():
+            clips = {
+                "Big Buck Bunny": trimmed(BBB, work / "bbb.mp4", args.frames, start=BBB_START),
+                **clips,
+            }
+        else:
+            print(f"{BBB} not found: Big Buck Bunny is skipped")
+        print(f"fast mode '{args.style}', temporal {args.temporal:g}, {args.frames} frames each")
+        for name, clip in clips.items():
+            report(name, *probe(clip, args.style, args.temporal))
+
+
+if __name__ == "__main__":
+    main()
