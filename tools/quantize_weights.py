@@ -11,8 +11,9 @@ record the relative change of the mean style and content distances, and int8's s
 over float32 (and over bfloat16 where the CPU has it natively) on a 1024x768 photo (median
 of SPEED_RUNS), in weights/int8/manifest.json (styler.int8_models: `auto` uses int8 only
 within 3% and faster than the float it would replace). The speed-ups are this machine's:
-re-time on the CPU you care about with --speed-only.
-Needs the shared data folder (../shared/data): photos never ship, only the graphs.
+re-time on the CPU you care about with --speed-only (which times on the gallery's photo and
+painting). Quantizing needs the shared data folder (../shared/data): photos never ship,
+only the graphs.
 """
 
 from __future__ import annotations
@@ -62,6 +63,10 @@ DATA = ROOT.parent / "shared" / "data"
 CALIBRATION_PHOTOS = 32  # spread over the training photos
 VAL_PHOTOS = 12
 SPEED_RUNS = 7
+# Timing needs no particular photo or painting: the repository's own, so that --speed-only
+# re-times on any machine, the shared data folder or not.
+SPEED_PHOTO = ROOT / "gallery" / "photos" / "astronaut.jpg"
+SPEED_PAINTING = ROOT / "gallery" / "styles" / "swirls.jpg"
 FAST_OPERATORS = ("Conv",)  # see styler.quantize
 INSTANT_PAINTINGS = ("starry_night", "the_scream", "udnie", "vg_olive")  # unseen in training
 
@@ -110,7 +115,7 @@ def timed_precisions() -> list[str]:
 def speedups(stylizer: Callable[[str], FastStylizer | InstantStylizer]) -> dict[str, float]:
     """Each timed float's median time over int8's on a 1024x768 photo, alternating them;
     stylizer(precision) makes the stylizer that runs in that precision."""
-    photo = np.asarray(ImageOps.fit(Image.open(val_files()[0]).convert("RGB"), (1024, 768)))
+    photo = np.asarray(ImageOps.fit(Image.open(SPEED_PHOTO).convert("RGB"), (1024, 768)))
     stylizers = {p: stylizer(p) for p in timed_precisions()}
     times: dict[str, list[float]] = {p: [] for p in stylizers}
     floats = [p for p in times if p != "int8"]
@@ -133,7 +138,7 @@ def fast_speedups(name: str) -> dict[str, float]:
 
 
 def instant_speedups() -> dict[str, float]:
-    painting = Image.open(DATA / "styles" / f"{INSTANT_PAINTINGS[0]}.jpg").convert("RGB")
+    painting = Image.open(SPEED_PAINTING).convert("RGB")
     return speedups(lambda precision: InstantStylizer(painting, device="cpu", precision=precision))
 
 
