@@ -233,12 +233,17 @@ def non_occluded(forward: np.ndarray, backward: np.ndarray) -> np.ndarray:
     return ok & (x >= 0) & (x <= w - 1) & (y >= 0) & (y <= h - 1)
 
 
+def warping_error_map(prev: np.ndarray, cur: np.ndarray, forward: np.ndarray) -> np.ndarray:
+    """Per pixel of frame t: |O_t - warp(O_t+1)|^2 summed over RGB (values 0-1)."""
+    moved = warp(cur, forward).astype(np.float32) / 255
+    return ((prev.astype(np.float32) / 255 - moved) ** 2).sum(axis=2)
+
+
 def warping_error(
     prev: np.ndarray, cur: np.ndarray, forward: np.ndarray, mask: np.ndarray
 ) -> float:
-    """Lai et al. 2018: |O_t - warp(O_t+1)|^2 summed over RGB, averaged over masked pixels."""
-    moved = warp(cur, forward).astype(np.float32) / 255
-    diff = ((prev.astype(np.float32) / 255 - moved) ** 2).sum(axis=2)
+    """Lai et al. 2018: warping_error_map averaged over the masked pixels."""
+    diff = warping_error_map(prev, cur, forward)
     return float(diff[mask].mean()) if mask.any() else 0.0
 
 

@@ -32,6 +32,7 @@ from bench_video import (  # this folder's benchmark: the same clips and judge
     read_frames,
     trimmed,
     warp,
+    warping_error_map,
 )
 
 from styler import Recipe
@@ -63,12 +64,6 @@ class RecordingSteadier(Steadier):
         return weight
 
 
-def squared_error(previous: np.ndarray, current: np.ndarray, forward: np.ndarray) -> np.ndarray:
-    """Per pixel of the previous frame: bench_video.warping_error before its mean."""
-    moved = warp(current, forward).astype(np.float32) / 255
-    return ((previous.astype(np.float32) / 255 - moved) ** 2).sum(axis=2)
-
-
 def probe(clip: Path, style: str, temporal: float) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """(judged pixels per bin, summed squared error per bin for each of OUTPUTS)."""
     engine = build_engine(Recipe.create("fast", [style], size=0))
@@ -78,8 +73,11 @@ def probe(clip: Path, style: str, temporal: float) -> tuple[np.ndarray, dict[str
     sums = {name: np.zeros(len(EDGES) - 1) for name in OUTPUTS}
     previous = None
     for rgb in read_frames(clip):
-        frame = {"per-frame": np.asarray(engine.run(rgb).image), "steadied": stream.stylize(rgb)}
-        frame["input"] = rgb
+        frame = {
+            "per-frame": np.asarray(engine.run(rgb).image),
+            "steadied": stream.stylize(rgb),
+            "input": rgb,
+        }
         gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
         weight = recorder.weights[-1]
         if previous is not None and weight is not None:
@@ -87,7 +85,7 @@ def probe(clip: Path, style: str, temporal: float) -> tuple[np.ndarray, dict[str
             judged = non_occluded(forward, backward)
             # The weight sits on this frame's pixels, the judge's error on the previous one's.
             bins = np.digitize(warp(weight, forward), EDGES) - 1
-            errors = {n: squared_error(previous[n], frame[n], forward) for n in OUTPUTS}
+            errors = {n: warping_error_map(previous[n], frame[n], forward) for n in OUTPUTS}
             for b in range(len(EDGES) - 1):
                 kept = judged & (bins == b)
                 counts[b] += kept.sum()
