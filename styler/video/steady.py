@@ -14,7 +14,9 @@ frame's own painting stays, so nothing is dragged along:
 - on featureless areas (a clear sky) the flow is only what DIS spread from the neighbours,
   which every test above passes: there the camera's own motion (fitted to the textured
   parts) is used, and trusted only where DIS agrees with it;
-- the reliability is softened over a few pixels so the blend leaves no hard edges.
+- the reliability is softened over a few pixels so the blend leaves no hard edges;
+- averaging two stroke patterns lowers their contrast, so the blend's fine detail is raised
+  back (_kept_contrast), fully where the input is clean, partly where it is noisy.
 A scene cut leaves most pixels unreliable, so the new shot starts afresh.
 
 The painting itself is kept steady too where the engine allows it: the camera's shift from
@@ -65,6 +67,12 @@ SOFTEN = 3  # px (at flow size): blur of the reliability map
 # frame's painting (flicker), not at all from DISAGREE_HIGH on (a stroke dragged by bad flow).
 DISAGREE_LOW, DISAGREE_HIGH = 64.0, 128.0
 AGREEMENT_BLUR = 2.0  # px at the output's size: the disagreement is judged over a small area
+# Texture contrast kept (_kept_contrast): detail is what a blur of DETAIL_SIGMA px (output size)
+# removes; its energy is compared over ENERGY_BLUR px and raised by CONTRAST_GAIN_MAX at most,
+# fully where the moved previous input matches this frame within STILL_LOW grey levels (mean
+# over STILL_BLUR px at flow size), not at all from STILL_HIGH on (sensor noise).
+DETAIL_SIGMA, ENERGY_BLUR, CONTRAST_GAIN_MAX = 1.5, 6.0, math.sqrt(2)
+STILL_LOW, STILL_HIGH, STILL_BLUR = 2.0, 4.0, 3.0
 
 
 class Steadier:
@@ -85,6 +93,7 @@ class Steadier:
         self._previous_textured: np.ndarray | None = None
         self._gray: np.ndarray | None = None  # this frame's, kept once its result is
         self._textured: np.ndarray | None = None  # and its texture map (_textured)
+        self._still = np.zeros((1, 1), np.float32)  # where its input is free of noise
         self._previous_shift_gray: np.ndarray | None = None  # GRID_SIDE copies, float
         self._shift_gray: np.ndarray | None = None
         self._previous_phase: GridPhase = (0.0, 0.0)
@@ -120,7 +129,9 @@ class Steadier:
             return None
         backward, trusted = _pinned(self._flow.calc(gray, previous, None), textured)
         forward, _ = _pinned(self._flow.calc(previous, gray, None), previous_textured)
-        reliable = _reliability(backward, forward, gray, previous) * trusted
+        reliable, mismatch = _reliability(backward, forward, gray, previous)
+        reliable *= trusted
+        self._still = _still(mismatch)
         h, w = frame.shape[:2]
         moved = _warp(self._previous_out, _resized_flow(backward, h, w))
         return moved, reliable
@@ -138,6 +149,7 @@ class Steadier:
                 h, w = styled.shape[:2]
                 alpha = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
                 out = cv2.blendLinear(moved, styled, alpha, 1 - alpha)
+                out = _kept_contrast(out, moved, styled, small, self._still)
         self._previous_out, self._previous_gray = out, self._gray
         self._previous_textured = self._textured
         self._previous_shift_gray, self._previous_phase = self._shift_gray, self._phase
@@ -239,8 +251,9 @@ def _squared_length(flow: np.ndarray) -> np.ndarray:
 
 def _reliability(
     backward: np.ndarray, forward: np.ndarray, gray: np.ndarray, previous: np.ndarray
-) -> np.ndarray:
-    """Per pixel of this frame, 1 where the backward flow can be trusted, softly 0 elsewhere."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """(per pixel of this frame, 1 where the backward flow can be trusted, softly 0
+    elsewhere; the grey levels between this frame and the previous one moved onto it)."""
     forward_there = _warp(forward, backward)  # the forward flow at x + w
     round_trip = backward + forward_there
     backward_length = _squared_length(backward)
@@ -250,9 +263,57 @@ def _reliability(
                    for c in (0, 1) for dx in (0, 1)) / 4  # fmt: skip
     boundary = gradient > EDGE * backward_length + EDGE_SLACK
     moved = _warp(previous, backward).astype(np.float32)
-    mismatch = np.abs(moved - gray.astype(np.float32)) > MATCH_TOLERANCE
-    reliable = (~(disagree | boundary | mismatch)).astype(np.float32)
-    return cv2.GaussianBlur(reliable, (0, 0), SOFTEN) * reliable
+    mismatch = cv2.absdiff(moved, gray.astype(np.float32))
+    reliable = (~(disagree | boundary | (mismatch > MATCH_TOLERANCE))).astype(np.float32)
+    return cv2.GaussianBlur(reliable, (0, 0), SOFTEN) * reliable, mismatch
+
+
+def _still(mismatch: np.ndarray) -> np.ndarray:
+    """1 where the input, moved along the flow, repeats itself (a clean picture), falling to 0
+    where it differs by what sensor noise does (see _kept_contrast)."""
+    level = cv2.GaussianBlur(mismatch, (0, 0), STILL_BLUR)
+    return np.clip((STILL_HIGH - level) / (STILL_HIGH - STILL_LOW), 0, 1)
+
+
+def _kept_contrast(
+    blended: np.ndarray, moved: np.ndarray, styled: np.ndarray, weight: np.ndarray,
+    still: np.ndarray,
+) -> np.ndarray:
+    """`blended` (`moved` and `styled` mixed with `weight` per pixel of the flow's grid) with
+    its fine detail raised back to the contrast it should have.
+
+    Averaging two stroke patterns that are not quite the same (on a zoom, say), one of them
+    resampled by the warp, lowers the texture's contrast: a pan came out washed out and soft,
+    1.30x further from the painting than its frames painted one by one. Where the input is
+    `still` the detail is raised to the local contrast of this frame's painting. Where it is
+    noisy the painting's changing detail answers the noise, and raising it all back cost
+    udnie's flat facets style on a noisy clip (docs/video.md): there only what mixing two
+    patterns that do not line up lost comes back (the variance-preserving blend of texture
+    synthesis: the contrast the mix would have, were the two one pattern), not what the
+    moved result lost before, to resampling and earlier blends. Detail is what a blur of
+    DETAIL_SIGMA px removes, its energy is compared over ENERGY_BLUR px, and the gain is at
+    most CONTRAST_GAIN_MAX, never under 1: where the two paintings agree nothing changes."""
+    h, w = weight.shape[:2]
+    sigma = ENERGY_BLUR * w / styled.shape[1]
+
+    def energy(image: np.ndarray, smooth: np.ndarray) -> np.ndarray:
+        detail = cv2.resize(cv2.absdiff(image, smooth), (w, h), interpolation=cv2.INTER_AREA)
+        detail = detail.astype(np.float32)
+        summed = cv2.transform(detail * detail, np.ones((1, 3), np.float32))
+        return cv2.GaussianBlur(summed, (0, 0), sigma)
+
+    def smooth(image: np.ndarray) -> np.ndarray:
+        return cv2.GaussianBlur(image, (0, 0), DETAIL_SIGMA)
+
+    low = smooth(blended)
+    own, previous = energy(styled, smooth(styled)), energy(moved, smooth(moved))
+    kept = 1 - weight
+    mixed = (weight * np.sqrt(previous) + kept * np.sqrt(own)) ** 2  # were they one pattern
+    target = still * own + (1 - still) * mixed
+    ratio = target / np.maximum(energy(blended, low), 1e-3)
+    gain = np.sqrt(np.clip(ratio, 1.0, CONTRAST_GAIN_MAX**2))
+    gain = cv2.resize(gain, blended.shape[1::-1], interpolation=cv2.INTER_LINEAR)
+    return cv2.blendLinear(blended, low, gain, 1 - gain)  # low + gain * (blended - low)
 
 
 def _textured(gray: np.ndarray) -> np.ndarray:
