@@ -66,6 +66,11 @@ SOFTEN = 3  # px (at flow size): blur of the reliability map
 # Output side: the moved previous result counts fully up to DISAGREE_LOW grey levels from this
 # frame's painting (flicker), not at all from DISAGREE_HIGH on (a stroke dragged by bad flow).
 DISAGREE_LOW, DISAGREE_HIGH = 64.0, 128.0
+# Beside a thing that moves on its own (DIS's flow MOVER_PX px or more from the camera's, at
+# flow size) a network paints a halo that goes with it: on flat areas within NEAR_PX px of it
+# (flow size), in this frame or the last, the output side is stricter, from NEAR_LOW to
+# NEAR_HIGH grey levels.
+MOVER_PX, NEAR_PX, NEAR_LOW, NEAR_HIGH = 1.5, 24, 16.0, 32.0
 AGREEMENT_BLUR = 2.0  # px at the output's size: the disagreement is judged over a small area
 # Texture contrast kept (_kept_contrast): detail is what a blur of DETAIL_SIGMA px (output size)
 # removes; its energy is compared over ENERGY_BLUR px and raised by CONTRAST_GAIN_MAX at most,
@@ -94,6 +99,9 @@ class Steadier:
         self._gray: np.ndarray | None = None  # this frame's, kept once its result is
         self._textured: np.ndarray | None = None  # and its texture map (_textured)
         self._still = np.zeros((1, 1), np.float32)  # where its input is free of noise
+        self._near = np.zeros((1, 1), np.float32)  # flat areas by a mover, now or last frame
+        self._movers: np.ndarray | None = None  # where this frame's movers reach (_near_movers)
+        self._previous_movers: np.ndarray | None = None
         self._previous_shift_gray: np.ndarray | None = None  # GRID_SIDE copies, float
         self._shift_gray: np.ndarray | None = None
         self._previous_phase: GridPhase = (0.0, 0.0)
@@ -127,8 +135,12 @@ class Steadier:
         previous, previous_textured = self._previous_gray, self._previous_textured
         if previous is None or previous_textured is None or self._previous_out is None:
             return None
-        backward, trusted = _pinned(self._flow.calc(gray, previous, None), textured)
-        forward, _ = _pinned(self._flow.calc(previous, gray, None), previous_textured)
+        backward, trusted, apart = _pinned(self._flow.calc(gray, previous, None), textured)
+        forward, _, _ = _pinned(self._flow.calc(previous, gray, None), previous_textured)
+        movers = self._movers = _near_movers(apart, textured)
+        if self._previous_movers is not None and self._previous_movers.shape == movers.shape:
+            movers = np.maximum(movers, self._previous_movers)
+        self._near = movers * (1 - textured)
         reliable, mismatch = _reliability(backward, forward, gray, previous)
         reliable *= trusted
         self._still = _still(mismatch)
@@ -151,7 +163,7 @@ class Steadier:
                 out = cv2.blendLinear(moved, styled, alpha, 1 - alpha)
                 out = _kept_contrast(out, moved, styled, small, self._still)
         self._previous_out, self._previous_gray = out, self._gray
-        self._previous_textured = self._textured
+        self._previous_textured, self._previous_movers = self._textured, self._movers
         self._previous_shift_gray, self._previous_phase = self._shift_gray, self._phase
         return out
 
@@ -161,21 +173,40 @@ class Steadier:
         """The moved previous result's share per pixel of the flow's grid, before `strength`:
         the flow's reliability where the two paintings roughly agree (benchmarks look at it
         to see where the warping error that is left comes from)."""
-        return reliable * _agreement(moved, styled, reliable.shape)
+        return reliable * _agreement(moved, styled, self._near)
 
 
-def _agreement(moved: np.ndarray, styled: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+def _agreement(moved: np.ndarray, styled: np.ndarray, near: np.ndarray) -> np.ndarray:
     """1 where the moved previous result and this frame's painting differ by what flicker
     does, falling to 0 where they differ by more: a wrong flow that passed the input-side
-    checks (a featureless sky, say) would otherwise drag strokes across the picture. On a
-    grid of `shape` (the flow's): the difference is blurred over a few pixels anyway."""
+    checks (a featureless sky, say) would otherwise drag strokes across the picture. On the
+    flow's grid (`near`'s: flat areas by a mover, where the check is stricter, see
+    _near_movers): the difference is blurred over a few pixels anyway."""
     red, green, blue = cv2.split(cv2.absdiff(moved, styled))  # numpy's max(axis=2) is slow
     difference = cv2.max(cv2.max(red, green), blue)
-    h, w = shape[:2]
+    h, w = near.shape[:2]
     difference = cv2.resize(difference, (w, h), interpolation=cv2.INTER_AREA)
     sigma = AGREEMENT_BLUR * w / styled.shape[1]
     difference = cv2.GaussianBlur(difference.astype(np.float32), (0, 0), sigma)
-    return np.clip((DISAGREE_HIGH - difference) / (DISAGREE_HIGH - DISAGREE_LOW), 0, 1)
+    high = DISAGREE_HIGH - near * (DISAGREE_HIGH - NEAR_HIGH)
+    low = DISAGREE_LOW - near * (DISAGREE_LOW - NEAR_LOW)
+    return np.clip((high - difference) / (high - low), 0, 1)
+
+
+def _near_movers(apart: np.ndarray, textured: np.ndarray) -> np.ndarray:
+    """1 within NEAR_PX of a textured pixel that moves on its own (`apart`: px between DIS's
+    flow and the camera's), softly 0 elsewhere.
+
+    A network paints a flat sky lighter or darker beside a dark wing, and that halo moves
+    with the wing. The sky itself does not move, so every input-side test trusts it, and
+    the blend held the halo where the wing had been: a faint patch trailing the wing tip.
+    There, and a frame longer (the halo was painted while the wing was near), a change of
+    the painting counts as the painting's own sooner than elsewhere."""
+    movers = ((apart > MOVER_PX) & (textured >= 1.0)).astype(np.uint8)
+    if not movers.any():
+        return np.zeros_like(apart)
+    reach = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * NEAR_PX + 1, 2 * NEAR_PX + 1))
+    return cv2.GaussianBlur(cv2.dilate(movers, reach).astype(np.float32), (0, 0), SOFTEN)
 
 
 def small_gray(frame: np.ndarray) -> np.ndarray:
@@ -326,9 +357,12 @@ def _textured(gray: np.ndarray) -> np.ndarray:
     return np.clip((texture - TEXTURE_LOW) / (TEXTURE_HIGH - TEXTURE_LOW), 0, 1)
 
 
-def _pinned(flow: np.ndarray, textured: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _pinned(
+    flow: np.ndarray, textured: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(the flow where the input has texture and the frame's own motion where it has none,
-    trust in [0, 1] per pixel).
+    trust in [0, 1] per pixel, px between the flow and the frame's own motion: 0 where the
+    frame is textured all over, and no motion of its own is fitted).
 
     DIS fills a featureless area (a clear sky) with its neighbours' motion, so beside a
     flapping wing the sky moves with the wing, passes every input-side test (a flat sky
@@ -337,7 +371,7 @@ def _pinned(flow: np.ndarray, textured: np.ndarray) -> tuple[np.ndarray, np.ndar
     where DIS agrees with that motion (a still or panning sky) and not where DIS saw
     something else there (the wing's motion spilled over, or the sky where the wing was)."""
     if textured.min() >= 1.0:
-        return flow, textured
+        return flow, textured, np.zeros_like(textured)
     h, w = flow.shape[:2]
     ys, xs = np.mgrid[PIN_GRID // 2 : h : PIN_GRID, PIN_GRID // 2 : w : PIN_GRID]
     keep = textured[ys, xs] >= 1.0
@@ -353,4 +387,4 @@ def _pinned(flow: np.ndarray, textured: np.ndarray) -> tuple[np.ndarray, np.ndar
     apart = cv2.magnitude(difference[..., 0], difference[..., 1])
     agree = np.clip((AGREE_HIGH - apart) / (AGREE_HIGH - AGREE_LOW), 0, 1)
     pinned = cv2.blendLinear(flow, camera, textured, 1.0 - textured)
-    return pinned, textured + (1.0 - textured) * agree
+    return pinned, textured + (1.0 - textured) * agree, apart
