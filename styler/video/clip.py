@@ -9,12 +9,14 @@ import contextlib
 import os
 import time
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from PIL import Image
 
 from styler.engine import Engine, build_engine
 from styler.progress import CancelToken, Progress, ProgressCallback
@@ -66,14 +68,15 @@ def stylize_video(
                 if not isinstance(item, Frame):
                     pipeline.audio(item)
                     continue
-                result = stream.run(item.rgb, cancel=cancel)
+                result, steadied = stream.run_ahead(item.rgb, cancel=cancel)
                 if not result.completed or (cancel is not None and cancel.cancelled):
                     pipeline.abort()
                     return VideoResult(None, pipeline.frames, False, result.settings,
                                        time.perf_counter() - start, info)  # fmt: skip
-                pipeline.frame(np.asarray(result.image), item, result.settings)
+                image = np.asarray(result.image) if steadied is None else steadied
+                pipeline.frame(image, result.image.size, item, result.settings)
                 if progress is not None:
-                    progress(_progress(pipeline.frames, info, result, start))
+                    progress(_progress(pipeline.frames, info, result, steadied, start))
             written = pipeline.commit()
         except BaseException:
             pipeline.abort()
@@ -101,15 +104,23 @@ class _Pipeline:
         self._encoder = ThreadPoolExecutor(1, thread_name_prefix="styler-encode")
         self._writes: deque[Future[None]] = deque()
 
-    def frame(self, rgb: np.ndarray, frame: Frame, settings: dict[str, Any]) -> None:
+    def frame(
+        self,
+        rgb: np.ndarray | Future[np.ndarray],
+        size: tuple[int, int],
+        frame: Frame,
+        settings: dict[str, Any],
+    ) -> None:
+        """One stylized frame (size: width, height), or the steadied frame to come: the
+        encoding thread waits for it, so the blend overlaps the next frame's painting."""
         if self.writer is None:
             self.settings = _clip_settings(settings, self.info)
-            size = replace(self.info, width=rgb.shape[1], height=rgb.shape[0])
-            self.writer = ClipWriter(self.target, size, self.audio_streams, self.settings)
+            sized = replace(self.info, width=size[0], height=size[1])
+            self.writer = ClipWriter(self.target, sized, self.audio_streams, self.settings)
             for packet in self.waiting:
                 self._write(self.writer.write_audio, packet)
             self.waiting.clear()
-        self._write(self.writer.write_frame, rgb, frame)
+        self._write(_when_ready(self.writer.write_frame), rgb, frame)
         self.frames += 1
 
     def audio(self, packet: Any) -> None:
@@ -150,7 +161,21 @@ def _clip_settings(settings: dict[str, Any], info: ClipInfo) -> dict[str, Any]:
     return {**settings, "engine": notes}
 
 
-def _progress(done: int, info: ClipInfo, result: Any, start: float) -> Progress:
-    image = result.image if done % PREVIEW_EVERY == 1 else None
+def _when_ready(write: Callable[..., None]) -> Callable[..., None]:
+    """write, taking a frame that may still be on its way (a Future)."""
+
+    def written(rgb: np.ndarray | Future[np.ndarray], *args: Any) -> None:
+        write(rgb.result() if isinstance(rgb, Future) else rgb, *args)
+
+    return written
+
+
+def _progress(
+    done: int, info: ClipInfo, result: Any, steadied: Future[np.ndarray] | None, start: float
+) -> Progress:
+    """Every PREVIEW_EVERY frames with the frame's image (waiting for its blend)."""
+    image = None
+    if done % PREVIEW_EVERY == 1:
+        image = result.image if steadied is None else Image.fromarray(steadied.result(), "RGB")
     return Progress(done, max(done, info.frames), 0, 1, result.image.size,
                     elapsed=time.perf_counter() - start, image=image)  # fmt: skip

@@ -10,7 +10,9 @@ which needs far fewer steps than a start from the photo.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from typing import TypeVar
 
 import numpy as np
 from PIL import Image
@@ -22,6 +24,8 @@ from styler.recipe import Recipe
 from styler.result import StylizeResult
 from styler.tensors import scaled_size
 from styler.video.steady import Steadier, small_gray
+
+_T = TypeVar("_T")
 
 
 class FrameStylizer:
@@ -42,8 +46,13 @@ class FrameStylizer:
         self.strength = controls["temporal"] if temporal is None else float(temporal)
         self._size, self._upscale = controls["size"], controls["upscale"]
         self.steadier = Steadier(self.strength)
+        # The steadier's flow, warp and blend run here, one at a time and in order, so each
+        # sees the state the one before left; the painting runs meanwhile.
+        self._side = ThreadPoolExecutor(1, thread_name_prefix="styler-steady")
+        self._last: Future | None = None  # the latest work given to it
 
     def reset(self) -> None:
+        self._settle()
         self.steadier.reset()
 
     def run(
@@ -56,29 +65,53 @@ class FrameStylizer:
     ) -> StylizeResult:
         """The next frame (HxWx3 uint8) stylized and steadied, as a StylizeResult; a
         cancelled frame leaves the stream as it was."""
+        result, steadied = self.run_ahead(frame, bgr=bgr, progress=progress, cancel=cancel)
+        if steadied is not None:
+            result.image = Image.fromarray(steadied.result(), "RGB")
+        return result
+
+    def run_ahead(
+        self,
+        frame: np.ndarray,
+        *,
+        bgr: bool = False,
+        progress: ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> tuple[StylizeResult, Future[np.ndarray] | None]:
+        """run(), for a pipeline: (the result, its image the frame's own painting; the
+        steadied frame to come), the future None where nothing is steadied (temporal 0, a
+        cancelled frame). The blend is left to the stream's second thread, where it overlaps
+        the next frame's painting; the next call waits for it only where it must."""
         rgb = np.ascontiguousarray(frame[..., ::-1]) if bgr else frame
-        warped = None
-        if self.strength > 0 and self.engine.warm_starts:  # the moved result is the start
-            warped = self.steadier.warp_previous(self._at_output_size(rgb))
+        if self.strength <= 0:
+            return self.engine.run(rgb, progress=progress, cancel=cancel), None
+        at_size = self._at_output_size(rgb)
+        if self.engine.warm_starts:  # the moved result is the start
+            moving = self._later(self.steadier.warp_previous, at_size)
+            warped = moving.result()
             start = None if warped is None else Image.fromarray(warped[0])
             result = self.engine.run(rgb, progress=progress, cancel=cancel, start=start)
-        elif self.strength > 0:  # the flow and warp run while the pass paints the frame
-            at_size = self._at_output_size(rgb)
+        else:  # the flow and warp run while the pass paints the frame
             gray = small_gray(at_size)
             grid = self.steadier.grid_phase(gray, at_size.shape[1]) if (
                 self.engine.grid_locks) else None  # fmt: skip
-            with ThreadPoolExecutor(1, thread_name_prefix="styler-steady") as pool:
-                moving = pool.submit(self.steadier.warp_previous, at_size, gray)
-                result = self.engine.run(rgb, progress=progress, cancel=cancel, grid=grid)
-                warped = moving.result()
-        else:
-            result = self.engine.run(rgb, progress=progress, cancel=cancel)
+            moving = self._later(self.steadier.warp_previous, at_size, gray)
+            result = self.engine.run(rgb, progress=progress, cancel=cancel, grid=grid)
         if not result.completed:
-            return result
-        if self.strength > 0:
-            steadied = self.steadier.blend(np.asarray(result.image), warped)
-            result.image = Image.fromarray(steadied, "RGB")
-        return result
+            self._settle()  # the stream is as it was once the warp is done
+            return result, None
+        self.steadier.keep_grid_place()
+        painted = np.asarray(result.image)
+        return result, self._later(lambda: self.steadier.blend_pixels(painted, moving.result()))
+
+    def _later(self, work: Callable[..., _T], *args: object) -> Future[_T]:
+        self._last = self._side.submit(work, *args)
+        return self._last
+
+    def _settle(self) -> None:
+        """Wait for the second thread's work (its errors are its callers')."""
+        if self._last is not None:
+            wait([self._last])
 
     def stylize(self, frame: np.ndarray, *, bgr: bool = False) -> np.ndarray:
         """The next frame stylized, as an array in the channel order it came in."""

@@ -153,6 +153,20 @@ class Steadier:
         reliable and where the two paintings roughly agree; remembered, with the frame
         warp_previous saw, for the next frame (a frame never blended is never remembered,
         so a cancelled one leaves the stream as it was)."""
+        self.keep_grid_place()
+        return self.blend_pixels(styled, warped)
+
+    def keep_grid_place(self) -> None:
+        """The part of blend() the next frame's grid_phase needs: this frame's place on the
+        grid, remembered. A pipeline does it at once and leaves blend_pixels() to a second
+        thread, where it overlaps the next frame's painting (styler.video.frames)."""
+        self._previous_shift_gray, self._previous_phase = self._shift_gray, self._phase
+
+    def blend_pixels(
+        self, styled: np.ndarray, warped: tuple[np.ndarray, np.ndarray] | None
+    ) -> np.ndarray:
+        """The rest of blend(): the blended frame, remembered for the next warp_previous. It
+        touches nothing grid_phase reads, so the two may run at the same time."""
         out = styled
         if warped is not None and self.strength > 0:
             moved, reliable = warped
@@ -164,7 +178,6 @@ class Steadier:
                 out = _kept_contrast(out, moved, styled, small, self._still)
         self._previous_out, self._previous_gray = out, self._gray
         self._previous_textured, self._previous_movers = self._textured, self._movers
-        self._previous_shift_gray, self._previous_phase = self._shift_gray, self._phase
         return out
 
     def blend_weight(
@@ -202,11 +215,12 @@ def _near_movers(apart: np.ndarray, textured: np.ndarray) -> np.ndarray:
     the blend held the halo where the wing had been: a faint patch trailing the wing tip.
     There, and a frame longer (the halo was painted while the wing was near), a change of
     the painting counts as the painting's own sooner than elsewhere."""
-    movers = ((apart > MOVER_PX) & (textured >= 1.0)).astype(np.uint8)
-    if not movers.any():
+    still = ((apart <= MOVER_PX) | (textured < 1.0)).astype(np.uint8)
+    if still.all():
         return np.zeros_like(apart)
-    reach = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * NEAR_PX + 1, 2 * NEAR_PX + 1))
-    return cv2.GaussianBlur(cv2.dilate(movers, reach).astype(np.float32), (0, 0), SOFTEN)
+    # the distance to the nearest mover: cheaper than a dilation by a disc that size
+    near = cv2.distanceTransform(still, cv2.DIST_L2, cv2.DIST_MASK_5) <= NEAR_PX
+    return cv2.GaussianBlur(near.astype(np.float32), (0, 0), SOFTEN)
 
 
 def small_gray(frame: np.ndarray) -> np.ndarray:
