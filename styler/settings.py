@@ -13,6 +13,7 @@ differ, never changes what runs.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 from collections.abc import Mapping, Sequence
@@ -166,8 +167,11 @@ def regions_of(pairs: Sequence[tuple[object, object | None]]) -> list[RegionSett
     return [RegionSetting(image_name(m), None if s is None else image_name(s)) for m, s in pairs]
 
 
+@functools.cache
 def styler_version() -> str:
-    """The installed styler's version, or 'unknown' in a source tree never installed."""
+    """The installed styler's version, or 'unknown' in a source tree never installed. Read
+    once: every result asks (a video, every frame), and the lookup walks the installed
+    packages' metadata."""
     try:
         return metadata.version("styler")
     except metadata.PackageNotFoundError:
