@@ -65,6 +65,24 @@ def test_temporal_zero_is_each_frame_on_its_own(net) -> None:
         np.testing.assert_array_equal(stream.stylize(frame), np.asarray(engine.run(frame).image))
 
 
+def test_the_pipelined_form_gives_the_same_frames(net) -> None:
+    """run_ahead leaves each blend to the stream's second thread, beside the next frame's
+    painting (stylize_video runs it so): its frames are run()'s, pixel for pixel, and a
+    stream may switch between the two."""
+    engine = build_engine(Recipe.create("fast", [net]))
+    frames = moving_pattern(64, 48, 6)
+    waited = FrameStylizer(engine)
+    one_by_one = [waited.stylize(frame) for frame in frames]
+    stream = FrameStylizer(engine)
+    ahead = [stream.run_ahead(frame)[1] for frame in frames[:4]]
+    ahead += [np.asarray(stream.run(frame).image) for frame in frames[4:]]
+    for expected, got in zip(one_by_one, ahead, strict=True):
+        steadied = got if isinstance(got, np.ndarray) else got.result()
+        np.testing.assert_array_equal(steadied, expected)
+    painted = np.asarray(engine.run(frames[-1]).image)
+    assert np.abs(one_by_one[-1].astype(int) - painted).max() > 0  # the blend did something
+
+
 def _warping_error(frames: list[np.ndarray], shift: int = 2) -> float:
     """Frame t+1 is frame t moved left by `shift`: how far each output is from its
     predecessor moved the same way (Lai et al. 2018, with the motion known)."""
