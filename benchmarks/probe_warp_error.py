@@ -52,10 +52,10 @@ class RecordingSteadier(Steadier):
         super().__init__(strength)
         self.weights: list[np.ndarray | None] = []
 
-    def blend(self, styled: np.ndarray, warped: tuple[np.ndarray, np.ndarray] | None):
+    def blend_pixels(self, styled: np.ndarray, warped: tuple[np.ndarray, np.ndarray] | None):
         if warped is None:
             self.weights.append(None)
-        return super().blend(styled, warped)
+        return super().blend_pixels(styled, warped)
 
     def blend_weight(self, moved: np.ndarray, styled: np.ndarray, reliable: np.ndarray):
         weight = super().blend_weight(moved, styled, reliable)
