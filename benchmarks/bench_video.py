@@ -197,6 +197,47 @@ def camera_clip(path: Path, photo: Path, mover: Path, count: int, size=(640, 360
     return write_clip(path, frames())
 
 
+def crowd_clip(path: Path, photo: Path, people: list[Path], count: int, size=(640, 360)) -> Path:
+    """A crowd's troubles, again not footage: a dozen small figures (cut-outs of the gallery's
+    photos, as ellipses) walking both ways at 1-5 px a frame with a bob in their step, passing
+    in front of each other, over a scene with a flat sky, filmed by a hand that shakes, with
+    sensor noise: many things moving on their own at once, beside flat areas and each other."""
+    rng = np.random.default_rng(3)
+    image = np.asarray(Image.open(photo).convert("RGB"))
+    h, w = 64, 44
+    mask = np.zeros((h, w), np.float32)
+    cv2.ellipse(mask, (w // 2, h // 2), (w // 2 - 2, h // 2 - 2), 0, 0, 360, 1.0, -1)
+    mask = cv2.GaussianBlur(mask, (0, 0), 1.5)[..., None]
+    figures = []
+    for n in range(12):
+        source = np.asarray(Image.open(people[n % len(people)]).convert("RGB"))
+        y0 = int(rng.integers(0, source.shape[0] - 2 * h))
+        x0 = int(rng.integers(0, source.shape[1] - 2 * w))
+        crop = cv2.resize(source[y0 : y0 + 2 * h, x0 : x0 + 2 * w], (w, h))
+        speed = float(rng.uniform(1, 5)) * (1 if n % 2 else -1)
+        figures.append((crop, speed, int(rng.integers(0, size[0])), int(rng.integers(60, 260))))
+    transforms = pan_transforms(count, zoom=0.0, shift=(40, 0), scale=1.4, shake=0.6, seed=4)
+
+    def frames():
+        for t, a in enumerate(transforms):
+            frame = cv2.warpAffine(
+                image, a[:2], size, flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT
+            ).astype(np.float32)
+            for crop, speed, x, y in figures:
+                x = int(round(x + speed * t)) % (size[0] + w) - w
+                y = int(round(y + 3 * np.sin(t * abs(speed) / 3)))
+                left, right = max(x, 0), min(x + w, size[0])
+                if right <= left:
+                    continue
+                region = frame[y : y + h, left:right]
+                part = mask[:, left - x : right - x]
+                region[:] = part * crop[:, left - x : right - x] + (1 - part) * region
+            frame += rng.normal(0, 3, frame.shape)
+            yield np.clip(frame, 0, 255).astype(np.uint8)
+
+    return write_clip(path, frames())
+
+
 # -- measuring ----------------------------------------------------------------------------
 
 
@@ -502,6 +543,11 @@ def quality(args, work: Path) -> None:
     camera = camera_clip(
         work / "camera.mp4", PHOTOS / "astronaut.jpg", PHOTOS / "chelsea.jpg", args.synthetic_frames
     )
+    crowd = crowd_clip(
+        work / "crowd.mp4", PHOTOS / "rocket.jpg",
+        [PHOTOS / name for name in ("chelsea.jpg", "astronaut.jpg", "coffee.jpg")],
+        args.synthetic_frames,
+    )  # fmt: skip
     print(
         f"\nquality: {'instant' if args.instant else 'fast'} mode '{args.style}' (style "
         f"distance to {args.style}.jpg, the painting "
@@ -513,10 +559,11 @@ def quality(args, work: Path) -> None:
         ("Big Buck Bunny", bbb, None),
         ("pan", pan, transforms),
         ("camera", camera, None),
+        ("crowd", crowd, None),
     ):
         _, best = quality_clip(name, clip, engine, painting, args.peer, work, motion)
         made.append((name, best))
-    strip([made[0], made[2]], args.strip)
+    strip([made[0], made[2], made[3]], args.strip)
 
 
 # -- speed and memory ----------------------------------------------------------------------
