@@ -160,11 +160,14 @@ def pan_transforms(
 def pan_clip(path: Path, photo: Path, count: int, size=(640, 360)) -> tuple[Path, list]:
     image = np.asarray(Image.open(photo).convert("RGB"))
     transforms = pan_transforms(count, zoom=0.15, shift=(150, 40), scale=1.7)
-    frames = (
-        cv2.warpAffine(image, a[:2], size, flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT)
-        for a in transforms
+    return write_clip(path, (viewed(image, a, size) for a in transforms)), transforms
+
+
+def viewed(image: np.ndarray, transform: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """What the camera sees of `image` through one of pan_transforms' transforms."""
+    return cv2.warpAffine(
+        image, transform[:2], size, flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT
     )
-    return write_clip(path, frames), transforms
 
 
 def camera_clip(path: Path, photo: Path, mover: Path, count: int, size=(640, 360)) -> Path:
@@ -181,9 +184,7 @@ def camera_clip(path: Path, photo: Path, mover: Path, count: int, size=(640, 360
 
     def frames():
         for t, a in enumerate(transforms):
-            frame = cv2.warpAffine(
-                image, a[:2], size, flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT
-            ).astype(np.float32)
+            frame = viewed(image, a, size).astype(np.float32)
             x = int(20 + (size[0] - 220) * t / max(1, count - 1))
             y = int(200 - 120 * np.sin(np.pi * t / max(1, count - 1)))
             region = frame[y : y + 120, x : x + 180]
@@ -220,9 +221,7 @@ def crowd_clip(path: Path, photo: Path, people: list[Path], count: int, size=(64
 
     def frames():
         for t, a in enumerate(transforms):
-            frame = cv2.warpAffine(
-                image, a[:2], size, flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT
-            ).astype(np.float32)
+            frame = viewed(image, a, size).astype(np.float32)
             for crop, speed, x, y in figures:
                 x = int(round(x + speed * t)) % (size[0] + w) - w
                 y = int(round(y + 3 * np.sin(t * abs(speed) / 3)))
