@@ -3,7 +3,7 @@
     python tools/train_instant.py [--levels relu4_1 ...] [--resume] [--minutes-scale X]
     python tools/train_instant.py continue FILE --out DIR [--steps N] [--minutes M]
                                   [--learning-rate R] [--encoder STUDENT] [--resume]
-                                  [--thinner DIVISOR]
+                                  [--thinner DIVISOR] [--crop PX] [--batch N]
 
 Paints the procedural styles the fine-tuning uses (gallery/make_styles.py with seeds the
 gallery does not ship) into out/procedural, then runs `styler train-instant` on
@@ -68,6 +68,8 @@ def continue_fine_tuning(argv: list[str]) -> int:
     parser.add_argument(
         "--thinner", type=int, help="distil a decoder of this width divisor from the file"
     )
+    parser.add_argument("--crop", type=int, default=128, help="crop side (default: %(default)s px)")
+    parser.add_argument("--batch", type=int, default=8, help="crops a step (default: %(default)s)")
     args = parser.parse_args(argv)
     level = read_decoder(args.decoder)[1]["level"]
     args.out.mkdir(parents=True, exist_ok=True)
@@ -83,6 +85,8 @@ def continue_fine_tuning(argv: list[str]) -> int:
         resume=args.resume,
         encoder=args.encoder,
         thinner=args.thinner,
+        crop=args.crop,
+        batch=args.batch,
         on_eval=report,
     )
     write_manifest(args.out)

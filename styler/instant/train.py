@@ -188,9 +188,7 @@ class DecoderTrainer(CropTraining):
             read_student(config.encoder_from)[0].to(self.device) if config.encoder_from else None
         )
         self.teacher = (
-            self._decoder_file(config.teacher_from).to(self.device)
-            if config.teacher_from
-            else None
+            self._decoder_file(config.teacher_from).to(self.device) if config.teacher_from else None
         )
         self._start(self._initial_decoder(), resume)
         self.style_data = (
@@ -330,12 +328,15 @@ def fine_tune_decoder(
     resume: bool = False,
     encoder: str | Path | None = None,
     thinner: int | None = None,
+    crop: int = 128,
+    batch: int = 8,
     on_eval: Callable[[dict], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> TrainState:
     """Fine-tune a decoder file on the stylization objective (its level is the file's), on
-    the features of VGG19 or of the `encoder` student file. With `thinner` (a width
-    divisor), distil instead: the file is the teacher, pruned to that width to start."""
+    the features of VGG19 or of the `encoder` student file, with `batch` crops of `crop` px
+    a step. With `thinner` (a width divisor), distil instead: the file is the teacher,
+    pruned to that width to start."""
     distil = {"teacher_from": str(decoder), "width_divisor": thinner} if thinner else {}
     config = DecoderTrainConfig(
         level=read_decoder(decoder)[1]["level"],
@@ -343,6 +344,8 @@ def fine_tune_decoder(
         val=val,
         output=str(output),
         steps=steps,
+        batch=batch,
+        crop=crop,
         max_minutes=minutes,
         learning_rate=learning_rate,
         objective="stylization",
