@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from styler.evaluate import distances, edge_recall
+from styler.evaluate import Distances, distances, edge_recall
 from styler.tensors import resize_long_side
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -135,39 +135,54 @@ def only_output(folder: Path) -> Path:
     return found
 
 
+def painted_by_both(
+    peer: str, source: Path, style: str, folder: Path, side: int
+) -> tuple[Path, Path]:
+    """The peer's picture and ours of `source` in `painting(style)`, made in `folder`."""
+    peer_out = folder / "peer.png"
+    peer_cli(peer, source, painting(style), peer_out, side)
+    styler_cli([source], painting(style), folder / "ours")
+    return peer_out, only_output(folder / "ours")
+
+
+def print_header(edge_widths: tuple[int, int]) -> None:
+    header = (f"{'pair':32} {'peer style':>10} {'ours':>7} {'ours/peer':>9} "
+              f"{'peer content':>12} {'ours':>6} {'peer edges':>{edge_widths[0]}} "
+              f"{'ours':>{edge_widths[1]}}")  # fmt: skip
+    print(header + "\n" + "-" * len(header))
+
+
+def print_row(label: str, peer: Distances, ours: Distances, edges: tuple[str, str]) -> None:
+    """One pair's row; `edges` the peer's and ours, formatted to their columns' widths."""
+    print(
+        f"{label:32} {peer.style:10.4f} {ours.style:7.4f} {ours.style / peer.style:9.2f} "
+        f"{peer.content:12.3f} {ours.content:6.3f} {edges[0]} {edges[1]}",
+        flush=True,
+    )
+
+
 def faces(peer: str, work: Path) -> None:
     """The gallery's face photos at their own size: distances, and edges kept in the face."""
     print("\n## Faces (gallery photos, not in ../shared; edges: whole photo / inside the face)")
-    header = (f"{'pair':32} {'peer style':>10} {'ours':>7} {'ours/peer':>9} "
-              f"{'peer content':>12} {'ours':>6} {'peer edges':>11} {'ours':>11}")  # fmt: skip
-    print(header + "\n" + "-" * len(header))
+    print_header((11, 11))
     made: dict[tuple[str, str], dict[str, Path]] = {}
     for name, box in FACES.items():
         source = GALLERY / f"{name}.jpg"
+        photo_image = Image.open(source).convert("RGB")
         for style in FACE_PAINTINGS:
             folder = work / f"face_{name}_{style}"
             folder.mkdir()
-            peer_out = folder / "peer.png"
-            peer_cli(peer, source, painting(style), peer_out, max(Image.open(source).size))
-            styler_cli([source], painting(style), folder / "ours")
-            ours_out = only_output(folder / "ours")
-            photo_image = Image.open(source).convert("RGB")
+            outs = painted_by_both(peer, source, style, folder, max(photo_image.size))
             target = Image.open(painting(style)).convert("RGB")
-            cells = []
-            for out in (peer_out, ours_out):
+            scores, edges = [], []
+            for out in outs:
                 image = Image.open(out).convert("RGB").resize(photo_image.size)
-                d = distances(image, photo_image, target)
+                scores.append(distances(image, photo_image, target))
                 whole = edge_recall(image, photo_image)
                 face = edge_recall(image.crop(box), photo_image.crop(box))
-                cells.append((d, f"{whole:.3f}/{face:.3f}"))
-            (p, p_edges), (o, o_edges) = cells
-            made[(name, style)] = {"photo": source, "peer": peer_out, "ours": ours_out}
-            print(
-                f"{name + ' x ' + style:32} {p.style:10.4f} {o.style:7.4f} "
-                f"{o.style / p.style:9.2f} {p.content:12.3f} {o.content:6.3f} "
-                f"{p_edges:>11} {o_edges:>11}",
-                flush=True,
-            )
+                edges.append(f"{f'{whole:.3f}/{face:.3f}':>11}")
+            made[(name, style)] = {"photo": source, "peer": outs[0], "ours": outs[1]}
+            print_row(f"{name} x {style}", scores[0], scores[1], (edges[0], edges[1]))
     sheet(made, ROOT / "docs" / "instant_faces.jpg")
 
 
@@ -178,9 +193,7 @@ def quality(peer: str, work: Path) -> dict[int, dict[tuple[str, str], dict[str, 
         print(
             f"\n## Quality at {side} px long side (distances: lower is better; edges kept: higher)"
         )
-        header = (f"{'pair':32} {'peer style':>10} {'ours':>7} {'ours/peer':>9} "
-                  f"{'peer content':>12} {'ours':>6} {'peer edges':>10} {'ours':>6}")  # fmt: skip
-        print(header + "\n" + "-" * len(header))
+        print_header((10, 6))
         for content, style in PAIRS:
             folder = work / f"q{side}_{content}_{style}"
             folder.mkdir()
@@ -188,10 +201,7 @@ def quality(peer: str, work: Path) -> dict[int, dict[tuple[str, str], dict[str, 
             Image.open(photo(content)).convert("RGB").resize(
                 _side(photo(content), side), Image.Resampling.LANCZOS
             ).save(small)
-            peer_out = folder / "peer.png"
-            peer_cli(peer, small, painting(style), peer_out, side)
-            styler_cli([small], painting(style), folder / "ours")
-            ours_out = only_output(folder / "ours")
+            peer_out, ours_out = painted_by_both(peer, small, style, folder, side)
             target = Image.open(painting(style)).convert("RGB")
             source = Image.open(small)
             p = distances(Image.open(peer_out), source, target)
@@ -199,12 +209,7 @@ def quality(peer: str, work: Path) -> dict[int, dict[tuple[str, str], dict[str, 
             p_edges = edge_recall(Image.open(peer_out), source)
             o_edges = edge_recall(Image.open(ours_out), source)
             made[side][(content, style)] = {"photo": small, "peer": peer_out, "ours": ours_out}
-            print(
-                f"{content + ' x ' + style:32} {p.style:10.4f} {o.style:7.4f} "
-                f"{o.style / p.style:9.2f} {p.content:12.3f} {o.content:6.3f} "
-                f"{p_edges:10.3f} {o_edges:6.3f}",
-                flush=True,
-            )
+            print_row(f"{content} x {style}", p, o, (f"{p_edges:10.3f}", f"{o_edges:6.3f}"))
     return made
 
 
