@@ -28,7 +28,7 @@ if str(ROOT) not in sys.path:  # this checkout's styler, installed or not
 
 from styler.cli.main import main as styler_main  # noqa: E402
 from styler.cli.train_instant_cmd import report  # noqa: E402
-from styler.instant.train import fine_tune_decoder  # noqa: E402
+from styler.instant.train import DecoderTrainConfig, fine_tune_decoder  # noqa: E402
 from styler.instant.weights import read_decoder, write_manifest  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
@@ -68,8 +68,18 @@ def continue_fine_tuning(argv: list[str]) -> int:
     parser.add_argument(
         "--thinner", type=int, help="distil a decoder of this width divisor from the file"
     )
-    parser.add_argument("--crop", type=int, default=128, help="crop side (default: %(default)s px)")
-    parser.add_argument("--batch", type=int, default=8, help="crops a step (default: %(default)s)")
+    parser.add_argument(
+        "--crop",
+        type=int,
+        default=DecoderTrainConfig.crop,
+        help="crop side (default: %(default)s px)",
+    )
+    parser.add_argument(
+        "--batch",
+        type=int,
+        default=DecoderTrainConfig.batch,
+        help="crops a step (default: %(default)s)",
+    )
     args = parser.parse_args(argv)
     level = read_decoder(args.decoder)[1]["level"]
     args.out.mkdir(parents=True, exist_ok=True)

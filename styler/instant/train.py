@@ -328,8 +328,8 @@ def fine_tune_decoder(
     resume: bool = False,
     encoder: str | Path | None = None,
     thinner: int | None = None,
-    crop: int = 128,
-    batch: int = 8,
+    crop: int = DecoderTrainConfig.crop,
+    batch: int = DecoderTrainConfig.batch,
     on_eval: Callable[[dict], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> TrainState:
