@@ -99,8 +99,12 @@ def _worker_paused(name: str) -> Iterator[None]:
 
 
 def _pick(page, selector: str, option: str) -> None:
+    """Pick `option` in a dropdown and wait until the dropdown shows it, so the next click
+    sends it."""
     page.locator(f"{selector} input").click()
     page.get_by_role("option", name=option, exact=True).click()
+    page.wait_for_function("([s, o]) => document.querySelector(s + ' input').value === o",
+                           arg=[selector, option], timeout=TIMEOUT)  # fmt: skip
 
 
 def _grid_item(page, title: str):

@@ -150,9 +150,11 @@ def wire_make_style(services: Services, ui: dict[str, Any], stylize: dict[str, A
     ui["stop"].click(stop_job, ui["job"], ui["status"], queue=False, api_name=False)
 
     def tick(job: str | None, seen: int):
-        """The followed job's bar, line and newest preview; at its end the style lists."""
+        """The followed job's bar, line and newest preview; at its end the style lists, once:
+        the page stops following the job, so a tick already in flight cannot clear a style
+        the user has just picked in the lists."""
         if not job:
-            return gr.Timer(active=False), *(gr.skip(),) * (3 + len(lists) + len(own_lists))
+            return gr.Timer(active=False), *(gr.skip(),) * (4 + len(lists) + len(own_lists))
         status = services.trainings.status(job)
         place = services.trainings.place(job)
         preview = latest_preview(job) if status.previews > seen else None
@@ -160,12 +162,12 @@ def wire_make_style(services: Services, ui: dict[str, Any], stylize: dict[str, A
         ended = status.state in FINISHED and place is None
         text = progress_html(status, place)
         if not ended:
-            return gr.skip(), text, *shown, *(gr.skip(),) * (len(lists) + len(own_lists))
+            return gr.skip(), gr.skip(), text, *shown, *(gr.skip(),) * (len(lists) + len(own_lists))
         services.refresh_styles()
-        return (gr.Timer(active=False), text, *shown, *list_updates(), *own_updates())
+        return (gr.Timer(active=False), None, text, *shown, *list_updates(), *own_updates())
 
     ui["timer"].tick(tick, [ui["job"], ui["seen"]],
-                     [ui["timer"], ui["progress"], ui["preview"], ui["seen"],
+                     [ui["timer"], ui["job"], ui["progress"], ui["preview"], ui["seen"],
                       *lists, *own_lists], queue=False, api_name=False)  # fmt: skip
 
     def delete_style(name: str | None):
