@@ -9,15 +9,10 @@ import numpy as np
 import pytest
 import torch
 
-from styler.fast.distill import (
-    TwinTrainer,
-    average_statistics,
-    folded_twin,
-    read_twin,
-    save_twin,
-)
+from styler.fast.distill import TwinTrainer, average_statistics, folded_twin
 from styler.fast.network import NetworkConfig, StyleNetwork, TileableInstanceNorm
 from styler.fast.train import TrainConfig
+from styler.fast.twin import read_twin, save_twin
 from tests.conftest import gradient_photo, stripe_style
 from tests.test_fast import _photo_folder
 

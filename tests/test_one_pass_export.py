@@ -20,9 +20,9 @@ from PIL import Image
 import styler.precision
 from styler.controls import CONTROLS, INSTANT
 from styler.errors import OptionsError
-from styler.fast.distill import read_twin
 from styler.fast.inference import FastStylizer
 from styler.fast.network import TileableInstanceNorm
+from styler.fast.twin import read_twin
 from styler.instant.detail import reduced_copy, with_detail
 from styler.instant.stylizer import InstantOptions, InstantStylizer, networks_on
 from styler.int8_models import Int8Graph, int8_dir

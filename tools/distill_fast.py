@@ -21,15 +21,10 @@ if str(ROOT) not in sys.path:  # this checkout's styler, even where another is i
     sys.path.insert(0, str(ROOT))
 
 from styler.fast.data import image_files  # noqa: E402
-from styler.fast.distill import (  # noqa: E402
-    TwinTrainer,
-    average_statistics,
-    folded_twin,
-    read_twin,
-    twin_shell,
-)
+from styler.fast.distill import TwinTrainer, average_statistics, folded_twin  # noqa: E402
 from styler.fast.inference import load_network  # noqa: E402
 from styler.fast.train import TrainConfig  # noqa: E402
+from styler.fast.twin import read_twin, twin_shell  # noqa: E402
 from styler.imageio import load_image  # noqa: E402
 from styler.int8_models import int8_dir, twin_log_name, twin_name  # noqa: E402
 from styler.onnx_models import parameters_digest  # noqa: E402

@@ -38,10 +38,10 @@ if str(ROOT) not in sys.path:  # this checkout's styler, even where another is i
 
 from styler.evaluate import distances  # noqa: E402
 from styler.fast.data import image_files  # noqa: E402
-from styler.fast.distill import read_twin  # noqa: E402
 from styler.fast.export import export_onnx  # noqa: E402
 from styler.fast.inference import FastStylizer, load_network  # noqa: E402
 from styler.fast.manifest import read_manifest  # noqa: E402
+from styler.fast.twin import read_twin  # noqa: E402
 from styler.fast.weights import sha256_of  # noqa: E402
 from styler.instant.export import export_decoder, export_encoder  # noqa: E402
 from styler.instant.runtime import DECODER_KEY, ENCODER_KEY, STUDENT_KEY, int8_key  # noqa: E402

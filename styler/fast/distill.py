@@ -18,19 +18,17 @@ int8 graph ships; the teacher stays the float network.
 from __future__ import annotations
 
 import copy
-import json
 import random
 from collections.abc import Iterable
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from safetensors import safe_open
-from safetensors.torch import load_file, save_file
 from torch import nn
 
-from styler.fast.network import NetworkConfig, StyleNetwork, TileableInstanceNorm
+from styler.fast.network import StyleNetwork, TileableInstanceNorm
 from styler.fast.train import TrainConfig, Trainer
+from styler.fast.twin import folded, save_twin, twin_shell
 from styler.losses import perceptual_loss
 
 Statistics = list[tuple[torch.Tensor, torch.Tensor]]  # per norm: mean, std per channel
@@ -56,28 +54,6 @@ def average_statistics(teacher: StyleNetwork, photos: Iterable[torch.Tensor]) ->
     return [(mean / count, std / count) for mean, std in sums]
 
 
-FOLDED = ("encoder.3.", "residuals.")  # the 1/8-scale trunk: module-name prefixes
-
-
-def _folded(name: str) -> bool:
-    return name.startswith(FOLDED)
-
-
-def twin_shell(config: NetworkConfig) -> StyleNetwork:
-    """The twin's architecture: the network with identity in place of the trunk's
-    normalisations and zero padding in the residual blocks."""
-    net = StyleNetwork(config)
-    modules = dict(net.named_modules())
-    for name, module in list(modules.items()):
-        if isinstance(module, TileableInstanceNorm) and _folded(name):
-            parent, child = name.rsplit(".", 1)
-            setattr(modules[parent], child, nn.Identity())
-    for module in net.residuals.modules():
-        if isinstance(module, nn.Conv2d):
-            module.padding_mode = "zeros"
-    return net
-
-
 def folded_twin(teacher: StyleNetwork, statistics: Statistics) -> StyleNetwork:
     """The teacher with the trunk's normalisations frozen at `statistics` (one per
     normalisation, in order) and folded into the convolution before each: the same network
@@ -90,7 +66,7 @@ def folded_twin(teacher: StyleNetwork, statistics: Statistics) -> StyleNetwork:
         if isinstance(module, nn.Conv2d):
             previous = module
         elif isinstance(module, TileableInstanceNorm):
-            if _folded(name):
+            if folded(name):
                 assert previous is not None
                 folds.append((previous, module, statistics[norms_seen]))
             norms_seen += 1
@@ -103,21 +79,6 @@ def folded_twin(teacher: StyleNetwork, statistics: Statistics) -> StyleNetwork:
     kept = {k: v for k, v in source.state_dict().items() if k in twin.state_dict()}
     twin.load_state_dict(kept)
     return twin
-
-
-def save_twin(twin: StyleNetwork, path: Path, info: dict) -> None:
-    """A safetensors file with the architecture and `info` (how it was made) in its header.
-    The twin's state has no normalisation parameters, so read_network would refuse it."""
-    meta = {"config": json.dumps(twin.config.as_dict()), "info": json.dumps(info, default=str)}
-    save_file({k: v.contiguous() for k, v in twin.state_dict().items()}, str(path), meta)
-
-
-def read_twin(path: Path) -> StyleNetwork:
-    with safe_open(str(path), "pt") as handle:
-        config = json.loads(handle.metadata()["config"])
-    twin = twin_shell(NetworkConfig(tuple(config["widths"]), config["res_blocks"]))
-    twin.load_state_dict(load_file(str(path)))
-    return twin.eval()
 
 
 # The anchor compares 4x4-pixel means: where the teacher puts its light, dark and colour,

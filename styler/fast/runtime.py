@@ -10,6 +10,7 @@ the exporter is missing, or export fails, callers fall back to PyTorch.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import warnings
@@ -90,10 +91,10 @@ def onnx_runner(network: StyleNetwork, path: Path | None = None) -> OnnxRunner |
 
 
 def _copy(network: StyleNetwork) -> StyleNetwork:
-    """A CPU fp32 copy to export, so the caller's network keeps its device and layout."""
-    clone = StyleNetwork(network.config)
-    clone.load_state_dict({k: v.detach().float().cpu() for k, v in network.state_dict().items()})
-    return clone
+    """A CPU fp32 copy to export, so the caller's network keeps its device and layout; a
+    deep copy, so a twin (styler.fast.distill: some normalisations folded away) stays one."""
+    clone = copy.deepcopy(network)
+    return clone.to("cpu", torch.float32, memory_format=torch.contiguous_format)
 
 
 @dataclass(frozen=True)
