@@ -36,6 +36,7 @@ from styler.fast.blend import blend_networks, blend_outputs, normalised_weights
 from styler.fast.manifest import find_style
 from styler.fast.network import StyleNetwork
 from styler.fast.runtime import OnnxRunner, Precision, fast_precision, onnx_runner
+from styler.fast.twin import read_twin
 from styler.fast.weights import read_network
 from styler.feedforward import FeedForwardStylizer, PassOptions, Prepared
 from styler.fusion.arrays import resize_to
@@ -46,7 +47,9 @@ from styler.fusion.strength import apply_strength
 from styler.fusion.tiles import TileCanvas, tile_grid
 from styler.grid import GridPhase, Shift, grid_shift, shifted_pass
 from styler.imageio import DEFAULT_MAX_PIXELS, LoadedImage
-from styler.precision import FP32
+from styler.int8_models import int8_dir, int8_graph
+from styler.onnx_models import parameters_digest
+from styler.precision import AUTO, FP32
 from styler.progress import Cancelled, CancelToken, PassSteps, ProgressCallback
 from styler.result import ImageInput, StylizeResult
 from styler.settings import engine_notes, files_of, image_name
@@ -163,6 +166,7 @@ class FastStylizer(FeedForwardStylizer):
         self._members = [(self._prepared(network), w) for network, w in members]
         self._names = {id(self._members[0][0]): self.name} if len(self._members) == 1 else {}
         self._precisions: dict[int, Precision] = {}
+        self._frame_networks: dict[int, StyleNetwork | None] = {}  # by the network's id
         self._region_networks: dict[str, StyleNetwork] = {}
         self.backend = backend
         self._runners: dict[int, OnnxRunner | None] = {}
@@ -220,7 +224,9 @@ class FastStylizer(FeedForwardStylizer):
         working = rgb if (height, width) == (h, w) else resize_to(rgb, height, width)
         shift = (0, 0) if grid is None else grid_shift(grid, width / w, StyleNetwork.MULTIPLE)
         with self._lock:
-            outputs = [self._pass(network, working, steps, shift) for network, _ in members]
+            painters = [network if grid is None else self._frame_network(network)
+                        for network, _ in members]  # fmt: skip
+            outputs = [self._pass(network, working, steps, shift) for network in painters]
         weights = [weight for _, weight in members]
         out = outputs[0] if len(outputs) == 1 else blend_outputs(outputs, weights)
         if working is rgb:
@@ -242,6 +248,27 @@ class FastStylizer(FeedForwardStylizer):
                 steps.step()
                 return out
             return self._tiled(network, rgb, steps)
+
+    def _frame_network(self, network: StyleNetwork) -> StyleNetwork:
+        """The network that paints a video's frames (those given a grid): where `auto` runs
+        a shipped style in float, that style's twin, the float network its int8 graph was
+        quantized from. The twin trained to paint a frame moved by a few pixels moved
+        (styler.fast.distill's shift term), so a moving scene flickers far less; its
+        photos are within the int8 bound of the network's (docs/video.md). A photo keeps
+        the network itself. Call with the lock held."""
+        key = id(network)
+        if key not in self._frame_networks:
+            self._frame_networks[key] = self._float_twin(network)
+        return self._frame_networks[key] or network
+
+    def _float_twin(self, network: StyleNetwork) -> StyleNetwork | None:
+        name = self._names.get(id(network))
+        if self.precision != AUTO or name is None or self.precision_of(network).int8:
+            return None  # a precision asked for, a blend or user network, or int8 runs
+        graph = int8_graph(name, parameters_digest(network))
+        if graph is None or not graph.twin:
+            return None
+        return self._prepared(read_twin(int8_dir() / graph.twin))
 
     def precision_of(self, network: StyleNetwork) -> Precision:
         """How `network` runs, the precision control resolved for it (once)."""
@@ -365,7 +392,8 @@ class FastStylizer(FeedForwardStylizer):
         `progress` hears of every network pass (a whole photo or a tile); a cancelled run
         stops after the pass under way and returns the photo, completed False.
         grid: where the photo sits on the network's pixel grid (styler.grid), so a video's
-        frames keep their strokes where the camera moves them.
+        frames keep their strokes where the camera moves them; such a frame is painted by
+        the style's twin where `auto` runs it in float (_frame_network).
         """
         options = options or FastOptions()
         prepared = self.prepare(image, options.size, options.upscale, regions, bgr)
@@ -388,6 +416,8 @@ class FastStylizer(FeedForwardStylizer):
                 device=str(self.device),
                 network=self.info,
                 precision=self.precision_of(self.main_network).name,
+                **({"frames": "twin"} if grid is not None and self._frame_networks.get(
+                    id(self.main_network)) else {}),
             ),  # fmt: skip
             style_files=self.style_files,
         )
