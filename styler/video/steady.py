@@ -84,11 +84,16 @@ class Steadier:
     """Blends each stylized frame with the previous one moved along the input's flow.
 
     strength in [0, 1): the share of the moved previous result kept where the flow is fully
-    reliable (0: every frame as painted). Feed frames in order; reset() at a new clip.
+    reliable (0: every frame as painted). cubic: move the previous result with bicubic
+    rather than bilinear resampling, which softens it a little more every frame; it keeps
+    fine painted texture (instant mode's), but rings on a fast network's hard edges, which
+    then count as texture (docs/video.md, "Moving the previous result"). Feed frames in
+    order; reset() at a new clip.
     """
 
-    def __init__(self, strength: float) -> None:
+    def __init__(self, strength: float, *, cubic: bool = False) -> None:
         self.strength = float(strength)
+        self._interpolation = cv2.INTER_CUBIC if cubic else cv2.INTER_LINEAR
         self._flow = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_FAST)
         self.reset()
 
@@ -145,7 +150,7 @@ class Steadier:
         reliable *= trusted
         self._still = _still(mismatch)
         h, w = frame.shape[:2]
-        moved = _warp(self._previous_out, _resized_flow(backward, h, w))
+        moved = _warp(self._previous_out, _resized_flow(backward, h, w), self._interpolation)
         return moved, reliable
 
     def blend(self, styled: np.ndarray, warped: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
@@ -272,9 +277,11 @@ def _grid(h: int, w: int) -> np.ndarray:
     return np.dstack([xs, ys])
 
 
-def _warp(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
+def _warp(
+    image: np.ndarray, flow: np.ndarray, interpolation: int = cv2.INTER_LINEAR
+) -> np.ndarray:
     """image sampled at x + flow(x): the previous frame moved onto this one."""
-    return cv2.remap(image, _grid(*flow.shape[:2]) + flow, None, cv2.INTER_LINEAR,
+    return cv2.remap(image, _grid(*flow.shape[:2]) + flow, None, interpolation,
                      borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
 
 
