@@ -313,7 +313,7 @@ class Replay:
 
     def __init__(self, engine) -> None:
         self.recipe, self.engine = engine.recipe, engine
-        self.grid_locks, self.fine_texture = engine.grid_locks, engine.fine_texture
+        self.grid_locks, self.textured = engine.grid_locks, engine.textured
         self.painted: np.ndarray | None = None
         self.given: np.ndarray | None = None
         self._on_grid: dict[tuple[float, float], np.ndarray] = {}

@@ -58,7 +58,7 @@ class Engine:
     kwargs: dict[str, Any] = field(default_factory=dict)
     warm_starts: bool = False  # run(start=) continues from a given image (optimizer mode)
     grid_locks: bool = False  # run(grid=) places the image on the network's grid (one-pass)
-    fine_texture: bool = False  # video: the previous result moves with bicubic resampling
+    textured: bool = False  # pictures textured at every scale: how video steadies them
 
     @property
     def device(self) -> torch.device:
@@ -188,7 +188,7 @@ def _instant(recipe: Recipe, where: _Placement) -> Engine:
                                max_pixels=where.max_pixels,
                                precision=controls["precision"])  # fmt: skip
     return Engine(recipe, stylizer, (InstantOptions.from_values(controls),),
-                  {"regions": regions}, grid_locks=True, fine_texture=True)  # fmt: skip
+                  {"regions": regions}, grid_locks=True, textured=True)  # fmt: skip
 
 
 _BUILDERS: dict[str, Callable[[Recipe, _Placement], Engine]] = {

@@ -45,7 +45,7 @@ class FrameStylizer:
         controls = self.engine.recipe.controls
         self.strength = controls["temporal"] if temporal is None else float(temporal)
         self._size, self._upscale = controls["size"], controls["upscale"]
-        self.steadier = Steadier(self.strength, cubic=self.engine.fine_texture)
+        self.steadier = Steadier(self.strength, textured=self.engine.textured)
         # The steadier's flow, warp and blend run here, one at a time and in order, so each
         # sees the state the one before left; the painting runs meanwhile.
         self._side = ThreadPoolExecutor(1, thread_name_prefix="styler-steady")

@@ -73,10 +73,12 @@ DISAGREE_LOW, DISAGREE_HIGH = 64.0, 128.0
 MOVER_PX, NEAR_PX, NEAR_LOW, NEAR_HIGH = 1.5, 24, 16.0, 32.0
 AGREEMENT_BLUR = 2.0  # px at the output's size: the disagreement is judged over a small area
 # Texture contrast kept (_kept_contrast): detail is what a blur of DETAIL_SIGMA px (output size)
-# removes; its energy is compared over ENERGY_BLUR px and raised by CONTRAST_GAIN_MAX at most,
+# removes (TEXTURED_DETAIL_SIGMA for pictures with texture at every scale); its energy is
+# compared over ENERGY_BLUR px and raised by CONTRAST_GAIN_MAX at most,
 # fully where the moved previous input matches this frame within STILL_LOW grey levels (mean
 # over STILL_BLUR px at flow size), not at all from STILL_HIGH on (sensor noise).
 DETAIL_SIGMA, ENERGY_BLUR, CONTRAST_GAIN_MAX = 1.5, 6.0, math.sqrt(2)
+TEXTURED_DETAIL_SIGMA = 3.0
 STILL_LOW, STILL_HIGH, STILL_BLUR = 2.0, 4.0, 3.0
 
 
@@ -84,16 +86,18 @@ class Steadier:
     """Blends each stylized frame with the previous one moved along the input's flow.
 
     strength in [0, 1): the share of the moved previous result kept where the flow is fully
-    reliable (0: every frame as painted). cubic: move the previous result with bicubic
-    rather than bilinear resampling, which softens it a little more every frame; it keeps
-    fine painted texture (instant mode's), but rings on a fast network's hard edges, which
-    then count as texture (docs/video.md, "Moving the previous result"). Feed frames in
-    order; reset() at a new clip.
+    reliable (0: every frame as painted). textured: the pictures carry painted texture at
+    every scale (instant mode's decoder), so the previous result is moved with bicubic
+    rather than bilinear resampling, which softens it a little more every frame, and the
+    contrast kept is that of a wider band of detail; both cost a fast network's pictures,
+    whose hard edges ring under bicubic (docs/video.md, "moving the previous result").
+    Feed frames in order; reset() at a new clip.
     """
 
-    def __init__(self, strength: float, *, cubic: bool = False) -> None:
+    def __init__(self, strength: float, *, textured: bool = False) -> None:
         self.strength = float(strength)
-        self._interpolation = cv2.INTER_CUBIC if cubic else cv2.INTER_LINEAR
+        self._interpolation = cv2.INTER_CUBIC if textured else cv2.INTER_LINEAR
+        self._detail_sigma = TEXTURED_DETAIL_SIGMA if textured else DETAIL_SIGMA
         self._flow = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_FAST)
         self.reset()
 
@@ -180,7 +184,8 @@ class Steadier:
                 h, w = styled.shape[:2]
                 alpha = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
                 out = cv2.blendLinear(moved, styled, alpha, 1 - alpha)
-                out = _kept_contrast(out, moved, styled, small, self._still)
+                out = _kept_contrast(out, moved, styled, small, self._still,
+                                     self._detail_sigma)  # fmt: skip
         self._previous_out, self._previous_gray = out, self._gray
         self._previous_textured, self._previous_movers = self._textured, self._movers
         return out
@@ -329,7 +334,7 @@ def _still(mismatch: np.ndarray) -> np.ndarray:
 
 def _kept_contrast(
     blended: np.ndarray, moved: np.ndarray, styled: np.ndarray, weight: np.ndarray,
-    still: np.ndarray,
+    still: np.ndarray, detail_sigma: float = DETAIL_SIGMA,
 ) -> np.ndarray:
     """`blended` (`moved` and `styled` mixed with `weight` per pixel of the flow's grid) with
     its fine detail raised back to the contrast it should have.
@@ -343,7 +348,7 @@ def _kept_contrast(
     patterns that do not line up lost comes back (the variance-preserving blend of texture
     synthesis: the contrast the mix would have, were the two one pattern), not what the
     moved result lost before, to resampling and earlier blends. Detail is what a blur of
-    DETAIL_SIGMA px removes, its energy is compared over ENERGY_BLUR px, and the gain is at
+    `detail_sigma` px removes, its energy is compared over ENERGY_BLUR px, and the gain is at
     most CONTRAST_GAIN_MAX, never under 1: where the two paintings agree nothing changes."""
     h, w = weight.shape[:2]
     sigma = ENERGY_BLUR * w / styled.shape[1]
@@ -355,7 +360,7 @@ def _kept_contrast(
         return cv2.GaussianBlur(summed, (0, 0), sigma)
 
     def smooth(image: np.ndarray) -> np.ndarray:
-        return cv2.GaussianBlur(image, (0, 0), DETAIL_SIGMA)
+        return cv2.GaussianBlur(image, (0, 0), detail_sigma)
 
     low = smooth(blended)
     own, previous = energy(styled, smooth(styled)), energy(moved, smooth(moved))
