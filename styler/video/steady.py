@@ -334,7 +334,7 @@ def _still(mismatch: np.ndarray) -> np.ndarray:
 
 def _kept_contrast(
     blended: np.ndarray, moved: np.ndarray, styled: np.ndarray, weight: np.ndarray,
-    still: np.ndarray, detail_sigma: float = DETAIL_SIGMA,
+    still: np.ndarray, detail_sigma: float,
 ) -> np.ndarray:
     """`blended` (`moved` and `styled` mixed with `weight` per pixel of the flow's grid) with
     its fine detail raised back to the contrast it should have.
