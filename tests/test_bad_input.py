@@ -536,18 +536,19 @@ def test_cli_optimizer_mode_over_the_corpus(cli_root: Path) -> None:
 
 
 def unprivileged() -> list[str]:
-    """A command prefix that runs as 'nobody', for files root could read anyway."""
+    """A command prefix under which permission bits hold, for files root could read anyway:
+    root without its capabilities (still the owner of the checkout, so a checkout in a
+    0700 folder from mktemp -d is still readable, where 'nobody' could not reach it)."""
     if os.geteuid() != 0:
         return []
     if shutil.which("setpriv") is None:
         pytest.skip("running as root without setpriv: cannot make a file unreadable to us")
-    prefix = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"]
+    prefix = ["setpriv", "--inh-caps=-all", "--bounding-set=-all", "--"]
     checkout = Path(__file__).resolve().parents[1]
     probe = subprocess.run([*prefix, sys.executable, "-c", "import styler"], capture_output=True,
                            env={**ENV, "PYTHONPATH": str(checkout)}, timeout=120)  # fmt: skip
-    if probe.returncode != 0:  # e.g. a checkout under a 0700 folder from mktemp -d
-        pytest.skip(f"'nobody' cannot import styler from {checkout} (a folder closed to other "
-                    "users?): clone it where others may read to run this test")
+    if probe.returncode != 0:
+        pytest.skip(f"cannot drop root's capabilities here: {probe.stderr.decode()[-200:]}")
     return prefix
 
 
@@ -555,7 +556,8 @@ def unprivileged() -> list[str]:
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX permissions")
 def test_unreadable_files_and_folders(tiny_net: Path) -> None:
     """chmod 000 on a file, on a sub-folder, and an output folder we may not write: one line
-    each, the rest done. Root reads anything, so the run is made as 'nobody' then."""
+    each, the rest done. Root reads anything, so the run is made without its capabilities
+    then, and the folders are its own: the read-only one has no write bit for its owner."""
     prefix = unprivileged()
     root = Path(tempfile.mkdtemp(prefix="styler-unreadable-"))
     try:
@@ -566,8 +568,8 @@ def test_unreadable_files_and_folders(tiny_net: Path) -> None:
         photo().save(root / "in" / "locked_dir" / "inside.png")
         shutil.copy(tiny_net, root / "net.safetensors")
         (root / "readonly").mkdir()
-        for path in (root / "in", root / "readonly"):
-            path.chmod(0o755)
+        (root / "in").chmod(0o755)
+        (root / "readonly").chmod(0o555)
         (root / "in" / "locked.png").chmod(0o000)
         (root / "in" / "locked_dir").chmod(0o000)
         (root / "cache").mkdir(mode=0o777)
