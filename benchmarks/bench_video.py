@@ -535,6 +535,24 @@ def quality(args, work: Path) -> None:
     else:
         engine = build_engine(Recipe.create("fast", [args.style], size=0))
     engine.grid_locks = engine.grid_locks and not args.fixed_grid
+    clips = [] if args.clips_only else own_clips(args, work)
+    clips += [(*footage_clip(spec, work), None) for spec in args.clip]
+    print(
+        f"\nquality: {'instant' if args.instant else 'fast'} mode '{args.style}' (style "
+        f"distance to {args.style}.jpg, the painting "
+        f"{'it paints from' if args.instant else 'it was trained on'}); peer: built-in style "
+        f"{PEER_STYLE}, frames written lossless; warp err x1000, lower is steadier"
+    )
+    made = []
+    for name, clip, motion in clips:
+        _, best = quality_clip(name, clip, engine, painting, args.peer, work, motion)
+        if motion is None:  # the pan's motion is known and the same everywhere: no strip row
+            made.append((name, best))
+    strip(made, args.strip)
+
+
+def own_clips(args, work: Path) -> list[tuple[str, Path, list | None]]:
+    """(name, clip, its known motion or None): Big Buck Bunny and the three clips made here."""
     bbb = BBB
     if args.bbb_frames is not None:
         bbb = trimmed(BBB, work / "bbb.mp4", args.bbb_frames, start=args.bbb_start)
@@ -547,22 +565,20 @@ def quality(args, work: Path) -> None:
         [PHOTOS / name for name in ("chelsea.jpg", "astronaut.jpg", "coffee.jpg")],
         args.synthetic_frames,
     )  # fmt: skip
-    print(
-        f"\nquality: {'instant' if args.instant else 'fast'} mode '{args.style}' (style "
-        f"distance to {args.style}.jpg, the painting "
-        f"{'it paints from' if args.instant else 'it was trained on'}); peer: built-in style "
-        f"{PEER_STYLE}, frames written lossless; warp err x1000, lower is steadier"
-    )
-    made = []
-    for name, clip, motion in (
-        ("Big Buck Bunny", bbb, None),
-        ("pan", pan, transforms),
-        ("camera", camera, None),
-        ("crowd", crowd, None),
-    ):
-        _, best = quality_clip(name, clip, engine, painting, args.peer, work, motion)
-        made.append((name, best))
-    strip([made[0], made[2], made[3]], args.strip)
+    return [("Big Buck Bunny", bbb, None), ("pan", pan, transforms), ("camera", camera, None),
+            ("crowd", crowd, None)]  # fmt: skip
+
+
+def footage_clip(spec: str, work: Path) -> tuple[str, Path]:
+    """(name, file) of a --clip argument, PATH or PATH:START:COUNT (frames START to
+    START + COUNT - 1)."""
+    path, _, part = spec.partition(":")
+    source = Path(path)
+    if not part:
+        return f"footage {source.stem}", source
+    start, count = (int(n) for n in part.split(":"))
+    name = f"footage {source.stem} {start}-{start + count - 1}"
+    return name, trimmed(source, work / f"{source.stem}_{start}.mp4", count, start=start)
 
 
 # -- speed and memory ----------------------------------------------------------------------
@@ -712,6 +728,11 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     parser.add_argument("--instant", action="store_true",
                         help="quality: instant mode with the style's painting, not its network")
+    parser.add_argument("--clip", action="append", default=[], metavar="PATH[:START:COUNT]",
+                        help="quality: footage of your own as well (repeatable; frames START "
+                        "to START + COUNT); docs/video.md names the real clips measured")
+    parser.add_argument("--clips-only", action="store_true",
+                        help="quality: only the --clip footage, not the four clips above")
     parser.add_argument("--fixed-grid", action="store_true", help="quality: the painting grid "
                         "stays put instead of following the camera (styler.grid)")  # fmt: skip
     args = parser.parse_args()

@@ -1,6 +1,7 @@
 """Where the warping error that steadying leaves comes from: split by the steadier's weight.
 
     python benchmarks/probe_warp_error.py [--style udnie] [--frames 40] [--temporal 0.6]
+        [--clip PATH[:START:COUNT] ...]
 
 For Big Buck Bunny (frames 420 on, needs ../shared), the synthetic pan and the synthetic
 camera clip of benchmarks/bench_video.py, styler's fast mode is run frame by frame and
@@ -24,9 +25,11 @@ import cv2
 import numpy as np
 from bench_video import (  # this folder's benchmark: the same clips and judge
     BBB,
+    DATA,
     PHOTOS,
     camera_clip,
     farneback,
+    footage_clip,
     non_occluded,
     pan_clip,
     read_frames,
@@ -48,8 +51,8 @@ OUTPUTS = ("per-frame", "steadied", "input")
 class RecordingSteadier(Steadier):
     """A Steadier that keeps each frame's blend weight, at the frame's size."""
 
-    def __init__(self, strength: float) -> None:
-        super().__init__(strength)
+    def __init__(self, strength: float, textured: bool) -> None:
+        super().__init__(strength, textured=textured)
         self.weights: list[np.ndarray | None] = []
 
     def blend_pixels(self, styled: np.ndarray, warped: tuple[np.ndarray, np.ndarray] | None):
@@ -64,11 +67,11 @@ class RecordingSteadier(Steadier):
         return weight
 
 
-def probe(clip: Path, style: str, temporal: float) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+def probe(clip: Path, recipe: Recipe, temporal: float) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """(judged pixels per bin, summed squared error per bin for each of OUTPUTS)."""
-    engine = build_engine(Recipe.create("fast", [style], size=0))
+    engine = build_engine(recipe)
     stream = FrameStylizer(engine, temporal=temporal)
-    stream.steadier = recorder = RecordingSteadier(temporal)
+    stream.steadier = recorder = RecordingSteadier(temporal, engine.textured)
     counts = np.zeros(len(EDGES) - 1)
     sums = {name: np.zeros(len(EDGES) - 1) for name in OUTPUTS}
     previous = None
@@ -123,9 +126,23 @@ def main() -> None:
     parser.add_argument("--style", default="udnie", help="shipped fast style")
     parser.add_argument("--frames", type=int, default=40, help="frames of each clip")
     parser.add_argument("--temporal", type=float, default=0.6)
+    parser.add_argument("--instant", action="store_true",
+                        help="instant mode with the style's painting, not its network")
+    parser.add_argument("--clip", action="append", default=[], metavar="PATH[:START:COUNT]",
+                        help="footage of your own instead of the clips above (repeatable)")
     args = parser.parse_args()
+    recipe = Recipe.create("fast", [args.style], size=0)
+    if args.instant:
+        recipe = Recipe.create("instant", [DATA / "styles" / f"{args.style}.jpg"], size=0)
+    mode = "instant" if args.instant else "fast"
     with tempfile.TemporaryDirectory(prefix="probe_warp_") as folder:
         work = Path(folder)
+        if args.clip:
+            clips = dict(footage_clip(spec, work) for spec in args.clip)
+            print(f"{mode} mode '{args.style}', temporal {args.temporal:g}")
+            for name, clip in clips.items():
+                report(name, *probe(clip, recipe, args.temporal))
+            return
         clips = {
             "pan": pan_clip(work / "pan.mp4", PHOTOS / "rocket.jpg", args.frames)[0],
             "camera": camera_clip(
@@ -139,9 +156,9 @@ def main() -> None:
             }
         else:
             print(f"{BBB} not found: Big Buck Bunny is skipped")
-        print(f"fast mode '{args.style}', temporal {args.temporal:g}, {args.frames} frames each")
+        print(f"{mode} mode '{args.style}', temporal {args.temporal:g}, {args.frames} frames each")
         for name, clip in clips.items():
-            report(name, *probe(clip, args.style, args.temporal))
+            report(name, *probe(clip, recipe, args.temporal))
 
 
 if __name__ == "__main__":
