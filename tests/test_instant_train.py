@@ -130,3 +130,21 @@ def test_a_thinner_decoder_distils_from_its_teacher(tmp_path: Path) -> None:
     assert record["val"]["teacher"] > 0 and {"content", "style"} <= set(record["val"])
     with pytest.raises(OptionsError, match="stylization objective"):
         DecoderTrainConfig(output="x.safetensors", teacher_from=str(teacher), **SETUP)
+
+
+def test_the_shift_term_fine_tunes_a_decoder(tmp_path: Path) -> None:
+    """The decoder learns to paint a photo moved by a few pixels moved (steadier video)."""
+    torch.manual_seed(0)
+    start = tmp_path / "start.safetensors"
+    save_decoder(Decoder(DecoderConfig("relu4_1", 8)), start, {"level": "relu4_1"})
+    tuned = tmp_path / "tuned.safetensors"
+    state = fine_tune_decoder(start, tuned, [str(GALLERY / "photos")], str(GALLERY / "photos"),
+                              [str(GALLERY / "styles")], steps=2, minutes=5,
+                              learning_rate=1e-4, shift=2.0)  # fmt: skip
+    _, info = read_decoder(tuned)
+    assert state.step == 2 and info["settings"]["shift_weight"] == 2.0
+    log = DecoderTrainConfig("relu4_1", [], "", str(tuned)).log_path()
+    record = json.loads(log.read_text().splitlines()[-1])
+    assert record["val"]["shift"] > 0 and {"content", "style"} <= set(record["val"])
+    with pytest.raises(OptionsError, match="shift term"):
+        DecoderTrainConfig(output="x.safetensors", shift_weight=1.0, **SETUP)

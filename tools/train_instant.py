@@ -3,7 +3,7 @@
     python tools/train_instant.py [--levels relu4_1 ...] [--resume] [--minutes-scale X]
     python tools/train_instant.py continue FILE --out DIR [--steps N] [--minutes M]
                                   [--learning-rate R] [--encoder STUDENT] [--resume]
-                                  [--thinner DIVISOR] [--crop PX] [--batch N]
+                                  [--thinner DIVISOR] [--crop PX] [--batch N] [--shift W]
 
 Paints the procedural styles the fine-tuning uses (gallery/make_styles.py with seeds the
 gallery does not ship) into out/procedural, then runs `styler train-instant` on
@@ -13,7 +13,9 @@ fine-tuning from a decoder file (a warm restart of the learning rate) into DIR, 
 same data: how the shipped decoder's last stage was made. `--encoder` fine-tunes it on a
 student encoder's features (tools/distill_encoder.py) instead of VGG19's. `--thinner`
 distils a thinner decoder from FILE: FILE's filters pruned to that width divisor, then
-trained on the same objective plus matching FILE's pictures.
+trained on the same objective plus matching FILE's pictures. `--shift` adds the shift
+term (styler.shift_term): the decoder learns to paint a photo moved by a few pixels moved,
+for steadier video.
 """
 
 from __future__ import annotations
@@ -80,6 +82,12 @@ def continue_fine_tuning(argv: list[str]) -> int:
         default=DecoderTrainConfig.batch,
         help="crops a step (default: %(default)s)",
     )
+    parser.add_argument(
+        "--shift",
+        type=float,
+        default=0.0,
+        help="weight of the shift term: a moved photo painted moved (default: %(default)s)",
+    )
     args = parser.parse_args(argv)
     level = read_decoder(args.decoder)[1]["level"]
     args.out.mkdir(parents=True, exist_ok=True)
@@ -97,6 +105,7 @@ def continue_fine_tuning(argv: list[str]) -> int:
         thinner=args.thinner,
         crop=args.crop,
         batch=args.batch,
+        shift=args.shift,
         on_eval=report,
     )
     write_manifest(args.out)

@@ -18,7 +18,6 @@ int8 graph ships; the teacher stays the float network.
 from __future__ import annotations
 
 import copy
-import random
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -30,6 +29,7 @@ from styler.fast.network import StyleNetwork, TileableInstanceNorm
 from styler.fast.train import TrainConfig, Trainer
 from styler.fast.twin import folded, save_twin, twin_shell
 from styler.losses import perceptual_loss
+from styler.shift_term import drawn_shift, shift_error
 
 Statistics = list[tuple[torch.Tensor, torch.Tensor]]  # per norm: mean, std per channel
 
@@ -85,14 +85,6 @@ def folded_twin(teacher: StyleNetwork, statistics: Statistics) -> StyleNetwork:
 # not where each stroke falls. On full pixels, L1 between strokes that land a little apart
 # pays the twin for blurring them (docs/fast_mode.md, "Int8").
 ANCHOR_POOL = 4
-# The shift term: the twin's picture of a crop moved by 1-7 px against its picture of the
-# photo, moved the same way, away from a border of SHIFT_BORDER px (padding differs there).
-# The network downsamples by 8, so without it a shift of a few pixels lays the strokes out
-# afresh, which a moving scene shows as flicker (docs/video.md, "How it works").
-SHIFT_BORDER = 8
-EVAL_SHIFT = (3, 5)  # validation: one fixed shift, so its loss compares across evaluations
-
-
 class TwinTrainer(Trainer):
     """Trains a folded twin on its style's own objective (content and Gram losses, as the
     teacher was trained) plus an anchor: the L1 distance between the 4x4 means of its picture
@@ -130,15 +122,9 @@ class TwinTrainer(Trainer):
         return total, {**terms.as_floats(), **extra, "total": float(total.detach())}
 
     def _shift_loss(self, photos: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
-        """Mean |picture of the photo moved by (down, right) - the picture moved| inside the
-        border: 0 for a network that paints a moved photo moved."""
-        down, right = EVAL_SHIFT
-        if self.net.training:  # drawn from the step, so a resumed run draws the same
-            draw = random.Random(self.config.seed * 1_000_003 + self.state.step)
-            down, right = draw.randint(0, 7), draw.randint(1, 7)
-        moved = self.net(photos[..., down:, right:])
-        inside = (..., slice(SHIFT_BORDER, -SHIFT_BORDER), slice(SHIFT_BORDER, -SHIFT_BORDER))
-        return F.l1_loss(moved[inside], out[..., down:, right:][inside])
+        """styler.shift_term's error of the twin: 0 for one that paints a moved photo moved."""
+        shift = drawn_shift(self.config.seed, self.state.step, self.net.training)
+        return shift_error(self.net, photos, out, shift)
 
     def info(self) -> dict:
         return {**super().info(), **self._info, "anchor_weight": self.anchor_weight,

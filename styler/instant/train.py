@@ -30,6 +30,7 @@ from styler.instant.decoder import LEVELS, Decoder, DecoderConfig, pruned_from
 from styler.instant.wct import feature_stats, whitening_colouring
 from styler.instant.weights import read_decoder, read_student, save_decoder, write_manifest
 from styler.losses import gram_matrix, relative_error
+from styler.shift_term import drawn_shift, shift_error
 from styler.tensors import to_tensor
 from styler.training import CheckpointedTraining, FilesBesideOutput, TrainState
 from styler.vgg import VGG19Features
@@ -73,6 +74,9 @@ class DecoderTrainConfig(FilesBesideOutput):
     # init_from it starts as the teacher pruned to width_divisor (styler.instant.decoder).
     teacher_from: str | None = None
     teacher_weight: float = 20.0
+    # stylization: weight of the shift term (styler.shift_term), the decoder's picture of a
+    # photo moved by a few pixels against its picture moved: steadier video
+    shift_weight: float = 0.0
 
     def __post_init__(self) -> None:
         if self.level not in LEVELS:
@@ -85,6 +89,8 @@ class DecoderTrainConfig(FilesBesideOutput):
             raise OptionsError("the stylization objective needs style image folders")
         if self.teacher_from and self.objective != "stylization":
             raise OptionsError("a teacher decoder is distilled on the stylization objective")
+        if self.shift_weight < 0 or (self.shift_weight and self.objective != "stylization"):
+            raise OptionsError("the shift term is a weight >= 0 of the stylization objective")
         if self.steps < 1 or self.batch < 1 or not 32 <= self.crop <= 1024:
             raise OptionsError("steps and batch must be >= 1 and crop 32..1024 px")
 
@@ -247,18 +253,10 @@ class DecoderTrainer(CropTraining):
         self, images: torch.Tensor, styles: torch.Tensor
     ) -> tuple[torch.Tensor, dict[str, float]]:
         level = self.config.level
-        # the photo's encoder; the painting's is always VGG19
-        encoder = self.encoder if self.encoder is not None else self.vgg
         with torch.no_grad(), self._autocast():
-            content = encoder(images, [level])[level].float()
             style = {k: v.float() for k, v in self.vgg(styles).items()}
-        with torch.no_grad():
-            target = torch.cat(
-                [
-                    whitening_colouring(feature_stats(c[None]), feature_stats(s[None]))(c[None])
-                    for c, s in zip(content, style[level], strict=True)
-                ]
-            )
+        painting_stats = [feature_stats(s[None]) for s in style[level]]
+        target = self._transformed(images, painting_stats)
         with self._autocast():
             out = self.net(target).float()
             feats = {k: v.float() for k, v in self.vgg(out).items()}
@@ -276,8 +274,28 @@ class DecoderTrainer(CropTraining):
                 painted = self.teacher(target).float()
             floats["teacher"] = torch.mean((out - painted) ** 2)
             total = total + self.config.teacher_weight * floats["teacher"]
+        if self.config.shift_weight > 0:
+            def paint(moved: torch.Tensor) -> torch.Tensor:
+                with self._autocast():
+                    return self.net(self._transformed(moved, painting_stats)).float()
+
+            shift = drawn_shift(self.config.seed, self.state.step, self.net.training)
+            floats["shift"] = shift_error(paint, images, out, shift)
+            total = total + self.config.shift_weight * floats["shift"]
         terms = {"total": total, **floats}  # total first, as the logs and reports have it
         return total, {k: float(v.detach()) for k, v in terms.items()}
+
+    @torch.no_grad()
+    def _transformed(self, images: torch.Tensor, painting_stats: list) -> torch.Tensor:
+        """The photos' features at the decoder's level, whitened and coloured with each
+        painting's statistics: the decoder's input. The photo's encoder is the student where
+        one is given; the painting's is always VGG19."""
+        level = self.config.level
+        encoder = self.encoder if self.encoder is not None else self.vgg
+        with self._autocast():
+            content = encoder(images, [level])[level].float()
+        return torch.cat([whitening_colouring(feature_stats(c[None]), stats)(c[None])
+                          for c, stats in zip(content, painting_stats, strict=True)])  # fmt: skip
 
     def validate(self) -> dict[str, float]:
         styles = self.val_styles.split(8) if self.val_styles is not None else None
@@ -330,13 +348,14 @@ def fine_tune_decoder(
     thinner: int | None = None,
     crop: int = DecoderTrainConfig.crop,
     batch: int = DecoderTrainConfig.batch,
+    shift: float = 0.0,
     on_eval: Callable[[dict], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> TrainState:
     """Fine-tune a decoder file on the stylization objective (its level is the file's), on
     the features of VGG19 or of the `encoder` student file, with `batch` crops of `crop` px
-    a step. With `thinner` (a width divisor), distil instead: the file is the teacher,
-    pruned to that width to start."""
+    a step and `shift` the weight of the shift term. With `thinner` (a width divisor),
+    distil instead: the file is the teacher, pruned to that width to start."""
     distil = {"teacher_from": str(decoder), "width_divisor": thinner} if thinner else {}
     config = DecoderTrainConfig(
         level=read_decoder(decoder)[1]["level"],
@@ -352,6 +371,7 @@ def fine_tune_decoder(
         styles=styles,
         init_from=None if thinner else str(decoder),
         encoder_from=str(encoder) if encoder else None,
+        shift_weight=shift,
         **distil,
     )
     return DecoderTrainer(config, resume=resume).run(on_eval=on_eval, should_stop=should_stop)
