@@ -113,38 +113,35 @@ def test_pruning_keeps_the_teachers_largest_filters() -> None:
         pruned_from(teacher, 2)
 
 
-def test_a_thinner_decoder_distils_from_its_teacher(tmp_path: Path) -> None:
+def _two_steps_from(tmp_path: Path, width_divisor: int, **options: object) -> tuple:
+    """(state, decoder, info, last log record) of two fine-tuning steps from a fresh decoder
+    of that width, saved as tmp_path/start.safetensors."""
     torch.manual_seed(0)
-    teacher = tmp_path / "teacher.safetensors"
-    save_decoder(Decoder(DecoderConfig("relu4_1", 4)), teacher, {"level": "relu4_1"})
-    thin = tmp_path / "thin.safetensors"
-    state = fine_tune_decoder(teacher, thin, [str(GALLERY / "photos")], str(GALLERY / "photos"),
+    start = tmp_path / "start.safetensors"
+    save_decoder(Decoder(DecoderConfig("relu4_1", width_divisor)), start, {"level": "relu4_1"})
+    tuned = tmp_path / "tuned.safetensors"
+    state = fine_tune_decoder(start, tuned, [str(GALLERY / "photos")], str(GALLERY / "photos"),
                               [str(GALLERY / "styles")], steps=2, minutes=5,
-                              learning_rate=1e-4, thinner=8)  # fmt: skip
-    net, info = read_decoder(thin)
+                              learning_rate=1e-4, **options)  # fmt: skip
+    net, info = read_decoder(tuned)
+    log = DecoderTrainConfig("relu4_1", [], "", str(tuned)).log_path()
+    return state, net, info, json.loads(log.read_text().splitlines()[-1])
+
+
+def test_a_thinner_decoder_distils_from_its_teacher(tmp_path: Path) -> None:
+    state, net, info, record = _two_steps_from(tmp_path, 4, thinner=8)
     assert state.step == 2 and net.config.width_divisor == 8
-    assert info["settings"]["teacher_from"] == str(teacher)
+    assert info["settings"]["teacher_from"] == str(tmp_path / "start.safetensors")
     assert info["settings"]["init_from"] is None
-    log = DecoderTrainConfig("relu4_1", [], "", str(thin)).log_path()
-    record = json.loads(log.read_text().splitlines()[-1])
     assert record["val"]["teacher"] > 0 and {"content", "style"} <= set(record["val"])
     with pytest.raises(OptionsError, match="stylization objective"):
-        DecoderTrainConfig(output="x.safetensors", teacher_from=str(teacher), **SETUP)
+        DecoderTrainConfig(output="x.safetensors", teacher_from="t.safetensors", **SETUP)
 
 
 def test_the_shift_term_fine_tunes_a_decoder(tmp_path: Path) -> None:
     """The decoder learns to paint a photo moved by a few pixels moved (steadier video)."""
-    torch.manual_seed(0)
-    start = tmp_path / "start.safetensors"
-    save_decoder(Decoder(DecoderConfig("relu4_1", 8)), start, {"level": "relu4_1"})
-    tuned = tmp_path / "tuned.safetensors"
-    state = fine_tune_decoder(start, tuned, [str(GALLERY / "photos")], str(GALLERY / "photos"),
-                              [str(GALLERY / "styles")], steps=2, minutes=5,
-                              learning_rate=1e-4, shift=2.0)  # fmt: skip
-    _, info = read_decoder(tuned)
+    state, _, info, record = _two_steps_from(tmp_path, 8, shift=2.0)
     assert state.step == 2 and info["settings"]["shift_weight"] == 2.0
-    log = DecoderTrainConfig("relu4_1", [], "", str(tuned)).log_path()
-    record = json.loads(log.read_text().splitlines()[-1])
     assert record["val"]["shift"] > 0 and {"content", "style"} <= set(record["val"])
     with pytest.raises(OptionsError, match="shift term"):
         DecoderTrainConfig(output="x.safetensors", shift_weight=1.0, **SETUP)
