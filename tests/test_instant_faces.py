@@ -47,7 +47,7 @@ CASES = [
 
 @pytest.fixture(scope="module")
 def decoders(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A copy of the listed decoders and encoder, used by every face here
+    """A copy of the listed decoders (the frames' too) and encoder, used by every face here
     (STYLER_INSTANT_DIR)."""
     source = decoders_dir()
     try:
@@ -58,7 +58,7 @@ def decoders(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     if not entries:
         pytest.skip(f"{source / MANIFEST} lists no instant-mode decoder yet")
     folder = tmp_path_factory.mktemp("decoders")
-    for entry in [*entries, *manifest.get("encoders", [])]:
+    for entry in [*entries, *manifest.get("frames", []), *manifest.get("encoders", [])]:
         data = (source / entry["file"]).read_bytes()
         if hashlib.sha256(data).hexdigest() != entry["sha256"]:
             pytest.skip(f"{entry['file']} is being rewritten (a training run); try again")

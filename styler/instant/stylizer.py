@@ -104,6 +104,27 @@ def networks_on(device: str, precision: str = AUTO) -> Networks:
         return _NETWORKS[(device, precision)]
 
 
+def frame_networks_on(device: str, precision: str = AUTO) -> Networks | None:
+    """The networks a video's frames run on: those of networks_on with the frames' decoder
+    (styler.instant.weights.FRAMES_PREFIX) in place of the photos', in the same float
+    precision; None where none is installed or the precision is int8, whose graphs are the
+    photos' decoder's (the frames then keep those)."""
+    nets = networks_on(device, precision)
+    if nets.precision == INT8:
+        return None
+    with _NETWORKS_LOCK:
+        key = (device, f"frames {nets.precision}")
+        if key not in _NETWORKS:
+            decoders, infos = load_decoders(frames=True)
+            if set(decoders) != set(nets.decoders):
+                return None
+            on_device = {k: check_between_layers(v.to(device)) for k, v in decoders.items()}
+            base = dataclasses.replace(_NETWORKS[(device, _BASE)], decoders=on_device,
+                                       infos=infos)  # fmt: skip
+            _NETWORKS[key] = _in_precision(base, nets.precision)
+        return _NETWORKS[key]
+
+
 def _in_precision(base: Networks, requested: str) -> Networks:
     """`base` run as `requested` asks: int8 and float32 on the CPU through the onnxruntime
     graphs an app would run (docs/embedding.md), half precisions through PyTorch autocast."""
@@ -169,6 +190,7 @@ class InstantStylizer(FeedForwardStylizer):
             normalised_weights(blend if blend is not None else [1.0] * len(specs), len(specs))
         )
         self.nets = networks_on(str(self.device), precision)
+        self.frame_nets = frame_networks_on(str(self.device), precision)
         self._stats: dict[tuple[object, int], dict[str, FeatureStats]] = {}
         self._lock = threading.Lock()
 
@@ -228,7 +250,8 @@ class InstantStylizer(FeedForwardStylizer):
         working = reduced_copy(photo, options.pass_side(max(photo.shape[:2])))
         shift = (0, 0) if grid is None else grid_shift(grid, working.shape[1] / photo.shape[1],
                                                        STRIDE)  # fmt: skip
-        out = shifted_pass(lambda image: run_cascade(self.nets, image, stats, tile=self.tile,
+        nets = self._nets_for(grid)
+        out = shifted_pass(lambda image: run_cascade(nets, image, stats, tile=self.tile,
                                                      whole_side=self.whole_side, steps=steps),
                            working, shift)  # fmt: skip
         if working is not photo:
@@ -236,6 +259,10 @@ class InstantStylizer(FeedForwardStylizer):
         if options.preserve_color == "luminance":
             out = luminance_transfer(out, photo)
         return out
+
+    def _nets_for(self, grid: GridPhase | None) -> Networks:
+        """A video frame's networks (it comes with its place on the grid), or a photo's."""
+        return self.frame_nets if grid is not None and self.frame_nets is not None else self.nets
 
     def stylize_array(self, rgb: np.ndarray, options: InstantOptions | None = None) -> np.ndarray:
         """HxWx3 uint8 RGB -> stylized HxWx3 uint8 RGB of the same size (no regions)."""
@@ -289,9 +316,10 @@ class InstantStylizer(FeedForwardStylizer):
             controls={**asdict(options), "tile": self.tile},
             engine=engine_notes(
                 device=str(self.device),
-                decoders=self.decoder_notes(),
+                decoders=self.decoder_notes(self._nets_for(grid)),
                 encoder=self.nets.encoder_note,
                 precision=self.nets.precision,
+                **({"frames": "frames decoder"} if self._nets_for(grid) is not self.nets else {}),
             ),  # fmt: skip
             style_files=self.style_files,
         )
@@ -327,8 +355,9 @@ class InstantStylizer(FeedForwardStylizer):
         match = photo if options.preserve_color == "match" else None
         return self.style_statistics(image, side, match)
 
-    def decoder_notes(self) -> dict[str, Any]:
-        return {level: {"step": info.get("step")} for level, info in self.nets.infos.items()}
+    def decoder_notes(self, nets: Networks | None = None) -> dict[str, Any]:
+        infos = (nets or self.nets).infos
+        return {level: {"step": info.get("step")} for level, info in infos.items()}
 
     def options_from(self, values: Mapping[str, Any]) -> InstantOptions:
         return InstantOptions.from_values(values)

@@ -81,25 +81,27 @@ def _read_network(
 MANIFEST = "manifest.json"
 
 
+# A video's frames take the decoder in frames_LEVEL.safetensors where there is one: the
+# photos' decoder fine-tuned further with the shift term (styler.shift_term), steadier on
+# moving pictures but further from the painting on photos (docs/video.md, "Real footage").
+FRAMES_PREFIX = "frames_"
+
+
 def write_manifest(folder: str | Path) -> Path:
-    """Record every decoder and student encoder in `folder` with its sha256, training
-    summary and logs."""
+    """Record every decoder (the photos' and the frames'), and student encoder in `folder`
+    with its sha256, training summary and logs."""
     folder = Path(folder)
-    entries = []
+    entries, frames = [], []
     for path in sorted(folder.glob("decoder_*.safetensors")):
         _, info = read_decoder(path)
         level = info.get("level")
         logs = sorted(p.name for p in folder.glob(f"*_{level}.log.jsonl")  # every stage's
-                      if not p.name.startswith("student_"))  # fmt: skip
-        entries.append(
-            {
-                "level": level,
-                "file": path.name,
-                "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
-                "logs": logs,
-                "training": info,
-            }
-        )
+                      if not p.name.startswith(("student_", FRAMES_PREFIX)))  # fmt: skip
+        entries.append(_decoder_entry(path, level, logs, info))
+    for path in sorted(folder.glob(f"{FRAMES_PREFIX}*.safetensors")):
+        _, info = read_decoder(path)
+        logs = sorted(p.name for p in folder.glob(f"{path.stem}*.log.jsonl"))
+        frames.append(_decoder_entry(path, info.get("level"), logs, info))
     encoders = [
         {
             "level": STUDENT_LEVEL,
@@ -110,10 +112,17 @@ def write_manifest(folder: str | Path) -> Path:
         }
         for path in sorted(folder.glob("student_*.safetensors"))
     ]
-    manifest = {"decoders": entries, **({"encoders": encoders} if encoders else {})}
+    manifest = {"decoders": entries, **({"frames": frames} if frames else {}),
+                **({"encoders": encoders} if encoders else {})}  # fmt: skip
     target = folder / MANIFEST
     atomic_write_bytes(target, (json.dumps(manifest, indent=2) + "\n").encode())
     return target
+
+
+def _decoder_entry(path: Path, level: str | None, logs: list[str], info: dict) -> dict:
+    return {"level": level, "file": path.name,
+            "sha256": hashlib.sha256(path.read_bytes()).hexdigest(), "logs": logs,
+            "training": info}  # fmt: skip
 
 
 def decoders_dir() -> Path:
@@ -150,11 +159,14 @@ def load_encoder(folder: Path | None = None) -> tuple[StudentEncoder, dict] | No
     return read_student(folder / entries[0]["file"], entries[0]["sha256"])
 
 
-def load_decoders(folder: Path | None = None) -> tuple[dict[str, Decoder], dict[str, dict]]:
-    """Every decoder the manifest lists, sha256-checked: ({level: decoder}, {level: info})."""
+def load_decoders(
+    folder: Path | None = None, *, frames: bool = False
+) -> tuple[dict[str, Decoder], dict[str, dict]]:
+    """Every decoder the manifest lists, sha256-checked: ({level: decoder}, {level: info});
+    with `frames`, the video frames' decoders instead (none where it lists none)."""
     folder = folder or decoders_dir()
     decoders, infos = {}, {}
-    for entry in _manifest(folder)["decoders"]:
+    for entry in _manifest(folder).get("frames" if frames else "decoders") or []:
         net, info = read_decoder(folder / entry["file"], entry["sha256"])
         decoders[net.config.level], infos[net.config.level] = net, info
     return decoders, infos
