@@ -85,6 +85,8 @@ def folded_twin(teacher: StyleNetwork, statistics: Statistics) -> StyleNetwork:
 # not where each stroke falls. On full pixels, L1 between strokes that land a little apart
 # pays the twin for blurring them (docs/fast_mode.md, "Int8").
 ANCHOR_POOL = 4
+
+
 class TwinTrainer(Trainer):
     """Trains a folded twin on its style's own objective (content and Gram losses, as the
     teacher was trained) plus an anchor: the L1 distance between the 4x4 means of its picture
