@@ -12,6 +12,7 @@ band, as in fast mode.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import threading
 from collections.abc import Mapping, Sequence
@@ -189,8 +190,8 @@ class InstantStylizer(FeedForwardStylizer):
         self.blend = list(
             normalised_weights(blend if blend is not None else [1.0] * len(specs), len(specs))
         )
+        self.precision = precision
         self.nets = networks_on(str(self.device), precision)
-        self.frame_nets = frame_networks_on(str(self.device), precision)
         self._stats: dict[tuple[object, int], dict[str, FeatureStats]] = {}
         self._lock = threading.Lock()
 
@@ -260,6 +261,12 @@ class InstantStylizer(FeedForwardStylizer):
             out = luminance_transfer(out, photo)
         return out
 
+    @functools.cached_property
+    def frame_nets(self) -> Networks | None:
+        """The networks of a video's frames (frame_networks_on), loaded at the first frame:
+        a stylizer that paints only photos never reads the frames' decoder."""
+        return frame_networks_on(str(self.device), self.precision)
+
     def _nets_for(self, grid: GridPhase | None) -> Networks:
         """A video frame's networks (it comes with its place on the grid), or a photo's."""
         return self.frame_nets if grid is not None and self.frame_nets is not None else self.nets
@@ -308,6 +315,7 @@ class InstantStylizer(FeedForwardStylizer):
                                              grid)  # fmt: skip
         except Cancelled:
             out = None
+        nets = self._nets_for(grid)
         return prepared.result(
             out,
             mode=INSTANT,
@@ -316,10 +324,10 @@ class InstantStylizer(FeedForwardStylizer):
             controls={**asdict(options), "tile": self.tile},
             engine=engine_notes(
                 device=str(self.device),
-                decoders=self.decoder_notes(self._nets_for(grid)),
+                decoders=self.decoder_notes(nets),
                 encoder=self.nets.encoder_note,
                 precision=self.nets.precision,
-                **({"frames": "frames decoder"} if self._nets_for(grid) is not self.nets else {}),
+                **({"frames": "frames decoder"} if nets is not self.nets else {}),
             ),  # fmt: skip
             style_files=self.style_files,
         )
