@@ -138,28 +138,27 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="probe_warp_") as folder:
         work = Path(folder)
         if args.clip:
-            clips = dict(footage_clip(spec, work) for spec in args.clip)
-            print(f"{mode} mode '{args.style}', temporal {args.temporal:g}")
-            for name, clip in clips.items():
-                report(name, *probe(clip, recipe, args.temporal))
-            return
-        clips = {
-            "pan": pan_clip(work / "pan.mp4", PHOTOS / "rocket.jpg", args.frames)[0],
-            "camera": camera_clip(
-                work / "camera.mp4", PHOTOS / "astronaut.jpg", PHOTOS / "chelsea.jpg", args.frames
-            ),
-        }
-        if BBB.is_file():
-            clips = {
-                "Big Buck Bunny": trimmed(BBB, work / "bbb.mp4", args.frames, start=BBB_START),
-                **clips,
-            }
+            clips, each = dict(footage_clip(spec, work) for spec in args.clip), ""
         else:
-            print(f"{BBB} not found: Big Buck Bunny is skipped")
-        print(f"{mode} mode '{args.style}', temporal {args.temporal:g}, {args.frames} frames each")
+            clips, each = own_clips(work, args.frames), f", {args.frames} frames each"
+        print(f"{mode} mode '{args.style}', temporal {args.temporal:g}{each}")
         for name, clip in clips.items():
             report(name, *probe(clip, recipe, args.temporal))
 
+
+def own_clips(work: Path, frames: int) -> dict[str, Path]:
+    """Big Buck Bunny from BBB_START (where ../shared has it), the synthetic pan and camera
+    clip, `frames` each."""
+    clips = {}
+    if BBB.is_file():
+        clips["Big Buck Bunny"] = trimmed(BBB, work / "bbb.mp4", frames, start=BBB_START)
+    else:
+        print(f"{BBB} not found: Big Buck Bunny is skipped")
+    clips["pan"] = pan_clip(work / "pan.mp4", PHOTOS / "rocket.jpg", frames)[0]
+    clips["camera"] = camera_clip(
+        work / "camera.mp4", PHOTOS / "astronaut.jpg", PHOTOS / "chelsea.jpg", frames
+    )
+    return clips
 
 if __name__ == "__main__":
     main()

@@ -97,21 +97,16 @@ def write_manifest(folder: str | Path) -> Path:
         level = info.get("level")
         logs = sorted(p.name for p in folder.glob(f"*_{level}.log.jsonl")  # every stage's
                       if not p.name.startswith(("student_", FRAMES_PREFIX)))  # fmt: skip
-        entries.append(_decoder_entry(path, level, logs, info))
+        entries.append(_entry(path, level, logs, info))
     for path in sorted(folder.glob(f"{FRAMES_PREFIX}*.safetensors")):
         _, info = read_decoder(path)
         logs = sorted(p.name for p in folder.glob(f"{path.stem}*.log.jsonl"))
-        frames.append(_decoder_entry(path, info.get("level"), logs, info))
+        frames.append(_entry(path, info.get("level"), logs, info))
     encoders = [
-        {
-            "level": STUDENT_LEVEL,
-            "file": path.name,
-            "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
-            "logs": sorted(p.name for p in folder.glob(f"{path.stem}*.log.jsonl")),
-            "training": read_student(path)[1],
-        }
+        _entry(path, STUDENT_LEVEL, sorted(p.name for p in folder.glob(f"{path.stem}*.log.jsonl")),
+               read_student(path)[1])
         for path in sorted(folder.glob("student_*.safetensors"))
-    ]
+    ]  # fmt: skip
     manifest = {"decoders": entries, **({"frames": frames} if frames else {}),
                 **({"encoders": encoders} if encoders else {})}  # fmt: skip
     target = folder / MANIFEST
@@ -119,7 +114,8 @@ def write_manifest(folder: str | Path) -> Path:
     return target
 
 
-def _decoder_entry(path: Path, level: str | None, logs: list[str], info: dict) -> dict:
+def _entry(path: Path, level: str | None, logs: list[str], info: dict) -> dict:
+    """A network file's manifest entry: what it is, its sha256, its training logs and record."""
     return {"level": level, "file": path.name,
             "sha256": hashlib.sha256(path.read_bytes()).hexdigest(), "logs": logs,
             "training": info}  # fmt: skip
