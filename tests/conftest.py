@@ -16,8 +16,10 @@ from PIL import Image
 from styler.device import use_all_cores
 
 use_all_cores()
-# onnxruntime exports of test networks go to a throwaway cache, not the user's.
-os.environ.setdefault("STYLER_CACHE_DIR", tempfile.mkdtemp(prefix="styler-test-cache-"))
+# onnxruntime exports of test networks go to a throwaway cache, not the user's; it is
+# removed when the run ends (each run's exports would otherwise stay behind in /tmp).
+_TEST_CACHE = tempfile.TemporaryDirectory(prefix="styler-test-cache-")
+os.environ.setdefault("STYLER_CACHE_DIR", _TEST_CACHE.name)
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 GALLERY = Path(__file__).resolve().parents[1] / "gallery"
