@@ -25,7 +25,7 @@ def reduced_copy(photo: np.ndarray, side: int) -> np.ndarray:
 
 
 def _enlarged(image: np.ndarray, h: int, w: int) -> np.ndarray:
-    return np.asarray(Image.fromarray(image).resize((w, h), Image.Resampling.BICUBIC), np.int16)
+    return np.asarray(Image.fromarray(image).resize((w, h), Image.Resampling.LANCZOS), np.int16)
 
 
 def with_detail(painted: np.ndarray, copy: np.ndarray, photo: np.ndarray) -> np.ndarray:
