@@ -531,9 +531,11 @@ def quality(args, work: Path) -> None:
     painting_file = DATA / "styles" / f"{args.style}.jpg"
     painting = Image.open(painting_file).convert("RGB")
     if args.instant:  # any painting in one pass: the same painting the fast network learned
-        engine = build_engine(Recipe.create("instant", [painting_file], size=0))
+        engine = build_engine(
+            Recipe.create("instant", [painting_file], size=0, precision=args.precision)
+        )
     else:
-        engine = build_engine(Recipe.create("fast", [args.style], size=0))
+        engine = build_engine(Recipe.create("fast", [args.style], size=0, precision=args.precision))
     engine.grid_locks = engine.grid_locks and not args.fixed_grid
     clips = [] if args.clips_only else own_clips(args, work)
     clips += [(*footage_clip(spec, work), None) for spec in args.clip]
@@ -733,6 +735,8 @@ def main() -> int:
                         "to START + COUNT); docs/video.md names the real clips measured")
     parser.add_argument("--clips-only", action="store_true",
                         help="quality: only the --clip footage, not the four clips above")
+    parser.add_argument("--precision", default="auto", help="quality: styler's precision control "
+                        "(auto, fp32, bf16, fp16, int8)")  # fmt: skip
     parser.add_argument("--fixed-grid", action="store_true", help="quality: the painting grid "
                         "stays put instead of following the camera (styler.grid)")  # fmt: skip
     args = parser.parse_args()
