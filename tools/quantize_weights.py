@@ -44,8 +44,19 @@ from styler.fast.manifest import read_manifest  # noqa: E402
 from styler.fast.twin import read_twin  # noqa: E402
 from styler.fast.weights import sha256_of  # noqa: E402
 from styler.instant.export import export_decoder, export_encoder  # noqa: E402
-from styler.instant.runtime import DECODER_KEY, ENCODER_KEY, STUDENT_KEY, int8_key  # noqa: E402
-from styler.instant.stylizer import InstantStylizer, networks_on  # noqa: E402
+from styler.instant.runtime import (  # noqa: E402
+    DECODER_KEY,
+    ENCODER_KEY,
+    FRAMES_DECODER_KEY,
+    STUDENT_KEY,
+    int8_key,
+)
+from styler.instant.stylizer import (  # noqa: E402
+    InstantOptions,
+    InstantStylizer,
+    frame_networks_on,
+    networks_on,
+)
 from styler.instant.wct import feature_stats, whitening_colouring  # noqa: E402
 from styler.int8_models import (  # noqa: E402
     SPEEDUP_KEYS,
@@ -201,9 +212,11 @@ def gallery_styles() -> list[np.ndarray]:
 
 
 def quantize_instant(folder: Path) -> None:
-    """The photo's encoder (the student), the painting's (VGG19) and the decoder."""
+    """The photo's encoder (the student), the painting's (VGG19), the decoder and, where one
+    is installed, the decoder of a video's frames."""
     nets = networks_on("cpu", "fp32")
     decoder = nets.decoders["relu4_1"]
+    frames = frame_networks_on("cpu", "fp32")
     encoders = {"encoder": nets.encoder}
     if nets.style_encoder is not nets.encoder:  # without a student one encoder serves both
         encoders["style_encoder"] = nets.style_encoder
@@ -214,21 +227,34 @@ def quantize_instant(folder: Path) -> None:
         feeds = ({"image": x} for x in calibration_photos())
         quantized = quantize_int8(exported[role], folder / f"{role}.int8.onnx", feeds)
         graphs.append(ship(int8_key(encoder), quantized, parameters_digest(encoder)))
-    export_decoder(decoder, folder / "decoder.onnx")
-    calibration = transformed_features(exported["encoder"],
-                                       exported.get("style_encoder", exported["encoder"]))
-    decoder8 = quantize_int8(folder / "decoder.onnx", folder / "decoder.int8.onnx", calibration)
-    graphs.append(ship(DECODER_KEY, decoder8, parameters_digest(decoder)))
+    decoders = {DECODER_KEY: decoder}
+    if frames is not None:
+        decoders[FRAMES_DECODER_KEY] = frames.decoders["relu4_1"]
+    for key, net in decoders.items():
+        export_decoder(net, folder / f"{key}.onnx")
+        calibration = transformed_features(exported["encoder"],
+                                           exported.get("style_encoder", exported["encoder"]))
+        quantized = quantize_int8(folder / f"{key}.onnx", folder / f"{key}.int8.onnx",
+                                  calibration)  # fmt: skip
+        graphs.append(ship(key, quantized, parameters_digest(net)))
     paintings = [Image.open(DATA / "styles" / f"{n}.jpg").convert("RGB") for n in INSTANT_PAINTINGS]
     pairs = [(photo, paintings[i % len(paintings)]) for i, photo in enumerate(val_photos())]
 
     def run(precision: str, photo: Image.Image, painting: Image.Image) -> Image.Image:
         return InstantStylizer(painting, device="cpu", precision=precision).stylize(photo, size=512)
 
+    def run_frame(precision: str, photo: Image.Image, painting: Image.Image) -> Image.Image:
+        stylizer = InstantStylizer(painting, device="cpu", precision=precision)
+        return stylizer.run(photo, InstantOptions(size=512), grid=(0.0, 0.0)).image
+
     quality = changes(run, pairs)
     quality.update(instant_speedups())
     for graph in graphs:
-        record_int8_graph(dataclasses.replace(graph, quality=quality))
+        measured = quality
+        if graph.key == FRAMES_DECODER_KEY:  # its own quality, the same networks' speed
+            print("  the frames decoder, painting frames:")
+            measured = {**changes(run_frame, pairs), **instant_speedups()}
+        record_int8_graph(dataclasses.replace(graph, quality=measured))
     print(f"instant: {quality}")
 
 
@@ -246,7 +272,7 @@ def main() -> None:
             print(f"timing {name}", flush=True)
             if name == "instant":
                 timed = instant_speedups()
-                for key in (ENCODER_KEY, STUDENT_KEY, DECODER_KEY):
+                for key in (ENCODER_KEY, STUDENT_KEY, DECODER_KEY, FRAMES_DECODER_KEY):
                     if key in made:
                         retime(key, timed)
             else:

@@ -32,6 +32,7 @@ from styler.tensors import running_steps
 CACHE_FORMAT = "styler-instant-onnx-v1"  # bump when the exported graphs change
 ENCODER_KEY, DECODER_KEY = "instant_encoder", "instant_decoder"  # VGG19's and the decoder
 STUDENT_KEY = "instant_student"
+FRAMES_DECODER_KEY = "instant_frames_decoder"  # the decoder of a video's frames
 _CANCEL_POLL_S = 0.05
 
 
@@ -64,17 +65,21 @@ def int8_key(encoder: torch.nn.Module) -> str:
 
 
 def shipped_int8(
-    encoder: torch.nn.Module, style_encoder: torch.nn.Module, decoder: torch.nn.Module
+    encoder: torch.nn.Module,
+    style_encoder: torch.nn.Module,
+    decoder: torch.nn.Module,
+    decoder_key: str = DECODER_KEY,
 ) -> tuple[InstantGraphs, list[Int8Graph]] | None:
     """(the int8 graphs of exactly these networks, their manifest entries: what they cost
-    and gain), or None when styler ships none for one of them."""
+    and gain), or None when styler ships none for one of them; decoder_key names the
+    decoder's graph (the photos' or the frames')."""
     photo = int8_graph(int8_key(encoder), parameters_digest(encoder))
     painting = (
         photo
         if style_encoder is encoder
         else int8_graph(int8_key(style_encoder), parameters_digest(style_encoder))
     )
-    decoded = int8_graph(DECODER_KEY, parameters_digest(decoder))
+    decoded = int8_graph(decoder_key, parameters_digest(decoder))
     if photo is None or painting is None or decoded is None:
         return None
     graphs = InstantGraphs(photo.path, painting.path, decoded.path)

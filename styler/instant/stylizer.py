@@ -42,7 +42,13 @@ from styler.instant.cascade import (
     run_cascade,
 )
 from styler.instant.detail import reduced_copy, with_detail
-from styler.instant.runtime import OnnxPass, float_graphs, shipped_int8
+from styler.instant.runtime import (
+    DECODER_KEY,
+    FRAMES_DECODER_KEY,
+    OnnxPass,
+    float_graphs,
+    shipped_int8,
+)
 from styler.instant.student import LEVEL as STUDENT_LEVEL
 from styler.instant.wct import FeatureStats, mixture
 from styler.instant.weights import load_decoders, load_encoder
@@ -107,12 +113,10 @@ def networks_on(device: str, precision: str = AUTO) -> Networks:
 
 def frame_networks_on(device: str, precision: str = AUTO) -> Networks | None:
     """The networks a video's frames run on: those of networks_on with the frames' decoder
-    (styler.instant.weights.FRAMES_PREFIX) in place of the photos', in the same float
-    precision; None where none is installed or the precision is int8, whose graphs are the
-    photos' decoder's (the frames then keep those)."""
+    (styler.instant.weights.FRAMES_PREFIX) in place of the photos', in the same precision;
+    None where none is installed, or where the precision is int8 and no int8 graph of it
+    ships (the frames then keep the photos' decoder)."""
     nets = networks_on(device, precision)
-    if nets.precision == INT8:
-        return None
     with _NETWORKS_LOCK:
         key = (device, f"frames {nets.precision}")
         if key not in _NETWORKS:
@@ -122,17 +126,25 @@ def frame_networks_on(device: str, precision: str = AUTO) -> Networks | None:
             on_device = {k: check_between_layers(v.to(device)) for k, v in decoders.items()}
             base = dataclasses.replace(_NETWORKS[(device, _BASE)], decoders=on_device,
                                        infos=infos)  # fmt: skip
-            _NETWORKS[key] = _in_precision(base, nets.precision)
+            decoder = on_device.get(ONNX_LEVEL)
+            if nets.precision == INT8 and (
+                decoder is None
+                or shipped_int8(base.encoder, base.style_encoder, decoder, FRAMES_DECODER_KEY)
+                is None
+            ):
+                return None
+            _NETWORKS[key] = _in_precision(base, nets.precision, FRAMES_DECODER_KEY)
         return _NETWORKS[key]
 
 
-def _in_precision(base: Networks, requested: str) -> Networks:
+def _in_precision(base: Networks, requested: str, decoder_key: str = DECODER_KEY) -> Networks:
     """`base` run as `requested` asks: int8 and float32 on the CPU through the onnxruntime
-    graphs an app would run (docs/embedding.md), half precisions through PyTorch autocast."""
+    graphs an app would run (docs/embedding.md), half precisions through PyTorch autocast;
+    decoder_key names the decoder's int8 graph."""
     decoder = base.decoders.get(ONNX_LEVEL)
     int8 = None
     if decoder is not None and base.device.type == "cpu" and onnxruntime_installed():
-        int8 = shipped_int8(base.encoder, base.style_encoder, decoder)
+        int8 = shipped_int8(base.encoder, base.style_encoder, decoder, decoder_key)
     precision = resolve_precision(requested, base.device, int8[1] if int8 else [])
     if precision == INT8:
         if int8 is None:
