@@ -24,14 +24,20 @@ from styler.imageio import IMAGE_EXTENSIONS
 from styler.instant.export import (
     DECODER,
     ENCODER,
+    FRAMES_DECODER,
     STYLE_ENCODER,
     describe,
     export_decoder,
     export_encoder,
     write_description,
 )
-from styler.instant.runtime import shipped_int8
-from styler.instant.stylizer import STYLE_MAX_SIDE, STYLE_MIN_SIDE, networks_on
+from styler.instant.runtime import DECODER_KEY, FRAMES_DECODER_KEY, shipped_int8
+from styler.instant.stylizer import (
+    STYLE_MAX_SIDE,
+    STYLE_MIN_SIDE,
+    frame_networks_on,
+    networks_on,
+)
 from styler.onnx_models import store_weights_as_half
 from styler.precision import FP16, FP32, INT8
 from styler.quantize import calibration_input, quantize_int8
@@ -60,26 +66,33 @@ def export_fast(name: str, output: Path | None, precision: str, calibrate: Path 
 
 
 def export_instant(folder: Path, precision: str) -> list[Path]:
-    """Instant mode's encoders, decoder and instant.json in `folder`; returns their paths."""
+    """Instant mode's encoders, decoder, the decoder of a video's frames where one is
+    installed, and instant.json in `folder`; returns their paths."""
     _check_precision(precision)
     folder.mkdir(parents=True, exist_ok=True)
     _check_writable(folder)
     nets = networks_on("cpu", FP32)
-    decoder = nets.decoders["relu4_1"]
-    targets = [folder / ENCODER, folder / STYLE_ENCODER, folder / DECODER]
-    if precision == INT8:
-        shipped = shipped_int8(nets.encoder, nets.style_encoder, decoder)
-        if shipped is None:
-            raise OptionsError("no int8 graphs are installed for instant mode's networks")
-        graphs = shipped[0]
-        sources = [graphs.encoder, graphs.style_encoder, graphs.decoder]
-        written = [_copy(source, target) for source, target in zip(sources, targets, strict=True)]
-    else:
-        written = []
-        exports = (lambda p: export_encoder(nets.encoder, p),
-                   lambda p: export_encoder(nets.style_encoder, p),
-                   lambda p: export_decoder(decoder, p))  # fmt: skip
+    decoders = {DECODER: (nets.decoders["relu4_1"], DECODER_KEY)}
+    frames = frame_networks_on("cpu", FP32)
+    if frames is not None:
+        decoders[FRAMES_DECODER] = (frames.decoders["relu4_1"], FRAMES_DECODER_KEY)
+    written = []
+    for name, (decoder, key) in decoders.items():
+        targets = [folder / ENCODER, folder / STYLE_ENCODER, folder / name]
+        if precision == INT8:
+            shipped = shipped_int8(nets.encoder, nets.style_encoder, decoder, key)
+            if shipped is None:
+                raise OptionsError("no int8 graphs are installed for instant mode's networks")
+            graphs = shipped[0]
+            sources = [graphs.encoder, graphs.style_encoder, graphs.decoder]
+            exports = [lambda p, source=source: shutil.copyfile(source, p) for source in sources]
+        else:
+            exports = [lambda p: export_encoder(nets.encoder, p),
+                       lambda p: export_encoder(nets.style_encoder, p),
+                       lambda p, decoder=decoder: export_decoder(decoder, p)]  # fmt: skip
         for target, export in zip(targets, exports, strict=True):
+            if target in written:  # the encoders, once
+                continue
             tmp = target.with_name(f".{target.name}.tmp")
             export(tmp)
             if precision == FP16:

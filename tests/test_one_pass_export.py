@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import types
@@ -179,20 +180,27 @@ def test_the_documented_app_gives_the_engines_pixels(
     done = run_cli("export", "--instant", "--precision", precision, "-o", str(tmp_path / "m"))
     assert done.returncode == 0, done.stderr
     assert sorted(p.name for p in (tmp_path / "m").iterdir()) == [
-        "decoder.onnx", "encoder.onnx", "instant.json", "style_encoder.onnx"]  # fmt: skip
+        "decoder.onnx", "encoder.onnx", "frames_decoder.onnx", "instant.json",
+        "style_encoder.onnx"]  # fmt: skip
+    # The same folder with the frames' decoder in the decoder's place paints video frames
+    frames = tmp_path / "frames"
+    shutil.copytree(tmp_path / "m", frames)
+    (frames / "frames_decoder.onnx").replace(frames / "decoder.onnx")
     app = embedding_app()
-    model = app.InstantModel(str(tmp_path / "m"))
     painting = app.load(str(STYLE))
-    for size in (600, 300):  # above the stroke side (the detail path) and below it
-        picture = photo.resize((size, size * 3 // 4))
-        ours = np.asarray(model.stylize(picture, painting), int)
-        engine = InstantStylizer(STYLE, device="cpu", precision=precision).stylize(picture)
-        difference = np.abs(ours - np.asarray(engine, int))
-        within = np.percentile(difference, 99.9)
-        print(f"app vs engine, {precision}, {size} px: max {difference.max()}, 99.9 % within "
-              f"{within:.0f} levels")  # fmt: skip
-        assert ours.shape == difference.shape
-        assert difference.max() <= most and within <= nearly_all
+    stylizer = InstantStylizer(STYLE, device="cpu", precision=precision)
+    for folder, grid in ((tmp_path / "m", None), (frames, (0.0, 0.0))):
+        model = app.InstantModel(str(folder))
+        for size in (600, 300):  # above the stroke side (the detail path) and below it
+            picture = photo.resize((size, size * 3 // 4))
+            ours = np.asarray(model.stylize(picture, painting), int)
+            engine = stylizer.run(np.asarray(picture), grid=grid).image
+            difference = np.abs(ours - np.asarray(engine, int))
+            within = np.percentile(difference, 99.9)
+            print(f"app vs engine, {precision}, {folder.name}, {size} px: max "
+                  f"{difference.max()}, 99.9 % within {within:.0f} levels")  # fmt: skip
+            assert ours.shape == difference.shape
+            assert difference.max() <= most and within <= nearly_all
 
 
 def test_exported_fast_networks_load_in_a_fresh_session(tmp_path: Path) -> None:

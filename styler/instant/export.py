@@ -32,6 +32,7 @@ from styler.vgg import VGG19Features
 LEVEL = "relu4_1"
 ENCODER, STYLE_ENCODER = "encoder.onnx", "style_encoder.onnx"
 DECODER, DESCRIPTION = "decoder.onnx", "instant.json"
+FRAMES_DECODER = "frames_decoder.onnx"  # decoder.onnx's stand-in for a video's frames
 
 
 class _Encoder(nn.Module):
