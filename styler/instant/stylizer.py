@@ -126,14 +126,10 @@ def frame_networks_on(device: str, precision: str = AUTO) -> Networks | None:
             on_device = {k: check_between_layers(v.to(device)) for k, v in decoders.items()}
             base = dataclasses.replace(_NETWORKS[(device, _BASE)], decoders=on_device,
                                        infos=infos)  # fmt: skip
-            decoder = on_device.get(ONNX_LEVEL)
-            if nets.precision == INT8 and (
-                decoder is None
-                or shipped_int8(base.encoder, base.style_encoder, decoder, FRAMES_DECODER_KEY)
-                is None
-            ):
+            try:
+                _NETWORKS[key] = _in_precision(base, nets.precision, FRAMES_DECODER_KEY)
+            except OptionsError:  # int8, and no int8 graph of the frames' decoder ships
                 return None
-            _NETWORKS[key] = _in_precision(base, nets.precision, FRAMES_DECODER_KEY)
         return _NETWORKS[key]
 
 
