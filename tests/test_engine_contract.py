@@ -152,6 +152,31 @@ def test_a_cancelled_tiled_4k_instant_run_stops_within_a_second(recipes) -> None
     assert stopped - cancelled_at[0] < 1.0
 
 
+def test_a_cancel_stops_an_onnxruntime_pass_in_its_middle(recipes) -> None:
+    """fp32 and int8 run instant mode's graphs in onnxruntime, which a cancel stops through
+    its terminate flag rather than between layers: one whole pass, cancelled a quarter of
+    the way in, ends well before an uncancelled one would."""
+    photo = np.asarray(gradient_photo(1536, 864))
+    recipe = recipes[INSTANT].with_controls(tile=2048, stroke_side=0, precision="fp32")
+    engine = build_engine(recipe)
+    engine.stylizer.whole_side = 2048  # the photo in one pass, not tiles
+    engine.run(photo)  # exports the graphs, opens the sessions, reads the painting's statistics
+    seen: list[Progress] = []
+    start = time.perf_counter()
+    assert engine.run(photo, progress=seen.append).completed
+    whole = time.perf_counter() - start
+    assert seen[-1].total_steps == 1  # one pass, nothing to stop between
+    cancel = CancelToken()
+    timer = threading.Timer(whole / 4, cancel.cancel)
+    start = time.perf_counter()
+    timer.start()
+    result = engine.run(photo, cancel=cancel)
+    stopped = time.perf_counter() - start
+    timer.join()
+    assert not result.completed
+    assert stopped < 0.75 * whole, (stopped, whole)
+
+
 def test_a_recipe_refuses_what_no_mode_can_run(tmp_path: Path) -> None:
     with pytest.raises(OptionsError, match="steps"):
         Recipe.create(FAST, ["udnie"], steps=3)

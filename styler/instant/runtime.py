@@ -135,8 +135,9 @@ class OnnxPass:
                 raise Cancelled from exc
             raise
         finally:
+            # Not joined: the watcher sees `finished` at its next poll and ends; waiting for
+            # it would add up to a poll's length to every pass (two a video frame).
             finished.set()
-            watcher.join()
 
 
 def require_onnxruntime() -> None:
