@@ -1,8 +1,9 @@
 """Exporting the one-pass models: a fast network as one ONNX file, instant mode as a folder.
 
-Float graphs are traced from the networks; fp16 stores their weights in float16; int8 is
-the graph styler ships for that exact network (tools/quantize_weights.py), or, for a
-network of one's own, one quantized now on the photos the caller gives. Every file is
+Float graphs are traced from the networks (instant mode's are the ones its engine runs,
+styler.instant.runtime); fp16 stores their weights in float16; int8 is the graph styler
+ships for that exact network (tools/quantize_weights.py), or, for a fast network of one's
+own, one quantized now on the photos the caller gives. Every file is
 written under a temporary name and renamed, so a failed export leaves nothing half-written.
 """
 
@@ -27,11 +28,9 @@ from styler.instant.export import (
     FRAMES_DECODER,
     STYLE_ENCODER,
     describe,
-    export_decoder,
-    export_encoder,
     write_description,
 )
-from styler.instant.runtime import DECODER_KEY, FRAMES_DECODER_KEY, shipped_int8
+from styler.instant.runtime import require_onnxruntime
 from styler.instant.stylizer import (
     STYLE_MAX_SIDE,
     STYLE_MIN_SIDE,
@@ -66,38 +65,28 @@ def export_fast(name: str, output: Path | None, precision: str, calibrate: Path 
 
 
 def export_instant(folder: Path, precision: str) -> list[Path]:
-    """Instant mode's encoders, decoder, the decoder of a video's frames where one is
-    installed, and instant.json in `folder`; returns their paths."""
+    """Instant mode's graphs as the engine runs them on the CPU (the photo's and the
+    painting's encoders, the decoder and, where one is installed, the decoder of a video's
+    frames) and instant.json in `folder`; returns their paths."""
     _check_precision(precision)
+    require_onnxruntime()
     folder.mkdir(parents=True, exist_ok=True)
     _check_writable(folder)
-    nets = networks_on("cpu", FP32)
-    decoders = {DECODER: (nets.decoders["relu4_1"], DECODER_KEY)}
-    frames = frame_networks_on("cpu", FP32)
+    runs_as = INT8 if precision == INT8 else FP32  # fp16: fp32's graphs, weights halved
+    graphs = networks_on("cpu", runs_as).onnx.graphs
+    sources = {ENCODER: graphs.encoder, STYLE_ENCODER: graphs.style_encoder,
+               DECODER: graphs.decoder}  # fmt: skip
+    frames = frame_networks_on("cpu", runs_as)
     if frames is not None:
-        decoders[FRAMES_DECODER] = (frames.decoders["relu4_1"], FRAMES_DECODER_KEY)
+        sources[FRAMES_DECODER] = frames.onnx.graphs.decoder
     written = []
-    for name, (decoder, key) in decoders.items():
-        targets = [folder / ENCODER, folder / STYLE_ENCODER, folder / name]
-        if precision == INT8:
-            shipped = shipped_int8(nets.encoder, nets.style_encoder, decoder, key)
-            if shipped is None:
-                raise OptionsError("no int8 graphs are installed for instant mode's networks")
-            graphs = shipped[0]
-            sources = [graphs.encoder, graphs.style_encoder, graphs.decoder]
-            exports = [lambda p, source=source: shutil.copyfile(source, p) for source in sources]
-        else:
-            exports = [lambda p: export_encoder(nets.encoder, p),
-                       lambda p: export_encoder(nets.style_encoder, p),
-                       lambda p, decoder=decoder: export_decoder(decoder, p)]  # fmt: skip
-        for target, export in zip(targets, exports, strict=True):
-            if target in written:  # the encoders, once
-                continue
-            tmp = target.with_name(f".{target.name}.tmp")
-            export(tmp)
-            if precision == FP16:
-                store_weights_as_half(tmp)
-            written.append(tmp.replace(target))
+    for name, source in sources.items():
+        target = folder / name
+        tmp = target.with_name(f".{target.name}.tmp")
+        shutil.copyfile(source, tmp)
+        if precision == FP16:
+            store_weights_as_half(tmp)
+        written.append(tmp.replace(target))
     description = describe(CONTROLS["stroke_side"].default_for(INSTANT), STYLE_MIN_SIDE,
                            STYLE_MAX_SIDE)  # fmt: skip
     return [*written, write_description(folder, {**description, "precision": precision})]
