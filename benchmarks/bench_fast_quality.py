@@ -25,8 +25,8 @@ from styler.evaluate import distances
 from styler.fast.data import image_files
 from styler.fast.manifest import read_manifest
 from styler.fast.train import TrainConfig
+from styler.image_sizes import resize_long_side
 from styler.imageio import load_image
-from styler.tensors import resize_long_side
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 TARGET_RATIO = 1.5

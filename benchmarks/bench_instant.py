@@ -36,7 +36,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from styler.evaluate import Distances, distances, edge_recall
-from styler.tensors import resize_long_side
+from styler.image_sizes import resize_long_side
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"

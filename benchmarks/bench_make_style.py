@@ -79,8 +79,8 @@ def distances_on(network: Path, painting: Path, photos: list[Path], optimizer: b
     """Fast (and optimizer mode's) style and content distances at 512 px, per photo."""
     from styler import Recipe, build_engine
     from styler.evaluate import distances
+    from styler.image_sizes import resize_long_side
     from styler.imageio import load_image
-    from styler.tensors import resize_long_side
 
     style = load_image(painting).rgb
     fast = build_engine(Recipe.create("fast", [str(network)], device="cpu"))

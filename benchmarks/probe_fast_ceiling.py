@@ -30,8 +30,9 @@ from styler.evaluate import EVAL_SIZE, Distances, distances
 from styler.fast.data import image_files
 from styler.fast.manifest import weights_dir
 from styler.fast.train import Evaluation, TrainConfig, Trainer
+from styler.image_sizes import resize_long_side
 from styler.imageio import load_image
-from styler.tensors import resize_long_side, to_image, to_tensor
+from styler.tensors import to_image, to_tensor
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 

@@ -22,11 +22,11 @@ from bench_instant import DATA, PAIRS  # this folder's benchmark: the same pairs
 from PIL import Image
 
 from styler.evaluate import EVAL_STYLE_LAYERS, _features, content_distance
+from styler.image_sizes import resize_long_side
 from styler.instant.cascade import _padded, _to_tensor, _to_uint8
 from styler.instant.stylizer import networks_on
 from styler.instant.wct import _powered, feature_stats, whitening_colouring
 from styler.losses import gram_matrix, relative_error
-from styler.tensors import resize_long_side
 from styler.vgg import VGG19Features
 
 LEVEL = "relu4_1"

@@ -19,7 +19,7 @@ from PIL import Image
 
 from styler import OptimizeOptions, Stylizer
 from styler.evaluate import distances
-from styler.tensors import resize_long_side
+from styler.image_sizes import resize_long_side
 
 PAIRS = QUALITY_MODE_PAIRS
 # (coarsest long side, total steps); 512 alone is a single scale

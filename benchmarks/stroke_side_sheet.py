@@ -18,8 +18,8 @@ from PIL import Image, ImageDraw
 
 from styler.controls import CONTROLS, FAST
 from styler.engine import build_engine
+from styler.image_sizes import scaled_size
 from styler.recipe import Recipe
-from styler.tensors import scaled_size
 
 MEGAPIXELS = (1, 4, 12)
 CELL = 400  # px: the width each result is shown at

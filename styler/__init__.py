@@ -3,53 +3,85 @@
 The engine (VGG19 features, losses, optimizer, fast and instant modes, image I/O)
 imports no UI code; the CLI, the Gradio UI, Ray and this API are thin layers over it,
 through one contract: a Recipe, build_engine(recipe), engine.run(image) (styler.engine).
+
+Each name below is imported from its module on first use, so `import styler` (and the
+command line) loads PyTorch only where a mode that needs it runs (docs/performance.md,
+"Start-up").
 """
 
-from styler.api import Stylizer, build_options, stylize
-from styler.engine import Engine, build_engine
-from styler.errors import OptionsError, StylerError, WeightsError
-from styler.evaluate import Distances, distances
-from styler.fast.inference import FastOptions, FastStylizer
-from styler.imageio import ImageLoadError, ImageSaveError, load_image, read_settings, save_image
-from styler.instant.stylizer import InstantOptions, InstantStylizer
-from styler.optimize import OptimizeOptions
-from styler.progress import CancelToken, Progress
-from styler.recipe import Recipe
-from styler.reproduce import stylize_like
-from styler.result import StylizeResult
-from styler.scale import stylize_on_ray
-from styler.settings import Settings, SettingsError
-from styler.video import FrameStylizer, stylize_video
+from __future__ import annotations
 
-__all__ = [
-    "CancelToken",
-    "Distances",
-    "Engine",
-    "FastOptions",
-    "FastStylizer",
-    "FrameStylizer",
-    "ImageLoadError",
-    "ImageSaveError",
-    "InstantOptions",
-    "InstantStylizer",
-    "OptimizeOptions",
-    "OptionsError",
-    "Progress",
-    "Recipe",
-    "StylerError",
-    "StylizeResult",
-    "Stylizer",
-    "WeightsError",
-    "build_engine",
-    "build_options",
-    "distances",
-    "load_image",
-    "read_settings",
-    "save_image",
-    "Settings",
-    "SettingsError",
-    "stylize",
-    "stylize_like",
-    "stylize_on_ray",
-    "stylize_video",
-]
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # for type checkers and editors; at run time __getattr__ imports them
+    from styler.api import Stylizer, build_options, stylize  # noqa: F401
+    from styler.engine import Engine, build_engine  # noqa: F401
+    from styler.errors import OptionsError, StylerError, WeightsError  # noqa: F401
+    from styler.evaluate import Distances, distances  # noqa: F401
+    from styler.fast.inference import FastOptions, FastStylizer  # noqa: F401
+    from styler.imageio import (  # noqa: F401
+        ImageLoadError,
+        ImageSaveError,
+        load_image,
+        read_settings,
+        save_image,
+    )
+    from styler.instant.stylizer import InstantOptions, InstantStylizer  # noqa: F401
+    from styler.optimize import OptimizeOptions  # noqa: F401
+    from styler.progress import CancelToken, Progress  # noqa: F401
+    from styler.recipe import Recipe  # noqa: F401
+    from styler.reproduce import stylize_like  # noqa: F401
+    from styler.result import StylizeResult  # noqa: F401
+    from styler.scale import stylize_on_ray  # noqa: F401
+    from styler.settings import Settings, SettingsError  # noqa: F401
+    from styler.video import FrameStylizer, stylize_video  # noqa: F401
+
+# Each public name and the module that defines it.
+_HOMES = {
+    "CancelToken": "styler.progress",
+    "Distances": "styler.evaluate",
+    "Engine": "styler.engine",
+    "FastOptions": "styler.fast.inference",
+    "FastStylizer": "styler.fast.inference",
+    "FrameStylizer": "styler.video",
+    "ImageLoadError": "styler.imageio",
+    "ImageSaveError": "styler.imageio",
+    "InstantOptions": "styler.instant.stylizer",
+    "InstantStylizer": "styler.instant.stylizer",
+    "OptimizeOptions": "styler.optimize",
+    "OptionsError": "styler.errors",
+    "Progress": "styler.progress",
+    "Recipe": "styler.recipe",
+    "StylerError": "styler.errors",
+    "StylizeResult": "styler.result",
+    "Stylizer": "styler.api",
+    "WeightsError": "styler.errors",
+    "build_engine": "styler.engine",
+    "build_options": "styler.api",
+    "distances": "styler.evaluate",
+    "load_image": "styler.imageio",
+    "read_settings": "styler.imageio",
+    "save_image": "styler.imageio",
+    "Settings": "styler.settings",
+    "SettingsError": "styler.settings",
+    "stylize": "styler.api",
+    "stylize_like": "styler.reproduce",
+    "stylize_on_ray": "styler.scale",
+    "stylize_video": "styler.video",
+}
+
+__all__ = list(_HOMES)
+
+
+def __getattr__(name: str) -> Any:
+    """A public name, imported from its module the first time it is asked for (PEP 562)."""
+    if name not in _HOMES:
+        raise AttributeError(f"module 'styler' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_HOMES[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

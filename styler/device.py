@@ -1,19 +1,32 @@
-"""Device choice and CPU thread setup."""
+"""Device choice and CPU thread setup.
+
+PyTorch is imported here only when a choice needs it: fast mode's onnxruntime passes on
+the CPU run without it, and importing it is most of a short command's start-up
+(docs/performance.md, "Start-up").
+"""
 
 from __future__ import annotations
 
 import logging
 import os
-
-import torch
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from styler.errors import OptionsError
+
+if TYPE_CHECKING:
+    import torch
 
 log = logging.getLogger("styler")
 
 THREADS_ENV = "STYLER_THREADS"  # N >= 1: torch runs N threads; 0: styler leaves torch alone
 PINNING_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS")  # torch's own default follows these
-_TORCH_DEFAULT = torch.get_num_threads()  # torch's count as it was when styler was imported
+# torch's count as it was when styler was imported, or, where torch was not loaded yet, when
+# styler first loaded it
+_TORCH_DEFAULT: int | None = (
+    sys.modules["torch"].get_num_threads() if "torch" in sys.modules else None
+)
 _applied: int | None = None  # the count use_all_cores last set, if any
 
 
@@ -39,8 +52,8 @@ def use_all_cores() -> int:
     - STYLER_THREADS=N (N >= 1) sets N threads; STYLER_THREADS=0 leaves torch's count as it is;
     - otherwise, with OMP_NUM_THREADS or MKL_NUM_THREADS set, torch already follows that
       variable, and its count is left alone;
-    - otherwise, while torch's count is still its own default (its value when styler was
-      imported) or the count this function set before, it becomes `usable_cores()`: torch
+    - otherwise, while torch's count is still its own default (_TORCH_DEFAULT) or the
+      count this function set before, it becomes `usable_cores()`: torch
       defaults to the physical cores, which leaves hyper-threads idle and oversubscribes a
       process pinned to fewer cores;
     - a count the host program set itself with torch.set_num_threads is left alone.
@@ -48,7 +61,12 @@ def use_all_cores() -> int:
     What it decided is logged on the "styler" logger: INFO when it changed the count,
     DEBUG when it left it. Raises OptionsError for a STYLER_THREADS that is not a count.
     """
+    import torch
+
+    global _TORCH_DEFAULT
     current = torch.get_num_threads()
+    if _TORCH_DEFAULT is None:
+        _TORCH_DEFAULT = current
     raw = os.environ.get(THREADS_ENV, "").strip()
     if raw:
         try:
@@ -72,6 +90,8 @@ def use_all_cores() -> int:
 
 
 def _set_threads(count: int, current: int, reason: str) -> int:
+    import torch
+
     global _applied
     if count != current:
         torch.set_num_threads(count)
@@ -82,8 +102,39 @@ def _set_threads(count: int, current: int, reason: str) -> int:
     return count
 
 
+def onnx_threads() -> int:
+    """Threads for an onnxruntime session: torch's count where PyTorch is loaded (after
+    use_all_cores, or as the host program set it), else the count use_all_cores would give
+    it: STYLER_THREADS, OMP_NUM_THREADS (which torch would follow), or one per usable core."""
+    if "torch" in sys.modules:
+        return sys.modules["torch"].get_num_threads()
+    for name in (THREADS_ENV, *PINNING_ENV):
+        raw = os.environ.get(name, "").strip()
+        if raw.isdigit() and int(raw) > 0:
+            return int(raw)
+    return usable_cores()
+
+
+# What a GPU runtime PyTorch could use leaves on Linux: NVIDIA's driver, AMD's ROCm.
+GPU_DRIVER_PATHS = ("/proc/driver/nvidia/version", "/dev/nvidiactl", "/dev/kfd")
+
+
+def device_type(name: str = "auto") -> str:
+    """The kind of device `name` resolves to ("cpu", "cuda", "mps"), asking PyTorch only
+    when the answer can be other than the CPU: an explicit GPU, or `auto` where PyTorch is
+    loaded already, on macOS or Windows, or where a GPU driver is installed."""
+    if name == "cpu":
+        return "cpu"
+    if name == "auto" and "torch" not in sys.modules and sys.platform.startswith("linux") and (
+            not any(Path(path).exists() for path in GPU_DRIVER_PATHS)):  # fmt: skip
+        return "cpu"
+    return resolve_device(name).type
+
+
 def resolve_device(name: str = "auto") -> torch.device:
     """'auto' picks cuda, then mps, then cpu; an explicit name must be usable here."""
+    import torch
+
     if name == "auto":
         if torch.cuda.is_available():
             return torch.device("cuda")
@@ -109,6 +160,8 @@ def autocast_dtype(device: torch.device, cpu_bf16: bool = True) -> torch.dtype |
     has the figures and the commands that measure them); elsewhere bf16 is emulated and
     slower, so fp32 stays. `cpu_bf16=False` keeps fp32 on every CPU (training's --no-bf16).
     """
+    import torch
+
     if device.type == "cuda":
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     if device.type == "cpu" and cpu_bf16 and _cpu_has_bf16():
@@ -117,6 +170,8 @@ def autocast_dtype(device: torch.device, cpu_bf16: bool = True) -> torch.dtype |
 
 
 def _cpu_has_bf16() -> bool:
+    import torch
+
     try:
         return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
     except (AttributeError, RuntimeError):

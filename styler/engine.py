@@ -4,7 +4,9 @@ engine for it once, and `run()` paints one image, in every mode alike:
     engine = build_engine(Recipe.create("fast", ["udnie"], strength=0.8))
     result = engine.run("photo.jpg", progress=on_progress, cancel=token)   # StylizeResult
 
-`build_engine` is the one place that knows the three modes. Every engine's `run` takes the
+`build_engine` is the one place that knows the three modes, and imports each mode's code
+only when it builds that mode's engine: fast mode on the CPU runs without PyTorch
+(docs/performance.md, "Start-up"). Every engine's `run` takes the
 same `progress` callback (styler.progress.Progress: optimisation steps in optimizer mode,
 network passes in fast and instant mode) and the same CancelToken (a cancelled run returns
 its best image so far with `completed` False). Faces (CLI, API, UI, Ray) build a recipe and
@@ -17,22 +19,21 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from styler.controls import FAST, INSTANT, OPTIMIZE
 from styler.errors import StylerError
-from styler.fast.inference import FastOptions, FastStylizer
 from styler.fusion.regions import load_mask
 from styler.grid import GridPhase
 from styler.imageio import ImageLoadError, LoadedImage, load_image
-from styler.instant.stylizer import InstantOptions, InstantStylizer
-from styler.optimize import OptimizeOptions
 from styler.progress import CancelToken, ProgressCallback
-from styler.quality import Stylizer
 from styler.recipe import Recipe
 from styler.result import ImageInput, StylizeResult
+
+if TYPE_CHECKING:
+    import torch
+
+    from styler.quality import Stylizer
 
 __all__ = ["Engine", "Recipe", "RecipeImageError", "build_engine"]
 
@@ -150,10 +151,14 @@ def _image_regions(recipe: Recipe, max_pixels: int) -> list[tuple[LoadedImage, A
 def shared_stylizer(device: str, vgg: str, max_pixels: int) -> Stylizer:
     """Optimizer mode's VGG19, loaded once per process for each device and weights; a
     Stylizer runs one image at a time, which is what the cores allow anyway."""
+    from styler.quality import Stylizer
+
     return Stylizer(device=device, vgg=vgg, max_pixels=max_pixels)
 
 
 def _quality(recipe: Recipe, where: _Placement) -> Engine:
+    from styler.optimize import OptimizeOptions
+
     controls = recipe.controls
     regions = _image_regions(recipe, where.max_pixels)
     init = recipe.init_image
@@ -166,6 +171,8 @@ def _quality(recipe: Recipe, where: _Placement) -> Engine:
 
 
 def _fast(recipe: Recipe, where: _Placement) -> Engine:
+    from styler.fast.inference import FastOptions, FastStylizer
+
     controls = recipe.controls
     stylizer = FastStylizer(list(recipe.styles), device=where.device, tile=controls["tile"],
                             blend=recipe.blend, blend_method=controls["blend_method"],
@@ -181,6 +188,8 @@ def _fast(recipe: Recipe, where: _Placement) -> Engine:
 
 
 def _instant(recipe: Recipe, where: _Placement) -> Engine:
+    from styler.instant.stylizer import InstantOptions, InstantStylizer
+
     controls = recipe.controls
     regions = _image_regions(recipe, where.max_pixels)
     stylizer = InstantStylizer(_styles(recipe.styles, where.max_pixels), device=where.device,

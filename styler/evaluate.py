@@ -21,11 +21,11 @@ from dataclasses import dataclass
 import torch
 from PIL import Image
 
+from styler.image_sizes import EVAL_SIZE, resize_long_side
 from styler.losses import gram_matrix, relative_error
-from styler.tensors import resize_long_side, to_tensor
+from styler.tensors import to_tensor
 from styler.vgg import VGG19Features
 
-EVAL_SIZE = 512
 EVAL_STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 EVAL_CONTENT_LAYER = "relu4_2"
 EDGE_TOLERANCE = 2  # px: an output edge this close to the photo's counts as the same edge

@@ -14,13 +14,12 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from styler.controls import CONTROLS, INSTANT
 from styler.errors import OptionsError, StylerError
 from styler.fast.export import export_onnx
 from styler.fast.inference import load_network
-from styler.fast.runtime import fast_precision
+from styler.fast.runtime import Painter, fast_precision
 from styler.imageio import IMAGE_EXTENSIONS
 from styler.instant.export import (
     DECODER,
@@ -38,10 +37,9 @@ from styler.instant.stylizer import (
     networks_on,
 )
 from styler.onnx_models import store_weights_as_half
-from styler.precision import FP16, FP32, INT8
+from styler.precision import EXPORT_PRECISIONS, FP16, FP32, INT8
 from styler.quantize import calibration_input, quantize_int8
 
-EXPORT_PRECISIONS = (FP32, FP16, INT8)
 MIN_CALIBRATION_PHOTOS = 8
 
 
@@ -55,7 +53,7 @@ def export_fast(name: str, output: Path | None, precision: str, calibrate: Path 
     if precision != INT8:
         return export_onnx(network.cpu().eval(), output, half=precision == FP16)
     if calibrate is None:
-        chosen = fast_precision(network, style, INT8, torch.device("cpu"))
+        chosen = fast_precision(Painter(style, None, lambda: network, network), INT8, "cpu")
         return _copy(chosen.int8.path, output)  # fast_precision refused a network without one
     with tempfile.TemporaryDirectory() as work:
         float_graph = export_onnx(network.cpu().eval(), Path(work) / "float.onnx")

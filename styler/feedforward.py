@@ -17,10 +17,10 @@ from PIL import Image
 
 from styler.controls import CONTROLS, FAST, checked, output_side
 from styler.fusion.regions import MaskInput, load_region_masks, split_regions
+from styler.image_sizes import resize_long_side
 from styler.imageio import LoadedImage, load_image
 from styler.result import ImageInput, StylizeResult
 from styler.settings import Settings, files_of, regions_of
-from styler.tensors import resize_long_side
 
 
 @dataclass

@@ -1,8 +1,9 @@
 """The int8 graphs styler ships (`weights/int8/`), and what each one's quantization cost.
 
 Each entry names the float network it was quantized from by its parameters' sha256
-(styler.onnx_models.parameters_digest), so an int8
-graph is only ever used for the very network it came from, and records the quality change
+(styler.onnx_models.parameters_digest), and a fast style's also by its file's sha256, so an
+int8 graph is only ever used for the very network it came from (found by the file, fast
+mode runs it without loading the network into PyTorch), and records the quality change
 measured on validation photos (tools/quantize_weights.py writes it). `auto` precision uses
 a graph only when that change is within QUALITY_BOUND.
 """
@@ -15,8 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from styler.errors import WeightsError
-from styler.fast.manifest import weights_dir
-from styler.fast.weights import sha256_of
+from styler.fast.manifest import sha256_of, weights_dir
 from styler.imageio import atomic_write_bytes
 
 MANIFEST = "manifest.json"
@@ -42,6 +42,7 @@ class Int8Graph:
     # For a fast style: its distilled twin's file (styler.fast.distill) when the graph was
     # quantized from the twin rather than from the network itself.
     twin: str = ""
+    file_sha256: str = ""  # for a fast style: the sha256 of its network's file
 
     @property
     def path(self) -> Path:
@@ -73,11 +74,14 @@ def int8_keys() -> list[str]:
     return sorted(_entries())
 
 
-def int8_graph(key: str, float_sha256: str) -> Int8Graph | None:
-    """The shipped int8 graph of `key` quantized from exactly that float network, if any;
-    WeightsError when the listed file's bytes differ from the manifest's."""
+def int8_graph(key: str, float_sha256: str = "", *, file_sha256: str = "") -> Int8Graph | None:
+    """The shipped int8 graph of `key` quantized from exactly that float network (given by
+    its parameters' digest, or by its file's), if any; WeightsError when the listed file's
+    bytes differ from the manifest's."""
     entry = _entries().get(key)
-    if not entry or entry.get("float_sha256") != float_sha256:
+    if not entry or not (float_sha256 or file_sha256) or (
+            float_sha256 and entry.get("float_sha256") != float_sha256) or (
+            file_sha256 and entry.get("file_sha256") != file_sha256):  # fmt: skip
         return None
     graph = Int8Graph(key=key, **entry)
     try:
@@ -97,6 +101,8 @@ def record_int8_graph(graph: Int8Graph) -> Path:
              "quality": graph.quality}  # fmt: skip
     if graph.twin:
         entry["twin"] = graph.twin
+    if graph.file_sha256:
+        entry["file_sha256"] = graph.file_sha256
     entries[graph.key] = entry
     target = int8_dir() / MANIFEST
     text = json.dumps({"graphs": dict(sorted(entries.items()))}, indent=2) + "\n"

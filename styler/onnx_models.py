@@ -13,14 +13,15 @@ import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
-from torch import nn
-
-from styler.fast.weights import sha256_of
+from styler.fast.manifest import sha256_of
 from styler.imageio import atomic_write_bytes
 from styler.quiet import silenced
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
 
 OPSET = 18
 
@@ -43,6 +44,8 @@ def trace_to_onnx(
     """Export with the TorchScript tracer: many times faster than the dynamo exporter, which
     matters because graphs are exported the first time a network runs. Names map to their
     dynamic axes."""
+    import torch
+
     with silenced(), torch.no_grad():
         torch.onnx.export(
             model,

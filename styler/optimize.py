@@ -35,6 +35,7 @@ from styler.device import autocast_dtype
 from styler.errors import ImageSizeError, OptionsError
 from styler.fusion.arrays import resize_to
 from styler.fusion.tiles import Tile, TileCanvas, tile_grid
+from styler.image_sizes import resize_long_side, scaled_size
 from styler.losses import (
     LossTerms,
     LossWeights,
@@ -44,7 +45,7 @@ from styler.losses import (
     perceptual_loss,
 )
 from styler.progress import CancelToken, Progress, ProgressCallback
-from styler.tensors import resize_long_side, resize_tensor, scaled_size, to_image, to_tensor
+from styler.tensors import resize_tensor, to_image, to_tensor
 from styler.vgg import VGG19Features
 
 MIN_REGION_SHARE = 1e-3  # a region covering less of a scale than this gets no style loss there

@@ -17,17 +17,16 @@ from collections.abc import Sequence
 from functools import cache
 from typing import TYPE_CHECKING
 
-import torch
-
 from styler.controls import PRECISIONS
-from styler.device import autocast_dtype
 from styler.errors import OptionsError
 
 if TYPE_CHECKING:
+    import torch
+
     from styler.int8_models import Int8Graph
 
 AUTO, FP32, BF16, FP16, INT8 = PRECISIONS
-FLOAT_DTYPES = {BF16: torch.bfloat16, FP16: torch.float16}
+EXPORT_PRECISIONS = (FP32, FP16, INT8)  # what `styler export` writes graphs in
 # x86 int8 dot products (VNNI), ARM's (SDOT/UDOT), and AMX: what onnxruntime's int8
 # convolutions need to beat float ones.
 INT8_DOT_FLAGS = ("avx512_vnni", "avx_vnni", "amx_int8", "asimddp")
@@ -57,30 +56,45 @@ def cpu_has_int8_dot() -> bool:
     return bool(_cpu_flags() & set(INT8_DOT_FLAGS))
 
 
-def best_float(device: torch.device) -> str:
-    """The float format `device` computes fastest at no loss we can see: bf16/fp16 or fp32."""
-    dtype = autocast_dtype(device)
+def float_dtype(precision: str) -> torch.dtype | None:
+    """The PyTorch type of a half precision (bf16, fp16), None for the others."""
+    if precision not in (BF16, FP16):
+        return None
+    import torch
+
+    return torch.bfloat16 if precision == BF16 else torch.float16
+
+
+def best_float(device_type: str) -> str:
+    """The float format a device of this type computes fastest at no loss we can see:
+    bf16/fp16 or fp32."""
+    import torch
+
+    from styler.device import autocast_dtype
+
+    dtype = autocast_dtype(torch.device(device_type))
     if dtype is None:
         return FP32
     return BF16 if dtype == torch.bfloat16 else FP16
 
 
 def resolve_precision(
-    requested: str, device: torch.device, int8: Sequence[Int8Graph], float_choice: str = ""
+    requested: str, device_type: str, int8: Sequence[Int8Graph], float_choice: str = ""
 ) -> str:
-    """The precision a run uses: `requested`, or for auto the one the module docstring says
-    (`float_choice`, where given, instead of the device's best float).
+    """The precision a run on a device of `device_type` ("cpu", "cuda", "mps") uses:
+    `requested`, or for auto the one the module docstring says (`float_choice`, where given,
+    instead of the device's best float).
 
     int8: the shipped int8 graphs the model would run as (none: it has no int8 version).
     """
     if requested not in PRECISIONS:
         raise OptionsError(f"precision must be one of {', '.join(PRECISIONS)}, not {requested!r}")
-    if requested == INT8 and device.type != "cpu":
+    if requested == INT8 and device_type != "cpu":
         raise OptionsError("int8 runs on the CPU (onnxruntime); choose --device cpu or a float")
     if requested != AUTO:
         return requested
-    float_choice = float_choice or best_float(device)
+    float_choice = float_choice or best_float(device_type)
     pays = bool(int8) and all(graph.pays_against(float_choice) for graph in int8)
-    if device.type == "cpu" and pays and cpu_has_int8_dot():
+    if device_type == "cpu" and pays and cpu_has_int8_dot():
         return INT8
     return float_choice

@@ -37,8 +37,8 @@ from styler.cli import batch as cli_batch
 from styler.controls import CONTROLS, MODES, checked
 from styler.errors import InvalidOption, OptionNotInMode, OptionsError
 from styler.fast.inference import FastOptions
+from styler.image_sizes import scaled_size
 from styler.imageio import ImageLoadError, read_settings
-from styler.tensors import scaled_size
 from tests.conftest import gradient_photo, stripe_style
 from tests.ui_helpers import make_tiny_styles
 

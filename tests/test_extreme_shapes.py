@@ -24,8 +24,8 @@ from styler.fusion import (
     multiband_blend,
     preserve_colors,
 )
+from styler.image_sizes import scaled_size
 from styler.optimize import VGG_MIN_SIDE, _vgg_padding
-from styler.tensors import scaled_size
 from tests.conftest import stripe_style
 
 SHAPES = [(1, 1), (2, 2), (1, 7), (7, 1), (3, 40), (1, 20000), (20000, 1)]

@@ -18,10 +18,10 @@ import torch
 from styler.errors import OptionsError, WeightsError
 from styler.fast.data import PhotoCrops
 from styler.fast.inference import FastStylizer
-from styler.fast.manifest import StyleEntry, find_style
+from styler.fast.manifest import StyleEntry, find_style, sha256_of
 from styler.fast.network import BilinearUpConv, NetworkConfig, StyleNetwork, count_macs
 from styler.fast.train import TrainConfig, Trainer
-from styler.fast.weights import read_network, save_network, sha256_of
+from styler.fast.weights import read_network, save_network
 from styler.fusion.tiles import tile_grid
 from styler.imageio import load_image
 from tests.conftest import GALLERY, border_gradients, gradient_photo, stripe_style
@@ -279,7 +279,7 @@ def test_onnx_backend_matches_pytorch_and_exports_once(
 ) -> None:
     pytest.importorskip("onnxruntime")
     pytest.importorskip("onnxscript")
-    import styler.fast.runtime as runtime
+    import styler.fast.export as export
 
     monkeypatch.setenv("STYLER_CACHE_DIR", str(tmp_path / "cache"))
     photo = np.asarray(gradient_photo(72, 56))
@@ -291,7 +291,7 @@ def test_onnx_backend_matches_pytorch_and_exports_once(
     def no_export(*_args, **_kwargs):
         raise AssertionError("the cached export should have been reused")
 
-    monkeypatch.setattr(runtime, "export_onnx", no_export)
+    monkeypatch.setattr(export, "export_onnx", no_export)
     again = FastStylizer(net_file, device="cpu", backend="onnx")
     assert np.array_equal(again.stylize_arrays([photo, photo])[1], fast)
     with pytest.raises(OptionsError, match="backend must be one of"):

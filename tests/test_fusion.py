@@ -15,6 +15,7 @@ from PIL import Image
 
 from styler.cli import fuse_cmd
 from styler.cli.common import error_text
+from styler.cli.main import COMMANDS
 from styler.errors import OptionsError, StylerError
 from styler.fusion import (
     align,
@@ -386,7 +387,7 @@ def test_size_mismatch_and_too_few_images_name_the_files() -> None:
 
 def parse(*argv: str | Path) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="styler")
-    fuse_cmd.add_parser(parser.add_subparsers(dest="command", required=True))
+    fuse_cmd.add_parser(parser.add_subparsers(dest="command", required=True), COMMANDS["fuse"][1])
     return parser.parse_args(["fuse", *map(str, argv)])
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from styler.image_sizes import resize_long_side
 from styler.losses import (
     LossWeights,
     blended_grams,
@@ -13,7 +14,7 @@ from styler.losses import (
     relative_error,
     total_variation,
 )
-from styler.tensors import resize_long_side, to_tensor
+from styler.tensors import to_tensor
 from styler.vgg import VGG19Features
 
 

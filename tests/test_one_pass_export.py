@@ -30,7 +30,7 @@ from styler.int8_models import Int8Graph, int8_dir
 from styler.precision import NO_INT8_DOT_ENV, cpu_has_int8_dot, resolve_precision
 
 ort = pytest.importorskip("onnxruntime")
-CPU = torch.device("cpu")
+CPU = "cpu"
 STYLE = GALLERY / "styles" / "swirls.jpg"
 ROOT = GALLERY.parent
 HAS_INT8_GRAPHS = (int8_dir() / "manifest.json").is_file()
@@ -69,7 +69,7 @@ def test_auto_takes_int8_only_with_int8_dot_products_and_a_graph_within_bounds(
     assert resolve_precision("auto", CPU, pays) == fallback
     assert resolve_precision("int8", CPU, []) == "int8"  # asked for: given
     with pytest.raises(OptionsError, match="int8 runs on the CPU"):
-        resolve_precision("int8", torch.device("cuda"), pays)
+        resolve_precision("int8", "cuda", pays)
     assert CONTROLS["precision"].choices == ("auto", "fp32", "bf16", "fp16", "int8")
 
 
@@ -95,7 +95,7 @@ def test_fast_int8_is_recorded_and_auto_falls_back_without_vnni(
     assert int8_stylizer.run(photo).settings["engine"]["precision"] == "int8"
     monkeypatch.setenv(NO_INT8_DOT_ENV, "1")
     fallback = FastStylizer("starry_night", device="cpu")
-    assert fallback.precision_of(fallback.main_network).name == "fp32"
+    assert fallback.main_precision.name == "fp32"
     with pytest.raises(OptionsError, match="no int8 graph ships for"):
         blend = FastStylizer(["starry_night", "udnie"], device="cpu", precision="int8")
         blend.stylize_array(array)

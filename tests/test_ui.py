@@ -421,10 +421,11 @@ def test_cli_options_and_pixel_counts() -> None:
     import argparse
 
     from styler.cli import ui_cmd
+    from styler.cli.main import COMMANDS
     from styler.ui.config import UI_MAX_PIXELS, parse_pixels
 
     parser = argparse.ArgumentParser()
-    ui_cmd.add_parser(parser.add_subparsers(dest="command"))
+    ui_cmd.add_parser(parser.add_subparsers(dest="command"), COMMANDS["ui"][1])
     args = parser.parse_args(["ui", "--port", "8080", "--max-upload-pixels", "24M",
                               "--concurrency", "2"])  # fmt: skip
     assert (args.host, args.port, args.max_upload_pixels, args.concurrency) == (

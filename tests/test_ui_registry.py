@@ -82,6 +82,7 @@ def test_fusion_tab_and_fuse_command_share_the_fusion_controls(app) -> None:
     import argparse
 
     from styler.cli import fuse_cmd
+    from styler.cli.main import COMMANDS
     from styler.controls import FUSION_CONTROLS, FUSION_TOOLS, fusion_controls
     from styler.fusion.photo import ALIGN_METHODS, MOTIONS
     from styler.ui.fusion import TOOLS
@@ -99,7 +100,7 @@ def test_fusion_tab_and_fuse_command_share_the_fusion_controls(app) -> None:
     assert [p["parameter_name"] for p in parameters] == ["tool", "images", "mask",
                                                          *FUSION_CONTROLS]  # fmt: skip
     parser = argparse.ArgumentParser()
-    fuse_cmd.add_parser(parser.add_subparsers(dest="command"))
+    fuse_cmd.add_parser(parser.add_subparsers(dest="command"), COMMANDS["fuse"][1])
     for tool in FUSION_TOOLS:
         inputs = ["a.png", "b.png"] + (["--mask", "m.png"] if tool == "blend" else [])
         args = vars(parser.parse_args(["fuse", tool, *inputs, "-o", "out.png"]))

@@ -27,9 +27,14 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from styler.fast.manifest import StyleEntry, read_manifest, write_manifest  # noqa: E402
+from styler.fast.manifest import (  # noqa: E402
+    StyleEntry,
+    read_manifest,
+    sha256_of,  # noqa: E402
+    write_manifest,
+)
 from styler.fast.network import NetworkConfig, StyleNetwork  # noqa: E402
-from styler.fast.weights import save_network, sha256_of  # noqa: E402
+from styler.fast.weights import save_network  # noqa: E402
 
 TIMEOUT = 30_000  # ms, Playwright waits
 DESKTOP = {"width": 1280, "height": 900}  # the browser tests' page size, as the screenshots show it

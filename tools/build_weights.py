@@ -32,11 +32,17 @@ from styler.device import use_all_cores  # noqa: E402
 from styler.evaluate import distances  # noqa: E402
 from styler.fast.data import image_files  # noqa: E402
 from styler.fast.inference import FastStylizer  # noqa: E402
-from styler.fast.manifest import MANIFEST, StyleEntry, read_manifest, write_manifest  # noqa: E402
+from styler.fast.manifest import (  # noqa: E402
+    MANIFEST,
+    StyleEntry,
+    read_manifest,
+    sha256_of,  # noqa: E402
+    write_manifest,
+)
 from styler.fast.train import Evaluation, TrainConfig, Trainer  # noqa: E402
-from styler.fast.weights import read_network, sha256_of  # noqa: E402
+from styler.fast.weights import read_network  # noqa: E402
+from styler.image_sizes import resize_long_side  # noqa: E402
 from styler.imageio import load_image  # noqa: E402
-from styler.tensors import resize_long_side  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 WORK = ROOT / "build" / "weights"

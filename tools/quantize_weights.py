@@ -40,9 +40,8 @@ from styler.evaluate import distances  # noqa: E402
 from styler.fast.data import image_files  # noqa: E402
 from styler.fast.export import export_onnx  # noqa: E402
 from styler.fast.inference import FastStylizer, load_network  # noqa: E402
-from styler.fast.manifest import read_manifest  # noqa: E402
+from styler.fast.manifest import find_style, read_manifest, sha256_of  # noqa: E402
 from styler.fast.twin import read_twin  # noqa: E402
-from styler.fast.weights import sha256_of  # noqa: E402
 from styler.instant.export import export_decoder, export_encoder  # noqa: E402
 from styler.instant.runtime import (  # noqa: E402
     DECODER_KEY,
@@ -120,7 +119,7 @@ def changes(run: Run, pairs: Pairs) -> dict[str, float]:
 def timed_precisions() -> list[str]:
     """int8 and the floats it is timed against: float32, and bfloat16 where this CPU computes
     it natively (styler.int8_models.SPEEDUP_KEYS)."""
-    return ["int8", "fp32", *(["bf16"] if best_float(torch.device("cpu")) == "bf16" else [])]
+    return ["int8", "fp32", *(["bf16"] if best_float("cpu") == "bf16" else [])]
 
 
 def speedups(stylizer: Callable[[str], FastStylizer | InstantStylizer]) -> dict[str, float]:
@@ -159,11 +158,14 @@ def retime(key: str, timed: dict[str, float]) -> None:
     record_int8_graph(Int8Graph(key, **entry, quality=quality))
 
 
-def ship(key: str, graph: Path, float_digest: str, twin: str = "") -> Int8Graph:
+def ship(
+    key: str, graph: Path, float_digest: str, twin: str = "", file_sha256: str = ""
+) -> Int8Graph:
     target = int8_dir() / f"{key}.int8.onnx"
     target.parent.mkdir(parents=True, exist_ok=True)
     graph.replace(target)
-    entry = Int8Graph(key, target.name, sha256_of(target), float_digest, twin=twin)
+    entry = Int8Graph(key, target.name, sha256_of(target), float_digest, twin=twin,
+                      file_sha256=file_sha256)  # fmt: skip
     record_int8_graph(entry)
     return entry
 
@@ -179,7 +181,8 @@ def quantize_fast(name: str, folder: Path) -> None:
     feeds = ({"image": x} for x in calibration_photos())
     quantized = quantize_int8(float_graph, folder / f"{name}.int8.onnx", feeds,
                               operators=FAST_OPERATORS)  # fmt: skip
-    graph = ship(name, quantized, parameters_digest(network), twin.name if has_twin else "")
+    graph = ship(name, quantized, parameters_digest(network), twin.name if has_twin else "",
+                 find_style(name).sha256)  # fmt: skip
     painting = Image.open(DATA / "styles" / f"{name}.jpg").convert("RGB")
     stylizers = {p: FastStylizer(name, device="cpu", precision=p) for p in ("fp32", "int8")}
 

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from styler.cli.common import EXIT_OK
-from styler.evaluate import EVAL_SIZE, distances
+from styler.image_sizes import EVAL_SIZE
 from styler.imageio import load_image
 
 EPILOG = f"""\
@@ -21,10 +21,10 @@ Lower is better.
 """
 
 
-def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+def add_parser(subparsers: Any, summary: str) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "evaluate",
-        help="measure how close an output is to its style and content images",
+        help=summary,
         description="Print the style and content distances of a stylized image.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -40,6 +40,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     """Read all three images before loading VGG19, so a bad path fails at once."""
+    from styler.evaluate import distances
+
     paths = (args.output, args.content, args.style)
     output, content, style = [load_image(path).rgb for path in paths]
     result = distances(output, content, style)

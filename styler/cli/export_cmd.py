@@ -7,8 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from styler.cli.common import EXIT_OK, UsageError, add_control_argument, say
-from styler.export_models import EXPORT_PRECISIONS, export_fast, export_instant
-from styler.precision import FP32
+from styler.precision import EXPORT_PRECISIONS, FP32
 
 EPILOG = """\
 Examples:
@@ -27,10 +26,10 @@ own networks from photos given with --calibrate.
 """
 
 
-def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+def add_parser(subparsers: Any, summary: str) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "export",
-        help="export a fast-mode network or instant mode (ONNX)",
+        help=summary,
         description="Export a one-pass model for use without PyTorch.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -48,6 +47,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    from styler.export_models import export_fast, export_instant
+
     if args.instant == bool(args.network):
         raise UsageError("name one fast network, or give --instant (not both)")
     if args.instant:

@@ -58,10 +58,10 @@ also corrects focus breathing) unless --no-align.
 """
 
 
-def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+def add_parser(subparsers: Any, summary: str) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "fuse",
-        help="blend photos through a mask, fuse exposure brackets, stack focus series",
+        help=summary,
         description="Combine several photos into one (no style network involved).",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,

@@ -1,21 +1,18 @@
-"""The `styler` command: parse, dispatch to a sub-command module, turn errors into one line."""
+"""The `styler` command: parse, dispatch to a sub-command module, turn errors into one line.
+
+Only the sub-command that runs is imported (the others are listed by name and summary), so
+a command starts without what it does not need: `styler stylize --fast` without PyTorch
+(docs/performance.md, "Start-up").
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
+from typing import cast
 
-from styler.cli import (
-    evaluate_cmd,
-    export_cmd,
-    fuse_cmd,
-    styles_cmd,
-    stylize_cmd,
-    train_cmd,
-    train_instant_cmd,
-    ui_cmd,
-)
 from styler.cli.common import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -29,17 +26,22 @@ from styler.cli.common import (
 from styler.errors import StylerError
 from styler.settings import styler_version
 
-# Each module provides add_parser(subparsers) and run(args) -> int.
-COMMANDS: dict[str, Command] = {
-    "stylize": stylize_cmd,
-    "evaluate": evaluate_cmd,
-    "train": train_cmd,
-    "train-instant": train_instant_cmd,
-    "styles": styles_cmd,
-    "export": export_cmd,
-    "fuse": fuse_cmd,
-    "ui": ui_cmd,
+# Each sub-command: its module (which provides add_parser(subparsers, summary) and
+# run(args) -> int) and the summary `styler --help` lists it with.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "stylize": ("stylize_cmd", "stylize image files and folders with one or more style images"),
+    "evaluate": ("evaluate_cmd", "measure how close an output is to its style and content images"),
+    "train": ("train_cmd", "train or fine-tune a fast-mode style network"),
+    "train-instant": ("train_instant_cmd", "train the instant-mode decoders"),
+    "styles": ("styles_cmd", "list the fast-mode styles (shipped and your own)"),
+    "export": ("export_cmd", "export a fast-mode network or instant mode (ONNX)"),
+    "fuse": ("fuse_cmd", "blend photos through a mask, fuse exposure brackets, stack focus series"),
+    "ui": ("ui_cmd", "start the web UI (Gradio) in this machine's browser"),
 }
+
+
+def command_module(name: str) -> Command:
+    return cast(Command, importlib.import_module(f"styler.cli.{COMMANDS[name][0]}"))
 
 # Failures whose message says it all; anything else is a bug: one line, and its traceback
 # under --debug (or STYLER_DEBUG=1).
@@ -56,7 +58,10 @@ Run 'styler COMMAND --help' for a command's options and more examples.
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole parser, or with `only` that sub-command's options in full and the others by
+    name and summary (enough for `styler --help` and for argparse's own errors; "" lists
+    them all so)."""
     parser = argparse.ArgumentParser(
         prog="styler",
         description="Neural style transfer: repaint photos in the style of other images.",
@@ -70,16 +75,27 @@ def build_parser() -> argparse.ArgumentParser:
         help="print the traceback of every failure, for bug reports (or set STYLER_DEBUG=1)",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for command in COMMANDS.values():
-        command.add_parser(subparsers)
+    for name, (_, summary) in COMMANDS.items():
+        if only is None or name == only:
+            command_module(name).add_parser(subparsers, summary)
+        else:
+            subparsers.add_parser(name, help=summary)
     return parser
 
 
+def _command_in(argv: Sequence[str]) -> str:
+    """The sub-command argv names: its first word that is not an option (the top-level
+    options take no value), or "" when there is none."""
+    first = next((arg for arg in argv if not arg.startswith("-")), "")
+    return first if first in COMMANDS else ""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(_command_in(argv)).parse_args(argv)
     set_debug(args.debug)
     try:
-        return COMMANDS[args.command].run(args)
+        return command_module(args.command).run(args)
     except EXPECTED_ERRORS as exc:
         say_traceback(exc)
         print(f"styler: error: {error_text(exc)}", file=sys.stderr)

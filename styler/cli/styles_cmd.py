@@ -21,10 +21,10 @@ Examples:
 """
 
 
-def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+def add_parser(subparsers: Any, summary: str) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "styles",
-        help="list the fast-mode styles (shipped and your own)",
+        help=summary,
         description="List the fast-mode style networks: those that ship with styler, then "
         "yours (made with `styler train --name` or the web UI's Make a style tab).",
         epilog=EPILOG,

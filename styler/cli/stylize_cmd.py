@@ -20,7 +20,7 @@ from styler.controls import (
     Control,
     checked,
 )
-from styler.device import resolve_device
+from styler.device import device_type
 from styler.engine import Engine, RecipeImageError, build_engine
 from styler.errors import InvalidOption, OptionNotInMode, OptionsError
 from styler.imageio import OUTPUT_FORMATS
@@ -57,10 +57,10 @@ Exit status: 0 all done, 1 some inputs failed, 2 usage error, 130 interrupted (C
 """
 
 
-def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+def add_parser(subparsers: Any, summary: str) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "stylize",
-        help="stylize image files and folders with one or more style images",
+        help=summary,
         usage="styler stylize INPUT... --style IMAGE... [-o OUTDIR] [options]",
         description="Stylize image files and folders: optimizer mode with --style images (best "
         "quality, seconds to minutes a photo), instant mode with --style images and --instant "
@@ -314,7 +314,7 @@ def recipe_from_args(args: argparse.Namespace) -> Recipe:
     if args.init_image is not None and mode != OPTIMIZE:
         raise UsageError(f"--init-image has no effect in {MODE_NAMES[mode]}")
     device = values.get("device", CONTROLS["device"].default)
-    note = recorded and device_note(recorded, resolve_device(device))
+    note = recorded and device_note(recorded, device_type(device))
     if note:
         say(f"note: {args.settings_from}: {note}")
     found = _found(recorded, args.settings_from) if recorded is not None else None

@@ -38,11 +38,11 @@ every --checkpoint-every steps, so --resume loses at most that many steps.
 """
 
 
-def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+def add_parser(subparsers: Any, summary: str) -> argparse.ArgumentParser:
     defaults = TrainConfig(styles=[], data="", val="", output="")
     parser = subparsers.add_parser(
         "train",
-        help="train or fine-tune a fast-mode style network",
+        help=summary,
         description="Train a feed-forward style network with the perceptual loss.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,

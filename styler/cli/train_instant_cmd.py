@@ -44,10 +44,10 @@ loses little. Ctrl-C stops after the current step, checkpointed.
 """
 
 
-def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+def add_parser(subparsers: Any, summary: str) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "train-instant",
-        help="train the instant-mode decoders",
+        help=summary,
         description="Train the decoders of instant mode: each first learns to turn VGG19 "
         "features back into the image, then (with --styles) to paint whitening-coloured "
         "features so the image takes the style's statistics; any image serves as a style.",

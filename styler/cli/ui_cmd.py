@@ -30,10 +30,10 @@ folder (deleted when it stops) and in the sample gallery. Stop it with Ctrl-C.
 """
 
 
-def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+def add_parser(subparsers: Any, summary: str) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "ui",
-        help="start the web UI (Gradio) in this machine's browser",
+        help=summary,
         description="Start the web UI: stylize, batch and fusion tabs in the browser.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from styler.controls import CONTROLS
 from styler.errors import OptionsError
-from styler.fast.network import NetworkConfig, StyleNetwork
 from styler.fusion.arrays import to_uint8
+
+if TYPE_CHECKING:
+    from styler.fast.network import NetworkConfig, StyleNetwork
 
 BLEND_METHODS = CONTROLS["blend_method"].choices
 
@@ -43,6 +45,10 @@ def blend_networks(
     The networks must share one configuration (widths and blocks), as networks fine-tuned
     from one base do; names label them in the error otherwise.
     """
+    import torch
+
+    from styler.fast.network import StyleNetwork
+
     if not networks:
         raise OptionsError("no networks to blend")
     weights = normalised_weights(weights, len(networks))

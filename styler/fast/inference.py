@@ -17,27 +17,33 @@ preservation and strength.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 from PIL import Image
 
 from styler.controls import CONTROLS, FAST, FAST_WHOLE_SIDE, checked
-from styler.device import resolve_device, use_all_cores
+from styler.device import device_type, resolve_device, use_all_cores
 from styler.errors import OptionsError
 from styler.fast.blend import blend_networks, blend_outputs, normalised_weights
-from styler.fast.manifest import find_style
-from styler.fast.network import StyleNetwork
-from styler.fast.runtime import OnnxRunner, Precision, fast_precision, onnx_runner
-from styler.fast.twin import read_twin
-from styler.fast.weights import read_network
+from styler.fast.manifest import find_style, sha256_of
+from styler.fast.runtime import (
+    OnnxRunner,
+    Painter,
+    Precision,
+    fast_precision,
+    float_graph,
+    onnx_runner,
+)
+from styler.fast.sizes import MIN_SIDE, MULTIPLE
+from styler.fast.weights import NetworkFile, read_network_file
 from styler.feedforward import FeedForwardStylizer, PassOptions, Prepared
 from styler.fusion.arrays import resize_to
 from styler.fusion.color import preserve_colors
@@ -46,19 +52,23 @@ from styler.fusion.regions import MaskInput, composite
 from styler.fusion.strength import apply_strength
 from styler.fusion.tiles import TileCanvas, tile_grid
 from styler.grid import GridPhase, Shift, grid_shift, shifted_pass
+from styler.image_sizes import scaled_size
 from styler.imageio import DEFAULT_MAX_PIXELS, LoadedImage
-from styler.int8_models import int8_dir, int8_graph
-from styler.onnx_models import parameters_digest
+from styler.int8_models import int8_dir
 from styler.precision import AUTO, FP32
 from styler.progress import Cancelled, CancelToken, PassSteps, ProgressCallback
 from styler.result import ImageInput, StylizeResult
 from styler.settings import engine_notes, files_of, image_name
-from styler.tensors import scaled_size
+
+if TYPE_CHECKING:
+    import torch
+
+    from styler.fast.network import StyleNetwork
 
 StyleSpec = str | os.PathLike  # a shipped style's name or a .safetensors file
 # (mask, style or None): the network of one region; None keeps the photo there.
 FastRegion = tuple[MaskInput, StyleSpec | None]
-Member = tuple[StyleNetwork, float]  # a network and its weight in an outputs blend
+Member = tuple[Painter, float]  # a network and its weight in an outputs blend
 
 BACKENDS = ("auto", "torch", "onnx")  # auto: onnxruntime on the CPU when installed
 WHOLE_SIDE = FAST_WHOLE_SIDE  # photos up to this long side run in one pass
@@ -90,13 +100,19 @@ def check_style_scale(style_scale: float) -> float:
     return CONTROLS["style_scale"].check(style_scale, FAST)
 
 
-def load_network(style: StyleSpec) -> tuple[str, StyleNetwork, dict]:
-    """(name, network, info) of a .safetensors file or a shipped style's name."""
+def network_file(style: StyleSpec) -> tuple[str, NetworkFile]:
+    """(name, checked file) of a .safetensors file or a shipped style's name; no PyTorch."""
     path = Path(style)
     if path.suffix == ".safetensors" or path.is_file():
-        return path.stem, *read_network(path)
+        return path.stem, read_network_file(path)
     entry = find_style(str(style))
-    return entry.name, *read_network(entry.path, entry.sha256)
+    return entry.name, read_network_file(entry.path, entry.sha256)
+
+
+def load_network(style: StyleSpec) -> tuple[str, StyleNetwork, dict]:
+    """(name, network, info) of a .safetensors file or a shipped style's name."""
+    name, file = network_file(style)
+    return name, file.network(), file.info
 
 
 def _detail_levels(style_scale: float) -> int:
@@ -105,6 +121,8 @@ def _detail_levels(style_scale: float) -> int:
 
 
 def _to_input(array: np.ndarray, device: torch.device) -> torch.Tensor:
+    import torch
+
     tensor = torch.from_numpy(np.array(array, dtype=np.uint8, order="C")).to(device)
     return tensor.permute(2, 0, 1).unsqueeze(0).float().div_(255)
 
@@ -121,8 +139,10 @@ class FastStylizer(FeedForwardStylizer):
     averages the images (see styler.fast.blend). backend "auto" runs untiled CPU passes in
     onnxruntime when it is installed (faster than PyTorch eager; figures in
     docs/performance.md), "torch" always uses PyTorch, "onnx" insists on onnxruntime.
-    Construction calls styler.device.use_all_cores(), as Stylizer does (STYLER_THREADS=N,
-    or 0 to leave torch's thread count alone).
+    A network is loaded into PyTorch only when a pass or a blend needs it (a shipped style's
+    int8 graph, or a cached float export, runs without PyTorch: docs/performance.md,
+    "Start-up"); loading it calls styler.device.use_all_cores(), as Stylizer does
+    (STYLER_THREADS=N, or 0 to leave torch's thread count alone).
     """
 
     def __init__(
@@ -139,8 +159,8 @@ class FastStylizer(FeedForwardStylizer):
         max_pixels: int = DEFAULT_MAX_PIXELS,
         precision: str = CONTROLS["precision"].default,
     ) -> None:
-        use_all_cores()
-        self.device = resolve_device(device)
+        self.device_type = device_type(device)
+        self._device_name = device
         specs = [style] if isinstance(style, str | os.PathLike) else list(style)
         if not specs:
             raise OptionsError("at least one fast style is needed")
@@ -154,38 +174,50 @@ class FastStylizer(FeedForwardStylizer):
         self.style_files = files_of(self.specs)
         weights = normalised_weights(blend if blend is not None else [1.0] * len(specs), len(specs))
         self.blend = list(weights)
-        names, networks, infos = zip(*(load_network(spec) for spec in specs), strict=True)
+        names, files = zip(*(network_file(spec) for spec in specs), strict=True)
         self.name = "+".join(names)
-        self.info: dict[str, Any] = infos[0]
-        members: list[Member] = list(zip(networks, weights, strict=True))
-        if len(specs) > 1:
+        self.info: dict[str, Any] = files[0].info
+        if len(specs) == 1:  # only a single style's network has a name its int8 graph knows
+            self._members: list[Member] = [(self._painter(names[0], files[0]), 1.0)]
+        else:
             self.info = {"styles": list(names), "blend": weights, "blend_method": blend_method,
-                         "networks": list(infos)}  # fmt: skip
+                         "networks": [file.info for file in files]}  # fmt: skip
+            self._members = [(self._painter(None, file), w) for file, w in zip(files, weights,
+                                                                               strict=True)]
             if blend_method == "params":
-                members = [(blend_networks(networks, weights, names), 1.0)]
-        self._members = [(self._prepared(network), w) for network, w in members]
-        self._names = {id(self._members[0][0]): self.name} if len(self._members) == 1 else {}
-        self._precisions: dict[int, Precision] = {}
-        self._frame_networks: dict[int, StyleNetwork | None] = {}  # by the network's id
-        self._region_networks: dict[str, StyleNetwork] = {}
+                networks = [file.network() for file in files]
+                blended = self._prepared(blend_networks(networks, weights, names))
+                self._members = [(Painter(None, None, lambda: blended, blended), 1.0)]
+        self._precisions: dict[Painter, Precision] = {}
+        self._frame_painters: dict[Painter, Painter | None] = {}
+        self._region_painters: dict[str, Painter] = {}
         self.backend = backend
-        self._runners: dict[int, OnnxRunner | None] = {}
+        self._runners: dict[Painter, OnnxRunner | None] = {}
         self.tile, self.overlap, self.whole_side = tile, overlap, whole_side
         self._lock = threading.Lock()  # tiles replay shared statistics stored on the network
 
+    @functools.cached_property
+    def device(self) -> torch.device:
+        """The device as PyTorch names it (importing PyTorch)."""
+        return resolve_device("cpu" if self.device_type == "cpu" else self._device_name)
+
+    def _painter(self, name: str | None, file: NetworkFile) -> Painter:
+        return Painter(name, file.sha256, lambda: self._prepared(file.network()))
+
     @property
-    def main_network(self) -> StyleNetwork:
-        """The first network of the output (the only one but in an outputs blend)."""
-        return self._members[0][0]
+    def main_precision(self) -> Precision:
+        """How the first network of the output runs (the only one but in an outputs blend)."""
+        with self._lock:
+            return self.precision_of(self._members[0][0])
 
     @property
     def network(self) -> StyleNetwork:
-        """The one network that makes the output (a params blend is one network)."""
+        """The one network that makes the output (a params blend is one network), in PyTorch."""
         if len(self._members) != 1:
             raise OptionsError("an outputs blend runs several networks; there is no single one")
-        return self._members[0][0]
+        with self._lock:
+            return self._members[0][0].network()
 
-    @torch.inference_mode()
     def stylize_array(self, rgb: np.ndarray, style_scale: float = 1.0) -> np.ndarray:
         """HxWx3 uint8 RGB -> stylized HxWx3 uint8 RGB of the same size.
 
@@ -200,7 +232,7 @@ class FastStylizer(FeedForwardStylizer):
         """(height, width) the network runs at: 1/style_scale of the photo's."""
         if style_scale == 1.0:
             return h, w
-        side = max(StyleNetwork.MIN_SIDE, round(max(h, w) / style_scale))
+        side = max(MIN_SIDE, round(max(h, w) / style_scale))
         width, height = scaled_size((w, h), side)
         return height, width
 
@@ -222,11 +254,11 @@ class FastStylizer(FeedForwardStylizer):
         h, w = rgb.shape[:2]
         height, width = self._working_size(h, w, style_scale)
         working = rgb if (height, width) == (h, w) else resize_to(rgb, height, width)
-        shift = (0, 0) if grid is None else grid_shift(grid, width / w, StyleNetwork.MULTIPLE)
+        shift = (0, 0) if grid is None else grid_shift(grid, width / w, MULTIPLE)
         with self._lock:
-            painters = [network if grid is None else self._frame_network(network)
-                        for network, _ in members]  # fmt: skip
-            outputs = [self._pass(network, working, steps, shift) for network in painters]
+            painters = [painter if grid is None else self._frame_painter(painter)
+                        for painter, _ in members]  # fmt: skip
+            outputs = [self._pass(painter, working, steps, shift) for painter in painters]
         weights = [weight for _, weight in members]
         out = outputs[0] if len(outputs) == 1 else blend_outputs(outputs, weights)
         if working is rgb:
@@ -235,77 +267,81 @@ class FastStylizer(FeedForwardStylizer):
         return add_detail(out, rgb, _detail_levels(style_scale)) if style_scale > 1 else out
 
     def _pass(
-        self, network: StyleNetwork, rgb: np.ndarray, steps: PassSteps, shift: Shift = (0, 0)
+        self, painter: Painter, rgb: np.ndarray, steps: PassSteps, shift: Shift = (0, 0)
     ) -> np.ndarray:
         """One network over the photo: in one piece up to whole_side (placed `shift` px
         into the network's grid, styler.grid), else tiled."""
         h, w = rgb.shape[:2]
         steps.check()
-        with self.precision_of(network).autocast(self.device):
-            if not self.tile or max(h, w) <= self.whole_side:
-                out = shifted_pass(lambda padded: self._run_whole(network, padded[None])[0],
-                                   rgb, shift)  # fmt: skip
-                steps.step()
-                return out
-            return self._tiled(network, rgb, steps)
+        if not self.tile or max(h, w) <= self.whole_side:
+            out = shifted_pass(lambda padded: self._run_whole(painter, padded[None])[0],
+                               rgb, shift)  # fmt: skip
+            steps.step()
+            return out
+        return self._tiled(painter, rgb, steps)
 
-    def _frame_network(self, network: StyleNetwork) -> StyleNetwork:
+    def _frame_painter(self, painter: Painter) -> Painter:
         """The network that paints a video's frames (those given a grid): where `auto` runs
         a shipped style in float, that style's twin, the float network its int8 graph was
         quantized from. The twin trained to paint a frame moved by a few pixels moved
         (styler.fast.distill's shift term), so a moving scene flickers far less; its
         photos are within the int8 bound of the network's (docs/video.md). A photo keeps
         the network itself. Call with the lock held."""
-        key = id(network)
-        if key not in self._frame_networks:
-            self._frame_networks[key] = self._float_twin(network)
-        return self._frame_networks[key] or network
+        if painter not in self._frame_painters:
+            self._frame_painters[painter] = self._float_twin(painter)
+        return self._frame_painters[painter] or painter
 
-    def _float_twin(self, network: StyleNetwork) -> StyleNetwork | None:
-        name = self._names.get(id(network))
-        if self.precision != AUTO or name is None or self.precision_of(network).int8:
+    def _float_twin(self, painter: Painter) -> Painter | None:
+        if self.precision != AUTO or painter.name is None or self.precision_of(painter).int8:
             return None  # a precision asked for, a blend or user network, or int8 runs
-        graph = int8_graph(name, parameters_digest(network))
+        graph = painter.int8_graph()
         if graph is None or not graph.twin:
             return None
-        return self._prepared(read_twin(int8_dir() / graph.twin))
+        path = int8_dir() / graph.twin
 
-    def precision_of(self, network: StyleNetwork) -> Precision:
-        """How `network` runs, the precision control resolved for it (once)."""
-        key = id(network)
-        if key not in self._precisions:
-            self._precisions[key] = fast_precision(network, self._names.get(key), self.precision,
-                                                   self.device)  # fmt: skip
-        return self._precisions[key]
+        def load() -> StyleNetwork:
+            from styler.fast.twin import read_twin
 
-    def _run_whole(self, network: StyleNetwork, photos: np.ndarray) -> np.ndarray:
+            return self._prepared(read_twin(path))
+
+        return Painter(None, sha256_of(path), load)
+
+    def precision_of(self, painter: Painter) -> Precision:
+        """How `painter`'s network runs, the precision control resolved for it (once)."""
+        if painter not in self._precisions:
+            self._precisions[painter] = fast_precision(painter, self.precision, self.device_type)
+        return self._precisions[painter]
+
+    def _run_whole(self, painter: Painter, photos: np.ndarray) -> np.ndarray:
         """(N, H, W, 3) uint8 through one untiled pass each -> (N, H, W, 3) uint8."""
-        runner = self._whole(network)
-        if isinstance(runner, OnnxRunner):
+        runner = self._runner(painter)
+        if runner is not None:
             return runner.run(photos)
-        x = torch.cat([_to_input(photo, self.device) for photo in photos])
-        return np.stack([_to_uint8(y) for y in runner(x)])
+        import torch
 
-    def _whole(self, network: StyleNetwork) -> OnnxRunner | StyleNetwork:
-        """What runs untiled passes: onnxruntime where the backend allows, else the network.
+        network = painter.network()
+        with torch.inference_mode(), self.precision_of(painter).autocast(self.device):
+            x = torch.cat([_to_input(photo, self.device) for photo in photos])
+            return np.stack([_to_uint8(y) for y in network(x)])
 
-        Tiles stay in PyTorch: they replay normalisation statistics the graph has no input for.
-        """
-        precision = self.precision_of(network)
+    def _runner(self, painter: Painter) -> OnnxRunner | None:
+        """What runs untiled passes: onnxruntime where the backend allows, else None (the
+        network in PyTorch). Tiles stay in PyTorch: they replay normalisation statistics the
+        graph has no input for."""
+        precision = self.precision_of(painter)
         int8 = precision.int8
         torch_backend = self.backend == "torch" or (
-            self.backend == "auto" and self.device.type != "cpu"
+            self.backend == "auto" and self.device_type != "cpu"
         )
         if int8 is None and (torch_backend or precision.name != FP32):
-            return network  # half precisions run in PyTorch's autocast
-        key = id(network)
-        if key not in self._runners:  # one session per network, int8 or float
-            self._runners[key] = onnx_runner(network, int8.path if int8 else None)
-            if self._runners[key] is None and self.backend == "onnx":
+            return None  # half precisions run in PyTorch's autocast
+        if painter not in self._runners:  # one session per network, int8 or float
+            self._runners[painter] = onnx_runner(
+                (lambda: int8.path) if int8 else (lambda: float_graph(painter)))
+            if self._runners[painter] is None and self.backend == "onnx":
                 raise OptionsError("the onnx backend needs onnxruntime, onnx and onnxscript")
-        return self._runners[key] or network
+        return self._runners[painter]
 
-    @torch.inference_mode()
     def stylize_arrays(self, images: Sequence[np.ndarray], batch: int = 4) -> list[np.ndarray]:
         """Several photos; those that share a size and fit in a tile run as one batch."""
         results: list[np.ndarray | None] = [None] * len(images)
@@ -322,20 +358,24 @@ class FastStylizer(FeedForwardStylizer):
                 chunk = indices[start : start + batch]
                 photos = np.stack([images[i] for i in chunk])
                 with self._lock:
-                    outs = [self._run_whole(network, photos) for network, _ in self._members]
+                    outs = [self._run_whole(painter, photos) for painter, _ in self._members]
                 for position, i in enumerate(chunk):
                     mine = [member[position] for member in outs]
                     results[i] = mine[0] if len(mine) == 1 else blend_outputs(mine, weights)
         return [r for r in results if r is not None]
 
-    def _tiled(self, network: StyleNetwork, rgb: np.ndarray, steps: PassSteps) -> np.ndarray:
+    def _tiled(self, painter: Painter, rgb: np.ndarray, steps: PassSteps) -> np.ndarray:
+        import torch
+
         h, w = rgb.shape[:2]
         # Box-filtered copy: cheap and antialiased even from 8K.
         side = min(STATS_SIDE, max(h, w))
         small = Image.fromarray(rgb).resize(scaled_size((w, h), side), Image.Resampling.BOX)
+        network = painter.network()
         proxy = _to_input(np.asarray(small), self.device)
         canvas = TileCanvas(np.zeros((h, w, 3), np.uint8))
-        with network.shared_statistics(proxy):
+        with torch.inference_mode(), self.precision_of(painter).autocast(self.device), (
+                network.shared_statistics(proxy)):  # fmt: skip
             for row in tile_grid(h, w, self.tile, self.overlap):
                 for tile in row:
                     pixels = network(_to_input(rgb[tile.slices], self.device))[0]
@@ -346,19 +386,19 @@ class FastStylizer(FeedForwardStylizer):
     def _prepared(self, network: StyleNetwork) -> StyleNetwork:
         """On the device, in eval mode, channels-last: faster convolutions on CPU
         (docs/performance.md); _to_input's arrays from HWC photos are channels-last already."""
+        import torch
+
+        use_all_cores()
         return network.to(self.device, memory_format=torch.channels_last).eval()
 
-    def region_network(self, style: StyleSpec) -> StyleNetwork:
-        """A region's network, loaded once per style (call early to check that it exists)."""
+    def region_network(self, style: StyleSpec) -> Painter:
+        """A region's network, read once per style (call early to check that it exists)."""
         key = os.fspath(style)
         with self._lock:
-            if key not in self._region_networks:
-                name, network, _ = load_network(style)
-                self._region_networks[key] = self._prepared(network)
-                self._names[id(self._region_networks[key])] = name
-            return self._region_networks[key]
+            if key not in self._region_painters:
+                self._region_painters[key] = self._painter(*network_file(style))
+            return self._region_painters[key]
 
-    @torch.inference_mode()
     def _styled(
         self,
         members: Sequence[Member],
@@ -413,11 +453,11 @@ class FastStylizer(FeedForwardStylizer):
             blend=self.blend,
             controls={**asdict(options), "tile": self.tile, "blend_method": self.blend_method},
             engine=engine_notes(
-                device=str(self.device),
+                device="cpu" if self.device_type == "cpu" else str(self.device),
                 network=self.info,
-                precision=self.precision_of(self.main_network).name,
-                **({"frames": "twin"} if grid is not None and self._frame_networks.get(
-                    id(self.main_network)) else {}),
+                precision=self.main_precision.name,
+                **({"frames": "twin"} if grid is not None and self._frame_painters.get(
+                    self._members[0][0]) else {}),
             ),  # fmt: skip
             style_files=self.style_files,
         )

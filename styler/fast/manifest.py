@@ -9,6 +9,7 @@ the folder is found beside the `styler` package, so the same lookup works everyw
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sys
@@ -122,3 +123,7 @@ def find_style(name: str) -> StyleEntry:
     entries = installed_styles()
     known = ", ".join(e.name for e in entries) or "none are installed"
     raise OptionsError(f"unknown fast style {name!r}; installed styles: {known}")
+
+
+def sha256_of(path: str | Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()

@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from styler.errors import ImageSizeError
+from styler.fast.sizes import MIN_SIDE, MULTIPLE, check_size
 
 
 @dataclass(frozen=True)
@@ -157,12 +157,6 @@ def padding(side: int) -> int:
     return torch.sym_max(up, StyleNetwork.MIN_SIDE) - side
 
 
-def check_size(height: int, width: int) -> None:
-    """ImageSizeError for a size the network cannot take: an empty image (any other works)."""
-    if height < 1 or width < 1:
-        raise ImageSizeError(f"cannot stylize an empty image ({width}x{height} px)")
-
-
 def _exporting() -> bool:
     return torch.jit.is_tracing() or torch.compiler.is_compiling()
 
@@ -170,8 +164,8 @@ def _exporting() -> bool:
 class StyleNetwork(nn.Module):
     """RGB in [0, 1] of any size -> stylized RGB of the same size."""
 
-    MULTIPLE = 8  # the input is padded to a multiple of this, then cropped back
-    MIN_SIDE = 16  # so the 1/8 scale is at least 2 px, which reflection padding needs
+    MULTIPLE = MULTIPLE  # the input is padded to a multiple of this, then cropped back
+    MIN_SIDE = MIN_SIDE
 
     def __init__(self, config: NetworkConfig | None = None) -> None:
         super().__init__()

@@ -5,7 +5,9 @@ memory layouts for the CPU, which PyTorch's eager mode does not. Each network
 is exported once (see styler.fast.export) and cached on disk under a hash of
 its parameters, so shipped styles, user-trained networks and parameter blends
 all get the fast path; the cache survives between runs. When onnxruntime or
-the exporter is missing, or export fails, callers fall back to PyTorch.
+the exporter is missing, or export fails, callers fall back to PyTorch. A network that
+comes from a file is known by the file's sha256 (Painter), so its int8 graph and its
+cached float export are found, and run, without importing PyTorch at all.
 """
 
 from __future__ import annotations
@@ -14,18 +16,19 @@ import copy
 import hashlib
 import json
 import warnings
+from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
-import torch
 
+from styler.device import onnx_threads
 from styler.errors import OptionsError
-from styler.fast.export import export_onnx
 from styler.fast.manifest import read_manifest
-from styler.fast.network import StyleNetwork, check_size
+from styler.fast.sizes import check_size
 from styler.int8_models import Int8Graph, int8_graph, int8_keys
 from styler.onnx_models import (
     OPSET,
@@ -35,7 +38,12 @@ from styler.onnx_models import (
     onnxruntime_installed,
     parameters_digest,
 )
-from styler.precision import FLOAT_DTYPES, FP32, INT8, resolve_precision
+from styler.precision import FP32, INT8, float_dtype, resolve_precision
+
+if TYPE_CHECKING:
+    import torch
+
+    from styler.fast.network import StyleNetwork
 
 CACHE_FORMAT = f"styler-onnx-v3-opset{OPSET}"  # bump when the exported graph changes
 
@@ -74,16 +82,62 @@ class OnnxRunner:
         return rgb
 
 
-def onnx_runner(network: StyleNetwork, path: Path | None = None) -> OnnxRunner | None:
-    """An onnxruntime session for `network` (its cached float export, or the graph at
-    `path`), or None where that is not possible."""
+def file_graph_key(file_sha256: str) -> str:
+    """The cache key of the float export of a network file with this sha256 (the file holds
+    the architecture and every parameter, as network_digest hashes them)."""
+    return hashlib.sha256(f"{CACHE_FORMAT}:file:{file_sha256}".encode()).hexdigest()
+
+
+@dataclass(eq=False)
+class Painter:
+    """One network as fast mode holds it: its name where it is a shipped style's or a file's
+    (None for a blend), its file's sha256 where it has a file, and the network in PyTorch,
+    loaded by `load` only when something needs it: onnxruntime's graphs are found by the file.
+    Not thread-safe: FastStylizer calls it with its lock held."""
+
+    name: str | None
+    file_sha256: str | None
+    load: Callable[[], StyleNetwork]
+    loaded: StyleNetwork | None = None
+
+    def network(self) -> StyleNetwork:
+        if self.loaded is None:
+            self.loaded = self.load()
+        return self.loaded
+
+    def float_graph_key(self) -> str:
+        """The cache key of its float export (network_digest, or the file's key)."""
+        if self.file_sha256:
+            return file_graph_key(self.file_sha256)
+        return network_digest(self.network())
+
+    def int8_graph(self) -> Int8Graph | None:
+        """The int8 graph shipped for exactly this network, if any."""
+        if not self.name:
+            return None
+        if self.file_sha256:
+            return int8_graph(self.name, file_sha256=self.file_sha256)
+        return int8_graph(self.name, parameters_digest(self.network()))
+
+
+def float_graph(painter: Painter) -> Path:
+    """The painter's network exported to ONNX in float, once, into the on-disk cache."""
+
+    def export(tmp: Path) -> None:
+        from styler.fast.export import export_onnx
+
+        export_onnx(_copy(painter.network()), tmp)
+
+    return cached_graph(cache_dir() / "onnx" / f"{painter.float_graph_key()}.onnx", export)
+
+
+def onnx_runner(graph: Callable[[], Path]) -> OnnxRunner | None:
+    """An onnxruntime session for the graph `graph()` gives (a shipped int8 graph, or a
+    float export made on first use), or None where that is not possible."""
     if not onnxruntime_installed():
         return None
     try:
-        if path is None:
-            cached = cache_dir() / "onnx" / f"{network_digest(network)}.onnx"
-            path = cached_graph(cached, lambda tmp: export_onnx(_copy(network), tmp))
-        return OnnxRunner(path, torch.get_num_threads())
+        return OnnxRunner(graph(), onnx_threads())
     except Exception as exc:  # any exporter or runtime failure: PyTorch still works
         warnings.warn(f"onnxruntime unavailable for this network, using PyTorch: {exc}",
                       RuntimeWarning, stacklevel=2)  # fmt: skip
@@ -93,6 +147,8 @@ def onnx_runner(network: StyleNetwork, path: Path | None = None) -> OnnxRunner |
 def _copy(network: StyleNetwork) -> StyleNetwork:
     """A CPU fp32 copy to export, so the caller's network keeps its device and layout; a
     deep copy, so a twin (styler.fast.distill: some normalisations folded away) stays one."""
+    import torch
+
     clone = copy.deepcopy(network)
     return clone.to("cpu", torch.float32, memory_format=torch.contiguous_format)
 
@@ -105,20 +161,24 @@ class Precision:
     int8: Int8Graph | None = None
 
     def autocast(self, device: torch.device) -> AbstractContextManager[object]:
-        dtype = FLOAT_DTYPES.get(self.name)
-        return torch.autocast(device.type, dtype=dtype) if dtype else nullcontext()
+        dtype = float_dtype(self.name)
+        if dtype is None:
+            return nullcontext()
+        import torch
+
+        return torch.autocast(device.type, dtype=dtype)
 
 
-def fast_precision(
-    network: StyleNetwork, name: str | None, requested: str, device: torch.device
-) -> Precision:
+def fast_precision(painter: Painter, requested: str, device_type: str) -> Precision:
     """The precision control resolved for one network. Its float choice is fp32: on the CPU
     that runs onnxruntime's graph, faster than PyTorch in any precision (docs/performance.md).
     int8 needs the graph shipped for exactly this network (a shipped style's)."""
+    name = painter.name
     graph = None
-    if name and device.type == "cpu" and onnxruntime_installed():
-        graph = int8_graph(name, parameters_digest(network))
-    chosen = resolve_precision(requested, device, [graph] if graph else [], float_choice=FP32)
+    if name and device_type == "cpu" and onnxruntime_installed():
+        graph = painter.int8_graph()
+    chosen = resolve_precision(requested, device_type, [graph] if graph else [],
+                               float_choice=FP32)  # fmt: skip
     if chosen != INT8:
         return Precision(chosen)
     if graph is None:

@@ -32,9 +32,8 @@ from typing import Any
 
 from styler.errors import OptionsError
 from styler.fast.data import IMAGE_SUFFIXES, image_files
-from styler.fast.manifest import user_styles_dir, weights_dir
+from styler.fast.manifest import sha256_of, user_styles_dir, weights_dir
 from styler.fast.user_styles import check_free_space, check_name
-from styler.fast.weights import sha256_of
 from styler.imageio import ImageLoadError, atomic_write_bytes, load_image
 
 JOBS = ".training"

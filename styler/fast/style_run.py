@@ -35,8 +35,9 @@ from styler.fast.style_jobs import (
 )
 from styler.fast.train import Evaluation, TrainConfig, Trainer
 from styler.fast.user_styles import publish
+from styler.image_sizes import resize_long_side
 from styler.imageio import load_image
-from styler.tensors import resize_long_side, to_tensor
+from styler.tensors import to_tensor
 
 PREVIEW_SIDE = 384  # long side of the preview photo
 

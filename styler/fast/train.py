@@ -23,9 +23,10 @@ from styler.errors import OptionsError
 from styler.fast.data import PhotoCrops, validation_batch
 from styler.fast.network import NetworkConfig, StyleNetwork
 from styler.fast.weights import read_network, save_network
+from styler.image_sizes import resize_long_side
 from styler.imageio import load_image
 from styler.losses import LossWeights, blended_grams, gram_matrix, perceptual_loss
-from styler.tensors import resize_long_side, to_tensor
+from styler.tensors import to_tensor
 from styler.training import CheckpointedTraining, FilesBesideOutput, TrainState
 from styler.vgg import VGG19Features
 

@@ -5,17 +5,18 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
 from safetensors import SafetensorError
-from safetensors.torch import load, save
 
 from styler.errors import WeightsError
 from styler.fast.manifest import read_manifest
-from styler.fast.network import NetworkConfig, StyleNetwork
 from styler.imageio import atomic_write_bytes
+
+if TYPE_CHECKING:
+    from styler.fast.network import StyleNetwork
 
 # 2: the last decoder stage is BilinearUpConv (decoder.2), no longer Upsample + Conv2d
 FORMAT = "styler-fast-2"
@@ -24,6 +25,8 @@ FORMAT = "styler-fast-2"
 def save_with_header(net: Any, path: str | Path, format_name: str, info: dict[str, Any]) -> None:
     """Write a network's tensors atomically as safetensors; its format, its config
     (`net.config.as_dict()`) and `info` (JSON-serialisable) go in the header."""
+    from safetensors.torch import save
+
     tensors = {k: v.detach().cpu().contiguous() for k, v in net.state_dict().items()}
     metadata = {
         "format": format_name,
@@ -38,12 +41,40 @@ def save_network(net: StyleNetwork, path: str | Path, info: dict[str, Any]) -> N
     save_with_header(net, path, FORMAT, info)
 
 
-def sha256_of(path: str | Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+@dataclass(frozen=True)
+class NetworkFile:
+    """A style network's file: its bytes, checked, and its header, read without PyTorch
+    (fast mode finds a network's onnxruntime graphs by the file alone)."""
+
+    path: Path
+    data: bytes
+    sha256: str
+    config: dict[str, Any]
+    info: dict[str, Any]
+
+    def network(self) -> StyleNetwork:
+        """The network in PyTorch, in eval mode."""
+        from safetensors.torch import load
+
+        from styler.fast.network import NetworkConfig, StyleNetwork
+
+        try:
+            tensors = load(self.data)
+            config = NetworkConfig(**{k: tuple(v) if isinstance(v, list) else v
+                                      for k, v in self.config.items()})  # fmt: skip
+        except (SafetensorError, TypeError) as exc:
+            raise WeightsError(f"{self.path}: not a styler style network ({exc})") from exc
+        net = StyleNetwork(config)
+        try:
+            net.load_state_dict(tensors)
+        except RuntimeError as exc:
+            raise WeightsError(f"{self.path}: tensors do not fit the network its header "
+                               "describes") from exc  # fmt: skip
+        return net.eval()
 
 
-def read_network(path: str | Path, sha256: str | None = None) -> tuple[StyleNetwork, dict]:
-    """Load a network file (safetensors: no code in it is ever run).
+def read_network_file(path: str | Path, sha256: str | None = None) -> NetworkFile:
+    """Read a network file and its header (safetensors: no code in it is ever run).
 
     Its sha256 is checked against `sha256` when given, else against the manifest's entry
     when the file is one of the shipped networks (so naming it by path skips no check);
@@ -58,19 +89,21 @@ def read_network(path: str | Path, sha256: str | None = None) -> tuple[StyleNetw
     if expected is not None:
         _check_digest(path, data, expected)
     try:
-        tensors = load(data)
         metadata = _metadata(data)
-        config = NetworkConfig(**{k: tuple(v) if isinstance(v, list) else v
-                                  for k, v in json.loads(metadata["config"]).items()})  # fmt: skip
+        config = json.loads(metadata["config"])
         info = json.loads(metadata.get("info", "{}"))
-    except (SafetensorError, KeyError, ValueError, TypeError) as exc:
+        if not isinstance(config, dict) or not isinstance(info, dict):
+            raise ValueError("config and info must be JSON objects")
+    except (KeyError, ValueError, TypeError) as exc:
         raise WeightsError(f"{path}: not a styler style network ({exc})") from exc
-    net = StyleNetwork(config)
-    try:
-        net.load_state_dict(tensors)
-    except RuntimeError as exc:
-        raise WeightsError(f"{path}: tensors do not fit the network its header describes") from exc
-    return net.eval(), info
+    digest = expected.lower() if expected is not None else hashlib.sha256(data).hexdigest()
+    return NetworkFile(path, data, digest, config, info)
+
+
+def read_network(path: str | Path, sha256: str | None = None) -> tuple[StyleNetwork, dict]:
+    """Load a network file into PyTorch (read_network_file says what is checked)."""
+    file = read_network_file(path, sha256)
+    return file.network(), file.info
 
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -111,6 +144,8 @@ def checkpoint_bytes(state: dict[str, Any]) -> bytes:
     """Serialise a training checkpoint (tensors, numbers, strings) for an atomic write."""
     import io
 
+    import torch
+
     buffer = io.BytesIO()
     torch.save(state, buffer)
     return buffer.getvalue()
@@ -118,6 +153,8 @@ def checkpoint_bytes(state: dict[str, Any]) -> bytes:
 
 def read_checkpoint(path: str | Path) -> dict[str, Any]:
     """Load a training checkpoint without executing pickled code."""
+    import torch
+
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:

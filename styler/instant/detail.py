@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from styler.tensors import scaled_size
+from styler.image_sizes import scaled_size
 
 
 def reduced_copy(photo: np.ndarray, side: int) -> np.ndarray:

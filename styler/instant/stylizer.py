@@ -32,6 +32,7 @@ from styler.fusion.color import luminance_transfer, match_colors
 from styler.fusion.regions import MaskInput, composite
 from styler.fusion.strength import apply_strength
 from styler.grid import GridPhase, grid_shift, shifted_pass
+from styler.image_sizes import resize_long_side, scaled_size
 from styler.imageio import DEFAULT_MAX_PIXELS, LoadedImage
 from styler.instant.cascade import (
     CASCADE,
@@ -53,11 +54,11 @@ from styler.instant.student import LEVEL as STUDENT_LEVEL
 from styler.instant.wct import FeatureStats, mixture
 from styler.instant.weights import load_decoders, load_encoder
 from styler.onnx_models import onnxruntime_installed
-from styler.precision import AUTO, FLOAT_DTYPES, FP32, INT8, resolve_precision
+from styler.precision import AUTO, FP32, INT8, float_dtype, resolve_precision
 from styler.progress import Cancelled, CancelToken, PassSteps, ProgressCallback
 from styler.result import ImageInput, StylizeResult
 from styler.settings import engine_notes, files_of, image_name
-from styler.tensors import check_between_layers, resize_long_side, scaled_size
+from styler.tensors import check_between_layers
 from styler.vgg import VGG19Features
 
 StyleInput = ImageInput | LoadedImage
@@ -141,7 +142,7 @@ def _in_precision(base: Networks, requested: str, decoder_key: str = DECODER_KEY
     int8 = None
     if decoder is not None and base.device.type == "cpu" and onnxruntime_installed():
         int8 = shipped_int8(base.encoder, base.style_encoder, decoder, decoder_key)
-    precision = resolve_precision(requested, base.device, int8[1] if int8 else [])
+    precision = resolve_precision(requested, base.device.type, int8[1] if int8 else [])
     if precision == INT8:
         if int8 is None:
             raise OptionsError(
@@ -158,7 +159,7 @@ def _in_precision(base: Networks, requested: str, decoder_key: str = DECODER_KEY
     else:
         graphs = None
     onnx = OnnxPass(graphs, torch.get_num_threads()) if graphs is not None else None
-    dtype = FLOAT_DTYPES.get(precision)
+    dtype = float_dtype(precision)
     return dataclasses.replace(base, dtype=dtype, onnx=onnx, precision=precision)
 
 

@@ -12,10 +12,10 @@ from PIL import Image
 
 from styler import controls
 from styler.controls import output_side
+from styler.image_sizes import scaled_size
 from styler.imageio import ImageError, save_image
 from styler.result import StylizeResult
 from styler.settings import Settings, SettingsError
-from styler.tensors import scaled_size
 from styler.ui.inputs import ENGINE_MODES, FAST
 from styler.ui.messages import UserError, user_message
 from styler.ui.services import Services, safe_name

@@ -20,9 +20,9 @@ from PIL import Image
 
 from styler.controls import AUTO_STEPS, output_side
 from styler.errors import OptionsError
+from styler.image_sizes import scaled_size
 from styler.progress import CancelToken, ProgressCallback
 from styler.recipe import Recipe
-from styler.tensors import scaled_size
 from styler.ui.inputs import (
     ENGINE_MODES,
     FAST,

@@ -28,9 +28,9 @@ from styler.controls import CONTROLS, FAST
 from styler.device import resolve_device
 from styler.engine import Engine, build_engine, shared_stylizer
 from styler.fast.manifest import StyleEntry, installed_styles
+from styler.image_sizes import scaled_size
 from styler.progress import CancelToken
 from styler.recipe import Recipe
-from styler.tensors import scaled_size
 from styler.ui.config import UIConfig
 from styler.ui.state import Histories
 from styler.ui.timing import RunTimes

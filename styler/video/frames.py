@@ -19,10 +19,10 @@ from PIL import Image
 
 from styler.controls import output_side
 from styler.engine import Engine, build_engine
+from styler.image_sizes import scaled_size
 from styler.progress import CancelToken, ProgressCallback
 from styler.recipe import Recipe
 from styler.result import StylizeResult
-from styler.tensors import scaled_size
 from styler.video.steady import Steadier, small_gray
 
 _T = TypeVar("_T")

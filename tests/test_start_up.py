@@ -1,0 +1,69 @@
+"""Fast mode on the CPU runs without importing PyTorch: most of a short command's start-up
+(docs/performance.md, "Start-up"). Each check runs a fresh interpreter, as a user's command
+does, and asks it whether torch was loaded."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+REPORT = """
+import json, sys
+from styler.cli.main import main
+code = main(sys.argv[1:])
+print(json.dumps({"code": code, "torch": "torch" in sys.modules}))
+"""
+
+
+def _styler(*args: str) -> dict:
+    done = subprocess.run([sys.executable, "-c", REPORT, *args], capture_output=True, text=True,
+                          check=True)  # fmt: skip
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture
+def photo(tmp_path: Path) -> Path:
+    rng = np.random.default_rng(3)
+    path = tmp_path / "photo.png"
+    Image.fromarray(rng.integers(0, 256, (48, 64, 3), dtype=np.uint8)).save(path)
+    return path
+
+
+def test_the_shipped_int8_graph_runs_without_pytorch(photo: Path, tmp_path: Path) -> None:
+    report = _styler("stylize", str(photo), "--fast", "udnie", "--precision", "int8",
+                     "-o", str(tmp_path / "out"))  # fmt: skip
+    assert report == {"code": 0, "torch": False}
+    assert Image.open(tmp_path / "out" / "photo__udnie.png").size == (64, 48)
+
+
+def test_a_cached_float_export_runs_without_pytorch(photo: Path, tmp_path: Path) -> None:
+    first = _styler("stylize", str(photo), "--fast", "udnie", "--precision", "fp32",
+                    "-o", str(tmp_path / "first"))  # fmt: skip
+    assert first["code"] == 0  # the first run exports the graph, in PyTorch
+    again = _styler("stylize", str(photo), "--fast", "udnie", "--precision", "fp32",
+                    "-o", str(tmp_path / "again"))  # fmt: skip
+    assert again == {"code": 0, "torch": False}
+    same = [np.asarray(Image.open(tmp_path / d / "photo__udnie.png")) for d in ("first", "again")]
+    assert np.array_equal(*same)
+
+
+def test_modes_that_need_pytorch_still_load_it(photo: Path, tmp_path: Path) -> None:
+    report = _styler("stylize", str(photo), "--fast", "udnie", "--precision", "bf16",
+                     "-o", str(tmp_path / "out"))  # fmt: skip
+    assert report == {"code": 0, "torch": True}
+
+
+def test_listing_the_commands_imports_none_of_them() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", "import sys\nfrom styler.cli.main import main\n"
+         "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+         "print('torch' in sys.modules, sorted(m for m in sys.modules if m.endswith('_cmd')))"],
+        capture_output=True, text=True, check=True)  # fmt: skip
+    assert "stylize" in done.stdout and "train-instant" in done.stdout
+    assert done.stdout.strip().splitlines()[-1] == "False []"
