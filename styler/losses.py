@@ -26,12 +26,30 @@ DEFAULT_STYLE_LAYERS: dict[str, float] = {
 DEFAULT_CONTENT_LAYERS: dict[str, float] = {"relu4_2": 1.0}
 
 
+class _SelfProduct(torch.autograd.Function):
+    """F^T F of (N, positions, C) features, whose gradient takes one batched product.
+
+    Both factors are the same tensor, so the gradient is F (g + g^T): autograd's generic
+    backward of bmm makes two products the size of the features and adds them, and in
+    optimizer mode those were a fifth of the run (docs/performance.md, "Optimizer mode")."""
+
+    @staticmethod
+    def forward(ctx: torch.autograd.function.FunctionCtx, flat: torch.Tensor) -> torch.Tensor:
+        ctx.save_for_backward(flat)
+        return torch.bmm(flat.transpose(1, 2), flat)
+
+    @staticmethod
+    def backward(ctx: torch.autograd.function.FunctionCtx, grad: torch.Tensor) -> torch.Tensor:
+        (flat,) = ctx.saved_tensors  # type: ignore[attr-defined]
+        return torch.bmm(flat, (grad + grad.transpose(1, 2)).to(flat.dtype))
+
+
 def gram_matrix(features: torch.Tensor) -> torch.Tensor:
     """(N, C, H, W) -> (N, C, C), divided by H*W so it does not grow with image size."""
     n, c, h, w = features.shape
     # VGG runs channels-last: (N, H, W, C) is then a free view, (N, C, H*W) a copy.
     flat = features.permute(0, 2, 3, 1).reshape(n, h * w, c)
-    return torch.bmm(flat.transpose(1, 2), flat) / (h * w)
+    return _SelfProduct.apply(flat) / (h * w)
 
 
 def guided_gram(features: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
