@@ -7,6 +7,8 @@ so they can be kept current on the machine at hand. Run on a quiet machine:
     python tools/measure_figures.py vgg-layout     # VGG19 on CPU: channels-last vs contiguous
     python tools/measure_figures.py vgg-bf16       # a VGG19 training pass: bf16 vs fp32 on CPU
     python tools/measure_figures.py optimize-bf16  # a default Quality run: bf16 vs fp32 on CPU
+    python tools/measure_figures.py optimize-profile  # where a default Quality run's time goes
+    python tools/measure_figures.py gram-backward  # a Gram's gradient: one product or autograd's
     python tools/measure_figures.py network        # a 1024x768 pass: eager (2 layouts), ORT
     python tools/measure_figures.py onnx-convert   # uint8 <-> float around onnxruntime
     python tools/measure_figures.py onnx-export    # the TorchScript vs the dynamo exporter
@@ -114,6 +116,45 @@ def optimize_bf16(args: argparse.Namespace) -> None:
             seconds = time.perf_counter() - start
         found = distances(out, photo, style)
         print(f"{name}: {seconds:.1f} s, style {found.style:.4f}, content {found.content:.3f}")
+
+
+def optimize_profile(args: argparse.Namespace) -> None:
+    """One default 512 px Quality run (--pair, or gallery coffee x swirls) under PyTorch's
+    profiler: the operations that take its time."""
+    from PIL import Image
+
+    from styler import Stylizer
+
+    gallery = ROOT / "gallery"
+    pair = args.pair or (gallery / "photos" / "coffee.jpg", gallery / "styles" / "swirls.jpg")
+    photo, style = (Image.open(path).convert("RGB") for path in pair)
+    engine = Stylizer(device="cpu")
+    engine.stylize(photo, style, size=128, steps=2)  # warm-up: VGG19 loaded, kernels chosen
+    with torch.autograd.profiler.profile() as profile:
+        start = time.perf_counter()
+        engine.stylize(photo, style, size=512)
+        print(f"{time.perf_counter() - start:.1f} s")
+    print(profile.key_averages().table(sort_by="self_cpu_time_total", row_limit=12))
+
+
+def gram_backward(args: argparse.Namespace) -> None:
+    """A Gram's forward and backward at relu1_1's size for a 512x384 image (64 channels,
+    fp32): styler's one-product backward against autograd's backward of bmm."""
+    from styler.losses import gram_matrix
+
+    features = torch.rand(1, 64, 384, 512).contiguous(memory_format=torch.channels_last)
+    features.requires_grad_(True)
+    target = torch.rand(1, 64, 64)
+
+    def autograd_gram(x: torch.Tensor) -> torch.Tensor:
+        flat = x.permute(0, 2, 3, 1).reshape(1, -1, 64)
+        return torch.bmm(flat.transpose(1, 2), flat) / flat.shape[1]
+
+    for name, gram in (("autograd's bmm backward", autograd_gram), ("one product", gram_matrix)):
+        seconds = median_seconds(
+            lambda g=gram: torch.autograd.grad(((g(features) - target) ** 2).sum(), features),
+            args.runs)  # fmt: skip
+        print(f"{name}: {seconds * 1000:.1f} ms")
 
 
 def _session(network: StyleNetwork, folder: Path):
@@ -277,6 +318,8 @@ MEASURES = {
     "onnx-convert": onnx_convert,
     "onnx-export": onnx_export,
     "strength": strength,
+    "optimize-profile": optimize_profile,
+    "gram-backward": gram_backward,
     "tile-memory": tile_memory,
     "batch-writes": batch_writes,
     "instant-graphs": instant_graphs,
@@ -294,7 +337,7 @@ def main() -> int:
         "--pair",
         nargs=2,
         metavar=("PHOTO", "PAINTING"),
-        help="optimize-bf16: image files (default: gallery coffee x swirls)",
+        help="optimize-bf16, optimize-profile: image files (default: gallery coffee x swirls)",
     )
     args = parser.parse_args()
     print(f"torch threads: {use_all_cores()}", flush=True)
