@@ -67,14 +67,8 @@ def use_all_cores() -> int:
     current = torch.get_num_threads()
     if _TORCH_DEFAULT is None:
         _TORCH_DEFAULT = current
-    raw = os.environ.get(THREADS_ENV, "").strip()
-    if raw:
-        try:
-            wanted = int(raw)
-        except ValueError:
-            wanted = -1
-        if wanted < 0:
-            raise OptionsError(f"{THREADS_ENV} must be a number of threads, 0 or more: {raw!r}")
+    wanted = requested_threads()
+    if wanted is not None:
         if wanted == 0:
             log.debug("%s=0: leaving torch at %d threads", THREADS_ENV, current)
             return current
@@ -87,6 +81,21 @@ def use_all_cores() -> int:
         log.debug("torch's thread count was set by the program (%d): leaving it", current)
         return current
     return _set_threads(usable_cores(), current, "one per usable core")
+
+
+def requested_threads() -> int | None:
+    """STYLER_THREADS as a count (0: leave torch's alone), None where it is not set;
+    OptionsError where it is not a count."""
+    raw = os.environ.get(THREADS_ENV, "").strip()
+    if not raw:
+        return None
+    try:
+        wanted = int(raw)
+    except ValueError:
+        wanted = -1
+    if wanted < 0:
+        raise OptionsError(f"{THREADS_ENV} must be a number of threads, 0 or more: {raw!r}")
+    return wanted
 
 
 def _set_threads(count: int, current: int, reason: str) -> int:
@@ -105,10 +114,14 @@ def _set_threads(count: int, current: int, reason: str) -> int:
 def onnx_threads() -> int:
     """Threads for an onnxruntime session: torch's count where PyTorch is loaded (after
     use_all_cores, or as the host program set it), else the count use_all_cores would give
-    it: STYLER_THREADS, OMP_NUM_THREADS (which torch would follow), or one per usable core."""
+    it: STYLER_THREADS, OMP_NUM_THREADS (which torch would follow), or one per usable core.
+    Raises OptionsError for a STYLER_THREADS that is not a count, as use_all_cores does."""
     if "torch" in sys.modules:
         return sys.modules["torch"].get_num_threads()
-    for name in (THREADS_ENV, *PINNING_ENV):
+    wanted = requested_threads()
+    if wanted:
+        return wanted
+    for name in PINNING_ENV:
         raw = os.environ.get(name, "").strip()
         if raw.isdigit() and int(raw) > 0:
             return int(raw)

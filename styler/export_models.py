@@ -18,7 +18,7 @@ import numpy as np
 from styler.controls import CONTROLS, INSTANT
 from styler.errors import OptionsError, StylerError
 from styler.fast.export import export_onnx
-from styler.fast.inference import load_network
+from styler.fast.inference import network_file
 from styler.fast.runtime import Painter, fast_precision
 from styler.imageio import IMAGE_EXTENSIONS
 from styler.instant.export import (
@@ -46,14 +46,15 @@ MIN_CALIBRATION_PHOTOS = 8
 def export_fast(name: str, output: Path | None, precision: str, calibrate: Path | None) -> Path:
     """A fast network (shipped name or .safetensors) as one ONNX file; returns its path."""
     _check_precision(precision)
-    style, network, _ = load_network(name)
+    style, file = network_file(name)
+    network = file.network()
     suffix = "" if precision == FP32 else f"_{precision}"
     output = output or Path(f"{style}{suffix}.onnx")
     _check_writable(output.parent)
     if precision != INT8:
         return export_onnx(network.cpu().eval(), output, half=precision == FP16)
     if calibrate is None:
-        chosen = fast_precision(Painter(style, None, lambda: network, network), INT8, "cpu")
+        chosen = fast_precision(Painter(style, file.sha256, lambda: network), INT8, "cpu")
         return _copy(chosen.int8.path, output)  # fast_precision refused a network without one
     with tempfile.TemporaryDirectory() as work:
         float_graph = export_onnx(network.cpu().eval(), Path(work) / "float.onnx")

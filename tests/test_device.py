@@ -89,3 +89,12 @@ def test_styler_threads_must_be_a_count(threads, monkeypatch, value):
     monkeypatch.setenv(device.THREADS_ENV, value)
     with pytest.raises(OptionsError, match=device.THREADS_ENV):
         use_all_cores()
+
+
+def test_fast_mode_refuses_a_bad_thread_count_before_any_photo(monkeypatch):
+    """Fast mode's onnxruntime path never loads PyTorch, and still reads STYLER_THREADS."""
+    from styler.fast.inference import FastStylizer
+
+    monkeypatch.setenv(device.THREADS_ENV, "many")
+    with pytest.raises(OptionsError, match=device.THREADS_ENV):
+        FastStylizer("udnie", device="cpu")

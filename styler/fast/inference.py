@@ -30,7 +30,7 @@ import numpy as np
 from PIL import Image
 
 from styler.controls import CONTROLS, FAST, FAST_WHOLE_SIDE, checked
-from styler.device import device_type, resolve_device, use_all_cores
+from styler.device import device_type, requested_threads, resolve_device, use_all_cores
 from styler.errors import OptionsError
 from styler.fast.blend import blend_networks, blend_outputs, normalised_weights
 from styler.fast.manifest import find_style, sha256_of
@@ -159,6 +159,7 @@ class FastStylizer(FeedForwardStylizer):
         max_pixels: int = DEFAULT_MAX_PIXELS,
         precision: str = CONTROLS["precision"].default,
     ) -> None:
+        requested_threads()  # a STYLER_THREADS that is no count stops here, before any photo
         self.device_type = device_type(device)
         self._device_name = device
         specs = [style] if isinstance(style, str | os.PathLike) else list(style)
@@ -187,7 +188,7 @@ class FastStylizer(FeedForwardStylizer):
             if blend_method == "params":
                 networks = [file.network() for file in files]
                 blended = self._prepared(blend_networks(networks, weights, names))
-                self._members = [(Painter(None, None, lambda: blended, blended), 1.0)]
+                self._members = [(Painter(None, None, lambda: blended), 1.0)]
         self._precisions: dict[Painter, Precision] = {}
         self._frame_painters: dict[Painter, Painter | None] = {}
         self._region_painters: dict[str, Painter] = {}

@@ -112,12 +112,11 @@ class Painter:
         return network_digest(self.network())
 
     def int8_graph(self) -> Int8Graph | None:
-        """The int8 graph shipped for exactly this network, if any."""
-        if not self.name:
+        """The int8 graph shipped for exactly this network's file, if any (a blend has
+        none)."""
+        if not (self.name and self.file_sha256):
             return None
-        if self.file_sha256:
-            return int8_graph(self.name, file_sha256=self.file_sha256)
-        return int8_graph(self.name, parameters_digest(self.network()))
+        return int8_graph(self.name, file_sha256=self.file_sha256)
 
 
 def float_graph(painter: Painter) -> Path:
@@ -136,8 +135,9 @@ def onnx_runner(graph: Callable[[], Path]) -> OnnxRunner | None:
     float export made on first use), or None where that is not possible."""
     if not onnxruntime_installed():
         return None
+    threads = onnx_threads()  # a STYLER_THREADS that is no count is the user's error: raised
     try:
-        return OnnxRunner(graph(), onnx_threads())
+        return OnnxRunner(graph(), threads)
     except Exception as exc:  # any exporter or runtime failure: PyTorch still works
         warnings.warn(f"onnxruntime unavailable for this network, using PyTorch: {exc}",
                       RuntimeWarning, stacklevel=2)  # fmt: skip

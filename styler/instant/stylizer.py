@@ -20,11 +20,10 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
-import torch
 from PIL import Image
 
 from styler.controls import CONTROLS, INSTANT, INSTANT_WHOLE_SIDE, checked
-from styler.device import resolve_device, use_all_cores
+from styler.device import onnx_threads, resolve_device, use_all_cores
 from styler.errors import OptionsError
 from styler.fast.blend import normalised_weights
 from styler.feedforward import FeedForwardStylizer, PassOptions
@@ -158,7 +157,7 @@ def _in_precision(base: Networks, requested: str, decoder_key: str = DECODER_KEY
         )
     else:
         graphs = None
-    onnx = OnnxPass(graphs, torch.get_num_threads()) if graphs is not None else None
+    onnx = OnnxPass(graphs, onnx_threads()) if graphs is not None else None
     dtype = float_dtype(precision)
     return dataclasses.replace(base, dtype=dtype, onnx=onnx, precision=precision)
 
