@@ -151,8 +151,8 @@ def wire_make_style(services: Services, ui: dict[str, Any], stylize: dict[str, A
 
     def tick(job: str | None, seen: int):
         """The followed job's bar, line and newest preview; at its end the style lists, once:
-        the page stops following the job, so a tick already in flight cannot clear a style
-        the user has just picked in the lists."""
+        the page stops following the job, so a later tick cannot clear a style the user has
+        just picked in the lists."""
         if not job:
             return gr.Timer(active=False), *(gr.skip(),) * (4 + len(lists) + len(own_lists))
         status = services.trainings.status(job)
@@ -164,7 +164,10 @@ def wire_make_style(services: Services, ui: dict[str, Any], stylize: dict[str, A
         if not ended:
             return gr.skip(), gr.skip(), text, *shown, *(gr.skip(),) * (len(lists) + len(own_lists))
         services.refresh_styles()
-        return (gr.Timer(active=False), None, text, *shown, *list_updates(), *own_updates())
+        # Your styles keeps whatever the user has picked there: the new style only adds a
+        # choice, and this response may land after a pick made while it was on its way.
+        own = [gr.Dropdown(choices=resumable(), value=None), gr.Dropdown(choices=own_styles())]
+        return (gr.Timer(active=False), None, text, *shown, *list_updates(), *own)
 
     ui["timer"].tick(tick, [ui["job"], ui["seen"]],
                      [ui["timer"], ui["job"], ui["progress"], ui["preview"], ui["seen"],
