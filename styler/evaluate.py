@@ -92,3 +92,17 @@ def edge_recall(output: Image.Image, content: Image.Image) -> float:
     size = 2 * EDGE_TOLERANCE + 1
     near = cv2.dilate(output_edges.astype(np.uint8), np.ones((size, size), np.uint8)) > 0
     return float((photo_edges & near).sum() / max(1, photo_edges.sum()))
+
+
+def edge_to_inside(image: Image.Image, edge: int = 16, inside: tuple[int, int] = (32, 96)) -> float:
+    """The mean grey-level step across the picture's edges (rows within `edge` px of the top
+    and bottom, columns of the sides) over the same measured `inside` px in: lines drawn
+    along the edge (a network's zero padding, docs/instant_mode.md) raise it."""
+    import numpy as np
+
+    gray = np.asarray(image.convert("L"), np.float32)
+    down, across = np.abs(np.diff(gray, axis=0)), np.abs(np.diff(gray, axis=1))
+    a, b = inside
+    near = [down[:edge], down[-edge:], across[:, :edge], across[:, -edge:]]
+    far = [down[a:b], down[-b:-a], across[:, a:b], across[:, -b:-a]]
+    return float(np.mean([x.mean() for x in near]) / np.mean([x.mean() for x in far]))

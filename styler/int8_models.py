@@ -1,7 +1,8 @@
 """The int8 graphs styler ships (`weights/int8/`), and what each one's quantization cost.
 
 Each entry names the float network it was quantized from by its parameters' sha256
-(styler.onnx_models.parameters_digest), and a fast style's also by its file's sha256, so an
+(styler.onnx_models.parameters_digest; instant mode's with the way its graph is drawn,
+styler.instant.runtime.graph_digest), and a fast style's also by its file's sha256, so an
 int8 graph is only ever used for the very network it came from (found by the file, fast
 mode runs it without loading the network into PyTorch), and records the quality change
 measured on validation photos (tools/quantize_weights.py writes it). `auto` precision uses
@@ -35,7 +36,8 @@ class Int8Graph:
     key: str  # a fast style's name, or instant_encoder / instant_decoder
     file: str
     sha256: str
-    float_sha256: str  # parameters_digest of the float network it was quantized from
+    float_sha256: str  # digest of the float network it was quantized from (parameters_digest;
+    # instant mode's: styler.instant.runtime.graph_digest)
     # fp32 -> int8: relative changes of the distances (*_change), and the speed-ups
     # (SPEEDUP_KEYS)
     quality: dict[str, float] = field(default_factory=dict)

@@ -9,7 +9,7 @@ from conftest import GALLERY, gradient_photo
 from PIL import Image
 
 from styler import OptimizeOptions, Stylizer
-from styler.evaluate import style_distance
+from styler.evaluate import edge_to_inside, style_distance
 from styler.fusion.color import _to_yiq
 from styler.instant.cascade import CASCADE, TILE_OVERLAP
 from styler.instant.stylizer import InstantOptions, InstantStylizer
@@ -45,10 +45,19 @@ def test_shipped_decoders_load_with_their_checksums() -> None:
     assert all(info["step"] > 0 for info in infos.values())
 
 
-@pytest.mark.parametrize("size", [(61, 45), (40, 97), (128, 96)])
+@pytest.mark.parametrize("size", [(61, 45), (40, 97), (128, 96), (1, 1), (5, 3), (8, 8), (300, 2)])
 def test_output_has_the_inputs_size(stylizer: InstantStylizer, size: tuple[int, int]) -> None:
     out = stylizer.stylize(gradient_photo(*size))
     assert out.size == size
+
+
+def test_a_flat_sky_gets_no_lines_along_the_edge(stylizer: InstantStylizer) -> None:
+    """Zero padding drew a frame of lines parallel to the edge on flat areas; the networks'
+    convolutions mirror their input instead (styler.instant.padding)."""
+    ramp = np.linspace(0, 1, 192, dtype=np.float32)[:, None, None]
+    sky = np.array([90, 120, 170], np.float32) + ramp * 50 + np.zeros((192, 256, 3), np.float32)
+    out = stylizer.stylize(Image.fromarray(sky.astype(np.uint8)))
+    assert edge_to_inside(out) < 1.3  # zero padding: 2.08; mirrored: 0.76
 
 
 def test_output_is_closer_to_the_style_than_the_photo(

@@ -48,6 +48,7 @@ from styler.instant.runtime import (  # noqa: E402
     ENCODER_KEY,
     FRAMES_DECODER_KEY,
     STUDENT_KEY,
+    graph_digest,
     int8_key,
 )
 from styler.instant.stylizer import (  # noqa: E402
@@ -229,7 +230,7 @@ def quantize_instant(folder: Path) -> None:
         export_encoder(encoder, exported[role])
         feeds = ({"image": x} for x in calibration_photos())
         quantized = quantize_int8(exported[role], folder / f"{role}.int8.onnx", feeds)
-        graphs.append(ship(int8_key(encoder), quantized, parameters_digest(encoder)))
+        graphs.append(ship(int8_key(encoder), quantized, graph_digest(encoder)))
     decoders = {DECODER_KEY: decoder}
     if frames is not None:
         decoders[FRAMES_DECODER_KEY] = frames.decoders["relu4_1"]
@@ -239,7 +240,7 @@ def quantize_instant(folder: Path) -> None:
                                            exported.get("style_encoder", exported["encoder"]))
         quantized = quantize_int8(folder / f"{key}.onnx", folder / f"{key}.int8.onnx",
                                   calibration)  # fmt: skip
-        graphs.append(ship(key, quantized, parameters_digest(net)))
+        graphs.append(ship(key, quantized, graph_digest(net)))
     paintings = [Image.open(DATA / "styles" / f"{n}.jpg").convert("RGB") for n in INSTANT_PAINTINGS]
     pairs = [(photo, paintings[i % len(paintings)]) for i, photo in enumerate(val_photos())]
 

@@ -101,9 +101,11 @@ def _to_uint8(tensor: torch.Tensor) -> np.ndarray:
 
 
 def _padded(image: torch.Tensor) -> tuple[torch.Tensor, tuple[int, int]]:
-    """Reflect-pad to a multiple of STRIDE (the decoders upsample by exact powers of 2)."""
+    """Reflect-pad to a multiple of STRIDE (the decoders upsample by exact powers of 2), and
+    to two of them at least: the deepest layers mirror their input by a pixel
+    (styler.instant.padding), which takes two."""
     h, w = image.shape[-2:]
-    pad_h, pad_w = -h % STRIDE, -w % STRIDE
+    pad_h, pad_w = (max(-side % STRIDE, 2 * STRIDE - side) for side in (h, w))
     if pad_h or pad_w:
         mode = "reflect" if min(h, w) > max(pad_h, pad_w) else "replicate"
         image = F.pad(image, (0, pad_w, 0, pad_h), mode=mode)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from styler.instant.padding import MirrorConv2d
 from styler.instant.pruning import conv_layers, copy_largest_filters
 
 # VGG19 level -> (its channels, its stride)
@@ -38,9 +39,7 @@ class DecoderConfig:
 
 
 def _conv(cin: int, cout: int, relu: bool = True) -> list[nn.Module]:
-    # Zero padding: reflection padding ran the decoders several times slower on the CPU in
-    # channels-last layout (docs/instant_mode.md, "Speed"), and training learns the borders.
-    layers: list[nn.Module] = [nn.Conv2d(cin, cout, 3, padding=1)]
+    layers: list[nn.Module] = [MirrorConv2d(cin, cout)]  # no stripes along the edge
     return [*layers, nn.ReLU(inplace=True)] if relu else layers
 
 

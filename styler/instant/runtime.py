@@ -12,6 +12,7 @@ CancelToken fires.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ from styler.onnx_models import cache_dir, cached_graph, cpu_session, parameters_
 from styler.progress import Cancelled
 from styler.tensors import running_steps
 
-CACHE_FORMAT = "styler-instant-onnx-v1"  # bump when the exported graphs change
+CACHE_FORMAT = "styler-instant-onnx-v2"  # bump when the exported graphs change (v2: mirrored)
 ENCODER_KEY, DECODER_KEY = "instant_encoder", "instant_decoder"  # VGG19's and the decoder
 STUDENT_KEY = "instant_student"
 FRAMES_DECODER_KEY = "instant_frames_decoder"  # the decoder of a video's frames
@@ -50,7 +51,7 @@ def float_graphs(
     folder = cache_dir() / "onnx"
 
     def graph(net: torch.nn.Module, role: str, export: Any) -> Path:
-        name = f"instant-{CACHE_FORMAT}-{parameters_digest(net)[:16]}-{role}.onnx"
+        name = f"instant-{graph_digest(net)[:16]}-{role}.onnx"
         return cached_graph(folder / name, lambda tmp: export(net, tmp))
 
     photo = graph(encoder, "encoder", export_encoder)
@@ -58,6 +59,13 @@ def float_graphs(
         photo if style_encoder is encoder else graph(style_encoder, "encoder", export_encoder)
     )
     return InstantGraphs(photo, painting, graph(decoder, "decoder", export_decoder))
+
+
+def graph_digest(net: torch.nn.Module) -> str:
+    """What a graph exported from `net` is made of: its parameters and the way the graph is
+    drawn (CACHE_FORMAT), so that a cached or shipped graph of the same parameters drawn the
+    old way (zero padding, before styler.instant.padding) is never taken for it."""
+    return hashlib.sha256(f"{CACHE_FORMAT}:{parameters_digest(net)}".encode()).hexdigest()
 
 
 def int8_key(encoder: torch.nn.Module) -> str:
@@ -73,13 +81,13 @@ def shipped_int8(
     """(the int8 graphs of exactly these networks, their manifest entries: what they cost
     and gain), or None when styler ships none for one of them; decoder_key names the
     decoder's graph (the photos' or the frames')."""
-    photo = int8_graph(int8_key(encoder), parameters_digest(encoder))
+    photo = int8_graph(int8_key(encoder), graph_digest(encoder))
     painting = (
         photo
         if style_encoder is encoder
-        else int8_graph(int8_key(style_encoder), parameters_digest(style_encoder))
+        else int8_graph(int8_key(style_encoder), graph_digest(style_encoder))
     )
-    decoded = int8_graph(decoder_key, parameters_digest(decoder))
+    decoded = int8_graph(decoder_key, graph_digest(decoder))
     if photo is None or painting is None or decoded is None:
         return None
     graphs = InstantGraphs(photo.path, painting.path, decoded.path)

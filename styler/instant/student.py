@@ -2,7 +2,7 @@
 
 Instant mode's pass is VGG19 to relu4_1, the whitening-colouring transform and a decoder;
 the encoder alone cost more than the peer's whole pass (docs/instant_mode.md, "Speed"). The
-student keeps VGG19's shape up to relu4_1 (the same convolutions, poolings and padding)
+student keeps VGG19's shape up to relu4_1 (the same convolutions and poolings)
 with a quarter of the channels before the last layer, and that layer still gives all 512
 relu4_1 channels, so the transform and the trained decoder take its output unchanged. It
 starts as VGG19 pruned (each layer keeps its filters of largest L1 norm) and is then trained
@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
+from styler.instant.padding import MirrorConv2d
 from styler.instant.pruning import conv_layers, copy_largest_filters
 from styler.vgg import CAFFE, VGG19Features
 
@@ -54,8 +55,11 @@ class StudentEncoder(nn.Module):
         layers: list[nn.Module] = []
         channels = 3
         for name, width in zip(CONVS, self.config.widths, strict=True):
-            pad = "replicate" if name == "conv1_1" else "zeros"  # as VGG19Features
-            layers += [nn.Conv2d(channels, width, 3, padding=1, padding_mode=pad), nn.ReLU()]
+            # the first as VGG19Features (replicated edge pixels), the others mirrored: zero
+            # padding drew stripes along the edge (styler.instant.padding)
+            conv = (nn.Conv2d(channels, width, 3, padding=1, padding_mode="replicate")
+                    if name == "conv1_1" else MirrorConv2d(channels, width))  # fmt: skip
+            layers += [conv, nn.ReLU()]
             if name in POOL_AFTER:
                 layers.append(nn.MaxPool2d(2, 2))
             channels = width
