@@ -26,6 +26,7 @@ from styler.cli.batch import TerminalBatch, TerminalSummary
 from styler.errors import ImageSizeError, StylerError
 from styler.fast.inference import FastStylizer
 from styler.fast.network import StyleNetwork, padding
+from styler.fast.sizes import MIN_SIDE, MULTIPLE
 from styler.imageio import load_image
 from styler.recipe import Recipe
 from tests.conftest import gradient_photo
@@ -64,8 +65,7 @@ def photo_array(height: int, width: int, seed: int = 0) -> np.ndarray:
 def test_padding_reaches_the_minimum_and_the_multiple() -> None:
     for side in range(1, 200):
         target = side + padding(side)
-        multiple = StyleNetwork.MULTIPLE
-        assert target == max(StyleNetwork.MIN_SIDE, -(-side // multiple) * multiple)
+        assert target == max(MIN_SIDE, -(-side // MULTIPLE) * MULTIPLE)
 
 
 @pytest.mark.parametrize("backend", ["torch", "onnx"])

@@ -36,7 +36,7 @@ from styler.fast.manifest import (  # noqa: E402
     MANIFEST,
     StyleEntry,
     read_manifest,
-    sha256_of,  # noqa: E402
+    sha256_of,
     write_manifest,
 )
 from styler.fast.train import Evaluation, TrainConfig, Trainer  # noqa: E402

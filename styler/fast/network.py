@@ -151,10 +151,10 @@ def padding(side: int) -> int:
     graph, which then fails on sides up to 8); under torch.export it is a symbolic int,
     which sym_max keeps symbolic; in eager mode a plain int.
     """
-    up = side + (-side % StyleNetwork.MULTIPLE)
+    up = side + (-side % MULTIPLE)
     if isinstance(side, torch.Tensor):
-        return torch.clamp(up, min=StyleNetwork.MIN_SIDE) - side
-    return torch.sym_max(up, StyleNetwork.MIN_SIDE) - side
+        return torch.clamp(up, min=MIN_SIDE) - side
+    return torch.sym_max(up, MIN_SIDE) - side
 
 
 def _exporting() -> bool:
@@ -163,9 +163,6 @@ def _exporting() -> bool:
 
 class StyleNetwork(nn.Module):
     """RGB in [0, 1] of any size -> stylized RGB of the same size."""
-
-    MULTIPLE = MULTIPLE  # the input is padded to a multiple of this, then cropped back
-    MIN_SIDE = MIN_SIDE
 
     def __init__(self, config: NetworkConfig | None = None) -> None:
         super().__init__()

@@ -3,7 +3,6 @@ header, no pickle."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Callable
@@ -15,7 +14,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load
 
 from styler.errors import WeightsError
-from styler.fast.manifest import CHECKOUT_WEIGHTS
+from styler.fast.manifest import CHECKOUT_WEIGHTS, sha256_of
 from styler.fast.weights import _check_digest, save_with_header
 from styler.imageio import atomic_write_bytes
 from styler.instant.decoder import Decoder, DecoderConfig
@@ -117,7 +116,7 @@ def write_manifest(folder: str | Path) -> Path:
 def _entry(path: Path, level: str | None, logs: list[str], info: dict) -> dict:
     """A network file's manifest entry: what it is, its sha256, its training logs and record."""
     return {"level": level, "file": path.name,
-            "sha256": hashlib.sha256(path.read_bytes()).hexdigest(), "logs": logs,
+            "sha256": sha256_of(path), "logs": logs,
             "training": info}  # fmt: skip
 
 

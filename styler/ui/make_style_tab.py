@@ -110,9 +110,12 @@ def wire_make_style(services: Services, ui: dict[str, Any], stylize: dict[str, A
     lists, list_updates = styled.outputs, styled.updates
     own_lists = [ui["jobs"], ui["own"]]
 
-    def own_updates() -> list[Any]:
+    def own_updates(keep_pick: bool = False) -> list[Any]:
+        """The resumable trainings and your styles, their picks cleared; keep_pick leaves
+        the pick in Your styles as the user has it (a response that may land after a pick)."""
+        kept = {} if keep_pick else {"value": None}
         return [gr.Dropdown(choices=resumable(), value=None),
-                gr.Dropdown(choices=own_styles(), value=None)]  # fmt: skip
+                gr.Dropdown(choices=own_styles(), **kept)]  # fmt: skip
 
     def on_load():
         services.refresh_styles()  # styles made since the page was built, here or by the CLI
@@ -164,10 +167,9 @@ def wire_make_style(services: Services, ui: dict[str, Any], stylize: dict[str, A
         if not ended:
             return gr.skip(), gr.skip(), text, *shown, *(gr.skip(),) * (len(lists) + len(own_lists))
         services.refresh_styles()
-        # Your styles keeps whatever the user has picked there: the new style only adds a
-        # choice, and this response may land after a pick made while it was on its way.
-        own = [gr.Dropdown(choices=resumable(), value=None), gr.Dropdown(choices=own_styles())]
-        return (gr.Timer(active=False), None, text, *shown, *list_updates(), *own)
+        # the new style only adds a choice to Your styles: whatever the user picked stays
+        return (gr.Timer(active=False), None, text, *shown, *list_updates(),
+                *own_updates(keep_pick=True))
 
     ui["timer"].tick(tick, [ui["job"], ui["seen"]],
                      [ui["timer"], ui["job"], ui["progress"], ui["preview"], ui["seen"],
