@@ -237,12 +237,16 @@ def test_kill_9_then_resume_loses_at_most_one_interval(training_setup, tmp_path)
 
 def test_onnx_export_matches_pytorch(net_file: Path, tmp_path: Path) -> None:
     ort = pytest.importorskip("onnxruntime")
+    onnx = pytest.importorskip("onnx")
     pytest.importorskip("onnxscript")
     from styler.fast.export import export_onnx
 
     net, _ = read_network(net_file)
     for half, tolerance in ((False, 1e-4), (True, 2e-2)):
         path = export_onnx(net, tmp_path / f"net{half}.onnx", half=half)
+        operators = [node.op_type for node in onnx.load(str(path)).graph.node]
+        assert operators.count("InstanceNormalization") == len(list(net.norms()))
+        assert "ReduceMean" not in operators  # no norm spelt out in nine nodes
         session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
         for shape in ((1, 3, 37, 53), (2, 3, 64, 80)):  # dynamic batch, height and width
             x = torch.rand(shape)
@@ -323,3 +327,44 @@ def test_onnx_export_falls_back_to_the_dynamo_exporter(
         expected = net(x).clamp(0, 1).numpy()
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     assert np.abs(session.run(None, {"image": x.numpy()})[0] - expected).max() < 1e-4
+
+
+def test_int8_graphs_pad_the_quantized_tensor_and_paint_the_same(
+    net_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The quantizer leaves each convolution's reflect padding in float, before the
+    QuantizeLinear; quantize_int8 moves it after, where it copies bytes instead of floats.
+    Quantizing is per element and padding only copies, so not one output value changes."""
+    ort = pytest.importorskip("onnxruntime")
+    onnx = pytest.importorskip("onnx")
+    pytest.importorskip("onnxscript")
+    import styler.quantize as quantize
+    from styler.fast.export import export_onnx
+
+    net, _ = read_network(net_file)
+    float_graph = export_onnx(net, tmp_path / "net.onnx")
+    rng = np.random.default_rng(0)
+    feeds = [{"image": rng.random((1, 3, 40, 56), np.float32)} for _ in range(3)]
+    monkeypatch.setattr(quantize, "pad_after_quantizing", lambda _path: 0)
+    plain = quantize.quantize_int8(float_graph, tmp_path / "plain.onnx", feeds, operators=["Conv"])
+    monkeypatch.undo()
+    moved = tmp_path / "moved.onnx"
+    moved.write_bytes(plain.read_bytes())
+
+    def pads_by_reader_and_source(path: Path) -> tuple[int, int]:
+        """(Pads a QuantizeLinear reads, Pads that read a QuantizeLinear)."""
+        nodes = onnx.load(str(path)).graph.node
+        made_by = {output: node.op_type for node in nodes for output in node.output}
+        read_by = {name: node.op_type for node in nodes for name in node.input}
+        pads = [node for node in nodes if node.op_type == "Pad"]
+        return (sum(read_by.get(pad.output[0]) == "QuantizeLinear" for pad in pads),
+                sum(made_by.get(pad.input[0]) == "QuantizeLinear" for pad in pads))  # fmt: skip
+
+    before_int8_convolutions, _ = pads_by_reader_and_source(plain)
+    assert before_int8_convolutions >= 4  # every convolution's but the first and last
+    assert quantize.pad_after_quantizing(moved) == before_int8_convolutions
+    assert pads_by_reader_and_source(moved) == (0, before_int8_convolutions)
+    image = rng.random((1, 3, 45, 61), np.float32)
+    outputs = [ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+               .run(None, {"image": image})[0] for path in (plain, moved)]  # fmt: skip
+    assert np.array_equal(*outputs)

@@ -16,6 +16,7 @@ so they can be kept current on the machine at hand. Run on a quiet machine:
     python tools/measure_figures.py tile-memory --tile 1024   # an 8K photo's peak RSS
     python tools/measure_figures.py batch-writes   # a batch writing beside painting, or not
     python tools/measure_figures.py instant-graphs # instant mode's int8 graphs, one pass each
+    python tools/measure_figures.py fast-graph-ops --style udnie  # a fast graph's time by operator
 """
 
 from __future__ import annotations
@@ -310,6 +311,41 @@ def instant_graphs(args: argparse.Namespace) -> None:
         print(f"{key:16} {1000 * seconds:7.1f} ms")
 
 
+def fast_graph_ops(args: argparse.Namespace) -> None:
+    """Where a 1280x720 pass of a style's float export and int8 graph goes, by operator: one
+    onnxruntime thread, its own profiler, summed over --runs passes after a warm-up."""
+    import json
+    from collections import Counter
+
+    import onnxruntime as ort
+
+    from styler.fast.export import export_onnx
+    from styler.fast.inference import load_network
+    from styler.int8_models import int8_dir
+
+    image = np.random.default_rng(0).random((1, 3, 720, 1280), np.float32)
+    with tempfile.TemporaryDirectory() as folder:
+        exported = export_onnx(load_network(args.style)[1].eval(), Path(folder) / "fp32.onnx")
+        for label, graph in (("fp32 export", exported),
+                             ("int8 graph", int8_dir() / f"{args.style}.int8.onnx")):  # fmt: skip
+            options = ort.SessionOptions()
+            options.intra_op_num_threads = 1
+            options.enable_profiling = True
+            options.profile_file_prefix = str(Path(folder) / label.replace(" ", "_"))
+            session = ort.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
+            session.run(None, {"image": image})
+            for _ in range(args.runs):
+                session.run(None, {"image": image})
+            spent: Counter[str] = Counter()
+            events = json.loads(Path(session.end_profiling()).read_text())
+            for event in events:
+                if event.get("cat") == "Node" and event["name"].endswith("_kernel_time"):
+                    spent[event["args"]["op_name"]] += event["dur"] / 1000 / (args.runs + 1)
+            print(f"{args.style} {label}: {sum(spent.values()):.1f} ms a pass, one thread")
+            for operator, ms in spent.most_common(10):
+                print(f"  {operator:24} {ms:7.1f} ms")
+
+
 MEASURES = {
     "vgg-layout": vgg_layout,
     "vgg-bf16": vgg_bf16,
@@ -323,6 +359,7 @@ MEASURES = {
     "tile-memory": tile_memory,
     "batch-writes": batch_writes,
     "instant-graphs": instant_graphs,
+    "fast-graph-ops": fast_graph_ops,
 }
 
 
@@ -332,7 +369,8 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=9, help="timed runs; the median is printed")
     parser.add_argument("--steps", type=int, default=6, help="strength: optimizer steps")
     parser.add_argument("--tile", type=int, default=768, help="tile-memory: tile size, px")
-    parser.add_argument("--style", default="udnie", help="tile-memory, batch-writes: a style")
+    parser.add_argument("--style", default="udnie",
+                        help="tile-memory, batch-writes, fast-graph-ops: a style")  # fmt: skip
     parser.add_argument(
         "--pair",
         nargs=2,

@@ -43,6 +43,10 @@ class NetworkConfig:
         return asdict(self)
 
 
+def _exporting() -> bool:
+    return torch.jit.is_tracing() or torch.compiler.is_compiling()
+
+
 class TileableInstanceNorm(nn.Module):
     """Instance norm (affine) that can reuse statistics captured on another image.
 
@@ -60,6 +64,10 @@ class TileableInstanceNorm(nn.Module):
         self.stats: tuple[torch.Tensor, torch.Tensor] | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.mode == "instance" and _exporting():
+            # One InstanceNormalization node: onnxruntime runs it in one kernel, where the
+            # statistics spelt out took nine nodes and most of an int8 pass (docs/performance.md)
+            return F.instance_norm(x, weight=self.weight, bias=self.bias, eps=self.eps)
         if self.mode == "replay" and self.stats is not None:
             mean, std = self.stats
         else:
@@ -155,10 +163,6 @@ def padding(side: int) -> int:
     if isinstance(side, torch.Tensor):
         return torch.clamp(up, min=MIN_SIDE) - side
     return torch.sym_max(up, MIN_SIDE) - side
-
-
-def _exporting() -> bool:
-    return torch.jit.is_tracing() or torch.compiler.is_compiling()
 
 
 class StyleNetwork(nn.Module):

@@ -45,7 +45,8 @@ if TYPE_CHECKING:
 
     from styler.fast.network import StyleNetwork
 
-CACHE_FORMAT = f"styler-onnx-v3-opset{OPSET}"  # bump when the exported graph changes
+CACHE_FORMAT = f"styler-onnx-v4-opset{OPSET}"  # bump when the exported graph changes (v4: one
+# InstanceNormalization node per norm)
 
 
 def network_digest(network: StyleNetwork) -> str:
