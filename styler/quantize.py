@@ -5,7 +5,8 @@ onnxruntime fuses into int8 kernels and any other runtime can still read), weigh
 output channel, activations uint8 per tensor with ranges calibrated on real photos.
 
 The first and last convolutions stay in float (keep_outer, the default): the first sees
-raw pixels, whose fine steps int8 would band, and the last writes them. `operators` limits
+raw pixels, whose fine steps int8 would band, and the last writes them; so do convolutions
+that only move pixels (float_convs). `operators` limits
 what is quantized: fast networks quantize only their convolutions, since int8 arithmetic
 in their instance normalisation cost 4 % of the content distance on validation photos
 (tools/quantize_weights.py measures it).
@@ -33,17 +34,31 @@ def calibration_input(path: Path) -> np.ndarray:
     return np.asarray(image, np.float32).transpose(2, 0, 1)[None] / 255
 
 
-def conv_names(path: Path) -> list[str]:
-    """The graph's Conv nodes, in graph (topological) order."""
+def float_convs(path: Path) -> list[str]:
+    """The convolutions kept in float by default: the first and last that compute, and every
+    one that only picks pixels (a fast network's space-to-depth, styler.fast.network), whose
+    input is the raw photo and whose int8 copy would round it."""
     import onnx
+    from onnx import numpy_helper
 
-    return [node.name for node in onnx.load(str(path)).graph.node if node.op_type == "Conv"]
+    model = onnx.load(str(path))
+    weights = {tensor.name: tensor for tensor in model.graph.initializer}
+    constants = [node for node in model.graph.node if node.op_type == "Constant"]
+    weights.update({node.output[0]: node.attribute[0].t for node in constants
+                    if node.attribute[0].name == "value"})  # fmt: skip
+    computing, picking = [], []
+    for node in model.graph.node:
+        if node.op_type == "Conv":
+            weight = weights.get(node.input[1])
+            picks = weight is not None and _picks_pixels(numpy_helper.to_array(weight))
+            (picking if picks else computing).append(node.name)
+    return [*dict.fromkeys(computing[:1] + computing[-1:]), *picking]
 
 
-def outer_convs(path: Path) -> list[str]:
-    """The first and last convolutions: the ones kept in float by default."""
-    names = conv_names(path)
-    return [names[0], names[-1]] if len(names) > 1 else names
+def _picks_pixels(weight: np.ndarray) -> bool:
+    """Every output channel copies one input pixel: a kernel of zeros with a single one."""
+    rows = weight.reshape(weight.shape[0], -1)
+    return bool(np.isin(rows, (0, 1)).all() and (rows.sum(axis=1) == 1).all())
 
 
 def quantize_int8(
@@ -85,7 +100,7 @@ def quantize_int8(
             activation_type=QuantType.QUInt8,
             weight_type=QuantType.QInt8,
             calibrate_method=CalibrationMethod.Percentile,
-            nodes_to_exclude=outer_convs(prepared) if keep_outer else [],
+            nodes_to_exclude=float_convs(prepared) if keep_outer else [],
             op_types_to_quantize=list(operators) if operators else None,
             extra_options={"CalibPercentile": 99.999},
         )

@@ -24,6 +24,7 @@ from styler.fast.train import TrainConfig, Trainer
 from styler.fast.weights import read_network, save_network
 from styler.fusion.tiles import tile_grid
 from styler.imageio import load_image
+from styler.quantize import float_convs
 from tests.conftest import GALLERY, border_gradients, gradient_photo, stripe_style
 
 TINY = NetworkConfig(widths=(8, 16, 16), res_blocks=1)
@@ -247,6 +248,10 @@ def test_onnx_export_matches_pytorch(net_file: Path, tmp_path: Path) -> None:
         operators = [node.op_type for node in onnx.load(str(path)).graph.node]
         assert operators.count("InstanceNormalization") == len(list(net.norms()))
         assert "ReduceMean" not in operators  # no norm spelt out in nine nodes
+        # the space-to-depth is a convolution that picks pixels, kept in float by int8
+        # quantization with the first and last convolutions that compute
+        first, last, picking = float_convs(path)
+        assert "encoder.0" in picking and "encoder.1" in first and "decoder.2" in last
         session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
         for shape in ((1, 3, 37, 53), (2, 3, 64, 80)):  # dynamic batch, height and width
             x = torch.rand(shape)

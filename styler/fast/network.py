@@ -78,6 +78,21 @@ class TileableInstanceNorm(nn.Module):
         return (x - mean) / std * self.weight.view(1, -1, 1, 1) + self.bias.view(1, -1, 1, 1)
 
 
+class _PixelUnshuffle(nn.Module):
+    """Space-to-depth by 2 (each 2x2 block's pixels become channels), exported as a strided
+    convolution whose weights each pick one pixel: exact, and onnxruntime runs it far faster
+    than the six-dimensional Transpose pixel_unshuffle exports as (docs/fast_mode.md).
+    styler.quantize keeps such pixel-picking convolutions in float."""
+
+    CHANNELS = 3  # RGB: a constant, so the exporter writes the weights as one
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not _exporting():
+            return F.pixel_unshuffle(x, 2)
+        picks = torch.eye(4 * self.CHANNELS, dtype=x.dtype).reshape(-1, self.CHANNELS, 2, 2)
+        return F.conv2d(x, picks, stride=2)
+
+
 # Bilinear 2x upsampling (half-pixel centres) followed by a 3-tap kernel, per axis:
 # _PHASE_TAPS[p, u, s] is how much input i-1+u contributes through kernel tap s to
 # output 2i+p. Output 2i reads upsampled 2i-1, 2i, 2i+1 = (3/4, 1/4 | 1/4, 3/4 | 3/4, 1/4)
@@ -173,7 +188,7 @@ class StyleNetwork(nn.Module):
         self.config = config or NetworkConfig()
         w1, w2, w3 = self.config.widths
         self.encoder = nn.Sequential(
-            nn.PixelUnshuffle(2),  # 3 x H x W -> 12 x H/2 x W/2, no information lost
+            _PixelUnshuffle(),  # 3 x H x W -> 12 x H/2 x W/2, no information lost
             _ConvBlock(12, w1),
             _ConvBlock(w1, w2, stride=2),
             _ConvBlock(w2, w3, stride=2),

@@ -45,8 +45,9 @@ if TYPE_CHECKING:
 
     from styler.fast.network import StyleNetwork
 
-CACHE_FORMAT = f"styler-onnx-v4-opset{OPSET}"  # bump when the exported graph changes (v4: one
-# InstanceNormalization node per norm)
+# Bump when the exported graph changes (v4: one InstanceNormalization node per norm; v5: the
+# space-to-depth as a pixel-picking convolution).
+CACHE_FORMAT = f"styler-onnx-v5-opset{OPSET}"
 
 
 def network_digest(network: StyleNetwork) -> str:
