@@ -65,6 +65,32 @@ def test_temporal_zero_is_each_frame_on_its_own(net) -> None:
         np.testing.assert_array_equal(stream.stylize(frame), np.asarray(engine.run(frame).image))
 
 
+def test_a_fade_from_black_stays_black_and_fades_in(net) -> None:
+    """A network normalises each frame, so a black frame came out a flat grey: in frames darker
+    than video black the painting is dimmed where the frame is dark, steadied or not; brighter
+    frames are the painting itself."""
+    bright = moving_pattern(64, 48, 1)[0]
+    fade = [np.zeros_like(bright), np.zeros_like(bright),
+            *[(bright * gain).astype(np.uint8) for gain in (0.02, 0.05, 0.09)], bright]  # fmt: skip
+    engine = build_engine(Recipe.create("fast", [net]))
+    assert np.asarray(engine.run(fade[0]).image).mean() > 40  # what the network paints
+    assert bright.mean() > 2 * 16 and fade[-2].mean() < 16
+    for temporal in (0, 0.6):
+        stream = FrameStylizer(engine, temporal=temporal)
+        means = [stream.stylize(frame).mean() for frame in fade]
+        print(f"temporal {temporal}: output means {np.round(means, 1)}")
+        assert means[0] < 1 and means[1] < 1
+        assert means[1] < means[2] < means[3] < means[4] < means[5]
+    np.testing.assert_array_equal(FrameStylizer(engine, temporal=0).stylize(bright),
+                                  np.asarray(engine.run(bright).image))  # fmt: skip
+    title = np.zeros_like(bright)  # a title card: white letters on black
+    title[20:28, 24:40] = 255
+    painted = np.asarray(engine.run(title).image).astype(int)
+    shown = FrameStylizer(engine, temporal=0).stylize(title).astype(int)
+    assert shown[:12].max() < 2 and painted[:12].mean() > 40  # the ground black, not grey
+    assert np.abs(shown[22:26, 28:36] - painted[22:26, 28:36]).max() <= 1  # the letters kept
+
+
 def test_the_pipelined_form_gives_the_same_frames(net) -> None:
     """run_ahead leaves each blend to the stream's second thread, beside the next frame's
     painting (stylize_video runs it so): its frames are run()'s, pixel for pixel, and a

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import TypeVar
 
+import cv2
 import numpy as np
 from PIL import Image
 
@@ -26,6 +27,10 @@ from styler.result import StylizeResult
 from styler.video.steady import Steadier, small_gray
 
 _T = TypeVar("_T")
+# Grey level (0-255) under which a frame counts as fading to black, on average over the frame:
+# its painting is then dimmed where the frame is darker than this (_dim_result), judged over
+# FADE_BLUR px. Video black sits at about 16.
+FADE_LEVEL, FADE_BLUR = 16.0, 2.0
 
 
 class FrameStylizer:
@@ -84,7 +89,10 @@ class FrameStylizer:
         the next frame's painting; the next call waits for it only where it must."""
         rgb = np.ascontiguousarray(frame[..., ::-1]) if bgr else frame
         if self.strength <= 0:
-            return self.engine.run(rgb, progress=progress, cancel=cancel), None
+            result = self.engine.run(rgb, progress=progress, cancel=cancel)
+            if result.completed:
+                _dim_result(result, rgb)
+            return result, None
         at_size = self._at_output_size(rgb)
         if self.engine.warm_starts:  # the moved result is the start
             moving = self._later(self.steadier.warp_previous, at_size)
@@ -101,7 +109,7 @@ class FrameStylizer:
             self._settle()  # the stream is as it was once the warp is done
             return result, None
         self.steadier.keep_grid_place()
-        painted = np.asarray(result.image)
+        painted = _dim_result(result, rgb)
         return result, self._later(lambda: self.steadier.blend_pixels(painted, moving.result()))
 
     def _later(self, work: Callable[..., _T], *args: object) -> Future[_T]:
@@ -126,3 +134,28 @@ class FrameStylizer:
             return rgb
         width, height = scaled_size((w, h), side)
         return np.asarray(Image.fromarray(rgb).resize((width, height), Image.Resampling.LANCZOS))
+
+
+def _dim_result(result: StylizeResult, rgb: np.ndarray) -> np.ndarray:
+    """The result's picture (HxWx3 uint8); where the input frame `rgb` is darker than
+    FADE_LEVEL on average, dimmed pixel by pixel by the frame's grey level there over
+    FADE_LEVEL (result.image follows).
+
+    Why: a network normalises each frame's features, so a black frame was painted at a
+    photo's brightness, a flat grey with a light border, and a fade from black came out as a
+    grey flash that brightened before the picture did (docs/video.md). Dimmed where the frame
+    is dark, black stays black, the painting fades in with the picture, and a title card's
+    letters keep their painting on a black ground; frames at video black's level or brighter
+    on average are left exactly as painted."""
+    painted = np.asarray(result.image)
+    red, green, blue, _ = cv2.mean(rgb)
+    if 0.299 * red + 0.587 * green + 0.114 * blue >= FADE_LEVEL:
+        return painted
+    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    if gray.shape != painted.shape[:2]:
+        gray = cv2.resize(gray, painted.shape[1::-1], interpolation=cv2.INTER_AREA)
+    level = cv2.GaussianBlur(gray.astype(np.float32), (0, 0), FADE_BLUR)
+    weight = np.minimum(level / FADE_LEVEL, 1.0)
+    dimmed = cv2.blendLinear(painted, np.zeros_like(painted), weight, 1.0 - weight)
+    result.image = Image.fromarray(dimmed, "RGB")
+    return dimmed
