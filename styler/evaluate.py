@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from PIL import Image
 
@@ -82,7 +83,6 @@ def distances(output: Image.Image, content: Image.Image, style: Image.Image) -> 
 def edge_recall(output: Image.Image, content: Image.Image) -> float:
     """Share of the photo's edges found in the output (both at the output's size)."""
     import cv2
-    import numpy as np
 
     def edges(image: Image.Image) -> np.ndarray:
         gray = np.asarray(image.convert("L").resize(output.size, Image.Resampling.LANCZOS))
@@ -98,8 +98,6 @@ def edge_to_inside(image: Image.Image, edge: int = 16, inside: tuple[int, int] =
     """The mean grey-level step across the picture's edges (rows within `edge` px of the top
     and bottom, columns of the sides) over the same measured `inside` px in: lines drawn
     along the edge (a network's zero padding, docs/instant_mode.md) raise it."""
-    import numpy as np
-
     gray = np.asarray(image.convert("L"), np.float32)
     down, across = np.abs(np.diff(gray, axis=0)), np.abs(np.diff(gray, axis=1))
     a, b = inside
