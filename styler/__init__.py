@@ -11,8 +11,9 @@ command line) loads PyTorch only where a mode that needs it runs (docs/performan
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from styler.lazy import lazy_attributes
 
 if TYPE_CHECKING:  # for type checkers and editors; at run time __getattr__ imports them
     from styler.api import Stylizer, build_options, stylize  # noqa: F401
@@ -74,13 +75,7 @@ _HOMES = {
 __all__ = list(_HOMES)
 
 
-def __getattr__(name: str) -> Any:
-    """A public name, imported from its module the first time it is asked for (PEP 562)."""
-    if name not in _HOMES:
-        raise AttributeError(f"module 'styler' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_HOMES[name]), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes(__name__, _HOMES)
 
 
 def __dir__() -> list[str]:

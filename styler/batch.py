@@ -44,7 +44,7 @@ from styler.imageio import (
 from styler.progress import CancelToken, Progress
 from styler.recipe import Recipe
 from styler.result import StylizeResult
-from styler.video import VIDEO_EXTENSIONS, VideoLoadError, is_video, probe_clip, stylize_video
+from styler.video import VIDEO_EXTENSIONS, VideoLoadError, is_video
 
 INPUT_EXTENSIONS = IMAGE_EXTENSIONS | VIDEO_EXTENSIONS  # what folder scanning picks up
 VIDEO_OUTPUT = "mp4"  # a clip's output, whatever the photos' format
@@ -314,6 +314,8 @@ class Batch:
             return _Painted("skipped")
         self.events.starting(job)
         if is_video(job.source):
+            from styler.video import stylize_video  # PyAV: loaded only for a batch with clips
+
             clip = stylize_video(job.source, job.output, self.engine,
                                  progress=self.events.progress, cancel=self.cancel)  # fmt: skip
             return _Painted("stylized" if clip.completed else "cancelled")
@@ -352,6 +354,8 @@ def is_complete(path: Path) -> bool:
     """Only an output that decodes counts as done, so a damaged leftover is redone."""
     try:
         if is_video(path):
+            from styler.video import probe_clip  # PyAV: loaded only for a batch with clips
+
             probe_clip(path, max_pixels=2**62)
         else:
             load_image(path)

@@ -5,13 +5,32 @@
     stylize_video("clip.mp4", "out/clip__udnie.mp4", Recipe.create("fast", ["udnie"]))
     stream = FrameStylizer(Recipe.create("fast", ["udnie"]))   # frames in, frames out
 
-See docs/video.md for the method and its measurements.
+See docs/video.md for the method and its measurements. The names that need PyAV (or
+OpenCV's flow) are imported on first use, so a batch of photos never loads them.
 """
 
-from styler.video.clip import VideoResult, stylize_video
-from styler.video.frames import FrameStylizer
-from styler.video.reader import VIDEO_EXTENSIONS, VideoLoadError, is_video, probe_clip
-from styler.video.writer import read_video_settings
+from __future__ import annotations
 
-__all__ = ["VIDEO_EXTENSIONS", "FrameStylizer", "VideoLoadError", "VideoResult", "is_video",
-           "probe_clip", "read_video_settings", "stylize_video"]
+from typing import TYPE_CHECKING
+
+from styler.lazy import lazy_attributes
+from styler.video.kinds import VIDEO_EXTENSIONS, VideoLoadError, is_video
+
+if TYPE_CHECKING:  # for type checkers and editors; at run time __getattr__ imports them
+    from styler.video.clip import VideoResult, stylize_video  # noqa: F401
+    from styler.video.frames import FrameStylizer  # noqa: F401
+    from styler.video.reader import probe_clip  # noqa: F401
+    from styler.video.writer import read_video_settings  # noqa: F401
+
+_HOMES = {
+    "FrameStylizer": "styler.video.frames",
+    "VideoResult": "styler.video.clip",
+    "probe_clip": "styler.video.reader",
+    "read_video_settings": "styler.video.writer",
+    "stylize_video": "styler.video.clip",
+}
+
+__all__ = ["VIDEO_EXTENSIONS", "VideoLoadError", "is_video", *_HOMES]
+
+
+__getattr__ = lazy_attributes(__name__, _HOMES)

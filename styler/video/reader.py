@@ -18,29 +18,7 @@ from typing import Any
 import av
 import numpy as np
 
-from styler.imageio import ImageLoadError, ImageTooLarge
-
-VIDEO_EXTENSIONS = frozenset({".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v"})
-
-
-class VideoLoadError(ImageLoadError):
-    """A clip that cannot be read; str() is '<file>: <reason>'."""
-
-
-class VideoTooLarge(VideoLoadError, ImageTooLarge):
-    """A clip whose frames have more pixels than the limit; its header alone told."""
-
-    def __init__(self, source: str, size: tuple[int, int], limit: int) -> None:
-        self.size, self.limit = size, limit
-        width, height = size
-        VideoLoadError.__init__(self, source, f"frames are {width}x{height} = "
-                                f"{width * height / 1e6:.1f} MP, over the "
-                                f"{limit / 1e6:.1f} MP pixel limit")  # fmt: skip
-
-
-def is_video(path: str | os.PathLike) -> bool:
-    """By extension, as folder scanning decides."""
-    return os.path.splitext(os.fspath(path))[1].lower() in VIDEO_EXTENSIONS
+from styler.video.kinds import VideoLoadError, VideoTooLarge
 
 
 @dataclass
