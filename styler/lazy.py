@@ -9,10 +9,12 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 
-def lazy_attributes(package: str, homes: Mapping[str, str]) -> Callable[[str], Any]:
-    """The package's module-level __getattr__: each name in `homes` (name -> the module that
-    defines it) imported from its module the first time it is asked for, then kept in the
-    package so later lookups are plain."""
+def lazy_attributes(
+    package: str, homes: Mapping[str, str]
+) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+    """The package's module-level __getattr__ and __dir__: each name in `homes` (name -> the
+    module that defines it) is imported from its module the first time it is asked for,
+    then kept in the package so later lookups are plain; dir() lists them all along."""
 
     def __getattr__(name: str) -> Any:
         if name not in homes:
@@ -21,4 +23,7 @@ def lazy_attributes(package: str, homes: Mapping[str, str]) -> Callable[[str], A
         setattr(sys.modules[package], name, value)
         return value
 
-    return __getattr__
+    def __dir__() -> list[str]:
+        return sorted({*vars(sys.modules[package]), *homes})
+
+    return __getattr__, __dir__

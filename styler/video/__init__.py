@@ -33,4 +33,4 @@ _HOMES = {
 __all__ = ["VIDEO_EXTENSIONS", "VideoLoadError", "is_video", *_HOMES]
 
 
-__getattr__ = lazy_attributes(__name__, _HOMES)
+__getattr__, __dir__ = lazy_attributes(__name__, _HOMES)
