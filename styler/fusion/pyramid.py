@@ -151,10 +151,11 @@ def add_detail(base: np.ndarray, source: np.ndarray, levels: int) -> np.ndarray:
     # The bands without the residual collapse to the photo minus its coarsest level
     # expanded back (expanding is linear), so no band is built: same sum, less work. The
     # pyramid stays in 8 bits and the sum in 16 (a video frame pays this every frame): each
-    # level rounds once, a level or two of difference from float, none that shows.
+    # level rounds once, a level or two of difference from float, none that shows. The sum
+    # is saturated to 8 bits by OpenCV in the same pass (the same as clipping after it).
     gaussian = gaussian_pyramid(source, levels + 1)
     smooth = gaussian[-1]
     for finer in reversed(gaussian[:-1]):
         smooth = _expand(smooth, finer)
     detail = cv2.subtract(source, smooth, dtype=cv2.CV_16S)
-    return np.clip(cv2.add(base, detail, dtype=cv2.CV_16S), 0, 255).astype(np.uint8)
+    return cv2.add(base, detail, dtype=cv2.CV_8U)
