@@ -22,8 +22,8 @@ from PIL import Image
 
 from styler import FastStylizer, Stylizer
 from styler.evaluate import distances
-from styler.fast.data import image_files
 from styler.fast.manifest import read_manifest
+from styler.fast.photo_files import image_files
 from styler.fast.train import TrainConfig
 from styler.image_sizes import resize_long_side
 from styler.imageio import load_image

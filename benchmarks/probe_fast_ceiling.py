@@ -27,8 +27,8 @@ from PIL import Image
 from styler import FastStylizer, Stylizer
 from styler.device import use_all_cores
 from styler.evaluate import EVAL_SIZE, Distances, distances
-from styler.fast.data import image_files
 from styler.fast.manifest import weights_dir
+from styler.fast.photo_files import image_files
 from styler.fast.train import Evaluation, TrainConfig, Trainer
 from styler.image_sizes import resize_long_side
 from styler.imageio import load_image

@@ -45,6 +45,7 @@ from styler.losses import (
     perceptual_loss,
 )
 from styler.progress import CancelToken, Progress, ProgressCallback
+from styler.schedule import split_steps
 from styler.tensors import resize_tensor, to_image, to_tensor
 from styler.vgg import VGG19Features
 
@@ -167,20 +168,6 @@ class OptimizeOptions:
     def step_schedule(self) -> list[int]:
         """The steps over the scales (split_steps)."""
         return split_steps(self.step_count, len(self.scale_sizes()))
-
-
-def split_steps(steps: int, scales: int) -> list[int]:
-    """Split `steps` over `scales` scales, halving from one scale to the next finer one.
-
-    A step at scale k costs about 2x one at scale k-1, so each scale gets roughly the same
-    time while the coarse ones get the iterations that form the style's large-scale
-    structure (the web UI's time left counts on it).
-    """
-    shares = [2.0 ** (scales - 1 - k) for k in range(scales)]
-    total = sum(shares)
-    counts = [max(1, round(steps * s / total)) for s in shares]
-    counts[0] += steps - sum(counts)
-    return counts
 
 
 @dataclass

@@ -91,3 +91,14 @@ def test_a_clip_in_the_batch_loads_pyav_when_it_comes(photo: Path, tmp_path: Pat
         assert report == {"code": 0, "torch": False, "av": True}
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
         "clip__udnie.mp4", "photo__udnie.png"]
+
+
+def test_the_web_ui_is_built_without_pytorch() -> None:
+    """`styler ui` serves its page before PyTorch loads: the UI's modules import none of it
+    (the server's prewarm loads it in the background once the page is up)."""
+    pytest.importorskip("gradio")
+    done = subprocess.run(
+        [sys.executable, "-c", "import sys\nimport styler.ui.app\nimport styler.cli.ui_cmd\n"
+         "print('torch' in sys.modules)"],
+        capture_output=True, text=True, check=True)  # fmt: skip
+    assert done.stdout.strip().splitlines()[-1] == "False"

@@ -30,7 +30,6 @@ if str(ROOT) not in sys.path:  # this checkout's styler, even where another is i
 
 from styler.device import use_all_cores  # noqa: E402
 from styler.evaluate import distances  # noqa: E402
-from styler.fast.data import image_files  # noqa: E402
 from styler.fast.inference import FastStylizer  # noqa: E402
 from styler.fast.manifest import (  # noqa: E402
     MANIFEST,
@@ -39,6 +38,7 @@ from styler.fast.manifest import (  # noqa: E402
     sha256_of,
     write_manifest,
 )
+from styler.fast.photo_files import image_files  # noqa: E402
 from styler.fast.train import Evaluation, TrainConfig, Trainer  # noqa: E402
 from styler.fast.weights import read_network  # noqa: E402
 from styler.image_sizes import resize_long_side  # noqa: E402

@@ -20,9 +20,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # this checkout's styler, even where another is installed
     sys.path.insert(0, str(ROOT))
 
-from styler.fast.data import image_files  # noqa: E402
 from styler.fast.distill import TwinTrainer, average_statistics, folded_twin  # noqa: E402
 from styler.fast.inference import load_network  # noqa: E402
+from styler.fast.photo_files import image_files  # noqa: E402
 from styler.fast.train import TrainConfig  # noqa: E402
 from styler.fast.twin import read_twin, twin_shell  # noqa: E402
 from styler.imageio import load_image  # noqa: E402

@@ -37,10 +37,10 @@ if str(ROOT) not in sys.path:  # this checkout's styler, even where another is i
     sys.path.insert(0, str(ROOT))
 
 from styler.evaluate import distances  # noqa: E402
-from styler.fast.data import image_files  # noqa: E402
 from styler.fast.export import export_onnx  # noqa: E402
 from styler.fast.inference import FastStylizer, load_network  # noqa: E402
 from styler.fast.manifest import find_style, read_manifest, sha256_of  # noqa: E402
+from styler.fast.photo_files import image_files  # noqa: E402
 from styler.fast.twin import read_twin  # noqa: E402
 from styler.instant.export import export_decoder, export_encoder  # noqa: E402
 from styler.instant.runtime import (  # noqa: E402

@@ -8,21 +8,9 @@ from pathlib import Path
 import torch
 from PIL import Image, ImageOps
 
+from styler.fast.photo_files import image_files
 from styler.imageio import ImageLoadError, load_image
 from styler.tensors import to_tensor
-
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
-
-
-def image_files(folder: str | Path) -> list[Path]:
-    """Image files directly in `folder`, sorted so runs are reproducible."""
-    root = Path(folder)
-    if not root.is_dir():
-        raise FileNotFoundError(f"{root}: not a folder of photos")
-    files = sorted(p for p in root.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-    if not files:
-        raise FileNotFoundError(f"{root}: no image files found")
-    return files
 
 
 def _short_side(image: Image.Image, side: int) -> Image.Image:

@@ -31,8 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from styler.errors import OptionsError
-from styler.fast.data import IMAGE_SUFFIXES, image_files
 from styler.fast.manifest import sha256_of, user_styles_dir, weights_dir
+from styler.fast.photo_files import IMAGE_SUFFIXES, image_files
 from styler.fast.user_styles import check_free_space, check_name
 from styler.imageio import ImageLoadError, atomic_write_bytes, load_image
 

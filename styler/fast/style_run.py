@@ -15,7 +15,7 @@ import torch
 from PIL import Image
 
 from styler.errors import StylerError
-from styler.fast.data import image_files
+from styler.fast.photo_files import image_files
 from styler.fast.style_jobs import (
     DONE,
     FAILED,

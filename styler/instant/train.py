@@ -24,7 +24,8 @@ from PIL import Image, ImageOps
 from styler.device import autocast_dtype, resolve_device
 from styler.errors import OptionsError
 from styler.evaluate import EVAL_STYLE_LAYERS
-from styler.fast.data import _short_side, image_files
+from styler.fast.data import _short_side
+from styler.fast.photo_files import image_files
 from styler.imageio import ImageLoadError, load_image
 from styler.instant.decoder import LEVELS, Decoder, DecoderConfig, pruned_from
 from styler.instant.wct import feature_stats, whitening_colouring

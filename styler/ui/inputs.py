@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -15,10 +15,12 @@ from styler import controls
 from styler.display import display_copy, needs_display_copy
 from styler.errors import InvalidOption
 from styler.imageio import ImageError, LoadedImage, load_image
-from styler.optimize import OptimizeOptions
 from styler.ui import effects
 from styler.ui.messages import NO_PHOTO, UserError, image_reason, option_message, user_message
 from styler.ui.services import Services
+
+if TYPE_CHECKING:  # PyTorch: imported where a Quality run is read, not with the page
+    from styler.optimize import OptimizeOptions
 
 FAST, INSTANT, QUALITY = "Fast", "Instant", "Quality"
 ENGINE_MODES = {FAST: controls.FAST, INSTANT: controls.INSTANT, QUALITY: controls.OPTIMIZE}
@@ -71,6 +73,8 @@ class Controls:
             raise UserError(option_message(exc)) from exc
 
     def quality_options(self) -> OptimizeOptions:
+        from styler.optimize import OptimizeOptions
+
         values = self.for_mode(QUALITY)
         steps = values.get("steps", controls.CONTROLS["steps"].default)
         every = self.preview_every or max(1, steps // 40)

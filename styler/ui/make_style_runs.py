@@ -12,8 +12,8 @@ from PIL import Image
 
 from styler.errors import StylerError
 from styler.fast import style_jobs, user_styles
-from styler.fast.data import image_files
 from styler.fast.manifest import user_styles as installed_user_styles
+from styler.fast.photo_files import image_files
 from styler.fast.style_jobs import DONE, FAILED, INTERRUPTED, QUEUED, RUNNING, STOPPED, JobStatus
 from styler.ui.messages import UserError
 from styler.ui.services import Services

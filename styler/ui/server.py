@@ -84,8 +84,6 @@ def serve(config: UIConfig, *, block: bool = True) -> Server:
     prefer_lean_memory()  # a server lives long: memory of one large run goes back after it
     share_heaps()
     services = Services(config, workspace)
-    if config.prewarm:
-        services.prewarm()
     demo = build(services)
     demo.queue(default_concurrency_limit=services.concurrency, max_size=64)
     allowed = [str(workspace.root)]
@@ -105,6 +103,8 @@ def serve(config: UIConfig, *, block: bool = True) -> Server:
         theme=gr.themes.Soft(),
         footer_links=["api"],
     )
+    if config.prewarm:  # PyTorch and VGG19 load once the page can be served, not before it
+        services.prewarm()
     server = Server(demo=demo, services=services, url=demo.local_url or "")
     if block:
         try:

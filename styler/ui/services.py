@@ -21,11 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 from PIL import Image
 
 from styler.controls import CONTROLS, FAST
-from styler.device import resolve_device
+from styler.device import device_type, resolve_device
 from styler.engine import Engine, build_engine, shared_stylizer
 from styler.fast.manifest import StyleEntry, installed_styles
 from styler.image_sizes import scaled_size
@@ -118,11 +117,17 @@ def safe_name(name: str, limit: int = 80) -> str:
     return cleaned
 
 
-def devices(spec: str = "auto") -> list[torch.device]:
-    """The devices jobs run on: every CUDA GPU for 'auto' when there are several."""
+def devices(spec: str = "auto") -> list[str]:
+    """The devices jobs run on: every CUDA GPU for 'auto' when there are several. PyTorch is
+    asked only where a GPU may be there (styler.device.device_type), so a CPU server starts
+    without importing it (its prewarm loads it once the page is up)."""
+    if device_type(spec) == "cpu":
+        return ["cpu"]
+    import torch
+
     if spec == "auto" and torch.cuda.is_available() and torch.cuda.device_count() > 1:
-        return [torch.device(f"cuda:{i}") for i in range(torch.cuda.device_count())]
-    return [resolve_device(spec)]
+        return [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+    return [str(resolve_device(spec))]
 
 
 @dataclass(frozen=True)
@@ -145,7 +150,7 @@ class Engines:
     the device count) jobs share a device, and its engine serialises their steps.
     """
 
-    def __init__(self, device_list: list[torch.device], slots: int, max_pixels: int) -> None:
+    def __init__(self, device_list: list[str], slots: int, max_pixels: int) -> None:
         self.devices = device_list
         self.max_pixels = max_pixels
         self._free: queue.Queue[int] = queue.Queue()
@@ -164,7 +169,7 @@ class Engines:
 
     def build(self, recipe: Recipe, index: int = 0, *, previews: int = 0) -> Engine:
         """The recipe's engine on device `index` (previews: see build_engine)."""
-        return build_engine(recipe, device=str(self.devices[index]), max_pixels=self.max_pixels,
+        return build_engine(recipe, device=self.devices[index], max_pixels=self.max_pixels,
                             previews=previews)  # fmt: skip
 
     def fast(self, recipe: Recipe, index: int = 0) -> Engine:
@@ -190,7 +195,7 @@ class Engines:
     def prewarm(self, index: int = 0) -> None:
         """Load optimizer mode's VGG19 on device `index` (every Quality engine there shares
         it), so the first Quality run does not wait for it."""
-        shared_stylizer(str(self.devices[index]), CONTROLS["vgg"].default, self.max_pixels)
+        shared_stylizer(self.devices[index], CONTROLS["vgg"].default, self.max_pixels)
 
 
 class Services:

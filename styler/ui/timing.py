@@ -14,8 +14,8 @@ import statistics
 import threading
 from collections import deque
 
-from styler.optimize import split_steps
 from styler.progress import Progress
+from styler.schedule import split_steps
 from styler.ui.messages import progress_text
 
 KEPT = 8  # runs per mode the estimate comes from
