@@ -14,6 +14,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests.video_clips import moving_pattern, write_clip
+
 REPORT = """
 import json, sys
 from styler.cli.main import main
@@ -57,7 +59,7 @@ def test_a_cached_float_export_runs_without_pytorch(photo: Path, tmp_path: Path)
 def test_modes_that_need_pytorch_still_load_it(photo: Path, tmp_path: Path) -> None:
     report = _styler("stylize", str(photo), "--fast", "udnie", "--precision", "bf16",
                      "-o", str(tmp_path / "out"))  # fmt: skip
-    assert report["code"] == 0 and report["torch"]
+    assert report == {"code": 0, "torch": True, "av": False}
 
 
 def test_listing_the_commands_imports_none_of_them() -> None:
@@ -73,18 +75,10 @@ def test_listing_the_commands_imports_none_of_them() -> None:
 def test_a_clip_in_the_batch_loads_pyav_when_it_comes(photo: Path, tmp_path: Path) -> None:
     """The batch imports PyAV where a clip needs it, not at start-up: a folder of a photo and
     a clip stylizes both (and skips both, finished, on a second run)."""
-    import av
-
     folder = tmp_path / "in"
     folder.mkdir()
     photo.rename(folder / "photo.png")
-    with av.open(str(folder / "clip.mp4"), "w") as container:
-        stream = container.add_stream("libx264", rate=8)
-        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
-        for i in range(3):
-            rgb = np.full((48, 64, 3), 40 * i, np.uint8)
-            container.mux(stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")))
-        container.mux(stream.encode())
+    write_clip(folder / "clip.mp4", moving_pattern(64, 48, 3))
     for _ in range(2):
         report = _styler("stylize", str(folder), "--fast", "udnie", "--precision", "int8",
                          "--skip-existing", "-o", str(tmp_path / "out"))  # fmt: skip
