@@ -98,3 +98,28 @@ def test_fast_mode_refuses_a_bad_thread_count_before_any_photo(monkeypatch):
     monkeypatch.setenv(device.THREADS_ENV, "many")
     with pytest.raises(OptionsError, match=device.THREADS_ENV):
         FastStylizer("udnie", device="cpu")
+
+
+@pytest.mark.parametrize(
+    ("machine", "avx512_bf16", "amx", "onednn", "native"),
+    [
+        ("x86_64", False, False, True, False),  # AVX-512 without BF16: oneDNN emulates it
+        ("x86_64", True, False, True, True),  # AVX512-BF16
+        ("AMD64", False, True, True, True),  # AMX (Windows spells the machine so)
+        ("x86_64", False, False, False, False),  # AVX2 only
+        ("aarch64", False, False, True, True),  # ARM's BF16 extension, as oneDNN reports it
+    ],
+)
+def test_bf16_only_where_the_cpu_computes_it_natively(
+    monkeypatch, machine, avx512_bf16, amx, onednn, native
+):
+    """On an AVX-512 CPU without AVX512-BF16 or AMX, oneDNN still reports bf16 support, but
+    emulates it: VGG19 ran about three times slower there, so auto precision and training
+    must keep fp32 (docs/performance.md, "VGG19 in bfloat16")."""
+    monkeypatch.setattr(device.platform, "machine", lambda: machine)
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: avx512_bf16)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: amx)
+    monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: onednn)
+    assert device._cpu_has_bf16() is native
+    expected = torch.bfloat16 if native else None
+    assert device.autocast_dtype(torch.device("cpu")) == expected

@@ -6,6 +6,7 @@ so they can be kept current on the machine at hand. Run on a quiet machine:
 
     python tools/measure_figures.py vgg-layout     # VGG19 on CPU: channels-last vs contiguous
     python tools/measure_figures.py vgg-bf16       # a VGG19 training pass: bf16 vs fp32 on CPU
+                                                   # (--emulated: also without native bf16)
     python tools/measure_figures.py optimize-bf16  # a default Quality run: bf16 vs fp32 on CPU
     python tools/measure_figures.py optimize-profile  # where a default Quality run's time goes
     python tools/measure_figures.py gram-backward  # a Gram's gradient: one product or autograd's
@@ -79,7 +80,8 @@ def vgg_bf16(args: argparse.Namespace) -> None:
 
     if not _cpu_has_bf16():
         print("this CPU has no native bfloat16: training runs VGG in fp32 here")
-        return
+        if not args.emulated:
+            return
     vgg = VGG19Features(["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu4_2", "relu5_1"])
     images = torch.rand(2, 3, 288, 288, requires_grad=True)
 
@@ -377,6 +379,8 @@ def main() -> int:
         metavar=("PHOTO", "PAINTING"),
         help="optimize-bf16, optimize-profile: image files (default: gallery coffee x swirls)",
     )
+    parser.add_argument("--emulated", action="store_true",
+                        help="vgg-bf16: time bf16 where the CPU only emulates it")  # fmt: skip
     args = parser.parse_args()
     print(f"torch threads: {use_all_cores()}", flush=True)
     MEASURES[args.measure](args)
