@@ -37,6 +37,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export": ("export_cmd", "export a fast-mode network or instant mode (ONNX)"),
     "fuse": ("fuse_cmd", "blend photos through a mask, fuse exposure brackets, stack focus series"),
     "ui": ("ui_cmd", "start the web UI (Gradio) in this machine's browser"),
+    "info": ("info_cmd", "what this machine runs styler as: CPU, device, precisions, packages"),
 }
 
 
