@@ -8,6 +8,7 @@ the CPU run without it, and importing it is most of a short command's start-up
 from __future__ import annotations
 
 import logging
+import math
 import os
 import platform
 import sys
@@ -33,7 +34,10 @@ _applied: int | None = None  # the count use_all_cores last set, if any
 
 def usable_cores() -> int:
     """The CPU cores this process may run on: its affinity mask where the OS has one
-    (Linux), otherwise every core (macOS and Windows have no os.sched_getaffinity)."""
+    (Linux), otherwise every core (macOS and Windows have no os.sched_getaffinity); and no
+    more than its control group's CPU quota (cgroup_cpu_limit: a container's --cpus, a
+    Kubernetes pod's CPU limit), where the kernel throttles threads beyond the quota instead
+    of running them, so one thread per core of the host would stall every few milliseconds."""
     counter = getattr(os, "process_cpu_count", None)  # Python 3.13+: honours the mask
     if counter is not None:
         count = counter()
@@ -41,7 +45,60 @@ def usable_cores() -> int:
         count = len(os.sched_getaffinity(0))
     else:
         count = os.cpu_count()
-    return max(1, count or 1)
+    limit = cgroup_cpu_limit()
+    return max(1, min(count or 1, limit) if limit is not None else count or 1)
+
+
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+SELF_CGROUP = Path("/proc/self/cgroup")
+
+
+def cgroup_cpu_limit(root: Path = CGROUP_ROOT, membership: Path = SELF_CGROUP) -> int | None:
+    """The whole CPUs this process's control groups allow it (the quota over the period,
+    rounded down, at least 1), or None where no quota is set or there are no cgroups (not
+    Linux). Each group from the process's own up to the root counts (a parent's quota binds
+    its children): cgroup v2's cpu.max (under `root`, or `root`/unified on a hybrid
+    layout) and v1's cpu.cfs_quota_us over cpu.cfs_period_us."""
+    try:
+        lines = membership.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    quotas: list[float] = []
+    for line in lines:
+        hierarchy, controllers, path = (line.split(":", 2) + ["", ""])[:3]
+        if hierarchy == "0" and not controllers:
+            for base in (root, root / "unified"):
+                quotas += [q for d in _groups(base, path) if (q := _v2_quota(d)) is not None]
+        elif "cpu" in controllers.split(","):
+            base = next((root / name for name in (controllers, "cpu", "cpu,cpuacct")
+                         if (root / name).is_dir()), None)  # fmt: skip
+            if base is not None:
+                quotas += [q for d in _groups(base, path) if (q := _v1_quota(d)) is not None]
+    return max(1, math.floor(min(quotas))) if quotas else None
+
+
+def _groups(base: Path, path: str) -> list[Path]:
+    """The group at `path` under the hierarchy's mount `base`, and each group above it."""
+    folder = base / path.strip("/")
+    groups = [folder, *folder.parents]
+    return [group for group in groups if group == base or base in group.parents]
+
+
+def _v2_quota(group: Path) -> float | None:
+    try:
+        quota, period = (group / "cpu.max").read_text().split()[:2]
+        return None if quota == "max" else int(quota) / int(period)
+    except (OSError, ValueError):
+        return None
+
+
+def _v1_quota(group: Path) -> float | None:
+    try:
+        quota = int((group / "cpu.cfs_quota_us").read_text())
+        period = int((group / "cpu.cfs_period_us").read_text())
+    except (OSError, ValueError):
+        return None
+    return quota / period if quota > 0 and period > 0 else None
 
 
 def use_all_cores() -> int:

@@ -123,3 +123,53 @@ def test_bf16_only_where_the_cpu_computes_it_natively(
     assert device._cpu_has_bf16() is native
     expected = torch.bfloat16 if native else None
     assert device.autocast_dtype(torch.device("cpu")) == expected
+
+
+def _cgroup_tree(tmp_path, membership: str, files: dict[str, str]):
+    """A fake /sys/fs/cgroup under tmp_path and the process's /proc/self/cgroup lines."""
+    root = tmp_path / "cgroup"
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    root.mkdir(exist_ok=True)
+    (tmp_path / "self").write_text(membership)
+    return root, tmp_path / "self"
+
+
+@pytest.mark.parametrize(
+    ("membership", "files", "limit"),
+    [
+        # cgroup v2 in a container (its own group shows as the root): docker --cpus=1.5
+        ("0::/\n", {"cpu.max": "150000 100000\n"}, 1),
+        ("0::/\n", {"cpu.max": "max 100000\n"}, None),  # no quota
+        ("0::/\n", {"cpu.max": "50000 100000\n"}, 1),  # half a CPU: still one thread
+        # a quota on a parent binds its children (a Kubernetes pod's limit over its container)
+        ("0::/pod/ctr\n", {"pod/cpu.max": "400000 100000\n", "pod/ctr/cpu.max": "max 100000\n"}, 4),
+        # v1, as this machine's hybrid layout mounts it (cpu and cpuacct apart)
+        ("2:cpuacct:/\n1:cpu:/job\n0::/\n",
+         {"cpu/job/cpu.cfs_quota_us": "300000\n", "cpu/job/cpu.cfs_period_us": "100000\n",
+          "unified/cgroup.procs": ""}, 3),  # fmt: skip
+        ("4:cpu,cpuacct:/\n", {"cpu,cpuacct/cpu.cfs_quota_us": "-1\n",
+                               "cpu,cpuacct/cpu.cfs_period_us": "100000\n"}, None),  # fmt: skip
+        ("0::/\n", {}, None),  # no cpu controller files at all
+    ],
+)
+def test_cgroup_cpu_quota(tmp_path, membership, files, limit):
+    root, self_file = _cgroup_tree(tmp_path, membership, files)
+    assert device.cgroup_cpu_limit(root, self_file) == limit
+
+
+def test_no_cgroups_no_limit(tmp_path):
+    """macOS, Windows, or a Linux without /proc: no quota to honour."""
+    assert device.cgroup_cpu_limit(tmp_path, tmp_path / "missing") is None
+
+
+def test_a_cpu_quota_caps_the_thread_count(threads, monkeypatch):
+    """A container limited to 2 CPUs on a 16-core host gets 2 threads, not 16: threads over
+    the quota are throttled, not run."""
+    monkeypatch.setattr(os, "process_cpu_count", lambda: 16, raising=False)
+    monkeypatch.setattr(device, "cgroup_cpu_limit", lambda: 2)
+    assert usable_cores() == 2
+    assert use_all_cores() == 2 and torch.get_num_threads() == 2
+    monkeypatch.setattr(device, "cgroup_cpu_limit", lambda: None)
+    assert usable_cores() == 16
