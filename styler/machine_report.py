@@ -30,6 +30,7 @@ class MachineReport:
     system: str  # "Linux x86_64"
     cpu: str
     cores: int  # the cores this process may use
+    cpu_quota: int | None  # whole CPUs its control group allows (a container's), if limited
     cpu_features: dict[str, bool]
     device: str  # what --device auto picks
     precision: dict[str, str]  # mode -> what --precision auto runs
@@ -44,7 +45,7 @@ class MachineReport:
 def machine_report() -> MachineReport:
     """The report; loads PyTorch (the device and the float choices need it) and instant
     mode's networks (its precision is decided on them)."""
-    from styler.device import _cpu_has_bf16, resolve_device, usable_cores
+    from styler.device import _cpu_has_bf16, cgroup_cpu_limit, resolve_device, usable_cores
     from styler.fast.manifest import user_styles_dir, weights_dir
     from styler.onnx_models import cache_dir
     from styler.settings import styler_version
@@ -63,6 +64,7 @@ def machine_report() -> MachineReport:
         system=f"{platform.system()} {platform.machine()}",
         cpu=_cpu_name(),
         cores=usable_cores(),
+        cpu_quota=cgroup_cpu_limit(),
         cpu_features=features,
         device=_device_name(device),
         precision=_auto_precisions(device, notes),

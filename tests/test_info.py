@@ -34,6 +34,7 @@ def test_the_report_says_what_auto_runs_in_each_mode() -> None:
     assert report["packages"]["torch"] and report["packages"]["onnxruntime"]
     assert "gradio" in report["packages"]  # listed whether installed or not
     assert set(report["places"]) == {"weights", "your_styles", "cache"}
+    assert report["cpu_quota"] is None or report["cpu_quota"] >= 1
 
 
 def test_without_int8_dot_products_auto_takes_a_float() -> None:
