@@ -4,8 +4,8 @@
 The server, browser and page fixtures are tests/live_ui.py's (through conftest): browser
 tests need gradio, playwright and Chromium, which the fixtures install on first use where
 they may; a test skips, with the reason, only when its fixture finds one missing. Screenshots
-go to docs/ui/ (desktop 1280x900 for each tab, phone 390x844 for the Stylize tab), or to
-$STYLER_UI_SHOTS.
+go to $STYLER_UI_SHOTS (desktop 1280x900 for each tab, phone 390x844 for the Stylize tab;
+STYLER_UI_SHOTS=docs/ui refreshes docs/ui.md's pictures), else to a temporary folder.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from tests import ui_helpers
 from tests.conftest import GALLERY
 from tests.ui_helpers import (
     DESKTOP,
+    SHOTS,
     TIMEOUT,
     TINY_STYLES,
     make_tiny_styles,
@@ -43,9 +44,6 @@ from tests.ui_helpers import (
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs" / "ui"
-# Where the browser tests' screenshots go: docs/ui/, or a folder of one's own (a trial run
-# that must not touch the committed pictures).
-SHOTS = Path(os.environ.get("STYLER_UI_SHOTS") or DOCS)
 
 
 # ------------------------------------------------------------------------------ handler tests

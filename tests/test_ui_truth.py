@@ -3,14 +3,12 @@ line with the buttons usable, nothing acts on a stale result while a run is queu
 stops, and the history keeps what it is given (or says what left it), in Chromium on the live
 test server (tests/live_ui.py).
 
-Screenshots of the states these tests reach go to $STYLER_UI_SHOTS/truth, or a temporary
-folder: never over the committed docs/ui pictures.
+Screenshots of the states these tests reach go to truth/ in tests/ui_helpers.py's SHOTS.
 """
 
 from __future__ import annotations
 
 import io
-import os
 import re
 import tempfile
 from pathlib import Path
@@ -22,8 +20,9 @@ from styler.imageio import read_settings
 from styler.ui.inputs import MAIN_STYLE, NO_STYLE, STYLE_IMAGES
 from tests.test_ui import _download, _result_src, _slider, _status, _upload
 from tests.ui_helpers import DESKTOP, TIMEOUT, paint_red_stroke, photo, save, wait_for_text
+from tests.ui_helpers import SHOTS as UI_SHOTS
 
-SHOTS = Path(os.environ.get("STYLER_UI_SHOTS") or tempfile.gettempdir()) / "truth"
+SHOTS = UI_SHOTS / "truth"
 
 
 def _shot(page, name: str) -> None:

@@ -2,13 +2,12 @@
 clip run and stopped), then the tab in Chromium on the live test server (tests/live_ui.py),
 with the tiny fast styles and small clips written here (tests/video_clips.py).
 
-Screenshots go to docs/ui/ (video.png at 1280x900, video-phone.png at 390x844), or to
-$STYLER_UI_SHOTS.
+Screenshots (video.png at 1280x900, video-phone.png at 390x844) go where tests/ui_helpers.py's
+SHOTS says: STYLER_UI_SHOTS=docs/ui refreshes docs/ui.md's.
 """
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -18,11 +17,10 @@ import pytest
 from PIL import Image
 
 from styler.video import read_video_settings
-from tests.ui_helpers import TIMEOUT, make_tiny_styles, wait_for_text
+from tests.ui_helpers import SHOTS, TIMEOUT, make_tiny_styles, wait_for_text
 from tests.video_clips import moving_pattern, streams, write_clip
 
 ROOT = Path(__file__).resolve().parents[1]
-SHOTS = Path(os.environ.get("STYLER_UI_SHOTS") or ROOT / "docs" / "ui")
 LONG_CLIP_FRAMES = 200
 pytest.importorskip("gradio")
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import zipfile
 from collections.abc import Iterator
@@ -26,6 +28,10 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+# Where the browser tests' screenshots go: $STYLER_UI_SHOTS (`STYLER_UI_SHOTS=docs/ui` refreshes
+# the pictures docs/ui.md shows), else a folder under the system's temporary one, so that a
+# test run never rewrites committed files.
+SHOTS = Path(os.environ.get("STYLER_UI_SHOTS") or Path(tempfile.gettempdir()) / "styler-ui-shots")
 
 from styler.fast.manifest import (  # noqa: E402
     StyleEntry,
