@@ -235,7 +235,7 @@ def autocast_dtype(device: torch.device, cpu_bf16: bool = True) -> torch.dtype |
 
     if device.type == "cuda":
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    if device.type == "cpu" and cpu_bf16 and _cpu_has_bf16():
+    if device.type == "cpu" and cpu_bf16 and cpu_has_native_bf16():
         return torch.bfloat16
     return None
 
@@ -243,7 +243,7 @@ def autocast_dtype(device: torch.device, cpu_bf16: bool = True) -> torch.dtype |
 X86_MACHINES = ("x86_64", "amd64", "i386", "i686")
 
 
-def _cpu_has_bf16() -> bool:
+def cpu_has_native_bf16() -> bool:
     """True where the CPU computes bfloat16 natively. On x86 that is AVX512-BF16 or AMX:
     oneDNN's own check (`_is_mkldnn_bf16_supported`) also says yes on every AVX-512 CPU
     without them (Skylake to Ice Lake servers, and virtual machines that hide AMX), where

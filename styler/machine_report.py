@@ -45,7 +45,7 @@ class MachineReport:
 def machine_report() -> MachineReport:
     """The report; loads PyTorch (the device and the float choices need it) and instant
     mode's networks (its precision is decided on them)."""
-    from styler.device import _cpu_has_bf16, cgroup_cpu_limit, resolve_device, usable_cores
+    from styler.device import cgroup_cpu_limit, cpu_has_native_bf16, resolve_device, usable_cores
     from styler.fast.manifest import user_styles_dir, weights_dir
     from styler.onnx_models import cache_dir
     from styler.settings import styler_version
@@ -56,7 +56,7 @@ def machine_report() -> MachineReport:
         "avx2": _torch_cpu_check("_is_avx2_supported"),
         "avx512": _torch_cpu_check("_is_avx512_supported"),
         "int8_dot_products": cpu_has_int8_dot(),
-        "native_bf16": _cpu_has_bf16(),
+        "native_bf16": cpu_has_native_bf16(),
     }
     return MachineReport(
         styler=styler_version(),

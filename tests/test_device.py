@@ -120,7 +120,7 @@ def test_bf16_only_where_the_cpu_computes_it_natively(
     monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: avx512_bf16)
     monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: amx)
     monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: onednn)
-    assert device._cpu_has_bf16() is native
+    assert device.cpu_has_native_bf16() is native
     expected = torch.bfloat16 if native else None
     assert device.autocast_dtype(torch.device("cpu")) == expected
 

@@ -145,10 +145,10 @@ def test_several_threads_share_one_engine(engine, photo, style) -> None:
 def test_half_precision_only_where_the_hardware_has_it() -> None:
     """bf16 on CPUs with native bfloat16 (emulated bf16 would be slower), never when
     fp32 is asked for."""
-    from styler.device import _cpu_has_bf16, autocast_dtype, resolve_device
+    from styler.device import autocast_dtype, cpu_has_native_bf16, resolve_device
 
     cpu = torch.device("cpu")
-    assert autocast_dtype(cpu) == (torch.bfloat16 if _cpu_has_bf16() else None)
+    assert autocast_dtype(cpu) == (torch.bfloat16 if cpu_has_native_bf16() else None)
     assert autocast_dtype(cpu, cpu_bf16=False) is None
     assert resolve_device("cpu").type == "cpu"
     if not torch.cuda.is_available():

@@ -75,10 +75,10 @@ def vgg_layout(args: argparse.Namespace) -> None:
 
 def vgg_bf16(args: argparse.Namespace) -> None:
     """Forward and backward through VGG19 for a training batch (2 x 288 px), fp32 and bf16."""
-    from styler.device import _cpu_has_bf16
+    from styler.device import cpu_has_native_bf16
     from styler.vgg import VGG19Features
 
-    if not _cpu_has_bf16():
+    if not cpu_has_native_bf16():
         print("this CPU has no native bfloat16: training runs VGG in fp32 here")
         if not args.emulated:
             return
@@ -102,10 +102,10 @@ def optimize_bf16(args: argparse.Namespace) -> None:
     from PIL import Image
 
     from styler import Stylizer
-    from styler.device import _cpu_has_bf16
+    from styler.device import cpu_has_native_bf16
     from styler.evaluate import distances
 
-    if not _cpu_has_bf16():
+    if not cpu_has_native_bf16():
         print("this CPU has no native bfloat16: optimizer mode runs in fp32 here")
         return
     gallery = ROOT / "gallery"
