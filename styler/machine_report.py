@@ -14,7 +14,7 @@ import platform
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from styler.precision import AUTO, FP32, best_float, cpu_has_int8_dot, resolve_precision
+from styler.precision import AUTO, best_float, cpu_has_int8_dot, cpuinfo_value
 
 # Optional and required packages whose versions matter to a report, by distribution name.
 PACKAGES = ("torch", "torchvision", "onnxruntime", "numpy", "pillow", "opencv-python-headless",
@@ -86,14 +86,7 @@ def _torch_cpu_check(name: str) -> bool:
 
 
 def _cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as info:
-            for line in info:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
+    return cpuinfo_value("model name") or platform.processor() or "unknown"
 
 
 def _device_name(device: Any) -> str:
@@ -108,19 +101,20 @@ def _auto_precisions(device: Any, notes: list[str]) -> dict[str, str]:
     """What `--precision auto` runs in each mode on `device` (Quality mode has no precision
     control: its VGG19 runs in the device's best float)."""
     from styler.fast.manifest import read_manifest
-    from styler.int8_models import int8_graph
+    from styler.fast.runtime import Painter, fast_precision
+    from styler.fast.weights import read_network
     from styler.onnx_models import onnxruntime_installed
 
     choices = {"quality": best_float(device.type)}
-    onnx = device.type == "cpu" and onnxruntime_installed()
-    if device.type == "cpu" and not onnx:
+    if device.type == "cpu" and not onnxruntime_installed():
         notes.append("onnxruntime is not installed: fast and instant mode run in PyTorch")
-    fast = []
-    for entry in read_manifest():
-        if not entry.base:
-            graph = int8_graph(entry.name, file_sha256=entry.sha256) if onnx else None
-            fast.append(resolve_precision(AUTO, device.type, [graph] if graph else [],
-                                          float_choice=FP32))  # fmt: skip
+    fast = [  # each shipped style as fast mode holds it; its network is never loaded here
+        fast_precision(Painter(entry.name, entry.sha256,
+                               lambda entry=entry: read_network(entry.path, entry.sha256)[0]),
+                       AUTO, device.type).name
+        for entry in read_manifest()
+        if not entry.base
+    ]  # fmt: skip
     choices["fast"] = ", ".join(f"{name} ({fast.count(name)} of {len(fast)} shipped styles)"
                                 for name in dict.fromkeys(fast)) or "no shipped styles"  # fmt: skip
     choices["instant"] = _instant_precision(device, notes)

@@ -35,16 +35,22 @@ INT8_DOT_FLAGS = ("avx512_vnni", "avx_vnni", "amx_int8", "asimddp")
 NO_INT8_DOT_ENV = "STYLER_NO_INT8_DOT"
 
 
-@cache
-def _cpu_flags() -> frozenset[str]:
+def cpuinfo_value(*keys: str) -> str:
+    """The value on /proc/cpuinfo's first line that starts with one of `keys` ("flags",
+    "model name"), "" where there is none (or no /proc: not Linux)."""
     try:
         with open("/proc/cpuinfo", encoding="ascii", errors="replace") as info:
             for line in info:
-                if line.startswith(("flags", "Features")):
-                    return frozenset(line.split(":", 1)[1].split())
+                if line.startswith(keys):
+                    return line.split(":", 1)[1].strip()
     except OSError:
         pass
-    return frozenset()
+    return ""
+
+
+@cache
+def _cpu_flags() -> frozenset[str]:
+    return frozenset(cpuinfo_value("flags", "Features").split())  # x86, ARM
 
 
 def cpu_has_int8_dot() -> bool:
