@@ -45,8 +45,8 @@ def usable_cores() -> int:
         count = len(os.sched_getaffinity(0))
     else:
         count = os.cpu_count()
-    limit = cgroup_cpu_limit()
-    return max(1, min(count or 1, limit) if limit is not None else count or 1)
+    count, limit = max(1, count or 1), cgroup_cpu_limit()
+    return count if limit is None else min(count, limit)
 
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
