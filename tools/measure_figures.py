@@ -18,11 +18,14 @@ so they can be kept current on the machine at hand. Run on a quiet machine:
     python tools/measure_figures.py batch-writes   # a batch writing beside painting, or not
     python tools/measure_figures.py instant-graphs # instant mode's int8 graphs, one pass each
     python tools/measure_figures.py fast-graph-ops --style udnie  # a fast graph's time by operator
+    python tools/measure_figures.py png-compression  # PNG writing: zlib levels and strategies
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
+import io
 import statistics
 import subprocess
 import sys
@@ -34,6 +37,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # this checkout's styler, installed or not
@@ -99,8 +103,6 @@ def optimize_bf16(args: argparse.Namespace) -> None:
     bf16: time and both distances, so a precision is judged on quality as well as speed."""
     from unittest import mock
 
-    from PIL import Image
-
     from styler import Stylizer
     from styler.device import cpu_has_native_bf16
     from styler.evaluate import distances
@@ -124,8 +126,6 @@ def optimize_bf16(args: argparse.Namespace) -> None:
 def optimize_profile(args: argparse.Namespace) -> None:
     """One default 512 px Quality run (--pair, or gallery coffee x swirls) under PyTorch's
     profiler: the operations that take its time."""
-    from PIL import Image
-
     from styler import Stylizer
 
     gallery = ROOT / "gallery"
@@ -224,8 +224,6 @@ def onnx_export(args: argparse.Namespace) -> None:
 
 def strength(args: argparse.Namespace) -> None:
     """The tests' 96 px pair (a generated photo, gallery/styles/swirls.jpg)."""
-    from PIL import Image
-
     from styler import Stylizer
     from styler.evaluate import style_distance
     from tests.conftest import GALLERY, gradient_photo
@@ -261,8 +259,6 @@ def tile_memory(args: argparse.Namespace) -> None:
 def batch_writes(args: argparse.Namespace) -> None:
     """Eight 1024x768 photos through Batch.run (each PNG written on a second thread while
     the next photo paints) and through Batch.attempt one after the other, alternating."""
-    from PIL import Image
-
     from styler.batch import Batch, Job, Summary
     from styler.engine import build_engine
     from styler.recipe import Recipe
@@ -348,6 +344,42 @@ def fast_graph_ops(args: argparse.Namespace) -> None:
                 print(f"  {operator:24} {ms:7.1f} ms")
 
 
+def png_compression(args: argparse.Namespace) -> None:
+    """Engine outputs (instant and fast mode, 1024x768 and 12 MP) written as PNG at zlib's
+    levels with its default strategy and with Z_RLE and Z_HUFFMAN_ONLY: time and size."""
+    import zlib
+
+    from styler.engine import build_engine
+    from styler.recipe import Recipe
+
+    photo = Image.open(ROOT / "gallery/photos/astronaut.jpg").convert("RGB")
+    recipes = {"instant": Recipe.create("instant", [str(ROOT / "gallery/styles/swirls.jpg")]),
+               "fast": Recipe.create("fast", [args.style])}  # fmt: skip
+    outputs = {}
+    for mode, recipe in recipes.items():
+        engine = build_engine(recipe)
+        for size in ((1024, 768), (4000, 3000)):
+            pixels = np.asarray(photo.resize(size, Image.Resampling.LANCZOS))
+            outputs[f"{mode} {size[0]}x{size[1]}"] = engine.run(pixels).image
+    choices = {"level 1": (1, -1), "level 3": (3, -1), "level 6 (Pillow's default)": (6, -1),
+               "level 3, Z_RLE": (3, zlib.Z_RLE), "level 1, Z_RLE": (1, zlib.Z_RLE),
+               "level 3, Z_HUFFMAN_ONLY": (3, zlib.Z_HUFFMAN_ONLY)}  # fmt: skip
+    print(f"{'image':20} {'zlib':28} {'encode s':>9} {'MB':>6}")
+    for name, image in outputs.items():
+        for label, (level, strategy) in choices.items():
+            seconds = median_seconds(
+                functools.partial(png_bytes, image, level, strategy), max(1, args.runs // 3)
+            )
+            size = len(png_bytes(image, level, strategy)) / 1e6
+            print(f"{name:20} {label:28} {seconds:9.3f} {size:6.2f}", flush=True)
+
+
+def png_bytes(image: Image.Image, level: int, strategy: int) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG", compress_level=level, compress_type=strategy)
+    return buffer.getvalue()
+
+
 MEASURES = {
     "vgg-layout": vgg_layout,
     "vgg-bf16": vgg_bf16,
@@ -362,6 +394,7 @@ MEASURES = {
     "batch-writes": batch_writes,
     "instant-graphs": instant_graphs,
     "fast-graph-ops": fast_graph_ops,
+    "png-compression": png_compression,
 }
 
 
@@ -371,8 +404,9 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=9, help="timed runs; the median is printed")
     parser.add_argument("--steps", type=int, default=6, help="strength: optimizer steps")
     parser.add_argument("--tile", type=int, default=768, help="tile-memory: tile size, px")
-    parser.add_argument("--style", default="udnie",
-                        help="tile-memory, batch-writes, fast-graph-ops: a style")  # fmt: skip
+    parser.add_argument(
+        "--style", default="udnie", help="a style (tile-memory, batch-writes, fast-graph-ops, png)"
+    )
     parser.add_argument(
         "--pair",
         nargs=2,
