@@ -30,6 +30,10 @@ EXPORT_PRECISIONS = (FP32, FP16, INT8)  # what `styler export` writes graphs in
 # x86 int8 dot products (VNNI), ARM's (SDOT/UDOT), and AMX: what onnxruntime's int8
 # convolutions need to beat float ones.
 INT8_DOT_FLAGS = ("avx512_vnni", "avx_vnni", "amx_int8", "asimddp")
+# numpy's names for those of INT8_DOT_FLAGS its run-time CPU detection knows (it names no
+# AVX-VNNI or AMX): where there is no /proc/cpuinfo to read (Windows, macOS on Intel) they
+# stand in for its flags.
+NUMPY_INT8_DOT = {"AVX512VNNI": "avx512_vnni", "ASIMDDP": "asimddp"}
 # Set (to anything but "" or "0") to treat this CPU as one without int8 dot products:
 # how tests check auto's fallback on a CPU that has them.
 NO_INT8_DOT_ENV = "STYLER_NO_INT8_DOT"
@@ -50,7 +54,22 @@ def cpuinfo_value(*keys: str) -> str:
 
 @cache
 def _cpu_flags() -> frozenset[str]:
-    return frozenset(cpuinfo_value("flags", "Features").split())  # x86, ARM
+    """The CPU's flags as /proc/cpuinfo names them (x86 "flags", ARM "Features"); where
+    there is none, the int8 dot-product ones numpy's run-time detection finds."""
+    flags = cpuinfo_value("flags", "Features").split()
+    if flags:
+        return frozenset(flags)
+    found = numpy_cpu_features()
+    return frozenset(flag for name, flag in NUMPY_INT8_DOT.items() if name in found)
+
+
+def numpy_cpu_features() -> frozenset[str]:
+    """The features numpy detected on this CPU at import (on every system), by its names."""
+    try:
+        from numpy._core._multiarray_umath import __cpu_features__ as features
+    except ImportError:  # numpy 1.x
+        from numpy.core._multiarray_umath import __cpu_features__ as features
+    return frozenset(name for name, present in features.items() if present)
 
 
 def cpu_has_int8_dot() -> bool:

@@ -73,6 +73,43 @@ def test_auto_takes_int8_only_with_int8_dot_products_and_a_graph_within_bounds(
     assert CONTROLS["precision"].choices == ("auto", "fp32", "bf16", "fp16", "int8")
 
 
+@pytest.mark.parametrize(
+    ("cpuinfo", "numpy_finds", "expected"),
+    [
+        ("fpu sse2 avx2 avx512f avx512_vnni", frozenset(), True),  # Linux: /proc/cpuinfo
+        ("fpu sse2 avx2 fma", frozenset({"AVX512VNNI"}), False),  # /proc/cpuinfo has the say
+        ("", frozenset({"AVX2", "AVX512F", "AVX512VNNI"}), True),  # Windows, Zen 4
+        ("", frozenset({"AVX2", "FMA3"}), False),  # Windows, an AVX2 laptop
+        ("", frozenset({"NEON", "ASIMD", "ASIMDDP"}), True),  # Windows on ARM, Snapdragon X
+    ],
+)
+def test_int8_dot_products_found_without_proc_cpuinfo(
+    monkeypatch: pytest.MonkeyPatch, cpuinfo: str, numpy_finds: frozenset[str], expected: bool
+) -> None:
+    """Windows and macOS on Intel have no /proc/cpuinfo: numpy's own CPU detection names the
+    instructions there, so auto still finds int8 where it pays."""
+    monkeypatch.delenv(NO_INT8_DOT_ENV, raising=False)
+    monkeypatch.setattr(styler.precision.platform, "system", lambda: "Windows")
+    monkeypatch.setattr(styler.precision, "cpuinfo_value", lambda *keys: cpuinfo)
+    monkeypatch.setattr(styler.precision, "numpy_cpu_features", lambda: numpy_finds)
+    styler.precision._cpu_flags.cache_clear()
+    try:
+        assert cpu_has_int8_dot() is expected
+    finally:
+        styler.precision._cpu_flags.cache_clear()
+
+
+def test_numpy_names_this_cpus_int8_dot_products_as_proc_cpuinfo_does() -> None:
+    """The stand-in agrees with /proc/cpuinfo on the machine the suite runs on (Linux)."""
+    flags = set(styler.precision.cpuinfo_value("flags", "Features").split())
+    if not flags:
+        pytest.skip("no /proc/cpuinfo flags to compare with (not Linux)")
+    by_numpy = {styler.precision.NUMPY_INT8_DOT[name]
+                for name in styler.precision.numpy_cpu_features() & set(
+                    styler.precision.NUMPY_INT8_DOT)}  # fmt: skip
+    assert by_numpy == flags & set(styler.precision.NUMPY_INT8_DOT.values())
+
+
 def test_int8_must_beat_the_float_auto_would_run_instead(monkeypatch: pytest.MonkeyPatch) -> None:
     """Thin networks can run faster in bf16 than in int8: against bf16 (a CPU with native
     bf16) int8 needs its bf16 speed-up, against fp32 its fp32 one; where bf16 was never timed,
