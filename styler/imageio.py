@@ -59,7 +59,7 @@ IMAGE_EXTENSIONS = photo_formats.input_extensions()
 _PILLOW_FORMATS = {"png": "PNG", "jpeg": "JPEG", "webp": "WEBP"}
 # zlib settings of written PNGs: its run-length strategy (matches only one byte back), made
 # for PNG's filtered rows. Stylized photos are fine texture with few long repeats, so it
-# writes them in about half the time of level 3's default strategy and smaller than level 6
+# writes them faster than level 3's default strategy and smaller than level 6's
 # (docs/performance.md, "PNG compression"); under Z_RLE the level does not change the bytes.
 PNG_ZLIB = {"compress_level": 1, "compress_type": zlib.Z_RLE}
 _HIGH_BIT_MODES = frozenset({"I;16", "I;16B", "I;16L", "I;16N", "I"})
