@@ -102,9 +102,12 @@ class FeedForwardStylizer:
 
     max_pixels: int
 
-    def load(self, image: ImageInput | LoadedImage, *, bgr: bool = False) -> LoadedImage:
-        """Decode an input within this stylizer's pixel limit; loaded images pass through."""
-        return load_image(image, max_pixels=self.max_pixels, bgr=bgr)
+    def load(
+        self, image: ImageInput | LoadedImage, *, bgr: bool = False, at_least: int = 0
+    ) -> LoadedImage:
+        """Decode an input within this stylizer's pixel limit; loaded images pass through.
+        at_least: the output's long side where the size control sets one (load_image)."""
+        return load_image(image, max_pixels=self.max_pixels, bgr=bgr, at_least=at_least)
 
     def prepare(
         self,
@@ -116,7 +119,7 @@ class FeedForwardStylizer:
     ) -> Prepared:
         """The photo at the output size the size controls give, with its region masks."""
         start = time.perf_counter()
-        loaded = self.load(image, bgr=bgr)
+        loaded = self.load(image, bgr=bgr, at_least=size)
         side = output_side(size, upscale, loaded.rgb.size)
         photo = np.asarray(resize_long_side(loaded.rgb, side))
         masks_in, styles_in = split_regions(regions)

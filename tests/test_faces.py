@@ -16,6 +16,7 @@ from ui_helpers import photo, save
 
 from styler import FastStylizer, Settings, Stylizer, read_settings, save_image
 from styler.fast.inference import FastOptions
+from styler.imageio import load_image
 from styler.optimize import OptimizeOptions
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -71,9 +72,9 @@ def assert_same_settings(a: Path, b: Path) -> None:
     assert first.differences(second) == {}
 
 
-def cli(files: Path, out: Path, *args: str) -> Path:
-    """`styler stylize photo.png ARGS` in a subprocess; the written file's path."""
-    command = [sys.executable, "-m", "styler.cli.main", "stylize", "photo.png", "-o", str(out),
+def cli(files: Path, out: Path, *args: str, photo_name: str = "photo.png") -> Path:
+    """`styler stylize PHOTO ARGS` in a subprocess; the written file's path."""
+    command = [sys.executable, "-m", "styler.cli.main", "stylize", photo_name, "-o", str(out),
                "-q", "--device", "cpu", *args]  # fmt: skip
     done = subprocess.run(command, cwd=files, capture_output=True, text=True, timeout=300,
                           env=dict(os.environ, PYTHONPATH=str(ROOT)))  # fmt: skip
@@ -139,11 +140,33 @@ def test_fast_mode_same_through_cli_api_and_ui(
     assert_same_image(from_cli, reproduced)
 
 
-def ui_result(live, files: Path, mode: str, values: dict, styles: list, blend) -> Path:
+def test_a_large_jpeg_painted_smaller_is_the_same_through_cli_api_and_ui(
+    files, server, tmp_path
+) -> None:
+    """A JPEG four times the output's size decodes at a reduced scale (load_image's
+    at_least) in every face alike, the UI's upload included."""
+    save(photo(640, 480, seed=5), files / "large.jpg")
+    values = {"size": 120}
+    assert load_image(files / "large.jpg", at_least=120).rgb.size == (320, 240)  # 1/2 scale
+    from_cli = cli(files, tmp_path / "cli", "--fast", FAST_STYLE, *flags(values),
+                   photo_name="large.jpg")  # fmt: skip
+    result = FastStylizer([FAST_STYLE], device="cpu").run(
+        files / "large.jpg", FastOptions.from_values(values)
+    )
+    from_api = save_image(result.image, tmp_path / "api.png", settings=result.settings)
+    from_ui = ui_result(server, files, "Fast", values, [FAST_STYLE], None, "large.jpg")
+    for other in (from_api, from_ui):
+        assert_same_image(from_cli, other)
+    assert Image.open(from_cli).size == (120, 90)
+
+
+def ui_result(
+    live, files: Path, mode: str, values: dict, styles: list, blend, photo_name: str = "photo.png"
+) -> Path:
     """The UI's /stylize endpoint through gradio_client: the full-size PNG it made."""
     from gradio_client import Client, handle_file
 
-    kwargs = {"content": handle_file(str(files / "photo.png")), "mode": mode, **values}
+    kwargs = {"content": handle_file(str(files / photo_name)), "mode": mode, **values}
     if mode == "Fast":
         kwargs["style"] = styles[0]
     else:

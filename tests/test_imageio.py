@@ -11,6 +11,7 @@ import pytest
 from PIL import Image, ImageCms
 
 from styler import imageio
+from styler.image_sizes import resize_long_side
 from styler.imageio import (
     DEFAULT_MAX_PIXELS,
     ImageLoadError,
@@ -232,6 +233,30 @@ def assert_one_line(error: pytest.ExceptionInfo, name: str, *fragments: str) -> 
     assert "\n" not in message and message.startswith(name + ": "), message
     for fragment in fragments:
         assert fragment in message, message
+
+
+def test_a_jpeg_painted_at_a_fraction_of_its_size_decodes_at_a_reduced_scale(tmp_path):
+    """libjpeg's DCT scaling (1/2 to 1/8) where twice the long side asked for stays covered;
+    other formats, and JPEGs under four times that side, decode whole; after the final
+    shrink the pixels are the whole decode's to within a level on average."""
+    rng = np.random.default_rng(3)
+    ys, xs = np.mgrid[0:800, 0:1200]
+    picture = np.dstack([xs * 255 // 1199, ys * 255 // 799, (xs + ys) % 256]).astype(np.uint8)
+    grain = cv2.GaussianBlur(rng.integers(0, 48, picture.shape, np.uint8), (0, 0), 1.0)
+    picture = picture // 2 + grain  # gradients under a camera-like grain of a few pixels
+    Image.fromarray(picture).save(tmp_path / "photo.jpg", quality=92)
+    Image.fromarray(picture).save(tmp_path / "photo.png")
+    whole = load_image(tmp_path / "photo.jpg").rgb
+    assert whole.size == (1200, 800)
+    for at_least, decoded in ((150, (300, 200)), (151, (600, 400)), (300, (600, 400)),
+                              (301, (1200, 800)), (0, (1200, 800))):  # fmt: skip
+        assert load_image(tmp_path / "photo.jpg", at_least=at_least).rgb.size == decoded
+    assert load_image(tmp_path / "photo.png", at_least=150).rgb.size == (1200, 800)
+    for side in (150, 300):
+        reduced = load_image(tmp_path / "photo.jpg", at_least=side).rgb
+        shrunk = [np.asarray(resize_long_side(im, side), np.int16) for im in (whole, reduced)]
+        difference = np.abs(shrunk[0] - shrunk[1])
+        assert difference.mean() < 1.0, (side, difference.mean())
 
 
 def test_pixel_limit_is_checked_before_decoding(tmp_path):

@@ -119,11 +119,15 @@ class Regions:
         return tuple(notes)
 
 
-def load_photo(services: Services, path: str | Path | None, what: str = "photo") -> LoadedImage:
+def load_photo(
+    services: Services, path: str | Path | None, what: str = "photo", *, at_least: int = 0
+) -> LoadedImage:
+    """The upload decoded; at_least: the output's long side of a one-pass run, so that a
+    large JPEG decodes as the CLI's run decodes it (load_image)."""
     if not path:
         raise UserError(NO_PHOTO if what == "photo" else f"Add a {what} first.")
     try:
-        return load_image(path, max_pixels=services.config.max_upload_pixels)
+        return load_image(path, max_pixels=services.config.max_upload_pixels, at_least=at_least)
     except ImageError as exc:
         raise UserError(f"That {what} cannot be used: {user_message(exc)}",
                         image_reason(exc)) from exc  # fmt: skip
