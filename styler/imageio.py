@@ -250,8 +250,10 @@ def _reduced_decode(im: Image.Image, long_side: int) -> None:
     Why: a camera photo painted at a fraction of its size was decoded, converted and shrunk
     whole, which took several times as long as a fast-mode pass; decoded this way it takes
     a fraction of that, and the pixels after the shrink are the whole decode's to a fraction
-    of a level on average (docs/performance.md, "Camera JPEGs painted smaller")."""
-    if im.format == "JPEG" and max(im.size) >= 4 * long_side:
+    of a level on average (docs/performance.md, "Camera JPEGs painted smaller"). A CMYK JPEG
+    decodes whole: the web UI paints it from its PNG display copy (styler.display), and every
+    face must give the same pixels."""
+    if im.format == "JPEG" and im.mode != "CMYK" and max(im.size) >= 4 * long_side:
         im.draft(None, scaled_size(im.size, 2 * long_side))
 
 

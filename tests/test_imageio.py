@@ -252,6 +252,8 @@ def test_a_jpeg_painted_at_a_fraction_of_its_size_decodes_at_a_reduced_scale(tmp
                               (301, (1200, 800)), (0, (1200, 800))):  # fmt: skip
         assert load_image(tmp_path / "photo.jpg", at_least=at_least).rgb.size == decoded
     assert load_image(tmp_path / "photo.png", at_least=150).rgb.size == (1200, 800)
+    Image.fromarray(picture).convert("CMYK").save(tmp_path / "print.jpg")  # as the UI's copy
+    assert load_image(tmp_path / "print.jpg", at_least=150).rgb.size == (1200, 800)
     for side in (150, 300):
         reduced = load_image(tmp_path / "photo.jpg", at_least=side).rgb
         shrunk = [np.asarray(resize_long_side(im, side), np.int16) for im in (whole, reduced)]
