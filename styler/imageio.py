@@ -151,7 +151,7 @@ def load_image(
 
     max_pixels guards files only (arrays and PIL images are already decoded); bgr applies to
     arrays only. at_least: the long side the caller will shrink the image to (0: its own);
-    a JPEG file at least twice as long is decoded at a reduced scale (_reduced_decode).
+    a JPEG file at least four times as long is decoded at a reduced scale (_reduced_decode).
     Raises ImageLoadError (a ValueError) with a one-line message naming the file, for
     anything that is not a readable image: damaged data, a directory, a pipe or device, a
     file that vanished. A file of several frames (animated, multi-page) gives its
