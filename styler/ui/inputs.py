@@ -72,6 +72,12 @@ class Controls:
         except InvalidOption as exc:
             raise UserError(option_message(exc)) from exc
 
+    def size(self, mode: str) -> int:
+        """The size control in `mode` as the run's recipe will hold it: the value given, else
+        the registry's default for the mode."""
+        default = controls.CONTROLS["size"].default_for(ENGINE_MODES[mode])
+        return self.for_mode(mode).get("size", default)
+
     def quality_options(self) -> OptimizeOptions:
         from styler.optimize import OptimizeOptions
 

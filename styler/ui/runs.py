@@ -79,7 +79,7 @@ def run_fast(
     if not style or style not in services.style_names():
         raise UserError("Pick a style from the grid first.")
     began = time.perf_counter()
-    loaded = load_photo(services, content, at_least=controls.for_mode(FAST).get("size", 0))
+    loaded = load_photo(services, content, at_least=controls.size(FAST))
     recipe = make_recipe(FAST, [style], controls, regions=fast_regions(services, regions))
     # No device slot: a Fast job is one pass, and must not wait behind a
     # Quality run holding the slot; the network's own lock keeps its passes apart.
@@ -187,7 +187,7 @@ def run_instant(
     """Instant mode: the style images of Quality mode (blend weights, regions alike) in one
     feed-forward pass. Kept with its RunRequest, so Refine can take it on."""
     began = time.perf_counter()
-    loaded = load_photo(services, content, at_least=controls.for_mode(INSTANT).get("size", 0))
+    loaded = load_photo(services, content, at_least=controls.size(INSTANT))
     style_images, weights, names = style_list(services, styles)
     pairs = image_regions(services, regions, styles, INSTANT)
     recipe = make_recipe(INSTANT, style_images, controls, blend=weights, regions=pairs)
