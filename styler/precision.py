@@ -34,6 +34,8 @@ INT8_DOT_FLAGS = ("avx512_vnni", "avx_vnni", "amx_int8", "asimddp")
 # AVX-VNNI or AMX): where there is no /proc/cpuinfo to read (Windows, macOS on Intel) they
 # stand in for its flags.
 NUMPY_INT8_DOT = {"AVX512VNNI": "avx512_vnni", "ASIMDDP": "asimddp"}
+# What makes an x86 CPU compute bfloat16 natively: AVX512-BF16, or AMX.
+NATIVE_BF16_FLAGS = ("avx512_bf16", "amx_tile")
 # Set (to anything but "" or "0") to treat this CPU as one without int8 dot products:
 # how tests check auto's fallback on a CPU that has them.
 NO_INT8_DOT_ENV = "STYLER_NO_INT8_DOT"
@@ -90,9 +92,25 @@ def float_dtype(precision: str) -> torch.dtype | None:
     return torch.bfloat16 if precision == BF16 else torch.float16
 
 
+def x86_native_bf16() -> bool | None:
+    """Whether this x86 CPU computes bfloat16 natively, told from its /proc/cpuinfo flags
+    as PyTorch's own check tells it (styler.device.cpu_has_native_bf16), without importing
+    PyTorch; None where the flags cannot tell (not x86, or no /proc/cpuinfo)."""
+    from styler.device import X86_MACHINES
+
+    flags = cpuinfo_value("flags").split()
+    if platform.machine().lower() not in X86_MACHINES or not flags:
+        return None
+    return bool(set(flags) & set(NATIVE_BF16_FLAGS))
+
+
 def best_float(device_type: str) -> str:
     """The float format a device of this type computes fastest at no loss we can see:
-    bf16/fp16 or fp32."""
+    bf16/fp16 or fp32. An x86 CPU's is told from its flags, so that onnxruntime's passes
+    (which would run fp32 or int8) need not import PyTorch to learn it."""
+    native = x86_native_bf16() if device_type == "cpu" else None
+    if native is not None:
+        return BF16 if native else FP32
     import torch
 
     from styler.device import autocast_dtype

@@ -8,7 +8,7 @@ import os
 import pytest
 import torch
 
-from styler import device
+from styler import device, precision
 from styler.device import usable_cores, use_all_cores
 from styler.errors import OptionsError
 
@@ -173,3 +173,28 @@ def test_a_cpu_quota_caps_the_thread_count(threads, monkeypatch):
     assert use_all_cores() == 2 and torch.get_num_threads() == 2
     monkeypatch.setattr(device, "cgroup_cpu_limit", lambda: None)
     assert usable_cores() == 16
+
+
+@pytest.mark.parametrize(
+    ("flags", "best"),
+    [("fpu sse avx512f avx512_vnni", "fp32"), ("fpu avx512f avx512_bf16", "bf16"),
+     ("fpu avx2 amx_tile amx_bf16", "bf16"), ("fpu avx2", "fp32")],
+)
+def test_an_x86_cpus_best_float_comes_from_its_flags_without_pytorch(
+    monkeypatch, flags: str, best: str
+) -> None:
+    """Instant and fast mode's onnxruntime passes ask for the CPU's best float without
+    importing PyTorch: the flags give PyTorch's own answer (cpu_has_native_bf16's)."""
+    monkeypatch.setattr(precision.platform, "machine", lambda: "x86_64")
+    monkeypatch.setattr(precision, "cpuinfo_value", lambda *keys: flags)
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: "avx512_bf16" in flags)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: "amx_tile" in flags)
+    monkeypatch.setattr(device.platform, "machine", lambda: "x86_64")
+    assert precision.best_float("cpu") == best
+    assert device.cpu_has_native_bf16() is (best == "bf16")
+
+
+def test_this_cpus_flags_agree_with_pytorch() -> None:
+    if precision.x86_native_bf16() is None:
+        pytest.skip("not an x86 CPU with /proc/cpuinfo: the flags cannot tell")
+    assert precision.x86_native_bf16() is device.cpu_has_native_bf16()
