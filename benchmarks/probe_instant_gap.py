@@ -23,10 +23,10 @@ from PIL import Image
 
 from styler.evaluate import EVAL_STYLE_LAYERS, _features, content_distance
 from styler.image_sizes import resize_long_side
-from styler.instant.cascade import _padded, _to_tensor, _to_uint8
-from styler.instant.stylizer import networks_on
+from styler.instant.torch_networks import loaded_networks
 from styler.instant.wct import _powered, feature_stats, whitening_colouring
 from styler.losses import gram_matrix, relative_error
+from styler.tensors import to_image
 from styler.vgg import VGG19Features
 
 LEVEL = "relu4_1"
@@ -74,7 +74,7 @@ def main() -> int:
     if not DATA.is_dir():
         print(f"needs the shared data folder at {DATA}", file=sys.stderr)
         return 2
-    nets = networks_on("cpu")
+    nets = loaded_networks(torch.device("cpu"))  # in PyTorch: features in and out
     upper = VGG19Features(["relu5_1"])
     tail = torch.nn.Sequential(*list(upper.body)[upper.names.index(LEVEL) + 1 :])
     levels = " ".join(f"{n:>7}" for n in EVAL_STYLE_LAYERS)
@@ -82,11 +82,11 @@ def main() -> int:
     for content_name, style_name in PAIRS[: args.pairs]:
         photo = resize_long_side(Image.open(DATA / "content" / f"{content_name}.jpg"), 512)
         painting = Image.open(DATA / "styles" / f"{style_name}.jpg").convert("RGB")
-        image, (h, w) = _padded(_to_tensor(np.asarray(photo.convert("RGB")), nets.device))
+        w, h = photo.size
         with torch.no_grad():
-            content = nets.encode(image, LEVEL).float()
+            content = nets.features(np.asarray(photo.convert("RGB")), LEVEL).float()
             small = np.asarray(resize_long_side(painting, 512))
-            style = nets.encode(_to_tensor(small, nets.device), LEVEL).float()
+            style = nets.features(small, LEVEL).float()
         target = whitening_colouring(feature_stats(content), feature_stats(style))(content)
         runs = {
             "wct": target,
@@ -95,7 +95,7 @@ def main() -> int:
         }
         for name, features in runs.items():
             with torch.no_grad():
-                out = Image.fromarray(_to_uint8(nets.decode(features, LEVEL)[..., :h, :w]))
+                out = to_image(nets.decoders[LEVEL](features)[..., :h, :w])
             errors = per_level(out, painting)
             cells = " ".join(f"{e:7.3f}" for e in errors)
             print(

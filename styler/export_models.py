@@ -21,6 +21,7 @@ from styler.fast.export import export_onnx
 from styler.fast.inference import network_file
 from styler.fast.runtime import Painter, fast_precision
 from styler.imageio import IMAGE_EXTENSIONS
+from styler.instant.cascade import Passes
 from styler.instant.export import (
     DECODER,
     ENCODER,
@@ -29,7 +30,7 @@ from styler.instant.export import (
     describe,
     write_description,
 )
-from styler.instant.runtime import require_onnxruntime
+from styler.instant.runtime import InstantGraphs, OnnxNetworks, require_onnxruntime
 from styler.instant.stylizer import (
     STYLE_MAX_SIDE,
     STYLE_MIN_SIDE,
@@ -72,12 +73,12 @@ def export_instant(folder: Path, precision: str) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     _check_writable(folder)
     runs_as = INT8 if precision == INT8 else FP32  # fp16: fp32's graphs, weights halved
-    graphs = networks_on("cpu", runs_as).onnx.graphs
+    graphs = _graphs(networks_on("cpu", runs_as))
     sources = {ENCODER: graphs.encoder, STYLE_ENCODER: graphs.style_encoder,
                DECODER: graphs.decoder}  # fmt: skip
     frames = frame_networks_on("cpu", runs_as)
     if frames is not None:
-        sources[FRAMES_DECODER] = frames.onnx.graphs.decoder
+        sources[FRAMES_DECODER] = _graphs(frames).decoder
     written = []
     for name, source in sources.items():
         target = folder / name
@@ -89,6 +90,13 @@ def export_instant(folder: Path, precision: str) -> list[Path]:
     description = describe(CONTROLS["stroke_side"].default_for(INSTANT), STYLE_MIN_SIDE,
                            STYLE_MAX_SIDE)  # fmt: skip
     return [*written, write_description(folder, {**description, "precision": precision})]
+
+
+def _graphs(nets: Passes) -> InstantGraphs:
+    """The graphs behind networks onnxruntime runs (on the CPU in fp32 or int8 with
+    onnxruntime installed, as export_instant asks for them)."""
+    assert isinstance(nets, OnnxNetworks)
+    return nets.graphs
 
 
 def calibration_photos(folder: Path) -> list[np.ndarray]:

@@ -2,9 +2,10 @@
 
 Each entry names the float network it was quantized from by its parameters' sha256
 (styler.onnx_models.parameters_digest; instant mode's with the way its graph is drawn,
-styler.instant.runtime.graph_digest), and a fast style's also by its file's sha256, so an
-int8 graph is only ever used for the very network it came from (found by the file, fast
-mode runs it without loading the network into PyTorch), and records the quality change
+styler.instant.runtime.graph_digest), and also by its file's sha256 (instant mode's: its
+files' under the graph's drawing, styler.instant.runtime.file_key), so an int8 graph is
+only ever used for the very network it came from (found by the file, both modes run it
+without loading the network into PyTorch), and records the quality change
 measured on validation photos (tools/quantize_weights.py writes it). `auto` precision uses
 a graph only when that change is within QUALITY_BOUND.
 """
@@ -44,7 +45,8 @@ class Int8Graph:
     # For a fast style: its distilled twin's file (styler.fast.distill) when the graph was
     # quantized from the twin rather than from the network itself.
     twin: str = ""
-    file_sha256: str = ""  # for a fast style: the sha256 of its network's file
+    # A fast style's: the sha256 of its network's file; instant mode's: file_key of its file.
+    file_sha256: str = ""
 
     @property
     def path(self) -> Path:

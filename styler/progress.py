@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from PIL import Image
@@ -80,3 +81,24 @@ class PassSteps:
                                    elapsed=time.perf_counter() - self._start,
                                    image=image))  # fmt: skip
         self.check()
+
+
+_running = threading.local()  # the PassSteps of the run on this thread, if it can be cancelled
+
+
+def running_steps() -> PassSteps | None:
+    """The steps of the cancellable run on this thread (see cancel_scope), if any."""
+    return getattr(_running, "steps", None)
+
+
+@contextlib.contextmanager
+def cancel_scope(steps: PassSteps) -> Iterator[None]:
+    """Within this block, a pass that asks running_steps() stops on `steps`' cancel: modules
+    prepared by styler.tensors.check_between_layers between two layers, onnxruntime sessions
+    through their terminate flag (styler.instant.runtime)."""
+    previous = getattr(_running, "steps", None)
+    _running.steps = steps
+    try:
+        yield
+    finally:
+        _running.steps = previous

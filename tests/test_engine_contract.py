@@ -160,7 +160,7 @@ def test_a_cancel_stops_an_onnxruntime_pass_in_its_middle(
     its first onnxruntime pass begins, ends well before an uncancelled one would. (The
     moment is tied to the pass, not to the run's start: this shared machine's speed swings
     between runs, and a cancel timed from the start could land after the last pass.)"""
-    from styler.instant.runtime import OnnxPass
+    from styler.instant.runtime import OnnxNetworks
 
     photo = np.asarray(gradient_photo(1536, 864))
     recipe = recipes[INSTANT].with_controls(tile=2048, stroke_side=0, precision="fp32")
@@ -174,15 +174,15 @@ def test_a_cancel_stops_an_onnxruntime_pass_in_its_middle(
     assert seen[-1].total_steps == 1  # one pass, nothing to stop between
     cancel = CancelToken()
     timers: list[threading.Timer] = []
-    run_pass = OnnxPass._run
+    run_pass = OnnxNetworks._run
 
-    def cancelled_soon(self: OnnxPass, session: object, feed: dict) -> object:
+    def cancelled_soon(self: OnnxNetworks, session: object, feed: dict) -> object:
         if not timers:
             timers.append(threading.Timer(0.05, cancel.cancel))
             timers[0].start()
         return run_pass(self, session, feed)
 
-    monkeypatch.setattr(OnnxPass, "_run", cancelled_soon)
+    monkeypatch.setattr(OnnxNetworks, "_run", cancelled_soon)
     start = time.perf_counter()
     result = engine.run(photo, cancel=cancel)
     stopped = time.perf_counter() - start

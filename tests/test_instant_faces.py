@@ -27,7 +27,7 @@ from styler import InstantOptions, InstantStylizer, Recipe, Settings, save_image
 from styler.batch import stylize_files
 from styler.controls import CONTROLS, INSTANT, controls_for
 from styler.instant import stylizer as instant_module
-from styler.instant.weights import MANIFEST, decoders_dir
+from styler.instant.files import MANIFEST, decoders_dir
 
 pytestmark = pytest.mark.slow  # each CLI run starts Python, torch and VGG19: seconds
 ROOT = Path(__file__).resolve().parents[1]

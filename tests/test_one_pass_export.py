@@ -25,6 +25,7 @@ from styler.fast.inference import FastStylizer
 from styler.fast.network import TileableInstanceNorm
 from styler.fast.twin import read_twin
 from styler.instant.detail import reduced_copy, with_detail
+from styler.instant.runtime import OnnxNetworks
 from styler.instant.stylizer import InstantOptions, InstantStylizer, networks_on
 from styler.int8_models import Int8Graph, int8_dir
 from styler.precision import NO_INT8_DOT_ENV, cpu_has_int8_dot, resolve_precision
@@ -284,5 +285,5 @@ def test_bad_export_targets_are_one_line(tmp_path: Path) -> None:
 
 def test_the_networks_of_each_precision_are_loaded_once() -> None:
     assert networks_on("cpu", "fp32") is networks_on("cpu", "fp32")
-    assert networks_on("cpu", "fp32").onnx is not None  # the graphs an app runs
+    assert isinstance(networks_on("cpu", "fp32"), OnnxNetworks)  # the graphs an app runs
     assert networks_on("cpu", "bf16").dtype == torch.bfloat16

@@ -16,6 +16,8 @@ from PIL import Image
 
 from tests.video_clips import moving_pattern, write_clip
 
+GALLERY = Path(__file__).resolve().parents[1] / "gallery"
+
 REPORT = """
 import json, sys
 from styler.cli.main import main
@@ -53,6 +55,22 @@ def test_a_cached_float_export_runs_without_pytorch(photo: Path, tmp_path: Path)
                     "-o", str(tmp_path / "again"))  # fmt: skip
     assert again == {"code": 0, "torch": False, "av": False}
     same = [np.asarray(Image.open(tmp_path / d / "photo__udnie.png")) for d in ("first", "again")]
+    assert np.array_equal(*same)
+
+
+def test_instant_mode_on_the_cpu_runs_without_pytorch(photo: Path, tmp_path: Path) -> None:
+    """The shipped int8 graphs run at once; float32's export is made in PyTorch on the first
+    run and taken from the cache after, with the same pixels."""
+    painting = str(GALLERY / "styles" / "swirls.jpg")
+    reports = {
+        run: _styler("stylize", str(photo), "--instant", "--style", painting,
+                     "--precision", precision, "-o", str(tmp_path / run))  # fmt: skip
+        for run, precision in (("int8", "int8"), ("first", "fp32"), ("again", "fp32"))
+    }
+    assert reports["int8"] == {"code": 0, "torch": False, "av": False}
+    assert reports["first"]["code"] == 0
+    assert reports["again"] == {"code": 0, "torch": False, "av": False}
+    same = [np.asarray(Image.open(tmp_path / d / "photo__swirls.png")) for d in ("first", "again")]
     assert np.array_equal(*same)
 
 

@@ -12,10 +12,12 @@ from PIL import Image
 
 from styler.errors import WeightsError
 from styler.instant.distill import EncoderDistillConfig, EncoderDistiller
+from styler.instant.files import decoders_dir
 from styler.instant.student import LEVEL, StudentConfig, StudentEncoder, pruned_from
 from styler.instant.stylizer import networks_on
+from styler.instant.torch_networks import loaded_networks
 from styler.instant.train import DecoderTrainConfig, DecoderTrainer
-from styler.instant.weights import decoders_dir, load_encoder, read_student, save_student
+from styler.instant.weights import load_encoder, read_student, save_student
 from styler.vgg import VGG19Features
 from tests.conftest import GALLERY
 
@@ -76,7 +78,8 @@ def test_shipped_student_is_checked_and_close_to_vgg(vgg: VGG19Features) -> None
 def test_instant_mode_runs_on_the_student_unless_the_folder_has_none(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert isinstance(networks_on("cpu", "fp32").encoder, StudentEncoder)
+    assert isinstance(loaded_networks(torch.device("cpu")).encoder, StudentEncoder)
+    assert networks_on("cpu", "fp32").encoder_note.startswith("student")
     folder = tmp_path / "instant"
     folder.mkdir()
     manifest = json.loads((decoders_dir() / "manifest.json").read_text())

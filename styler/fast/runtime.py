@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import cv2
 import numpy as np
 
 from styler.device import onnx_threads
@@ -35,6 +34,7 @@ from styler.onnx_models import (
     cache_dir,
     cached_graph,
     cpu_session,
+    float_planes_to_rgb,
     onnxruntime_installed,
     parameters_digest,
 )
@@ -67,10 +67,7 @@ class OnnxRunner:
     def run(self, photos: np.ndarray) -> np.ndarray:
         """(N, H, W, 3) uint8 -> (N, H, W, 3) uint8.
 
-        In, one numpy pass (scale while transposing); out, OpenCV per colour plane (scale,
-        round and saturate in one call, then interleave), several times quicker than numpy's
-        strided pass back: it ran once per video frame (benchmarks/profile_video_frame.py).
-        """
+        In, one numpy pass (scale while transposing); out, float_planes_to_rgb."""
         n, h, w, _ = photos.shape
         check_size(h, w)  # the graph takes any other size (StyleNetwork pads small ones)
         images = np.empty((n, 3, h, w), np.float32)
@@ -78,9 +75,7 @@ class OnnxRunner:
         (out,) = self.session.run(None, {"image": images})  # already clamped to [0, 1]
         rgb = np.empty((n, h, w, 3), np.uint8)
         for index, planes in enumerate(out):
-            # values are in [0, 1]: convertScaleAbs's absolute value changes nothing
-            cv2.merge([cv2.convertScaleAbs(plane, alpha=255) for plane in planes],
-                      dst=rgb[index])  # fmt: skip
+            float_planes_to_rgb(planes, rgb[index])
         return rgb
 
 

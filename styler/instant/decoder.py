@@ -13,16 +13,10 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from styler.instant.levels import LEVELS
 from styler.instant.padding import MirrorConv2d
 from styler.instant.pruning import conv_layers, copy_largest_filters
 
-# VGG19 level -> (its channels, its stride)
-LEVELS: dict[str, tuple[int, int]] = {
-    "relu1_1": (64, 1),
-    "relu2_1": (128, 2),
-    "relu3_1": (256, 4),
-    "relu4_1": (512, 8),
-}
 _VGG_WIDTH_AT_STRIDE = {1: 64, 2: 128, 4: 256, 8: 512}
 # About the spread of the original (Caffe, 0-255 input) VGG19's activations at each level:
 # inputs of order one let the first convolution start from its usual initialisation.

@@ -83,10 +83,11 @@ class Whitening:
         for image_features in features:
             accumulator.add(image_features)
         stats = accumulator.stats()
-        values, vectors = torch.linalg.eigh(stats.cov)
+        values, vectors = torch.linalg.eigh(torch.from_numpy(stats.cov))
         values = values.clamp_min(WHITENING_FLOOR * float(values.max()))
         basis = (vectors * values**-0.5) @ vectors.T
-        return cls(stats.mean.float(), basis.float())
+        device = features.device
+        return cls(torch.from_numpy(stats.mean).float().to(device), basis.float().to(device))
 
     def __call__(self, features: torch.Tensor) -> torch.Tensor:
         centred = features - self.mean.view(1, -1, 1, 1)

