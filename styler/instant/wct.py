@@ -9,21 +9,60 @@ blends work.
 
 The statistics and the map are numpy float64 (C, C) matrices, small whatever the image; the
 features they come from and go to are PyTorch tensors (on any device) or numpy arrays (the
-onnxruntime passes, which run without PyTorch).
+onnxruntime passes, which run without PyTorch). numpy's BLAS runs these products on the
+calling thread alone (one_blas_thread).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import functools
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
+
+from styler.device import onnx_threads
 
 # Eigenvalues below this share of the largest are noise; WCT drops them (a tiny
 # eigenvalue's inverse square root would amplify noise into speckles).
 EIGEN_FLOOR = 1e-5
+
+
+@functools.cache
+def _blas() -> ThreadpoolController:
+    return ThreadpoolController()
+
+
+@contextlib.contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """numpy's BLAS and LAPACK on the calling thread alone within this block. OpenBLAS's
+    worker threads spin for a while after each call; on a small CPU they took the cores
+    onnxruntime's next pass needed, and instant mode's photo ran a fifth slower than in
+    PyTorch (docs/performance.md, "Start-up")."""
+    with _blas().limit(limits=1, user_api="blas"):
+        yield
+
+
+@functools.cache
+def _pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(onnx_threads(), thread_name_prefix="styler-wct")
+
+
+def _by_columns(product: Callable[[slice], Any], columns: int) -> list[Any]:
+    """product(part) over `columns` split into one part per thread onnxruntime gets
+    (styler.device.onnx_threads), each on its own thread with one BLAS thread
+    (one_blas_thread): the cores share the large products, and no BLAS worker is left
+    spinning when they are done (numpy releases the GIL in them)."""
+    parts = max(1, min(onnx_threads(), columns // 1024))
+    bounds = np.linspace(0, columns, parts + 1).astype(int)
+    slices = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    with one_blas_thread():
+        return list(_pool().map(product, slices)) if parts > 1 else [product(slices[0])]
 
 
 @dataclass(frozen=True)
@@ -64,8 +103,14 @@ class StatsAccumulator:
         The products run in float32 where the features are (fast), the sums over tiles
         accumulate in float64."""
         flat = features.reshape(features.shape[-3], -1)
-        flat = flat.astype(np.float32, copy=False) if isinstance(flat, np.ndarray) else flat.float()
-        total, outer = _float64(flat.sum(1)), _float64(flat @ flat.T)
+        if isinstance(flat, np.ndarray):
+            flat = flat.astype(np.float32, copy=False)
+            outer = sum(_by_columns(lambda part: flat[:, part] @ flat[:, part].T,
+                                    flat.shape[1]))  # fmt: skip
+        else:
+            flat = flat.float()
+            outer = flat @ flat.T
+        total, outer = _float64(flat.sum(1)), _float64(outer)
         if self.total is None or self.outer is None:
             self.total, self.outer = total, outer
         else:
@@ -108,7 +153,15 @@ class AffineMap:
         matrix, bias = self.matrix.astype(np.float32), self.bias.astype(np.float32)
         if isinstance(features, np.ndarray):
             flat = features.reshape(n, c, h * w).astype(np.float32, copy=False)
-            return (np.matmul(matrix, flat) + bias.reshape(1, c, 1)).reshape(n, c, h, w)
+            out = np.empty_like(flat)
+
+            def product(part: slice) -> None:
+                for one, into in zip(flat, out, strict=True):
+                    np.matmul(matrix, one[:, part], out=into[:, part])
+                    into[:, part] += bias[:, None]
+
+            _by_columns(product, h * w)
+            return out.reshape(n, c, h, w)
         import torch
 
         flat = features.float().reshape(n, c, h * w)
@@ -119,13 +172,16 @@ class AffineMap:
 
 def _powered(cov: np.ndarray, power: float) -> np.ndarray:
     """cov ** power on its significant eigenvalues (0 on the rest)."""
-    values, vectors = np.linalg.eigh(cov)
-    keep = values > EIGEN_FLOOR * max(values.max(), 1e-12)
-    scaled = np.where(keep, np.maximum(values, 1e-12) ** power, 0.0)
-    return (vectors * scaled) @ vectors.T
+    with one_blas_thread():
+        values, vectors = np.linalg.eigh(cov)
+        keep = values > EIGEN_FLOOR * max(values.max(), 1e-12)
+        scaled = np.where(keep, np.maximum(values, 1e-12) ** power, 0.0)
+        return (vectors * scaled) @ vectors.T
 
 
 def whitening_colouring(content: FeatureStats, style: FeatureStats) -> AffineMap:
     """The map that gives content's features style's mean and covariance."""
-    matrix = style.colouring @ _powered(content.cov, -0.5)
+    whitening = _powered(content.cov, -0.5)
+    with one_blas_thread():
+        matrix = style.colouring @ whitening
     return AffineMap(matrix, style.mean - matrix @ content.mean)
