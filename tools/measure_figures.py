@@ -17,6 +17,7 @@ so they can be kept current on the machine at hand. Run on a quiet machine:
     python tools/measure_figures.py tile-memory --tile 1024   # an 8K photo's peak RSS
     python tools/measure_figures.py batch-writes   # a batch writing beside painting, or not
     python tools/measure_figures.py instant-graphs # instant mode's int8 graphs, one pass each
+    python tools/measure_figures.py instant-parts  # where an instant photo's run goes, by part
     python tools/measure_figures.py fast-graph-ops --style udnie  # a fast graph's time by operator
     python tools/measure_figures.py png-compression  # PNG writing: zlib levels and strategies
 """
@@ -309,6 +310,50 @@ def instant_graphs(args: argparse.Namespace) -> None:
         print(f"{key:16} {1000 * seconds:7.1f} ms")
 
 
+def instant_parts(args: argparse.Namespace) -> None:
+    """Where InstantStylizer.run's time goes on a 1024x768 photo (the gallery astronaut
+    enlarged, swirls.jpg; default controls: painted at 512x384, detail put back), each part
+    timed by wrapping it; every run's parts, summed, over --runs runs after one warm-up."""
+    from styler.instant import cascade, runtime, stylizer, wct
+
+    photo = Image.open(ROOT / "gallery/photos/astronaut.jpg").convert("RGB").resize((1024, 768))
+    painter = stylizer.InstantStylizer(ROOT / "gallery/styles/swirls.jpg", device="cpu")
+    painter.run(photo)
+    spent: dict[str, float] = {}
+
+    def timed(owner: object, name: str, label: str) -> None:
+        inner = getattr(owner, name)
+
+        @functools.wraps(inner)
+        def wrapper(*a: object, **k: object) -> object:
+            start = time.perf_counter()
+            try:
+                return inner(*a, **k)
+            finally:
+                spent[label] = spent.get(label, 0.0) + time.perf_counter() - start
+
+        setattr(owner, name, wrapper)
+
+    for owner, name, label in (
+        (stylizer, "reduced_copy", "the photo's reduced copy"),
+        (runtime.OnnxNetworks, "_run", "onnxruntime's passes (3: painting, photo, decoder)"),
+        (cascade, "_unpadded_stats", "the photo's feature statistics"),
+        (cascade, "whitening_colouring", "whitening-colouring (its eigendecomposition)"),
+        (wct.AffineMap, "__call__", "the map applied to the features"),
+        (stylizer, "with_detail", "the photo's detail put back"),
+    ):
+        timed(owner, name, label)
+    painter._stats.clear()  # the painting's statistics too, as a new command computes them
+    start = time.perf_counter()
+    for _ in range(args.runs):
+        painter._stats.clear()
+        painter.run(photo)
+    whole = (time.perf_counter() - start) / args.runs
+    print(f"instant mode, {painter.nets.precision}, 1024x768: {whole * 1000:.0f} ms a run")
+    for label, seconds in spent.items():
+        print(f"  {label:52} {seconds / args.runs * 1000:6.1f} ms")
+
+
 def fast_graph_ops(args: argparse.Namespace) -> None:
     """Where a 1280x720 pass of a style's float export and int8 graph goes, by operator: one
     onnxruntime thread, its own profiler, summed over --runs passes after a warm-up."""
@@ -393,6 +438,7 @@ MEASURES = {
     "tile-memory": tile_memory,
     "batch-writes": batch_writes,
     "instant-graphs": instant_graphs,
+    "instant-parts": instant_parts,
     "fast-graph-ops": fast_graph_ops,
     "png-compression": png_compression,
 }
