@@ -17,7 +17,7 @@ import os
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PIL import Image
@@ -51,6 +51,9 @@ from styler.precision import AUTO, FP32, INT8, float_dtype, resolve_precision
 from styler.progress import Cancelled, CancelToken, PassSteps, ProgressCallback
 from styler.result import ImageInput, StylizeResult
 from styler.settings import engine_notes, files_of, image_name
+
+if TYPE_CHECKING:
+    import torch
 
 StyleInput = ImageInput | LoadedImage
 # (mask, style image or None): the style of one region; None keeps the photo there.
@@ -169,7 +172,8 @@ class InstantStylizer(FeedForwardStylizer):
         checked(INSTANT, {"tile": tile, "max_pixels": max_pixels, "device": device,
                           "precision": precision})  # fmt: skip
         kind = device_type(device)
-        self.device = "cpu" if kind == "cpu" else str(resolve_device(device))  # PyTorch's name
+        # PyTorch's name for it, known without PyTorch on the CPU
+        self.device_name = "cpu" if kind == "cpu" else str(resolve_device(device))
         self.max_pixels, self.tile, self.whole_side = max_pixels, tile, whole_side
         specs = (
             [style]
@@ -185,9 +189,14 @@ class InstantStylizer(FeedForwardStylizer):
             normalised_weights(blend if blend is not None else [1.0] * len(specs), len(specs))
         )
         self.precision = precision
-        self.nets = networks_on(self.device, precision)
+        self.nets = networks_on(self.device_name, precision)
         self._stats: dict[tuple[object, int], dict[str, FeatureStats]] = {}
         self._lock = threading.Lock()
+
+    @functools.cached_property
+    def device(self) -> torch.device:
+        """The device as PyTorch names it (importing PyTorch)."""
+        return resolve_device(self.device_name)
 
     def _style_side(self, output_long_side: int, style_scale: float) -> int:
         return max(STYLE_MIN_SIDE, min(STYLE_MAX_SIDE, round(output_long_side * style_scale)))
@@ -259,7 +268,7 @@ class InstantStylizer(FeedForwardStylizer):
     def frame_nets(self) -> Passes | None:
         """The networks of a video's frames (frame_networks_on), loaded at the first frame:
         a stylizer that paints only photos never reads the frames' decoder."""
-        return frame_networks_on(self.device, self.precision)
+        return frame_networks_on(self.device_name, self.precision)
 
     def _nets_for(self, grid: GridPhase | None) -> Passes:
         """A video frame's networks (it comes with its place on the grid), or a photo's."""
@@ -317,7 +326,7 @@ class InstantStylizer(FeedForwardStylizer):
             blend=self.blend,
             controls={**asdict(options), "tile": self.tile},
             engine=engine_notes(
-                device=self.device,
+                device=self.device_name,
                 decoders=self.decoder_notes(nets),
                 encoder=self.nets.encoder_note,
                 precision=self.nets.precision,
