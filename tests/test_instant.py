@@ -211,3 +211,46 @@ def test_onnxruntime_passes_paint_what_the_pytorch_networks_paint(
     in_torch = stylizer.stylize_array(photo)
     difference = np.abs(onnx.astype(int) - in_torch)
     assert difference.max() <= 2 and difference.mean() < 0.05
+
+
+def test_a_damaged_network_file_is_refused_without_loading_it(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The onnxruntime passes never read the decoder's file into PyTorch, yet a file whose
+    bytes differ from the manifest's is refused, in one line naming it, as loading it would."""
+    import shutil
+
+    from styler.errors import WeightsError
+    from styler.instant.runtime import installed_files
+
+    folder = tmp_path / "instant"
+    shutil.copytree(decoders_dir(), folder)
+    decoder = next(folder.glob("decoder_*.safetensors"))
+    data = bytearray(decoder.read_bytes())
+    data[-1] ^= 0xFF
+    decoder.write_bytes(bytes(data))
+    monkeypatch.setenv("STYLER_INSTANT_DIR", str(folder))
+    with pytest.raises(WeightsError, match=f"{decoder.name}: sha256 .* differs") as raised:
+        installed_files()
+    assert "\n" not in str(raised.value)
+
+
+def test_float_graphs_are_cached_by_their_files_and_made_again_when_damaged(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from styler.instant.runtime import float_graphs, installed_files
+
+    monkeypatch.setenv("STYLER_CACHE_DIR", str(tmp_path))
+    made: list[str] = []
+
+    def export(role: str, path) -> None:
+        made.append(role)
+        path.write_bytes(role.encode())
+
+    files = installed_files()
+    graphs = float_graphs(files, export)
+    assert sorted(made) == ["decoder", "encoder", "style_encoder"]
+    assert float_graphs(files, export) == graphs and len(made) == 3  # from the cache
+    graphs.decoder.write_bytes(b"damaged")
+    assert float_graphs(files, export) == graphs and made[3:] == ["decoder"]
+    assert graphs.decoder.read_bytes() == b"decoder"
