@@ -254,3 +254,32 @@ def test_float_graphs_are_cached_by_their_files_and_made_again_when_damaged(
     graphs.decoder.write_bytes(b"damaged")
     assert float_graphs(files, export) == graphs and made[3:] == ["decoder"]
     assert graphs.decoder.read_bytes() == b"decoder"
+
+
+def test_the_blas_limit_is_given_back_when_the_last_thread_leaves() -> None:
+    """Runs on several threads overlap their one-thread BLAS blocks; whichever order they
+    leave in, the process ends with the thread count it had."""
+    import threading
+
+    from styler.instant import wct
+
+    def threads() -> list[int]:
+        return [info["num_threads"] for info in wct._blas().info() if info["user_api"] == "blas"]
+
+    before = threads()
+    inside, leave = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with wct.one_blas_thread():
+            inside.set()
+            leave.wait(10)
+
+    other = threading.Thread(target=hold)
+    with wct.one_blas_thread():
+        other.start()
+        inside.wait(10)
+        assert threads() == [1] * len(before)
+    assert threads() == [1] * len(before)  # the other thread is still inside
+    leave.set()
+    other.join(10)
+    assert threads() == before

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -38,14 +39,38 @@ def _blas() -> ThreadpoolController:
     return ThreadpoolController()
 
 
+_limit_lock = threading.Lock()
+_limit: list[Any] = []  # the limiter in force, while any thread is within one_blas_thread
+_limit_users = 0
+
+
 @contextlib.contextmanager
 def one_blas_thread() -> Iterator[None]:
     """numpy's BLAS and LAPACK on the calling thread alone within this block. OpenBLAS's
     worker threads spin for a while after each call; on a small CPU they took the cores
     onnxruntime's next pass needed, and instant mode's photo ran a fifth slower than in
-    PyTorch (docs/performance.md, "Start-up")."""
-    with _blas().limit(limits=1, user_api="blas"):
+    PyTorch (docs/performance.md, "Start-up"). The limit is process-wide: it is set when
+    the first thread enters and the count the process had is given back when the last one
+    leaves, so runs on several threads never leave it set; one thread of its own sets and
+    restores it, since threadpoolctl lets only the thread that first set OpenBLAS's count
+    change it again."""
+    global _limit_users
+    with _limit_lock:
+        if _limit_users == 0:
+            _limit.append(_limiter().submit(_blas().limit, limits=1, user_api="blas").result())
+        _limit_users += 1
+    try:
         yield
+    finally:
+        with _limit_lock:
+            _limit_users -= 1
+            if _limit_users == 0:
+                _limiter().submit(_limit.pop().restore_original_limits).result()
+
+
+@functools.cache
+def _limiter() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(1, thread_name_prefix="styler-blas-limit")
 
 
 @functools.cache
