@@ -261,21 +261,22 @@ def test_the_blas_limit_is_given_back_when_the_last_thread_leaves() -> None:
     leave in, the process ends with the thread count it had."""
     import threading
 
-    from styler.instant import wct
+    from styler import blas_threads
 
     def threads() -> list[int]:
-        return [info["num_threads"] for info in wct._blas().info() if info["user_api"] == "blas"]
+        return [info["num_threads"] for info in blas_threads._blas().info()
+                if info["user_api"] == "blas"]  # fmt: skip
 
     before = threads()
     inside, leave = threading.Event(), threading.Event()
 
     def hold() -> None:
-        with wct.one_blas_thread():
+        with blas_threads.one_blas_thread():
             inside.set()
             leave.wait(10)
 
     other = threading.Thread(target=hold)
-    with wct.one_blas_thread():
+    with blas_threads.one_blas_thread():
         other.start()
         inside.wait(10)
         assert threads() == [1] * len(before)

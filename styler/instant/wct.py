@@ -9,85 +9,24 @@ blends work.
 
 The statistics and the map are numpy float64 (C, C) matrices, small whatever the image; the
 features they come from and go to are PyTorch tensors (on any device) or numpy arrays (the
-onnxruntime passes, which run without PyTorch). numpy's BLAS runs these products on the
-calling thread alone (one_blas_thread).
+onnxruntime passes, which run without PyTorch). numpy's BLAS runs these products one thread
+a part (styler.blas_threads).
 """
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import threading
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
 import numpy as np
-from threadpoolctl import ThreadpoolController
 
-from styler.device import onnx_threads
+from styler.blas_threads import by_columns, one_blas_thread
 
 # Eigenvalues below this share of the largest are noise; WCT drops them (a tiny
 # eigenvalue's inverse square root would amplify noise into speckles).
 EIGEN_FLOOR = 1e-5
-
-
-@functools.cache
-def _blas() -> ThreadpoolController:
-    return ThreadpoolController()
-
-
-_limit_lock = threading.Lock()
-_limit: list[Any] = []  # the limiter in force, while any thread is within one_blas_thread
-_limit_users = 0
-
-
-@contextlib.contextmanager
-def one_blas_thread() -> Iterator[None]:
-    """numpy's BLAS and LAPACK on the calling thread alone within this block. OpenBLAS's
-    worker threads spin for a while after each call; on a small CPU they took the cores
-    onnxruntime's next pass needed, and instant mode's photo ran a fifth slower than in
-    PyTorch (docs/performance.md, "Start-up"). The limit is process-wide: it is set when
-    the first thread enters and the count the process had is given back when the last one
-    leaves, so runs on several threads never leave it set; one thread of its own sets and
-    restores it, since threadpoolctl lets only the thread that first set OpenBLAS's count
-    change it again."""
-    global _limit_users
-    with _limit_lock:
-        if _limit_users == 0:
-            _limit.append(_limiter().submit(_blas().limit, limits=1, user_api="blas").result())
-        _limit_users += 1
-    try:
-        yield
-    finally:
-        with _limit_lock:
-            _limit_users -= 1
-            if _limit_users == 0:
-                _limiter().submit(_limit.pop().restore_original_limits).result()
-
-
-@functools.cache
-def _limiter() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(1, thread_name_prefix="styler-blas-limit")
-
-
-@functools.cache
-def _pool() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(onnx_threads(), thread_name_prefix="styler-wct")
-
-
-def _by_columns(product: Callable[[slice], Any], columns: int) -> list[Any]:
-    """product(part) over `columns` split into one part per thread onnxruntime gets
-    (styler.device.onnx_threads), each on its own thread with one BLAS thread
-    (one_blas_thread): the cores share the large products, and no BLAS worker is left
-    spinning when they are done (numpy releases the GIL in them)."""
-    parts = max(1, min(onnx_threads(), columns // 1024))
-    bounds = np.linspace(0, columns, parts + 1).astype(int)
-    slices = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
-    with one_blas_thread():
-        return list(_pool().map(product, slices)) if parts > 1 else [product(slices[0])]
 
 
 @dataclass(frozen=True)
@@ -130,7 +69,7 @@ class StatsAccumulator:
         flat = features.reshape(features.shape[-3], -1)
         if isinstance(flat, np.ndarray):
             flat = flat.astype(np.float32, copy=False)
-            outer = sum(_by_columns(lambda part: flat[:, part] @ flat[:, part].T,
+            outer = sum(by_columns(lambda part: flat[:, part] @ flat[:, part].T,
                                     flat.shape[1]))  # fmt: skip
         else:
             flat = flat.float()
@@ -185,7 +124,7 @@ class AffineMap:
                     np.matmul(matrix, one[:, part], out=into[:, part])
                     into[:, part] += bias[:, None]
 
-            _by_columns(product, h * w)
+            by_columns(product, h * w)
             return out.reshape(n, c, h, w)
         import torch
 
