@@ -148,4 +148,4 @@ def whitening_colouring(content: FeatureStats, style: FeatureStats) -> AffineMap
     whitening = _powered(content.cov, -0.5)
     with one_blas_thread():
         matrix = style.colouring @ whitening
-    return AffineMap(matrix, style.mean - matrix @ content.mean)
+        return AffineMap(matrix, style.mean - matrix @ content.mean)
