@@ -284,3 +284,36 @@ def test_the_blas_limit_is_given_back_when_the_last_thread_leaves() -> None:
     leave.set()
     other.join(10)
     assert threads() == before
+
+
+def test_a_paintings_statistics_are_kept_between_commands(
+    tmp_path, monkeypatch: pytest.MonkeyPatch, scene: Image.Image
+) -> None:
+    """The next stylizer of the same painting reads its statistics from the cache instead of
+    encoding it (its pixels the same); a recoloured painting is not kept; a damaged entry is
+    made again; the folder keeps the newest entries only."""
+    from styler.instant import stats_cache
+    from styler.instant.runtime import OnnxNetworks
+
+    monkeypatch.setenv("STYLER_CACHE_DIR", str(tmp_path))
+    rng = np.random.default_rng(7)
+    painting = Image.fromarray(rng.integers(0, 256, (48, 64, 3), dtype=np.uint8)).resize((160, 120))
+    first = np.asarray(InstantStylizer(painting, device="cpu", precision="fp32").stylize(scene))
+    (kept,) = (tmp_path / "instant-stats").glob("*.npz")
+
+    def refused(self: OnnxNetworks, style: np.ndarray) -> dict:
+        raise AssertionError("the painting was encoded again")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(OnnxNetworks, "style_stats", refused)
+        again = InstantStylizer(painting, device="cpu", precision="fp32").stylize(scene)
+    assert np.array_equal(np.asarray(again), first)
+    InstantStylizer(painting, device="cpu", precision="fp32").run(
+        scene, InstantOptions(preserve_color="match"))  # fmt: skip
+    assert list((tmp_path / "instant-stats").glob("*.npz")) == [kept]
+    kept.write_bytes(b"damaged")
+    remade = InstantStylizer(painting, device="cpu", precision="fp32").stylize(scene)
+    assert np.array_equal(np.asarray(remade), first) and kept.stat().st_size > 1000
+    monkeypatch.setattr(stats_cache, "KEEP", 1)
+    InstantStylizer(painting.rotate(180), device="cpu", precision="fp32").stylize(scene)
+    assert len(list((tmp_path / "instant-stats").glob("*.npz"))) == 1

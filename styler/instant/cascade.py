@@ -37,6 +37,7 @@ class Passes(Protocol):
     precision: str  # what the passes run in, as the precision control names it
     infos: Mapping[str, dict]  # each level's decoder's training record
     encoder_note: str  # which encoder the photo's is, as outputs record it
+    painting_key: str | None  # what paintings' statistics are kept under (None: not kept)
 
     @property
     def levels(self) -> tuple[str, ...]: ...

@@ -15,6 +15,7 @@ run's CancelToken fires.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import threading
 from collections.abc import Callable, Mapping
@@ -145,16 +146,21 @@ class OnnxNetworks:
     levels = (LEVEL,)
 
     def __init__(self, graphs: InstantGraphs, files: InstantFiles, precision: str,
-                 threads: int) -> None:  # fmt: skip
-        self.graphs, self.precision = graphs, precision
+                 threads: int, painting_key: str) -> None:  # fmt: skip
+        """painting_key: what the painting's graph is known by (its sha256 for a shipped int8
+        graph), so the paintings' statistics it gave can be kept (stats_cache)."""
+        self.graphs, self.precision, self.painting_key = graphs, precision, painting_key
         self.infos, self.encoder_note = files.infos, files.encoder_note
+        self._threads = threads
         self.encoder = cpu_session(graphs.encoder, threads)
-        self.style_encoder = (
-            self.encoder
-            if graphs.style_encoder == graphs.encoder
-            else cpu_session(graphs.style_encoder, threads)
-        )
         self.decoder = cpu_session(graphs.decoder, threads)
+
+    @functools.cached_property
+    def style_encoder(self) -> Any:
+        """The painting's session, opened when a painting's statistics are not kept already."""
+        if self.graphs.style_encoder == self.graphs.encoder:
+            return self.encoder
+        return cpu_session(self.graphs.style_encoder, self._threads)
 
     def features(self, rgb: np.ndarray, level: str) -> np.ndarray:
         """The photo (HxWx3 uint8), padded (styler.instant.levels.image_padding), encoded."""

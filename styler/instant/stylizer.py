@@ -45,6 +45,7 @@ from styler.instant.runtime import (
     installed_files,
     shipped_int8,
 )
+from styler.instant.stats_cache import load_stats, stats_path, store_stats
 from styler.instant.wct import FeatureStats, mixture
 from styler.onnx_models import onnxruntime_installed
 from styler.precision import AUTO, FP32, INT8, float_dtype, resolve_precision
@@ -125,10 +126,10 @@ def _networks(device: str, requested: str, frames: bool) -> Passes:
     if precision == INT8:
         if int8 is None:
             raise OptionsError(NO_INT8)
-        return OnnxNetworks(int8[0], files, INT8, onnx_threads())
+        return OnnxNetworks(int8[0], files, INT8, onnx_threads(), f"int8:{int8[1][1].sha256}")
     if precision == FP32 and files is not None:
         graphs = float_graphs(files, lambda role, tmp: _export(role, tmp, frames))
-        return OnnxNetworks(graphs, files, FP32, onnx_threads())
+        return OnnxNetworks(graphs, files, FP32, onnx_threads(), f"fp32:{files.style_encoder}")
     from styler.instant.torch_networks import loaded_networks
 
     base = loaded_networks(resolve_device(device), frames)
@@ -215,10 +216,23 @@ class InstantStylizer(FeedForwardStylizer):
         array = np.asarray(resize_long_side(style, side))
         if photo is not None:
             array = match_colors(array, photo)
-        stats = self.nets.style_stats(array)
+        stats = self._painting_stats(array, keep=photo is None)
         if key is not None:
             with self._lock:
                 self._stats[key] = stats
+        return stats
+
+    def _painting_stats(self, array: np.ndarray, keep: bool) -> dict[str, FeatureStats]:
+        """The networks' statistics of a painting, from the disk cache where `keep` and the
+        networks can tell what encoded them (styler.instant.stats_cache), else computed
+        (and kept, where `keep`: a painting not recoloured to one photo)."""
+        painting_key = self.nets.painting_key if keep else None
+        path = stats_path(painting_key, array) if painting_key else None
+        stats = load_stats(path) if path else None
+        if stats is None or set(stats) != set(self.nets.levels):
+            stats = self.nets.style_stats(array)
+            if path:
+                store_stats(path, stats)
         return stats
 
     def _blended_stats(

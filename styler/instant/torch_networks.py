@@ -42,6 +42,7 @@ class Networks:
     encoder_note: str = "vgg19"  # which encoder the photo's is, as outputs record it
     dtype: torch.dtype | None = None
     precision: str = "fp32"  # what dtype amounts to, as the precision control says it
+    painting_key: str | None = None  # paintings' statistics are not kept on disk (stats_cache)
 
     @property
     def levels(self) -> tuple[str, ...]:

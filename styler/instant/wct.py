@@ -45,6 +45,13 @@ class FeatureStats:
         """cov ** 1/2: a painting's is computed once, however many photos it paints."""
         return _powered(self.cov, 0.5)
 
+    @classmethod
+    def primed(cls, mean: np.ndarray, cov: np.ndarray, colouring: np.ndarray) -> FeatureStats:
+        """Statistics whose colouring was computed before (styler.instant.stats_cache)."""
+        stats = cls(mean, cov)
+        stats.__dict__["colouring"] = colouring  # what cached_property would have stored
+        return stats
+
 
 def _float64(values: Any) -> np.ndarray:
     """A tensor (any device) or array as a numpy float64 array."""
