@@ -230,7 +230,7 @@ def test_a_damaged_network_file_is_refused_without_loading_it(
     data[-1] ^= 0xFF
     decoder.write_bytes(bytes(data))
     monkeypatch.setenv("STYLER_INSTANT_DIR", str(folder))
-    with pytest.raises(WeightsError, match=f"{decoder.name}: sha256 .* differs") as raised:
+    with pytest.raises(WeightsError, match=f"{decoder.name}: sha256 does not match") as raised:
         installed_files()
     assert "\n" not in str(raised.value)
 

@@ -27,6 +27,7 @@ import numpy as np
 
 from styler.errors import OptionsError, WeightsError
 from styler.fast.manifest import sha256_of
+from styler.fast.weights import _check_digest
 from styler.instant.files import NetworkEntry, listed
 from styler.instant.levels import image_padding
 from styler.instant.wct import AffineMap, FeatureStats, feature_stats
@@ -73,16 +74,14 @@ def file_key(sha256: str) -> str:
 
 
 def _checked_sha(entry: NetworkEntry) -> str:
-    """The entry's sha256, once the file's bytes are checked against it (as loading it
-    into PyTorch would)."""
+    """The entry's sha256, once the file's bytes are checked against it, with the error
+    loading it into PyTorch would give (styler.instant.weights)."""
     try:
-        actual = sha256_of(entry.path)
+        data = entry.path.read_bytes()
     except OSError as exc:
         raise WeightsError(f"{entry.path}: cannot read instant network ({exc.strerror})") from exc
-    if actual != entry.sha256.lower():
-        raise WeightsError(f"{entry.path}: sha256 {actual[:12]}… differs from the manifest's "
-                           f"{entry.sha256[:12]}…; reinstall styler")  # fmt: skip
-    return actual
+    _check_digest(entry.path, data, entry.sha256)
+    return entry.sha256.lower()
 
 
 def installed_files(frames: bool = False) -> InstantFiles | None:
