@@ -13,6 +13,7 @@ from typing import Any
 
 from styler.errors import WeightsError
 from styler.fast.manifest import CHECKOUT_WEIGHTS
+from styler.fast.weights import _check_digest
 
 MANIFEST = "manifest.json"
 # A video's frames take the decoder in frames_LEVEL.safetensors where there is one: the
@@ -62,3 +63,15 @@ def listed(folder: Path | None = None, kind: str = "decoders") -> list[NetworkEn
     return [NetworkEntry(entry["level"], folder / entry["file"], entry["sha256"],
                          entry.get("training") or {})
             for entry in read_manifest(folder).get(kind) or []]  # fmt: skip
+
+
+def checked_bytes(path: Path, sha256: str | None, what: str) -> bytes:
+    """A network file's bytes, checked against `sha256` where given (the manifest's): one
+    line naming the file where it cannot be read or was damaged or replaced."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise WeightsError(f"{path}: cannot read instant {what} ({exc.strerror})") from exc
+    if sha256 is not None:
+        _check_digest(path, data, sha256)
+    return data

