@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+from conftest import GALLERY
+from PIL import Image
 
-from styler.video.steady import Steadier
+from styler.video.steady import DETAIL_SIGMA, TEXTURED_DETAIL_SIGMA, Steadier, _almost_gaussian
 
 H, W, STEP = 120, 160, 6  # frame size; the block moves STEP px right a frame
 SKY, FAINT = 90, 140  # the painted flat area, and a faint stroke in it (passes the output check)
@@ -151,3 +153,16 @@ def test_a_textured_picture_keeps_more_of_its_fine_texture_on_a_slow_pan() -> No
     bicubic resampling; bilinear softens it a little more every frame."""
     plain, textured = _panned_detail(False), _panned_detail(True)
     assert textured > plain + 0.02, (plain, textured)
+
+
+def test_the_detail_split_takes_the_band_a_gaussian_would() -> None:
+    """The blend's detail split uses three box filters instead of a Gaussian (a fraction of
+    its cost at full size): on a photo the two smooth copies differ by under a grey level on
+    average, and the detail's energy by under 5 % (2 % measured), at both widths used."""
+    picture = np.asarray(Image.open(GALLERY / "photos" / "astronaut.jpg").convert("RGB"))
+    for sigma in (DETAIL_SIGMA, TEXTURED_DETAIL_SIGMA):
+        boxed = _almost_gaussian(picture, sigma).astype(float)
+        gaussian = cv2.GaussianBlur(picture, (0, 0), sigma).astype(float)
+        assert np.abs(boxed - gaussian).mean() < 1.0
+        energy = ((picture - boxed) ** 2).mean() / ((picture - gaussian) ** 2).mean()
+        assert 0.95 < energy < 1.05

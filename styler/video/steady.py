@@ -72,11 +72,11 @@ DISAGREE_LOW, DISAGREE_HIGH = 64.0, 128.0
 # NEAR_HIGH grey levels.
 MOVER_PX, NEAR_PX, NEAR_LOW, NEAR_HIGH = 1.5, 24, 16.0, 32.0
 AGREEMENT_BLUR = 2.0  # px at the output's size: the disagreement is judged over a small area
-# Texture contrast kept (_kept_contrast): detail is what a blur of DETAIL_SIGMA px (output size)
-# removes (TEXTURED_DETAIL_SIGMA for pictures with texture at every scale); its energy is
-# compared over ENERGY_BLUR px and raised by CONTRAST_GAIN_MAX at most,
-# fully where the moved previous input matches this frame within STILL_LOW grey levels (mean
-# over STILL_BLUR px at flow size), not at all from STILL_HIGH on (sensor noise).
+# Texture contrast kept (_kept_contrast): detail is what a blur of DETAIL_SIGMA px (output size,
+# _almost_gaussian) removes (TEXTURED_DETAIL_SIGMA for pictures with texture at every scale);
+# its energy is compared over ENERGY_BLUR px and raised by CONTRAST_GAIN_MAX at most, fully
+# where the moved previous input matches this frame within STILL_LOW grey levels (mean over
+# STILL_BLUR px at flow size), not at all from STILL_HIGH on (sensor noise).
 DETAIL_SIGMA, ENERGY_BLUR, CONTRAST_GAIN_MAX = 1.5, 6.0, math.sqrt(2)
 TEXTURED_DETAIL_SIGMA = 3.0
 STILL_LOW, STILL_HIGH, STILL_BLUR = 2.0, 4.0, 3.0
@@ -360,7 +360,7 @@ def _kept_contrast(
         return cv2.GaussianBlur(summed, (0, 0), sigma)
 
     def smooth(image: np.ndarray) -> np.ndarray:
-        return cv2.GaussianBlur(image, (0, 0), detail_sigma)
+        return _almost_gaussian(image, detail_sigma)
 
     low = smooth(blended)
     own, previous = energy(styled, smooth(styled)), energy(moved, smooth(moved))
@@ -371,6 +371,30 @@ def _kept_contrast(
     gain = np.sqrt(np.clip(ratio, 1.0, CONTRAST_GAIN_MAX**2))
     gain = cv2.resize(gain, blended.shape[1::-1], interpolation=cv2.INTER_LINEAR)
     return cv2.blendLinear(blended, low, gain, 1 - gain)  # low + gain * (blended - low)
+
+
+def _almost_gaussian(image: np.ndarray, sigma: float) -> np.ndarray:
+    """image blurred by three box filters whose widths add up to a Gaussian's spread of about
+    `sigma` (Wells 1986; the widths as in Kovesi 2010, "Fast almost-Gaussian filtering").
+
+    The blend splits three full-size pictures into detail and the rest every frame; a box
+    filter costs the same at any width, so three of them cost a fraction of a Gaussian's
+    taps and split off the same band (benchmarks/profile_video_frame.py shows the blend's
+    time)."""
+    for width in _box_widths(sigma):
+        image = cv2.blur(image, (width, width))
+    return image
+
+
+@functools.cache
+def _box_widths(sigma: float, passes: int = 3) -> tuple[int, ...]:
+    """Odd box widths, `passes` of them, whose variances ((w^2 - 1) / 12 each) sum to about
+    sigma^2: the smaller width where it keeps the sum closest, else the next odd one."""
+    ideal = math.sqrt(12 * sigma**2 / passes + 1)
+    lower = max(1, int(ideal) - (int(ideal) % 2 == 0))
+    smaller = round((12 * sigma**2 - passes * (lower**2 + 4 * lower + 3)) / (-4 * lower - 4))
+    smaller = min(passes, max(0, smaller))
+    return (lower,) * smaller + (lower + 2,) * (passes - smaller)
 
 
 def _textured(gray: np.ndarray) -> np.ndarray:
