@@ -7,7 +7,8 @@ network pass on one thread, the steadying's flow, warp and blend on another, as 
 runs them);
 each part is timed by wrapping it, so parts that run at the same time overlap in the table
 and its rows do not add up to the wall time. Decoding and encoding (the clip's own x264
-settings) are timed on their own. Prints milliseconds per frame.
+settings) are timed on their own. Prints milliseconds per frame. --steadier-only times the
+steadier alone on one thread instead (CPU time), for both of its variants.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import styler.fast.inference as inference  # noqa: E402
 import styler.fast.runtime as runtime  # noqa: E402
 import styler.video.steady as steady  # noqa: E402
 import styler.video.writer as writer  # noqa: E402
+from styler.engine import build_engine  # noqa: E402
 from styler.recipe import Recipe  # noqa: E402
 from styler.video.frames import FrameStylizer  # noqa: E402
 
@@ -67,16 +69,48 @@ def encode_seconds(image: np.ndarray, count: int, path: Path) -> float:
         return time.perf_counter() - start
 
 
+def steadier_cpu(frames: list[np.ndarray], paintings: list[np.ndarray], textured: bool) -> float:
+    """CPU milliseconds a frame of the steadier alone (flow, reliability, warp, blend) on one
+    thread: the part of a frame that runs beside the pass, measured without the pass
+    competing for the cores, so two commits compare on a busy machine too."""
+    import cv2
+
+    threads = cv2.getNumThreads()
+    cv2.setNumThreads(1)
+    steadier = steady.Steadier(0.6, textured=textured)
+    try:
+        start = time.process_time()
+        for frame, painting in zip(frames, paintings, strict=True):
+            gray = steady.small_gray(frame)
+            steadier.grid_phase(gray, frame.shape[1])
+            steadier.blend(painting, steadier.warp_previous(frame, gray))
+        return (time.process_time() - start) / len(frames) * 1000
+    finally:
+        cv2.setNumThreads(threads)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--frames", type=int, default=40)
     parser.add_argument("--style", default="udnie")
+    parser.add_argument("--steadier-only", action="store_true",
+                        help="only the steadier's CPU a frame on one thread, fast mode's and "
+                        "instant mode's (textured) variants")  # fmt: skip
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="profile_video_"))
     clip = bench_video.trimmed(bench_video.BBB, work / "clip.mp4", args.frames, (1280, 720))
     start = time.perf_counter()
     frames = list(bench_video.read_frames(clip))
     decode = time.perf_counter() - start
+    if args.steadier_only:
+        engine = build_engine(Recipe.create("fast", [args.style]))
+        paintings = [np.asarray(engine.run(frame).image) for frame in frames]
+        print(f"## The steadier alone, one thread, {len(frames)} 1280x720 frames of Fast mode "
+              f"'{args.style}', {bench_video.stamp()}")  # fmt: skip
+        for textured in (False, True):
+            label = "textured (instant mode)" if textured else "fast mode"
+            print(f"{label:44} {steadier_cpu(frames, paintings, textured):9.1f} CPU ms/frame")
+        return 0
 
     timed(inference.FastStylizer, "run", "engine run (all of the painting)")
     timed(inference.FastStylizer, "prepare", "  prepare (checks, sizes)")
