@@ -1,5 +1,6 @@
-"""The steadier's flow on flat areas (styler/video/steady.py): real DIS flow on frames made
-here, a textured block moving beside a featureless area."""
+"""The steadier (styler/video/steady.py): real DIS flow on frames made here, a textured block
+moving beside a featureless area; the contrast it keeps, and the detail split that keeping
+rests on."""
 
 from __future__ import annotations
 
