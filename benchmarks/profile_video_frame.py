@@ -15,11 +15,9 @@ from __future__ import annotations
 
 import argparse
 import collections
-import functools
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import av
@@ -27,6 +25,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_video  # noqa: E402
+from part_timer import time_calls  # noqa: E402
 
 import styler.fast.inference as inference  # noqa: E402
 import styler.fast.runtime as runtime  # noqa: E402
@@ -37,21 +36,6 @@ from styler.recipe import Recipe  # noqa: E402
 from styler.video.frames import FrameStylizer  # noqa: E402
 
 SECONDS: collections.Counter[str] = collections.Counter()
-
-
-def timed(owner: object, name: str, label: str) -> None:
-    """Replace owner.name by a wrapper that adds its time to SECONDS[label]."""
-    original: Callable = getattr(owner, name)
-
-    @functools.wraps(original)
-    def wrapper(*args: object, **kwargs: object) -> object:
-        start = time.perf_counter()
-        try:
-            return original(*args, **kwargs)
-        finally:
-            SECONDS[label] += time.perf_counter() - start
-
-    setattr(owner, name, wrapper)
 
 
 def encode_seconds(image: np.ndarray, count: int, path: Path) -> float:
@@ -112,13 +96,16 @@ def main() -> int:
             print(f"{label:44} {steadier_cpu(frames, paintings, textured):9.1f} CPU ms/frame")
         return 0
 
-    timed(inference.FastStylizer, "run", "engine run (all of the painting)")
-    timed(inference.FastStylizer, "prepare", "  prepare (checks, sizes)")
-    timed(inference.FastStylizer, "_stylize_with", "  resize, network, detail put-back")
-    timed(runtime.OnnxRunner, "run", "    network pass (onnxruntime)")
-    timed(steady.Steadier, "grid_phase", "camera shift for the painting grid")
-    timed(steady.Steadier, "warp_previous", "flow, reliability, warp (2nd thread)")
-    timed(steady.Steadier, "blend_pixels", "blend (2nd thread, beside the next painting)")
+    for owner, name, label in (
+        (inference.FastStylizer, "run", "engine run (all of the painting)"),
+        (inference.FastStylizer, "prepare", "  prepare (checks, sizes)"),
+        (inference.FastStylizer, "_stylize_with", "  resize, network, detail put-back"),
+        (runtime.OnnxRunner, "run", "    network pass (onnxruntime)"),
+        (steady.Steadier, "grid_phase", "camera shift for the painting grid"),
+        (steady.Steadier, "warp_previous", "flow, reliability, warp (2nd thread)"),
+        (steady.Steadier, "blend_pixels", "blend (2nd thread, beside the next painting)"),
+    ):
+        time_calls(owner, name, label, SECONDS)
     stream = FrameStylizer(Recipe.create("fast", [args.style]))
     stream.run(frames[0])  # the first frame loads the network and has nothing to steady
     SECONDS.clear()

@@ -33,6 +33,7 @@ import sys
 import tempfile
 import time
 import warnings
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -316,24 +317,13 @@ def instant_parts(args: argparse.Namespace) -> None:
     timed by wrapping it; every run's parts, summed, over --runs runs after one warm-up."""
     from styler.instant import cascade, runtime, stylizer, wct
 
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from part_timer import time_calls
+
     photo = Image.open(ROOT / "gallery/photos/astronaut.jpg").convert("RGB").resize((1024, 768))
     painter = stylizer.InstantStylizer(ROOT / "gallery/styles/swirls.jpg", device="cpu")
     painter.run(photo)
-    spent: dict[str, float] = {}
-
-    def timed(owner: object, name: str, label: str) -> None:
-        inner = getattr(owner, name)
-
-        @functools.wraps(inner)
-        def wrapper(*a: object, **k: object) -> object:
-            start = time.perf_counter()
-            try:
-                return inner(*a, **k)
-            finally:
-                spent[label] = spent.get(label, 0.0) + time.perf_counter() - start
-
-        setattr(owner, name, wrapper)
-
+    spent: Counter[str] = Counter()
     for owner, name, label in (
         (stylizer, "reduced_copy", "the photo's reduced copy"),
         (runtime.OnnxNetworks, "_run", "onnxruntime's passes (3: painting, photo, decoder)"),
@@ -342,7 +332,7 @@ def instant_parts(args: argparse.Namespace) -> None:
         (wct.AffineMap, "__call__", "the map applied to the features"),
         (stylizer, "with_detail", "the photo's detail put back"),
     ):
-        timed(owner, name, label)
+        time_calls(owner, name, label, spent)
     painter._stats.clear()  # the painting's statistics too, as a new command computes them
     start = time.perf_counter()
     for _ in range(args.runs):
@@ -358,7 +348,6 @@ def fast_graph_ops(args: argparse.Namespace) -> None:
     """Where a 1280x720 pass of a style's float export and int8 graph goes, by operator: one
     onnxruntime thread, its own profiler, summed over --runs passes after a warm-up."""
     import json
-    from collections import Counter
 
     import onnxruntime as ort
 
