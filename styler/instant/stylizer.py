@@ -126,7 +126,8 @@ def _networks(device: str, requested: str, frames: bool) -> Passes:
     if precision == INT8:
         if int8 is None:
             raise OptionsError(NO_INT8)
-        return OnnxNetworks(int8[0], files, INT8, onnx_threads(), f"int8:{int8[1][1].sha256}")
+        graphs, (_, painting, _) = int8  # the entries of the photo's, painting's and decoder's
+        return OnnxNetworks(graphs, files, INT8, onnx_threads(), f"int8:{painting.sha256}")
     if precision == FP32 and files is not None:
         graphs = float_graphs(files, lambda role, tmp: _export(role, tmp, frames))
         return OnnxNetworks(graphs, files, FP32, onnx_threads(), f"fp32:{files.style_encoder}")
