@@ -12,11 +12,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import GALLERY
 from PIL import Image
 
 from tests.video_clips import moving_pattern, write_clip
-
-GALLERY = Path(__file__).resolve().parents[1] / "gallery"
 
 REPORT = """
 import json, sys
