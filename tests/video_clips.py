@@ -87,3 +87,63 @@ def streams(path: Path) -> dict:
             "codec": video.codec_context.name,
             "audio": [(a.codec_context.name, float(a.duration * a.time_base)) for a in audio],
         }
+
+
+# Colour encodings: (Kr, Kb) of each matrix, and FFmpeg's code for it (AVColorSpace; the
+# primaries use the same numbers), for clips encoded from known RGB.
+LUMA = {"bt601": (0.299, 0.114), "bt709": (0.2126, 0.0722), "bt2020": (0.2627, 0.0593)}
+TAGS = {"bt709": 1, "bt601": 6, "bt2020": 9}  # AVColorSpace (and primaries: 1, 6, 9)
+PQ, HLG = 16, 18
+
+
+def yuv_clip(path: Path, signal: np.ndarray, matrix: str, *, bits: int = 8, tagged: bool = True,
+             transfer: int | None = None) -> Path:  # fmt: skip
+    """An H.264 clip of `signal` (HxWx3 non-linear R'G'B' in 0..1) encoded by `matrix` in
+    limited range, its matrix (and primaries, transfer) in the stream only if `tagged`."""
+    kr, kb = LUMA[matrix]
+    r, g, b = np.moveaxis(signal, -1, 0)
+    y = kr * r + (1 - kr - kb) * g + kb * b
+    u, v = (b - y) / (2 * (1 - kb)), (r - y) / (2 * (1 - kr))
+    scale = 1 << (bits - 8)
+    planes = [(16 + 219 * y) * scale, (128 + 224 * u) * scale, (128 + 224 * v) * scale]
+    form, dtype = ("yuv444p", np.uint8) if bits == 8 else ("yuv444p10le", np.uint16)
+    h, w = signal.shape[:2]
+    with av.open(str(path), "w", format="mp4") as container:
+        stream = container.add_stream("libx264", rate=10)
+        stream.width, stream.height, stream.pix_fmt = w, h, form
+        stream.options = {"qp": "0", "preset": "ultrafast"}
+        if tagged:
+            context = stream.codec_context
+            context.colorspace = context.color_primaries = TAGS[matrix]
+            context.color_trc = transfer or TAGS[matrix]
+            context.color_range = 1
+        for index in range(2):
+            frame = av.VideoFrame(w, h, form)
+            for plane, values in zip(frame.planes, planes, strict=True):
+                rows = np.frombuffer(plane, dtype).reshape(h, plane.line_size // dtype().itemsize)
+                rows[:, :w] = np.round(values).astype(dtype)
+            frame.pts = index
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    return path
+
+
+def hdr_signal(rgb: np.ndarray, transfer: int) -> np.ndarray:
+    """BT.2020 R'G'B' (HLG or PQ) whose SDR rendering, by BT.2408's reference white (203
+    cd/m2 as SDR white) and a BT.1886 display, is `rgb`: what a phone would record."""
+    light = (rgb / 255.0) ** 2.4
+    to_2020 = np.array([[0.6274, 0.3293, 0.0433], [0.0691, 0.9195, 0.0114],
+                        [0.0164, 0.0880, 0.8956]])  # fmt: skip
+    nits = light @ to_2020.T * 203
+    if transfer == PQ:
+        m1, m2, c1, c2, c3 = 0.1593017578125, 78.84375, 0.8359375, 18.8515625, 18.6875
+        power = (nits / 10000) ** m1
+        return ((c1 + c2 * power) / (1 + c3 * power)) ** m2
+    display = nits / 1000  # HLG: undo the OOTF of a 1000 cd/m2 display (system gamma 1.2)
+    luma = np.maximum(display @ np.array([0.2627, 0.6780, 0.0593]), 1e-9)
+    scene = display * (luma ** (1 / 1.2 - 1))[..., None]
+    a, b, c = 0.17883277, 0.28466892, 0.55991073
+    high = a * np.log(np.maximum(12 * scene - b, 1e-9)) + c
+    return np.where(scene <= 1 / 12, np.sqrt(3 * scene), high)

@@ -1,6 +1,6 @@
 """Reading a clip with PyAV (FFmpeg inside its wheels): what it holds, then its frames upright
-as RGB arrays and its audio packets, in file order, one at a time, so memory stays bounded by
-a frame however long the clip.
+as RGB arrays (in the colours a viewer sees, styler.video.colour) and its audio packets, in
+file order, one at a time, so memory stays bounded by a frame however long the clip.
 
 Every way a file can fail to be a usable clip is a VideoLoadError, one line naming the file:
 not a video (or damaged), no video stream, over the pixel limit, a stream that stops
@@ -18,6 +18,7 @@ from typing import Any
 import av
 import numpy as np
 
+from styler.video.colour import frame_rgb
 from styler.video.kinds import VideoLoadError, VideoTooLarge
 
 
@@ -127,8 +128,8 @@ class ClipReader:
                         yield packet
                     continue
                 for frame in packet.decode():
-                    yield Frame(_upright(frame.to_ndarray(format="rgb24"), self.info.rotation),
-                                frame.pts, frame.time_base)  # fmt: skip
+                    yield Frame(_upright(frame_rgb(frame), self.info.rotation), frame.pts,
+                                frame.time_base)  # fmt: skip
         except av.error.FFmpegError as exc:
             raise VideoLoadError(self.info.path, f"damaged video stream ({_reason(exc)})") from exc
 

@@ -1,7 +1,8 @@
-"""Writing a stylized clip: H.264 in MP4 (yuv420p, even sides) that browsers play, at the
-source's timestamps (so its frame rate, frame count and duration, variable rates included),
-its audio copied packet by packet where MP4 can carry the codec (re-encoded to AAC where it
-cannot), the settings that made it in the container's comment tag.
+"""Writing a stylized clip: H.264 in MP4 (yuv420p, even sides, BT.709 and tagged so) that
+browsers play, at the source's timestamps (so its frame rate, frame count and duration,
+variable rates included), its audio copied packet by packet where MP4 can carry the codec
+(re-encoded to AAC where it cannot), the settings that made it in the container's comment
+tag.
 
 The file is written under a hidden temporary name beside the final one (the naming
 styler.imageio uses, so a killed run's leftover is recognised and removed) and renamed only
@@ -21,6 +22,7 @@ import av
 import numpy as np
 
 from styler.imageio import commit_temporary, temporary_name
+from styler.video.colour import tag_bt709, yuv_bt709
 from styler.video.reader import ClipInfo, Frame
 
 SETTINGS_PREFIX = "styler.settings:"  # the comment tag's text: this prefix, then JSON
@@ -47,6 +49,7 @@ class ClipWriter:
         self._ticks = max(1, round(1 / (info.rate * info.time_base)))
         self.video.width, self.video.height = info.width // 2 * 2, info.height // 2 * 2
         self.video.pix_fmt = "yuv420p"
+        tag_bt709(self.video.codec_context)
         self.video.options = {"crf": str(CRF), "preset": PRESET}
         self._last_pts: int | None = None
         self._index = 0
@@ -62,13 +65,13 @@ class ClipWriter:
 
     def _frame(self, rgb: np.ndarray) -> Any:
         """The pixels copied into a frame FFmpeg allocated (padded rows, aligned as FFmpeg
-        wants them), cropped to the even size H.264 in yuv420p needs."""
+        wants them), cropped to the even size H.264 in yuv420p needs, in BT.709's YUV."""
         h, w = self.video.height, self.video.width
         frame = av.VideoFrame(w, h, "rgb24")
         plane = frame.planes[0]
         rows = np.frombuffer(plane, np.uint8).reshape(h, plane.line_size)
         rows[:, : w * 3] = rgb[:h, :w].reshape(h, w * 3)
-        return frame
+        return yuv_bt709(frame)
 
     def _timestamp(self, frame: Frame) -> tuple[int, Fraction]:
         """The source frame's timestamp in the stream's unit, so a variable frame rate stays

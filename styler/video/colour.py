@@ -1,0 +1,116 @@
+"""The colours of a clip: decoded frames as the RGB a viewer sees, HDR brought to SDR, and
+output tagged so every player shows the pixels styler painted.
+
+Why this is its own step: a YUV frame only becomes RGB with the matrix it was encoded with.
+FFmpeg falls back to BT.601 where a clip does not say which, while players take BT.709 for
+HD pictures, so an untagged HD clip (screen recordings, many exports) came in with its
+greens 20-odd levels duller than the viewer saw it; and an output written with BT.601 and no
+tags was shown through BT.709 by browsers, shifting every colour again. Phones record HDR
+(HLG or PQ, BT.2020, 10 bits): read as if it were SDR it is flat and grey, and a network
+painting it paints a washed-out picture. So:
+- a frame's own tags are honoured; an untagged one is BT.709 from HD sizes on (width 1280 or
+  more, or over 576 lines) and BT.601 below, as players guess;
+- HLG and PQ frames are brought to SDR BT.709 in display light (BT.2100's transfer
+  functions, HLG through its OOTF for a 1000 cd/m2 display, reference white of BT.2408,
+  203 cd/m2, at SDR white, highlights above it rolled off smoothly rather than clipped,
+  BT.2020's gamut mapped into BT.709's);
+- output is BT.709, limited range, and says so (matrix, primaries, transfer, range).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import cv2
+import numpy as np
+from av.video.reformatter import ColorRange, Colorspace
+
+# FFmpeg's codes (AVColorSpace, AVColorTransferCharacteristic, AVColorPrimaries).
+UNSPECIFIED = 2
+BT709 = 1
+PQ, HLG = 16, 18
+# An untagged frame at least this wide, or taller than this, is HD: BT.709.
+HD_WIDTH, SD_LINES = 1280, 576
+# HDR to SDR (BT.2100, BT.2408): HLG's display for its OOTF, the reference white that becomes
+# SDR white, where the highlights' roll-off starts (share of SDR white), SDR's display gamma.
+HLG_DISPLAY_PEAK, HLG_SYSTEM_GAMMA = 1000.0, 1.2
+REFERENCE_WHITE = 203.0  # cd/m2
+KNEE = 0.75
+SDR_GAMMA = 2.4  # BT.1886
+BT709_LUMA = (0.2126, 0.7152, 0.0722)  # luminance from linear BT.709 RGB
+BT2020_TO_BT709 = np.array(
+    [[1.6605, -0.5876, -0.0728], [-0.1246, 1.1329, -0.0083], [-0.0182, -0.1006, 1.1187]],
+    np.float32,
+)
+
+
+def frame_rgb(frame: Any) -> np.ndarray:
+    """A decoded PyAV video frame as HxWx3 uint8 RGB, as a viewer sees it (module docstring)."""
+    if frame.color_trc in (PQ, HLG):
+        return _hdr_to_sdr(frame.to_ndarray(format="rgb48le"), frame.color_trc)
+    if frame.colorspace == UNSPECIFIED:
+        hd = frame.width >= HD_WIDTH or frame.height > SD_LINES
+        matrix = Colorspace.ITU709 if hd else Colorspace.ITU601
+        return frame.reformat(format="rgb24", src_colorspace=matrix).to_ndarray()
+    return frame.to_ndarray(format="rgb24")
+
+
+def tag_bt709(codec_context: Any) -> None:
+    """Say in the output stream what yuv_bt709 encodes: BT.709, limited range."""
+    codec_context.colorspace = codec_context.color_primaries = BT709
+    codec_context.color_trc = BT709
+    codec_context.color_range = ColorRange.MPEG
+
+
+def yuv_bt709(frame: Any) -> Any:
+    """An RGB PyAV frame as yuv420p by BT.709's matrix, limited range (what tag_bt709 says)."""
+    return frame.reformat(format="yuv420p", dst_colorspace=Colorspace.ITU709,
+                          dst_color_range=ColorRange.MPEG)  # fmt: skip
+
+
+def _hdr_to_sdr(rgb48: np.ndarray, transfer: int) -> np.ndarray:
+    """BT.2020 R'G'B' (16 bits, HLG or PQ) to 8-bit BT.709 SDR in display light. Every
+    per-pixel factor (HLG's OOTF, the roll-off) scales all three channels, so it commutes with
+    the gamut's matrix: they are gathered into one scale, applied once."""
+    light = cv2.transform(np.take(_to_light(transfer), rgb48), BT2020_TO_BT709)
+    scale = None
+    if transfer == HLG:  # scene light -> display light of a HLG_DISPLAY_PEAK display
+        luma = cv2.max(cv2.transform(light, np.array([BT709_LUMA], np.float32)), 0.0)
+        scale = cv2.pow(luma, HLG_SYSTEM_GAMMA - 1) * np.float32(
+            HLG_DISPLAY_PEAK / REFERENCE_WHITE)  # fmt: skip
+    light = cv2.max(light, 0.0)  # colours outside BT.709's gamut: their channels clipped
+    peak = cv2.max(cv2.max(light[..., 0], light[..., 1]), light[..., 2])
+    if scale is not None:
+        peak *= scale
+    rolled = _roll_off(peak)
+    scale = rolled if scale is None else scale * rolled
+    light *= scale[..., None]
+    encoded = cv2.pow(np.minimum(light, np.float32(1.0), out=light), 1 / SDR_GAMMA)
+    return cv2.convertScaleAbs(encoded, alpha=255)
+
+
+def _roll_off(peak: np.ndarray) -> np.ndarray:
+    """Per pixel, the factor that brings its brightest channel `peak` (1 = SDR white) under
+    1: none up to KNEE, then an exponential shoulder, so highlights keep their gradations and
+    hue instead of clipping channel by channel."""
+    over = cv2.max(peak - np.float32(KNEE), 0.0)
+    rolled = KNEE + (1 - KNEE) * (1 - cv2.exp(over * np.float32(-1 / (1 - KNEE))))
+    return np.where(over > 0, rolled / cv2.max(peak, 1e-6), np.float32(1.0))
+
+
+@functools.cache
+def _to_light(transfer: int) -> np.ndarray:
+    """Each 16-bit code's linear light: PQ's display light, in units of REFERENCE_WHITE;
+    HLG's scene light, 0..1 (its OOTF is applied per pixel, it depends on the pixel's luma)."""
+    signal = np.arange(65536, dtype=np.float64) / 65535
+    if transfer == PQ:
+        m1, m2 = 2610 / 16384, 2523 / 4096 * 128
+        c1, c2, c3 = 3424 / 4096, 2413 / 4096 * 32, 2392 / 4096 * 32
+        power = signal ** (1 / m2)
+        light = (np.maximum(power - c1, 0) / (c2 - c3 * power)) ** (1 / m1) * 10000
+        return (light / REFERENCE_WHITE).astype(np.float32)
+    a, b, c = 0.17883277, 0.28466892, 0.55991073
+    low = signal**2 / 3
+    high = (np.exp((signal - c) / a) + b) / 12
+    return np.where(signal <= 0.5, low, high).astype(np.float32)
