@@ -57,6 +57,21 @@ def test_an_upright_phone_clip_stays_upright(tmp_path, net) -> None:
     assert first[:, :8, 0].mean() > 200 and first[:, -8:, 0].mean() < 60  # the band on the left
 
 
+def test_a_widescreen_clip_of_wide_pixels_comes_out_as_it_is_shown(tmp_path, net) -> None:
+    """DV and HDV store 16:9 in narrower frames whose pixels are shown wider: the frames are
+    painted, and written, at the shape a player shows, in square pixels."""
+    stored = [np.zeros((48, 64, 3), np.uint8) for _ in range(3)]
+    for frame in stored:
+        frame[:, :8, 0] = 255  # a red band 8 stored pixels wide: 16 as shown
+    wide = write_clip(tmp_path / "dv.mp4", stored, aspect=Fraction(2))
+    info = probe_clip(wide, max_pixels=10**6)
+    assert (info.width, info.height, info.stretch) == (128, 48, 2)
+    out = stylize_video(wide, tmp_path / "out.mp4", Recipe.create("fast", [net], strength=0))
+    assert streams(out.output)["size"] == (128, 48)
+    first = decoded(out.output)[0].astype(int)
+    assert first[:, :13, 0].mean() > 200 and first[:, 20:, 0].mean() < 60
+
+
 def test_temporal_zero_is_each_frame_on_its_own(net) -> None:
     recipe = Recipe.create("fast", [net], temporal=0)
     engine = build_engine(recipe)

@@ -3,6 +3,7 @@ pattern, a sine-wave AAC track, and optionally a display rotation, as phones wri
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -29,9 +30,11 @@ def write_clip(
     audio_seconds: float | None = None,
     rotation: int = 0,
     audio_only: bool = False,
+    aspect: Fraction | None = None,
 ) -> Path:
     """An MP4 of these frames (H.264, yuv420p) with a 440 Hz AAC track lasting as long as
-    the video unless `audio_seconds`; `rotation` tags the stream for display."""
+    the video unless `audio_seconds`; `rotation` tags the stream for display, `aspect` is
+    its pixels' shape (sample aspect ratio, as DV and HDV store widescreen)."""
     with av.open(str(path), "w", format="mp4") as container:
         video = None
         if not audio_only:
@@ -40,6 +43,8 @@ def write_clip(
             video.pix_fmt = "yuv420p"
             if rotation:
                 video.set_display_rotation(rotation)
+            if aspect:
+                video.codec_context.sample_aspect_ratio = aspect
         sound = container.add_stream("aac", rate=16000)
         sound.layout = "mono"
         if video is not None:

@@ -16,6 +16,7 @@ from fractions import Fraction
 from typing import Any
 
 import av
+import cv2
 import numpy as np
 
 from styler.video.colour import frame_rgb
@@ -27,7 +28,7 @@ class ClipInfo:
     """What a clip holds, as the output must reproduce it."""
 
     path: str
-    width: int  # upright: after the rotation its metadata asks for
+    width: int  # as shown: square pixels (see stretch), upright (after the rotation)
     height: int
     rotation: int  # degrees counterclockwise that turn a decoded frame upright
     rate: Fraction  # frames per second (average)
@@ -35,6 +36,10 @@ class ClipInfo:
     frames: int  # the count the container states, else one estimated from the duration
     duration: float  # seconds
     audio: list[str] = field(default_factory=list)  # codec of each audio stream
+    # How much wider than tall a stored pixel is shown (the sample aspect ratio: DV and HDV
+    # store a 16:9 picture in 720x480 or 1440x1080). Frames are resampled to square pixels,
+    # so strokes are painted on the picture as it is seen and the output plays everywhere.
+    stretch: Fraction = Fraction(1)
 
 
 @dataclass
@@ -51,7 +56,9 @@ def probe_clip(path: str | os.PathLike, *, max_pixels: int) -> ClipInfo:
     name = os.fsdecode(path)
     with open_clip(name) as container:
         stream = _video_stream(name, container)
-        width, height = stream.codec_context.width, stream.codec_context.height
+        stretch = Fraction(stream.sample_aspect_ratio or 1) or Fraction(1)
+        width = max(2, round(stream.codec_context.width * stretch))
+        height = stream.codec_context.height
         if width * height > max_pixels:
             raise VideoTooLarge(name, (width, height), max_pixels)
         rotation = _first_rotation(name, container, stream)
@@ -62,7 +69,8 @@ def probe_clip(path: str | os.PathLike, *, max_pixels: int) -> ClipInfo:
         duration = _duration(container, stream)
         frames = stream.frames or max(1, round(duration * rate))
         audio = [s.codec_context.name for s in container.streams.audio]
-        return ClipInfo(name, width, height, rotation, rate, time_base, frames, duration, audio)
+        return ClipInfo(name, width, height, rotation, rate, time_base, frames, duration, audio,
+                        stretch)  # fmt: skip
 
 
 def open_clip(name: str) -> Any:
@@ -128,10 +136,20 @@ class ClipReader:
                         yield packet
                     continue
                 for frame in packet.decode():
-                    yield Frame(_upright(frame_rgb(frame), self.info.rotation), frame.pts,
-                                frame.time_base)  # fmt: skip
+                    rgb = _square_pixels(frame_rgb(frame), self.info.stretch)
+                    yield Frame(_upright(rgb, self.info.rotation), frame.pts, frame.time_base)
         except av.error.FFmpegError as exc:
             raise VideoLoadError(self.info.path, f"damaged video stream ({_reason(exc)})") from exc
+
+
+def _square_pixels(rgb: np.ndarray, stretch: Fraction) -> np.ndarray:
+    """The stored frame resampled to the width it is shown at (ClipInfo.stretch)."""
+    if stretch == 1:
+        return rgb
+    h, w = rgb.shape[:2]
+    shown = max(2, round(w * stretch))
+    smaller = cv2.INTER_AREA if shown < w else cv2.INTER_CUBIC
+    return cv2.resize(rgb, (shown, h), interpolation=smaller)
 
 
 def _upright(rgb: np.ndarray, rotation: int) -> np.ndarray:
