@@ -44,7 +44,8 @@ from styler.imageio import (
 from styler.progress import CancelToken, Progress
 from styler.recipe import Recipe
 from styler.result import StylizeResult
-from styler.video import VIDEO_EXTENSIONS, VideoLoadError, is_video
+from styler.video import VIDEO_EXTENSIONS, VideoLoadError, animation_format, is_clip, is_video
+from styler.video.kinds import ANIMATION_OUTPUT
 
 INPUT_EXTENSIONS = IMAGE_EXTENSIONS | VIDEO_EXTENSIONS  # what folder scanning picks up
 VIDEO_OUTPUT = "mp4"  # a clip's output, whatever the photos' format
@@ -121,8 +122,7 @@ def make_plan(
         if resolved in seen:
             continue
         seen.add(resolved)
-        kind = VIDEO_OUTPUT if is_video(source) else extension
-        output = output_dir / relative / output_name(source, styles, kind)
+        output = output_dir / relative / output_name(source, styles, output_kind(source, extension))
         if output in claimed:
             plan.failures.append(printable(
                 f"{source}: its output {output} is already the output of {claimed[output]}; "
@@ -132,6 +132,15 @@ def make_plan(
         claimed[output] = source
         plan.jobs.append(Job(source, output))
     return plan
+
+
+def output_kind(source: str | os.PathLike, extension: str) -> str:
+    """The output's extension: MP4 for a video, an animation's own format (a JPEG cannot
+    hold its frames), else the photos' `extension`."""
+    if is_video(source):
+        return VIDEO_OUTPUT
+    animated = animation_format(source)
+    return ANIMATION_OUTPUT[animated] if animated else extension
 
 
 def _resolved(path: Path) -> Path:
@@ -313,7 +322,7 @@ class Batch:
         if self.skip_existing and is_complete(job.output):
             return _Painted("skipped")
         self.events.starting(job)
-        if is_video(job.source):
+        if is_clip(job.source):
             from styler.video import stylize_video  # PyAV: loaded only for a batch with clips
 
             clip = stylize_video(job.source, job.output, self.engine,

@@ -683,16 +683,42 @@ def _save_options(fmt: str, metadata: str | None, quality: int) -> dict[str, Any
 
 
 def read_settings(path: str | os.PathLike) -> dict[str, Any]:
-    """The settings save_image embedded, or {} when there are none (or they are unreadable)."""
+    """The settings save_image (or animation_settings) embedded, or {} when there are none
+    (or they are unreadable)."""
     name = os.fsdecode(path)
     with _opened(name) as im:
         text = (im.info.get(SETTINGS_KEY) or _exif_settings(im.info.get("exif"))
-                or _described(getattr(im, "tag_v2", {}).get(_EXIF_DESCRIPTION)))  # fmt: skip
+                or _described(getattr(im, "tag_v2", {}).get(_EXIF_DESCRIPTION))
+                or _described(_text(im.info.get("comment"))))  # fmt: skip
     try:
         settings = json.loads(text) if text else {}
     except ValueError:
         return {}
     return settings if isinstance(settings, dict) else {}
+
+
+def animation_settings(fmt: str, settings: Mapping[str, Any]) -> dict[str, Any]:
+    """Pillow's save options that carry `settings` in an animated GIF (its comment), PNG (a
+    text chunk) or WebP (EXIF), where read_settings finds them."""
+    metadata = str(_settings_json(settings))
+    if fmt == "GIF":
+        return {"comment": (_EXIF_PREFIX + metadata).encode("ascii")}
+    if fmt == "PNG":
+        info = PngImagePlugin.PngInfo()
+        info.add_text("Software", SOFTWARE)
+        info.add_itxt(SETTINGS_KEY, metadata)
+        return {"pnginfo": info}
+    exif = Image.Exif()
+    exif[_EXIF_SOFTWARE] = SOFTWARE
+    exif[_EXIF_DESCRIPTION] = _EXIF_PREFIX + metadata
+    return {"exif": exif}
+
+
+def _text(value: object) -> str | None:
+    """A GIF comment as text (Pillow gives bytes)."""
+    if isinstance(value, bytes):
+        return value.decode("ascii", errors="replace")
+    return value if isinstance(value, str) else None
 
 
 def _exif_settings(raw: bytes | None) -> str | None:

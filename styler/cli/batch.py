@@ -26,7 +26,7 @@ from styler.cli.common import (
 )
 from styler.engine import Engine
 from styler.progress import CancelToken, Progress
-from styler.video import is_video
+from styler.video import is_clip
 
 __all__ = ["Echo", "TerminalBatch", "TerminalSummary", "cancel_on_interrupt", "failure_line"]
 
@@ -107,7 +107,7 @@ class _Events(Echo):
         self.bars = bars
 
     def starting(self, job: Job) -> None:
-        unit = "frame" if is_video(job.source) else "step"
+        unit = "frame" if is_clip(job.source) else "step"
         self.bars.start_file(printable(job.source.name), unit)
 
     def progress(self, progress: Progress) -> None:

@@ -18,9 +18,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from styler.batch import INPUT_EXTENSIONS, VIDEO_OUTPUT, Job, Plan, make_plan, output_name
+from styler.batch import INPUT_EXTENSIONS, Job, Plan, make_plan, output_kind, output_name
 from styler.errors import StylerError
-from styler.video import is_video
 
 
 class StorageError(StylerError):
@@ -78,8 +77,7 @@ def plan_any(
     plan = Plan()
     claimed: dict[str, str] = {}  # output -> source
     for source, relative in _listed(inputs, output_dir, recursive):
-        kind = VIDEO_OUTPUT if is_video(source) else extension
-        name = output_name(Path(PurePosixPath(source).name), styles, kind)
+        name = output_name(Path(PurePosixPath(source).name), styles, output_kind(source, extension))
         output = (url_join(str(output_dir), relative, name) if is_url(output_dir)
                   else str(Path(output_dir) / relative / name))  # fmt: skip
         if claimed.get(output) == source:

@@ -1,4 +1,5 @@
-"""Video: clips stylized in every mode, steady from frame to frame, their sound kept.
+"""Video: clips (and animated GIF, WebP, PNG) stylized in every mode, steady from frame to
+frame, their sound kept.
 
     from styler import Recipe
     from styler.video import FrameStylizer, stylize_video
@@ -14,7 +15,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from styler.lazy import lazy_attributes
-from styler.video.kinds import VIDEO_EXTENSIONS, VideoLoadError, is_video
+from styler.video.kinds import (
+    VIDEO_EXTENSIONS,
+    VideoLoadError,
+    animation_format,
+    is_animation,
+    is_clip,
+    is_video,
+)
 
 if TYPE_CHECKING:  # for type checkers and editors; at run time __getattr__ imports them
     from styler.video.clip import VideoResult, stylize_video  # noqa: F401
@@ -30,7 +38,8 @@ _HOMES = {
     "stylize_video": "styler.video.clip",
 }
 
-__all__ = ["VIDEO_EXTENSIONS", "VideoLoadError", "is_video", *_HOMES]
+__all__ = ["VIDEO_EXTENSIONS", "VideoLoadError", "animation_format", "is_animation", "is_clip",
+           "is_video", *_HOMES]
 
 
 __getattr__, __dir__ = lazy_attributes(__name__, _HOMES)

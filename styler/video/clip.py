@@ -21,7 +21,9 @@ from PIL import Image
 from styler.engine import Engine, build_engine
 from styler.progress import CancelToken, Progress, ProgressCallback
 from styler.recipe import Recipe
+from styler.video.animation import AnimationInfo, AnimationReader, AnimationWriter, probe_animation
 from styler.video.frames import FrameStylizer
+from styler.video.kinds import is_animation
 from styler.video.reader import ClipInfo, ClipReader, Frame, VideoLoadError, probe_clip
 from styler.video.writer import ClipWriter
 
@@ -52,6 +54,8 @@ def stylize_video(
     """Stylize the clip `source` into the MP4 `output` with the recipe (or an engine built
     from one): every frame as the recipe paints a photo, steadied by its `temporal` control;
     the source's timestamps, rotation (made upright) and audio kept; the settings embedded.
+    An animated GIF, WebP or PNG is written back animated in its own format instead
+    (styler.video.animation).
 
     progress hears of each frame (step = frames done, total = the clip's frame count; every
     few frames with the stylized image). A cancel stops after the frame under way and
@@ -59,9 +63,10 @@ def stylize_video(
     start = time.perf_counter()
     engine = build_engine(recipe) if isinstance(recipe, Recipe) else recipe
     limit = max_pixels or engine.recipe.controls["max_pixels"]
-    info = probe_clip(source, max_pixels=limit)
+    animated = is_animation(source)
+    info = (probe_animation if animated else probe_clip)(source, max_pixels=limit)
     stream = FrameStylizer(engine)
-    with ClipReader(info) as reader:
+    with (AnimationReader(info) if isinstance(info, AnimationInfo) else ClipReader(info)) as reader:
         pipeline = _Pipeline(Path(output), info, reader.audio)
         try:
             for item in reader.items():
@@ -97,7 +102,7 @@ class _Pipeline:
 
     def __init__(self, target: Path, info: ClipInfo, audio: list[Any]) -> None:
         self.target, self.info, self.audio_streams = target, info, audio
-        self.writer: ClipWriter | None = None
+        self.writer: ClipWriter | AnimationWriter | None = None
         self.waiting: list[Any] = []
         self.frames = 0
         self.settings: dict[str, Any] = {}
@@ -116,7 +121,8 @@ class _Pipeline:
         if self.writer is None:
             self.settings = _clip_settings(settings, self.info)
             sized = replace(self.info, width=size[0], height=size[1])
-            self.writer = ClipWriter(self.target, sized, self.audio_streams, self.settings)
+            kind = AnimationWriter if isinstance(sized, AnimationInfo) else ClipWriter
+            self.writer = kind(self.target, sized, self.audio_streams, self.settings)
             for packet in self.waiting:
                 self._write(self.writer.write_audio, packet)
             self.waiting.clear()

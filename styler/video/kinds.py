@@ -1,14 +1,20 @@
-"""What counts as a video, and how reading one fails: all that a batch of photos needs to
-know of video, without importing PyAV, which a one-photo command would otherwise load for
-nothing (docs/performance.md, "Start-up")."""
+"""What counts as a clip (a video, or an animated GIF, WebP or PNG), and how reading one
+fails: all that a batch of photos needs to know of video, without importing PyAV, which a
+one-photo command would otherwise load for nothing (docs/performance.md, "Start-up")."""
 
 from __future__ import annotations
 
 import os
 
+from PIL import Image
+
 from styler.imageio import ImageLoadError, ImageTooLarge
 
 VIDEO_EXTENSIONS = frozenset({".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v"})
+# Formats whose files may hold an animation, which is stylized as a clip and written back
+# animated in its own format (styler.video.animation); a single frame is a photo.
+ANIMATION_EXTENSIONS = frozenset({".gif", ".webp", ".png"})
+ANIMATION_OUTPUT = {"GIF": "gif", "WEBP": "webp", "PNG": "png"}  # by Pillow's format name
 
 
 class VideoLoadError(ImageLoadError):
@@ -29,3 +35,26 @@ class VideoTooLarge(VideoLoadError, ImageTooLarge):
 def is_video(path: str | os.PathLike) -> bool:
     """By extension, as folder scanning decides."""
     return os.path.splitext(os.fspath(path))[1].lower() in VIDEO_EXTENSIONS
+
+
+def animation_format(path: str | os.PathLike) -> str | None:
+    """Pillow's format name (GIF, WEBP, PNG) of a file of several frames, by its header;
+    None for anything else. A file that cannot be read is not one: the photo path gives its
+    one-line error."""
+    if os.path.splitext(os.fspath(path))[1].lower() not in ANIMATION_EXTENSIONS:
+        return None
+    try:
+        with Image.open(path) as im:
+            animated = im.format in ANIMATION_OUTPUT and bool(getattr(im, "is_animated", False))
+            return str(im.format) if animated else None
+    except Exception:  # noqa: BLE001 - any unreadable file: not an animation
+        return None
+
+
+def is_animation(path: str | os.PathLike) -> bool:
+    return animation_format(path) is not None
+
+
+def is_clip(path: str | os.PathLike) -> bool:
+    """Stylized frame by frame, steadied, into a clip: a video or an animation."""
+    return is_video(path) or is_animation(path)

@@ -1,0 +1,143 @@
+"""Animated GIF, WebP and PNG as clips: read frame by frame with Pillow (FFmpeg cannot decode
+animated WebP) and written back animated in their own format, with each frame's duration and
+the loop count, so an animation goes through the same pipeline as a video (painted, steadied,
+cancellable, nothing under the final name until complete) and comes out animated.
+
+An animation has no sound. Frames are composited as a viewer sees them (Pillow applies each
+frame's disposal) and painted opaque: a transparent background comes out painted. A GIF
+holds 256 colours a frame: each stylized frame gets its own palette (median cut, dithered).
+The frames are kept until the file is written (encoders of these formats take them all at
+once), in a GIF's palette bytes or the pixels of the others: animations are short.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image, ImageSequence
+
+from styler.imageio import animation_settings, atomic_write_bytes
+from styler.video.kinds import VideoLoadError, VideoTooLarge
+from styler.video.reader import ClipInfo, Frame
+
+MILLISECONDS = Fraction(1, 1000)  # the time base of an animation's frames
+DEFAULT_DURATION = 100  # ms: a frame that states none (or 0, which browsers show as 100)
+WEBP_QUALITY = 90
+
+
+@dataclass
+class AnimationInfo(ClipInfo):
+    """A clip's facts, and what an animation's file says besides."""
+
+    format: str = "GIF"  # Pillow's name: GIF, WEBP or PNG
+    durations: tuple[int, ...] = ()  # ms, frame by frame
+    loop: int = 0  # times the animation plays again; 0 = for ever
+
+
+def probe_animation(path: str | os.PathLike, *, max_pixels: int) -> AnimationInfo:
+    """The animation's facts: its size, each frame's duration (read through every frame)
+    and its loop count. VideoLoadError (one line) for a file that is not a readable one."""
+    name = os.fsdecode(path)
+    with _opened(name) as im:
+        width, height = im.size
+        if width * height > max_pixels:
+            raise VideoTooLarge(name, (width, height), max_pixels)
+        durations = tuple(_duration(frame) for frame in _frames(name, im))
+        loop = int(im.info.get("loop", 0) or 0)
+        form = str(im.format)
+    seconds = sum(durations) / 1000
+    rate = Fraction(len(durations)) / Fraction(seconds).limit_denominator(100000)
+    return AnimationInfo(name, width, height, 0, rate, MILLISECONDS, len(durations), seconds,
+                         format=form, durations=durations, loop=loop)  # fmt: skip
+
+
+class AnimationReader:
+    """ClipReader's form for an animation: its frames (upright RGB, timestamps in ms)."""
+
+    def __init__(self, info: AnimationInfo) -> None:
+        self.info = info
+        self.audio: list[Any] = []
+
+    def __enter__(self) -> AnimationReader:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        return None
+
+    def items(self) -> Iterator[Frame]:
+        start = 0
+        with _opened(self.info.path) as im:
+            for index, frame in enumerate(_frames(self.info.path, im)):
+                rgb = np.asarray(frame.convert("RGB"))
+                yield Frame(rgb, start, MILLISECONDS)
+                start += self.info.durations[index] if index < len(self.info.durations) else 0
+
+
+class AnimationWriter:
+    """ClipWriter's form for an animation: frames gathered, then the file written at once,
+    atomically, in the source's format with its durations and loop and the settings."""
+
+    def __init__(self, target: str | os.PathLike, info: AnimationInfo, audio: list[Any],
+                 settings: dict[str, Any]) -> None:  # fmt: skip
+        self.target, self.info, self.settings = target, info, settings
+        self.frames: list[Image.Image] = []
+
+    def write_frame(self, rgb: np.ndarray, frame: Frame) -> None:
+        image = Image.fromarray(np.ascontiguousarray(rgb), "RGB")
+        if self.info.format == "GIF":
+            image = image.quantize(256, method=Image.Quantize.MEDIANCUT,
+                                   dither=Image.Dither.FLOYDSTEINBERG)  # fmt: skip
+        self.frames.append(image)
+
+    def write_audio(self, packet: Any) -> None:
+        """An animation has no sound to copy."""
+
+    def commit(self) -> Path:
+        first, *rest = self.frames
+        durations = list(self.info.durations[: len(self.frames)])
+        durations += [DEFAULT_DURATION] * (len(self.frames) - len(durations))
+        options: dict[str, Any] = {
+            "save_all": True, "append_images": rest, "duration": durations,
+            "loop": self.info.loop, **animation_settings(self.info.format, self.settings),
+        }  # fmt: skip
+        if self.info.format == "WEBP":
+            options.update(quality=WEBP_QUALITY, method=4)
+        buffer = io.BytesIO()
+        first.save(buffer, format=self.info.format, **options)
+        atomic_write_bytes(self.target, buffer.getvalue())
+        return Path(self.target)
+
+    def abort(self) -> None:
+        self.frames.clear()
+
+
+def _opened(name: str) -> Any:
+    try:
+        return Image.open(name)
+    except FileNotFoundError as exc:
+        raise VideoLoadError(name, "file not found") from exc
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise VideoLoadError(name, f"not an animation styler can read ({exc})") from exc
+
+
+def _frames(name: str, im: Image.Image) -> Iterator[Image.Image]:
+    """Every frame, as Pillow composites it; a damaged one is VideoLoadError."""
+    try:
+        for frame in ImageSequence.Iterator(im):
+            frame.load()
+            yield frame
+    except (OSError, ValueError, EOFError) as exc:
+        raise VideoLoadError(name, f"damaged animation ({exc})") from exc
+
+
+def _duration(frame: Image.Image) -> int:
+    """The frame's duration in ms; none or 0 is shown as DEFAULT_DURATION by browsers."""
+    duration = frame.info.get("duration") or 0
+    return int(round(duration)) if duration > 0 else DEFAULT_DURATION

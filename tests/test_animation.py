@@ -1,0 +1,119 @@
+"""Animated GIF, WebP and PNG: stylized as clips and written back animated in their own
+format, their frame durations and loop count kept (styler.video.animation). The animations
+are written here with Pillow from a known moving pattern."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageSequence
+
+from styler import CancelToken, Recipe, Settings
+from styler.batch import stylize_files
+from styler.video import VideoLoadError, is_animation, stylize_video
+from tests.ui_helpers import make_tiny_styles
+from tests.video_clips import moving_pattern, write_clip
+
+ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
+DURATIONS = [80, 120, 200, 60, 100]
+
+
+@pytest.fixture(scope="module")
+def net(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_tiny_styles(tmp_path_factory.mktemp("weights")) / "warm_test.safetensors"
+
+
+def animation(path: Path, form: str, frames: int = 5, loop: int = 2) -> Path:
+    images = [Image.fromarray(f) for f in moving_pattern(48, 32, frames)]
+    images[0].save(path, format=form, save_all=True, append_images=images[1:],
+                   duration=DURATIONS[:frames], loop=loop)  # fmt: skip
+    return path
+
+
+def played(path: Path) -> tuple[str, list[int], int, list[np.ndarray]]:
+    """(format, each frame's duration, loop count, frames) as a viewer gets them."""
+    with Image.open(path) as im:
+        frames = []
+        for frame in ImageSequence.Iterator(im):
+            frame.load()  # a WebP frame's duration is known once it is loaded
+            frames.append((frame.info.get("duration"), np.asarray(frame.convert("RGB"))))
+        return str(im.format), [d for d, _ in frames], im.info.get("loop", 0), [a for _, a in frames]
+
+
+@pytest.mark.parametrize(("form", "suffix"), [("GIF", ".gif"), ("WEBP", ".webp"), ("PNG", ".png")])
+def test_an_animation_comes_back_animated_in_its_own_format(tmp_path, net, form, suffix) -> None:
+    source = animation(tmp_path / f"loop{suffix}", form)
+    assert is_animation(source)
+    out = stylize_video(source, tmp_path / f"out{suffix}", Recipe.create("fast", [net]))
+    assert out.completed and out.frames == 5
+    made, durations, loop, frames = played(out.output)
+    assert (made, durations, loop) == (form, DURATIONS, 2)
+    original = played(source)[3]
+    assert all(a.shape == (32, 48, 3) for a in frames)
+    assert np.mean([np.abs(a.astype(int) - b).mean() for a, b in zip(frames, original,
+                                                                      strict=True)]) > 10  # fmt: skip
+    assert Settings.from_file(out.output).mode == "fast"
+
+
+def test_a_batch_writes_animations_as_animations_and_stills_as_photos(tmp_path, net) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    animation(folder / "waves.gif", "GIF")
+    Image.fromarray(moving_pattern(48, 32, 1)[0]).save(folder / "still.gif")
+    write_clip(folder / "pan.mp4", moving_pattern(48, 32, 4))
+    damaged = animation(tmp_path / "whole.gif", "GIF").read_bytes()
+    (folder / "cut.gif").write_bytes(damaged[: len(damaged) * 2 // 3])
+    summary = stylize_files(folder, tmp_path / "out", Recipe.create("fast", [net]),
+                            format="jpg")  # fmt: skip
+    written = sorted(p.name for p in summary.written)
+    assert written == ["pan__warm_test.mp4", "still__warm_test.jpg", "waves__warm_test.gif"]
+    assert played(tmp_path / "out" / "waves__warm_test.gif")[1] == DURATIONS
+    (line,) = summary.failures
+    assert line.startswith(str(folder / "cut.gif")) and "\n" not in line
+    assert sorted(os.listdir(tmp_path / "out")) == written
+
+
+def test_a_cancelled_animation_leaves_nothing(tmp_path, net) -> None:
+    source = animation(tmp_path / "loop.webp", "WEBP")
+    cancel = CancelToken()
+
+    def stop_at_two(progress) -> None:
+        if progress.step == 2:
+            cancel.cancel()
+
+    out = stylize_video(source, tmp_path / "out" / "x.webp", Recipe.create("fast", [net]),
+                        progress=stop_at_two, cancel=cancel)  # fmt: skip
+    assert not out.completed and out.output is None
+    assert not (tmp_path / "out").exists() or os.listdir(tmp_path / "out") == []
+
+
+def test_a_damaged_animation_is_one_line(tmp_path, net) -> None:
+    whole = animation(tmp_path / "whole.gif", "GIF").read_bytes()
+    cut = tmp_path / "cut.gif"
+    cut.write_bytes(whole[: len(whole) * 2 // 3])
+    with pytest.raises(VideoLoadError, match="cut.gif: damaged animation"):
+        stylize_video(cut, tmp_path / "x.gif", Recipe.create("fast", [net]))
+
+
+@pytest.mark.slow
+def test_the_cli_stylizes_an_animated_gif_and_reproduces_it(tmp_path, net) -> None:
+    source = animation(tmp_path / "loop.gif", "GIF")
+
+    def styler(*args: str | Path) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "styler.cli.main", "stylize", *map(str, args)]
+        return subprocess.run(command, cwd=tmp_path, env=ENV, capture_output=True, text=True,
+                              timeout=300)  # fmt: skip
+
+    made = styler(source, "--fast", net, "--temporal", "0.3", "-o", "out")
+    assert made.returncode == 0, made.stderr
+    first = tmp_path / made.stdout.strip()
+    assert first == tmp_path / "out" / "loop__warm_test.gif"
+    assert played(first)[:3] == ("GIF", DURATIONS, 2)
+    again = styler(source, "--settings-from", first, "-o", "again")
+    assert again.returncode == 0, again.stderr
+    assert Settings.from_file(tmp_path / again.stdout.strip()).controls["temporal"] == 0.3
