@@ -284,6 +284,24 @@ def test_batch_zip_in_zip_out_with_per_file_errors(services, tmp_path: Path) -> 
     assert "3 stylized, 3 failed" in outcome.summary()
 
 
+def test_a_batch_gives_an_animated_gif_back_animated(services, tmp_path: Path) -> None:
+    from PIL import ImageSequence
+
+    from styler.ui.batch import run_batch
+    from styler.ui.inputs import FAST, Controls
+
+    frames = [photo(48, 32, seed=n) for n in range(3)]
+    gif = tmp_path / "loop.gif"
+    frames[0].save(gif, save_all=True, append_images=frames[1:], duration=[50, 90, 130], loop=0)
+    outcome = run_batch(services, [gif], FAST, "warm_test", [], Controls(size=32))
+    assert outcome.done == 1 and not outcome.errors
+    with zipfile.ZipFile(outcome.zip_path) as archive:
+        assert archive.namelist() == ["loop__warm_test.gif"]
+        with Image.open(io.BytesIO(archive.read("loop__warm_test.gif"))) as im:
+            assert im.format == "GIF"
+            assert [f.info["duration"] for f in ImageSequence.Iterator(im)] == [50, 90, 130]
+
+
 def test_batch_in_instant_mode_paints_every_photo_with_the_style_image(
     services, tmp_path: Path
 ) -> None:

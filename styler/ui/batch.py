@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from styler.batch import Batch, BatchEvents, Job
+from styler.batch import Batch, BatchEvents, Job, output_kind
 from styler.engine import RecipeImageError
 from styler.recipe import Recipe
 from styler.ui import zips
@@ -76,7 +76,8 @@ def run_batch(
     )
     recipe, label = _recipe(services, mode, style, styles, controls)  # before any photo
     out = work / "out"  # a folder per photo: two uploads of one name must not share an output
-    jobs = [Job(item.path, out / f"{n:04d}" / safe_name(f"{item.path.stem}__{label}.png"))
+    jobs = [Job(item.path, out / f"{n:04d}" / safe_name(
+                f"{item.path.stem}__{label}.{output_kind(item.path, 'png')}"))  # an animated GIF
             for n, item in enumerate(inputs)]  # fmt: skip
     events = _Events({item.path: item.name for item in inputs}, report)
     # Quality runs take a device slot, as a Stylize tab's Quality run does.
