@@ -31,10 +31,12 @@ def write_clip(
     rotation: int = 0,
     audio_only: bool = False,
     aspect: Fraction | None = None,
+    interlaced: bool = False,
 ) -> Path:
     """An MP4 of these frames (H.264, yuv420p) with a 440 Hz AAC track lasting as long as
     the video unless `audio_seconds`; `rotation` tags the stream for display, `aspect` is
-    its pixels' shape (sample aspect ratio, as DV and HDV store widescreen)."""
+    its pixels' shape (sample aspect ratio, as DV and HDV store widescreen); `interlaced`
+    encodes the frames as interlaced (top field first), as camcorders do."""
     with av.open(str(path), "w", format="mp4") as container:
         video = None
         if not audio_only:
@@ -45,6 +47,8 @@ def write_clip(
                 video.set_display_rotation(rotation)
             if aspect:
                 video.codec_context.sample_aspect_ratio = aspect
+            if interlaced:
+                video.options = {"x264-params": "interlaced=1:tff=1", "crf": "10"}
         sound = container.add_stream("aac", rate=16000)
         sound.layout = "mono"
         if video is not None:

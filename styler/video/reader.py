@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 
 from styler.video.colour import frame_rgb
+from styler.video.deinterlace import Deinterlacer
 from styler.video.kinds import VideoLoadError, VideoTooLarge
 
 
@@ -40,6 +41,7 @@ class ClipInfo:
     # store a 16:9 picture in 720x480 or 1440x1080). Frames are resampled to square pixels,
     # so strokes are painted on the picture as it is seen and the output plays everywhere.
     stretch: Fraction = Fraction(1)
+    interlaced: bool = False  # its frames weave two fields: deinterlaced as they are read
 
 
 @dataclass
@@ -52,7 +54,8 @@ class Frame:
 
 
 def probe_clip(path: str | os.PathLike, *, max_pixels: int) -> ClipInfo:
-    """The clip's facts, read from its headers (and its first frame, for the rotation)."""
+    """The clip's facts, read from its headers (and its first frame, for the rotation and
+    the interlacing)."""
     name = os.fsdecode(path)
     with open_clip(name) as container:
         stream = _video_stream(name, container)
@@ -61,7 +64,8 @@ def probe_clip(path: str | os.PathLike, *, max_pixels: int) -> ClipInfo:
         height = stream.codec_context.height
         if width * height > max_pixels:
             raise VideoTooLarge(name, (width, height), max_pixels)
-        rotation = _first_rotation(name, container, stream)
+        first = _first_frame(name, container, stream)
+        rotation, interlaced = round(first.rotation or 0) % 360, bool(first.interlaced_frame)
         if rotation % 180:
             width, height = height, width
         rate = Fraction(stream.average_rate or stream.guessed_rate or 25)
@@ -70,7 +74,7 @@ def probe_clip(path: str | os.PathLike, *, max_pixels: int) -> ClipInfo:
         frames = stream.frames or max(1, round(duration * rate))
         audio = [s.codec_context.name for s in container.streams.audio]
         return ClipInfo(name, width, height, rotation, rate, time_base, frames, duration, audio,
-                        stretch)  # fmt: skip
+                        stretch, interlaced)  # fmt: skip
 
 
 def open_clip(name: str) -> Any:
@@ -92,11 +96,12 @@ def _video_stream(name: str, container: Any) -> Any:
     return container.streams.video[0]
 
 
-def _first_rotation(name: str, container: Any, stream: Any) -> int:
-    """The display rotation, from the first frame's side data (where FFmpeg puts it)."""
+def _first_frame(name: str, container: Any, stream: Any) -> Any:
+    """The first decoded frame: its side data holds the display rotation (where FFmpeg puts
+    it), its flags whether the clip is interlaced."""
     try:
         for frame in container.decode(stream):
-            return round(frame.rotation or 0) % 360
+            return frame
     except av.error.FFmpegError as exc:
         raise VideoLoadError(name, f"damaged video stream ({_reason(exc)})") from exc
     raise VideoLoadError(name, "no frame decodes (empty or damaged video stream)")
@@ -125,10 +130,12 @@ class ClipReader:
         self.container.close()
 
     def items(self) -> Iterator[Frame | Any]:
-        """A Frame for each video frame and the audio packets as they are, in file order,
-        one at a time. A stream that stops decoding part way is VideoLoadError."""
+        """A Frame for each video frame (deinterlaced where the clip is interlaced) and the
+        audio packets as they are, in file order, one at a time. A stream that stops
+        decoding part way is VideoLoadError."""
         video = self.container.streams.video[0]
         video.thread_type = "AUTO"
+        deinterlacer = Deinterlacer(video) if self.info.interlaced else None
         try:
             for packet in self.container.demux(video, *self.audio):
                 if packet.stream.type == "audio":
@@ -136,10 +143,16 @@ class ClipReader:
                         yield packet
                     continue
                 for frame in packet.decode():
-                    rgb = _square_pixels(frame_rgb(frame), self.info.stretch)
-                    yield Frame(_upright(rgb, self.info.rotation), frame.pts, frame.time_base)
+                    shown = deinterlacer.frames(frame) if deinterlacer else (frame,)
+                    yield from map(self._frame, shown)
+            if deinterlacer is not None:
+                yield from map(self._frame, deinterlacer.flush())
         except av.error.FFmpegError as exc:
             raise VideoLoadError(self.info.path, f"damaged video stream ({_reason(exc)})") from exc
+
+    def _frame(self, frame: Any) -> Frame:
+        rgb = _square_pixels(frame_rgb(frame), self.info.stretch)
+        return Frame(_upright(rgb, self.info.rotation), frame.pts, frame.time_base)
 
 
 def _square_pixels(rgb: np.ndarray, stretch: Fraction) -> np.ndarray:
