@@ -166,6 +166,7 @@ class Kind:
     reason: str = ""  # a regular expression the error's reason matches
     alpha: bool = False
     several_frames: bool = False
+    animated: bool = False  # several frames that a batch writes back animated, as a clip
     listed: bool = True  # a folder's listing takes it as an input image
     top_left: tuple[int, int, int] | None = None  # the colour there after loading
 
@@ -257,13 +258,14 @@ CORPUS: list[Kind] = [
            size=(W, H), top_left=RED) for n in range(1, 9)],  # fmt: skip
     Kind("EXIF orientation 9 (invalid)", "orientation9.jpg",
          image(marked, "JPEG", exif=exif_with(0x0112, 9)), size=(W, H), top_left=RED),
-    # several frames: the first, said so
+    # several frames: a photo's loader takes the first, said so; a batch paints an animation
+    # whole and writes it back animated in its own format (styler.video.animation)
     Kind("animated GIF", "animated_gif.gif", data(lambda: frames("GIF", duration=100, loop=0)),
-         size=(W, H), several_frames=True, top_left=(220, 20, 20)),
+         size=(W, H), several_frames=True, animated=True, top_left=(220, 20, 20)),
     Kind("animated WebP", "animated_webp.webp", data(lambda: frames("WEBP", lossless=True)),
-         size=(W, H), several_frames=True, top_left=(220, 20, 20)),
+         size=(W, H), several_frames=True, animated=True, top_left=(220, 20, 20)),
     Kind("animated PNG", "animated_png.png", data(lambda: frames("PNG")),
-         size=(W, H), several_frames=True, top_left=(220, 20, 20)),
+         size=(W, H), several_frames=True, animated=True, top_left=(220, 20, 20)),
     Kind("multi-page TIFF", "pages.tif", data(lambda: frames("TIFF")),
          size=(W, H), several_frames=True, top_left=(220, 20, 20)),
     # metadata
@@ -496,13 +498,18 @@ def check_cli_run(run, root: Path, out: Path, style: str, size_of: Callable) -> 
         assert len(mine) == 1, (kind.name, errors)
         assert re.search(kind.reason, mine[0]), mine[0]
     assert len(errors) == len(bad)
-    outputs = {kind.name: out / f"{Path(kind.path_name).stem}__{style}.png" for kind in good}
+    outputs = {kind.name: out / f"{Path(kind.path_name).stem}__{style}"
+               f"{Path(kind.path_name).suffix if kind.animated else '.png'}" for kind in good}
     assert sorted(os.listdir(out)) == sorted(path.name for path in outputs.values())
     for kind in good:
         output = outputs[kind.name]
         result = load_image(output)
         assert result.rgb.size in size_of(kind.size), kind.name
-        if kind.several_frames:
+        if kind.animated:  # painted whole (tests/test_animation.py), none of it left out
+            with Image.open(output) as written, Image.open(root / "in" / kind.path_name) as im:
+                assert written.format == im.format, kind.name  # its own format, animated
+            assert f"note: {printable(str(Path('in') / kind.path_name))}: " not in run.stderr
+        elif kind.several_frames:
             assert f"note: {printable(str(Path('in') / kind.path_name))}: " in run.stderr
             notes = read_settings(output)["engine"]["source_notes"]
             assert notes and "only the first frame is used" in notes[0]
@@ -760,11 +767,11 @@ def test_json_settings_of_a_noted_result_read_back(tmp_path: Path, tiny_net: Pat
     from styler.settings import Settings
 
     (tmp_path / "in").mkdir()
-    (tmp_path / "in" / "anim.gif").write_bytes(frames("GIF", duration=50))
+    (tmp_path / "in" / "pages.tif").write_bytes(frames("TIFF"))
     summary = stylize_files(tmp_path / "in", tmp_path / "out",
                             Recipe.create("fast", [tiny_net], device="cpu"))  # fmt: skip
     assert summary.ok and summary.notes == [
-        f"{tmp_path / 'in' / 'anim.gif'}: GIF file has several frames (animated or "
+        f"{tmp_path / 'in' / 'pages.tif'}: TIFF file has several frames (animated or "
         "multi-page): only the first frame is used"]  # fmt: skip
     settings = Settings.from_file(summary.written[0])
     assert settings.engine["source_notes"] == [summary.notes[0].split(": ", 1)[1]]

@@ -43,6 +43,8 @@ def animation_format(path: str | os.PathLike) -> str | None:
     one-line error."""
     if os.path.splitext(os.fspath(path))[1].lower() not in ANIMATION_EXTENSIONS:
         return None
+    if not os.path.isfile(path):
+        return None  # a pipe or a device would block the reader: the photo path refuses it
     try:
         with Image.open(path) as im:
             animated = im.format in ANIMATION_OUTPUT and bool(getattr(im, "is_animated", False))
