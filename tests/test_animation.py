@@ -93,6 +93,16 @@ def test_a_cancelled_animation_leaves_nothing(tmp_path, net) -> None:
     assert not (tmp_path / "out").exists() or os.listdir(tmp_path / "out") == []
 
 
+def test_an_animation_too_long_to_hold_is_refused_in_one_line(tmp_path, net, monkeypatch) -> None:
+    from styler.video import animation as module
+
+    monkeypatch.setattr(module, "MAX_HELD_BYTES", 48 * 32 * 3 * 4)  # four frames' pixels
+    source = animation(tmp_path / "long.webp", "WEBP")
+    with pytest.raises(VideoLoadError, match=r"long.webp: 5 frames of 48x32 are more than .*"
+                       r"convert it to a video \(MP4\)$"):  # fmt: skip
+        stylize_video(source, tmp_path / "x.webp", Recipe.create("fast", [net]))
+
+
 def test_a_damaged_animation_is_one_line(tmp_path, net) -> None:
     whole = animation(tmp_path / "whole.gif", "GIF").read_bytes()
     cut = tmp_path / "cut.gif"

@@ -7,7 +7,8 @@ An animation has no sound. Frames are composited as a viewer sees them (Pillow a
 frame's disposal) and painted opaque: a transparent background comes out painted. A GIF
 holds 256 colours a frame: each stylized frame gets its own palette (median cut, dithered).
 The frames are kept until the file is written (encoders of these formats take them all at
-once), in a GIF's palette bytes or the pixels of the others: animations are short.
+once), in a GIF's palette bytes or the pixels of the others, up to MAX_HELD_BYTES: a longer
+one is refused in one line (a video file holds it).
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ from styler.video.reader import ClipInfo, Frame
 MILLISECONDS = Fraction(1, 1000)  # the time base of an animation's frames
 DEFAULT_DURATION = 100  # ms: a frame that states none (or 0, which browsers show as 100)
 WEBP_QUALITY = 90
+# The stylized frames wait in memory until the file is written (a GIF's as a byte a pixel,
+# the others' as three): an animation that would need more is refused, in one line.
+MAX_HELD_BYTES = 2 * 2**30
 
 
 @dataclass
@@ -52,6 +56,11 @@ def probe_animation(path: str | os.PathLike, *, max_pixels: int) -> AnimationInf
         durations = tuple(_duration(frame) for frame in _frames(name, im))
         loop = int(im.info.get("loop", 0) or 0)
         form = str(im.format)
+    held = len(durations) * width * height * (1 if form == "GIF" else 3)
+    if held > MAX_HELD_BYTES:
+        raise VideoLoadError(name, f"{len(durations)} frames of {width}x{height} are more than "
+                             f"styler holds for an animation ({MAX_HELD_BYTES / 2**30:g} GiB): "
+                             "convert it to a video (MP4)")  # fmt: skip
     seconds = sum(durations) / 1000
     rate = Fraction(len(durations)) / Fraction(seconds).limit_denominator(100000)
     return AnimationInfo(name, width, height, 0, rate, MILLISECONDS, len(durations), seconds,
