@@ -61,6 +61,22 @@ def test_an_animation_comes_back_animated_in_its_own_format(tmp_path, net, form,
     assert Settings.from_file(out.output).mode == "fast"
 
 
+def test_a_gif_keeps_what_stands_still_still() -> None:
+    """One palette for all frames, undithered: pixels that do not change between frames get
+    the same colour in every frame (a palette per frame, or dithering, made them shimmer)."""
+    from styler.video.animation import _one_palette
+
+    scene = moving_pattern(64, 48, 1)[0]
+    frames = []
+    for t in range(6):
+        frame = scene.copy()
+        frame[30:40, 8 * t : 8 * t + 10] = (250, 30, 30)  # a red block crossing below
+        frames.append(Image.fromarray(frame))
+    quantized = [np.asarray(f.convert("RGB")) for f in _one_palette(frames)]
+    assert all(np.array_equal(q[:28], quantized[0][:28]) for q in quantized)
+    assert np.abs(quantized[0].astype(int) - np.asarray(frames[0])).mean() < 6
+
+
 def test_a_batch_writes_animations_as_animations_and_stills_as_photos(tmp_path, net) -> None:
     folder = tmp_path / "in"
     folder.mkdir()

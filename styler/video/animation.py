@@ -5,10 +5,10 @@ cancellable, nothing under the final name until complete) and comes out animated
 
 An animation has no sound. Frames are composited as a viewer sees them (Pillow applies each
 frame's disposal) and painted opaque: a transparent background comes out painted. A GIF
-holds 256 colours a frame: each stylized frame gets its own palette (median cut, dithered).
-The frames are kept until the file is written (encoders of these formats take them all at
-once), in a GIF's palette bytes or the pixels of the others, up to MAX_HELD_BYTES: a longer
-one is refused in one line (a video file holds it).
+holds 256 colours: the stylized frames share one palette (_one_palette). The frames are kept
+until the file is written (the palette is chosen over them, and the encoders of these
+formats take them all at once), up to MAX_HELD_BYTES: a longer animation is refused in one
+line (a video file holds it).
 """
 
 from __future__ import annotations
@@ -31,8 +31,9 @@ from styler.video.reader import ClipInfo, Frame
 MILLISECONDS = Fraction(1, 1000)  # the time base of an animation's frames
 DEFAULT_DURATION = 100  # ms: a frame that states none (or 0, which browsers show as 100)
 WEBP_QUALITY = 90
-# The stylized frames wait in memory until the file is written (a GIF's as a byte a pixel,
-# the others' as three): an animation that would need more is refused, in one line.
+PALETTE_FRAMES = 8  # a GIF's one palette is chosen over this many of its frames
+# The stylized frames wait in memory until the file is written (three bytes a pixel): an
+# animation that would need more is refused, in one line.
 MAX_HELD_BYTES = 2 * 2**30
 
 
@@ -56,7 +57,7 @@ def probe_animation(path: str | os.PathLike, *, max_pixels: int) -> AnimationInf
         durations = tuple(_duration(frame) for frame in _frames(name, im))
         loop = int(im.info.get("loop", 0) or 0)
         form = str(im.format)
-    held = len(durations) * width * height * (1 if form == "GIF" else 3)
+    held = len(durations) * width * height * 3
     if held > MAX_HELD_BYTES:
         raise VideoLoadError(name, f"{len(durations)} frames of {width}x{height} are more than "
                              f"styler holds for an animation ({MAX_HELD_BYTES / 2**30:g} GiB): "
@@ -99,17 +100,14 @@ class AnimationWriter:
         self.frames: list[Image.Image] = []
 
     def write_frame(self, rgb: np.ndarray, frame: Frame) -> None:
-        image = Image.fromarray(np.ascontiguousarray(rgb), "RGB")
-        if self.info.format == "GIF":
-            image = image.quantize(256, method=Image.Quantize.MEDIANCUT,
-                                   dither=Image.Dither.FLOYDSTEINBERG)  # fmt: skip
-        self.frames.append(image)
+        self.frames.append(Image.fromarray(np.ascontiguousarray(rgb), "RGB"))
 
     def write_audio(self, packet: Any) -> None:
         """An animation has no sound to copy."""
 
     def commit(self) -> Path:
-        first, *rest = self.frames
+        frames = _one_palette(self.frames) if self.info.format == "GIF" else self.frames
+        first, *rest = frames
         durations = list(self.info.durations[: len(self.frames)])
         durations += [DEFAULT_DURATION] * (len(self.frames) - len(durations))
         options: dict[str, Any] = {
@@ -125,6 +123,20 @@ class AnimationWriter:
 
     def abort(self) -> None:
         self.frames.clear()
+
+
+def _one_palette(frames: list[Image.Image]) -> list[Image.Image]:
+    """The frames in GIF's 256 colours, one palette for all (median cut over a few of them,
+    evenly spread), undithered: what stays still in the picture stays still in the file,
+    where a palette per frame, or dithering, makes still areas shimmer."""
+    picks = [frames[i] for i in np.linspace(0, len(frames) - 1, min(len(frames), PALETTE_FRAMES))
+             .round().astype(int)]  # fmt: skip
+    width, height = picks[0].size
+    sample = Image.new("RGB", (width, height * len(picks)))
+    for index, image in enumerate(picks):
+        sample.paste(image, (0, height * index))
+    palette = sample.quantize(256, method=Image.Quantize.MEDIANCUT)
+    return [image.quantize(palette=palette, dither=Image.Dither.NONE) for image in frames]
 
 
 def _opened(name: str) -> Any:
