@@ -102,6 +102,32 @@ def test_an_interlaced_clip_is_painted_progressive(tmp_path, net) -> None:
     assert np.mean([comb(f) for f in decoded(out.output)]) < 0.3 * combed
 
 
+def test_the_picture_is_the_clips_video_not_a_thumbnail_before_it(tmp_path, net) -> None:
+    """Some files carry a still (a cover, a thumbnail track) as their first video stream: the
+    clip is the stream FFmpeg ranks best, here the second."""
+    import av
+
+    source = tmp_path / "with_cover.mkv"
+    with av.open(str(source), "w") as container:
+        cover = container.add_stream("mjpeg", rate=1)
+        cover.width, cover.height, cover.pix_fmt = 32, 32, "yuvj420p"
+        video = container.add_stream("libx264", rate=12)
+        video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
+        still = av.VideoFrame.from_ndarray(np.full((32, 32, 3), 200, np.uint8), format="rgb24")
+        for stream, frames in ((cover, [still.reformat(format="yuvj420p")]),
+                               (video, [av.VideoFrame.from_ndarray(rgb, format="rgb24")
+                                        for rgb in moving_pattern(64, 48, 5)])):  # fmt: skip
+            for index, frame in enumerate(frames):
+                frame.pts = index
+                for packet in stream.encode(frame):
+                    container.mux(packet)
+            for packet in stream.encode(None):
+                container.mux(packet)
+    out = stylize_video(source, tmp_path / "out.mp4", Recipe.create("fast", [net]))
+    shown = streams(out.output)
+    assert (shown["size"], shown["frames"]) == ((64, 48), 5)
+
+
 def test_temporal_zero_is_each_frame_on_its_own(net) -> None:
     recipe = Recipe.create("fast", [net], temporal=0)
     engine = build_engine(recipe)

@@ -90,10 +90,12 @@ def open_clip(name: str) -> Any:
 
 
 def _video_stream(name: str, container: Any) -> Any:
+    """The clip's picture: FFmpeg's best video stream, not merely the first, which in some
+    files is a cover picture or a thumbnail track of one small frame."""
     if not container.streams.video:
         kind = "audio only" if container.streams.audio else "no streams styler can use"
         raise VideoLoadError(name, f"no video stream ({kind})")
-    return container.streams.video[0]
+    return container.streams.best("video") or container.streams.video[0]
 
 
 def _first_frame(name: str, container: Any, stream: Any) -> Any:
@@ -133,7 +135,7 @@ class ClipReader:
         """A Frame for each video frame (deinterlaced where the clip is interlaced) and the
         audio packets as they are, in file order, one at a time. A stream that stops
         decoding part way is VideoLoadError."""
-        video = self.container.streams.video[0]
+        video = _video_stream(self.info.path, self.container)
         video.thread_type = "AUTO"
         deinterlacer = Deinterlacer(video) if self.info.interlaced else None
         try:
