@@ -63,10 +63,14 @@ def stylize_video(
     start = time.perf_counter()
     engine = build_engine(recipe) if isinstance(recipe, Recipe) else recipe
     limit = max_pixels or engine.recipe.controls["max_pixels"]
-    animated = is_animation(source)
-    info = (probe_animation if animated else probe_clip)(source, max_pixels=limit)
+    if is_animation(source):
+        info: ClipInfo = probe_animation(source, max_pixels=limit)
+        opened: ClipReader | AnimationReader = AnimationReader(info)
+    else:
+        info = probe_clip(source, max_pixels=limit)
+        opened = ClipReader(info)
     stream = FrameStylizer(engine)
-    with (AnimationReader(info) if isinstance(info, AnimationInfo) else ClipReader(info)) as reader:
+    with opened as reader:
         pipeline = _Pipeline(Path(output), info, reader.audio)
         try:
             for item in reader.items():
