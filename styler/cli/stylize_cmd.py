@@ -50,6 +50,7 @@ Examples:
   styler stylize a.jpg --settings-from out/a__starry.png # reproduce a result, any mode
   styler stylize clip.mp4 --fast udnie -o out/         # video: out/clip__udnie.mp4, its
                                                          # sound kept, steadied (--temporal)
+  styler stylize loop.gif --fast udnie -o out/         # animated GIF/WebP/PNG: animated back
 
 Outputs go to OUTDIR/<sub-folders of the input>/<input-stem>__<style-stem>.<ext>; each
 path is printed on stdout once written, progress and errors go to stderr.
