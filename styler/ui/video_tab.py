@@ -42,7 +42,6 @@ from styler.ui.video_runs import (
     run_clip,
 )
 
-CLIP_TYPES = [".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v"]
 RUNNING = "Stylizing the clip… Stop ends it and writes nothing."
 
 
