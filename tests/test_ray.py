@@ -321,13 +321,16 @@ def test_instant_mode_through_the_python_api_matches_the_local_engine(cluster, l
 
 @needs_ray
 def test_a_clip_is_an_item_like_a_photo_and_matches_the_local_engine(cluster, library):
-    """A folder with a photo and a clip: one actor takes the clip whole; its frames are the
-    local engine's within x264's own variation (it does not give the same bytes twice for
-    the same frames, and an actor has other threads), its sound and settings too."""
+    """A folder with a photo, a clip and an animated GIF: one actor takes a clip whole; its
+    frames are the local engine's within x264's own variation (it does not give the same
+    bytes twice for the same frames, and an actor has other threads), its sound and settings
+    too; the GIF comes back animated, as the local engine writes it."""
     clips = library / "clips"
     clips.mkdir()
     write_clip(clips / "pan.mp4", moving_pattern(64, 48, 6))
     gradient_photo(72, 56, seed=1).save(clips / "still.png")
+    loop = [Image.fromarray(rgb) for rgb in moving_pattern(48, 32, 4)]
+    loop[0].save(clips / "loop.gif", save_all=True, append_images=loop[1:], duration=70)
     args = ("clips", "--fast", "udnie", "--size", "64")
     local = styler("stylize", *args, "-o", "clips_local", cwd=library)
     on_ray = styler("stylize", *args, "-o", "clips_ray", "--engine", "ray", "--address",
@@ -341,6 +344,14 @@ def test_a_clip_is_an_item_like_a_photo_and_matches_the_local_engine(cluster, li
         assert np.abs(a.astype(int) - b).mean() < 3
     assert streams(theirs)["audio"] == streams(mine)["audio"]
     assert Settings.from_file(theirs).controls == Settings.from_file(mine).controls
+    with Image.open(library / "clips_local" / "loop__udnie.gif") as a, \
+            Image.open(library / "clips_ray" / "loop__udnie.gif") as b:  # an animation: a clip
+        assert a.n_frames == b.n_frames == 4
+        for index in range(4):
+            a.seek(index)
+            b.seek(index)
+            ours, ray = np.asarray(a.convert("RGB"), int), np.asarray(b.convert("RGB"))
+            assert np.abs(ours - ray).mean() < 1
 
 
 @pytest.fixture
