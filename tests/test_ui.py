@@ -869,6 +869,13 @@ def test_bad_uploads_get_a_readable_message(page, server) -> None:
     page.locator("#content img").first.wait_for()
     page.wait_for_function("!document.querySelector('#stylize-btn').disabled")
     assert message.inner_text().strip() == ""
+    # An animated GIF is usable; the page says this tab paints its first frame.
+    frames = [photo(80, 60, seed=n) for n in range(3)]
+    frames[0].save(server.files / "loop.gif", save_all=True, append_images=frames[1:])
+    _upload(page, "#content", server.files / "loop.gif")
+    page.wait_for_function("document.querySelector('#photo-message').innerText"
+                           ".includes('loop.gif is animated: this tab paints its first frame')")
+    assert not page.locator("#stylize-btn").is_disabled()
     # Over the upload size limit (1 MB): Gradio refuses the upload itself.
     noise = np.random.default_rng(0).integers(0, 255, (700, 700, 3), dtype=np.uint8)
     heavy = save(Image.fromarray(noise), server.files / "heavy.png")

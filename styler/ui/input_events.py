@@ -8,7 +8,7 @@ from typing import Any
 import gradio as gr
 
 from styler.ui import results, widgets
-from styler.ui.inputs import FAST, OFFERED, check_photo
+from styler.ui.inputs import FAST, OFFERED, check_photo, photo_note
 from styler.ui.messages import UserError
 from styler.ui.services import Services
 from styler.ui.slot_events import wire_image_slot
@@ -87,7 +87,7 @@ def _wire_style_and_photo(services: Services, ui: dict[str, Any]) -> None:
         except UserError as exc:
             return None, None, refusal(exc), gr.Button(interactive=False)
         shown = usable if usable != path else gr.skip()  # a HEIC or RAW: its PNG copy
-        return shown, usable, "", gr.Button(interactive=True)
+        return shown, usable, photo_note(path), gr.Button(interactive=True)
 
     ui["content"].change(photo_landed, ui["content"],
                          [ui["content"], ui["editor"], ui["photo_message"], ui["run"]],

@@ -18,6 +18,7 @@ from styler.imageio import ImageError, LoadedImage, load_image
 from styler.ui import effects
 from styler.ui.messages import NO_PHOTO, UserError, image_reason, option_message, user_message
 from styler.ui.services import Services
+from styler.video.kinds import is_animation
 
 if TYPE_CHECKING:  # PyTorch: imported where a Quality run is read, not with the page
     from styler.optimize import OptimizeOptions
@@ -151,6 +152,15 @@ def check_photo(services: Services, path: str | Path | None, what: str = "photo"
     if not needs_display_copy(path):
         return str(path)
     return str(display_copy(loaded, services.workspace.new_dir("work")))
+
+
+def photo_note(path: str | Path) -> str:
+    """What the page says beside a usable photo: for an animation, that this tab paints its
+    first frame and where it comes back animated; else nothing."""
+    if not is_animation(path):
+        return ""
+    return (f"ℹ {Path(path).name} is animated: this tab paints its first frame. The Batch "
+            "tab gives it back animated, every frame painted.")  # fmt: skip
 
 
 def style_list(
