@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image, ImageSequence
+from PIL import Image, ImageDraw, ImageSequence
 
 from styler import CancelToken, Recipe, Settings
 from styler.batch import stylize_files
@@ -59,6 +59,30 @@ def test_an_animation_comes_back_animated_in_its_own_format(tmp_path, net, form,
     changes = [np.abs(a.astype(int) - b).mean() for a, b in zip(frames, original, strict=True)]
     assert np.mean(changes) > 10  # painted, not copied
     assert Settings.from_file(out.output).mode == "fast"
+
+
+@pytest.mark.parametrize(("form", "suffix"), [("GIF", ".gif"), ("WEBP", ".webp"), ("PNG", ".png")])
+def test_an_animated_sticker_keeps_its_transparency(tmp_path, net, form, suffix) -> None:
+    """A disc moving over nothing, as chat stickers are: painted, and still see-through
+    around the disc in every frame (GIF's transparency is all or nothing)."""
+    scene = moving_pattern(64, 48, 1)[0]
+    frames = []
+    for t in range(4):
+        frame = Image.fromarray(scene).convert("RGBA")
+        disc = Image.new("L", (64, 48), 0)
+        ImageDraw.Draw(disc).ellipse((4 + 8 * t, 8, 28 + 8 * t, 40), fill=255)
+        frame.putalpha(disc)
+        frames.append(frame)
+    extra = {"disposal": 2} if form == "GIF" else {"lossless": True} if form == "WEBP" else {}
+    source = tmp_path / f"sticker{suffix}"
+    frames[0].save(source, format=form, save_all=True, append_images=frames[1:], duration=90,
+                   **extra)  # fmt: skip
+    out = stylize_video(source, tmp_path / f"out{suffix}", Recipe.create("fast", [net]))
+    with Image.open(out.output) as im:
+        for t, frame in enumerate(ImageSequence.Iterator(im)):
+            alpha = np.asarray(frame.convert("RGBA"))[..., 3]
+            assert alpha[24, 16 + 8 * t] == 255, (form, t)  # the disc's centre, where it is
+            assert alpha[2, 2] == alpha[24, 60] == 0, (form, t)  # around it, see-through
 
 
 def test_a_gif_keeps_what_stands_still_still() -> None:

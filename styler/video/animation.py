@@ -4,8 +4,9 @@ the loop count, so an animation goes through the same pipeline as a video (paint
 cancellable, nothing under the final name until complete) and comes out animated.
 
 An animation has no sound. Frames are composited as a viewer sees them (Pillow applies each
-frame's disposal) and painted opaque: a transparent background comes out painted. A GIF
-holds 256 colours: the stylized frames share one palette (_one_palette). The frames are kept
+frame's disposal) and painted; their transparency is put back afterwards, as a photo's is (a
+sticker stays a sticker; a GIF's is all or nothing). A GIF holds 256 colours: the stylized
+frames share one palette (_one_palette). The frames are kept
 until the file is written (the palette is chosen over them, and the encoders of these
 formats take them all at once), up to MAX_HELD_BYTES: a longer animation is refused in one
 line (a video file holds it).
@@ -32,6 +33,7 @@ MILLISECONDS = Fraction(1, 1000)  # the time base of an animation's frames
 DEFAULT_DURATION = 100  # ms: a frame that states none (or 0, which browsers show as 100)
 WEBP_QUALITY = 90
 PALETTE_FRAMES = 8  # a GIF's one palette is chosen over this many of its frames
+CLEAR = 255  # a transparent GIF's palette entry for its see-through pixels
 # The stylized frames wait in memory until the file is written (three bytes a pixel): an
 # animation that would need more is refused, in one line.
 MAX_HELD_BYTES = 2 * 2**30
@@ -85,8 +87,11 @@ class AnimationReader:
         start = 0
         with _opened(self.info.path) as im:
             for index, frame in enumerate(_frames(self.info.path, im)):
-                rgb = np.asarray(frame.convert("RGB"))
-                yield Frame(rgb, start, MILLISECONDS)
+                alpha = None
+                if frame.has_transparency_data:
+                    frame = frame.convert("RGBA")
+                    alpha = np.asarray(frame.getchannel("A"))
+                yield Frame(np.asarray(frame.convert("RGB")), start, MILLISECONDS, alpha)
                 start += self.info.durations[index] if index < len(self.info.durations) else 0
 
 
@@ -98,22 +103,38 @@ class AnimationWriter:
                  settings: dict[str, Any]) -> None:  # fmt: skip
         self.target, self.info, self.settings = target, info, settings
         self.frames: list[Image.Image] = []
+        self.alphas: list[Image.Image | None] = []
 
     def write_frame(self, rgb: np.ndarray, frame: Frame) -> None:
-        self.frames.append(Image.fromarray(np.ascontiguousarray(rgb), "RGB"))
+        """The stylized frame, and the source frame's transparency put back (fitted to the
+        painted size), as a photo's is."""
+        image = Image.fromarray(np.ascontiguousarray(rgb), "RGB")
+        alpha = None if frame.alpha is None else Image.fromarray(frame.alpha, "L")
+        if alpha is not None and alpha.size != image.size:
+            alpha = alpha.resize(image.size, Image.Resampling.LANCZOS)
+        self.frames.append(image)
+        self.alphas.append(alpha)
 
     def write_audio(self, packet: Any) -> None:
         """An animation has no sound to copy."""
 
     def commit(self) -> Path:
-        frames = _one_palette(self.frames) if self.info.format == "GIF" else self.frames
+        see_through = any(alpha is not None for alpha in self.alphas)
+        options: dict[str, Any] = {}
+        if self.info.format == "GIF":
+            frames = _one_palette(self.frames, self.alphas if see_through else None)
+            if see_through:  # each frame clears to the background before the next is drawn
+                options.update(transparency=CLEAR, disposal=2, optimize=False)
+        else:
+            frames = [image if alpha is None else _with_alpha(image, alpha)
+                      for image, alpha in zip(self.frames, self.alphas, strict=True)]  # fmt: skip
         first, *rest = frames
         durations = list(self.info.durations[: len(self.frames)])
         durations += [DEFAULT_DURATION] * (len(self.frames) - len(durations))
-        options: dict[str, Any] = {
+        options.update({
             "save_all": True, "append_images": rest, "duration": durations,
             "loop": self.info.loop, **animation_settings(self.info.format, self.settings),
-        }  # fmt: skip
+        })  # fmt: skip
         if self.info.format == "WEBP":
             options.update(quality=WEBP_QUALITY, method=4)
         buffer = io.BytesIO()
@@ -123,20 +144,37 @@ class AnimationWriter:
 
     def abort(self) -> None:
         self.frames.clear()
+        self.alphas.clear()
 
 
-def _one_palette(frames: list[Image.Image]) -> list[Image.Image]:
+def _with_alpha(image: Image.Image, alpha: Image.Image) -> Image.Image:
+    rgba = image.convert("RGBA")
+    rgba.putalpha(alpha)
+    return rgba
+
+
+def _one_palette(
+    frames: list[Image.Image], alphas: list[Image.Image | None] | None = None
+) -> list[Image.Image]:
     """The frames in GIF's 256 colours, one palette for all (median cut over a few of them,
     evenly spread), undithered: what stays still in the picture stays still in the file,
-    where a palette per frame, or dithering, makes still areas shimmer."""
+    where a palette per frame, or dithering, makes still areas shimmer. With `alphas`, the
+    palette keeps its last entry (CLEAR) for the pixels under half opaque: GIF's
+    transparency is all or nothing."""
     picks = [frames[i] for i in np.linspace(0, len(frames) - 1, min(len(frames), PALETTE_FRAMES))
              .round().astype(int)]  # fmt: skip
     width, height = picks[0].size
     sample = Image.new("RGB", (width, height * len(picks)))
     for index, image in enumerate(picks):
         sample.paste(image, (0, height * index))
-    palette = sample.quantize(256, method=Image.Quantize.MEDIANCUT)
-    return [image.quantize(palette=palette, dither=Image.Dither.NONE) for image in frames]
+    palette = sample.quantize(CLEAR if alphas else 256, method=Image.Quantize.MEDIANCUT)
+    quantized = [image.quantize(palette=palette, dither=Image.Dither.NONE) for image in frames]
+    for image, alpha in zip(quantized, alphas or [], strict=False):
+        if alpha is not None:
+            indices = np.array(image)
+            indices[np.asarray(alpha) < 128] = CLEAR
+            image.frombytes(indices.tobytes())
+    return quantized
 
 
 def _opened(name: str) -> Any:

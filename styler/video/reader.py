@@ -51,6 +51,7 @@ class Frame:
     rgb: np.ndarray  # HxWx3 uint8
     pts: int | None
     time_base: Fraction | None
+    alpha: np.ndarray | None = None  # HxW uint8, an animation's transparency (none in video)
 
 
 def probe_clip(path: str | os.PathLike, *, max_pixels: int) -> ClipInfo:
