@@ -87,7 +87,7 @@ def read_network_file(path: str | Path, sha256: str | None = None) -> NetworkFil
         raise WeightsError(f"{path}: cannot read style network ({exc.strerror})") from exc
     expected = sha256 if sha256 is not None else _manifest_digest(path)
     if expected is not None:
-        _check_digest(path, data, expected)
+        check_digest(path, data, expected)
     try:
         metadata = _metadata(data)
         config = json.loads(metadata["config"])
@@ -109,7 +109,9 @@ def read_network(path: str | Path, sha256: str | None = None) -> tuple[StyleNetw
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
-def _check_digest(path: Path, data: bytes, expected: str) -> None:
+def check_digest(path: Path, data: bytes, expected: str) -> None:
+    """Refuse a weights file whose bytes are not the ones a manifest names (WeightsError,
+    one line): shipped fast networks and instant mode's files are checked alike."""
     if not _SHA256.fullmatch(expected.lower()):
         raise WeightsError(f"{path}: the style manifest has no valid sha256 for it "
                            f"({expected!r}); reinstall styler")  # fmt: skip

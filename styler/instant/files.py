@@ -13,7 +13,7 @@ from typing import Any
 
 from styler.errors import WeightsError
 from styler.fast.manifest import CHECKOUT_WEIGHTS
-from styler.fast.weights import _check_digest
+from styler.fast.weights import check_digest
 
 MANIFEST = "manifest.json"
 # A video's frames take the decoder in frames_LEVEL.safetensors where there is one: the
@@ -73,5 +73,5 @@ def checked_bytes(path: Path, sha256: str | None, what: str) -> bytes:
     except OSError as exc:
         raise WeightsError(f"{path}: cannot read instant {what} ({exc.strerror})") from exc
     if sha256 is not None:
-        _check_digest(path, data, sha256)
+        check_digest(path, data, sha256)
     return data
