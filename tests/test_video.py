@@ -15,7 +15,7 @@ from styler import CancelToken, Recipe, Settings, build_engine
 from styler.batch import stylize_files
 from styler.video import FrameStylizer, VideoLoadError, probe_clip, stylize_video
 from tests.ui_helpers import make_tiny_styles
-from tests.video_clips import decoded, moving_pattern, streams, write_clip
+from tests.video_clips import decoded, moving_pattern, song_with_cover, streams, write_clip
 
 GALLERY = Path(__file__).resolve().parents[1] / "gallery"
 ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
@@ -231,13 +231,15 @@ def test_bad_videos_are_one_line_each_and_the_batch_goes_on(tmp_path, clip, net)
     (folder / "cut.mp4").write_bytes(clip.read_bytes()[: len(clip.read_bytes()) // 2])
     write_clip(folder / "sound.m4v", [np.zeros((16, 16, 3), np.uint8)], audio_only=True,
                audio_seconds=0.5)  # fmt: skip
+    song_with_cover(folder / "song.mp4")  # its artwork is no clip
     summary = stylize_files(folder, tmp_path / "out", Recipe.create("fast", [net]))
     assert summary.stylized == 1 and [p.name for p in summary.written] == ["good__warm_test.mp4"]
     reasons = {Path(line.split(": ")[0]).name: line for line in summary.failures}
-    assert set(reasons) == {"empty.mp4", "text.mov", "cut.mp4", "sound.m4v"}
+    assert set(reasons) == {"empty.mp4", "text.mov", "cut.mp4", "sound.m4v", "song.mp4"}
     assert "empty file" in reasons["empty.mp4"]
     assert "not a video styler can read" in reasons["text.mov"]
     assert "no video stream (audio only)" in reasons["sound.m4v"]
+    assert "no video stream (audio only, with a cover picture)" in reasons["song.mp4"]
     assert all("\n" not in line and "Traceback" not in line for line in summary.failures)
     assert sorted(os.listdir(tmp_path / "out")) == ["good__warm_test.mp4"]
 

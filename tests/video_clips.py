@@ -74,6 +74,32 @@ def write_clip(
     return path
 
 
+def song_with_cover(path: Path) -> Path:
+    """A second of AAC with its artwork, as music files carry it: FFmpeg lists the picture as
+    a video stream (marked as an attached picture)."""
+    with av.open(str(path), "w", format="mp4") as container:
+        cover = container.add_stream("mjpeg", rate=1)
+        cover.width, cover.height, cover.pix_fmt = 32, 32, "yuvj420p"
+        cover.disposition = av.stream.Disposition.attached_pic
+        sound = container.add_stream("aac", rate=16000)
+        sound.layout = "mono"
+        art = av.VideoFrame.from_ndarray(np.full((32, 32, 3), 200, np.uint8), format="rgb24")
+        art = art.reformat(format="yuvj420p")
+        art.pts = 0
+        for packet in [*cover.encode(art), *cover.encode(None)]:
+            container.mux(packet)
+        tone = (0.3 * np.sin(np.arange(16000) / 6)).astype(np.float32)
+        for start in range(0, 16000, 1024):
+            frame = av.AudioFrame.from_ndarray(tone[None, start : start + 1024], format="flt",
+                                               layout="mono")  # fmt: skip
+            frame.sample_rate, frame.pts = 16000, start
+            for packet in sound.encode(frame):
+                container.mux(packet)
+        for packet in sound.encode(None):
+            container.mux(packet)
+    return path
+
+
 def decoded(path: Path) -> list[np.ndarray]:
     with av.open(str(path)) as container:
         return [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]

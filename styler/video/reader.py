@@ -92,11 +92,16 @@ def open_clip(name: str) -> Any:
 
 def _video_stream(name: str, container: Any) -> Any:
     """The clip's picture: FFmpeg's best video stream, not merely the first, which in some
-    files is a cover picture or a thumbnail track of one small frame."""
-    if not container.streams.video:
-        kind = "audio only" if container.streams.audio else "no streams styler can use"
+    files is a thumbnail track of one small frame; never a cover picture (an audio file's
+    artwork, which FFmpeg lists as a video stream)."""
+    pictures = [s for s in container.streams.video
+                if not s.disposition & av.stream.Disposition.attached_pic]  # fmt: skip
+    if not pictures:
+        cover = ", with a cover picture" if container.streams.video else ""
+        kind = f"audio only{cover}" if container.streams.audio else "no streams styler can use"
         raise VideoLoadError(name, f"no video stream ({kind})")
-    return container.streams.best("video") or container.streams.video[0]
+    best = container.streams.best("video")
+    return best if best in pictures else pictures[0]
 
 
 def _first_frame(name: str, container: Any, stream: Any) -> Any:
