@@ -128,6 +128,16 @@ def test_the_picture_is_the_clips_video_not_a_thumbnail_before_it(tmp_path, net)
     assert (shown["size"], shown["frames"]) == ((64, 48), 5)
 
 
+def test_a_clip_too_small_for_the_flow_is_painted_frame_by_frame(tmp_path, net) -> None:
+    """OpenCV's DIS takes no frame under 12 px a side: an 8x6 clip (a sprite, an icon) was
+    an internal error; its frames are painted each on its own instead."""
+    tiny = write_clip(tmp_path / "icon.mp4", [np.full((6, 8, 3), 40 * t, np.uint8)
+                                              for t in range(4)])  # fmt: skip
+    out = stylize_video(tiny, tmp_path / "out.mp4", Recipe.create("fast", [net]))
+    assert out.completed and streams(out.output)["size"] == (8, 6)
+    assert streams(out.output)["frames"] == 4
+
+
 def test_temporal_zero_is_each_frame_on_its_own(net) -> None:
     recipe = Recipe.create("fast", [net], temporal=0)
     engine = build_engine(recipe)

@@ -36,6 +36,7 @@ import numpy as np
 from styler.grid import GridPhase
 
 FLOW_SIDE = 640  # long side the flow is computed at; the flow is scaled up to the frame
+FLOW_MIN_SIDE = 12  # px: DIS takes no smaller frame; one under it is painted on its own
 # Forward-backward consistency (Ruder et al. 2016): unreliable where
 # |w + w'|^2 > CONSISTENCY * (|w|^2 + |w'|^2) + SLACK, w' the backward flow at x + w.
 CONSISTENCY, SLACK = 0.01, 0.5
@@ -143,6 +144,8 @@ class Steadier:
         textured = self._textured = _textured(gray)
         previous, previous_textured = self._previous_gray, self._previous_textured
         if previous is None or previous_textured is None or self._previous_out is None:
+            return None
+        if max(gray.shape) < FLOW_MIN_SIDE:
             return None
         backward, trusted, apart = _pinned(self._flow.calc(gray, previous, None), textured)
         forward, _, _ = _pinned(self._flow.calc(previous, gray, None), previous_textured)
