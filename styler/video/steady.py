@@ -36,7 +36,9 @@ import numpy as np
 from styler.grid import GridPhase
 
 FLOW_SIDE = 640  # long side the flow is computed at; the flow is scaled up to the frame
-FLOW_MIN_SIDE = 12  # px: DIS takes no smaller frame; one under it is painted on its own
+# px: DIS fails (or crashes) on frames with a side under about this (its pyramid runs out of
+# rows: a 640x16 strip); narrower frames are padded to it and the flow cropped back.
+FLOW_MIN_SIDE = 32
 # Forward-backward consistency (Ruder et al. 2016): unreliable where
 # |w + w'|^2 > CONSISTENCY * (|w|^2 + |w'|^2) + SLACK, w' the backward flow at x + w.
 CONSISTENCY, SLACK = 0.01, 0.5
@@ -145,10 +147,8 @@ class Steadier:
         previous, previous_textured = self._previous_gray, self._previous_textured
         if previous is None or previous_textured is None or self._previous_out is None:
             return None
-        if max(gray.shape) < FLOW_MIN_SIDE:
-            return None
-        backward, trusted, apart = _pinned(self._flow.calc(gray, previous, None), textured)
-        forward, _, _ = _pinned(self._flow.calc(previous, gray, None), previous_textured)
+        backward, trusted, apart = _pinned(_dis_flow(self._flow, gray, previous), textured)
+        forward, _, _ = _pinned(_dis_flow(self._flow, previous, gray), previous_textured)
         movers = self._movers = _near_movers(apart, textured)
         if self._previous_movers is not None and self._previous_movers.shape == movers.shape:
             movers = np.maximum(movers, self._previous_movers)
@@ -245,6 +245,20 @@ def small_gray(frame: np.ndarray) -> np.ndarray:
         size = (max(8, round(w * scale)), max(8, round(h * scale)))
         gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
     return gray
+
+
+def _dis_flow(dis: cv2.DISOpticalFlow, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """DIS's flow from `first` to `second`, for frames of any shape: a side under
+    FLOW_MIN_SIDE is padded out (edge pixels repeated) and the flow cropped back."""
+    h, w = first.shape
+    if min(h, w) >= FLOW_MIN_SIDE:
+        return dis.calc(first, second, None)
+    down, right = max(0, FLOW_MIN_SIDE - h), max(0, FLOW_MIN_SIDE - w)
+
+    def padded(gray: np.ndarray) -> np.ndarray:
+        return cv2.copyMakeBorder(gray, 0, down, 0, right, cv2.BORDER_REPLICATE)
+
+    return np.ascontiguousarray(dis.calc(padded(first), padded(second), None)[:h, :w])
 
 
 def _camera_shift(previous: np.ndarray, current: np.ndarray) -> tuple[float, float]:
