@@ -44,7 +44,7 @@ from styler.imageio import (
 from styler.progress import CancelToken, Progress
 from styler.recipe import Recipe
 from styler.result import StylizeResult
-from styler.video import VIDEO_EXTENSIONS, VideoLoadError, animation_format, is_clip, is_video
+from styler.video import VIDEO_EXTENSIONS, VideoLoadError, animation_format, is_video
 from styler.video.kinds import ANIMATION_OUTPUT
 
 INPUT_EXTENSIONS = IMAGE_EXTENSIONS | VIDEO_EXTENSIONS  # what folder scanning picks up
@@ -141,6 +141,16 @@ def output_kind(source: str | os.PathLike, extension: str) -> str:
         return VIDEO_OUTPUT
     animated = animation_format(source)
     return ANIMATION_OUTPUT[animated] if animated else extension
+
+
+def runs_as_clip(job: Job) -> bool:
+    """Whether the job goes through the clip pipeline: a video, or an animation whose planned
+    output is its own format (output_kind). An animation the plan named as a photo (a remote
+    input it could not look into) gives its first frame, with a note, as a photo would."""
+    if is_video(job.source):
+        return True
+    animated = animation_format(job.source)
+    return animated is not None and job.output.suffix.lower() == f".{ANIMATION_OUTPUT[animated]}"
 
 
 def _resolved(path: Path) -> Path:
@@ -322,7 +332,7 @@ class Batch:
         if self.skip_existing and is_complete(job.output):
             return _Painted("skipped")
         self.events.starting(job)
-        if is_clip(job.source):
+        if runs_as_clip(job):
             from styler.video import stylize_video  # PyAV: loaded only for a batch with clips
 
             clip = stylize_video(job.source, job.output, self.engine,

@@ -119,6 +119,22 @@ def test_a_batch_writes_animations_as_animations_and_stills_as_photos(tmp_path, 
     assert sorted(os.listdir(tmp_path / "out")) == written
 
 
+def test_an_animation_planned_as_a_photo_gives_its_first_frame(tmp_path, net) -> None:
+    """A remote input's plan cannot look into the file, so an animated GIF there is named
+    as a photo: the job then paints its first frame, with the note, and writes that name's
+    format (not GIF bytes under a .png name)."""
+    from styler.batch import Batch, Job, Summary
+    from styler.engine import build_engine
+
+    source = animation(tmp_path / "loop.gif", "GIF")
+    summary = Summary()
+    Batch(build_engine(Recipe.create("fast", [net]))).attempt(Job(source, tmp_path / "x.png"),
+                                                             summary)  # fmt: skip
+    assert summary.stylized == 1 and "only the first frame is used" in summary.notes[0]
+    with Image.open(tmp_path / "x.png") as written:
+        assert written.format == "PNG" and not getattr(written, "is_animated", False)
+
+
 def test_a_cancelled_animation_leaves_nothing(tmp_path, net) -> None:
     source = animation(tmp_path / "loop.webp", "WEBP")
     cancel = CancelToken()

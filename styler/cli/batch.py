@@ -15,7 +15,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from styler import batch as engine
-from styler.batch import Job, printable
+from styler.batch import Job, printable, runs_as_clip
 from styler.cli.common import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -26,7 +26,6 @@ from styler.cli.common import (
 )
 from styler.engine import Engine
 from styler.progress import CancelToken, Progress
-from styler.video import is_clip
 
 __all__ = ["Echo", "TerminalBatch", "TerminalSummary", "cancel_on_interrupt", "failure_line"]
 
@@ -107,7 +106,7 @@ class _Events(Echo):
         self.bars = bars
 
     def starting(self, job: Job) -> None:
-        unit = "frame" if is_clip(job.source) else "step"
+        unit = "frame" if runs_as_clip(job) else "step"
         self.bars.start_file(printable(job.source.name), unit)
 
     def progress(self, progress: Progress) -> None:

@@ -35,13 +35,12 @@ from typing import Any
 from tqdm import tqdm
 
 from styler import batch as engine
-from styler.batch import BatchEvents, Job, Summary, failure_reason
+from styler.batch import BatchEvents, Job, Summary, failure_reason, runs_as_clip
 from styler.controls import FAST
 from styler.engine import build_engine
 from styler.errors import StylerError, debug_enabled, set_debug
 from styler.recipe import Recipe
 from styler.scale import storage
-from styler.video import is_clip
 
 INSTALL_HINT = "--engine ray needs Ray: pip install 'styler[ray]'"
 # Photos per Ray Data task. Each task costs Ray Data a fixed overhead on the driver
@@ -248,7 +247,7 @@ def run_planned(
     started = _connect(ray, options.address)
     try:
         resources, actors = _actor_resources(ray, recipe.controls["device"], options.actors)
-        clips = any(is_clip(job.source) for job in jobs)  # one clip a task: minutes each
+        clips = any(runs_as_clip(job) for job in jobs)  # one clip a task: minutes each
         per_task = 1 if clips else photos_per_task(recipe.mode, len(jobs), actors)
         rows = [{"index": i, "source": os.fspath(j.source), "output": os.fspath(j.output)}
                 for i, j in enumerate(jobs)]  # fmt: skip

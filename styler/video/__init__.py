@@ -20,7 +20,6 @@ from styler.video.kinds import (
     VideoLoadError,
     animation_format,
     is_animation,
-    is_clip,
     is_video,
 )
 
@@ -38,8 +37,8 @@ _HOMES = {
     "stylize_video": "styler.video.clip",
 }
 
-__all__ = ["VIDEO_EXTENSIONS", "VideoLoadError", "animation_format", "is_animation", "is_clip",
-           "is_video", *_HOMES]
+__all__ = ["VIDEO_EXTENSIONS", "VideoLoadError", "animation_format", "is_animation", "is_video",
+           *_HOMES]
 
 
 __getattr__, __dir__ = lazy_attributes(__name__, _HOMES)

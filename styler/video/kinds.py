@@ -56,7 +56,3 @@ def animation_format(path: str | os.PathLike) -> str | None:
 def is_animation(path: str | os.PathLike) -> bool:
     return animation_format(path) is not None
 
-
-def is_clip(path: str | os.PathLike) -> bool:
-    """Stylized frame by frame, steadied, into a clip: a video or an animation."""
-    return is_video(path) or is_animation(path)
