@@ -6,8 +6,8 @@ FFmpeg falls back to BT.601 where a clip does not say which, while players take 
 HD pictures, so an untagged HD clip (screen recordings, many exports) came in with its
 greens 20-odd levels duller than the viewer saw it; and an output written with BT.601 and no
 tags was shown through BT.709 by browsers, shifting every colour again. Phones record HDR
-(HLG or PQ, BT.2020, 10 bits): read as if it were SDR it is flat and grey, and a network
-painting it paints a washed-out picture. So:
+(HLG or PQ, BT.2020, 10 bits): read as if it were SDR, HLG is dull and PQ dark and grey,
+and a network paints what it is given. So:
 - a frame's own tags are honoured; an untagged one is BT.709 from HD sizes on (width 1280 or
   more, or over 576 lines) and BT.601 below, as players guess;
 - HLG and PQ frames are brought to SDR BT.709 in display light (BT.2100's transfer
