@@ -53,6 +53,14 @@ def style() -> Image.Image:
     return stripe_style()
 
 
+@pytest.fixture(scope="module")
+def tiny_net(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny fast-mode network file (one of tests.ui_helpers' two), made once a module."""
+    from tests.ui_helpers import make_tiny_styles  # PyTorch: loaded by the modules that ask
+
+    return make_tiny_styles(tmp_path_factory.mktemp("weights")) / "warm_test.safetensors"
+
+
 def shared_file(relative: str) -> Path:
     """A file from ../shared/data, or skip: the suite must pass without it."""
     path = SHARED_DATA / relative

@@ -16,16 +16,10 @@ from PIL import Image, ImageDraw, ImageSequence
 from styler import CancelToken, Recipe, Settings
 from styler.batch import stylize_files
 from styler.video import VideoLoadError, is_animation, stylize_video
-from tests.ui_helpers import make_tiny_styles
 from tests.video_clips import moving_pattern, write_clip
 
 ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
 DURATIONS = [80, 120, 200, 60, 100]
-
-
-@pytest.fixture(scope="module")
-def net(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_tiny_styles(tmp_path_factory.mktemp("weights")) / "warm_test.safetensors"
 
 
 def animation(path: Path, form: str, frames: int = 5, loop: int = 2) -> Path:
@@ -47,10 +41,12 @@ def played(path: Path) -> tuple[str, list[int], int, list[np.ndarray]]:
 
 
 @pytest.mark.parametrize(("form", "suffix"), [("GIF", ".gif"), ("WEBP", ".webp"), ("PNG", ".png")])
-def test_an_animation_comes_back_animated_in_its_own_format(tmp_path, net, form, suffix) -> None:
+def test_an_animation_comes_back_animated_in_its_own_format(
+    tmp_path, tiny_net, form, suffix
+) -> None:
     source = animation(tmp_path / f"loop{suffix}", form)
     assert is_animation(source)
-    out = stylize_video(source, tmp_path / f"out{suffix}", Recipe.create("fast", [net]))
+    out = stylize_video(source, tmp_path / f"out{suffix}", Recipe.create("fast", [tiny_net]))
     assert out.completed and out.frames == 5
     made, durations, loop, frames = played(out.output)
     assert (made, durations, loop) == (form, DURATIONS, 2)
@@ -62,7 +58,7 @@ def test_an_animation_comes_back_animated_in_its_own_format(tmp_path, net, form,
 
 
 @pytest.mark.parametrize(("form", "suffix"), [("GIF", ".gif"), ("WEBP", ".webp"), ("PNG", ".png")])
-def test_an_animated_sticker_keeps_its_transparency(tmp_path, net, form, suffix) -> None:
+def test_an_animated_sticker_keeps_its_transparency(tmp_path, tiny_net, form, suffix) -> None:
     """A disc moving over nothing, as chat stickers are: painted, and still see-through
     around the disc in every frame (GIF's transparency is all or nothing)."""
     scene = moving_pattern(64, 48, 1)[0]
@@ -77,7 +73,7 @@ def test_an_animated_sticker_keeps_its_transparency(tmp_path, net, form, suffix)
     source = tmp_path / f"sticker{suffix}"
     frames[0].save(source, format=form, save_all=True, append_images=frames[1:], duration=90,
                    **extra)  # fmt: skip
-    out = stylize_video(source, tmp_path / f"out{suffix}", Recipe.create("fast", [net]))
+    out = stylize_video(source, tmp_path / f"out{suffix}", Recipe.create("fast", [tiny_net]))
     with Image.open(out.output) as im:
         for t, frame in enumerate(ImageSequence.Iterator(im)):
             alpha = np.asarray(frame.convert("RGBA"))[..., 3]
@@ -101,7 +97,7 @@ def test_a_gif_keeps_what_stands_still_still() -> None:
     assert np.abs(quantized[0].astype(int) - np.asarray(frames[0])).mean() < 10  # noisy texture
 
 
-def test_a_batch_writes_animations_as_animations_and_stills_as_photos(tmp_path, net) -> None:
+def test_a_batch_writes_animations_as_animations_and_stills_as_photos(tmp_path, tiny_net) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
     animation(folder / "waves.gif", "GIF")
@@ -109,7 +105,7 @@ def test_a_batch_writes_animations_as_animations_and_stills_as_photos(tmp_path, 
     write_clip(folder / "pan.mp4", moving_pattern(48, 32, 4))
     damaged = animation(tmp_path / "whole.gif", "GIF").read_bytes()
     (folder / "cut.gif").write_bytes(damaged[: len(damaged) * 2 // 3])
-    summary = stylize_files(folder, tmp_path / "out", Recipe.create("fast", [net]),
+    summary = stylize_files(folder, tmp_path / "out", Recipe.create("fast", [tiny_net]),
                             format="jpg")  # fmt: skip
     written = sorted(p.name for p in summary.written)
     assert written == ["pan__warm_test.mp4", "still__warm_test.jpg", "waves__warm_test.gif"]
@@ -119,7 +115,7 @@ def test_a_batch_writes_animations_as_animations_and_stills_as_photos(tmp_path, 
     assert sorted(os.listdir(tmp_path / "out")) == written
 
 
-def test_an_animation_planned_as_a_photo_gives_its_first_frame(tmp_path, net) -> None:
+def test_an_animation_planned_as_a_photo_gives_its_first_frame(tmp_path, tiny_net) -> None:
     """A remote input's plan cannot look into the file, so an animated GIF there is named
     as a photo: the job then paints its first frame, with the note, and writes that name's
     format (not GIF bytes under a .png name)."""
@@ -128,14 +124,14 @@ def test_an_animation_planned_as_a_photo_gives_its_first_frame(tmp_path, net) ->
 
     source = animation(tmp_path / "loop.gif", "GIF")
     summary = Summary()
-    Batch(build_engine(Recipe.create("fast", [net]))).attempt(Job(source, tmp_path / "x.png"),
+    Batch(build_engine(Recipe.create("fast", [tiny_net]))).attempt(Job(source, tmp_path / "x.png"),
                                                              summary)  # fmt: skip
     assert summary.stylized == 1 and "only the first frame is used" in summary.notes[0]
     with Image.open(tmp_path / "x.png") as written:
         assert written.format == "PNG" and not getattr(written, "is_animated", False)
 
 
-def test_a_cancelled_animation_leaves_nothing(tmp_path, net) -> None:
+def test_a_cancelled_animation_leaves_nothing(tmp_path, tiny_net) -> None:
     source = animation(tmp_path / "loop.webp", "WEBP")
     cancel = CancelToken()
 
@@ -143,32 +139,34 @@ def test_a_cancelled_animation_leaves_nothing(tmp_path, net) -> None:
         if progress.step == 2:
             cancel.cancel()
 
-    out = stylize_video(source, tmp_path / "out" / "x.webp", Recipe.create("fast", [net]),
+    out = stylize_video(source, tmp_path / "out" / "x.webp", Recipe.create("fast", [tiny_net]),
                         progress=stop_at_two, cancel=cancel)  # fmt: skip
     assert not out.completed and out.output is None
     assert not (tmp_path / "out").exists() or os.listdir(tmp_path / "out") == []
 
 
-def test_an_animation_too_long_to_hold_is_refused_in_one_line(tmp_path, net, monkeypatch) -> None:
+def test_an_animation_too_long_to_hold_is_refused_in_one_line(
+    tmp_path, tiny_net, monkeypatch
+) -> None:
     from styler.video import animation as module
 
     monkeypatch.setattr(module, "MAX_HELD_BYTES", 48 * 32 * 3 * 4)  # four frames' pixels
     source = animation(tmp_path / "long.webp", "WEBP")
     with pytest.raises(VideoLoadError, match=r"long.webp: 5 frames of 48x32 are more than .*"
                        r"convert it to a video \(MP4\)$"):  # fmt: skip
-        stylize_video(source, tmp_path / "x.webp", Recipe.create("fast", [net]))
+        stylize_video(source, tmp_path / "x.webp", Recipe.create("fast", [tiny_net]))
 
 
-def test_a_damaged_animation_is_one_line(tmp_path, net) -> None:
+def test_a_damaged_animation_is_one_line(tmp_path, tiny_net) -> None:
     whole = animation(tmp_path / "whole.gif", "GIF").read_bytes()
     cut = tmp_path / "cut.gif"
     cut.write_bytes(whole[: len(whole) * 2 // 3])
     with pytest.raises(VideoLoadError, match="cut.gif: damaged animation"):
-        stylize_video(cut, tmp_path / "x.gif", Recipe.create("fast", [net]))
+        stylize_video(cut, tmp_path / "x.gif", Recipe.create("fast", [tiny_net]))
 
 
 @pytest.mark.slow
-def test_the_cli_stylizes_an_animated_gif_and_reproduces_it(tmp_path, net) -> None:
+def test_the_cli_stylizes_an_animated_gif_and_reproduces_it(tmp_path, tiny_net) -> None:
     source = animation(tmp_path / "loop.gif", "GIF")
 
     def styler(*args: str | Path) -> subprocess.CompletedProcess[str]:
@@ -176,7 +174,7 @@ def test_the_cli_stylizes_an_animated_gif_and_reproduces_it(tmp_path, net) -> No
         return subprocess.run(command, cwd=tmp_path, env=ENV, capture_output=True, text=True,
                               timeout=300)  # fmt: skip
 
-    made = styler(source, "--fast", net, "--temporal", "0.3", "-o", "out")
+    made = styler(source, "--fast", tiny_net, "--temporal", "0.3", "-o", "out")
     assert made.returncode == 0, made.stderr
     first = tmp_path / made.stdout.strip()
     assert first == tmp_path / "out" / "loop__warm_test.gif"

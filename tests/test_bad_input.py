@@ -40,7 +40,6 @@ from styler.fast.inference import FastOptions
 from styler.image_sizes import scaled_size
 from styler.imageio import ImageLoadError, read_settings
 from tests.conftest import gradient_photo, stripe_style
-from tests.ui_helpers import make_tiny_styles
 
 ENV = {**os.environ, "OMP_NUM_THREADS": "1"}  # see tests/test_cli.py
 W, H = 48, 36  # the ordinary photo's size
@@ -354,11 +353,6 @@ def test_load_image_gives_the_image_or_one_line_naming_the_file(corpus: Path, ki
                                 "(animated or multi-page): only the first frame is used",)
     if kind.top_left is not None:
         assert close(loaded.rgb.getpixel((2, 2)), kind.top_left), loaded.rgb.getpixel((2, 2))
-
-
-@pytest.fixture(scope="module")
-def tiny_net(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_tiny_styles(tmp_path_factory.mktemp("weights")) / "warm_test.safetensors"
 
 
 def test_fast_stylizer_on_every_kind(corpus: Path, tiny_net: Path) -> None:

@@ -30,17 +30,12 @@ from styler.fast.sizes import MIN_SIDE, MULTIPLE
 from styler.imageio import load_image
 from styler.recipe import Recipe
 from tests.conftest import gradient_photo
-from tests.ui_helpers import TINY, make_tiny_styles
+from tests.ui_helpers import TINY
 
 # Tiny, 1-pixel-wide and very long shapes; sides up to 8 once broke the onnxruntime graph
 # ("Pad reflect requires axis length >= 2"), and 1x20000 runs as a row of tiles.
 SHAPES = [(1, 1), (2, 2), (1, 7), (7, 1), (3, 5), (8, 8), (9, 17), (1, 20000), (20000, 1)]
 ENV = {**os.environ, "OMP_NUM_THREADS": "1"}  # see tests/test_cli.py
-
-
-@pytest.fixture(scope="module")
-def tiny_net(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_tiny_styles(tmp_path_factory.mktemp("weights")) / "warm_test.safetensors"
 
 
 @pytest.fixture(scope="module")

@@ -14,16 +14,10 @@ import pytest
 from styler import CancelToken, Recipe, Settings, build_engine
 from styler.batch import stylize_files
 from styler.video import FrameStylizer, VideoLoadError, probe_clip, stylize_video
-from tests.ui_helpers import make_tiny_styles
 from tests.video_clips import decoded, moving_pattern, song_with_cover, streams, write_clip
 
 GALLERY = Path(__file__).resolve().parents[1] / "gallery"
 ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
-
-
-@pytest.fixture(scope="module")
-def net(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_tiny_styles(tmp_path_factory.mktemp("weights")) / "warm_test.safetensors"
 
 
 @pytest.fixture(scope="module")
@@ -32,8 +26,8 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_clip(folder / "pan.mp4", moving_pattern(64, 48, 10), rate=12)
 
 
-def test_a_clip_keeps_its_rate_frames_duration_and_sound(tmp_path, clip, net) -> None:
-    out = stylize_video(clip, tmp_path / "pan__warm.mp4", Recipe.create("fast", [net]))
+def test_a_clip_keeps_its_rate_frames_duration_and_sound(tmp_path, clip, tiny_net) -> None:
+    out = stylize_video(clip, tmp_path / "pan__warm.mp4", Recipe.create("fast", [tiny_net]))
     assert out.completed and out.output == tmp_path / "pan__warm.mp4"
     before, after = streams(clip), streams(out.output)
     assert after["codec"] == "h264" and after["pix_fmt"] == "yuv420p"
@@ -44,20 +38,21 @@ def test_a_clip_keeps_its_rate_frames_duration_and_sound(tmp_path, clip, net) ->
     assert Settings.from_file(out.output).mode == "fast"
 
 
-def test_an_upright_phone_clip_stays_upright(tmp_path, net) -> None:
+def test_an_upright_phone_clip_stays_upright(tmp_path, tiny_net) -> None:
     tall = [np.zeros((48, 64, 3), np.uint8) for _ in range(3)]
     for frame in tall:
         frame[:8, :, 0] = 255  # a red band along the stored frame's top
     rotated = write_clip(tmp_path / "phone.mp4", tall, rotation=90)
     assert probe_clip(rotated, max_pixels=10**6).rotation == 90
-    out = stylize_video(rotated, tmp_path / "out.mp4", Recipe.create("fast", [net], strength=0))
+    recipe = Recipe.create("fast", [tiny_net], strength=0)
+    out = stylize_video(rotated, tmp_path / "out.mp4", recipe)
     shown = streams(out.output)
     assert shown["size"] == (48, 64) and shown["rotation"] == 0
     first = decoded(out.output)[0].astype(int)
     assert first[:, :8, 0].mean() > 200 and first[:, -8:, 0].mean() < 60  # the band on the left
 
 
-def test_a_widescreen_clip_of_wide_pixels_comes_out_as_it_is_shown(tmp_path, net) -> None:
+def test_a_widescreen_clip_of_wide_pixels_comes_out_as_it_is_shown(tmp_path, tiny_net) -> None:
     """DV and HDV store 16:9 in narrower frames whose pixels are shown wider: the frames are
     painted, and written, at the shape a player shows, in square pixels."""
     stored = [np.zeros((48, 64, 3), np.uint8) for _ in range(3)]
@@ -66,13 +61,13 @@ def test_a_widescreen_clip_of_wide_pixels_comes_out_as_it_is_shown(tmp_path, net
     wide = write_clip(tmp_path / "dv.mp4", stored, aspect=Fraction(2))
     info = probe_clip(wide, max_pixels=10**6)
     assert (info.width, info.height, info.stretch) == (128, 48, 2)
-    out = stylize_video(wide, tmp_path / "out.mp4", Recipe.create("fast", [net], strength=0))
+    out = stylize_video(wide, tmp_path / "out.mp4", Recipe.create("fast", [tiny_net], strength=0))
     assert streams(out.output)["size"] == (128, 48)
     first = decoded(out.output)[0].astype(int)
     assert first[:, :13, 0].mean() > 200 and first[:, 20:, 0].mean() < 60
 
 
-def test_an_interlaced_clip_is_painted_progressive(tmp_path, net) -> None:
+def test_an_interlaced_clip_is_painted_progressive(tmp_path, tiny_net) -> None:
     """A camcorder's fields, filmed half a frame apart, woven into each frame: a moving edge
     is a comb of alternate lines, which would be painted as stripes. They are deinterlaced
     as they are read (bwdif), one frame for each, so the count and timing stay."""
@@ -95,14 +90,14 @@ def test_an_interlaced_clip_is_painted_progressive(tmp_path, net) -> None:
         grey = rgb.astype(float).mean(axis=2)
         return float(np.abs(grey[1:-1] - (grey[:-2] + grey[2:]) / 2).mean())
 
-    out = stylize_video(source, tmp_path / "out.mp4", Recipe.create("fast", [net], strength=0))
+    out = stylize_video(source, tmp_path / "out.mp4", Recipe.create("fast", [tiny_net], strength=0))
     shown = streams(out.output)
     assert shown["frames"] == 6 and shown["rate"] == Fraction(12)
     combed = np.mean([comb(f) for f in decoded(source)])
     assert np.mean([comb(f) for f in decoded(out.output)]) < 0.3 * combed
 
 
-def test_the_picture_is_the_clips_video_not_a_thumbnail_before_it(tmp_path, net) -> None:
+def test_the_picture_is_the_clips_video_not_a_thumbnail_before_it(tmp_path, tiny_net) -> None:
     """Some files carry a still (a cover, a thumbnail track) as their first video stream: the
     clip is the stream FFmpeg ranks best, here the second."""
     import av
@@ -123,38 +118,38 @@ def test_the_picture_is_the_clips_video_not_a_thumbnail_before_it(tmp_path, net)
                     container.mux(packet)
             for packet in stream.encode(None):
                 container.mux(packet)
-    out = stylize_video(source, tmp_path / "out.mp4", Recipe.create("fast", [net]))
+    out = stylize_video(source, tmp_path / "out.mp4", Recipe.create("fast", [tiny_net]))
     shown = streams(out.output)
     assert (shown["size"], shown["frames"]) == ((64, 48), 5)
 
 
 @pytest.mark.parametrize("size", [(8, 6), (640, 16), (16, 400)], ids=["icon", "strip", "column"])
-def test_clips_of_any_shape_are_steadied(tmp_path, net, size) -> None:
+def test_clips_of_any_shape_are_steadied(tmp_path, tiny_net, size) -> None:
     """OpenCV's DIS refuses frames with a side under about 32 px, and on a 640x16 strip it
     crashed the process (a segfault in its thread): such frames are padded for the flow."""
     width, height = size
     clip = write_clip(tmp_path / "odd.mp4", moving_pattern(width, height, 4))
-    out = stylize_video(clip, tmp_path / "out.mp4", Recipe.create("fast", [net]))
+    out = stylize_video(clip, tmp_path / "out.mp4", Recipe.create("fast", [tiny_net]))
     assert out.completed and streams(out.output)["size"] == size
     assert streams(out.output)["frames"] == 4
 
 
-def test_temporal_zero_is_each_frame_on_its_own(net) -> None:
-    recipe = Recipe.create("fast", [net], temporal=0)
+def test_temporal_zero_is_each_frame_on_its_own(tiny_net) -> None:
+    recipe = Recipe.create("fast", [tiny_net], temporal=0)
     engine = build_engine(recipe)
     stream = FrameStylizer(engine)
     for frame in moving_pattern(64, 48, 4):
         np.testing.assert_array_equal(stream.stylize(frame), np.asarray(engine.run(frame).image))
 
 
-def test_a_fade_from_black_stays_black_and_fades_in(net) -> None:
+def test_a_fade_from_black_stays_black_and_fades_in(tiny_net) -> None:
     """A network normalises each frame, so a black frame came out a flat grey: in frames darker
     than video black the painting is dimmed where the frame is dark, steadied or not; brighter
     frames are the painting itself."""
     bright = moving_pattern(64, 48, 1)[0]
     fade = [np.zeros_like(bright), np.zeros_like(bright),
             *[(bright * gain).astype(np.uint8) for gain in (0.02, 0.05, 0.09)], bright]  # fmt: skip
-    engine = build_engine(Recipe.create("fast", [net]))
+    engine = build_engine(Recipe.create("fast", [tiny_net]))
     assert np.asarray(engine.run(fade[0]).image).mean() > 40  # what the network paints
     assert bright.mean() > 2 * 16 and fade[-2].mean() < 16
     for temporal in (0, 0.6):
@@ -173,11 +168,11 @@ def test_a_fade_from_black_stays_black_and_fades_in(net) -> None:
     assert np.abs(shown[22:26, 28:36] - painted[22:26, 28:36]).max() <= 1  # the letters kept
 
 
-def test_the_pipelined_form_gives_the_same_frames(net) -> None:
+def test_the_pipelined_form_gives_the_same_frames(tiny_net) -> None:
     """run_ahead leaves each blend to the stream's second thread, beside the next frame's
     painting (stylize_video runs it so): its frames are run()'s, pixel for pixel, and a
     stream may switch between the two."""
-    engine = build_engine(Recipe.create("fast", [net]))
+    engine = build_engine(Recipe.create("fast", [tiny_net]))
     frames = moving_pattern(64, 48, 6)
     waited = FrameStylizer(engine)
     one_by_one = [waited.stylize(frame) for frame in frames]
@@ -211,7 +206,7 @@ def test_steadied_frames_flicker_less_than_frames_painted_alone() -> None:
         alone[-1].astype(int) - frames[-1]).mean()  # fmt: skip
 
 
-def test_irregular_timestamps_are_kept(tmp_path, net) -> None:
+def test_irregular_timestamps_are_kept(tmp_path, tiny_net) -> None:
     """A variable frame rate: frames at 0, 1, 3, 4, 7 twelfths of a second stay there."""
     import av
 
@@ -227,13 +222,13 @@ def test_irregular_timestamps_are_kept(tmp_path, net) -> None:
                 container.mux(packet)
         for packet in video.encode(None):
             container.mux(packet)
-    out = stylize_video(source, tmp_path / "out.mp4", Recipe.create("fast", [net]))
+    out = stylize_video(source, tmp_path / "out.mp4", Recipe.create("fast", [tiny_net]))
     with av.open(str(out.output)) as container:
         times = [float(f.pts * f.time_base) for f in container.decode(video=0)]
     assert np.allclose(times, [0, 1 / 12, 3 / 12, 4 / 12, 7 / 12])
 
 
-def test_bad_videos_are_one_line_each_and_the_batch_goes_on(tmp_path, clip, net) -> None:
+def test_bad_videos_are_one_line_each_and_the_batch_goes_on(tmp_path, clip, tiny_net) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
     (folder / "good.mp4").write_bytes(clip.read_bytes())
@@ -243,7 +238,7 @@ def test_bad_videos_are_one_line_each_and_the_batch_goes_on(tmp_path, clip, net)
     write_clip(folder / "sound.m4v", [np.zeros((16, 16, 3), np.uint8)], audio_only=True,
                audio_seconds=0.5)  # fmt: skip
     song_with_cover(folder / "song.mp4")  # its artwork is no clip
-    summary = stylize_files(folder, tmp_path / "out", Recipe.create("fast", [net]))
+    summary = stylize_files(folder, tmp_path / "out", Recipe.create("fast", [tiny_net]))
     assert summary.stylized == 1 and [p.name for p in summary.written] == ["good__warm_test.mp4"]
     reasons = {Path(line.split(": ")[0]).name: line for line in summary.failures}
     assert set(reasons) == {"empty.mp4", "text.mov", "cut.mp4", "sound.m4v", "song.mp4"}
@@ -255,31 +250,33 @@ def test_bad_videos_are_one_line_each_and_the_batch_goes_on(tmp_path, clip, net)
     assert sorted(os.listdir(tmp_path / "out")) == ["good__warm_test.mp4"]
 
 
-def test_a_clip_over_the_pixel_limit_is_refused_before_decoding(tmp_path, clip, net) -> None:
+def test_a_clip_over_the_pixel_limit_is_refused_before_decoding(tmp_path, clip, tiny_net) -> None:
     with pytest.raises(VideoLoadError, match="frames are 64x48 = 0.0 MP, over the 0.0 MP pixel"):
-        stylize_video(clip, tmp_path / "x.mp4", Recipe.create("fast", [net], max_pixels=1000))
+        stylize_video(clip, tmp_path / "x.mp4", Recipe.create("fast", [tiny_net], max_pixels=1000))
 
 
-def test_a_cancelled_clip_leaves_nothing_under_any_name(tmp_path, clip, net) -> None:
+def test_a_cancelled_clip_leaves_nothing_under_any_name(tmp_path, clip, tiny_net) -> None:
     cancel = CancelToken()
 
     def stop_at_three(progress) -> None:
         if progress.step == 3:
             cancel.cancel()
 
-    out = stylize_video(clip, tmp_path / "x.mp4", Recipe.create("fast", [net]),
+    out = stylize_video(clip, tmp_path / "x.mp4", Recipe.create("fast", [tiny_net]),
                         progress=stop_at_three, cancel=cancel)  # fmt: skip
     assert not out.completed and out.output is None and os.listdir(tmp_path) == []
 
 
 @pytest.mark.slow
-def test_the_cli_writes_a_clip_and_reproduces_it_from_its_settings(tmp_path, clip, net) -> None:
+def test_the_cli_writes_a_clip_and_reproduces_it_from_its_settings(
+    tmp_path, clip, tiny_net
+) -> None:
     def styler(*args: str | Path) -> subprocess.CompletedProcess[str]:
         command = [sys.executable, "-m", "styler.cli.main", "stylize", *map(str, args)]
         return subprocess.run(command, cwd=tmp_path, env=ENV, capture_output=True, text=True,
                               timeout=300)  # fmt: skip
 
-    made = styler(clip, "--fast", net, "--strength", "0.7", "--temporal", "0.4", "-o", "out")
+    made = styler(clip, "--fast", tiny_net, "--strength", "0.7", "--temporal", "0.4", "-o", "out")
     assert made.returncode == 0, made.stderr
     first = tmp_path / made.stdout.strip()
     assert first == tmp_path / "out" / "pan__warm_test.mp4"
@@ -292,5 +289,5 @@ def test_the_cli_writes_a_clip_and_reproduces_it_from_its_settings(tmp_path, cli
     # process that also runs the network (docs/video.md), so the decoded frames are compared.
     for a, b in zip(decoded(first), decoded(second), strict=True):
         assert np.abs(a.astype(int) - b).mean() < 3
-    skipped = styler(clip, "--fast", net, "--strength", "0.7", "-o", "out", "--skip-existing")
+    skipped = styler(clip, "--fast", tiny_net, "--strength", "0.7", "-o", "out", "--skip-existing")
     assert "0 stylized, 1 skipped" in skipped.stderr
