@@ -666,14 +666,19 @@ def _json_default(value: object) -> str:
     raise TypeError(f"settings hold a {type(value).__name__}, which is not JSON-serialisable")
 
 
+def _png_info(metadata: str | None) -> PngImagePlugin.PngInfo:
+    """A PNG's text chunks: styler as its software, and the settings where there are some."""
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Software", SOFTWARE)
+    if metadata is not None:
+        info.add_itxt(SETTINGS_KEY, metadata)
+    return info
+
+
 def _save_options(fmt: str, metadata: str | None, quality: int) -> dict[str, Any]:
     """Each format's own options; the EXIF and the profile are the caller's."""
     if fmt == "png":
-        info = PngImagePlugin.PngInfo()
-        info.add_text("Software", SOFTWARE)
-        if metadata is not None:
-            info.add_itxt(SETTINGS_KEY, metadata)
-        return {"pnginfo": info, **PNG_ZLIB}
+        return {"pnginfo": _png_info(metadata), **PNG_ZLIB}
     if fmt == "webp":
         return {"quality": quality, "method": 4}
     options: dict[str, Any] = {"quality": quality, "optimize": True}
@@ -704,10 +709,7 @@ def animation_settings(fmt: str, settings: Mapping[str, Any]) -> dict[str, Any]:
     if fmt == "GIF":
         return {"comment": (_EXIF_PREFIX + metadata).encode("ascii")}
     if fmt == "PNG":
-        info = PngImagePlugin.PngInfo()
-        info.add_text("Software", SOFTWARE)
-        info.add_itxt(SETTINGS_KEY, metadata)
-        return {"pnginfo": info}
+        return {"pnginfo": _png_info(metadata)}
     exif = Image.Exif()
     exif[_EXIF_SOFTWARE] = SOFTWARE
     exif[_EXIF_DESCRIPTION] = _EXIF_PREFIX + metadata
