@@ -54,5 +54,5 @@ def animation_format(path: str | os.PathLike) -> str | None:
 
 
 def is_animation(path: str | os.PathLike) -> bool:
+    """A GIF, WebP or PNG of several frames (animation_format)."""
     return animation_format(path) is not None
-

@@ -61,7 +61,7 @@ def probe_clip(path: str | os.PathLike, *, max_pixels: int) -> ClipInfo:
     with open_clip(name) as container:
         stream = _video_stream(name, container)
         stretch = Fraction(stream.sample_aspect_ratio or 1) or Fraction(1)
-        width = max(2, round(stream.codec_context.width * stretch))
+        width = _shown_width(stream.codec_context.width, stretch)
         height = stream.codec_context.height
         if width * height > max_pixels:
             raise VideoTooLarge(name, (width, height), max_pixels)
@@ -163,12 +163,17 @@ class ClipReader:
         return Frame(_upright(rgb, self.info.rotation), frame.pts, frame.time_base)
 
 
+def _shown_width(stored: int, stretch: Fraction) -> int:
+    """The width a stored frame is shown at, in square pixels (ClipInfo.stretch)."""
+    return max(2, round(stored * stretch))
+
+
 def _square_pixels(rgb: np.ndarray, stretch: Fraction) -> np.ndarray:
     """The stored frame resampled to the width it is shown at (ClipInfo.stretch)."""
     if stretch == 1:
         return rgb
     h, w = rgb.shape[:2]
-    shown = max(2, round(w * stretch))
+    shown = _shown_width(w, stretch)
     smaller = cv2.INTER_AREA if shown < w else cv2.INTER_CUBIC
     return cv2.resize(rgb, (shown, h), interpolation=smaller)
 
