@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
@@ -49,29 +50,38 @@ def write_clip(
                 video.codec_context.sample_aspect_ratio = aspect
             if interlaced:
                 video.options = {"x264-params": "interlaced=1:tff=1", "crf": "10"}
-        sound = container.add_stream("aac", rate=16000)
-        sound.layout = "mono"
+        sound = _mono_aac(container)
         if video is not None:
             for index, rgb in enumerate(frames):
                 frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
                 frame.pts = index
                 for packet in video.encode(frame):
                     container.mux(packet)
-        seconds = audio_seconds if audio_seconds is not None else len(frames) / rate
-        samples = int(16000 * seconds)
-        tone = (0.3 * np.sin(2 * np.pi * 440 * np.arange(samples) / 16000)).astype(np.float32)
-        for start in range(0, samples, 1024):
-            chunk = tone[None, start : start + 1024]
-            frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(chunk), format="flt",
-                                               layout="mono")  # fmt: skip
-            frame.sample_rate, frame.pts = 16000, start
-            for packet in sound.encode(frame):
+            for packet in video.encode(None):
                 container.mux(packet)
-        for stream in (video, sound):
-            if stream is not None:
-                for packet in stream.encode(None):
-                    container.mux(packet)
+        _write_tone(container, sound, audio_seconds if audio_seconds is not None
+                    else len(frames) / rate)  # fmt: skip
     return path
+
+
+def _mono_aac(container: Any) -> Any:
+    sound = container.add_stream("aac", rate=16000)
+    sound.layout = "mono"
+    return sound
+
+
+def _write_tone(container: Any, sound: Any, seconds: float) -> None:
+    """A 440 Hz tone of `seconds` into the AAC stream `sound`, flushed."""
+    samples = int(16000 * seconds)
+    tone = (0.3 * np.sin(2 * np.pi * 440 * np.arange(samples) / 16000)).astype(np.float32)
+    for start in range(0, samples, 1024):
+        chunk = np.ascontiguousarray(tone[None, start : start + 1024])
+        frame = av.AudioFrame.from_ndarray(chunk, format="flt", layout="mono")
+        frame.sample_rate, frame.pts = 16000, start
+        for packet in sound.encode(frame):
+            container.mux(packet)
+    for packet in sound.encode(None):
+        container.mux(packet)
 
 
 def song_with_cover(path: Path) -> Path:
@@ -81,22 +91,13 @@ def song_with_cover(path: Path) -> Path:
         cover = container.add_stream("mjpeg", rate=1)
         cover.width, cover.height, cover.pix_fmt = 32, 32, "yuvj420p"
         cover.disposition = av.stream.Disposition.attached_pic
-        sound = container.add_stream("aac", rate=16000)
-        sound.layout = "mono"
+        sound = _mono_aac(container)
         art = av.VideoFrame.from_ndarray(np.full((32, 32, 3), 200, np.uint8), format="rgb24")
         art = art.reformat(format="yuvj420p")
         art.pts = 0
         for packet in [*cover.encode(art), *cover.encode(None)]:
             container.mux(packet)
-        tone = (0.3 * np.sin(np.arange(16000) / 6)).astype(np.float32)
-        for start in range(0, 16000, 1024):
-            frame = av.AudioFrame.from_ndarray(tone[None, start : start + 1024], format="flt",
-                                               layout="mono")  # fmt: skip
-            frame.sample_rate, frame.pts = 16000, start
-            for packet in sound.encode(frame):
-                container.mux(packet)
-        for packet in sound.encode(None):
-            container.mux(packet)
+        _write_tone(container, sound, 1.0)
     return path
 
 
