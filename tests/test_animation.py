@@ -16,35 +16,14 @@ from PIL import Image, ImageDraw, ImageSequence
 from styler import CancelToken, Recipe, Settings
 from styler.batch import stylize_files
 from styler.video import VideoLoadError, is_animation, stylize_video
-from tests.video_clips import moving_pattern, write_clip
+from tests.video_clips import DURATIONS, moving_pattern, played, write_animation, write_clip
 
 ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
-DURATIONS = [80, 120, 200, 60, 100]
-
-
-def animation(path: Path, form: str, frames: int = 5, loop: int = 2) -> Path:
-    images = [Image.fromarray(f) for f in moving_pattern(48, 32, frames)]
-    images[0].save(path, format=form, save_all=True, append_images=images[1:],
-                   duration=DURATIONS[:frames], loop=loop)  # fmt: skip
-    return path
-
-
-def played(path: Path) -> tuple[str, list[int], int, list[np.ndarray]]:
-    """(format, each frame's duration, loop count, frames) as a viewer gets them."""
-    with Image.open(path) as im:
-        frames = []
-        for frame in ImageSequence.Iterator(im):
-            frame.load()  # a WebP frame's duration is known once it is loaded
-            frames.append((frame.info.get("duration"), np.asarray(frame.convert("RGB"))))
-        loop = im.info.get("loop", 0)
-        return str(im.format), [d for d, _ in frames], loop, [a for _, a in frames]
-
-
 @pytest.mark.parametrize(("form", "suffix"), [("GIF", ".gif"), ("WEBP", ".webp"), ("PNG", ".png")])
 def test_an_animation_comes_back_animated_in_its_own_format(
     tmp_path, tiny_net, form, suffix
 ) -> None:
-    source = animation(tmp_path / f"loop{suffix}", form)
+    source = write_animation(tmp_path / f"loop{suffix}", form)
     assert is_animation(source)
     out = stylize_video(source, tmp_path / f"out{suffix}", Recipe.create("fast", [tiny_net]))
     assert out.completed and out.frames == 5
@@ -100,10 +79,10 @@ def test_a_gif_keeps_what_stands_still_still() -> None:
 def test_a_batch_writes_animations_as_animations_and_stills_as_photos(tmp_path, tiny_net) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
-    animation(folder / "waves.gif", "GIF")
+    write_animation(folder / "waves.gif", "GIF")
     Image.fromarray(moving_pattern(48, 32, 1)[0]).save(folder / "still.gif")
     write_clip(folder / "pan.mp4", moving_pattern(48, 32, 4))
-    damaged = animation(tmp_path / "whole.gif", "GIF").read_bytes()
+    damaged = write_animation(tmp_path / "whole.gif", "GIF").read_bytes()
     (folder / "cut.gif").write_bytes(damaged[: len(damaged) * 2 // 3])
     summary = stylize_files(folder, tmp_path / "out", Recipe.create("fast", [tiny_net]),
                             format="jpg")  # fmt: skip
@@ -122,7 +101,7 @@ def test_an_animation_planned_as_a_photo_gives_its_first_frame(tmp_path, tiny_ne
     from styler.batch import Batch, Job, Summary
     from styler.engine import build_engine
 
-    source = animation(tmp_path / "loop.gif", "GIF")
+    source = write_animation(tmp_path / "loop.gif", "GIF")
     summary = Summary()
     Batch(build_engine(Recipe.create("fast", [tiny_net]))).attempt(Job(source, tmp_path / "x.png"),
                                                              summary)  # fmt: skip
@@ -132,7 +111,7 @@ def test_an_animation_planned_as_a_photo_gives_its_first_frame(tmp_path, tiny_ne
 
 
 def test_a_cancelled_animation_leaves_nothing(tmp_path, tiny_net) -> None:
-    source = animation(tmp_path / "loop.webp", "WEBP")
+    source = write_animation(tmp_path / "loop.webp", "WEBP")
     cancel = CancelToken()
 
     def stop_at_two(progress) -> None:
@@ -151,14 +130,14 @@ def test_an_animation_too_long_to_hold_is_refused_in_one_line(
     from styler.video import animation as module
 
     monkeypatch.setattr(module, "MAX_HELD_BYTES", 48 * 32 * 3 * 4)  # four frames' pixels
-    source = animation(tmp_path / "long.webp", "WEBP")
+    source = write_animation(tmp_path / "long.webp", "WEBP")
     with pytest.raises(VideoLoadError, match=r"long.webp: 5 frames of 48x32 are more than .*"
                        r"convert it to a video \(MP4\)$"):  # fmt: skip
         stylize_video(source, tmp_path / "x.webp", Recipe.create("fast", [tiny_net]))
 
 
 def test_a_damaged_animation_is_one_line(tmp_path, tiny_net) -> None:
-    whole = animation(tmp_path / "whole.gif", "GIF").read_bytes()
+    whole = write_animation(tmp_path / "whole.gif", "GIF").read_bytes()
     cut = tmp_path / "cut.gif"
     cut.write_bytes(whole[: len(whole) * 2 // 3])
     with pytest.raises(VideoLoadError, match="cut.gif: damaged animation"):
@@ -167,7 +146,7 @@ def test_a_damaged_animation_is_one_line(tmp_path, tiny_net) -> None:
 
 @pytest.mark.slow
 def test_the_cli_stylizes_an_animated_gif_and_reproduces_it(tmp_path, tiny_net) -> None:
-    source = animation(tmp_path / "loop.gif", "GIF")
+    source = write_animation(tmp_path / "loop.gif", "GIF")
 
     def styler(*args: str | Path) -> subprocess.CompletedProcess[str]:
         command = [sys.executable, "-m", "styler.cli.main", "stylize", *map(str, args)]

@@ -18,7 +18,14 @@ from PIL import Image
 
 from styler.video import read_video_settings
 from tests.ui_helpers import SHOTS, TIMEOUT, make_tiny_styles, wait_for_text
-from tests.video_clips import moving_pattern, streams, write_clip
+from tests.video_clips import (
+    DURATIONS,
+    moving_pattern,
+    played,
+    streams,
+    write_animation,
+    write_clip,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 LONG_CLIP_FRAMES = 200
@@ -55,7 +62,7 @@ def test_video_handlers_check_preview_run_and_stop(services, tmp_path: Path) -> 
     with pytest.raises(UserError, match=r"^That clip cannot be used: notes\.mp4: not a video"):
         check_clip(services, fake)
     with pytest.raises(UserError, match="not a video file"):
-        check_clip(services, tmp_path / "photo.png")
+        check_clip(services, tmp_path / "photo.jpg")
     style = services.style_names()[0]
     controls = Controls(strength=0.8, temporal=0.5)
 
@@ -83,6 +90,33 @@ def test_video_handlers_check_preview_run_and_stop(services, tmp_path: Path) -> 
     assert set(services.workspace.root.rglob("*.mp4")) == before
     with pytest.raises(UserError, match="Pick a style"):
         preview_frame(services, clip, FAST, "no_such_style", None, controls)
+
+
+@pytest.mark.parametrize(("form", "suffix", "name"),
+                         [("GIF", ".gif", "GIF"), ("WEBP", ".webp", "WebP")])  # fmt: skip
+def test_video_handlers_take_an_animation_and_give_one_back(
+    services, tmp_path: Path, form: str, suffix: str, name: str
+) -> None:
+    from styler.ui.inputs import FAST, Controls
+    from styler.ui.messages import UserError
+    from styler.ui.video_runs import ClipOutcome, check_clip, describe_clip, run_clip
+
+    source = write_animation(tmp_path / f"loop{suffix}", form)
+    described = describe_clip(check_clip(services, source))
+    assert described.startswith(f"{name} animation · 48×32 · 5 frames")
+    outcome = list(run_clip(services, "s:video", source, FAST, services.style_names()[0],
+                            None, Controls()))[-1]  # fmt: skip
+    assert isinstance(outcome, ClipOutcome) and outcome.status.startswith("Done: 5 frames")
+    assert outcome.path.suffix == suffix and "sound" not in outcome.status
+    assert played(outcome.path)[:3] == (form, DURATIONS, 2)  # animated, timed and looped
+    still = tmp_path / f"still{suffix}"
+    Image.fromarray(moving_pattern(48, 32, 1)[0]).save(still, format=form)
+    with pytest.raises(UserError, match=rf"still{suffix}: one frame, a still picture"):
+        check_clip(services, still)
+    broken = tmp_path / f"broken{suffix}"
+    broken.write_bytes(source.read_bytes()[:40])
+    with pytest.raises(UserError, match=rf"^That clip cannot be used: broken{suffix}: "):
+        check_clip(services, broken)
 
 
 def test_video_runs_import_without_gradio() -> None:
@@ -213,6 +247,42 @@ def test_video_tab_preview_run_download_stop_and_bad_upload(page, server) -> Non
     assert not new, new  # Gradio's copy of the upload aside, no output was written
 
 
+def test_video_tab_takes_an_animation_and_plays_it_back_animated(page, server) -> None:
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.get_by_role("tab", name="Video").click()
+    run = page.locator("#video-run")
+    run.wait_for()
+    _upload(page, "#video-clip", write_clip(server.files / "pan.mp4", moving_pattern(64, 48, 8)))
+    page.locator("#video-clip-message", has_text="8 frames").wait_for()
+
+    # An animated GIF in its own box takes the video's place.
+    sticker = write_animation(server.files / "loop.gif", "GIF")
+    page.locator("#video-animation input[type=file]").first.set_input_files(str(sticker))
+    page.locator("#video-clip-message", has_text="GIF animation · 48×32 · 5 frames").wait_for()
+    page.locator("#video-clip video").wait_for(state="detached")
+    page.wait_for_function("!document.querySelector('#video-run').disabled")
+    run.click()
+    _status_has(page, "Done: 5 frames", timeout=60_000)
+    shown = page.locator("#video-result-animation img").first
+    shown.wait_for()
+    assert ".gif" in (shown.get_attribute("src") or "")
+    assert page.locator("#video-result").is_hidden()  # no video player for a GIF
+    _shot(page, "video-animation.png")
+    with page.expect_download() as info:
+        page.locator("#video-download", has_text="Download GIF").click()
+    target = server.files / "result.gif"
+    info.value.save_as(target)
+    assert played(target)[:3] == ("GIF", DURATIONS, 2)  # animated, timed and looped
+
+    # One frame is a photo: one line, the buttons off.
+    still = server.files / "still.gif"
+    Image.fromarray(moving_pattern(48, 32, 1)[0]).save(still)
+    page.locator("#video-animation").get_by_label("Remove Image").first.click()
+    page.locator("#video-animation input[type=file]").first.set_input_files(str(still))
+    page.locator("#video-clip-message", has_text="still.gif: one frame").wait_for()
+    assert run.is_disabled() and page.locator("#video-preview-btn").is_disabled()
+
+
 def test_video_tab_on_a_phone(browser, server) -> None:
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
                                   has_touch=True)  # fmt: skip
@@ -232,5 +302,5 @@ def test_video_tab_on_a_phone(browser, server) -> None:
 
 def test_video_screenshots_are_where_the_docs_expect_them() -> None:
     doc = (ROOT / "docs" / "ui.md").read_text()
-    for name in ("video.png", "video-phone.png"):
+    for name in ("video.png", "video-phone.png", "video-animation.png"):
         assert f"(ui/{name})" in doc and (ROOT / "docs" / "ui" / name).is_file(), name

@@ -1,5 +1,6 @@
 """Small real clips for the video tests, written with PyAV: H.264 frames of a known moving
-pattern, a sine-wave AAC track, and optionally a display rotation, as phones write them."""
+pattern, a sine-wave AAC track, and optionally a display rotation, as phones write them; and
+animated GIF, WebP and PNG of the same pattern, written with Pillow."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 import av
 import numpy as np
+from PIL import Image, ImageSequence
 
 
 def moving_pattern(width: int, height: int, frames: int, shift: int = 2) -> list[np.ndarray]:
@@ -62,6 +64,29 @@ def write_clip(
         _write_tone(container, sound, audio_seconds if audio_seconds is not None
                     else len(frames) / rate)  # fmt: skip
     return path
+
+
+# An animation's frame durations (ms), as write_animation gives them.
+DURATIONS = [80, 120, 200, 60, 100]
+
+
+def write_animation(path: Path, form: str, frames: int = 5, loop: int = 2) -> Path:
+    """A moving pattern as an animated GIF, WebP or PNG (Pillow's format name `form`)."""
+    images = [Image.fromarray(f) for f in moving_pattern(48, 32, frames)]
+    images[0].save(path, format=form, save_all=True, append_images=images[1:],
+                   duration=DURATIONS[:frames], loop=loop)  # fmt: skip
+    return path
+
+
+def played(path: Path) -> tuple[str, list[int], int, list[np.ndarray]]:
+    """(format, each frame's duration, loop count, frames) as a viewer gets them."""
+    with Image.open(path) as im:
+        frames = []
+        for frame in ImageSequence.Iterator(im):
+            frame.load()  # a WebP frame's duration is known once it is loaded
+            frames.append((frame.info.get("duration"), np.asarray(frame.convert("RGB"))))
+        loop = im.info.get("loop", 0)
+        return str(im.format), [d for d, _ in frames], loop, [a for _, a in frames]
 
 
 def _mono_aac(container: Any) -> Any:

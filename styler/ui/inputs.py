@@ -159,8 +159,8 @@ def photo_note(path: str | Path) -> str:
     first frame and where it comes back animated; else nothing."""
     if not is_animation(path):
         return ""
-    return (f"ℹ {Path(path).name} is animated: this tab paints its first frame. The Batch "
-            "tab gives it back animated, every frame painted.")  # fmt: skip
+    return (f"ℹ {Path(path).name} is animated: this tab paints its first frame. The Video "
+            "and Batch tabs give it back animated, every frame painted.")  # fmt: skip
 
 
 def style_list(

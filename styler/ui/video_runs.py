@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from styler.batch import VIDEO_OUTPUT, output_kind
 from styler.engine import Engine, RecipeImageError
 from styler.imageio import ImageTooLarge
 from styler.progress import CancelToken, Progress, ProgressCallback
@@ -25,9 +26,15 @@ from styler.ui.runs import make_recipe, style_label
 from styler.ui.services import Services, safe_name
 from styler.ui.streaming import Update, streamed
 from styler.video import VIDEO_EXTENSIONS, FrameStylizer, VideoLoadError, stylize_video
-from styler.video.reader import ClipInfo, ClipReader, Frame, probe_clip
+from styler.video.animation import AnimationInfo, probe_animation
+from styler.video.clip import reader_for
+from styler.video.kinds import ANIMATION_EXTENSIONS
+from styler.video.reader import ClipInfo, Frame, probe_clip
 
-NO_CLIP = "Add a clip first: upload an MP4, MOV, MKV, WebM, AVI or M4V video."
+NO_CLIP = ("Add a clip first: upload an MP4, MOV, MKV, WebM, AVI or M4V video, or an "
+           "animated GIF, WebP or PNG.")  # fmt: skip
+# Pillow's format names as people write them.
+ANIMATION_NAMES = {"GIF": "GIF", "WEBP": "WebP", "PNG": "PNG"}
 # The controls the tab offers, in the registry's order: the ones that matter for a clip.
 VIDEO_CONTROLS = ("size", "strength", "preserve_color", "style_scale", "stroke_side",
                   "temporal")  # fmt: skip
@@ -44,27 +51,41 @@ class ClipOutcome:
 
 
 def check_clip(services: Services, path: str | Path | None) -> ClipInfo:
-    """At upload, and again before each run: a video styler can read, within the server's
-    pixel limit; else one line naming the file and why."""
+    """At upload, and again before each run: a video or an animation styler can read,
+    within the server's pixel limit; else one line naming the file and why. A GIF, WebP or
+    PNG of one frame is a photo, for the Stylize tab."""
     if not path:
         raise UserError(NO_CLIP)
     name = Path(path).name
-    if Path(path).suffix.lower() not in VIDEO_EXTENSIONS:
+    suffix = Path(path).suffix.lower()
+    if suffix not in VIDEO_EXTENSIONS | ANIMATION_EXTENSIONS:
         kinds = ", ".join(sorted(VIDEO_EXTENSIONS))
-        raise UserError(f"That clip cannot be used: {name}: not a video file (use {kinds})")
+        raise UserError(f"That clip cannot be used: {name}: not a video file (use {kinds}, "
+                        "or an animated .gif, .webp or .png)")  # fmt: skip
+    limit = services.config.max_upload_pixels
     try:
-        return probe_clip(path, max_pixels=services.config.max_upload_pixels)
+        if suffix in ANIMATION_EXTENSIONS:
+            info: ClipInfo = probe_animation(path, max_pixels=limit)
+        else:
+            info = probe_clip(path, max_pixels=limit)
     except VideoLoadError as exc:
         reason = exc.reason + (" (the server's limit: use a smaller video)"
                                if isinstance(exc, ImageTooLarge) else "")  # fmt: skip
         raise UserError(f"That clip cannot be used: {name}: {reason}", reason) from exc
+    if info.frames < 2:
+        raise UserError(f"That clip cannot be used: {name}: one frame, a still picture "
+                        "(stylize it on the Stylize tab)")  # fmt: skip
+    return info
 
 
 def describe_clip(info: ClipInfo) -> str:
-    """'64×48 · 8 frames at 12 fps · 0.7 s · with sound': what the clip holds, in a line."""
-    sound = "with sound" if info.audio else "no sound"
-    return (f"{info.width}×{info.height} · {info.frames} frames at {float(info.rate):.3g} fps"
-            f" · {info.duration:.1f} s · {sound}")  # fmt: skip
+    """'64×48 · 8 frames at 12 fps · 0.7 s · with sound' (or, for an animation, 'GIF
+    animation · 64×48 · …'): what the clip holds, in a line."""
+    facts = (f"{info.width}×{info.height} · {info.frames} frames at {float(info.rate):.3g} fps"
+             f" · {info.duration:.1f} s")  # fmt: skip
+    if isinstance(info, AnimationInfo):
+        return f"{ANIMATION_NAMES[info.format]} animation · {facts}"
+    return f"{facts} · {'with sound' if info.audio else 'no sound'}"
 
 
 def clip_recipe(
@@ -104,7 +125,7 @@ def _slot(services: Services, mode: str) -> contextlib.AbstractContextManager[in
 
 def first_frame(info: ClipInfo) -> np.ndarray:
     """The clip's first frame, upright RGB: quick to reach however long the clip is."""
-    with ClipReader(info) as reader:
+    with reader_for(info) as reader:
         for item in reader.items():
             if isinstance(item, Frame):
                 return item.rgb
@@ -137,11 +158,13 @@ def run_clip(
     style: str | None, style_image: str | None, controls: Controls,
 ) -> Iterator[Update | ClipOutcome]:  # fmt: skip
     """The whole clip through styler.video.stylize_video in a worker thread: Updates with
-    each frame's progress (a stylized frame every few), then one ClipOutcome. Stop for
-    `session_key` cancels it, and a stopped clip leaves no file."""
+    each frame's progress (a stylized frame every few), then one ClipOutcome: an MP4, or an
+    animation in its own format. Stop for `session_key` cancels it, and a stopped clip
+    leaves no file."""
     info = check_clip(services, clip)
     recipe, label, title = clip_recipe(services, mode, style, style_image, controls)
-    target = services.workspace.new_dir("work") / safe_name(f"{Path(info.path).stem}__{label}.mp4")
+    name = f"{Path(info.path).stem}__{label}.{output_kind(info.path, VIDEO_OUTPUT)}"
+    target = services.workspace.new_dir("work") / safe_name(name)
     outcome = {}
 
     def work(progress: ProgressCallback, cancel: CancelToken) -> None:

@@ -1,6 +1,7 @@
-"""The Video tab: a clip checked when it lands, mode and style as on the Stylize tab, the
-controls that matter for a clip (from the registry), a one-frame preview, then the whole
-clip with a frames bar, Stop, the result playing in the page and Download MP4.
+"""The Video tab: a clip (or an animated GIF, WebP or PNG) checked when it lands, mode and
+style as on the Stylize tab, the controls that matter for a clip (from the registry), a
+one-frame preview, then the whole clip with a frames bar, Stop, the result playing in the
+page (an animation as an animation) and its download.
 
 What the buttons do is video_runs.py (no gradio). Previews queue with their mode's photo
 jobs (queues.py); whole clips queue in a group of their own, so a clip never holds up
@@ -11,12 +12,13 @@ No `from __future__ import annotations`: Gradio reads the handlers' annotations
 """
 
 import html
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
 from styler.ui import widgets
-from styler.ui.components import download_button, photo_input, thumbnail_grid
+from styler.ui.components import photo_input, thumbnail_grid
 from styler.ui.guard import readable
 from styler.ui.inputs import FAST, INSTANT, QUALITY, Controls
 from styler.ui.messages import UserError
@@ -55,6 +57,11 @@ def video_tab(services: Services, style_images: list[str], first_mode: str) -> d
             ui["clip"] = gr.Video(label="1 · Your clip (MP4, MOV, MKV, WebM, AVI, M4V)",
                                   sources=["upload"], height=240, elem_id="video-clip",
                                   elem_classes=["styler-image"])  # fmt: skip
+            # Gradio's video box takes video files only: animations have a box of their
+            # own, image_mode None so the file reaches styler as uploaded, every frame.
+            ui["animation"] = photo_input(label="…or an animated GIF, WebP or PNG",
+                                          sources=["upload"], height=140, image_mode=None,
+                                          elem_id="video-animation")  # fmt: skip
             ui["clip_message"] = gr.Markdown("", elem_id="video-clip-message")
             ui["mode"] = gr.Radio(
                 [FAST, INSTANT, QUALITY], value=first_mode, label="2 · Mode",
@@ -102,7 +109,12 @@ def video_tab(services: Services, style_images: list[str], first_mode: str) -> d
             ui["result"] = gr.Video(label="Stylized clip", interactive=False, height=260,
                                     buttons=["download"], elem_id="video-result",
                                     elem_classes=["styler-image"])  # fmt: skip
-            ui["download"] = gr.DownloadButton("Download MP4", value=None, interactive=False,
+            ui["result_animation"] = gr.Image(label="Stylized animation", interactive=False,
+                                              visible=False, type="filepath", height=260,
+                                              buttons=["fullscreen"],
+                                              elem_id="video-result-animation",
+                                              elem_classes=["styler-image"])  # fmt: skip
+            ui["download"] = gr.DownloadButton("Download", value=None, interactive=False,
                                                elem_id="video-download")  # fmt: skip
     return ui
 
@@ -120,19 +132,34 @@ def _failed(exc: BaseException) -> str:
     return f"⚠ {readable(exc)}"
 
 
+def _source(clip: str | None, animation: str | None) -> str | None:
+    """The clip to paint: only one of the two boxes holds a file (each clears the other)."""
+    return animation or clip
+
+
+def _result(path: Path) -> tuple[Any, Any, Any]:
+    """The result shown where it plays (a video's player, an animation's picture) and the
+    download named by its format."""
+    animated = path.suffix.lower() != ".mp4"
+    return (gr.Video(value=None if animated else str(path), visible=not animated),
+            gr.Image(value=str(path) if animated else None, visible=animated),
+            gr.DownloadButton(f"Download {path.suffix[1:].upper()}", value=str(path),
+                              interactive=True))  # fmt: skip
+
+
 def wire_video(services: Services, ui: dict[str, Any]) -> None:
     """The clip check, the mode switch, the style grid, Preview, Stylize clip and Stop."""
     _wire_inputs(services, ui)
-    picks = [ui["clip"], ui["mode"], ui["style"], ui["style_image"],
+    picks = [ui["clip"], ui["animation"], ui["mode"], ui["style"], ui["style_image"],
              *(ui[n] for n in VIDEO_CONTROLS)]  # fmt: skip
     buttons = [ui["preview_btn"], ui["run"]]
 
-    def preview(request: gr.Request, clip: Any, mode: str, style: Any, style_image: Any,
-                *values: Any):  # fmt: skip
+    def preview(request: gr.Request, clip: Any, animation: Any, mode: str, style: Any,
+                style_image: Any, *values: Any):  # fmt: skip
         """One frame, or the status line saying why not; the buttons usable again."""
         try:
-            path, text = preview_frame(services, clip, mode, style, style_image,
-                                       _controls(values), _key(request))  # fmt: skip
+            path, text = preview_frame(services, _source(clip, animation), mode, style,
+                                       style_image, _controls(values), _key(request))  # fmt: skip
         except Exception as exc:
             return gr.skip(), _failed(exc), *(gr.Button(interactive=True),) * 2
         return str(path), text, *(gr.Button(interactive=True),) * 2
@@ -160,30 +187,29 @@ def wire_video(services: Services, ui: dict[str, Any]) -> None:
 def _wire_run_and_stop(services: Services, ui: dict[str, Any], picks: list, buttons: list
                        ) -> None:  # fmt: skip
     """Stylize clip (queued in the video group, counted so Stop can withdraw it) and Stop."""
-    outputs = [ui["preview"], ui["progress"], ui["status"], ui["result"], ui["download"],
-               *buttons]  # fmt: skip
+    outputs = [ui["preview"], ui["progress"], ui["status"], ui["result"],
+               ui["result_animation"], ui["download"], *buttons]  # fmt: skip
 
     def queue_up(request: gr.Request):
         services.queued(_key(request))
         return "Waiting for a free video slot…", *(gr.Button(interactive=False),) * 2
 
-    def run(request: gr.Request, clip: Any, mode: str, style: Any, style_image: Any,
-            *values: Any):  # fmt: skip
+    def run(request: gr.Request, clip: Any, animation: Any, mode: str, style: Any,
+            style_image: Any, *values: Any):  # fmt: skip
         services.started(_key(request))
         enabled = (gr.Button(interactive=True),) * 2
         try:
-            for item in run_clip(services, _key(request), clip, mode, style, style_image,
-                                 _controls(values)):  # fmt: skip
+            for item in run_clip(services, _key(request), _source(clip, animation), mode,
+                                 style, style_image, _controls(values)):  # fmt: skip
                 if isinstance(item, Update):
                     frame = item.preview if item.preview is not None else gr.skip()
                     yield (frame, frames_html(item.progress, item.text), RUNNING,
-                           *(gr.skip(),) * 4)  # fmt: skip
+                           *(gr.skip(),) * 5)  # fmt: skip
                 else:
-                    path = str(item.path) if item.path else None
-                    yield (gr.skip(), "", item.status, path if path else gr.skip(),
-                           download_button(path) if path else gr.skip(), *enabled)  # fmt: skip
+                    shown = _result(item.path) if item.path else (gr.skip(),) * 3
+                    yield gr.skip(), "", item.status, *shown, *enabled
         except Exception as exc:
-            yield gr.skip(), "", _failed(exc), gr.skip(), gr.skip(), *enabled
+            yield gr.skip(), "", _failed(exc), *(gr.skip(),) * 3, *enabled
 
     job = ui["run"].click(queue_up, None, [ui["status"], *buttons], queue=False,
                           api_name=False).then(
@@ -207,23 +233,34 @@ def _wire_run_and_stop(services: Services, ui: dict[str, Any], picks: list, butt
 
 
 def _wire_inputs(services: Services, ui: dict[str, Any]) -> None:
-    """The clip checked as it lands; the mode switch; a click in the style grid."""
+    """The clip or animation checked as it lands (the other box emptied); the mode switch;
+    a click in the style grid."""
 
-    def clip_landed(payload: dict | None):
-        """Unprocessed (preprocess=False), so a file that is no video reaches the check."""
+    def landed(payload: dict | None):
+        """Unprocessed (preprocess=False), so a file that is no clip reaches the check. The
+        box itself, the other box, the message, the buttons."""
         path = (payload or {}).get("path")
         if not path:
-            return gr.skip(), gr.skip(), *(gr.Button(interactive=False),) * 2
+            return gr.skip(), gr.skip(), "", *(gr.Button(interactive=False),) * 2
         try:
             info = check_clip(services, path)
         except UserError as exc:
-            return None, f"⚠ {html.escape(str(exc))}.", *(gr.Button(interactive=False),) * 2
-        return gr.skip(), describe_clip(info), *(gr.Button(interactive=True),) * 2
+            return (None, gr.skip(), f"⚠ {html.escape(str(exc))}.",
+                    *(gr.Button(interactive=False),) * 2)  # fmt: skip
+        return gr.skip(), None, describe_clip(info), *(gr.Button(interactive=True),) * 2
+
+    def emptied():
+        return "", *(gr.Button(interactive=False),) * 2
 
     wire_image_slot(services, ui["style_image"], ui["style_message"], "style image")
-    ui["clip"].change(clip_landed, ui["clip"],
-                      [ui["clip"], ui["clip_message"], ui["preview_btn"], ui["run"]],
-                      queue=False, api_name=False, preprocess=False)  # fmt: skip
+    # Upload and clear, not change: a box emptied by the other's upload must not disable
+    # the buttons that upload has just enabled.
+    for box, other in (("clip", "animation"), ("animation", "clip")):
+        ui[box].upload(landed, ui[box],
+                       [ui[box], ui[other], ui["clip_message"], ui["preview_btn"], ui["run"]],
+                       queue=False, api_name=False, preprocess=False)  # fmt: skip
+        ui[box].clear(emptied, None, [ui["clip_message"], ui["preview_btn"], ui["run"]],
+                      queue=False, api_name=False)  # fmt: skip
 
     def switch_mode(mode: str):
         updates = [gr.update(**widgets.mode_update(name, mode)) for name in VIDEO_CONTROLS]

@@ -65,12 +65,10 @@ def stylize_video(
     limit = max_pixels or engine.recipe.controls["max_pixels"]
     if is_animation(source):
         info: ClipInfo = probe_animation(source, max_pixels=limit)
-        opened: ClipReader | AnimationReader = AnimationReader(info)
     else:
         info = probe_clip(source, max_pixels=limit)
-        opened = ClipReader(info)
     stream = FrameStylizer(engine)
-    with opened as reader:
+    with reader_for(info) as reader:
         pipeline = _Pipeline(Path(output), info, reader.audio)
         try:
             for item in reader.items():
@@ -92,6 +90,11 @@ def stylize_video(
             raise
     return VideoResult(written, pipeline.frames, True, pipeline.settings,
                        time.perf_counter() - start, info)  # fmt: skip
+
+
+def reader_for(info: ClipInfo) -> ClipReader | AnimationReader:
+    """The opened source of a probed clip: a video's container, or an animation's frames."""
+    return AnimationReader(info) if isinstance(info, AnimationInfo) else ClipReader(info)
 
 
 class _Pipeline:
