@@ -72,31 +72,35 @@ def yuv_bt709(frame: Any) -> Any:
 def _hdr_to_sdr(rgb48: np.ndarray, transfer: int) -> np.ndarray:
     """BT.2020 R'G'B' (16 bits, HLG or PQ) to 8-bit BT.709 SDR in display light. Every
     per-pixel factor (HLG's OOTF, the roll-off) scales all three channels, so it commutes with
-    the gamut's matrix: they are gathered into one scale, applied once."""
+    the gamut's matrix: they are gathered into one scale, applied once. OpenCV's calls on
+    whole arrays throughout (a channel's strided view, or NumPy's broadcasting, costs several
+    times as much on a frame's 6 million values)."""
     light = cv2.transform(np.take(_to_light(transfer), rgb48), BT2020_TO_BT709)
+    pixels = light.reshape(-1, 3)  # a row a pixel: cv2.reduce gives each pixel's brightest
     scale = None
     if transfer == HLG:  # scene light -> display light of a HLG_DISPLAY_PEAK display
         luma = cv2.max(cv2.transform(light, np.array([BT709_LUMA], np.float32)), 0.0)
-        scale = cv2.pow(luma, HLG_SYSTEM_GAMMA - 1) * np.float32(
-            HLG_DISPLAY_PEAK / REFERENCE_WHITE)  # fmt: skip
-    light = cv2.max(light, 0.0)  # colours outside BT.709's gamut: their channels clipped
-    peak = cv2.max(cv2.max(light[..., 0], light[..., 1]), light[..., 2])
+        scale = cv2.pow(luma, HLG_SYSTEM_GAMMA - 1).reshape(-1, 1)
+        scale *= np.float32(HLG_DISPLAY_PEAK / REFERENCE_WHITE)
+    cv2.max(pixels, 0.0, dst=pixels)  # colours outside BT.709's gamut: channels clipped
+    peak = cv2.reduce(pixels, 1, cv2.REDUCE_MAX)
     if scale is not None:
         peak *= scale
     rolled = _roll_off(peak)
-    scale = rolled if scale is None else scale * rolled
-    light *= scale[..., None]
-    encoded = cv2.pow(np.minimum(light, np.float32(1.0), out=light), 1 / SDR_GAMMA)
+    scale = rolled if scale is None else cv2.multiply(scale, rolled)
+    cv2.multiply(pixels, cv2.merge([scale] * 3).reshape(-1, 3), dst=pixels)
+    encoded = cv2.pow(light, 1 / SDR_GAMMA)  # the roll-off keeps every channel under 1
     return cv2.convertScaleAbs(encoded, alpha=255)
 
 
 def _roll_off(peak: np.ndarray) -> np.ndarray:
     """Per pixel, the factor that brings its brightest channel `peak` (1 = SDR white) under
     1: none up to KNEE, then an exponential shoulder, so highlights keep their gradations and
-    hue instead of clipping channel by channel."""
+    hue instead of clipping channel by channel. (Under the knee the shoulder's value is KNEE,
+    over the peak: the factor's cap of 1 is what leaves those pixels alone.)"""
     over = cv2.max(peak - np.float32(KNEE), 0.0)
     rolled = KNEE + (1 - KNEE) * (1 - cv2.exp(over * np.float32(-1 / (1 - KNEE))))
-    return np.where(over > 0, rolled / cv2.max(peak, 1e-6), np.float32(1.0))
+    return cv2.min(rolled / cv2.max(peak, 1e-6), 1.0)
 
 
 @functools.cache
