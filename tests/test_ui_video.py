@@ -99,11 +99,19 @@ def test_video_handlers_take_an_animation_and_give_one_back(
 ) -> None:
     from styler.ui.inputs import FAST, Controls
     from styler.ui.messages import UserError
-    from styler.ui.video_runs import ClipOutcome, check_clip, describe_clip, run_clip
+    from styler.ui.video_runs import (
+        ClipOutcome,
+        check_clip,
+        describe_clip,
+        preview_frame,
+        run_clip,
+    )
 
     source = write_animation(tmp_path / f"loop{suffix}", form)
     described = describe_clip(check_clip(services, source))
     assert described.startswith(f"{name} animation · 48×32 · 5 frames")
+    path, _ = preview_frame(services, source, FAST, services.style_names()[0], None, Controls())
+    assert Image.open(path).size == (48, 32)
     outcome = list(run_clip(services, "s:video", source, FAST, services.style_names()[0],
                             None, Controls()))[-1]  # fmt: skip
     assert isinstance(outcome, ClipOutcome) and outcome.status.startswith("Done: 5 frames")
