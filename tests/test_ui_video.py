@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -125,6 +126,35 @@ def test_video_handlers_take_an_animation_and_give_one_back(
     broken.write_bytes(source.read_bytes()[:40])
     with pytest.raises(UserError, match=rf"^That clip cannot be used: broken{suffix}: "):
         check_clip(services, broken)
+
+
+def test_live_frames_are_painted_as_a_clip_and_restart_on_a_change(services) -> None:
+    from styler.ui.inputs import FAST, QUALITY, Controls
+    from styler.ui.live_runs import live_frame
+    from styler.ui.messages import UserError
+    from styler.video import FrameStylizer
+
+    frames = moving_pattern(64, 48, 4)
+    first, second = services.style_names()[:2]
+    controls = Controls(temporal=0.6)
+    state, painted = None, []
+    for frame in frames:
+        image, state, text = live_frame(services, state, frame, FAST, first, None, controls)
+        painted.append(image)
+    assert text.startswith("Live: ") and "64×48" in text and "fps" in text
+    assert state.frames == 4
+    # the same pictures as a clip's stream of those frames: steadied, not four photos
+    stream = FrameStylizer(services.engines.fast(state.stream.engine.recipe))
+    expected = [stream.stylize(frame) for frame in frames]
+    assert all(np.array_equal(a, b) for a, b in zip(painted, expected, strict=True))
+    kept = state
+    _, state, _ = live_frame(services, state, frames[0], FAST, second, None, controls)
+    assert state is not kept and state.frames == 1  # another style: a new stream
+    _, same, _ = live_frame(services, state, frames[1], FAST, second, None, controls)
+    assert same is state and state.frames == 2
+    assert live_frame(services, state, None, FAST, second, None, controls)[0] is None
+    with pytest.raises(UserError, match="needs Fast or Instant"):
+        live_frame(services, state, frames[0], QUALITY, None, None, controls)
 
 
 def test_video_runs_import_without_gradio() -> None:
@@ -291,6 +321,40 @@ def test_video_tab_takes_an_animation_and_plays_it_back_animated(page, server) -
     assert run.is_disabled() and page.locator("#video-preview-btn").is_disabled()
 
 
+def test_video_tab_paints_the_camera_live(browser, server) -> None:
+    """Chromium's fake camera (a moving pattern) streams to the tab: each frame comes back
+    painted in the preview, with the rate in the status line; Quality mode says why not."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900},
+                                  permissions=["camera"])  # fmt: skip
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT)
+    page.goto(server.url)
+    page.get_by_role("tab", name="Video").click()
+    page.locator("#video-live").get_by_text("live from your camera").click()
+    camera = page.locator("#video-camera")
+    camera.get_by_text("Click to Access Webcam").click()
+    page.wait_for_function(
+        "() => { const v = document.querySelector('#video-camera video');"
+        " return v && v.readyState >= 2 && v.videoWidth > 0 }")  # fmt: skip
+    camera.get_by_role("button", name="capture photo").click()  # Record
+    _status_has(page, "Live: ")
+    page.wait_for_function("document.querySelector('#video-status').innerText.includes('fps')")
+    shown = set()
+    for _ in range(100):  # several painted frames in turn, not one picture
+        shown.add(page.locator("#video-preview img").first.get_attribute("src"))
+        if len(shown) >= 3:
+            break
+        time.sleep(0.1)
+    assert len(shown) >= 3, shown
+    width = page.evaluate("document.querySelector('#video-camera video').videoWidth")
+    assert width <= 640  # the browser is asked for a webcam's usual size, not its largest
+    _shot(page, "video-live.png")
+    page.locator("#video-mode label", has_text="Quality").click()
+    _status_has(page, "Live painting needs Fast or Instant mode")
+    camera.get_by_role("button", name="capture photo").click()  # Stop
+    context.close()
+
+
 def test_video_tab_on_a_phone(browser, server) -> None:
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
                                   has_touch=True)  # fmt: skip
@@ -310,5 +374,5 @@ def test_video_tab_on_a_phone(browser, server) -> None:
 
 def test_video_screenshots_are_where_the_docs_expect_them() -> None:
     doc = (ROOT / "docs" / "ui.md").read_text()
-    for name in ("video.png", "video-phone.png", "video-animation.png"):
+    for name in ("video.png", "video-phone.png", "video-animation.png", "video-live.png"):
         assert f"(ui/{name})" in doc and (ROOT / "docs" / "ui" / name).is_file(), name

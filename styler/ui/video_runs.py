@@ -107,7 +107,7 @@ def clip_recipe(
     return make_recipe(mode, [image], controls), label, label
 
 
-def _engine(services: Services, recipe: Recipe, index: int = 0) -> Engine:
+def engine_for(services: Services, recipe: Recipe, index: int = 0) -> Engine:
     """The recipe's engine (a kept one in Fast mode); a bad style image in one line."""
     try:
         if recipe.mode == "fast":
@@ -143,7 +143,7 @@ def preview_frame(
     recipe, label, title = clip_recipe(services, mode, style, style_image, controls)
     frame = first_frame(info)
     with _slot(services, mode) as index, services.cancellable(session_key) as token:
-        result = FrameStylizer(_engine(services, recipe, index)).run(frame, cancel=token)
+        result = FrameStylizer(engine_for(services, recipe, index)).run(frame, cancel=token)
     if not result.completed:
         raise UserError("Stopped: the preview frame was not finished.")
     path = services.workspace.new_dir("work") / safe_name(f"{Path(info.path).stem}__{label}.png")
@@ -170,7 +170,7 @@ def run_clip(
     def work(progress: ProgressCallback, cancel: CancelToken) -> None:
         with _slot(services, mode) as index:
             outcome["result"] = stylize_video(
-                info.path, target, _engine(services, recipe, index), progress=progress,
+                info.path, target, engine_for(services, recipe, index), progress=progress,
                 cancel=cancel, max_pixels=services.config.max_upload_pixels)  # fmt: skip
 
     yield from streamed(services, session_key, work)

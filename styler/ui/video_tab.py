@@ -1,7 +1,8 @@
 """The Video tab: a clip (or an animated GIF, WebP or PNG) checked when it lands, mode and
 style as on the Stylize tab, the controls that matter for a clip (from the registry), a
 one-frame preview, then the whole clip with a frames bar, Stop, the result playing in the
-page (an animation as an animation) and its download.
+page (an animation as an animation) and its download. Or the webcam, painted live with the
+same mode, style and controls in the preview's place.
 
 What the buttons do is video_runs.py (no gradio). Previews queue with their mode's photo
 jobs (queues.py); whole clips queue in a group of their own, so a clip never holds up
@@ -21,6 +22,7 @@ from styler.ui import widgets
 from styler.ui.components import photo_input, thumbnail_grid
 from styler.ui.guard import readable
 from styler.ui.inputs import FAST, INSTANT, QUALITY, Controls
+from styler.ui.live_runs import live_frame
 from styler.ui.messages import UserError
 from styler.ui.queues import (
     ENGINE,
@@ -28,6 +30,8 @@ from styler.ui.queues import (
     FAST_QUEUE,
     INSTANT_JOBS,
     INSTANT_QUEUE,
+    LIVE_JOBS,
+    LIVE_QUEUE,
     VIDEO_JOBS,
     VIDEO_QUEUE,
 )
@@ -45,6 +49,11 @@ from styler.ui.video_runs import (
 )
 
 RUNNING = "Stylizing the clip… Stop ends it and writes nothing."
+# The live camera: the size the browser is asked for (a webcam's own is often far larger,
+# and each frame is sent up as an image), how often it sends one (a frame still being
+# painted holds the next back), and how long one stream may hold the live slot.
+LIVE_CAMERA = {"video": {"width": {"ideal": 640}, "height": {"ideal": 480}}}
+LIVE_EVERY_S, LIVE_LIMIT_S = 0.05, 600
 
 
 def video_tab(services: Services, style_images: list[str], first_mode: str) -> dict[str, Any]:
@@ -63,6 +72,14 @@ def video_tab(services: Services, style_images: list[str], first_mode: str) -> d
                                           sources=["upload"], height=140, image_mode=None,
                                           elem_id="video-animation")  # fmt: skip
             ui["clip_message"] = gr.Markdown("", elem_id="video-clip-message")
+            with gr.Accordion("…or live from your camera", open=False, elem_id="video-live"):
+                ui["camera"] = gr.Image(
+                    sources=["webcam"], streaming=True, type="numpy", show_label=False,
+                    webcam_options=gr.WebcamOptions(mirror=True, constraints=LIVE_CAMERA),
+                    elem_id="video-camera",
+                )  # fmt: skip
+                gr.Markdown("Record paints each frame in the preview, steadied as a clip's "
+                            "frames are; Stop ends it.")  # fmt: skip
             ui["mode"] = gr.Radio(
                 [FAST, INSTANT, QUALITY], value=first_mode, label="2 · Mode",
                 info="Fast: a ready-made style. Instant: any style image. Quality: any style "
@@ -101,8 +118,10 @@ def video_tab(services: Services, style_images: list[str], first_mode: str) -> d
                                       scale=2, min_width=100, elem_id="video-run")  # fmt: skip
                 ui["stop"] = gr.Button("Stop", variant="stop", scale=1, min_width=70,
                                        elem_id="video-stop")  # fmt: skip
+            # JPEG: a live frame is encoded for the browser every few tenths of a second.
             ui["preview"] = gr.Image(label="Preview frame", interactive=False, height=260,
-                                     buttons=["fullscreen"], elem_id="video-preview",
+                                     buttons=["fullscreen"], format="jpeg",
+                                     elem_id="video-preview",
                                      elem_classes=["styler-image"])  # fmt: skip
             ui["progress"] = gr.HTML("", elem_id="video-progress")
             ui["status"] = gr.Markdown("", elem_id="video-status")
@@ -182,6 +201,28 @@ def wire_video(services: Services, ui: dict[str, Any]) -> None:
                             [*goes.values(), ui["status"], *buttons], queue=False,
                             api_name=False)  # fmt: skip
     _wire_run_and_stop(services, ui, picks, buttons)
+    _wire_live(services, ui)
+
+
+def _wire_live(services: Services, ui: dict[str, Any]) -> None:
+    """The camera's frames painted into the preview, the rate in the status line; the page's
+    stream kept in a State between frames (and dropped with the page)."""
+    stream = gr.State(None, time_to_live=LIVE_LIMIT_S)
+
+    def live(frame: Any, state: Any, mode: str, style: Any, style_image: Any, *values: Any):
+        try:
+            painted, state, text = live_frame(services, state, frame, mode, style, style_image,
+                                              _controls(values))  # fmt: skip
+        except Exception as exc:
+            return gr.skip(), state, _failed(exc)
+        return (painted if painted is not None else gr.skip()), state, text
+
+    ui["camera"].stream(live, [ui["camera"], stream, ui["mode"], ui["style"], ui["style_image"],
+                               *(ui[n] for n in VIDEO_CONTROLS)],
+                        [ui["preview"], stream, ui["status"]], stream_every=LIVE_EVERY_S,
+                        time_limit=LIVE_LIMIT_S, concurrency_id=LIVE_QUEUE,
+                        concurrency_limit=LIVE_JOBS, api_name=False,
+                        show_progress="hidden")  # fmt: skip
 
 
 def _wire_run_and_stop(services: Services, ui: dict[str, Any], picks: list, buttons: list
