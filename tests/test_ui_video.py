@@ -69,6 +69,11 @@ def test_video_handlers_check_preview_run_and_stop(services, tmp_path: Path) -> 
 
     path, text = preview_frame(services, clip, FAST, style, None, controls)
     assert Image.open(path).size == (64, 48) and "first frame" in text
+    path, text = preview_frame(services, clip, FAST, style, None, controls, at=0.5)
+    assert text.startswith("Preview of the frame at 0.5 s")
+    later = np.asarray(Image.open(path))
+    assert not np.array_equal(later, np.asarray(Image.open(preview_frame(
+        services, clip, FAST, style, None, controls)[0])))  # fmt: skip
 
     items = list(run_clip(services, "s:video", clip, FAST, style, None, controls))
     progress = [i.progress for i in items if isinstance(i, Update) and i.progress]
@@ -216,6 +221,12 @@ def test_video_tab_preview_run_download_stop_and_bad_upload(page, server) -> Non
     page.locator("#video-preview img").first.wait_for()
     _status_has(page, "Preview of the first frame")
     assert time.monotonic() - start < 10  # a Fast frame: well within a few seconds here
+    at = page.locator("#video-preview-at input[type=number]")
+    assert at.get_attribute("max") == "0.7"  # the clip's length, set as it landed
+    at.fill("0.5")
+    at.press("Enter")
+    page.locator("#video-preview-btn").click()
+    _status_has(page, "Preview of the frame at 0.5 s")
 
     run.click()
     _status_has(page, "Done: 8 frames", timeout=60_000)

@@ -13,8 +13,17 @@ import pytest
 
 from styler import CancelToken, Recipe, Settings, build_engine
 from styler.batch import stylize_files
-from styler.video import FrameStylizer, VideoLoadError, probe_clip, stylize_video
-from tests.video_clips import decoded, moving_pattern, song_with_cover, streams, write_clip
+from styler.video import FrameStylizer, VideoLoadError, frame_at, probe_clip, stylize_video
+from styler.video.animation import probe_animation
+from tests.video_clips import (
+    decoded,
+    moving_pattern,
+    played,
+    song_with_cover,
+    streams,
+    write_animation,
+    write_clip,
+)
 
 GALLERY = Path(__file__).resolve().parents[1] / "gallery"
 ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
@@ -121,6 +130,22 @@ def test_the_picture_is_the_clips_video_not_a_thumbnail_before_it(tmp_path, tiny
     out = stylize_video(source, tmp_path / "out.mp4", Recipe.create("fast", [tiny_net]))
     shown = streams(out.output)
     assert (shown["size"], shown["frames"]) == ((64, 48), 5)
+
+
+def test_the_frame_at_a_time_is_found_by_seeking(tmp_path) -> None:
+    """frame_at: the frame on screen at a time, in a clip whose keyframes are 5 frames apart
+    (so most times are reached by a seek and decoding on), past the end the last one; and
+    in an animation, by its frames' durations."""
+    source = write_clip(tmp_path / "long.mp4", moving_pattern(64, 48, 30), keyframe_every=5)
+    info, frames = probe_clip(source, max_pixels=10**7), decoded(source)
+    for index in (0, 1, 7, 13, 29):
+        assert np.array_equal(frame_at(info, index / 12).rgb, frames[index]), index
+    assert np.array_equal(frame_at(info, 7.4 / 12).rgb, frames[7])  # between two frames
+    assert np.array_equal(frame_at(info, 99.0).rgb, frames[-1])
+    loop = write_animation(tmp_path / "loop.gif", "GIF")  # frames start at 0, 80, 200, 400 ms
+    animation, shown = probe_animation(loop, max_pixels=10**7), played(loop)[3]
+    for seconds, index in ((0, 0), (0.079, 0), (0.08, 1), (0.3, 2), (5, 4)):
+        assert np.array_equal(frame_at(animation, seconds).rgb, shown[index]), seconds
 
 
 @pytest.mark.parametrize("size", [(8, 6), (640, 16), (16, 400)], ids=["icon", "strip", "column"])

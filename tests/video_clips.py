@@ -35,11 +35,13 @@ def write_clip(
     audio_only: bool = False,
     aspect: Fraction | None = None,
     interlaced: bool = False,
+    keyframe_every: int | None = None,
 ) -> Path:
     """An MP4 of these frames (H.264, yuv420p) with a 440 Hz AAC track lasting as long as
     the video unless `audio_seconds`; `rotation` tags the stream for display, `aspect` is
     its pixels' shape (sample aspect ratio, as DV and HDV store widescreen); `interlaced`
-    encodes the frames as interlaced (top field first), as camcorders do."""
+    encodes the frames as interlaced (top field first), as camcorders do; `keyframe_every`
+    sets the keyframe interval (x264's default: one keyframe in a short clip)."""
     with av.open(str(path), "w", format="mp4") as container:
         video = None
         if not audio_only:
@@ -52,6 +54,8 @@ def write_clip(
                 video.codec_context.sample_aspect_ratio = aspect
             if interlaced:
                 video.options = {"x264-params": "interlaced=1:tff=1", "crf": "10"}
+            if keyframe_every:
+                video.options = {"g": str(keyframe_every), "keyint_min": str(keyframe_every)}
         sound = _mono_aac(container)
         if video is not None:
             for index, rgb in enumerate(frames):

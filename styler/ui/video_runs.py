@@ -13,8 +13,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from styler.batch import VIDEO_OUTPUT, output_kind
 from styler.engine import Engine, RecipeImageError
 from styler.imageio import ImageTooLarge
@@ -27,9 +25,9 @@ from styler.ui.services import Services, safe_name
 from styler.ui.streaming import Update, streamed
 from styler.video import VIDEO_EXTENSIONS, FrameStylizer, VideoLoadError, stylize_video
 from styler.video.animation import AnimationInfo, probe_animation
-from styler.video.clip import reader_for
+from styler.video.clip import frame_at
 from styler.video.kinds import ANIMATION_EXTENSIONS
-from styler.video.reader import ClipInfo, Frame, probe_clip
+from styler.video.reader import ClipInfo, probe_clip
 
 NO_CLIP = ("Add a clip first: upload an MP4, MOV, MKV, WebM, AVI or M4V video, or an "
            "animated GIF, WebP or PNG.")  # fmt: skip
@@ -123,25 +121,20 @@ def _slot(services: Services, mode: str) -> contextlib.AbstractContextManager[in
     return services.engines.slot() if mode == QUALITY else contextlib.nullcontext(0)
 
 
-def first_frame(info: ClipInfo) -> np.ndarray:
-    """The clip's first frame, upright RGB: quick to reach however long the clip is."""
-    with reader_for(info) as reader:
-        for item in reader.items():
-            if isinstance(item, Frame):
-                return item.rgb
-    raise UserError(f"{Path(info.path).name}: no frame decodes (empty or damaged video)")
-
-
 def preview_frame(
     services: Services, clip: str | Path | None, mode: str, style: str | None,
-    style_image: str | None, controls: Controls, session_key: str = "",
+    style_image: str | None, controls: Controls, session_key: str = "", at: float = 0.0,
 ) -> tuple[Path, str]:  # fmt: skip
-    """The first frame stylized as the whole clip's first frame will be: a PNG in the
-    workspace, and the status line. Stop for `session_key` ends it (a Quality frame takes
-    as long as a Quality photo)."""
+    """The frame on screen `at` seconds into the clip (the first by default; many clips open
+    on black) stylized as a frame of the clip is: a PNG in the workspace, and the status
+    line. Stop for `session_key` ends it (a Quality frame takes as long as a Quality photo)."""
     info = check_clip(services, clip)
     recipe, label, title = clip_recipe(services, mode, style, style_image, controls)
-    frame = first_frame(info)
+    at = min(max(0.0, float(at or 0)), info.duration)
+    try:
+        frame = frame_at(info, at).rgb
+    except VideoLoadError as exc:
+        raise UserError(f"{Path(info.path).name}: {exc.reason}") from exc
     with _slot(services, mode) as index, services.cancellable(session_key) as token:
         result = FrameStylizer(engine_for(services, recipe, index)).run(frame, cancel=token)
     if not result.completed:
@@ -149,7 +142,8 @@ def preview_frame(
     path = services.workspace.new_dir("work") / safe_name(f"{Path(info.path).stem}__{label}.png")
     result.image.save(path)
     width, height = result.image.size
-    return path, (f"Preview of the first frame ({width}×{height}, {title}, {mode}) in "
+    which = f"the frame at {at:.1f} s" if at else "the first frame"
+    return path, (f"Preview of {which} ({width}×{height}, {title}, {mode}) in "
                   f"{result.elapsed:.1f} s. Stylize the clip to paint every frame.")  # fmt: skip
 
 

@@ -119,6 +119,9 @@ def video_tab(services: Services, style_images: list[str], first_mode: str) -> d
                 ui["stop"] = gr.Button("Stop", variant="stop", scale=1, min_width=70,
                                        elem_id="video-stop")  # fmt: skip
             # JPEG: a live frame is encoded for the browser every few tenths of a second.
+            # Its range is the clip's length, set as the clip lands.
+            ui["preview_at"] = gr.Slider(0, 1, value=0, step=0.1, label="Preview at (seconds)",
+                                         elem_id="video-preview-at")  # fmt: skip
             ui["preview"] = gr.Image(label="Preview frame", interactive=False, height=260,
                                      buttons=["fullscreen"], format="jpeg",
                                      elem_id="video-preview",
@@ -173,12 +176,13 @@ def wire_video(services: Services, ui: dict[str, Any]) -> None:
              *(ui[n] for n in VIDEO_CONTROLS)]  # fmt: skip
     buttons = [ui["preview_btn"], ui["run"]]
 
-    def preview(request: gr.Request, clip: Any, animation: Any, mode: str, style: Any,
-                style_image: Any, *values: Any):  # fmt: skip
+    def preview(request: gr.Request, at: float, clip: Any, animation: Any, mode: str,
+                style: Any, style_image: Any, *values: Any):  # fmt: skip
         """One frame, or the status line saying why not; the buttons usable again."""
         try:
             path, text = preview_frame(services, _source(clip, animation), mode, style,
-                                       style_image, _controls(values), _key(request))  # fmt: skip
+                                       style_image, _controls(values), _key(request),
+                                       at)  # fmt: skip
         except Exception as exc:
             return gr.skip(), _failed(exc), *(gr.Button(interactive=True),) * 2
         return str(path), text, *(gr.Button(interactive=True),) * 2
@@ -189,7 +193,8 @@ def wire_video(services: Services, ui: dict[str, Any]) -> None:
               QUALITY: (ENGINE, services.concurrency)}  # fmt: skip
     goes = {mode: gr.Number(0, visible=False) for mode in groups}
     for mode, (group, limit) in groups.items():
-        goes[mode].change(preview, picks, [ui["preview"], ui["status"], *buttons],
+        goes[mode].change(preview, [ui["preview_at"], *picks],
+                          [ui["preview"], ui["status"], *buttons],
                           concurrency_id=group, concurrency_limit=limit, api_name=False,
                           show_progress="minimal")  # fmt: skip
 
@@ -279,16 +284,17 @@ def _wire_inputs(services: Services, ui: dict[str, Any]) -> None:
 
     def landed(payload: dict | None):
         """Unprocessed (preprocess=False), so a file that is no clip reaches the check. The
-        box itself, the other box, the message, the buttons."""
+        box itself, the other box, the message, the preview's time range, the buttons."""
         path = (payload or {}).get("path")
         if not path:
-            return gr.skip(), gr.skip(), "", *(gr.Button(interactive=False),) * 2
+            return gr.skip(), gr.skip(), "", gr.skip(), *(gr.Button(interactive=False),) * 2
         try:
             info = check_clip(services, path)
         except UserError as exc:
-            return (None, gr.skip(), f"⚠ {html.escape(str(exc))}.",
+            return (None, gr.skip(), f"⚠ {html.escape(str(exc))}.", gr.skip(),
                     *(gr.Button(interactive=False),) * 2)  # fmt: skip
-        return gr.skip(), None, describe_clip(info), *(gr.Button(interactive=True),) * 2
+        at = gr.Slider(maximum=max(0.1, round(info.duration, 1)), value=0)
+        return gr.skip(), None, describe_clip(info), at, *(gr.Button(interactive=True),) * 2
 
     def emptied():
         return "", *(gr.Button(interactive=False),) * 2
@@ -298,7 +304,8 @@ def _wire_inputs(services: Services, ui: dict[str, Any]) -> None:
     # the buttons that upload has just enabled.
     for box, other in (("clip", "animation"), ("animation", "clip")):
         ui[box].upload(landed, ui[box],
-                       [ui[box], ui[other], ui["clip_message"], ui["preview_btn"], ui["run"]],
+                       [ui[box], ui[other], ui["clip_message"], ui["preview_at"],
+                        ui["preview_btn"], ui["run"]],
                        queue=False, api_name=False, preprocess=False)  # fmt: skip
         ui[box].clear(emptied, None, [ui["clip_message"], ui["preview_btn"], ui["run"]],
                       queue=False, api_name=False)  # fmt: skip

@@ -24,7 +24,7 @@ from styler.video.kinds import (
 )
 
 if TYPE_CHECKING:  # for type checkers and editors; at run time __getattr__ imports them
-    from styler.video.clip import VideoResult, stylize_video  # noqa: F401
+    from styler.video.clip import VideoResult, frame_at, stylize_video  # noqa: F401
     from styler.video.frames import FrameStylizer  # noqa: F401
     from styler.video.reader import probe_clip  # noqa: F401
     from styler.video.writer import read_video_settings  # noqa: F401
@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # for type checkers and editors; at run time __getattr__ impo
 _HOMES = {
     "FrameStylizer": "styler.video.frames",
     "VideoResult": "styler.video.clip",
+    "frame_at": "styler.video.clip",
     "probe_clip": "styler.video.reader",
     "read_video_settings": "styler.video.writer",
     "stylize_video": "styler.video.clip",

@@ -92,6 +92,25 @@ def stylize_video(
                        time.perf_counter() - start, info)  # fmt: skip
 
 
+def frame_at(info: ClipInfo, seconds: float) -> Frame:
+    """The frame on screen `seconds` into the clip (its last frame past the end): a video
+    seeks to the keyframe before that time and decodes on from there, so a frame deep in a
+    long clip comes as quickly as its first. VideoLoadError where no frame decodes."""
+    with reader_for(info) as reader:
+        # an animation's frames are timed in ms from 0
+        target = reader.seek(seconds) if isinstance(reader, ClipReader) else round(seconds * 1000)
+        shown = None
+        for item in reader.items():
+            if not isinstance(item, Frame) or item.pts is None:
+                continue
+            if item.pts > target and shown is not None:
+                break
+            shown = item
+    if shown is None:
+        raise VideoLoadError(info.path, "no frame decodes (empty or damaged video)")
+    return shown
+
+
 def reader_for(info: ClipInfo) -> ClipReader | AnimationReader:
     """The opened source of a probed clip: a video's container, or an animation's frames."""
     return AnimationReader(info) if isinstance(info, AnimationInfo) else ClipReader(info)

@@ -137,6 +137,15 @@ class ClipReader:
     def __exit__(self, *exc_info: object) -> None:
         self.container.close()
 
+    def seek(self, seconds: float) -> int:
+        """Move to the keyframe at or before `seconds` from the clip's start, so items()
+        decodes on from there; the time `seconds` as a pts of the video stream."""
+        video = _video_stream(self.info.path, self.container)
+        target = (video.start_time or 0) + round(Fraction(seconds) / video.time_base)
+        if seconds > 0:
+            self.container.seek(target, stream=video, backward=True)
+        return target
+
     def items(self) -> Iterator[Frame | Any]:
         """A Frame for each video frame (deinterlaced where the clip is interlaced) and the
         audio packets as they are, in file order, one at a time. A stream that stops
