@@ -46,6 +46,7 @@ from styler.recipe import Recipe
 from styler.result import StylizeResult
 from styler.video import VIDEO_EXTENSIONS, VideoLoadError, animation_format, is_video
 from styler.video.kinds import ANIMATION_OUTPUT
+from styler.video.span import Span
 
 INPUT_EXTENSIONS = IMAGE_EXTENSIONS | VIDEO_EXTENSIONS  # what folder scanning picks up
 VIDEO_OUTPUT = "mp4"  # a clip's output, whatever the photos' format
@@ -243,6 +244,7 @@ class Batch:
     skip_existing: bool = False
     cancel: CancelToken = field(default_factory=CancelToken)
     events: BatchEvents = field(default_factory=BatchEvents)
+    span: Span | None = None  # clips: only this part of each (styler.video.span)
 
     def run(self, jobs: Sequence[Job], summary: Summary | None = None) -> Summary:
         """Process every job, counting into `summary` as it goes, so that after a
@@ -335,7 +337,7 @@ class Batch:
         if runs_as_clip(job):
             from styler.video import stylize_video  # PyAV: loaded only for a batch with clips
 
-            clip = stylize_video(job.source, job.output, self.engine,
+            clip = stylize_video(job.source, job.output, self.engine, span=self.span,
                                  progress=self.events.progress, cancel=self.cancel)  # fmt: skip
             return _Painted("stylized" if clip.completed else "cancelled")
         result = self.engine.run(job.source, progress=self.events.progress, cancel=self.cancel)
@@ -444,6 +446,7 @@ def stylize_files(
     skip_existing: bool = False,
     cancel: CancelToken | None = None,
     events: BatchEvents | None = None,
+    span: Span | None = None,
 ) -> Summary:
     """Stylize image files and folders into output_dir, as `styler stylize` does.
 
@@ -455,7 +458,8 @@ def stylize_files(
     No file can stop the batch: each failure is one line in the returned Summary's
     `failures` ('<file>: <reason>'), the rest go on. Outputs are written atomically;
     skip_existing skips inputs whose output is already a readable image, so a rerun after
-    a crash or kill resumes. `cancel` stops the file under way without saving it. Raises
+    a crash or kill resumes. `cancel` stops the file under way without saving it. `span`
+    paints only that part of each clip (styler.video.span.Span; photos are whole). Raises
     InputNotFound for an input that does not exist, before any file is processed, and the
     errors of build_engine for a recipe whose styles or masks cannot be used.
     """
@@ -465,7 +469,8 @@ def stylize_files(
     engine = build_engine(recipe) if isinstance(recipe, Recipe) else recipe
     summary = Summary(failures=list(plan.failures))
     batch = Batch(engine, quality=quality, skip_existing=skip_existing,
-                  cancel=cancel or CancelToken(), events=events or BatchEvents())  # fmt: skip
+                  cancel=cancel or CancelToken(), events=events or BatchEvents(),
+                  span=span)  # fmt: skip
     return batch.run(plan.jobs, summary)
 
 

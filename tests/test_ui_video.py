@@ -54,7 +54,7 @@ def test_video_handlers_check_preview_run_and_stop(services, tmp_path: Path) -> 
     from styler.ui.inputs import FAST, Controls
     from styler.ui.messages import UserError
     from styler.ui.streaming import Update
-    from styler.ui.video_runs import ClipOutcome, check_clip, preview_frame, run_clip
+    from styler.ui.video_runs import ClipOutcome, check_clip, clip_span, preview_frame, run_clip
 
     clip = write_clip(tmp_path / "pan.mp4", moving_pattern(64, 48, 8))
     assert check_clip(services, clip).frames == 8
@@ -82,6 +82,16 @@ def test_video_handlers_check_preview_run_and_stop(services, tmp_path: Path) -> 
     assert isinstance(outcome, ClipOutcome) and outcome.status.startswith("Done: 8 frames")
     facts = streams(outcome.path)
     assert facts["frames"] == 8 and facts["codec"] == "h264" and facts["audio"]
+
+    # Only a part: its frames, said in the status line; a time that is none, one line.
+    part = list(run_clip(services, "s:video", clip, FAST, style, None, controls,
+                         clip_span("0.25", "")))[-1]  # fmt: skip
+    assert part.status.startswith("Done: 5 frames (from 0:00.25 to the end)"), part.status
+    assert streams(part.path)["frames"] == 5
+    with pytest.raises(UserError, match="^From/To: '1:x' is not a time"):
+        clip_span("1:x", "")
+    with pytest.raises(UserError, match="at or after the clip's end"):
+        list(run_clip(services, "s:video", clip, FAST, style, None, controls, clip_span("9", "")))
 
     # Stop: the run ends after the frame under way and leaves no file behind.
     long = write_clip(tmp_path / "long.mp4", moving_pattern(64, 48, 40))
@@ -310,8 +320,10 @@ def test_video_tab_takes_an_animation_and_plays_it_back_animated(page, server) -
     page.locator("#video-clip-message", has_text="GIF animation · 48×32 · 5 frames").wait_for()
     page.locator("#video-clip video").wait_for(state="detached")
     page.wait_for_function("!document.querySelector('#video-run').disabled")
+    page.locator("#video-part-start textarea, #video-part-start input").first.fill("0.1")
+    page.locator("#video-part-end textarea, #video-part-end input").first.fill("0.41")
     run.click()
-    _status_has(page, "Done: 5 frames", timeout=60_000)
+    _status_has(page, "Done: 3 frames (from 0:00.1 to 0:00.41)", timeout=60_000)
     shown = page.locator("#video-result-animation img").first
     shown.wait_for()
     assert ".gif" in (shown.get_attribute("src") or "")
@@ -321,7 +333,7 @@ def test_video_tab_takes_an_animation_and_plays_it_back_animated(page, server) -
         page.locator("#video-download", has_text="Download GIF").click()
     target = server.files / "result.gif"
     info.value.save_as(target)
-    assert played(target)[:3] == ("GIF", DURATIONS, 2)  # animated, timed and looped
+    assert played(target)[:3] == ("GIF", [100, 200, 10], 2)  # the part, timed and looped
 
     # One frame is a photo: one line, the buttons off.
     still = server.files / "still.gif"

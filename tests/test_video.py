@@ -8,13 +8,22 @@ import sys
 from fractions import Fraction
 from pathlib import Path
 
+import av
 import numpy as np
 import pytest
 
 from styler import CancelToken, Recipe, Settings, build_engine
 from styler.batch import stylize_files
-from styler.video import FrameStylizer, VideoLoadError, frame_at, probe_clip, stylize_video
+from styler.video import (
+    FrameStylizer,
+    VideoLoadError,
+    frame_at,
+    probe_clip,
+    read_video_settings,
+    stylize_video,
+)
 from styler.video.animation import probe_animation
+from styler.video.span import Span, clock, parse_time
 from tests.video_clips import (
     decoded,
     moving_pattern,
@@ -130,6 +139,51 @@ def test_the_picture_is_the_clips_video_not_a_thumbnail_before_it(tmp_path, tiny
     out = stylize_video(source, tmp_path / "out.mp4", Recipe.create("fast", [tiny_net]))
     shown = streams(out.output)
     assert (shown["size"], shown["frames"]) == ((64, 48), 5)
+
+
+def test_a_part_of_a_clip_is_painted_from_its_start_with_its_sound(tmp_path, tiny_net) -> None:
+    """--start/--end: only the frames on screen within the part, timed from 0, the sound
+    cut to it; the same pictures as the whole clip's there (temporal 0: each frame alone)."""
+    source = write_clip(tmp_path / "take.mp4", moving_pattern(64, 48, 48), keyframe_every=6)
+    recipe = Recipe.create("fast", [tiny_net], temporal=0)
+    whole = decoded(stylize_video(source, tmp_path / "whole.mp4", recipe).output)
+    out = stylize_video(source, tmp_path / "part.mp4", recipe, span=Span(1.04, 2.5))
+    facts = streams(out.output)
+    assert out.info.frames == facts["frames"] == 18  # frame 12 (on screen at 1.04 s) to 29
+    assert abs(facts["duration"] - 1.46) < 1 / 12
+    (codec, seconds), = facts["audio"]
+    assert codec == "aac" and abs(seconds - 1.46) <= 1 / 12 + 1024 / 16000  # a packet's cut
+    with av.open(str(out.output)) as container:
+        assert next(container.decode(video=0)).time == 0
+    part = decoded(out.output)
+    changes = [np.abs(a.astype(int) - b).mean() for a, b in zip(part, whole[12:30], strict=True)]
+    assert max(changes) < 3
+    assert read_video_settings(out.output)["engine"]["video"]["part"] == [1.04, 2.5]
+    to_end = stylize_video(source, tmp_path / "end.mp4", recipe, span=Span(3.5))
+    assert streams(to_end.output)["frames"] == 6
+    with pytest.raises(VideoLoadError, match=r"take\.mp4: the part asked for starts at 0:05"):
+        stylize_video(source, tmp_path / "late.mp4", recipe, span=Span(5))
+    assert not (tmp_path / "late.mp4").exists()
+
+
+def test_a_part_of_an_animation_keeps_what_is_on_screen_within_it(tmp_path, tiny_net) -> None:
+    loop = write_animation(tmp_path / "loop.gif", "GIF")  # frames start at 0, 80, 200, 400, 460
+    out = stylize_video(loop, tmp_path / "part.gif", Recipe.create("fast", [tiny_net]),
+                        span=Span(0.1, 0.41))  # fmt: skip
+    assert played(out.output)[1] == [100, 200, 10]  # frames 1-3, cut to the part
+
+
+def test_times_are_read_as_people_write_them() -> None:
+    assert [parse_time(t) for t in ("90", "1:30", "0:01:30.5", " 2.25 ")] == [90, 90, 90.5, 2.25]
+    for bad in ("", "1:x", "1::2", "-3", "inf", "1:2:3:4"):
+        with pytest.raises(ValueError, match="is not a time"):
+            parse_time(bad)
+    assert [clock(s) for s in (0, 0.41, 90.5, 3725.25, 59.9999)] == [
+        "0:00", "0:00.41", "1:30.5", "1:02:05.25", "1:00"]  # fmt: skip
+    with pytest.raises(ValueError, match="must end after it starts"):
+        Span(2, 1)
+    with pytest.raises(ValueError, match="starts at 0 s or later"):
+        Span(-1)
 
 
 def test_the_frame_at_a_time_is_found_by_seeking(tmp_path) -> None:
@@ -316,3 +370,11 @@ def test_the_cli_writes_a_clip_and_reproduces_it_from_its_settings(
         assert np.abs(a.astype(int) - b).mean() < 3
     skipped = styler(clip, "--fast", tiny_net, "--strength", "0.7", "-o", "out", "--skip-existing")
     assert "0 stylized, 1 skipped" in skipped.stderr
+    part = styler(clip, "--fast", tiny_net, "--start", "0:00.25", "--end", "0.5", "-o", "part")
+    assert part.returncode == 0, part.stderr
+    assert streams(tmp_path / part.stdout.strip())["frames"] == 3  # frames 3-5 of 12 fps
+    for bad, says in ((("--start", "1:x"), "argument --start: '1:x' is not a time"),
+                      (("--start", "2", "--end", "1"), "must end after it starts")):  # fmt: skip
+        refused = styler(clip, "--fast", tiny_net, *bad, "-o", "bad")
+        assert refused.returncode == 2 and says in refused.stderr, refused.stderr
+        assert len(refused.stderr.strip().splitlines()) <= 2  # usage line and the reason

@@ -26,6 +26,7 @@ from styler.cli.common import (
 )
 from styler.engine import Engine
 from styler.progress import CancelToken, Progress
+from styler.video.span import Span
 
 __all__ = ["Echo", "TerminalBatch", "TerminalSummary", "cancel_on_interrupt", "failure_line"]
 
@@ -62,12 +63,14 @@ class TerminalBatch:
     skip_existing: bool = False
     quiet: bool = False
     cancel: CancelToken = field(default_factory=CancelToken)
+    span: Span | None = None  # clips: only this part of each
 
     def run(self, jobs: Sequence[Job], summary: TerminalSummary) -> TerminalSummary:
         """Process every job; the first Ctrl-C stops the file under way, unsaved."""
         bars = _Bars(len(jobs), self.quiet)
         runner = engine.Batch(self.engine, quality=self.quality, skip_existing=self.skip_existing,
-                              cancel=self.cancel, events=_Events(bars))  # fmt: skip
+                              cancel=self.cancel, events=_Events(bars),
+                              span=self.span)  # fmt: skip
         with cancel_on_interrupt(self.cancel), bars:
             try:
                 runner.run(jobs, summary)

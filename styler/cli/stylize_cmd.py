@@ -28,6 +28,7 @@ from styler.recipe import MissingImage, Recipe
 from styler.reproduce import device_note
 from styler.scale.storage import is_url, plan_any
 from styler.settings import Settings
+from styler.video.span import Span, parse_time
 
 EPILOG = """\
 Examples:
@@ -51,6 +52,7 @@ Examples:
   styler stylize clip.mp4 --fast udnie -o out/         # video: out/clip__udnie.mp4, its
                                                          # sound kept, steadied (--temporal)
   styler stylize loop.gif --fast udnie -o out/         # animated GIF/WebP/PNG: animated back
+  styler stylize take.mov --style p.jpg --start 1:05 --end 1:07  # a part: two seconds
 
 Outputs go to OUTDIR/<sub-folders of the input>/<input-stem>__<style-stem>.<ext>; each
 path is printed on stdout once written, progress and errors go to stderr.
@@ -109,6 +111,7 @@ def add_parser(subparsers: Any, summary: str) -> argparse.ArgumentParser:
     )
     _add_control_options(parser)
     _add_output_options(parser)
+    _add_clip_options(parser)
     _add_engine_options(parser)
     return parser
 
@@ -206,6 +209,34 @@ def _add_output_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_clip_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("clips (videos and animations)")
+    for flag, which in (("--start", "starts (default: its start)"),
+                        ("--end", "ends (default: its end)")):  # fmt: skip
+        group.add_argument(flag, type=_time, metavar="TIME",
+                           help=f"paint only a part of each clip: where the part {which}; "
+                           "seconds (90), minutes:seconds (1:30) or h:mm:ss (0:01:30.5); "
+                           "the output's times and sound start at the part's start")  # fmt: skip
+
+
+def _time(text: str) -> float:
+    """An argparse type: a time in seconds, or a usage error saying what was expected."""
+    try:
+        return parse_time(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _span(args: argparse.Namespace) -> Span | None:
+    """--start/--end as a Span; None for whole clips."""
+    if args.start is None and args.end is None:
+        return None
+    try:
+        return Span(args.start or 0.0, args.end)
+    except ValueError as exc:
+        raise UsageError(f"--start/--end: {exc}") from None
+
+
 def _add_engine_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("where it runs")
     group.add_argument(
@@ -252,6 +283,7 @@ def _int_range(low: int, high: int | None) -> Any:
 def run(args: argparse.Namespace) -> int:
     """Check everything cheap first, then build the engine once for the whole batch."""
     recipe = recipe_from_args(args)
+    span = _span(args)
     on_ray = _engine(args)
     plan = (plan_any if on_ray else make_plan)(args.inputs, recipe.names, args.output_dir,
                                                args.format, recursive=args.recursive)  # fmt: skip
@@ -264,11 +296,11 @@ def run(args: argparse.Namespace) -> int:
         from styler.scale.ray_batch import RayOptions, run_planned
 
         options = RayOptions(args.address, args.actors, args.quality, args.skip_existing,
-                             args.quiet, describe=failure_text)  # fmt: skip
+                             args.quiet, span=span, describe=failure_text)  # fmt: skip
         run_planned(recipe, plan.jobs, summary, options=options, events=Echo())
     else:
         batch = TerminalBatch(usable_engine(recipe), quality=args.quality,
-                      skip_existing=args.skip_existing, quiet=args.quiet)  # fmt: skip
+                      skip_existing=args.skip_existing, quiet=args.quiet, span=span)  # fmt: skip
         batch.run(plan.jobs, summary)
     for line in summary.lines():
         say(line)

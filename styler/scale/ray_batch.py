@@ -41,6 +41,7 @@ from styler.engine import build_engine
 from styler.errors import StylerError, debug_enabled, set_debug
 from styler.recipe import Recipe
 from styler.scale import storage
+from styler.video.span import Span
 
 INSTALL_HINT = "--engine ray needs Ray: pip install 'styler[ray]'"
 # Photos per Ray Data task. Each task costs Ray Data a fixed overhead on the driver
@@ -89,6 +90,7 @@ class RayOptions:
     quality: int = 95
     skip_existing: bool = False
     quiet: bool = False  # no progress bar
+    span: Span | None = None  # clips: only this part of each (styler.video.span)
     # How a failure's reason is worded on the actors (the CLI names flags, points to --debug).
     describe: Callable[[BaseException], str] = failure_reason
 
@@ -164,7 +166,7 @@ class StylizeActor:
             return
         self.batch = engine.Batch(built, quality=options.quality,
                                   skip_existing=options.skip_existing,
-                                  events=self.events)  # fmt: skip
+                                  events=self.events, span=options.span)  # fmt: skip
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, list]:
         indices = [int(i) for i in batch["index"]]

@@ -28,6 +28,7 @@ from styler.video.animation import AnimationInfo, probe_animation
 from styler.video.clip import frame_at
 from styler.video.kinds import ANIMATION_EXTENSIONS
 from styler.video.reader import ClipInfo, probe_clip
+from styler.video.span import Span, clock, parse_time
 
 NO_CLIP = ("Add a clip first: upload an MP4, MOV, MKV, WebM, AVI or M4V video, or an "
            "animated GIF, WebP or PNG.")  # fmt: skip
@@ -147,15 +148,30 @@ def preview_frame(
                   f"{result.elapsed:.1f} s. Stylize the clip to paint every frame.")  # fmt: skip
 
 
+def clip_span(start: str | None, end: str | None) -> Span | None:
+    """The tab's From and To ('1:30', '90', empty for the clip's start or end) as a Span;
+    None for the whole clip; one line where a time cannot be read."""
+    first, last = ((text or "").strip() for text in (start, end))
+    if not first and not last:
+        return None
+    try:
+        return Span(parse_time(first) if first else 0.0, parse_time(last) if last else None)
+    except ValueError as exc:
+        raise UserError(f"From/To: {exc}") from None
+
+
 def run_clip(
     services: Services, session_key: str, clip: str | Path | None, mode: str,
-    style: str | None, style_image: str | None, controls: Controls,
+    style: str | None, style_image: str | None, controls: Controls, span: Span | None = None,
 ) -> Iterator[Update | ClipOutcome]:  # fmt: skip
-    """The whole clip through styler.video.stylize_video in a worker thread: Updates with
-    each frame's progress (a stylized frame every few), then one ClipOutcome: an MP4, or an
-    animation in its own format. Stop for `session_key` cancels it, and a stopped clip
-    leaves no file."""
+    """The clip (or only its `span`) through styler.video.stylize_video in a worker thread:
+    Updates with each frame's progress (a stylized frame every few), then one ClipOutcome:
+    an MP4, or an animation in its own format. Stop for `session_key` cancels it, and a
+    stopped clip leaves no file."""
     info = check_clip(services, clip)
+    if span is not None and span.start >= info.duration:
+        raise UserError(f"From {clock(span.start)} is at or after the clip's end "
+                        f"({clock(info.duration)}).")  # fmt: skip
     recipe, label, title = clip_recipe(services, mode, style, style_image, controls)
     name = f"{Path(info.path).stem}__{label}.{output_kind(info.path, VIDEO_OUTPUT)}"
     target = services.workspace.new_dir("work") / safe_name(name)
@@ -165,17 +181,18 @@ def run_clip(
         with _slot(services, mode) as index:
             outcome["result"] = stylize_video(
                 info.path, target, engine_for(services, recipe, index), progress=progress,
-                cancel=cancel, max_pixels=services.config.max_upload_pixels)  # fmt: skip
+                cancel=cancel, max_pixels=services.config.max_upload_pixels, span=span)  # fmt: skip
 
     yield from streamed(services, session_key, work)
     result = outcome["result"]
     if not result.completed or result.output is None:
-        yield ClipOutcome(None, f"Stopped after {result.frames} of {info.frames} frames: "
-                                "nothing was written. Stylize the clip to start again.")
+        yield ClipOutcome(None, f"Stopped after {result.frames} of {result.info.frames} frames:"
+                                " nothing was written. Stylize the clip to start again.")
         return
     fps = result.frames / max(result.elapsed, 1e-6)
+    part = f" ({span.describe()})" if span is not None and not span.whole else ""
     sound = " with its sound" if info.audio else ""
-    yield ClipOutcome(result.output, f"Done: {result.frames} frames{sound} in "
+    yield ClipOutcome(result.output, f"Done: {result.frames} frames{part}{sound} in "
                                      f"{result.elapsed:.1f} s ({fps:.1f} fps, {title}, {mode}).")
 
 

@@ -42,6 +42,7 @@ from styler.ui.video_runs import (
     QUALITY_WARNING,
     VIDEO_CONTROLS,
     check_clip,
+    clip_span,
     describe_clip,
     frames_html,
     preview_frame,
@@ -72,6 +73,13 @@ def video_tab(services: Services, style_images: list[str], first_mode: str) -> d
                                           sources=["upload"], height=140, image_mode=None,
                                           elem_id="video-animation")  # fmt: skip
             ui["clip_message"] = gr.Markdown("", elem_id="video-clip-message")
+            with gr.Row(equal_height=True):
+                ui["part_start"] = gr.Textbox(label="Paint from", placeholder="the start",
+                                              info="seconds (90) or minutes:seconds (1:30)",
+                                              elem_id="video-part-start")  # fmt: skip
+                ui["part_end"] = gr.Textbox(label="to", placeholder="the end",
+                                            info="empty: the whole clip",
+                                            elem_id="video-part-end")  # fmt: skip
             with gr.Accordion("…or live from your camera", open=False, elem_id="video-live"):
                 ui["camera"] = gr.Image(
                     sources=["webcam"], streaming=True, type="numpy", show_label=False,
@@ -240,13 +248,14 @@ def _wire_run_and_stop(services: Services, ui: dict[str, Any], picks: list, butt
         services.queued(_key(request))
         return "Waiting for a free video slot…", *(gr.Button(interactive=False),) * 2
 
-    def run(request: gr.Request, clip: Any, animation: Any, mode: str, style: Any,
-            style_image: Any, *values: Any):  # fmt: skip
+    def run(request: gr.Request, start: str, end: str, clip: Any, animation: Any, mode: str,
+            style: Any, style_image: Any, *values: Any):  # fmt: skip
         services.started(_key(request))
         enabled = (gr.Button(interactive=True),) * 2
         try:
             for item in run_clip(services, _key(request), _source(clip, animation), mode,
-                                 style, style_image, _controls(values)):  # fmt: skip
+                                 style, style_image, _controls(values),
+                                 clip_span(start, end)):  # fmt: skip
                 if isinstance(item, Update):
                     frame = item.preview if item.preview is not None else gr.skip()
                     yield (frame, frames_html(item.progress, item.text), RUNNING,
@@ -259,7 +268,8 @@ def _wire_run_and_stop(services: Services, ui: dict[str, Any], picks: list, butt
 
     job = ui["run"].click(queue_up, None, [ui["status"], *buttons], queue=False,
                           api_name=False).then(
-        run, picks, outputs, concurrency_id=VIDEO_QUEUE, concurrency_limit=VIDEO_JOBS,
+        run, [ui["part_start"], ui["part_end"], *picks], outputs, concurrency_id=VIDEO_QUEUE,
+        concurrency_limit=VIDEO_JOBS,
         api_name=False, show_progress="minimal")  # fmt: skip
 
     withdraw = gr.Number(0, visible=False)

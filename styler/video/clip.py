@@ -24,7 +24,9 @@ from styler.recipe import Recipe
 from styler.video.animation import AnimationInfo, AnimationReader, AnimationWriter, probe_animation
 from styler.video.frames import FrameStylizer
 from styler.video.kinds import is_animation
+from styler.video.part import part_info, part_items
 from styler.video.reader import ClipInfo, ClipReader, Frame, VideoLoadError, probe_clip
+from styler.video.span import Span
 from styler.video.writer import ClipWriter
 
 PREVIEW_EVERY = 10  # frames between the stylized frames progress events carry
@@ -50,12 +52,14 @@ def stylize_video(
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
     max_pixels: int | None = None,
+    span: Span | None = None,
 ) -> VideoResult:
     """Stylize the clip `source` into the MP4 `output` with the recipe (or an engine built
     from one): every frame as the recipe paints a photo, steadied by its `temporal` control;
     the source's timestamps, rotation (made upright) and audio kept; the settings embedded.
     An animated GIF, WebP or PNG is written back animated in its own format instead
-    (styler.video.animation).
+    (styler.video.animation). `span`: only that part of the clip, its times from 0
+    (styler.video.span).
 
     progress hears of each frame (step = frames done, total = the clip's frame count; every
     few frames with the stylized image). A cancel stops after the frame under way and
@@ -64,14 +68,17 @@ def stylize_video(
     engine = build_engine(recipe) if isinstance(recipe, Recipe) else recipe
     limit = max_pixels or engine.recipe.controls["max_pixels"]
     if is_animation(source):
-        info: ClipInfo = probe_animation(source, max_pixels=limit)
+        whole: ClipInfo = probe_animation(source, max_pixels=limit)
     else:
-        info = probe_clip(source, max_pixels=limit)
+        whole = probe_clip(source, max_pixels=limit)
+    part = None if span is None or span.whole else span
+    info = whole if part is None else part_info(whole, part)
     stream = FrameStylizer(engine)
-    with reader_for(info) as reader:
-        pipeline = _Pipeline(Path(output), info, reader.audio)
+    with reader_for(whole) as reader:
+        pipeline = _Pipeline(Path(output), info, reader.audio, part)
+        items = reader.items() if part is None else part_items(reader, part)
         try:
-            for item in reader.items():
+            for item in items:
                 if not isinstance(item, Frame):
                     pipeline.audio(item)
                     continue
@@ -126,8 +133,9 @@ class _Pipeline:
 
     IN_FLIGHT = 2
 
-    def __init__(self, target: Path, info: ClipInfo, audio: list[Any]) -> None:
-        self.target, self.info, self.audio_streams = target, info, audio
+    def __init__(self, target: Path, info: ClipInfo, audio: list[Any],
+                 span: Span | None = None) -> None:  # fmt: skip
+        self.target, self.info, self.audio_streams, self.span = target, info, audio, span
         self.writer: ClipWriter | AnimationWriter | None = None
         self.waiting: list[Any] = []
         self.frames = 0
@@ -145,7 +153,7 @@ class _Pipeline:
         """One stylized frame (size: width, height), or the steadied frame to come: the
         encoding thread waits for it, so the blend overlaps the next frame's painting."""
         if self.writer is None:
-            self.settings = _clip_settings(settings, self.info)
+            self.settings = _clip_settings(settings, self.info, self.span)
             sized = replace(self.info, width=size[0], height=size[1])
             kind = AnimationWriter if isinstance(sized, AnimationInfo) else ClipWriter
             self.writer = kind(self.target, sized, self.audio_streams, self.settings)
@@ -186,10 +194,14 @@ class _Pipeline:
             self._encoder.shutdown(wait=True, cancel_futures=True)
 
 
-def _clip_settings(settings: dict[str, Any], info: ClipInfo) -> dict[str, Any]:
-    """The first frame's settings (the recipe's), with the clip's facts as engine notes."""
-    notes = {**settings.get("engine", {}),
-             "video": {"frames": info.frames, "rate": str(info.rate)}}  # fmt: skip
+def _clip_settings(settings: dict[str, Any], info: ClipInfo,
+                   span: Span | None) -> dict[str, Any]:  # fmt: skip
+    """The first frame's settings (the recipe's), with the clip's facts as engine notes (the
+    part painted among them, where it was one)."""
+    video: dict[str, Any] = {"frames": info.frames, "rate": str(info.rate)}
+    if span is not None:
+        video["part"] = [span.start, span.end]
+    notes = {**settings.get("engine", {}), "video": video}
     return {**settings, "engine": notes}
 
 

@@ -137,6 +137,12 @@ class ClipReader:
     def __exit__(self, *exc_info: object) -> None:
         self.container.close()
 
+    @property
+    def start(self) -> Fraction:
+        """When the video stream's first frame is shown, in seconds of the file's clock."""
+        video = _video_stream(self.info.path, self.container)
+        return (video.start_time or 0) * Fraction(video.time_base)
+
     def seek(self, seconds: float) -> int:
         """Move to the keyframe at or before `seconds` from the clip's start, so items()
         decodes on from there; the time `seconds` as a pts of the video stream."""
