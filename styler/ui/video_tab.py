@@ -126,10 +126,10 @@ def video_tab(services: Services, style_images: list[str], first_mode: str) -> d
                                       scale=2, min_width=100, elem_id="video-run")  # fmt: skip
                 ui["stop"] = gr.Button("Stop", variant="stop", scale=1, min_width=70,
                                        elem_id="video-stop")  # fmt: skip
-            # JPEG: a live frame is encoded for the browser every few tenths of a second.
             # Its range is the clip's length, set as the clip lands.
             ui["preview_at"] = gr.Slider(0, 1, value=0, step=0.1, label="Preview at (seconds)",
                                          elem_id="video-preview-at")  # fmt: skip
+            # JPEG: a live frame is encoded for the browser every few tenths of a second.
             ui["preview"] = gr.Image(label="Preview frame", interactive=False, height=260,
                                      buttons=["fullscreen"], format="jpeg",
                                      elem_id="video-preview",
