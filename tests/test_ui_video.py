@@ -167,6 +167,9 @@ def test_live_frames_are_painted_as_a_clip_and_restart_on_a_change(services) -> 
     assert state is not kept and state.frames == 1  # another style: a new stream
     _, same, _ = live_frame(services, state, frames[1], FAST, second, None, controls)
     assert same is state and state.frames == 2
+    state.last -= 5  # a pause (Stop, then Record): the next frame starts a new scene
+    _, same, _ = live_frame(services, state, frames[2], FAST, second, None, controls)
+    assert same is state and state.frames == 1
     assert live_frame(services, state, None, FAST, second, None, controls)[0] is None
     with pytest.raises(UserError, match="needs Fast or Instant"):
         live_frame(services, state, frames[0], QUALITY, None, None, controls)
