@@ -11,6 +11,7 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+from PIL import Image
 
 from styler import CancelToken, Recipe, Settings, build_engine
 from styler.batch import stylize_files
@@ -373,8 +374,13 @@ def test_the_cli_writes_a_clip_and_reproduces_it_from_its_settings(
     part = styler(clip, "--fast", tiny_net, "--start", "0:00.25", "--end", "0.5", "-o", "part")
     assert part.returncode == 0, part.stderr
     assert streams(tmp_path / part.stdout.strip())["frames"] == 3  # frames 3-5 of 12 fps
-    for bad, says in ((("--start", "1:x"), "argument --start: '1:x' is not a time"),
-                      (("--start", "2", "--end", "1"), "must end after it starts")):  # fmt: skip
-        refused = styler(clip, "--fast", tiny_net, *bad, "-o", "bad")
+    photo = tmp_path / "photo.png"
+    Image.fromarray(moving_pattern(32, 24, 1)[0]).save(photo)
+    for inputs, bad, says in (
+        ((clip,), ("--start", "1:x"), "argument --start: '1:x' is not a time"),
+        ((clip,), ("--start", "2", "--end", "1"), "must end after it starts"),
+        ((photo,), ("--start", "1"), "--start/--end are for clips"),
+    ):
+        refused = styler(*inputs, "--fast", tiny_net, *bad, "-o", "bad")
         assert refused.returncode == 2 and says in refused.stderr, refused.stderr
         assert len(refused.stderr.strip().splitlines()) <= 2  # usage line and the reason

@@ -7,7 +7,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from styler.batch import INPUT_EXTENSIONS, make_plan
+from styler.batch import INPUT_EXTENSIONS, make_plan, runs_as_clip
 from styler.cli.batch import Echo, TerminalBatch, TerminalSummary
 from styler.cli.common import UsageError, error_text, failure_text, flag_message, say
 from styler.controls import (
@@ -291,6 +291,9 @@ def run(args: argparse.Namespace) -> int:
         say(f"error: {failure}")
     if not plan.jobs:
         raise UsageError(_no_inputs_message(args))
+    if span is not None and not any(runs_as_clip(job) for job in plan.jobs):
+        raise UsageError("--start/--end are for clips (videos and animations); none of the "
+                         "inputs is one")  # fmt: skip
     summary = TerminalSummary(failures=list(plan.failures))
     if on_ray:  # the same jobs, run by a pool of actors on a Ray cluster
         from styler.scale.ray_batch import RayOptions, run_planned
