@@ -74,8 +74,10 @@ def video_tab(services: Services, style_images: list[str], first_mode: str) -> d
                                           elem_id="video-animation")  # fmt: skip
             ui["clip_message"] = gr.Markdown("", elem_id="video-clip-message")
             with gr.Row(equal_height=True):
+                # Short hints: on a phone the two boxes share a row, and a hint that wraps
+                # pushes its box below the other's.
                 ui["part_start"] = gr.Textbox(label="Paint from", placeholder="the start",
-                                              info="seconds (90) or minutes:seconds (1:30)",
+                                              info="seconds or m:ss",
                                               elem_id="video-part-start")  # fmt: skip
                 ui["part_end"] = gr.Textbox(label="to", placeholder="the end",
                                             info="empty: the whole clip",
