@@ -1,5 +1,6 @@
 """What reading a frame in the colours a viewer sees costs (styler.video.colour.frame_rgb),
-against PyAV's plain conversion, for SDR clips (tagged, untagged) and HDR ones (HLG, PQ).
+against PyAV's plain conversion, for SDR clips (tagged, untagged, in BT.2020's gamut) and HDR
+ones (HLG, PQ).
 
     python benchmarks/bench_video_colour.py [--size 1920x1080] [--repeat 10]
 
@@ -24,9 +25,10 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from styler.video.colour import frame_rgb  # noqa: E402
-from tests.video_clips import HLG, PQ, hdr_signal, yuv_clip  # noqa: E402
+from tests.video_clips import HLG, PQ, hdr_signal, wide_sdr_signal, yuv_clip  # noqa: E402
 
 PHOTO = ROOT / "gallery" / "photos" / "astronaut.jpg"
+BT2020_10 = 14  # FFmpeg's code for BT.2020's (10-bit) transfer: an SDR one
 
 
 def main() -> int:
@@ -40,6 +42,8 @@ def main() -> int:
     cases = {
         "SDR, BT.709 tagged": (photo / 255.0, "bt709", {}),
         "SDR, untagged": (photo / 255.0, "bt709", {"tagged": False}),
+        "SDR, 10-bit BT.2020": (wide_sdr_signal(photo.astype(float)), "bt2020",
+                                {"bits": 10, "transfer": BT2020_10}),  # fmt: skip
         "HDR, HLG (10-bit BT.2020)": (hdr_signal(photo.astype(float), HLG), "bt2020",
                                       {"bits": 10, "transfer": HLG}),  # fmt: skip
         "HDR, PQ (10-bit BT.2020)": (hdr_signal(photo.astype(float), PQ), "bt2020",

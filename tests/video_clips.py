@@ -195,13 +195,22 @@ def yuv_clip(path: Path, signal: np.ndarray, matrix: str, *, bits: int = 8, tagg
     return path
 
 
+# Linear BT.709 RGB to linear BT.2020 RGB (BT.2087).
+BT709_TO_BT2020 = np.array([[0.6274, 0.3293, 0.0433], [0.0691, 0.9195, 0.0114],
+                            [0.0164, 0.0880, 0.8956]])  # fmt: skip
+
+
+def wide_sdr_signal(rgb: np.ndarray) -> np.ndarray:
+    """BT.2020 R'G'B' in SDR (BT.1886's gamma) whose colours are the BT.709 picture `rgb`:
+    what a camera's 10-bit BT.2020 SDR mode records."""
+    return (((rgb / 255.0) ** 2.4) @ BT709_TO_BT2020.T) ** (1 / 2.4)
+
+
 def hdr_signal(rgb: np.ndarray, transfer: int) -> np.ndarray:
     """BT.2020 R'G'B' (HLG or PQ) whose SDR rendering, by BT.2408's reference white (203
     cd/m2 as SDR white) and a BT.1886 display, is `rgb`: what a phone would record."""
     light = (rgb / 255.0) ** 2.4
-    to_2020 = np.array([[0.6274, 0.3293, 0.0433], [0.0691, 0.9195, 0.0114],
-                        [0.0164, 0.0880, 0.8956]])  # fmt: skip
-    nits = light @ to_2020.T * 203
+    nits = light @ BT709_TO_BT2020.T * 203
     if transfer == PQ:
         m1, m2, c1, c2, c3 = 0.1593017578125, 78.84375, 0.8359375, 18.8515625, 18.6875
         power = (nits / 10000) ** m1

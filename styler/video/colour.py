@@ -14,6 +14,9 @@ and a network paints what it is given. So:
   functions, HLG through its OOTF for a 1000 cd/m2 display, reference white of BT.2408,
   203 cd/m2, at SDR white, highlights above it rolled off smoothly rather than clipped,
   BT.2020's gamut mapped into BT.709's);
+- SDR frames in BT.2020's gamut (some cameras' and drones' 10-bit modes) have their colours
+  mapped into BT.709's the same way (BT.1886's gamma in and out, no roll-off): read as
+  BT.709, their colours came in duller than they are;
 - output is BT.709, limited range, and says so (matrix, primaries, transfer, range).
 """
 
@@ -29,6 +32,7 @@ from av.video.reformatter import ColorRange, Colorspace
 # FFmpeg's codes (AVColorSpace, AVColorTransferCharacteristic, AVColorPrimaries).
 UNSPECIFIED = 2
 BT709 = 1
+BT2020 = 9  # primaries
 PQ, HLG = 16, 18
 # An untagged frame at least this wide, or taller than this, is HD: BT.709.
 HD_WIDTH, SD_LINES = 1280, 576
@@ -47,8 +51,8 @@ BT2020_TO_BT709 = np.array(
 
 def frame_rgb(frame: Any) -> np.ndarray:
     """A decoded PyAV video frame as HxWx3 uint8 RGB, as a viewer sees it (module docstring)."""
-    if frame.color_trc in (PQ, HLG):
-        return _hdr_to_sdr(frame.to_ndarray(format="rgb48le"), frame.color_trc)
+    if frame.color_trc in (PQ, HLG) or frame.color_primaries == BT2020:
+        return _wide_to_bt709(frame.to_ndarray(format="rgb48le"), frame.color_trc)
     if frame.colorspace == UNSPECIFIED:
         hd = frame.width >= HD_WIDTH or frame.height > SD_LINES
         matrix = Colorspace.ITU709 if hd else Colorspace.ITU601
@@ -69,12 +73,12 @@ def yuv_bt709(frame: Any) -> Any:
                           dst_color_range=ColorRange.MPEG)  # fmt: skip
 
 
-def _hdr_to_sdr(rgb48: np.ndarray, transfer: int) -> np.ndarray:
-    """BT.2020 R'G'B' (16 bits, HLG or PQ) to 8-bit BT.709 SDR in display light. Every
-    per-pixel factor (HLG's OOTF, the roll-off) scales all three channels, so it commutes with
-    the gamut's matrix: they are gathered into one scale, applied once. OpenCV's calls on
-    whole arrays throughout (a channel's strided view, or NumPy's broadcasting, costs several
-    times as much on a frame's 6 million values)."""
+def _wide_to_bt709(rgb48: np.ndarray, transfer: int) -> np.ndarray:
+    """BT.2020 R'G'B' (16 bits; HLG, PQ or an SDR transfer) to 8-bit BT.709 SDR in display
+    light. Every per-pixel factor (HLG's OOTF, HDR's roll-off) scales all three channels, so
+    it commutes with the gamut's matrix: they are gathered into one scale, applied once; SDR
+    needs none. OpenCV's calls on whole arrays throughout (a channel's strided view, or
+    NumPy's broadcasting, costs several times as much on a frame's 6 million values)."""
     light = cv2.transform(np.take(_to_light(transfer), rgb48), BT2020_TO_BT709)
     pixels = light.reshape(-1, 3)  # a row a pixel: cv2.reduce gives each pixel's brightest
     scale = None
@@ -83,6 +87,9 @@ def _hdr_to_sdr(rgb48: np.ndarray, transfer: int) -> np.ndarray:
         scale = cv2.pow(luma, HLG_SYSTEM_GAMMA - 1).reshape(-1, 1)
         scale *= np.float32(HLG_DISPLAY_PEAK / REFERENCE_WHITE)
     cv2.max(pixels, 0.0, dst=pixels)  # colours outside BT.709's gamut: channels clipped
+    if transfer not in (PQ, HLG):  # SDR: white stays white, a channel over it is clipped
+        cv2.min(pixels, 1.0, dst=pixels)  # one channel of N x 3: the 1.0 is for all three
+        return cv2.convertScaleAbs(cv2.pow(light, 1 / SDR_GAMMA), alpha=255)
     peak = cv2.reduce(pixels, 1, cv2.REDUCE_MAX)
     if scale is not None:
         peak *= scale
@@ -106,8 +113,11 @@ def _roll_off(peak: np.ndarray) -> np.ndarray:
 @functools.cache
 def _to_light(transfer: int) -> np.ndarray:
     """Each 16-bit code's linear light: PQ's display light, in units of REFERENCE_WHITE;
-    HLG's scene light, 0..1 (its OOTF is applied per pixel, it depends on the pixel's luma)."""
+    HLG's scene light, 0..1 (its OOTF is applied per pixel, it depends on the pixel's luma);
+    any other (SDR) a BT.1886 display's light, 0..1."""
     signal = np.arange(65536, dtype=np.float64) / 65535
+    if transfer not in (PQ, HLG):
+        return (signal**SDR_GAMMA).astype(np.float32)
     if transfer == PQ:
         m1, m2 = 2610 / 16384, 2523 / 4096 * 128
         c1, c2, c3 = 3424 / 4096, 2413 / 4096 * 32, 2392 / 4096 * 32
