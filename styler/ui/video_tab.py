@@ -18,6 +18,7 @@ from typing import Any
 
 import gradio as gr
 
+from styler.batch import VIDEO_OUTPUT
 from styler.ui import widgets
 from styler.ui.components import photo_input, thumbnail_grid
 from styler.ui.guard import readable
@@ -172,7 +173,7 @@ def _source(clip: str | None, animation: str | None) -> str | None:
 def _result(path: Path) -> tuple[Any, Any, Any]:
     """The result shown where it plays (a video's player, an animation's picture) and the
     download named by its format."""
-    animated = path.suffix.lower() != ".mp4"
+    animated = path.suffix.lower() != f".{VIDEO_OUTPUT}"
     return (gr.Video(value=None if animated else str(path), visible=not animated),
             gr.Image(value=str(path) if animated else None, visible=animated),
             gr.DownloadButton(f"Download {path.suffix[1:].upper()}", value=str(path),
@@ -271,8 +272,7 @@ def _wire_run_and_stop(services: Services, ui: dict[str, Any], picks: list, butt
     job = ui["run"].click(queue_up, None, [ui["status"], *buttons], queue=False,
                           api_name=False).then(
         run, [ui["part_start"], ui["part_end"], *picks], outputs, concurrency_id=VIDEO_QUEUE,
-        concurrency_limit=VIDEO_JOBS,
-        api_name=False, show_progress="minimal")  # fmt: skip
+        concurrency_limit=VIDEO_JOBS, api_name=False, show_progress="minimal")  # fmt: skip
 
     withdraw = gr.Number(0, visible=False)
 

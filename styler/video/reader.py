@@ -129,6 +129,7 @@ class ClipReader:
     def __init__(self, info: ClipInfo) -> None:
         self.info = info
         self.container = open_clip(info.path)
+        self.video = _video_stream(info.path, self.container)  # the picture (the probe's)
         self.audio = list(self.container.streams.audio)
 
     def __enter__(self) -> ClipReader:
@@ -140,13 +141,12 @@ class ClipReader:
     @property
     def start(self) -> Fraction:
         """When the video stream's first frame is shown, in seconds of the file's clock."""
-        video = _video_stream(self.info.path, self.container)
-        return (video.start_time or 0) * Fraction(video.time_base)
+        return (self.video.start_time or 0) * Fraction(self.video.time_base)
 
     def seek(self, seconds: float) -> int:
         """Move to the keyframe at or before `seconds` from the clip's start, so items()
         decodes on from there; the time `seconds` as a pts of the video stream."""
-        video = _video_stream(self.info.path, self.container)
+        video = self.video
         target = (video.start_time or 0) + round(Fraction(seconds) / video.time_base)
         if seconds > 0:
             self.container.seek(target, stream=video, backward=True)
@@ -156,7 +156,7 @@ class ClipReader:
         """A Frame for each video frame (deinterlaced where the clip is interlaced) and the
         audio packets as they are, in file order, one at a time. A stream that stops
         decoding part way is VideoLoadError."""
-        video = _video_stream(self.info.path, self.container)
+        video = self.video
         video.thread_type = "AUTO"
         deinterlacer = Deinterlacer(video) if self.info.interlaced else None
         try:
