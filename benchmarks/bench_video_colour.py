@@ -25,10 +25,16 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from styler.video.colour import frame_rgb  # noqa: E402
-from tests.video_clips import HLG, PQ, hdr_signal, wide_sdr_signal, yuv_clip  # noqa: E402
+from tests.video_clips import (  # noqa: E402
+    BT2020_10,
+    HLG,
+    PQ,
+    hdr_signal,
+    wide_sdr_signal,
+    yuv_clip,
+)
 
 PHOTO = ROOT / "gallery" / "photos" / "astronaut.jpg"
-BT2020_10 = 14  # FFmpeg's code for BT.2020's (10-bit) transfer: an SDR one
 
 
 def main() -> int:

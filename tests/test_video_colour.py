@@ -14,7 +14,7 @@ from av.video.reformatter import Colorspace
 
 from styler.video.reader import ClipReader, Frame, probe_clip
 from styler.video.writer import ClipWriter
-from tests.video_clips import HLG, PQ, hdr_signal, wide_sdr_signal, yuv_clip
+from tests.video_clips import BT2020_10, HLG, PQ, hdr_signal, wide_sdr_signal, yuv_clip
 
 PATCHES = [(200, 40, 40), (40, 180, 60), (40, 60, 200), (210, 190, 50), (180, 110, 150),
            (80, 150, 190), (128, 128, 128), (20, 20, 20)]  # fmt: skip
@@ -95,7 +95,7 @@ def test_sdr_clips_in_bt2020s_gamut_have_their_colours_mapped(tmp_path) -> None:
     as they are, not the duller ones its values give when taken for BT.709's."""
     rgb = patches(640, 48)
     signal = wide_sdr_signal(rgb.astype(np.float64))
-    clip = yuv_clip(tmp_path / "wide.mp4", signal, "bt2020", bits=10, transfer=14)
+    clip = yuv_clip(tmp_path / "wide.mp4", signal, "bt2020", bits=10, transfer=BT2020_10)
     assert np.abs(centres(read_first(clip)) - centres(rgb)).max() <= 4
     as_bt709 = np.round(signal * 255)  # its values read as BT.709's: what came in before
     assert np.abs(centres(as_bt709) - centres(rgb)).max() > 20

@@ -159,6 +159,7 @@ def streams(path: Path) -> dict:
 LUMA = {"bt601": (0.299, 0.114), "bt709": (0.2126, 0.0722), "bt2020": (0.2627, 0.0593)}
 TAGS = {"bt709": 1, "bt601": 6, "bt2020": 9}  # AVColorSpace (and primaries: 1, 6, 9)
 PQ, HLG = 16, 18
+BT2020_10 = 14  # AVColorTransferCharacteristic: BT.2020's 10-bit transfer, an SDR one
 
 
 def yuv_clip(path: Path, signal: np.ndarray, matrix: str, *, bits: int = 8, tagged: bool = True,
