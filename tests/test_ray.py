@@ -41,7 +41,7 @@ from styler.imageio import load_image
 
 HAS_RAY = importlib.util.find_spec("ray") is not None
 needs_ray = pytest.mark.skipif(
-    not HAS_RAY, reason="needs Ray: pip install -e '.[ray]' (.ci/run installs it)"
+    not HAS_RAY, reason="needs Ray: pip install -e '.[test]' (or '.[ray]')"
 )
 LOCAL_ONLY = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_USAGE_STATS_ENABLED": "0"}
 # Ray's token authentication, with a token of this test run's own (not ~/.ray/auth_token).
@@ -191,7 +191,7 @@ class Cluster:
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[Cluster]:
     if not HAS_RAY:
-        pytest.skip("needs Ray: pip install -e '.[ray]' (.ci/run installs it)")
+        pytest.skip("needs Ray: pip install -e '.[test]' (or '.[ray]')")
     running = Cluster()
     try:
         running.start()
