@@ -339,7 +339,9 @@ class Batch:
 
             clip = stylize_video(job.source, job.output, self.engine, span=self.span,
                                  progress=self.events.progress, cancel=self.cancel)  # fmt: skip
-            return _Painted("stylized" if clip.completed else "cancelled")
+            notes = (f"went on from frame {clip.resumed + 1} of {clip.frames}: the frames before "
+                     "were painted by a run that stopped",) if clip.resumed else ()  # fmt: skip
+            return _Painted("stylized" if clip.completed else "cancelled", notes)
         result = self.engine.run(job.source, progress=self.events.progress, cancel=self.cancel)
         if not result.completed:  # never save a half-optimised image: resume would skip it
             return _Painted("cancelled")

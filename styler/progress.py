@@ -23,6 +23,7 @@ class Progress:
     losses: dict[str, float] = field(default_factory=dict)
     elapsed: float = 0.0
     image: Image.Image | None = None  # the current image, every `preview_every` steps
+    resumed: int = 0  # of the steps, those an earlier run that stopped did (a clip's journal)
 
 
 ProgressCallback = Callable[[Progress], None]

@@ -8,6 +8,7 @@ import contextlib
 import os
 import signal
 import sys
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,7 +45,8 @@ class TerminalSummary(engine.Summary):
         if self.interrupted:
             lines.append(
                 f"interrupted: {self.not_done} not done; "
-                "rerun the same command with --skip-existing to resume"
+                "rerun the same command with --skip-existing to resume (a clip under way goes "
+                "on from its last finished segment)"
             )
         return lines
 
@@ -217,6 +219,11 @@ class _Bars:
         if "total" in progress.losses:
             words.append(f"loss {progress.losses['total']:.3g}")
         self.steps.set_postfix_str(" ".join(words), refresh=False)
+        if progress.resumed >= progress.step:  # an earlier run's frames: not this run's rate
+            self.steps.n = self.steps.initial = self.steps.last_print_n = progress.step
+            self.steps.start_t = self.steps.last_print_t = time.time()
+            self.steps.refresh()
+            return
         self.steps.update(progress.step - self.steps.n)
 
     def file_done(self) -> None:

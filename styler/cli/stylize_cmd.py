@@ -55,7 +55,9 @@ Examples:
   styler stylize take.mov --style p.jpg --start 1:05 --end 1:07  # a part: two seconds
 
 Outputs go to OUTDIR/<sub-folders of the input>/<input-stem>__<style-stem>.<ext>; each
-path is printed on stdout once written, progress and errors go to stderr.
+path is printed on stdout once written, progress and errors go to stderr. A clip whose run
+was stopped (Ctrl-C, a kill, a crash) goes on from its last finished segment when the same
+command runs again.
 Exit status: 0 all done, 1 some inputs failed, 2 usage error, 130 interrupted (Ctrl-C).
 """
 

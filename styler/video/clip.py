@@ -23,6 +23,7 @@ from styler.progress import CancelToken, Progress, ProgressCallback
 from styler.recipe import Recipe
 from styler.video.animation import AnimationInfo, AnimationReader, AnimationWriter, probe_animation
 from styler.video.frames import FrameStylizer
+from styler.video.journal import ClipJournal, UnknownInput, discard, journal_key
 from styler.video.kinds import is_animation
 from styler.video.part import part_info, part_items
 from styler.video.reader import ClipInfo, ClipReader, Frame, VideoLoadError, probe_clip
@@ -30,6 +31,9 @@ from styler.video.span import Span
 from styler.video.writer import ClipWriter
 
 PREVIEW_EVERY = 10  # frames between the stylized frames progress events carry
+# A segment of the output (styler.video.writer; what a stopped run keeps, styler.video.journal)
+# is SEGMENT_SECONDS of the clip, or SLOW_SEGMENT_FRAMES frames in optimizer mode.
+SEGMENT_SECONDS, SLOW_SEGMENT_FRAMES = 2.0, 8
 
 
 @dataclass
@@ -42,6 +46,8 @@ class VideoResult:
     settings: dict[str, Any]
     elapsed: float
     info: ClipInfo
+    resumed: int = 0  # frames an earlier, stopped run painted (taken from its journal)
+    kept: int = 0  # a cancelled run's: frames its journal keeps for the next run to take
 
 
 def stylize_video(
@@ -53,6 +59,7 @@ def stylize_video(
     cancel: CancelToken | None = None,
     max_pixels: int | None = None,
     span: Span | None = None,
+    resume: bool = True,
 ) -> VideoResult:
     """Stylize the clip `source` into the MP4 `output` with the recipe (or an engine built
     from one): every frame as the recipe paints a photo, steadied by its `temporal` control;
@@ -63,7 +70,12 @@ def stylize_video(
 
     progress hears of each frame (step = frames done, total = the clip's frame count; every
     few frames with the stylized image). A cancel stops after the frame under way and
-    writes nothing. Raises VideoLoadError (one line) for a clip that cannot be read."""
+    writes nothing under the output's name. Raises VideoLoadError (one line) for a clip
+    that cannot be read.
+
+    resume: the segments a killed, stopped or failed run of the same clip and recipe
+    finished are taken from its journal beside the output (styler.video.journal), and the
+    clip comes out as one run would have made it; False starts from the first frame."""
     start = time.perf_counter()
     engine = build_engine(recipe) if isinstance(recipe, Recipe) else recipe
     limit = max_pixels or engine.recipe.controls["max_pixels"]
@@ -74,29 +86,62 @@ def stylize_video(
     part = None if span is None or span.whole else span
     info = whole if part is None else part_info(whole, part)
     stream = FrameStylizer(engine)
+    segment = 0 if isinstance(info, AnimationInfo) else segment_frames(info, engine)
+    journal = None
+    if segment and resume:
+        journal = _journal(output, source, engine, part, segment)
+    elif segment:
+        discard(output)
+    taken = 0 if journal is None else journal.segments * segment
     with reader_for(whole) as reader:
-        pipeline = _Pipeline(Path(output), info, reader.audio, part)
+        pipeline = _Pipeline(Path(output), info, reader.audio, part, segment, journal)
         items = reader.items() if part is None else part_items(reader, part)
         try:
             for item in items:
                 if not isinstance(item, Frame):
                     pipeline.audio(item)
                     continue
+                if cancel is not None and cancel.cancelled:
+                    return pipeline.stopped(pipeline.settings, start, taken)
+                if pipeline.frames < taken:  # painted by an earlier run: its segment instead
+                    assert journal is not None
+                    if pipeline.take(stream) and progress is not None:
+                        progress(_progress(pipeline.frames, info, None, None, start,
+                                           pipeline.frames))  # fmt: skip
+                    continue
                 result, steadied = stream.run_ahead(item.rgb, cancel=cancel)
                 if not result.completed or (cancel is not None and cancel.cancelled):
-                    pipeline.abort()
-                    return VideoResult(None, pipeline.frames, False, result.settings,
-                                       time.perf_counter() - start, info)  # fmt: skip
+                    return pipeline.stopped(result.settings, start, taken)
                 image = np.asarray(result.image) if steadied is None else steadied
-                pipeline.frame(image, result.image.size, item, result.settings)
+                pipeline.frame(image, result.image.size, item, result.settings, stream)
                 if progress is not None:
-                    progress(_progress(pipeline.frames, info, result, steadied, start))
+                    progress(_progress(pipeline.frames, info, result, steadied, start, taken))
             written = pipeline.commit()
-        except BaseException:
-            pipeline.abort()
+        except BaseException as exc:
+            pipeline.abort(keep_journal=not isinstance(exc, VideoLoadError))
             raise
     return VideoResult(written, pipeline.frames, True, pipeline.settings,
-                       time.perf_counter() - start, info)  # fmt: skip
+                       time.perf_counter() - start, info, taken)  # fmt: skip
+
+
+def segment_frames(info: ClipInfo, engine: Engine) -> int:
+    """Frames a segment of the output holds (styler.video.writer): SEGMENT_SECONDS of the
+    clip, or SLOW_SEGMENT_FRAMES where each frame is optimised (minutes a frame)."""
+    if engine.warm_starts:
+        return SLOW_SEGMENT_FRAMES
+    return max(1, round(SEGMENT_SECONDS * info.rate))
+
+
+def _journal(output: str | os.PathLike, source: str | os.PathLike, engine: Engine,
+             span: Span | None, segment: int) -> ClipJournal | None:  # fmt: skip
+    """The output's journal, with what an earlier run of the same clip and recipe finished;
+    None where the recipe holds a style with no fingerprint (an object in memory)."""
+    try:
+        key = journal_key(source, engine.recipe, span, segment)
+    except UnknownInput:
+        discard(output)
+        return None
+    return ClipJournal.open(output, key)
 
 
 def frame_at(info: ClipInfo, seconds: float) -> Frame:
@@ -129,13 +174,15 @@ class _Pipeline:
 
     Encoding runs on a second thread, in order, while the next frame is painted; at most
     IN_FLIGHT writes wait, so memory stays bounded, and a write's error surfaces at the next
-    frame (or at commit)."""
+    frame (or at commit). A video's output is cut into segments of `segment` frames, each
+    kept in the journal (where there is one) with the stream's state after it."""
 
     IN_FLIGHT = 2
 
-    def __init__(self, target: Path, info: ClipInfo, audio: list[Any],
-                 span: Span | None = None) -> None:  # fmt: skip
+    def __init__(self, target: Path, info: ClipInfo, audio: list[Any], span: Span | None = None,
+                 segment: int = 0, journal: ClipJournal | None = None) -> None:  # fmt: skip
         self.target, self.info, self.audio_streams, self.span = target, info, audio, span
+        self.segment, self.journal = segment, journal
         self.writer: ClipWriter | AnimationWriter | None = None
         self.waiting: list[Any] = []
         self.frames = 0
@@ -149,19 +196,53 @@ class _Pipeline:
         size: tuple[int, int],
         frame: Frame,
         settings: dict[str, Any],
+        stream: FrameStylizer,
     ) -> None:
         """One stylized frame (size: width, height), or the steadied frame to come: the
-        encoding thread waits for it, so the blend overlaps the next frame's painting."""
+        encoding thread waits for it, so the blend overlaps the next frame's painting. At a
+        segment's last frame, the segment closed and journalled with the `stream`'s state."""
         if self.writer is None:
-            self.settings = _clip_settings(settings, self.info, self.span)
-            sized = replace(self.info, width=size[0], height=size[1])
-            kind = AnimationWriter if isinstance(sized, AnimationInfo) else ClipWriter
-            self.writer = kind(self.target, sized, self.audio_streams, self.settings)
-            for packet in self.waiting:
-                self._write(self.writer.write_audio, packet)
-            self.waiting.clear()
+            self._open(_clip_settings(settings, self.info, self.span), size)
+        assert self.writer is not None
         self._write(_when_ready(self.writer.write_frame), rgb, frame)
         self.frames += 1
+        if self.segment and self.frames % self.segment == 0:
+            state = stream.checkpoint() if self.journal is not None else {}
+            self._write(self._end_segment, self.frames // self.segment - 1, state, size)
+
+    def take(self, stream: FrameStylizer) -> bool:
+        """One frame an earlier run painted, in place of painting it: at its segment's last
+        frame the segment is written from the journal, and at the journal's last the stream
+        is left as that run left it. True where a segment was written."""
+        assert self.journal is not None and self.journal.settings is not None
+        self.frames += 1
+        if self.frames % self.segment:
+            return False
+        segment = self.journal.load(self.frames // self.segment - 1)
+        if self.writer is None:
+            width, height = self.journal.size or (self.info.width, self.info.height)
+            self._open(self.journal.settings, (width, height))
+        assert isinstance(self.writer, ClipWriter)
+        self._write(self.writer.replay, segment)
+        if self.frames == self.journal.segments * self.segment:
+            stream.restore(self.journal.state())
+        return True
+
+    def _open(self, settings: dict[str, Any], size: tuple[int, int]) -> None:
+        self.settings = settings
+        sized = replace(self.info, width=size[0], height=size[1])
+        kind = AnimationWriter if isinstance(sized, AnimationInfo) else ClipWriter
+        self.writer = kind(self.target, sized, self.audio_streams, self.settings)
+        for packet in self.waiting:
+            self._write(self.writer.write_audio, packet)
+        self.waiting.clear()
+
+    def _end_segment(self, number: int, state: dict[str, np.ndarray],
+                     size: tuple[int, int]) -> None:  # fmt: skip
+        assert isinstance(self.writer, ClipWriter)
+        segment = self.writer.end_segment()
+        if self.journal is not None:
+            self.journal.save(number, segment, state, self.settings, size)
 
     def audio(self, packet: Any) -> None:
         if self.writer is None:
@@ -173,13 +254,27 @@ class _Pipeline:
         self._finish_writes()
         if self.writer is None:
             raise VideoLoadError(self.info.path, "no frame decodes (empty or damaged video)")
-        return self.writer.commit()
+        written = self.writer.commit()
+        if self.journal is not None:
+            self.journal.remove()
+        return written
 
-    def abort(self) -> None:
+    def stopped(self, settings: dict[str, Any], start: float, taken: int) -> VideoResult:
+        """The run cancelled: nothing under the final name, the journal kept."""
+        self.abort()
+        kept = 0 if self.journal is None else self.journal.segments * self.segment
+        return VideoResult(None, self.frames, False, settings, time.perf_counter() - start,
+                           self.info, taken, kept)  # fmt: skip
+
+    def abort(self, keep_journal: bool = True) -> None:
+        """Nothing under the final name; the journal kept for a run that goes on later
+        (`keep_journal` False: the clip itself is bad, so no run will)."""
         with contextlib.suppress(Exception):
             self._finish_writes()
         if self.writer is not None:
             self.writer.abort()
+        if self.journal is not None and not keep_journal:
+            self.journal.remove()
 
     def _write(self, write: Any, *args: Any) -> None:
         self._writes.append(self._encoder.submit(write, *args))
@@ -215,11 +310,14 @@ def _when_ready(write: Callable[..., None]) -> Callable[..., None]:
 
 
 def _progress(
-    done: int, info: ClipInfo, result: Any, steadied: Future[np.ndarray] | None, start: float
+    done: int, info: ClipInfo, result: Any, steadied: Future[np.ndarray] | None, start: float,
+    resumed: int,
 ) -> Progress:
-    """Every PREVIEW_EVERY frames with the frame's image (waiting for its blend)."""
+    """Every PREVIEW_EVERY frames with the frame's image (waiting for its blend); `result`
+    None for frames taken from the journal (no image); `resumed`: frames taken so far."""
     image = None
-    if done % PREVIEW_EVERY == 1:
+    if result is not None and done % PREVIEW_EVERY == 1:
         image = result.image if steadied is None else Image.fromarray(steadied.result(), "RGB")
-    return Progress(done, max(done, info.frames), 0, 1, result.image.size,
-                    elapsed=time.perf_counter() - start, image=image)  # fmt: skip
+    size = (info.width, info.height) if result is None else result.image.size
+    return Progress(done, max(done, info.frames), 0, 1, size, elapsed=time.perf_counter() - start,
+                    image=image, resumed=resumed)  # fmt: skip

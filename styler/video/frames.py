@@ -60,6 +60,20 @@ class FrameStylizer:
         self._settle()
         self.steadier.reset()
 
+    def checkpoint(self) -> dict[str, np.ndarray]:
+        """What the next frame needs of the frames so far (once the last frame's blend is
+        done): with restore(), a stopped clip goes on from here as if it never stopped."""
+        self._settle()
+        return self.steadier.state() if self.strength > 0 else {}
+
+    def restore(self, state: dict[str, np.ndarray]) -> None:
+        """The stream as checkpoint() left it (an empty state: as at the first frame)."""
+        self._settle()
+        if state and self.strength > 0:
+            self.steadier.restore(state)
+        else:
+            self.steadier.reset()
+
     def run(
         self,
         frame: np.ndarray,

@@ -85,6 +85,11 @@ TEXTURED_DETAIL_SIGMA = 3.0
 STILL_LOW, STILL_HIGH, STILL_BLUR = 2.0, 4.0, 3.0
 
 
+# What a frame leaves for the next (Steadier.state): its result, its grey copies and maps.
+_CARRIED = ("_previous_out", "_previous_gray", "_previous_textured", "_previous_movers",
+            "_previous_shift_gray")  # fmt: skip
+
+
 class Steadier:
     """Blends each stylized frame with the previous one moved along the input's flow.
 
@@ -118,6 +123,23 @@ class Steadier:
         self._shift_gray: np.ndarray | None = None
         self._previous_phase: GridPhase = (0.0, 0.0)
         self._phase: GridPhase = (0.0, 0.0)
+
+    def state(self) -> dict[str, np.ndarray]:
+        """What the next frame needs of the frames before (after a blend; arrays, none
+        changed in place later), for a run that stops and goes on later (restore())."""
+        carried = {name: getattr(self, name) for name in _CARRIED}
+        state = {name: value for name, value in carried.items() if value is not None}
+        state["_previous_phase"] = np.array(self._previous_phase, np.float64)
+        return state
+
+    def restore(self, state: dict[str, np.ndarray]) -> None:
+        """The stream as state() found it: the next frame is steadied as it would have been
+        had the run never stopped."""
+        self.reset()
+        for name in _CARRIED:
+            setattr(self, name, state.get(name))
+        down, right = (float(value) for value in state["_previous_phase"])
+        self._previous_phase = (down, right)
 
     def grid_phase(self, gray: np.ndarray, width: int) -> GridPhase:
         """Where this frame sits on the painting grid, in pixels of a frame `width` px wide:

@@ -7,6 +7,11 @@ tag.
 The file is written under a hidden temporary name beside the final one (the naming
 styler.imageio uses, so a killed run's leftover is recognised and removed) and renamed only
 once complete: an interrupted or failed clip never has a final name.
+
+The picture is encoded in segments, each by an encoder of its own that starts on a keyframe
+and is flushed at the segment's end: a segment's packets depend on its frames alone, so a
+run that stopped can take the segments it finished from its journal (styler.video.journal)
+and the clip comes out as it would have, had it never stopped.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -42,26 +48,71 @@ class ClipWriter:
         self.temp = temporary_name(self.target)
         self.container = av.open(str(self.temp), "w", format="mp4")
         self.container.metadata["comment"] = SETTINGS_PREFIX + json.dumps(settings)
+        self.info = info
         self.video = self.container.add_stream("libx264", rate=info.rate)
-        self.video.time_base = self.video.codec_context.time_base = info.time_base
+        self.video.time_base = info.time_base
+        # the stream's own encoder only gives the file its headers (the segments' encoders,
+        # set up alike, make the same ones: checked at each segment's first packet)
+        _set_up_encoder(self.video.codec_context, info)
         # A frame's length in the stream's unit, for frames whose own timestamps are missing
         # or go backwards (damaged or oddly muxed files).
         self._ticks = max(1, round(1 / (info.rate * info.time_base)))
-        self.video.width, self.video.height = info.width // 2 * 2, info.height // 2 * 2
-        self.video.pix_fmt = "yuv420p"
-        tag_bt709(self.video.codec_context)
-        self.video.options = {"crf": str(CRF), "preset": PRESET}
         self._last_pts: int | None = None
         self._index = 0
+        self._encoder: Any = None  # the segment's, from its first frame to end_segment()
+        self._headers_checked = False
+        self._packets: list[EncodedPacket] = []  # the segment's so far
         self._audio = {stream.index: _AudioTrack(self.container, stream) for stream in audio}
 
     def write_frame(self, rgb: np.ndarray, frame: Frame) -> None:
         """The stylized pixels of `frame`, shown when `frame` was."""
         out = self._frame(rgb)
         out.pts, out.time_base = self._timestamp(frame)
-        for packet in self.video.encode(out):
-            self.container.mux(packet)
+        if self._encoder is None:
+            self._encoder = av.CodecContext.create("libx264", "w")
+            _set_up_encoder(self._encoder, self.info)
+            self._encoder.flags = self.video.codec_context.flags  # global headers, as MP4's
+            self._headers_checked = False
+        self._mux(self._encoder.encode(out))
         self._index += 1
+
+    def end_segment(self) -> EncodedSegment:
+        """The segment so far closed (its encoder flushed, the next frame starts a new one
+        on a keyframe): its packets and where the frame count and timestamps stand."""
+        if self._encoder is not None:
+            self._mux(self._encoder.encode(None))
+            self._encoder = None
+        segment = EncodedSegment(tuple(self._packets), self._index, self._last_pts)
+        self._packets = []
+        return segment
+
+    def replay(self, segment: EncodedSegment) -> None:
+        """A segment an earlier run encoded, written as it was, in place of its frames."""
+        for saved in segment.packets:
+            packet = av.Packet(saved.data)
+            packet.pts, packet.dts, packet.duration = saved.pts, saved.dts, saved.duration
+            packet.time_base, packet.is_keyframe = self.info.time_base, saved.keyframe
+            packet.stream = self.video
+            self.container.mux(packet)
+        self._index, self._last_pts = segment.frames, segment.last_pts
+
+    def _mux(self, packets: list[Any]) -> None:
+        for packet in packets:
+            saved = EncodedPacket(bytes(packet), packet.pts, packet.dts, packet.duration or 0,
+                                  packet.is_keyframe)  # fmt: skip
+            self._packets.append(saved)
+            packet.stream = self.video
+            self.container.mux(packet)
+            if not self._headers_checked:
+                self._check_headers()
+
+    def _check_headers(self) -> None:
+        """A segment's encoder must make the headers the file carries (its SPS and PPS), or
+        its frames would not decode: the same settings make the same ones."""
+        self._headers_checked = True
+        if self._encoder is not None and self._encoder.extradata != \
+                self.video.codec_context.extradata:  # fmt: skip
+            raise RuntimeError("a video segment's encoder made headers unlike the file's")
 
     def _frame(self, rgb: np.ndarray) -> Any:
         """The pixels copied into a frame FFmpeg allocated (padded rows, aligned as FFmpeg
@@ -93,8 +144,7 @@ class ClipWriter:
 
     def commit(self) -> Path:
         """Flush the encoders, close the file and give it its final name."""
-        for packet in self.video.encode(None):
-            self.container.mux(packet)
+        self.end_segment()
         for track in self._audio.values():
             track.flush()
         self.container.close()
@@ -106,6 +156,36 @@ class ClipWriter:
             self.container.close()
         with contextlib.suppress(OSError):
             os.unlink(self.temp)
+
+
+@dataclass(frozen=True)
+class EncodedPacket:
+    """One packet of the picture as the encoder made it (times in the clip's time base)."""
+
+    data: bytes
+    pts: int | None
+    dts: int | None
+    duration: int
+    keyframe: bool
+
+
+@dataclass(frozen=True)
+class EncodedSegment:
+    """A closed segment's packets, and the frames written and the last timestamp after it."""
+
+    packets: tuple[EncodedPacket, ...]
+    frames: int
+    last_pts: int | None
+
+
+def _set_up_encoder(context: Any, info: ClipInfo) -> None:
+    """x264 as every segment of a clip is encoded: even sides, yuv420p, BT.709, the clip's
+    time base and rate, CRF and PRESET."""
+    context.width, context.height = info.width // 2 * 2, info.height // 2 * 2
+    context.pix_fmt = "yuv420p"
+    context.time_base, context.framerate = info.time_base, info.rate
+    tag_bt709(context)
+    context.options = {"crf": str(CRF), "preset": PRESET}
 
 
 class _AudioTrack:

@@ -1,0 +1,142 @@
+"""A clip whose run stopped goes on from its last finished segment (styler.video.journal):
+stopped in the API, and killed outright in the CLI."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from styler import Recipe
+from styler.video import stylize_video
+from styler.video.clip import segment_frames
+from styler.video.reader import probe_clip
+from tests.video_clips import decoded, moving_pattern, streams, write_clip
+
+ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
+JOURNAL = ".pan.mp4.styler-journal"
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """25 frames at 5 fps: segments of 10 frames (2 s), so two finish and five are left."""
+    folder = tmp_path_factory.mktemp("clips")
+    return write_clip(folder / "pan.mp4", moving_pattern(96, 64, 25, shift=3), rate=5)
+
+
+class Killed(Exception):
+    """What a run stopped by its progress callback raises (as a crash would)."""
+
+
+def stopped_at(step: int):
+    def progress(p) -> None:
+        if p.step == step:
+            raise Killed
+
+    return progress
+
+
+def test_a_stopped_clip_goes_on_from_its_last_finished_segment(tmp_path, clip, tiny_net) -> None:
+    recipe = Recipe.create("fast", [tiny_net], temporal=0.6)
+    assert segment_frames(probe_clip(clip, max_pixels=10**6), recipe_engine(recipe)) == 10
+    whole = stylize_video(clip, tmp_path / "whole" / "pan.mp4", recipe)
+    target = tmp_path / "out" / "pan.mp4"
+    with pytest.raises(Killed):
+        stylize_video(clip, target, recipe, progress=stopped_at(17))
+    # nothing under the final name; the first segment (frames 1-10) kept in the journal
+    assert os.listdir(target.parent) == [JOURNAL]
+    kept = ["journal.json", "segment-00000.npz", "state.npz"]
+    assert sorted(os.listdir(target.parent / JOURNAL)) == kept
+
+    events = []
+    again = stylize_video(clip, target, recipe, progress=events.append)
+    assert again.completed and again.resumed == 10 and again.frames == 25
+    assert os.listdir(target.parent) == ["pan.mp4"]  # the journal goes with the clip complete
+    # the earlier run's frames reported at once, as theirs; this run's counted from there
+    assert (events[0].step, events[0].resumed, events[0].image) == (10, 10, None)
+    assert [e.step for e in events[1:]] == list(range(11, 26)) and events[-1].resumed == 10
+    # as one run would have made it: the steadied frames after the stop too, and the sound
+    assert streams(again.output) == streams(whole.output)
+    for made, one_run in zip(decoded(again.output), decoded(whole.output), strict=True):
+        assert np.abs(made.astype(int) - one_run).max() <= 2
+    assert target.read_bytes() == whole.output.read_bytes()
+
+
+def test_a_journal_is_only_taken_for_the_same_clip_and_recipe(tmp_path, clip, tiny_net) -> None:
+    target = tmp_path / "pan.mp4"
+    with pytest.raises(Killed):
+        stylize_video(clip, target, Recipe.create("fast", [tiny_net]), progress=stopped_at(12))
+    assert (tmp_path / JOURNAL).is_dir()
+    other = stylize_video(clip, target, Recipe.create("fast", [tiny_net], strength=0.5))
+    assert other.completed and other.resumed == 0 and os.listdir(tmp_path) == ["pan.mp4"]
+    target.unlink()
+    with pytest.raises(Killed):
+        stylize_video(clip, target, Recipe.create("fast", [tiny_net]), progress=stopped_at(12))
+    fresh = stylize_video(clip, target, Recipe.create("fast", [tiny_net]), resume=False)
+    assert fresh.resumed == 0 and os.listdir(tmp_path) == ["pan.mp4"]
+
+
+def test_a_run_killed_between_a_segment_and_its_state_goes_on_from_the_one_before(
+    tmp_path, clip, tiny_net
+) -> None:
+    recipe = Recipe.create("fast", [tiny_net])
+    target = tmp_path / "pan.mp4"
+    with pytest.raises(Killed):
+        stylize_video(clip, target, recipe, progress=stopped_at(12))
+    state = tmp_path / JOURNAL / "state.npz"
+    after_first = state.read_bytes()
+    with pytest.raises(Killed):
+        stylize_video(clip, target, recipe, progress=stopped_at(22))
+    state.write_bytes(after_first)  # segment 2's file written, the state after it not
+    went_on = stylize_video(clip, target, recipe)
+    assert went_on.resumed == 10
+    whole = stylize_video(clip, tmp_path / "whole.mp4", recipe)
+    assert target.read_bytes() == whole.output.read_bytes()
+    with pytest.raises(Killed):
+        stylize_video(clip, target, recipe, progress=stopped_at(12))
+    state.write_bytes(b"PK damaged")
+    assert stylize_video(clip, target, recipe).resumed == 0
+    assert target.read_bytes() == whole.output.read_bytes()
+
+
+def recipe_engine(recipe: Recipe):
+    from styler.engine import build_engine
+
+    return build_engine(recipe)
+
+
+@pytest.mark.slow
+def test_a_killed_cli_run_goes_on_where_it_stopped(tmp_path, tiny_net) -> None:
+    """SIGKILL, no chance to tidy up: the rerun takes the finished segments, says so, and
+    the clip is whole."""
+    long_clip = write_clip(tmp_path / "pan.mp4", moving_pattern(96, 64, 300, shift=1), rate=5)
+    command = [sys.executable, "-m", "styler.cli.main", "stylize", str(long_clip), "--fast",
+               str(tiny_net), "-o", "out"]  # fmt: skip
+    journal = tmp_path / "out" / ".pan__warm_test.mp4.styler-journal"
+    run = subprocess.Popen(command, cwd=tmp_path, env=ENV, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while not (journal / "segment-00002.npz").exists() and run.poll() is None:
+            assert time.monotonic() < deadline, "no segment finished in two minutes"
+            time.sleep(0.005)
+        run.send_signal(signal.SIGKILL)
+    finally:
+        run.communicate(timeout=60)
+    assert run.returncode == -signal.SIGKILL, "the run ended before it could be killed"
+    assert not (tmp_path / "out" / "pan__warm_test.mp4").exists()
+
+    again = subprocess.run(command, cwd=tmp_path, env=ENV, capture_output=True, text=True,
+                           timeout=300)  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    assert "pan.mp4: went on from frame " in again.stderr
+    taken = int(again.stderr.split("went on from frame ")[1].split()[0]) - 1
+    assert taken % 10 == 0 and taken >= 20
+    out = tmp_path / again.stdout.strip()
+    assert streams(out)["frames"] == 300 and sorted(os.listdir(out.parent)) == [out.name]
