@@ -104,6 +104,27 @@ def test_video_handlers_check_preview_run_and_stop(services, tmp_path: Path) -> 
             stopped = item
     assert stopped is not None and stopped.path is None and "Stopped" in stopped.status
     assert set(services.workspace.root.rglob("*.mp4")) == before
+
+    # Stopped after a finished segment (12 fps: 24 frames), the next run of the same clip
+    # and settings goes on from there; other settings start afresh.
+    for item in run_clip(services, "s:video", long, FAST, style, None, controls):
+        if isinstance(item, Update) and item.progress and item.progress.step >= 30:
+            services.cancel("s:video")
+        stopped = item if isinstance(item, ClipOutcome) else stopped
+    assert stopped.path is None and stopped.status.startswith("Stopped after 3"), stopped.status
+    assert stopped.status.endswith("The first 24 frames are kept: Stylize the clip again with "
+                                   "the same settings to go on from frame 25.")  # fmt: skip
+    went_on = list(run_clip(services, "s:video", long, FAST, style, None, controls))[-1]
+    assert went_on.status.startswith("Done: 40 frames") and "going on from frame 25" in \
+        went_on.status  # fmt: skip
+    assert streams(went_on.path)["frames"] == 40
+    for item in run_clip(services, "s:video", long, FAST, style, None, controls):
+        if isinstance(item, Update) and item.progress and item.progress.step >= 30:
+            services.cancel("s:video")
+    other = list(run_clip(services, "s:video", long, FAST, style, None,
+                          Controls(strength=0.5, temporal=0.5)))[-1]  # fmt: skip
+    assert other.status.startswith("Done: 40 frames") and "going on" not in other.status
+    assert not list(services.workspace.root.rglob("*.styler-journal"))
     with pytest.raises(UserError, match="Pick a style"):
         preview_frame(services, clip, FAST, "no_such_style", None, controls)
 

@@ -212,6 +212,9 @@ class Services:
         self._cancel_lock = threading.Lock()
         self.histories = Histories()
         self.timings = RunTimes()  # the runs measured here: what the next should take
+        # per session: the clip, output name and part a stopped Video run was of, and where
+        # its journal is (styler.ui.video_runs), for the next run of them to go on from
+        self.stopped_clips: dict[str, tuple[tuple[object, ...], Path]] = {}
         self.styles: list[FastStyle] = []
         self.style_problems: list[str] = []
         self._style_files: set[tuple[str, str]] = set()

@@ -26,6 +26,7 @@ from styler.ui.streaming import Update, streamed
 from styler.video import VIDEO_EXTENSIONS, FrameStylizer, VideoLoadError, stylize_video
 from styler.video.animation import AnimationInfo, probe_animation
 from styler.video.clip import frame_at
+from styler.video.journal import discard
 from styler.video.kinds import ANIMATION_EXTENSIONS
 from styler.video.reader import ClipInfo, probe_clip
 from styler.video.span import Span, clock, parse_time
@@ -174,7 +175,9 @@ def run_clip(
                         f"({clock(info.duration)}).")  # fmt: skip
     recipe, label, title = clip_recipe(services, mode, style, style_image, controls)
     name = f"{Path(info.path).stem}__{label}.{output_kind(info.path, VIDEO_OUTPUT)}"
-    target = services.workspace.new_dir("work") / safe_name(name)
+    wanted = (str(info.path), name, span)
+    target = _stopped_target(services, session_key, wanted) or (
+        services.workspace.new_dir("work") / safe_name(name))  # fmt: skip
     outcome = {}
 
     def work(progress: ProgressCallback, cancel: CancelToken) -> None:
@@ -186,19 +189,43 @@ def run_clip(
     yield from streamed(services, session_key, work)
     result = outcome["result"]
     if not result.completed or result.output is None:
-        yield ClipOutcome(None, f"Stopped after {result.frames} of {result.info.frames} frames:"
-                                " nothing was written. Stylize the clip to start again.")
+        done = f"Stopped after {result.frames} of {result.info.frames} frames: nothing was written"
+        if result.kept:  # the next run of the same clip and settings goes on from there
+            services.stopped_clips[session_key] = (wanted, target)
+            yield ClipOutcome(None, f"{done} yet. The first {result.kept} frames are kept: "
+                                    "Stylize the clip again with the same settings to go on "
+                                    f"from frame {result.kept + 1}.")  # fmt: skip
+        else:
+            yield ClipOutcome(None, f"{done}. Stylize the clip to start again.")
         return
-    fps = result.frames / max(result.elapsed, 1e-6)
+    fps = (result.frames - result.resumed) / max(result.elapsed, 1e-6)
     part = f" ({span.describe()})" if span is not None and not span.whole else ""
     sound = " with its sound" if info.audio else ""
+    went_on = f", going on from frame {result.resumed + 1}" if result.resumed else ""
     yield ClipOutcome(result.output, f"Done: {result.frames} frames{part}{sound} in "
-                                     f"{result.elapsed:.1f} s ({fps:.1f} fps, {title}, {mode}).")
+                                     f"{result.elapsed:.1f} s ({fps:.1f} fps, {title}, {mode}"
+                                     f"{went_on}).")  # fmt: skip
+
+
+def _stopped_target(
+    services: Services, session_key: str, wanted: tuple[object, ...]
+) -> Path | None:
+    """The output a stopped run of this session left its journal for, where this run is of
+    the same clip, style and part (the journal itself checks the rest of the settings);
+    None for a new one. A stopped run's journal that no run will take is removed."""
+    left = services.stopped_clips.pop(session_key, None)
+    if left is None:
+        return None
+    stopped, target = left
+    if stopped == wanted and target.parent.is_dir():
+        return target
+    discard(target)
+    return None
 
 
 def frames_text(p: Progress) -> str:
     """'Frame 12 of 40 · 8.3 fps · about 3 s left'."""
-    fps = p.step / p.elapsed if p.elapsed > 0 else 0.0
+    fps = (p.step - p.resumed) / p.elapsed if p.elapsed > 0 else 0.0
     left = (p.total_steps - p.step) / fps if fps > 0 else None
     rest = f" · {fps:.1f} fps" if fps else ""
     if left is not None:
