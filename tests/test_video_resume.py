@@ -140,3 +140,23 @@ def test_a_killed_cli_run_goes_on_where_it_stopped(tmp_path, tiny_net) -> None:
     assert taken % 10 == 0 and taken >= 20
     out = tmp_path / again.stdout.strip()
     assert streams(out)["frames"] == 300 and sorted(os.listdir(out.parent)) == [out.name]
+
+
+def test_a_journal_is_of_the_files_and_networks_as_they_are(monkeypatch, tmp_path) -> None:
+    """A source edited in place, or a fast style made again under the same name (the UI's
+    Make a style), is another clip or style: its journal is not taken."""
+    from dataclasses import replace
+
+    import styler.fast.manifest as manifest
+    from styler.video.journal import journal_key
+
+    source = write_clip(tmp_path / "pan.mp4", moving_pattern(32, 24, 3), rate=5)
+    recipe = Recipe.create("fast", ["udnie"])
+    first = journal_key(source, recipe, None, 10)
+    assert journal_key(source, recipe, None, 10) == first
+    shipped = manifest.find_style("udnie")
+    monkeypatch.setattr(manifest, "find_style", lambda name: replace(shipped, sha256="0" * 64))
+    assert journal_key(source, recipe, None, 10) != first
+    monkeypatch.undo()
+    os.utime(source, ns=(1, 1))
+    assert journal_key(source, recipe, None, 10) != first

@@ -191,13 +191,25 @@ def _identity(item: Any) -> Any:
     if isinstance(item, str | os.PathLike):
         path = os.fspath(item)
         if not os.path.isfile(path):
-            return ["name", os.fsdecode(path)]  # a shipped fast style
+            return _named_style(os.fsdecode(path))
         digest = hashlib.sha256()
         with open(path, "rb") as stream:
             for block in iter(lambda: stream.read(1 << 20), b""):
                 digest.update(block)
         return ["file", os.path.abspath(path), digest.hexdigest()]
     return _unknown(item)
+
+
+def _named_style(name: str) -> list[str]:
+    """A fast style by name, with its network's digest: a style made again under the same
+    name (the UI's Make a style) is another style."""
+    from styler.errors import OptionsError
+    from styler.fast.manifest import find_style
+
+    try:
+        return ["name", name, find_style(name).sha256]
+    except OptionsError:
+        return ["name", name]
 
 
 def _unknown(item: Any) -> Any:
