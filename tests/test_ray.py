@@ -386,7 +386,9 @@ def test_killed_workers_lose_nothing_and_redo_nothing_finished(cluster, many_pho
     _wait_for_outputs(many_photos / "out", 2, run)
     finished = {p.name: p.stat().st_mtime_ns for p in final_files(many_photos / "out")}
     time.sleep(0.5)  # their actors tell the ledger right after writing them
-    actors = cluster.actor_processes()
+    deadline = time.monotonic() + 60  # on a cold cluster one actor may start late
+    while len(actors := cluster.actor_processes()) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert len(actors) == 2
     for pid in actors:  # both: whichever wrote those, its task is cut short and retried
         os.kill(pid, signal.SIGKILL)
@@ -402,6 +404,33 @@ def test_killed_workers_lose_nothing_and_redo_nothing_finished(cluster, many_pho
         assert load_image(path).rgb.size == (640, 480)
     assert {name: (many_photos / "out" / name).stat().st_mtime_ns
             for name in finished} == finished  # fmt: skip  # finished before: not redone
+
+
+@needs_ray
+def test_a_clip_whose_actor_is_killed_goes_on_from_its_journal(cluster, tmp_path):
+    """The retried task paints the clip through the same stylize_video, which takes the
+    segments the killed actor finished (styler.video.journal) and says so."""
+    (tmp_path / "in").mkdir()
+    write_clip(tmp_path / "in" / "pan.mp4", moving_pattern(96, 64, 400, shift=1), rate=5)
+    run = styler_started("stylize", "in", "--fast", "udnie", "--size", "64", "-o", "out",
+                         "--engine", "ray", "--actors", "1", "--address", cluster.address,
+                         cwd=tmp_path)  # fmt: skip
+    journal = tmp_path / "out" / ".pan__udnie.mp4.styler-journal"
+    deadline = time.monotonic() + RUN_TIMEOUT
+    while not (journal / "segment-00002.npz").exists():
+        assert run.poll() is None and time.monotonic() < deadline, run.communicate()[1][-2000:]
+        time.sleep(0.01)
+    for pid in cluster.actor_processes():
+        os.kill(pid, signal.SIGKILL)
+    stdout, stderr = run.communicate(timeout=RUN_TIMEOUT)
+    assert run.returncode == 0, stderr
+    assert summary_of(stderr)[0] == "1 stylized, 0 skipped (existing), 0 failed"
+    assert "pan.mp4: went on from frame " in stderr, stderr
+    taken = int(stderr.split("went on from frame ")[1].split()[0]) - 1
+    assert taken >= 20 and taken % 10 == 0
+    out = tmp_path / "out" / "pan__udnie.mp4"
+    assert stdout.split() == ["out/pan__udnie.mp4"] and streams(out)["frames"] == 400
+    assert final_files(tmp_path / "out") == [out] and not journal.exists()
 
 
 @needs_ray
