@@ -160,3 +160,19 @@ def test_a_journal_is_of_the_files_and_networks_as_they_are(monkeypatch, tmp_pat
     monkeypatch.undo()
     os.utime(source, ns=(1, 1))
     assert journal_key(source, recipe, None, 10) != first
+
+
+def test_an_output_with_a_name_at_the_limit_keeps_a_journal(tmp_path, clip, tiny_net) -> None:
+    """The journal's folder name is longer than the output's; near the file system's limit
+    (255 bytes) it is shortened, and still goes with its output alone."""
+    recipe = Recipe.create("fast", [tiny_net])
+    long_names = [tmp_path / ("é" * 60 + "x" * (246 - 120 + i) + ".mp4") for i in range(2)]
+    assert all(len(os.fsencode(p.name)) in (250, 251) for p in long_names)
+    for target in long_names:
+        with pytest.raises(Killed):
+            stylize_video(clip, target, recipe, progress=stopped_at(12))
+    journals = sorted(p for p in tmp_path.iterdir() if p.name.endswith(".styler-journal"))
+    assert len(journals) == 2 and all(len(os.fsencode(p.name)) <= 255 for p in journals)
+    assert stylize_video(clip, long_names[0], recipe).resumed == 10
+    assert stylize_video(clip, long_names[1], recipe).resumed == 10
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in long_names)

@@ -36,6 +36,7 @@ from styler.video.span import Span
 from styler.video.writer import EncodedPacket, EncodedSegment
 
 SUFFIX = ".styler-journal"
+_MAX_NAME_BYTES = 255  # the usual limit on one file name's length (as styler.imageio)
 _AFTER = "state.segment"  # in state.npz: the segment the state is after
 
 
@@ -143,9 +144,17 @@ class ClipJournal:
 
 
 def folder_of(target: str | os.PathLike) -> Path:
-    """Where the journal of the output `target` is kept: a hidden folder beside it."""
-    target = Path(target)
-    return target.parent / f".{target.name}{SUFFIX}"
+    """Where the journal of the output `target` is kept: a hidden folder beside it. An
+    output whose name is near the file system's limit gets a shortened one, told apart from
+    other shortened names by a digest of the whole."""
+    name = Path(target).name
+    if len(os.fsencode(f".{name}{SUFFIX}")) > _MAX_NAME_BYTES:
+        digest = hashlib.sha256(os.fsencode(name)).hexdigest()[:12]
+        room = _MAX_NAME_BYTES - len(f".~{digest}{SUFFIX}")
+        while len(os.fsencode(name)) > room:  # by characters: never half of a UTF-8 sequence
+            name = name[:-1]
+        name = f"{name}~{digest}"
+    return Path(target).parent / f".{name}{SUFFIX}"
 
 
 def discard(target: str | os.PathLike) -> None:
