@@ -70,8 +70,9 @@ class ClipJournal:
         after = journal._state_after()
         while journal.segments <= after and _readable(journal._segment_path(journal.segments)):
             journal.segments += 1
-        if journal.segments != after + 1:  # a segment lost: the state is of a later one
-            journal.segments = 0
+        if journal.segments != after + 1:  # no state, or one after a segment that is lost
+            journal.remove()
+            return cls(journal.folder, key)
         return journal
 
     def _state_after(self) -> int:
