@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from styler.engine import Engine, build_engine
 from styler.errors import StylerError
@@ -87,6 +87,9 @@ class Summary:
         """Every job done (stylized or skipped), none failed."""
         return not self.failures and not self.interrupted
 
+
+if TYPE_CHECKING:  # PyAV: loaded only for a batch with clips
+    from styler.video.clip import VideoResult
 
 Outcome = Literal["stylized", "skipped", "cancelled"]
 
@@ -313,15 +316,16 @@ class Batch:
         self.events.failed(job, failure, exc)
 
     def _count(self, job: Job, outcome: Outcome, notes: tuple[str, ...], summary: Summary) -> bool:
-        """Count a job's outcome and tell the face; False for a cancelled one."""
+        """Count a job's outcome and tell the face; False for a cancelled one (whose notes
+        still reach the face: a stopped clip's says what its journal keeps)."""
+        for note in notes:
+            summary.notes.append(printable(f"{job.source}: {note}"))
+            self.events.note(job, summary.notes[-1])
         if outcome == "cancelled":
             return False
         if outcome == "stylized":
             summary.stylized += 1
             summary.written.append(job.output)
-            for note in notes:
-                summary.notes.append(printable(f"{job.source}: {note}"))
-                self.events.note(job, summary.notes[-1])
             self.events.written(job)
         else:
             summary.skipped += 1
@@ -339,9 +343,7 @@ class Batch:
 
             clip = stylize_video(job.source, job.output, self.engine, span=self.span,
                                  progress=self.events.progress, cancel=self.cancel)  # fmt: skip
-            notes = (f"went on from frame {clip.resumed + 1} of {clip.frames}: the frames before "
-                     "were painted by a run that stopped",) if clip.resumed else ()  # fmt: skip
-            return _Painted("stylized" if clip.completed else "cancelled", notes)
+            return _Painted("stylized" if clip.completed else "cancelled", clip_notes(clip))
         result = self.engine.run(job.source, progress=self.events.progress, cancel=self.cancel)
         if not result.completed:  # never save a half-optimised image: resume would skip it
             return _Painted("cancelled")
@@ -371,6 +373,19 @@ class _Writing:
     job: Job
     notes: tuple[str, ...]
     done: Future[None]
+
+
+def clip_notes(clip: VideoResult) -> tuple[str, ...]:
+    """What a clip's run says of its journal: the frames an earlier run left that it took,
+    or, stopped, the frames it leaves for the next run (and the space they hold)."""
+    if clip.resumed:
+        return (f"went on from frame {clip.resumed + 1} of {clip.frames}: the frames before "
+                "were painted by a run that stopped",)  # fmt: skip
+    if clip.kept and clip.journal is not None:
+        size = sum(p.stat().st_size for p in clip.journal.iterdir()) / 1e6
+        return (f"stopped; its first {clip.kept} frames are kept in {clip.journal} ({size:.0f} "
+                "MB) for the same command to go on from (delete that folder to drop them)",)
+    return ()
 
 
 def is_complete(path: Path) -> bool:

@@ -176,3 +176,29 @@ def test_an_output_with_a_name_at_the_limit_keeps_a_journal(tmp_path, clip, tiny
     assert stylize_video(clip, long_names[0], recipe).resumed == 10
     assert stylize_video(clip, long_names[1], recipe).resumed == 10
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in long_names)
+
+
+@pytest.mark.slow
+def test_ctrl_c_on_a_clip_says_what_is_kept_and_the_rerun_goes_on(tmp_path, tiny_net) -> None:
+    long_clip = write_clip(tmp_path / "pan.mp4", moving_pattern(96, 64, 300, shift=1), rate=5)
+    command = [sys.executable, "-m", "styler.cli.main", "stylize", str(long_clip), "--fast",
+               str(tiny_net), "-o", "out"]  # fmt: skip
+    journal = tmp_path / "out" / ".pan__warm_test.mp4.styler-journal"
+    run = subprocess.Popen(command, cwd=tmp_path, env=ENV, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while not (journal / "segment-00002.npz").exists() and run.poll() is None:
+            assert time.monotonic() < deadline, "no segment finished in two minutes"
+            time.sleep(0.005)
+        run.send_signal(signal.SIGINT)
+    finally:
+        _, stderr = run.communicate(timeout=60)
+    assert run.returncode == 130, stderr
+    kept = int(stderr.split("stopped; its first ")[1].split()[0])
+    assert kept >= 30 and kept % 10 == 0
+    assert f"kept in out/{journal.name} (" in stderr and "delete that folder" in stderr
+    assert "a clip under way goes on from its last finished segment" in stderr
+    again = subprocess.run(command, cwd=tmp_path, env=ENV, capture_output=True, text=True,
+                           timeout=300)  # fmt: skip
+    assert again.returncode == 0 and f"went on from frame {kept + 1} of 300" in again.stderr

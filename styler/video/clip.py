@@ -48,6 +48,7 @@ class VideoResult:
     info: ClipInfo
     resumed: int = 0  # frames an earlier, stopped run painted (taken from its journal)
     kept: int = 0  # a cancelled run's: frames its journal keeps for the next run to take
+    journal: Path | None = None  # where those are kept (a hidden folder beside the output)
 
 
 def stylize_video(
@@ -263,8 +264,9 @@ class _Pipeline:
         """The run cancelled: nothing under the final name, the journal kept."""
         self.abort()
         kept = 0 if self.journal is None else self.journal.segments * self.segment
+        folder = self.journal.folder if kept and self.journal is not None else None
         return VideoResult(None, self.frames, False, settings, time.perf_counter() - start,
-                           self.info, taken, kept)  # fmt: skip
+                           self.info, taken, kept, folder)  # fmt: skip
 
     def abort(self, keep_journal: bool = True) -> None:
         """Nothing under the final name; the journal kept for a run that goes on later
