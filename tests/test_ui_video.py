@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -194,6 +195,35 @@ def test_live_frames_are_painted_as_a_clip_and_restart_on_a_change(services) -> 
     assert live_frame(services, state, None, FAST, second, None, controls)[0] is None
     with pytest.raises(UserError, match="needs Fast or Instant"):
         live_frame(services, state, frames[0], QUALITY, None, None, controls)
+
+
+def test_stop_waits_for_the_run_to_end_so_that_its_last_word_stands(services) -> None:
+    """The Video tab's Stop answers after the run ends (styler.ui.video_tab's stop): its
+    "Stopping…" could otherwise reach the page after the run's "Stopped …" and stay."""
+    assert services.wait_stopped("s:none", 0.01)  # nothing runs
+    release = threading.Event()
+
+    def run(delay: float) -> None:
+        with services.cancellable("s:wait") as token:
+            token.wait(10)
+            release.wait(delay)
+
+    started = threading.Thread(target=run, args=(0.2,))
+    started.start()
+    while not services.cancel("s:wait"):
+        time.sleep(0.01)
+    began = time.perf_counter()
+    assert services.wait_stopped("s:wait", 5)
+    assert 0.1 < time.perf_counter() - began < 5
+    started.join()
+    slow = threading.Thread(target=run, args=(10,))
+    slow.start()
+    while not services.cancel("s:wait"):
+        time.sleep(0.01)
+    assert not services.wait_stopped("s:wait", 0.2)  # still running: "Stopping…" it is
+    release.set()
+    slow.join()
+    assert services.wait_stopped("s:wait", 1)
 
 
 def test_video_runs_import_without_gradio() -> None:

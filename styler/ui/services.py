@@ -210,6 +210,7 @@ class Services:
         self._cancel: dict[str, set[CancelToken]] = {}
         self._queued: dict[str, int] = {}  # Quality jobs waiting in the queue, per session
         self._cancel_lock = threading.Lock()
+        self._cancel_ended = threading.Condition(self._cancel_lock)  # a cancellable block ended
         self.histories = Histories()
         self.timings = RunTimes()  # the runs measured here: what the next should take
         # per session: the clip, output name and part a stopped Video run was of, and where
@@ -312,6 +313,7 @@ class Services:
                 tokens.discard(token)
                 if not tokens:
                     self._cancel.pop(session, None)
+                self._cancel_ended.notify_all()
 
     def cancel(self, session: str) -> int:
         """Stop the session's running jobs; returns how many there were."""
@@ -320,6 +322,12 @@ class Services:
         for token in tokens:
             token.cancel()
         return len(tokens)
+
+    def wait_stopped(self, session: str, timeout: float) -> bool:
+        """Wait up to `timeout` seconds for the session's running jobs to end (after a
+        cancel); True once none runs."""
+        with self._cancel_lock:
+            return self._cancel_ended.wait_for(lambda: session not in self._cancel, timeout)
 
     def queued(self, session: str) -> None:
         """A Quality job of the session went into the queue."""

@@ -51,6 +51,7 @@ from styler.ui.video_runs import (
 )
 
 RUNNING = "Stylizing the clip… Stop ends it and writes nothing."
+STOP_WAIT_S = 5.0  # Stop waits this long for the run to end (stop's docstring says why)
 # The live camera: the size the browser is asked for (a webcam's own is often far larger,
 # and each frame is sent up as an image), how often it sends one (a frame still being
 # painted holds the next back), and how long one stream may hold the live slot.
@@ -277,8 +278,15 @@ def _wire_run_and_stop(services: Services, ui: dict[str, Any], picks: list, butt
     withdraw = gr.Number(0, visible=False)
 
     def stop(withdrawn: float, request: gr.Request):
-        """A running clip stops (nothing written); a queued one is withdrawn."""
+        """A running clip stops (nothing written); a queued one is withdrawn.
+
+        A clip stops within a frame, and the run's own last word says how it ended: shown
+        here as well, this answer's "Stopping…" could arrive after it (two channels, no
+        order between them) and stay on screen. So it waits for the run to end, and says
+        "Stopping…" only for a run that takes longer than STOP_WAIT_S to."""
         if services.cancel(_key(request)):
+            if services.wait_stopped(_key(request), STOP_WAIT_S):
+                return gr.skip(), gr.skip(), *(gr.skip(),) * 2
             return "Stopping…", gr.skip(), *(gr.skip(),) * 2
         if services.withdraw(_key(request)):
             return ("Withdrawn: your clip will not be stylized.", withdrawn + 1,
