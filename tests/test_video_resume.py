@@ -111,24 +111,33 @@ def recipe_engine(recipe: Recipe):
     return build_engine(recipe)
 
 
-@pytest.mark.slow
-def test_a_killed_cli_run_goes_on_where_it_stopped(tmp_path, tiny_net) -> None:
-    """SIGKILL, no chance to tidy up: the rerun takes the finished segments, says so, and
-    the clip is whole."""
-    long_clip = write_clip(tmp_path / "pan.mp4", moving_pattern(96, 64, 300, shift=1), rate=5)
+def stopped_cli_run(
+    folder: Path, net: Path, how: signal.Signals
+) -> tuple[list[str], subprocess.Popen[str], str]:
+    """(the command, its process, its stderr): `styler stylize` of a 300-frame clip (60 s
+    at 5 fps: segments of 10 frames) sent `how` once its third segment is written."""
+    long_clip = write_clip(folder / "pan.mp4", moving_pattern(96, 64, 300, shift=1), rate=5)
     command = [sys.executable, "-m", "styler.cli.main", "stylize", str(long_clip), "--fast",
-               str(tiny_net), "-o", "out"]  # fmt: skip
-    journal = tmp_path / "out" / ".pan__warm_test.mp4.styler-journal"
-    run = subprocess.Popen(command, cwd=tmp_path, env=ENV, stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE)  # fmt: skip
+               str(net), "-o", "out"]  # fmt: skip
+    journal = folder / "out" / ".pan__warm_test.mp4.styler-journal"
+    run = subprocess.Popen(command, cwd=folder, env=ENV, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)  # fmt: skip
     try:
         deadline = time.monotonic() + 120
         while not (journal / "segment-00002.npz").exists() and run.poll() is None:
             assert time.monotonic() < deadline, "no segment finished in two minutes"
             time.sleep(0.005)
-        run.send_signal(signal.SIGKILL)
+        run.send_signal(how)
     finally:
-        run.communicate(timeout=60)
+        _, stderr = run.communicate(timeout=60)
+    return command, run, stderr
+
+
+@pytest.mark.slow
+def test_a_killed_cli_run_goes_on_where_it_stopped(tmp_path, tiny_net) -> None:
+    """SIGKILL, no chance to tidy up: the rerun takes the finished segments, says so, and
+    the clip is whole."""
+    command, run, _ = stopped_cli_run(tmp_path, tiny_net, signal.SIGKILL)
     assert run.returncode == -signal.SIGKILL, "the run ended before it could be killed"
     assert not (tmp_path / "out" / "pan__warm_test.mp4").exists()
 
@@ -180,21 +189,9 @@ def test_an_output_with_a_name_at_the_limit_keeps_a_journal(tmp_path, clip, tiny
 
 @pytest.mark.slow
 def test_ctrl_c_on_a_clip_says_what_is_kept_and_the_rerun_goes_on(tmp_path, tiny_net) -> None:
-    long_clip = write_clip(tmp_path / "pan.mp4", moving_pattern(96, 64, 300, shift=1), rate=5)
-    command = [sys.executable, "-m", "styler.cli.main", "stylize", str(long_clip), "--fast",
-               str(tiny_net), "-o", "out"]  # fmt: skip
-    journal = tmp_path / "out" / ".pan__warm_test.mp4.styler-journal"
-    run = subprocess.Popen(command, cwd=tmp_path, env=ENV, stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, text=True)  # fmt: skip
-    try:
-        deadline = time.monotonic() + 120
-        while not (journal / "segment-00002.npz").exists() and run.poll() is None:
-            assert time.monotonic() < deadline, "no segment finished in two minutes"
-            time.sleep(0.005)
-        run.send_signal(signal.SIGINT)
-    finally:
-        _, stderr = run.communicate(timeout=60)
+    command, run, stderr = stopped_cli_run(tmp_path, tiny_net, signal.SIGINT)
     assert run.returncode == 130, stderr
+    journal = tmp_path / "out" / ".pan__warm_test.mp4.styler-journal"
     kept = int(stderr.split("stopped; its first ")[1].split()[0])
     assert kept >= 30 and kept % 10 == 0
     assert f"kept in out/{journal.name} (" in stderr and "delete that folder" in stderr
