@@ -111,20 +111,27 @@ def recipe_engine(recipe: Recipe):
     return build_engine(recipe)
 
 
+def _niced_with_ctrl_c() -> None:
+    os.nice(10)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def stopped_cli_run(
     folder: Path, net: Path, how: signal.Signals
 ) -> tuple[list[str], subprocess.Popen[str], str]:
     """(the command, its process, its stderr): `styler stylize` of a 300-frame clip (60 s
     at 5 fps: segments of 10 frames) sent `how` once its third segment is written. The run
-    is niced: on two busy cores it painted the whole clip (2 s) before this process woke to
-    see the segment and signal it."""
+    is niced (on two busy cores it painted a whole small clip before this process woke to
+    signal it), and Ctrl-C is given back to it: a test process may ignore SIGINT (some
+    earlier test's library set it so), a child inherits that, and the CLI rightly leaves
+    an ignored Ctrl-C alone."""
     long_clip = write_clip(folder / "pan.mp4", moving_pattern(128, 96, 300, shift=1), rate=5)
     command = [sys.executable, "-m", "styler.cli.main", "stylize", str(long_clip), "--fast",
                str(net), "-o", "out"]  # fmt: skip
     journal = folder / "out" / ".pan__warm_test.mp4.styler-journal"
     run = subprocess.Popen(command, cwd=folder, env=ENV, stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, text=True,
-                           preexec_fn=lambda: os.nice(10))  # fmt: skip
+                           preexec_fn=_niced_with_ctrl_c)  # fmt: skip
     try:
         deadline = time.monotonic() + 120
         while not (journal / "segment-00002.npz").exists() and run.poll() is None:
