@@ -814,11 +814,16 @@ def _temp_prefix(name: str) -> str:
     """'.<name>.styler-<host>-<pid>-', the name shortened so the whole temporary name fits
     where the final name fits (tempfile adds 8 characters and '.tmp')."""
     tag = f".styler-{_HOST_TAG}-{os.getpid()}-"
-    room = _MAX_NAME_BYTES - len(tag) - 1 - 8 - len(".tmp")
-    short = name
-    while len(os.fsencode(short)) > room:  # by characters: never half of a UTF-8 sequence
-        short = short[: -1 - (len(os.fsencode(short)) - room) // 4]
-    return "." + short + tag
+    return "." + name_within(name, len(tag) + 1 + 8 + len(".tmp")) + tag
+
+
+def name_within(name: str, reserved: int) -> str:
+    """`name` cut at its end until it and `reserved` more bytes fit in one file name
+    (_MAX_NAME_BYTES), by characters: never half of a UTF-8 sequence."""
+    room = _MAX_NAME_BYTES - reserved
+    while len(os.fsencode(name)) > room:
+        name = name[: -1 - (len(os.fsencode(name)) - room) // 4]
+    return name
 
 
 def _process_gone(pid: int) -> bool:

@@ -30,13 +30,12 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from styler.imageio import atomic_write_bytes
-from styler.settings import styler_version
+from styler.imageio import atomic_write_bytes, name_within
+from styler.settings import file_digest, styler_version
 from styler.video.span import Span
 from styler.video.writer import EncodedPacket, EncodedSegment
 
 SUFFIX = ".styler-journal"
-_MAX_NAME_BYTES = 255  # the usual limit on one file name's length (as styler.imageio)
 _AFTER = "state.segment"  # in state.npz: the segment the state is after
 
 
@@ -137,8 +136,7 @@ class ClipJournal:
 
     def remove(self) -> None:
         """The journal gone (the clip is complete, or the journal is another key's)."""
-        with contextlib.suppress(FileNotFoundError):
-            shutil.rmtree(self.folder)
+        _removed(self.folder)
 
     def _segment_path(self, number: int) -> Path:
         return self.folder / f"segment-{number:05d}.npz"
@@ -149,19 +147,20 @@ def folder_of(target: str | os.PathLike) -> Path:
     output whose name is near the file system's limit gets a shortened one, told apart from
     other shortened names by a digest of the whole."""
     name = Path(target).name
-    if len(os.fsencode(f".{name}{SUFFIX}")) > _MAX_NAME_BYTES:
+    if name_within(name, len(f".{SUFFIX}")) != name:
         digest = hashlib.sha256(os.fsencode(name)).hexdigest()[:12]
-        room = _MAX_NAME_BYTES - len(f".~{digest}{SUFFIX}")
-        while len(os.fsencode(name)) > room:  # by characters: never half of a UTF-8 sequence
-            name = name[:-1]
-        name = f"{name}~{digest}"
+        name = f"{name_within(name, len(f'.~{digest}{SUFFIX}'))}~{digest}"
     return Path(target).parent / f".{name}{SUFFIX}"
 
 
 def discard(target: str | os.PathLike) -> None:
     """Any journal an earlier run of `target` left (a run that starts afresh)."""
+    _removed(folder_of(target))
+
+
+def _removed(folder: Path) -> None:
     with contextlib.suppress(FileNotFoundError):
-        shutil.rmtree(folder_of(target))
+        shutil.rmtree(folder)
 
 
 def journal_key(
@@ -202,11 +201,7 @@ def _identity(item: Any) -> Any:
         path = os.fspath(item)
         if not os.path.isfile(path):
             return _named_style(os.fsdecode(path))
-        digest = hashlib.sha256()
-        with open(path, "rb") as stream:
-            for block in iter(lambda: stream.read(1 << 20), b""):
-                digest.update(block)
-        return ["file", os.path.abspath(path), digest.hexdigest()]
+        return ["file", os.path.abspath(path), file_digest(path)]
     return _unknown(item)
 
 
