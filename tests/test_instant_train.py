@@ -145,3 +145,18 @@ def test_the_shift_term_fine_tunes_a_decoder(tmp_path: Path) -> None:
     assert record["val"]["shift"] > 0 and {"content", "style"} <= set(record["val"])
     with pytest.raises(OptionsError, match="shift term"):
         DecoderTrainConfig(output="x.safetensors", shift_weight=1.0, **SETUP)
+
+
+def test_the_deepest_level_can_weigh_more(tmp_path: Path) -> None:
+    """relu5_1's Gram term weighs `deep` against each other level's 1 in the objective; the
+    log's style stays the plain mean, and relu5_1's own term is logged beside it."""
+    state, _, info, record = _two_steps_from(tmp_path, 8, deep=3.0)
+    assert state.step == 2 and info["settings"]["deep_weight"] == 3.0
+    val = record["val"]
+    assert val["deep"] > 0 and {"content", "style"} <= set(val)
+    deep_share = 3 / 7  # relu5_1's weight over the five levels' 1 + 1 + 1 + 1 + 3
+    others = (5 * val["style"] - val["deep"]) / 4  # the four shallower levels' mean
+    weighted = deep_share * val["deep"] + (1 - deep_share) * others
+    assert val["total"] == pytest.approx(0.5 * val["content"] + weighted, rel=1e-4)
+    with pytest.raises(OptionsError, match="deepest level"):
+        DecoderTrainConfig(output="x.safetensors", deep_weight=0.0, **SETUP)

@@ -4,6 +4,7 @@
     python tools/train_instant.py continue FILE --out DIR [--steps N] [--minutes M]
                                   [--learning-rate R] [--encoder STUDENT] [--resume]
                                   [--thinner DIVISOR] [--crop PX] [--batch N] [--shift W]
+                                  [--deep W]
 
 Paints the procedural styles the fine-tuning uses (gallery/make_styles.py with seeds the
 gallery does not ship) into out/procedural, then runs `styler train-instant` on
@@ -15,7 +16,7 @@ student encoder's features (tools/distill_encoder.py) instead of VGG19's. `--thi
 distils a thinner decoder from FILE: FILE's filters pruned to that width divisor, then
 trained on the same objective plus matching FILE's pictures. `--shift` adds the shift
 term (styler.shift_term): the decoder learns to paint a photo moved by a few pixels moved,
-for steadier video.
+for steadier video. `--deep` weighs relu5_1's Gram term against each other level's 1.
 """
 
 from __future__ import annotations
@@ -88,6 +89,12 @@ def continue_fine_tuning(argv: list[str]) -> int:
         default=0.0,
         help="weight of the shift term: a moved photo painted moved (default: %(default)s)",
     )
+    parser.add_argument(
+        "--deep",
+        type=float,
+        default=1.0,
+        help="weight of relu5_1's Gram term against each other level's 1 (default: %(default)s)",
+    )
     args = parser.parse_args(argv)
     level = read_decoder(args.decoder)[1]["level"]
     args.out.mkdir(parents=True, exist_ok=True)
@@ -106,6 +113,7 @@ def continue_fine_tuning(argv: list[str]) -> int:
         crop=args.crop,
         batch=args.batch,
         shift=args.shift,
+        deep=args.deep,
         on_eval=report,
     )
     write_manifest(args.out)

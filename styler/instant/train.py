@@ -78,6 +78,10 @@ class DecoderTrainConfig(FilesBesideOutput):
     # stylization: weight of the shift term (styler.shift_term), the decoder's picture of a
     # photo moved by a few pixels against its picture moved: steadier video
     shift_weight: float = 0.0
+    # stylization: weight of the deepest level's (relu5_1's) Gram term against each other
+    # level's 1, the mean taken with these weights: the decoder loses that level's
+    # statistics most (docs/instant_mode.md, "Where the style distance goes")
+    deep_weight: float = 1.0
 
     def __post_init__(self) -> None:
         if self.level not in LEVELS:
@@ -92,6 +96,8 @@ class DecoderTrainConfig(FilesBesideOutput):
             raise OptionsError("a teacher decoder is distilled on the stylization objective")
         if self.shift_weight < 0 or (self.shift_weight and self.objective != "stylization"):
             raise OptionsError("the shift term is a weight >= 0 of the stylization objective")
+        if self.deep_weight <= 0:
+            raise OptionsError("the deepest level's style weight must be > 0")
         if self.steps < 1 or self.batch < 1 or not 32 <= self.crop <= 1024:
             raise OptionsError("steps and batch must be >= 1 and crop 32..1024 px")
 
@@ -208,6 +214,8 @@ class DecoderTrainer(CropTraining):
             if self.style_data is not None
             else None
         )
+        weights = {k: 1.0 for k in EVAL_STYLE_LAYERS} | {EVAL_STYLE_LAYERS[-1]: config.deep_weight}
+        self._style_weights = {k: w / sum(weights.values()) for k, w in weights.items()}
 
     def _decoder_file(self, path: str) -> Decoder:
         net, _ = read_decoder(path)
@@ -262,13 +270,14 @@ class DecoderTrainer(CropTraining):
             out = self.net(target).float()
             feats = {k: v.float() for k, v in self.vgg(out).items()}
         content_error = relative_error(feats[level], target)
-        style_error = torch.stack(
-            [
-                relative_error(gram_matrix(feats[k]), gram_matrix(style[k]))
-                for k in EVAL_STYLE_LAYERS
-            ]
-        ).mean()
-        floats = {"content": content_error, "style": style_error}
+        errors = {
+            k: relative_error(gram_matrix(feats[k]), gram_matrix(style[k]))
+            for k in EVAL_STYLE_LAYERS
+        }
+        # the log's "style" stays the plain mean, comparable across runs of any deep_weight
+        floats = {"content": content_error, "style": torch.stack(list(errors.values())).mean()}
+        floats["deep"] = errors[EVAL_STYLE_LAYERS[-1]]
+        style_error = sum(errors[k] * weight for k, weight in self._style_weights.items())
         total = self.config.content_weight * content_error + style_error
         if self.teacher is not None:
             with torch.no_grad(), self._autocast():
@@ -350,12 +359,14 @@ def fine_tune_decoder(
     crop: int = DecoderTrainConfig.crop,
     batch: int = DecoderTrainConfig.batch,
     shift: float = 0.0,
+    deep: float = 1.0,
     on_eval: Callable[[dict], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> TrainState:
     """Fine-tune a decoder file on the stylization objective (its level is the file's), on
     the features of VGG19 or of the `encoder` student file, with `batch` crops of `crop` px
-    a step and `shift` the weight of the shift term. With `thinner` (a width divisor),
+    a step, `shift` the weight of the shift term and `deep` that of the deepest level's
+    Gram term against the others' 1. With `thinner` (a width divisor),
     distil instead: the file is the teacher, pruned to that width to start."""
     distil = {"teacher_from": str(decoder), "width_divisor": thinner} if thinner else {}
     config = DecoderTrainConfig(
@@ -373,6 +384,7 @@ def fine_tune_decoder(
         init_from=None if thinner else str(decoder),
         encoder_from=str(encoder) if encoder else None,
         shift_weight=shift,
+        deep_weight=deep,
         **distil,
     )
     return DecoderTrainer(config, resume=resume).run(on_eval=on_eval, should_stop=should_stop)
