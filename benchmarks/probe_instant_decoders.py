@@ -5,8 +5,8 @@ tools/train_instant.py writes; the student encoder copied in), or `shipped`; all
 same float32 graphs, so only the networks differ:
 
     python benchmarks/probe_instant_decoders.py shipped runs/decoder3
-    python benchmarks/probe_instant_decoders.py --sets pairs512 pairs1024 faces held-out \\
-        shipped runs/decoder3
+    python benchmarks/probe_instant_decoders.py shipped runs/decoder3 \\
+        --sets pairs512 pairs1024 faces held-out
 
 The sets: the six benchmark pairs with their photo at 512 px or 1024 px long (the pass as
 the CLI runs it, on its 512 px stroke side for the larger one), the gallery's two faces with
