@@ -26,6 +26,7 @@ from styler.video import (
 from styler.video.animation import probe_animation
 from styler.video.span import Span, clock, parse_time
 from tests.video_clips import (
+    counted_pixels,
     decoded,
     moving_pattern,
     played,
@@ -187,14 +188,18 @@ def test_times_are_read_as_people_write_them() -> None:
         Span(-1)
 
 
-def test_the_frame_at_a_time_is_found_by_seeking(tmp_path) -> None:
+def test_the_frame_at_a_time_is_found_by_seeking(tmp_path, monkeypatch) -> None:
     """frame_at: the frame on screen at a time, in a clip whose keyframes are 5 frames apart
     (so most times are reached by a seek and decoding on), past the end the last one; and
-    in an animation, by its frames' durations."""
+    in an animation, by its frames' durations. Of the frames decoded on the way, only the
+    one shown has its pixels made (an HDR frame's cost more than its decoding)."""
     source = write_clip(tmp_path / "long.mp4", moving_pattern(64, 48, 30), keyframe_every=5)
     info, frames = probe_clip(source, max_pixels=10**7), decoded(source)
+    made = counted_pixels(monkeypatch)
     for index in (0, 1, 7, 13, 29):
+        made.clear()
         assert np.array_equal(frame_at(info, index / 12).rgb, frames[index]), index
+        assert len(made) == 1, (index, len(made))
     assert np.array_equal(frame_at(info, 7.4 / 12).rgb, frames[7])  # between two frames
     assert np.array_equal(frame_at(info, 99.0).rgb, frames[-1])
     loop = write_animation(tmp_path / "loop.gif", "GIF")  # frames start at 0, 80, 200, 400 ms

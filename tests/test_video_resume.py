@@ -17,7 +17,7 @@ from styler import Recipe
 from styler.video import stylize_video
 from styler.video.clip import segment_frames
 from styler.video.reader import probe_clip
-from tests.video_clips import decoded, moving_pattern, streams, write_clip
+from tests.video_clips import counted_pixels, decoded, moving_pattern, streams, write_clip
 
 ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
 JOURNAL = ".pan.mp4.styler-journal"
@@ -42,7 +42,9 @@ def stopped_at(step: int):
     return progress
 
 
-def test_a_stopped_clip_goes_on_from_its_last_finished_segment(tmp_path, clip, tiny_net) -> None:
+def test_a_stopped_clip_goes_on_from_its_last_finished_segment(
+    tmp_path, clip, tiny_net, monkeypatch
+) -> None:
     recipe = Recipe.create("fast", [tiny_net], temporal=0.6)
     assert segment_frames(probe_clip(clip, max_pixels=10**6), recipe_engine(recipe)) == 10
     whole = stylize_video(clip, tmp_path / "whole" / "pan.mp4", recipe)
@@ -54,9 +56,10 @@ def test_a_stopped_clip_goes_on_from_its_last_finished_segment(tmp_path, clip, t
     kept = ["journal.json", "segment-00000.npz", "state.npz"]
     assert sorted(os.listdir(target.parent / JOURNAL)) == kept
 
-    events = []
+    events, made = [], counted_pixels(monkeypatch)
     again = stylize_video(clip, target, recipe, progress=events.append)
     assert again.completed and again.resumed == 10 and again.frames == 25
+    assert len(made) == 15  # the frames taken from the journal are decoded, never converted
     assert os.listdir(target.parent) == ["pan.mp4"]  # the journal goes with the clip complete
     # the earlier run's frames reported at once, as theirs; this run's counted from there
     assert (events[0].step, events[0].resumed, events[0].image) == (10, 10, None)

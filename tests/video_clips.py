@@ -10,7 +10,10 @@ from typing import Any
 
 import av
 import numpy as np
+import pytest
 from PIL import Image, ImageSequence
+
+import styler.video.reader as reader
 
 
 def moving_pattern(width: int, height: int, frames: int, shift: int = 2) -> list[np.ndarray]:
@@ -222,3 +225,16 @@ def hdr_signal(rgb: np.ndarray, transfer: int) -> np.ndarray:
     a, b, c = 0.17883277, 0.28466892, 0.55991073
     high = a * np.log(np.maximum(12 * scene - b, 1e-9)) + c
     return np.where(scene <= 1 / 12, np.sqrt(3 * scene), high)
+
+
+def counted_pixels(monkeypatch: pytest.MonkeyPatch) -> list[None]:
+    """A list that grows by one each time a decoded video frame's pixels are made."""
+    made: list[None] = []
+    convert = reader.frame_rgb
+
+    def counting(frame):
+        made.append(None)
+        return convert(frame)
+
+    monkeypatch.setattr(reader, "frame_rgb", counting)
+    return made

@@ -79,7 +79,7 @@ def _shifted(frame: Frame, origin: Fraction) -> Frame:
     """The frame shown from `origin` on: its time less `origin`, never before 0."""
     base = Fraction(frame.time_base or 1)
     pts = max(0, round((_time(frame) - origin) / base))
-    return replace(frame, pts=pts, time_base=base)
+    return frame.shown_at(pts, base)
 
 
 def _audio_in_part(packet: Any, origin: Fraction, length: Fraction | None) -> tuple[Any, bool]:

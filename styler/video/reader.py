@@ -10,7 +10,7 @@ decoding part way.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -44,14 +44,34 @@ class ClipInfo:
     interlaced: bool = False  # its frames weave two fields: deinterlaced as they are read
 
 
-@dataclass
 class Frame:
-    """A decoded frame: upright RGB pixels and when it is shown."""
+    """A decoded frame: when it is shown, and its upright RGB pixels.
 
-    rgb: np.ndarray  # HxWx3 uint8
-    pts: int | None
-    time_base: Fraction | None
-    alpha: np.ndarray | None = None  # HxW uint8, an animation's transparency (none in video)
+    A video frame's pixels are made on first use, since some frames are decoded only to be
+    passed over: a rerun takes the frames an earlier run painted from its journal, and a
+    preview seeks to the keyframe before its moment. Making them costs more than decoding
+    (an HDR frame's conversion to SDR most: docs/video.md, "What is kept")."""
+
+    def __init__(
+        self,
+        rgb: np.ndarray | Callable[[], np.ndarray],
+        pts: int | None,
+        time_base: Fraction | None,
+        alpha: np.ndarray | None = None,
+    ) -> None:
+        self._rgb = rgb  # HxWx3 uint8, or what makes it
+        self.pts, self.time_base = pts, time_base
+        self.alpha = alpha  # HxW uint8, an animation's transparency (none in video)
+
+    @property
+    def rgb(self) -> np.ndarray:
+        if callable(self._rgb):
+            self._rgb = self._rgb()  # the decoded frame is let go once its pixels are made
+        return self._rgb
+
+    def shown_at(self, pts: int, time_base: Fraction) -> Frame:
+        """The same picture, shown at another time."""
+        return Frame(self._rgb, pts, time_base, self.alpha)
 
 
 def probe_clip(path: str | os.PathLike, *, max_pixels: int) -> ClipInfo:
@@ -111,7 +131,7 @@ def _first_frame(name: str, container: Any, stream: Any) -> Any:
         for frame in container.decode(stream):
             return frame
     except av.error.FFmpegError as exc:
-        raise VideoLoadError(name, f"damaged video stream ({_reason(exc)})") from exc
+        raise _damaged(name, exc) from exc
     raise VideoLoadError(name, "no frame decodes (empty or damaged video stream)")
 
 
@@ -171,11 +191,22 @@ class ClipReader:
             if deinterlacer is not None:
                 yield from map(self._frame, deinterlacer.flush())
         except av.error.FFmpegError as exc:
-            raise VideoLoadError(self.info.path, f"damaged video stream ({_reason(exc)})") from exc
+            raise _damaged(self.info.path, exc) from exc
 
     def _frame(self, frame: Any) -> Frame:
-        rgb = _square_pixels(frame_rgb(frame), self.info.stretch)
-        return Frame(_upright(rgb, self.info.rotation), frame.pts, frame.time_base)
+        def pixels() -> np.ndarray:
+            try:
+                rgb = _square_pixels(frame_rgb(frame), self.info.stretch)
+            except av.error.FFmpegError as exc:
+                raise _damaged(self.info.path, exc) from exc
+            return _upright(rgb, self.info.rotation)
+
+        return Frame(pixels, frame.pts, frame.time_base)
+
+
+def _damaged(path: str, exc: av.error.FFmpegError) -> VideoLoadError:
+    """A stream that stops decoding (or converting) part way."""
+    return VideoLoadError(path, f"damaged video stream ({_reason(exc)})")
 
 
 def _shown_width(stored: int, stretch: Fraction) -> int:
