@@ -5,8 +5,9 @@ before its moment; neither needs those frames' pixels, which are made on first u
 
     python benchmarks/bench_passed_frames.py [--size 1920x1080] [--frames 60]
 
-For an SDR clip (8-bit BT.709) and an HDR one (10-bit BT.2020 HLG, as phones record), the
-gallery's portrait drifting 4 px a frame, one keyframe: the milliseconds a frame of reading
+For an SDR clip (8-bit BT.709) and an HDR one (10-bit BT.2020 HLG, as phones record; both
+4:4:4, tests/video_clips.py's yuv_clip), the gallery's portrait drifting 4 px a frame, one
+keyframe: the milliseconds a frame of reading
 the whole clip with each frame's pixels made (what every frame cost before) and with them
 left unmade (what a passed-over frame costs now), then frame_at on the last frame.
 Prints the time of day; compare only figures of one run.
@@ -20,7 +21,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import av
 import numpy as np
 from PIL import Image
 
@@ -28,43 +28,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from styler.video import frame_at  # noqa: E402
 from styler.video.reader import ClipReader, Frame, probe_clip  # noqa: E402
-from tests.video_clips import HLG, LUMA, TAGS, hdr_signal  # noqa: E402
+from tests.video_clips import HLG, hdr_signal, yuv_clip  # noqa: E402
 
 PHOTO = ROOT / "gallery" / "photos" / "astronaut.jpg"
-
-
-def write(path: Path, signals: list[np.ndarray], bits: int, transfer: int | None) -> Path:
-    """An H.264 clip of `signals` (non-linear R'G'B' in 0..1), BT.709 8-bit or BT.2020 10-bit
-    (with `transfer`), one keyframe."""
-    matrix = "bt709" if bits == 8 else "bt2020"
-    kr, kb = LUMA[matrix]
-    form, dtype = ("yuv420p", np.uint8) if bits == 8 else ("yuv420p10le", np.uint16)
-    scale = 1 << (bits - 8)
-    h, w = signals[0].shape[:2]
-    with av.open(str(path), "w", format="mp4") as container:
-        stream = container.add_stream("libx264", rate=30)
-        stream.width, stream.height, stream.pix_fmt = w, h, form
-        stream.options = {"crf": "18", "preset": "ultrafast", "g": str(len(signals))}
-        context = stream.codec_context
-        context.colorspace = context.color_primaries = TAGS[matrix]
-        context.color_trc = transfer or TAGS[matrix]
-        context.color_range = 1
-        for index, signal in enumerate(signals):
-            r, g, b = np.moveaxis(signal, -1, 0)
-            y = kr * r + (1 - kr - kb) * g + kb * b
-            u, v = (b - y) / (2 * (1 - kb)), (r - y) / (2 * (1 - kr))
-            planes = [(16 + 219 * y) * scale, (128 + 224 * u[::2, ::2]) * scale,
-                      (128 + 224 * v[::2, ::2]) * scale]  # fmt: skip
-            frame = av.VideoFrame(w, h, form)
-            for plane, values in zip(frame.planes, planes, strict=True):
-                rows = np.frombuffer(plane, dtype).reshape(-1, plane.line_size // dtype().itemsize)
-                rows[: values.shape[0], : values.shape[1]] = np.round(values).astype(dtype)
-            frame.pts = index
-            for packet in stream.encode(frame):
-                container.mux(packet)
-        for packet in stream.encode(None):
-            container.mux(packet)
-    return path
 
 
 def read_ms(path: Path, made: bool) -> float:
@@ -92,12 +58,15 @@ def main() -> int:
           f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")  # fmt: skip
     print(f"{'clip':28} {'pixels made ms':>14} {'passed over ms':>14} {'frame_at last s':>15}")
     with tempfile.TemporaryDirectory() as folder:
+        one_keyframe = {"crf": "18", "preset": "ultrafast", "g": str(args.frames)}
+        sdr = [view / 255 for view in views]
+        hlg = [hdr_signal(view, HLG) for view in views]
         clips = {
-            "SDR, 8-bit BT.709": write(Path(folder) / "sdr.mp4", [v / 255 for v in views], 8, None),
-            "HDR, HLG 10-bit BT.2020": write(
-                Path(folder) / "hlg.mp4", [hdr_signal(v, HLG) for v in views], 10, HLG
-            ),
-        }
+            "SDR, 8-bit BT.709": yuv_clip(Path(folder) / "sdr.mp4", sdr, "bt709",
+                                          options=one_keyframe),
+            "HDR, HLG 10-bit BT.2020": yuv_clip(Path(folder) / "hlg.mp4", hlg, "bt2020", bits=10,
+                                                transfer=HLG, options=one_keyframe),
+        }  # fmt: skip
         for name, path in clips.items():
             read_ms(path, False)  # warm the file cache and the decoder's code
             made, passed = read_ms(path, True), read_ms(path, False)

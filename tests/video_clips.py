@@ -165,28 +165,32 @@ PQ, HLG = 16, 18
 BT2020_10 = 14  # AVColorTransferCharacteristic: BT.2020's 10-bit transfer, an SDR one
 
 
-def yuv_clip(path: Path, signal: np.ndarray, matrix: str, *, bits: int = 8, tagged: bool = True,
-             transfer: int | None = None) -> Path:  # fmt: skip
-    """An H.264 clip of `signal` (HxWx3 non-linear R'G'B' in 0..1) encoded by `matrix` in
-    limited range, its matrix (and primaries, transfer) in the stream only if `tagged`."""
+def yuv_clip(path: Path, signal: np.ndarray | list[np.ndarray], matrix: str, *, bits: int = 8,
+             tagged: bool = True, transfer: int | None = None,
+             options: dict[str, str] | None = None) -> Path:  # fmt: skip
+    """An H.264 clip (4:4:4) of `signal` (HxWx3 non-linear R'G'B' in 0..1; one picture shown
+    twice, or a list of them) encoded by `matrix` in limited range, its matrix (and
+    primaries, transfer) in the stream only if `tagged`; x264's `options`, lossless unless
+    given."""
+    pictures = signal if isinstance(signal, list) else [signal] * 2
     kr, kb = LUMA[matrix]
-    r, g, b = np.moveaxis(signal, -1, 0)
-    y = kr * r + (1 - kr - kb) * g + kb * b
-    u, v = (b - y) / (2 * (1 - kb)), (r - y) / (2 * (1 - kr))
     scale = 1 << (bits - 8)
-    planes = [(16 + 219 * y) * scale, (128 + 224 * u) * scale, (128 + 224 * v) * scale]
     form, dtype = ("yuv444p", np.uint8) if bits == 8 else ("yuv444p10le", np.uint16)
-    h, w = signal.shape[:2]
+    h, w = pictures[0].shape[:2]
     with av.open(str(path), "w", format="mp4") as container:
         stream = container.add_stream("libx264", rate=10)
         stream.width, stream.height, stream.pix_fmt = w, h, form
-        stream.options = {"qp": "0", "preset": "ultrafast"}
+        stream.options = options or {"qp": "0", "preset": "ultrafast"}
         if tagged:
             context = stream.codec_context
             context.colorspace = context.color_primaries = TAGS[matrix]
             context.color_trc = transfer or TAGS[matrix]
             context.color_range = 1
-        for index in range(2):
+        for index, picture in enumerate(pictures):
+            r, g, b = np.moveaxis(picture, -1, 0)
+            y = kr * r + (1 - kr - kb) * g + kb * b
+            u, v = (b - y) / (2 * (1 - kb)), (r - y) / (2 * (1 - kr))
+            planes = [(16 + 219 * y) * scale, (128 + 224 * u) * scale, (128 + 224 * v) * scale]
             frame = av.VideoFrame(w, h, form)
             for plane, values in zip(frame.planes, planes, strict=True):
                 rows = np.frombuffer(plane, dtype).reshape(h, plane.line_size // dtype().itemsize)
