@@ -63,28 +63,13 @@ def variant(strictness: float, textured_only: bool, off_movers: bool) -> type:
         """The shipped steadier, with the camera's motion where DIS's flow is distrusted."""
 
         def warp_previous(self, frame, gray=None):
-            gray = self._gray = steady.small_gray(frame) if gray is None else gray
-            textured = self._textured = steady._textured(gray)
-            previous, previous_textured = self._previous_gray, self._previous_textured
-            if previous is None or previous_textured is None or self._previous_out is None:
+            warped = super().warp_previous(frame, gray)
+            if warped is None:
                 return None
-            dis = steady._dis_flow(self._flow, gray, previous)
-            backward, trusted, apart = steady._pinned(dis, textured)
-            forward, _, _ = steady._pinned(
-                steady._dis_flow(self._flow, previous, gray), previous_textured
-            )
-            movers = self._movers = steady._near_movers(apart, textured)
-            if self._previous_movers is not None and self._previous_movers.shape == movers.shape:
-                movers = np.maximum(movers, self._previous_movers)
-            self._near = movers * (1 - textured)
-            reliable, mismatch = steady._reliability(backward, forward, gray, previous)
-            reliable *= trusted
-            self._still = steady._still(mismatch)
-            h, w = frame.shape[:2]
-            moved = steady._warp(
-                self._previous_out, steady._resized_flow(backward, h, w), self._interpolation
-            )
-            camera = camera_motion(dis, textured)
+            moved, reliable = warped
+            gray, previous, textured = self._gray, self._previous_gray, self._textured
+            # DIS's backward flow once more: the shipped steadier keeps only its pinned form
+            camera = camera_motion(steady._dis_flow(self._flow, gray, previous), textured)
             if camera is None:
                 return moved, reliable
             moved_gray = steady._warp(previous, camera).astype(np.float32)
@@ -94,11 +79,18 @@ def variant(strictness: float, textured_only: bool, off_movers: bool) -> type:
             fallback *= 1 - reliable
             if textured_only:
                 fallback *= textured
-            if off_movers:
+            if off_movers:  # this frame's movers and the last's, as the shipped check takes them
+                movers = self._movers
+                if (
+                    self._previous_movers is not None
+                    and self._previous_movers.shape == movers.shape
+                ):
+                    movers = np.maximum(movers, self._previous_movers)
                 fallback *= 1 - movers
             used = cv2.GaussianBlur((fallback > reliable).astype(np.float32), (0, 0), 1.0)
             if used.max() == 0:
                 return moved, reliable
+            h, w = frame.shape[:2]
             by_camera = steady._warp(
                 self._previous_out, steady._resized_flow(camera, h, w), self._interpolation
             )
