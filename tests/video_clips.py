@@ -6,14 +6,16 @@ from __future__ import annotations
 
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import av
 import numpy as np
-import pytest
 from PIL import Image, ImageSequence
 
 import styler.video.reader as reader
+
+if TYPE_CHECKING:  # the benchmarks use these clips too, where pytest need not be installed
+    import pytest
 
 
 def moving_pattern(width: int, height: int, frames: int, shift: int = 2) -> list[np.ndarray]:
