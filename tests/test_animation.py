@@ -19,6 +19,8 @@ from styler.video import VideoLoadError, is_animation, stylize_video
 from tests.video_clips import DURATIONS, moving_pattern, played, write_animation, write_clip
 
 ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
+
+
 @pytest.mark.parametrize(("form", "suffix"), [("GIF", ".gif"), ("WEBP", ".webp"), ("PNG", ".png")])
 def test_an_animation_comes_back_animated_in_its_own_format(
     tmp_path, tiny_net, form, suffix
@@ -34,6 +36,51 @@ def test_an_animation_comes_back_animated_in_its_own_format(
     changes = [np.abs(a.astype(int) - b).mean() for a, b in zip(frames, original, strict=True)]
     assert np.mean(changes) > 10  # painted, not copied
     assert Settings.from_file(out.output).mode == "fast"
+
+
+@pytest.mark.parametrize(("form", "given", "loop"),
+                         [("GIF", {}, None), ("GIF", {"loop": 0}, 0), ("WEBP", {}, 0),
+                          ("PNG", {}, 0)])  # fmt: skip
+def test_an_animation_without_a_loop_count_plays_as_often(
+    tmp_path, tiny_net, form, given, loop
+) -> None:
+    """Saved with no loop count, a GIF has no loop block (NETSCAPE) and plays once, where
+    loop 0 plays for ever; WebP and APNG always hold a count, 0 when none is given. The
+    output plays as often, and so does the output stylized again."""
+    images = [Image.fromarray(f) for f in moving_pattern(48, 32, 3)]
+    source = tmp_path / f"once.{form.lower()}"
+    images[0].save(source, format=form, save_all=True, append_images=images[1:], duration=100,
+                   **given)  # fmt: skip
+    recipe = Recipe.create("fast", [tiny_net])
+    first = stylize_video(source, tmp_path / f"out.{form.lower()}", recipe).output
+    assert Settings.from_file(first).mode == "fast"
+    again = stylize_video(first, tmp_path / f"again.{form.lower()}", recipe).output
+    for path in (source, first, again):
+        with Image.open(path) as im:
+            assert (im.info.get("loop"), im.n_frames) == (loop, 3), path
+        if form == "GIF":
+            assert (b"NETSCAPE2.0" in path.read_bytes()) == (loop is not None), path
+
+
+def test_an_apng_s_default_image_is_not_painted_as_a_frame(tmp_path, tiny_net) -> None:
+    """An APNG whose first image is a cover (shown where APNG is not understood, never in
+    the animation) comes out as the same animation without it: its three frames, with their
+    durations, and three frames counted for progress."""
+    cover = Image.new("RGB", (48, 32), (200, 30, 30))
+    frames = [Image.fromarray(f) for f in moving_pattern(48, 32, 3)]
+    covered, plain = tmp_path / "covered.png", tmp_path / "plain.png"
+    cover.save(covered, save_all=True, append_images=frames, duration=[80, 120, 200],
+               default_image=True)  # fmt: skip
+    frames[0].save(plain, save_all=True, append_images=frames[1:], duration=[80, 120, 200])
+    assert played(covered)[1][1:] == [80, 120, 200]  # Pillow's frame 0 is the cover
+    recipe, totals = Recipe.create("fast", [tiny_net]), set()
+    out = stylize_video(covered, tmp_path / "out.png", recipe,
+                        progress=lambda p: totals.add(p.total_steps))  # fmt: skip
+    assert out.frames == 3 and totals == {3}
+    made, durations, _, painted = played(out.output)
+    assert (made, durations) == ("PNG", [80, 120, 200])
+    expected = played(stylize_video(plain, tmp_path / "plain_out.png", recipe).output)[3]
+    assert all(np.array_equal(a, b) for a, b in zip(painted, expected, strict=True))
 
 
 @pytest.mark.parametrize(("form", "suffix"), [("GIF", ".gif"), ("WEBP", ".webp"), ("PNG", ".png")])

@@ -15,6 +15,7 @@ line (a video file holds it).
 from __future__ import annotations
 
 import io
+import itertools
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -45,7 +46,8 @@ class AnimationInfo(ClipInfo):
 
     format: str = "GIF"  # Pillow's name: GIF, WEBP or PNG
     durations: tuple[int, ...] = ()  # ms, frame by frame
-    loop: int = 0  # times the animation plays again; 0 = for ever
+    loop: int | None = None  # times the animation plays again; 0 = for ever; None = once,
+    # a GIF without a loop block (WebP and APNG always state a count: Pillow reads 0 if none)
 
 
 def probe_animation(path: str | os.PathLike, *, max_pixels: int) -> AnimationInfo:
@@ -57,7 +59,7 @@ def probe_animation(path: str | os.PathLike, *, max_pixels: int) -> AnimationInf
         if width * height > max_pixels:
             raise VideoTooLarge(name, (width, height), max_pixels)
         durations = tuple(_duration(frame) for frame in _frames(name, im))
-        loop = int(im.info.get("loop", 0) or 0)
+        loop = None if im.info.get("loop") is None else int(im.info["loop"])
         form = str(im.format)
     held = len(durations) * width * height * 3
     if held > MAX_HELD_BYTES:
@@ -131,9 +133,11 @@ class AnimationWriter:
         first, *rest = frames
         durations = list(self.info.durations[: len(self.frames)])
         durations += [DEFAULT_DURATION] * (len(self.frames) - len(durations))
+        if self.info.loop is not None:  # none given: Pillow writes a GIF that plays once
+            options.update(loop=self.info.loop)
         options.update({
             "save_all": True, "append_images": rest, "duration": durations,
-            "loop": self.info.loop, **animation_settings(self.info.format, self.settings),
+            **animation_settings(self.info.format, self.settings),
         })  # fmt: skip
         if self.info.format == "WEBP":
             options.update(quality=WEBP_QUALITY, method=4)
@@ -187,9 +191,12 @@ def _opened(name: str) -> Any:
 
 
 def _frames(name: str, im: Image.Image) -> Iterator[Image.Image]:
-    """Every frame, as Pillow composites it; a damaged one is VideoLoadError."""
+    """Every frame, as Pillow composites it, less an APNG's default image (Pillow's frame
+    0 when it is not the first frame: a cover for viewers without APNG, never played);
+    a damaged frame is VideoLoadError."""
+    cover = 1 if im.info.get("default_image") else 0
     try:
-        for frame in ImageSequence.Iterator(im):
+        for frame in itertools.islice(ImageSequence.Iterator(im), cover, None):
             frame.load()
             yield frame
     except (OSError, ValueError, EOFError) as exc:
