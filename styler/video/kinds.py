@@ -10,7 +10,9 @@ from PIL import Image
 
 from styler.imageio import ImageLoadError, ImageTooLarge
 
-VIDEO_EXTENSIONS = frozenset({".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v"})
+# Camcorders write MPEG transport streams (.mts, .m2ts), older phones 3GP: all read by FFmpeg.
+VIDEO_EXTENSIONS = frozenset({".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v", ".mts", ".m2ts",
+                              ".ts", ".3gp", ".mpg", ".mpeg", ".wmv", ".flv"})  # fmt: skip
 # Formats whose files may hold an animation, which is stylized as a clip and written back
 # animated in its own format (styler.video.animation); a single frame is a photo.
 ANIMATION_EXTENSIONS = frozenset({".gif", ".webp", ".png"})
@@ -30,6 +32,12 @@ class VideoTooLarge(VideoLoadError, ImageTooLarge):
         VideoLoadError.__init__(self, source, f"frames are {width}x{height} = "
                                 f"{width * height / 1e6:.1f} MP, over the "
                                 f"{limit / 1e6:.1f} MP pixel limit")  # fmt: skip
+
+
+def ffmpeg_path(path: str | os.PathLike) -> str:
+    """The file's name as FFmpeg must get it: absolute, since FFmpeg reads a relative name's
+    part before a colon as a protocol ("2024-05-06T12:30.mp4" would be protocol "2024-05-06T12")."""
+    return os.path.abspath(os.fsdecode(path))
 
 
 def is_video(path: str | os.PathLike) -> bool:

@@ -9,8 +9,10 @@ decoding part way.
 
 from __future__ import annotations
 
+import itertools
 import os
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -21,7 +23,7 @@ import numpy as np
 
 from styler.video.colour import frame_rgb
 from styler.video.deinterlace import Deinterlacer
-from styler.video.kinds import VideoLoadError, VideoTooLarge
+from styler.video.kinds import VideoLoadError, VideoTooLarge, ffmpeg_path
 
 
 @dataclass
@@ -105,7 +107,7 @@ def open_clip(name: str) -> Any:
     if os.path.getsize(name) == 0:
         raise VideoLoadError(name, "empty file (0 bytes)")
     try:
-        return av.open(name, metadata_errors="ignore")
+        return av.open(ffmpeg_path(name), metadata_errors="ignore")
     except (av.error.FFmpegError, UnicodeDecodeError) as exc:
         raise VideoLoadError(name, f"not a video styler can read ({_reason(exc)})") from exc
 
@@ -180,12 +182,19 @@ class ClipReader:
         video.thread_type = "AUTO"
         deinterlacer = Deinterlacer(video) if self.info.interlaced else None
         try:
-            for packet in self.container.demux(video, *self.audio):
+            packets = self.container.demux(video, *self.audio)
+            ahead = list(itertools.islice(packets, _LOOK_AHEAD))
+            times = _PacketOrderTimes() if _pts_in_decode_order(video, ahead) else None
+            for packet in itertools.chain(ahead, packets):
                 if packet.stream.type == "audio":
                     if packet.dts is not None:
                         yield packet
                     continue
+                if times is not None:
+                    times.note(packet)
                 for frame in packet.decode():
+                    if times is not None:
+                        frame.pts = times.shown(frame.pts)
                     shown = deinterlacer.frames(frame) if deinterlacer else (frame,)
                     yield from map(self._frame, shown)
             if deinterlacer is not None:
@@ -199,9 +208,39 @@ class ClipReader:
                 rgb = _square_pixels(frame_rgb(frame), self.info.stretch)
             except av.error.FFmpegError as exc:
                 raise _damaged(self.info.path, exc) from exc
-            return _upright(rgb, self.info.rotation)
+            return _clip_sized(_upright(rgb, self.info.rotation), self.info.width,
+                               self.info.height)  # fmt: skip
 
         return Frame(pixels, frame.pts, frame.time_base)
+
+
+_LOOK_AHEAD = 64  # packets read before decoding, to tell how the clip's times are kept
+
+
+def _pts_in_decode_order(video: Any, packets: Iterable[Any]) -> bool:
+    """Whether the video's packets carry the times they are decoded at, not shown at: AVI
+    keeps no presentation times, so a clip with B-frames there has packet times that rise
+    in file order, and its frames, which come out in the order they are shown, would carry
+    them shuffled (a muxer refuses those)."""
+    if not video.codec_context.has_b_frames:
+        return False
+    times = [p.pts for p in packets if p.stream is video and p.pts is not None]
+    return len(times) > 1 and all(a < b for a, b in itertools.pairwise(times))
+
+
+class _PacketOrderTimes:
+    """Times for frames of a clip whose packets rise in file order: the k-th frame shown is
+    shown at the k-th packet's time."""
+
+    def __init__(self) -> None:
+        self._times: deque[int] = deque()
+
+    def note(self, packet: Any) -> None:
+        if packet.pts is not None:
+            self._times.append(packet.pts)
+
+    def shown(self, pts: int | None) -> int | None:
+        return self._times.popleft() if self._times else pts
 
 
 def _damaged(path: str, exc: av.error.FFmpegError) -> VideoLoadError:
@@ -228,6 +267,25 @@ def _upright(rgb: np.ndarray, rotation: int) -> np.ndarray:
     """Turn the frame by the display rotation (counterclockwise), as players do."""
     turns = (rotation // 90) % 4
     return np.ascontiguousarray(np.rot90(rgb, turns)) if turns else rgb
+
+
+def _clip_sized(rgb: np.ndarray, width: int, height: int) -> np.ndarray:
+    """A frame of another size than the clip's first (a stream that switches resolution
+    part way) fitted into the clip's size, black bars where its shape differs: the
+    steadier and the encoder take one size."""
+    h, w = rgb.shape[:2]
+    if (w, h) == (width, height):
+        return rgb
+    scale = min(width / w, height / h)
+    fitted = max(1, round(w * scale)), max(1, round(h * scale))
+    smaller = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
+    resized = cv2.resize(rgb, fitted, interpolation=smaller)
+    if fitted == (width, height):
+        return resized
+    out = np.zeros((height, width, 3), np.uint8)
+    top, left = (height - fitted[1]) // 2, (width - fitted[0]) // 2
+    out[top : top + fitted[1], left : left + fitted[0]] = resized
+    return out
 
 
 def _reason(exc: Exception) -> str:

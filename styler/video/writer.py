@@ -29,6 +29,7 @@ import numpy as np
 
 from styler.imageio import commit_temporary, temporary_name
 from styler.video.colour import tag_bt709, yuv_bt709
+from styler.video.kinds import ffmpeg_path
 from styler.video.reader import ClipInfo, Frame
 
 SETTINGS_PREFIX = "styler.settings:"  # the comment tag's text: this prefix, then JSON
@@ -46,7 +47,7 @@ class ClipWriter:
                  settings: dict[str, Any]) -> None:  # fmt: skip
         self.target = Path(target)
         self.temp = temporary_name(self.target)
-        self.container = av.open(str(self.temp), "w", format="mp4")
+        self.container = av.open(ffmpeg_path(self.temp), "w", format="mp4")
         self.container.metadata["comment"] = SETTINGS_PREFIX + json.dumps(settings)
         self.info = info
         self.video = self.container.add_stream("libx264", rate=info.rate)
@@ -125,9 +126,10 @@ class ClipWriter:
         return yuv_bt709(frame)
 
     def _timestamp(self, frame: Frame) -> tuple[int, Fraction]:
-        """The source frame's timestamp in the stream's unit, so a variable frame rate stays
-        as it was; one that is missing or not after the last becomes the last plus a frame."""
-        base = Fraction(self.video.time_base)
+        """The source frame's timestamp in the encoders' unit (the source's: the stream's own
+        may change when the file's header is written), so a variable frame rate stays as it
+        was; one that is missing or not after the last becomes the last plus a frame."""
+        base = self.info.time_base
         pts = None
         if frame.pts is not None and frame.time_base is not None:
             pts = round(frame.pts * Fraction(frame.time_base) / base)
@@ -200,8 +202,7 @@ class _AudioTrack:
         else:
             rate = source.codec_context.sample_rate or 48000
             self.stream = container.add_stream("aac", rate=rate)
-            self.stream.layout = source.codec_context.layout.name if source.codec_context.layout \
-                else "stereo"  # fmt: skip
+            self.stream.layout = _aac_layout(source.codec_context.layout)
             self.resampler = av.AudioResampler(format="fltp", layout=self.stream.layout,
                                                rate=rate)  # fmt: skip
 
@@ -220,10 +221,26 @@ class _AudioTrack:
             self.container.mux(self.stream.encode(None))
 
 
+# FFmpeg's default layout for a count of channels whose order a file does not say (PCM in
+# Matroska or AVI): the AAC encoder takes only named layouts.
+_NAMED_LAYOUTS = {1: "mono", 2: "stereo", 3: "2.1", 4: "4.0", 5: "5.0", 6: "5.1", 7: "6.1",
+                  8: "7.1"}  # fmt: skip
+
+
+def _aac_layout(layout: Any) -> str:
+    """The layout the AAC copy of a track is encoded in: the source's, named; stereo where
+    the source has none or more channels than AAC's layouts name."""
+    if layout is None or not layout.nb_channels:
+        return "stereo"
+    if not layout.name.endswith("channels"):
+        return layout.name
+    return _NAMED_LAYOUTS.get(layout.nb_channels, "stereo")
+
+
 def read_video_settings(path: str | os.PathLike) -> dict[str, Any]:
     """The settings a clip styler wrote carries, or {} when there are none."""
     try:
-        with av.open(os.fsdecode(path), metadata_errors="ignore") as container:
+        with av.open(ffmpeg_path(path), metadata_errors="ignore") as container:
             text = container.metadata.get("comment", "")
     except (av.error.FFmpegError, OSError):
         return {}
