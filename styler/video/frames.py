@@ -42,7 +42,8 @@ class FrameStylizer:
             cv2.imshow("styled", stream.stylize(frame, bgr=True))
 
     temporal: the recipe's `temporal` control unless given (0: each frame on its own).
-    Call reset() before frames of another scene or clip.
+    Call reset() before frames of another scene or clip; a frame of another size than the
+    one before (a camera switching resolution) starts afresh by itself.
     """
 
     def __init__(self, recipe: Recipe | Engine, *, temporal: float | None = None) -> None:
@@ -55,6 +56,7 @@ class FrameStylizer:
         # sees the state the one before left; the painting runs meanwhile.
         self._side = ThreadPoolExecutor(1, thread_name_prefix="styler-steady")
         self._last: Future | None = None  # the latest work given to it
+        self._shape: tuple[int, ...] | None = None  # the last frame's
 
     def reset(self) -> None:
         self._settle()
@@ -101,7 +103,12 @@ class FrameStylizer:
         steadied frame to come), the future None where nothing is steadied (temporal 0, a
         cancelled frame). The blend is left to the stream's second thread, where it overlaps
         the next frame's painting; the next call waits for it only where it must."""
+        _check_frame(frame)
         rgb = np.ascontiguousarray(frame[..., ::-1]) if bgr else frame
+        if rgb.shape != self._shape:
+            if self._shape is not None:
+                self.reset()  # the previous result cannot be moved onto another size
+            self._shape = rgb.shape
         if self.strength <= 0:
             result = self.engine.run(rgb, progress=progress, cancel=cancel)
             if result.completed:
@@ -148,6 +155,17 @@ class FrameStylizer:
             return rgb
         width, height = scaled_size((w, h), side)
         return np.asarray(Image.fromarray(rgb).resize((width, height), Image.Resampling.LANCZOS))
+
+
+def _check_frame(frame: object) -> None:
+    """A frame must be HxWx3 8-bit pixels: anything else is one line here, not an error deep
+    in OpenCV at the next frame."""
+    if isinstance(frame, np.ndarray) and frame.dtype == np.uint8 and frame.ndim == 3 and \
+            frame.shape[2] == 3 and min(frame.shape[:2]) > 0:  # fmt: skip
+        return
+    kind = (f"a {'x'.join(map(str, frame.shape))} {frame.dtype} array"
+            if isinstance(frame, np.ndarray) else type(frame).__name__)  # fmt: skip
+    raise ValueError(f"a frame must be an HxWx3 uint8 array (8-bit RGB or BGR), not {kind}")
 
 
 def _dim_result(result: StylizeResult, rgb: np.ndarray) -> np.ndarray:
