@@ -349,6 +349,9 @@ def _open_image(path: str, stream: io.BufferedReader) -> Image.Image:
         return _open_header(stream)
     except UnidentifiedImageError as exc:
         reason = "not an image styler can read (unknown or damaged image data)"
+        if _media_container(stream):
+            reason = ("a video or sound file, not a photo: give it a video's extension (.mp4, "
+                      ".mov, ...) for styler to stylize it as a clip")  # fmt: skip
         raise ImageLoadError(path, reason) from exc
     except MemoryError:
         raise
@@ -360,6 +363,17 @@ def _open_image(path: str, stream: io.BufferedReader) -> Image.Image:
     except Exception as exc:
         detail = str(exc) or type(exc).__name__
         raise ImageLoadError(path, f"not an image styler can read ({detail})") from exc
+
+
+def _media_container(stream: io.BufferedReader) -> bool:
+    """Whether the file starts as a video or sound container does (MP4/MOV/M4A, Matroska
+    and WebM, AVI, MPEG transport and program streams): what a photo path was given."""
+    stream.seek(0)
+    head = stream.read(377)
+    transport = head[:1] == head[188:189] == head[376:377] == b"G"  # a sync byte each 188
+    avi = head[:4] == b"RIFF" and head[8:12] == b"AVI "
+    return (head[4:8] == b"ftyp" or head[:4] == b"\x1a\x45\xdf\xa3" or transport or avi
+            or head[:4] == b"\x00\x00\x01\xba")  # fmt: skip
 
 
 def _open_header(stream: io.BufferedReader) -> Image.Image:
