@@ -1,0 +1,127 @@
+"""Clips as cameras, old tools and webcams make them: AVI's decode-order times, PCM sound
+with no channel layout, a resolution that changes part way, names with colons, frames of a
+new size in the frame stream, and a video given where a photo is expected."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+import pytest
+
+from styler import Recipe
+from styler.imageio import ImageLoadError, load_image
+from styler.video import FrameStylizer, stylize_video
+from tests.video_clips import decoded, moving_pattern, streams, write_clip
+
+
+def _encoded(path: Path, frames: list[np.ndarray], *, rate: int = 12,
+             pcm: bool = False) -> Path:  # fmt: skip
+    """H.264 frames in whatever container path's extension names, with x264's default B-frames;
+    `pcm`: a second of 16-bit PCM sound in stereo, stored (as Matroska and AVI do) with a
+    channel count but no layout."""
+    with av.open(str(path), "w") as container:
+        video = container.add_stream("libx264", rate=rate)
+        video.height, video.width = frames[0].shape[:2]
+        video.pix_fmt = "yuv420p"
+        sound = container.add_stream("pcm_s16le", rate=16000, layout="stereo") if pcm else None
+        for rgb in frames:
+            container.mux(video.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")))
+        container.mux(video.encode(None))
+        if sound is not None:
+            tone = (3000 * np.sin(np.arange(16000) / 5)).astype(np.int16)
+            chunk = av.AudioFrame.from_ndarray(np.repeat(tone, 2)[None], format="s16",
+                                               layout="stereo")  # fmt: skip
+            chunk.sample_rate, chunk.pts = 16000, 0
+            container.mux(sound.encode(chunk))
+            container.mux(sound.encode(None))
+    return path
+
+
+def _shifts(frames: list[np.ndarray]) -> list[float]:
+    """How far each frame's picture moved from the frame before, in px along x (a
+    stylized picture's texture moves a little less than its scene)."""
+    gray = [cv2.cvtColor(f, cv2.COLOR_RGB2GRAY).astype(np.float32) for f in frames]
+    return [cv2.phaseCorrelate(a, b)[0][0] for a, b in zip(gray, gray[1:], strict=False)]
+
+
+def test_an_avi_with_b_frames_keeps_its_frames_in_order(tmp_path, tiny_net) -> None:
+    """AVI keeps no presentation times: its packets' times rise in file order, so its frames
+    came out of the decoder with times shuffled (1, 4, 3, 5, 2, ...) and the muxer refused
+    them; the k-th frame shown is now shown at the k-th packet's time."""
+    pan = moving_pattern(64, 48, 24, shift=2)
+    source = _encoded(tmp_path / "pan.avi", pan)
+    with av.open(str(source)) as container:
+        shuffled = [f.pts for f in container.decode(video=0)]
+    assert shuffled != sorted(shuffled)  # the case this test is about
+    out = stylize_video(source, tmp_path / "pan.mp4", Recipe.create("fast", [tiny_net]))
+    after = streams(out.output)
+    assert after["frames"] == 24 and abs(after["duration"] - 2.0) <= 1 / 12
+    # the pan moves 2 px a frame, every frame the same way (shuffled frames jump both ways)
+    assert all(-2.5 < shift < -1 for shift in _shifts(decoded(out.output)))
+
+
+def test_pcm_sound_with_no_channel_layout_becomes_aac(tmp_path, tiny_net) -> None:
+    source = _encoded(tmp_path / "pcm.mkv", moving_pattern(32, 32, 12), pcm=True)
+    with av.open(str(source)) as container:
+        assert container.streams.audio[0].codec_context.layout.name == "2 channels"
+    out = stylize_video(source, tmp_path / "pcm.mp4", Recipe.create("fast", [tiny_net]))
+    (codec, seconds), = streams(out.output)["audio"]
+    assert codec == "aac" and abs(seconds - 1.0) <= 1 / 12
+    with av.open(str(out.output)) as container:
+        assert container.streams.audio[0].codec_context.layout.name == "stereo"
+
+
+def test_a_clip_whose_resolution_changes_is_painted_at_its_first_size(tmp_path, tiny_net) -> None:
+    """Transport streams joined end to end (as recorders and broadcasts switch resolution):
+    the later, larger frames are fitted into the first ones' size."""
+    first = _encoded(tmp_path / "a.ts", moving_pattern(64, 48, 6)).read_bytes()
+    second = _encoded(tmp_path / "b.ts", moving_pattern(96, 64, 6)).read_bytes()
+    source = tmp_path / "joined.ts"
+    source.write_bytes(first + second)
+    out = stylize_video(source, tmp_path / "joined.mp4", Recipe.create("fast", [tiny_net]))
+    after = streams(out.output)
+    assert after["size"] == (64, 48) and after["frames"] == 12
+
+
+def test_a_name_with_a_colon_is_a_file_not_a_protocol(tmp_path, tiny_net, monkeypatch) -> None:
+    """FFmpeg reads a relative name's part before a colon as a protocol: a camera's
+    timestamped name ("2024-05-06T12:30:00.mp4") was 'Protocol not found'."""
+    monkeypatch.chdir(tmp_path)
+    write_clip(tmp_path / "2024-05-06T12:30:00.mp4", moving_pattern(32, 32, 4))
+    out = stylize_video("2024-05-06T12:30:00.mp4", "12:30__warm.mp4",
+                        Recipe.create("fast", [tiny_net]))  # fmt: skip
+    assert out.completed and streams(tmp_path / "12:30__warm.mp4")["frames"] == 4
+
+
+def test_the_frame_stream_starts_afresh_at_a_new_size(tiny_net) -> None:
+    """A webcam that switches resolution: the previous result cannot be moved onto the new
+    size, so the stream starts again there instead of failing at every frame."""
+    stream = FrameStylizer(Recipe.create("fast", [tiny_net]))
+    alone = FrameStylizer(Recipe.create("fast", [tiny_net]))
+    large, small = moving_pattern(64, 48, 3), moving_pattern(48, 32, 2)
+    for frame in large:
+        assert stream.stylize(frame).shape == (48, 64, 3)
+    painted = [stream.stylize(frame) for frame in small]
+    assert all(np.array_equal(a, alone.stylize(f)) for a, f in zip(painted, small, strict=True))
+
+
+@pytest.mark.parametrize("frame", [np.zeros((8, 8, 3), np.float32), np.zeros((8, 8, 4), np.uint8),
+                                   np.zeros((8, 8), np.uint8)])  # fmt: skip
+def test_a_frame_that_is_not_8_bit_rgb_is_one_line(tiny_net, frame) -> None:
+    stream = FrameStylizer(Recipe.create("fast", [tiny_net]))
+    with pytest.raises(ValueError, match="HxWx3 uint8"):
+        stream.stylize(frame)
+
+
+def test_a_video_given_as_a_photo_says_so(tmp_path) -> None:
+    clip = write_clip(tmp_path / "clip.mp4", moving_pattern(32, 32, 2))
+    renamed = clip.rename(tmp_path / "clip.bin")
+    with pytest.raises(ImageLoadError, match="a video or sound file, not a photo"):
+        load_image(renamed)
+    text = tmp_path / "notes.bin"
+    text.write_text("Grocery list: eggs, milk.\n" * 20)
+    with pytest.raises(ImageLoadError, match="unknown or damaged image data"):
+        load_image(text)
