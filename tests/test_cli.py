@@ -340,3 +340,16 @@ def test_plan_runs_a_repeated_input_once_and_refuses_clashing_names(tmp_path):
     plan = make_plan([tmp_path, tmp_path / "a.jpg"], ["s.png"], tmp_path / "out", "png")
     assert [job.source.name for job in plan.jobs] == ["a.jpg"]
     assert len(plan.failures) == 1 and "a.png: its output" in plan.failures[0]
+
+
+@pytest.mark.parametrize("output", ["afile", "afile/sub"])
+def test_an_output_folder_that_is_a_file_is_one_usage_error(workspace, monkeypatch, capsys,
+                                                             output):  # fmt: skip
+    """Refused before any painting, not once per input after each was painted."""
+    monkeypatch.chdir(workspace)
+    (workspace / "afile").write_text("x")
+    code, _, stderr = call_main("stylize", "photos/sub", "--style", "stripes.png", "-o", output,
+                                "--size", "48", "--quiet", capsys=capsys)  # fmt: skip
+    assert code == 2
+    errors = [line for line in stderr.splitlines() if "error:" in line]
+    assert errors == [f"styler: error: -o {output}: afile is a file, not a folder"], stderr

@@ -4,6 +4,7 @@ resumable."""
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 from typing import Any
 
@@ -268,6 +269,20 @@ def _output_dir(text: str) -> Path | str:
     return text if is_url(text) else Path(text)
 
 
+def _check_output_dir(folder: Path) -> None:
+    """A path that cannot be the output folder (it, or a folder above it, is a file; no
+    write access where it would be made) is one usage error before any painting, not a
+    failure per input after each was painted. Nothing is made here: a later usage error
+    leaves no empty folder behind."""
+    existing = next((path for path in (folder, *folder.parents) if path.exists()), None)
+    if existing is None:
+        return
+    if not existing.is_dir():
+        raise UsageError(f"-o {folder}: {existing} is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UsageError(f"-o {folder}: no permission to write in {existing}")
+
+
 def _int_range(low: int, high: int | None) -> Any:
     """An argparse type: out-of-range values are usage errors, reported by argparse."""
 
@@ -296,6 +311,8 @@ def run(args: argparse.Namespace) -> int:
     if span is not None and not any(runs_as_clip(job) for job in plan.jobs):
         raise UsageError("--start/--end are for clips (videos and animations); none of the "
                          "inputs is one")  # fmt: skip
+    if not is_url(args.output_dir):
+        _check_output_dir(args.output_dir)
     summary = TerminalSummary(failures=list(plan.failures))
     if on_ray:  # the same jobs, run by a pool of actors on a Ray cluster
         from styler.scale.ray_batch import RayOptions, run_planned
