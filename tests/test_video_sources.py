@@ -125,3 +125,19 @@ def test_a_video_given_as_a_photo_says_so(tmp_path) -> None:
     text.write_text("Grocery list: eggs, milk.\n" * 20)
     with pytest.raises(ImageLoadError, match="unknown or damaged image data"):
         load_image(text)
+
+
+@pytest.mark.parametrize(("source", "output"), [("clip.mp4", "out.gif"), ("clip.mp4", "out"),
+                                                ("anim.gif", "out.mp4")])  # fmt: skip
+def test_an_output_named_for_another_format_is_refused(tmp_path, tiny_net, source,
+                                                       output) -> None:  # fmt: skip
+    """A video is written as MP4 and an animation in its own format, whatever the name."""
+    from tests.video_clips import write_animation
+
+    if source == "clip.mp4":
+        write_clip(tmp_path / source, moving_pattern(32, 32, 2))
+    else:
+        write_animation(tmp_path / source, "GIF")
+    with pytest.raises(ValueError, match=r"is written as (MP4|GIF): name the output"):
+        stylize_video(tmp_path / source, tmp_path / output, Recipe.create("fast", [tiny_net]))
+    assert sorted(p.name for p in tmp_path.iterdir()) == [source]

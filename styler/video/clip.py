@@ -24,7 +24,7 @@ from styler.recipe import Recipe
 from styler.video.animation import AnimationInfo, AnimationReader, AnimationWriter, probe_animation
 from styler.video.frames import FrameStylizer
 from styler.video.journal import ClipJournal, UnknownInput, discard, journal_key
-from styler.video.kinds import is_animation
+from styler.video.kinds import ANIMATION_OUTPUT, is_animation
 from styler.video.part import part_info, part_items
 from styler.video.reader import ClipInfo, ClipReader, Frame, VideoLoadError, probe_clip
 from styler.video.span import Span
@@ -84,6 +84,7 @@ def stylize_video(
         whole: ClipInfo = probe_animation(source, max_pixels=limit)
     else:
         whole = probe_clip(source, max_pixels=limit)
+    _check_output_name(output, whole)
     part = None if span is None or span.whole else span
     info = whole if part is None else part_info(whole, part)
     stream = FrameStylizer(engine)
@@ -123,6 +124,18 @@ def stylize_video(
             raise
     return VideoResult(written, pipeline.frames, True, pipeline.settings,
                        time.perf_counter() - start, info, taken)  # fmt: skip
+
+
+def _check_output_name(output: str | os.PathLike, info: ClipInfo) -> None:
+    """A video is written as MP4 and an animation in its own format: an output named for
+    another (clip.gif, clip.mkv, no extension) would be a file whose name lies about what it
+    holds, so it is refused (ValueError) before any painting."""
+    written = ANIMATION_OUTPUT[info.format] if isinstance(info, AnimationInfo) else "mp4"
+    allowed = {written, "m4v", "mov"} if written == "mp4" else {written}
+    if Path(output).suffix.lower().lstrip(".") not in allowed:
+        kind = f"an animated {info.format}" if isinstance(info, AnimationInfo) else "a video"
+        raise ValueError(f"{os.fsdecode(output)}: {kind} is written as {written.upper()}: "
+                         f"name the output .{written}")  # fmt: skip
 
 
 def segment_frames(info: ClipInfo, engine: Engine) -> int:
