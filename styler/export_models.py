@@ -4,11 +4,14 @@ Float graphs are traced from the networks (instant mode's are the ones its engin
 styler.instant.runtime); fp16 stores their weights in float16; int8 is the graph styler
 ships for that exact network (tools/quantize_weights.py), or, for a fast network of one's
 own, one quantized now on the photos the caller gives. Every file is
-written under a temporary name and renamed, so a failed export leaves nothing half-written.
+written under a temporary name and renamed, so a failed export leaves nothing half-written
+and no temporary file behind.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -42,26 +45,30 @@ from styler.precision import EXPORT_PRECISIONS, FP16, FP32, INT8
 from styler.quantize import calibration_input, quantize_int8
 
 MIN_CALIBRATION_PHOTOS = 8
+_SEPARATORS = tuple(sep for sep in (os.sep, os.altsep) if sep)
 
 
-def export_fast(name: str, output: Path | None, precision: str, calibrate: Path | None) -> Path:
-    """A fast network (shipped name or .safetensors) as one ONNX file; returns its path."""
+def export_fast(
+    name: str, output: str | Path | None, precision: str, calibrate: Path | None
+) -> Path:
+    """A fast network (shipped name or .safetensors) as one ONNX file; returns its path.
+    `output` is the file, or a folder to put NAME.onnx in (see _target)."""
     _check_precision(precision)
     style, file = network_file(name)
     network = file.network()
     suffix = "" if precision == FP32 else f"_{precision}"
-    output = output or Path(f"{style}{suffix}.onnx")
-    _check_writable(output.parent)
-    if precision != INT8:
-        return export_onnx(network.cpu().eval(), output, half=precision == FP16)
-    if calibrate is None:
+    target = _target(output, f"{style}{suffix}.onnx")
+    _check_writable(target.parent)
+    if precision == INT8 and calibrate is None:
         chosen = fast_precision(Painter(style, file.sha256, lambda: network), INT8, "cpu")
-        return _copy(chosen.int8.path, output)  # fast_precision refused a network without one
+        return _copy(chosen.int8.path, target)  # fast_precision refused a network without one
     with tempfile.TemporaryDirectory() as work:
-        float_graph = export_onnx(network.cpu().eval(), Path(work) / "float.onnx")
-        feeds = ({"image": x} for x in calibration_photos(calibrate))
-        quantized = quantize_int8(float_graph, Path(work) / "int8.onnx", feeds, operators=("Conv",))
-        return _copy(quantized, output)
+        graph = export_onnx(network.cpu().eval(), Path(work) / "float.onnx",
+                            half=precision == FP16)  # fmt: skip
+        if precision == INT8:
+            feeds = ({"image": x} for x in calibration_photos(calibrate))
+            graph = quantize_int8(graph, Path(work) / "int8.onnx", feeds, operators=("Conv",))
+        return _copy(graph, target)
 
 
 def export_instant(folder: Path, precision: str) -> list[Path]:
@@ -79,14 +86,8 @@ def export_instant(folder: Path, precision: str) -> list[Path]:
     frames = frame_networks_on("cpu", runs_as)
     if frames is not None:
         sources[FRAMES_DECODER] = _graphs(frames).decoder
-    written = []
-    for name, source in sources.items():
-        target = folder / name
-        tmp = target.with_name(f".{target.name}.tmp")
-        shutil.copyfile(source, tmp)
-        if precision == FP16:
-            store_weights_as_half(tmp)
-        written.append(tmp.replace(target))
+    written = [_copy(source, folder / name, half=precision == FP16)
+               for name, source in sources.items()]  # fmt: skip
     description = describe(CONTROLS["stroke_side"].default_for(INSTANT), STYLE_MIN_SIDE,
                            STYLE_MAX_SIDE)  # fmt: skip
     return [*written, write_description(folder, {**description, "precision": precision})]
@@ -131,7 +132,29 @@ def _check_writable(folder: Path) -> None:
         raise StylerError(f"{folder}: cannot write there ({exc.strerror or exc})") from exc
 
 
-def _copy(source: Path, target: Path) -> Path:
+def _target(output: str | Path | None, name: str) -> Path:
+    """Where the graph `name` goes: `output` itself, or `output`/`name` where `output` is a
+    folder: an existing one, or one spelt with a trailing separator (`-o models/`), which
+    _check_writable then makes."""
+    if output is None:
+        return Path(name)
+    if Path(output).is_dir() or str(output).endswith(_SEPARATORS):
+        return Path(output) / name
+    return Path(output)
+
+
+def _copy(source: Path, target: Path, half: bool = False) -> Path:
+    """`source` written as `target` (weights stored as float16 if `half`) under a temporary
+    name and renamed; a failure takes the temporary file with it and names the target, the
+    path the user gave, not the temporary one."""
     tmp = target.with_name(f".{target.name}.tmp")
-    shutil.copyfile(source, tmp)
-    return tmp.replace(target)
+    try:
+        shutil.copyfile(source, tmp)
+        if half:
+            store_weights_as_half(tmp)
+        return tmp.replace(target)
+    except OSError as exc:
+        raise StylerError(f"{target}: cannot write it ({exc.strerror or exc})") from exc
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)

@@ -287,3 +287,105 @@ def test_the_networks_of_each_precision_are_loaded_once() -> None:
     assert networks_on("cpu", "fp32") is networks_on("cpu", "fp32")
     assert isinstance(networks_on("cpu", "fp32"), OnnxNetworks)  # the graphs an app runs
     assert networks_on("cpu", "bf16").dtype == torch.bfloat16
+
+
+def export_here(*args: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    """`styler export` through main() in this process: the export is real, the interpreter's
+    and PyTorch's start-up are not paid again."""
+    from styler.cli.main import main
+
+    try:
+        code = main(["export", *args])
+    except SystemExit as exc:  # argparse exits itself for --help and usage errors
+        code = exc.code
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def leftovers(folder: Path) -> list[str]:
+    return [p.name for p in folder.rglob("*.tmp")]
+
+
+def onnx_name(precision: str) -> str:
+    return "udnie.onnx" if precision == "fp32" else f"udnie_{precision}.onnx"
+
+
+# (precision, -o given as a folder to make, named with a trailing separator): each precision
+# once, int8 (a copy of the shipped graph, cheap) both ways
+FOLDER_CASES = [("fp32", True), ("fp16", False), pytest.param("int8", True, marks=needs_int8),
+                pytest.param("int8", False, marks=needs_int8)]  # fmt: skip
+
+
+@pytest.mark.parametrize(("precision", "new"), FOLDER_CASES)
+def test_a_fast_export_into_a_folder_is_named_as_without_one(
+    precision: str, new: bool, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """-o DIR/ (made) and -o DIR (existing) mean DIR/NAME.onnx, not a file called DIR."""
+    folder = tmp_path / "models"
+    if not new:
+        folder.mkdir()
+    output = f"{folder}{os.sep}" if new else str(folder)
+    code, stdout, stderr = export_here("udnie", "--precision", precision, "-o", output,
+                                       capsys=capsys)  # fmt: skip
+    assert code == 0, stderr
+    assert stdout.strip() == str(folder / onnx_name(precision))
+    assert [p.name for p in tmp_path.iterdir()] == ["models"]
+    assert [p.name for p in folder.iterdir()] == [onnx_name(precision)]
+    ort.InferenceSession(str(folder / onnx_name(precision)), providers=["CPUExecutionProvider"])
+
+
+def test_an_own_int8_export_into_a_folder_is_named_as_without_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for i in range(8):
+        Image.new("RGB", (64, 48), (i * 30, 90, 200 - i * 20)).save(photos / f"{i}.png")
+    code, stdout, stderr = export_here("udnie", "--precision", "int8", "--calibrate",
+                                       str(photos), "-o", f"{tmp_path / 'own'}{os.sep}",
+                                       capsys=capsys)  # fmt: skip
+    assert code == 0, stderr
+    assert stdout.splitlines()[-1] == str(tmp_path / "own" / "udnie_int8.onnx")
+    assert [p.name for p in (tmp_path / "own").iterdir()] == ["udnie_int8.onnx"]
+
+
+@pytest.mark.parametrize("precision", ["fp32", pytest.param("int8", marks=needs_int8)])
+def test_a_failed_fast_write_names_its_target_and_leaves_no_temporary_file(
+    precision: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    name = onnx_name(precision)
+    (tmp_path / "models" / name).mkdir(parents=True)  # the target is taken by a folder
+    code, stdout, stderr = export_here("udnie", "--precision", precision, "-o",
+                                       str(tmp_path / "models"), capsys=capsys)  # fmt: skip
+    assert code == 2 and not stdout
+    assert stderr.strip() == f"styler: error: {tmp_path / 'models' / name}: cannot write it " \
+                             "(Is a directory)"  # fmt: skip
+    assert leftovers(tmp_path) == []
+
+
+def test_instant_export_takes_a_folder_with_or_without_a_separator_and_fails_cleanly(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    graphs = ["decoder.onnx", "encoder.onnx", "frames_decoder.onnx", "instant.json",
+              "style_encoder.onnx"]  # fmt: skip
+    code, stdout, stderr = export_here("--instant", "-o", f"{tmp_path / 'new'}{os.sep}",
+                                       capsys=capsys)  # fmt: skip
+    assert code == 0, stderr
+    assert sorted(p.name for p in (tmp_path / "new").iterdir()) == graphs
+    assert sorted(Path(line).name for line in stdout.split()) == graphs
+    (tmp_path / "taken" / "encoder.onnx").mkdir(parents=True)
+    code, _, stderr = export_here("--instant", "-o", str(tmp_path / "taken"), capsys=capsys)
+    assert code == 2 and len(stderr.strip().splitlines()) == 1
+    assert f"{tmp_path / 'taken' / 'encoder.onnx'}: cannot write it" in stderr
+    assert leftovers(tmp_path) == []
+
+
+def test_export_help_offers_only_the_precisions_export_accepts(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, stdout, _ = export_here("--help", capsys=capsys)
+    assert code == 0 and "--precision {fp32,fp16,int8}" in stdout
+    assert not re.search(r"\b(auto|bf16)\b", stdout), stdout
+    code, _, stderr = export_here("udnie", "--precision", "bf16", capsys=capsys)
+    assert code == 2 and "invalid choice: 'bf16'" in stderr
+    assert "auto takes int8" in CONTROLS["precision"].help  # stylize's help is the registry's

@@ -6,13 +6,15 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from styler.cli.common import EXIT_OK, UsageError, add_control_argument, say
+from styler.cli.common import EXIT_OK, UsageError, say
+from styler.controls import CONTROLS
 from styler.precision import EXPORT_PRECISIONS, FP32
 
 EPILOG = """\
 Examples:
   styler export starry_night                              # -> starry_night.onnx
   styler export starry_night --precision int8 -o models/starry_int8.onnx
+  styler export starry_night -o models/                   # -> models/starry_night.onnx
   styler export my_style.safetensors --precision int8 --calibrate photos/
   styler export --instant -o instant/                     # any painting: see docs/embedding.md
   styler export --instant --precision int8 -o instant8/
@@ -24,6 +26,10 @@ precision: fp32; fp16 stores the weights in float16 (half the file, float32 arit
 int8 is quantized (QDQ): shipped for the shipped styles and instant mode, made for your
 own networks from photos given with --calibrate.
 """
+PRECISION_HELP = "number format of the graphs: fp32, fp16 or int8, as below (default: %(default)s)"
+OUTPUT_HELP = ("the file to write, or a folder to write it in under its default name (as "
+               "NAME_int8.onnx): an existing folder, or one ending in a path separator (made if "
+               "missing); with --instant, the folder of its graphs (default: instant)")  # fmt: skip
 
 
 def add_parser(subparsers: Any, summary: str) -> argparse.ArgumentParser:
@@ -39,10 +45,12 @@ def add_parser(subparsers: Any, summary: str) -> argparse.ArgumentParser:
     )
     parser.add_argument("--instant", action="store_true", help="export instant mode (a folder)")
     parser.add_argument("--format", choices=("onnx",), default="onnx")
-    add_control_argument(parser, "precision", choices=EXPORT_PRECISIONS, default=FP32)
+    # export's own choices and help: the registry's help describes stylize's auto and bf16
+    parser.add_argument(CONTROLS["precision"].flag, choices=EXPORT_PRECISIONS, default=FP32,
+                        help=PRECISION_HELP)  # fmt: skip
     parser.add_argument("--calibrate", type=Path, metavar="DIR",
                         help="photos to calibrate an int8 network of your own on")  # fmt: skip
-    parser.add_argument("-o", "--output", type=Path, metavar="FILE|DIR")
+    parser.add_argument("-o", "--output", metavar="FILE|DIR", help=OUTPUT_HELP)
     return parser
 
 
@@ -52,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     if args.instant == bool(args.network):
         raise UsageError("name one fast network, or give --instant (not both)")
     if args.instant:
-        folder = args.output or Path("instant")
+        folder = Path(args.output or "instant")
         if folder.exists() and not folder.is_dir():
             raise UsageError(f"{folder}: exists and is not a folder")
         for path in export_instant(folder, args.precision):
