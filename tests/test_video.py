@@ -379,6 +379,9 @@ def test_the_cli_writes_a_clip_and_reproduces_it_from_its_settings(
     part = styler(clip, "--fast", tiny_net, "--start", "0:00.25", "--end", "0.5", "-o", "part")
     assert part.returncode == 0, part.stderr
     assert streams(tmp_path / part.stdout.strip())["frames"] == 3  # frames 3-5 of 12 fps
+    from_part = styler(clip, "--settings-from", tmp_path / part.stdout.strip(), "-o", "again")
+    assert from_part.returncode == 0, from_part.stderr  # its settings give the same part
+    assert streams(tmp_path / from_part.stdout.strip())["frames"] == 3
     photo = tmp_path / "photo.png"
     Image.fromarray(moving_pattern(32, 24, 1)[0]).save(photo)
     for inputs, bad, says in (

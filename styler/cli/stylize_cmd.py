@@ -240,6 +240,20 @@ def _span(args: argparse.Namespace) -> Span | None:
         raise UsageError(f"--start/--end: {exc}") from None
 
 
+def _recorded_span(settings_from: str | None) -> Span | None:
+    """The part of its clip that the output `settings_from` was painted from (engine notes,
+    styler.video.clip), or None: a photo, a whole clip, no settings."""
+    if settings_from is None:
+        return None
+    part = Settings.from_file(settings_from).engine.get("video", {}).get("part")
+    if not isinstance(part, list) or len(part) != 2:
+        return None
+    try:
+        return Span(float(part[0]), None if part[1] is None else float(part[1]))
+    except (TypeError, ValueError):
+        return None
+
+
 def _add_engine_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("where it runs")
     group.add_argument(
@@ -311,6 +325,7 @@ def run(args: argparse.Namespace) -> int:
     if span is not None and not any(runs_as_clip(job) for job in plan.jobs):
         raise UsageError("--start/--end are for clips (videos and animations); none of the "
                          "inputs is one")  # fmt: skip
+    span = span or _recorded_span(args.settings_from)  # its settings reproduce that output
     if not is_url(args.output_dir):
         _check_output_dir(args.output_dir)
     summary = TerminalSummary(failures=list(plan.failures))
