@@ -12,7 +12,6 @@ import contextlib
 import hashlib
 import io
 import json
-import math
 import os
 import pathlib
 import re
@@ -99,9 +98,18 @@ class ImageTooLarge(ImageLoadError):
     def __init__(self, source: str, size: tuple[int, int], limit: int) -> None:
         self.size, self.limit = size, limit
         width, height = size
-        megapixels = math.floor(limit / 100_000) / 10  # round down: never overstate the limit
-        super().__init__(source, f"image is {width}x{height} = {width * height / 1e6:.1f} MP, "
-                         f"over the {megapixels:.1f} MP limit")  # fmt: skip
+        shown = megapixels(width * height, up=True)
+        super().__init__(source, f"image is {width}x{height} = {shown} MP, "
+                         f"over the {megapixels(limit)} MP limit")  # fmt: skip
+
+
+def megapixels(pixels: int, *, up: bool = False) -> str:
+    """Pixels in MP to one decimal, or to two significant digits under 1 MP (a small limit
+    read '0.0 MP'); rounded down, so a limit is never overstated, or `up`, so an image over
+    it never reads as within it."""
+    decimals = 1 if pixels >= 10**6 or pixels <= 0 else 8 - len(str(pixels))
+    units, rest = divmod(pixels * 10**decimals, 10**6)
+    return f"{(units + (up and rest > 0)) / 10**decimals:.{decimals}f}"
 
 
 class ImageSaveError(ImageError):
@@ -365,14 +373,21 @@ def _open_image(path: str, stream: io.BufferedReader) -> Image.Image:
         raise ImageLoadError(path, f"not an image styler can read ({detail})") from exc
 
 
+# ISO media files' major brands that are still images (HEIF, AVIF, Canon's CR3 RAW), not clips.
+_IMAGE_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1",
+                           b"msf1", b"avif", b"avis", b"crx "})  # fmt: skip
+
+
 def _media_container(stream: io.BufferedReader) -> bool:
-    """Whether the file starts as a video or sound container does (MP4/MOV/M4A, Matroska
-    and WebM, AVI, MPEG transport and program streams): what a photo path was given."""
+    """Whether the file starts as a video or sound container does (MP4/MOV/M4A but not
+    HEIF's or AVIF's stills, Matroska and WebM, AVI, MPEG transport and program streams):
+    what a photo path was given."""
     stream.seek(0)
     head = stream.read(377)
+    iso_media = head[4:8] == b"ftyp" and head[8:12] not in _IMAGE_BRANDS
     transport = head[:1] == head[188:189] == head[376:377] == b"G"  # a sync byte each 188
     avi = head[:4] == b"RIFF" and head[8:12] == b"AVI "
-    return (head[4:8] == b"ftyp" or head[:4] == b"\x1a\x45\xdf\xa3" or transport or avi
+    return (iso_media or head[:4] == b"\x1a\x45\xdf\xa3" or transport or avi
             or head[:4] == b"\x00\x00\x01\xba")  # fmt: skip
 
 

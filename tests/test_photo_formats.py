@@ -299,7 +299,7 @@ def test_the_pixel_limit_holds_before_decoding(tmp_path, name, monkeypatch):
     monkeypatch.setattr(photo_formats, "develop_raw", lambda _data: pytest.fail("decoded"))
     with pytest.raises(ImageTooLarge) as error:
         load_image(path, max_pixels=1000)
-    one_line(error, path, "= 0.0 MP, over the 0.0 MP limit")
+    one_line(error, path, "MP, over the 0.0010 MP limit")
     with pytest.raises(ImageTooLarge):
         probe_image(path, max_pixels=1000)
 
@@ -404,7 +404,7 @@ BAD_LINES = {
     "cut_raw.dng": "truncated or corrupt RAW data",
     "empty.avif": "empty file (0 bytes)",
     "text.dng": "not an image styler can read",
-    "big.heic": "image is 200x100 = 0.0 MP, over the 0.0 MP limit",
+    "big.heic": "image is 200x100 = 0.020 MP, over the 0.010 MP limit",
 }
 
 

@@ -336,7 +336,7 @@ def test_bad_videos_are_one_line_each_and_the_batch_goes_on(tmp_path, clip, tiny
 
 
 def test_a_clip_over_the_pixel_limit_is_refused_before_decoding(tmp_path, clip, tiny_net) -> None:
-    with pytest.raises(VideoLoadError, match="frames are 64x48 = 0.0 MP, over the 0.0 MP pixel"):
+    with pytest.raises(VideoLoadError, match="64x48 = 0.0031 MP, over the 0.0010 MP pixel"):
         stylize_video(clip, tmp_path / "x.mp4", Recipe.create("fast", [tiny_net], max_pixels=1000))
 
 

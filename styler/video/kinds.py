@@ -8,7 +8,7 @@ import os
 
 from PIL import Image
 
-from styler.imageio import ImageLoadError, ImageTooLarge
+from styler.imageio import ImageLoadError, ImageTooLarge, megapixels
 
 # Camcorders write MPEG transport streams (.mts, .m2ts), older phones 3GP: all read by FFmpeg.
 VIDEO_EXTENSIONS = frozenset({".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v", ".mts", ".m2ts",
@@ -30,8 +30,8 @@ class VideoTooLarge(VideoLoadError, ImageTooLarge):
         self.size, self.limit = size, limit
         width, height = size
         VideoLoadError.__init__(self, source, f"frames are {width}x{height} = "
-                                f"{width * height / 1e6:.1f} MP, over the "
-                                f"{limit / 1e6:.1f} MP pixel limit")  # fmt: skip
+                                f"{megapixels(width * height, up=True)} MP, over the "
+                                f"{megapixels(limit)} MP pixel limit")  # fmt: skip
 
 
 def ffmpeg_path(path: str | os.PathLike) -> str:
