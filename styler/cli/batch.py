@@ -184,15 +184,18 @@ def cancel_on_interrupt(token: CancelToken) -> Iterator[None]:
 
 class _Bars:
     """A bar over files and a nested one over the current file's steps (stderr): optimisation
-    steps in optimizer mode, network passes in fast and instant mode."""
+    steps in optimizer mode, network passes in fast and instant mode. Where stderr is not a
+    terminal (a log file), only the files' bar: the nested one moves the cursor up and down,
+    which a log keeps as escape codes."""
 
     def __init__(self, files: int, quiet: bool) -> None:
         self.files = tqdm(
             total=files, desc="images", unit="img", disable=quiet, position=0, dynamic_ncols=True
         )
         self.steps = tqdm(
-            total=None, unit="step", disable=quiet, position=1, leave=False, dynamic_ncols=True
-        )
+            total=None, unit="step", disable=quiet or not sys.stderr.isatty(), position=1,
+            leave=False, dynamic_ncols=True,
+        )  # fmt: skip
 
     def __enter__(self) -> _Bars:
         return self
