@@ -358,8 +358,7 @@ def _open_image(path: str, stream: io.BufferedReader) -> Image.Image:
     except UnidentifiedImageError as exc:
         reason = "not an image styler can read (unknown or damaged image data)"
         if _media_container(stream):
-            reason = ("a video or sound file, not a photo: give it a video's extension (.mp4, "
-                      ".mov, ...) for styler to stylize it as a clip")  # fmt: skip
+            reason = f"a video or sound file, not a photo: {_clip_hint(path)}"
         raise ImageLoadError(path, reason) from exc
     except MemoryError:
         raise
@@ -371,6 +370,15 @@ def _open_image(path: str, stream: io.BufferedReader) -> Image.Image:
     except Exception as exc:
         detail = str(exc) or type(exc).__name__
         raise ImageLoadError(path, f"not an image styler can read ({detail})") from exc
+
+
+def _clip_hint(path: str) -> str:
+    """How to stylize a clip that came where a photo was expected."""
+    from styler.video.kinds import is_video  # imports this module: loaded here, when needed
+
+    if is_video(path):
+        return "stylize it as a clip (styler.stylize_video, or the CLI)"
+    return "give it a video's extension (.mp4, .mov, ...) for styler to stylize it as a clip"
 
 
 # ISO media files' major brands that are still images (HEIF, AVIF, Canon's CR3 RAW), not clips.

@@ -118,6 +118,8 @@ def test_a_frame_that_is_not_8_bit_rgb_is_one_line(tiny_net, frame) -> None:
 
 def test_a_video_given_as_a_photo_says_so(tmp_path) -> None:
     clip = write_clip(tmp_path / "clip.mp4", moving_pattern(32, 32, 2))
+    with pytest.raises(ImageLoadError, match=r"not a photo: stylize it as a clip"):
+        load_image(clip)
     renamed = clip.rename(tmp_path / "clip.bin")
     with pytest.raises(ImageLoadError, match="a video or sound file, not a photo"):
         load_image(renamed)
