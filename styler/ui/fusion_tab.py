@@ -11,6 +11,7 @@ from styler.controls import FUSION_CONTROLS
 from styler.ui import results, widgets
 from styler.ui.components import api_signature, download_button, photo_input, with_signature
 from styler.ui.fusion import FUSION_TOOLS, TOOLS, run_fusion
+from styler.ui.guard import readable
 from styler.ui.queues import ENGINE
 from styler.ui.services import Services
 from styler.ui.slot_events import wire_file_slot, wire_image_slot
@@ -85,9 +86,7 @@ def wire_fusion(
     ui["tool"].change(switch_tool, ui["tool"], [ui["mask"], *(ui[n] for n in options)],
                       queue=False, api_name=False)  # fmt: skip
 
-    @guard
-    @with_signature(FUSE_SIGNATURE)
-    def run(*args: Any):
+    def fuse(*args: Any) -> tuple:
         given = FUSE_SIGNATURE.bind(*args).arguments
         state: Session = given["state"]
         entry = run_fusion(services, state, given.get("tool"), given.get("images"),
@@ -100,11 +99,19 @@ def wire_fusion(
             state,
         )
 
-    ui["run"].click(
-        run,
-        [session, ui["tool"], ui["images"], ui["mask"], *(ui[n] for n in options)],
-        [ui["result"], ui["status"], ui["download"], history, session],
-        api_name="fuse",
-        concurrency_limit=services.concurrency,
-        concurrency_id=ENGINE,
-    )
+    @with_signature(FUSE_SIGNATURE)
+    def run(*args: Any) -> tuple:
+        """The page's Fuse: a failure is the status line, with no result on screen and
+        nothing to download (a message box would fade and leave the last result's)."""
+        try:
+            return fuse(*args)
+        except Exception as exc:  # noqa: BLE001 - every failure becomes the status line
+            return None, f"⚠ {readable(exc)}", download_button(None), gr.skip(), gr.skip()
+
+    inputs = [session, ui["tool"], ui["images"], ui["mask"], *(ui[n] for n in options)]
+    outputs = [ui["result"], ui["status"], ui["download"], history, session]
+    engine_queue = {"concurrency_limit": services.concurrency, "concurrency_id": ENGINE}
+    ui["run"].click(run, inputs, outputs, api_name=False, **engine_queue)
+    # API clients call /fuse and get the error itself
+    gr.Button(visible=False).click(guard(with_signature(FUSE_SIGNATURE)(fuse)), inputs, outputs,
+                                   api_name="fuse", **engine_queue)  # fmt: skip

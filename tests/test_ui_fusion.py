@@ -1,0 +1,45 @@
+"""The Fusion tab tells the truth after a failure, in Chromium on the live test server
+(tests/live_ui.py): the reason stays in the status line, the last result leaves the screen
+and Download has nothing to give; API clients still get the error itself."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.test_ui import _upload
+from tests.ui_helpers import SHOTS, TIMEOUT, photo, save, wait_for_text
+
+
+def test_a_failed_fuse_says_why_and_leaves_no_stale_result(page, server) -> None:
+    page.get_by_role("tab", name="Fusion").click()
+    frames = [save(photo(96, 72, gain=g), server.files / f"fuse{i}.png")
+              for i, g in enumerate((0.5, 1.0, 1.5))]  # fmt: skip
+    _upload(page, "#fusion-images", frames)
+    page.locator("#fusion-images", has_text="fuse2").wait_for()
+    page.locator("#fusion-run").click()
+    wait_for_text(page, "#fusion-status", "Done", TIMEOUT)
+    assert page.locator("#fusion-download").is_enabled()
+
+    page.get_by_label("Focus stacking").check()
+    page.locator("#fusion-images button[aria-label='Clear']").first.click()
+    _upload(page, "#fusion-images", frames[:1])
+    page.locator("#fusion-images", has_text="fuse0").wait_for()
+    page.locator("#fusion-run").click()
+    status = wait_for_text(page, "#fusion-status", "⚠", TIMEOUT)
+    assert "at least 2" in status and "Done" not in status
+    page.wait_for_timeout(12_000)  # longer than a message box lasts: the reason stays
+    assert "at least 2" in page.locator("#fusion-status").inner_text()
+    assert not page.locator("#fusion-download").is_enabled()
+    assert page.locator("#fusion-result img").count() == 0
+    assert page.locator("#fusion-result .error, #fusion-status .error").count() == 0
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "fusion_failed.png"), full_page=True)
+
+
+def test_the_fuse_api_still_raises_the_error(server) -> None:
+    from gradio_client import Client, handle_file
+
+    frame = save(photo(64, 48), server.files / "single.png")
+    with pytest.raises(Exception, match="at least 2"):
+        Client(server.url, verbose=False).predict(
+            tool="Focus stacking", images=[handle_file(str(frame))], api_name="/fuse")
