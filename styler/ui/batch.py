@@ -12,6 +12,7 @@ from pathlib import Path
 
 from styler.batch import Batch, BatchEvents, Job, output_kind
 from styler.engine import RecipeImageError
+from styler.progress import CancelToken
 from styler.recipe import Recipe
 from styler.ui import zips
 from styler.ui.inputs import FAST, QUALITY, Controls, StyleSlots, style_list
@@ -27,9 +28,13 @@ class BatchOutcome:
     zip_path: Path
     done: int
     errors: list[str]
+    not_done: int = 0  # photos a Stop left unpainted
 
     def summary(self) -> str:
-        lines = [f"**{self.done} stylized, {len(self.errors)} failed.** The zip holds the results"
+        counts = f"{self.done} stylized, {len(self.errors)} failed"
+        if self.not_done:
+            counts = f"Stopped: {counts}, {self.not_done} not done"
+        lines = [f"**{counts}.** The zip holds the results"
                  + (" and errors.txt." if self.errors else ".")]  # fmt: skip
         if self.errors:
             lines += ["", "Not stylized:", *(f"- {e}" for e in self.errors)]
@@ -62,8 +67,11 @@ def run_batch(
     styles: StyleSlots,
     controls: Controls,
     report: Report | None = None,
+    cancel: CancelToken | None = None,
 ) -> BatchOutcome:
-    """Every photo (or every image in the zips) through one style; a zip back, errors listed."""
+    """Every photo (or every image in the zips) through one style; a zip back, errors listed.
+    A `cancel` (the tab's Stop) ends it at once, dropping the photo under way: the zip holds
+    those done."""
     if not files:
         raise UserError("Upload some photos or a zip of photos first.")
     config = services.config
@@ -86,12 +94,12 @@ def run_batch(
             engine = services.engines.build(recipe, index)
         except RecipeImageError as exc:
             raise UserError(f"That style image cannot be used: {user_message(exc.cause)}") from exc
-        summary = Batch(engine, events=events).run(jobs)
+        summary = Batch(engine, events=events, cancel=cancel or CancelToken()).run(jobs)
     if report:
         report(len(inputs), len(inputs), "zip")
     zip_path = zips.write_zip(summary.written, [*errors, *events.errors], work / "styled.zip")
     return BatchOutcome(zip_path=zip_path, done=summary.stylized,
-                        errors=[*errors, *events.errors])  # fmt: skip
+                        errors=[*errors, *events.errors], not_done=summary.not_done)  # fmt: skip
 
 
 def _recipe(

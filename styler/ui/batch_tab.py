@@ -53,7 +53,9 @@ def batch_tab(services: Services, style_images: list[str], first_mode: str) -> d
             ui["steps"] = widgets.control_widget("steps", first_mode, elem_id="batch-steps")
             ui["stroke_side"] = widgets.control_widget("stroke_side", first_mode,
                                                        elem_id="batch-stroke-side")  # fmt: skip
-            ui["run"] = gr.Button("Stylize all", variant="primary", elem_id="batch-run")
+            with gr.Row():
+                ui["run"] = gr.Button("Stylize all", variant="primary", elem_id="batch-run")
+                ui["stop"] = gr.Button("Stop", variant="stop", elem_id="batch-stop")
         with gr.Column(min_width=320):
             ui["zip"] = gr.File(label="Results (zip)", interactive=False, elem_id="batch-zip")
             ui["report"] = gr.Markdown("", elem_id="batch-report")
@@ -79,15 +81,23 @@ def wire_batch(services: Services, guard: Callable, ui: dict[str, Any]) -> None:
 
     @guard
     def run(files, mode, style, style_image, size, upscale, steps, stroke_side,
-            progress=gr.Progress()):  # noqa: B008
+            request: gr.Request, progress=gr.Progress()):  # noqa: B008
         controls = Controls(size=size, upscale=upscale, steps=steps, stroke_side=stroke_side)
 
         def report(done: int, total: int, name: str) -> None:
             progress((done, total), desc=f"{name}", unit="images")
 
-        outcome = run_batch(services, files, mode, style, [(style_image, 1.0)], controls,
-                            report)  # fmt: skip
+        with services.cancellable(_stop_key(request)) as token:
+            outcome = run_batch(services, files, mode, style, [(style_image, 1.0)], controls,
+                                report, token)  # fmt: skip
         return str(outcome.zip_path), outcome.summary()
+
+    def stop(request: gr.Request):
+        """Stop the page's batch now (a Quality photo takes minutes): the photo under way is
+        dropped, and the zip holds the photos done."""
+        if services.cancel(_stop_key(request)):
+            return "Stopping…"
+        return "Nothing is running."
 
     ui["run"].click(
         run,
@@ -98,3 +108,9 @@ def wire_batch(services: Services, guard: Callable, ui: dict[str, Any]) -> None:
         concurrency_limit=services.concurrency,
         concurrency_id=ENGINE,
     )
+    ui["stop"].click(stop, None, ui["report"], queue=False, api_name=False)
+
+
+def _stop_key(request: gr.Request) -> str:
+    """The page's batch, as its Stop finds it (the page's own connection)."""
+    return f"batch:{request.session_hash}"

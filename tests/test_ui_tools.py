@@ -1,13 +1,18 @@
-"""The Fusion tab tells the truth after a failure, in Chromium on the live test server
-(tests/live_ui.py): the reason stays in the status line, the last result leaves the screen
-and Download has nothing to give; API clients still get the error itself."""
+"""The Fusion and Batch tabs tell the truth, in Chromium on the live test server
+(tests/live_ui.py): after a failed Fuse the reason stays in the status line, the last result
+leaves the screen and Download has nothing to give (API clients still get the error itself);
+a Batch stops when asked (the photo under way dropped) and says how far it got."""
 
 from __future__ import annotations
 
+import io
+import zipfile
+
+import httpx
 import pytest
 
-from tests.test_ui import _upload
-from tests.ui_helpers import SHOTS, TIMEOUT, photo, save, wait_for_text
+from tests.test_ui import _slider, _upload
+from tests.ui_helpers import SHOTS, TIMEOUT, photo, png_bytes, save, wait_for_text, zip_of
 
 
 def test_a_failed_fuse_says_why_and_leaves_no_stale_result(page, server) -> None:
@@ -43,3 +48,25 @@ def test_the_fuse_api_still_raises_the_error(server) -> None:
     with pytest.raises(Exception, match="at least 2"):
         Client(server.url, verbose=False).predict(
             tool="Focus stacking", images=[handle_file(str(frame))], api_name="/fuse")
+
+
+def test_a_stopped_batch_zips_the_photos_done_and_says_how_far_it_got(page, server) -> None:
+    page.get_by_role("tab", name="Batch").click()
+    upload = zip_of(server.files / "many.zip",
+                    {f"p{i:02d}.png": png_bytes(photo(64, 48, seed=i)) for i in range(12)})
+    _upload(page, "#batch-files", upload)
+    page.locator("#batch-files", has_text="many").wait_for()
+    page.locator("#batch-mode label", has_text="Quality").click()
+    _slider(page, "batch-size", 64)
+    _slider(page, "batch-steps", 20)
+    page.locator("#batch-run").click()
+    page.get_by_text("1/12", exact=False).first.wait_for(timeout=120_000)  # one photo done
+    page.locator("#batch-stop").click()
+    report = wait_for_text(page, "#batch-report", "Stopped:", 120_000)
+    done = int(report.split("Stopped: ")[1].split(" stylized")[0])
+    assert 0 < done < 12 and f"{12 - done} not done" in report, report
+    href = page.locator("#batch-zip a").first.get_attribute("href")
+    data = httpx.get(href if href.startswith("http") else server.url + href, timeout=30).content
+    assert len(zipfile.ZipFile(io.BytesIO(data)).namelist()) == done
+    page.locator("#batch-stop").click()
+    wait_for_text(page, "#batch-report", "Nothing is running.", TIMEOUT)
