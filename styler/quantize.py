@@ -14,6 +14,8 @@ in their instance normalisation cost 4 % of the content distance on validation p
 
 from __future__ import annotations
 
+import contextlib
+import sys
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -88,7 +90,9 @@ def quantize_int8(
         def get_next(self) -> Feed | None:
             return next(feeds, None)
 
-    with tempfile.TemporaryDirectory() as folder:
+    # onnxruntime's quantizer prints its progress: to stderr, so a command's stdout stays the
+    # path it wrote (what scripts read)
+    with tempfile.TemporaryDirectory() as folder, contextlib.redirect_stdout(sys.stderr):
         prepared = Path(folder) / "prepared.onnx"
         quant_pre_process(str(float_model), str(prepared), skip_symbolic_shape=True)
         quantize_static(
