@@ -29,7 +29,7 @@ if TYPE_CHECKING:  # for type checkers and editors; at run time __getattr__ impo
         save_image,
     )
     from styler.instant.stylizer import InstantOptions, InstantStylizer  # noqa: F401
-    from styler.machine_report import MachineReport, machine_report  # noqa: F401
+    from styler.machine_facts import MachineReport, machine_report  # noqa: F401
     from styler.optimize import OptimizeOptions  # noqa: F401
     from styler.progress import CancelToken, Progress  # noqa: F401
     from styler.recipe import Recipe  # noqa: F401
@@ -51,7 +51,7 @@ _HOMES = {
     "ImageSaveError": "styler.imageio",
     "InstantOptions": "styler.instant.stylizer",
     "InstantStylizer": "styler.instant.stylizer",
-    "MachineReport": "styler.machine_report",
+    "MachineReport": "styler.machine_facts",
     "OptimizeOptions": "styler.optimize",
     "OptionsError": "styler.errors",
     "Progress": "styler.progress",
@@ -64,7 +64,7 @@ _HOMES = {
     "build_options": "styler.api",
     "distances": "styler.evaluate",
     "load_image": "styler.imageio",
-    "machine_report": "styler.machine_report",
+    "machine_report": "styler.machine_facts",
     "read_settings": "styler.imageio",
     "save_image": "styler.imageio",
     "Settings": "styler.settings",

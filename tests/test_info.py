@@ -1,4 +1,4 @@
-"""`styler info` and styler.machine_report: what this machine runs styler as, through the
+"""`styler info` and styler.machine_report(): what this machine runs styler as, through the
 real command in a subprocess."""
 
 from __future__ import annotations
@@ -49,3 +49,12 @@ def test_the_text_report_reads_as_a_table() -> None:
     for label in ("CPU", "int8 dot products", "native bf16", "device (auto)",
                   "precision (auto), fast", "precision (auto), instant", "torch", "weights"):
         assert any(line.lstrip().startswith(label) for line in text.splitlines()), label
+
+
+def test_the_api_gives_the_function_whatever_was_imported_before() -> None:
+    """The report's module once had the function's name: importing it first (as `styler
+    info` does) made `styler.machine_report` the module, which is not callable."""
+    code = ("import styler.cli.info_cmd, styler.machine_facts\n"
+            "from styler import machine_report, MachineReport\n"
+            "assert isinstance(machine_report(), MachineReport)")  # fmt: skip
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)

@@ -1,4 +1,4 @@
-"""`styler info`: what this machine runs styler as (styler.machine_report), for a user who
+"""`styler info`: what this machine runs styler as (styler.machine_facts), for a user who
 wonders why a run is slow and for bug reports."""
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def add_parser(subparsers: Any, summary: str) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from styler.machine_report import machine_report
+    from styler.machine_facts import machine_report
 
     report = machine_report()
     if args.json:
