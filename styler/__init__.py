@@ -18,7 +18,7 @@ from styler.lazy import lazy_attributes
 if TYPE_CHECKING:  # for type checkers and editors; at run time __getattr__ imports them
     from styler.api import Stylizer, build_options, stylize  # noqa: F401
     from styler.engine import Engine, build_engine  # noqa: F401
-    from styler.errors import OptionsError, StylerError, WeightsError  # noqa: F401
+    from styler.errors import InvalidOption, OptionsError, StylerError, WeightsError  # noqa: F401
     from styler.evaluate import Distances, distances  # noqa: F401
     from styler.fast.inference import FastOptions, FastStylizer  # noqa: F401
     from styler.imageio import (  # noqa: F401
@@ -51,6 +51,7 @@ _HOMES = {
     "ImageSaveError": "styler.imageio",
     "InstantOptions": "styler.instant.stylizer",
     "InstantStylizer": "styler.instant.stylizer",
+    "InvalidOption": "styler.errors",
     "MachineReport": "styler.machine_facts",
     "OptimizeOptions": "styler.optimize",
     "OptionsError": "styler.errors",

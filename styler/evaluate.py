@@ -16,6 +16,7 @@ And one at the output's own size, higher is better:
 from __future__ import annotations
 
 import functools
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,6 +24,7 @@ import torch
 from PIL import Image
 
 from styler.image_sizes import EVAL_SIZE, resize_long_side
+from styler.imageio import load_image
 from styler.losses import gram_matrix, relative_error
 from styler.tensors import to_tensor
 from styler.vgg import VGG19Features
@@ -76,8 +78,23 @@ def content_distance(output: Image.Image, content: Image.Image) -> float:
     return float(relative_error(out, ref))
 
 
-def distances(output: Image.Image, content: Image.Image, style: Image.Image) -> Distances:
+Picture = Image.Image | np.ndarray | str | os.PathLike
+
+
+def distances(output: Picture, content: Picture, style: Picture) -> Distances:
+    """Both distances; each image a PIL image, an 8-bit RGB array or a file's path."""
+    output, content, style = (_picture(image) for image in (output, content, style))
     return Distances(style=style_distance(output, style), content=content_distance(output, content))
+
+
+def _picture(image: Picture) -> Image.Image:
+    if isinstance(image, Image.Image):
+        return image
+    if isinstance(image, np.ndarray):
+        return Image.fromarray(np.ascontiguousarray(image))
+    if isinstance(image, str | os.PathLike):
+        return load_image(image).rgb
+    raise TypeError(f"an image must be a PIL image, an array or a path, not {type(image).__name__}")
 
 
 def edge_recall(output: Image.Image, content: Image.Image) -> float:

@@ -60,7 +60,10 @@ def export_fast(
     target = _target(output, f"{style}{suffix}.onnx")
     _check_writable(target.parent)
     if precision == INT8 and calibrate is None:
-        chosen = fast_precision(Painter(style, file.sha256, lambda: network), INT8, "cpu")
+        try:
+            chosen = fast_precision(Painter(style, file.sha256, lambda: network), INT8, "cpu")
+        except OptionsError as exc:  # a network of one's own: none ships, one can be made
+            raise OptionsError(f"{exc}, or quantize it on your photos: --calibrate DIR") from None
         return _copy(chosen.int8.path, target)  # fast_precision refused a network without one
     with tempfile.TemporaryDirectory() as work:
         graph = export_onnx(network.cpu().eval(), Path(work) / "float.onnx",

@@ -569,8 +569,20 @@ def output_format(path_or_format: str) -> str:
     return _FORMATS[name]
 
 
+def _as_image(image: object) -> Image.Image:
+    """A PIL image, or an array of 8-bit pixels as one; anything else a one-line TypeError."""
+    if isinstance(image, Image.Image):
+        return image
+    if isinstance(image, np.ndarray) and image.dtype == np.uint8 and (
+            image.ndim == 2 or (image.ndim == 3 and image.shape[2] in (3, 4))):  # fmt: skip
+        return Image.fromarray(np.ascontiguousarray(image))
+    kind = (f"a {'x'.join(map(str, image.shape))} {image.dtype} array"
+            if isinstance(image, np.ndarray) else type(image).__name__)  # fmt: skip
+    raise TypeError(f"image must be a PIL image or an HxW, HxWx3 or HxWx4 uint8 array, not {kind}")
+
+
 def save_image(
-    image: Image.Image,
+    image: Image.Image | np.ndarray,
     path: str | os.PathLike,
     *,
     settings: Mapping[str, Any] | None = None,
@@ -589,8 +601,10 @@ def save_image(
     upright. The pixels are sRGB and tagged so, or converted to the photo's own profile with
     color_space 'source'; TIFF takes 8 or 16 bits. alpha (or the image's own transparency) is
     put back for PNG, WebP and TIFF; JPEG has no alpha channel, so there it is dropped.
+    An array is taken as 8-bit pixels (HxW grey, HxWx3 RGB, HxWx4 RGBA).
     Raises ImageSaveError with a one-line message.
     """
+    image = _as_image(image)
     target = pathlib.Path(path)
     try:
         if format is None and not target.suffix:

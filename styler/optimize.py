@@ -32,7 +32,7 @@ from styler.controls import (
     output_side,
 )
 from styler.device import autocast_dtype
-from styler.errors import ImageSizeError, OptionsError
+from styler.errors import ImageSizeError, InvalidOption, OptionsError
 from styler.fusion.arrays import resize_to
 from styler.fusion.tiles import Tile, TileCanvas, tile_grid
 from styler.image_sizes import resize_long_side, scaled_size
@@ -94,9 +94,9 @@ class OptimizeOptions:
         for name, value in checked(OPTIMIZE, self.values()).items():
             setattr(self, name, value)
         if self.scale_factor <= 1:
-            raise OptionsError(f"scale factor must be above 1, got {self.scale_factor}")
+            raise InvalidOption("scale_factor", self.scale_factor, "above 1")
         if self.preview_every < 0:
-            raise OptionsError(f"preview_every must be >= 0, got {self.preview_every}")
+            raise InvalidOption("preview_every", self.preview_every, "0 or more")
 
     @classmethod
     def from_values(cls, values: Mapping[str, Any]) -> OptimizeOptions:

@@ -31,6 +31,10 @@ class MissingImage(StylerError):
 
     def __init__(self, name: str, what: str, searched: Sequence[Path]) -> None:
         self.name, self.what, self.searched = name, what, list(searched)
+        if name.startswith("<"):  # an array or image passed in memory: never a file
+            super().__init__(f"the {what} of these settings was passed in memory ({name}), "
+                             "not as a file: pass it again")  # fmt: skip
+            return
         where = ", ".join(str(folder) for folder in self.searched) or "nowhere"
         super().__init__(f"{what} {name!r} named in the settings is not in {where}")
 
@@ -87,6 +91,8 @@ class Recipe:
         if init_image is not None and mode != OPTIMIZE:
             raise OptionsError(f"an init image has no effect in {MODE_NAMES[mode]}")
         values = {**defaults(mode, recorded_only=False), **checked(mode, controls)}
+        if mode == OPTIMIZE and values.get("init") == "image" and init_image is None:
+            raise OptionsError("init 'image' starts from an init image: give one (--init-image)")
         return cls(mode, listed, values, blend, tuple((m, s) for m, s in regions), init_image)
 
     @classmethod

@@ -8,7 +8,7 @@ from typing import Any
 
 from styler.cli.common import EXIT_OK, UsageError, say
 from styler.controls import CONTROLS
-from styler.precision import EXPORT_PRECISIONS, FP32
+from styler.precision import EXPORT_PRECISIONS, FP32, INT8
 
 EPILOG = """\
 Examples:
@@ -59,6 +59,9 @@ def run(args: argparse.Namespace) -> int:
 
     if args.instant == bool(args.network):
         raise UsageError("name one fast network, or give --instant (not both)")
+    if args.calibrate is not None and (args.instant or args.precision != INT8):
+        raise UsageError("--calibrate quantizes a fast network of your own: it goes with "
+                         "--precision int8 and a network's name")  # fmt: skip
     if args.instant:
         folder = Path(args.output or "instant")
         if folder.exists() and not folder.is_dir():

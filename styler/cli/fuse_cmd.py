@@ -93,9 +93,8 @@ def _tool(tools: Any, name: str, summary: str, epilog: str) -> argparse.Argument
         epilog=epilog,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument(
-        "-o", "--output", required=True, metavar="OUT", help="output file (.png, .jpg or .webp)"
-    )
+    parser.add_argument("-o", "--output", required=True, metavar="OUT",
+                        help="output file: .png, .jpg, .webp or .tif")  # fmt: skip
     return parser
 
 

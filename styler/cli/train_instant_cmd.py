@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from styler.cli.batch import cancel_on_interrupt
-from styler.cli.common import EXIT_INTERRUPTED, EXIT_OK, UsageError, say
+from styler.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, UsageError, say
 from styler.device import use_all_cores
 from styler.instant.train import BUDGETS, FINE_TUNE, DecoderTrainConfig, train_levels
 from styler.progress import CancelToken
@@ -101,7 +101,10 @@ def add_parser(subparsers: Any, summary: str) -> argparse.ArgumentParser:
 
 
 def _positive(text: str) -> float:
-    value = float(text)
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
     if not value > 0:
         raise argparse.ArgumentTypeError(f"must be above 0, got {text!r}")
     return value
@@ -137,5 +140,11 @@ def run(args: argparse.Namespace) -> int:
     if token.cancelled:
         say(f"interrupted: checkpoints are in {args.out}; rerun with --resume to continue")
         return EXIT_INTERRUPTED
+    missing = [level for level in args.levels
+               if not (Path(args.out) / f"decoder_{level}.safetensors").is_file()]  # fmt: skip
+    if missing:  # a budget too short for one evaluation: there is no best decoder to keep
+        say(f"error: no decoder for {', '.join(missing)} was saved: its time ran out before "
+            f"its first evaluation; give it more (--minutes-scale) and rerun with --resume")
+        return EXIT_FAILED
     say(f"decoders in {args.out}; use them with STYLER_INSTANT_DIR={args.out}")
     return EXIT_OK

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import socket
 from pathlib import Path
 from typing import Any
 
 from styler.cli.common import EXIT_OK, UsageError, add_control_argument, say
+from styler.errors import OptionsError
 from styler.ui.config import (
     DEFAULT_MAX_BATCH_FILES,
     DEFAULT_MAX_UPLOAD_MB,
@@ -59,7 +61,7 @@ def add_parser(subparsers: Any, summary: str) -> argparse.ArgumentParser:
         "--max-upload-pixels",
         "--max-pixels",
         dest="max_upload_pixels",
-        type=parse_pixels,
+        type=_pixels,
         default=UI_MAX_PIXELS,
         metavar="N",
         help="refuse uploaded images with more pixels than this, from their header, before "
@@ -95,11 +97,32 @@ def add_parser(subparsers: Any, summary: str) -> argparse.ArgumentParser:
     return parser
 
 
+def _pixels(text: str) -> int:
+    """--max-upload-pixels, its reason in argparse's usage error."""
+    try:
+        return parse_pixels(text)
+    except OptionsError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _check_places(args: argparse.Namespace) -> None:
+    """Paths and the host checked before the server starts, each one usage error (Gradio
+    would start without the photos, or blame a bad host on its ports)."""
+    if args.train_photos is not None and not args.train_photos.is_dir():
+        raise UsageError(f"--train-photos {args.train_photos}: no such folder")
+    try:
+        socket.getaddrinfo(args.host, args.port)
+    except (OSError, UnicodeError) as exc:
+        raise UsageError(f"--host {args.host}: not an address of this machine's network "
+                         f"({getattr(exc, 'strerror', None) or exc})") from None  # fmt: skip
+
+
 def run(args: argparse.Namespace) -> int:
     if importlib.util.find_spec("gradio") is None:
         raise UsageError(
             "the web UI needs gradio: pip install 'styler[ui]' (or pip install gradio)"
         )
+    _check_places(args)
     config = UIConfig(
         host=args.host,
         port=args.port,

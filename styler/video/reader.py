@@ -81,6 +81,8 @@ def probe_clip(path: str | os.PathLike, *, max_pixels: int) -> ClipInfo:
     the interlacing)."""
     name = os.fsdecode(path)
     with open_clip(name) as container:
+        if _still_image(container):
+            raise VideoLoadError(name, "a still image, not a video: stylize it as a photo")
         stream = _video_stream(name, container)
         stretch = Fraction(stream.sample_aspect_ratio or 1) or Fraction(1)
         width = _shown_width(stream.codec_context.width, stretch)
@@ -110,6 +112,14 @@ def open_clip(name: str) -> Any:
         return av.open(ffmpeg_path(name), metadata_errors="ignore")
     except (av.error.FFmpegError, UnicodeDecodeError) as exc:
         raise VideoLoadError(name, f"not a video styler can read ({_reason(exc)})") from exc
+
+
+def _still_image(container: Any) -> bool:
+    """FFmpeg opens a photo (JPEG, PNG, ...) as a video of one frame: image2 or an image
+    pipe demuxer. An animated GIF, WebP or PNG never gets here (styler.video.animation), so
+    a GIF or APNG that does is a single frame too."""
+    form = container.format.name
+    return form in ("image2", "gif", "apng") or form.endswith("_pipe")
 
 
 def _video_stream(name: str, container: Any) -> Any:
