@@ -525,3 +525,43 @@ def test_hue_statistics_of_grey_and_pure_colours() -> None:
     red = hue_statistics(flat(8, 8, (255, 0, 0)))
     assert math.isclose(red.strength, 1.0) and min(red.hue, 360 - red.hue) < 1e-3
     assert abs(hue_statistics(flat(8, 8, (0, 0, 255))).hue - 240) < 1e-3
+
+
+def test_fuse_blend_keeps_cut_outs_transparent_and_series_keep_the_camera(tmp_path, capsys):
+    """Two cut-outs blended keep their transparent corners (the output was RGB, the corners
+    black); a fused bracket keeps its first photo's camera and date, as a stylized photo
+    keeps its own."""
+    cutout = np.zeros((48, 64, 4), np.uint8)
+    cutout[..., :3], cutout[..., 3] = 180, 255
+    cutout[:12, :12] = 0  # a transparent corner
+    first = save(cutout, tmp_path / "a.png", "RGBA")
+    second = save(np.concatenate([cutout[..., :3][..., ::-1] // 2, cutout[..., 3:]], axis=2),
+                  tmp_path / "b.png", "RGBA")  # fmt: skip
+    half = np.zeros((48, 64), np.uint8)
+    half[:, :32] = 255
+    mask = save(half, tmp_path / "m.png")
+    run_fuse(capsys, "blend", first, second, "--mask", mask, "-o", tmp_path / "blend.png")
+    blended = np.asarray(Image.open(tmp_path / "blend.png"))
+    assert blended.shape[2] == 4 and blended[:8, :8, 3].max() == 0
+    assert blended[24:, 40:, 3].min() == 255
+
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0110] = "Canon", "EOS R5"  # make, model
+    exif.get_ifd(0x8769)[0x9003] = "2024:05:06 12:30:00"  # date taken, in the Exif IFD
+    brackets = []
+    for i, gain in enumerate((0.5, 1.0, 1.6)):
+        path = tmp_path / f"br{i}.jpg"
+        Image.fromarray(np.clip(photo_like(48, 64) * gain, 0, 255).astype(np.uint8)).save(
+            path, exif=exif)
+        brackets.append(path)
+    run_fuse(capsys, "exposure", *brackets, "--no-align", "-o", tmp_path / "fused.jpg")
+    kept = Image.open(tmp_path / "fused.jpg").getexif()
+    assert (kept.get(0x010F), kept.get(0x0110)) == ("Canon", "EOS R5")
+    assert kept.get_ifd(0x8769).get(0x9003) == "2024:05:06 12:30:00"
+
+
+def photo_like(height: int, width: int) -> np.ndarray:
+    """A textured RGB scene, as float for exposure gains."""
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    return np.stack([128 + 60 * np.sin(x / 5), 128 + 60 * np.cos(y / 4),
+                     128 + 40 * np.sin((x + y) / 7)], axis=-1)  # fmt: skip

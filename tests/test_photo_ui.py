@@ -96,3 +96,23 @@ def test_the_page_shows_a_heic_or_raw_upload_and_enables_stylize(page, server, n
     assert page.locator("#content img").first.get_attribute("src").endswith(".png")
     page.wait_for_function("!document.querySelector('#stylize-btn').disabled")
     page.wait_for_function("document.querySelector('#photo-message').innerText.trim() === ''")
+
+
+def test_the_fusion_tabs_blend_of_two_cut_outs_keeps_them_transparent(services, tmp_path):
+    from styler.ui.fusion import FUSION_TOOLS, run_fusion
+    from styler.ui.state import Session
+
+    cutout = np.zeros((48, 64, 4), np.uint8)
+    cutout[..., :3], cutout[..., 3] = 180, 255
+    cutout[:12, :12] = 0  # a transparent corner
+    paths = [tmp_path / "a.png", tmp_path / "b.png"]
+    for path, shade in zip(paths, (1, 2), strict=True):
+        Image.fromarray(np.concatenate([cutout[..., :3] // shade, cutout[..., 3:]], axis=2),
+                        "RGBA").save(path)  # fmt: skip
+    mask = tmp_path / "mask.png"
+    left = np.where(np.arange(64) < 32, 255, 0).astype(np.uint8)
+    Image.fromarray(np.tile(left, (48, 1))).save(mask)
+    entry = run_fusion(services, Session(), FUSION_TOOLS[0], paths, mask=mask, feather=2)
+    blended = np.asarray(Image.open(entry.path))
+    assert blended.shape[2] == 4 and blended[:8, :8, 3].max() == 0
+    assert blended[24:, 40:, 3].min() == 255

@@ -14,8 +14,11 @@ from styler.controls import FUSE_BLEND, FUSE_EXPOSURE, FUSE_FOCUS, FUSION_CONTRO
 from styler.errors import InvalidOption, OptionsError
 from styler.fusion.arrays import resize_to, size_text
 from styler.fusion.photo import exposure_fusion, focus_stack
-from styler.fusion.pyramid import blend_two, default_levels
+from styler.fusion.pyramid import blend_alphas, blend_two, default_levels
 from styler.imageio import load_image, output_format, save_image
+
+# A tool's picture, the settings that made it, and its transparency (None: opaque).
+Fused = tuple[np.ndarray, dict[str, Any], Image.Image | None]
 
 EPILOG = """\
 Examples:
@@ -139,8 +142,11 @@ def run(args: argparse.Namespace) -> int:
         output_format(args.output)  # a bad extension should fail before the work, not after
     except ValueError as exc:
         raise OptionsError(f"{args.output}: {exc}") from exc
-    image, settings = _TOOLS[args.tool](args)
-    path = save_image(Image.fromarray(image), args.output, settings=settings)
+    image, settings, alpha = _TOOLS[args.tool](args)
+    first = args.first if args.tool == "blend" else args.images[0]
+    # the first photo's date, camera and credits, as a stylized photo keeps its own
+    path = save_image(Image.fromarray(image), args.output, settings=settings, alpha=alpha,
+                      source=first)  # fmt: skip
     say(str(path), stdout=True)
     return EXIT_OK
 
@@ -149,17 +155,18 @@ def _load(path: str) -> np.ndarray:
     return np.asarray(load_image(path).rgb)
 
 
-def _blend(args: argparse.Namespace) -> tuple[np.ndarray, dict[str, Any]]:
-    first, second = _load(args.first), _load(args.second)
-    if first.shape != second.shape:
+def _blend(args: argparse.Namespace) -> Fused:
+    first, second = load_image(args.first), load_image(args.second)
+    if first.rgb.size != second.rgb.size:
         raise OptionsError(
-            f"images differ in size: {args.first} is {size_text(first)}, "
-            f"{args.second} is {size_text(second)}; resize them first"
+            f"images differ in size: {args.first} is {size_text(np.asarray(first.rgb))}, "
+            f"{args.second} is {size_text(np.asarray(second.rgb))}; resize them first"
         )
-    height, width = first.shape[:2]
+    width, height = first.rgb.size
     mask = _load_mask(args.mask, height, width, args.first, args.second)
     levels = args.levels or default_levels(height, width)  # 0: the default depth
-    image = blend_two(first, second, mask, feather=args.feather, levels=levels)
+    image = blend_two(np.asarray(first.rgb), np.asarray(second.rgb), mask, feather=args.feather,
+                      levels=levels)  # fmt: skip
     settings = {
         "mode": "fuse-blend",
         "inputs": [args.first, args.second],
@@ -167,7 +174,9 @@ def _blend(args: argparse.Namespace) -> tuple[np.ndarray, dict[str, Any]]:
         "feather": args.feather,
         "levels": levels,
     }
-    return image, settings
+    alphas = [None if item.alpha is None else np.asarray(item.alpha) for item in (first, second)]
+    alpha = blend_alphas(*alphas, mask, feather=args.feather, levels=levels)
+    return image, settings, None if alpha is None else Image.fromarray(alpha)
 
 
 def _load_mask(path: str, height: int, width: int, first: str, second: str) -> np.ndarray:
@@ -183,20 +192,20 @@ def _load_mask(path: str, height: int, width: int, first: str, second: str) -> n
     return np.clip(resize_to(mask, height, width), 0.0, 1.0)
 
 
-def _exposure(args: argparse.Namespace) -> tuple[np.ndarray, dict[str, Any]]:
+def _exposure(args: argparse.Namespace) -> Fused:
     images = [_load(path) for path in args.images]
     image = exposure_fusion(
         images, args.align, method=args.align_method, motion=args.motion, names=args.images
     )
-    return image, _series_settings("fuse-exposure", args)
+    return image, _series_settings("fuse-exposure", args), None
 
 
-def _focus(args: argparse.Namespace) -> tuple[np.ndarray, dict[str, Any]]:
+def _focus(args: argparse.Namespace) -> Fused:
     images = [_load(path) for path in args.images]
     image = focus_stack(
         images, args.align, method=args.align_method, motion=args.motion, names=args.images
     )
-    return image, _series_settings("fuse-focus", args)
+    return image, _series_settings("fuse-focus", args), None
 
 
 def _series_settings(mode: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -206,7 +215,7 @@ def _series_settings(mode: str, args: argparse.Namespace) -> dict[str, Any]:
     return settings
 
 
-_TOOLS: dict[str, Callable[[argparse.Namespace], tuple[np.ndarray, dict[str, Any]]]] = {
+_TOOLS: dict[str, Callable[[argparse.Namespace], Fused]] = {
     "blend": _blend,
     "exposure": _exposure,
     "focus": _focus,

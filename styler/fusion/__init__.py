@@ -12,7 +12,13 @@ from styler.fusion.color import (
     preserve_colors,
 )
 from styler.fusion.photo import align, estimate_warp, exposure_fusion, focus_stack
-from styler.fusion.pyramid import add_detail, blend_two, default_levels, multiband_blend
+from styler.fusion.pyramid import (
+    add_detail,
+    blend_alphas,
+    blend_two,
+    default_levels,
+    multiband_blend,
+)
 from styler.fusion.regions import composite, load_mask, load_region_masks
 from styler.fusion.strength import apply_strength
 
@@ -21,6 +27,7 @@ __all__ = [
     "add_detail",
     "align",
     "apply_strength",
+    "blend_alphas",
     "blend_two",
     "composite",
     "default_levels",

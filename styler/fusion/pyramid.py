@@ -92,6 +92,23 @@ def blend_two(
     return multiband_blend([a, b], [mask, 1.0 - mask], levels=levels, feather=feather)
 
 
+def blend_alphas(
+    a: np.ndarray | None,
+    b: np.ndarray | None,
+    mask: np.ndarray,
+    feather: float = 0.0,
+    levels: int | None = None,
+) -> np.ndarray | None:
+    """The transparency (HxW uint8, None: opaque) of blend_two's picture: the images' own
+    blended as their colours are, so two cut-outs keep their transparent parts; None where
+    neither image has any."""
+    if a is None and b is None:
+        return None
+    opaque = np.full(mask.shape[:2], 255, np.uint8)
+    grey = [np.repeat((opaque if x is None else x)[..., None], 3, axis=2) for x in (a, b)]
+    return blend_two(*grey, mask, feather=feather, levels=levels)[..., 0]
+
+
 def _normalised_weights(masks: list[np.ndarray], feather: float) -> list[np.ndarray]:
     """Feather, then scale the masks to sum to 1; uncovered pixels go to the first image."""
     if feather > 0:

@@ -69,9 +69,10 @@ def run_fusion(
     arrays = [np.asarray(item.rgb) for item in loaded]
     names = [p.name for p in paths]
     start = time.perf_counter()
+    alpha = None
     try:
         if TOOLS[tool] == FUSE_BLEND:
-            out = _blend(services, loaded, mask, options)
+            out, alpha = _blend(services, loaded, mask, options)
         else:
             fuse = fusion.exposure_fusion if TOOLS[tool] == FUSE_EXPOSURE else fusion.focus_stack
             out = fuse(arrays, align_first=options["align"], method=options["align_method"],
@@ -82,14 +83,15 @@ def run_fusion(
         raise UserError(user_message(exc)) from exc
     settings = {"mode": "fusion", "tool": tool, "inputs": names, **options}
     caption = f"{tool} · {len(paths)} images"
-    result = StylizeResult(image=Image.fromarray(out), alpha=None, settings=settings, losses={},
+    result = StylizeResult(image=Image.fromarray(out), alpha=alpha, settings=settings, losses={},
                            completed=True, elapsed=time.perf_counter() - start)  # fmt: skip
     return save_entry(services, session, result, paths[0], TOOLS[tool], caption)
 
 
 def _blend(services: Services, loaded: list[LoadedImage], mask: str | Path | None,
-           options: dict[str, Any]) -> np.ndarray:  # fmt: skip
-    """The first image where the mask is white, the second where it is black."""
+           options: dict[str, Any]) -> tuple[np.ndarray, Image.Image | None]:  # fmt: skip
+    """The first image where the mask is white, the second where it is black; with their
+    transparency blended alike (None where neither has any)."""
     if len(loaded) != 2:
         raise UserError("Blending takes exactly two images: the first where the mask is white.")
     if not mask:
@@ -99,5 +101,9 @@ def _blend(services: Services, loaded: list[LoadedImage], mask: str | Path | Non
     height, width = first.shape[:2]
     second = np.asarray(effects.fit(loaded[1].rgb, (width, height)))
     weights = np.asarray(grey.resize((width, height), Image.Resampling.BILINEAR), np.float32)
-    return fusion.blend_two(first, second, weights / 255, feather=options["feather"],
-                            levels=options["levels"] or None)  # fmt: skip
+    blend = {"feather": options["feather"], "levels": options["levels"] or None}
+    out = fusion.blend_two(first, second, weights / 255, **blend)
+    alphas = [None if item.alpha is None else
+              np.asarray(effects.fit(item.alpha, (width, height))) for item in loaded]  # fmt: skip
+    alpha = fusion.blend_alphas(*alphas, weights / 255, **blend)
+    return out, None if alpha is None else Image.fromarray(alpha)
