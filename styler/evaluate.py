@@ -7,6 +7,9 @@ scaled to a 512 px long side; lower is better:
   with Grams divided by the number of positions;
 - content: ||F(out) - F(content)||^2 / ||F(content)||^2 at relu4_2.
 
+Each is relative to its reference's feature energy: they rank outputs of the same photo and
+painting (tools, settings), not one output against several photos.
+
 And one at the output's own size, higher is better:
 
 - edge recall: the share of the photo's edges (Canny) that the output still has within

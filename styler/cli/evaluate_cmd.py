@@ -17,7 +17,10 @@ Examples:
 
 Both distances are relative squared errors of VGG19 features (style: Gram matrices of
 relu1_1..relu5_1; content: relu4_2), on images scaled to a {EVAL_SIZE} px long side.
-Lower is better.
+Lower is better. They compare outputs made from the same photo and painting (two tools,
+two settings): each is relative to its reference's feature energy, so a distance to another
+photo is on another scale, and a stylized picture can score nearer a busier photo than its
+own.
 """
 
 
