@@ -1,8 +1,10 @@
 """The Make a style tab in Chromium, on a server of its own (a user styles folder in a
 temporary folder, tiny trainings through STYLER_TRAINING_OVERRIDES, a folder of training
-photos it offers): upload a painting and photos, train, see the bar and a preview, Stop,
-Resume, stylize with the new style in Fast mode and download it; a second browser context
-sees the style and uses it; bad input is one line; Delete removes the style.
+photos it offers, one of them broken): upload a painting and photos, train, see the bar and
+a preview; reload, and a second browser context, find the training running, listed and
+stoppable; Stop, Resume, stylize with the new style in Fast mode and download it; the
+second context sees the style and uses it; bad input is one line, a bad file is refused as
+it lands, by its name alone; Delete removes the style.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import contextlib
 import json
 import os
 import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,6 +33,9 @@ TINY = {"crop": 64, "steps": 60, "eval_every": 5, "checkpoint_every": 5, "val_co
         "preview_s": 1.0, "step_delay_s": 0.25, "distance_photos": 1}  # fmt: skip
 PHOTOS = 20
 SEEN_BY_OTHERS_MS = (REFRESH_S + 10) * 1000  # an open page's lists follow the server's
+FOUND_BY_OTHERS_MS = (pytest.importorskip("styler.ui.make_style_tab").WATCH_S + 10) * 1000
+LAPTOP = {"width": 1280, "height": 800}  # the QA pass's screen, where a label was cut off
+NOT_AN_IMAGE = b"just some text, renamed .jpg\n" * 20
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +46,7 @@ def trainer_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[st
     offered.mkdir()
     for i in range(3):
         save(photo(96, 72, seed=100 + i), offered / f"server{i}.png")
+    (offered / "broken.jpg").write_bytes(NOT_AN_IMAGE)  # a server folder has its bad files too
     env = dict(os.environ, PYTHONUNBUFFERED="1", GRADIO_ANALYTICS_ENABLED="False",
                STYLER_USER_STYLES=str(work / "styles"),
                STYLER_TRAINING_OVERRIDES=json.dumps(TINY))  # fmt: skip
@@ -49,8 +56,8 @@ def trainer_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[st
         yield {"url": url, "files": files, "styles": work / "styles"}
 
 
-def _open(browser, url: str):
-    context = browser.new_context(viewport=DESKTOP, accept_downloads=True)
+def _open(browser, url: str, viewport: dict[str, int] = DESKTOP):
+    context = browser.new_context(viewport=viewport, accept_downloads=True)
     page = context.new_page()
     page.set_default_timeout(TIMEOUT)
     page.goto(url)
@@ -77,19 +84,34 @@ def _status_has(page, text: str, timeout: float = TIMEOUT) -> None:
     wait_for_text(page, "#ms-status", text, timeout)
 
 
+def _workers(name: str) -> list[int]:
+    """The process ids of the worker processes training `name`."""
+    command = [part.encode() for part in ("-m", "styler.fast.style_worker", name)]
+    workers = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if (proc / "cmdline").read_bytes().split(b"\0")[1:-1] == command:
+                workers.append(int(proc.name))
+        except OSError:  # a process that ended meanwhile
+            continue
+    return workers
+
+
+def _no_worker_left(name: str, timeout: float = 60.0) -> None:
+    """Wait until no process trains `name` (a stopped training's worker exits)."""
+    deadline = time.monotonic() + timeout
+    while _workers(name) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not _workers(name), f"the worker training {name} still runs {timeout:.0f} s later"
+
+
 @contextlib.contextmanager
 def _worker_paused(name: str) -> Iterator[None]:
     """The training's worker process suspended for the block (SIGSTOP, then SIGCONT): what
     the block does cannot race the training's end, however slow the machine is."""
-    command = ["-m", "styler.fast.style_worker", name]
-    workers = []
-    for proc in Path("/proc").iterdir():
-        try:
-            if proc.name.isdigit() and (proc / "cmdline").read_bytes().split(b"\0")[1:-1] == [
-                    part.encode() for part in command]:  # fmt: skip
-                workers.append(int(proc.name))
-        except OSError:  # a process that ended meanwhile
-            continue
+    workers = _workers(name)
     assert len(workers) == 1, f"expected one worker training {name}, found {workers}"
     os.kill(workers[0], signal.SIGSTOP)
     try:
@@ -99,12 +121,40 @@ def _worker_paused(name: str) -> Iterator[None]:
 
 
 def _pick(page, selector: str, option: str) -> None:
-    """Pick `option` in a dropdown and wait until the dropdown shows it, so the next click
-    sends it."""
+    """Pick `option` (its label) in a dropdown and wait until the dropdown shows it, so the
+    next click sends it."""
     page.locator(f"{selector} input").click()
     page.get_by_role("option", name=option, exact=True).click()
     page.wait_for_function("([s, o]) => document.querySelector(s + ' input').value === o",
                            arg=[selector, option], timeout=TIMEOUT)  # fmt: skip
+
+
+def _options(page, selector: str) -> list[str]:
+    """The labels a dropdown offers, read by opening it (then closed again, and left, so
+    that the next click opens it)."""
+    field = page.locator(f"{selector} input")
+    field.click()
+    page.get_by_role("option").first.wait_for()
+    labels = page.get_by_role("option").all_inner_texts()
+    page.keyboard.press("Escape")
+    field.blur()
+    return [label.strip() for label in labels]
+
+
+def _listed(page, selector: str, option: str, timeout: float = TIMEOUT) -> None:
+    """Wait until the dropdown offers `option` (its lists follow the server's)."""
+    deadline = time.monotonic() + timeout / 1000
+    while option not in (offered := _options(page, selector)):
+        assert time.monotonic() < deadline, f"{selector} never offered {option!r}: {offered}"
+        time.sleep(1)
+
+
+def _reopen(page) -> None:
+    """Reload the page and open its Make a style tab again."""
+    page.reload()
+    page.locator("#stylize-btn").wait_for()
+    page.get_by_role("tab", name="Make a style").click()
+    page.locator("#ms-train").wait_for()
 
 
 def _grid_item(page, title: str):
@@ -131,8 +181,9 @@ def _stylize_with(page, name: str, photo_path: Path, target: Path) -> Path:
 
 
 def _queued_behind(page, painting: Path, photos: list[Path]) -> None:
-    """Another user's training while one runs: it waits with its place shown, and Stop
-    withdraws it before it ever trains."""
+    """Another user's training while one runs: it waits with its place shown; the page
+    reloaded lists both and follows the running one, the queued one picked is followed, and
+    Stop withdraws it before it ever trains."""
     page.get_by_role("tab", name="Make a style").click()
     page.locator("#ms-painting input[type=file]").first.set_input_files(str(painting))
     page.locator("#ms-painting img").first.wait_for()
@@ -141,6 +192,11 @@ def _queued_behind(page, painting: Path, photos: list[Path]) -> None:
     page.wait_for_function("document.querySelectorAll('#ms-photos .file-preview tr, "
                            "#ms-photos .file').length >= 20")  # fmt: skip
     page.locator("#ms-train").click()
+    wait_for_text(page, "#ms-progress", "1 training ahead of yours (place 2)")
+    _reopen(page)
+    _progress(page, "b.innerText.includes('Training stripes')")
+    assert {"stripes · running", "waiting · queued"} <= set(_options(page, "#ms-jobs"))
+    _pick(page, "#ms-jobs", "waiting · queued")
     wait_for_text(page, "#ms-progress", "1 training ahead of yours (place 2)")
     page.locator("#ms-stop").click()
     _status_has(page, "Withdrawn: waiting will not train")
@@ -155,7 +211,7 @@ def test_make_a_style_train_stop_resume_use_and_share(browser, trainer_server) -
     other_context, other = _open(browser, trainer_server["url"])  # another user, page kept open
     page.get_by_role("tab", name="Make a style").click()
     page.locator("#ms-train").wait_for()
-    assert "3 photos" in page.locator("#ms-server-photos").inner_text()  # --train-photos
+    assert "4 photos" in page.locator("#ms-server-photos").inner_text()  # --train-photos
 
     # Bad input: one line each, nothing trains.
     page.locator("#ms-name textarea, #ms-name input").first.fill("stripes")
@@ -182,11 +238,17 @@ def test_make_a_style_train_stop_resume_use_and_share(browser, trainer_server) -
     _progress(page, "b.dataset.state === 'running' && b.innerText.includes('loss')")
     assert "left" in page.locator("#ms-progress").inner_text()
     with _worker_paused("stripes"):
+        # Trainings are the server's: a page open since before this one began finds it.
+        other.get_by_role("tab", name="Make a style").click()
+        _progress(other, "b.innerText.includes('Training stripes')", timeout=FOUND_BY_OTHERS_MS)
         _queued_behind(other, painting, photos)
+        _progress(other, "b.innerText.includes('Training stripes')", timeout=FOUND_BY_OTHERS_MS)
     page.locator("#ms-preview img").first.wait_for(timeout=60_000)
     _shot(page, "make-style.png")
-    page.locator("#ms-stop").click()
+    other.locator("#ms-stop").click()  # the reloaded page stops it
+    _status_has(other, "Stopping stripes")
     _progress(page, "b.dataset.state === 'stopped'")
+    _no_worker_left("stripes")
     assert "Fast mode's styles" in page.locator("#ms-progress").inner_text()
     stopped_at = int(page.locator("#ms-progress .styler-progress").get_attribute("data-done"))
     assert 0 < stopped_at < 100
@@ -194,7 +256,8 @@ def test_make_a_style_train_stop_resume_use_and_share(browser, trainer_server) -
     _grid_item(other, "stripes").wait_for(state="attached", timeout=SEEN_BY_OTHERS_MS)
 
     # Resume from the checkpoint: it finishes.
-    _pick(page, "#ms-jobs", "stripes")
+    _listed(page, "#ms-jobs", "stripes · stopped")
+    _pick(page, "#ms-jobs", "stripes · stopped")
     page.locator("#ms-resume").click()
     _progress(page, "b.dataset.state === 'done'", timeout=120_000)
     assert "Done: stripes" in page.locator("#ms-progress").inner_text()
@@ -217,4 +280,51 @@ def test_make_a_style_train_stop_resume_use_and_share(browser, trainer_server) -
     _grid_item(other, "stripes").wait_for(state="detached", timeout=SEEN_BY_OTHERS_MS)
     assert not list(trainer_server["styles"].glob("stripes*.safetensors"))
     other_context.close()
+    context.close()
+
+
+def test_make_a_style_refuses_bad_files_as_they_land(browser, trainer_server) -> None:
+    """A painting or a photo that is no image is refused as it lands, one line beside its
+    slot naming the file, never the server's path; Train names a bad file of the server's
+    folder alike. On a laptop's screen the photos box's label is whole, clear of its icons."""
+    files = trainer_server["files"] / "bad"
+    files.mkdir()
+    not_a_painting, not_a_photo = files / "text.jpg", files / "zz_text.jpg"
+    not_a_painting.write_bytes(NOT_AN_IMAGE)
+    not_a_photo.write_bytes(NOT_AN_IMAGE)
+    painting = files / "painting.png"
+    stripe_style(96, 96).save(painting)
+    photos = [save(photo(80, 60, seed=200 + i), files / f"photo{i}.png") for i in range(5)]
+    context, page = _open(browser, trainer_server["url"], LAPTOP)
+    page.get_by_role("tab", name="Make a style").click()
+
+    page.locator("#ms-painting input[type=file]").first.set_input_files(str(not_a_painting))
+    said = wait_for_text(page, "#ms-painting-message", "That painting cannot be used: text.jpg")
+    assert "/" not in said and page.locator("#ms-painting img").count() == 0
+
+    page.locator("#ms-photos input[type=file]").set_input_files(
+        [str(p) for p in [*photos, not_a_photo]])  # fmt: skip
+    said = wait_for_text(page, "#ms-photos-message", "That photo cannot be used: zz_text.jpg")
+    assert "/" not in said
+    names = page.locator("#ms-photos td.filename")
+    page.wait_for_function("document.querySelectorAll('#ms-photos td.filename').length === 5")
+    assert "zz_text.jpg" not in names.all_inner_texts()
+    _shot(page, "make-style-refused.png", full_page=False)
+
+    label = page.locator("#ms-photos label[data-testid=block-label]").bounding_box()
+    icons = page.locator("#ms-photos .icon-button-wrapper").bounding_box()
+    assert label["x"] + label["width"] <= icons["x"], (label, icons)
+    assert page.locator("#ms-photos label[data-testid=block-label]").evaluate(
+        "e => e.scrollWidth <= e.clientWidth")  # fmt: skip
+
+    page.locator("#ms-painting input[type=file]").first.set_input_files(str(painting))
+    page.locator("#ms-painting img").first.wait_for()
+    page.wait_for_function("document.querySelector('#ms-painting-message').innerText.trim() "
+                           "=== ''")  # fmt: skip
+    page.locator("#ms-name textarea, #ms-name input").first.fill("refused")
+    page.locator("#ms-server-photos input").check()
+    page.locator("#ms-train").click()
+    said = wait_for_text(page, "#ms-status", "got 8 (1 could not be read: broken.jpg: not an")
+    assert "/" not in said
+    assert "refused" not in {p.name for p in (trainer_server["styles"] / ".training").glob("*")}
     context.close()

@@ -1,15 +1,18 @@
 """What the Make a style tab's buttons do: a training checked and queued, its progress as a
-bar and a line, its latest preview, Stop, Resume and Delete. Nothing here imports gradio;
-problems the user can fix raise UserError with one line.
+bar and a line, its latest preview, Stop, Resume and Delete, and the server's trainings as
+every page lists them. Nothing here imports gradio; problems the user can fix raise
+UserError with one line, naming files by their names alone (never a server path).
 """
 
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from pathlib import Path
 
 from PIL import Image
 
+from styler.batch import printable
 from styler.errors import StylerError
 from styler.fast import style_jobs, user_styles
 from styler.fast.manifest import user_styles as installed_user_styles
@@ -18,8 +21,7 @@ from styler.fast.style_jobs import DONE, FAILED, INTERRUPTED, QUEUED, RUNNING, S
 from styler.ui.messages import UserError
 from styler.ui.services import Services
 
-PHOTOS_ADVICE = (f"at least {style_jobs.MIN_PHOTOS}; the photos you mean to stylize are the "
-                 "best choice, the more the better")  # fmt: skip
+PHOTOS_ADVICE = "The photos you mean to stylize are the best choice, the more the better."
 FINISHED = (DONE, STOPPED, FAILED, INTERRUPTED)
 
 
@@ -42,15 +44,24 @@ def start(
     server's folder alone is used where it is; uploads (with it or not) are copied."""
     name = (name or "").strip()
     chosen: list[str | Path] | Path = list(photos or [])
+    offered = server_photos(services) if use_server_photos else []
     if use_server_photos and services.config.train_photos is not None:
-        offered = server_photos(services)
         chosen = [*chosen, *offered] if chosen else Path(services.config.train_photos)
     try:
         style_jobs.prepare(name, painting, chosen, minutes=minutes)
         place = services.trainings.submit(name)
     except StylerError as exc:
-        raise UserError(_sentence(str(exc))) from exc
+        given = [painting, *(photos or []), *offered]
+        raise UserError(_sentence(names_only(str(exc), given))) from exc
     return name, queued_text(place)
+
+
+def names_only(text: str, paths: Sequence[str | Path | None]) -> str:
+    """`text` with each of `paths` cut to its file name: an upload's path is the server's
+    temporary folder, which means nothing in a browser (and is not the browser's business)."""
+    for path in sorted({str(p) for p in paths if p}, key=len, reverse=True):
+        text = text.replace(path, printable(Path(path).name))
+    return text
 
 
 def resume(services: Services, name: str | None) -> tuple[str, str]:
@@ -71,6 +82,11 @@ def stop(services: Services, name: str | None) -> str:
     return {"withdrawn": f"Withdrawn: {name} will not train. Resume it to queue it again.",
             "stopping": f"Stopping {name}: the best network so far becomes the style…",
             }.get(what, f"{name} is not training.")  # fmt: skip
+
+
+def not_shown(name: str) -> str:
+    """What Stop says on a page that showed no training while `name` trains: it shows it."""
+    return f"{name} is training: its bar is above. Press Stop again to stop it."
 
 
 def delete(services: Services, name: str | None) -> str:
@@ -148,8 +164,24 @@ def latest_preview(name: str) -> Image.Image | None:
         return None
 
 
-def resumable() -> list[str]:
-    return [s.name for s in style_jobs.list_jobs() if s.state in style_jobs.RESUMABLE]
+def current(services: Services) -> str | None:
+    """The training a page follows when it follows none of its own: the running one, else
+    the first queued. Trainings are the server's, as its styles are: every page sees them,
+    so a reload or a second tab never loses one that is running."""
+    active = services.trainings.active()
+    return active[0] if active else None
+
+
+def trainings() -> list[tuple[str, str]]:
+    """Every training not done, as (its name and state, its name): the running and queued
+    ones too, so that none is ever out of sight (a done one is under Your styles)."""
+    return [(f"{s.name} · {s.state}", s.name) for s in style_jobs.list_jobs() if s.state != DONE]
+
+
+def listings() -> tuple[list[tuple[str, str]], list[str]]:
+    """The Trainings list's choices and Your styles', as every page of the server shows
+    them: a page compares them with what it shows to see another page's changes."""
+    return trainings(), own_styles()
 
 
 def own_styles() -> list[str]:

@@ -5,38 +5,56 @@ keeps the best network so far, Resume continues a stopped or interrupted one. A 
 style joins Fast mode's grid on every tab, for every user of the server (open pages within
 style_lists.REFRESH_S); Delete removes one.
 
-What the buttons do is make_style_runs.py (no gradio). A timer polls the followed job's
-status file once a second while it is queued or training.
+Trainings are the server's, as its styles are: every page lists them all (running and
+queued ones too) and follows one: the one it started, resumed or picked in the list, else
+the server's current one, found at page load and every WATCH_S. A reload or a second tab
+therefore shows a running training's bar, and its Stop stops it. A timer polls the
+followed job's status file once a second while it is queued or training. Both timers
+write the server's trainings and user styles into a hidden box whose change (and only
+that) renews the two lists: a list that is an output of a timer is redrawn at every tick,
+and an open one closes under the user's pointer. (A gr.State's change would do, but only
+queued events fire it, and a timer's ticks must not fill the queue.)
+
+What the buttons do is make_style_runs.py (no gradio). The painting and the photos are
+checked as they land (slot_events.py), one line beside the slot naming the file.
 
 No `from __future__ import annotations`: Gradio reads the handlers' annotations.
 """
 
+import json
+from collections.abc import Callable
 from typing import Any
 
 import gradio as gr
 
 from styler.controls import TRAINING_CONTROLS
+from styler.fast.style_jobs import MIN_PHOTOS
 from styler.ui.components import photo_input
 from styler.ui.guard import readable
 from styler.ui.make_style_runs import (
     FINISHED,
     PHOTOS_ADVICE,
+    current,
     delete,
     latest_preview,
     line_html,
+    listings,
+    not_shown,
     own_styles,
     progress_html,
-    resumable,
     resume,
     server_photos,
     start,
     stop,
+    trainings,
 )
 from styler.ui.services import Services
+from styler.ui.slot_events import wire_file_slot, wire_image_slot
 from styler.ui.style_lists import StyleLists
 
 MAKE_STYLE_QUEUE, MAKE_STYLE_JOBS = "make-style", 2  # setting a job up copies its photos
 POLL_S = 1.0
+WATCH_S = 5.0  # how soon a page that follows no training finds one started elsewhere
 PHOTO_LIST_PX = 300  # the dropped photos' list scrolls past this: dozens of them are usual
 
 
@@ -62,13 +80,16 @@ def make_style_tab(services: Services) -> dict[str, Any]:
         with gr.Column(scale=5, min_width=320):
             ui["painting"] = photo_input(label="1 · The painting", sources=["upload", "clipboard"],
                                          height=200, elem_id="ms-painting")  # fmt: skip
+            ui["painting_message"] = gr.Markdown("", elem_id="ms-painting-message")
             ui["use_style"] = gr.Button("Use the Stylize tab's style image", size="sm",
                                         elem_id="ms-use-style")  # fmt: skip
             ui["name"] = gr.Textbox(label="2 · Name", placeholder="letters, digits, - and _",
                                     max_length=48, elem_id="ms-name")  # fmt: skip
             ui["photos"] = gr.File(file_count="multiple", file_types=["image"], type="filepath",
-                                   label=f"3 · Photos to train on ({PHOTOS_ADVICE})",
+                                   label=f"3 · Photos to train on (at least {MIN_PHOTOS})",
                                    height=PHOTO_LIST_PX, elem_id="ms-photos")  # fmt: skip
+            ui["photos_message"] = gr.Markdown("", elem_id="ms-photos-message")
+            gr.Markdown(PHOTOS_ADVICE, elem_id="ms-photos-advice")
             ui["server_photos"] = gr.Checkbox(
                 False, label=f"Also train on this server's {len(offered)} photos",
                 visible=bool(offered), elem_id="ms-server-photos",
@@ -88,8 +109,8 @@ def make_style_tab(services: Services) -> dict[str, Any]:
                                      interactive=False, height=260, buttons=["fullscreen"],
                                      elem_id="ms-preview")  # fmt: skip
             with gr.Row(equal_height=True):
-                ui["jobs"] = gr.Dropdown(resumable(), value=None, scale=3,
-                                         label="Stopped or interrupted trainings",
+                ui["jobs"] = gr.Dropdown(trainings(), value=None, scale=3, label="Trainings",
+                                         info="Pick one to follow it, stop it or resume it",
                                          elem_id="ms-jobs")  # fmt: skip
                 ui["resume"] = gr.Button("Resume", scale=1, min_width=70, elem_id="ms-resume")
             with gr.Row(equal_height=True):
@@ -98,89 +119,133 @@ def make_style_tab(services: Services) -> dict[str, Any]:
                 ui["delete"] = gr.Button("Delete", variant="stop", scale=1, min_width=70,
                                          elem_id="ms-delete")  # fmt: skip
     ui["timer"] = gr.Timer(POLL_S, active=False)
+    ui["watch"] = gr.Timer(WATCH_S)
     ui["job"] = gr.State(None)  # the training this page follows
     ui["seen"] = gr.State(0)  # previews of it shown so far
+    # the two lists' choices as JSON, as this page last read them; "hidden", not invisible:
+    # an invisible component is not on the page, and nothing there fires its change
+    ui["listed"] = gr.Textbox("", visible="hidden", elem_id="ms-listed")
     return ui
 
 
 def wire_make_style(services: Services, ui: dict[str, Any], stylize: dict[str, Any],
                     styled: StyleLists, demo: gr.Blocks) -> None:  # fmt: skip
-    """Train, the timer that follows it, Stop, Resume, Delete, the painting taken from the
-    Stylize tab, and every style list refreshed at page load."""
+    """The slots' checks, Train, the timers that follow a training and find one, Stop,
+    Resume, Delete, the painting taken from the Stylize tab, and every style list refreshed
+    at page load."""
     lists, list_updates = styled.outputs, styled.updates
-    own_lists = [ui["jobs"], ui["own"]]
+    keep_lists = (gr.skip(),) * len(lists)
+    wire_image_slot(services, ui["painting"], ui["painting_message"], "painting")
+    wire_file_slot(services, ui["photos"], ui["photos_message"], "photo")
 
-    def own_updates(keep_pick: bool = False) -> list[Any]:
-        """The resumable trainings and your styles, their picks cleared; keep_pick leaves
-        the pick in Your styles as the user has it (a response that may land after a pick)."""
-        kept = {} if keep_pick else {"value": None}
-        return [gr.Dropdown(choices=resumable(), value=None),
-                gr.Dropdown(choices=own_styles(), **kept)]  # fmt: skip
+    def relist(listed: str):
+        """The Trainings list and Your styles as `listed` has them, the picks left as the
+        user has them (a training picked to be resumed, a style picked to be deleted)."""
+        if not listed:
+            return gr.skip(), gr.skip()
+        jobs, own = json.loads(listed)
+        return gr.Dropdown(choices=[tuple(c) for c in jobs]), gr.Dropdown(choices=own)
+
+    ui["listed"].change(relist, ui["listed"], [ui["jobs"], ui["own"]], queue=False,
+                        api_name=False, show_progress="hidden")  # fmt: skip
+
+    def read_lists() -> str:
+        """The server's trainings and user styles, as the hidden box holds them."""
+        return json.dumps(listings())
+
+    def follow(name: str | None) -> tuple:
+        """The outputs job, timer, seen that make the page follow `name` (skipped: none)."""
+        return (name, gr.Timer(active=True), 0) if name else (gr.skip(),) * 3
+
+    following = [ui["job"], ui["timer"], ui["seen"]]
 
     def on_load():
+        """Every list, the two lists here too (they may be set before the tab is shown,
+        when nothing fires the box's change), and the server's current training."""
         services.refresh_styles()  # styles made since the page was built, here or by the CLI
-        return *list_updates(), *own_updates()
+        listed = read_lists()
+        return *list_updates(), *relist(listed), listed, *follow(current(services))
 
-    demo.load(on_load, None, [*lists, *own_lists], queue=False, api_name=False)
+    demo.load(on_load, None, [*lists, ui["jobs"], ui["own"], ui["listed"], *following],
+              queue=False, api_name=False)  # fmt: skip
     ui["use_style"].click(lambda image: image or gr.skip(), stylize["style1"], ui["painting"],
                           queue=False, api_name=False)  # fmt: skip
 
-    follow = [ui["job"], ui["status"], ui["progress"], ui["timer"], ui["seen"]]
+    def watch(job: str | None):
+        """A page that follows no training finds the server's current one, and reads what
+        other pages started, stopped, made or deleted."""
+        if job:
+            return (gr.skip(),) * 4
+        return *follow(current(services)), read_lists()
+
+    ui["watch"].tick(watch, ui["job"], [*following, ui["listed"]], queue=False,
+                     api_name=False, show_progress="hidden")  # fmt: skip
+
+    started = [*following, ui["status"], ui["progress"], ui["listed"]]
+
+    def queue_job(queue: Callable[[], tuple[str, str]]) -> tuple:
+        """Train's and Resume's outputs: the job queued, listed and followed, or the line
+        that says why not."""
+        try:
+            job, text = queue()
+        except Exception as exc:
+            return *(gr.skip(),) * 3, f"⚠ {readable(exc)}", gr.skip(), gr.skip()
+        return *follow(job), "", line_html(text), read_lists()
 
     def train(painting: Any, name: str, photos: Any, use_server: bool, minutes: float):
-        try:
-            job, text = start(services, painting, name, photos, use_server, float(minutes))
-        except Exception as exc:
-            return gr.skip(), f"⚠ {readable(exc)}", gr.skip(), gr.skip(), gr.skip()
-        return job, "", line_html(text), gr.Timer(active=True), 0
+        return queue_job(lambda: start(services, painting, name, photos, use_server,
+                                       float(minutes)))  # fmt: skip
 
     ui["train"].click(train, [ui["painting"], ui["name"], ui["photos"], ui["server_photos"],
-                              ui["minutes"]], follow, concurrency_id=MAKE_STYLE_QUEUE,
+                              ui["minutes"]], started, concurrency_id=MAKE_STYLE_QUEUE,
                       concurrency_limit=MAKE_STYLE_JOBS, api_name=False)  # fmt: skip
 
     def resume_job(name: str | None):
-        try:
-            job, text = resume(services, name)
-        except Exception as exc:
-            return gr.skip(), f"⚠ {readable(exc)}", gr.skip(), gr.skip(), gr.skip()
-        return job, "", line_html(text), gr.Timer(active=True), 0
+        return queue_job(lambda: resume(services, name))
 
-    ui["resume"].click(resume_job, ui["jobs"], follow, queue=False, api_name=False)
+    ui["resume"].click(resume_job, ui["jobs"], started, queue=False, api_name=False)
+    ui["jobs"].input(follow, ui["jobs"], following, queue=False, api_name=False)
 
     def stop_job(job: str | None):
-        return stop(services, job)
+        """Stop the followed training. A page that follows none yet (it finds the server's
+        current one within WATCH_S) follows that one first: Stop never ends a training
+        the page did not show."""
+        found = None if job else current(services)
+        if found:
+            return not_shown(found), *follow(found)
+        return stop(services, job), *(gr.skip(),) * 3
 
-    ui["stop"].click(stop_job, ui["job"], ui["status"], queue=False, api_name=False)
+    ui["stop"].click(stop_job, ui["job"], [ui["status"], *following], queue=False,
+                     api_name=False)  # fmt: skip
 
     def tick(job: str | None, seen: int):
-        """The followed job's bar, line and newest preview; at its end the style lists, once:
-        the page stops following the job, so a later tick cannot clear a style the user has
-        just picked in the lists."""
+        """The followed job's bar, line and newest preview, and the server's lists; at its
+        end the style lists, once: the page stops following the job, so a later tick cannot
+        clear a style the user has just picked in the lists."""
         if not job:
-            return gr.Timer(active=False), *(gr.skip(),) * (4 + len(lists) + len(own_lists))
+            return gr.Timer(active=False), *(gr.skip(),) * 5, *keep_lists
         status = services.trainings.status(job)
         place = services.trainings.place(job)
         preview = latest_preview(job) if status.previews > seen else None
         shown = (preview if preview is not None else gr.skip(), status.previews)
-        ended = status.state in FINISHED and place is None
         text = progress_html(status, place)
-        if not ended:
-            return gr.skip(), gr.skip(), text, *shown, *(gr.skip(),) * (len(lists) + len(own_lists))
+        if status.state not in FINISHED or place is not None:
+            return gr.skip(), gr.skip(), text, *shown, read_lists(), *keep_lists
         services.refresh_styles()
-        # the new style only adds a choice to Your styles: whatever the user picked stays
-        return (gr.Timer(active=False), None, text, *shown, *list_updates(),
-                *own_updates(keep_pick=True))
+        # the new style only adds a choice to the lists: whatever the user picked stays
+        return gr.Timer(active=False), None, text, *shown, read_lists(), *list_updates()
 
     ui["timer"].tick(tick, [ui["job"], ui["seen"]],
                      [ui["timer"], ui["job"], ui["progress"], ui["preview"], ui["seen"],
-                      *lists, *own_lists], queue=False, api_name=False)  # fmt: skip
+                      ui["listed"], *lists], queue=False, api_name=False,
+                     show_progress="hidden")  # fmt: skip
 
     def delete_style(name: str | None):
         try:
             text = delete(services, name)
         except Exception as exc:
-            return f"⚠ {readable(exc)}", *(gr.skip(),) * (len(lists) + len(own_lists))
-        return text, *list_updates(), *own_updates()
+            return f"⚠ {readable(exc)}", gr.skip(), gr.skip(), *keep_lists
+        return text, gr.Dropdown(value=None), read_lists(), *list_updates()
 
-    ui["delete"].click(delete_style, ui["own"], [ui["status"], *lists, *own_lists],
+    ui["delete"].click(delete_style, ui["own"], [ui["status"], ui["own"], ui["listed"], *lists],
                        queue=False, api_name=False)  # fmt: skip

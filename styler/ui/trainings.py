@@ -90,6 +90,12 @@ class Trainings:
                 return self._waiting.index(name) + (self._running is not None)
             return None
 
+    def active(self) -> list[str]:
+        """The running training, then the queued ones in their order: what every page of
+        the server shows, whichever page started them."""
+        with self._wake:
+            return [*([self._running] if self._running else []), *self._waiting]
+
     def stop(self, name: str) -> str:
         """Stop a running training (it keeps the best network so far) or withdraw a queued
         one; returns what happened, in a few words."""
@@ -147,8 +153,11 @@ class Trainings:
             write_status(folder, status)
 
     def close(self) -> None:
-        """Stop the running worker (it keeps its best network and checkpoint)."""
+        """Stop the running worker (it keeps its best network and checkpoint). The queued
+        ones stay queued on disk, unstarted (the next server lists them as interrupted): a
+        worker started as the server exits would train on with no server to stop it."""
         with self._wake:
+            self._waiting.clear()
             process, name = self._process, self._running
         if process is not None and name is not None:
             style_jobs.request_stop(name)
