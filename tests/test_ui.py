@@ -143,6 +143,46 @@ def test_quality_handler_streams_previews_and_stops_with_best_so_far(services, t
     assert services.cancel("key") == 0  # nothing left running
 
 
+def test_a_quality_run_whose_page_left_keeps_what_stop_would_and_says_so(
+    services, tmp_path, monkeypatch
+) -> None:  # fmt: skip
+    """The browser leaving (Gradio closes the run's generator, on its event loop) counts as
+    Stop: the close returns at once, the engine stops within a step, what Stop would keep
+    joins the history kept under the page's secret, and the next page of it is told, once.
+    A run left too early keeps nothing, and says that."""
+    from styler.ui.inputs import Controls
+    from styler.ui.runs import run_quality
+    from styler.ui.state import STYLIZE_TAB, Session
+
+    monkeypatch.setattr(services.config, "step_delay", 0.05)
+    content = save(photo(96, 72), tmp_path / "c.png")
+    styles = [(save(ui_helpers.photo(64, 64, seed=3, gain=0.6), tmp_path / "s.png"), 1.0)]
+    session = Session()
+    run = run_quality(services, session, "page", content, styles, Controls(size=64, steps=40))
+    next(update for update in run if update.progress and update.progress.step >= 4)
+    began = time.perf_counter()
+    run.close()  # the browser left
+    assert time.perf_counter() - began < 0.5  # it never waits for the engine
+    notice = services.histories.settled(session.id, STYLIZE_TAB, 30)
+    assert notice is not None and notice.text.startswith("Your last run was stopped at step ")
+    assert notice.text.endswith(" of 40 when the page was left: kept in History; Continue goes "
+                                "on from there."), notice.text  # fmt: skip
+    kept = services.histories.recall(session.id)
+    assert [e.path for e in kept.entries] == [notice.path] and kept.shown.job is not None
+    assert not kept.shown.completed and 4 <= kept.shown.steps_done < 40
+    assert read_settings(notice.path)["completed"] is False
+    assert services.histories.settled(session.id, STYLIZE_TAB, 0) is None  # said once
+
+    run = run_quality(services, session, "page", content, styles, Controls(size=64, steps=200))
+    next(update for update in run if update.progress)
+    run.close()
+    notice = services.histories.settled(session.id, STYLIZE_TAB, 30)
+    assert notice is not None and notice.path is None
+    assert notice.text.endswith("when the page was left, too early to keep: nothing was kept.")
+    assert len(services.histories.recall(session.id).entries) == 1
+    assert services.cancel("page") == 0
+
+
 def test_quality_regions_get_a_style_image_or_keep_the_photo(services, tmp_path) -> None:
     from styler.ui.effects import REGIONS
     from styler.ui.inputs import NO_STYLE, Controls, Regions

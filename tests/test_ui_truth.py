@@ -188,6 +188,98 @@ def test_a_run_stopped_at_once_adds_nothing(page, server) -> None:
     assert _result_src(page) == shown and page.locator("#download").is_enabled()
 
 
+def _quality(page, size: int, steps: int) -> None:
+    """Quality mode at a small size and a few steps (the sample style image the page has)."""
+    _mode(page, "Quality")
+    page.locator("#controls").get_by_text("4 · Adjust").click()
+    page.locator("#steps").wait_for()
+    _slider(page, "size", size)
+    _slider(page, "steps", steps)
+
+
+def _step_reached(page, step: int) -> None:
+    page.wait_for_function("s => { const b = document.querySelector('#progress [data-step]');"
+                           " return b && Number(b.dataset.step) >= s }", arg=step,
+                           timeout=60_000)  # fmt: skip
+
+
+def test_a_quality_run_left_by_a_reload_is_kept_and_the_page_says_so(page, server) -> None:
+    """Leaving the page counts as Stop: the reloaded page's status line says where the run
+    stopped, the image Stop would keep is on screen and in the history, and Continue
+    finishes it; the page had no result before, so its history is known to the server only
+    from the run on. (A reload threw the run away, and the page said nothing.)"""
+    page.wait_for_function("localStorage.getItem('styler-history')")
+    _quality(page, 128, 24)
+    page.locator("#stylize-btn").click()
+    _step_reached(page, 4)
+    page.reload()
+    page.locator("#status").wait_for()
+    status = _wait_status(page, "when the page was left", timeout=60_000)
+    assert re.fullmatch(r"Your last run was stopped at step \d+ of 24 when the page was left: "
+                        r"kept in History; Continue goes on from there\.", status.strip()), status
+    assert page.locator("#history .thumbnail-item").count() == 1
+    assert _result_src(page) and page.locator("#continue-btn").is_enabled()
+    _shot(page, "left-quality.png")
+    page.locator("#continue-btn").click()
+    _wait_status(page, "Done", timeout=60_000)
+    assert read_settings(_download(page, "#download", server.files / "left-done.png"))[
+        "completed"] is True  # fmt: skip
+    assert page.locator("#history .thumbnail-item").count() == 2
+
+
+def test_stylize_clicked_twice_starts_one_run(page, server) -> None:
+    """Stylize is disabled while its run is queued or runs, and a second click starts
+    nothing: a double click in Fast mode makes one result; in Quality mode one Stop ends the
+    run and its line stays. (Each click queued a run: the second began after the Stop.)"""
+    page.locator("#content img").first.wait_for()
+    page.locator("#stylize-btn").dblclick()
+    _wait_status(page, "Done")
+    page.wait_for_timeout(2000)  # a second run would be done by now
+    assert page.locator("#history .thumbnail-item").count() == 1
+    _quality(page, 128, 60)
+    page.locator("#stylize-btn").click()
+    page.wait_for_timeout(400)
+    assert page.locator("#stylize-btn").is_disabled()
+    page.locator("#stylize-btn").click(force=True)  # a person's second click, all the same
+    _step_reached(page, 3)
+    page.locator("#stop-btn").click()
+    _wait_status(page, "Stopped at step", timeout=30_000)
+    page.wait_for_timeout(3000)  # a second run would be painting by now
+    status = _status(page).inner_text()
+    assert status.startswith("Stopped at step") and "Painting" not in status, status
+    assert page.locator("#progress [data-step]").count() == 0
+    assert page.locator("#history .thumbnail-item").count() == 2
+    assert page.locator("#stylize-btn").is_enabled()
+    _shot(page, "stopped-after-two-clicks.png")
+
+
+def test_a_file_with_no_settings_to_load_says_so_and_changes_nothing(page, server) -> None:
+    """Load settings from a text file named .jpg, then from a photo no styler made: one line
+    in the status each time; the mode, the style grid and every control as they were, no
+    error badge on any. (Six outputs turned into red "Error" badges, with no message.)"""
+    page.locator("#controls").get_by_text("4 · Adjust").click()
+    page.locator("#advanced").get_by_text("Advanced").click()
+    grid = page.locator("#style-grid .thumbnail-item").count()
+    fake = server.files / "text.jpg"
+    fake.write_text("this is a text file, not a result")
+    plain = server.files / "plain.jpg"
+    photo(96, 72, seed=5).save(plain)
+    for path, why in ((fake, "not an image styler can read"), (plain, "no styler settings")):
+        box = page.locator("#settings-from")
+        if not box.locator("input[type=file]").count():
+            box.get_by_label("Clear").first.click()
+        _upload(page, "#settings-from", path)
+        status = _wait_status(page, path.name)
+        assert "No settings to load" in status and why in status, status
+        page.wait_for_timeout(500)
+        assert page.get_by_text("Error", exact=True).count() == 0
+        assert page.locator("#mode input:checked").get_attribute("value") == "Fast"
+        assert page.locator("#style-grid .thumbnail-item").count() == grid
+        assert page.locator("#feather input[type=number]").is_visible()
+    _shot(page, "no-settings-to-load.png")
+    _fast_result(page)
+
+
 RESTORE = re.compile(r'"data":\[null,"[A-Za-z0-9_-]{22}"\]')  # the page's session, its token
 
 
@@ -299,6 +391,22 @@ def test_a_restore_keeps_the_page_results_and_the_one_on_screen(tmp_path: Path) 
     page.restore(kept)
     assert page.id == kept.id and [e.caption for e in page.entries] == ["old.png", "new.png"]
     assert page.shown.caption == "new.png"
+
+
+def test_a_run_makes_its_history_known_so_that_a_reload_finds_it(tmp_path: Path) -> None:
+    """A page with no result yet has a secret the server does not keep; a run of it makes
+    the server keep it, or the page reloaded during the run would get a new one and never
+    hear of the run again. The page coming back waits for the run to end, and is told once."""
+    from styler.ui.state import STYLIZE_TAB, Histories, Notice, Session
+
+    histories, page = Histories(), Session()
+    assert histories.recall(page.id).id != page.id
+    with histories.running(page.id, STYLIZE_TAB):
+        assert histories.recall(page.id).id == page.id
+        assert histories.settled(page.id, STYLIZE_TAB, 0.05) is None  # still running
+        histories.tell(page.id, STYLIZE_TAB, Notice("stopped", tmp_path / "kept.png"))
+    assert histories.settled(page.id, STYLIZE_TAB, 0).text == "stopped"
+    assert histories.settled(page.id, STYLIZE_TAB, 0) is None
 
 
 def test_a_page_state_is_written_by_one_load_event_at_most(tmp_path: Path, monkeypatch) -> None:

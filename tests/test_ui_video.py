@@ -8,6 +8,7 @@ SHOTS says: STYLER_UI_SHOTS=docs/ui refreshes docs/ui.md's.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import threading
@@ -128,6 +129,34 @@ def test_video_handlers_check_preview_run_and_stop(services, tmp_path: Path) -> 
     assert not list(services.workspace.root.rglob("*.styler-journal"))
     with pytest.raises(UserError, match="Pick a style"):
         preview_frame(services, clip, FAST, "no_such_style", None, controls)
+
+
+def test_a_clip_whose_page_left_keeps_its_segments_for_the_page_that_comes_back(
+    services, tmp_path: Path
+) -> None:  # fmt: skip
+    """The browser leaving counts as Stop: the finished segments are kept under the page's
+    history (a reload keeps it; the page's own key is new), the next page is told where it
+    stopped, and its Stylize clip goes on from there."""
+    from styler.ui.inputs import FAST, Controls
+    from styler.ui.state import VIDEO_TAB
+    from styler.ui.streaming import Update
+    from styler.ui.video_runs import run_clip
+
+    long = write_clip(tmp_path / "long.mp4", moving_pattern(64, 48, 40))
+    style, controls = services.style_names()[0], Controls(strength=0.8, temporal=0.5)
+    run = run_clip(services, "old:video", long, FAST, style, None, controls, owner="secret")
+    next(i for i in run if isinstance(i, Update) and i.progress and i.progress.step >= 30)
+    run.close()  # the browser left
+    notice = services.histories.settled("secret", VIDEO_TAB, 30)
+    assert notice is not None and notice.path is None
+    assert notice.text.startswith("Your last clip was stopped at frame 3"), notice.text
+    assert notice.text.endswith("of 40 when the page was left: its first 24 frames are kept. "
+                                "Stylize the same clip again with the same settings to go on "
+                                "from there (frame 25)."), notice.text  # fmt: skip
+    went_on = list(run_clip(services, "new:video", long, FAST, style, None, controls,
+                            owner="secret"))[-1]  # fmt: skip
+    assert went_on.status.startswith("Done: 40 frames") and "going on from frame 25" in \
+        went_on.status  # fmt: skip
 
 
 @pytest.mark.parametrize(("form", "suffix", "name"),
@@ -358,6 +387,38 @@ def test_video_tab_preview_run_download_stop_and_bad_upload(page, server) -> Non
     time.sleep(4)  # time enough for the withdrawn 8-frame clip to be written, had it run
     new = {p for p in set(server.root.rglob("*.mp4")) - written if "gradio" not in p.parts}
     assert not new, new  # Gradio's copy of the upload aside, no output was written
+
+
+def test_a_clip_left_by_a_reload_is_said_and_goes_on_from_there(page, server) -> None:
+    """Leaving the page counts as Stop: the reloaded page's Video tab says at which frame
+    the clip stopped and that its finished segment is kept; the same clip again goes on from
+    there. (A reload threw the run away, and the page said nothing.)"""
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.wait_for_function("localStorage.getItem('styler-history')")
+    page.get_by_role("tab", name="Video").click()
+    clip = write_clip(server.files / "left.mp4", moving_pattern(64, 48, 40))
+    _upload(page, "#video-clip", clip)
+    page.locator("#video-clip-message", has_text="40 frames").wait_for()
+    page.wait_for_function("!document.querySelector('#video-run').disabled")
+    page.locator("#video-run").click()
+    page.wait_for_function(  # past the first segment: 2 s of the clip, 24 frames
+        "() => { const b = document.querySelector('#video-progress .styler-progress');"
+        " return b && Number(b.dataset.step) >= 26 }", timeout=60_000)  # fmt: skip
+    page.reload()
+    page.locator("#stylize-btn").wait_for()
+    page.get_by_role("tab", name="Video").click()
+    _status_has(page, "when the page was left", timeout=60_000)
+    status = page.locator("#video-status").inner_text().strip()
+    assert re.fullmatch(r"Your last clip was stopped at frame \d+ of 40 when the page was left: "
+                        r"its first 24 frames are kept\. Stylize the same clip again with the "
+                        r"same settings to go on from there \(frame 25\)\.", status), status
+    _shot(page, "video-left.png")
+    _upload(page, "#video-clip", clip)
+    page.locator("#video-clip-message", has_text="40 frames").wait_for()
+    page.wait_for_function("!document.querySelector('#video-run').disabled")
+    page.locator("#video-run").click()
+    _status_has(page, "going on from frame 25", timeout=60_000)
+    assert page.locator("#video-status").inner_text().startswith("Done: 40 frames")
 
 
 def test_video_tab_takes_an_animation_and_plays_it_back_animated(page, server) -> None:

@@ -59,10 +59,10 @@ def build(services: Services) -> gr.Blocks:
                 make_style = make_style_tab(services)
 
         wire_stylize(services, guard, session, ui)
-        wire_inputs(services, guard, ui)
-        wire_history(services, guard, demo, session, history_key, ui)
+        wire_inputs(services, ui)
+        restored = wire_history(services, guard, demo, session, history_key, ui)
         wire_batch(services, guard, batch)
-        wire_video(services, video)
+        wire_video(services, video, session, restored)
         wire_fusion(services, guard, session, fusion, ui["history"])
         styles = StyleLists(services, [ui, batch, video])
         styles.wire()

@@ -9,23 +9,27 @@ import gradio as gr
 
 from styler.ui import results
 from styler.ui.services import Services
-from styler.ui.state import Session
+from styler.ui.state import SETTLE_S, STYLIZE_TAB, Session
 from styler.ui.stylize_events import BUTTONS, result_buttons
 
 
 def wire_history(
     services: Services, guard: Callable, demo: gr.Blocks, session: gr.State,
     key: gr.BrowserState, ui: dict[str, Any],
-) -> None:  # fmt: skip
-    _wire_restore_and_clear(services, demo, session, key, ui)
+) -> Any:  # fmt: skip
+    """The history's events; returns the page's restore, for other tabs to follow it."""
+    restored = _wire_restore_and_clear(services, demo, session, key, ui)
+    _wire_left(services, session, ui, restored)
     _wire_show_and_reuse(guard, session, ui)
+    return restored
 
 
 def _wire_restore_and_clear(
     services: Services, demo: gr.Blocks, session: gr.State, key: gr.BrowserState,
     ui: dict[str, Any],
-) -> None:  # fmt: skip
-    """History that survives a reload of the same browser, and a button that clears it."""
+) -> Any:  # fmt: skip
+    """History that survives a reload of the same browser, and a button that clears it.
+    Returns the restore."""
 
     def restore(state: Session, token: str):
         """This browser's history joins the page's session, which keeps its own results."""
@@ -34,8 +38,8 @@ def _wire_restore_and_clear(
             services.histories.keep(state)
         return state, state.gallery(), state.id
 
-    demo.load(restore, [session, key], [session, ui["history"], key], queue=False,
-              api_name=False)  # fmt: skip
+    restored = demo.load(restore, [session, key], [session, ui["history"], key], queue=False,
+                         api_name=False)  # fmt: skip
 
     def ask(state: Session):
         """Clear asks first: it deletes every image, and there is no undo."""
@@ -63,6 +67,27 @@ def _wire_restore_and_clear(
          *(ui[n] for n in BUTTONS)],
         queue=False, api_name=False,
     )  # fmt: skip
+    return restored
+
+
+def _wire_left(services: Services, session: gr.State, ui: dict[str, Any], restored: Any) -> None:
+    """A page whose history's last run was left running (a reload during a Quality run, which
+    counts as Stop) says what became of it once that run has stopped: the result it kept on
+    screen, in the history, with Continue; or that nothing was kept."""
+
+    def settle(state: Session):
+        notice = services.histories.settled(state.id, STYLIZE_TAB, SETTLE_S)
+        if notice is None:
+            return (gr.skip(),) * 8
+        state.restore(services.histories.recall(state.id))
+        entry = state.show(notice.path) if notice.path else None
+        shown = (str(entry.path), *result_buttons(entry)) if entry else (gr.skip(),) * 5
+        return state, state.gallery(), notice.text, *shown
+
+    restored.then(settle, session,
+                  [session, ui["history"], ui["status"], ui["result"],
+                   *(ui[n] for n in BUTTONS)], queue=False, api_name=False,
+                  show_progress="hidden")  # fmt: skip
 
 
 def _wire_show_and_reuse(guard: Callable, session: gr.State, ui: dict[str, Any]) -> None:

@@ -2,12 +2,12 @@
 dropped result sets mode, style and controls, a click in the style grid picks a style, and
 a photo is checked the moment it lands."""
 
-from collections.abc import Callable
 from typing import Any
 
 import gradio as gr
 
 from styler.ui import results, widgets
+from styler.ui.guard import readable
 from styler.ui.inputs import FAST, OFFERED, check_photo, photo_note
 from styler.ui.messages import UserError
 from styler.ui.services import Services
@@ -16,12 +16,12 @@ from styler.ui.stylize_layout import region_choices
 from styler.ui.upload_checks import refusal
 
 
-def wire_inputs(services: Services, guard: Callable, ui: dict[str, Any]) -> None:
-    _wire_mode_and_settings(services, guard, ui)
+def wire_inputs(services: Services, ui: dict[str, Any]) -> None:
+    _wire_mode_and_settings(services, ui)
     _wire_style_and_photo(services, ui)
 
 
-def _wire_mode_and_settings(services: Services, guard: Callable, ui: dict[str, Any]) -> None:
+def _wire_mode_and_settings(services: Services, ui: dict[str, Any]) -> None:
     """Mode switches re-range the controls; a dropped result sets mode, style and controls."""
     mode_outputs = [ui["fast_box"], ui["images_box"], *(ui[n] for n in OFFERED)]
 
@@ -41,12 +41,18 @@ def _wire_mode_and_settings(services: Services, guard: Callable, ui: dict[str, A
     # .input, not .change: a result's settings set the mode too, and then keep their values.
     ui["mode"].input(mode_updates, ui["mode"], mode_outputs, queue=False, api_name=False)
 
-    @guard
+    settings_outputs = [ui["mode"], ui["style"], ui["style1"], *mode_outputs, ui["status"]]
+
     def load_settings(path: str | None):
-        """A dropped result: the mode, the style and every control take its values."""
+        """A dropped result: the mode, the style and every control take its values. A file
+        with none to give leaves every control as it is, and the status line says why: not
+        an error, which on this unqueued event would turn every output into an error badge."""
         if not path:
-            return (gr.skip(),) * (5 + len(OFFERED))
-        loaded = results.load_settings(services, path)
+            return (gr.skip(),) * len(settings_outputs)
+        try:
+            loaded = results.load_settings(services, path)
+        except Exception as exc:
+            return *(gr.skip(),) * (len(settings_outputs) - 1), f"⚠ {readable(exc)}"
         fast = loaded.mode == FAST
         style = loaded.style or gr.skip()
         return (loaded.mode, style if fast else gr.skip(), gr.skip() if fast else style,
@@ -63,13 +69,8 @@ def _wire_mode_and_settings(services: Services, guard: Callable, ui: dict[str, A
     ui["mode"].change(region_updates, [ui["mode"], *ui["region_styles"]], ui["region_styles"],
                       queue=False, api_name=False)  # fmt: skip
 
-    ui["settings_from"].upload(
-        load_settings,
-        ui["settings_from"],
-        [ui["mode"], ui["style"], ui["style1"], *mode_outputs, ui["status"]],
-        queue=False,
-        api_name="load_settings",
-    )
+    ui["settings_from"].upload(load_settings, ui["settings_from"], settings_outputs,
+                               queue=False, api_name="load_settings")  # fmt: skip
 
 
 def _wire_style_and_photo(services: Services, ui: dict[str, Any]) -> None:

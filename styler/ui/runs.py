@@ -11,7 +11,7 @@ without a browser: nothing here imports gradio.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,12 +23,14 @@ from styler.errors import OptionsError
 from styler.image_sizes import scaled_size
 from styler.progress import CancelToken, ProgressCallback
 from styler.recipe import Recipe
+from styler.result import StylizeResult
 from styler.ui.inputs import (
     ENGINE_MODES,
     FAST,
     INSTANT,
     QUALITY,
     Controls,
+    LoadedImage,
     Regions,
     StyleSlots,
     fast_regions,
@@ -37,9 +39,9 @@ from styler.ui.inputs import (
     style_list,
 )
 from styler.ui.messages import NothingKept, UserError, user_message
-from styler.ui.results import png_size, refinable, save_entry, size_notes
+from styler.ui.results import describe_entry, png_size, refinable, save_entry, size_notes
 from styler.ui.services import Services
-from styler.ui.state import Entry, Session
+from styler.ui.state import STYLIZE_TAB, Entry, Notice, Session
 from styler.ui.streaming import Update, streamed
 from styler.ui.timing import duration, run_units
 
@@ -133,12 +135,12 @@ def run_quality(
     Painted regions get one of the style images, or keep the photo (guided Gram losses).
     A generator: each Update carries the progress and, every few steps, the image as it
     forms; the last one carries the saved result. Closing the generator (the browser went
-    away) stops the optimisation.
+    away) stops the optimisation as Stop does, and what Stop would keep joins the history,
+    the next page of which says so (_left_notice).
     """
     began = time.perf_counter()
     loaded = load_photo(services, content)
     style_images, weights, names = style_list(services, styles)
-    options = controls.quality_options()
     region_pairs = image_regions(services, regions, styles)
     recipe = make_recipe(QUALITY, style_images, controls, blend=weights, regions=region_pairs)
     begin, steps = None, 0  # a stopped run goes on from its image with the steps it had left
@@ -146,33 +148,70 @@ def run_quality(
         begin, steps = _rgb(resume.path), max(1, resume.steps_total - resume.steps_done)
     elif start is not None:
         begin = _rgb(start.path)  # Refine: from the instant result, Quality's own schedule
+    job = RunRequest(content, tuple(styles), controls, regions)  # type: ignore[arg-type]
     outcome: dict[str, Any] = {}
 
     def work(progress: ProgressCallback, cancel: CancelToken) -> None:
         with services.engines.slot() as slot:
-            engine = services.engines.build(recipe, slot, previews=options.preview_every)
+            engine = services.engines.build(recipe, slot,
+                                            previews=controls.quality_options().preview_every)
             outcome["result"] = engine.run(loaded, progress=progress, cancel=cancel,
                                            start=begin, steps=steps)  # fmt: skip
 
-    yield from streamed(services, session_key, work)
-    result = outcome["result"]
+    def keep(into: Session) -> Entry:
+        return _kept(services, into, outcome["result"], job, loaded, began,
+                     label=style_label(names), refined=start is not None)  # fmt: skip
+
+    def left() -> None:
+        services.histories.tell(session.id, STYLIZE_TAB,
+                                _left_notice(services, session.id, outcome["result"], keep))
+
+    yield from streamed(services, session_key, work, left=left,
+                        in_flight=services.histories.running(session.id, STYLIZE_TAB))
+    entry = keep(session)
+    yield Update(text=entry.caption, entry=entry)
+
+
+def _kept(
+    services: Services, session: Session, result: StylizeResult, job: RunRequest,
+    loaded: LoadedImage, began: float, *, label: str, refined: bool,
+) -> Entry:  # fmt: skip
+    """What a Quality run keeps: its result saved into `session`'s history, even stopped,
+    unless it stopped before KEEP_FROM of its steps (NothingKept)."""
     if not result.completed and result.steps_done < max(1, round(KEEP_FROM * result.steps_total)):
         raise NothingKept(f"Stopped after {result.steps_done} of {result.steps_total} steps, "
                           "too early to be worth keeping: nothing was added to the history.")
-    label = style_label(names)
-    kind = "Quality, refined" if start is not None else "Quality"
+    kind = "Quality, refined" if refined else "Quality"
     caption = f"{label} · {kind}" + ("" if result.completed else " (stopped early)")
-    job = RunRequest(content, tuple(styles), controls, regions)  # type: ignore[arg-type]
+    options = job.controls.quality_options()
     side = output_side(options.size, options.upscale, loaded.rgb.size)
     full = scaled_size(loaded.rgb.size, side)
     notes = (*loaded.notes, *size_notes(loaded.rgb.size, options.size, options.upscale),
-             *_region_notes(regions))  # fmt: skip
-    entry = save_entry(services, session, result, content, label, caption, job=job, full=full,
-                       notes=notes)  # fmt: skip
+             *_region_notes(job.regions))  # fmt: skip
+    entry = save_entry(services, session, result, job.content, label, caption, job=job,
+                       full=full, notes=notes)  # fmt: skip
     if result.completed:
         units = run_units(True, result.image.size, result.steps_total)
-        _record(services, REFINE if start is not None else QUALITY, units, began)
-    yield Update(text=caption, entry=entry)
+        _record(services, REFINE if refined else QUALITY, units, began)
+    return entry
+
+
+def _left_notice(
+    services: Services, token: str, result: StylizeResult, keep: Callable[[Session], Entry]
+) -> Notice:
+    """A Quality run whose page was left, counted as stopped there: what Stop would keep
+    joins the history kept under `token` (beside what other pages added to it), and the
+    notice says where it stopped and what became of it."""
+    where = f"at step {result.steps_done} of {result.steps_total} when the page was left"
+    try:
+        entry = keep(services.histories.kept(token))
+    except NothingKept:
+        return Notice(f"Your last run was stopped {where}, too early to keep: nothing was kept.")
+    if entry.completed:
+        return Notice(f"Your last run ended as the page was left: kept in History. "
+                      f"{describe_entry(entry)}", entry.path)  # fmt: skip
+    return Notice(f"Your last run was stopped {where}: kept in History; Continue goes on from "
+                  "there.", entry.path)  # fmt: skip
 
 
 def run_instant(

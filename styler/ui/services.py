@@ -213,9 +213,10 @@ class Services:
         self._cancel_ended = threading.Condition(self._cancel_lock)  # a cancellable block ended
         self.histories = Histories()
         self.timings = RunTimes()  # the runs measured here: what the next should take
-        # per session: the clip, output name and part a stopped Video run was of, and where
-        # its journal is (styler.ui.video_runs), for the next run of them to go on from
-        self.stopped_clips: dict[str, tuple[tuple[object, ...], Path]] = {}
+        # per session: the clip, output name and part a stopped Video run was of, where its
+        # journal is and the clip file's time then (styler.ui.video_runs), for the next run
+        # of them to go on from
+        self.stopped_clips: dict[str, tuple[tuple[object, ...], Path, int]] = {}
         self.styles: list[FastStyle] = []
         self.style_problems: list[str] = []
         self._style_files: set[tuple[str, str]] = set()

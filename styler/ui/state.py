@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import secrets
 import shutil
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 MAX_HISTORY = 40  # older results drop out of the gallery, named in the status line as they go
+STYLIZE_TAB, VIDEO_TAB = "stylize", "video"  # whose status line a Notice is for
+# How long a page waits, at most, for a run its history's last page left (reloaded) to stop:
+# within a step or frame, as Stop; more only where another page of the browser runs one.
+SETTLE_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,15 @@ class Session:
         self.entries = [*kept.entries, *own][-MAX_HISTORY:]
         self.current = self.entries.index(shown) if shown in self.entries else kept.current
 
+    def show(self, path: Path) -> Entry | None:
+        """The entry of `path` put on screen (a run's whose page was left, on the page that
+        came back); None where the history no longer has it."""
+        at = next((i for i, e in enumerate(self.entries) if e.path == path), None)
+        if at is None:
+            return None
+        self.current = at
+        return self.entries[at]
+
     def select(self, index: int) -> Entry | None:
         """The result picked in the history gallery, which shows newest first."""
         position = len(self.entries) - 1 - index
@@ -77,18 +92,75 @@ class Session:
         return [(str(e.thumb), e.caption) for e in reversed(self.entries)]
 
 
+@dataclass(frozen=True)
+class Notice:
+    """What became of a run whose page was left (reloaded, closed) before it ended, for the
+    status line of the next page of its history: leaving counts as Stop, and says so."""
+
+    text: str
+    path: Path | None = None  # the result it left, shown with the notice
+
+
 class Histories:
     """Every browser's history, kept on the server under its session's secret id, which the
     browser holds in its own storage: a reload finds it again, another browser never does.
-    Entries whose files the workspace has pruned drop out."""
+    Entries whose files the workspace has pruned drop out.
+
+    With them, each history's runs in flight and what became of those whose page was left:
+    the page that comes back waits for them to end (`settled`), then says so."""
 
     def __init__(self) -> None:
         self._sessions: dict[str, Session] = {}
+        self._running: dict[tuple[str, str], int] = {}  # (token, tab): its runs in flight
+        self._notices: dict[tuple[str, str], Notice] = {}
         self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)  # a run ended, or a notice came
 
     def keep(self, session: Session) -> None:
         with self._lock:
             self._sessions[session.id] = copy.deepcopy(session)
+
+    def kept(self, token: str) -> Session:
+        """A copy of the session kept under `token`, or an empty one of that id: where a run
+        whose page was left puts its result, beside what the browser's other pages added."""
+        with self._lock:
+            kept = self._sessions.get(token)
+            return copy.deepcopy(kept) if kept is not None else Session(id=token)
+
+    @contextlib.contextmanager
+    def running(self, token: str, tab: str) -> Iterator[None]:
+        """A run of the history `token` on `tab` in flight, until its result (or what became
+        of it) is recorded. The history is kept from then on, if it was not (no result yet),
+        so that a reload during the run finds it under the same secret."""
+        key = (token, tab)
+        with self._lock:
+            self._sessions.setdefault(token, Session(id=token))
+            self._running[key] = self._running.get(key, 0) + 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                left = self._running.pop(key) - 1
+                if left:
+                    self._running[key] = left
+                self._changed.notify_all()
+
+    def tell(self, token: str, tab: str, notice: Notice) -> None:
+        """Say what became of a run whose page was left, to the next page of its history."""
+        with self._lock:
+            self._notices[(token, tab)] = notice
+            self._changed.notify_all()
+
+    def settled(self, token: str, tab: str, timeout: float) -> Notice | None:
+        """What became of the last run on `tab` whose page was left. A page reloaded during a
+        run loads before that run has noticed (it stops within a step), so this waits until
+        the history has no run in flight there, or it has a notice, up to `timeout` seconds
+        (a run of another page of the same browser may go on for long)."""
+        key = (token, tab)
+        with self._lock:
+            self._changed.wait_for(lambda: key not in self._running or key in self._notices,
+                                   timeout)  # fmt: skip
+            return self._notices.pop(key, None)
 
     def recall(self, token: str | None) -> Session:
         """The session this browser had, or a new one."""

@@ -4,10 +4,12 @@ Nothing here imports gradio."""
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 from PIL import Image
@@ -19,6 +21,7 @@ from styler.ui.services import Services
 from styler.ui.state import Entry
 
 PREVIEW_INTERVAL = 0.25  # s between live previews sent to the browser (the last always goes)
+log = logging.getLogger("styler.ui")
 
 
 @dataclass
@@ -32,12 +35,24 @@ class Update:
 
 
 def streamed(
-    services: Services, session_key: str, work: Callable[[ProgressCallback, CancelToken], None]
+    services: Services,
+    session_key: str,
+    work: Callable[[ProgressCallback, CancelToken], None],
+    *,
+    in_flight: AbstractContextManager[None],
+    left: Callable[[], None],
 ) -> Iterator[Update]:
     """Run `work` in a thread, yielding its progress (the newest report, previews at least
-    every PREVIEW_INTERVAL); Stop for `session_key` cancels it, and so does closing this."""
+    every PREVIEW_INTERVAL); Stop for `session_key` cancels it.
+
+    Closing this early (the browser left: Gradio closes the generator on its event loop, so
+    nothing here waits) cancels it too, and counts as Stop: once the engine has stopped,
+    `left` keeps what Stop would and says so, in the worker thread, as nobody reads this any
+    more. The worker holds `in_flight` (Histories.running) until then, so that the page
+    coming back waits for it."""
     reports: queue.Queue[Progress | None] = queue.Queue()
     failure: list[BaseException] = []
+    gone, read = threading.Event(), threading.Event()  # the browser left; reading is over
     delay = services.config.step_delay
 
     def report(p: Progress) -> None:
@@ -48,12 +63,16 @@ def streamed(
     with services.cancellable(session_key) as token:
 
         def run() -> None:
-            try:
-                work(report, token)
-            except BaseException as exc:  # handed to the generator, which re-raises it
-                failure.append(exc)
-            finally:
-                reports.put(None)
+            with in_flight:
+                try:
+                    work(report, token)
+                except BaseException as exc:  # handed to the generator, which re-raises it
+                    failure.append(exc)
+                finally:
+                    reports.put(None)
+                read.wait()
+                if gone.is_set() and not failure:
+                    _safely(left)
 
         yield Update(text="Starting…")
         worker = threading.Thread(target=run, name="styler-ui-quality", daemon=True)
@@ -64,12 +83,22 @@ def streamed(
             finished = True
         finally:
             if not finished:  # closed early: the browser left, so stop the engine
+                gone.set()
                 token.cancel()
-            worker.join()
+            read.set()
+    worker.join()
     if failure:
         if isinstance(failure[0], StylerError):
             raise UserError(user_message(failure[0])) from failure[0]
         raise failure[0]
+
+
+def _safely(left: Callable[[], None]) -> None:
+    """`left` in a thread nobody waits on: a failure goes to the server log."""
+    try:
+        left()
+    except Exception:
+        log.exception("keeping a run whose page was left failed")
 
 
 def _drained(reports: queue.Queue[Progress | None]) -> Iterator[Update]:

@@ -69,9 +69,15 @@ def busy_buttons() -> tuple:
     return download_button(None), *(gr.Button(interactive=False),) * 3
 
 
+def _ready() -> gr.Button:
+    """Stylize again, once the page's run has ended: disabled while it was queued or ran, so
+    that a second click never queued a second run."""
+    return gr.Button(interactive=True)
+
+
 def _finished(session: Session, entry: Entry) -> tuple:
     return (str(entry.path), "", results.describe_entry(entry) + results.history_note(session),
-            *result_buttons(entry), session.gallery(), session)  # fmt: skip
+            *result_buttons(entry), session.gallery(), session, _ready())  # fmt: skip
 
 
 def _failed(session: Session, exc: BaseException) -> tuple:
@@ -80,7 +86,7 @@ def _failed(session: Session, exc: BaseException) -> tuple:
     entry = session.shown
     line = readable(exc) if isinstance(exc, NothingKept) else f"⚠ {readable(exc)}"
     return (str(entry.path) if entry else None, "", line, *result_buttons(entry), gr.skip(),
-            gr.skip())  # fmt: skip
+            gr.skip(), _ready())  # fmt: skip
 
 
 def _until_failure(session: Session, run: Iterator[tuple]) -> Iterator[tuple]:
@@ -102,7 +108,8 @@ def _shown(state: Session, updates: Iterable[Update]) -> Iterator[tuple]:
             html_text = progress_html(update.progress, update.text, progress_label)
             # The buttons again: a history click during the run must not leave them acting
             # on an image the next preview replaces.
-            yield (preview, html_text, RUNNING, *busy_buttons(), gr.skip(), gr.skip())
+            yield (preview, html_text, RUNNING, *busy_buttons(), gr.skip(), gr.skip(),
+                   gr.skip())  # fmt: skip
 
 
 def wire_stylize(services: Services, guard: Callable, session: gr.State,
@@ -112,7 +119,7 @@ def wire_stylize(services: Services, guard: Callable, session: gr.State,
     inputs = [session, *(ui[n] for n in STYLIZE_INPUTS if n not in REGION_INPUTS),
               *ui["region_styles"]]  # fmt: skip
     outputs = [ui["result"], ui["progress"], ui["status"], ui["download"], ui["reuse"],
-               ui["continue"], ui["refine"], ui["history"], session]  # fmt: skip
+               ui["continue"], ui["refine"], ui["history"], session, ui["run"]]  # fmt: skip
 
     def stylize(*args: Any) -> Iterator[tuple]:
         given = STYLIZE_SIGNATURE.bind(*args).arguments
@@ -152,26 +159,29 @@ def wire_stylize(services: Services, guard: Callable, session: gr.State,
         yield from _until_failure(STYLIZE_SIGNATURE.bind(*args).arguments["state"],
                                   stylize(*args))  # fmt: skip
 
+    # "once": a change while the page's job is pending starts nothing (Stylize is disabled
+    # then too, but a click can land before the page hears so).
     jobs = {mode: goes[mode].change(stylize_here, inputs, outputs, concurrency_id=group,
-                                    concurrency_limit=limit, **shown)
+                                    concurrency_limit=limit, trigger_mode="once", **shown)
             for mode, (group, limit) in groups.items()}  # fmt: skip
 
     def route(request: gr.Request, mode: str, content: str | None, size: float | None,
               upscale: bool | None, steps: float | None, init: str | None,
               *counts: float):  # fmt: skip
         """The counter of the chosen mode's queue goes up; a Quality job is counted as queued
-        (Stop withdraws it). The status says how long the run should take."""
+        (Stop withdraws it). The status says how long the run should take; Stylize is
+        disabled until the run ends."""
         if mode == QUALITY:
             services.queued(request.session_hash or "")
         bumped = tuple(n + 1 if m == mode else gr.skip() for m, n in zip(goes, counts, strict=True))
         line = (WAITING if mode == QUALITY else WORKING) + runs.expected(
             services, mode, content, size, upscale, steps if mode == QUALITY else 0, init)
-        return (*bumped, line, *busy_buttons())
+        return (*bumped, line, *busy_buttons(), gr.Button(interactive=False))
 
     sizing = [ui[n] for n in ("content", "size", "upscale", "steps", "init")]
     ui["run"].click(route, [ui["mode"], *sizing, *goes.values()],
-                    [*goes.values(), ui["status"], *(ui[n] for n in BUTTONS)], queue=False,
-                    api_name=False)  # fmt: skip
+                    [*goes.values(), ui["status"], *(ui[n] for n in BUTTONS), ui["run"]],
+                    queue=False, api_name=False)  # fmt: skip
     # API clients call /stylize with either mode (it queues with the Quality jobs).
     api = guard(with_signature(STYLIZE_SIGNATURE)(stylize))
     gr.Button(visible=False).click(api, inputs, outputs, api_name="stylize",
@@ -191,10 +201,10 @@ def _queue_up(services: Services, session: gr.State, ui: dict[str, Any], button:
         services.queued(request.session_hash or "")
         expected = runs.expected_follow_up(services, state.shown, steps if button == "refine"
                                            else None)  # fmt: skip
-        return WAITING + expected, *busy_buttons()
+        return WAITING + expected, *busy_buttons(), gr.Button(interactive=False)
 
     return ui[button].click(queue_up, [session, ui["steps"]],
-                            [ui["status"], *(ui[n] for n in BUTTONS)], queue=False,
+                            [ui["status"], *(ui[n] for n in BUTTONS), ui["run"]], queue=False,
                             api_name=False)  # fmt: skip
 
 
@@ -245,15 +255,15 @@ def _wire_continue_and_stop(
         key = request.session_hash or ""
         if services.cancel(key):
             return ("Stopping: the best image so far is on its way (Download comes back "
-                    "with it).", gr.skip(), *(gr.skip(),) * len(BUTTONS))  # fmt: skip
+                    "with it).", gr.skip(), *(gr.skip(),) * (len(BUTTONS) + 1))  # fmt: skip
         if services.withdraw(key):
             return ("Withdrawn: your queued job will not run.", withdrawn + 1,
-                    *result_buttons(state.shown))  # fmt: skip
-        return "Nothing is running or waiting.", gr.skip(), *(gr.skip(),) * len(BUTTONS)
+                    *result_buttons(state.shown), _ready())  # fmt: skip
+        return "Nothing is running or waiting.", gr.skip(), *(gr.skip(),) * (len(BUTTONS) + 1)
 
     ui["stop"].click(stop, [withdraw, session],
-                     [ui["status"], withdraw, *(ui[n] for n in BUTTONS)], queue=False,
-                     api_name="stop")  # fmt: skip
+                     [ui["status"], withdraw, *(ui[n] for n in BUTTONS), ui["run"]],
+                     queue=False, api_name="stop")  # fmt: skip
     withdraw.change(None, None, None, cancels=[*queued_jobs, continued], queue=False)
 
 

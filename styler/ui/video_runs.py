@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import html
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,10 +23,11 @@ from styler.ui.inputs import FAST, QUALITY, Controls, load_photo
 from styler.ui.messages import UserError, progress_html, user_message
 from styler.ui.runs import make_recipe, style_label
 from styler.ui.services import Services, safe_name
+from styler.ui.state import VIDEO_TAB, Notice
 from styler.ui.streaming import Update, streamed
 from styler.video import VIDEO_EXTENSIONS, FrameStylizer, VideoLoadError, stylize_video
 from styler.video.animation import AnimationInfo, probe_animation
-from styler.video.clip import frame_at
+from styler.video.clip import VideoResult, frame_at
 from styler.video.journal import discard
 from styler.video.kinds import ANIMATION_EXTENSIONS
 from styler.video.reader import ClipInfo, probe_clip
@@ -164,11 +166,15 @@ def clip_span(start: str | None, end: str | None) -> Span | None:
 def run_clip(
     services: Services, session_key: str, clip: str | Path | None, mode: str,
     style: str | None, style_image: str | None, controls: Controls, span: Span | None = None,
+    *, owner: str | None = None,
 ) -> Iterator[Update | ClipOutcome]:  # fmt: skip
     """The clip (or only its `span`) through styler.video.stylize_video in a worker thread:
     Updates with each frame's progress (a stylized frame every few), then one ClipOutcome:
     an MP4, or an animation in its own format. Stop for `session_key` cancels it, and a
-    stopped clip leaves no file."""
+    stopped clip leaves no file; the frames of its finished segments are kept for the next
+    run of `owner` (the page's history id, which a reload keeps; `session_key` by default).
+    The browser leaving counts as Stop, and the next page of `owner` says so."""
+    owner = owner or session_key
     info = check_clip(services, clip)
     if span is not None and span.start >= info.duration:
         raise UserError(f"From {clock(span.start)} is at or after the clip's end "
@@ -176,7 +182,7 @@ def run_clip(
     recipe, label, title = clip_recipe(services, mode, style, style_image, controls)
     name = f"{Path(info.path).stem}__{label}.{output_kind(info.path, VIDEO_OUTPUT)}"
     wanted = (str(info.path), name, span)
-    target = _stopped_target(services, session_key, wanted) or (
+    target = _stopped_target(services, owner, wanted) or (
         services.workspace.new_dir("work") / safe_name(name))  # fmt: skip
     outcome = {}
 
@@ -186,41 +192,80 @@ def run_clip(
                 info.path, target, engine_for(services, recipe, index), progress=progress,
                 cancel=cancel, max_pixels=services.config.max_upload_pixels, span=span)  # fmt: skip
 
-    yield from streamed(services, session_key, work)
-    result = outcome["result"]
+    def ended() -> ClipOutcome:
+        result = outcome["result"]
+        if result.kept:  # the next run of the same clip and settings goes on from there
+            services.stopped_clips[owner] = (wanted, target, os.stat(info.path).st_mtime_ns)
+        return _outcome(result, info, span, f"{title}, {mode}")
+
+    def left() -> None:
+        services.histories.tell(owner, VIDEO_TAB, _left_notice(outcome["result"], ended()))
+
+    yield from streamed(services, session_key, work, left=left,
+                        in_flight=services.histories.running(owner, VIDEO_TAB))
+    yield ended()
+
+
+def _outcome(result: VideoResult, info: ClipInfo, span: Span | None, made: str) -> ClipOutcome:
+    """The status line of a clip's run (`made`: its style and mode), and its output if it
+    finished."""
     if not result.completed or result.output is None:
         done = f"Stopped after {result.frames} of {result.info.frames} frames: nothing was written"
-        if result.kept:  # the next run of the same clip and settings goes on from there
-            services.stopped_clips[session_key] = (wanted, target)
-            yield ClipOutcome(None, f"{done} yet. The first {result.kept} frames are kept: "
-                                    "Stylize the clip again with the same settings to go on "
-                                    f"from frame {result.kept + 1}.")  # fmt: skip
-        else:
-            yield ClipOutcome(None, f"{done}. Stylize the clip to start again.")
-        return
+        if result.kept:
+            return ClipOutcome(None, f"{done} yet. The first {result.kept} frames are kept: "
+                                     "Stylize the clip again with the same settings to go on "
+                                     f"from frame {result.kept + 1}.")  # fmt: skip
+        return ClipOutcome(None, f"{done}. Stylize the clip to start again.")
     fps = (result.frames - result.resumed) / max(result.elapsed, 1e-6)
     part = f" ({span.describe()})" if span is not None and not span.whole else ""
     sound = " with its sound" if info.audio else ""
     went_on = f", going on from frame {result.resumed + 1}" if result.resumed else ""
-    yield ClipOutcome(result.output, f"Done: {result.frames} frames{part}{sound} in "
-                                     f"{result.elapsed:.1f} s ({fps:.1f} fps, {title}, {mode}"
-                                     f"{went_on}).")  # fmt: skip
+    return ClipOutcome(result.output, f"Done: {result.frames} frames{part}{sound} in "
+                                      f"{result.elapsed:.1f} s ({fps:.1f} fps, {made}"
+                                      f"{went_on}).")  # fmt: skip
 
 
-def _stopped_target(
-    services: Services, session_key: str, wanted: tuple[object, ...]
-) -> Path | None:
-    """The output a stopped run of this session left its journal for, where this run is of
-    the same clip, style and part (the journal itself checks the rest of the settings);
-    None for a new one. A stopped run's journal that no run will take is removed."""
-    left = services.stopped_clips.pop(session_key, None)
+def _left_notice(result: VideoResult, outcome: ClipOutcome) -> Notice:
+    """What the next page says of a clip whose page was left: it counts as stopped there."""
+    if outcome.path is not None:
+        return Notice(f"Your last clip ended as the page was left. {outcome.status}",
+                      outcome.path)  # fmt: skip
+    where = (f"Your last clip was stopped at frame {result.frames} of {result.info.frames} "
+             "when the page was left")  # fmt: skip
+    if result.kept:
+        return Notice(f"{where}: its first {result.kept} frames are kept. Stylize the same "
+                      "clip again with the same settings to go on from there (frame "
+                      f"{result.kept + 1}).")  # fmt: skip
+    return Notice(f"{where}: nothing was kept.")
+
+
+def _stopped_target(services: Services, owner: str, wanted: tuple[object, ...]) -> Path | None:
+    """The output a stopped run of `owner` (a page's history) left its journal for, where
+    this run is of the same clip, style and part (the journal itself checks the rest of the
+    settings); None for a new one. A stopped run's journal that no run will take is
+    removed."""
+    left = services.stopped_clips.pop(owner, None)
     if left is None:
         return None
-    stopped, target = left
+    stopped, target, read_at = left
     if stopped == wanted and target.parent.is_dir():
+        _uploaded_again(services, Path(str(wanted[0])), read_at)
         return target
     discard(target)
     return None
+
+
+def _uploaded_again(services: Services, clip: Path, read_at: int) -> None:
+    """The clip a stopped run read, uploaded again (after a reload): Gradio keeps an upload
+    under its content's digest, so the same path holds the same bytes, but the upload wrote
+    the file anew, and the journal, which knows a clip by its path, size and time, would
+    take it for another and start again. The time it had is put back."""
+    if not clip.resolve().is_relative_to(services.workspace.gradio_dir):
+        return
+    with contextlib.suppress(OSError):
+        now = clip.stat()
+        if now.st_mtime_ns != read_at:
+            os.utime(clip, ns=(now.st_atime_ns, read_at))
 
 
 def frames_text(p: Progress) -> str:

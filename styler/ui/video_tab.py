@@ -38,6 +38,7 @@ from styler.ui.queues import (
 )
 from styler.ui.services import Services
 from styler.ui.slot_events import wire_image_slot
+from styler.ui.state import SETTLE_S, VIDEO_TAB, Session
 from styler.ui.streaming import Update
 from styler.ui.video_runs import (
     QUALITY_WARNING,
@@ -181,8 +182,10 @@ def _result(path: Path) -> tuple[Any, Any, Any]:
                               interactive=True))  # fmt: skip
 
 
-def wire_video(services: Services, ui: dict[str, Any]) -> None:
-    """The clip check, the mode switch, the style grid, Preview, Stylize clip and Stop."""
+def wire_video(services: Services, ui: dict[str, Any], session: gr.State,
+               restored: Any) -> None:  # fmt: skip
+    """The clip check, the mode switch, the style grid, Preview, Stylize clip and Stop;
+    after the page's history is `restored`, what became of a clip its last page left."""
     _wire_inputs(services, ui)
     picks = [ui["clip"], ui["animation"], ui["mode"], ui["style"], ui["style_image"],
              *(ui[n] for n in VIDEO_CONTROLS)]  # fmt: skip
@@ -217,8 +220,24 @@ def wire_video(services: Services, ui: dict[str, Any]) -> None:
     ui["preview_btn"].click(route, [ui["mode"], *goes.values()],
                             [*goes.values(), ui["status"], *buttons], queue=False,
                             api_name=False)  # fmt: skip
-    _wire_run_and_stop(services, ui, picks, buttons)
+    _wire_run_and_stop(services, ui, session, picks, buttons)
     _wire_live(services, ui)
+    _wire_left(services, ui, session, restored)
+
+
+def _wire_left(services: Services, ui: dict[str, Any], session: gr.State, restored: Any) -> None:
+    """A page of a history whose last clip was left running (a reload) says what became of
+    it, once that run has stopped: where, and that Stylize clip goes on from there."""
+
+    def settle(state: Session):
+        notice = services.histories.settled(state.id, VIDEO_TAB, SETTLE_S)
+        if notice is None:
+            return (gr.skip(),) * 4
+        return notice.text, *(_result(notice.path) if notice.path else (gr.skip(),) * 3)
+
+    restored.then(settle, session, [ui["status"], ui["result"], ui["result_animation"],
+                                    ui["download"]], queue=False, api_name=False,
+                  show_progress="hidden")  # fmt: skip
 
 
 def _wire_live(services: Services, ui: dict[str, Any]) -> None:
@@ -242,8 +261,8 @@ def _wire_live(services: Services, ui: dict[str, Any]) -> None:
                         show_progress="hidden")  # fmt: skip
 
 
-def _wire_run_and_stop(services: Services, ui: dict[str, Any], picks: list, buttons: list
-                       ) -> None:  # fmt: skip
+def _wire_run_and_stop(services: Services, ui: dict[str, Any], session: gr.State, picks: list,
+                       buttons: list) -> None:  # fmt: skip
     """Stylize clip (queued in the video group, counted so Stop can withdraw it) and Stop."""
     outputs = [ui["preview"], ui["progress"], ui["status"], ui["result"],
                ui["result_animation"], ui["download"], *buttons]  # fmt: skip
@@ -252,14 +271,14 @@ def _wire_run_and_stop(services: Services, ui: dict[str, Any], picks: list, butt
         services.queued(_key(request))
         return "Waiting for a free video slot…", *(gr.Button(interactive=False),) * 2
 
-    def run(request: gr.Request, start: str, end: str, clip: Any, animation: Any, mode: str,
-            style: Any, style_image: Any, *values: Any):  # fmt: skip
+    def run(request: gr.Request, state: Session, start: str, end: str, clip: Any,
+            animation: Any, mode: str, style: Any, style_image: Any, *values: Any):  # fmt: skip
         services.started(_key(request))
         enabled = (gr.Button(interactive=True),) * 2
         try:
             for item in run_clip(services, _key(request), _source(clip, animation), mode,
-                                 style, style_image, _controls(values),
-                                 clip_span(start, end)):  # fmt: skip
+                                 style, style_image, _controls(values), clip_span(start, end),
+                                 owner=state.id):  # fmt: skip
                 if isinstance(item, Update):
                     frame = item.preview if item.preview is not None else gr.skip()
                     yield (frame, frames_html(item.progress, item.text), RUNNING,
@@ -272,7 +291,8 @@ def _wire_run_and_stop(services: Services, ui: dict[str, Any], picks: list, butt
 
     job = ui["run"].click(queue_up, None, [ui["status"], *buttons], queue=False,
                           api_name=False).then(
-        run, [ui["part_start"], ui["part_end"], *picks], outputs, concurrency_id=VIDEO_QUEUE,
+        run, [session, ui["part_start"], ui["part_end"], *picks], outputs,
+        concurrency_id=VIDEO_QUEUE,
         concurrency_limit=VIDEO_JOBS, api_name=False, show_progress="minimal")  # fmt: skip
 
     withdraw = gr.Number(0, visible=False)
