@@ -127,6 +127,24 @@ class LoadedImage:
     exif: bytes = b""  # the source's EXIF as stored; saving keeps what the options allow
     icc_profile: bytes = b""  # the source's colour profile (pixels are sRGB already)
 
+    def painting(self) -> Image.Image:
+        """The picture as a style: its transparent pixels are no strokes (a cut-out's hidden
+        pixels are usually black), so it is cropped to its visible part and what is still
+        transparent there is its visible part's mean colour, composited by alpha.
+        ImageLoadError where nothing of it is visible."""
+        if self.alpha is None:
+            return self.rgb
+        alpha = np.asarray(self.alpha, np.float32) / 255
+        if alpha.min() == 1:
+            return self.rgb
+        rows, columns = np.nonzero(alpha > 0)
+        if rows.size == 0:
+            raise ImageLoadError(self.source, "fully transparent: no painting to take a style from")
+        crop = (slice(rows.min(), rows.max() + 1), slice(columns.min(), columns.max() + 1))
+        rgb, alpha = np.asarray(self.rgb, np.float32)[crop], alpha[crop][..., None]
+        mean = (rgb * alpha).sum(axis=(0, 1)) / alpha.sum()
+        return Image.fromarray(np.round(rgb * alpha + mean * (1 - alpha)).astype(np.uint8))
+
 
 @dataclass(frozen=True)
 class PhotoOptions:

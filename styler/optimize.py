@@ -234,7 +234,7 @@ class _ScaleProblem:
         self.amp = autocast_dtype(device, cpu_bf16=self.size == self.full_size)
         self.padding = _vgg_padding(self.size)  # the optimised image is padded the same way
         self.content = _pad(self.shared["content"][(..., *self.window.slices)], self.padding)
-        style_side = max(16, round(long_side * options.style_scale))
+        style_side = max(16, round(_painting_side(self.full_size) * options.style_scale))
         with torch.no_grad():
             feats = self._features(self.content)
             self.content_targets = {k: feats[k] for k in self.weights.content_layers}
@@ -327,6 +327,19 @@ class _ScaleProblem:
         left, _, top, _ = self.padding
         width, height = self.size
         return image[..., top : top + height, left : left + width]
+
+
+# The painting is scaled to the output's long side (its strokes keep their size against the
+# picture), but to no more than this many times the output's pixels: an output of extreme
+# shape (4x4096) would otherwise have its painting's Grams taken at 4096x4096, for minutes.
+PAINTING_AREA, PAINTING_SIDE_FLOOR = 4, 1024
+
+
+def _painting_side(size: tuple[int, int]) -> int:
+    """The long side the painting is scaled to for an output of `size` (before style scale):
+    the output's long side, capped for outputs narrower than a quarter of their length."""
+    cap = max(math.sqrt(PAINTING_AREA * size[0] * size[1]), PAINTING_SIDE_FLOOR)
+    return round(min(max(size), cap))
 
 
 def _vgg_padding(size: tuple[int, int]) -> tuple[int, int, int, int]:

@@ -173,8 +173,9 @@ class Stylizer:
             options = _continued(options, init_image, loaded.rgb.size, start_steps)
         width, height = loaded.rgb.size
         masks = load_region_masks(region_masks, region_styles, height, width)
-        style_images = [self.load(s, bgr=bgr).rgb for s in styles]
-        region_images = [None if s is None else self.load(s, bgr=bgr).rgb for s in region_styles]
+        style_images = [self.load(s, bgr=bgr).painting() for s in styles]
+        region_images = [None if s is None else self.load(s, bgr=bgr).painting()
+                         for s in region_styles]  # fmt: skip
         if options.preserve_color == "match":
             style_images = [_recoloured(s, loaded.rgb) for s in style_images]
             region_images = [None if s is None else _recoloured(s, loaded.rgb)

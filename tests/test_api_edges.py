@@ -82,3 +82,50 @@ def test_train_instant_that_saved_no_decoder_says_so(tmp_path, monkeypatch, caps
                                 "-o", str(tmp_path / "out"), capsys=capsys)  # fmt: skip
     assert code == 1 and "no decoder for relu4_1 was saved" in stderr, stderr
     assert "use them with" not in stderr
+
+
+def test_a_cut_out_paintings_hidden_pixels_are_no_style(tmp_path) -> None:
+    """A sticker-like painting (opaque on a quarter, its hidden pixels black) paints as its
+    visible part does, not dark and blotchy; a fully transparent one is one line."""
+    from styler.instant.stylizer import InstantStylizer
+
+    rng = np.random.default_rng(1)
+    visible = rng.integers(100, 255, (96, 32, 3), np.uint8)
+    sticker = np.zeros((96, 128, 4), np.uint8)
+    sticker[:, 96:, :3], sticker[:, 96:, 3] = visible, 255
+    Image.fromarray(sticker, "RGBA").save(tmp_path / "sticker.png")
+    Image.fromarray(visible).save(tmp_path / "visible.png")
+    photo = rng.integers(0, 255, (64, 64, 3), np.uint8)
+    painted = [np.asarray(InstantStylizer([str(tmp_path / name)], device="cpu", precision="fp32")
+                          .run(photo).image, np.float32)
+               for name in ("sticker.png", "visible.png")]  # fmt: skip
+    assert abs(painted[0].mean() - painted[1].mean()) < 3
+    sticker[..., 3] = 0
+    Image.fromarray(sticker, "RGBA").save(tmp_path / "hidden.png")
+    with pytest.raises(styler.ImageLoadError, match="fully transparent"):
+        InstantStylizer([str(tmp_path / "hidden.png")], device="cpu")
+
+
+def test_a_one_pixel_thin_painting_paints(tmp_path) -> None:
+    from styler.instant.stylizer import InstantStylizer
+
+    Image.new("RGB", (1, 200), (200, 40, 40)).save(tmp_path / "strip.png")
+    photo = np.random.default_rng(2).integers(0, 255, (48, 64, 3), np.uint8)
+    out = InstantStylizer([str(tmp_path / "strip.png")], device="cpu").run(photo).image
+    assert out.size == (64, 48)
+
+
+def test_an_outputs_painting_is_capped_only_for_extreme_shapes() -> None:
+    from styler.optimize import _painting_side
+
+    assert _painting_side((1024, 768)) == 1024 and _painting_side((768, 3000)) == 3000
+    assert _painting_side((4, 4096)) == 1024  # not 4096x4096 Grams for 16k pixels
+
+
+def test_a_picture_given_as_a_fast_network_is_told_where_pictures_go(tmp_path, capsys) -> None:
+    picture = tmp_path / "waves.png"
+    Image.new("RGB", (16, 16), (10, 90, 200)).save(picture)
+    code, _, stderr = call_main("stylize", str(picture), "--fast", str(picture), "-o",
+                                str(tmp_path / "out"), capsys=capsys)  # fmt: skip
+    assert code == 2 and "a PNG picture, not a style network: paint with it by --style" in stderr
+    assert "codec" not in stderr

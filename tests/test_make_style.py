@@ -187,6 +187,8 @@ def test_cli_trains_lists_uses_and_deletes_a_style(folders) -> None:
     deleted = styler("styles", "--delete", "tiny_cli", env=env)
     assert deleted.returncode == 0 and "deleted style tiny_cli" in deleted.stderr
     assert "tiny_cli" not in styler("styles", env=env).stdout
+    # its training went too: left behind, it kept the name taken ('exists already (done)')
+    assert not style_jobs.job_dir("tiny_cli").exists()
 
 
 @pytest.mark.slow

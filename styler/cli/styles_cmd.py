@@ -10,7 +10,7 @@ from typing import Any
 
 from styler.cli.common import EXIT_OK, say
 from styler.fast.manifest import StyleEntry, read_manifest, user_styles, user_styles_dir
-from styler.fast.user_styles import delete
+from styler.fast.style_jobs import delete_style
 
 EPILOG = """\
 Examples:
@@ -37,8 +37,8 @@ def add_parser(subparsers: Any, summary: str) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     if args.delete:
-        entry = delete(args.delete)
-        say(f"deleted style {entry.name} from {user_styles_dir()}")
+        delete_style(args.delete)
+        say(f"deleted style {args.delete} and its training from {user_styles_dir()}")
         return EXIT_OK
     shipped = [e for e in read_manifest() if not e.base]
     own = user_styles()

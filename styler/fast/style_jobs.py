@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from styler.errors import OptionsError
+from styler.fast import user_styles
 from styler.fast.manifest import sha256_of, user_styles_dir, weights_dir
 from styler.fast.photo_files import IMAGE_SUFFIXES, image_files
 from styler.fast.user_styles import check_free_space, check_name
@@ -269,6 +270,19 @@ def remove_job(name: str) -> None:
         if not free:
             raise JobError(f"the training of {name!r} is running: stop it first")
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def delete_style(name: str) -> None:
+    """A user style and its training, both: a training left behind keeps its name taken
+    (training the name again was refused). OptionsError where neither exists, JobError
+    while it trains."""
+    had_job = job_dir(name).is_dir()
+    remove_job(name)
+    try:
+        user_styles.delete(name)
+    except OptionsError:
+        if not had_job:
+            raise
 
 
 def is_running(folder: Path) -> bool:

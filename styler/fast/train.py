@@ -139,7 +139,7 @@ class Trainer(CheckpointedTraining):
         per_style = []
         with torch.no_grad():
             for path in self.config.styles:
-                style = resize_long_side(load_image(path).rgb, self.config.style_size)
+                style = resize_long_side(load_image(path).painting(), self.config.style_size)
                 layers = list(self.weights.style_layers)
                 feats = self._features(to_tensor(style, self.device), layers)
                 per_style.append({k: gram_matrix(v) for k, v in feats.items()})

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from PIL import Image
 from safetensors import SafetensorError
 
 from styler.errors import WeightsError
@@ -73,6 +75,18 @@ class NetworkFile:
         return net.eval()
 
 
+def _not_a_network(data: bytes, exc: Exception) -> str:
+    """Why a file is no style network, in words: a picture given where a network's name goes
+    is told where pictures go, not shown a decoding error of its bytes."""
+    try:
+        with Image.open(io.BytesIO(data)) as picture:
+            kind = picture.format or "an image"
+    except Exception:  # noqa: BLE001 - not a picture either: the header's own error
+        return f"not a styler style network ({exc})"
+    return (f"a {kind} picture, not a style network: paint with it by --style (or make a "
+            "network of it: styler train --name)")
+
+
 def read_network_file(path: str | Path, sha256: str | None = None) -> NetworkFile:
     """Read a network file and its header (safetensors: no code in it is ever run).
 
@@ -95,7 +109,7 @@ def read_network_file(path: str | Path, sha256: str | None = None) -> NetworkFil
         if not isinstance(config, dict) or not isinstance(info, dict):
             raise ValueError("config and info must be JSON objects")
     except (KeyError, ValueError, TypeError) as exc:
-        raise WeightsError(f"{path}: not a styler style network ({exc})") from exc
+        raise WeightsError(f"{path}: {_not_a_network(data, exc)}") from exc
     digest = expected.lower() if expected is not None else hashlib.sha256(data).hexdigest()
     return NetworkFile(path, data, digest, config, info)
 

@@ -62,6 +62,7 @@ InstantRegion = tuple[MaskInput, StyleInput | None]
 WHOLE_SIDE = INSTANT_WHOLE_SIDE  # photos up to this long side run in one pass, larger as tiles
 STYLE_MAX_SIDE = 2048  # style statistics are taken at most at this size (memory)
 STYLE_MIN_SIDE = 64  # and at least at this one
+STYLE_MIN_THICKNESS = 16  # px: the encoders pool four times; a thinner painting is repeated
 
 
 @dataclass
@@ -186,7 +187,7 @@ class InstantStylizer(FeedForwardStylizer):
             raise OptionsError("at least one style image is needed")
         self.style_names = [image_name(spec) for spec in specs]
         self.style_files = files_of(specs)
-        self.styles = [self.load(spec).rgb for spec in specs]
+        self.styles = [self.load(spec).painting() for spec in specs]
         self.blend = list(
             normalised_weights(blend if blend is not None else [1.0] * len(specs), len(specs))
         )
@@ -214,7 +215,7 @@ class InstantStylizer(FeedForwardStylizer):
         given ('match'), cached under `key` otherwise."""
         if key is not None and key in self._stats:
             return self._stats[key]
-        array = np.asarray(resize_long_side(style, side))
+        array = _thick_enough(np.asarray(resize_long_side(style, side)))
         if photo is not None:
             array = match_colors(array, photo)
         stats = self._painting_stats(array, keep=photo is None)
@@ -377,7 +378,7 @@ class InstantStylizer(FeedForwardStylizer):
     def _region_stats(
         self, style: StyleInput, side: int, photo: np.ndarray, options: InstantOptions
     ) -> dict[str, FeatureStats]:
-        image = self.load(style).rgb
+        image = self.load(style).painting()
         match = photo if options.preserve_color == "match" else None
         return self.style_statistics(image, side, match)
 
@@ -387,3 +388,12 @@ class InstantStylizer(FeedForwardStylizer):
 
     def options_from(self, values: Mapping[str, Any]) -> InstantOptions:
         return InstantOptions.from_values(values)
+
+
+def _thick_enough(array: np.ndarray) -> np.ndarray:
+    """A painting thinner than STYLE_MIN_THICKNESS (a 1x200 strip) repeated across its thin
+    side, so its strokes and colours are measured as they are, not stretched: the encoders'
+    pooling would shrink it to nothing."""
+    height, width = array.shape[:2]
+    times = [max(1, -(-STYLE_MIN_THICKNESS // n)) for n in (height, width)]
+    return array if times == [1, 1] else np.tile(array, (*times, 1))

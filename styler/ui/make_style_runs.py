@@ -14,7 +14,7 @@ from PIL import Image
 
 from styler.batch import printable
 from styler.errors import StylerError
-from styler.fast import style_jobs, user_styles
+from styler.fast import style_jobs
 from styler.fast.manifest import user_styles as installed_user_styles
 from styler.fast.photo_files import image_files
 from styler.fast.style_jobs import DONE, FAILED, INTERRUPTED, QUEUED, RUNNING, STOPPED, JobStatus
@@ -94,9 +94,7 @@ def delete(services: Services, name: str | None) -> str:
     if not name:
         raise UserError("Pick one of your styles to delete.")
     try:
-        style_jobs.remove_job(name)
-        if any(e.name == name for e in installed_user_styles()):
-            user_styles.delete(name)
+        style_jobs.delete_style(name)
     except StylerError as exc:
         raise UserError(_sentence(str(exc))) from exc
     services.refresh_styles()
