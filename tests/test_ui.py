@@ -965,14 +965,20 @@ def test_batch_tab_zip_back_with_errors(page, server) -> None:
     assert "2 stylized, 1 failed" in page.locator("#batch-report").inner_text()
 
 
-def test_fusion_tab_exposure_fusion(page, server) -> None:
+def fused_brackets(page, server, stem: str, size: tuple[int, int]) -> list[Path]:
+    """A bracketed series of three, uploaded to the Fusion tab and fused: its files."""
     page.get_by_role("tab", name="Fusion").click()
-    frames = [save(photo(120, 90, gain=g), server.files / f"bracket{i}.png")
+    frames = [save(photo(*size, gain=g), server.files / f"{stem}{i}.png")
               for i, g in enumerate((0.45, 1.0, 1.6))]  # fmt: skip
     _upload(page, "#fusion-images", frames)
-    page.locator("#fusion-images", has_text="bracket2").wait_for()
+    page.locator("#fusion-images", has_text=f"{stem}2").wait_for()
     page.locator("#fusion-run").click()
     page.locator("#fusion-status", has_text="Done").wait_for(timeout=60_000)
+    return frames
+
+
+def test_fusion_tab_exposure_fusion(page, server) -> None:
+    fused_brackets(page, server, "bracket", (120, 90))
     _shot(page, "fusion.png")
     png = _download(page, "#fusion-download", server.files / "fused.png")
     assert read_settings(png)["tool"] == "Exposure fusion"

@@ -11,18 +11,12 @@ import zipfile
 import httpx
 import pytest
 
-from tests.test_ui import _slider, _upload
+from tests.test_ui import _slider, _upload, fused_brackets
 from tests.ui_helpers import SHOTS, TIMEOUT, photo, png_bytes, save, wait_for_text, zip_of
 
 
 def test_a_failed_fuse_says_why_and_leaves_no_stale_result(page, server) -> None:
-    page.get_by_role("tab", name="Fusion").click()
-    frames = [save(photo(96, 72, gain=g), server.files / f"fuse{i}.png")
-              for i, g in enumerate((0.5, 1.0, 1.5))]  # fmt: skip
-    _upload(page, "#fusion-images", frames)
-    page.locator("#fusion-images", has_text="fuse2").wait_for()
-    page.locator("#fusion-run").click()
-    wait_for_text(page, "#fusion-status", "Done", TIMEOUT)
+    frames = fused_brackets(page, server, "fuse", (96, 72))
     assert page.locator("#fusion-download").is_enabled()
 
     page.get_by_label("Focus stacking").check()
