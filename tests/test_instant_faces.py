@@ -235,6 +235,8 @@ def test_train_instant_passes_its_flags_and_reports_each_evaluation(
                   "val": {"pixel": 0.0123, "feature": 0.456, "total": 0.03}}  # fmt: skip
         options["on_eval"](record)
         assert options["should_stop"]() is False
+        Path(out).mkdir(parents=True, exist_ok=True)  # the best decoder, as an evaluation saves
+        (Path(out) / f"decoder_{levels[0]}.safetensors").write_bytes(b"")
 
     monkeypatch.setattr(train_instant_cmd, "train_levels", fake_train)
     monkeypatch.chdir(tmp_path)
