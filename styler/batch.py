@@ -45,11 +45,10 @@ from styler.progress import CancelToken, Progress
 from styler.recipe import Recipe
 from styler.result import StylizeResult
 from styler.video import VIDEO_EXTENSIONS, VideoLoadError, animation_format, is_video
-from styler.video.kinds import ANIMATION_OUTPUT
+from styler.video.kinds import ANIMATION_OUTPUT, VIDEO_OUTPUT
 from styler.video.span import Span
 
 INPUT_EXTENSIONS = IMAGE_EXTENSIONS | VIDEO_EXTENSIONS  # what folder scanning picks up
-VIDEO_OUTPUT = "mp4"  # a clip's output, whatever the photos' format
 
 MAX_REASON = 300  # characters of an unexpected exception's message kept in its line
 

@@ -91,13 +91,9 @@ def distances(output: Picture, content: Picture, style: Picture) -> Distances:
 
 
 def _picture(image: Picture) -> Image.Image:
-    if isinstance(image, Image.Image):
-        return image
-    if isinstance(image, np.ndarray):
-        return Image.fromarray(np.ascontiguousarray(image))
-    if isinstance(image, str | os.PathLike):
-        return load_image(image).rgb
-    raise TypeError(f"an image must be a PIL image, an array or a path, not {type(image).__name__}")
+    """A PIL image as given; an array or a file as load_image reads them (its TypeError for
+    anything else)."""
+    return image if isinstance(image, Image.Image) else load_image(image).rgb
 
 
 def edge_recall(output: Image.Image, content: Image.Image) -> float:

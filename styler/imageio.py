@@ -594,9 +594,16 @@ def _as_image(image: object) -> Image.Image:
     if isinstance(image, np.ndarray) and image.dtype == np.uint8 and (
             image.ndim == 2 or (image.ndim == 3 and image.shape[2] in (3, 4))):  # fmt: skip
         return Image.fromarray(np.ascontiguousarray(image))
-    kind = (f"a {'x'.join(map(str, image.shape))} {image.dtype} array"
-            if isinstance(image, np.ndarray) else type(image).__name__)  # fmt: skip
-    raise TypeError(f"image must be a PIL image or an HxW, HxWx3 or HxWx4 uint8 array, not {kind}")
+    raise TypeError("image must be a PIL image or an HxW, HxWx3 or HxWx4 uint8 array, not "
+                    + described(image))  # fmt: skip
+
+
+def described(value: object) -> str:
+    """What a value given for pixels is, for a one-line error: 'a 4x6x3 float32 array', or
+    its type's name."""
+    if isinstance(value, np.ndarray):
+        return f"a {'x'.join(map(str, value.shape))} {value.dtype} array"
+    return type(value).__name__
 
 
 def save_image(

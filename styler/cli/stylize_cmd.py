@@ -240,12 +240,12 @@ def _span(args: argparse.Namespace) -> Span | None:
         raise UsageError(f"--start/--end: {exc}") from None
 
 
-def _recorded_span(settings_from: str | None) -> Span | None:
-    """The part of its clip that the output `settings_from` was painted from (engine notes,
+def _recorded_span(recorded: Settings | None) -> Span | None:
+    """The part of its clip that the --settings-from output was painted from (engine notes,
     styler.video.clip), or None: a photo, a whole clip, no settings."""
-    if settings_from is None:
+    if recorded is None:
         return None
-    part = Settings.from_file(settings_from).engine.get("video", {}).get("part")
+    part = recorded.engine.get("video", {}).get("part")
     if not isinstance(part, list) or len(part) != 2:
         return None
     try:
@@ -313,7 +313,8 @@ def _int_range(low: int, high: int | None) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     """Check everything cheap first, then build the engine once for the whole batch."""
-    recipe = recipe_from_args(args)
+    recorded = None if args.settings_from is None else Settings.from_file(args.settings_from)
+    recipe = recipe_from_args(args, recorded)
     span = _span(args)
     on_ray = _engine(args)
     plan = (plan_any if on_ray else make_plan)(args.inputs, recipe.names, args.output_dir,
@@ -325,7 +326,7 @@ def run(args: argparse.Namespace) -> int:
     if span is not None and not any(runs_as_clip(job) for job in plan.jobs):
         raise UsageError("--start/--end are for clips (videos and animations); none of the "
                          "inputs is one")  # fmt: skip
-    span = span or _recorded_span(args.settings_from)  # its settings reproduce that output
+    span = span or _recorded_span(recorded)  # its settings reproduce that output
     if not is_url(args.output_dir):
         _check_output_dir(args.output_dir)
     summary = TerminalSummary(failures=list(plan.failures))
@@ -365,11 +366,10 @@ def _engine(args: argparse.Namespace) -> bool:
     return False
 
 
-def recipe_from_args(args: argparse.Namespace) -> Recipe:
-    """The recipe the command line asks for: explicit flags over --settings-from over the
-    registry's defaults; usage errors for what contradicts itself."""
+def recipe_from_args(args: argparse.Namespace, recorded: Settings | None) -> Recipe:
+    """The recipe the command line asks for: explicit flags over --settings-from (read as
+    `recorded`) over the registry's defaults; usage errors for what contradicts itself."""
     _check_style_flags(args)
-    recorded = None if args.settings_from is None else Settings.from_file(args.settings_from)
     mode = _mode(args, recorded)
     same_mode = recorded is not None and recorded.mode == mode
     given = {c.name: getattr(args, c.name) for c in CONTROLS.values()

@@ -24,7 +24,7 @@ from styler.recipe import Recipe
 from styler.video.animation import AnimationInfo, AnimationReader, AnimationWriter, probe_animation
 from styler.video.frames import FrameStylizer
 from styler.video.journal import ClipJournal, UnknownInput, discard, journal_key
-from styler.video.kinds import ANIMATION_OUTPUT, is_animation
+from styler.video.kinds import ANIMATION_OUTPUT, VIDEO_OUTPUT, is_animation
 from styler.video.part import part_info, part_items
 from styler.video.reader import ClipInfo, ClipReader, Frame, VideoLoadError, probe_clip
 from styler.video.span import Span
@@ -130,8 +130,8 @@ def _check_output_name(output: str | os.PathLike, info: ClipInfo) -> None:
     """A video is written as MP4 and an animation in its own format: an output named for
     another (clip.gif, clip.mkv, no extension) would be a file whose name lies about what it
     holds, so it is refused (ValueError) before any painting."""
-    written = ANIMATION_OUTPUT[info.format] if isinstance(info, AnimationInfo) else "mp4"
-    allowed = {written, "m4v", "mov"} if written == "mp4" else {written}
+    written = ANIMATION_OUTPUT[info.format] if isinstance(info, AnimationInfo) else VIDEO_OUTPUT
+    allowed = {written, "m4v", "mov"} if written == VIDEO_OUTPUT else {written}
     if Path(output).suffix.lower().lstrip(".") not in allowed:
         kind = f"an animated {info.format}" if isinstance(info, AnimationInfo) else "a video"
         raise ValueError(f"{os.fsdecode(output)}: {kind} is written as {written.upper()}: "

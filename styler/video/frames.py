@@ -21,6 +21,7 @@ from PIL import Image
 from styler.controls import output_side
 from styler.engine import Engine, build_engine
 from styler.image_sizes import scaled_size
+from styler.imageio import described
 from styler.progress import CancelToken, ProgressCallback
 from styler.recipe import Recipe
 from styler.result import StylizeResult
@@ -163,9 +164,8 @@ def _check_frame(frame: object) -> None:
     if isinstance(frame, np.ndarray) and frame.dtype == np.uint8 and frame.ndim == 3 and \
             frame.shape[2] == 3 and min(frame.shape[:2]) > 0:  # fmt: skip
         return
-    kind = (f"a {'x'.join(map(str, frame.shape))} {frame.dtype} array"
-            if isinstance(frame, np.ndarray) else type(frame).__name__)  # fmt: skip
-    raise ValueError(f"a frame must be an HxWx3 uint8 array (8-bit RGB or BGR), not {kind}")
+    raise ValueError("a frame must be an HxWx3 uint8 array (8-bit RGB or BGR), not "
+                     + described(frame))  # fmt: skip
 
 
 def _dim_result(result: StylizeResult, rgb: np.ndarray) -> np.ndarray:

@@ -17,6 +17,7 @@ VIDEO_EXTENSIONS = frozenset({".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v", "
 # animated in its own format (styler.video.animation); a single frame is a photo.
 ANIMATION_EXTENSIONS = frozenset({".gif", ".webp", ".png"})
 ANIMATION_OUTPUT = {"GIF": "gif", "WEBP": "webp", "PNG": "png"}  # by Pillow's format name
+VIDEO_OUTPUT = "mp4"  # a video's output, whatever its source's container
 
 
 class VideoLoadError(ImageLoadError):
