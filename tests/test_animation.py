@@ -83,6 +83,34 @@ def test_an_apng_s_default_image_is_not_painted_as_a_frame(tmp_path, tiny_net) -
     assert all(np.array_equal(a, b) for a, b in zip(painted, expected, strict=True))
 
 
+def test_an_apng_s_cover_does_not_show_through_its_first_frame(tmp_path, tiny_net) -> None:
+    """A viewer draws an APNG's first frame on a clear canvas, not over the cover: where
+    that frame is see-through (blended over what is below), and later frames that restore
+    the previous canvas, the cover (here partly transparent) must not show. Painted, the
+    covered animation gives the pixels and transparency of the same animation without it."""
+    cover = np.zeros((32, 48, 4), np.uint8)
+    cover[:, :30] = (200, 30, 30, 255)  # opaque on the left, clear on the right
+    frames = []
+    for t, scene in enumerate(moving_pattern(48, 32, 3)):
+        frame = np.dstack([scene, np.full((32, 48), 255, np.uint8)])
+        frame[:, : 12 + 8 * t] = 0  # clear black on the left, a wider band each frame
+        frames.append(Image.fromarray(frame))
+    covered, plain = tmp_path / "covered.png", tmp_path / "plain.png"
+    options = {"save_all": True, "duration": 100, "blend": 1, "disposal": 2}  # OVER, PREVIOUS
+    Image.fromarray(cover).save(covered, append_images=frames, default_image=True, **options)
+    frames[0].save(plain, append_images=frames[1:], **options)
+    recipe = Recipe.create("fast", [tiny_net])
+    outputs = [stylize_video(source, tmp_path / f"out_{source.name}", recipe).output
+               for source in (covered, plain)]  # fmt: skip
+    painted = []
+    for output in outputs:
+        with Image.open(output) as im:
+            painted.append([np.asarray(f.convert("RGBA")) for f in ImageSequence.Iterator(im)])
+    assert len(painted[0]) == len(painted[1]) == 3
+    assert all(np.array_equal(a, b) for a, b in zip(*painted, strict=True))
+    assert (painted[0][0][:, :12, 3] == 0).all()  # clear where the first frame is
+
+
 @pytest.mark.parametrize(("form", "suffix"), [("GIF", ".gif"), ("WEBP", ".webp"), ("PNG", ".png")])
 def test_an_animated_sticker_keeps_its_transparency(tmp_path, tiny_net, form, suffix) -> None:
     """A disc moving over nothing, as chat stickers are: painted, and still see-through

@@ -191,10 +191,17 @@ def _opened(name: str) -> Any:
 
 
 def _frames(name: str, im: Image.Image) -> Iterator[Image.Image]:
-    """Every frame, as Pillow composites it, less an APNG's default image (Pillow's frame
+    """Every frame, as a viewer composites it, less an APNG's default image (Pillow's frame
     0 when it is not the first frame: a cover for viewers without APNG, never played);
-    a damaged frame is VideoLoadError."""
+    a damaged frame is VideoLoadError.
+
+    A viewer draws the first frame on a clear canvas, where Pillow draws it over the cover:
+    wherever the first frame is see-through (blended over what is below), the cover showed
+    through it. The cover is therefore disposed to the background, as Pillow disposes a
+    frame that asks for it, before the first frame is drawn."""
     cover = 1 if im.info.get("default_image") else 0
+    if cover:
+        im.dispose, im.dispose_extent = Image.new(im.mode, im.size).im, (0, 0, *im.size)
     try:
         for frame in itertools.islice(ImageSequence.Iterator(im), cover, None):
             frame.load()
