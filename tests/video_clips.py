@@ -41,13 +41,19 @@ def write_clip(
     aspect: Fraction | None = None,
     interlaced: bool = False,
     keyframe_every: int | None = None,
+    tags: dict[str, str] | None = None,
+    sound_tags: dict[str, str] | None = None,
 ) -> Path:
     """An MP4 of these frames (H.264, yuv420p) with a 440 Hz AAC track lasting as long as
     the video unless `audio_seconds`; `rotation` tags the stream for display, `aspect` is
     its pixels' shape (sample aspect ratio, as DV and HDV store widescreen); `interlaced`
     encodes the frames as interlaced (top field first), as camcorders do; `keyframe_every`
-    sets the keyframe interval (x264's default: one keyframe in a short clip)."""
-    with av.open(str(path), "w", format="mp4") as container:
+    sets the keyframe interval (x264's default: one keyframe in a short clip); `tags` are
+    the container's (written as a phone does: QuickTime keys kept as they are),
+    `sound_tags` the sound track's."""
+    options = {"movflags": "use_metadata_tags"} if tags else {}
+    with av.open(str(path), "w", format="mp4", options=options) as container:
+        container.metadata.update(tags or {})
         video = None
         if not audio_only:
             video = container.add_stream("libx264", rate=rate)
@@ -62,6 +68,7 @@ def write_clip(
             if keyframe_every:
                 video.options = {"g": str(keyframe_every), "keyint_min": str(keyframe_every)}
         sound = _mono_aac(container)
+        sound.metadata.update(sound_tags or {})
         if video is not None:
             for index, rgb in enumerate(frames):
                 frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")

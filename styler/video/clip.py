@@ -19,6 +19,7 @@ import numpy as np
 from PIL import Image
 
 from styler.engine import Engine, build_engine
+from styler.imageio import PhotoOptions
 from styler.progress import CancelToken, Progress, ProgressCallback
 from styler.recipe import Recipe
 from styler.video.animation import AnimationInfo, AnimationReader, AnimationWriter, probe_animation
@@ -96,7 +97,8 @@ def stylize_video(
         discard(output)
     taken = 0 if journal is None else journal.segments * segment
     with reader_for(whole) as reader:
-        pipeline = _Pipeline(Path(output), info, reader.audio, part, segment, journal)
+        photo = PhotoOptions.from_values(engine.recipe.controls)  # the tags the clip keeps
+        pipeline = _Pipeline(Path(output), info, reader.audio, part, segment, journal, photo)
         items = reader.items() if part is None else part_items(reader, part)
         try:
             for item in items:
@@ -194,9 +196,10 @@ class _Pipeline:
     IN_FLIGHT = 2
 
     def __init__(self, target: Path, info: ClipInfo, audio: list[Any], span: Span | None = None,
-                 segment: int = 0, journal: ClipJournal | None = None) -> None:  # fmt: skip
+                 segment: int = 0, journal: ClipJournal | None = None,
+                 photo: PhotoOptions | None = None) -> None:  # fmt: skip
         self.target, self.info, self.audio_streams, self.span = target, info, audio, span
-        self.segment, self.journal = segment, journal
+        self.segment, self.journal, self.photo = segment, journal, photo
         self.writer: ClipWriter | AnimationWriter | None = None
         self.waiting: list[Any] = []
         self.frames = 0
@@ -245,8 +248,11 @@ class _Pipeline:
     def _open(self, settings: dict[str, Any], size: tuple[int, int]) -> None:
         self.settings = settings
         sized = replace(self.info, width=size[0], height=size[1])
-        kind = AnimationWriter if isinstance(sized, AnimationInfo) else ClipWriter
-        self.writer = kind(self.target, sized, self.audio_streams, self.settings)
+        if isinstance(sized, AnimationInfo):
+            self.writer = AnimationWriter(self.target, sized, self.audio_streams, self.settings)
+        else:
+            self.writer = ClipWriter(self.target, sized, self.audio_streams, self.settings,
+                                     self.photo)  # fmt: skip
         for packet in self.waiting:
             self._write(self.writer.write_audio, packet)
         self.waiting.clear()

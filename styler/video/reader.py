@@ -44,6 +44,10 @@ class ClipInfo:
     # so strokes are painted on the picture as it is seen and the output plays everywhere.
     stretch: Fraction = Fraction(1)
     interlaced: bool = False  # its frames weave two fields: deinterlaced as they are read
+    # the container's and the picture's own tags (date, camera, ...): styler.video.tags says
+    # which the output keeps
+    tags: dict[str, str] = field(default_factory=dict)
+    video_tags: dict[str, str] = field(default_factory=dict)
 
 
 class Frame:
@@ -99,7 +103,8 @@ def probe_clip(path: str | os.PathLike, *, max_pixels: int) -> ClipInfo:
         frames = stream.frames or max(1, round(duration * rate))
         audio = [s.codec_context.name for s in container.streams.audio]
         return ClipInfo(name, width, height, rotation, rate, time_base, frames, duration, audio,
-                        stretch, interlaced)  # fmt: skip
+                        stretch, interlaced, dict(container.metadata),
+                        dict(stream.metadata))  # fmt: skip
 
 
 def open_clip(name: str) -> Any:

@@ -2,7 +2,8 @@
 browsers play, at the source's timestamps (so its frame rate, frame count and duration,
 variable rates included), its audio copied packet by packet where MP4 can carry the codec
 (re-encoded to AAC where it cannot), the settings that made it in the container's comment
-tag.
+tag, and what the photo rules keep of the source's tags (date, camera, credits:
+styler.video.tags).
 
 The file is written under a hidden temporary name beside the final one (the naming
 styler.imageio uses, so a killed run's leftover is recognised and removed) and renamed only
@@ -27,10 +28,11 @@ from typing import Any
 import av
 import numpy as np
 
-from styler.imageio import commit_temporary, temporary_name
+from styler.imageio import PhotoOptions, commit_temporary, temporary_name
 from styler.video.colour import tag_bt709, yuv_bt709
 from styler.video.kinds import ffmpeg_path
 from styler.video.reader import ClipInfo, Frame
+from styler.video.tags import clip_tags, needs_key_value_tags, track_tags
 
 SETTINGS_PREFIX = "styler.settings:"  # the comment tag's text: this prefix, then JSON
 # Audio codecs the MP4 muxer carries as they are; others are re-encoded to AAC.
@@ -44,14 +46,19 @@ class ClipWriter:
     (an exception, a cancel) removes it."""
 
     def __init__(self, target: str | os.PathLike, info: ClipInfo, audio: list[Any],
-                 settings: dict[str, Any]) -> None:  # fmt: skip
+                 settings: dict[str, Any], photo: PhotoOptions | None = None) -> None:  # fmt: skip
+        photo = photo or PhotoOptions()
         self.target = Path(target)
         self.temp = temporary_name(self.target)
-        self.container = av.open(ffmpeg_path(self.temp), "w", format="mp4")
+        tags = clip_tags(info.tags, photo)
+        options = {"movflags": "use_metadata_tags"} if needs_key_value_tags(tags) else {}
+        self.container = av.open(ffmpeg_path(self.temp), "w", format="mp4", options=options)
+        self.container.metadata.update(tags)
         self.container.metadata["comment"] = SETTINGS_PREFIX + json.dumps(settings)
         self.info = info
         self.video = self.container.add_stream("libx264", rate=info.rate)
         self.video.time_base = info.time_base
+        self.video.metadata.update(track_tags(info.video_tags, photo))
         # the stream's own encoder only gives the file its headers (the segments' encoders,
         # set up alike, make the same ones: checked at each segment's first packet)
         _set_up_encoder(self.video.codec_context, info)
@@ -63,7 +70,8 @@ class ClipWriter:
         self._encoder: Any = None  # the segment's, from its first frame to end_segment()
         self._headers_checked = False
         self._packets: list[EncodedPacket] = []  # the segment's so far
-        self._audio = {stream.index: _AudioTrack(self.container, stream) for stream in audio}
+        self._audio = {stream.index: _AudioTrack(self.container, stream, photo)
+                       for stream in audio}  # fmt: skip
 
     def write_frame(self, rgb: np.ndarray, frame: Frame) -> None:
         """The stylized pixels of `frame`, shown when `frame` was."""
@@ -194,7 +202,7 @@ class _AudioTrack:
     """One audio stream of the source in the output: its packets copied, or re-encoded to AAC
     when MP4 cannot carry its codec."""
 
-    def __init__(self, container: Any, source: Any) -> None:
+    def __init__(self, container: Any, source: Any, photo: PhotoOptions) -> None:
         self.container, self.source = container, source
         self.copy = source.codec_context.name in MP4_AUDIO
         if self.copy:
@@ -205,6 +213,7 @@ class _AudioTrack:
             self.stream.layout = _aac_layout(source.codec_context.layout)
             self.resampler = av.AudioResampler(format="fltp", layout=self.stream.layout,
                                                rate=rate)  # fmt: skip
+        self.stream.metadata.update(track_tags(source.metadata, photo, named=True))
 
     def write(self, packet: Any) -> None:
         if self.copy:
