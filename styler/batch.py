@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from styler.engine import Engine, build_engine
-from styler.errors import StylerError
+from styler.errors import OptionsError, StylerError
 from styler.imageio import (
     IMAGE_EXTENSIONS,
     OUTPUT_EXTENSIONS,
@@ -135,6 +135,21 @@ def make_plan(
         claimed[output] = source
         plan.jobs.append(Job(source, output))
     return plan
+
+
+def check_output_folder(folder: Path, given: str) -> None:
+    """Refuse, in one line that begins with `given` (how the user named it), a folder that
+    outputs can neither be written in nor made in (it, or a folder above it, is a file; no
+    write access where it would be made): once, before any painting or export, rather than
+    once per output after the work. Nothing is made here, so a later error leaves no empty
+    folder behind."""
+    existing = next((path for path in (folder, *folder.parents) if path.exists()), None)
+    if existing is None:
+        return
+    if not existing.is_dir():
+        raise OptionsError(f"{given}: {existing} is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise OptionsError(f"{given}: no permission to write in {existing}")
 
 
 def output_kind(source: str | os.PathLike, extension: str) -> str:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from styler.batch import check_output_folder
 from styler.controls import CONTROLS, INSTANT
 from styler.errors import OptionsError, StylerError
 from styler.fast.export import export_onnx
@@ -58,7 +59,8 @@ def export_fast(
     network = file.network()
     suffix = "" if precision == FP32 else f"_{precision}"
     target = _target(output, f"{style}{suffix}.onnx")
-    _check_writable(target.parent)
+    check_output_folder(target.parent, str(target))
+    target.parent.mkdir(parents=True, exist_ok=True)
     if precision == INT8 and calibrate is None:
         try:
             chosen = fast_precision(Painter(style, file.sha256, lambda: network), INT8, "cpu")
@@ -80,8 +82,8 @@ def export_instant(folder: Path, precision: str) -> list[Path]:
     frames) and instant.json in `folder`; returns their paths."""
     _check_precision(precision)
     require_onnxruntime()
+    check_output_folder(folder, str(folder))
     folder.mkdir(parents=True, exist_ok=True)
-    _check_writable(folder)
     runs_as = INT8 if precision == INT8 else FP32  # fp16: fp32's graphs, weights halved
     graphs = _graphs(networks_on("cpu", runs_as))
     sources = {ENCODER: graphs.encoder, STYLE_ENCODER: graphs.style_encoder,
@@ -124,21 +126,10 @@ def _check_precision(precision: str) -> None:
         raise OptionsError(f"export precision must be one of {', '.join(EXPORT_PRECISIONS)}")
 
 
-def _check_writable(folder: Path) -> None:
-    """Fail before any work when the target folder cannot take a file."""
-    folder = folder if str(folder) else Path(".")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".styler-write-check-"):
-            pass
-    except OSError as exc:
-        raise StylerError(f"{folder}: cannot write there ({exc.strerror or exc})") from exc
-
-
 def _target(output: str | Path | None, name: str) -> Path:
     """Where the graph `name` goes: `output` itself, or `output`/`name` where `output` is a
-    folder: an existing one, or one spelt with a trailing separator (`-o models/`), which
-    _check_writable then makes."""
+    folder: an existing one, or one spelt with a trailing separator (`-o models/`), made
+    when the graph is written."""
     if output is None:
         return Path(name)
     if Path(output).is_dir() or str(output).endswith(_SEPARATORS):

@@ -63,10 +63,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--calibrate quantizes a fast network of your own: it goes with "
                          "--precision int8 and a network's name")  # fmt: skip
     if args.instant:
-        folder = Path(args.output or "instant")
-        if folder.exists() and not folder.is_dir():
-            raise UsageError(f"{folder}: exists and is not a folder")
-        for path in export_instant(folder, args.precision):
+        for path in export_instant(Path(args.output or "instant"), args.precision):
             say(str(path), stdout=True)
         return EXIT_OK
     path = export_fast(args.network, args.output, args.precision, args.calibrate)

@@ -4,11 +4,10 @@ resumable."""
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 from typing import Any
 
-from styler.batch import INPUT_EXTENSIONS, make_plan, runs_as_clip
+from styler.batch import INPUT_EXTENSIONS, check_output_folder, make_plan, runs_as_clip
 from styler.cli.batch import Echo, TerminalBatch, TerminalSummary
 from styler.cli.common import UsageError, error_text, failure_text, flag_message, say
 from styler.controls import (
@@ -283,20 +282,6 @@ def _output_dir(text: str) -> Path | str:
     return text if is_url(text) else Path(text)
 
 
-def _check_output_dir(folder: Path) -> None:
-    """A path that cannot be the output folder (it, or a folder above it, is a file; no
-    write access where it would be made) is one usage error before any painting, not a
-    failure per input after each was painted. Nothing is made here: a later usage error
-    leaves no empty folder behind."""
-    existing = next((path for path in (folder, *folder.parents) if path.exists()), None)
-    if existing is None:
-        return
-    if not existing.is_dir():
-        raise UsageError(f"-o {folder}: {existing} is a file, not a folder")
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise UsageError(f"-o {folder}: no permission to write in {existing}")
-
-
 def _int_range(low: int, high: int | None) -> Any:
     """An argparse type: out-of-range values are usage errors, reported by argparse."""
 
@@ -328,7 +313,7 @@ def run(args: argparse.Namespace) -> int:
                          "inputs is one")  # fmt: skip
     span = span or _recorded_span(recorded)  # its settings reproduce that output
     if not is_url(args.output_dir):
-        _check_output_dir(args.output_dir)
+        check_output_folder(args.output_dir, f"-o {args.output_dir}")
     summary = TerminalSummary(failures=list(plan.failures))
     if on_ray:  # the same jobs, run by a pool of actors on a Ray cluster
         from styler.scale.ray_batch import RayOptions, run_planned
