@@ -3,9 +3,10 @@
 Float graphs are traced from the networks (instant mode's are the ones its engine runs,
 styler.instant.runtime); fp16 stores their weights in float16; int8 is the graph styler
 ships for that exact network (tools/quantize_weights.py), or, for a fast network of one's
-own, one quantized now on the photos the caller gives. Every file is
-written under a temporary name and renamed, so a failed export leaves nothing half-written
-and no temporary file behind.
+own, one quantized now on the photos the caller gives. Every graph is written under a
+temporary name beside its target, and all are renamed into place only once all are
+complete, so a failed export leaves no new file (an earlier export in the folder stays as
+it was), no temporary file and no folder it made.
 """
 
 from __future__ import annotations
@@ -24,10 +25,11 @@ from styler.errors import OptionsError, StylerError
 from styler.fast.export import export_onnx
 from styler.fast.inference import network_file
 from styler.fast.runtime import Painter, fast_precision
-from styler.imageio import IMAGE_EXTENSIONS
+from styler.imageio import IMAGE_EXTENSIONS, ImageSaveError, commit_temporary, temporary_name
 from styler.instant.cascade import Passes
 from styler.instant.export import (
     DECODER,
+    DESCRIPTION,
     ENCODER,
     FRAMES_DECODER,
     STYLE_ENCODER,
@@ -60,20 +62,20 @@ def export_fast(
     suffix = "" if precision == FP32 else f"_{precision}"
     target = _target(output, f"{style}{suffix}.onnx")
     check_output_folder(target.parent, str(target))
-    target.parent.mkdir(parents=True, exist_ok=True)
     if precision == INT8 and calibrate is None:
         try:
             chosen = fast_precision(Painter(style, file.sha256, lambda: network), INT8, "cpu")
         except OptionsError as exc:  # a network of one's own: none ships, one can be made
             raise OptionsError(f"{exc}, or quantize it on your photos: --calibrate DIR") from None
-        return _copy(chosen.int8.path, target)  # fast_precision refused a network without one
+        # fast_precision refused a network without one
+        return _install(target.parent, {target.name: chosen.int8.path})[0]
     with tempfile.TemporaryDirectory() as work:
         graph = export_onnx(network.cpu().eval(), Path(work) / "float.onnx",
                             half=precision == FP16)  # fmt: skip
         if precision == INT8:
             feeds = ({"image": x} for x in calibration_photos(calibrate))
             graph = quantize_int8(graph, Path(work) / "int8.onnx", feeds, operators=("Conv",))
-        return _copy(graph, target)
+        return _install(target.parent, {target.name: graph})[0]
 
 
 def export_instant(folder: Path, precision: str) -> list[Path]:
@@ -83,7 +85,6 @@ def export_instant(folder: Path, precision: str) -> list[Path]:
     _check_precision(precision)
     require_onnxruntime()
     check_output_folder(folder, str(folder))
-    folder.mkdir(parents=True, exist_ok=True)
     runs_as = INT8 if precision == INT8 else FP32  # fp16: fp32's graphs, weights halved
     graphs = _graphs(networks_on("cpu", runs_as))
     sources = {ENCODER: graphs.encoder, STYLE_ENCODER: graphs.style_encoder,
@@ -91,11 +92,14 @@ def export_instant(folder: Path, precision: str) -> list[Path]:
     frames = frame_networks_on("cpu", runs_as)
     if frames is not None:
         sources[FRAMES_DECODER] = _graphs(frames).decoder
-    written = [_copy(source, folder / name, half=precision == FP16)
-               for name, source in sources.items()]  # fmt: skip
     description = describe(CONTROLS["stroke_side"].default_for(INSTANT), STYLE_MIN_SIDE,
                            STYLE_MAX_SIDE)  # fmt: skip
-    return [*written, write_description(folder, {**description, "precision": precision})]
+    description["precision"] = precision
+    with tempfile.TemporaryDirectory() as work:
+        if precision == FP16:
+            sources = {name: _halved(graph, Path(work) / name) for name, graph in sources.items()}
+        sources[DESCRIPTION] = write_description(Path(work), description)
+        return _install(folder, sources)
 
 
 def _graphs(nets: Passes) -> InstantGraphs:
@@ -137,18 +141,44 @@ def _target(output: str | Path | None, name: str) -> Path:
     return Path(output)
 
 
-def _copy(source: Path, target: Path, half: bool = False) -> Path:
-    """`source` written as `target` (weights stored as float16 if `half`) under a temporary
-    name and renamed; a failure takes the temporary file with it and names the target, the
-    path the user gave, not the temporary one."""
-    tmp = target.with_name(f".{target.name}.tmp")
+def _install(folder: Path, files: dict[str, Path]) -> list[Path]:
+    """`files` copied into `folder` under their names, all or none; returns their paths.
+
+    Each goes to a temporary file beside its target first (imageio's, so one a killed
+    export left is cleared by the next write there), and all are renamed into place only
+    once all are complete: a failure part way (a full disk at the second graph) leaves no
+    new file, no temporary one, no folder made for them, and an earlier export in `folder`
+    as it was."""
+    made = [path for path in (folder, *folder.parents) if not path.exists()]  # deepest first
+    temporaries: dict[Path, Path] = {}
+    renamed: list[Path] = []
     try:
-        shutil.copyfile(source, tmp)
-        if half:
-            store_weights_as_half(tmp)
-        return tmp.replace(target)
-    except OSError as exc:
-        raise StylerError(f"{target}: cannot write it ({exc.strerror or exc})") from exc
-    finally:
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
+        for name, source in files.items():
+            target = folder / name
+            if target.is_dir():  # found now, before any rename, not when renaming over it
+                raise ImageSaveError(str(target), "a folder of that name is in the way")
+            temporaries[target] = temporary_name(target)
+            try:
+                shutil.copyfile(source, temporaries[target])
+            except OSError as exc:  # named as the user gave it, not as the temporary file
+                raise ImageSaveError(str(target), f"could not write the file "
+                                     f"({exc.strerror or exc})") from exc  # fmt: skip
+        for target, temporary in temporaries.items():
+            commit_temporary(temporary, target)
+            renamed.append(target)
+    except BaseException:
+        for path in [*temporaries.values(), *renamed]:
+            with contextlib.suppress(OSError):
+                path.unlink(missing_ok=True)
+        for path in made:
+            with contextlib.suppress(OSError):
+                path.rmdir()
+        raise
+    return list(temporaries)
+
+
+def _halved(source: Path, copy: Path) -> Path:
+    """A copy of the graph `source` at `copy` with its weights stored as float16."""
+    shutil.copyfile(source, copy)
+    store_weights_as_half(copy)
+    return copy

@@ -358,8 +358,8 @@ def test_a_failed_fast_write_names_its_target_and_leaves_no_temporary_file(
     code, stdout, stderr = export_here("udnie", "--precision", precision, "-o",
                                        str(tmp_path / "models"), capsys=capsys)  # fmt: skip
     assert code == 2 and not stdout
-    assert stderr.strip() == f"styler: error: {tmp_path / 'models' / name}: cannot write it " \
-                             "(Is a directory)"  # fmt: skip
+    assert stderr.strip() == f"styler: error: {tmp_path / 'models' / name}: a folder of that " \
+                             "name is in the way"  # fmt: skip
     assert leftovers(tmp_path) == []
 
 
@@ -373,11 +373,36 @@ def test_instant_export_takes_a_folder_with_or_without_a_separator_and_fails_cle
     assert code == 0, stderr
     assert sorted(p.name for p in (tmp_path / "new").iterdir()) == graphs
     assert sorted(Path(line).name for line in stdout.split()) == graphs
-    (tmp_path / "taken" / "encoder.onnx").mkdir(parents=True)
+    (tmp_path / "taken" / "decoder.onnx").mkdir(parents=True)
     code, _, stderr = export_here("--instant", "-o", str(tmp_path / "taken"), capsys=capsys)
     assert code == 2 and len(stderr.strip().splitlines()) == 1
-    assert f"{tmp_path / 'taken' / 'encoder.onnx'}: cannot write it" in stderr
+    assert f"{tmp_path / 'taken' / 'decoder.onnx'}: a folder of that name is in the way" in stderr
+    assert [p.name for p in (tmp_path / "taken").iterdir()] == ["decoder.onnx"]  # nothing new
     assert leftovers(tmp_path) == []
+
+
+def test_an_instant_export_that_fails_part_way_leaves_nothing_new(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A disk that takes the first graph and refuses the second (a file size limit, `ulimit
+    -f`, stands in for a full one): one line naming the file, an earlier export in the folder
+    as it was, and no new folder, graph or temporary file."""
+    earlier = tmp_path / "earlier"
+    code, _, stderr = export_here("--instant", "--precision", "fp16", "-o", str(earlier),
+                                  capsys=capsys)  # also caches the graphs that fp32 copies
+    assert code == 0, stderr
+    before = {p.name: p.read_bytes() for p in earlier.iterdir()}
+    blocks = len(before["encoder.onnx"]) * 2 // 1024  # fp32's encoder fits, its VGG does not
+    for folder in (earlier, tmp_path / "new" / "sub"):
+        done = subprocess.run(["bash", "-c", f'ulimit -f {blocks} && exec "$0" "$@"',
+                               sys.executable, "-m", "styler.cli.main", "export", "--instant",
+                               "-o", str(folder)],
+                              capture_output=True, text=True, timeout=300)  # fmt: skip
+        assert done.returncode == 2 and not done.stdout
+        assert done.stderr.splitlines() == [f"styler: error: {folder / 'style_encoder.onnx'}: "
+                                            "could not write the file (File too large)"]
+    assert {p.name: p.read_bytes() for p in earlier.iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["earlier"]
 
 
 def test_export_help_offers_only_the_precisions_export_accepts(
