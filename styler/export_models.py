@@ -40,6 +40,7 @@ from styler.instant.runtime import InstantGraphs, OnnxNetworks, require_onnxrunt
 from styler.instant.stylizer import (
     STYLE_MAX_SIDE,
     STYLE_MIN_SIDE,
+    STYLE_MIN_THICKNESS,
     frame_networks_on,
     networks_on,
 )
@@ -94,7 +95,7 @@ def export_instant(folder: Path, precision: str) -> list[Path]:
         sources[FRAMES_DECODER] = _graphs(frames).decoder
     description = describe(CONTROLS["stroke_side"].default_for(INSTANT), STYLE_MIN_SIDE,
                            STYLE_MAX_SIDE)  # fmt: skip
-    description["precision"] = precision
+    description.update(precision=precision, style_min_thickness=STYLE_MIN_THICKNESS)
     with tempfile.TemporaryDirectory() as work:
         if precision == FP16:
             sources = {name: _halved(graph, Path(work) / name) for name, graph in sources.items()}
