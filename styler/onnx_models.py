@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from styler.fast.manifest import sha256_of
-from styler.imageio import atomic_write_bytes
+from styler.imageio import atomic_write_bytes, commit_temporary, temporary_name
 from styler.quiet import silenced
 
 if TYPE_CHECKING:
@@ -75,14 +75,14 @@ _export_lock = threading.Lock()
 
 
 def cached_graph(path: Path, write: Callable[[Path], None]) -> Path:
-    """`path`, written by `write(temporary)` first unless an intact copy is there."""
+    """`path`, written by `write(temporary)` first unless an intact copy is there (the
+    temporary file imageio's, so one a killed export left is cleared by the next write)."""
     with _export_lock:
         if not intact(path):
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            tmp = temporary_name(path)
             try:
                 write(tmp)
-                tmp.replace(path)
+                commit_temporary(tmp, path)
             finally:
                 tmp.unlink(missing_ok=True)
             atomic_write_bytes(_digest_file(path), sha256_of(path).encode())

@@ -415,6 +415,24 @@ def test_an_instant_export_that_fails_part_way_leaves_nothing_new(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["earlier"]
 
 
+def test_a_cached_graph_is_written_whole_or_not_at_all(tmp_path: Path) -> None:
+    """The graph cache writes through imageio's temporary files, as every other writer: an
+    exporter that fails half way leaves no file, a later one writes the graph."""
+    from styler.onnx_models import cached_graph, intact
+
+    def broken(path: Path) -> None:
+        path.write_bytes(b"half a graph")
+        raise RuntimeError("the exporter broke")
+
+    target = tmp_path / "onnx" / "net.onnx"
+    with pytest.raises(RuntimeError, match="the exporter broke"):
+        cached_graph(target, broken)
+    assert list(target.parent.iterdir()) == []
+    assert cached_graph(target, lambda path: path.write_bytes(b"graph")) == target
+    assert target.read_bytes() == b"graph" and intact(target)
+    assert sorted(p.name for p in target.parent.iterdir()) == ["net.onnx", "net.onnx.sha256"]
+
+
 def test_export_help_offers_only_the_precisions_export_accepts(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
