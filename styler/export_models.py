@@ -149,7 +149,8 @@ def _install(folder: Path, files: dict[str, Path]) -> list[Path]:
     export left is cleared by the next write there), and all are renamed into place only
     once all are complete: a failure part way (a full disk at the second graph) leaves no
     new file, no temporary one, no folder made for them, and an earlier export in `folder`
-    as it was."""
+    as it was. A rename that fails (a folder in the way is found before the first) takes
+    back those already made, and what they replaced is gone."""
     made = [path for path in (folder, *folder.parents) if not path.exists()]  # deepest first
     temporaries: dict[Path, Path] = {}
     renamed: list[Path] = []
