@@ -51,12 +51,14 @@ _EXIF_SOFTWARE = 0x0131
 _EXIF_PREFIX = "styler:"
 
 _FORMATS = {"png": "png", "jpg": "jpeg", "jpeg": "jpeg", "jpe": "jpeg", "webp": "webp",
-            "tif": "tiff", "tiff": "tiff"}  # fmt: skip
-OUTPUT_FORMATS = ("png", "jpg", "webp", "tiff")  # what --format offers
-OUTPUT_EXTENSIONS = {"png": "png", "jpeg": "jpg", "webp": "webp", "tiff": "tiff"}  # by format
+            "tif": "tiff", "tiff": "tiff", "heic": "heic", "heif": "heic", "hif": "heic",
+            "avif": "avif"}  # fmt: skip
+OUTPUT_FORMATS = ("png", "jpg", "webp", "tiff", "heic", "avif")  # what --format offers
+OUTPUT_EXTENSIONS = {"png": "png", "jpeg": "jpg", "webp": "webp", "tiff": "tiff",
+                     "heic": "heic", "avif": "avif"}  # by format  # fmt: skip
 # Every extension a folder scan takes as a photo (HEIC, AVIF and RAW among them).
 IMAGE_EXTENSIONS = photo_formats.input_extensions()
-_PILLOW_FORMATS = {"png": "PNG", "jpeg": "JPEG", "webp": "WEBP"}
+_PILLOW_FORMATS = {"png": "PNG", "jpeg": "JPEG", "webp": "WEBP", "heic": "HEIF", "avif": "AVIF"}
 # zlib settings of written PNGs: its run-length strategy (matches only one byte back), made
 # for PNG's filtered rows. Stylized photos are fine texture with few long repeats, so it
 # writes them faster than level 3's default strategy and smaller than level 6's
@@ -583,7 +585,7 @@ def output_format(path_or_format: str) -> str:
     name = suffix[1:] if suffix else text.lstrip(".")
     if name not in _FORMATS:
         raise ValueError(f"unsupported output format {path_or_format!r} "
-                         "(use png, jpeg, webp or tiff)")  # fmt: skip
+                         "(use png, jpeg, webp, tiff, heic or avif)")  # fmt: skip
     return _FORMATS[name]
 
 
@@ -617,7 +619,8 @@ def save_image(
     source: str | os.PathLike | LoadedImage | Image.Image | np.ndarray | None = None,
     photo: PhotoOptions | None = None,
 ) -> pathlib.Path:
-    """Write PNG, JPEG, WebP or TIFF atomically, with settings embedded for read_settings.
+    """Write PNG, JPEG, WebP, TIFF, HEIC or AVIF atomically, with settings embedded for
+    read_settings.
 
     source is the photo the image was made from (its path, LoadedImage or PIL image; an
     array has no metadata): its date,
@@ -625,7 +628,8 @@ def save_image(
     (PhotoOptions, the FILES controls), nothing of it with strip_metadata; the orientation is
     upright. The pixels are sRGB and tagged so, or converted to the photo's own profile with
     color_space 'source'; TIFF takes 8 or 16 bits. alpha (or the image's own transparency) is
-    put back for PNG, WebP and TIFF; JPEG has no alpha channel, so there it is dropped.
+    put back for PNG, WebP, TIFF, HEIC and AVIF; JPEG has no alpha channel, so there it is
+    dropped.
     An array is taken as 8-bit pixels (HxW grey, HxWx3 RGB, HxWx4 RGBA).
     Raises ImageSaveError with a one-line message.
     """
@@ -633,7 +637,8 @@ def save_image(
     target = pathlib.Path(path)
     try:
         if format is None and not target.suffix:
-            raise ValueError("no file extension to tell the format (use .png, .jpg, .webp or .tif)")
+            raise ValueError("no file extension to tell the format "
+                             "(use .png, .jpg, .webp, .tif, .heic or .avif)")
         fmt = output_format(format or target.suffix)
         exif, icc = source_metadata(source)
         data = _encode(image, fmt, settings, alpha, quality, (exif, icc), photo or PhotoOptions())
@@ -757,9 +762,19 @@ def _save_options(fmt: str, metadata: str | None, quality: int) -> dict[str, Any
         return {"pnginfo": _png_info(metadata), **PNG_ZLIB}
     if fmt == "webp":
         return {"quality": quality, "method": 4}
+    full_colour = quality >= 90  # 4:4:4: chroma subsampling smears fine stylised detail
+    # HEIC and AVIF at their encoders' fastest settings: the defaults' files are a little
+    # smaller and take many times as long (docs/photographers.md, "Formats out")
+    if fmt == "heic":
+        photo_formats.check_heic_writable()
+        return {"quality": quality, "chroma": 444 if full_colour else 420,
+                "enc_params": {"preset": "ultrafast"}}  # fmt: skip
+    if fmt == "avif":
+        return {"quality": quality, "subsampling": "4:4:4" if full_colour else "4:2:0",
+                "speed": 10}  # fmt: skip
     options: dict[str, Any] = {"quality": quality, "optimize": True}
-    if quality >= 90:
-        options["subsampling"] = 0  # 4:4:4: chroma subsampling smears fine stylised detail
+    if full_colour:
+        options["subsampling"] = 0
     return options
 
 

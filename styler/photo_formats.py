@@ -41,6 +41,17 @@ HEIF_READABLE = register_heif()
 AVIF_READABLE = bool(features.check("avif"))
 
 
+def check_heic_writable() -> None:
+    """ValueError where HEIC cannot be written: pillow-heif missing, or built without an
+    HEVC encoder (its wheels carry x265)."""
+    if not HEIF_READABLE:
+        raise ValueError("writing HEIC needs pillow-heif: pip install pillow-heif")
+    import pillow_heif
+
+    if not pillow_heif.libheif_info().get("HEIF"):
+        raise ValueError("this pillow-heif has no HEVC encoder, so it cannot write HEIC")
+
+
 def input_extensions() -> frozenset[str]:
     """Every extension a folder scan takes as a photo. RAW files are listed even without
     rawpy, so that each gets its one line saying how to enable RAW rather than being

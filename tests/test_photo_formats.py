@@ -47,7 +47,7 @@ from styler.imageio import (
 rawpy = pytest.importorskip("rawpy", reason="RAW tests need rawpy: pip install 'styler[raw]'")
 
 SETTINGS = {"mode": "fast", "styles": ["udnie"]}
-SAVED_AS = ["jpg", "png", "webp", "tiff"]
+SAVED_AS = ["jpg", "png", "webp", "tiff", "heic", "avif"]
 
 
 # ------------------------------------------------------------------------------------- loading
@@ -79,7 +79,7 @@ def test_folder_scanning_takes_the_new_formats():
     for suffix in (".heic", ".heif", ".avif", ".dng", ".cr2", ".cr3", ".nef", ".arw", ".raf",
                    ".orf", ".rw2", ".jpg", ".png", ".tif"):  # fmt: skip
         assert suffix in IMAGE_EXTENSIONS
-    assert OUTPUT_FORMATS == ("png", "jpg", "webp", "tiff")
+    assert OUTPUT_FORMATS == ("png", "jpg", "webp", "tiff", "heic", "avif")
 
 
 # ------------------------------------------------------------------------------------ metadata
@@ -99,7 +99,9 @@ def test_outputs_keep_date_camera_lens_exposure_and_credits_but_not_gps(tmp_path
         assert image.size == (48, 32) and red_block_at_top_left(image)
     exif = exif_of(out)
     assert {tag: exif.get(tag) for tag in CAMERA} == CAMERA
-    assert exif[0x0112] == 1  # upright pixels, upright tag
+    # upright pixels, upright tag (Pillow writes AVIF's orientation as the container's
+    # rotation and mirror boxes, none for upright, and leaves the tag out)
+    assert exif.get(0x0112, 1 if fmt == "avif" else None) == 1
     shot = exif.get_ifd(0x8769)
     assert shot[0x9003] == SHOT[0x9003] and shot[0xA434] == SHOT[0xA434]
     assert float(shot[0x829A]) == pytest.approx(SHOT[0x829A]) and shot[0x8827] == 400
@@ -431,6 +433,36 @@ def test_cli_stylizes_a_photographers_folder_and_reports_each_bad_file(tmp_path)
         exif = exif_of(tmp_path / "out" / f"{stem}__udnie.jpg")
         assert exif[0x0110] == "EOS R5" and exif[0x0112] == 1 and not exif.get_ifd(0x8825)
     assert read_settings(tmp_path / "out" / "camera__udnie.jpg")["mode"] == "fast"
+
+
+@pytest.mark.parametrize("fmt", ["heic", "avif"])
+def test_heic_and_avif_outputs_keep_transparency_and_the_pictures_colours(tmp_path, fmt):
+    pixels = np.zeros((32, 48, 4), np.uint8)
+    pixels[..., 0], pixels[:, 24:, 2], pixels[..., 3] = 200, 180, 255
+    pixels[:16, :, 3] = 0  # the top half see-through
+    out = save_image(pixels, tmp_path / f"cut.{fmt}", settings=SETTINGS)
+    loaded = load_image(out)
+    alpha = np.asarray(loaded.alpha, int)
+    assert alpha[:16].max() <= 2 and alpha[16:].min() >= 253
+    shown = np.asarray(loaded.rgb, int)[16:]
+    assert np.abs(shown - pixels[16:, :, :3]).mean() < 3  # quality 95: near the pixels written
+    assert read_settings(out) == SETTINGS
+
+
+@pytest.mark.slow
+def test_cli_writes_heic_and_skips_it_when_it_exists(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    photo_file(folder, "camera.jpg")
+    args = ("stylize", folder, "--fast", "udnie", "-o", "out", "--format", "heic", "-q")
+    first = styler_cli(*args, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    out = tmp_path / "out" / "camera__udnie.heic"
+    with Image.open(out) as image:
+        assert image.format == "HEIF" and image.size == (48, 32)
+    assert exif_of(out)[0x0110] == "EOS R5" and read_settings(out)["mode"] == "fast"
+    again = styler_cli(*args, "--skip-existing", cwd=tmp_path)
+    assert "0 stylized, 1 skipped (existing), 0 failed" in again.stderr + again.stdout
 
 
 @pytest.mark.slow

@@ -20,6 +20,7 @@ so they can be kept current on the machine at hand. Run on a quiet machine:
     python tools/measure_figures.py instant-parts  # where an instant photo's run goes, by part
     python tools/measure_figures.py fast-graph-ops --style udnie  # a fast graph's time by operator
     python tools/measure_figures.py png-compression  # PNG writing: zlib levels and strategies
+    python tools/measure_figures.py output-formats   # each --format: write time, size, PSNR
 """
 
 from __future__ import annotations
@@ -383,18 +384,7 @@ def png_compression(args: argparse.Namespace) -> None:
     levels with its default strategy and with Z_RLE and Z_HUFFMAN_ONLY: time and size."""
     import zlib
 
-    from styler.engine import build_engine
-    from styler.recipe import Recipe
-
-    photo = Image.open(ROOT / "gallery/photos/astronaut.jpg").convert("RGB")
-    recipes = {"instant": Recipe.create("instant", [str(ROOT / "gallery/styles/swirls.jpg")]),
-               "fast": Recipe.create("fast", [args.style])}  # fmt: skip
-    outputs = {}
-    for mode, recipe in recipes.items():
-        engine = build_engine(recipe)
-        for size in ((1024, 768), (4000, 3000)):
-            pixels = np.asarray(photo.resize(size, Image.Resampling.LANCZOS))
-            outputs[f"{mode} {size[0]}x{size[1]}"] = engine.run(pixels).image
+    outputs = engine_outputs(args.style)
     choices = {"level 1": (1, -1), "level 3": (3, -1), "level 6 (Pillow's default)": (6, -1),
                "level 3, Z_RLE": (3, zlib.Z_RLE), "level 1, Z_RLE": (1, zlib.Z_RLE),
                "level 3, Z_HUFFMAN_ONLY": (3, zlib.Z_HUFFMAN_ONLY)}  # fmt: skip
@@ -406,6 +396,44 @@ def png_compression(args: argparse.Namespace) -> None:
             )
             size = len(png_bytes(image, level, strategy)) / 1e6
             print(f"{name:20} {label:28} {seconds:9.3f} {size:6.2f}", flush=True)
+
+
+def engine_outputs(style: str) -> dict[str, Image.Image]:
+    """The gallery astronaut painted by instant mode (swirls) and fast mode (`style`), at
+    1024x768 and 4000x3000: what written files hold."""
+    from styler.engine import build_engine
+    from styler.recipe import Recipe
+
+    photo = Image.open(ROOT / "gallery/photos/astronaut.jpg").convert("RGB")
+    recipes = {"instant": Recipe.create("instant", [str(ROOT / "gallery/styles/swirls.jpg")]),
+               "fast": Recipe.create("fast", [style])}  # fmt: skip
+    outputs = {}
+    for mode, recipe in recipes.items():
+        engine = build_engine(recipe)
+        for size in ((1024, 768), (4000, 3000)):
+            pixels = np.asarray(photo.resize(size, Image.Resampling.LANCZOS))
+            outputs[f"{mode} {size[0]}x{size[1]}"] = engine.run(pixels).image
+    return outputs
+
+
+def output_formats(args: argparse.Namespace) -> None:
+    """Engine outputs written by save_image in each --format at the default quality: time,
+    size and PSNR of the decoded file against the pixels written."""
+    from styler.imageio import OUTPUT_FORMATS, load_image, save_image
+
+    outputs = engine_outputs(args.style)
+    print(f"{'image':20} {'format':7} {'write s':>8} {'MB':>6} {'PSNR dB':>8}")
+    with tempfile.TemporaryDirectory() as folder:
+        for name, image in outputs.items():
+            for fmt in OUTPUT_FORMATS:
+                path = Path(folder) / f"out.{fmt}"
+                write = functools.partial(save_image, image, path, settings={"mode": "-"})
+                seconds = median_seconds(write, max(1, args.runs // 3))
+                back = np.asarray(load_image(path).rgb, np.float64)
+                error = np.mean((back - np.asarray(image, np.float64)) ** 2)
+                psnr = "lossless" if error == 0 else f"{10 * np.log10(255**2 / error):.1f}"
+                size = path.stat().st_size / 1e6
+                print(f"{name:20} {fmt:7} {seconds:8.3f} {size:6.2f} {psnr:>8}", flush=True)
 
 
 def png_bytes(image: Image.Image, level: int, strategy: int) -> bytes:
@@ -430,6 +458,7 @@ MEASURES = {
     "instant-parts": instant_parts,
     "fast-graph-ops": fast_graph_ops,
     "png-compression": png_compression,
+    "output-formats": output_formats,
 }
 
 

@@ -97,7 +97,7 @@ def _tool(tools: Any, name: str, summary: str, epilog: str) -> argparse.Argument
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("-o", "--output", required=True, metavar="OUT",
-                        help="output file: .png, .jpg, .webp or .tif")  # fmt: skip
+                        help="output file: .png, .jpg, .webp, .tif, .heic or .avif")  # fmt: skip
     return parser
 
 

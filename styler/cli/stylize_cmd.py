@@ -196,7 +196,7 @@ def _add_output_options(parser: argparse.ArgumentParser) -> None:
         type=_int_range(1, 100),
         default=95,
         metavar="Q",
-        help="JPEG/WebP quality, 1-100 (default: %(default)s)",
+        help="JPEG, WebP, HEIC and AVIF quality, 1-100 (default: %(default)s)",
     )
     group.add_argument(
         "--skip-existing",
