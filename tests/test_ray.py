@@ -248,6 +248,17 @@ def test_fast_mode_matches_the_local_engine_bit_for_bit(cluster, library, local_
 
 
 @needs_ray
+def test_a_one_photo_batch_starts_one_actor_and_prints_no_warning(cluster, library):
+    """The cluster has a CPU for each of two actors, but one photo is one task: a pool of
+    two left one actor idle, and Ray Data printed a UserWarning saying so."""
+    run = styler("stylize", "photos/p0.png", "--fast", "udnie", "--size", "64", "-o", "one",
+                 "--engine", "ray", "--address", cluster.address, cwd=library)  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert "Warning" not in run.stderr and "1 actor]" in run.stderr, run.stderr
+    assert run.stdout.splitlines() == [str(Path("one") / "p0__udnie.png")]
+
+
+@needs_ray
 def test_optimizer_mode_matches_the_local_engine(cluster, library):
     args = ("stylize", "photos/p0.png", "photos/p1.png", "--style", "stripes.png", "--size",
             "48", "--steps", "2")  # fmt: skip
@@ -504,27 +515,30 @@ class _FakeRay:
 
 
 @pytest.mark.parametrize(
-    ("resources", "device", "wanted", "expected"),
+    ("resources", "device", "wanted", "jobs", "expected"),
     [
-        ({"CPU": 16.0, "GPU": 4.0}, "auto", None, ({"num_gpus": 1.0, "num_cpus": 1.0}, 4)),
-        ({"CPU": 16.0, "GPU": 4.0}, "cuda", 2, ({"num_gpus": 1.0, "num_cpus": 1.0}, 2)),
-        ({"CPU": 16.0, "GPU": 4.0}, "auto", 12, ({"num_gpus": 1 / 3, "num_cpus": 1.0}, 12)),
-        ({"CPU": 16.0, "GPU": 3.0}, "auto", 4, ({"num_gpus": 0.5, "num_cpus": 1.0}, 4)),
-        ({"CPU": 16.0, "GPU": 4.0}, "cpu", None, ({"num_cpus": 1.0}, 16)),
-        ({"CPU": 2.0}, "auto", None, ({"num_cpus": 1.0}, 2)),
+        ({"CPU": 16.0, "GPU": 4.0}, "auto", None, 50, ({"num_gpus": 1.0, "num_cpus": 1.0}, 4)),
+        ({"CPU": 16.0, "GPU": 4.0}, "cuda", 2, 50, ({"num_gpus": 1.0, "num_cpus": 1.0}, 2)),
+        ({"CPU": 16.0, "GPU": 4.0}, "auto", 12, 50, ({"num_gpus": 1 / 3, "num_cpus": 1.0}, 12)),
+        ({"CPU": 16.0, "GPU": 3.0}, "auto", 4, 50, ({"num_gpus": 0.5, "num_cpus": 1.0}, 4)),
+        ({"CPU": 16.0, "GPU": 4.0}, "cpu", None, 50, ({"num_cpus": 1.0}, 16)),
+        ({"CPU": 2.0}, "auto", None, 50, ({"num_cpus": 1.0}, 2)),
+        ({"CPU": 2.0}, "auto", None, 1, ({"num_cpus": 1.0}, 1)),  # no more actors than photos
+        ({"CPU": 16.0, "GPU": 4.0}, "auto", 12, 3, ({"num_gpus": 1.0, "num_cpus": 1.0}, 3)),
     ],
 )
-def test_a_gpu_per_actor_where_the_cluster_has_gpus(resources, device, wanted, expected):
-    """One GPU each by default; more actors than GPUs share them evenly (so that they fit)."""
+def test_a_gpu_per_actor_where_the_cluster_has_gpus(resources, device, wanted, jobs, expected):
+    """One GPU each by default; more actors than GPUs share them evenly (so that they fit);
+    never more actors than photos."""
     from styler.scale.ray_batch import _actor_resources
 
-    assert _actor_resources(_FakeRay(resources), device, wanted) == expected
+    assert _actor_resources(_FakeRay(resources), device, wanted, jobs) == expected
 
 
 def test_a_pool_larger_than_the_cluster_is_refused_not_waited_for():
     from styler.scale.ray_batch import RayUnavailable, _actor_resources
 
     with pytest.raises(RayUnavailable, match="--actors 3: the cluster has 2 CPUs"):
-        _actor_resources(_FakeRay({"CPU": 2.0}), "auto", 3)
+        _actor_resources(_FakeRay({"CPU": 2.0}), "auto", 3, 50)
     with pytest.raises(RayUnavailable, match="--actors 9: the cluster has 8 CPUs"):
-        _actor_resources(_FakeRay({"CPU": 8.0, "GPU": 4.0}), "auto", 9)
+        _actor_resources(_FakeRay({"CPU": 8.0, "GPU": 4.0}), "auto", 9, 50)

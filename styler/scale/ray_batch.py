@@ -248,7 +248,8 @@ def run_planned(
     ray = import_ray()
     started = _connect(ray, options.address)
     try:
-        resources, actors = _actor_resources(ray, recipe.controls["device"], options.actors)
+        resources, actors = _actor_resources(ray, recipe.controls["device"], options.actors,
+                                             len(jobs))  # fmt: skip
         clips = any(runs_as_clip(job) for job in jobs)  # one clip a task: minutes each
         per_task = 1 if clips else photos_per_task(recipe.mode, len(jobs), actors)
         rows = [{"index": i, "source": os.fspath(j.source), "output": os.fspath(j.output)}
@@ -284,7 +285,7 @@ def _collect(results: Any, jobs: Sequence[Job], summary: Summary, options: RayOp
     seen = bytearray(len(jobs))
     failures: dict[int, str] = {}
     bar = tqdm(total=len(jobs), desc="images", unit="img", disable=options.quiet,
-               dynamic_ncols=True, postfix=f"{actors} actors")  # fmt: skip
+               dynamic_ncols=True, postfix=f"{actors} actor{'s' * (actors != 1)}")  # fmt: skip
     try:
         with bar:
             for batch in results.iter_batches(batch_size=None, batch_format="numpy"):
@@ -423,12 +424,15 @@ def _quiet_ray_data() -> None:
             handler.setLevel(logging.ERROR)
 
 
-def _actor_resources(ray: Any, device: str, wanted: int | None) -> tuple[dict[str, float], int]:
+def _actor_resources(
+    ray: Any, device: str, wanted: int | None, jobs: int
+) -> tuple[dict[str, float], int]:
     """Ray resources of one actor and the pool size: a GPU each where the cluster has GPUs
     (unless --device cpu), else a CPU each, and one CPU per actor in any case. More actors
     than GPUs share them, 1/k of a GPU each (k actors per GPU), so a GPU's photos are
     decoded and encoded on k CPUs. Refuses a pool the cluster cannot hold, which Ray Data
-    would otherwise wait for forever."""
+    would otherwise wait for forever. No more actors than `jobs`: the extra ones would only
+    start, load the models and idle, and Ray Data warns of a pool larger than its input."""
     total = ray.cluster_resources()
     gpus, cpus = int(total.get("GPU", 0)), int(total.get("CPU", 0))
     actors = wanted if wanted is not None else (gpus if gpus and device != "cpu" else cpus)
@@ -437,6 +441,7 @@ def _actor_resources(ray: Any, device: str, wanted: int | None) -> tuple[dict[st
             f"--actors {actors}: the cluster has {cpus} CPU{'s' if cpus != 1 else ''} "
             "for actors of one CPU each" + ("" if cpus else "; is every node started?")
         )
+    actors = min(actors, max(1, jobs))
     if not gpus or device == "cpu":
         return {"num_cpus": 1.0}, actors
     return {"num_gpus": 1.0 / -(-actors // gpus), "num_cpus": 1.0}, actors
