@@ -255,6 +255,7 @@ def _load_path(path: str, max_pixels: int, at_least: int = 0) -> LoadedImage:
     with _opened(path) as im:
         _check_pixels(path, im.size, max_pixels)
         notes = _frame_notes(im)  # before load(): finding out seeks, load() reads frame 1
+        first_played_frame(im)  # an APNG's cover is no frame
         if at_least:
             _reduced_decode(im, at_least)
         try:
@@ -298,11 +299,31 @@ def frame_notes(source: str | os.PathLike) -> tuple[str, ...]:
         return ()
 
 
+def plays_several_frames(im: Image.Image) -> bool:
+    """Whether the file holds several frames as viewers show it: Pillow's is_animated, less
+    an APNG's default image (its frame 0 where that is a cover for viewers without APNG,
+    never played), so that a cover and one frame is a still, that frame."""
+    if im.info.get("default_image"):
+        return im.n_frames > 2
+    return bool(getattr(im, "is_animated", False))
+
+
+def first_played_frame(im: Image.Image) -> int:
+    """Seek an APNG with a cover (see plays_several_frames) to its first frame, drawn as
+    viewers draw it, on a clear canvas: Pillow draws it over the cover, which showed through
+    wherever the frame is see-through. The cover is disposed to the background, as Pillow
+    disposes a frame that asks for it. Returns the index of the frame now current."""
+    if im.info.get("default_image"):
+        im.dispose, im.dispose_extent = Image.new(im.mode, im.size).im, (0, 0, *im.size)
+        im.seek(1)
+    return im.tell()
+
+
 def _frame_notes(im: Image.Image) -> tuple[str, ...]:
     """A one-line note when the file holds several frames (animated GIF, WebP or PNG,
     multi-page TIFF): styler uses the first one, and says so."""
     try:
-        several = bool(getattr(im, "is_animated", False))
+        several = plays_several_frames(im)
     except Exception:  # a damaged later frame: the first may still decode, load() will tell
         several = False
     if not several:

@@ -111,6 +111,34 @@ def test_an_apng_s_cover_does_not_show_through_its_first_frame(tmp_path, tiny_ne
     assert (painted[0][0][:, :12, 3] == 0).all()  # clear where the first frame is
 
 
+def test_an_apng_of_a_cover_and_one_frame_is_a_photo_of_that_frame(tmp_path, tiny_net) -> None:
+    """A cover and one frame play no animation: viewers that know APNG show the frame, still,
+    so styler paints it as a photo (the photos' format, no note about frames), the pixels of
+    the same frame in a plain PNG; with more frames, a photo's load takes the first frame,
+    not the cover."""
+    from styler.imageio import load_image
+
+    cover = Image.new("RGB", (48, 32), (200, 30, 30))
+    frames = [Image.fromarray(f) for f in moving_pattern(48, 32, 2)]
+    cover.save(tmp_path / "covered.png", save_all=True, append_images=frames[:1],
+               default_image=True)  # fmt: skip
+    frames[0].save(tmp_path / "plain.png")
+    assert not is_animation(tmp_path / "covered.png")
+    done = subprocess.run([sys.executable, "-m", "styler.cli.main", "stylize", "covered.png",
+                           "plain.png", "--fast", str(tiny_net), "--format", "jpg", "-o", "out"],
+                          cwd=tmp_path, env=ENV, capture_output=True, text=True,
+                          timeout=300)  # fmt: skip
+    assert done.returncode == 0 and "frame" not in done.stderr, done.stderr
+    assert sorted(done.stdout.split()) == ["out/covered__warm_test.jpg", "out/plain__warm_test.jpg"]
+    painted = [np.asarray(Image.open(tmp_path / "out" / f"{name}__warm_test.jpg"))
+               for name in ("covered", "plain")]  # fmt: skip
+    assert np.array_equal(*painted)
+    cover.save(tmp_path / "two.png", save_all=True, append_images=frames, default_image=True)
+    loaded = load_image(tmp_path / "two.png")
+    assert np.array_equal(np.asarray(loaded.rgb), np.asarray(frames[0]))
+    assert "only the first frame is used" in loaded.notes[0]
+
+
 @pytest.mark.parametrize(("form", "suffix"), [("GIF", ".gif"), ("WEBP", ".webp"), ("PNG", ".png")])
 def test_an_animated_sticker_keeps_its_transparency(tmp_path, tiny_net, form, suffix) -> None:
     """A disc moving over nothing, as chat stickers are: painted, and still see-through

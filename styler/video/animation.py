@@ -15,7 +15,6 @@ line (a video file holds it).
 from __future__ import annotations
 
 import io
-import itertools
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,9 +23,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image, ImageSequence
+from PIL import Image
 
-from styler.imageio import animation_settings, atomic_write_bytes
+from styler.imageio import animation_settings, atomic_write_bytes, first_played_frame
 from styler.video.kinds import VideoLoadError, VideoTooLarge
 from styler.video.reader import ClipInfo, Frame
 
@@ -191,21 +190,13 @@ def _opened(name: str) -> Any:
 
 
 def _frames(name: str, im: Image.Image) -> Iterator[Image.Image]:
-    """Every frame, as a viewer composites it, less an APNG's default image (Pillow's frame
-    0 when it is not the first frame: a cover for viewers without APNG, never played);
-    a damaged frame is VideoLoadError.
-
-    A viewer draws the first frame on a clear canvas, where Pillow draws it over the cover:
-    wherever the first frame is see-through (blended over what is below), the cover showed
-    through it. The cover is therefore disposed to the background, as Pillow disposes a
-    frame that asks for it, before the first frame is drawn."""
-    cover = 1 if im.info.get("default_image") else 0
-    if cover:
-        im.dispose, im.dispose_extent = Image.new(im.mode, im.size).im, (0, 0, *im.size)
+    """Every frame viewers play, as they composite it (an APNG's cover is none:
+    imageio.first_played_frame); a damaged frame is VideoLoadError."""
     try:
-        for frame in itertools.islice(ImageSequence.Iterator(im), cover, None):
-            frame.load()
-            yield frame
+        for index in range(first_played_frame(im), im.n_frames):
+            im.seek(index)
+            im.load()
+            yield im
     except (OSError, ValueError, EOFError) as exc:
         raise VideoLoadError(name, f"damaged animation ({exc})") from exc
 

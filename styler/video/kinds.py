@@ -8,7 +8,7 @@ import os
 
 from PIL import Image
 
-from styler.imageio import ImageLoadError, ImageTooLarge, megapixels
+from styler.imageio import ImageLoadError, ImageTooLarge, megapixels, plays_several_frames
 
 # Camcorders write MPEG transport streams (.mts, .m2ts), older phones 3GP: all read by FFmpeg.
 VIDEO_EXTENSIONS = frozenset({".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v", ".mts", ".m2ts",
@@ -47,7 +47,8 @@ def is_video(path: str | os.PathLike) -> bool:
 
 
 def animation_format(path: str | os.PathLike) -> str | None:
-    """Pillow's format name (GIF, WEBP, PNG) of a file of several frames, by its header;
+    """Pillow's format name (GIF, WEBP, PNG) of a file that plays several frames (an APNG's
+    cover is none: imageio.plays_several_frames), by its header;
     None for anything else. A file that cannot be read is not one: the photo path gives its
     one-line error."""
     if os.path.splitext(os.fspath(path))[1].lower() not in ANIMATION_EXTENSIONS:
@@ -56,7 +57,7 @@ def animation_format(path: str | os.PathLike) -> str | None:
         return None  # a pipe or a device would block the reader: the photo path refuses it
     try:
         with Image.open(path) as im:
-            animated = im.format in ANIMATION_OUTPUT and bool(getattr(im, "is_animated", False))
+            animated = im.format in ANIMATION_OUTPUT and plays_several_frames(im)
             return str(im.format) if animated else None
     except Exception:  # noqa: BLE001 - any unreadable file: not an animation
         return None
