@@ -161,7 +161,8 @@ def test_a_quality_run_whose_page_left_keeps_what_stop_would_and_says_so(
     run = run_quality(services, session, "page", content, styles, Controls(size=64, steps=40))
     next(update for update in run if update.progress and update.progress.step >= 4)
     began = time.perf_counter()
-    run.close()  # the browser left
+    run.close()  # the browser left: Gradio closes the run and says the page is gone
+    services.left("page")
     assert time.perf_counter() - began < 0.5  # it never waits for the engine
     notice = services.histories.settled(session.id, STYLIZE_TAB, 30)
     assert notice is not None and notice.text.startswith("Your last run was stopped at step ")
@@ -176,6 +177,7 @@ def test_a_quality_run_whose_page_left_keeps_what_stop_would_and_says_so(
     run = run_quality(services, session, "page", content, styles, Controls(size=64, steps=200))
     next(update for update in run if update.progress)
     run.close()
+    services.left("page")
     notice = services.histories.settled(session.id, STYLIZE_TAB, 30)
     assert notice is not None and notice.path is None
     assert notice.text.endswith("when the page was left, too early to keep: nothing was kept.")

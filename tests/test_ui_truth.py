@@ -18,11 +18,14 @@ from PIL import Image
 
 from styler.imageio import read_settings
 from styler.ui.inputs import MAIN_STYLE, NO_STYLE, STYLE_IMAGES
+from styler.ui.state import LEFT_QUEUED as LEFT_QUEUED_BY_TAB
+from styler.ui.state import STYLIZE_TAB
 from tests.test_ui import _download, _result_src, _slider, _status, _upload
 from tests.ui_helpers import DESKTOP, TIMEOUT, paint_red_stroke, photo, save, wait_for_text
 from tests.ui_helpers import SHOTS as UI_SHOTS
 
 SHOTS = UI_SHOTS / "truth"
+LEFT_QUEUED = LEFT_QUEUED_BY_TAB[STYLIZE_TAB]
 
 
 def _shot(page, name: str) -> None:
@@ -393,20 +396,40 @@ def test_a_restore_keeps_the_page_results_and_the_one_on_screen(tmp_path: Path) 
     assert page.shown.caption == "new.png"
 
 
-def test_a_run_makes_its_history_known_so_that_a_reload_finds_it(tmp_path: Path) -> None:
+def test_a_run_makes_its_history_known_and_a_reload_waits_only_for_a_page_left(
+    tmp_path: Path,
+) -> None:  # fmt: skip
     """A page with no result yet has a secret the server does not keep; a run of it makes
     the server keep it, or the page reloaded during the run would get a new one and never
-    hear of the run again. The page coming back waits for the run to end, and is told once."""
+    hear of the run again. A page of the history loading while the run's own page is still
+    open (a second tab) does not wait for it; once that page is gone, the page coming back
+    waits for the run to end, and is told once. A one-pass run (Fast, Instant) tells its
+    result only where its page was left before it ended."""
+    import time
+
     from styler.ui.state import STYLIZE_TAB, Histories, Notice, Session
 
     histories, page = Histories(), Session()
     assert histories.recall(page.id).id != page.id
-    with histories.running(page.id, STYLIZE_TAB):
+    with histories.running(page.id, STYLIZE_TAB, "first-tab"):
         assert histories.recall(page.id).id == page.id
-        assert histories.settled(page.id, STYLIZE_TAB, 0.05) is None  # still running
+        began = time.perf_counter()
+        assert histories.settled(page.id, STYLIZE_TAB, 10) is None  # a second tab: no wait
+        assert time.perf_counter() - began < 1
+        histories.left("first-tab")
+        assert histories.settled(page.id, STYLIZE_TAB, 0.05) is None  # left, still stopping
         histories.tell(page.id, STYLIZE_TAB, Notice("stopped", tmp_path / "kept.png"))
     assert histories.settled(page.id, STYLIZE_TAB, 0).text == "stopped"
     assert histories.settled(page.id, STYLIZE_TAB, 0) is None
+
+    done = Notice("ended", tmp_path / "fast.png")
+    with histories.running(page.id, STYLIZE_TAB, "open") as flight:
+        flight.notice = done
+    assert histories.settled(page.id, STYLIZE_TAB, 0) is None  # its page shows it itself
+    with histories.running(page.id, STYLIZE_TAB, "gone") as flight:
+        histories.left("gone")
+        flight.notice = done
+    assert histories.settled(page.id, STYLIZE_TAB, 0) == done
 
 
 def test_a_page_state_is_written_by_one_load_event_at_most(tmp_path: Path, monkeypatch) -> None:
@@ -432,3 +455,128 @@ def test_a_page_state_is_written_by_one_load_event_at_most(tmp_path: Path, monke
                 writers[state] = writers.get(state, 0) + 1
     assert writers and max(writers.values()) == 1, writers
     services.workspace.cleanup()
+
+
+def _browser_page(browser, server):
+    """A page of a new browser context (its own history), its sample photo there."""
+    context = browser.new_context(viewport=DESKTOP, accept_downloads=True)
+    page = _open(context, server)
+    return context, page
+
+
+def _open(context, server):
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT)
+    page.goto(server.url)
+    page.locator("#content img").first.wait_for()
+    page.wait_for_function("localStorage.getItem('styler-history')")
+    return page
+
+
+def _engine_held(browser, server):
+    """Another user's long Quality run, holding the test server's one engine slot."""
+    context, page = _browser_page(browser, server)
+    _quality(page, 128, 300)
+    page.locator("#stylize-btn").click()
+    _step_reached(page, 1)
+    return context, page
+
+
+def _queued(page) -> None:
+    """A short Quality job of `page`, waiting for the engine."""
+    _quality(page, 64, 2)
+    page.locator("#stylize-btn").click()
+    _wait_status(page, "Waiting for the engine")
+
+
+def test_a_job_still_queued_when_its_page_is_left_never_runs_and_the_next_page_says_so(
+    browser, server
+) -> None:  # fmt: skip
+    """A reload (then a close) of a page whose Quality job waits behind another user's run:
+    Gradio drops the job, and the page that comes back says so, where it said nothing. The
+    job never runs once the engine is free."""
+    holder_context, holder = _engine_held(browser, server)
+    context, page = _browser_page(browser, server)
+    _queued(page)
+    page.reload()
+    page.locator("#status").wait_for()
+    status = _wait_status(page, "when the page was left")
+    assert status.strip() == LEFT_QUEUED, status
+    _shot(page, "left-queued.png")
+
+    _queued(page)
+    page.close()
+    page = _open(context, server)  # the browser's next page, after a close
+    assert _wait_status(page, "when the page was left").strip() == LEFT_QUEUED
+    holder.locator("#stop-btn").click()
+    _wait_status(holder, "Stopped", timeout=30_000)
+    page.wait_for_timeout(4000)  # the engine is free: a job still queued would have run
+    assert page.locator("#history .thumbnail-item").count() == 0
+    assert _status(page).inner_text().strip() == LEFT_QUEUED
+    assert page.locator("#stylize-btn").is_enabled()
+    context.close()
+    holder_context.close()
+
+
+def test_an_instant_result_ending_while_the_page_reloads_is_on_the_reloaded_page(
+    page, server
+) -> None:  # fmt: skip
+    """An Instant run (a few seconds at 2048 px) that ends while its page reloads: the
+    reloaded page shows its result, with Download, and says what happened. (It appeared
+    only in the history of the reload after.)"""
+    page.wait_for_function("localStorage.getItem('styler-history')")
+    _mode(page, "Instant")
+    _upload(page, "#content", save(photo(1600, 1200, seed=30), server.files / "wide.jpg"))
+    _upload(page, "#style-1", save(photo(96, 96, seed=4, gain=0.5), server.files / "s30.png"))
+    page.locator("#style-1 img").first.wait_for()
+    page.locator("#controls").get_by_text("4 · Adjust").click()
+    page.locator("#upscale input").check()
+    _slider(page, "size", 2048)
+    page.wait_for_function("document.querySelector('#content img').src.includes('wide')")
+    page.locator("#stylize-btn").click()
+    _wait_status(page, "Working")
+    page.wait_for_timeout(700)  # the job has left its queue and runs
+    page.reload()
+    page.locator("#status").wait_for()
+    status = _wait_status(page, "as the page was left", timeout=60_000)
+    assert re.fullmatch(r"Your last run ended as the page was left: kept in History\. Done in "
+                        r"[\d.]+ s: s30 · Instant, 2048×1536 px\. Upscaled from the photo's "
+                        r"1600×1200 px\. Download gives the full-size PNG\. Refine paints it "
+                        r"further in Quality mode\.", status.strip()), status  # fmt: skip
+    assert page.locator("#history .thumbnail-item").count() == 1
+    assert _result_src(page) and page.locator("#download").is_enabled()
+    _shot(page, "left-instant.png")
+    png = _download(page, "#download", server.files / "left-instant.png")
+    assert Image.open(png).size == (2048, 1536) and read_settings(png)["mode"] == "instant"
+
+
+def test_a_second_tab_of_the_browser_loads_at_once_and_leaves_the_first_its_notice(
+    browser, server
+) -> None:  # fmt: skip
+    """Two tabs of one browser share its history. While the first runs Quality, the second
+    loads with nothing pending (it waited up to 30 s, unseen, for that run, holding a server
+    thread) and stylizes at once; the first, reloaded, is told where its run stopped, and
+    the second is not (it could take that notice)."""
+    context, first = _browser_page(browser, server)
+    _quality(first, 128, 200)
+    first.locator("#stylize-btn").click()
+    _step_reached(first, 2)
+    second = context.new_page()
+    second.set_default_timeout(TIMEOUT)
+    pending: set = set()
+    second.on("request", lambda r: pending.add(r) if "/run/predict" in r.url else None)
+    second.on("requestfinished", lambda r: pending.discard(r))
+    second.on("requestfailed", lambda r: pending.discard(r))
+    second.goto(server.url)
+    second.locator("#content img").first.wait_for()
+    second.wait_for_timeout(3000)
+    assert not pending, [r.post_data[:80] for r in pending]
+    second.locator("#stylize-btn").click()  # Fast
+    _wait_status(second, "Done")
+    first.reload()
+    first.locator("#status").wait_for()
+    status = _wait_status(first, "when the page was left", timeout=60_000)
+    assert status.startswith("Your last run was stopped at step"), status
+    second.wait_for_timeout(1000)
+    assert "when the page was left" not in _status(second).inner_text()
+    context.close()

@@ -146,7 +146,8 @@ def test_a_clip_whose_page_left_keeps_its_segments_for_the_page_that_comes_back(
     style, controls = services.style_names()[0], Controls(strength=0.8, temporal=0.5)
     run = run_clip(services, "old:video", long, FAST, style, None, controls, owner="secret")
     next(i for i in run if isinstance(i, Update) and i.progress and i.progress.step >= 30)
-    run.close()  # the browser left
+    run.close()  # the browser left: Gradio closes the run and says the page is gone
+    services.left("old")
     notice = services.histories.settled("secret", VIDEO_TAB, 30)
     assert notice is not None and notice.path is None
     assert notice.text.startswith("Your last clip was stopped at frame 3"), notice.text

@@ -19,7 +19,7 @@ def wire_history(
 ) -> Any:  # fmt: skip
     """The history's events; returns the page's restore, for other tabs to follow it."""
     restored = _wire_restore_and_clear(services, demo, session, key, ui)
-    _wire_left(services, session, ui, restored)
+    _wire_left(services, demo, session, ui, restored)
     _wire_show_and_reuse(guard, session, ui)
     return restored
 
@@ -70,10 +70,19 @@ def _wire_restore_and_clear(
     return restored
 
 
-def _wire_left(services: Services, session: gr.State, ui: dict[str, Any], restored: Any) -> None:
+def _wire_left(services: Services, demo: gr.Blocks, session: gr.State, ui: dict[str, Any],
+               restored: Any) -> None:  # fmt: skip
     """A page whose history's last run was left running (a reload during a Quality run, which
-    counts as Stop) says what became of it once that run has stopped: the result it kept on
-    screen, in the history, with Continue; or that nothing was kept."""
+    counts as Stop, or during a Fast one, which ends all the same) says what became of it
+    once that run has ended: the result on screen, in the history, with Continue where it
+    stopped; or that nothing was kept, or that a job left waiting in the queue never ran."""
+
+    def page_left(request: gr.Request) -> None:
+        """Gradio's word that the page is gone (its heartbeat ended: closed, reloaded), which
+        comes before the reloaded page loads."""
+        services.left(request.session_hash or "")
+
+    demo.unload(page_left)
 
     def settle(state: Session):
         notice = services.histories.settled(state.id, STYLIZE_TAB, SETTLE_S)

@@ -167,7 +167,8 @@ def run_quality(
                                 _left_notice(services, session.id, outcome["result"], keep))
 
     yield from streamed(services, session_key, work, left=left,
-                        in_flight=services.histories.running(session.id, STYLIZE_TAB))
+                        in_flight=services.histories.running(session.id, STYLIZE_TAB,
+                                                             session_key))  # fmt: skip
     entry = keep(session)
     yield Update(text=entry.caption, entry=entry)
 
@@ -208,10 +209,27 @@ def _left_notice(
     except NothingKept:
         return Notice(f"Your last run was stopped {where}, too early to keep: nothing was kept.")
     if entry.completed:
-        return Notice(f"Your last run ended as the page was left: kept in History. "
-                      f"{describe_entry(entry)}", entry.path)  # fmt: skip
+        return ended_notice(entry)
     return Notice(f"Your last run was stopped {where}: kept in History; Continue goes on from "
                   "there.", entry.path)  # fmt: skip
+
+
+def ended_notice(entry: Entry) -> Notice:
+    """What the next page of a history is told of a run that ended after its page was left:
+    its result is in the history, shown with this line."""
+    return Notice(f"Your last run ended as the page was left: kept in History. "
+                  f"{describe_entry(entry)}", entry.path)  # fmt: skip
+
+
+def one_pass(services: Services, session: Session, page: str, run: Callable[[], Entry]) -> Entry:
+    """`run`, a Fast or Instant run of `page`, in flight in its history: leaving the page
+    does not stop it (it takes a second or so), and a page of the history loaded meanwhile
+    (a reload) waits for it, then shows its result, which it would otherwise first see in
+    the history after another reload."""
+    with services.histories.running(session.id, STYLIZE_TAB, page) as flight:
+        entry = run()
+        flight.notice = ended_notice(entry)
+    return entry
 
 
 def run_instant(

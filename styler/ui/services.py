@@ -31,7 +31,7 @@ from styler.image_sizes import scaled_size
 from styler.progress import CancelToken
 from styler.recipe import Recipe
 from styler.ui.config import UIConfig
-from styler.ui.state import Histories
+from styler.ui.state import LEFT_QUEUED, Histories, Notice, page_of
 from styler.ui.timing import RunTimes
 from styler.ui.trainings import Trainings
 
@@ -208,7 +208,8 @@ class Services:
         self.concurrency = config.concurrency or len(device_list)
         self.engines = Engines(device_list, self.concurrency, config.max_upload_pixels)
         self._cancel: dict[str, set[CancelToken]] = {}
-        self._queued: dict[str, int] = {}  # Quality jobs waiting in the queue, per session
+        # per session: the (history, tab) of each of its jobs waiting in the queue
+        self._queued: dict[str, list[tuple[str, str]]] = {}
         self._cancel_lock = threading.Lock()
         self._cancel_ended = threading.Condition(self._cancel_lock)  # a cancellable block ended
         self.histories = Histories()
@@ -330,24 +331,36 @@ class Services:
         with self._cancel_lock:
             return self._cancel_ended.wait_for(lambda: session not in self._cancel, timeout)
 
-    def queued(self, session: str) -> None:
-        """A Quality job of the session went into the queue."""
+    def queued(self, session: str, token: str, tab: str) -> None:
+        """A job of the session (its page's history `token`, on `tab`) went into the queue."""
+        self.histories.known(token)
         with self._cancel_lock:
-            self._queued[session] = self._queued.get(session, 0) + 1
+            self._queued.setdefault(session, []).append((token, tab))
 
     def started(self, session: str) -> None:
         """A queued job of the session left the queue and runs."""
         with self._cancel_lock:
-            left = self._queued.get(session, 0) - 1
-            if left > 0:
-                self._queued[session] = left
-            else:
+            waiting = self._queued.get(session, [])
+            if waiting:
+                waiting.pop(0)
+            if not waiting:
                 self._queued.pop(session, None)
 
     def withdraw(self, session: str) -> int:
         """Forget the session's queued jobs (the page cancels them); how many there were."""
         with self._cancel_lock:
-            return self._queued.pop(session, 0)
+            return len(self._queued.pop(session, []))
+
+    def left(self, page: str) -> None:
+        """The page `page` (its session hash) is gone: closed or reloaded. Gradio drops its
+        queued jobs (its tabs' too: state.page_of), so the next page of each one's history
+        is told it never ran; that page waits for the gone page's runs in flight."""
+        with self._cancel_lock:
+            mine = [s for s in self._queued if page_of(s) == page]
+            waiting = [job for s in mine for job in self._queued.pop(s)]
+        for token, tab in waiting:
+            self.histories.tell(token, tab, Notice(LEFT_QUEUED[tab]))
+        self.histories.left(page)
 
     def prewarm(self) -> threading.Thread:
         """Load VGG19 in the background so the first Quality run does not wait for it."""

@@ -14,9 +14,23 @@ from typing import Any
 
 MAX_HISTORY = 40  # older results drop out of the gallery, named in the status line as they go
 STYLIZE_TAB, VIDEO_TAB = "stylize", "video"  # whose status line a Notice is for
-# How long a page waits, at most, for a run its history's last page left (reloaded) to stop:
-# within a step or frame, as Stop; more only where another page of the browser runs one.
+# How long a page waits, at most, for a run of its history whose page was left (reloaded) to
+# stop: within a step or frame, as Stop does.
 SETTLE_S = 30.0
+# What the next page of a history is told of a job still waiting in the queue when its page
+# was left: Gradio drops it from the queue, so it never runs.
+LEFT_QUEUED = {
+    STYLIZE_TAB: ("Your last run was still waiting in the queue when the page was left, so it "
+                  "was withdrawn: it never ran and nothing was made. Stylize queues it again."),
+    VIDEO_TAB: ("Your last clip was still waiting for a free video slot when the page was "
+                "left, so it was withdrawn: nothing was painted. Stylize clip queues it again."),
+}  # fmt: skip
+
+
+def page_of(session: str) -> str:
+    """The page (Gradio's session hash) whose job `session` keys: a tab may key its jobs
+    'HASH:TAB' (the Video tab does), so that Stop stops only that tab's."""
+    return session.split(":")[0]
 
 
 @dataclass(frozen=True)
@@ -101,17 +115,31 @@ class Notice:
     path: Path | None = None  # the result it left, shown with the notice
 
 
+@dataclass
+class Flight:
+    """A run in flight of one page of a history (`page`: its job's session key, page_of).
+    `left` once that page is gone (closed, reloaded): the next page of the history waits for
+    what became of it. `notice`, set by the run once it has its result, is told to that page
+    if its own was left by the time the run ends (a Fast or Instant run, which leaving does
+    not stop)."""
+
+    page: str
+    left: bool = False
+    notice: Notice | None = None
+
+
 class Histories:
     """Every browser's history, kept on the server under its session's secret id, which the
     browser holds in its own storage: a reload finds it again, another browser never does.
     Entries whose files the workspace has pruned drop out.
 
     With them, each history's runs in flight and what became of those whose page was left:
-    the page that comes back waits for them to end (`settled`), then says so."""
+    the page that comes back waits for those to end (`settled`), then says so. A run of
+    another page of the same browser (a second tab), still open, is none of its business."""
 
     def __init__(self) -> None:
         self._sessions: dict[str, Session] = {}
-        self._running: dict[tuple[str, str], int] = {}  # (token, tab): its runs in flight
+        self._running: dict[tuple[str, str], list[Flight]] = {}  # (token, tab): in flight
         self._notices: dict[tuple[str, str], Notice] = {}
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)  # a run ended, or a notice came
@@ -127,23 +155,40 @@ class Histories:
             kept = self._sessions.get(token)
             return copy.deepcopy(kept) if kept is not None else Session(id=token)
 
-    @contextlib.contextmanager
-    def running(self, token: str, tab: str) -> Iterator[None]:
-        """A run of the history `token` on `tab` in flight, until its result (or what became
-        of it) is recorded. The history is kept from then on, if it was not (no result yet),
-        so that a reload during the run finds it under the same secret."""
-        key = (token, tab)
+    def known(self, token: str) -> None:
+        """Keep the history `token` from now on, if it was not (no result yet): a job of it
+        is queued or runs, and a reload meanwhile must find it under the same secret, to be
+        told what became of that job."""
         with self._lock:
             self._sessions.setdefault(token, Session(id=token))
-            self._running[key] = self._running.get(key, 0) + 1
+
+    @contextlib.contextmanager
+    def running(self, token: str, tab: str, page: str) -> Iterator[Flight]:
+        """A run of the history `token` on `tab`, from the page `page`, in flight until its
+        result (or what became of it) is recorded; the history known from then on."""
+        key, flight = (token, tab), Flight(page)
+        self.known(token)
+        with self._lock:
+            self._running.setdefault(key, []).append(flight)
         try:
-            yield
+            yield flight
         finally:
             with self._lock:
-                left = self._running.pop(key) - 1
-                if left:
-                    self._running[key] = left
+                flights = self._running[key]
+                flights.remove(flight)
+                if not flights:
+                    del self._running[key]
+                if flight.left and flight.notice is not None:
+                    self._notices[key] = flight.notice
                 self._changed.notify_all()
+
+    def left(self, page: str) -> None:
+        """The page `page` is gone (closed, reloaded): the next page of its history waits for
+        its runs in flight to say what became of them."""
+        with self._lock:
+            for flights in self._running.values():
+                for flight in flights:
+                    flight.left = flight.left or page_of(flight.page) == page
 
     def tell(self, token: str, tab: str, notice: Notice) -> None:
         """Say what became of a run whose page was left, to the next page of its history."""
@@ -153,13 +198,17 @@ class Histories:
 
     def settled(self, token: str, tab: str, timeout: float) -> Notice | None:
         """What became of the last run on `tab` whose page was left. A page reloaded during a
-        run loads before that run has noticed (it stops within a step), so this waits until
-        the history has no run in flight there, or it has a notice, up to `timeout` seconds
-        (a run of another page of the same browser may go on for long)."""
+        run loads before that run has stopped (within a step), so this waits until the
+        history has no run in flight there whose page was left, or it has a notice, up to
+        `timeout` seconds. Runs of pages still open (another tab of the same browser) are
+        not waited for: they may go on for long, and their own page shows how they end."""
         key = (token, tab)
+
+        def known() -> bool:
+            return key in self._notices or not any(f.left for f in self._running.get(key, ()))
+
         with self._lock:
-            self._changed.wait_for(lambda: key not in self._running or key in self._notices,
-                                   timeout)  # fmt: skip
+            self._changed.wait_for(known, timeout)
             return self._notices.pop(key, None)
 
     def recall(self, token: str | None) -> Session:

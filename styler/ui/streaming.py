@@ -39,7 +39,7 @@ def streamed(
     session_key: str,
     work: Callable[[ProgressCallback, CancelToken], None],
     *,
-    in_flight: AbstractContextManager[None],
+    in_flight: AbstractContextManager[object],
     left: Callable[[], None],
 ) -> Iterator[Update]:
     """Run `work` in a thread, yielding its progress (the newest report, previews at least
@@ -49,7 +49,7 @@ def streamed(
     nothing here waits) cancels it too, and counts as Stop: once the engine has stopped,
     `left` keeps what Stop would and says so, in the worker thread, as nobody reads this any
     more. The worker holds `in_flight` (Histories.running) until then, so that the page
-    coming back waits for it."""
+    coming back waits for it (the server hears that the page is gone: Services.left)."""
     reports: queue.Queue[Progress | None] = queue.Queue()
     failure: list[BaseException] = []
     gone, read = threading.Event(), threading.Event()  # the browser left; reading is over

@@ -19,7 +19,7 @@ from styler.ui.inputs import FAST, INSTANT, OFFERED, QUALITY, Controls, Regions
 from styler.ui.messages import NothingKept, UserError, progress_html
 from styler.ui.queues import ENGINE, FAST_JOBS, FAST_QUEUE, INSTANT_JOBS, INSTANT_QUEUE
 from styler.ui.services import Services
-from styler.ui.state import Entry, Session
+from styler.ui.state import STYLIZE_TAB, Entry, Session
 from styler.ui.streaming import Update
 from styler.ui.timing import progress_label
 
@@ -130,18 +130,19 @@ def wire_stylize(services: Services, guard: Callable, session: gr.State,
         choices = [given.get(name) for name in REGION_INPUTS]
         regions = Regions(layers=layers, styles=dict(zip(REGIONS, choices, strict=True)))
         content, mode = given.get("content"), given.get("mode")
-        if mode == FAST:
-            entry = runs.run_fast(services, state, content, given.get("style"), controls,
-                                  regions)  # fmt: skip
-            yield _finished(state, entry)
-            return
         styles = [(given.get(f"style{n}"), given.get(f"weight{n}")) for n in (1, 2, 3)]
         key = (request.session_hash if request else None) or state.id
-        if mode == INSTANT:
-            entry = runs.run_instant(services, state, key, content, styles, controls, regions)
-            yield _finished(state, entry)
-            return
         services.started(key)
+        if mode in (FAST, INSTANT):
+
+            def one_pass() -> Entry:
+                if mode == FAST:
+                    return runs.run_fast(services, state, content, given.get("style"), controls,
+                                         regions)  # fmt: skip
+                return runs.run_instant(services, state, key, content, styles, controls, regions)
+
+            yield _finished(state, runs.one_pass(services, state, key, one_pass))
+            return
         yield from _shown(state, runs.run_quality(services, state, key, content, styles,
                                                   controls, regions))  # fmt: skip
 
@@ -165,21 +166,20 @@ def wire_stylize(services: Services, guard: Callable, session: gr.State,
                                     concurrency_limit=limit, trigger_mode="once", **shown)
             for mode, (group, limit) in groups.items()}  # fmt: skip
 
-    def route(request: gr.Request, mode: str, content: str | None, size: float | None,
-              upscale: bool | None, steps: float | None, init: str | None,
+    def route(request: gr.Request, state: Session, mode: str, content: str | None,
+              size: float | None, upscale: bool | None, steps: float | None, init: str | None,
               *counts: float):  # fmt: skip
-        """The counter of the chosen mode's queue goes up; a Quality job is counted as queued
-        (Stop withdraws it). The status says how long the run should take; Stylize is
-        disabled until the run ends."""
-        if mode == QUALITY:
-            services.queued(request.session_hash or "")
+        """The counter of the chosen mode's queue goes up; the job is counted as queued (Stop
+        withdraws it; leaving the page drops it, and the next page says so). The status says
+        how long the run should take; Stylize is disabled until the run ends."""
+        services.queued(request.session_hash or "", state.id, STYLIZE_TAB)
         bumped = tuple(n + 1 if m == mode else gr.skip() for m, n in zip(goes, counts, strict=True))
         line = (WAITING if mode == QUALITY else WORKING) + runs.expected(
             services, mode, content, size, upscale, steps if mode == QUALITY else 0, init)
         return (*bumped, line, *busy_buttons(), gr.Button(interactive=False))
 
     sizing = [ui[n] for n in ("content", "size", "upscale", "steps", "init")]
-    ui["run"].click(route, [ui["mode"], *sizing, *goes.values()],
+    ui["run"].click(route, [session, ui["mode"], *sizing, *goes.values()],
                     [*goes.values(), ui["status"], *(ui[n] for n in BUTTONS), ui["run"]],
                     queue=False, api_name=False)  # fmt: skip
     # API clients call /stylize with either mode (it queues with the Quality jobs).
@@ -189,7 +189,7 @@ def wire_stylize(services: Services, guard: Callable, session: gr.State,
                                    concurrency_limit=services.concurrency)  # fmt: skip
 
     refine_job = _wire_refine(services, session, ui, outputs)
-    _wire_continue_and_stop(services, guard, session, ui, outputs, [jobs[QUALITY], refine_job])
+    _wire_continue_and_stop(services, guard, session, ui, outputs, [*jobs.values(), refine_job])
 
 
 def _queue_up(services: Services, session: gr.State, ui: dict[str, Any], button: str) -> Any:
@@ -198,7 +198,7 @@ def _queue_up(services: Services, session: gr.State, ui: dict[str, Any], button:
     event, to chain the job."""
 
     def queue_up(request: gr.Request, state: Session, steps: float | None):
-        services.queued(request.session_hash or "")
+        services.queued(request.session_hash or "", state.id, STYLIZE_TAB)
         expected = runs.expected_follow_up(services, state.shown, steps if button == "refine"
                                            else None)  # fmt: skip
         return WAITING + expected, *busy_buttons(), gr.Button(interactive=False)

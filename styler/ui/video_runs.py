@@ -202,7 +202,7 @@ def run_clip(
         services.histories.tell(owner, VIDEO_TAB, _left_notice(outcome["result"], ended()))
 
     yield from streamed(services, session_key, work, left=left,
-                        in_flight=services.histories.running(owner, VIDEO_TAB))
+                        in_flight=services.histories.running(owner, VIDEO_TAB, session_key))
     yield ended()
 
 

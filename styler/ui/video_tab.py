@@ -267,8 +267,10 @@ def _wire_run_and_stop(services: Services, ui: dict[str, Any], session: gr.State
     outputs = [ui["preview"], ui["progress"], ui["status"], ui["result"],
                ui["result_animation"], ui["download"], *buttons]  # fmt: skip
 
-    def queue_up(request: gr.Request):
-        services.queued(_key(request))
+    def queue_up(request: gr.Request, state: Session):
+        """Counted as queued: Stop withdraws it, and leaving the page drops it (the next
+        page of the history says so)."""
+        services.queued(_key(request), state.id, VIDEO_TAB)
         return "Waiting for a free video slot…", *(gr.Button(interactive=False),) * 2
 
     def run(request: gr.Request, state: Session, start: str, end: str, clip: Any,
@@ -289,7 +291,7 @@ def _wire_run_and_stop(services: Services, ui: dict[str, Any], session: gr.State
         except Exception as exc:
             yield gr.skip(), "", _failed(exc), *(gr.skip(),) * 3, *enabled
 
-    job = ui["run"].click(queue_up, None, [ui["status"], *buttons], queue=False,
+    job = ui["run"].click(queue_up, session, [ui["status"], *buttons], queue=False,
                           api_name=False).then(
         run, [session, ui["part_start"], ui["part_end"], *picks], outputs,
         concurrency_id=VIDEO_QUEUE,
