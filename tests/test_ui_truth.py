@@ -550,6 +550,25 @@ def test_an_instant_result_ending_while_the_page_reloads_is_on_the_reloaded_page
     assert Image.open(png).size == (2048, 1536) and read_settings(png)["mode"] == "instant"
 
 
+def test_a_photo_landing_while_a_run_works_leaves_stylize_disabled(page, server) -> None:
+    """A new photo dropped during a Quality run: it lands (checked, in the painter) but
+    Stylize stays disabled until the run is stopped. (The photo's check enabled it, and a
+    second run could be queued behind the first.)"""
+    _quality(page, 128, 60)
+    page.locator("#stylize-btn").click()
+    _step_reached(page, 2)
+    with page.expect_response(lambda r: r.url.endswith("/run/predict")):
+        _upload(page, "#content", save(photo(160, 120, seed=31), server.files / "new.png"))
+    page.wait_for_function("document.querySelector('#content img').src.includes('new')")
+    page.wait_for_timeout(500)
+    assert page.locator("#stylize-btn").is_disabled()
+    _step_reached(page, 4)  # the run goes on
+    assert page.locator("#stylize-btn").is_disabled()
+    page.locator("#stop-btn").click()
+    _wait_status(page, "Stopped at step", timeout=30_000)
+    page.wait_for_function("!document.querySelector('#stylize-btn').disabled")
+
+
 def test_a_second_tab_of_the_browser_loads_at_once_and_leaves_the_first_its_notice(
     browser, server
 ) -> None:  # fmt: skip

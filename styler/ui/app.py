@@ -59,7 +59,7 @@ def build(services: Services) -> gr.Blocks:
                 make_style = make_style_tab(services)
 
         wire_stylize(services, guard, session, ui)
-        wire_inputs(services, ui)
+        wire_inputs(services, session, ui)
         restored = wire_history(services, guard, demo, session, history_key, ui)
         wire_batch(services, guard, batch)
         wire_video(services, video, session, restored)

@@ -12,13 +12,14 @@ from styler.ui.inputs import FAST, OFFERED, check_photo, photo_note
 from styler.ui.messages import UserError
 from styler.ui.services import Services
 from styler.ui.slot_events import wire_image_slot
+from styler.ui.state import Session
 from styler.ui.stylize_layout import region_choices
 from styler.ui.upload_checks import refusal
 
 
-def wire_inputs(services: Services, ui: dict[str, Any]) -> None:
+def wire_inputs(services: Services, session: gr.State, ui: dict[str, Any]) -> None:
     _wire_mode_and_settings(services, ui)
-    _wire_style_and_photo(services, ui)
+    _wire_style_and_photo(services, session, ui)
 
 
 def _wire_mode_and_settings(services: Services, ui: dict[str, Any]) -> None:
@@ -73,13 +74,14 @@ def _wire_mode_and_settings(services: Services, ui: dict[str, Any]) -> None:
                                queue=False, api_name="load_settings")  # fmt: skip
 
 
-def _wire_style_and_photo(services: Services, ui: dict[str, Any]) -> None:
+def _wire_style_and_photo(services: Services, session: gr.State, ui: dict[str, Any]) -> None:
     """The style grid, and the photo reaching the region painter."""
 
-    def photo_landed(payload: dict | None):
+    def photo_landed(payload: dict | None, state: Session):
         """Checked the moment it lands: a usable photo goes to the region painter and enables
-        Stylize; anything else is cleared, with one line beside it saying why. Unprocessed
-        (preprocess=False): Gradio's own decoding would refuse bad files in Pillow's words."""
+        Stylize, unless the page's run is queued or under way (its end enables it); anything
+        else is cleared, with one line beside it saying why. Unprocessed (preprocess=False):
+        Gradio's own decoding would refuse bad files in Pillow's words."""
         path = (payload or {}).get("path")
         if not path:
             return gr.skip(), None, gr.skip(), gr.Button(interactive=False)
@@ -88,9 +90,9 @@ def _wire_style_and_photo(services: Services, ui: dict[str, Any]) -> None:
         except UserError as exc:
             return None, None, refusal(exc), gr.Button(interactive=False)
         shown = usable if usable != path else gr.skip()  # a HEIC or RAW: its PNG copy
-        return shown, usable, photo_note(path), gr.Button(interactive=True)
+        return shown, usable, photo_note(path), gr.Button(interactive=not state.busy)
 
-    ui["content"].change(photo_landed, ui["content"],
+    ui["content"].change(photo_landed, [ui["content"], session],
                          [ui["content"], ui["editor"], ui["photo_message"], ui["run"]],
                          queue=False, api_name=False, preprocess=False,
                          show_progress="hidden")  # fmt: skip

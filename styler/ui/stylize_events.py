@@ -69,15 +69,23 @@ def busy_buttons() -> tuple:
     return download_button(None), *(gr.Button(interactive=False),) * 3
 
 
-def _ready() -> gr.Button:
+def _ready(session: Session) -> gr.Button:
     """Stylize again, once the page's run has ended: disabled while it was queued or ran, so
-    that a second click never queued a second run."""
+    that a second click never queued a second run (nor a photo landing meanwhile enabled
+    it: the session says it is busy till now)."""
+    session.busy = False
     return gr.Button(interactive=True)
+
+
+def _busy(session: Session) -> gr.Button:
+    """Stylize disabled while the page's run is queued or runs."""
+    session.busy = True
+    return gr.Button(interactive=False)
 
 
 def _finished(session: Session, entry: Entry) -> tuple:
     return (str(entry.path), "", results.describe_entry(entry) + results.history_note(session),
-            *result_buttons(entry), session.gallery(), session, _ready())  # fmt: skip
+            *result_buttons(entry), session.gallery(), session, _ready(session))  # fmt: skip
 
 
 def _failed(session: Session, exc: BaseException) -> tuple:
@@ -86,7 +94,7 @@ def _failed(session: Session, exc: BaseException) -> tuple:
     entry = session.shown
     line = readable(exc) if isinstance(exc, NothingKept) else f"⚠ {readable(exc)}"
     return (str(entry.path) if entry else None, "", line, *result_buttons(entry), gr.skip(),
-            gr.skip(), _ready())  # fmt: skip
+            gr.skip(), _ready(session))  # fmt: skip
 
 
 def _until_failure(session: Session, run: Iterator[tuple]) -> Iterator[tuple]:
@@ -176,7 +184,7 @@ def wire_stylize(services: Services, guard: Callable, session: gr.State,
         bumped = tuple(n + 1 if m == mode else gr.skip() for m, n in zip(goes, counts, strict=True))
         line = (WAITING if mode == QUALITY else WORKING) + runs.expected(
             services, mode, content, size, upscale, steps if mode == QUALITY else 0, init)
-        return (*bumped, line, *busy_buttons(), gr.Button(interactive=False))
+        return (*bumped, line, *busy_buttons(), _busy(state))
 
     sizing = [ui[n] for n in ("content", "size", "upscale", "steps", "init")]
     ui["run"].click(route, [session, ui["mode"], *sizing, *goes.values()],
@@ -201,7 +209,7 @@ def _queue_up(services: Services, session: gr.State, ui: dict[str, Any], button:
         services.queued(request.session_hash or "", state.id, STYLIZE_TAB)
         expected = runs.expected_follow_up(services, state.shown, steps if button == "refine"
                                            else None)  # fmt: skip
-        return WAITING + expected, *busy_buttons(), gr.Button(interactive=False)
+        return WAITING + expected, *busy_buttons(), _busy(state)
 
     return ui[button].click(queue_up, [session, ui["steps"]],
                             [ui["status"], *(ui[n] for n in BUTTONS), ui["run"]], queue=False,
@@ -258,7 +266,7 @@ def _wire_continue_and_stop(
                     "with it).", gr.skip(), *(gr.skip(),) * (len(BUTTONS) + 1))  # fmt: skip
         if services.withdraw(key):
             return ("Withdrawn: your queued job will not run.", withdrawn + 1,
-                    *result_buttons(state.shown), _ready())  # fmt: skip
+                    *result_buttons(state.shown), _ready(state))  # fmt: skip
         return "Nothing is running or waiting.", gr.skip(), *(gr.skip(),) * (len(BUTTONS) + 1)
 
     ui["stop"].click(stop, [withdraw, session],
