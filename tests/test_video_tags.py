@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -15,7 +16,8 @@ import pytest
 from styler import Recipe, Settings
 from styler.imageio import PhotoOptions
 from styler.video import stylize_video
-from styler.video.tags import clip_tags
+from styler.video.span import Span
+from styler.video.tags import clip_tags, later_timecode
 from tests.video_clips import moving_pattern, write_clip
 
 # What an iPhone writes, with an editor's credits and an encoder's name besides.
@@ -86,3 +88,28 @@ def test_matroska_tags_are_read_by_their_meaning() -> None:
     assert clip_tags(source, PhotoOptions()) == {"artist": "Ann", "date": "2024-05-01"}
     kept = clip_tags(source, PhotoOptions(keep_location=True))
     assert kept == {"artist": "Ann", "date": "2024-05-01", "location": "x"}
+
+
+def test_a_cameras_timecode_is_kept_and_a_part_starts_at_its_own(tmp_path, tiny_net) -> None:
+    """An editor lays the stylized clip over the take by its timecode: the whole clip keeps
+    the camera's, a part from 1 s (12 frames at 12 fps) starts 12 frames later."""
+    take = write_clip(tmp_path / "take.mp4", moving_pattern(64, 48, 24), rate=12,
+                      video_tags={"timecode": "10:00:59:06"})  # fmt: skip
+    recipe = Recipe.create("fast", [tiny_net], strip_metadata=True)  # sync data all the same
+    whole = stylize_video(take, tmp_path / "whole.mp4", recipe).output
+    part = stylize_video(take, tmp_path / "part.mp4", recipe, span=Span(1.0, None)).output
+    for path, expected in ((whole, "10:00:59:06"), (part, "10:01:00:06")):
+        _, streams = tags_of(path)
+        assert streams[0]["timecode"] == expected
+        assert any(s.get("handler_name") == "TimeCodeHandler" for s in streams[1:])
+
+
+def test_drop_frame_timecode_skips_the_labels_a_clock_skips() -> None:
+    ntsc, double = Fraction(30000, 1001), Fraction(60000, 1001)
+    assert later_timecode("00:00:59;29", 1, ntsc) == "00:01:00;02"  # ;00 and ;01 skipped
+    assert later_timecode("00:09:59;29", 1, ntsc) == "00:10:00;00"  # not each tenth minute
+    assert later_timecode("00:00:00;00", 17982, ntsc) == "00:10:00;00"  # ten minutes of frames
+    assert later_timecode("00:00:59;59", 1, double) == "00:01:00;04"
+    assert later_timecode("00:00:59:29", 1, ntsc) == "00:01:00:00"  # non-drop at 29.97
+    assert later_timecode("23:59:59:23", 1, Fraction(24)) == "00:00:00:00"
+    assert later_timecode("not a timecode", 5, Fraction(24)) == "not a timecode"

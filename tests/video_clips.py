@@ -43,6 +43,7 @@ def write_clip(
     keyframe_every: int | None = None,
     tags: dict[str, str] | None = None,
     sound_tags: dict[str, str] | None = None,
+    video_tags: dict[str, str] | None = None,
 ) -> Path:
     """An MP4 of these frames (H.264, yuv420p) with a 440 Hz AAC track lasting as long as
     the video unless `audio_seconds`; `rotation` tags the stream for display, `aspect` is
@@ -50,7 +51,8 @@ def write_clip(
     encodes the frames as interlaced (top field first), as camcorders do; `keyframe_every`
     sets the keyframe interval (x264's default: one keyframe in a short clip); `tags` are
     the container's (written as a phone does: QuickTime keys kept as they are),
-    `sound_tags` the sound track's."""
+    `sound_tags` the sound track's, `video_tags` the picture's (a `timecode` among them
+    makes a timecode track, as cameras write)."""
     options = {"movflags": "use_metadata_tags"} if tags else {}
     with av.open(str(path), "w", format="mp4", options=options) as container:
         container.metadata.update(tags or {})
@@ -59,6 +61,7 @@ def write_clip(
             video = container.add_stream("libx264", rate=rate)
             video.height, video.width = frames[0].shape[:2]
             video.pix_fmt = "yuv420p"
+            video.metadata.update(video_tags or {})
             if rotation:
                 video.set_display_rotation(rotation)
             if aspect:

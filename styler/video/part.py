@@ -9,6 +9,7 @@ sound starts within one packet (some 20 ms) of the picture.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import replace
 from fractions import Fraction
@@ -18,6 +19,7 @@ from styler.video.animation import AnimationInfo
 from styler.video.kinds import VideoLoadError
 from styler.video.reader import ClipInfo, ClipReader, Frame
 from styler.video.span import Span, clock
+from styler.video.tags import later_timecode
 
 
 def part_info(info: ClipInfo, span: Span) -> ClipInfo:
@@ -33,7 +35,11 @@ def part_info(info: ClipInfo, span: Span) -> ClipInfo:
         return replace(info, frames=len(kept), duration=sum(kept) / 1000,
                        durations=tuple(kept))  # fmt: skip
     frames = max(1, round((end - span.start) * info.rate))
-    return replace(info, frames=frames, duration=end - span.start)
+    tags = dict(info.video_tags)  # a camera's timecode: the part's first frame's
+    if "timecode" in tags:
+        skipped = math.floor(span.start * info.rate + 1e-6)
+        tags["timecode"] = later_timecode(tags["timecode"], skipped, info.rate)
+    return replace(info, frames=frames, duration=end - span.start, video_tags=tags)
 
 
 def part_items(reader: Any, span: Span) -> Iterator[Frame | Any]:

@@ -9,12 +9,16 @@ nothing of the source's with --strip-metadata. An allowlist: encoder names, soft
 versions and anything nobody thought about stay out.
 
 A sound track's language and name (a second language, a commentary) say which track is
-which, not anything about who filmed: they are kept with --strip-metadata too.
+which, not anything about who filmed: they are kept with --strip-metadata too, and so is a
+camera's start timecode, which lets an editor lay the stylized clip in sync over the take it
+was made from (a part of a clip starts at its own first frame's timecode).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from fractions import Fraction
 
 from styler.imageio import PhotoOptions
 
@@ -35,6 +39,8 @@ ALIASES = {"date_recorded": "date"}
 MP4_NATIVE = frozenset({"creation_time", "date", "artist", "copyright", "comment",
                         "location", "location-eng"})  # fmt: skip
 UNKNOWN_LANGUAGE = "und"
+# SMPTE timecode, HH:MM:SS:FF, with ';' (or '.') before the frames where it drops frames
+TIMECODE = re.compile(r"(\d{1,2}):(\d{2}):(\d{2})([:;.])(\d{2,3})")
 
 
 def clip_tags(source: Mapping[str, str], photo: PhotoOptions) -> dict[str, str]:
@@ -58,6 +64,8 @@ def track_tags(source: Mapping[str, str], photo: PhotoOptions, *,
     creation time by the date rule, and (`named`: a sound track) its name, which MP4 keeps
     as the handler's and Matroska as the track's title."""
     kept = {}
+    if TIMECODE.fullmatch(source.get("timecode", "")):
+        kept["timecode"] = source["timecode"]
     language = source.get("language", "")
     if language and language != UNKNOWN_LANGUAGE:
         kept["language"] = language
@@ -72,3 +80,27 @@ def track_tags(source: Mapping[str, str], photo: PhotoOptions, *,
 def needs_key_value_tags(tags: Mapping[str, str]) -> bool:
     """Whether MP4 can carry these tags only as QuickTime key-value metadata."""
     return any(key not in MP4_NATIVE for key in tags)
+
+
+def later_timecode(timecode: str, frames: int, rate: Fraction) -> str:
+    """The SMPTE timecode `frames` frames after `timecode` at `rate` frames a second; in
+    drop-frame timecode (29.97 and 59.94 fps) the frame numbers a clock skips are skipped
+    (the first two, or four, of every minute but each tenth). A timecode that does not
+    parse is returned as it is."""
+    match = TIMECODE.fullmatch(timecode)
+    if match is None or frames <= 0:
+        return timecode
+    hours, minutes, seconds, separator, frame = match.groups()
+    base = max(1, round(rate))
+    drop = base // 15 if separator != ":" and rate.denominator == 1001 else 0
+    counted = (int(hours) * 3600 + int(minutes) * 60 + int(seconds)) * base + int(frame)
+    every_minute = int(hours) * 60 + int(minutes)
+    number = counted - drop * (every_minute - every_minute // 10) + frames
+    if drop:  # back to the labels a drop-frame clock shows
+        tens, rest = divmod(number, base * 600 - drop * 9)
+        number += drop * 9 * tens
+        if rest > drop:
+            number += drop * ((rest - drop) // (base * 60 - drop))
+    clock = number // base
+    return (f"{clock // 3600 % 24:02d}:{clock // 60 % 60:02d}:{clock % 60:02d}"
+            f"{separator}{number % base:02d}")  # fmt: skip
