@@ -113,3 +113,20 @@ def test_drop_frame_timecode_skips_the_labels_a_clock_skips() -> None:
     assert later_timecode("00:00:59:29", 1, ntsc) == "00:01:00:00"  # non-drop at 29.97
     assert later_timecode("23:59:59:23", 1, Fraction(24)) == "00:00:00:00"
     assert later_timecode("not a timecode", 5, Fraction(24)) == "not a timecode"
+
+
+def test_chapters_are_kept_and_a_part_keeps_those_within_it(tmp_path, tiny_net) -> None:
+    marks = [(0.0, 0.5, "Intro"), (0.5, 1.5, "Middle"), (1.5, 2.0, "End")]
+    film = write_clip(tmp_path / "film.mp4", moving_pattern(64, 48, 24), rate=12,
+                      chapters=marks)  # fmt: skip
+    recipe = Recipe.create("fast", [tiny_net])
+    whole = stylize_video(film, tmp_path / "whole.mp4", recipe).output
+    part = stylize_video(film, tmp_path / "part.mp4", recipe, span=Span(1.0, None)).output
+
+    def chapters(path: Path) -> list[tuple[float, float, str]]:
+        with av.open(str(path)) as container:
+            return [(float(c["start"] * c["time_base"]), float(c["end"] * c["time_base"]),
+                     c["metadata"].get("title")) for c in container.chapters()]  # fmt: skip
+
+    assert chapters(whole) == marks
+    assert chapters(part) == [(0.0, 0.5, "Middle"), (0.5, 1.0, "End")]

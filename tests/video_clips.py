@@ -44,6 +44,7 @@ def write_clip(
     tags: dict[str, str] | None = None,
     sound_tags: dict[str, str] | None = None,
     video_tags: dict[str, str] | None = None,
+    chapters: list[tuple[float, float, str]] | None = None,
 ) -> Path:
     """An MP4 of these frames (H.264, yuv420p) with a 440 Hz AAC track lasting as long as
     the video unless `audio_seconds`; `rotation` tags the stream for display, `aspect` is
@@ -52,10 +53,14 @@ def write_clip(
     sets the keyframe interval (x264's default: one keyframe in a short clip); `tags` are
     the container's (written as a phone does: QuickTime keys kept as they are),
     `sound_tags` the sound track's, `video_tags` the picture's (a `timecode` among them
-    makes a timecode track, as cameras write)."""
+    makes a timecode track, as cameras write); `chapters` (start and end seconds, title)."""
     options = {"movflags": "use_metadata_tags"} if tags else {}
     with av.open(str(path), "w", format="mp4", options=options) as container:
         container.metadata.update(tags or {})
+        container.set_chapters([
+            {"id": index, "start": round(start * 1000), "end": round(end * 1000),
+             "time_base": Fraction(1, 1000), "metadata": {"title": title}}
+            for index, (start, end, title) in enumerate(chapters or [], 1)])  # fmt: skip
         video = None
         if not audio_only:
             video = container.add_stream("libx264", rate=rate)

@@ -19,7 +19,7 @@ from styler.video.animation import AnimationInfo
 from styler.video.kinds import VideoLoadError
 from styler.video.reader import ClipInfo, ClipReader, Frame
 from styler.video.span import Span, clock
-from styler.video.tags import later_timecode
+from styler.video.tags import chapters_within, later_timecode
 
 
 def part_info(info: ClipInfo, span: Span) -> ClipInfo:
@@ -39,7 +39,9 @@ def part_info(info: ClipInfo, span: Span) -> ClipInfo:
     if "timecode" in tags:
         skipped = math.floor(span.start * info.rate + 1e-6)
         tags["timecode"] = later_timecode(tags["timecode"], skipped, info.rate)
-    return replace(info, frames=frames, duration=end - span.start, video_tags=tags)
+    chapters = chapters_within(info.chapters, info.start + span.start, end - span.start)
+    return replace(info, frames=frames, duration=end - span.start, video_tags=tags,
+                   chapters=chapters)  # fmt: skip
 
 
 def part_items(reader: Any, span: Span) -> Iterator[Frame | Any]:

@@ -24,6 +24,7 @@ import numpy as np
 from styler.video.colour import frame_rgb
 from styler.video.deinterlace import Deinterlacer
 from styler.video.kinds import VideoLoadError, VideoTooLarge, ffmpeg_path
+from styler.video.tags import Chapter, read_chapters
 
 
 @dataclass
@@ -48,6 +49,8 @@ class ClipInfo:
     # which the output keeps
     tags: dict[str, str] = field(default_factory=dict)
     video_tags: dict[str, str] = field(default_factory=dict)
+    chapters: tuple[Chapter, ...] = ()  # in seconds of the file's clock
+    start: float = 0.0  # when the picture's first frame is shown, on that clock
 
 
 class Frame:
@@ -103,8 +106,9 @@ def probe_clip(path: str | os.PathLike, *, max_pixels: int) -> ClipInfo:
         frames = stream.frames or max(1, round(duration * rate))
         audio = [s.codec_context.name for s in container.streams.audio]
         return ClipInfo(name, width, height, rotation, rate, time_base, frames, duration, audio,
-                        stretch, interlaced, dict(container.metadata),
-                        dict(stream.metadata))  # fmt: skip
+                        stretch, interlaced, dict(container.metadata), dict(stream.metadata),
+                        read_chapters(container),
+                        float((stream.start_time or 0) * time_base))  # fmt: skip
 
 
 def open_clip(name: str) -> Any:

@@ -8,6 +8,8 @@ painted. Kept: date, camera and credits; the location only on request (--keep-lo
 nothing of the source's with --strip-metadata. An allowlist: encoder names, software
 versions and anything nobody thought about stay out.
 
+Chapters (an edited film's, a lecture's) are kept with their titles, cut to a part.
+
 A sound track's language and name (a second language, a commentary) say which track is
 which, not anything about who filmed: they are kept with --strip-metadata too, and so is a
 camera's start timecode, which lets an editor lay the stylized clip in sync over the take it
@@ -18,7 +20,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any
 
 from styler.imageio import PhotoOptions
 
@@ -104,3 +108,35 @@ def later_timecode(timecode: str, frames: int, rate: Fraction) -> str:
     clock = number // base
     return (f"{clock // 3600 % 24:02d}:{clock // 60 % 60:02d}:{clock % 60:02d}"
             f"{separator}{number % base:02d}")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Chapter:
+    """A chapter: its span in seconds of the file's clock, and its title."""
+
+    start: float
+    end: float
+    title: str = ""
+
+
+def read_chapters(container: Any) -> tuple[Chapter, ...]:
+    """An input container's chapters, in seconds of its clock."""
+    return tuple(Chapter(float(c["start"] * c["time_base"]), float(c["end"] * c["time_base"]),
+                         c["metadata"].get("title", ""))
+                 for c in container.chapters() if c["end"] > c["start"])  # fmt: skip
+
+
+def chapters_within(chapters: tuple[Chapter, ...], origin: float,
+                    length: float) -> tuple[Chapter, ...]:  # fmt: skip
+    """The chapters of a part that starts at `origin` (the file's clock) and lasts `length`
+    seconds, in the part's clock: those outside it left out, those across its ends cut."""
+    return tuple(Chapter(max(0.0, c.start - origin), min(length, c.end - origin), c.title)
+                 for c in chapters if c.end > origin and c.start < origin + length)  # fmt: skip
+
+
+def chapter_entries(chapters: tuple[Chapter, ...]) -> list[dict[str, Any]]:
+    """Chapters as PyAV's OutputContainer.set_chapters takes them (milliseconds)."""
+    ms = Fraction(1, 1000)
+    return [{"id": index, "start": round(c.start * 1000), "end": round(c.end * 1000),
+             "time_base": ms, "metadata": {"title": c.title} if c.title else {}}
+            for index, c in enumerate(chapters, 1)]  # fmt: skip

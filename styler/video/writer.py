@@ -32,7 +32,7 @@ from styler.imageio import PhotoOptions, commit_temporary, temporary_name
 from styler.video.colour import tag_bt709, yuv_bt709
 from styler.video.kinds import ffmpeg_path
 from styler.video.reader import ClipInfo, Frame
-from styler.video.tags import clip_tags, needs_key_value_tags, track_tags
+from styler.video.tags import chapter_entries, clip_tags, needs_key_value_tags, track_tags
 
 SETTINGS_PREFIX = "styler.settings:"  # the comment tag's text: this prefix, then JSON
 # Audio codecs the MP4 muxer carries as they are; others are re-encoded to AAC.
@@ -54,6 +54,8 @@ class ClipWriter:
         options = {"movflags": "use_metadata_tags"} if needs_key_value_tags(tags) else {}
         self.container = av.open(ffmpeg_path(self.temp), "w", format="mp4", options=options)
         self.container.metadata.update(tags)
+        if info.chapters:
+            self.container.set_chapters(chapter_entries(info.chapters))
         self.container.metadata["comment"] = SETTINGS_PREFIX + json.dumps(settings)
         self.info = info
         self.video = self.container.add_stream("libx264", rate=info.rate)
