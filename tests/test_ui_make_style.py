@@ -33,7 +33,8 @@ TINY = {"crop": 64, "steps": 60, "eval_every": 5, "checkpoint_every": 5, "val_co
         "preview_s": 1.0, "step_delay_s": 0.25, "distance_photos": 1}  # fmt: skip
 PHOTOS = 20
 SEEN_BY_OTHERS_MS = (REFRESH_S + 10) * 1000  # an open page's lists follow the server's
-FOUND_BY_OTHERS_MS = (pytest.importorskip("styler.ui.make_style_tab").WATCH_S + 10) * 1000
+WATCH_S = pytest.importorskip("styler.ui.make_style_tab").WATCH_S
+FOUND_BY_OTHERS_MS = (WATCH_S + 10) * 1000
 LAPTOP = {"width": 1280, "height": 800}  # the QA pass's screen, where a label was cut off
 NOT_AN_IMAGE = b"just some text, renamed .jpg\n" * 20
 
@@ -211,7 +212,8 @@ def test_make_a_style_train_stop_resume_use_and_share(browser, trainer_server) -
     other_context, other = _open(browser, trainer_server["url"])  # another user, page kept open
     page.get_by_role("tab", name="Make a style").click()
     page.locator("#ms-train").wait_for()
-    assert "4 photos" in page.locator("#ms-server-photos").inner_text()  # --train-photos
+    offered = page.locator("#ms-server-photos").inner_text()  # --train-photos, one broken
+    assert "3 photos (skipped: 1 file that cannot be read)" in offered, offered
 
     # Bad input: one line each, nothing trains.
     page.locator("#ms-name textarea, #ms-name input").first.fill("stripes")
@@ -327,4 +329,81 @@ def test_make_a_style_refuses_bad_files_as_they_land(browser, trainer_server) ->
     said = wait_for_text(page, "#ms-status", "got 8 (1 could not be read: broken.jpg: not an")
     assert "/" not in said
     assert "refused" not in {p.name for p in (trainer_server["styles"] / ".training").glob("*")}
+    context.close()
+
+
+def test_the_server_photos_box_counts_only_the_photos_a_training_can_use(tmp_path: Path) -> None:
+    """Its label counts the photos that can be read, a repeated file once, and says how
+    many files it skips (it counted every image file: a broken one too)."""
+    from types import SimpleNamespace
+
+    from styler.ui.make_style_runs import server_photos_label
+
+    def label() -> str | None:
+        return server_photos_label(SimpleNamespace(config=SimpleNamespace(train_photos=tmp_path)))
+
+    for i in range(3):
+        save(photo(40, 30, seed=i), tmp_path / f"p{i}.png")
+    assert label() == "Also train on this server's 3 photos"
+    (tmp_path / "broken.jpg").write_bytes(NOT_AN_IMAGE)
+    (tmp_path / "copy.png").write_bytes((tmp_path / "p0.png").read_bytes())
+    assert label() == ("Also train on this server's 3 photos (skipped: 1 file that cannot be "
+                       "read, 1 repeated photo)")  # fmt: skip
+    for path in tmp_path.glob("*.png"):
+        path.unlink()
+    assert label() is None  # no box: nothing to add
+
+
+def _watch_held(page) -> None:
+    """The page's timer that finds a training started elsewhere (every WATCH_S) never
+    answers: the page follows none, whatever trains, until it is shown one."""
+    watch = page.evaluate("""every => {
+        const config = window.gradio_config;
+        const timer = config.components.find(c => c.type === 'timer' && c.props.value === every);
+        return config.dependencies.find(d => d.targets.some(
+            ([id, event]) => id === timer.id && event === 'tick')).id;
+    }""", WATCH_S)  # fmt: skip
+
+    def hold(route) -> None:
+        if json.loads(route.request.post_data or "{}").get("fn_index") != watch:
+            route.continue_()
+
+    page.route("**/run/predict", hold)
+
+
+def test_stop_on_a_page_that_shows_no_training_shows_it_first(browser, trainer_server) -> None:
+    """A page that follows no training presses Stop while another page's trains: Stop does
+    not end a training the page never showed. It shows its bar and says so; Stop again
+    stops it, and the best network so far is kept."""
+    files = trainer_server["files"] / "shown-first"
+    files.mkdir()
+    painting = files / "painting.png"
+    stripe_style(96, 96).save(painting)
+    photos = [save(photo(80, 60, seed=300 + i), files / f"p{i:02d}.png") for i in range(PHOTOS)]
+    context, page = _open(browser, trainer_server["url"])
+    page.get_by_role("tab", name="Make a style").click()
+    page.locator("#ms-stop").wait_for()
+    _watch_held(page)
+    other_context, other = _open(browser, trainer_server["url"])
+    other.get_by_role("tab", name="Make a style").click()
+    other.locator("#ms-painting input[type=file]").first.set_input_files(str(painting))
+    other.locator("#ms-painting img").first.wait_for()
+    other.locator("#ms-name textarea, #ms-name input").first.fill("unseen")
+    other.locator("#ms-photos input[type=file]").set_input_files([str(p) for p in photos])
+    other.wait_for_function("document.querySelectorAll('#ms-photos td.filename').length >= 20")
+    other.locator("#ms-train").click()
+    _progress(other, "b.dataset.state === 'running' && b.innerText.includes('loss')")
+    assert page.locator("#ms-progress").inner_text().strip() == ""  # it shows none
+
+    page.locator("#ms-stop").click()
+    _status_has(page, "unseen is training: its bar is above. Press Stop again to stop it.")
+    _progress(page, "b.innerText.includes('Training unseen')")
+    _shot(page, "make-style-stop-shows-first.png", full_page=False)
+    assert _workers("unseen"), "the first Stop ended the training"
+    assert other.locator("#ms-progress .styler-progress").get_attribute("data-state") == "running"
+    page.locator("#ms-stop").click()
+    _status_has(page, "Stopping unseen")
+    _progress(other, "b.dataset.state === 'stopped'")
+    _no_worker_left("unseen")
+    other_context.close()
     context.close()

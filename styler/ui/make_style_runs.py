@@ -36,6 +36,27 @@ def server_photos(services: Services) -> list[Path]:
         return []
 
 
+def server_photos_label(services: Services) -> str | None:
+    """The label of the box that adds the server's photos: how many a training can use, as
+    it counts them (each read whole, a repeated file once: style_jobs.check_photos), and how
+    many files it skips; None where it can use none. Read once, when the page is built."""
+    distinct, repeats = style_jobs.distinct_files(server_photos(services))
+    readable, unreadable = style_jobs.readable_photos(distinct)
+    if not readable:
+        return None
+    skipped = []
+    if unreadable:
+        skipped.append(f"{_count(len(unreadable), 'file')} that cannot be read")
+    if repeats:
+        skipped.append(_count(repeats, "repeated photo"))
+    label = f"Also train on this server's {_count(len(readable), 'photo')}"
+    return f"{label} (skipped: {', '.join(skipped)})" if skipped else label
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
+
+
 def start(
     services: Services, painting: str | None, name: str | None, photos: list[str] | None,
     use_server_photos: bool, minutes: float,

@@ -43,7 +43,7 @@ from styler.ui.make_style_runs import (
     own_styles,
     progress_html,
     resume,
-    server_photos,
+    server_photos_label,
     start,
     stop,
     trainings,
@@ -70,7 +70,7 @@ def make_style_tab(services: Services) -> dict[str, Any]:
     """Every component of the tab, by name."""
     ui: dict[str, Any] = {}
     control = TRAINING_CONTROLS["minutes"]
-    offered = server_photos(services)
+    offered = server_photos_label(services)
     gr.Markdown(
         "Teach styler a painting of your own: it fine-tunes its base network on your photos "
         "for a few minutes. The new style then appears in **Fast** mode for everyone using "
@@ -90,10 +90,8 @@ def make_style_tab(services: Services) -> dict[str, Any]:
                                    height=PHOTO_LIST_PX, elem_id="ms-photos")  # fmt: skip
             ui["photos_message"] = gr.Markdown("", elem_id="ms-photos-message")
             gr.Markdown(PHOTOS_ADVICE, elem_id="ms-photos-advice")
-            ui["server_photos"] = gr.Checkbox(
-                False, label=f"Also train on this server's {len(offered)} photos",
-                visible=bool(offered), elem_id="ms-server-photos",
-            )  # fmt: skip
+            ui["server_photos"] = gr.Checkbox(False, label=offered or "", visible=bool(offered),
+                                              elem_id="ms-server-photos")  # fmt: skip
             ui["minutes"] = gr.Radio(minutes_choices(), value=control.default,
                                      label=f"4 · {control.label} ({control.unit})",
                                      info=control.help, elem_id="ms-minutes")  # fmt: skip
