@@ -1156,6 +1156,28 @@ def test_histories_recall_by_secret_and_clear_deletes_files(tmp_path: Path) -> N
     assert histories.recall(session.id).entries == []
 
 
+def test_a_page_left_withdraws_its_queued_jobs_and_tells_each_tab_once(services) -> None:
+    """Gradio drops a gone page's queued jobs (its Video tab's, keyed 'HASH:video', too):
+    the next page of each one's history is told, on its tab; Stop's count is gone with
+    them; another page's jobs are untouched; a job that started is no longer told."""
+    from styler.ui.state import LEFT_QUEUED, STYLIZE_TAB, VIDEO_TAB
+
+    services.queued("page", "history", STYLIZE_TAB)
+    services.queued("page:video", "history", VIDEO_TAB)
+    services.queued("other", "theirs", STYLIZE_TAB)
+    services.queued("started", "mine", STYLIZE_TAB)
+    services.started("started")
+    assert services.histories.recall("history").id == "history"  # known, for the reload
+    services.left("page")
+    services.left("started")
+    assert services.histories.settled("history", STYLIZE_TAB, 0).text == LEFT_QUEUED[STYLIZE_TAB]
+    assert services.histories.settled("history", VIDEO_TAB, 0).text == LEFT_QUEUED[VIDEO_TAB]
+    assert services.histories.settled("history", STYLIZE_TAB, 0) is None
+    assert services.histories.settled("mine", STYLIZE_TAB, 0) is None
+    assert services.withdraw("page") == services.withdraw("page:video") == 0
+    assert services.withdraw("other") == 1
+
+
 def test_small_photos_keep_their_size_unless_asked_and_the_status_says_so(services,
                                                                           tmp_path) -> None:
     from styler.ui.inputs import Controls
