@@ -661,6 +661,8 @@ def save_image(
             raise ValueError("no file extension to tell the format "
                              "(use .png, .jpg, .webp, .tif, .heic or .avif)")
         fmt = output_format(format or target.suffix)
+        if not 1 <= quality <= 100:  # encoders take other values silently, or fail unnamed
+            raise ValueError(f"quality must be 1-100, got {quality!r}")
         exif, icc = source_metadata(source)
         data = _encode(image, fmt, settings, alpha, quality, (exif, icc), photo or PhotoOptions())
     except (OSError, ValueError, TypeError) as exc:

@@ -36,6 +36,7 @@ from styler.imageio import (
     IMAGE_EXTENSIONS,
     OUTPUT_FORMATS,
     ImageLoadError,
+    ImageSaveError,
     ImageTooLarge,
     PhotoOptions,
     load_image,
@@ -447,6 +448,14 @@ def test_heic_and_avif_outputs_keep_transparency_and_the_pictures_colours(tmp_pa
     shown = np.asarray(loaded.rgb, int)[16:]
     assert np.abs(shown - pixels[16:, :, :3]).mean() < 3  # quality 95: near the pixels written
     assert read_settings(out) == SETTINGS
+
+
+@pytest.mark.parametrize("quality", [0, 101, -1])
+def test_a_quality_out_of_range_is_one_line_naming_it(tmp_path, quality):
+    line = rf"out\.heic: quality must be 1-100, got {quality}$"
+    with pytest.raises(ImageSaveError, match=line):
+        save_image(np.zeros((8, 8, 3), np.uint8), tmp_path / "out.heic", quality=quality)
+    assert not list(tmp_path.iterdir())
 
 
 @pytest.mark.slow

@@ -17,7 +17,7 @@ from styler import Recipe, Settings
 from styler.imageio import PhotoOptions
 from styler.video import stylize_video
 from styler.video.span import Span
-from styler.video.tags import clip_tags, later_timecode
+from styler.video.tags import clip_tags, later_timecode, picture_tags
 from tests.video_clips import moving_pattern, write_clip
 
 # What an iPhone writes, with an editor's credits and an encoder's name besides.
@@ -92,12 +92,16 @@ def test_matroska_tags_are_read_by_their_meaning() -> None:
 
 def test_a_cameras_timecode_is_kept_and_a_part_starts_at_its_own(tmp_path, tiny_net) -> None:
     """An editor lays the stylized clip over the take by its timecode: the whole clip keeps
-    the camera's, a part from 1 s (12 frames at 12 fps) starts 12 frames later."""
+    the camera's; a part from 1.04 s starts on a whole frame, frame 12 (on screen at 1.04 s at
+    12 fps), from its own beginning, labelled 12 frames later, every frame a frame long."""
     take = write_clip(tmp_path / "take.mp4", moving_pattern(64, 48, 24), rate=12,
                       video_tags={"timecode": "10:00:59:06"})  # fmt: skip
     recipe = Recipe.create("fast", [tiny_net], strip_metadata=True)  # sync data all the same
     whole = stylize_video(take, tmp_path / "whole.mp4", recipe).output
-    part = stylize_video(take, tmp_path / "part.mp4", recipe, span=Span(1.0, None)).output
+    part = stylize_video(take, tmp_path / "part.mp4", recipe, span=Span(1.04, None)).output
+    with av.open(str(part)) as container:
+        times = [frame.time for frame in container.decode(video=0)]
+    assert times == pytest.approx([index / 12 for index in range(12)])
     for path, expected in ((whole, "10:00:59:06"), (part, "10:01:00:06")):
         _, streams = tags_of(path)
         assert streams[0]["timecode"] == expected
@@ -112,12 +116,17 @@ def test_drop_frame_timecode_skips_the_labels_a_clock_skips() -> None:
     assert later_timecode("00:00:59;59", 1, double) == "00:01:00;04"
     assert later_timecode("00:00:59:29", 1, ntsc) == "00:01:00:00"  # non-drop at 29.97
     assert later_timecode("23:59:59:23", 1, Fraction(24)) == "00:00:00:00"
+    film = Fraction(24000, 1001)  # 23.976 never drops labels, whatever the separator
+    assert later_timecode("00:00:59;23", 1, film) == "00:01:00;00"
     assert later_timecode("not a timecode", 5, Fraction(24)) == "not a timecode"
 
 
 def test_chapters_are_kept_and_a_part_keeps_those_within_it(tmp_path, tiny_net) -> None:
-    marks = [(0.0, 0.5, "Intro"), (0.5, 1.5, "Middle"), (1.5, 2.0, "End")]
-    film = write_clip(tmp_path / "film.mp4", moving_pattern(64, 48, 24), rate=12,
+    """Each chapter of a Matroska film keeps its start (one more fills the time before the
+    first, as MP4 starts its chapters at 0), an untitled one is named as players name it, and
+    none outlasts the clip."""
+    marks = [(0.25, 0.5, "Intro"), (0.5, 1.5, ""), (1.5, 2.0, "End"), (2.5, 5.0, "After")]
+    film = write_clip(tmp_path / "film.mkv", moving_pattern(64, 48, 24), rate=12,
                       chapters=marks)  # fmt: skip
     recipe = Recipe.create("fast", [tiny_net])
     whole = stylize_video(film, tmp_path / "whole.mp4", recipe).output
@@ -128,5 +137,13 @@ def test_chapters_are_kept_and_a_part_keeps_those_within_it(tmp_path, tiny_net) 
             return [(float(c["start"] * c["time_base"]), float(c["end"] * c["time_base"]),
                      c["metadata"].get("title")) for c in container.chapters()]  # fmt: skip
 
-    assert chapters(whole) == marks
-    assert chapters(part) == [(0.0, 0.5, "Middle"), (0.5, 1.0, "End")]
+    assert chapters(whole) == [(0.0, 0.25, "Chapter 1"), (0.25, 0.5, "Intro"),
+                               (0.5, 1.5, "Chapter 3"), (1.5, 2.0, "End")]  # fmt: skip
+    assert chapters(part) == [(0.0, 0.5, "Chapter 1"), (0.5, 1.0, "End")]
+
+
+def test_a_timecode_is_found_where_matroska_keeps_it() -> None:
+    assert picture_tags({"TIMECODE": "10:00:00:10"}, {})["timecode"] == "10:00:00:10"
+    assert picture_tags({"DURATION": "1"}, {"TIMECODE": "01:00:00:00"})["timecode"] == (
+        "01:00:00:00")  # fmt: skip
+    assert "timecode" not in picture_tags({"language": "eng"}, {"title": "x"})

@@ -53,9 +53,12 @@ def write_clip(
     sets the keyframe interval (x264's default: one keyframe in a short clip); `tags` are
     the container's (written as a phone does: QuickTime keys kept as they are),
     `sound_tags` the sound track's, `video_tags` the picture's (a `timecode` among them
-    makes a timecode track, as cameras write); `chapters` (start and end seconds, title)."""
-    options = {"movflags": "use_metadata_tags"} if tags else {}
-    with av.open(str(path), "w", format="mp4", options=options) as container:
+    makes a timecode track, as cameras write); `chapters` (start and end seconds, title).
+    A name ending in .mkv makes a Matroska file instead of an MP4."""
+    matroska = path.suffix == ".mkv"  # else MP4, whatever the name
+    options = {"movflags": "use_metadata_tags"} if tags and not matroska else {}
+    form = "matroska" if matroska else "mp4"
+    with av.open(str(path), "w", format=form, options=options) as container:
         container.metadata.update(tags or {})
         container.set_chapters([
             {"id": index, "start": round(start * 1000), "end": round(end * 1000),

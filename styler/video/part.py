@@ -2,9 +2,13 @@
 counted from the part's start, and the facts its output must hold.
 
 A frame belongs to the part when the time it is on screen overlaps it: the frame showing at
-`start` comes first, shown from 0, and the last is the one showing just before `end`. Audio
-packets are kept whole from the first that starts at `start` or after, up to `end`: the
-sound starts within one packet (some 20 ms) of the picture.
+`start` comes first, and the last is the one showing just before `end`. A video's part
+starts on a whole frame, the one showing at `start`, from its own beginning (at most a frame
+before `start`): every frame keeps its full length, so the part runs at the clip's frame
+rate and a camera's timecode labels each of its frames as it labelled them in the take.
+Audio packets are kept whole from the first that starts at the part's start or after, up to
+`end`: the sound starts within one packet (some 20 ms) of the picture. An animation's part
+starts at `start` itself (its frames have lengths of their own, cut to the part).
 """
 
 from __future__ import annotations
@@ -24,8 +28,8 @@ from styler.video.tags import chapters_within, later_timecode
 
 def part_info(info: ClipInfo, span: Span) -> ClipInfo:
     """The facts of the part, as its output must hold them (its length, a frame count for
-    progress, an animation's frame durations). VideoLoadError for a part that starts at or
-    after the clip's end."""
+    progress, an animation's frame durations, a video's timecode and chapters).
+    VideoLoadError for a part that starts at or after the clip's end."""
     if span.start >= info.duration:
         raise VideoLoadError(info.path, f"the part asked for starts at {clock(span.start)}, "
                              f"at or after the clip's end ({clock(info.duration)})")  # fmt: skip
@@ -34,47 +38,80 @@ def part_info(info: ClipInfo, span: Span) -> ClipInfo:
         kept = list(_overlaps(info.durations, span.start * 1000, end * 1000))
         return replace(info, frames=len(kept), duration=sum(kept) / 1000,
                        durations=tuple(kept))  # fmt: skip
-    frames = max(1, round((end - span.start) * info.rate))
+    skipped = math.floor(span.start * info.rate + Fraction(1, 10**6))  # frames before it
+    start = float(skipped / info.rate)  # where its first frame begins
+    frames = max(1, math.ceil((end - start) * info.rate - Fraction(1, 10**6)))
     tags = dict(info.video_tags)  # a camera's timecode: the part's first frame's
     if "timecode" in tags:
-        skipped = math.floor(span.start * info.rate + 1e-6)
         tags["timecode"] = later_timecode(tags["timecode"], skipped, info.rate)
-    chapters = chapters_within(info.chapters, info.start + span.start, end - span.start)
-    return replace(info, frames=frames, duration=end - span.start, video_tags=tags,
+    chapters = chapters_within(info.chapters, info.start + start, end - start)
+    return replace(info, frames=frames, duration=end - start, video_tags=tags,
                    chapters=chapters)  # fmt: skip
 
 
 def part_items(reader: Any, span: Span) -> Iterator[Frame | Any]:
     """The reader's items for the part: its frames (the one on screen at `start` first) with
-    times counted from `start`, and a video's audio packets within it, likewise. A video is
-    first moved to the keyframe before `start`; reading stops once both the picture and
-    every sound track are past `end`."""
-    origin = Fraction(span.start).limit_denominator(10**6)
-    if isinstance(reader, ClipReader):  # an animation's frames are timed from 0
+    times counted from the part's start, and a video's audio packets within it, likewise.
+    A video is first moved to the keyframe before `start`; its part starts where the frame
+    on screen at `start` begins (sound read before that frame is known waits for it).
+    Reading stops once both the picture and every sound track are past `end`."""
+    wanted = Fraction(span.start).limit_denominator(10**6)
+    video = isinstance(reader, ClipReader)  # an animation's frames are timed from 0
+    if video:
         reader.seek(span.start)
-        origin += reader.start
-    length = None if span.end is None else Fraction(span.end - span.start).limit_denominator(10**6)
+        wanted += reader.start
+    end = None
+    if span.end is not None:
+        end = wanted + Fraction(span.end - span.start).limit_denominator(10**6)
+    frame_length = 1 / Fraction(reader.info.rate) if video else Fraction(0)
+    origin: Fraction | None = None if video else wanted  # where the part's clock starts
     sounding = {stream.index for stream in reader.audio}
+    waiting: list[Any] = []  # sound read before the origin is known
     held: Frame | None = None
     pictured = True  # frames still to come within the part
     for item in reader.items():
         if not isinstance(item, Frame):
-            packet, ended = _audio_in_part(item, origin, length)
-            if packet is not None:
-                yield packet
-            if ended:
-                sounding.discard(item.stream.index)
+            if origin is None:
+                waiting.append(item)
+            elif (kept := _kept_sound(item, origin, end, sounding)) is not None:
+                yield kept
         elif pictured:
-            at = _time(item) - origin
-            if held is not None and at > 0:  # the held frame is on screen within the part
+            at = _time(item)
+            if held is not None and at > wanted:  # the held frame is on screen within the part
+                if origin is None:
+                    origin = max(_time(held), wanted - frame_length)
+                    yield from _waited(waiting, origin, end, sounding)
                 yield _shifted(held, origin)
             held = item
-            if length is not None and at >= length:
+            if end is not None and at >= end:
                 held, pictured = None, False
         if not pictured and not sounding:
             return
     if held is not None:
+        if origin is None:
+            origin = max(_time(held), wanted - frame_length)
         yield _shifted(held, origin)
+    if origin is not None:
+        yield from _waited(waiting, origin, end, sounding)
+
+
+def _waited(packets: list[Any], origin: Fraction, end: Fraction | None,
+            sounding: set[int]) -> Iterator[Any]:  # fmt: skip
+    """The sound packets that waited for the part's origin, those within the part."""
+    for packet in packets:
+        if (kept := _kept_sound(packet, origin, end, sounding)) is not None:
+            yield kept
+    packets.clear()
+
+
+def _kept_sound(packet: Any, origin: Fraction, end: Fraction | None,
+                sounding: set[int]) -> Any | None:  # fmt: skip
+    """`packet` timed from `origin` where it lies within the part, else None; its track
+    struck from `sounding` once past the part's end."""
+    kept, ended = _audio_in_part(packet, origin, end)
+    if ended:
+        sounding.discard(packet.stream.index)
+    return kept
 
 
 def _time(frame: Frame) -> Fraction:
@@ -90,16 +127,16 @@ def _shifted(frame: Frame, origin: Fraction) -> Frame:
     return frame.shown_at(pts, base)
 
 
-def _audio_in_part(packet: Any, origin: Fraction, length: Fraction | None) -> tuple[Any, bool]:
+def _audio_in_part(packet: Any, origin: Fraction, end: Fraction | None) -> tuple[Any, bool]:
     """(the packet with its times from `origin`, or None outside the part; whether its track
-    has passed the part's end). One that starts before the part is dropped whole: copied
-    packets cannot be cut."""
+    has passed the part's end, a time on the file's clock). One that starts before the part
+    is dropped whole: copied packets cannot be cut."""
     if packet.pts is None or packet.time_base is None:
         return None, False
     base = Fraction(packet.time_base)
-    at = packet.pts * base - origin
-    if length is not None and at >= length:
+    if end is not None and packet.pts * base >= end:
         return None, True
+    at = packet.pts * base - origin
     if at < 0:
         return None, False
     shift = round(origin / base)

@@ -24,7 +24,7 @@ import numpy as np
 from styler.video.colour import frame_rgb
 from styler.video.deinterlace import Deinterlacer
 from styler.video.kinds import VideoLoadError, VideoTooLarge, ffmpeg_path
-from styler.video.tags import Chapter, read_chapters
+from styler.video.tags import Chapter, chapters_within, picture_tags, read_chapters
 
 
 @dataclass
@@ -105,10 +105,12 @@ def probe_clip(path: str | os.PathLike, *, max_pixels: int) -> ClipInfo:
         duration = _duration(container, stream)
         frames = stream.frames or max(1, round(duration * rate))
         audio = [s.codec_context.name for s in container.streams.audio]
+        start = float((stream.start_time or 0) * time_base)  # the picture's, on the file's clock
         return ClipInfo(name, width, height, rotation, rate, time_base, frames, duration, audio,
-                        stretch, interlaced, dict(container.metadata), dict(stream.metadata),
-                        read_chapters(container),
-                        float((stream.start_time or 0) * time_base))  # fmt: skip
+                        stretch, interlaced, dict(container.metadata),
+                        picture_tags(stream.metadata, container.metadata),
+                        chapters_within(read_chapters(container), 0.0, start + duration),
+                        start)  # fmt: skip
 
 
 def open_clip(name: str) -> Any:

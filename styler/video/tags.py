@@ -45,6 +45,7 @@ MP4_NATIVE = frozenset({"creation_time", "date", "artist", "copyright", "comment
 UNKNOWN_LANGUAGE = "und"
 # SMPTE timecode, HH:MM:SS:FF, with ';' (or '.') before the frames where it drops frames
 TIMECODE = re.compile(r"(\d{1,2}):(\d{2}):(\d{2})([:;.])(\d{2,3})")
+DROPPED = {30: 2, 60: 4}  # frame labels a drop-frame clock skips each minute, by nominal rate
 
 
 def clip_tags(source: Mapping[str, str], photo: PhotoOptions) -> dict[str, str]:
@@ -60,6 +61,18 @@ def clip_tags(source: Mapping[str, str], photo: PhotoOptions) -> dict[str, str]:
                       or (where and photo.keep_location)):  # fmt: skip
             kept[name] = value
     return kept
+
+
+def picture_tags(stream: Mapping[str, str], container: Mapping[str, str]) -> dict[str, str]:
+    """The picture's own tags, its timecode under `timecode` wherever the file keeps it:
+    MP4 and MOV on the video stream, Matroska as TIMECODE on the stream or the file."""
+    tags = dict(stream)
+    for source in (stream, container):
+        found = [value for key, value in source.items() if key.lower() == "timecode"]
+        if found:
+            tags["timecode"] = found[0]
+            break
+    return tags
 
 
 def track_tags(source: Mapping[str, str], photo: PhotoOptions, *,
@@ -96,7 +109,8 @@ def later_timecode(timecode: str, frames: int, rate: Fraction) -> str:
         return timecode
     hours, minutes, seconds, separator, frame = match.groups()
     base = max(1, round(rate))
-    drop = base // 15 if separator != ":" and rate.denominator == 1001 else 0
+    dropping = separator != ":" and rate.denominator == 1001  # 29.97 and 59.94 only
+    drop = DROPPED.get(base, 0) if dropping else 0
     counted = (int(hours) * 3600 + int(minutes) * 60 + int(seconds)) * base + int(frame)
     every_minute = int(hours) * 60 + int(minutes)
     number = counted - drop * (every_minute - every_minute // 10) + frames
@@ -135,8 +149,13 @@ def chapters_within(chapters: tuple[Chapter, ...], origin: float,
 
 
 def chapter_entries(chapters: tuple[Chapter, ...]) -> list[dict[str, Any]]:
-    """Chapters as PyAV's OutputContainer.set_chapters takes them (milliseconds)."""
+    """Chapters as PyAV's OutputContainer.set_chapters takes them (milliseconds). MP4 keeps a
+    chapter's start only, the first from 0: where the first starts later, one more fills the
+    time before it, so that it keeps its start. An untitled chapter is named as players name
+    it, "Chapter N": FFmpeg's MP4 muxer garbles the chapters after an untitled one."""
+    if chapters and chapters[0].start > 0:
+        chapters = (Chapter(0.0, chapters[0].start), *chapters)
     ms = Fraction(1, 1000)
     return [{"id": index, "start": round(c.start * 1000), "end": round(c.end * 1000),
-             "time_base": ms, "metadata": {"title": c.title} if c.title else {}}
+             "time_base": ms, "metadata": {"title": c.title or f"Chapter {index}"}}
             for index, c in enumerate(chapters, 1)]  # fmt: skip
