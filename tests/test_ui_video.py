@@ -422,6 +422,28 @@ def test_a_clip_left_by_a_reload_is_said_and_goes_on_from_there(page, server) ->
     assert page.locator("#video-status").inner_text().startswith("Done: 40 frames")
 
 
+def test_a_clip_landing_while_a_clip_runs_leaves_the_buttons_disabled(page, server) -> None:
+    """Another clip dropped while one is painted: it is checked and described, but Stylize
+    clip and Preview stay disabled until the run is stopped (its check enabled them, so a
+    second clip could be queued behind the first)."""
+    page.get_by_role("tab", name="Video").click()
+    _upload(page, "#video-clip", write_clip(server.files / "busy.mp4", moving_pattern(64, 48, 40)))
+    page.locator("#video-clip-message", has_text="40 frames").wait_for()
+    page.wait_for_function("!document.querySelector('#video-run').disabled")
+    page.locator("#video-run").click()
+    page.wait_for_function(
+        "() => { const b = document.querySelector('#video-progress .styler-progress');"
+        " return b && Number(b.dataset.step) >= 2 }", timeout=60_000)  # fmt: skip
+    _upload(page, "#video-clip", write_clip(server.files / "next.mp4", moving_pattern(48, 32, 30)))
+    page.locator("#video-clip-message", has_text="30 frames").wait_for()
+    page.wait_for_timeout(500)
+    for button in ("#video-run", "#video-preview-btn"):
+        assert page.locator(button).is_disabled(), button
+    page.locator("#video-stop").click()
+    _status_has(page, "Stopped", timeout=60_000)
+    page.wait_for_function("!document.querySelector('#video-run').disabled")
+
+
 def test_video_tab_takes_an_animation_and_plays_it_back_animated(page, server) -> None:
     page.set_viewport_size({"width": 1280, "height": 900})
     page.get_by_role("tab", name="Video").click()

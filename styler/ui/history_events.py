@@ -58,7 +58,7 @@ def _wire_restore_and_clear(
 
     def clear(state: Session):
         fresh = services.histories.clear(state)
-        fresh.busy = state.busy  # a run still under way keeps Stylize disabled
+        fresh.busy = state.busy  # a run still under way keeps its button disabled
         return (gr.Row(visible=False), fresh, [], fresh.id, None,
                 "History cleared: its images are deleted.", *result_buttons(None))  # fmt: skip
 

@@ -12,7 +12,7 @@ from styler.ui.inputs import FAST, OFFERED, check_photo, photo_note
 from styler.ui.messages import UserError
 from styler.ui.services import Services
 from styler.ui.slot_events import wire_image_slot
-from styler.ui.state import Session
+from styler.ui.state import STYLIZE_TAB, Session
 from styler.ui.stylize_layout import region_choices
 from styler.ui.upload_checks import refusal
 
@@ -90,7 +90,8 @@ def _wire_style_and_photo(services: Services, session: gr.State, ui: dict[str, A
         except UserError as exc:
             return None, None, refusal(exc), gr.Button(interactive=False)
         shown = usable if usable != path else gr.skip()  # a HEIC or RAW: its PNG copy
-        return shown, usable, photo_note(path), gr.Button(interactive=not state.busy)
+        ready = gr.Button(interactive=STYLIZE_TAB not in state.busy)
+        return shown, usable, photo_note(path), ready
 
     ui["content"].change(photo_landed, [ui["content"], session],
                          [ui["content"], ui["editor"], ui["photo_message"], ui["run"]],

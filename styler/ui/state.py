@@ -59,9 +59,10 @@ class Session:
     entries: list[Entry] = field(default_factory=list)
     current: int | None = None  # index of the result on screen
     left: tuple[Entry, ...] = ()  # what the last add pushed out of the history, to name it
-    # A run of this page is queued or in progress: Stylize stays disabled until it ends, even
-    # when a photo lands meanwhile (the photo's check enables Stylize otherwise).
-    busy: bool = False
+    # The tabs (STYLIZE_TAB, VIDEO_TAB) where a run of this page is queued or in progress:
+    # their run buttons stay disabled until it ends, even when a photo or clip lands
+    # meanwhile (its check enables them otherwise).
+    busy: set[str] = field(default_factory=set)
 
     def add(self, entry: Entry) -> Entry:
         self.entries.append(entry)

@@ -73,13 +73,13 @@ def _ready(session: Session) -> gr.Button:
     """Stylize again, once the page's run has ended: disabled while it was queued or ran, so
     that a second click never queued a second run (nor a photo landing meanwhile enabled
     it: the session says it is busy till now)."""
-    session.busy = False
+    session.busy.discard(STYLIZE_TAB)
     return gr.Button(interactive=True)
 
 
 def _busy(session: Session) -> gr.Button:
     """Stylize disabled while the page's run is queued or runs."""
-    session.busy = True
+    session.busy.add(STYLIZE_TAB)
     return gr.Button(interactive=False)
 
 

@@ -186,7 +186,7 @@ def wire_video(services: Services, ui: dict[str, Any], session: gr.State,
                restored: Any) -> None:  # fmt: skip
     """The clip check, the mode switch, the style grid, Preview, Stylize clip and Stop;
     after the page's history is `restored`, what became of a clip its last page left."""
-    _wire_inputs(services, ui)
+    _wire_inputs(services, ui, session)
     picks = [ui["clip"], ui["animation"], ui["mode"], ui["style"], ui["style_image"],
              *(ui[n] for n in VIDEO_CONTROLS)]  # fmt: skip
     buttons = [ui["preview_btn"], ui["run"]]
@@ -269,14 +269,20 @@ def _wire_run_and_stop(services: Services, ui: dict[str, Any], session: gr.State
 
     def queue_up(request: gr.Request, state: Session):
         """Counted as queued: Stop withdraws it, and leaving the page drops it (the next
-        page of the history says so)."""
+        page of the history says so). The buttons stay disabled until it ends, even when a
+        clip lands meanwhile."""
         services.queued(_key(request), state.id, VIDEO_TAB)
+        state.busy.add(VIDEO_TAB)
         return "Waiting for a free video slot…", *(gr.Button(interactive=False),) * 2
+
+    def ready(state: Session) -> tuple:
+        """The buttons usable again: the page's clip has ended, or was withdrawn."""
+        state.busy.discard(VIDEO_TAB)
+        return (gr.Button(interactive=True),) * 2
 
     def run(request: gr.Request, state: Session, start: str, end: str, clip: Any,
             animation: Any, mode: str, style: Any, style_image: Any, *values: Any):  # fmt: skip
         services.started(_key(request))
-        enabled = (gr.Button(interactive=True),) * 2
         try:
             for item in run_clip(services, _key(request), _source(clip, animation), mode,
                                  style, style_image, _controls(values), clip_span(start, end),
@@ -287,9 +293,9 @@ def _wire_run_and_stop(services: Services, ui: dict[str, Any], session: gr.State
                            *(gr.skip(),) * 5)  # fmt: skip
                 else:
                     shown = _result(item.path) if item.path else (gr.skip(),) * 3
-                    yield gr.skip(), "", item.status, *shown, *enabled
+                    yield gr.skip(), "", item.status, *shown, *ready(state)
         except Exception as exc:
-            yield gr.skip(), "", _failed(exc), *(gr.skip(),) * 3, *enabled
+            yield gr.skip(), "", _failed(exc), *(gr.skip(),) * 3, *ready(state)
 
     job = ui["run"].click(queue_up, session, [ui["status"], *buttons], queue=False,
                           api_name=False).then(
@@ -299,7 +305,7 @@ def _wire_run_and_stop(services: Services, ui: dict[str, Any], session: gr.State
 
     withdraw = gr.Number(0, visible=False)
 
-    def stop(withdrawn: float, request: gr.Request):
+    def stop(withdrawn: float, state: Session, request: gr.Request):
         """A running clip stops (nothing written); a queued one is withdrawn.
 
         A clip stops within a frame, and the run's own last word says how it ended: shown
@@ -311,22 +317,22 @@ def _wire_run_and_stop(services: Services, ui: dict[str, Any], session: gr.State
                 return gr.skip(), gr.skip(), *(gr.skip(),) * 2
             return "Stopping…", gr.skip(), *(gr.skip(),) * 2
         if services.withdraw(_key(request)):
-            return ("Withdrawn: your clip will not be stylized.", withdrawn + 1,
-                    *(gr.Button(interactive=True),) * 2)  # fmt: skip
+            return "Withdrawn: your clip will not be stylized.", withdrawn + 1, *ready(state)
         return "Nothing is running or waiting.", gr.skip(), *(gr.skip(),) * 2
 
-    ui["stop"].click(stop, withdraw, [ui["status"], withdraw, *buttons], queue=False,
+    ui["stop"].click(stop, [withdraw, session], [ui["status"], withdraw, *buttons], queue=False,
                      api_name=False)  # fmt: skip
     withdraw.change(None, None, None, cancels=[job], queue=False)
 
 
-def _wire_inputs(services: Services, ui: dict[str, Any]) -> None:
+def _wire_inputs(services: Services, ui: dict[str, Any], session: gr.State) -> None:
     """The clip or animation checked as it lands (the other box emptied); the mode switch;
     a click in the style grid."""
 
-    def landed(payload: dict | None):
+    def landed(payload: dict | None, state: Session):
         """Unprocessed (preprocess=False), so a file that is no clip reaches the check. The
-        box itself, the other box, the message, the preview's time range, the buttons."""
+        box itself, the other box, the message, the preview's time range, the buttons (left
+        disabled while the page's clip is queued or runs: its end enables them)."""
         path = (payload or {}).get("path")
         if not path:
             return gr.skip(), gr.skip(), "", gr.skip(), *(gr.Button(interactive=False),) * 2
@@ -336,7 +342,8 @@ def _wire_inputs(services: Services, ui: dict[str, Any]) -> None:
             return (None, gr.skip(), f"⚠ {html.escape(str(exc))}.", gr.skip(),
                     *(gr.Button(interactive=False),) * 2)  # fmt: skip
         at = gr.Slider(maximum=max(0.1, round(info.duration, 1)), value=0)
-        return gr.skip(), None, describe_clip(info), at, *(gr.Button(interactive=True),) * 2
+        usable = gr.Button(interactive=VIDEO_TAB not in state.busy)
+        return gr.skip(), None, describe_clip(info), at, usable, usable
 
     def emptied():
         return "", *(gr.Button(interactive=False),) * 2
@@ -345,7 +352,7 @@ def _wire_inputs(services: Services, ui: dict[str, Any]) -> None:
     # Upload and clear, not change: a box emptied by the other's upload must not disable
     # the buttons that upload has just enabled.
     for box, other in (("clip", "animation"), ("animation", "clip")):
-        ui[box].upload(landed, ui[box],
+        ui[box].upload(landed, [ui[box], session],
                        [ui[box], ui[other], ui["clip_message"], ui["preview_at"],
                         ui["preview_btn"], ui["run"]],
                        queue=False, api_name=False, preprocess=False)  # fmt: skip
