@@ -208,11 +208,11 @@ class Histories:
         not waited for: they may go on for long, and their own page shows how they end."""
         key = (token, tab)
 
-        def known() -> bool:
+        def said() -> bool:
             return key in self._notices or not any(f.left for f in self._running.get(key, ()))
 
         with self._lock:
-            self._changed.wait_for(known, timeout)
+            self._changed.wait_for(said, timeout)
             return self._notices.pop(key, None)
 
     def recall(self, token: str | None) -> Session:
