@@ -147,3 +147,16 @@ def test_a_timecode_is_found_where_matroska_keeps_it() -> None:
     assert picture_tags({"DURATION": "1"}, {"TIMECODE": "01:00:00:00"})["timecode"] == (
         "01:00:00:00")  # fmt: skip
     assert "timecode" not in picture_tags({"language": "eng"}, {"title": "x"})
+
+
+def test_tags_written_in_latin_1_are_read_as_such(tmp_path, tiny_net) -> None:
+    """An older tool's Latin-1 artist comes out as it was meant ('Café'), not with its
+    accented letters dropped."""
+    made = write_clip(tmp_path / "made.mp4", moving_pattern(64, 48, 3), tags={"artist": "Cafe"},
+                      sound_tags={"handler_name": "Munchen"})  # fmt: skip
+    data = made.read_bytes().replace(b"Cafe", b"Caf\xe9").replace(b"Munchen", b"M\xfcnchen")
+    (tmp_path / "old.mp4").write_bytes(data)
+    recipe = Recipe.create("fast", [tiny_net])
+    tags, (_, sound) = tags_of(stylize_video(tmp_path / "old.mp4", tmp_path / "out.mp4",
+                                             recipe).output)  # fmt: skip
+    assert tags["artist"] == "Café" and sound["handler_name"] == "München"

@@ -120,7 +120,8 @@ def open_clip(name: str) -> Any:
     if os.path.getsize(name) == 0:
         raise VideoLoadError(name, "empty file (0 bytes)")
     try:
-        return av.open(ffmpeg_path(name), metadata_errors="ignore")
+        # tags that are not UTF-8 kept as surrogate escapes: styler.video.tags reads them
+        return av.open(ffmpeg_path(name), metadata_errors="surrogateescape")
     except (av.error.FFmpegError, UnicodeDecodeError) as exc:
         raise VideoLoadError(name, f"not a video styler can read ({_reason(exc)})") from exc
 

@@ -48,6 +48,17 @@ TIMECODE = re.compile(r"(\d{1,2}):(\d{2}):(\d{2})([:;.])(\d{2,3})")
 DROPPED = {30: 2, 60: 4}  # frame labels a drop-frame clock skips each minute, by nominal rate
 
 
+def tag_text(value: str) -> str:
+    """A tag as its writer meant it. Clips are opened with their tags read as UTF-8 and any
+    other bytes kept as surrogate escapes (styler.video.reader.open_clip); such a tag was
+    most likely written in Latin-1 (older cameras and tools), and is read so."""
+    raw = value.encode("utf-8", "surrogateescape")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
 def clip_tags(source: Mapping[str, str], photo: PhotoOptions) -> dict[str, str]:
     """The container tags the output carries of its source's."""
     if photo.strip_metadata:
@@ -59,7 +70,7 @@ def clip_tags(source: Mapping[str, str], photo: PhotoOptions) -> dict[str, str]:
         where = meaning in LOCATION or meaning.startswith(LOCATION_PREFIX)
         if value and (meaning in DATE or meaning in CAMERA or meaning in CREDITS
                       or (where and photo.keep_location)):  # fmt: skip
-            kept[name] = value
+            kept[name] = tag_text(value)
     return kept
 
 
@@ -85,12 +96,12 @@ def track_tags(source: Mapping[str, str], photo: PhotoOptions, *,
         kept["timecode"] = source["timecode"]
     language = source.get("language", "")
     if language and language != UNKNOWN_LANGUAGE:
-        kept["language"] = language
+        kept["language"] = tag_text(language)
     if not photo.strip_metadata and source.get("creation_time"):
-        kept["creation_time"] = source["creation_time"]
+        kept["creation_time"] = tag_text(source["creation_time"])
     name = source.get("title") or source.get("handler_name")
     if named and name:
-        kept["handler_name"] = name
+        kept["handler_name"] = tag_text(name)
     return kept
 
 
@@ -136,7 +147,7 @@ class Chapter:
 def read_chapters(container: Any) -> tuple[Chapter, ...]:
     """An input container's chapters, in seconds of its clock."""
     return tuple(Chapter(float(c["start"] * c["time_base"]), float(c["end"] * c["time_base"]),
-                         c["metadata"].get("title", ""))
+                         tag_text(c["metadata"].get("title", "")))
                  for c in container.chapters() if c["end"] > c["start"])  # fmt: skip
 
 
