@@ -8,7 +8,8 @@ painted. Kept: date, camera and credits; the location only on request (--keep-lo
 nothing of the source's with --strip-metadata. An allowlist: encoder names, software
 versions and anything nobody thought about stay out.
 
-Chapters (an edited film's, a lecture's) are kept with their titles, cut to a part.
+Chapters (an edited film's, a lecture's) are kept with their titles, cut to a part, with
+--strip-metadata too: they are the film's structure.
 
 A sound track's language and name (a second language, a commentary) say which track is
 which, not anything about who filmed: they are kept with --strip-metadata too, and so is a
@@ -35,11 +36,11 @@ CREDITS = ("artist", "author", "copyright", "com.apple.quicktime.artist",
 # its companions (accuracy, body, note)
 LOCATION = ("location", "location-eng")
 LOCATION_PREFIX = "com.apple.quicktime.location."
-# Tags MP4's muxer writes in its own boxes (the movie header, iTunes-style items, loci);
-# any other kept tag needs QuickTime's key-value metadata (movflags use_metadata_tags).
 # Matroska's names for the same things (FFmpeg gives its tags as stored, in capitals:
 # written lower-case, as MP4's; QuickTime's keys are kept as they are spelled)
 ALIASES = {"date_recorded": "date"}
+# Tags MP4's muxer writes in its own boxes (the movie header, iTunes-style items, loci);
+# any other kept tag needs QuickTime's key-value metadata (movflags use_metadata_tags).
 MP4_NATIVE = frozenset({"creation_time", "date", "artist", "copyright", "comment",
                         "location", "location-eng"})  # fmt: skip
 UNKNOWN_LANGUAGE = "und"
