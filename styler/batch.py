@@ -110,7 +110,9 @@ def make_plan(
     *,
     recursive: bool = False,
 ) -> Plan:
-    """Jobs for every input image; an image named twice runs once, and an input whose
+    """Jobs for every input image; an image named twice runs once, an input that is this
+    run's own output for another input is none (a folder stylized into itself: its outputs
+    of an earlier run would be painted again, after being overwritten), and an input whose
     output name another input already claims fails rather than overwriting it.
 
     Raises InputNotFound for an input that does not exist at all (a typo: nothing runs);
@@ -120,12 +122,18 @@ def make_plan(
     output_dir = Path(output_dir)
     claimed: dict[Path, Path] = {}  # output -> source
     seen: set[Path] = set()
+    found: list[tuple[Path, Path, Path]] = []  # (source, its real path, its output)
     for source, relative in _discover(inputs, output_dir, recursive, plan.failures):
         resolved = _resolved(source)
         if resolved in seen:
             continue
         seen.add(resolved)
-        output = output_dir / relative / output_name(source, styles, output_kind(source, extension))
+        name = output_name(source, styles, output_kind(source, extension))
+        found.append((source, resolved, output_dir / relative / name))
+    outputs = {_resolved(output) for _, _, output in found}
+    for source, resolved, output in found:
+        if resolved in outputs:
+            continue
         if output in claimed:
             plan.failures.append(printable(
                 f"{source}: its output {output} is already the output of {claimed[output]}; "

@@ -342,6 +342,14 @@ def test_plan_runs_a_repeated_input_once_and_refuses_clashing_names(tmp_path):
     assert len(plan.failures) == 1 and "a.png: its output" in plan.failures[0]
 
 
+def test_a_folder_stylized_into_itself_does_not_stylize_its_earlier_outputs(tmp_path):
+    for name in ("a.jpg", "a__s.heic", "b__t.heic"):
+        (tmp_path / name).touch()
+    plan = make_plan([tmp_path], ["s.png"], tmp_path, "heic")
+    assert [job.source.name for job in plan.jobs] == ["a.jpg", "b__t.heic"]  # t: another style
+    assert not plan.failures
+
+
 @pytest.mark.parametrize("output", ["afile", "afile/sub"])
 def test_an_output_folder_that_is_a_file_is_one_usage_error(workspace, monkeypatch, capsys,
                                                              output):  # fmt: skip
