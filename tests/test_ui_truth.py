@@ -21,7 +21,15 @@ from styler.ui.inputs import MAIN_STYLE, NO_STYLE, STYLE_IMAGES
 from styler.ui.state import LEFT_QUEUED as LEFT_QUEUED_BY_TAB
 from styler.ui.state import STYLIZE_TAB
 from tests.test_ui import _download, _result_src, _slider, _status, _upload
-from tests.ui_helpers import DESKTOP, TIMEOUT, paint_red_stroke, photo, save, wait_for_text
+from tests.ui_helpers import (
+    DESKTOP,
+    TIMEOUT,
+    paint_red_stroke,
+    photo,
+    save,
+    settled_text,
+    wait_for_text,
+)
 from tests.ui_helpers import SHOTS as UI_SHOTS
 
 SHOTS = UI_SHOTS / "truth"
@@ -217,7 +225,7 @@ def test_a_quality_run_left_by_a_reload_is_kept_and_the_page_says_so(page, serve
     _step_reached(page, 4)
     page.reload()
     page.locator("#status").wait_for()
-    status = _wait_status(page, "when the page was left", timeout=60_000)
+    status = settled_text(page, "#status", "when the page was left", timeout=60_000)
     assert re.fullmatch(r"Your last run was stopped at step \d+ of 24 when the page was left: "
                         r"kept in History; Continue goes on from there\.", status.strip()), status
     assert page.locator("#history .thumbnail-item").count() == 1
@@ -542,7 +550,7 @@ def test_an_instant_result_ending_while_the_page_reloads_is_on_the_reloaded_page
     page.wait_for_timeout(round(seconds * 400))  # past its queue, well before its end
     page.reload()
     page.locator("#status").wait_for()
-    status = _wait_status(page, "as the page was left", timeout=60_000)
+    status = settled_text(page, "#status", "as the page was left", timeout=60_000)
     assert re.fullmatch(r"Your last run ended as the page was left: kept in History\. Done in "
                         r"[\d.]+ s: s30 · Instant, 2048×1536 px\. Upscaled from the photo's "
                         r"1600×1200 px\. Download gives the full-size PNG\. Refine paints it "

@@ -20,7 +20,7 @@ import pytest
 from PIL import Image
 
 from styler.video import read_video_settings
-from tests.ui_helpers import SHOTS, TIMEOUT, make_tiny_styles, wait_for_text
+from tests.ui_helpers import SHOTS, TIMEOUT, make_tiny_styles, settled_text, wait_for_text
 from tests.video_clips import (
     DURATIONS,
     moving_pattern,
@@ -408,8 +408,7 @@ def test_a_clip_left_by_a_reload_is_said_and_goes_on_from_there(page, server) ->
     page.reload()
     page.locator("#stylize-btn").wait_for()
     page.get_by_role("tab", name="Video").click()
-    _status_has(page, "when the page was left", timeout=60_000)
-    status = page.locator("#video-status").inner_text().strip()
+    status = settled_text(page, "#video-status", "when the page was left", 60_000).strip()
     assert re.fullmatch(r"Your last clip was stopped at frame \d+ of 40 when the page was left: "
                         r"its first 24 frames are kept\. Stylize the same clip again with the "
                         r"same settings to go on from there \(frame 25\)\.", status), status

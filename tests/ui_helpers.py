@@ -131,6 +131,17 @@ def wait_for_text(page, selector: str, text: str, timeout: float = TIMEOUT) -> s
     return page.locator(selector).inner_text()
 
 
+def settled_text(page, selector: str, text: str, timeout: float = TIMEOUT) -> str:
+    """The element's text once it includes `text` and shows no Gradio timer: a page's load
+    events may still be finishing when their line arrives, and their timer ('0.1s') is part
+    of the element's text until they end."""
+    wait_for_text(page, selector, text, timeout)
+    page.wait_for_function(
+        "s => { const t = document.querySelector(s + ' .meta-text, ' + s + ' .meta-text-center');"
+        " return !t || t.offsetParent === null }", arg=selector, timeout=TIMEOUT)  # fmt: skip
+    return page.locator(selector).inner_text()
+
+
 def paint_red_stroke(page) -> None:
     """Open the Regions panel and drag one vertical stroke of the red brush over the photo."""
     page.locator("#regions").get_by_text("Regions:").click()
