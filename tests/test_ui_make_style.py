@@ -354,6 +354,23 @@ def test_the_server_photos_box_counts_only_the_photos_a_training_can_use(tmp_pat
     assert label() is None  # no box: nothing to add
 
 
+def test_the_server_photos_are_counted_off_start_up_and_again_when_the_folder_changes(
+    tmp_path: Path,
+) -> None:
+    """Counting reads every photo (seconds for hundreds): done in the background from
+    start-up, and again only when the folder's listing has changed."""
+    from types import SimpleNamespace
+
+    from styler.ui.make_style_runs import ServerPhotosLabel
+
+    for i in range(2):
+        save(photo(40, 30, seed=i), tmp_path / f"p{i}.png")
+    offered = ServerPhotosLabel(SimpleNamespace(config=SimpleNamespace(train_photos=tmp_path)))
+    assert offered.current() == "Also train on this server's 2 photos"
+    save(photo(40, 30, seed=5), tmp_path / "p5.png")
+    assert offered.current() == "Also train on this server's 3 photos"
+
+
 def _watch_held(page) -> None:
     """The page's timer that finds a training started elsewhere (every WATCH_S) never
     answers: the page follows none, whatever trains, until it is shown one."""

@@ -7,6 +7,7 @@ UserError with one line, naming files by their names alone (never a server path)
 from __future__ import annotations
 
 import html
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -39,8 +40,42 @@ def server_photos(services: Services) -> list[Path]:
 def server_photos_label(services: Services) -> str | None:
     """The label of the box that adds the server's photos: how many a training can use, as
     it counts them (each read whole, a repeated file once: style_jobs.check_photos), and how
-    many files it skips; None where it can use none. Read once, when the page is built."""
-    distinct, repeats = style_jobs.distinct_files(server_photos(services))
+    many files it skips; None where it can use none."""
+    return _photos_label(server_photos(services))
+
+
+class ServerPhotosLabel:
+    """server_photos_label, counted off the page's start-up path: reading every photo of a
+    large folder takes seconds, which neither the server's start nor each page load should
+    wait for. Counted once in the background at start-up, and again only when the folder's
+    listing (names, sizes, times) has changed since."""
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+        self._lock = threading.Lock()
+        self._counted: tuple[tuple, str | None] | None = None
+        threading.Thread(target=self.current, name="server-photos", daemon=True).start()
+
+    def current(self) -> str | None:
+        """The label for the folder as it is now (waits for a count under way)."""
+        with self._lock:
+            photos = server_photos(self._services)
+            listing = tuple(_listing_entry(path) for path in photos)
+            if self._counted is None or self._counted[0] != listing:
+                self._counted = (listing, _photos_label(photos))
+            return self._counted[1]
+
+
+def _listing_entry(path: Path) -> tuple:
+    try:
+        stat = path.stat()
+    except OSError:
+        return (path.name,)
+    return path.name, stat.st_size, stat.st_mtime_ns
+
+
+def _photos_label(photos: Sequence[Path]) -> str | None:
+    distinct, repeats = style_jobs.distinct_files(photos)
     readable, unreadable = style_jobs.readable_photos(distinct)
     if not readable:
         return None

@@ -34,6 +34,7 @@ from styler.ui.guard import readable
 from styler.ui.make_style_runs import (
     FINISHED,
     PHOTOS_ADVICE,
+    ServerPhotosLabel,
     current,
     delete,
     latest_preview,
@@ -43,7 +44,6 @@ from styler.ui.make_style_runs import (
     own_styles,
     progress_html,
     resume,
-    server_photos_label,
     start,
     stop,
     trainings,
@@ -70,7 +70,6 @@ def make_style_tab(services: Services) -> dict[str, Any]:
     """Every component of the tab, by name."""
     ui: dict[str, Any] = {}
     control = TRAINING_CONTROLS["minutes"]
-    offered = server_photos_label(services)
     gr.Markdown(
         "Teach styler a painting of your own: it fine-tunes its base network on your photos "
         "for a few minutes. The new style then appears in **Fast** mode for everyone using "
@@ -90,7 +89,8 @@ def make_style_tab(services: Services) -> dict[str, Any]:
                                    height=PHOTO_LIST_PX, elem_id="ms-photos")  # fmt: skip
             ui["photos_message"] = gr.Markdown("", elem_id="ms-photos-message")
             gr.Markdown(PHOTOS_ADVICE, elem_id="ms-photos-advice")
-            ui["server_photos"] = gr.Checkbox(False, label=offered or "", visible=bool(offered),
+            # shown by the page's load once the server's photos are counted (ServerPhotosLabel)
+            ui["server_photos"] = gr.Checkbox(False, label="", visible=False,
                                               elem_id="ms-server-photos")  # fmt: skip
             ui["minutes"] = gr.Radio(minutes_choices(), value=control.default,
                                      label=f"4 · {control.label} ({control.unit})",
@@ -166,6 +166,14 @@ def wire_make_style(services: Services, ui: dict[str, Any], stylize: dict[str, A
 
     demo.load(on_load, None, [*lists, ui["jobs"], ui["own"], ui["listed"], *following],
               queue=False, api_name=False)  # fmt: skip
+    offered = ServerPhotosLabel(services)
+
+    def offer_server_photos():
+        """The box that adds the server's photos, labelled with their count, where any."""
+        label = offered.current()
+        return gr.Checkbox(label=label or "", visible=bool(label))
+
+    demo.load(offer_server_photos, None, ui["server_photos"], queue=False, api_name=False)
     ui["use_style"].click(lambda image: image or gr.skip(), stylize["style1"], ui["painting"],
                           queue=False, api_name=False)  # fmt: skip
 
