@@ -25,7 +25,13 @@ from styler.errors import OptionsError, StylerError
 from styler.fast.export import export_onnx
 from styler.fast.inference import network_file
 from styler.fast.runtime import Painter, fast_precision
-from styler.imageio import IMAGE_EXTENSIONS, ImageSaveError, commit_temporary, temporary_name
+from styler.imageio import (
+    IMAGE_EXTENSIONS,
+    ImageSaveError,
+    commit_temporary,
+    os_reason,
+    temporary_name,
+)
 from styler.instant.cascade import Passes
 from styler.instant.export import (
     DECODER,
@@ -163,8 +169,8 @@ def _install(folder: Path, files: dict[str, Path]) -> list[Path]:
             try:
                 shutil.copyfile(source, temporaries[target])
             except OSError as exc:  # named as the user gave it, not as the temporary file
-                raise ImageSaveError(str(target), f"could not write the file "
-                                     f"({exc.strerror or exc})") from exc  # fmt: skip
+                reason = f"could not write the file ({os_reason(exc)})"
+                raise ImageSaveError(str(target), reason) from exc
         for target, temporary in temporaries.items():
             commit_temporary(temporary, target)
             renamed.append(target)

@@ -232,7 +232,7 @@ def _read_all(path: str) -> bytes:
         try:
             return stream.read()
         except OSError as exc:
-            raise ImageLoadError(path, _os_reason(exc)) from exc
+            raise ImageLoadError(path, os_reason(exc)) from exc
 
 
 @contextlib.contextmanager
@@ -332,7 +332,8 @@ def _frame_notes(im: Image.Image) -> tuple[str, ...]:
             "only the first frame is used",)  # fmt: skip
 
 
-def _os_reason(exc: OSError) -> str:
+def os_reason(exc: OSError) -> str:
+    """The reason an OSError gives, in the words every file error of styler uses."""
     if isinstance(exc, FileNotFoundError):
         return "file not found"
     if isinstance(exc, IsADirectoryError):
@@ -373,7 +374,7 @@ def _open_file(path: str) -> io.BufferedReader:
     try:
         fd = os.open(path, flags)
     except OSError as exc:
-        raise ImageLoadError(path, _os_reason(exc)) from exc
+        raise ImageLoadError(path, os_reason(exc)) from exc
     try:
         info = os.fstat(fd)
         if stat.S_ISDIR(info.st_mode):
@@ -407,7 +408,7 @@ def _open_image(path: str, stream: io.BufferedReader) -> Image.Image:
         if exc.errno is None:  # Pillow's own: a damaged header, not the file system
             detail = str(exc) or type(exc).__name__
             raise ImageLoadError(path, f"truncated or corrupt image data ({detail})") from exc
-        raise ImageLoadError(path, _os_reason(exc)) from exc
+        raise ImageLoadError(path, os_reason(exc)) from exc
     except Exception as exc:
         detail = str(exc) or type(exc).__name__
         raise ImageLoadError(path, f"not an image styler can read ({detail})") from exc
@@ -877,7 +878,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
         temp_name = None
         _fsync_directory(target.parent)
     except OSError as exc:
-        reason = f"could not write the file ({_os_reason(exc)})"
+        reason = f"could not write the file ({os_reason(exc)})"
         raise ImageSaveError(str(target), reason) from exc
     finally:
         if temp_name is not None:  # any failure, KeyboardInterrupt included
@@ -896,7 +897,7 @@ def temporary_name(target: str | os.PathLike) -> pathlib.Path:
         handle, name = tempfile.mkstemp(dir=target.parent, prefix=_temp_prefix(target.name),
                                         suffix=".tmp")  # fmt: skip
     except OSError as exc:
-        raise ImageSaveError(str(target), f"could not write the file ({_os_reason(exc)})") from exc
+        raise ImageSaveError(str(target), f"could not write the file ({os_reason(exc)})") from exc
     os.close(handle)
     return pathlib.Path(name)
 
@@ -911,7 +912,7 @@ def commit_temporary(temp: str | os.PathLike, target: str | os.PathLike) -> None
         os.replace(temp, target)
         _fsync_directory(target.parent)
     except OSError as exc:
-        raise ImageSaveError(str(target), f"could not write the file ({_os_reason(exc)})") from exc
+        raise ImageSaveError(str(target), f"could not write the file ({os_reason(exc)})") from exc
 
 
 # Temporary files: '.<name>.styler-<host>-<pid>-<random>.tmp'. Hidden, so no folder listing of
