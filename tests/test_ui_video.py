@@ -195,6 +195,23 @@ def test_video_handlers_take_an_animation_and_give_one_back(
         check_clip(services, broken)
 
 
+FRENCH = {"language": "fra"}
+
+
+def test_the_video_tab_says_a_clip_has_subtitles_and_keeps_them(services, tmp_path) -> None:
+    from styler.ui.inputs import FAST, Controls
+    from styler.ui.video_runs import ClipOutcome, check_clip, describe_clip, run_clip
+
+    film = write_clip(tmp_path / "film.mkv", moving_pattern(64, 48, 6), caption_tags=FRENCH,
+                      captions=[(0.0, 0.4, "Bonjour")])  # fmt: skip
+    assert describe_clip(check_clip(services, film)).endswith("· with sound · subtitles (fra)")
+    outcome = list(run_clip(services, "s:video", film, FAST, services.style_names()[0], None,
+                            Controls()))[-1]  # fmt: skip
+    assert isinstance(outcome, ClipOutcome) and "with its sound and subtitles" in outcome.status
+    plain = write_clip(tmp_path / "plain.mp4", moving_pattern(64, 48, 6))
+    assert describe_clip(check_clip(services, plain)).endswith("· with sound")
+
+
 def test_live_frames_are_painted_as_a_clip_and_restart_on_a_change(services) -> None:
     from styler.ui.inputs import FAST, QUALITY, Controls
     from styler.ui.live_runs import live_frame

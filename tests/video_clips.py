@@ -45,6 +45,8 @@ def write_clip(
     sound_tags: dict[str, str] | None = None,
     video_tags: dict[str, str] | None = None,
     chapters: list[tuple[float, float, str]] | None = None,
+    captions: list[tuple[float, float, str]] | None = None,
+    caption_tags: dict[str, str] | None = None,
 ) -> Path:
     """An MP4 of these frames (H.264, yuv420p) with a 440 Hz AAC track lasting as long as
     the video unless `audio_seconds`; `rotation` tags the stream for display, `aspect` is
@@ -53,8 +55,10 @@ def write_clip(
     sets the keyframe interval (x264's default: one keyframe in a short clip); `tags` are
     the container's (written as a phone does: QuickTime keys kept as they are),
     `sound_tags` the sound track's, `video_tags` the picture's (a `timecode` among them
-    makes a timecode track, as cameras write); `chapters` (start and end seconds, title).
-    A name ending in .mkv makes a Matroska file instead of an MP4."""
+    makes a timecode track, as cameras write); `chapters` (start and end seconds, title);
+    `captions` (start and end seconds, text) a subtitle track with `caption_tags`: SubRip in
+    Matroska, timed text (mov_text) in MP4. A name ending in .mkv makes a Matroska file
+    instead of an MP4."""
     matroska = path.suffix == ".mkv"  # else MP4, whatever the name
     options = {"movflags": "use_metadata_tags"} if tags and not matroska else {}
     form = "matroska" if matroska else "mp4"
@@ -80,6 +84,9 @@ def write_clip(
                 video.options = {"g": str(keyframe_every), "keyint_min": str(keyframe_every)}
         sound = _mono_aac(container)
         sound.metadata.update(sound_tags or {})
+        subtitles = None if captions is None else _caption_track(container, matroska)
+        if subtitles is not None:
+            subtitles.metadata.update(caption_tags or {})
         if video is not None:
             for index, rgb in enumerate(frames):
                 frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
@@ -90,7 +97,52 @@ def write_clip(
                 container.mux(packet)
         _write_tone(container, sound, audio_seconds if audio_seconds is not None
                     else len(frames) / rate)  # fmt: skip
+        for start, end, text in captions or []:
+            data = text.encode()
+            if not matroska:  # mov_text: the text's length, then the text
+                data = len(data).to_bytes(2, "big") + data
+            packet = av.Packet(data)
+            packet.pts = packet.dts = round(start * 1000)
+            packet.duration = round((end - start) * 1000)
+            packet.time_base, packet.stream = Fraction(1, 1000), subtitles
+            container.mux(packet)
     return path
+
+
+def _caption_track(container: Any, matroska: bool) -> Any:
+    """A subtitle track whose packets the caller makes: SubRip's are the text, mov_text's
+    the text after its length (its encoder, opened only to write the track's header)."""
+    if matroska:
+        track = container.add_mux_stream("subrip")
+    else:
+        track = container.add_stream("mov_text")
+        track.codec_context.subtitle_header = CAPTION_STYLE_SHEET
+    track.time_base = Fraction(1, 1000)
+    return track
+
+
+# The smallest style sheet the mov_text encoder opens with: one default style.
+CAPTION_STYLE_SHEET = (
+    b"[Script Info]\nScriptType: v4.00+\n\n[V4+ Styles]\nFormat: Name, Fontname, Fontsize\n"
+    b"Style: Default,Arial,16\n\n[Events]\nFormat: Layer, Start, End, Style, Text\n"
+)
+
+
+def captions_of(path: Path) -> list[tuple[float, float, str]]:
+    """Each caption of the file's first subtitle track: start and end seconds, its text."""
+    with av.open(str(path)) as container:
+        track = container.streams.subtitles[0]
+        found = []
+        for packet in container.demux(track):
+            if packet.pts is None or not packet.size:
+                continue
+            for caption in packet.decode():
+                if caption.dialogue:
+                    base = packet.time_base
+                    found.append((float(packet.pts * base),
+                                  float((packet.pts + packet.duration) * base),
+                                  caption.dialogue.decode()))  # fmt: skip
+        return found
 
 
 # An animation's frame durations (ms), as write_animation gives them.

@@ -32,6 +32,7 @@ from styler.video.journal import discard
 from styler.video.kinds import ANIMATION_EXTENSIONS
 from styler.video.reader import ClipInfo, probe_clip
 from styler.video.span import Span, clock, parse_time
+from styler.video.tags import UNKNOWN_LANGUAGE
 
 NO_CLIP = ("Add a clip first: upload an MP4, MOV, MKV, WebM, AVI or M4V video, or an "
            "animated GIF, WebP or PNG.")  # fmt: skip
@@ -87,7 +88,14 @@ def describe_clip(info: ClipInfo) -> str:
              f" · {info.duration:.1f} s")  # fmt: skip
     if isinstance(info, AnimationInfo):
         return f"{ANIMATION_NAMES[info.format]} animation · {facts}"
-    return f"{facts} · {'with sound' if info.audio else 'no sound'}"
+    facts = f"{facts} · {'with sound' if info.audio else 'no sound'}"
+    return f"{facts} · {_subtitles(info)}" if info.subtitles else facts
+
+
+def _subtitles(info: ClipInfo) -> str:
+    """'subtitles (fra, eng)', or 'subtitles' where no track names its language."""
+    known = [language for language in info.subtitles if language != UNKNOWN_LANGUAGE]
+    return f"subtitles ({', '.join(known)})" if known else "subtitles"
 
 
 def clip_recipe(
@@ -218,7 +226,8 @@ def _outcome(result: VideoResult, info: ClipInfo, span: Span | None, made: str) 
         return ClipOutcome(None, f"{done}. Stylize the clip to start again.")
     fps = (result.frames - result.resumed) / max(result.elapsed, 1e-6)
     part = f" ({span.describe()})" if span is not None and not span.whole else ""
-    sound = " with its sound" if info.audio else ""
+    carried = [name for name, has in (("sound", info.audio), ("subtitles", info.subtitles)) if has]
+    sound = f" with its {' and '.join(carried)}" if carried else ""
     went_on = f", going on from frame {result.resumed + 1}" if result.resumed else ""
     return ClipOutcome(result.output, f"Done: {result.frames} frames{part}{sound} in "
                                       f"{result.elapsed:.1f} s ({fps:.1f} fps, {made}"

@@ -77,6 +77,7 @@ class AnimationReader:
     def __init__(self, info: AnimationInfo) -> None:
         self.info = info
         self.audio: list[Any] = []
+        self.tracks: list[Any] = []
 
     def __enter__(self) -> AnimationReader:
         return self
@@ -100,7 +101,7 @@ class AnimationWriter:
     """ClipWriter's form for an animation: frames gathered, then the file written at once,
     atomically, in the source's format with its durations and loop and the settings."""
 
-    def __init__(self, target: str | os.PathLike, info: AnimationInfo, audio: list[Any],
+    def __init__(self, target: str | os.PathLike, info: AnimationInfo, tracks: list[Any],
                  settings: dict[str, Any]) -> None:  # fmt: skip
         self.target, self.info, self.settings = target, info, settings
         self.frames: list[Image.Image] = []
@@ -116,8 +117,8 @@ class AnimationWriter:
         self.frames.append(image)
         self.alphas.append(alpha)
 
-    def write_audio(self, packet: Any) -> None:
-        """An animation has no sound to copy."""
+    def write_track(self, packet: Any) -> None:
+        """An animation has no sound or subtitles to carry."""
 
     def commit(self) -> Path:
         see_through = any(alpha is not None for alpha in self.alphas)

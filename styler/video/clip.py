@@ -65,7 +65,8 @@ def stylize_video(
 ) -> VideoResult:
     """Stylize the clip `source` into the MP4 `output` with the recipe (or an engine built
     from one): every frame as the recipe paints a photo, steadied by its `temporal` control;
-    the source's timestamps, rotation (made upright) and audio kept; the settings embedded.
+    the source's timestamps, rotation (made upright), audio and subtitles kept; the settings
+    embedded.
     An animated GIF, WebP or PNG is written back animated in its own format instead
     (styler.video.animation). `span`: only that part of the clip, its times from 0
     (styler.video.span).
@@ -98,12 +99,12 @@ def stylize_video(
     taken = 0 if journal is None else journal.segments * segment
     with reader_for(whole) as reader:
         photo = PhotoOptions.from_values(engine.recipe.controls)  # the tags the clip keeps
-        pipeline = _Pipeline(Path(output), info, reader.audio, part, segment, journal, photo)
+        pipeline = _Pipeline(Path(output), info, reader.tracks, part, segment, journal, photo)
         items = reader.items() if part is None else part_items(reader, part)
         try:
             for item in items:
                 if not isinstance(item, Frame):
-                    pipeline.audio(item)
+                    pipeline.track(item)
                     continue
                 if cancel is not None and cancel.cancelled:
                     return pipeline.stopped(pipeline.settings, start, taken)
@@ -195,10 +196,10 @@ class _Pipeline:
 
     IN_FLIGHT = 2
 
-    def __init__(self, target: Path, info: ClipInfo, audio: list[Any], span: Span | None = None,
+    def __init__(self, target: Path, info: ClipInfo, tracks: list[Any], span: Span | None = None,
                  segment: int = 0, journal: ClipJournal | None = None,
                  photo: PhotoOptions | None = None) -> None:  # fmt: skip
-        self.target, self.info, self.audio_streams, self.span = target, info, audio, span
+        self.target, self.info, self.tracks, self.span = target, info, tracks, span
         self.segment, self.journal, self.photo = segment, journal, photo
         self.writer: ClipWriter | AnimationWriter | None = None
         self.waiting: list[Any] = []
@@ -249,12 +250,12 @@ class _Pipeline:
         self.settings = settings
         sized = replace(self.info, width=size[0], height=size[1])
         if isinstance(sized, AnimationInfo):
-            self.writer = AnimationWriter(self.target, sized, self.audio_streams, self.settings)
+            self.writer = AnimationWriter(self.target, sized, self.tracks, self.settings)
         else:
-            self.writer = ClipWriter(self.target, sized, self.audio_streams, self.settings,
+            self.writer = ClipWriter(self.target, sized, self.tracks, self.settings,
                                      self.photo)  # fmt: skip
         for packet in self.waiting:
-            self._write(self.writer.write_audio, packet)
+            self._write(self.writer.write_track, packet)
         self.waiting.clear()
 
     def _end_segment(self, number: int, state: dict[str, np.ndarray],
@@ -264,11 +265,12 @@ class _Pipeline:
         if self.journal is not None:
             self.journal.save(number, segment, state, self.settings, size)
 
-    def audio(self, packet: Any) -> None:
+    def track(self, packet: Any) -> None:
+        """A sound or subtitle packet, written in turn with the frames."""
         if self.writer is None:
             self.waiting.append(packet)
         else:
-            self._write(self.writer.write_audio, packet)
+            self._write(self.writer.write_track, packet)
 
     def commit(self) -> Path:
         self._finish_writes()

@@ -7,7 +7,8 @@ starts on a whole frame, the one showing at `start`, from its own beginning (at 
 before `start`): every frame keeps its full length, so the part runs at the clip's frame
 rate and a camera's timecode labels each of its frames as it labelled them in the take.
 Audio packets are kept whole from the first that starts at the part's start or after, up to
-`end`: the sound starts within one packet (some 20 ms) of the picture. An animation's part
+`end`: the sound starts within one packet (some 20 ms) of the picture. Captions are cut to
+the part: one on screen at its start is shown from it. An animation's part
 starts at `start` itself (its frames have lengths of their own, cut to the part).
 """
 
@@ -65,8 +66,8 @@ def part_items(reader: Any, span: Span) -> Iterator[Frame | Any]:
         end = wanted + Fraction(span.end - span.start).limit_denominator(10**6)
     frame_length = 1 / Fraction(reader.info.rate) if video else Fraction(0)
     origin: Fraction | None = None if video else wanted  # where the part's clock starts
-    sounding = {stream.index for stream in reader.audio}
-    waiting: list[Any] = []  # sound read before the origin is known
+    sounding = {stream.index for stream in reader.audio}  # captions are sparse: not awaited
+    waiting: list[Any] = []  # sound and captions read before the origin is known
     held: Frame | None = None
     pictured = True  # frames still to come within the part
     for item in reader.items():
@@ -107,7 +108,10 @@ def _waited(packets: list[Any], origin: Fraction, end: Fraction | None,
 def _kept_sound(packet: Any, origin: Fraction, end: Fraction | None,
                 sounding: set[int]) -> Any | None:  # fmt: skip
     """`packet` timed from `origin` where it lies within the part, else None; its track
-    struck from `sounding` once past the part's end."""
+    struck from `sounding` once past the part's end. A caption (a subtitle packet) is
+    kept for as long as it is on screen within the part."""
+    if packet.stream.type == "subtitle":
+        return _caption_in_part(packet, origin, end)
     kept, ended = _audio_in_part(packet, origin, end)
     if ended:
         sounding.discard(packet.stream.index)
@@ -144,6 +148,30 @@ def _audio_in_part(packet: Any, origin: Fraction, end: Fraction | None) -> tuple
     if packet.dts is not None:
         packet.dts -= shift
     return packet, False
+
+
+def _caption_in_part(packet: Any, origin: Fraction, end: Fraction | None) -> Any | None:
+    """The caption cut to the part (a caption is re-encoded, so it can be: one on screen
+    when the part starts is shown from the part's start), its times from `origin`; None
+    where it is not on screen within the part. One without a length (it has it inside)
+    is kept where it starts within the part."""
+    if packet.pts is None or packet.time_base is None:
+        return None
+    base = Fraction(packet.time_base)
+    shown = packet.pts * base
+    gone = (packet.pts + (packet.duration or 0)) * base if packet.duration else None
+    if end is not None and shown >= end:
+        return None
+    if gone is None:
+        if shown < origin:
+            return None
+    elif gone <= origin:
+        return None
+    else:
+        gone = gone if end is None else min(gone, end)
+        packet.duration = round((gone - max(shown, origin)) / base)
+    packet.pts = packet.dts = round((max(shown, origin) - origin) / base)
+    return packet
 
 
 def _overlaps(durations: tuple[int, ...], start: float, end: float) -> Iterator[int]:

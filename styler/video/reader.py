@@ -24,7 +24,14 @@ import numpy as np
 from styler.video.colour import frame_rgb
 from styler.video.deinterlace import Deinterlacer
 from styler.video.kinds import VideoLoadError, VideoTooLarge, ffmpeg_path
-from styler.video.tags import Chapter, chapters_within, picture_tags, read_chapters
+from styler.video.subtitles import text_subtitles
+from styler.video.tags import (
+    UNKNOWN_LANGUAGE,
+    Chapter,
+    chapters_within,
+    picture_tags,
+    read_chapters,
+)
 
 
 @dataclass
@@ -51,6 +58,7 @@ class ClipInfo:
     video_tags: dict[str, str] = field(default_factory=dict)
     chapters: tuple[Chapter, ...] = ()  # in seconds of the file's clock
     start: float = 0.0  # when the picture's first frame is shown, on that clock
+    subtitles: list[str] = field(default_factory=list)  # language of each text subtitle track
 
 
 class Frame:
@@ -110,7 +118,8 @@ def probe_clip(path: str | os.PathLike, *, max_pixels: int) -> ClipInfo:
                         stretch, interlaced, dict(container.metadata),
                         picture_tags(stream.metadata, container.metadata),
                         chapters_within(read_chapters(container), 0.0, start + duration),
-                        start)  # fmt: skip
+                        start, [s.metadata.get("language", UNKNOWN_LANGUAGE)
+                                for s in text_subtitles(container)])  # fmt: skip
 
 
 def open_clip(name: str) -> Any:
@@ -168,13 +177,15 @@ def _duration(container: Any, stream: Any) -> float:
 
 
 class ClipReader:
-    """An open clip: its audio streams (for copying) and, once, its contents in file order."""
+    """An open clip: its audio and text subtitle streams (carried into the output) and,
+    once, its contents in file order."""
 
     def __init__(self, info: ClipInfo) -> None:
         self.info = info
         self.container = open_clip(info.path)
         self.video = _video_stream(info.path, self.container)  # the picture (the probe's)
         self.audio = list(self.container.streams.audio)
+        self.tracks = [*self.audio, *text_subtitles(self.container)]
 
     def __enter__(self) -> ClipReader:
         return self
@@ -198,17 +209,17 @@ class ClipReader:
 
     def items(self) -> Iterator[Frame | Any]:
         """A Frame for each video frame (deinterlaced where the clip is interlaced) and the
-        audio packets as they are, in file order, one at a time. A stream that stops
-        decoding part way is VideoLoadError."""
+        tracks' packets (sound, subtitles) as they are, in file order, one at a time. A
+        stream that stops decoding part way is VideoLoadError."""
         video = self.video
         video.thread_type = "AUTO"
         deinterlacer = Deinterlacer(video) if self.info.interlaced else None
         try:
-            packets = self.container.demux(video, *self.audio)
+            packets = self.container.demux(video, *self.tracks)
             ahead = list(itertools.islice(packets, _LOOK_AHEAD))
             times = _PacketOrderTimes() if _pts_in_decode_order(video, ahead) else None
             for packet in itertools.chain(ahead, packets):
-                if packet.stream.type == "audio":
+                if packet.stream is not video:
                     if packet.dts is not None:
                         yield packet
                     continue

@@ -1,7 +1,8 @@
 """Writing a stylized clip: H.264 in MP4 (yuv420p, even sides, BT.709 and tagged so) that
 browsers play, at the source's timestamps (so its frame rate, frame count and duration,
 variable rates included), its audio copied packet by packet where MP4 can carry the codec
-(re-encoded to AAC where it cannot), the settings that made it in the container's comment
+(re-encoded to AAC where it cannot), its text subtitles as MP4's (styler.video.subtitles),
+the settings that made it in the container's comment
 tag, and what the photo rules keep of the source's tags (date, camera, credits:
 styler.video.tags).
 
@@ -32,6 +33,7 @@ from styler.imageio import PhotoOptions, commit_temporary, temporary_name
 from styler.video.colour import tag_bt709, yuv_bt709
 from styler.video.kinds import ffmpeg_path
 from styler.video.reader import ClipInfo, Frame
+from styler.video.subtitles import SubtitleTrack
 from styler.video.tags import chapter_entries, clip_tags, needs_key_value_tags, track_tags
 
 SETTINGS_PREFIX = "styler.settings:"  # the comment tag's text: this prefix, then JSON
@@ -45,7 +47,7 @@ class ClipWriter:
     """One output clip being written; `commit()` gives it its final name, anything else
     (an exception, a cancel) removes it."""
 
-    def __init__(self, target: str | os.PathLike, info: ClipInfo, audio: list[Any],
+    def __init__(self, target: str | os.PathLike, info: ClipInfo, tracks: list[Any],
                  settings: dict[str, Any], photo: PhotoOptions | None = None) -> None:  # fmt: skip
         photo = photo or PhotoOptions()
         self.target = Path(target)
@@ -72,8 +74,8 @@ class ClipWriter:
         self._encoder: Any = None  # the segment's, from its first frame to end_segment()
         self._headers_checked = False
         self._packets: list[EncodedPacket] = []  # the segment's so far
-        self._audio = {stream.index: _AudioTrack(self.container, stream, photo)
-                       for stream in audio}  # fmt: skip
+        self._tracks = {stream.index: _carried_track(self.container, stream, photo)
+                        for stream in tracks}  # fmt: skip
 
     def write_frame(self, rgb: np.ndarray, frame: Frame) -> None:
         """The stylized pixels of `frame`, shown when `frame` was."""
@@ -149,16 +151,18 @@ class ClipWriter:
         self._last_pts = pts
         return pts, base
 
-    def write_audio(self, packet: Any) -> None:
-        track = self._audio.get(packet.stream.index)
+    def write_track(self, packet: Any) -> None:
+        """A packet of a sound or subtitle track, carried into the output."""
+        track = self._tracks.get(packet.stream.index)
         if track is not None:
             track.write(packet)
 
     def commit(self) -> Path:
         """Flush the encoders, close the file and give it its final name."""
         self.end_segment()
-        for track in self._audio.values():
-            track.flush()
+        for track in self._tracks.values():
+            if isinstance(track, _AudioTrack):
+                track.flush()
         self.container.close()
         commit_temporary(self.temp, self.target)
         return self.target
@@ -198,6 +202,13 @@ def _set_up_encoder(context: Any, info: ClipInfo) -> None:
     context.time_base, context.framerate = info.time_base, info.rate
     tag_bt709(context)
     context.options = {"crf": str(CRF), "preset": PRESET}
+
+
+def _carried_track(container: Any, source: Any, photo: PhotoOptions) -> Any:
+    """The output's track for a sound or text subtitle stream of the source."""
+    if source.type == "subtitle":
+        return SubtitleTrack(container, source, photo)
+    return _AudioTrack(container, source, photo)
 
 
 class _AudioTrack:
