@@ -13,7 +13,7 @@ import pytest
 
 from styler import Recipe
 from styler.imageio import ImageLoadError, load_image
-from styler.video import FrameStylizer, stylize_video
+from styler.video import FrameStylizer, VideoLoadError, stylize_video
 from tests.video_clips import decoded, moving_pattern, streams, write_clip
 
 
@@ -143,3 +143,41 @@ def test_an_output_named_for_another_format_is_refused(tmp_path, tiny_net, sourc
     with pytest.raises(ValueError, match=r"is written as (MP4|GIF): name the output"):
         stylize_video(tmp_path / source, tmp_path / output, Recipe.create("fast", [tiny_net]))
     assert sorted(p.name for p in tmp_path.iterdir()) == [source]
+
+
+def test_a_clip_whose_clock_starts_late_starts_at_once(tmp_path, tiny_net) -> None:
+    """MPEG-TS (a broadcast's, a camcorder's .mts) and stream-copied cuts start their clock
+    late: the output starts with the first frame and sound, not with that long a blank
+    (an hour's, for a recording whose clock started at 3600 s)."""
+    source = write_clip(tmp_path / "source.mp4", moving_pattern(64, 48, 24), rate=12)
+    late = tmp_path / "broadcast.ts"
+    with av.open(str(source)) as given, av.open(str(late), "w", format="mpegts") as out:
+        tracks = {s.index: out.add_stream_from_template(s) for s in given.streams}
+        for packet in given.demux():
+            if packet.size:
+                shift = round(3600 / packet.time_base)
+                packet.pts += shift
+                packet.dts += shift
+                packet.stream = tracks[packet.stream.index]
+                out.mux(packet)
+    output = stylize_video(late, tmp_path / "broadcast.mp4", Recipe.create("fast", [tiny_net]))
+    seen = streams(output.output)
+    assert seen["frames"] == 24 and seen["audio"][0][0] == "aac"
+    with av.open(str(output.output)) as container:
+        assert container.duration / av.time_base == pytest.approx(2.0, abs=0.15)
+        first = next(container.decode(video=0))
+        assert first.time == pytest.approx(0.0, abs=0.1)
+
+
+def test_a_clip_of_one_pixel_is_one_line(tmp_path, tiny_net) -> None:
+    dot = tmp_path / "dot.mov"  # PNG frames: x264 refuses a 1×1 picture too
+    with av.open(str(dot), "w") as container:
+        video = container.add_stream("png", rate=12)
+        video.width = video.height = 1
+        video.pix_fmt = "rgb24"
+        for _ in range(3):
+            container.mux(video.encode(av.VideoFrame.from_ndarray(np.zeros((1, 1, 3), np.uint8),
+                                                                  format="rgb24")))  # fmt: skip
+        container.mux(video.encode(None))
+    with pytest.raises(VideoLoadError, match=r"dot.mov: \d×1 is too small for a video"):
+        stylize_video(dot, tmp_path / "dot.mp4", Recipe.create("fast", [tiny_net]))

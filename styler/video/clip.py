@@ -26,7 +26,7 @@ from styler.video.animation import AnimationInfo, AnimationReader, AnimationWrit
 from styler.video.frames import FrameStylizer
 from styler.video.journal import ClipJournal, UnknownInput, discard, journal_key
 from styler.video.kinds import ANIMATION_OUTPUT, VIDEO_OUTPUT, is_animation
-from styler.video.part import part_info, part_items
+from styler.video.part import part_info, part_items, whole_items
 from styler.video.reader import ClipInfo, ClipReader, Frame, VideoLoadError, probe_clip
 from styler.video.span import Span
 from styler.video.writer import ClipWriter
@@ -100,7 +100,7 @@ def stylize_video(
     with reader_for(whole) as reader:
         photo = PhotoOptions.from_values(engine.recipe.controls)  # the tags the clip keeps
         pipeline = _Pipeline(Path(output), info, reader.tracks, part, segment, journal, photo)
-        items = reader.items() if part is None else part_items(reader, part)
+        items = whole_items(reader) if part is None else part_items(reader, part)
         try:
             for item in items:
                 if not isinstance(item, Frame):

@@ -45,7 +45,7 @@ def part_info(info: ClipInfo, span: Span) -> ClipInfo:
     tags = dict(info.video_tags)  # a camera's timecode: the part's first frame's
     if "timecode" in tags:
         tags["timecode"] = later_timecode(tags["timecode"], skipped, info.rate)
-    chapters = chapters_within(info.chapters, info.start + start, end - start)
+    chapters = chapters_within(info.chapters, info.start - info.origin + start, end - start)
     return replace(info, frames=frames, duration=end - start, video_tags=tags,
                    chapters=chapters)  # fmt: skip
 
@@ -94,6 +94,21 @@ def part_items(reader: Any, span: Span) -> Iterator[Frame | Any]:
         yield _shifted(held, origin)
     if origin is not None:
         yield from _waited(waiting, origin, end, sounding)
+
+
+def whole_items(reader: Any) -> Iterator[Frame | Any]:
+    """The reader's items for the whole clip, their times counted from its origin
+    (ClipInfo.origin): the output starts with its first frame or sound, however late the
+    file's clock starts."""
+    origin = Fraction(reader.info.origin).limit_denominator(10**6)
+    if not origin:
+        yield from reader.items()
+        return
+    for item in reader.items():
+        if isinstance(item, Frame):
+            yield _shifted(item, origin)
+        elif (kept := _kept_sound(item, origin, None, set())) is not None:
+            yield kept
 
 
 def _waited(packets: list[Any], origin: Fraction, end: Fraction | None,

@@ -58,6 +58,10 @@ class ClipInfo:
     video_tags: dict[str, str] = field(default_factory=dict)
     chapters: tuple[Chapter, ...] = ()  # in seconds of the file's clock
     start: float = 0.0  # when the picture's first frame is shown, on that clock
+    # Where a whole clip's output starts on that clock: at its first frame or sound, where
+    # that is later than 0 (MPEG-TS and its camcorder kin, a cut copied from a stream),
+    # which would otherwise begin with that long a blank. Chapters are on the output's clock.
+    origin: float = 0.0
     subtitles: list[str] = field(default_factory=list)  # language of each text subtitle track
 
 
@@ -108,18 +112,32 @@ def probe_clip(path: str | os.PathLike, *, max_pixels: int) -> ClipInfo:
         rotation, interlaced = round(first.rotation or 0) % 360, bool(first.interlaced_frame)
         if rotation % 180:
             width, height = height, width
+        if width < 2 or height < 2:  # H.264 in yuv420p: even sides, from 2 up
+            raise VideoLoadError(name, f"{width}×{height} is too small for a video: H.264 "
+                                 "needs at least 2×2 pixels")  # fmt: skip
         rate = Fraction(stream.average_rate or stream.guessed_rate or 25)
         time_base = Fraction(stream.time_base or Fraction(1, 90000))
         duration = _duration(container, stream)
         frames = stream.frames or max(1, round(duration * rate))
         audio = [s.codec_context.name for s in container.streams.audio]
         start = float((stream.start_time or 0) * time_base)  # the picture's, on the file's clock
+        origin = _origin(stream, container.streams.audio)
         return ClipInfo(name, width, height, rotation, rate, time_base, frames, duration, audio,
                         stretch, interlaced, dict(container.metadata),
                         picture_tags(stream.metadata, container.metadata),
-                        chapters_within(read_chapters(container), 0.0, start + duration),
-                        start, [s.metadata.get("language", UNKNOWN_LANGUAGE)
-                                for s in text_subtitles(container)])  # fmt: skip
+                        chapters_within(read_chapters(container), origin,
+                                        start - origin + duration),
+                        start, origin=origin,
+                        subtitles=[s.metadata.get("language", UNKNOWN_LANGUAGE)
+                                   for s in text_subtitles(container)])  # fmt: skip
+
+
+def _origin(video: Any, audio: list[Any]) -> float:
+    """ClipInfo.origin: the earliest start of the picture and the sound, or 0 where one
+    starts at 0 or before (an AAC track's priming)."""
+    starts = [s.start_time * Fraction(s.time_base) for s in (video, *audio)
+              if s.start_time is not None and s.time_base]  # fmt: skip
+    return float(max(Fraction(0), min(starts, default=Fraction(0))))
 
 
 def open_clip(name: str) -> Any:
