@@ -398,16 +398,19 @@ class _Writing:
 
 
 def clip_notes(clip: VideoResult) -> tuple[str, ...]:
-    """What a clip's run says of its journal: the frames an earlier run left that it took,
-    or, stopped, the frames it leaves for the next run (and the space they hold)."""
+    """What a clip's run says of its journal (the frames an earlier run left that it took,
+    or, stopped, the frames it leaves for the next run and the space they hold) and of a
+    picture that ended early."""
+    notes = [] if (short := clip.cut_short()) is None else [short]
     if clip.resumed:
-        return (f"went on from frame {clip.resumed + 1} of {clip.frames}: the frames before "
-                "were painted by a run that stopped",)  # fmt: skip
-    if clip.kept and clip.journal is not None:
+        notes.append(f"went on from frame {clip.resumed + 1} of {clip.frames}: the frames "
+                     "before were painted by a run that stopped")  # fmt: skip
+    elif clip.kept and clip.journal is not None:
         size = sum(p.stat().st_size for p in clip.journal.iterdir()) / 1e6
-        return (f"stopped; its first {clip.kept} frames are kept in {clip.journal} ({size:.0f} "
-                "MB) for the same command to go on from (delete that folder to drop them)",)
-    return ()
+        notes.append(f"stopped; its first {clip.kept} frames are kept in {clip.journal} "
+                     f"({size:.0f} MB) for the same command to go on from (delete that "
+                     "folder to drop them)")  # fmt: skip
+    return tuple(notes)
 
 
 def is_complete(path: Path) -> bool:

@@ -179,5 +179,31 @@ def test_a_clip_of_one_pixel_is_one_line(tmp_path, tiny_net) -> None:
             container.mux(video.encode(av.VideoFrame.from_ndarray(np.zeros((1, 1, 3), np.uint8),
                                                                   format="rgb24")))  # fmt: skip
         container.mux(video.encode(None))
-    with pytest.raises(VideoLoadError, match=r"dot.mov: \d×1 is too small for a video"):
+    with pytest.raises(VideoLoadError, match=r"dot.mov: 1×1 is too small for a video"):
         stylize_video(dot, tmp_path / "dot.mp4", Recipe.create("fast", [tiny_net]))
+
+
+def test_a_recording_cut_off_before_its_index_says_so(tmp_path) -> None:
+    """A phone's or camera's MP4 whose recording stopped before its index was written."""
+    whole = write_clip(tmp_path / "whole.mp4", moving_pattern(64, 48, 12)).read_bytes()
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(whole[: whole.find(b"moov") - 4])
+    with pytest.raises(VideoLoadError, match=r"cut.mp4: an unfinished recording: .* index"):
+        stylize_video(cut, tmp_path / "out.mp4", Recipe.create("fast", ["udnie"]))
+
+
+def test_a_file_cut_short_is_painted_to_where_it_breaks_and_says_so(tmp_path, tiny_net) -> None:
+    """A Matroska file cut in half decodes to where it breaks; the batch says the picture
+    ended before the length the file states (it said nothing)."""
+    from styler.batch import clip_notes
+
+    whole = write_clip(tmp_path / "whole.mkv", moving_pattern(64, 48, 96), rate=12)
+    half = tmp_path / "half.mkv"
+    half.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    result = stylize_video(half, tmp_path / "half.mp4", Recipe.create("fast", [tiny_net]))
+    assert result.completed and result.frames < 96
+    (note,) = clip_notes(result)
+    assert note.startswith("the picture ends at 0:0") and note.endswith(
+        "of the 0:08 the file states: the file may be cut short")
+    full = stylize_video(whole, tmp_path / "whole.mp4", Recipe.create("fast", [tiny_net]))
+    assert clip_notes(full) == ()

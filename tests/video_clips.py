@@ -45,8 +45,9 @@ def write_clip(
     sound_tags: dict[str, str] | None = None,
     video_tags: dict[str, str] | None = None,
     chapters: list[tuple[float, float, str]] | None = None,
-    captions: list[tuple[float, float, str]] | None = None,
+    captions: list[tuple[float, float, str | bytes]] | None = None,
     caption_tags: dict[str, str] | None = None,
+    caption_flags: Any = None,
 ) -> Path:
     """An MP4 of these frames (H.264, yuv420p) with a 440 Hz AAC track lasting as long as
     the video unless `audio_seconds`; `rotation` tags the stream for display, `aspect` is
@@ -56,9 +57,9 @@ def write_clip(
     the container's (written as a phone does: QuickTime keys kept as they are),
     `sound_tags` the sound track's, `video_tags` the picture's (a `timecode` among them
     makes a timecode track, as cameras write); `chapters` (start and end seconds, title);
-    `captions` (start and end seconds, text) a subtitle track with `caption_tags`: SubRip in
-    Matroska, timed text (mov_text) in MP4. A name ending in .mkv makes a Matroska file
-    instead of an MP4."""
+    `captions` (start and end seconds, text or its bytes) a subtitle track with
+    `caption_tags` and `caption_flags` (its disposition): SubRip in Matroska, timed text
+    (mov_text) in MP4. A name ending in .mkv makes a Matroska file instead of an MP4."""
     matroska = path.suffix == ".mkv"  # else MP4, whatever the name
     options = {"movflags": "use_metadata_tags"} if tags and not matroska else {}
     form = "matroska" if matroska else "mp4"
@@ -87,6 +88,8 @@ def write_clip(
         subtitles = None if captions is None else _caption_track(container, matroska)
         if subtitles is not None:
             subtitles.metadata.update(caption_tags or {})
+            if caption_flags is not None:
+                subtitles.disposition = caption_flags
         if video is not None:
             for index, rgb in enumerate(frames):
                 frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
@@ -98,7 +101,7 @@ def write_clip(
         _write_tone(container, sound, audio_seconds if audio_seconds is not None
                     else len(frames) / rate)  # fmt: skip
         for start, end, text in captions or []:
-            data = text.encode()
+            data = text if isinstance(text, bytes) else text.encode()
             if not matroska:  # mov_text: the text's length, then the text
                 data = len(data).to_bytes(2, "big") + data
             packet = av.Packet(data)

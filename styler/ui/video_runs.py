@@ -30,9 +30,9 @@ from styler.video.animation import AnimationInfo, probe_animation
 from styler.video.clip import VideoResult, frame_at
 from styler.video.journal import discard
 from styler.video.kinds import ANIMATION_EXTENSIONS
+from styler.video.languages import UNKNOWN_LANGUAGE
 from styler.video.reader import ClipInfo, probe_clip
 from styler.video.span import Span, clock, parse_time
-from styler.video.tags import UNKNOWN_LANGUAGE
 
 NO_CLIP = ("Add a clip first: upload an MP4, MOV, MKV, WebM, AVI or M4V video, or an "
            "animated GIF, WebP or PNG.")  # fmt: skip
@@ -229,9 +229,10 @@ def _outcome(result: VideoResult, info: ClipInfo, span: Span | None, made: str) 
     carried = [name for name, has in (("sound", info.audio), ("subtitles", info.subtitles)) if has]
     sound = f" with its {' and '.join(carried)}" if carried else ""
     went_on = f", going on from frame {result.resumed + 1}" if result.resumed else ""
+    short = "" if (cut := result.cut_short()) is None else f" Note: {cut}."
     return ClipOutcome(result.output, f"Done: {result.frames} frames{part}{sound} in "
                                       f"{result.elapsed:.1f} s ({fps:.1f} fps, {made}"
-                                      f"{went_on}).")  # fmt: skip
+                                      f"{went_on}).{short}")  # fmt: skip
 
 
 def _left_notice(result: VideoResult, outcome: ClipOutcome) -> Notice:

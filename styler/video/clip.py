@@ -28,7 +28,7 @@ from styler.video.journal import ClipJournal, UnknownInput, discard, journal_key
 from styler.video.kinds import ANIMATION_OUTPUT, VIDEO_OUTPUT, is_animation
 from styler.video.part import part_info, part_items, whole_items
 from styler.video.reader import ClipInfo, ClipReader, Frame, VideoLoadError, probe_clip
-from styler.video.span import Span
+from styler.video.span import Span, clock
 from styler.video.writer import ClipWriter
 
 PREVIEW_EVERY = 10  # frames between the stylized frames progress events carry
@@ -50,6 +50,18 @@ class VideoResult:
     resumed: int = 0  # frames an earlier, stopped run painted (taken from its journal)
     kept: int = 0  # a cancelled run's: frames its journal keeps for the next run to take
     journal: Path | None = None  # where those are kept (a hidden folder beside the output)
+    picture_end: float | None = None  # seconds: where the written picture ends
+
+    def cut_short(self) -> str | None:
+        """A line where the picture ended well before the length its file states (a file cut
+        off in a download or a copy decodes up to where it breaks, and no further)."""
+        length = self.info.length
+        if not self.completed or self.picture_end is None or not self.info.stated or not length:
+            return None
+        if length - self.picture_end <= max(1.0, 0.05 * length):
+            return None
+        return (f"the picture ends at {clock(self.picture_end)} of the {clock(length)} the "
+                "file states: the file may be cut short")
 
 
 def stylize_video(
@@ -126,7 +138,8 @@ def stylize_video(
             pipeline.abort(keep_journal=not isinstance(exc, VideoLoadError))
             raise
     return VideoResult(written, pipeline.frames, True, pipeline.settings,
-                       time.perf_counter() - start, info, taken)  # fmt: skip
+                       time.perf_counter() - start, info, taken,
+                       picture_end=pipeline.picture_end)  # fmt: skip
 
 
 def _check_output_name(output: str | os.PathLike, info: ClipInfo) -> None:
@@ -202,6 +215,7 @@ class _Pipeline:
         self.target, self.info, self.tracks, self.span = target, info, tracks, span
         self.segment, self.journal, self.photo = segment, journal, photo
         self.writer: ClipWriter | AnimationWriter | None = None
+        self.picture_end: float | None = None  # a video's, once committed
         self.waiting: list[Any] = []
         self.frames = 0
         self.settings: dict[str, Any] = {}
@@ -276,6 +290,8 @@ class _Pipeline:
         self._finish_writes()
         if self.writer is None:
             raise VideoLoadError(self.info.path, "no frame decodes (empty or damaged video)")
+        if isinstance(self.writer, ClipWriter):
+            self.picture_end = self.writer.picture_end
         written = self.writer.commit()
         if self.journal is not None:
             self.journal.remove()

@@ -47,7 +47,7 @@ def part_info(info: ClipInfo, span: Span) -> ClipInfo:
         tags["timecode"] = later_timecode(tags["timecode"], skipped, info.rate)
     chapters = chapters_within(info.chapters, info.start - info.origin + start, end - start)
     return replace(info, frames=frames, duration=end - start, video_tags=tags,
-                   chapters=chapters)  # fmt: skip
+                   chapters=chapters, start=0.0, origin=0.0)  # the part's output's clock
 
 
 def part_items(reader: Any, span: Span) -> Iterator[Frame | Any]:
@@ -59,7 +59,7 @@ def part_items(reader: Any, span: Span) -> Iterator[Frame | Any]:
     wanted = Fraction(span.start).limit_denominator(10**6)
     video = isinstance(reader, ClipReader)  # an animation's frames are timed from 0
     if video:
-        reader.seek(span.start)
+        reader.seek(span.start, captions=True)
         wanted += reader.start
     end = None
     if span.end is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -24,14 +25,9 @@ import numpy as np
 from styler.video.colour import frame_rgb
 from styler.video.deinterlace import Deinterlacer
 from styler.video.kinds import VideoLoadError, VideoTooLarge, ffmpeg_path
+from styler.video.languages import mp4_language
 from styler.video.subtitles import text_subtitles
-from styler.video.tags import (
-    UNKNOWN_LANGUAGE,
-    Chapter,
-    chapters_within,
-    picture_tags,
-    read_chapters,
-)
+from styler.video.tags import Chapter, chapters_within, picture_tags, read_chapters, tag_text
 
 
 @dataclass
@@ -63,6 +59,12 @@ class ClipInfo:
     # which would otherwise begin with that long a blank. Chapters are on the output's clock.
     origin: float = 0.0
     subtitles: list[str] = field(default_factory=list)  # language of each text subtitle track
+    stated: bool = False  # the duration is the picture's own, as its file states it
+
+    @property
+    def length(self) -> float | None:
+        """Seconds from the output's start to the picture's end (None where unknown)."""
+        return self.start - self.origin + self.duration if self.duration > 0 else None
 
 
 class Frame:
@@ -103,6 +105,10 @@ def probe_clip(path: str | os.PathLike, *, max_pixels: int) -> ClipInfo:
         if _still_image(container):
             raise VideoLoadError(name, "a still image, not a video: stylize it as a photo")
         stream = _video_stream(name, container)
+        stored = (stream.codec_context.width, stream.codec_context.height)
+        if min(stored) < 2:  # H.264 in yuv420p: even sides, from 2 up
+            raise VideoLoadError(name, f"{stored[0]}×{stored[1]} is too small for a video: "
+                                 "H.264 needs at least 2×2 pixels")  # fmt: skip
         stretch = Fraction(stream.sample_aspect_ratio or 1) or Fraction(1)
         width = _shown_width(stream.codec_context.width, stretch)
         height = stream.codec_context.height
@@ -112,12 +118,9 @@ def probe_clip(path: str | os.PathLike, *, max_pixels: int) -> ClipInfo:
         rotation, interlaced = round(first.rotation or 0) % 360, bool(first.interlaced_frame)
         if rotation % 180:
             width, height = height, width
-        if width < 2 or height < 2:  # H.264 in yuv420p: even sides, from 2 up
-            raise VideoLoadError(name, f"{width}×{height} is too small for a video: H.264 "
-                                 "needs at least 2×2 pixels")  # fmt: skip
         rate = Fraction(stream.average_rate or stream.guessed_rate or 25)
         time_base = Fraction(stream.time_base or Fraction(1, 90000))
-        duration = _duration(container, stream)
+        duration, stated = _duration(container, stream)
         frames = stream.frames or max(1, round(duration * rate))
         audio = [s.codec_context.name for s in container.streams.audio]
         start = float((stream.start_time or 0) * time_base)  # the picture's, on the file's clock
@@ -127,8 +130,8 @@ def probe_clip(path: str | os.PathLike, *, max_pixels: int) -> ClipInfo:
                         picture_tags(stream.metadata, container.metadata),
                         chapters_within(read_chapters(container), origin,
                                         start - origin + duration),
-                        start, origin=origin,
-                        subtitles=[s.metadata.get("language", UNKNOWN_LANGUAGE)
+                        start, origin=origin, stated=stated,
+                        subtitles=[mp4_language(tag_text(s.metadata.get("language", "")))
                                    for s in text_subtitles(container)])  # fmt: skip
 
 
@@ -150,7 +153,36 @@ def open_clip(name: str) -> Any:
         # tags that are not UTF-8 kept as surrogate escapes: styler.video.tags reads them
         return av.open(ffmpeg_path(name), metadata_errors="surrogateescape")
     except (av.error.FFmpegError, UnicodeDecodeError) as exc:
+        if _index_missing(name):
+            raise VideoLoadError(name, "an unfinished recording: its frames are there but not "
+                                 "the index (moov) a camera writes last, so it cannot be "
+                                 "played") from exc  # fmt: skip
         raise VideoLoadError(name, f"not a video styler can read ({_reason(exc)})") from exc
+
+
+def _index_missing(name: str) -> bool:
+    """Whether an MP4 or MOV file holds media (an mdat box) but no index (moov): a
+    recording cut off before its end, whose index is written last."""
+    boxes = set()
+    try:
+        with open(name, "rb") as file:
+            size = os.fstat(file.fileno()).st_size
+            at = 0
+            while at + 8 <= size and len(boxes) < 64:
+                file.seek(at)
+                header = file.read(16)
+                length, kind = int.from_bytes(header[:4], "big"), header[4:8]
+                if length == 1 and len(header) == 16:
+                    length = int.from_bytes(header[8:16], "big")
+                elif length == 0:
+                    length = size - at
+                if length < 8:
+                    break
+                boxes.add(kind)
+                at += length
+    except OSError:
+        return False
+    return b"mdat" in boxes and b"moov" not in boxes
 
 
 def _still_image(container: Any) -> bool:
@@ -186,12 +218,22 @@ def _first_frame(name: str, container: Any, stream: Any) -> Any:
     raise VideoLoadError(name, "no frame decodes (empty or damaged video stream)")
 
 
-def _duration(container: Any, stream: Any) -> float:
+def _duration(container: Any, stream: Any) -> tuple[float, bool]:
+    """The picture's length: its stream's, else the one Matroska and WebM tag it with (both
+    the picture's own: True), else the file's (False: its sound or subtitles may outlast
+    it, and some formats' is an estimate)."""
     if stream.duration and stream.time_base:
-        return float(stream.duration * stream.time_base)
+        return float(stream.duration * stream.time_base), True
+    tagged = _MATROSKA_DURATION.fullmatch(stream.metadata.get("DURATION", ""))
+    if tagged:
+        hours, minutes, seconds = tagged.groups()
+        return int(hours) * 3600 + int(minutes) * 60 + float(seconds), True
     if container.duration:
-        return container.duration / av.time_base
-    return 0.0
+        return container.duration / av.time_base, False
+    return 0.0, False
+
+
+_MATROSKA_DURATION = re.compile(r"(\d+):(\d\d):(\d\d(?:\.\d+)?)")
 
 
 class ClipReader:
@@ -204,6 +246,7 @@ class ClipReader:
         self.video = _video_stream(info.path, self.container)  # the picture (the probe's)
         self.audio = list(self.container.streams.audio)
         self.tracks = [*self.audio, *text_subtitles(self.container)]
+        self._earlier: list[Any] = []  # captions from before a seek's keyframe (seek)
 
     def __enter__(self) -> ClipReader:
         return self
@@ -216,14 +259,38 @@ class ClipReader:
         """When the video stream's first frame is shown, in seconds of the file's clock."""
         return (self.video.start_time or 0) * Fraction(self.video.time_base)
 
-    def seek(self, seconds: float) -> int:
+    def seek(self, seconds: float, *, captions: bool = False) -> int:
         """Move to the keyframe at or before `seconds` from the clip's start, so items()
-        decodes on from there; the time `seconds` as a pts of the video stream."""
+        decodes on from there; the time `seconds` as a pts of the video stream. `captions`:
+        items() gives the captions that start before `seconds` too (one may be on screen)."""
         video = self.video
         target = (video.start_time or 0) + round(Fraction(seconds) / video.time_base)
         if seconds > 0:
             self.container.seek(target, stream=video, backward=True)
+            if captions:
+                self._earlier = self._captions_before(target * Fraction(video.time_base))
         return target
+
+    def _captions_before(self, at: Fraction) -> list[Any]:
+        """The caption packets that start in the CAPTION_LOOKBACK seconds before `at` (the
+        file's clock): one of them may still be on screen there. Matroska and WebM seek
+        to a cluster, and those stored before the keyframe would never be read."""
+        ours = {stream.index: stream for stream in self.tracks if stream.type == "subtitle"}
+        if not ours:
+            return []
+        found = []
+        with av.open(ffmpeg_path(self.info.path), metadata_errors="surrogateescape") as other:
+            earliest = max(Fraction(0), at - CAPTION_LOOKBACK)
+            if earliest > 0:
+                other.seek(int(earliest * av.time_base), backward=True)
+            streams = [s for s in other.streams.subtitles if s.index in ours]
+            for packet in other.demux(*streams):
+                if packet.pts is None or packet.time_base is None:
+                    continue
+                if packet.pts * Fraction(packet.time_base) >= at:
+                    break
+                found.append(_moved(packet, ours[packet.stream.index]))
+        return found
 
     def items(self) -> Iterator[Frame | Any]:
         """A Frame for each video frame (deinterlaced where the clip is interlaced) and the
@@ -232,13 +299,15 @@ class ClipReader:
         video = self.video
         video.thread_type = "AUTO"
         deinterlacer = Deinterlacer(video) if self.info.interlaced else None
+        earlier = {(p.stream.index, p.pts) for p in self._earlier}
+        yield from self._earlier
         try:
             packets = self.container.demux(video, *self.tracks)
             ahead = list(itertools.islice(packets, _LOOK_AHEAD))
             times = _PacketOrderTimes() if _pts_in_decode_order(video, ahead) else None
             for packet in itertools.chain(ahead, packets):
                 if packet.stream is not video:
-                    if packet.dts is not None:
+                    if packet.dts is not None and (packet.stream.index, packet.pts) not in earlier:
                         yield packet
                     continue
                 if times is not None:
@@ -265,7 +334,17 @@ class ClipReader:
         return Frame(pixels, frame.pts, frame.time_base)
 
 
+def _moved(packet: Any, stream: Any) -> Any:
+    """A copy of `packet` as a packet of `stream` (its own container is about to close)."""
+    copy = av.Packet(bytes(packet))
+    copy.stream = stream
+    copy.pts, copy.dts, copy.duration = packet.pts, packet.dts, packet.duration
+    copy.time_base = packet.time_base
+    return copy
+
+
 _LOOK_AHEAD = 64  # packets read before decoding, to tell how the clip's times are kept
+CAPTION_LOOKBACK = Fraction(60)  # seconds: longer than a caption stays on screen
 
 
 def _pts_in_decode_order(video: Any, packets: Iterable[Any]) -> bool:

@@ -25,7 +25,10 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
+import av
+
 from styler.imageio import PhotoOptions
+from styler.video.languages import UNKNOWN_LANGUAGE, mp4_language
 
 DATE = ("creation_time", "date", "com.apple.quicktime.creationdate")
 CAMERA = ("make", "model", "com.apple.quicktime.make", "com.apple.quicktime.model",
@@ -43,7 +46,6 @@ ALIASES = {"date_recorded": "date"}
 # any other kept tag needs QuickTime's key-value metadata (movflags use_metadata_tags).
 MP4_NATIVE = frozenset({"creation_time", "date", "artist", "copyright", "comment",
                         "location", "location-eng"})  # fmt: skip
-UNKNOWN_LANGUAGE = "und"
 # SMPTE timecode, HH:MM:SS:FF, with ';' (or '.') before the frames where it drops frames
 TIMECODE = re.compile(r"(\d{1,2}):(\d{2}):(\d{2})([:;.])(\d{2,3})")
 DROPPED = {30: 2, 60: 4}  # frame labels a drop-frame clock skips each minute, by nominal rate
@@ -95,15 +97,33 @@ def track_tags(source: Mapping[str, str], photo: PhotoOptions, *,
     kept = {}
     if TIMECODE.fullmatch(source.get("timecode", "")):
         kept["timecode"] = source["timecode"]
-    language = source.get("language", "")
-    if language and language != UNKNOWN_LANGUAGE:
-        kept["language"] = tag_text(language)
+    language = mp4_language(tag_text(source.get("language", "")))
+    if language != UNKNOWN_LANGUAGE:
+        kept["language"] = language
     if not photo.strip_metadata and source.get("creation_time"):
         kept["creation_time"] = tag_text(source["creation_time"])
     name = source.get("title") or source.get("handler_name")
     if named and name:
         kept["handler_name"] = tag_text(name)
     return kept
+
+
+# What a sound or subtitle track's flags say of it, kept: which track a player picks
+# (default), subtitles shown even with subtitles off (forced: a foreign line in the film),
+# and what the track is (commentary, the original language, for the hard of hearing, ...).
+KEPT_DISPOSITIONS = (
+    av.stream.Disposition.default | av.stream.Disposition.forced
+    | av.stream.Disposition.comment | av.stream.Disposition.original
+    | av.stream.Disposition.dub | av.stream.Disposition.hearing_impaired
+    | av.stream.Disposition.visual_impaired | av.stream.Disposition.descriptions
+    | av.stream.Disposition.captions | av.stream.Disposition.lyrics
+    | av.stream.Disposition.karaoke
+)
+
+
+def track_disposition(source: Any) -> Any:
+    """The flags a track of the output carries of its source track's (KEPT_DISPOSITIONS)."""
+    return source.disposition & KEPT_DISPOSITIONS
 
 
 def needs_key_value_tags(tags: Mapping[str, str]) -> bool:

@@ -34,7 +34,13 @@ from styler.video.colour import tag_bt709, yuv_bt709
 from styler.video.kinds import ffmpeg_path
 from styler.video.reader import ClipInfo, Frame
 from styler.video.subtitles import SubtitleTrack
-from styler.video.tags import chapter_entries, clip_tags, needs_key_value_tags, track_tags
+from styler.video.tags import (
+    chapter_entries,
+    clip_tags,
+    needs_key_value_tags,
+    track_disposition,
+    track_tags,
+)
 
 SETTINGS_PREFIX = "styler.settings:"  # the comment tag's text: this prefix, then JSON
 # Audio codecs the MP4 muxer carries as they are; others are re-encoded to AAC.
@@ -74,7 +80,7 @@ class ClipWriter:
         self._encoder: Any = None  # the segment's, from its first frame to end_segment()
         self._headers_checked = False
         self._packets: list[EncodedPacket] = []  # the segment's so far
-        self._tracks = {stream.index: _carried_track(self.container, stream, photo)
+        self._tracks = {stream.index: _carried_track(self.container, stream, photo, info)
                         for stream in tracks}  # fmt: skip
 
     def write_frame(self, rgb: np.ndarray, frame: Frame) -> None:
@@ -151,6 +157,13 @@ class ClipWriter:
         self._last_pts = pts
         return pts, base
 
+    @property
+    def picture_end(self) -> float | None:
+        """Seconds from the output's start to the end of the last frame written so far."""
+        if self._last_pts is None:
+            return None
+        return float((self._last_pts + self._ticks) * self.info.time_base)
+
     def write_track(self, packet: Any) -> None:
         """A packet of a sound or subtitle track, carried into the output."""
         track = self._tracks.get(packet.stream.index)
@@ -161,8 +174,7 @@ class ClipWriter:
         """Flush the encoders, close the file and give it its final name."""
         self.end_segment()
         for track in self._tracks.values():
-            if isinstance(track, _AudioTrack):
-                track.flush()
+            track.flush()
         self.container.close()
         commit_temporary(self.temp, self.target)
         return self.target
@@ -204,10 +216,11 @@ def _set_up_encoder(context: Any, info: ClipInfo) -> None:
     context.options = {"crf": str(CRF), "preset": PRESET}
 
 
-def _carried_track(container: Any, source: Any, photo: PhotoOptions) -> Any:
-    """The output's track for a sound or text subtitle stream of the source."""
+def _carried_track(container: Any, source: Any, photo: PhotoOptions, info: ClipInfo) -> Any:
+    """The output's track for a sound or text subtitle stream of the source (captions end
+    with the picture)."""
     if source.type == "subtitle":
-        return SubtitleTrack(container, source, photo)
+        return SubtitleTrack(container, source, photo, info.length)
     return _AudioTrack(container, source, photo)
 
 
@@ -227,6 +240,7 @@ class _AudioTrack:
             self.resampler = av.AudioResampler(format="fltp", layout=self.stream.layout,
                                                rate=rate)  # fmt: skip
         self.stream.metadata.update(track_tags(source.metadata, photo, named=True))
+        self.stream.disposition = track_disposition(source)
 
     def write(self, packet: Any) -> None:
         if self.copy:
