@@ -33,7 +33,7 @@ from styler.colour_space import from_srgb, is_srgb, srgb_icc
 from styler.controls import CONTROLS, OPTIMIZE
 from styler.errors import StylerError
 from styler.image_sizes import scaled_size
-from styler.metadata import output_exif
+from styler.metadata import exif_bytes, output_exif
 from styler.quiet import silenced
 from styler.tiff_output import encode_tiff
 
@@ -702,7 +702,7 @@ def _exif_bytes(im: Image.Image) -> bytes:
         return exif
     if im.format == "TIFF":
         with contextlib.suppress(Exception):  # a damaged IFD: no metadata, still the photo
-            return im.getexif().tobytes()
+            return exif_bytes(im.getexif())
     return b""
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from PIL import Image
+from PIL import Image, TiffTags
 
 from styler.quiet import silenced
 
@@ -77,4 +77,27 @@ def _copy(source: Mapping[int, Any], target: Image.Exif, tags: Mapping[int, str]
     for tag in tags:
         value = source.get(tag)
         if value not in (None, "", b""):
-            target[tag] = value
+            target[tag] = _as_stored(value, tag)
+
+
+def exif_bytes(exif: Image.Exif) -> bytes:
+    """`exif` as EXIF bytes, its main IFD's text tags written as its photo stored them
+    (_as_stored), not as Pillow would: every '?' an accent. Changes `exif` in place."""
+    for tag, value in list(exif.items()):
+        exif[tag] = _as_stored(value, tag)
+    return exif.tobytes()
+
+
+def _as_stored(value: Any, tag: int) -> Any:
+    """A main-IFD text tag as the bytes its photo stored. Pillow reads EXIF's text one byte
+    a letter (Latin-1) and writes it back as ASCII, '?' for anything else: the UTF-8 that
+    Lightroom, phones and exiftool write ("Jürgen", "©") came out as "J??rgen", "??". Bytes
+    are written as they are where Pillow knows the tag is text, as it does the main IFD's
+    (not the EXIF sub-IFD's, whose bytes it would write as another type: its dates and lens
+    names are kept as Pillow gives them)."""
+    if not isinstance(value, str) or TiffTags.lookup(tag).type != TiffTags.ASCII:
+        return value
+    try:
+        return value.encode("latin-1")
+    except UnicodeEncodeError:
+        return value.encode("utf-8")

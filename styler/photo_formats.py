@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, features
 
+from styler.metadata import exif_bytes
 from styler.quiet import silenced
 
 # What Pillow reads without help (the extensions a folder scan took before HEIC and RAW).
@@ -145,6 +146,6 @@ def raw_exif(data: bytes) -> bytes:
     with silenced():  # Pillow warns of the corrupt tags it works around
         try:
             exif.load(data[:2] + magic + data[4:])
-            return exif.tobytes() if len(exif) else b""
+            return exif_bytes(exif) if len(exif) else b""
         except Exception:  # a damaged header: the photo still loads, without metadata
             return b""

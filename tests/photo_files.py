@@ -15,8 +15,9 @@ RED = (220, 30, 30)
 UPRIGHT_SIZE = (48, 32)  # width, height of the upright photo
 
 # What the photo's EXIF holds, by tag: kept in outputs...
+# (credits in UTF-8, as Lightroom, phones and exiftool write them: stored_text reads them)
 CAMERA = {0x010F: "Canon", 0x0110: "EOS R5", 0x0132: "2024:06:01 10:11:12",
-          0x013B: "Ada Photographer", 0x8298: "(c) 2024 Ada Photographer"}  # fmt: skip
+          0x013B: "Jürgen Müller", 0x8298: "© 2024 Jürgen Müller"}  # fmt: skip
 SHOT = {0x9003: "2024:06:01 10:11:12", 0x9011: "+02:00", 0x829A: 1 / 250, 0x829D: 5.6,
         0x8827: 400, 0x920A: 35.0, 0xA434: "RF 35mm F1.8 MACRO IS STM"}  # fmt: skip
 # ... and never: serial numbers and maker notes.
@@ -38,12 +39,17 @@ def stored_for_orientation_6(photo: Image.Image) -> Image.Image:
 
 def camera_exif(*, orientation: int = 6, gps: bool = True) -> Image.Exif:
     exif = Image.Exif()
-    exif.update(CAMERA)
+    exif.update({tag: text.encode("utf-8") for tag, text in CAMERA.items()})
     exif[0x0112] = orientation
     exif.get_ifd(0x8769).update({**SHOT, **PRIVATE})
     if gps:
         exif.get_ifd(0x8825).update(GPS)
     return exif
+
+
+def stored_text(value: object) -> object:
+    """An EXIF text tag as its UTF-8 bytes say (Pillow reads them one byte a letter)."""
+    return value.encode("latin-1").decode("utf-8") if isinstance(value, str) else value
 
 
 def red_block_at_top_left(image: Image.Image) -> bool:
@@ -178,6 +184,7 @@ def photo_file(folder: Path, name: str, *, exif: Image.Exif | None = None,
 def exif_of(path: Path) -> Image.Exif:
     """The file's EXIF, sub-IFDs read while it is open (a TIFF's are read lazily)."""
     with Image.open(path) as image:
-        exif = Image.Exif()
-        exif.load(image.getexif().tobytes())
+        exif = image.getexif()
+        for ifd in (0x8769, 0x8825):
+            exif.get_ifd(ifd)
         return exif

@@ -25,6 +25,7 @@ from photo_files import (
     photo_file,
     red_block_at_top_left,
     stored_for_orientation_6,
+    stored_text,
     upright_photo,
 )
 from PIL import Image, ImageCms
@@ -99,7 +100,11 @@ def test_outputs_keep_date_camera_lens_exposure_and_credits_but_not_gps(tmp_path
     with Image.open(out) as image:
         assert image.size == (48, 32) and red_block_at_top_left(image)
     exif = exif_of(out)
-    assert {tag: exif.get(tag) for tag in CAMERA} == CAMERA
+    # "ü" and "©" too, but from an AVIF: Pillow writes and reads a rotated AVIF's EXIF anew,
+    # every letter outside ASCII a "?" (docs/photographers.md)
+    expected = {tag: "".join(chr(b) if b < 128 else "?" for b in text.encode())
+                if name.endswith(".avif") else text for tag, text in CAMERA.items()}  # fmt: skip
+    assert {tag: stored_text(exif.get(tag)) for tag in CAMERA} == expected
     # upright pixels, upright tag (Pillow writes AVIF's orientation as the container's
     # rotation and mirror boxes, none for upright, and leaves the tag out)
     assert exif.get(0x0112, 1 if fmt == "avif" else None) == 1
