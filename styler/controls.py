@@ -108,8 +108,12 @@ class Control:
                 return words[value.strip().lower()]
             raise InvalidOption(self.name, value, "true or false")
         if self.kind is str:
+            if isinstance(value, int) and not isinstance(value, bool) and self.choices and \
+                    str(value) in self.choices:  # tiff_bits=16: its choice "16"
+                return str(value)
             if not isinstance(value, str):
-                raise InvalidOption(self.name, value, "a word")
+                wanted = "one of " + ", ".join(self.choices) if self.choices else "a word"
+                raise InvalidOption(self.name, value, wanted)
             return value
         if isinstance(value, bool) or not isinstance(value, int | float | str):
             raise InvalidOption(self.name, value, f"a number ({self.kind.__name__})")

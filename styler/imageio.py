@@ -157,12 +157,17 @@ class PhotoOptions:
     color_space: str = CONTROLS["color_space"].default
     tiff_bits: str = CONTROLS["tiff_bits"].default
 
+    def __post_init__(self) -> None:
+        """Each option checked by the registry and given its type (tiff_bits=16 means "16";
+        it wrote 8-bit TIFFs without a word)."""
+        for name in self.__dataclass_fields__:
+            object.__setattr__(self, name, CONTROLS[name].check(getattr(self, name), OPTIMIZE))
+
     @classmethod
     def from_values(cls, values: Mapping[str, Any]) -> "PhotoOptions":
         """These options from control values by name (a face's or a mode's); the rest are
-        ignored, the named ones checked by the registry."""
-        names = [name for name in cls.__dataclass_fields__ if name in values]
-        return cls(**{n: CONTROLS[n].check(values[n], OPTIMIZE) for n in names})
+        ignored."""
+        return cls(**{name: values[name] for name in cls.__dataclass_fields__ if name in values})
 
 
 # --------------------------------------------------------------------------------------- loading

@@ -30,9 +30,10 @@ from photo_files import (
 )
 from PIL import Image, ImageCms
 
-from styler import photo_formats
+from styler import Recipe, photo_formats
 from styler.colour_space import from_srgb, srgb_icc
 from styler.display import display_copy
+from styler.errors import InvalidOption
 from styler.imageio import (
     IMAGE_EXTENSIONS,
     OUTPUT_FORMATS,
@@ -149,6 +150,12 @@ def test_photo_options_come_from_control_values():
     options = PhotoOptions.from_values({"keep_location": "yes", "color_space": "source",
                                         "tiff_bits": "16", "size": 512})  # fmt: skip
     assert options == PhotoOptions(keep_location=True, color_space="source", tiff_bits="16")
+    # the number 16, as the API's users write it, is the choice "16" (PhotoOptions wrote
+    # 8-bit TIFFs for it without a word, and the recipe refused it as "not a word")
+    assert PhotoOptions(tiff_bits=16).tiff_bits == "16"
+    assert Recipe.create("fast", "udnie", tiff_bits=16).controls["tiff_bits"] == "16"
+    with pytest.raises(InvalidOption, match="tiff bits must be one of 8, 16, got 12"):
+        PhotoOptions(tiff_bits=12)
 
 
 # -------------------------------------------------------------------------------------- colour
