@@ -38,6 +38,7 @@ from styler.imageio import (
     frame_notes,
     load_image,
     output_format,
+    read_settings,
     remove_stale_temporaries,
     save_image,
 )
@@ -67,6 +68,7 @@ class Job:
 class Plan:
     jobs: list[Job] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)  # '<path>: <reason>', found while planning
+    notes: list[str] = field(default_factory=list)  # what planning left out, and why
 
 
 @dataclass
@@ -112,8 +114,10 @@ def make_plan(
 ) -> Plan:
     """Jobs for every input image; an image named twice runs once, an input that is this
     run's own output for another input is none (a folder stylized into itself: its outputs
-    of an earlier run would be painted again, after being overwritten), and an input whose
-    output name another input already claims fails rather than overwriting it.
+    of an earlier run would be painted again, after being overwritten), nor is one that
+    styler made (its settings inside) in the folder its output goes to (an earlier run's
+    into the same folder, with another style or format: a note says how many), and an input
+    whose output name another input already claims fails rather than overwriting it.
 
     Raises InputNotFound for an input that does not exist at all (a typo: nothing runs);
     everything else that is wrong with one file becomes that file's failure, later.
@@ -131,8 +135,12 @@ def make_plan(
         name = output_name(source, styles, output_kind(source, extension))
         found.append((source, resolved, output_dir / relative / name))
     outputs = {_resolved(output) for _, _, output in found}
+    made: list[Path] = []  # styler's earlier outputs, in the folder written to
     for source, resolved, output in found:
         if resolved in outputs:
+            continue
+        if _made_here(source, resolved, output):
+            made.append(source)
             continue
         if output in claimed:
             plan.failures.append(printable(
@@ -142,7 +150,28 @@ def make_plan(
             continue
         claimed[output] = source
         plan.jobs.append(Job(source, output))
+    if made:
+        named = ", ".join(str(path) for path in made[:3]) + (", ..." if len(made) > 3 else "")
+        plan.notes.append(printable(
+            f"left out {len(made)} file{'s' if len(made) > 1 else ''} styler made in the folder "
+            f"written to ({named}): stylize them into another folder to paint them again"
+        ))  # fmt: skip
     return plan
+
+
+def _made_here(source: Path, resolved: Path, output: Path) -> bool:
+    """Whether `source` is an output of styler's ('stem__style', its settings inside) that
+    lies in the folder its own output would go to."""
+    if "__" not in source.stem or resolved.parent != _resolved(output.parent):
+        return False
+    try:
+        if is_video(source):
+            from styler.video.writer import read_video_settings  # PyAV: only for clips
+
+            return bool(read_video_settings(source))
+        return bool(read_settings(source))
+    except (StylerError, OSError):
+        return False
 
 
 def check_output_folder(folder: Path, given: str) -> None:
@@ -509,7 +538,7 @@ def stylize_files(
     extension = OUTPUT_EXTENSIONS[output_format(format)]
     plan = make_plan(given, _recipe_of(recipe).names, output_dir, extension, recursive=recursive)
     engine = build_engine(recipe) if isinstance(recipe, Recipe) else recipe
-    summary = Summary(failures=list(plan.failures))
+    summary = Summary(failures=list(plan.failures), notes=list(plan.notes))
     batch = Batch(engine, quality=quality, skip_existing=skip_existing,
                   cancel=cancel or CancelToken(), events=events or BatchEvents(),
                   span=span)  # fmt: skip

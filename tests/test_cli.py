@@ -350,6 +350,25 @@ def test_a_folder_stylized_into_itself_does_not_stylize_its_earlier_outputs(tmp_
     assert not plan.failures
 
 
+def test_a_folder_stylized_into_itself_again_leaves_out_what_styler_made_there(tmp_path):
+    """An earlier run's outputs into the same folder, with another style or format, carry
+    styler's settings: they are left out, with a note (they were painted again, into
+    a__s__t.jpg); a photo merely named with '__' is not."""
+    from styler.imageio import save_image
+
+    pixels = Image.new("RGB", (8, 8), (90, 120, 150))
+    pixels.save(tmp_path / "a.jpg")
+    pixels.save(tmp_path / "two__words.jpg")  # the photographer's own name, no settings
+    save_image(pixels, tmp_path / "a__s.heic", settings={"mode": "fast"})
+    plan = make_plan([tmp_path], ["t.png"], tmp_path, "jpg")
+    assert sorted(job.source.name for job in plan.jobs) == ["a.jpg", "two__words.jpg"]
+    assert plan.notes == [f"left out 1 file styler made in the folder written to "
+                          f"({tmp_path / 'a__s.heic'}): stylize them into another folder to "
+                          "paint them again"]  # fmt: skip
+    elsewhere = make_plan([tmp_path], ["t.png"], tmp_path / "out", "jpg")
+    assert len(elsewhere.jobs) == 3 and not elsewhere.notes  # into another folder: painted
+
+
 @pytest.mark.parametrize("output", ["afile", "afile/sub"])
 def test_an_output_folder_that_is_a_file_is_one_usage_error(workspace, monkeypatch, capsys,
                                                              output):  # fmt: skip

@@ -306,6 +306,8 @@ def run(args: argparse.Namespace) -> int:
                                                args.format, recursive=args.recursive)  # fmt: skip
     for failure in plan.failures:
         say(f"error: {failure}")
+    for note in plan.notes:
+        say(f"note: {note}")
     if not plan.jobs:
         raise UsageError(_no_inputs_message(args))
     if span is not None and not any(runs_as_clip(job) for job in plan.jobs):
