@@ -345,6 +345,11 @@ def os_reason(exc: OSError) -> str:
         return "is a directory, not an image file"
     if isinstance(exc, PermissionError):
         return "permission denied"
+    if isinstance(exc, FileExistsError | NotADirectoryError) and exc.filename:
+        path = pathlib.Path(os.fsdecode(exc.filename))
+        in_the_way = next((p for p in (path, *path.parents) if p.is_file()), None)
+        if in_the_way is not None:  # a folder to write in is a file ("File exists" said not)
+            return f"{in_the_way} is a file, not a folder"
     return exc.strerror or str(exc)
 
 

@@ -369,6 +369,17 @@ def test_a_folder_stylized_into_itself_again_leaves_out_what_styler_made_there(t
     assert len(elsewhere.jobs) == 3 and not elsewhere.notes  # into another folder: painted
 
 
+def test_a_mirrored_folder_that_is_a_file_is_named_in_its_photos_line(tmp_path):
+    """-o is a folder, but the sub-folder a recursive run mirrors is a file: each of its
+    photos fails saying so (it said "File exists"), the others are written."""
+    from styler.imageio import ImageSaveError, save_image
+
+    (tmp_path / "sub").write_text("x")
+    with pytest.raises(ImageSaveError, match=r"sub/p.png: could not write the file \(.*sub is a "
+                                             r"file, not a folder\)"):  # fmt: skip
+        save_image(Image.new("RGB", (4, 4)), tmp_path / "sub" / "p.png")
+
+
 @pytest.mark.parametrize("output", ["afile", "afile/sub"])
 def test_an_output_folder_that_is_a_file_is_one_usage_error(workspace, monkeypatch, capsys,
                                                              output):  # fmt: skip
