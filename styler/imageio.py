@@ -33,9 +33,10 @@ from styler.colour_space import from_srgb, is_srgb, srgb_icc
 from styler.controls import CONTROLS, OPTIMIZE
 from styler.errors import StylerError
 from styler.image_sizes import scaled_size
-from styler.metadata import exif_bytes, output_exif
+from styler.metadata import SETTINGS_PREFIX, exif_bytes, output_exif
 from styler.quiet import silenced
 from styler.tiff_output import encode_tiff
+from styler.xmp_settings import settings_in_packet, settings_packet
 
 try:
     from PIL import ImageCms
@@ -46,9 +47,10 @@ DEFAULT_MAX_PIXELS: int = CONTROLS["max_pixels"].default  # Pillow's error thres
 
 SETTINGS_KEY = "styler"  # PNG iTXt key holding the settings JSON
 SOFTWARE = "styler"
-_EXIF_DESCRIPTION = 0x010E  # ImageDescription: "styler:" + settings JSON (JPEG, WebP)
 _EXIF_SOFTWARE = 0x0131
-_EXIF_PREFIX = "styler:"
+# Before 7 December the settings went in EXIF's ImageDescription, after this prefix (and a
+# GIF's comment still holds them so): read_settings reads those files too.
+_EXIF_DESCRIPTION = 0x010E
 
 _FORMATS = {"png": "png", "jpg": "jpeg", "jpeg": "jpeg", "jpe": "jpeg", "webp": "webp",
             "tif": "tiff", "tiff": "tiff", "heic": "heic", "heif": "heic", "hif": "heic",
@@ -735,15 +737,17 @@ def _encode(
     metadata = _settings_json(settings)
     exif = output_exif(source[0], keep_location=photo.keep_location, strip=photo.strip_metadata)
     exif[_EXIF_SOFTWARE] = SOFTWARE
-    if metadata is not None and fmt != "png":  # PNG holds the settings in a text chunk
-        exif[_EXIF_DESCRIPTION] = _EXIF_PREFIX + metadata
+    # the settings in XMP (PNG: in a text chunk), where no photo library takes them for a caption
+    xmp = settings_packet(metadata) if metadata is not None and fmt != "png" else b""
     if alpha is not None:
         scaled = np.asarray(alpha, dtype=pixels.dtype) * (257 if bits == 16 else 1)
         pixels = np.dstack([pixels, scaled])
     if fmt == "tiff":
-        return encode_tiff(pixels, exif=exif, icc=icc)
+        return encode_tiff(pixels, exif=exif, icc=icc, xmp=xmp)
     buffer = io.BytesIO()
     options = _save_options(fmt, metadata, quality)
+    if xmp:
+        options["xmp"] = xmp
     Image.fromarray(pixels).save(buffer, format=_PILLOW_FORMATS[fmt], exif=exif,
                                  icc_profile=icc or None, **options)  # fmt: skip
     return buffer.getvalue()
@@ -769,7 +773,7 @@ def _fitted(alpha: Image.Image, size: tuple[int, int]) -> Image.Image:
 
 
 def _settings_json(settings: Mapping[str, Any] | None) -> str | None:
-    """ASCII-only JSON: safe in EXIF's ASCII ImageDescription as well as in PNG text chunks."""
+    """ASCII-only JSON: safe in XMP, PNG text chunks and a GIF's comment alike."""
     if settings is None:
         return None
     return json.dumps(dict(settings), ensure_ascii=True, default=_json_default)
@@ -817,7 +821,8 @@ def read_settings(path: str | os.PathLike) -> dict[str, Any]:
     (or they are unreadable)."""
     name = os.fsdecode(path)
     with _opened(name) as im:
-        text = (im.info.get(SETTINGS_KEY) or _exif_settings(im.info.get("exif"))
+        text = (im.info.get(SETTINGS_KEY) or settings_in_packet(im.info.get("xmp"))
+                or _exif_settings(im.info.get("exif"))
                 or _described(getattr(im, "tag_v2", {}).get(_EXIF_DESCRIPTION))
                 or _described(_text(im.info.get("comment"))))  # fmt: skip
     try:
@@ -829,16 +834,15 @@ def read_settings(path: str | os.PathLike) -> dict[str, Any]:
 
 def animation_settings(fmt: str, settings: Mapping[str, Any]) -> dict[str, Any]:
     """Pillow's save options that carry `settings` in an animated GIF (its comment), PNG (a
-    text chunk) or WebP (EXIF), where read_settings finds them."""
+    text chunk) or WebP (XMP), where read_settings finds them."""
     metadata = str(_settings_json(settings))
     if fmt == "GIF":
-        return {"comment": (_EXIF_PREFIX + metadata).encode("ascii")}
+        return {"comment": (SETTINGS_PREFIX + metadata).encode("ascii")}
     if fmt == "PNG":
         return {"pnginfo": _png_info(metadata)}
     exif = Image.Exif()
     exif[_EXIF_SOFTWARE] = SOFTWARE
-    exif[_EXIF_DESCRIPTION] = _EXIF_PREFIX + metadata
-    return {"exif": exif}
+    return {"exif": exif, "xmp": settings_packet(metadata)}
 
 
 def _text(value: object) -> str | None:
@@ -858,9 +862,10 @@ def _exif_settings(raw: bytes | None) -> str | None:
 
 
 def _described(description: object) -> str | None:
-    """The settings JSON of an ImageDescription styler wrote (EXIF, or a TIFF's own tag)."""
-    if isinstance(description, str) and description.startswith(_EXIF_PREFIX):
-        return description[len(_EXIF_PREFIX) :]
+    """The settings JSON of an ImageDescription styler wrote (EXIF, or a TIFF's own tag)
+    before 7 December, or of a GIF's comment."""
+    if isinstance(description, str) and description.startswith(SETTINGS_PREFIX):
+        return description[len(SETTINGS_PREFIX) :]
     return None
 
 

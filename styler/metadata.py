@@ -1,10 +1,11 @@
 """Which of a photo's EXIF metadata its styled output keeps.
 
-A photographer's archive sorts by date taken, camera and lens, and credits by artist and
-copyright, so outputs keep those. What could hurt or mislead does not pass: location only on
-request (--keep-location), serial numbers, maker notes and thumbnails never (they identify a
-camera, or show the photo before it was styled), and the orientation is 1, as styler writes
-the pixels upright. An allowlist, not a blocklist: a tag nobody thought about stays out.
+A photographer's archive sorts by date taken, camera and lens, credits by artist and
+copyright, and describes by caption, so outputs keep those. What could hurt or mislead does
+not pass: location only on request (--keep-location), serial numbers, maker notes and
+thumbnails never (they identify a camera, or show the photo before it was styled), and the
+orientation is 1, as styler writes the pixels upright. An allowlist, not a blocklist: a tag
+nobody thought about stays out.
 """
 
 from __future__ import annotations
@@ -20,9 +21,13 @@ EXIF_IFD, GPS_IFD = 0x8769, 0x8825
 ORIENTATION = 0x0112
 UPRIGHT = 1
 
-# IFD0: make, model, date/time (of the last change; often the date taken), artist, copyright.
+# IFD0: make, model, date/time (of the last change; often the date taken), artist,
+# copyright, and the photographer's caption.
 KEPT_MAIN = {0x010F: "Make", 0x0110: "Model", 0x0132: "DateTime", 0x013B: "Artist",
-             0x8298: "Copyright"}  # fmt: skip
+             0x8298: "Copyright", 0x010E: "ImageDescription"}  # fmt: skip
+# An ImageDescription that starts so is the settings of an output styler wrote before
+# 7 December (styler.imageio), not a caption: never copied.
+SETTINGS_PREFIX = "styler:"
 # The EXIF sub-IFD: when it was taken (with time zone and sub-seconds), exposure and lens.
 KEPT_EXIF = {
     0x829A: "ExposureTime", 0x829D: "FNumber", 0x8822: "ExposureProgram",
@@ -76,8 +81,9 @@ def output_exif(source: bytes, *, keep_location: bool, strip: bool) -> Image.Exi
 def _copy(source: Mapping[int, Any], target: Image.Exif, tags: Mapping[int, str]) -> None:
     for tag in tags:
         value = source.get(tag)
-        if value not in (None, "", b""):
-            target[tag] = _as_stored(value, tag)
+        if value in (None, "", b"") or str(value).startswith(SETTINGS_PREFIX):
+            continue
+        target[tag] = _as_stored(value, tag)
 
 
 def exif_bytes(exif: Image.Exif) -> bytes:

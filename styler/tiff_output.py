@@ -16,15 +16,15 @@ from PIL import Image, TiffImagePlugin
 
 _DEFLATE, _HORIZONTAL_DIFFERENCING = 8, 2
 _RGB, _UNASSOCIATED_ALPHA = 2, 2
-_SHORT, _LONG, _UNDEFINED = 3, 4, 7
+_BYTE, _SHORT, _LONG, _UNDEFINED = 1, 3, 4, 7
 _ICC_PROFILE = 34675
+_XMP = 700
 _SUB_IFDS = (0x8769, 0x8825)  # EXIF, GPS
 
 
-def encode_tiff(pixels: np.ndarray, *, exif: Image.Exif, icc: bytes) -> bytes:
+def encode_tiff(pixels: np.ndarray, *, exif: Image.Exif, icc: bytes, xmp: bytes = b"") -> bytes:
     """A little-endian TIFF of HxWx3 or HxWx4 (alpha) uint8 or uint16 pixels, with the EXIF
-    tags (main IFD, where styler's ImageDescription goes too, and sub-IFDs) and the ICC
-    profile."""
+    tags (main IFD and sub-IFDs), the ICC profile and an XMP packet (styler's settings)."""
     height, width, channels = pixels.shape
     bits = 16 if pixels.dtype == np.uint16 else 8
     strip = _compressed(pixels)
@@ -46,6 +46,8 @@ def encode_tiff(pixels: np.ndarray, *, exif: Image.Exif, icc: bytes) -> bytes:
         tags[338] = (_UNASSOCIATED_ALPHA, _SHORT)
     if icc:
         tags[_ICC_PROFILE] = (icc, _UNDEFINED)
+    if xmp:
+        tags[_XMP] = (xmp, _BYTE)
     for tag, (value, kind) in tags.items():
         ifd[tag] = value
         ifd.tagtype[tag] = kind

@@ -17,7 +17,8 @@ UPRIGHT_SIZE = (48, 32)  # width, height of the upright photo
 # What the photo's EXIF holds, by tag: kept in outputs...
 # (credits in UTF-8, as Lightroom, phones and exiftool write them: stored_text reads them)
 CAMERA = {0x010F: "Canon", 0x0110: "EOS R5", 0x0132: "2024:06:01 10:11:12",
-          0x013B: "Jürgen Müller", 0x8298: "© 2024 Jürgen Müller"}  # fmt: skip
+          0x013B: "Jürgen Müller", 0x8298: "© 2024 Jürgen Müller",
+          0x010E: "Dawn over the lake"}  # fmt: skip
 SHOT = {0x9003: "2024:06:01 10:11:12", 0x9011: "+02:00", 0x829A: 1 / 250, 0x829D: 5.6,
         0x8827: 400, 0x920A: 35.0, 0xA434: "RF 35mm F1.8 MACRO IS STM"}  # fmt: skip
 # ... and never: serial numbers and maker notes.

@@ -5,6 +5,7 @@ and every output is checked for its pixels, orientation, metadata and profile.""
 from __future__ import annotations
 
 import io
+import json
 import os
 import subprocess
 import sys
@@ -144,6 +145,26 @@ def test_corrupt_exif_in_the_photo_costs_neither_the_output_nor_a_warning(tmp_pa
         warnings.simplefilter("error")
         out = save_image(load_image(source).rgb, tmp_path / "out.jpg", source=source)
     assert exif_of(out).get(0x0112, 1) == 1 and exif_of(out)[0x0131] == "styler"
+
+
+@pytest.mark.parametrize("fmt", SAVED_AS)
+def test_settings_ride_in_xmp_and_the_old_description_is_still_read(tmp_path, fmt):
+    """Photo libraries show EXIF's ImageDescription as the caption: it held the settings'
+    JSON until 7 December, so every output was captioned with it. Now they are in XMP (a
+    PNG's text chunk) and the description is the photo's own caption; files written the
+    old way still give their settings."""
+    out = written(tmp_path, photo_file(tmp_path, "camera.jpg"), fmt)
+    assert stored_text(exif_of(out).get(0x010E)) == "Dawn over the lake"
+    assert read_settings(out) == SETTINGS
+    with Image.open(out) as image:
+        assert (b"urn:styler:settings:1" in image.info.get("xmp", b"")) == (fmt != "png")
+    old = tmp_path / f"old.{fmt}"
+    exif = Image.Exif()
+    exif[0x010E] = "styler:" + json.dumps(SETTINGS)
+    upright_photo().save(old, exif=exif.tobytes())
+    assert read_settings(old) == SETTINGS
+    again = written(tmp_path, old, fmt)
+    assert exif_of(again).get(0x010E) is None  # the old settings are not taken for a caption
 
 
 def test_photo_options_come_from_control_values():
