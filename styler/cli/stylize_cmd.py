@@ -13,6 +13,7 @@ from styler.cli.common import UsageError, error_text, failure_text, flag_message
 from styler.controls import (
     CONTROLS,
     FAST,
+    FILES,
     INSTANT,
     MODE_NAMES,
     OPTIMIZE,
@@ -111,16 +112,17 @@ def add_parser(subparsers: Any, summary: str) -> argparse.ArgumentParser:
         action="store_true",
         help="also stylize images in sub-folders of folder inputs",
     )
-    _add_control_options(parser)
-    _add_output_options(parser)
+    groups = _add_control_options(parser)
+    _add_output_options(groups[FILES])  # beside the registry's file controls: one "files" group
     _add_clip_options(parser)
     _add_engine_options(parser)
     return parser
 
 
-def _add_control_options(parser: argparse.ArgumentParser) -> None:
+def _add_control_options(parser: argparse.ArgumentParser) -> dict[str, Any]:
     """One argument per control of styler.controls: flag, type, choices and help come from
-    there; defaults stay None so explicit flags can override --settings-from."""
+    there; defaults stay None so explicit flags can override --settings-from. Returns the
+    argument groups, by the registry's group names."""
     groups: dict[str, Any] = {}
     for control in CONTROLS.values():
         if control.group not in groups:
@@ -160,6 +162,7 @@ def _add_control_options(parser: argparse.ArgumentParser) -> None:
         "control; flags given here override them, images are looked up by name next to "
         "RESULT, then in the working folder",
     )
+    return groups
 
 
 def _default_text(control: Control) -> str:
@@ -183,8 +186,7 @@ def _number(control: Control) -> Any:
     return parse
 
 
-def _add_output_options(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("files")
+def _add_output_options(group: Any) -> None:
     group.add_argument(
         "--format",
         choices=OUTPUT_FORMATS,
