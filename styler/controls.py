@@ -319,7 +319,7 @@ _CONTROL_LIST = (
     Control(
         "strip_metadata", bool, False, "Strip metadata",
         "keep none of the photo's metadata (date, camera, lens, exposure, artist, copyright, "
-        "location); styler's own settings stay", group=FILES, recorded=False,
+        "caption, location); styler's own settings stay", group=FILES, recorded=False,
     ),
     Control(
         "color_space", str, "srgb", "Output colour space",
