@@ -207,3 +207,13 @@ def test_a_file_cut_short_is_painted_to_where_it_breaks_and_says_so(tmp_path, ti
         "of the 0:08 the file states: the file may be cut short")
     full = stylize_video(whole, tmp_path / "whole.mp4", Recipe.create("fast", [tiny_net]))
     assert clip_notes(full) == ()
+
+
+@pytest.mark.parametrize("temporal", [1.0, -1, float("nan"), float("inf")])
+def test_the_frame_streams_temporal_is_checked_as_the_recipes_is(tiny_net, temporal) -> None:
+    """It went straight into the blend: 5 turned a third of the pixels into noise, inf
+    every frame after the first white."""
+    from styler.errors import InvalidOption
+
+    with pytest.raises(InvalidOption, match="^temporal must be"):
+        FrameStylizer(Recipe.create("fast", [tiny_net]), temporal=temporal)

@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from styler.controls import output_side
+from styler.controls import CONTROLS, output_side
 from styler.engine import Engine, build_engine
 from styler.image_sizes import scaled_size
 from styler.imageio import described
@@ -50,7 +50,9 @@ class FrameStylizer:
     def __init__(self, recipe: Recipe | Engine, *, temporal: float | None = None) -> None:
         self.engine = build_engine(recipe) if isinstance(recipe, Recipe) else recipe
         controls = self.engine.recipe.controls
-        self.strength = controls["temporal"] if temporal is None else float(temporal)
+        mode = self.engine.recipe.mode  # the registry's check: 0-0.95, a number
+        self.strength = controls["temporal"] if temporal is None else CONTROLS["temporal"].check(
+            temporal, mode)  # fmt: skip
         self._size, self._upscale = controls["size"], controls["upscale"]
         self.steadier = Steadier(self.strength, textured=self.engine.textured)
         # The steadier's flow, warp and blend run here, one at a time and in order, so each
