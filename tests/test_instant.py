@@ -52,6 +52,19 @@ def test_output_has_the_inputs_size(stylizer: InstantStylizer, size: tuple[int, 
     assert out.size == size
 
 
+@pytest.mark.parametrize("precision", ["fp32", "int8"])
+def test_a_thumbnail_of_one_feature_position_is_painted_not_blown_out(precision: str) -> None:
+    """A photo of 8 px or less has one position at the encoder's stride: its covariance is
+    its rounding, which whitening blew up into glaring 0/255 colours on 97-100 % of it."""
+    from styler import Recipe, build_engine
+
+    engine = build_engine(Recipe.create("instant", [GALLERY / "styles" / "swirls.jpg"],
+                                        precision=precision))  # fmt: skip
+    for size in [(7, 5), (8, 8), (2, 2)]:
+        out = np.asarray(engine.run(gradient_photo(*size)).image).astype(int)
+        assert not np.isin(out, [0, 255]).all(axis=2).any(), (size, out)
+
+
 def test_a_flat_sky_gets_no_lines_along_the_edge(stylizer: InstantStylizer) -> None:
     """Zero padding drew a frame of lines parallel to the edge on flat areas; the networks'
     convolutions mirror their input instead (styler.instant.padding)."""

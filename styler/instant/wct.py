@@ -93,6 +93,8 @@ class StatsAccumulator:
             raise ValueError("no features were added")
         mean = self.total / self.count
         cov = self.outer / self.count - np.outer(mean, mean)
+        if self.count == 1:  # a thumbnail's one position has none: its rounding would be
+            cov = np.zeros_like(cov)  # whitened into noise, and painted as glaring colour
         return FeatureStats(mean, (cov + cov.T) / 2)
 
 
