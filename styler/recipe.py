@@ -83,6 +83,8 @@ class Recipe:
         kind = "fast network" if mode == FAST else "style image"
         if not listed:
             raise OptionsError(f"at least one {kind} is needed")
+        if mode == FAST and not all(isinstance(style, str | os.PathLike) for style in listed):
+            raise OptionsError(f"a fast network is a name or a file, not {_given(listed)}")
         if blend is not None:
             if len(blend) != len(listed):
                 raise OptionsError(f"{len(listed)} {kind}s but {len(blend)} blend weights")
@@ -93,6 +95,8 @@ class Recipe:
         values = {**defaults(mode, recorded_only=False), **checked(mode, controls)}
         if mode == OPTIMIZE and values.get("init") == "image" and init_image is None:
             raise OptionsError("init 'image' starts from an init image: give one (--init-image)")
+        if not all(isinstance(region, list | tuple) and len(region) == 2 for region in regions):
+            raise OptionsError("each region is a (mask, style) pair")
         return cls(mode, listed, values, blend, tuple((m, s) for m, s in regions), init_image)
 
     @classmethod
@@ -117,6 +121,12 @@ class Recipe:
     def with_controls(self, **controls: Any) -> Recipe:
         """This recipe with some controls changed (checked)."""
         return replace(self, controls={**self.controls, **checked(self.mode, controls)})
+
+
+def _given(styles: tuple[Any, ...]) -> str:
+    """What was given where a name or a file was expected, for an error line."""
+    wrong = next(style for style in styles if not isinstance(style, str | os.PathLike))
+    return repr(wrong)[:40]
 
 
 def _stem(style: Any, number: int) -> str:

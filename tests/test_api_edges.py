@@ -35,6 +35,15 @@ def test_out_of_range_options_are_invalid_option_from_the_package() -> None:
     assert (error.value.name, error.value.value) == ("preview_every", -1)
 
 
+def test_a_recipe_of_no_network_or_a_region_not_a_pair_is_one_options_error() -> None:
+    """They passed create() and failed deep in build_engine, in Python's words (TypeError:
+    expected str, bytes or os.PathLike object; too many values to unpack)."""
+    with pytest.raises(OptionsError, match="a fast network is a name or a file, not None"):
+        Recipe.create("fast", None)
+    with pytest.raises(OptionsError, match="each region is a \\(mask, style\\) pair"):
+        Recipe.create("fast", ["udnie"], regions=["mask.png"])
+
+
 def test_init_image_without_an_image_is_refused_before_any_work(tmp_path, capsys) -> None:
     with pytest.raises(OptionsError, match="init 'image' starts from an init image"):
         Recipe.create("optimize", ["p.jpg"], init="image")
