@@ -114,8 +114,8 @@ def test_video_handlers_check_preview_run_and_stop(services, tmp_path: Path) -> 
             services.cancel("s:video")
         stopped = item if isinstance(item, ClipOutcome) else stopped
     assert stopped.path is None and stopped.status.startswith("Stopped after 3"), stopped.status
-    assert stopped.status.endswith("The first 24 frames are kept: Stylize the clip again with "
-                                   "the same settings to go on from frame 25.")  # fmt: skip
+    assert re.search(r"The first 24 frames are kept: Stylize the clip again with the same "
+                     r"settings \(.+, Fast\) to go on from frame 25\.$", stopped.status)
     went_on = list(run_clip(services, "s:video", long, FAST, style, None, controls))[-1]
     assert went_on.status.startswith("Done: 40 frames") and "going on from frame 25" in \
         went_on.status  # fmt: skip
@@ -151,9 +151,10 @@ def test_a_clip_whose_page_left_keeps_its_segments_for_the_page_that_comes_back(
     notice = services.histories.settled("secret", VIDEO_TAB, 30)
     assert notice is not None and notice.path is None
     assert notice.text.startswith("Your last clip was stopped at frame 3"), notice.text
-    assert notice.text.endswith("of 40 when the page was left: its first 24 frames are kept. "
-                                "Stylize the same clip again with the same settings to go on "
-                                "from there (frame 25)."), notice.text  # fmt: skip
+    # the settings named: the reloaded page shows the first style and Fast mode again
+    assert re.search(r"of 40 when the page was left: its first 24 frames are kept\. Stylize "
+                     r"the same clip again with the same settings \(.+, Fast\) to go on from "
+                     r"there \(frame 25\)\.$", notice.text), notice.text
     went_on = list(run_clip(services, "new:video", long, FAST, style, None, controls,
                             owner="secret"))[-1]  # fmt: skip
     assert went_on.status.startswith("Done: 40 frames") and "going on from frame 25" in \
@@ -377,6 +378,8 @@ def test_video_tab_preview_run_download_stop_and_bad_upload(page, server) -> Non
     long = write_clip(server.files / "long.mp4", moving_pattern(64, 48, LONG_CLIP_FRAMES))
     _upload(page, "#video-clip", long)
     page.locator("#video-clip-message", has_text=f"{LONG_CLIP_FRAMES} frames").wait_for()
+    # the last clip's preview frame is not this one's: cleared as it lands
+    page.wait_for_function("!document.querySelector('#video-preview img')")
     run.click()
     page.wait_for_function(
         "() => { const b = document.querySelector('#video-progress .styler-progress');"
@@ -402,6 +405,11 @@ def test_video_tab_preview_run_download_stop_and_bad_upload(page, server) -> Non
     page.locator("#video-stop").click()
     _status_has(page, "Stopped", timeout=60_000)
     page.wait_for_function("!document.querySelector('#video-run').disabled")
+    # nothing written, nothing offered: the first clip's result stayed on show and on the
+    # Download button, beside "nothing was written"
+    shown = page.locator("#video-result video")
+    assert not shown.count() or not shown.first.get_attribute("src")
+    assert page.locator("#video-download").is_disabled()
     time.sleep(4)  # time enough for the withdrawn 8-frame clip to be written, had it run
     new = {p for p in set(server.root.rglob("*.mp4")) - written if "gradio" not in p.parts}
     assert not new, new  # Gradio's copy of the upload aside, no output was written
@@ -428,7 +436,8 @@ def test_a_clip_left_by_a_reload_is_said_and_goes_on_from_there(page, server) ->
     status = settled_text(page, "#video-status", "when the page was left", 60_000).strip()
     assert re.fullmatch(r"Your last clip was stopped at frame \d+ of 40 when the page was left: "
                         r"its first 24 frames are kept\. Stylize the same clip again with the "
-                        r"same settings to go on from there \(frame 25\)\.", status), status
+                        r"same settings \(.+, Fast\) to go on from there \(frame 25\)\.",
+                        status), status
     _shot(page, "video-left.png")
     _upload(page, "#video-clip", clip)
     page.locator("#video-clip-message", has_text="40 frames").wait_for()

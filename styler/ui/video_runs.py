@@ -207,7 +207,8 @@ def run_clip(
         return _outcome(result, info, span, f"{title}, {mode}")
 
     def left() -> None:
-        services.histories.tell(owner, VIDEO_TAB, _left_notice(outcome["result"], ended()))
+        notice = _left_notice(outcome["result"], ended(), f"{title}, {mode}")
+        services.histories.tell(owner, VIDEO_TAB, notice)
 
     yield from streamed(services, session_key, work, left=left,
                         in_flight=services.histories.running(owner, VIDEO_TAB, session_key))
@@ -221,8 +222,8 @@ def _outcome(result: VideoResult, info: ClipInfo, span: Span | None, made: str) 
         done = f"Stopped after {result.frames} of {result.info.frames} frames: nothing was written"
         if result.kept:
             return ClipOutcome(None, f"{done} yet. The first {result.kept} frames are kept: "
-                                     "Stylize the clip again with the same settings to go on "
-                                     f"from frame {result.kept + 1}.")  # fmt: skip
+                                     f"Stylize the clip again with the same settings ({made}) "
+                                     f"to go on from frame {result.kept + 1}.")  # fmt: skip
         return ClipOutcome(None, f"{done}. Stylize the clip to start again.")
     fps = (result.frames - result.resumed) / max(result.elapsed, 1e-6)
     part = f" ({span.describe()})" if span is not None and not span.whole else ""
@@ -235,8 +236,9 @@ def _outcome(result: VideoResult, info: ClipInfo, span: Span | None, made: str) 
                                       f"{went_on}).{short}")  # fmt: skip
 
 
-def _left_notice(result: VideoResult, outcome: ClipOutcome) -> Notice:
-    """What the next page says of a clip whose page was left: it counts as stopped there."""
+def _left_notice(result: VideoResult, outcome: ClipOutcome, made: str) -> Notice:
+    """What the next page says of a clip whose page was left: it counts as stopped there.
+    `made`: its style and mode, which the reloaded page no longer shows."""
     if outcome.path is not None:
         return Notice(f"Your last clip ended as the page was left. {outcome.status}",
                       outcome.path)  # fmt: skip
@@ -244,7 +246,7 @@ def _left_notice(result: VideoResult, outcome: ClipOutcome) -> Notice:
              "when the page was left")  # fmt: skip
     if result.kept:
         return Notice(f"{where}: its first {result.kept} frames are kept. Stylize the same "
-                      "clip again with the same settings to go on from there (frame "
+                      f"clip again with the same settings ({made}) to go on from there (frame "
                       f"{result.kept + 1}).")  # fmt: skip
     return Notice(f"{where}: nothing was kept.")
 

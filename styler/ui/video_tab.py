@@ -182,6 +182,14 @@ def _result(path: Path) -> tuple[Any, Any, Any]:
                               interactive=True))  # fmt: skip
 
 
+def _no_result() -> tuple[Any, Any, Any]:
+    """No result on show and nothing to download: a run under way replaces the last one,
+    and one stopped before its end writes nothing (the last clip's stayed on show and on
+    the Download button, beside "nothing was written")."""
+    return (gr.Video(value=None), gr.Image(value=None),
+            gr.DownloadButton("Download", value=None, interactive=False))  # fmt: skip
+
+
 def wire_video(services: Services, ui: dict[str, Any], session: gr.State,
                restored: Any) -> None:  # fmt: skip
     """The clip check, the mode switch, the style grid, Preview, Stylize clip and Stop;
@@ -273,7 +281,8 @@ def _wire_run_and_stop(services: Services, ui: dict[str, Any], session: gr.State
         clip lands meanwhile."""
         services.queued(_key(request), state.id, VIDEO_TAB)
         state.busy.add(VIDEO_TAB)
-        return "Waiting for a free video slot…", *(gr.Button(interactive=False),) * 2
+        return ("Waiting for a free video slot…", *(gr.Button(interactive=False),) * 2,
+                *_no_result())  # fmt: skip
 
     def ready(state: Session) -> tuple:
         """The buttons usable again: the page's clip has ended, or was withdrawn."""
@@ -297,7 +306,8 @@ def _wire_run_and_stop(services: Services, ui: dict[str, Any], session: gr.State
         except Exception as exc:
             yield gr.skip(), "", _failed(exc), *(gr.skip(),) * 3, *ready(state)
 
-    job = ui["run"].click(queue_up, session, [ui["status"], *buttons], queue=False,
+    results = [ui["result"], ui["result_animation"], ui["download"]]
+    job = ui["run"].click(queue_up, session, [ui["status"], *buttons, *results], queue=False,
                           api_name=False).then(
         run, [session, ui["part_start"], ui["part_end"], *picks], outputs,
         concurrency_id=VIDEO_QUEUE,
@@ -335,18 +345,25 @@ def _wire_inputs(services: Services, ui: dict[str, Any], session: gr.State) -> N
         disabled while the page's clip is queued or runs: its end enables them)."""
         path = (payload or {}).get("path")
         if not path:
-            return gr.skip(), gr.skip(), "", gr.skip(), *(gr.Button(interactive=False),) * 2
+            return (gr.skip(), gr.skip(), "", gr.skip(), *(gr.Button(interactive=False),) * 2,
+                    *(gr.skip(),) * 2)  # fmt: skip
         try:
             info = check_clip(services, path)
         except UserError as exc:
             return (None, gr.skip(), f"⚠ {html.escape(str(exc))}.", gr.skip(),
-                    *(gr.Button(interactive=False),) * 2)  # fmt: skip
+                    *(gr.Button(interactive=False),) * 2, *(gr.skip(),) * 2)  # fmt: skip
         at = gr.Slider(maximum=max(0.1, round(info.duration, 1)), value=0)
         usable = gr.Button(interactive=VIDEO_TAB not in state.busy)
-        return gr.skip(), None, describe_clip(info), at, usable, usable
+        return gr.skip(), None, describe_clip(info), at, usable, usable, *_cleared(state)
 
-    def emptied():
-        return "", *(gr.Button(interactive=False),) * 2
+    def emptied(state: Session):
+        return "", *(gr.Button(interactive=False),) * 2, *_cleared(state)
+
+    def _cleared(state: Session) -> tuple[Any, Any]:
+        """The preview frame and the status line, cleared: they were the last clip's (it
+        said "Preview of the frame at 3.0 s" of a clip no longer there). A run under way
+        keeps its own."""
+        return (gr.skip(), gr.skip()) if VIDEO_TAB in state.busy else (None, "")
 
     wire_image_slot(services, ui["style_image"], ui["style_message"], "style image")
     # Upload and clear, not change: a box emptied by the other's upload must not disable
@@ -354,9 +371,10 @@ def _wire_inputs(services: Services, ui: dict[str, Any], session: gr.State) -> N
     for box, other in (("clip", "animation"), ("animation", "clip")):
         ui[box].upload(landed, [ui[box], session],
                        [ui[box], ui[other], ui["clip_message"], ui["preview_at"],
-                        ui["preview_btn"], ui["run"]],
+                        ui["preview_btn"], ui["run"], ui["preview"], ui["status"]],
                        queue=False, api_name=False, preprocess=False)  # fmt: skip
-        ui[box].clear(emptied, None, [ui["clip_message"], ui["preview_btn"], ui["run"]],
+        ui[box].clear(emptied, session, [ui["clip_message"], ui["preview_btn"], ui["run"],
+                                         ui["preview"], ui["status"]],
                       queue=False, api_name=False)  # fmt: skip
 
     def switch_mode(mode: str):
