@@ -74,7 +74,7 @@ def part_items(reader: Any, span: Span) -> Iterator[Frame | Any]:
         if not isinstance(item, Frame):
             if origin is None:
                 waiting.append(item)
-            elif (kept := _kept_sound(item, origin, end, sounding)) is not None:
+            elif (kept := _kept_packet(item, origin, end, sounding)) is not None:
                 yield kept
         elif pictured:
             at = _time(item)
@@ -107,7 +107,7 @@ def whole_items(reader: Any) -> Iterator[Frame | Any]:
     for item in reader.items():
         if isinstance(item, Frame):
             yield _shifted(item, origin)
-        elif (kept := _kept_sound(item, origin, None, set())) is not None:
+        elif (kept := _kept_packet(item, origin, None, set())) is not None:
             yield kept
 
 
@@ -115,12 +115,12 @@ def _waited(packets: list[Any], origin: Fraction, end: Fraction | None,
             sounding: set[int]) -> Iterator[Any]:  # fmt: skip
     """The sound packets that waited for the part's origin, those within the part."""
     for packet in packets:
-        if (kept := _kept_sound(packet, origin, end, sounding)) is not None:
+        if (kept := _kept_packet(packet, origin, end, sounding)) is not None:
             yield kept
     packets.clear()
 
 
-def _kept_sound(packet: Any, origin: Fraction, end: Fraction | None,
+def _kept_packet(packet: Any, origin: Fraction, end: Fraction | None,
                 sounding: set[int]) -> Any | None:  # fmt: skip
     """`packet` timed from `origin` where it lies within the part, else None; its track
     struck from `sounding` once past the part's end. A caption (a subtitle packet) is
