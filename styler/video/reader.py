@@ -52,8 +52,8 @@ class ClipInfo:
     # which the output keeps
     tags: dict[str, str] = field(default_factory=dict)
     video_tags: dict[str, str] = field(default_factory=dict)
-    chapters: tuple[Chapter, ...] = ()  # in seconds of the file's clock
-    start: float = 0.0  # when the picture's first frame is shown, on that clock
+    chapters: tuple[Chapter, ...] = ()  # in seconds from the output's start (see origin)
+    start: float = 0.0  # when the picture's first frame is shown, on the file's clock
     # Where a whole clip's output starts on that clock: at its first frame or sound, where
     # that is later than 0 (MPEG-TS and its camcorder kin, a cut copied from a stream),
     # which would otherwise begin with that long a blank. Chapters are on the output's clock.
@@ -279,17 +279,20 @@ class ClipReader:
         if not ours:
             return []
         found = []
-        with av.open(ffmpeg_path(self.info.path), metadata_errors="surrogateescape") as other:
-            earliest = max(Fraction(0), at - CAPTION_LOOKBACK)
-            if earliest > 0:
-                other.seek(int(earliest * av.time_base), backward=True)
-            streams = [s for s in other.streams.subtitles if s.index in ours]
-            for packet in other.demux(*streams):
-                if packet.pts is None or packet.time_base is None:
-                    continue
-                if packet.pts * Fraction(packet.time_base) >= at:
-                    break
-                found.append(_moved(packet, ours[packet.stream.index]))
+        try:
+            with av.open(ffmpeg_path(self.info.path), metadata_errors="surrogateescape") as other:
+                earliest = max(Fraction(0), at - CAPTION_LOOKBACK)
+                if earliest > 0:
+                    other.seek(int(earliest * av.time_base), backward=True)
+                streams = [s for s in other.streams.subtitles if s.index in ours]
+                for packet in other.demux(*streams):
+                    if packet.pts is None or packet.time_base is None:
+                        continue
+                    if packet.pts * Fraction(packet.time_base) >= at:
+                        break
+                    found.append(_moved(packet, ours[packet.stream.index]))
+        except av.error.FFmpegError:
+            pass  # damage before the part: its captions from the part on, as before
         return found
 
     def items(self) -> Iterator[Frame | Any]:
