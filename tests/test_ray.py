@@ -542,3 +542,17 @@ def test_a_pool_larger_than_the_cluster_is_refused_not_waited_for():
         _actor_resources(_FakeRay({"CPU": 2.0}), "auto", 3, 50)
     with pytest.raises(RayUnavailable, match="--actors 9: the cluster has 8 CPUs"):
         _actor_resources(_FakeRay({"CPU": 8.0, "GPU": 4.0}), "auto", 9, 50)
+
+
+def test_an_address_with_nothing_listening_is_one_line_not_a_wait_for_ever(tmp_path):
+    """ray.init waits on such an address without a word (a run sat silent for 400 s)."""
+    from styler.scale.ray_batch import RayUnavailable, _check_reachable
+
+    with socket.socket() as closed:  # a port that was free a moment ago: nothing listens
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    for address in (f"127.0.0.1:{port}", f"ray://127.0.0.1:{port}"):
+        with pytest.raises(RayUnavailable, match=f"cannot join Ray at {address}: nothing "
+                                                 "answers there"):  # fmt: skip
+            _check_reachable(address)
+    _check_reachable("auto")  # Ray finds its own: nothing to check

@@ -22,7 +22,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import shutil
+import socket
 import sys
 import tempfile
 import time
@@ -349,6 +351,7 @@ def _connect(ray: Any, address: str | None) -> bool:
     if ray.is_initialized():
         _quiet_ray_data()
         return False
+    _check_reachable(address or os.environ.get("RAY_ADDRESS"))
     debug = debug_enabled()
     passed = {name: value for name, value in os.environ.items() if name.startswith("STYLER_")}
     try:
@@ -367,6 +370,21 @@ def _connect(ray: Any, address: str | None) -> bool:
         raise RayUnavailable(f"cannot start or join Ray at {where}: {reason}") from exc
     _quiet_ray_data()
     return True
+
+
+def _check_reachable(address: str | None, timeout: float = 5.0) -> None:
+    """RayUnavailable where a cluster's 'host:port' (or 'ray://host:port') has nothing
+    listening: ray.init waits on such an address for ever, without a word."""
+    found = re.fullmatch(r"(?:ray://)?\[?([^\]\s]+?)\]?:(\d+)", (address or "").strip())
+    if found is None:  # 'auto', 'local', none: Ray finds its own
+        return
+    try:
+        with socket.create_connection((found.group(1), int(found.group(2))), timeout=timeout):
+            return
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise RayUnavailable(f"cannot join Ray at {address}: nothing answers there ({reason}); "
+                             "is its head running (ray start --head)?") from exc
 
 
 @contextlib.contextmanager
