@@ -443,12 +443,20 @@ def clip_notes(clip: VideoResult) -> tuple[str, ...]:
 
 
 def is_complete(path: Path) -> bool:
-    """Only an output that decodes counts as done, so a damaged leftover is redone."""
+    """Only an output that decodes counts as done, so a damaged leftover is redone: an
+    animation's every frame, as many as its settings say it was painted with (a GIF cut
+    short still opens, with its first frames)."""
     try:
         if is_video(path):
             from styler.video import probe_clip  # PyAV: loaded only for a batch with clips
 
             probe_clip(path, max_pixels=2**62)
+        elif animation_format(path):
+            from styler.video.animation import probe_animation
+
+            frames = read_settings(path).get("engine", {}).get("video", {}).get("frames")
+            painted = frames if isinstance(frames, int) else 0
+            return probe_animation(path, max_pixels=2**62).frames >= painted
         else:
             load_image(path)
     except (ImageLoadError, VideoLoadError):

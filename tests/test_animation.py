@@ -197,6 +197,20 @@ def test_a_batch_writes_animations_as_animations_and_stills_as_photos(tmp_path, 
     assert sorted(os.listdir(tmp_path / "out")) == written
 
 
+def test_skip_existing_redoes_an_animation_cut_short(tmp_path, tiny_net) -> None:
+    """A GIF cut short still opens (its first frames): --skip-existing kept it as done."""
+    source = write_animation(tmp_path / "waves.gif", "GIF")
+    recipe = Recipe.create("fast", [tiny_net])
+    out = tmp_path / "out"
+    (output,) = stylize_files(source, out, recipe).written
+    whole = output.read_bytes()
+    output.write_bytes(whole[: len(whole) * 3 // 5])
+    again = stylize_files(source, out, recipe, skip_existing=True)
+    assert (again.stylized, again.skipped) == (1, 0)
+    assert played(output)[1] == DURATIONS
+    assert stylize_files(source, out, recipe, skip_existing=True).skipped == 1  # now whole
+
+
 def test_an_animation_planned_as_a_photo_gives_its_first_frame(tmp_path, tiny_net) -> None:
     """A remote input's plan cannot look into the file, so an animated GIF there is named
     as a photo: the job then paints its first frame, with the note, and writes that name's
