@@ -368,9 +368,11 @@ def test_size_mismatch_and_too_few_images_name_the_files() -> None:
     with pytest.raises(OptionsError) as info:
         exposure_fusion([a, b], names=["a.jpg", "b.jpg"])
     assert str(info.value) == (
-        "images differ in size: a.jpg is 64x48, b.jpg is 80x60; resize them or pass --align"
+        "images differ in size: a.jpg is 64x48, b.jpg is 80x60; resize them or align them "
+        "first (Align the photos first: --align)"
     )
-    with pytest.raises(OptionsError, match="b.jpg is 80x60; resize them or drop --no-align$"):
+    with pytest.raises(OptionsError, match=r"b.jpg is 80x60; resize them or align them first "
+                                           r"\(Align the photos first: --align\)$"):
         focus_stack([a, b], align_first=False, names=["a.jpg", "b.jpg"])
     with pytest.raises(OptionsError, match=r"^fusion needs at least 2 images, got 1: a.jpg$"):
         focus_stack([a], names=["a.jpg"])
@@ -506,7 +508,8 @@ def test_cli_series_errors_name_the_files(tmp_path: Path) -> None:
     with pytest.raises(OptionsError) as info:
         fuse_cmd.run(parse("exposure", a, b, "-o", tmp_path / "out.png"))
     assert error_text(info.value) == (
-        f"images differ in size: {a} is 64x48, {b} is 80x60; resize them or pass --align"
+        f"images differ in size: {a} is 64x48, {b} is 80x60; resize them or align them "
+        "first (Align the photos first: --align)"
     )
     with pytest.raises(OptionsError, match="at least 2 images, got 1"):
         fuse_cmd.run(parse("focus", a, "-o", tmp_path / "out.png"))

@@ -326,6 +326,21 @@ def test_batch_zip_in_zip_out_with_per_file_errors(services, tmp_path: Path) -> 
     assert "3 stylized, 3 failed" in outcome.summary()
 
 
+def test_a_batch_stopped_before_any_photo_offers_no_zip(services, tmp_path: Path) -> None:
+    """An empty zip was offered, and the report said it "holds the results"."""
+    from styler.progress import CancelToken
+    from styler.ui.batch import run_batch
+    from styler.ui.inputs import FAST, Controls
+
+    files = [save(photo(48, 32, seed=n), tmp_path / f"p{n}.png") for n in range(3)]
+    stopped = CancelToken()
+    stopped.cancel()
+    outcome = run_batch(services, files, FAST, "warm_test", [], Controls(size=32), None, stopped)
+    assert outcome.zip_path is None and outcome.done == 0
+    assert outcome.summary() == ("**Stopped: 0 stylized, 0 failed, 3 not done.** Nothing was "
+                                 "made, so there is nothing to download.")  # fmt: skip
+
+
 def test_a_batch_gives_an_animated_gif_back_animated(services, tmp_path: Path) -> None:
     from PIL import ImageSequence
 

@@ -11,9 +11,15 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
+from styler.controls import FUSION_CONTROLS
 from styler.errors import OptionsError, StylerError
 from styler.fusion.arrays import check_rgb, resize_to, size_text, to_uint8
 from styler.fusion.pyramid import multiband_blend
+
+# What to do about photos of different sizes, named as both faces show the control (the web
+# UI's checkbox, the CLI's flag): the CLI's flag alone was named in the web UI.
+_ALIGN = FUSION_CONTROLS["align"]
+_ALIGN_REMEDY = f"resize them or align them first ({_ALIGN.label}: {_ALIGN.flag})"
 
 ALIGN_METHODS = ("ecc", "orb")
 # Fewer degrees of freedom fit more robustly when little of the frame is usable (a clipped
@@ -129,7 +135,7 @@ def exposure_fusion(
         images,
         names,
         (method, motion) if align_first else None,
-        "resize them or pass --align",
+        _ALIGN_REMEDY,
     )
     bgr = [np.ascontiguousarray(frame[..., ::-1]) for frame in frames]
     fused = cv2.createMergeMertens().process(bgr)
@@ -154,7 +160,7 @@ def focus_stack(
         images,
         names,
         (method, motion) if align_first else None,
-        "resize them or drop --no-align",
+        _ALIGN_REMEDY,
     )
     sharpness = np.stack([_sharpness(frame) for frame in frames])
     sharpest = np.argmax(sharpness, axis=0)

@@ -25,7 +25,7 @@ Report = Callable[[int, int, str], None]  # (photos done, photos in all, the one
 
 @dataclass
 class BatchOutcome:
-    zip_path: Path
+    zip_path: Path | None  # None: nothing made and nothing failed (a Stop before any photo)
     done: int
     errors: list[str]
     not_done: int = 0  # photos a Stop left unpainted
@@ -34,8 +34,13 @@ class BatchOutcome:
         counts = f"{self.done} stylized, {len(self.errors)} failed"
         if self.not_done:
             counts = f"Stopped: {counts}, {self.not_done} not done"
-        lines = [f"**{counts}.** The zip holds the results"
-                 + (" and errors.txt." if self.errors else ".")]  # fmt: skip
+        if self.zip_path is None:
+            held = "Nothing was made, so there is nothing to download."
+        elif not self.done:
+            held = "The zip holds errors.txt only."
+        else:
+            held = "The zip holds the results" + (" and errors.txt." if self.errors else ".")
+        lines = [f"**{counts}.** {held}"]
         if self.errors:
             lines += ["", "Not stylized:", *(f"- {e}" for e in self.errors)]
         return "\n".join(lines)
@@ -97,7 +102,10 @@ def run_batch(
         summary = Batch(engine, events=events, cancel=cancel or CancelToken()).run(jobs)
     if report:
         report(len(inputs), len(inputs), "zip")
-    zip_path = zips.write_zip(summary.written, [*errors, *events.errors], work / "styled.zip")
+    failed = [*errors, *events.errors]
+    zip_path = None  # a Stop before any photo: an empty zip would promise results
+    if summary.written or failed:
+        zip_path = zips.write_zip(summary.written, failed, work / "styled.zip")
     return BatchOutcome(zip_path=zip_path, done=summary.stylized,
                         errors=[*errors, *events.errors], not_done=summary.not_done)  # fmt: skip
 

@@ -90,7 +90,7 @@ def wire_batch(services: Services, guard: Callable, ui: dict[str, Any]) -> None:
         with services.cancellable(_stop_key(request)) as token:
             outcome = run_batch(services, files, mode, style, [(style_image, 1.0)], controls,
                                 report, token)  # fmt: skip
-        return str(outcome.zip_path), outcome.summary()
+        return (str(outcome.zip_path) if outcome.zip_path else None), outcome.summary()
 
     def stop(request: gr.Request):
         """Stop the page's batch now (a Quality photo takes minutes): the photo under way is
