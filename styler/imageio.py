@@ -617,8 +617,8 @@ def output_format(path_or_format: str) -> str:
     text = os.fspath(path_or_format).lower()
     suffix = os.path.splitext(text)[1]
     name = suffix[1:] if suffix else text.lstrip(".")
-    if name not in _FORMATS:
-        raise ValueError(f"unsupported output format {path_or_format!r} "
+    if name not in _FORMATS:  # the format's name alone: callers name the file beside it
+        raise ValueError(f"unsupported output format {name!r} "
                          "(use png, jpeg, webp, tiff, heic or avif)")  # fmt: skip
     return _FORMATS[name]
 
