@@ -65,6 +65,22 @@ def test_a_thumbnail_of_one_feature_position_is_painted_not_blown_out(precision:
         assert not np.isin(out, [0, 255]).all(axis=2).any(), (size, out)
 
 
+def test_a_cancel_stops_a_new_paintings_statistics_too(tmp_path, monkeypatch) -> None:
+    """The painting's statistics ran outside the cancellable passes: a Cancel waited for
+    them (6 s for a new painting at stroke side 4096), and they were cached regardless."""
+    from styler import Recipe, build_engine
+
+    monkeypatch.setenv("STYLER_CACHE_DIR", str(tmp_path))
+    engine = build_engine(Recipe.create("instant", [GALLERY / "styles" / "swirls.jpg"],
+                                        precision="fp32"))  # fmt: skip
+    stopped = CancelToken()
+    stopped.cancel()
+    assert not engine.run(gradient_photo(64, 48), cancel=stopped).completed
+    assert not list(tmp_path.rglob("*.npz"))  # stopped before they were made
+    assert engine.run(gradient_photo(64, 48)).completed
+    assert list((tmp_path / "instant-stats").glob("*.npz"))
+
+
 def test_a_flat_sky_gets_no_lines_along_the_edge(stylizer: InstantStylizer) -> None:
     """Zero padding drew a frame of lines parallel to the edge on flat areas; the networks'
     convolutions mirror their input instead (styler.instant.padding)."""

@@ -49,7 +49,7 @@ from styler.instant.stats_cache import load_stats, stats_path, store_stats
 from styler.instant.wct import FeatureStats, mixture
 from styler.onnx_models import onnxruntime_installed
 from styler.precision import AUTO, FP32, INT8, float_dtype, resolve_precision
-from styler.progress import Cancelled, CancelToken, PassSteps, ProgressCallback
+from styler.progress import Cancelled, CancelToken, PassSteps, ProgressCallback, cancel_scope
 from styler.result import ImageInput, StylizeResult
 from styler.settings import engine_notes, files_of, image_name
 
@@ -364,14 +364,18 @@ class InstantStylizer(FeedForwardStylizer):
         if options.strength == 0:
             steps.step()
             return photo
-        stats = self._blended_stats(style_side, photo, options)
+        # the paintings' statistics stop on a cancel too: a new painting's, at a large
+        # stroke side, is a pass of seconds (a Cancel waited 6 s for it)
+        with cancel_scope(steps):
+            stats = self._blended_stats(style_side, photo, options)
         out = self._painted(photo, stats, options, steps, grid)
         layers = []
         for mask, style in regions:
             if style is None:
                 layers.append((photo, mask))
                 continue
-            region_stats = self._region_stats(style, style_side, photo, options)
+            with cancel_scope(steps):
+                region_stats = self._region_stats(style, style_side, photo, options)
             layers.append((self._painted(photo, region_stats, options, steps, grid), mask))
         return apply_strength(composite(out, layers, options.feather), photo, options.strength)
 
