@@ -316,14 +316,16 @@ def test_batch_zip_in_zip_out_with_per_file_errors(services, tmp_path: Path) -> 
                         Controls(size=64), report=lambda d, t, n: seen.append((d, t)))  # fmt: skip
     assert outcome.done == 3 and seen[0] == (0, 4) and seen[-1] == (4, 4)
     assert "photos.zip/trip/broken.jpg: not an image styler can read" in outcome.errors[-1]
-    assert any(e.startswith("photos.zip/readme.txt: not an image") for e in outcome.errors)
+    # a zip's readme is left out, as a folder's is, and said so: not a failure
+    assert outcome.left_out == ["photos.zip/readme.txt"]
+    assert outcome.summary().endswith("Left out, not images:\n- photos.zip/readme.txt")
     assert any(e.startswith("x.doc: not an image or a zip") for e in outcome.errors)
     with zipfile.ZipFile(outcome.zip_path) as archive:
         names = sorted(archive.namelist())
         assert names == ["c__warm_test.png", "errors.txt", "trip_a__warm_test.png",
                          "trip_b__warm_test.png"]  # fmt: skip
         assert b"broken.jpg" in archive.read("errors.txt")
-    assert "3 stylized, 3 failed" in outcome.summary()
+    assert "3 stylized, 2 failed" in outcome.summary()
 
 
 def test_a_batch_stopped_before_any_photo_offers_no_zip(services, tmp_path: Path) -> None:
@@ -432,10 +434,10 @@ def test_batch_zip_limits_stop_a_zip_bomb(tmp_path: Path) -> None:
     from styler.ui.zips import collect
 
     bomb = zip_of(tmp_path / "bomb.zip", {f"p{i}.png": bytes(600_000) for i in range(3)})
-    inputs, errors = collect([bomb], tmp_path / "in", max_files=10, max_bytes=1_000_000)
+    inputs, errors, _ = collect([bomb], tmp_path / "in", max_files=10, max_bytes=1_000_000)
     assert len(inputs) == 1 and sum(f.stat().st_size for f in (tmp_path / "in").iterdir()) <= 1e6
     assert len(errors) == 2 and all("size limit" in e for e in errors)
-    inputs, errors = collect([bomb], tmp_path / "in2", max_files=2, max_bytes=10**8)
+    inputs, errors, _ = collect([bomb], tmp_path / "in2", max_files=2, max_bytes=10**8)
     assert len(inputs) == 2 and "too many images" in errors[0]
 
 

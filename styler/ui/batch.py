@@ -29,6 +29,7 @@ class BatchOutcome:
     done: int
     errors: list[str]
     not_done: int = 0  # photos a Stop left unpainted
+    left_out: list[str] = field(default_factory=list)  # what the zips held besides images
 
     def summary(self) -> str:
         counts = f"{self.done} stylized, {len(self.errors)} failed"
@@ -43,6 +44,8 @@ class BatchOutcome:
         lines = [f"**{counts}.** {held}"]
         if self.errors:
             lines += ["", "Not stylized:", *(f"- {e}" for e in self.errors)]
+        if self.left_out:
+            lines += ["", "Left out, not images:", *(f"- {name}" for name in self.left_out)]
         return "\n".join(lines)
 
 
@@ -81,7 +84,7 @@ def run_batch(
         raise UserError("Upload some photos or a zip of photos first.")
     config = services.config
     work = services.workspace.new_dir("work")
-    inputs, errors = zips.collect(
+    inputs, errors, left_out = zips.collect(
         [Path(f) for f in files],
         work / "in",
         max_files=config.max_batch_files,
@@ -106,8 +109,8 @@ def run_batch(
     zip_path = None  # a Stop before any photo: an empty zip would promise results
     if summary.written or failed:
         zip_path = zips.write_zip(summary.written, failed, work / "styled.zip")
-    return BatchOutcome(zip_path=zip_path, done=summary.stylized,
-                        errors=[*errors, *events.errors], not_done=summary.not_done)  # fmt: skip
+    return BatchOutcome(zip_path=zip_path, done=summary.stylized, errors=failed,
+                        not_done=summary.not_done, left_out=left_out)  # fmt: skip
 
 
 def _recipe(

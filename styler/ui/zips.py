@@ -39,10 +39,12 @@ def collect(
     *,
     max_files: int,
     max_bytes: int,
-) -> tuple[list[BatchInput], list[str]]:
-    """Uploaded files (images and zips of images) -> inputs to process, and per-file errors."""
+) -> tuple[list[BatchInput], list[str], list[str]]:
+    """Uploaded files (images and zips of images) -> inputs to process, per-file errors, and
+    what a zip held besides images (a readme: left out, as a folder's are, not a failure)."""
     inputs: list[BatchInput] = []
     errors: list[str] = []
+    left_out: list[str] = []
     budget = _Budget(max_files, max_bytes)
     used: set[str] = set()
     workdir.mkdir(parents=True, exist_ok=True)
@@ -50,7 +52,7 @@ def collect(
         path = Path(file)
         name = path.name
         if path.suffix.lower() == ".zip":
-            _from_zip(path, workdir, budget, used, inputs, errors)
+            _from_zip(path, workdir, budget, used, inputs, errors, left_out)
         elif path.suffix.lower() in IMAGE_SUFFIXES:
             if budget.take_file():
                 inputs.append(BatchInput(name, path))
@@ -59,8 +61,8 @@ def collect(
         else:
             errors.append(f"{name}: not an image or a zip file")
     if not inputs and not errors:
-        errors.append("no files were uploaded")
-    return inputs, errors
+        errors.append("no images were uploaded" if left_out else "no files were uploaded")
+    return inputs, errors, left_out
 
 
 def _from_zip(
@@ -70,6 +72,7 @@ def _from_zip(
     used: set[str],
     inputs: list[BatchInput],
     errors: list[str],
+    left_out: list[str],
 ) -> None:
     try:
         archive = zipfile.ZipFile(path)
@@ -84,7 +87,7 @@ def _from_zip(
             if info.is_dir() or "__MACOSX" in parts or Path(member).name.startswith("."):
                 continue
             if Path(member).suffix.lower() not in IMAGE_SUFFIXES:
-                errors.append(f"{label}: not an image, skipped")
+                left_out.append(label)
                 continue
             if not budget.take_file():
                 errors.append(f"{label}: skipped, too many images in one batch")
