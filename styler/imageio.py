@@ -564,7 +564,8 @@ def _srgb_profile() -> Any:
 
 
 def _array_to_image(array: np.ndarray, *, bgr: bool) -> Image.Image:
-    """Accept HxW or HxWxC (C = 1, 3, 4) arrays, uint8 or float in [0, 1]; BGR(A) when bgr."""
+    """Accept HxW or HxWxC (C = 1, 3, 4) arrays, uint8, uint16 or float in [0, 1]; BGR(A)
+    when bgr."""
     if array.ndim == 3 and array.shape[2] == 1:
         array = array[..., 0]
     if not (array.ndim == 2 or (array.ndim == 3 and array.shape[2] in (3, 4))):
@@ -582,9 +583,11 @@ def _array_to_image(array: np.ndarray, *, bgr: bool) -> Image.Image:
 def _array_to_uint8(array: np.ndarray) -> np.ndarray:
     if array.dtype == np.uint8:
         return array
+    if array.dtype == np.uint16:  # OpenCV's IMREAD_UNCHANGED of a 16-bit file: as files are read
+        return np.rint(array / 257.0).astype(np.uint8)
     if not np.issubdtype(array.dtype, np.floating):
         raise ImageLoadError(
-            "<array>", f"unsupported dtype {array.dtype}; use uint8 or float in [0, 1]"
+            "<array>", f"unsupported dtype {array.dtype}; use uint8, uint16 or float in [0, 1]"
         )
     low, high = float(array.min()), float(array.max())
     if not (low >= 0.0 and high <= 1.0):  # also rejects NaN

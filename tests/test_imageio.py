@@ -339,6 +339,13 @@ def test_numpy_float_in_unit_range():
     assert load_image(array).rgb.getpixel((0, 0)) == (0, 128, 255)
 
 
+def test_numpy_uint16_is_scaled_as_a_16_bit_file_is():
+    """OpenCV's IMREAD_UNCHANGED gives a 16-bit photo as uint16: it was refused, while the
+    same photo as a file or a PIL image was taken."""
+    array = np.array([[[0, 32896, 65535]]], dtype=np.uint16)
+    assert load_image(array).rgb.getpixel((0, 0)) == (0, 128, 255)
+
+
 @pytest.mark.parametrize(
     ("array", "message"),
     [
