@@ -23,7 +23,7 @@ from typing import Any
 import av
 
 from styler.imageio import PhotoOptions
-from styler.video.tags import track_disposition, track_tags
+from styler.video.tags import legacy_text, track_disposition, track_tags
 
 CAPTION_TIME_BASE = Fraction(1, 1000)  # mov_text's usual clock: milliseconds
 # The style sheet a caption is written with where its source has none of its own (an ASS
@@ -140,19 +140,13 @@ class SubtitleTrack:
 
 
 def _utf8(packet: Any) -> Any:
-    """The packet, its text made UTF-8 where it is in Windows' Western encoding (or Latin-1,
-    for the few bytes that one leaves undefined)."""
+    """The packet, its text made UTF-8 where it was written in an older encoding."""
     if packet.stream.codec_context.name not in PLAIN_TEXT_CODECS:
         return packet
     raw = bytes(packet)
-    try:
-        raw.decode("utf-8")
+    text = legacy_text(raw)
+    if text.encode("utf-8") == raw:
         return packet
-    except UnicodeDecodeError:
-        try:
-            text = raw.decode("cp1252")
-        except UnicodeDecodeError:
-            text = raw.decode("latin-1")
     recoded = av.Packet(text.encode("utf-8"))
     recoded.pts, recoded.dts, recoded.duration = packet.pts, packet.dts, packet.duration
     recoded.time_base = packet.time_base

@@ -51,15 +51,22 @@ TIMECODE = re.compile(r"(\d{1,2}):(\d{2}):(\d{2})([:;.])(\d{2,3})")
 DROPPED = {30: 2, 60: 4}  # frame labels a drop-frame clock skips each minute, by nominal rate
 
 
+def legacy_text(raw: bytes) -> str:
+    """Bytes of text as their writer meant them: UTF-8, else Windows' Western encoding (what
+    older cameras, tools and subtitle files write), else Latin-1 for the few bytes that one
+    leaves undefined."""
+    for encoding in ("utf-8", "cp1252"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            pass
+    return raw.decode("latin-1")
+
+
 def tag_text(value: str) -> str:
     """A tag as its writer meant it. Clips are opened with their tags read as UTF-8 and any
-    other bytes kept as surrogate escapes (styler.video.reader.open_clip); such a tag was
-    most likely written in Latin-1 (older cameras and tools), and is read so."""
-    raw = value.encode("utf-8", "surrogateescape")
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return raw.decode("latin-1")
+    other bytes kept as surrogate escapes (styler.video.reader.open_clip)."""
+    return legacy_text(value.encode("utf-8", "surrogateescape"))
 
 
 def clip_tags(source: Mapping[str, str], photo: PhotoOptions) -> dict[str, str]:
