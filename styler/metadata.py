@@ -18,13 +18,13 @@ from PIL import Image, TiffTags
 from styler.quiet import silenced
 
 EXIF_IFD, GPS_IFD = 0x8769, 0x8825
-ORIENTATION = 0x0112
+ORIENTATION, IMAGE_DESCRIPTION = 0x0112, 0x010E
 UPRIGHT = 1
 
 # IFD0: make, model, date/time (of the last change; often the date taken), artist,
 # copyright, and the photographer's caption.
 KEPT_MAIN = {0x010F: "Make", 0x0110: "Model", 0x0132: "DateTime", 0x013B: "Artist",
-             0x8298: "Copyright", 0x010E: "ImageDescription"}  # fmt: skip
+             0x8298: "Copyright", IMAGE_DESCRIPTION: "ImageDescription"}  # fmt: skip
 # An ImageDescription that starts so is the settings of an output styler wrote before
 # 7 December (styler.imageio), not a caption: never copied.
 SETTINGS_PREFIX = "styler:"
@@ -81,9 +81,14 @@ def output_exif(source: bytes, *, keep_location: bool, strip: bool) -> Image.Exi
 def _copy(source: Mapping[int, Any], target: Image.Exif, tags: Mapping[int, str]) -> None:
     for tag in tags:
         value = source.get(tag)
-        if value in (None, "", b"") or str(value).startswith(SETTINGS_PREFIX):
+        if value in (None, "", b"") or (tag == IMAGE_DESCRIPTION and _is_old_settings(value)):
             continue
         target[tag] = _as_stored(value, tag)
+
+
+def _is_old_settings(description: Any) -> bool:
+    text = description.decode("latin-1") if isinstance(description, bytes) else str(description)
+    return text.startswith(SETTINGS_PREFIX)
 
 
 def exif_bytes(exif: Image.Exif) -> bytes:

@@ -161,10 +161,12 @@ def test_settings_ride_in_xmp_and_the_old_description_is_still_read(tmp_path, fm
     old = tmp_path / f"old.{fmt}"
     exif = Image.Exif()
     exif[0x010E] = "styler:" + json.dumps(SETTINGS)
+    exif[0x013B] = "styler: the band"  # only a description can be old settings
     upright_photo().save(old, exif=exif.tobytes())
     assert read_settings(old) == SETTINGS
     again = written(tmp_path, old, fmt)
     assert exif_of(again).get(0x010E) is None  # the old settings are not taken for a caption
+    assert stored_text(exif_of(again).get(0x013B)) == "styler: the band"
 
 
 def test_photo_options_come_from_control_values():
