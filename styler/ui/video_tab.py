@@ -339,6 +339,12 @@ def _wire_inputs(services: Services, ui: dict[str, Any], session: gr.State) -> N
     """The clip or animation checked as it lands (the other box emptied); the mode switch;
     a click in the style grid."""
 
+    def _cleared(state: Session) -> tuple[Any, Any]:
+        """The preview frame and the status line, cleared: they were the last clip's (it
+        said "Preview of the frame at 3.0 s" of a clip no longer there). A run under way
+        keeps its own."""
+        return (gr.skip(), gr.skip()) if VIDEO_TAB in state.busy else (None, "")
+
     def landed(payload: dict | None, state: Session):
         """Unprocessed (preprocess=False), so a file that is no clip reaches the check. The
         box itself, the other box, the message, the preview's time range, the buttons (left
@@ -358,12 +364,6 @@ def _wire_inputs(services: Services, ui: dict[str, Any], session: gr.State) -> N
 
     def emptied(state: Session):
         return "", *(gr.Button(interactive=False),) * 2, *_cleared(state)
-
-    def _cleared(state: Session) -> tuple[Any, Any]:
-        """The preview frame and the status line, cleared: they were the last clip's (it
-        said "Preview of the frame at 3.0 s" of a clip no longer there). A run under way
-        keeps its own."""
-        return (gr.skip(), gr.skip()) if VIDEO_TAB in state.busy else (None, "")
 
     wire_image_slot(services, ui["style_image"], ui["style_message"], "style image")
     # Upload and clear, not change: a box emptied by the other's upload must not disable
