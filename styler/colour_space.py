@@ -51,8 +51,34 @@ def srgb_icc() -> bytes:
 
 
 def is_srgb(icc: bytes) -> bool:
-    """True for no profile or an sRGB one: nothing to convert back to."""
-    return not icc or b"srgb" in _description(icc).lower()
+    """True for no profile or one that converts to sRGB within a level of every colour:
+    nothing to convert. Judged by what the profile does, not its name: a linear-light
+    "sRGB g1.0" profile holds very different pixels from sRGB's."""
+    if not icc:
+        return True
+    if ImageCms is None:  # nothing can convert: the name is all there is to go by
+        return b"srgb" in _description(icc).lower()
+    return _converts_to_itself(bytes(icc))
+
+
+# Every corner and edge colour of the RGB cube and a grey ramp: where sRGB's variants agree
+# and any other profile (wider primaries, another tone curve) shows.
+_PROBE = np.array(
+    [[[r, g, b] for r in (0, 64, 128, 192, 255) for g in (0, 64, 128, 192, 255)
+      for b in (0, 64, 128, 192, 255)]], dtype=np.uint8)  # fmt: skip
+
+
+@cache
+def _converts_to_itself(icc: bytes) -> bool:
+    if len(icc) < 132 or icc[16:20] != b"RGB ":
+        return False
+    try:
+        profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+        out = ImageCms.profileToProfile(Image.fromarray(_PROBE), profile, srgb, outputMode="RGB")
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+        return False
+    return int(np.abs(np.asarray(out, dtype=np.int16) - _PROBE).max()) <= 1
 
 
 def from_srgb(rgb: Image.Image, icc: bytes, bits: int) -> np.ndarray | None:

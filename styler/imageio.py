@@ -550,8 +550,7 @@ def _input_profile(im: Image.Image, icc: bytes | None) -> Any:
             profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
         except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
             return None
-        description = profile.profile.profile_description or ""
-        return None if "srgb" in description.lower() else profile
+        return None if is_srgb(icc) else profile
     return ImageCms.createProfile("LAB") if im.mode == "LAB" else None
 
 

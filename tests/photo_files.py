@@ -67,6 +67,10 @@ PROFILES = {
                           (0.1492, 0.0632, 0.7446)], ("gamma", 563 / 256)),
     "Display P3": ([(0.5151, 0.2412, -0.0011), (0.2920, 0.6922, 0.0419),
                     (0.1571, 0.0666, 0.7841)], ("srgb", 0)),
+    # sRGB's primaries in linear light (as compositing and HDR tools tag their files): not
+    # sRGB whatever its name says
+    "sRGB linear (g1.0)": ([(0.4361, 0.2225, 0.0139), (0.3851, 0.7169, 0.0971),
+                            (0.1431, 0.0606, 0.7141)], ("gamma", 1.0)),
     "ProPhoto RGB": ([(0.7977, 0.2880, 0.0), (0.1352, 0.7119, 0.0), (0.0313, 0.0001, 0.8249)],
                      ("gamma", 461 / 256)),
 }  # fmt: skip

@@ -219,7 +219,8 @@ def test_outputs_are_tagged_srgb_by_default(tmp_path, fmt):
         assert "sRGB" in ImageCms.getProfileDescription(io.BytesIO(image.info["icc_profile"]))
 
 
-@pytest.mark.parametrize("name", ["Adobe RGB (1998)", "Display P3", "ProPhoto RGB"])
+@pytest.mark.parametrize("name", ["Adobe RGB (1998)", "Display P3", "ProPhoto RGB",
+                                  "sRGB linear (g1.0)"])  # fmt: skip
 @pytest.mark.parametrize("fmt", ["png", "tiff"])
 def test_color_space_source_converts_back_and_embeds_the_photos_profile(tmp_path, name, fmt):
     """The output holds the photo's profile, and its pixels are the sRGB result in that
