@@ -34,7 +34,7 @@ from styler.controls import CONTROLS, OPTIMIZE
 from styler.errors import StylerError
 from styler.image_sizes import scaled_size
 from styler.metadata import SETTINGS_PREFIX, exif_bytes, output_exif
-from styler.quiet import silenced
+from styler.quiet import native_noise_dropped, silenced
 from styler.tiff_output import encode_tiff
 from styler.xmp_settings import settings_in_packet, settings_packet
 
@@ -67,6 +67,9 @@ _PILLOW_FORMATS = {"png": "PNG", "jpeg": "JPEG", "webp": "WEBP", "heic": "HEIF",
 # (docs/performance.md, "PNG compression"); under Z_RLE the level does not change the bytes.
 PNG_ZLIB = {"compress_level": 1, "compress_type": zlib.Z_RLE}
 _HIGH_BIT_MODES = frozenset({"I;16", "I;16B", "I;16L", "I;16N", "I"})
+# libtiff's own reports of damaged data, printed to stderr beside the error Pillow raises:
+# "TIFFFillStrip: Read error on strip 0; ...", or under the name Pillow opens its stream by
+LIBTIFF_NOISE = re.compile(rb"(_?TIFF\w*|tempfile\.tif): ")
 _ICC_MODES = frozenset({"RGB", "L", "CMYK", "LAB"})  # modes LittleCMS converts directly
 
 _PILLOW_LIMIT_LOCK = threading.Lock()
@@ -266,7 +269,9 @@ def _load_path(path: str, max_pixels: int, at_least: int = 0) -> LoadedImage:
         if at_least:
             _reduced_decode(im, at_least)
         try:
-            im.load()
+            tiff = im.format == "TIFF"
+            with native_noise_dropped(LIBTIFF_NOISE) if tiff else contextlib.nullcontext():
+                im.load()
         except Image.DecompressionBombError as exc:
             raise ImageLoadError(path, exc) from exc
         except MemoryError:

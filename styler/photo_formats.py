@@ -11,13 +11,14 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 from typing import Any
 
 import numpy as np
 from PIL import Image, features
 
 from styler.metadata import exif_bytes
-from styler.quiet import silenced
+from styler.quiet import native_noise_dropped, silenced
 
 # What Pillow reads without help (the extensions a folder scan took before HEIC and RAW).
 PILLOW_EXTENSIONS = frozenset({".bmp", ".gif", ".jpeg", ".jpg", ".png", ".tif", ".tiff", ".webp"})
@@ -79,6 +80,11 @@ def _rawpy() -> Any:
     return rawpy
 
 
+# LibRaw's own report of damaged data, printed to stderr beside the exception it raises
+# (a buffer's file name is "unknown file")
+LIBRAW_NOISE = re.compile(rb"unknown file: ")
+
+
 class RawError(Exception):
     """A RAW file that cannot be decoded; the message is the one-line reason."""
 
@@ -100,8 +106,9 @@ def develop_raw(data: bytes) -> Image.Image:
     recorded (as the camera's own JPEG would be), not one guessed from the picture."""
     with _opened_raw(data) as raw:
         try:
-            raw.unpack()
-            rgb = raw.postprocess(use_camera_wb=True, output_bps=8)
+            with native_noise_dropped(LIBRAW_NOISE):
+                raw.unpack()
+                rgb = raw.postprocess(use_camera_wb=True, output_bps=8)
         except _rawpy().LibRawError as exc:
             raise _raw_error(exc) from exc
     return Image.fromarray(np.ascontiguousarray(rgb))
@@ -115,7 +122,8 @@ def _opened_raw(data: bytes) -> Any:
     raw = rawpy.RawPy()
     try:
         try:
-            raw.open_buffer(io.BytesIO(data))
+            with native_noise_dropped(LIBRAW_NOISE):
+                raw.open_buffer(io.BytesIO(data))
         except rawpy.LibRawError as exc:
             raise _raw_error(exc, opening=True) from exc
         yield raw

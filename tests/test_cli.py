@@ -154,6 +154,23 @@ def test_skip_existing_redoes_a_damaged_output(tmp_path):
     assert read_settings(damaged)["mode"] == "optimize"
 
 
+def test_skip_existing_redoes_a_damaged_tiff_without_libtiffs_words(tmp_path):
+    """libtiff printed "TIFFFillStrip: Read error on strip 0; got 18446744073709551554
+    bytes..." to stderr while the damaged output was checked."""
+    gradient_photo(48, 40).save(tmp_path / "c.png")
+    stripe_style(48, 48).save(tmp_path / "stripes.png")
+    args = ("stylize", "c.png", "--style", "stripes.png", "-o", "out", "--format", "tiff",
+            "--quiet", *FAST)  # fmt: skip
+    assert styler(*args, cwd=tmp_path).returncode == 0
+    damaged = tmp_path / "out" / "c__stripes.tiff"
+    damaged.write_bytes(damaged.read_bytes()[:2000])
+    run = styler(*args, "--skip-existing", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert run.stderr.strip() == "1 stylized, 0 skipped (existing), 0 failed"
+    with Image.open(damaged) as image:
+        image.load()
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

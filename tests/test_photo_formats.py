@@ -456,6 +456,9 @@ def test_cli_stylizes_a_photographers_folder_and_reports_each_bad_file(tmp_path)
     assert "Traceback" not in run.stderr and "Warning" not in run.stderr
     errors = [line for line in run.stderr.splitlines() if line.startswith("error: ")]
     assert len(errors) == len(BAD_LINES), run.stderr
+    # nothing else: LibRaw printed its own "unknown file: Unexpected end of file" for cut_raw
+    assert all(line.startswith(("error: ", "failed:", "  ")) or " stylized, " in line
+               for line in run.stderr.splitlines()), run.stderr  # fmt: skip
     for name, reason in BAD_LINES.items():
         assert any(f"in/{name}: " in line and reason in line for line in errors), (name, errors)
     assert "5 stylized, 0 skipped (existing), 5 failed" in run.stderr + run.stdout

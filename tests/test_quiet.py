@@ -1,10 +1,13 @@
-"""styler.quiet: silenced blocks on two threads must not undo each other's filters."""
+"""styler.quiet: silenced blocks on two threads must not undo each other's filters; a C
+library's own lines are dropped, nobody else's."""
 
+import os
+import re
 import threading
 import warnings
 from pathlib import Path
 
-from styler.quiet import silenced
+from styler.quiet import native_noise_dropped, silenced
 
 STYLER = Path(__file__).resolve().parents[1] / "styler"
 
@@ -41,3 +44,15 @@ def test_every_silenced_block_in_styler_takes_the_lock() -> None:
     unguarded = [str(path.relative_to(STYLER)) for path in STYLER.rglob("*.py")
                  if path.name != "quiet.py" and "catch_warnings" in path.read_text()]  # fmt: skip
     assert unguarded == []
+
+
+def test_a_c_librarys_lines_are_dropped_and_everything_else_kept(capfd) -> None:
+    """What reaches file descriptor 2 inside the block (as a C library writes, past Python)
+    comes out after it, in order, less the library's lines: another thread's error line or
+    progress bar written meanwhile is never lost."""
+    with native_noise_dropped(re.compile(rb"TIFF\w*: ")):
+        os.write(2, b"error: a.jpg: not an image\n")
+        os.write(2, b"TIFFFillStrip: Read error on strip 0\n")
+        os.write(2, b"images: 50%\r")
+        os.write(2, b"TIFFReadDirectory: Warning, unknown tag\n")
+    assert capfd.readouterr().err == "error: a.jpg: not an image\nimages: 50%\r"
