@@ -18,7 +18,13 @@ from styler.lazy import lazy_attributes
 if TYPE_CHECKING:  # for type checkers and editors; at run time __getattr__ imports them
     from styler.api import Stylizer, build_options, stylize  # noqa: F401
     from styler.engine import Engine, build_engine  # noqa: F401
-    from styler.errors import InvalidOption, OptionsError, StylerError, WeightsError  # noqa: F401
+    from styler.errors import (  # noqa: F401
+        InvalidOption,
+        OptionsError,
+        StylerError,
+        UnknownOption,
+        WeightsError,
+    )
     from styler.evaluate import Distances, distances  # noqa: F401
     from styler.fast.inference import FastOptions, FastStylizer  # noqa: F401
     from styler.imageio import (  # noqa: F401
@@ -60,6 +66,7 @@ _HOMES = {
     "StylerError": "styler.errors",
     "StylizeResult": "styler.result",
     "Stylizer": "styler.api",
+    "UnknownOption": "styler.errors",
     "WeightsError": "styler.errors",
     "build_engine": "styler.engine",
     "build_options": "styler.api",

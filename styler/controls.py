@@ -10,11 +10,11 @@ entry carries its own metadata, so no face hard-codes a range or a default.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from styler.errors import InvalidOption, OptionNotInMode, OptionsError
+from styler.errors import InvalidOption, OptionNotInMode, UnknownOption
 
 OPTIMIZE, FAST, INSTANT = "optimize", "fast", "instant"
 MODES = (OPTIMIZE, FAST, INSTANT)
@@ -369,16 +369,16 @@ def defaults(mode: str, *, recorded_only: bool = True) -> dict[str, Any]:
     return {c.name: c.default_for(mode) for c in controls_for(mode, recorded_only=recorded_only)}
 
 
-def checked(mode: str, values: Mapping[str, Any]) -> dict[str, Any]:
-    """values checked against `mode`'s controls; a name that does not act there is an error."""
+def checked(mode: str, values: Mapping[str, Any], also: Iterable[str] = ()) -> dict[str, Any]:
+    """values checked against `mode`'s controls; a name that does not act there is an error
+    (`also`: the caller's own options, named among the known ones)."""
     allowed = {c.name: c for c in controls_for(mode)}
     result = {}
     for name, value in values.items():
         if name not in allowed:
             if name in CONTROLS:
                 raise OptionNotInMode(name, MODE_NAMES[mode])
-            known = ", ".join(sorted(allowed))
-            raise OptionsError(f"unknown option {name!r} for {MODE_NAMES[mode]} (known: {known})")
+            raise UnknownOption(name, value, MODE_NAMES[mode], sorted({*allowed, *also}))
         result[name] = allowed[name].check(value, mode)
     return result
 

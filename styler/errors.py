@@ -43,6 +43,17 @@ class InvalidOption(OptionsError):
         super().__init__(f"{name.replace('_', ' ')} must be {expected}, got {value!r}")
 
 
+class UnknownOption(InvalidOption):
+    """An option no control of the mode has: a typo caught as every bad value is (`except
+    InvalidOption`); its own message lists the names the mode takes."""
+
+    def __init__(self, name: str, value: object, mode: str, known: list[str]) -> None:
+        self.name, self.value, self.mode = name, value, mode
+        self.expected = "one of " + ", ".join(known)
+        OptionsError.__init__(self, f"unknown option {name!r} for {mode} (known: "
+                                    f"{', '.join(known)})")  # fmt: skip
+
+
 class ImageSizeError(StylerError, ValueError):
     """An image's size is one the engine cannot take (e.g. an empty image)."""
 

@@ -103,7 +103,7 @@ class OptimizeOptions:
         """Options from control values by name (the shape every face has); the rest default."""
         values = dict(values)
         internals = {k: values.pop(k) for k in _INTERNALS if k in values}
-        controls = checked(OPTIMIZE, values)
+        controls = checked(OPTIMIZE, values, also=_INTERNALS)
         return cls(**{k: v for k, v in controls.items() if k in cls.__dataclass_fields__},
                    **internals)  # fmt: skip
 

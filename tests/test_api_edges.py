@@ -35,6 +35,19 @@ def test_out_of_range_options_are_invalid_option_from_the_package() -> None:
     assert (error.value.name, error.value.value) == ("preview_every", -1)
 
 
+def test_a_misspelt_option_is_an_invalid_option_naming_every_known_one() -> None:
+    """The README's `except InvalidOption` let a typo through: it was the parent class,
+    and its list left out options the engine takes (preview_every)."""
+    with pytest.raises(InvalidOption) as error:
+        styler.build_options(strenght=0.5)
+    assert (error.value.name, error.value.value) == ("strenght", 0.5)
+    assert isinstance(error.value, styler.UnknownOption)
+    assert "unknown option 'strenght' for optimizer mode" in str(error.value)
+    assert all(name in error.value.expected for name in ("strength", "preview_every", "steps"))
+    with pytest.raises(InvalidOption, match="unknown option 'stepz' for fast mode"):
+        Recipe.create("fast", ["udnie"], stepz=3)
+
+
 def test_a_recipe_of_no_network_or_a_region_not_a_pair_is_one_options_error() -> None:
     """They passed create() and failed deep in build_engine, in Python's words (TypeError:
     expected str, bytes or os.PathLike object; too many values to unpack)."""

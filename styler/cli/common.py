@@ -15,6 +15,7 @@ from styler.engine import RecipeImageError
 from styler.errors import (  # the debug switch lives in the engine; faces import it here
     InvalidOption,
     StylerError,
+    UnknownOption,
     debug_enabled,
     set_debug,  # noqa: F401
 )
@@ -64,6 +65,8 @@ def add_control_argument(parser: Any, name: str, **overrides: Any) -> None:
 
 def flag_message(exc: InvalidOption) -> str:
     """'--strength must be between 0 and 1, got 2.0': the control named as its flag."""
+    if isinstance(exc, UnknownOption):  # no flag to name: its own words list the known
+        return str(exc)
     flag = CONTROLS[exc.name].flag if exc.name in CONTROLS else exc.name
     return f"{flag} must be {exc.expected}, got {exc.value!r}"
 

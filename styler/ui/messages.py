@@ -13,7 +13,7 @@ from pathlib import Path
 
 from styler import controls
 from styler.batch import printable
-from styler.errors import InvalidOption, StylerError
+from styler.errors import InvalidOption, StylerError, UnknownOption
 from styler.imageio import ImageError, ImageTooLarge
 from styler.progress import Progress
 from styler.settings import SettingsError
@@ -41,6 +41,8 @@ class NothingKept(UserError):
 
 def option_message(exc: InvalidOption) -> str:
     """'Strength must be between 0 and 1 (got 2).': the control by its label."""
+    if isinstance(exc, UnknownOption):
+        return f"{exc}."
     control = controls.CONTROLS.get(exc.name)
     label = control.label if control else exc.name.replace("_", " ").capitalize()
     value = f"{exc.value:g}" if isinstance(exc.value, int | float) else repr(exc.value)
