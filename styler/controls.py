@@ -75,9 +75,24 @@ class Control:
         notes = [f"{MODE_NAMES[m]}: {self.meaning[m]}" for m in modes if m in self.meaning]
         if len(self.modes) == 1 and mode is None:
             notes.insert(0, f"{MODE_NAMES[self.modes[0]]} only")
+        ranges = self._ranges([mode] if mode else list(self.modes))
+        if ranges:
+            notes.append(ranges)
         if self.zero_means:
             notes.append(f"0: {self.zero_means}")
         return "; ".join([self.help, *notes])
+
+    def _ranges(self, modes: list[str]) -> str:
+        """'0 to 1', or each mode's where they differ; "" for words and choices."""
+        if self.kind not in (int, float) or self.choices:
+            return ""
+        texts = {m: self._bounds_text(b) for m in modes if (b := self.bounds_for(m))}
+        if len(set(texts.values())) == 1:
+            return next(iter(texts.values()))
+        shared: dict[str, list[str]] = {}
+        for mode, text in texts.items():
+            shared.setdefault(text, []).append(mode.replace(OPTIMIZE, "optimizer"))
+        return ", ".join(f"{text} in {' and '.join(m)} mode" for text, m in shared.items())
 
     def check(self, value: Any, mode: str) -> Any:
         """value converted to this control's type and checked, else InvalidOption."""
@@ -128,10 +143,13 @@ class Control:
         return number
 
     def _range_text(self, bounds: tuple[float, float]) -> str:
-        low, high = (f"{b:g}" for b in bounds)
-        unit = f" {self.unit}" if self.unit else ""
-        text = f"between {low} and {high}{unit}" if high != "inf" else f"at least {low}{unit}"
+        text = self._bounds_text(bounds)
         return f"0 or {text}" if self.zero_means else text
+
+    def _bounds_text(self, bounds: tuple[float, float]) -> str:
+        low, high = (f"{int(b)}" if math.isfinite(b) and b == int(b) else f"{b:g}" for b in bounds)
+        unit = f" {self.unit}" if self.unit else ""
+        return f"between {low} and {high}{unit}" if high != "inf" else f"at least {low}{unit}"
 
 
 _MAX_SIDE = 16384
@@ -241,13 +259,13 @@ _CONTROL_LIST = (
     ),
     Control(
         "tile", int, {OPTIMIZE: 1024, FAST: 768, INSTANT: 1024}, "Tile size",
-        "images longer than this run as overlapping tiles joined by a multi-band blend, "
-        "which bounds memory",
-        meaning={OPTIMIZE: "per scale of the optimisation",
-                 FAST: f"photos over {FAST_WHOLE_SIDE} px, with normalisation statistics of "
-                 "the whole photo",
-                 INSTANT: f"photos over {INSTANT_WHOLE_SIDE} px, with feature statistics of "
-                 "the whole photo"},
+        "the side of the overlapping tiles a large image runs as, joined by a multi-band "
+        "blend, which bounds memory",
+        meaning={OPTIMIZE: "each scale of the optimisation longer than this is tiled",
+                 FAST: f"photos over {FAST_WHOLE_SIDE} px are tiled, with normalisation "
+                 "statistics of the whole photo",
+                 INSTANT: f"photos over {INSTANT_WHOLE_SIDE} px are tiled, with feature "
+                 "statistics of the whole photo"},
         unit="px", bounds={OPTIMIZE: (256, _MAX_SIDE), FAST: (64, _MAX_SIDE),
                            INSTANT: (128, _MAX_SIDE)},
         zero_means="never tile", group=ENGINE,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -242,6 +243,20 @@ def test_command_help_shows_examples(capsys, command):
     code, stdout, _ = call_main(command, "--help", capsys=capsys)
     assert code == 0
     assert "Examples:" in stdout and f"styler {command}" in stdout
+
+
+def test_every_fast_style_an_example_names_is_shipped():
+    """`styler stylize --help` blended 'mosaic', a gallery painting, not a fast network: the
+    example failed with 'unknown fast style'."""
+    from styler.cli import export_cmd, main, stylize_cmd
+    from styler.fast.manifest import installed_styles
+
+    shipped = {entry.name for entry in installed_styles()}
+    named = set()
+    for text in (stylize_cmd.EPILOG, export_cmd.EPILOG, main.EPILOG):
+        for words in re.findall(r"--fast((?: [a-z_]+)+)", text):
+            named.update(words.split())
+    assert named and named <= shipped, named - shipped
 
 
 def test_version(capsys):

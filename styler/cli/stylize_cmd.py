@@ -43,7 +43,7 @@ Examples:
   styler stylize photo.jpg --style starry.jpg --strength 0.5 --preserve-color luminance
   styler stylize photo.jpg --style starry.jpg --region sky.png scream.jpg \\
                  --region face.png none --feather 8     # per-region styles, photo in face
-  styler stylize photos/ --fast starry_night mosaic --fast-blend 0.7 0.3 --blend-method params
+  styler stylize photos/ --fast starry_night udnie --fast-blend 0.7 0.3 --blend-method params
   styler stylize photos/ --fast starry_night --style-scale 2    # fast mode, larger strokes
   styler stylize photos/ --style starry.jpg --instant -o out/   # instant mode: any painting,
                                                          # one pass per photo
