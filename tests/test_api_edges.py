@@ -86,6 +86,9 @@ def test_a_photo_is_not_a_video(tmp_path) -> None:
     (("ui", "--train-photos", "no_such_folder"), "--train-photos no_such_folder: no such folder"),
     (("ui", "--host", "999.1.1.1"), "--host 999.1.1.1: not an address"),
     (("export", "starry_night", "--calibrate", "."), "--calibrate quantizes a fast network"),
+    (("export",), "name the fast network to export (styler styles lists them), or give "
+                  "--instant"),
+    (("export", "udnie", "--instant"), "name one fast network, or give --instant (not both)"),
 ])  # fmt: skip
 def test_bad_arguments_are_one_usage_line(args, says, capsys) -> None:
     if args[0] == "ui":

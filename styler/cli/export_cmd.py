@@ -57,8 +57,11 @@ def add_parser(subparsers: Any, summary: str) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     from styler.export_models import export_fast, export_instant
 
-    if args.instant == bool(args.network):
+    if args.instant and args.network:
         raise UsageError("name one fast network, or give --instant (not both)")
+    if not args.instant and not args.network:
+        raise UsageError("name the fast network to export (styler styles lists them), or "
+                         "give --instant for instant mode's models")  # fmt: skip
     if args.calibrate is not None and (args.instant or args.precision != INT8):
         raise UsageError("--calibrate quantizes a fast network of your own: it goes with "
                          "--precision int8 and a network's name")  # fmt: skip
