@@ -827,11 +827,16 @@ def read_settings(path: str | os.PathLike) -> dict[str, Any]:
     """The settings save_image (or animation_settings) embedded, or {} when there are none
     (or they are unreadable)."""
     name = os.fsdecode(path)
-    with _opened(name) as im:
-        text = (im.info.get(SETTINGS_KEY) or settings_in_packet(im.info.get("xmp"))
-                or _exif_settings(im.info.get("exif"))
-                or _described(getattr(im, "tag_v2", {}).get(_EXIF_DESCRIPTION))
-                or _described(_text(im.info.get("comment"))))  # fmt: skip
+    try:
+        with _opened(name) as im:
+            text = (im.info.get(SETTINGS_KEY) or settings_in_packet(im.info.get("xmp"))
+                    or _exif_settings(im.info.get("exif"))
+                    or _described(getattr(im, "tag_v2", {}).get(_EXIF_DESCRIPTION))
+                    or _described(_text(im.info.get("comment"))))  # fmt: skip
+    except ImageLoadError:
+        if photo_formats.is_raw(name) and os.path.isfile(name):
+            return {}  # a camera's RAW, which LibRaw reads: styler never writes one
+        raise
     try:
         settings = json.loads(text) if text else {}
     except ValueError:

@@ -79,6 +79,16 @@ def test_raw_is_developed_with_the_cameras_white_balance(tmp_path):
     assert red[0] > 150 and red[1] < 60 and red[2] < 60, red
 
 
+def test_a_raw_file_has_no_settings_rather_than_being_unreadable(tmp_path):
+    """--settings-from a DNG said "not an image styler can read" of a file styler reads."""
+    raw = photo_file(tmp_path, "camera.dng")
+    assert read_settings(raw) == {}
+    run = styler_cli("stylize", raw, "--settings-from", raw, cwd=tmp_path)
+    assert run.returncode == 2
+    assert run.stderr.strip() == f"styler: error: {raw}: no styler settings in it (not a styler " \
+                                 "result?)"
+
+
 def test_folder_scanning_takes_the_new_formats():
     for suffix in (".heic", ".heif", ".avif", ".dng", ".cr2", ".cr3", ".nef", ".arw", ".raf",
                    ".orf", ".rw2", ".jpg", ".png", ".tif"):  # fmt: skip
