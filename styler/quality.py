@@ -35,6 +35,7 @@ from styler.progress import CancelToken, ProgressCallback
 from styler.result import ImageInput, StylizeResult
 from styler.settings import Settings, engine_notes, files_of, image_name, regions_of
 from styler.vgg import VGG19Features
+from styler.wording import counted
 
 StyleInput = ImageInput | Sequence[ImageInput]
 # (mask, style image or None): the style of one region; None keeps the photo there.
@@ -163,7 +164,8 @@ class Stylizer:
         styles = _as_list(style)
         blend = list(blend) if blend is not None else [1.0] * len(styles)
         if len(blend) != len(styles):
-            raise OptionsError(f"{len(styles)} style images but {len(blend)} blend weights")
+            raise OptionsError(f"{counted(len(styles), 'style image')} but "
+                               f"{counted(len(blend), 'blend weight')}")
         if any(w < 0 for w in blend) or sum(blend) <= 0:
             raise OptionsError(f"blend weights must be >= 0 and not all zero, got {blend}")
         region_masks, region_styles = split_regions(regions)

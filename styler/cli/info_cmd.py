@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 from styler.cli.common import EXIT_OK
+from styler.wording import counted
 
 EPILOG = """\
 Examples:
@@ -41,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     features = report.cpu_features
     rows = [
         ("styler", f"{report.styler} (Python {report.python}, {report.system})"),
-        ("CPU", f"{report.cpu}, {report.cores} cores usable"
+        ("CPU", f"{report.cpu}, {counted(report.cores, 'core')} usable"
          + (f" (a CPU quota of {report.cpu_quota})" if report.cpu_quota else "")),
         ("  AVX2 / AVX-512", f"{_yes(features['avx2'])} / {_yes(features['avx512'])}"),
         ("  int8 dot products", _yes(features["int8_dot_products"])

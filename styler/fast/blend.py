@@ -17,6 +17,7 @@ import numpy as np
 from styler.controls import CONTROLS
 from styler.errors import OptionsError
 from styler.fusion.arrays import to_uint8
+from styler.wording import counted
 
 if TYPE_CHECKING:
     from styler.fast.network import NetworkConfig, StyleNetwork
@@ -28,7 +29,8 @@ def normalised_weights(weights: Sequence[float], count: int) -> list[float]:
     """weights scaled to sum to 1, after checking there is one per style, >= 0, not all 0."""
     weights = [float(w) for w in weights]
     if len(weights) != count:
-        raise OptionsError(f"{count} fast styles but {len(weights)} blend weights")
+        raise OptionsError(f"{counted(count, 'fast style')} but "
+                           f"{counted(len(weights), 'blend weight')}")
     if not all(math.isfinite(w) and w >= 0 for w in weights) or sum(weights) <= 0:
         raise OptionsError(f"blend weights must be >= 0 and not all zero, got {weights}")
     total = sum(weights)

@@ -49,9 +49,11 @@ def read_manifest(folder: Path) -> dict[str, Any]:
         manifest = json.loads(path.read_text())
         manifest["decoders"]  # noqa: B018 - every manifest lists its decoders
     except (OSError, ValueError, KeyError, TypeError) as exc:
+        remedy = ("point STYLER_INSTANT_DIR at a folder `styler train-instant` wrote, or unset "
+                  "it" if os.environ.get("STYLER_INSTANT_DIR")
+                  else "reinstall styler, or train decoders with `styler train-instant`")
         raise WeightsError(
-            f"{path}: no readable instant-mode decoder manifest ({exc}); "
-            "reinstall styler or run tools/train_instant.py"
+            f"{path}: no readable instant-mode decoder manifest ({exc}); {remedy}"
         ) from exc
     return manifest
 

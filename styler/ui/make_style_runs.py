@@ -21,6 +21,7 @@ from styler.fast.photo_files import image_files
 from styler.fast.style_jobs import DONE, FAILED, INTERRUPTED, QUEUED, RUNNING, STOPPED, JobStatus
 from styler.ui.messages import UserError
 from styler.ui.services import Services
+from styler.wording import counted
 
 PHOTOS_ADVICE = "The photos you mean to stylize are the best choice, the more the better."
 FINISHED = (DONE, STOPPED, FAILED, INTERRUPTED)
@@ -81,15 +82,11 @@ def _photos_label(photos: Sequence[Path]) -> str | None:
         return None
     skipped = []
     if unreadable:
-        skipped.append(f"{_count(len(unreadable), 'file')} that cannot be read")
+        skipped.append(f"{counted(len(unreadable), 'file')} that cannot be read")
     if repeats:
-        skipped.append(_count(repeats, "repeated photo"))
-    label = f"Also train on this server's {_count(len(readable), 'photo')}"
+        skipped.append(counted(repeats, "repeated photo"))
+    label = f"Also train on this server's {counted(len(readable), 'photo')}"
     return f"{label} (skipped: {', '.join(skipped)})" if skipped else label
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}" + ("" if number == 1 else "s")
 
 
 def start(
