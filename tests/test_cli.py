@@ -259,6 +259,21 @@ def test_every_fast_style_an_example_names_is_shipped():
     assert named and named <= shipped, named - shipped
 
 
+def test_every_option_of_every_command_has_help():
+    """`styler train --style-blend` and `styler export --format` had none."""
+    import argparse
+
+    from styler.cli.main import COMMANDS, build_parser
+
+    bare = []
+    for name in COMMANDS:
+        commands = next(a for a in build_parser(name)._actions
+                        if isinstance(a, argparse._SubParsersAction))  # fmt: skip
+        bare += [f"{name} {'/'.join(a.option_strings)}" for a in commands.choices[name]._actions
+                 if a.option_strings and not a.help and a.help != argparse.SUPPRESS]  # fmt: skip
+    assert not bare, bare
+
+
 def test_version(capsys):
     code, stdout, _ = call_main("--version", capsys=capsys)
     assert code == 0

@@ -44,7 +44,8 @@ def add_parser(subparsers: Any, summary: str) -> argparse.ArgumentParser:
         "network", nargs="?", metavar="NAME", help="a style name or a .safetensors network"
     )
     parser.add_argument("--instant", action="store_true", help="export instant mode (a folder)")
-    parser.add_argument("--format", choices=("onnx",), default="onnx")
+    parser.add_argument("--format", choices=("onnx",), default="onnx",
+                        help="the exported file format (default: onnx)")
     # export's own choices and help: the registry's help describes stylize's auto and bf16
     parser.add_argument(CONTROLS["precision"].flag, choices=EXPORT_PRECISIONS, default=FP32,
                         help=PRECISION_HELP)  # fmt: skip

@@ -53,7 +53,8 @@ def add_parser(subparsers: Any, summary: str) -> argparse.ArgumentParser:
         metavar="IMAGE",
         help="style image(s); several are blended (see --style-blend)",
     )
-    parser.add_argument("--style-blend", nargs="+", type=float, metavar="W")
+    parser.add_argument("--style-blend", nargs="+", type=float, metavar="W",
+                        help="one weight per --style image (default: equal)")
     parser.add_argument("--data", metavar="DIR", help="folder of training photos")
     parser.add_argument(
         "--val",
