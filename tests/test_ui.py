@@ -466,6 +466,38 @@ def test_fusion_handler_exposure_series(services, tmp_path: Path) -> None:
         run_fusion(services, Session(), FUSION_TOOLS[2], frames[:1])
 
 
+def test_the_fusion_tabs_blend_is_the_commands(services, tmp_path: Path, capsys) -> None:
+    """Found by QA: the tab read the mask without its transparency (a transparent half gave
+    the first photo, not the second), stretched a second photo of another size where
+    `styler fuse blend` refused it, and said nothing of an all-black mask."""
+    from styler.cli.main import main
+    from styler.ui.fusion import FUSION_TOOLS, run_fusion
+    from styler.ui.messages import UserError
+    from styler.ui.state import Session
+
+    first = save(photo(64, 48, seed=1), tmp_path / "a.png")
+    second = save(photo(64, 48, seed=2), tmp_path / "b.png")
+    rgba = np.full((48, 64, 4), 255, np.uint8)
+    rgba[:, 32:, 3] = 0  # white, transparent on the right: the second photo there
+    mask = save(Image.fromarray(rgba), tmp_path / "mask.png")
+    entry = run_fusion(services, Session(), FUSION_TOOLS[0], [first, second], mask=mask)
+    command = tmp_path / "command.png"
+    assert main(["fuse", "blend", str(first), str(second), "--mask", str(mask),
+                 "-o", str(command)]) == 0  # fmt: skip
+    assert np.array_equal(np.asarray(Image.open(entry.path)), np.asarray(Image.open(command)))
+    assert np.abs(np.asarray(Image.open(entry.path), int)[:, -4:]
+                  - np.asarray(Image.open(second), int)[:, -4:]).max() <= 2  # fmt: skip
+
+    square = save(photo(48, 48, seed=3), tmp_path / "square.png")
+    with pytest.raises(UserError, match="images differ in size: a.png is 64x48, square.png is "
+                                        "48x48; resize them first"):  # fmt: skip
+        run_fusion(services, Session(), FUSION_TOOLS[0], [first, square], mask=mask)
+    black = save(Image.new("L", (64, 48)), tmp_path / "black.png")
+    entry = run_fusion(services, Session(), FUSION_TOOLS[0], [first, second], mask=black)
+    assert entry.notes == ("Note: black.png is all black: the output is b.png unchanged.",)
+    capsys.readouterr()
+
+
 def test_event_errors_become_one_escaped_line_never_a_traceback(services) -> None:
     gr = pytest.importorskip("gradio")
 

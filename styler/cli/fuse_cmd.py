@@ -12,9 +12,8 @@ from PIL import Image
 from styler.cli.common import EXIT_OK, say
 from styler.controls import FUSE_BLEND, FUSE_EXPOSURE, FUSE_FOCUS, FUSION_CONTROLS, fusion_controls
 from styler.errors import InvalidOption, OptionsError
-from styler.fusion.arrays import resize_to, size_text
+from styler.fusion.masked_blend import blend_through_mask
 from styler.fusion.photo import exposure_fusion, focus_stack
-from styler.fusion.pyramid import blend_alphas, blend_two, default_levels
 from styler.imageio import load_image, output_format, save_image
 
 # A tool's picture, the settings that made it, and its transparency (None: opaque).
@@ -156,40 +155,20 @@ def _load(path: str) -> np.ndarray:
 
 
 def _blend(args: argparse.Namespace) -> Fused:
-    first, second = load_image(args.first), load_image(args.second)
-    if first.rgb.size != second.rgb.size:
-        raise OptionsError(
-            f"images differ in size: {args.first} is {size_text(np.asarray(first.rgb))}, "
-            f"{args.second} is {size_text(np.asarray(second.rgb))}; resize them first"
-        )
-    width, height = first.rgb.size
-    mask = _load_mask(args.mask, height, width, args.first, args.second)
-    levels = args.levels or default_levels(height, width)  # 0: the default depth
-    image = blend_two(np.asarray(first.rgb), np.asarray(second.rgb), mask, feather=args.feather,
-                      levels=levels)  # fmt: skip
+    blended = blend_through_mask(load_image(args.first), load_image(args.second),
+                                 load_image(args.mask), (args.first, args.second, args.mask),
+                                 feather=args.feather, levels=args.levels)  # fmt: skip
+    for note in blended.notes:
+        say(f"warning: {note}")
     settings = {
         "mode": "fuse-blend",
         "inputs": [args.first, args.second],
         "mask": args.mask,
         "feather": args.feather,
-        "levels": levels,
+        "levels": blended.levels,
     }
-    alphas = [None if item.alpha is None else np.asarray(item.alpha) for item in (first, second)]
-    alpha = blend_alphas(*alphas, mask, feather=args.feather, levels=levels)
-    return image, settings, None if alpha is None else Image.fromarray(alpha)
-
-
-def _load_mask(path: str, height: int, width: int, first: str, second: str) -> np.ndarray:
-    """Greyscale in [0, 1] at the photos' size; transparency counts as black (take B)."""
-    loaded = load_image(path)
-    mask = np.asarray(loaded.rgb.convert("L"), dtype=np.float32) / 255.0
-    if loaded.alpha is not None:
-        mask *= np.asarray(loaded.alpha, dtype=np.float32) / 255.0
-    if mask.max() == 0.0:
-        say(f"warning: {path} is all black: the output is {second} unchanged")
-    elif mask.min() == 1.0:
-        say(f"warning: {path} is all white: the output is {first} unchanged")
-    return np.clip(resize_to(mask, height, width), 0.0, 1.0)
+    alpha = None if blended.alpha is None else Image.fromarray(blended.alpha)
+    return blended.image, settings, alpha
 
 
 def _exposure(args: argparse.Namespace) -> Fused:

@@ -1,5 +1,5 @@
-"""Painted regions as masks, and image fitting: what the UI's widgets hand over, made into
-what the engine takes. Strength, colour and compositing are the engine's own (the same
+"""Painted regions as masks: what the UI's region painter hands over, made into what the
+engine takes. Strength, colour and compositing are the engine's own (the same
 options the CLI and API pass), never re-applied here."""
 
 from __future__ import annotations
@@ -8,11 +8,6 @@ from collections.abc import Sequence
 
 import numpy as np
 from PIL import Image
-
-
-def fit(image: Image.Image, size: tuple[int, int]) -> Image.Image:
-    return image if image.size == size else image.resize(size, Image.Resampling.LANCZOS)
-
 
 # ------------------------------------------------------------------------------------- regions
 

@@ -15,9 +15,9 @@ from PIL import Image
 from styler import fusion
 from styler.controls import FUSE_BLEND, FUSE_EXPOSURE, FUSE_FOCUS, fusion_controls
 from styler.errors import InvalidOption, StylerError
+from styler.fusion.masked_blend import MaskedBlend, blend_through_mask
 from styler.imageio import LoadedImage
 from styler.result import StylizeResult
-from styler.ui import effects
 from styler.ui.inputs import load_photo
 from styler.ui.messages import UserError, option_message, user_message
 from styler.ui.results import save_entry
@@ -69,10 +69,12 @@ def run_fusion(
     arrays = [np.asarray(item.rgb) for item in loaded]
     names = [p.name for p in paths]
     start = time.perf_counter()
-    alpha = None
+    alpha, notes = None, []
     try:
         if TOOLS[tool] == FUSE_BLEND:
-            out, alpha = _blend(services, loaded, mask, options)
+            blended = _blend(services, loaded, names, mask, options)
+            out, notes = blended.image, blended.notes
+            alpha = None if blended.alpha is None else Image.fromarray(blended.alpha)
         else:
             fuse = fusion.exposure_fusion if TOOLS[tool] == FUSE_EXPOSURE else fusion.focus_stack
             out = fuse(arrays, align_first=options["align"], method=options["align_method"],
@@ -85,25 +87,18 @@ def run_fusion(
     caption = f"{tool} · {len(paths)} images"
     result = StylizeResult(image=Image.fromarray(out), alpha=alpha, settings=settings, losses={},
                            completed=True, elapsed=time.perf_counter() - start)  # fmt: skip
-    return save_entry(services, session, result, paths[0], TOOLS[tool], caption)
+    return save_entry(services, session, result, paths[0], TOOLS[tool], caption,
+                      notes=tuple(f"Note: {note}." for note in notes))
 
 
-def _blend(services: Services, loaded: list[LoadedImage], mask: str | Path | None,
-           options: dict[str, Any]) -> tuple[np.ndarray, Image.Image | None]:  # fmt: skip
-    """The first image where the mask is white, the second where it is black; with their
-    transparency blended alike (None where neither has any)."""
+def _blend(services: Services, loaded: list[LoadedImage], names: list[str],
+           mask: str | Path | None, options: dict[str, Any]) -> MaskedBlend:  # fmt: skip
+    """The first image where the mask is white, the second where it is black, as `styler
+    fuse blend` makes it (styler.fusion.masked_blend)."""
     if len(loaded) != 2:
         raise UserError("Blending takes exactly two images: the first where the mask is white.")
     if not mask:
         raise UserError("Add a mask image: white keeps the first image, black the second.")
-    grey = load_photo(services, mask, what="mask").rgb.convert("L")
-    first = np.asarray(loaded[0].rgb)
-    height, width = first.shape[:2]
-    second = np.asarray(effects.fit(loaded[1].rgb, (width, height)))
-    weights = np.asarray(grey.resize((width, height), Image.Resampling.BILINEAR), np.float32)
-    blend = {"feather": options["feather"], "levels": options["levels"] or None}
-    out = fusion.blend_two(first, second, weights / 255, **blend)
-    alphas = [None if item.alpha is None else
-              np.asarray(effects.fit(item.alpha, (width, height))) for item in loaded]  # fmt: skip
-    alpha = fusion.blend_alphas(*alphas, weights / 255, **blend)
-    return out, None if alpha is None else Image.fromarray(alpha)
+    return blend_through_mask(*loaded, load_photo(services, mask, what="mask"),
+                              (names[0], names[1], Path(mask).name), feather=options["feather"],
+                              levels=options["levels"])  # fmt: skip
