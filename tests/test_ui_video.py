@@ -509,7 +509,8 @@ def test_video_tab_takes_an_animation_and_plays_it_back_animated(page, server) -
 
 def test_video_tab_paints_the_camera_live(browser, server) -> None:
     """Chromium's fake camera (a moving pattern) streams to the tab: each frame comes back
-    painted in the preview, with the rate in the status line; Quality mode says why not."""
+    painted in the preview, with the rate in the status line; Stop says the camera stopped
+    (the line said "Live" for good); Quality mode says why not."""
     context = browser.new_context(viewport={"width": 1280, "height": 900},
                                   permissions=["camera"])  # fmt: skip
     page = context.new_page()
@@ -535,6 +536,10 @@ def test_video_tab_paints_the_camera_live(browser, server) -> None:
     width = page.evaluate("document.querySelector('#video-camera video').videoWidth")
     assert width <= 640  # the browser is asked for a webcam's usual size, not its largest
     _shot(page, "video-live.png")
+    camera.get_by_role("button", name="capture photo").click()  # Stop: no "Live" left
+    _status_has(page, "Camera stopped: record again to paint live.")
+    camera.get_by_role("button", name="capture photo").click()  # Record again
+    _status_has(page, "Live: ")
     page.locator("#video-mode label", has_text="Quality").click()
     _status_has(page, "Live painting needs Fast or Instant mode")
     camera.get_by_role("button", name="capture photo").click()  # Stop

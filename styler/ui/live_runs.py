@@ -21,6 +21,11 @@ from styler.video import FrameStylizer
 # A pause longer than this between two frames (Stop, then Record again) starts a new scene:
 # the previous painting is not blended into a picture the camera took much later.
 PAUSE_S = 1.0
+# No frame for this long after the last (the camera's Stop, the stream's time limit): the
+# status line stops saying "Live" and says the camera stopped.
+QUIET_S = 2.0
+LIVE_PREFIX = "Live: "
+CAMERA_STOPPED = "Camera stopped: record again to paint live."
 LIVE_QUALITY = ("Live painting needs Fast or Instant mode: Quality takes minutes for every "
                 "frame.")  # fmt: skip
 
@@ -64,4 +69,10 @@ def live_frame(
     height, width = painted.shape[:2]
     rate = state.frames / max(state.last - state.started, 1e-6)
     shown = f" · {rate:.1f} fps" if state.frames > 1 else ""
-    return painted, state, f"Live: {state.title}, {mode} · {width}×{height}{shown}"
+    return painted, state, f"{LIVE_PREFIX}{state.title}, {mode} · {width}×{height}{shown}"
+
+
+def camera_stopped(state: LiveStream | None, status: str) -> bool:
+    """Whether the status line still says "Live" of a stream whose frames have stopped."""
+    quiet = state is None or time.monotonic() - state.last > QUIET_S
+    return quiet and status.startswith(LIVE_PREFIX)

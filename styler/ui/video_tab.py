@@ -23,7 +23,7 @@ from styler.ui import widgets
 from styler.ui.components import photo_input, thumbnail_grid
 from styler.ui.guard import readable
 from styler.ui.inputs import FAST, INSTANT, QUALITY, Controls
-from styler.ui.live_runs import live_frame
+from styler.ui.live_runs import CAMERA_STOPPED, LIVE_PREFIX, QUIET_S, camera_stopped, live_frame
 from styler.ui.messages import UserError
 from styler.ui.queues import (
     ENGINE,
@@ -252,21 +252,35 @@ def _wire_live(services: Services, ui: dict[str, Any]) -> None:
     """The camera's frames painted into the preview, the rate in the status line; the page's
     stream kept in a State between frames (and dropped with the page)."""
     stream = gr.State(None, time_to_live=LIVE_LIMIT_S)
+    # Gradio's webcam fires no event when it stops: a timer, on while frames come, notices
+    # that they no longer do, so the status line never says "Live" of a stopped camera.
+    quiet = gr.Timer(QUIET_S / 2, active=False)
 
     def live(frame: Any, state: Any, mode: str, style: Any, style_image: Any, *values: Any):
         try:
             painted, state, text = live_frame(services, state, frame, mode, style, style_image,
                                               _controls(values))  # fmt: skip
         except Exception as exc:
-            return gr.skip(), state, _failed(exc)
-        return (painted if painted is not None else gr.skip()), state, text
+            return gr.skip(), state, _failed(exc), gr.skip()
+        watching = gr.Timer(active=True) if state is not None and state.frames == 1 else gr.skip()
+        return (painted if painted is not None else gr.skip()), state, text, watching
 
     ui["camera"].stream(live, [ui["camera"], stream, ui["mode"], ui["style"], ui["style_image"],
                                *(ui[n] for n in VIDEO_CONTROLS)],
-                        [ui["preview"], stream, ui["status"]], stream_every=LIVE_EVERY_S,
+                        [ui["preview"], stream, ui["status"], quiet], stream_every=LIVE_EVERY_S,
                         time_limit=LIVE_LIMIT_S, concurrency_id=LIVE_QUEUE,
                         concurrency_limit=LIVE_JOBS, api_name=False,
                         show_progress="hidden")  # fmt: skip
+
+    def notice(state: Any, status: str):
+        if not status.startswith(LIVE_PREFIX):  # a clip's run, or an error, says its own
+            return gr.Timer(active=False), gr.skip()
+        if camera_stopped(state, status):
+            return gr.Timer(active=False), CAMERA_STOPPED
+        return gr.skip(), gr.skip()
+
+    quiet.tick(notice, [stream, ui["status"]], [quiet, ui["status"]], queue=False,
+               api_name=False, show_progress="hidden")  # fmt: skip
 
 
 def _wire_run_and_stop(services: Services, ui: dict[str, Any], session: gr.State, picks: list,
