@@ -259,3 +259,59 @@ def test_trainings_run_one_at_a_time_and_a_restart_finds_them(folders, monkeypat
     restarted.submit("third")
     _wait_for(lambda: published[-1:] == ["third"])
     assert restarted.status("third").state == style_jobs.DONE
+
+
+def test_a_stop_asked_while_the_worker_starts_is_kept_and_a_stale_one_forgotten(
+        folders, monkeypatch) -> None:  # fmt: skip
+    """Found by QA: Stop pressed while the bar said "Loading the painting and photos…" said
+    "Stopping…", but the starting worker removed the stop file and trained on to the end.
+    A stop file left by an earlier run (asked as it ended) must not stop the next one."""
+    from styler.ui.trainings import Trainings
+
+    monkeypatch.setenv(style_jobs.OVERRIDES_ENV, json.dumps({**TINY, "step_delay_s": 0.3}))
+    style_jobs.prepare("early", folders["painting"], list(folders["photos"].iterdir()),
+                       minutes=5)  # fmt: skip
+    published: list[str] = []
+    trainings = Trainings(on_published=published.append, threads=1)
+    trainings.submit("early")
+    _wait_for(lambda: trainings._running == "early")
+    assert trainings.status("early").step == 0  # the worker is still starting
+    assert trainings.stop("early") == "stopping"
+    _wait_for(lambda: published == ["early"])
+    stopped = trainings.status("early")
+    assert stopped.state == style_jobs.STOPPED and stopped.step < TINY["steps"]
+    assert not (style_jobs.job_dir("early") / style_jobs.STOP_FILE).exists()
+
+    (style_jobs.job_dir("early") / style_jobs.STOP_FILE).touch()  # asked as a run ended
+    monkeypatch.setenv(style_jobs.OVERRIDES_ENV, json.dumps(TINY))
+    assert style_run.run_job("early").state == style_jobs.DONE
+
+
+def test_two_requests_for_one_name_make_one_job(folders) -> None:
+    """Found by QA: a double-click on Train ran prepare() twice in one server process; both
+    staged in `.NAME-<pid>`, the second deleted the first's, and both failed with a server
+    path. Now one makes the job and the other says it exists."""
+    import threading
+
+    photos = list(folders["photos"].iterdir())
+    outcomes: list[object] = []
+    start = threading.Barrier(2)
+
+    def request() -> None:
+        start.wait()
+        try:
+            outcomes.append(style_jobs.prepare("twice", folders["painting"], photos, minutes=5))
+        except style_jobs.JobError as exc:
+            outcomes.append(str(exc))
+
+    threads = [threading.Thread(target=request) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    made = [o for o in outcomes if isinstance(o, Path)]
+    refused = [o for o in outcomes if isinstance(o, str)]
+    assert made == [style_jobs.job_dir("twice")] and len(refused) == 1, outcomes
+    assert refused[0].startswith("a training of 'twice' exists already")
+    assert style_jobs.read_status(made[0]).state == style_jobs.QUEUED
+    assert [p.name for p in style_jobs.jobs_dir().iterdir()] == ["twice"]  # no staging left

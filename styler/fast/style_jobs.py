@@ -25,6 +25,7 @@ import contextlib
 import json
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -38,6 +39,7 @@ from styler.fast.user_styles import check_free_space, check_name
 from styler.imageio import ImageLoadError, atomic_write_bytes, load_image
 
 JOBS = ".training"
+STOP_FILE = "stop"  # in a job's folder: its process stops at its next step
 MIN_PHOTOS = 20
 PREVIEW_EVERY_S = 60.0
 DISTANCE_PHOTOS = 4  # validation photos the published style's distances are measured on
@@ -220,10 +222,15 @@ def prepare(
     check_free_space()
     overrides = {**training_overrides(), **(settings or {})}
     copied = not isinstance(photos, str | Path)
-    staging = jobs_dir() / f".{name}-{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
+    # A folder of this call's own: two requests for one name (a double-click on Train) each
+    # stage theirs, and the second's rename finds the first's job there.
     try:
-        staging.mkdir(parents=True)
+        jobs_dir().mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=jobs_dir()))
+    except OSError as exc:
+        raise JobError(f"could not set up the training of {name!r}: "
+                       f"{exc.strerror or exc}") from exc  # fmt: skip
+    try:
         if copied:
             good = _copy_photos(good, staging / "photos")
         painting_copy = staging / f"painting{painting.suffix.lower() or '.png'}"
@@ -242,7 +249,13 @@ def prepare(
         )  # fmt: skip
         atomic_write_bytes(staging / "job.json", json.dumps(asdict(spec), indent=2).encode())
         write_status(staging, JobStatus(name=name, minutes=spec.minutes))
-        staging.rename(target)
+        try:
+            staging.rename(target)
+        except OSError:
+            if (target / "job.json").is_file():
+                raise JobError(f"a training of {name!r} exists already "
+                               f"({read_status(target).state})") from None  # fmt: skip
+            raise
     except BaseException as exc:
         shutil.rmtree(staging, ignore_errors=True)
         if isinstance(exc, OSError):
@@ -316,7 +329,13 @@ def locked(folder: Path) -> Iterator[bool]:
 
 
 def request_stop(name: str) -> None:
-    """Ask the job's process to stop at its next step (it keeps the best network so far)."""
+    """Ask the job's process to stop at its next step (it keeps the best network so far),
+    or, while it starts, at its first."""
     folder = job_dir(name)
     if folder.is_dir():
-        (folder / "stop").touch()
+        (folder / STOP_FILE).touch()
+
+
+def clear_stop_request(folder: Path) -> None:
+    """Forget a stop asked of an earlier run (one that ended, or died, before answering)."""
+    (folder / STOP_FILE).unlink(missing_ok=True)

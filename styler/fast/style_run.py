@@ -22,11 +22,13 @@ from styler.fast.style_jobs import (
     FINE_TUNE_STEPS,
     INTERRUPTED,
     RUNNING,
+    STOP_FILE,
     STOPPED,
     VAL_COUNT,
     JobError,
     JobSpec,
     JobStatus,
+    clear_stop_request,
     job_dir,
     locked,
     read_spec,
@@ -53,17 +55,21 @@ def train_config(spec: JobSpec, folder: Path) -> TrainConfig:
 
 def run_job(
     name: str, *, on_status: Callable[[JobStatus], None] | None = None,
-    should_stop: Callable[[], bool] | None = None,
+    should_stop: Callable[[], bool] | None = None, queued: bool = False,
 ) -> JobStatus:  # fmt: skip
     """Train the job (from its checkpoint when there is one), then publish its best network;
     returns the final status. Stop (the `stop` file, or `should_stop`) ends it early and
-    still publishes; JobError when another process trains it or it is finished."""
+    still publishes; JobError when another process trains it or it is finished. `queued`:
+    started by the UI's queue, which cleared stale stop requests when it queued the job, so
+    a stop file now was asked of this run (a Stop pressed while it started)."""
     folder = job_dir(name)
     if not (folder / "job.json").is_file():
         raise JobError(f"there is no training of {name!r} to run")
     with locked(folder) as free:
         if not free:
             raise JobError(f"the training of {name!r} is running already")
+        if not queued:
+            clear_stop_request(folder)
         return _JobRun(folder, on_status, should_stop).run()
 
 
@@ -82,7 +88,6 @@ class _JobRun:
     def run(self) -> JobStatus:
         if self.status.state == DONE:
             raise JobError(f"the training of {self.spec.name!r} is finished")
-        (self.folder / "stop").unlink(missing_ok=True)
         self.status.state, self.status.message = RUNNING, "Loading the painting and photos…"
         self._write(force=True)
         try:
@@ -97,9 +102,11 @@ class _JobRun:
             self.status.message = _reason(exc)
             self._write(force=True)
             raise
+        finally:
+            clear_stop_request(self.folder)  # answered: a later run must not see it
 
     def _stop_now(self) -> bool:
-        if (self.folder / "stop").exists() or (self.should_stop and self.should_stop()):
+        if (self.folder / STOP_FILE).exists() or (self.should_stop and self.should_stop()):
             self.stopped = True
         return self.stopped
 

@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, terminate)
     try:
-        run_job(name, should_stop=lambda: stop["asked"] or os.getppid() != parent)
+        run_job(name, should_stop=lambda: stop["asked"] or os.getppid() != parent, queued=True)
     except StylerError as exc:
         print(f"styler training {name}: {exc}", file=sys.stderr)
         return 1

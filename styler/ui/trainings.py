@@ -77,6 +77,7 @@ class Trainings:
                 raise JobError(f"the training of {name!r} is {status.state}: nothing to resume")
             status.state, status.message = QUEUED, ""
             write_status(job_dir(name), status)
+            style_jobs.clear_stop_request(job_dir(name))  # asked of an earlier run
             self._waiting.append(name)
             self._wake.notify_all()
             return self.place(name)
