@@ -250,6 +250,9 @@ def test_make_a_style_train_stop_resume_use_and_share(browser, trainer_server) -
     other.locator("#ms-stop").click()  # the reloaded page stops it
     _status_has(other, "Stopping stripes")
     _progress(page, "b.dataset.state === 'stopped'")
+    # its bar says how it ended: "Stopping…" (said while it ran) is gone
+    other.wait_for_function("!document.querySelector('#ms-status').innerText"
+                            ".includes('Stopping')", timeout=TIMEOUT)  # fmt: skip
     _no_worker_left("stripes")
     assert "Fast mode's styles" in page.locator("#ms-progress").inner_text()
     stopped_at = int(page.locator("#ms-progress .styler-progress").get_attribute("data-done"))
@@ -263,6 +266,12 @@ def test_make_a_style_train_stop_resume_use_and_share(browser, trainer_server) -
     page.locator("#ms-resume").click()
     _progress(page, "b.dataset.state === 'done'", timeout=120_000)
     assert "Done: stripes" in page.locator("#ms-progress").inner_text()
+    # The finished training leaves the list, its pick with it: Resume again says so in
+    # words (the kept pick was outside the choices, and the page showed red Error badges).
+    page.wait_for_function("!document.querySelector('#ms-jobs input').value")
+    page.locator("#ms-resume").click()
+    _status_has(page, "Pick a stopped or interrupted training to resume.")
+    assert page.locator(".error").count() == 0
 
     # Fast mode with the new style, downloaded: its settings name it.
     result = _stylize_with(page, "stripes", photos[0], files / "mine.png")

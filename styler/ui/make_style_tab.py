@@ -136,16 +136,22 @@ def wire_make_style(services: Services, ui: dict[str, Any], stylize: dict[str, A
     wire_image_slot(services, ui["painting"], ui["painting_message"], "painting")
     wire_file_slot(services, ui["photos"], ui["photos_message"], "photo")
 
-    def relist(listed: str):
+    def relist(listed: str, job: str | None = None, style: str | None = None):
         """The Trainings list and Your styles as `listed` has them, the picks left as the
-        user has them (a training picked to be resumed, a style picked to be deleted)."""
+        user has them (a training picked to be resumed, a style picked to be deleted) while
+        they are still listed: a training that finished, or a style another page deleted,
+        is no choice any more, and Gradio refuses a value outside the choices (the page
+        showed red Error badges)."""
         if not listed:
             return gr.skip(), gr.skip()
         jobs, own = json.loads(listed)
-        return gr.Dropdown(choices=[tuple(c) for c in jobs]), gr.Dropdown(choices=own)
+        jobs = [tuple(choice) for choice in jobs]
+        job = job if job in {value for _, value in jobs} else None
+        return (gr.Dropdown(choices=jobs, value=job),
+                gr.Dropdown(choices=own, value=style if style in own else None))
 
-    ui["listed"].change(relist, ui["listed"], [ui["jobs"], ui["own"]], queue=False,
-                        api_name=False, show_progress="hidden")  # fmt: skip
+    ui["listed"].change(relist, [ui["listed"], ui["jobs"], ui["own"]], [ui["jobs"], ui["own"]],
+                        queue=False, api_name=False, show_progress="hidden")  # fmt: skip
 
     def read_lists() -> str:
         """The server's trainings and user styles, as the hidden box holds them."""
@@ -229,21 +235,24 @@ def wire_make_style(services: Services, ui: dict[str, Any], stylize: dict[str, A
         end the style lists, once: the page stops following the job, so a later tick cannot
         clear a style the user has just picked in the lists."""
         if not job:
-            return gr.Timer(active=False), *(gr.skip(),) * 5, *keep_lists
+            return gr.Timer(active=False), *(gr.skip(),) * 6, *keep_lists
         status = services.trainings.status(job)
         place = services.trainings.place(job)
         preview = latest_preview(job) if status.previews > seen else None
         shown = (preview if preview is not None else gr.skip(), status.previews)
         text = progress_html(status, place)
         if status.state not in FINISHED or place is not None:
-            return gr.skip(), gr.skip(), text, *shown, read_lists(), *keep_lists
+            return gr.skip(), gr.skip(), text, *shown, read_lists(), gr.skip(), *keep_lists
         services.refresh_styles()
-        # the new style only adds a choice to the lists: whatever the user picked stays
-        return gr.Timer(active=False), None, text, *shown, read_lists(), *list_updates()
+        # The bar now says how it ended: a line about it while it ran ("Stopping…", "already
+        # queued or running") is cleared. The new style only adds a choice to the lists:
+        # whatever the user picked stays.
+        return (gr.Timer(active=False), None, text, *shown, read_lists(), "",
+                *list_updates())  # fmt: skip
 
     ui["timer"].tick(tick, [ui["job"], ui["seen"]],
                      [ui["timer"], ui["job"], ui["progress"], ui["preview"], ui["seen"],
-                      ui["listed"], *lists], queue=False, api_name=False,
+                      ui["listed"], ui["status"], *lists], queue=False, api_name=False,
                      show_progress="hidden")  # fmt: skip
 
     def delete_style(name: str | None):
