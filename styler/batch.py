@@ -48,6 +48,7 @@ from styler.result import StylizeResult
 from styler.video import VIDEO_EXTENSIONS, VideoLoadError, animation_format, is_video
 from styler.video.kinds import ANIMATION_OUTPUT, VIDEO_OUTPUT
 from styler.video.span import Span
+from styler.wording import counted
 
 INPUT_EXTENSIONS = IMAGE_EXTENSIONS | VIDEO_EXTENSIONS  # what folder scanning picks up
 
@@ -153,7 +154,7 @@ def make_plan(
     if made:
         named = ", ".join(str(path) for path in made[:3]) + (", ..." if len(made) > 3 else "")
         plan.notes.append(printable(
-            f"left out {len(made)} file{'s' if len(made) > 1 else ''} styler made in the folder "
+            f"left out {counted(len(made), 'file')} styler made in the folder "
             f"written to ({named}): stylize them into another folder to paint them again"
         ))  # fmt: skip
     return plan

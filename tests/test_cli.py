@@ -155,6 +155,17 @@ def test_skip_existing_redoes_a_damaged_output(tmp_path):
     assert read_settings(damaged)["mode"] == "optimize"
 
 
+def test_tiff_bits_for_outputs_that_are_not_tiff_is_said(tmp_path):
+    """--tiff-bits 16 with PNG outputs was accepted and ignored without a word (found by QA)."""
+    gradient_photo(48, 40).save(tmp_path / "c.png")
+    stripe_style(48, 48).save(tmp_path / "stripes.png")
+    run = styler("stylize", "c.png", "--style", "stripes.png", "-o", "out", "--tiff-bits", "16",
+                 "--quiet", *FAST, cwd=tmp_path)  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert "note: --tiff-bits 16 is for TIFF outputs (--format tiff): the .png outputs are 8 " \
+           "bits a channel" in run.stderr
+
+
 def test_skip_existing_redoes_a_damaged_tiff_without_libtiffs_words(tmp_path):
     """libtiff printed "TIFFFillStrip: Read error on strip 0; got 18446744073709551554
     bytes..." to stderr while the damaged output was checked."""

@@ -298,6 +298,15 @@ def _int_range(low: int, high: int | None) -> Any:
     return parse
 
 
+def _unused_tiff_bits(args: argparse.Namespace, plan: Any) -> list[str]:
+    """--tiff-bits 16 asked for outputs that are not TIFF: said, not silently ignored."""
+    other = sorted({job.output.suffix for job in plan.jobs if job.output.suffix != ".tiff"})
+    if args.tiff_bits != "16" or not other:
+        return []
+    return [f"--tiff-bits 16 is for TIFF outputs (--format tiff): the {', '.join(other)} "
+            "outputs are 8 bits a channel"]
+
+
 def run(args: argparse.Namespace) -> int:
     """Check everything cheap first, then build the engine once for the whole batch."""
     recorded = None if args.settings_from is None else Settings.from_file(args.settings_from)
@@ -308,7 +317,7 @@ def run(args: argparse.Namespace) -> int:
                                                args.format, recursive=args.recursive)  # fmt: skip
     for failure in plan.failures:
         say(f"error: {failure}")
-    for note in plan.notes:
+    for note in [*plan.notes, *_unused_tiff_bits(args, plan)]:
         say(f"note: {note}")
     if not plan.jobs:
         raise UsageError(_no_inputs_message(args))
