@@ -34,7 +34,7 @@ def silenced(category: type[Warning] = Warning) -> Iterator[None]:
         yield
 
 
-_STDERR_LOCK = threading.Lock()
+_STDERR_LOCK = threading.RLock()  # a nested block holds the descriptor once more
 
 
 @contextlib.contextmanager
@@ -47,6 +47,8 @@ def native_noise_dropped(noise: re.Pattern[bytes]) -> Iterator[None]:
             sys.stderr.flush()
             saved = os.dup(2)
         except (OSError, ValueError, AttributeError):
+            saved = None
+        if saved is None:
             yield
             return
         with tempfile.TemporaryFile() as held:
