@@ -423,9 +423,13 @@ class StyleOptimizer:
                 for row in grids[index]
                 for tile in row
             )
-            image, terms, complete = self._scale(
+            before = run.done
+            scaled, scaled_terms, complete = self._scale(
                 problems, image, steps, index, options, init_image, generator, run
             )
+            if not complete and run.done == before and image is not None:
+                break  # stopped before this scale's first step: the scale reached is the last
+            image, terms = scaled, scaled_terms
             if not complete:
                 break
         assert image is not None

@@ -108,6 +108,27 @@ def test_a_run_stopped_in_a_coarse_scale_keeps_the_size_it_reached(engine, photo
     assert result.image.size == sizes[0] != (192, 144)
 
 
+def test_a_stop_between_two_scales_keeps_the_coarse_one_and_its_losses(
+        engine, photo, style) -> None:  # fmt: skip
+    """Found by QA: a cancel seen after a scale's last step came back as the finer scale's
+    starting point, the coarse image upscaled, with no losses."""
+    token = CancelToken()
+    reports: list[Progress] = []
+    options = build_options(size=192, steps=8, upscale=True)
+    first_scale = options.for_photo(photo.size).step_schedule()[0]
+
+    def stop_after_the_first_scale(report: Progress) -> None:
+        reports.append(report)
+        if report.step == first_scale:
+            token.cancel()
+
+    result = engine.run(photo, style, options, progress=stop_after_the_first_scale,
+                        cancel=token)  # fmt: skip
+    assert not result.completed and result.steps_done == first_scale
+    assert result.image.size == reports[-1].size != (192, 144)
+    assert result.losses["total"] > 0
+
+
 def test_same_seed_same_result(engine, photo, style) -> None:
     options = dict(size=48, steps=4, init="noise", seed=7)
     a = np.asarray(engine.stylize(photo, style, **options))
