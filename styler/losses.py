@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import torch
 
 from styler.controls import CONTROLS
+from styler.fast.blend import normalised_weights
 
 DEFAULT_STYLE_LAYERS: dict[str, float] = {
     "relu1_1": 1.0,
@@ -83,14 +84,10 @@ def blended_grams(
     per_style: Sequence[Mapping[str, torch.Tensor]], blend: Sequence[float]
 ) -> dict[str, torch.Tensor]:
     """Weighted average of several styles' Grams: the target for blended styles."""
-    if len(per_style) != len(blend):
-        raise ValueError(f"{len(per_style)} styles but {len(blend)} blend weights")
-    total = float(sum(blend))
-    if total <= 0 or any(w < 0 for w in blend):
-        raise ValueError(f"blend weights must be >= 0 and not all zero, got {list(blend)}")
+    weights = normalised_weights(blend, len(per_style), "style")
     layers = per_style[0].keys()
     return {
-        layer: sum(w / total * grams[layer] for w, grams in zip(blend, per_style, strict=True))
+        layer: sum(w * grams[layer] for w, grams in zip(weights, per_style, strict=True))
         for layer in layers
     }
 

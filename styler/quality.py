@@ -20,6 +20,7 @@ from PIL import Image
 from styler.controls import CONTROLS, OPTIMIZE, checked
 from styler.device import resolve_device, use_all_cores
 from styler.errors import OptionsError
+from styler.fast.blend import normalised_weights
 from styler.fusion.color import luminance_transfer, match_colors
 from styler.fusion.regions import (
     MaskInput,
@@ -35,7 +36,6 @@ from styler.progress import CancelToken, ProgressCallback
 from styler.result import ImageInput, StylizeResult
 from styler.settings import Settings, engine_notes, files_of, image_name, regions_of
 from styler.vgg import VGG19Features
-from styler.wording import counted
 
 StyleInput = ImageInput | Sequence[ImageInput]
 # (mask, style image or None): the style of one region; None keeps the photo there.
@@ -162,12 +162,8 @@ class Stylizer:
         """
         options = options or OptimizeOptions()
         styles = _as_list(style)
-        blend = list(blend) if blend is not None else [1.0] * len(styles)
-        if len(blend) != len(styles):
-            raise OptionsError(f"{counted(len(styles), 'style image')} but "
-                               f"{counted(len(blend), 'blend weight')}")
-        if any(w < 0 for w in blend) or sum(blend) <= 0:
-            raise OptionsError(f"blend weights must be >= 0 and not all zero, got {blend}")
+        blend = [float(w) for w in blend] if blend is not None else [1.0] * len(styles)
+        normalised_weights(blend, len(styles), "style image")  # checked; kept as given
         region_masks, region_styles = split_regions(regions)
         loaded = self.load(content, bgr=bgr)
         if start is not None:

@@ -21,7 +21,6 @@ from styler.controls import FAST, MODE_NAMES, OPTIMIZE, check_mode, checked, def
 from styler.errors import OptionsError, StylerError
 from styler.fast.blend import normalised_weights
 from styler.settings import Settings, file_digest, image_name
-from styler.wording import counted
 
 # (mask, style or None): a region of the photo with its own style; None keeps the photo.
 Region = tuple[Any, Any]
@@ -87,10 +86,7 @@ class Recipe:
         if mode == FAST and not all(isinstance(style, str | os.PathLike) for style in listed):
             raise OptionsError(f"a fast network is a name or a file, not {_given(listed)}")
         if blend is not None:
-            if len(blend) != len(listed):
-                raise OptionsError(f"{counted(len(listed), kind)} but "
-                                   f"{counted(len(blend), 'blend weight')}")
-            normalised_weights(blend, len(listed))  # signs checked; the weights kept as given
+            normalised_weights(blend, len(listed), kind)  # checked; the weights kept as given
             blend = tuple(float(weight) for weight in blend)
         if init_image is not None and mode != OPTIMIZE:
             raise OptionsError(f"an init image has no effect in {MODE_NAMES[mode]}")

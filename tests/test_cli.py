@@ -196,7 +196,7 @@ def test_skip_existing_redoes_a_damaged_tiff_without_libtiffs_words(tmp_path):
         (("photos/sub", "--style", "stripes.png", "--device", "bogus"), "unknown device"),
         (
             ("photos/sub", "--style", "stripes.png", "--style-blend", "1", "2"),
-            "1 style images but 2 blend weights",
+            "1 style image but 2 blend weights",
         ),
         (("photos/sub", "--style", "stripes.png", "--bogus"), "unrecognized arguments: --bogus"),
         (("photos/sub", "--style", "stripes.png", "--quality", "0"), "must be between 1 and 100"),

@@ -194,7 +194,7 @@ def test_a_cancel_stops_an_onnxruntime_pass_in_its_middle(
 def test_a_recipe_refuses_what_no_mode_can_run(tmp_path: Path) -> None:
     with pytest.raises(OptionsError, match="steps"):
         Recipe.create(FAST, ["udnie"], steps=3)
-    with pytest.raises(OptionsError, match="2 style images but 1 blend weights"):
+    with pytest.raises(OptionsError, match="2 style images but 1 blend weight"):
         Recipe.create(INSTANT, ["a.png", "b.png"], blend=[1])
     with pytest.raises(OptionsError, match="init image has no effect in fast mode"):
         Recipe.create(FAST, ["udnie"], init_image="x.png")

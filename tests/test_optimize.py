@@ -146,6 +146,9 @@ def test_blended_styles_and_init_image(engine, photo, style) -> None:
     assert out.size == (48, 36)
     with pytest.raises(OptionsError, match="2 style images but 1 blend"):
         engine.stylize(photo, [style, other], blend=[1.0], size=48, steps=1)
+    for weight in (float("nan"), float("inf")):  # they came back as the photo, unpainted
+        with pytest.raises(OptionsError, match="blend weights must be finite numbers >= 0"):
+            engine.stylize(photo, [style, other], blend=[1.0, weight], size=48, steps=1)
 
 
 def test_several_threads_share_one_engine(engine, photo, style) -> None:

@@ -25,14 +25,16 @@ if TYPE_CHECKING:
 BLEND_METHODS = CONTROLS["blend_method"].choices
 
 
-def normalised_weights(weights: Sequence[float], count: int) -> list[float]:
-    """weights scaled to sum to 1, after checking there is one per style, >= 0, not all 0."""
+def normalised_weights(weights: Sequence[float], count: int,
+                       kind: str = "fast style") -> list[float]:  # fmt: skip
+    """weights scaled to sum to 1, after checking there is one per style (`kind` names
+    them), each a finite number >= 0, not all 0."""
     weights = [float(w) for w in weights]
     if len(weights) != count:
-        raise OptionsError(f"{counted(count, 'fast style')} but "
-                           f"{counted(len(weights), 'blend weight')}")
+        raise OptionsError(f"{counted(count, kind)} but {counted(len(weights), 'blend weight')}")
     if not all(math.isfinite(w) and w >= 0 for w in weights) or sum(weights) <= 0:
-        raise OptionsError(f"blend weights must be >= 0 and not all zero, got {weights}")
+        raise OptionsError(f"blend weights must be finite numbers >= 0, not all zero, got "
+                           f"{weights}")  # fmt: skip
     total = sum(weights)
     return [w / total for w in weights]
 

@@ -189,7 +189,8 @@ class InstantStylizer(FeedForwardStylizer):
         self.style_files = files_of(specs)
         self.styles = [self.load(spec).painting() for spec in specs]
         self.blend = list(
-            normalised_weights(blend if blend is not None else [1.0] * len(specs), len(specs))
+            normalised_weights(blend if blend is not None else [1.0] * len(specs), len(specs),
+                               "style image")  # fmt: skip
         )
         self.precision = precision
         self.nets = networks_on(self.device_name, precision)
