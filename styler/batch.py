@@ -446,7 +446,8 @@ def clip_notes(clip: VideoResult) -> tuple[str, ...]:
 def is_complete(path: Path) -> bool:
     """Only an output that decodes counts as done, so a damaged leftover is redone: an
     animation's every frame, as many as its settings say it was painted with (a GIF cut
-    short still opens, with its first frames)."""
+    short still opens, with its first frames); a photo whose settings say its run was
+    stopped (the API and the web UI save such a best-so-far) is redone too."""
     try:
         if is_video(path):
             from styler.video import probe_clip  # PyAV: loaded only for a batch with clips
@@ -460,6 +461,7 @@ def is_complete(path: Path) -> bool:
             return probe_animation(path, max_pixels=2**62).frames >= painted
         else:
             load_image(path)
+            return read_settings(path).get("completed") is not False
     except (ImageLoadError, VideoLoadError):
         return False
     return True

@@ -21,7 +21,7 @@ from PIL import Image
 
 from styler.batch import make_plan, output_name
 from styler.cli.main import main
-from styler.imageio import read_settings
+from styler.imageio import read_settings, save_image
 
 pytestmark = pytest.mark.slow  # each run starts Python, torch and VGG19: seconds, not millis
 
@@ -153,6 +153,23 @@ def test_skip_existing_redoes_a_damaged_output(tmp_path):
     assert run.returncode == 0, run.stderr
     assert "1 stylized, 0 skipped (existing), 0 failed" in run.stderr
     assert read_settings(damaged)["mode"] == "optimize"
+
+
+def test_skip_existing_redoes_a_result_whose_run_was_stopped(tmp_path):
+    """The API and the web UI save a stopped run's best-so-far ('completed': false in its
+    settings) under the name a finished one gets; --skip-existing kept it (found by QA)."""
+    gradient_photo(48, 40).save(tmp_path / "c.png")
+    stripe_style(48, 48).save(tmp_path / "stripes.png")
+    args = ("stylize", "c.png", "--style", "stripes.png", "-o", "out", "--quiet", *FAST)
+    assert styler(*args, cwd=tmp_path).returncode == 0
+    output = tmp_path / "out" / "c__stripes.png"
+    settings = read_settings(output)
+    with Image.open(output) as image:
+        save_image(image.convert("RGB"), output, settings={**settings, "completed": False})
+    run = styler(*args, "--skip-existing", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert "1 stylized, 0 skipped (existing), 0 failed" in run.stderr
+    assert read_settings(output)["completed"] is True
 
 
 def test_tiff_bits_for_outputs_that_are_not_tiff_is_said(tmp_path):

@@ -203,7 +203,8 @@ def _add_output_options(group: Any) -> None:
     group.add_argument(
         "--skip-existing",
         action="store_true",
-        help="skip inputs whose output exists and is a readable image (resumes an interrupted run)",
+        help="skip inputs whose output exists, is readable and finished (a stopped run's "
+             "best-so-far is redone); resumes an interrupted run",
     )
     group.add_argument(
         "-q",
