@@ -24,6 +24,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from styler import Recipe, Settings, build_engine
 from styler.fast.inference import FastOptions
 from styler.imageio import read_settings
 from styler.ui.inputs import NO_STYLE
@@ -141,6 +142,36 @@ def test_quality_handler_streams_previews_and_stops_with_best_so_far(services, t
     assert settings["mode"] == "optimize" and settings["completed"] is False
     assert settings["styles"] == ["s.png", "t.png"] and settings["blend"] == [1.0, 0.5]
     assert services.cancel("key") == 0  # nothing left running
+
+
+def test_a_continued_run_carries_the_settings_of_the_run_it_finishes(services, tmp_path) -> None:
+    """Found by QA: Continue after a Stop saved "init: instant" and the steps that were
+    left, so --settings-from painted an instant start: a different picture (47 levels off
+    on average). Its settings are now the stopped run's, painted in one go."""
+    from styler.ui.inputs import Controls
+    from styler.ui.runs import run_quality
+    from styler.ui.state import Session
+
+    content = save(photo(96, 72), tmp_path / "c.png")
+    styles = [(save(ui_helpers.photo(64, 64, seed=3, gain=0.6), tmp_path / "s.png"), 1.0)]
+    session, controls = Session(), Controls(size=96, steps=30)
+    stopped = None
+    for update in run_quality(services, session, "key", content, styles, controls):
+        if update.progress is not None and update.progress.step == 24:
+            services.cancel("key")  # Stop in the last scale
+        stopped = update.entry or stopped
+    assert stopped is not None and not stopped.completed
+    finished = None
+    for update in run_quality(services, session, "key", content, styles, controls,
+                              resume=stopped):  # fmt: skip
+        finished = update.entry or finished
+    assert finished is not None and finished.completed
+    settings = Settings.from_file(finished.path)
+    assert settings.controls["init"] == "content" and settings.controls["steps"] == 30
+    assert settings.engine["continued_at_step"] == stopped.steps_done
+    again = build_engine(Recipe.from_settings(settings, [tmp_path])).run(content).image
+    difference = np.abs(np.asarray(again, int) - np.asarray(Image.open(finished.path), int))
+    assert difference.mean() < 8, difference.mean()
 
 
 def test_a_quality_run_whose_page_left_keeps_what_stop_would_and_says_so(

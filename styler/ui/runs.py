@@ -157,6 +157,9 @@ def run_quality(
                                             previews=controls.quality_options().preview_every)
             outcome["result"] = engine.run(loaded, progress=progress, cancel=cancel,
                                            start=begin, steps=steps)  # fmt: skip
+            if resume is not None:
+                outcome["result"].settings = _as_one_run(outcome["result"].settings, recipe,
+                                                         resume.steps_done)  # fmt: skip
 
     def keep(into: Session) -> Entry:
         return _kept(services, into, outcome["result"], job, loaded, began,
@@ -171,6 +174,18 @@ def run_quality(
                                                              session_key))  # fmt: skip
     entry = keep(session)
     yield Update(text=entry.caption, entry=entry)
+
+
+def _as_one_run(settings: dict[str, Any], recipe: Any, stopped_at: int) -> dict[str, Any]:
+    """A continued run's settings as the run it finishes. Its own say where the
+    continuation started ('init instant' at the last scale) and the steps that were left:
+    they rebuild another picture. The stopped run's start and steps, painted in one go,
+    rebuild this one (as far as L-BFGS's fresh start at the stop lets them); the engine
+    notes say where it was continued."""
+    controls = {**settings["controls"],
+                **{name: recipe.controls[name] for name in ("init", "steps")}}  # fmt: skip
+    engine = {**settings.get("engine", {}), "continued_at_step": stopped_at}
+    return {**settings, "controls": controls, "engine": engine}
 
 
 def _kept(
