@@ -162,7 +162,7 @@ def _quality(recipe: Recipe, where: _Placement) -> Engine:
     controls = recipe.controls
     regions = _image_regions(recipe, where.max_pixels)
     init = recipe.init_image
-    init = None if init is None else _decoded(init, "init image", where.max_pixels).rgb
+    init = None if init is None else _decoded(init, "init image", where.max_pixels)
     stylizer = shared_stylizer(where.device, controls["vgg"], where.max_pixels)
     styles = _styles(recipe.styles, where.max_pixels)
     options = OptimizeOptions.from_values({**controls, "preview_every": where.previews})

@@ -178,6 +178,9 @@ class Stylizer:
             style_images = [_recoloured(s, loaded.rgb) for s in style_images]
             region_images = [None if s is None else _recoloured(s, loaded.rgb)
                              for s in region_images]  # fmt: skip
+        # the init image a run was asked to start from (not a continuation's start)
+        recorded_init = [init_image] if options.init == "image" and start is None and (
+            init_image is not None) else []  # fmt: skip
         init = self.load(init_image, bgr=bgr).rgb if init_image is not None else None
         if options.init == "instant" and init is None:
             init = _instant_start(loaded.rgb, style_images, blend, masks, region_images, options,
@@ -203,7 +206,9 @@ class Stylizer:
             completed=outcome.completed,
             engine=engine_notes(device=str(self.device), vgg=self.vgg_source,
                                 pooling=self.pooling),  # fmt: skip
-            files=files_of([*styles, *region_masks, *(s for s in region_styles if s is not None)]),
+            files=files_of([*styles, *region_masks, *(s for s in region_styles if s is not None),
+                            *recorded_init]),
+            init_image=image_name(recorded_init[0]) if recorded_init else None,
         ).to_dict()
         return StylizeResult(
             image=_finish(outcome.image, loaded.rgb, options, unstyled),

@@ -93,6 +93,9 @@ class Recipe:
         values = {**defaults(mode, recorded_only=False), **checked(mode, controls)}
         if mode == OPTIMIZE and values.get("init") == "image" and init_image is None:
             raise OptionsError("init 'image' starts from an init image: give one (--init-image)")
+        if init_image is not None and values.get("init") in ("content", "noise"):
+            raise OptionsError(f"an init image has no effect with init {values['init']!r}: "
+                               "give init 'image' (--init image) to start from it")  # fmt: skip
         if not all(isinstance(region, list | tuple) and len(region) == 2 for region in regions):
             raise OptionsError("each region is a (mask, style) pair")
         return cls(mode, listed, values, blend, tuple((m, s) for m, s in regions), init_image)
@@ -108,8 +111,10 @@ class Recipe:
         regions = [(finder.find(region.mask, "region mask"),
                     None if region.style is None else finder.style(region.style))
                    for region in settings.regions]  # fmt: skip
+        init = None if settings.init_image is None else finder.find(settings.init_image,
+                                                                     "init image")  # fmt: skip
         return cls.create(settings.mode, styles, blend=settings.blend, regions=regions,
-                          **settings.controls)  # fmt: skip
+                          init_image=init, **settings.controls)  # fmt: skip
 
     @property
     def names(self) -> list[str]:

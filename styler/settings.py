@@ -57,6 +57,7 @@ class Settings:
     completed: bool = True  # False: a run stopped early, the best image so far
     engine: dict[str, Any] = field(default_factory=dict)
     files: dict[str, dict[str, str]] = field(default_factory=dict)  # name -> path, sha256
+    init_image: str | None = None  # optimizer mode's `init image` start, by name (in `files`)
 
     def __post_init__(self) -> None:
         check_mode(self.mode)
@@ -67,6 +68,8 @@ class Settings:
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
+        if data["init_image"] is None:  # written only where a run started from one
+            del data["init_image"]
         return {"schema": SCHEMA, "version": VERSION, **data}
 
     @classmethod
@@ -87,6 +90,7 @@ class Settings:
                 completed=bool(data.get("completed", True)),
                 engine=dict(data.get("engine", {})),
                 files={str(k): dict(v) for k, v in data.get("files", {}).items()},
+                init_image=None if data.get("init_image") is None else str(data["init_image"]),
             )
         except (KeyError, TypeError) as exc:
             raise SettingsError(source, f"settings lack or garble {exc}") from exc

@@ -65,6 +65,34 @@ def test_init_image_without_an_image_is_refused_before_any_work(tmp_path, capsys
     assert code == 2 and "give one (--init-image)" in stderr
 
 
+def test_an_init_image_start_is_recorded_and_reproduced(tmp_path, capsys) -> None:
+    """Found by QA: the settings of an '--init image' result named no init image, so
+    --settings-from refused them ('give one'); and an init image with init 'content' was
+    ignored without a word."""
+    photo, painting, start = (tmp_path / f"{n}.png" for n in ("photo", "painting", "start"))
+    rng = np.random.default_rng(1)
+    for path in (photo, painting, start):
+        Image.fromarray(rng.integers(0, 255, (36, 48, 3), np.uint8)).save(path)
+    first, again = tmp_path / "first", tmp_path / "again"
+    code, _, stderr = call_main("stylize", str(photo), "--style", str(painting), "--size", "48",
+                                "--steps", "4", "--init", "image", "--init-image", str(start),
+                                "-o", str(first), capsys=capsys)  # fmt: skip
+    assert code == 0, stderr
+    made = first / "photo__painting.png"
+    assert styler.read_settings(made)["init_image"] == "start.png"
+    code, _, stderr = call_main("stylize", str(photo), "--settings-from", str(made),
+                                "-o", str(again), capsys=capsys)  # fmt: skip
+    assert code == 0, stderr
+    assert (again / "photo__painting.png").read_bytes() == made.read_bytes()
+    start.unlink()
+    code, _, stderr = call_main("stylize", str(photo), "--settings-from", str(made),
+                                "-o", str(again), capsys=capsys)  # fmt: skip
+    assert code == 2 and "init image 'start.png' named in the settings is not in " in stderr
+    assert stderr.strip().endswith("pass it with --init-image")
+    with pytest.raises(OptionsError, match="an init image has no effect with init 'content'"):
+        Recipe.create("optimize", [str(painting)], init_image=str(photo))
+
+
 def test_a_style_passed_in_memory_is_named_as_such() -> None:
     error = MissingImage("<array>", "region mask", [])
     assert str(error) == ("the region mask of these settings was passed in memory (<array>), "

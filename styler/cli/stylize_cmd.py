@@ -398,9 +398,12 @@ def recipe_from_args(args: argparse.Namespace, recorded: Settings | None) -> Rec
     regions = [(mask, None if style.lower() == "none" else style) for mask, style in args.region]
     if not regions and same_mode and found is not None:
         regions = list(found.regions)
+    init_image = args.init_image
+    if init_image is None and values.get("init") == "image" and same_mode and found is not None:
+        init_image = found.init_image  # the recorded start, unless --init changes it
     try:
         return Recipe.create(mode, styles, blend=blend, regions=regions,
-                             init_image=args.init_image, **values)  # fmt: skip
+                             init_image=init_image, **values)  # fmt: skip
     except OptionsError as exc:
         raise UsageError(str(exc)) from exc
 
@@ -443,7 +446,8 @@ def _found(recorded: Settings, settings_from: str) -> Recipe:
     try:
         return Recipe.from_settings(recorded, folders)
     except MissingImage as exc:
-        raise UsageError(f"{exc}; pass it with --style, --fast or --region") from exc
+        flags = "--init-image" if exc.what == "init image" else "--style, --fast or --region"
+        raise UsageError(f"{exc}; pass it with {flags}") from exc
 
 
 def _no_inputs_message(args: argparse.Namespace) -> str:
