@@ -197,6 +197,7 @@ def test_cli_trains_lists_uses_and_deletes_a_style(folders) -> None:
     (("--name", "udnie"), "shipped style"),
     (("--name", "ok", "--data", "PHOTOS_FEW"), "at least 20 different photos"),
     (("--name", "ok", "--style", "FAKE"), "that painting cannot be used"),
+    (("--name", "ok", "--minutes", "0"), "minutes must be between"),  # it trained 10 minutes
 ])  # fmt: skip
 def test_cli_bad_input_is_one_line(folders, args: tuple[str, ...], words: str) -> None:
     root = folders["root"]
@@ -215,6 +216,22 @@ def test_cli_bad_input_is_one_line(folders, args: tuple[str, ...], words: str) -
     assert len(lines) == 1 and words in lines[0], run.stderr
     assert not list(user_styles_dir().rglob("*.safetensors"))
     assert not (user_styles_dir() / style_jobs.JOBS / "ok").exists()
+
+
+def test_a_training_that_ends_before_its_first_evaluation_says_no_network_was_saved(
+        folders) -> None:  # fmt: skip
+    """`styler train -o NET` printed "network in NET" of a file never written when its
+    budget ended before the first evaluation (found by QA)."""
+    output = folders["root"] / "net.safetensors"
+    run = styler("train", "--style", folders["painting"], "--data", folders["photos"], "--val",
+                 folders["photos"], "-o", output, "--minutes", "0.05", "--eval-every", "100000",
+                 "--crop", "48", "--batch", "1", "--val-count", "1", "-q",
+                 env={**os.environ, "OMP_NUM_THREADS": "1"})  # fmt: skip
+    assert run.returncode == 1 and not output.exists(), run.stderr
+    last = run.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: no network was saved: its time ran out at step "), last
+    assert last.endswith(", before its first evaluation (step 100000); give it more (--minutes) "
+                         "and rerun with --resume")  # fmt: skip
 
 
 # ------------------------------------------------------------- the UI's queue of trainings

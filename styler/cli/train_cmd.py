@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
 
-from styler.cli.common import EXIT_OK, UsageError, add_control_argument, say
+from styler.cli.common import EXIT_FAILED, EXIT_OK, UsageError, add_control_argument, say
 from styler.cli.train_named import add_named_arguments, run_named
 from styler.device import use_all_cores
 from styler.fast.train import Evaluation, TrainConfig, Trainer
@@ -122,5 +123,10 @@ def run(args: argparse.Namespace) -> int:
 
     with bar:
         state = trainer.run(on_step=on_step, on_eval=on_eval)
+    if not Path(config.output).is_file():  # no evaluation yet: there is no best network
+        say(f"error: no network was saved: its time ran out at step {state.step}, before its "
+            f"first evaluation (step {config.eval_every}); give it more (--minutes) and rerun "
+            "with --resume")  # fmt: skip
+        return EXIT_FAILED
     say(f"best val {state.best_val:.4f} at step {state.best_step}; network in {config.output}")
     return EXIT_OK

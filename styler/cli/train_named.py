@@ -45,7 +45,7 @@ def run_named(args: argparse.Namespace, tuning: dict[str, Any]) -> int:
             raise UsageError("--style PAINTING and --data DIR are needed with --name")
         if len(args.style) > 1:
             raise UsageError("a named style learns one painting: give one --style")
-        minutes = args.minutes or TRAINING_CONTROLS["minutes"].default
+        minutes = TRAINING_CONTROLS["minutes"].default if args.minutes is None else args.minutes
         TRAINING_CONTROLS["minutes"].check(minutes, "train")
         settings = {**tuning, "device": args.device, "bf16": args.bf16}
         prepare(args.name, args.style[0], args.data, minutes=minutes, val=args.val,
