@@ -145,6 +145,18 @@ def test_an_output_named_for_another_format_is_refused(tmp_path, tiny_net, sourc
     assert sorted(p.name for p in tmp_path.iterdir()) == [source]
 
 
+def test_a_clip_is_never_written_over_itself(tmp_path, tiny_net) -> None:
+    """stylize_video(clip, clip) replaced the source with its painting, without a word
+    (found by QA); a link to it is the same file."""
+    clip = write_clip(tmp_path / "clip.mp4", moving_pattern(32, 32, 2))
+    before = clip.read_bytes()
+    (tmp_path / "link.mp4").symlink_to(clip)
+    for output in (clip, tmp_path / "link.mp4", tmp_path / "." / "clip.mp4"):
+        with pytest.raises(ValueError, match="is the source clip itself"):
+            stylize_video(clip, output, Recipe.create("fast", [tiny_net]))
+    assert clip.read_bytes() == before
+
+
 def test_a_clip_whose_clock_starts_late_starts_at_once(tmp_path, tiny_net) -> None:
     """MPEG-TS (a broadcast's, a camcorder's .mts) and stream-copied cuts start their clock
     late: the output starts with the first frame and sound, not with that long a blank

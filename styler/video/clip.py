@@ -99,6 +99,7 @@ def stylize_video(
     else:
         whole = probe_clip(source, max_pixels=limit)
     _check_output_name(output, whole)
+    _check_not_the_source(source, output)
     part = None if span is None or span.whole else span
     info = whole if part is None else part_info(whole, part)
     stream = FrameStylizer(engine)
@@ -152,6 +153,15 @@ def _check_output_name(output: str | os.PathLike, info: ClipInfo) -> None:
         kind = f"an animated {info.format}" if isinstance(info, AnimationInfo) else "a video"
         raise ValueError(f"{os.fsdecode(output)}: {kind} is written as {written.upper()}: "
                          f"name the output .{written}")  # fmt: skip
+
+
+def _check_not_the_source(source: str | os.PathLike, output: str | os.PathLike) -> None:
+    """The clip written over itself would be lost as the output replaced it: refused
+    (ValueError), whatever path names it (a link, another spelling)."""
+    with contextlib.suppress(OSError):
+        if os.path.samefile(source, output):
+            raise ValueError(f"{os.fsdecode(output)}: is the source clip itself: write the "
+                             "stylized clip under another name")  # fmt: skip
 
 
 def segment_frames(info: ClipInfo, engine: Engine) -> int:
