@@ -278,3 +278,18 @@ def test_the_cli_stylizes_an_animated_gif_and_reproduces_it(tmp_path, tiny_net) 
     again = styler(source, "--settings-from", first, "-o", "again")
     assert again.returncode == 0, again.stderr
     assert Settings.from_file(tmp_path / again.stdout.strip()).controls["temporal"] == 0.3
+
+
+@pytest.mark.parametrize("form", ["GIF", "WEBP", "PNG"])
+def test_an_animation_is_probed_and_previewed_like_a_clip(tmp_path, form) -> None:
+    """probe_clip said "a still image, not a video" of an animation stylize_video paints, so
+    the documented preview, frame_at(probe_clip(...), t), could not reach one (found by QA)."""
+    from styler.video import frame_at, probe_clip
+
+    path = write_animation(tmp_path / f"loop.{form.lower()}", form)
+    info = probe_clip(path, max_pixels=10**6)
+    assert info.frames == 5 and (info.width, info.height) == (48, 32)
+    later = sum(DURATIONS[:2]) / 1000 + 0.01  # within the third frame
+    shown = frame_at(info, later).rgb.astype(int)
+    off = [np.abs(shown - frame.astype(int)).mean() for frame in moving_pattern(48, 32, 5)]
+    assert int(np.argmin(off)) == 2, off  # GIF's palette and WebP's loss: the nearest

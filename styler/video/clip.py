@@ -22,10 +22,10 @@ from styler.engine import Engine, build_engine
 from styler.imageio import PhotoOptions
 from styler.progress import CancelToken, Progress, ProgressCallback
 from styler.recipe import Recipe
-from styler.video.animation import AnimationInfo, AnimationReader, AnimationWriter, probe_animation
+from styler.video.animation import AnimationInfo, AnimationReader, AnimationWriter
 from styler.video.frames import FrameStylizer
 from styler.video.journal import ClipJournal, UnknownInput, discard, journal_key
-from styler.video.kinds import ANIMATION_OUTPUT, VIDEO_OUTPUT, is_animation
+from styler.video.kinds import ANIMATION_OUTPUT, VIDEO_OUTPUT
 from styler.video.part import part_info, part_items, whole_items
 from styler.video.reader import ClipInfo, ClipReader, Frame, VideoLoadError, probe_clip
 from styler.video.span import Span, clock
@@ -94,10 +94,7 @@ def stylize_video(
     start = time.perf_counter()
     engine = build_engine(recipe) if isinstance(recipe, Recipe) else recipe
     limit = max_pixels or engine.recipe.controls["max_pixels"]
-    if is_animation(source):
-        whole: ClipInfo = probe_animation(source, max_pixels=limit)
-    else:
-        whole = probe_clip(source, max_pixels=limit)
+    whole = probe_clip(source, max_pixels=limit)
     _check_output_name(output, whole)
     _check_not_the_source(source, output)
     part = None if span is None or span.whole else span

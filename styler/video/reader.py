@@ -24,7 +24,7 @@ import numpy as np
 
 from styler.video.colour import frame_rgb
 from styler.video.deinterlace import Deinterlacer
-from styler.video.kinds import VideoLoadError, VideoTooLarge, ffmpeg_path
+from styler.video.kinds import VideoLoadError, VideoTooLarge, ffmpeg_path, is_animation
 from styler.video.languages import mp4_language
 from styler.video.subtitles import text_subtitles
 from styler.video.tags import Chapter, chapters_within, picture_tags, read_chapters, tag_text
@@ -99,8 +99,13 @@ class Frame:
 
 def probe_clip(path: str | os.PathLike, *, max_pixels: int) -> ClipInfo:
     """The clip's facts, read from its headers (and its first frame, for the rotation and
-    the interlacing)."""
+    the interlacing); an animated GIF, WebP or PNG's from its own reader (its AnimationInfo),
+    so that every clip stylize_video takes can be probed, and previewed with frame_at."""
     name = os.fsdecode(path)
+    if is_animation(name):
+        from styler.video.animation import probe_animation  # it builds on this module
+
+        return probe_animation(name, max_pixels=max_pixels)
     with open_clip(name) as container:
         if _still_image(container):
             raise VideoLoadError(name, "a still image, not a video: stylize it as a photo")
