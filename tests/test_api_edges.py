@@ -137,6 +137,31 @@ def test_train_instant_that_saved_no_decoder_says_so(tmp_path, monkeypatch, caps
     assert "use them with" not in stderr
 
 
+def test_train_instant_with_styles_fine_tunes_only_a_decoder_that_was_saved(
+        tmp_path, monkeypatch, capsys) -> None:  # fmt: skip
+    """With --styles and a budget that ended before the reconstruction's first evaluation,
+    the fine-tuning read a file never written: "cannot read instant decoder", exit 2, where
+    the command's own line says no decoder was saved (found by QA)."""
+    import styler.instant.train as train
+
+    class NoEvaluation:  # a reconstruction run whose time ran out before it saved anything
+        def __init__(self, *args, **kwargs) -> None:
+            pass
+
+        def run(self, **kwargs) -> None:
+            pass
+
+    def fine_tune(*args, **kwargs) -> None:
+        raise AssertionError("fine-tuned a decoder that was never saved")
+
+    monkeypatch.setattr(train, "DecoderTrainer", NoEvaluation)
+    monkeypatch.setattr(train, "fine_tune_decoder", fine_tune)
+    code, _, stderr = call_main("train-instant", "--data", str(tmp_path), "--val", str(tmp_path),
+                                "--styles", str(tmp_path), "-o", str(tmp_path / "out"),
+                                capsys=capsys)  # fmt: skip
+    assert code == 1 and "no decoder for relu4_1 was saved" in stderr, stderr
+
+
 def test_a_cut_out_paintings_hidden_pixels_are_no_style(tmp_path) -> None:
     """A sticker-like painting (opaque on a quarter, its hidden pixels black) paints as its
     visible part does, not dark and blotchy; a fully transparent one is one line."""

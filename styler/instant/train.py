@@ -423,7 +423,9 @@ def train_levels(
             max_minutes=minutes * minutes_scale,
         )
         DecoderTrainer(config, resume=resume).run(on_eval=on_eval, should_stop=should_stop)
-        if tuned and not (should_stop is not None and should_stop()):
+        # a reconstruction budget that ended before its first evaluation saved no decoder
+        # to fine-tune: the level has none, which the caller reports
+        if tuned and first.is_file() and not (should_stop is not None and should_stop()):
             steps, minutes, rate = FINE_TUNE[level]
             fine_tune_decoder(first, final, data[:1], val, list(styles or []), steps=steps,
                               minutes=minutes * minutes_scale, learning_rate=rate,
