@@ -172,6 +172,32 @@ def test_skip_existing_redoes_a_result_whose_run_was_stopped(tmp_path):
     assert read_settings(output)["completed"] is True
 
 
+def test_settings_from_says_when_a_fast_style_is_not_the_network_that_painted_it(tmp_path):
+    """Settings named a fast style by name alone: a user style retrained (or deleted and made
+    again from another painting) repainted an old result with the new network without a
+    word, up to 173 levels off (found by QA). They now hold its sha256, and a rerun with
+    another network of that name says so."""
+    from styler.fast.manifest import find_style
+
+    gradient_photo(48, 40).save(tmp_path / "c.png")
+    assert styler("stylize", "c.png", "--fast", "udnie", "-o", "out", "-q",
+                  cwd=tmp_path).returncode == 0  # fmt: skip
+    output = tmp_path / "out" / "c__udnie.png"
+    settings = read_settings(output)
+    assert settings["files"]["udnie"] == {"sha256": find_style("udnie").sha256}
+    run = styler("stylize", "c.png", "--settings-from", output, "-o", "again", "-q",
+                 cwd=tmp_path)  # fmt: skip
+    assert run.returncode == 0 and "note:" not in run.stderr, run.stderr
+    settings["files"]["udnie"]["sha256"] = "0" * 64  # painted by an earlier udnie
+    with Image.open(output) as image:
+        save_image(image.convert("RGB"), output, settings=settings)
+    run = styler("stylize", "c.png", "--settings-from", output, "-o", "again", "-q",
+                 cwd=tmp_path)  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert f"note: {output}: the fast style 'udnie' installed now is not the network that " \
+           "painted this result" in run.stderr
+
+
 def test_tiff_bits_for_outputs_that_are_not_tiff_is_said(tmp_path):
     """--tiff-bits 16 with PNG outputs was accepted and ignored without a word (found by QA)."""
     gradient_photo(48, 40).save(tmp_path / "c.png")

@@ -26,7 +26,7 @@ from styler.engine import Engine, RecipeImageError, build_engine
 from styler.errors import InvalidOption, OptionNotInMode, OptionsError
 from styler.imageio import OUTPUT_FORMATS
 from styler.recipe import MissingImage, Recipe
-from styler.reproduce import device_note
+from styler.reproduce import device_note, network_notes
 from styler.scale.storage import is_url, plan_any
 from styler.settings import Settings
 from styler.video.span import Span, parse_time
@@ -383,9 +383,10 @@ def recipe_from_args(args: argparse.Namespace, recorded: Settings | None) -> Rec
     if args.init_image is not None and mode != OPTIMIZE:
         raise UsageError(f"--init-image has no effect in {MODE_NAMES[mode]}")
     device = values.get("device", CONTROLS["device"].default)
-    note = recorded and device_note(recorded, device_type(device))
-    if note:
-        say(f"note: {args.settings_from}: {note}")
+    if recorded is not None:
+        networks = [] if args.style or args.fast else network_notes(recorded)  # its own styles
+        for note in filter(None, [device_note(recorded, device_type(device)), *networks]):
+            say(f"note: {args.settings_from}: {note}")
     found = _found(recorded, args.settings_from) if recorded is not None else None
     if args.style or args.fast:
         styles, blend = list(args.style or args.fast), args.style_blend or args.fast_blend

@@ -109,6 +109,19 @@ def network_file(style: StyleSpec) -> tuple[str, NetworkFile]:
     return entry.name, read_network_file(entry.path, entry.sha256)
 
 
+def named_networks(specs: Sequence[StyleSpec]) -> dict[str, dict[str, str]]:
+    """{name: {"sha256"}} of the networks given by name (a shipped or user style), for a
+    result's settings: a later network of that name (a style retrained, or replaced by
+    another of the same name) is then told from the one that painted it."""
+    named = {}
+    for spec in specs:
+        path = Path(spec)
+        if path.suffix != ".safetensors" and not path.is_file():
+            entry = find_style(str(spec))
+            named[entry.name] = {"sha256": entry.sha256}
+    return named
+
+
 def load_network(style: StyleSpec) -> tuple[str, StyleNetwork, dict]:
     """(name, network, info) of a .safetensors file or a shipped style's name."""
     name, file = network_file(style)
@@ -172,7 +185,7 @@ class FastStylizer(FeedForwardStylizer):
         self.precision = precision
         self.blend_method, self.max_pixels = blend_method, max_pixels
         self.specs = [os.fspath(spec) for spec in specs]
-        self.style_files = files_of(self.specs)
+        self.style_files = {**files_of(self.specs), **named_networks(self.specs)}
         weights = normalised_weights(blend if blend is not None else [1.0] * len(specs), len(specs))
         self.blend = list(weights)
         names, files = zip(*(network_file(spec) for spec in specs), strict=True)
