@@ -95,8 +95,9 @@ class OptimizeOptions:
             setattr(self, name, value)
         if self.scale_factor <= 1:
             raise InvalidOption("scale_factor", self.scale_factor, "above 1")
-        if self.preview_every < 0:
-            raise InvalidOption("preview_every", self.preview_every, "0 or more")
+        if isinstance(self.preview_every, bool) or not isinstance(self.preview_every, int) or (
+                self.preview_every < 0):  # fmt: skip
+            raise InvalidOption("preview_every", self.preview_every, "a whole number, 0 or more")
 
     @classmethod
     def from_values(cls, values: Mapping[str, Any]) -> OptimizeOptions:

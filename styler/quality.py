@@ -50,9 +50,13 @@ def build_options(**values: Any) -> OptimizeOptions:
 def _as_list(style: StyleInput) -> list[ImageInput]:
     if isinstance(style, (str, os.PathLike, Image.Image, np.ndarray, LoadedImage)):
         return [style]
-    styles = list(style)
-    if not styles:
-        raise OptionsError("at least one style image is needed")
+    try:
+        styles = list(style)
+    except TypeError:  # None, a number: nothing to paint with
+        styles = []
+    if not styles or any(s is None for s in styles):
+        raise OptionsError(f"at least one style image is needed (a path, image or array), "
+                           f"got {style!r:.40}")  # fmt: skip
     return styles
 
 

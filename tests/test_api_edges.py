@@ -33,6 +33,16 @@ def test_out_of_range_options_are_invalid_option_from_the_package() -> None:
     with pytest.raises(InvalidOption) as error:
         styler.build_options(preview_every=-1)
     assert (error.value.name, error.value.value) == ("preview_every", -1)
+    with pytest.raises(InvalidOption, match="a whole number"):  # 1.5 was taken (found by QA)
+        styler.build_options(preview_every=1.5)
+
+
+def test_no_style_is_one_options_error_not_pythons_words() -> None:
+    """stylize(photo, None) raised "TypeError: 'NoneType' object is not iterable"."""
+    photo = np.zeros((8, 8, 3), np.uint8)
+    for style in (None, [None], []):
+        with pytest.raises(OptionsError, match="at least one style image is needed"):
+            styler.Stylizer().stylize(photo, style)
 
 
 def test_a_misspelt_option_is_an_invalid_option_naming_every_known_one() -> None:
