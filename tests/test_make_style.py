@@ -304,6 +304,16 @@ def test_a_stop_asked_while_the_worker_starts_is_kept_and_a_stale_one_forgotten(
     assert style_run.run_job("early").state == style_jobs.DONE
 
 
+def test_a_killed_training_is_told_as_interrupted_not_running(folders) -> None:
+    """After a kill -9, `styler train --name X` again said "exists already (running)" of a
+    job no process trains (found by QA)."""
+    photos = list(folders["photos"].iterdir())
+    folder = style_jobs.prepare("killed", folders["painting"], photos, minutes=5)
+    style_jobs.write_status(folder, style_jobs.JobStatus("killed", state=style_jobs.RUNNING))
+    with pytest.raises(style_jobs.JobError, match=r"exists already \(interrupted\): resume it"):
+        style_jobs.prepare("killed", folders["painting"], photos, minutes=5)
+
+
 def test_two_requests_for_one_name_make_one_job(folders) -> None:
     """Found by QA: a double-click on Train ran prepare() twice in one server process; both
     staged in `.NAME-<pid>`, the second deleted the first's, and both failed with a server

@@ -209,7 +209,7 @@ def prepare(
         raise JobError(f"the time budget must be more than 0 minutes, got {minutes}")
     target = job_dir(name)
     if (target / "job.json").is_file():
-        raise JobError(f"a training of {name!r} exists already ({read_status(target).state}): "
+        raise JobError(f"a training of {name!r} exists already ({current_state(target)}): "
                        "resume it, or delete it first")  # fmt: skip
     base = Path(base) if base else weights_dir() / "base.safetensors"
     if not base.is_file():
@@ -254,7 +254,7 @@ def prepare(
         except OSError:
             if (target / "job.json").is_file():
                 raise JobError(f"a training of {name!r} exists already "
-                               f"({read_status(target).state})") from None  # fmt: skip
+                               f"({current_state(target)})") from None  # fmt: skip
             raise
     except BaseException as exc:
         shutil.rmtree(staging, ignore_errors=True)
@@ -296,6 +296,13 @@ def delete_style(name: str) -> None:
     except OptionsError:
         if not had_job:
             raise
+
+
+def current_state(folder: Path) -> str:
+    """The job's state, a 'running' one that no process trains (killed, its machine
+    restarted) told as what it is: interrupted."""
+    state = read_status(folder).state
+    return INTERRUPTED if state == RUNNING and not is_running(folder) else state
 
 
 def is_running(folder: Path) -> bool:
