@@ -293,3 +293,5 @@ def test_an_animation_is_probed_and_previewed_like_a_clip(tmp_path, form) -> Non
     shown = frame_at(info, later).rgb.astype(int)
     off = [np.abs(shown - frame.astype(int)).mean() for frame in moving_pattern(48, 32, 5)]
     assert int(np.argmin(off)) == 2, off  # GIF's palette and WebP's loss: the nearest
+    with pytest.raises(ValueError, match="a finite number of seconds, got nan"):
+        frame_at(info, float("nan"))  # it said "cannot convert NaN to integer ratio"

@@ -6,6 +6,7 @@ nothing under the final name until the clip is complete.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import time
 from collections import deque
@@ -185,6 +186,8 @@ def frame_at(info: ClipInfo, seconds: float) -> Frame:
     """The frame on screen `seconds` into the clip (its last frame past the end): a video
     seeks to the keyframe before that time and decodes on from there, so a frame deep in a
     long clip comes as quickly as its first. VideoLoadError where no frame decodes."""
+    if not math.isfinite(seconds):
+        raise ValueError(f"a time in the clip is a finite number of seconds, got {seconds}")
     with reader_for(info) as reader:
         # an animation's frames are timed in ms from 0
         target = reader.seek(seconds) if isinstance(reader, ClipReader) else round(seconds * 1000)
