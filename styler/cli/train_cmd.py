@@ -11,6 +11,7 @@ from tqdm import tqdm
 from styler.cli.common import EXIT_FAILED, EXIT_OK, UsageError, add_control_argument, say
 from styler.cli.train_named import add_named_arguments, run_named
 from styler.device import use_all_cores
+from styler.fast.style_jobs import FINE_TUNE_STEPS, VAL_COUNT
 from styler.fast.train import Evaluation, TrainConfig, Trainer
 
 # TrainConfig fields exposed one to one as --options of the same name.
@@ -18,6 +19,10 @@ INT_OPTIONS = ("steps", "batch", "crop", "warmup", "eval_every", "checkpoint_eve
                "val_count", "style_size", "seed")  # fmt: skip
 FLOAT_OPTIONS = ("learning_rate", "content_weight", "style_weight", "tv_weight",
                  "freeze_fraction", "max_minutes", "clip")  # fmt: skip
+
+# What a named training (--name) runs with instead (styler.fast.style_run.train_config)
+NAMED_DEFAULTS = {"steps": f"{FINE_TUNE_STEPS} (the --minutes budget ends it)",
+                  "val_count": VAL_COUNT}
 
 EPILOG = """\
 Examples:
@@ -77,12 +82,13 @@ def add_parser(subparsers: Any, summary: str) -> argparse.ArgumentParser:
         action="store_true",
         help="continue from OUTPUT.ckpt if it exists (with --name: the named training)",
     )
+    named = NAMED_DEFAULTS
     for names, kind in ((INT_OPTIONS, int), (FLOAT_OPTIONS, float)):
         for name in names:
             # None when not given: --name runs have their own defaults (a time budget)
-            parser.add_argument(
-                f"--{name.replace('_', '-')}", type=kind, help=f"default: {getattr(defaults, name)}"
-            )
+            own = f"; {named[name]} with --name" if name in named else ""
+            parser.add_argument(f"--{name.replace('_', '-')}", type=kind,
+                                help=f"default: {getattr(defaults, name)}{own}")  # fmt: skip
     add_control_argument(parser, "device")
     parser.add_argument(
         "--no-bf16",
