@@ -4,6 +4,7 @@ animated GIF, WebP and PNG of the same pattern, written with Pillow."""
 
 from __future__ import annotations
 
+import re
 from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -140,12 +141,20 @@ def captions_of(path: Path) -> list[tuple[float, float, str]]:
             if packet.pts is None or not packet.size:
                 continue
             for caption in packet.decode():
-                if caption.dialogue:
+                text = _dialogue(caption.ass or b"")
+                if text:
                     base = packet.time_base
                     found.append((float(packet.pts * base),
-                                  float((packet.pts + packet.duration) * base),
-                                  caption.dialogue.decode()))  # fmt: skip
+                                  float((packet.pts + packet.duration) * base), text))  # fmt: skip
         return found
+
+
+def _dialogue(ass: bytes) -> str:
+    """An ASS event's text: after its eight fields, '\\N' a line break, its override tags
+    ({\\i1}) kept and its comments ({like this}) dropped. PyAV's `dialogue` did this until
+    18.1.1, which drops the override tags too."""
+    text = ass.decode("utf-8").split(",", 8)[-1].replace("\\N", "\n")
+    return re.sub(r"\{(?!\\)[^}]*\}", "", text)
 
 
 # An animation's frame durations (ms), as write_animation gives them.
