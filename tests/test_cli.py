@@ -209,6 +209,22 @@ def test_tiff_bits_for_outputs_that_are_not_tiff_is_said(tmp_path):
            "bits a channel" in run.stderr
 
 
+def test_the_tiff_bits_note_reads_object_store_outputs_too():
+    """A Ray plan's outputs are URLs (str): the note's check crashed every Ray run with
+    "'str' object has no attribute 'suffix'" (found by the fresh-clone run)."""
+    import argparse
+    from types import SimpleNamespace
+
+    from styler.cli.stylize_cmd import _unused_tiff_bits
+
+    plan = SimpleNamespace(jobs=[SimpleNamespace(output="s3://bucket/out/a__udnie.png"),
+                                 SimpleNamespace(output=Path("out/b__udnie.tiff"))])  # fmt: skip
+    assert _unused_tiff_bits(argparse.Namespace(tiff_bits=None), plan) == []
+    assert _unused_tiff_bits(argparse.Namespace(tiff_bits="16"), plan) == [
+        "--tiff-bits 16 is for TIFF outputs (--format tiff): the .png outputs are 8 bits a "
+        "channel"]
+
+
 def test_skip_existing_redoes_a_damaged_tiff_without_libtiffs_words(tmp_path):
     """libtiff printed "TIFFFillStrip: Read error on strip 0; got 18446744073709551554
     bytes..." to stderr while the damaged output was checked."""

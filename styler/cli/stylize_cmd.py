@@ -301,8 +301,11 @@ def _int_range(low: int, high: int | None) -> Any:
 
 def _unused_tiff_bits(args: argparse.Namespace, plan: Any) -> list[str]:
     """--tiff-bits 16 asked for outputs that are not TIFF: said, not silently ignored."""
-    other = sorted({job.output.suffix for job in plan.jobs if job.output.suffix != ".tiff"})
-    if args.tiff_bits != "16" or not other:
+    if args.tiff_bits != "16":
+        return []
+    # an object store's outputs are URLs (str), a folder's are paths
+    other = sorted({Path(str(job.output)).suffix for job in plan.jobs} - {".tiff"})
+    if not other:
         return []
     return [f"--tiff-bits 16 is for TIFF outputs (--format tiff): the {', '.join(other)} "
             "outputs are 8 bits a channel"]
