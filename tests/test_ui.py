@@ -766,7 +766,10 @@ def test_quality_mode_live_preview_progress_and_stop(page, server) -> None:
                            timeout=60_000)  # fmt: skip
     finished = _download(page, "#download", server.files / "continued.png")
     assert Image.open(finished).size == (192, 144)
-    assert read_settings(finished)["controls"]["init"] == "image"
+    # its settings are the stopped run's, painted in one go (d202eea), and say where it went on
+    continued = read_settings(finished)
+    assert (continued["controls"]["init"], continued["controls"]["steps"]) == ("content", 12)
+    assert 2 <= continued["engine"]["continued_at_step"] < 12
     # A complete Quality run as well: 3 steps.
     _slider(page, "steps", 3)
     page.locator("#stylize-btn").click()
