@@ -167,8 +167,7 @@ def _blend(args: argparse.Namespace) -> Fused:
         "feather": args.feather,
         "levels": blended.levels,
     }
-    alpha = None if blended.alpha is None else Image.fromarray(blended.alpha)
-    return blended.image, settings, alpha
+    return blended.image, settings, blended.alpha
 
 
 def _exposure(args: argparse.Namespace) -> Fused:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from PIL import Image
 
 from styler.errors import OptionsError
 from styler.fusion.arrays import resize_to, size_text
@@ -18,7 +19,7 @@ from styler.imageio import LoadedImage
 @dataclass
 class MaskedBlend:
     image: np.ndarray  # HxWx3 uint8
-    alpha: np.ndarray | None  # HxW uint8, None where neither photo has transparency
+    alpha: Image.Image | None  # the blended transparency, None where neither photo has any
     levels: int  # the pyramid's depth used (0 asked for the default)
     notes: list[str] = field(default_factory=list)  # warnings, each a sentence
 
@@ -50,4 +51,4 @@ def blend_through_mask(first: LoadedImage, second: LoadedImage, mask: LoadedImag
                       levels=levels)  # fmt: skip
     alphas = [None if item.alpha is None else np.asarray(item.alpha) for item in (first, second)]
     alpha = blend_alphas(*alphas, weights, feather=feather, levels=levels)
-    return MaskedBlend(image, alpha, levels, notes)
+    return MaskedBlend(image, None if alpha is None else Image.fromarray(alpha), levels, notes)

@@ -73,8 +73,7 @@ def run_fusion(
     try:
         if TOOLS[tool] == FUSE_BLEND:
             blended = _blend(services, loaded, names, mask, options)
-            out, notes = blended.image, blended.notes
-            alpha = None if blended.alpha is None else Image.fromarray(blended.alpha)
+            out, alpha, notes = blended.image, blended.alpha, blended.notes
         else:
             fuse = fusion.exposure_fusion if TOOLS[tool] == FUSE_EXPOSURE else fusion.focus_stack
             out = fuse(arrays, align_first=options["align"], method=options["align_method"],
