@@ -39,14 +39,14 @@ def network_notes(settings: Settings) -> list[str]:
         return []
     notes = []
     for name in settings.styles:
-        recorded = settings.files.get(name, {}).get("sha256")
-        if recorded is None or name.endswith(".safetensors"):
+        record = settings.files.get(name, {})
+        if "path" in record or "sha256" not in record:  # a file: found and checked as images are
             continue
         try:
             installed = find_style(name).sha256
         except StylerError:
             continue  # not installed: the recipe says so in its own line
-        if installed != recorded:
+        if installed != record["sha256"]:
             notes.append(f"the fast style {name!r} installed now is not the network that "
                          "painted this result (retrained or replaced since): the picture will "
                          "differ")  # fmt: skip

@@ -33,7 +33,7 @@ from styler.controls import CONTROLS, FAST, FAST_WHOLE_SIDE, checked
 from styler.device import device_type, requested_threads, resolve_device, use_all_cores
 from styler.errors import OptionsError
 from styler.fast.blend import blend_networks, blend_outputs, normalised_weights
-from styler.fast.manifest import find_style, sha256_of
+from styler.fast.manifest import StyleEntry, find_style, sha256_of
 from styler.fast.runtime import (
     OnnxRunner,
     Painter,
@@ -100,12 +100,17 @@ def check_style_scale(style_scale: float) -> float:
     return CONTROLS["style_scale"].check(style_scale, FAST)
 
 
+def _installed(style: StyleSpec) -> StyleEntry | None:
+    """The shipped or user style a name picks; None for a network file."""
+    path = Path(style)
+    return None if path.suffix == ".safetensors" or path.is_file() else find_style(str(style))
+
+
 def network_file(style: StyleSpec) -> tuple[str, NetworkFile]:
     """(name, checked file) of a .safetensors file or a shipped style's name; no PyTorch."""
-    path = Path(style)
-    if path.suffix == ".safetensors" or path.is_file():
-        return path.stem, read_network_file(path)
-    entry = find_style(str(style))
+    entry = _installed(style)
+    if entry is None:
+        return Path(style).stem, read_network_file(Path(style))
     return entry.name, read_network_file(entry.path, entry.sha256)
 
 
@@ -113,13 +118,8 @@ def named_networks(specs: Sequence[StyleSpec]) -> dict[str, dict[str, str]]:
     """{name: {"sha256"}} of the networks given by name (a shipped or user style), for a
     result's settings: a later network of that name (a style retrained, or replaced by
     another of the same name) is then told from the one that painted it."""
-    named = {}
-    for spec in specs:
-        path = Path(spec)
-        if path.suffix != ".safetensors" and not path.is_file():
-            entry = find_style(str(spec))
-            named[entry.name] = {"sha256": entry.sha256}
-    return named
+    entries = [entry for entry in map(_installed, specs) if entry is not None]
+    return {entry.name: {"sha256": entry.sha256} for entry in entries}
 
 
 def load_network(style: StyleSpec) -> tuple[str, StyleNetwork, dict]:
