@@ -33,7 +33,7 @@ from styler.colour_space import from_srgb, is_srgb, srgb_icc
 from styler.controls import CONTROLS, OPTIMIZE
 from styler.errors import StylerError
 from styler.image_sizes import scaled_size
-from styler.metadata import SETTINGS_PREFIX, exif_bytes, output_exif
+from styler.metadata import IMAGE_DESCRIPTION, SETTINGS_PREFIX, exif_bytes, output_exif
 from styler.quiet import native_noise_dropped, silenced
 from styler.tiff_output import encode_tiff
 from styler.xmp_settings import settings_in_packet, settings_packet
@@ -48,10 +48,6 @@ DEFAULT_MAX_PIXELS: int = CONTROLS["max_pixels"].default  # Pillow's error thres
 SETTINGS_KEY = "styler"  # PNG iTXt key holding the settings JSON
 SOFTWARE = "styler"
 _EXIF_SOFTWARE = 0x0131
-# Before 7 December the settings went in EXIF's ImageDescription, after this prefix (and a
-# GIF's comment still holds them so): read_settings reads those files too.
-_EXIF_DESCRIPTION = 0x010E
-
 _FORMATS = {"png": "png", "jpg": "jpeg", "jpeg": "jpeg", "jpe": "jpeg", "webp": "webp",
             "tif": "tiff", "tiff": "tiff", "heic": "heic", "heif": "heic", "hif": "heic",
             "avif": "avif"}  # fmt: skip
@@ -551,11 +547,12 @@ def _input_profile(im: Image.Image, icc: bytes | None) -> Any:
     if ImageCms is None:
         return None
     if icc:
+        if is_srgb(icc):
+            return None
         try:
-            profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+            return ImageCms.ImageCmsProfile(io.BytesIO(icc))
         except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
             return None
-        return None if is_srgb(icc) else profile
     return ImageCms.createProfile("LAB") if im.mode == "LAB" else None
 
 
@@ -831,7 +828,7 @@ def read_settings(path: str | os.PathLike) -> dict[str, Any]:
         with _opened(name) as im:
             text = (im.info.get(SETTINGS_KEY) or settings_in_packet(im.info.get("xmp"))
                     or _exif_settings(im.info.get("exif"))
-                    or _described(getattr(im, "tag_v2", {}).get(_EXIF_DESCRIPTION))
+                    or _described(getattr(im, "tag_v2", {}).get(IMAGE_DESCRIPTION))
                     or _described(_text(im.info.get("comment"))))  # fmt: skip
     except ImageLoadError:
         if photo_formats.is_raw(name) and os.path.isfile(name):
@@ -870,7 +867,7 @@ def _exif_settings(raw: bytes | None) -> str | None:
         return None
     exif = Image.Exif()
     exif.load(raw)
-    return _described(exif.get(_EXIF_DESCRIPTION))
+    return _described(exif.get(IMAGE_DESCRIPTION))
 
 
 def _described(description: object) -> str | None:

@@ -26,7 +26,8 @@ UPRIGHT = 1
 KEPT_MAIN = {0x010F: "Make", 0x0110: "Model", 0x0132: "DateTime", 0x013B: "Artist",
              0x8298: "Copyright", IMAGE_DESCRIPTION: "ImageDescription"}  # fmt: skip
 # An ImageDescription that starts so is the settings of an output styler wrote before
-# 7 December (styler.imageio), not a caption: never copied.
+# 7 December (styler.imageio reads them, as it reads a GIF's comment, which still holds them
+# so), not a caption: never copied.
 SETTINGS_PREFIX = "styler:"
 # The EXIF sub-IFD: when it was taken (with time zone and sub-seconds), exposure and lens.
 KEPT_EXIF = {
