@@ -82,11 +82,10 @@ def add_parser(subparsers: Any, summary: str) -> argparse.ArgumentParser:
         action="store_true",
         help="continue from OUTPUT.ckpt if it exists (with --name: the named training)",
     )
-    named = NAMED_DEFAULTS
     for names, kind in ((INT_OPTIONS, int), (FLOAT_OPTIONS, float)):
         for name in names:
             # None when not given: --name runs have their own defaults (a time budget)
-            own = f"; {named[name]} with --name" if name in named else ""
+            own = f"; {NAMED_DEFAULTS[name]} with --name" if name in NAMED_DEFAULTS else ""
             parser.add_argument(f"--{name.replace('_', '-')}", type=kind,
                                 help=f"default: {getattr(defaults, name)}{own}")  # fmt: skip
     add_control_argument(parser, "device")

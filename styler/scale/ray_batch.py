@@ -44,6 +44,7 @@ from styler.errors import StylerError, debug_enabled, set_debug
 from styler.recipe import Recipe
 from styler.scale import storage
 from styler.video.span import Span
+from styler.wording import counted
 
 INSTALL_HINT = "--engine ray needs Ray: pip install 'styler[ray]'"
 # Photos per Ray Data task. Each task costs Ray Data a fixed overhead on the driver
@@ -456,7 +457,7 @@ def _actor_resources(
     actors = wanted if wanted is not None else (gpus if gpus and device != "cpu" else cpus)
     if actors > cpus or actors < 1:
         raise RayUnavailable(
-            f"--actors {actors}: the cluster has {cpus} CPU{'s' if cpus != 1 else ''} "
+            f"--actors {actors}: the cluster has {counted(cpus, 'CPU')} "
             "for actors of one CPU each" + ("" if cpus else "; is every node started?")
         )
     actors = min(actors, max(1, jobs))
