@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import random
 import time
 from collections.abc import Callable
@@ -20,8 +21,16 @@ from typing import Any, Protocol
 
 import torch
 
+from styler.errors import OptionsError
 from styler.fast.weights import checkpoint_bytes, read_checkpoint
 from styler.imageio import atomic_write_bytes
+from styler.settings import file_digest
+
+# Settings a resumed run may change: how long it runs, how often it reports, where its files
+# are and what computes it. Every other setting says what it learns, so a checkpoint made
+# with other values of them is refused rather than continued under the new ones.
+SCHEDULE_SETTINGS = frozenset({"steps", "minutes", "max_minutes", "eval_every", "checkpoint_every",
+                               "patience", "output", "device", "bf16"})  # fmt: skip
 
 
 class Schedule(Protocol):
@@ -38,6 +47,27 @@ class Schedule(Protocol):
     def checkpoint_path(self) -> Path: ...
 
     def log_path(self) -> Path: ...
+
+
+def _identity(value: Any) -> Any:
+    """A setting as a checkpoint remembers it: a file by its content (it may be moved), a
+    folder by its name, anything else as it is."""
+    if isinstance(value, (list, tuple)):
+        return [_identity(item) for item in value]
+    if isinstance(value, str) and value and os.path.isfile(value):
+        return {"file": Path(value).name, "sha256": file_digest(value)}
+    if isinstance(value, str) and value and os.path.isdir(value):
+        return {"folder": Path(value).resolve().name}
+    return value
+
+
+def _shown(value: Any) -> str:
+    """A remembered setting in a message: files by name, since their digests say nothing."""
+    if isinstance(value, list):
+        return "[" + ", ".join(_shown(item) for item in value) + "]"
+    if isinstance(value, dict):
+        return value.get("file") or value.get("folder") or json.dumps(value)
+    return json.dumps(value)
 
 
 class FilesBesideOutput:
@@ -82,10 +112,35 @@ class CheckpointedTraining:
     optimizer: torch.optim.Optimizer
     state: TrainState
 
+    def _learning_settings(self) -> dict[str, Any]:
+        """What the run learns from: the settings outside SCHEDULE_SETTINGS, as remembered
+        (`_identity`). Subclasses add what they take besides their config."""
+        learned = {k: _identity(v) for k, v in asdict(self.config).items()  # type: ignore[call-overload]
+                   if k not in SCHEDULE_SETTINGS}  # fmt: skip
+        return json.loads(json.dumps(learned))
+
+    def _check_same_settings(self, checkpoint: dict[str, Any]) -> None:
+        """OptionsError naming each setting that differs from the checkpoint's run (a
+        checkpoint from before settings were recorded is taken as it is)."""
+        if "settings" not in checkpoint:
+            return
+        then, now = json.loads(checkpoint["settings"]), self._learning_settings()
+        changed = [
+            f"{name.replace('_', ' ')} {_shown(then.get(name))} -> {_shown(now.get(name))}"
+            for name in sorted(then.keys() | now.keys()) if then.get(name) != now.get(name)
+        ]
+        if changed:
+            path = self.config.checkpoint_path()
+            raise OptionsError(
+                f"{path}: this checkpoint was trained with other settings ({'; '.join(changed)});"
+                f" resume with the settings it was made with, or delete it to start afresh"
+            )
+
     def _resume(self) -> None:
-        """Continue from the checkpoint, when there is one."""
+        """Continue from the checkpoint, when there is one made with the same settings."""
         if self.config.checkpoint_path().is_file():
             checkpoint = read_checkpoint(self.config.checkpoint_path())
+            self._check_same_settings(checkpoint)
             self.net.load_state_dict(checkpoint["model"])
             self.optimizer.load_state_dict(checkpoint["optimizer"])
             self.state = TrainState(**json.loads(checkpoint["state"]))
@@ -110,6 +165,7 @@ class CheckpointedTraining:
             "model": self.net.state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "state": json.dumps(asdict(self.state)),
+            "settings": json.dumps(self._learning_settings()),
         }
         atomic_write_bytes(self.config.checkpoint_path(), checkpoint_bytes(payload))
 

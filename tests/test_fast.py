@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -196,6 +197,23 @@ def test_resume_continues_exactly(training_setup, tmp_path) -> None:
         assert torch.allclose(x, y, atol=1e-5), name
 
 
+def test_resume_refuses_a_checkpoint_of_other_settings(training_setup, tmp_path) -> None:
+    config = TrainConfig(output=str(tmp_path / "c.safetensors"), steps=2, **training_setup)
+    Trainer(config).run()
+    changed = TrainConfig(**{**asdict(config), "style_weight": 3.0, "learning_rate": 0.5})
+    with pytest.raises(OptionsError) as refused:
+        Trainer(changed, resume=True)
+    message = str(refused.value)
+    assert str(config.checkpoint_path()) in message and "\n" not in message
+    assert "style weight 1.0 -> 3.0" in message and "learning rate" in message
+    # The same painting moved elsewhere, and a longer schedule, continue the run.
+    moved = tmp_path / "moved" / Path(config.styles[0]).name
+    moved.parent.mkdir()
+    moved.write_bytes(Path(config.styles[0]).read_bytes())
+    longer = TrainConfig(**{**asdict(config), "styles": [str(moved)], "steps": 4})
+    assert Trainer(longer, resume=True).state.step == 2
+
+
 def test_fine_tuning_freezes_encoder_first(training_setup, tmp_path, net_file) -> None:
     config = TrainConfig(output=str(tmp_path / "f.safetensors"), steps=2, base=str(net_file),
                          freeze_fraction=1.0, **training_setup)  # fmt: skip
@@ -234,6 +252,10 @@ def test_kill_9_then_resume_loses_at_most_one_interval(training_setup, tmp_path)
     log = out.with_suffix(".log.jsonl").read_text().splitlines()
     steps = [json.loads(line)["step"] for line in log]
     assert steps == list(range(5, done + 6, 5))  # evaluations after the checkpoint are redone
+    refused = subprocess.run([*command, "--style-weight", "9", "--resume"], env=env,
+                             capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert refused.returncode != 0
+    assert refused.stderr.count("\n") == 1 and "style weight 1.0 -> 9.0" in refused.stderr
 
 
 def test_onnx_export_matches_pytorch(net_file: Path, tmp_path: Path) -> None:

@@ -183,6 +183,11 @@ def test_cli_trains_lists_uses_and_deletes_a_style(folders) -> None:
                    "--name", "tiny_cli", env=env)  # fmt: skip
     assert again.returncode != 0 and "exists already" in again.stderr
     assert len(again.stderr.strip().splitlines()) == 1
+    # --resume continues with the job's own settings: new ones were dropped without a word
+    changed = styler("train", "--name", "tiny_cli", "--resume", "--minutes", "3",
+                     "--style-weight", "2", env=env)  # fmt: skip
+    assert changed.returncode != 0 and len(changed.stderr.strip().splitlines()) == 1
+    assert "--minutes, --style-weight: tiny_cli resumes with the settings" in changed.stderr
 
     deleted = styler("styles", "--delete", "tiny_cli", env=env)
     assert deleted.returncode == 0 and "deleted style tiny_cli" in deleted.stderr

@@ -17,6 +17,10 @@ from styler.fast.style_run import run_job
 
 # Options that mean nothing to a named style: it learns one painting from the base.
 NOT_NAMED = (("-o/--output", "output"), ("--style-blend", "style_blend"))
+# What a named training's job file fixed when it started (argument name: flag): --resume
+# takes none of them.
+RESUME_KEEPS = {"style": "--style", "data": "--data", "val": "--val", "base": "--from",
+                "minutes": "--minutes"}  # fmt: skip
 
 
 def add_named_arguments(parser: argparse.ArgumentParser) -> None:
@@ -40,6 +44,12 @@ def run_named(args: argparse.Namespace, tuning: dict[str, Any]) -> int:
     if args.resume:
         if not (job_dir(args.name) / "job.json").is_file():
             raise UsageError(f"there is no training of {args.name!r} to resume")
+        flags = {**RESUME_KEEPS, **{name: f"--{name.replace('_', '-')}" for name in tuning}}
+        given = [flag for name, flag in flags.items() if getattr(args, name) is not None]
+        if given:
+            raise UsageError(f"{', '.join(given)}: {args.name} resumes with the settings it "
+                             f"started with; leave them out, or start afresh after "
+                             f"`styler styles --delete {args.name}`")  # fmt: skip
     else:
         if not args.style or not args.data:
             raise UsageError("--style PAINTING and --data DIR are needed with --name")

@@ -128,6 +128,10 @@ class TwinTrainer(Trainer):
         shift = drawn_shift(self.config.seed, self.state.step, self.net.training)
         return shift_error(self.net, photos, out, shift)
 
+    def _learning_settings(self) -> dict:
+        return {**super()._learning_settings(), "anchor_weight": self.anchor_weight,
+                "shift_weight": self.shift_weight}  # fmt: skip
+
     def info(self) -> dict:
         return {**super().info(), **self._info, "anchor_weight": self.anchor_weight,
                 "shift_weight": self.shift_weight}  # fmt: skip
