@@ -115,7 +115,7 @@ class CheckpointedTraining:
     def _learning_settings(self) -> dict[str, Any]:
         """What the run learns from: the settings outside SCHEDULE_SETTINGS, as remembered
         (`_identity`). Subclasses add what they take besides their config."""
-        learned = {k: _identity(v) for k, v in asdict(self.config).items()  # type: ignore[call-overload]
+        learned = {k: _identity(v) for k, v in asdict(self.config).items()
                    if k not in SCHEDULE_SETTINGS}  # fmt: skip
         return json.loads(json.dumps(learned))
 
