@@ -264,7 +264,8 @@ def test_instant_handler_records_its_job_and_refine_starts_quality_from_it(servi
     content = save(source, tmp_path / "c.png")
     style = save(ui_helpers.photo(64, 64, seed=3, gain=0.4), tmp_path / "s.png")
     session = Session()
-    controls = Controls(size=160, strength=0.9, steps=500)  # steps: Quality's, not Instant's
+    controls = Controls(size=160, strength=0.9, preserve_color="luminance",
+                        steps=500)  # steps: Quality's, not Instant's  # fmt: skip
     entry = run_instant(services, session, "key", content, [(style, 1.0)], controls)
     assert Image.open(entry.path).size == (96, 72)  # never upscaled unless asked
     settings = read_settings(entry.path)
@@ -285,6 +286,11 @@ def test_instant_handler_records_its_job_and_refine_starts_quality_from_it(servi
                     for p in (refined.path, entry.path))  # fmt: skip
     original = np.asarray(source, np.float32)
     assert np.abs(out - instant).mean() < np.abs(out - original).mean()  # began at the instant
+    # Its settings rebuild it, though the Instant result had a strength and kept the colour
+    # (Refine started from that picture, which `init: instant` does not paint).
+    recipe = Recipe.from_settings(Settings.from_file(refined.path), [tmp_path])
+    again = build_engine(recipe).run(content).image
+    assert np.abs(np.asarray(again, np.float32) - out).mean() < 0.5
     with pytest.raises(UserError, match="no Instant result on screen to refine"):
         next(run_refine(services, session, "key", refined, Controls()))
     layer = np.zeros((72, 96, 4), np.uint8)

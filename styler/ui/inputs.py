@@ -90,11 +90,12 @@ class Controls:
     def refined(self, quality: Controls, size: int) -> Controls:
         """Refine's controls: these (an Instant run's) for the controls both modes share, at
         the instant result's `size` (the modes' size defaults differ); `quality`'s (the
-        widgets now) for Quality's own, which Instant mode does not show."""
+        widgets now) for Quality's own, which Instant mode does not show, but the start:
+        the instant result."""
         instant = controls.INSTANT
         shared = {n: v for n, v in self.values.items() if controls.CONTROLS[n].acts_in(instant)}
         own = {n: v for n, v in quality.values.items() if not controls.CONTROLS[n].acts_in(instant)}
-        return Controls(quality.preview_every, **{**own, **shared, "size": size})
+        return Controls(quality.preview_every, **{**own, **shared, "size": size, "init": "instant"})
 
 
 @dataclass

@@ -126,11 +126,11 @@ def run_quality(
     regions: Regions | None = None,
     *,
     resume: Entry | None = None,
-    start: Entry | None = None,
+    refined: bool = False,
 ) -> Iterator[Update]:
     """Quality mode: the optimizer, reporting previews as it goes; Stop keeps the best so far
     at the scale it reached. `resume` (a stopped result) continues it from that image and
-    scale with the steps left; `start` (an Instant result, Refine) is where a whole run starts.
+    scale with the steps left; `refined`: the run is Refine's (its caption says so).
 
     Painted regions get one of the style images, or keep the photo (guided Gram losses).
     A generator: each Update carries the progress and, every few steps, the image as it
@@ -146,8 +146,6 @@ def run_quality(
     begin, steps = None, 0  # a stopped run goes on from its image with the steps it had left
     if resume is not None:
         begin, steps = _rgb(resume.path), max(1, resume.steps_total - resume.steps_done)
-    elif start is not None:
-        begin = _rgb(start.path)  # Refine: from the instant result, Quality's own schedule
     job = RunRequest(content, tuple(styles), controls, regions)  # type: ignore[arg-type]
     outcome: dict[str, Any] = {}
 
@@ -163,7 +161,7 @@ def run_quality(
 
     def keep(into: Session) -> Entry:
         return _kept(services, into, outcome["result"], job, loaded, began,
-                     label=style_label(names), refined=start is not None)  # fmt: skip
+                     label=style_label(names), refined=refined)  # fmt: skip
 
     def left() -> None:
         services.histories.tell(session.id, STYLIZE_TAB,
@@ -283,13 +281,17 @@ def run_refine(
     quality: Controls,
 ) -> Iterator[Update]:  # fmt: skip
     """Refine: a Quality run from an Instant result, with its photo, style images, regions
-    and shared controls, and Quality's own controls from `quality` (the widgets now)."""
+    and shared controls, and Quality's own controls from `quality` (the widgets now).
+
+    The engine paints the instant start itself ('init instant'), as `--settings-from` will:
+    the result on screen may have a strength or colour preservation that Quality applies
+    only at its end, so starting from it would give a picture its settings do not rebuild."""
     if entry is None or not refinable(entry):
         raise UserError("There is no Instant result on screen to refine.")
     job = entry.job
     refined = job.controls.refined(quality, size=max(png_size(entry.path)))
     yield from run_quality(services, session, session_key, job.content, job.styles, refined,
-                           job.regions, start=entry)  # fmt: skip
+                           job.regions, refined=True)  # fmt: skip
 
 
 def style_label(names: list[str]) -> str:
