@@ -7,8 +7,10 @@ Trainings here are tiny (64 px crops, a few steps: STYLER_TRAINING_OVERRIDES).""
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +18,7 @@ from pathlib import Path
 import pytest
 from conftest import gradient_photo, stripe_style
 
+from styler.cli import styles_cmd
 from styler.errors import OptionsError
 from styler.fast import style_jobs, style_run, user_styles
 from styler.fast.manifest import find_style, installed_styles, user_styles_dir
@@ -110,7 +113,7 @@ def test_a_failed_publish_keeps_the_old_style(folders, monkeypatch, tmp_path) ->
 # ------------------------------------------------------------------ stop, resume, publish
 
 
-def test_stop_keeps_the_best_and_resume_continues(folders) -> None:
+def test_stop_keeps_the_best_and_resume_continues(folders, capsys) -> None:
     style_jobs.prepare("mine", folders["painting"], list(folders["photos"].iterdir()),
                        minutes=5)  # fmt: skip
     with pytest.raises(style_jobs.JobError, match="exists already"):
@@ -126,9 +129,15 @@ def test_stop_keeps_the_best_and_resume_continues(folders) -> None:
     assert entry.user and entry.path.is_file() and entry.training["step"] == 3
     assert entry.training["painting"] == "painting.png" and entry.distances["style"] > 0
     assert (style_jobs.job_dir("mine") / "previews" / "latest.png").is_file()
+    listing = argparse.Namespace(delete=None, json=False)
+    styles_cmd.run(listing)  # `styler styles` names it, to resume or delete
+    assert re.search(r"trainings not finished .*\n  mine  stopped, \d+% of 5 min, step 3  "
+                     r"\(resume it\)\n", capsys.readouterr().out)  # fmt: skip
 
     resumed = style_run.run_job("mine")
     assert resumed.state == style_jobs.DONE and resumed.step == TINY["steps"]
+    styles_cmd.run(listing)
+    assert "not finished" not in capsys.readouterr().out
     again = find_style("mine")
     assert again.sha256 != entry.sha256 and again.path.is_file() and not entry.path.exists()
     with pytest.raises(style_jobs.JobError, match="is finished"):

@@ -10,11 +10,18 @@ from typing import Any
 
 from styler.cli.common import EXIT_OK, say
 from styler.fast.manifest import StyleEntry, read_manifest, user_styles, user_styles_dir
-from styler.fast.style_jobs import delete_style
+from styler.fast.style_jobs import (
+    DONE,
+    RESUMABLE,
+    current_state,
+    delete_style,
+    job_dir,
+    list_jobs,
+)
 
 EPILOG = """\
 Examples:
-  styler styles                      # name, painting, quality distances
+  styler styles                      # name, painting, quality distances; unfinished trainings
   styler styles --json               # the whole manifest entry of each style
   styler styles --delete mystyle     # remove a style you made (styler train --name)
   styler stylize photo.jpg --fast starry_night
@@ -54,7 +61,24 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(f"no styles of your own yet (styler train --name NAME; they go in {folder})")
     _print(own, width)
+    _print_unfinished()
     return EXIT_OK
+
+
+def _print_unfinished() -> None:
+    """Trainings that have not made their style yet (stopped, interrupted, failed, or
+    running now), with how far each got: a name taken, and work to resume or delete."""
+    jobs = [(job, current_state(job_dir(job.name))) for job in list_jobs()]
+    unfinished = [(job, state) for job, state in jobs if state != DONE]
+    if not unfinished:
+        return
+    print("trainings not finished (`styler train --name NAME --resume` continues a stopped one, "
+          "`styler styles --delete NAME` drops it):")  # fmt: skip
+    width = max(len(job.name) for job, _ in unfinished)
+    for job, state in unfinished:
+        how_far = f"{100 * job.done:.0f}% of {job.minutes:g} min, step {job.step}"
+        action = "  (resume it)" if state in RESUMABLE else ""
+        print(f"  {job.name:{width}}  {state}, {how_far}{action}")
 
 
 def _print(entries: list[StyleEntry], width: int) -> None:
