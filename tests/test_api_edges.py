@@ -170,6 +170,7 @@ def test_train_instant_with_styles_fine_tunes_only_a_decoder_that_was_saved(
                                 "--styles", str(tmp_path), "-o", str(tmp_path / "out"),
                                 capsys=capsys)  # fmt: skip
     assert code == 1 and "no decoder for relu4_1 was saved" in stderr, stderr
+    assert not (tmp_path / "out" / "manifest.json").exists()  # it listed no decoders
 
 
 def test_a_cut_out_paintings_hidden_pixels_are_no_style(tmp_path) -> None:

@@ -430,6 +430,7 @@ def train_levels(
             fine_tune_decoder(first, final, data[:1], val, list(styles or []), steps=steps,
                               minutes=minutes * minutes_scale, learning_rate=rate,
                               resume=resume, on_eval=on_eval, should_stop=should_stop)  # fmt: skip
-        write_manifest(folder)
+        if any(folder.glob("decoder_*.safetensors")):  # a manifest of nothing would load
+            write_manifest(folder)
         if should_stop is not None and should_stop():
             return
