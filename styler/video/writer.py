@@ -226,19 +226,21 @@ def _carried_track(container: Any, source: Any, photo: PhotoOptions, info: ClipI
 
 class _AudioTrack:
     """One audio stream of the source in the output: its packets copied, or re-encoded to AAC
-    when MP4 cannot carry its codec."""
+    when MP4 cannot carry its codec, at the source's times (a late start, a gap)."""
 
     def __init__(self, container: Any, source: Any, photo: PhotoOptions) -> None:
         self.container, self.source = container, source
-        self.copy = source.codec_context.name in MP4_AUDIO
+        # the codec's own name ("mp3"), not its decoder's ("mp3float")
+        self.copy = source.codec_context.codec.canonical_name in MP4_AUDIO
         if self.copy:
             self.stream = container.add_stream_from_template(source)
         else:
-            rate = source.codec_context.sample_rate or 48000
-            self.stream = container.add_stream("aac", rate=rate)
+            self.rate = aac_rate(source.codec_context.sample_rate or 48000)
+            self.stream = container.add_stream("aac", rate=self.rate)
             self.stream.layout = _aac_layout(source.codec_context.layout)
             self.resampler = av.AudioResampler(format="fltp", layout=self.stream.layout,
-                                               rate=rate)  # fmt: skip
+                                               rate=self.rate)  # fmt: skip
+            self._next: int | None = None  # where the last frame ended, in samples
         self.stream.metadata.update(track_tags(source.metadata, photo, named=True))
         self.stream.disposition = track_disposition(source)
 
@@ -248,13 +250,35 @@ class _AudioTrack:
             self.container.mux(packet)
             return
         for frame in packet.decode():
-            frame.pts = None
+            self._retime(frame)
             for resampled in self.resampler.resample(frame):
                 self.container.mux(self.stream.encode(resampled))
+
+    def _retime(self, frame: Any) -> None:
+        """The frame's time in samples of its own rate: the source's, so sound that starts
+        late or pauses stays where it was; one missing or overlapping the last frame's end
+        follows it (the encoder needs rising times)."""
+        rate = frame.sample_rate
+        pts = None
+        if frame.pts is not None and frame.time_base is not None:
+            pts = round(frame.pts * Fraction(frame.time_base) * rate)
+        if pts is None or (self._next is not None and pts < self._next):
+            pts = self._next or 0
+        frame.pts, frame.time_base = pts, Fraction(1, rate)
+        self._next = pts + frame.samples
 
     def flush(self) -> None:
         if not self.copy:
             self.container.mux(self.stream.encode(None))
+
+
+def aac_rate(rate: int) -> int:
+    """The sample rate a track is encoded to AAC at: its own where AAC has it, else 48 kHz
+    above that (192 kHz studio sound), else the next rate AAC has (an odd low rate)."""
+    rates = sorted(av.Codec("aac", "w").audio_rates or (48000,))
+    if rate in rates:
+        return rate
+    return 48000 if rate > 48000 else min(r for r in rates if r > rate)
 
 
 # FFmpeg's default layout for a count of channels whose order a file does not say (PCM in
