@@ -15,6 +15,9 @@ import pytest
 from styler import Recipe
 from styler.imageio import ImageLoadError, load_image
 from styler.video import FrameStylizer, VideoLoadError, stylize_video
+from styler.video.clip import frame_at
+from styler.video.reader import probe_clip
+from styler.video.span import Span
 from tests.video_clips import decoded, moving_pattern, streams, write_clip
 
 
@@ -302,3 +305,27 @@ def test_sound_keeps_its_times_and_its_codec_where_mp4_carries_it(
     heard = _click_times(out.output)
     assert heard[0] == kept and heard[1] == (48000 if rate > 96000 else rate)
     assert heard[2] == pytest.approx(clicks, abs=0.012), heard
+
+
+def test_a_transport_stream_seeks_to_the_frame_asked_for(tmp_path, tiny_net) -> None:
+    """MPEG-TS and MPEG-PS (.mts, .ts, .mpg) have no index, and FFmpeg's search by bytes
+    landed on a keyframe after the time asked for: frame_at gave a later frame or none, and
+    a part started late while its sound started on time (found by QA)."""
+    source = write_clip(tmp_path / "take.mp4", moving_pattern(64, 48, 60), keyframe_every=24)
+    camcorder = tmp_path / "take.mts"
+    with av.open(str(source)) as given, av.open(str(camcorder), "w", format="mpegts") as out:
+        tracks = {s.index: out.add_stream_from_template(s) for s in given.streams}
+        for packet in given.demux():
+            if packet.size:
+                packet.stream = tracks[packet.stream.index]
+                out.mux(packet)
+    info, frames = probe_clip(camcorder, max_pixels=10**7), decoded(camcorder)
+    for index in (5, 23, 30, 50, 59):
+        assert np.array_equal(frame_at(info, index / 12).rgb, frames[index]), index
+    recipe = Recipe.create("fast", [tiny_net], temporal=0)
+    whole = decoded(stylize_video(camcorder, tmp_path / "whole.mp4", recipe).output)
+    part = decoded(stylize_video(camcorder, tmp_path / "part.mp4", recipe,
+                                 span=Span(1.5, 2.5)).output)  # fmt: skip
+    assert len(part) == 12
+    assert max(np.abs(a.astype(int) - b).mean() for a, b in zip(part, whole[18:30],
+                                                                strict=True)) < 3  # fmt: skip

@@ -249,6 +249,7 @@ class ClipReader:
         self.info = info
         self.container = open_clip(info.path)
         self.video = _video_stream(info.path, self.container)  # the picture (the probe's)
+        self.video.thread_type = "AUTO"  # before any decoding opens the codec (seek's check)
         self.audio = list(self.container.streams.audio)
         self.tracks = [*self.audio, *text_subtitles(self.container)]
         self._earlier: list[Any] = []  # captions from before a seek's keyframe (seek)
@@ -269,12 +270,39 @@ class ClipReader:
         decodes on from there; the time `seconds` as a pts of the video stream. `captions`:
         items() gives the captions that start before `seconds` too (one may be on screen)."""
         video = self.video
-        target = (video.start_time or 0) + round(Fraction(seconds) / video.time_base)
+        start = video.start_time or 0
+        target = start + round(Fraction(seconds) / video.time_base)
         if seconds > 0:
-            self.container.seek(target, stream=video, backward=True)
+            self.container.seek(self._landing_before(target), stream=video, backward=True)
             if captions:
                 self._earlier = self._captions_before(target * Fraction(video.time_base))
         return target
+
+    def _landing_before(self, target: int) -> int:
+        """A time to seek to whose first decoded frame is at or before `target`. MPEG
+        transport and program streams (.mts, .ts, .mpg) have no index: FFmpeg's search by
+        bytes may land on a keyframe after the time asked for (even when asked for the
+        clip's first timestamp), so the aim moves back (one second, then twice as far each
+        time) down to 0, the file's beginning."""
+        video = self.video
+        lowest, aim = min(0, video.start_time or 0), target
+        back = max(1, round(1 / Fraction(video.time_base)))
+        while aim > lowest:
+            self.container.seek(aim, stream=video, backward=True)
+            first = self._first_time()
+            if first is not None and first <= target:
+                break
+            aim, back = max(lowest, aim - back), 2 * back
+        return aim
+
+    def _first_time(self) -> int | None:
+        """The first timestamp decoded from where the container stands (None: none within a
+        long GOP's packets); the caller seeks again, which resets the decoder."""
+        for packet in itertools.islice(self.container.demux(self.video), _SEEK_CHECK_PACKETS):
+            for frame in packet.decode():
+                if frame.pts is not None:
+                    return frame.pts
+        return None
 
     def _captions_before(self, at: Fraction) -> list[Any]:
         """The caption packets that start in the CAPTION_LOOKBACK seconds before `at` (the
@@ -305,7 +333,6 @@ class ClipReader:
         tracks' packets (sound, subtitles) as they are, in file order, one at a time. A
         stream that stops decoding part way is VideoLoadError."""
         video = self.video
-        video.thread_type = "AUTO"
         deinterlacer = Deinterlacer(video) if self.info.interlaced else None
         earlier = {(p.stream.index, p.pts) for p in self._earlier}
         yield from self._earlier
@@ -352,6 +379,7 @@ def _moved(packet: Any, stream: Any) -> Any:
 
 
 _LOOK_AHEAD = 64  # packets read before decoding, to tell how the clip's times are kept
+_SEEK_CHECK_PACKETS = 600  # a seek's landing is checked within this many video packets
 CAPTION_LOOKBACK = Fraction(60)  # seconds: longer than a caption stays on screen
 
 
