@@ -36,6 +36,7 @@ from styler.image_sizes import scaled_size
 from styler.metadata import IMAGE_DESCRIPTION, SETTINGS_PREFIX, exif_bytes, output_exif
 from styler.quiet import native_noise_dropped, silenced
 from styler.tiff_output import encode_tiff
+from styler.transparency import hidden_filled
 from styler.xmp_settings import settings_in_packet, settings_packet
 
 try:
@@ -486,6 +487,8 @@ def _normalise(im: Image.Image, source: str) -> LoadedImage:
     try:
         colour, alpha = _split_alpha(_to_8bit(_orient(im)))
         rgb = _to_srgb(colour, icc)
+        if alpha is not None:
+            rgb = Image.fromarray(hidden_filled(np.asarray(rgb), np.asarray(alpha)))
     except MemoryError:
         raise
     except Exception as exc:  # Pillow cannot convert some exotic modes (ValueError, ...)

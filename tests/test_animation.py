@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageSequence
 
-from styler import CancelToken, Recipe, Settings
+from styler import CancelToken, Recipe, Settings, build_engine
 from styler.batch import stylize_files
 from styler.video import VideoLoadError, is_animation, stylize_video
 from tests.video_clips import DURATIONS, moving_pattern, played, write_animation, write_clip
@@ -161,6 +161,28 @@ def test_an_animated_sticker_keeps_its_transparency(tmp_path, tiny_net, form, su
             alpha = np.asarray(frame.convert("RGBA"))[..., 3]
             assert alpha[24, 16 + 8 * t] == 255, (form, t)  # the disc's centre, where it is
             assert alpha[2, 2] == alpha[24, 60] == 0, (form, t)  # around it, see-through
+
+
+def test_what_hidden_pixels_hold_changes_nothing_that_shows(tmp_path, tiny_net) -> None:
+    """A sticker whose frames differ only under their transparent pixels (one black there,
+    one the photo) was painted pale in one and dark in the other: the networks saw the hidden
+    colours across the visible part's edge (found by QA). Still photos alike."""
+    scene = moving_pattern(64, 48, 1)[0]
+    box = np.zeros((48, 64), np.uint8)
+    box[12:36, 16:48] = 255
+    hidden_black = np.where(box[..., None] > 0, scene, 0).astype(np.uint8)
+    frames = [Image.fromarray(np.dstack([rgb, box])) for rgb in (scene, hidden_black, 255 - scene)]
+    source = tmp_path / "sticker.png"
+    frames[0].save(source, save_all=True, append_images=frames[1:], duration=100)
+    recipe = Recipe.create("fast", [tiny_net], temporal=0)
+    out = stylize_video(source, tmp_path / "out.png", recipe)
+    # the first two painted alike: PNG keeps them as one frame shown for both their lengths
+    assert played(out.output)[1] == [200, 100]
+    for index, frame in enumerate(frames):
+        frame.save(tmp_path / f"still{index}.png")
+    stills = [np.asarray(build_engine(recipe).run(tmp_path / f"still{index}.png").image)
+              for index in range(2)]  # fmt: skip
+    assert np.array_equal(stills[0][12:36, 16:48], stills[1][12:36, 16:48])
 
 
 def test_a_gif_keeps_what_stands_still_still() -> None:

@@ -26,6 +26,7 @@ import numpy as np
 from PIL import Image
 
 from styler.imageio import animation_settings, atomic_write_bytes, first_played_frame
+from styler.transparency import hidden_filled
 from styler.video.kinds import VideoLoadError, VideoTooLarge
 from styler.video.reader import ClipInfo, Frame
 
@@ -89,11 +90,11 @@ class AnimationReader:
         start = 0
         with _opened(self.info.path) as im:
             for index, frame in enumerate(_frames(self.info.path, im)):
-                alpha = None
+                alpha, rgb = None, np.asarray(frame.convert("RGB"))
                 if frame.has_transparency_data:
-                    frame = frame.convert("RGBA")
-                    alpha = np.asarray(frame.getchannel("A"))
-                yield Frame(np.asarray(frame.convert("RGB")), start, MILLISECONDS, alpha)
+                    alpha = np.asarray(frame.convert("RGBA").getchannel("A"))
+                    rgb = hidden_filled(rgb, alpha)
+                yield Frame(rgb, start, MILLISECONDS, alpha)
                 start += self.info.durations[index] if index < len(self.info.durations) else 0
 
 
