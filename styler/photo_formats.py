@@ -21,7 +21,8 @@ from styler.metadata import exif_bytes
 from styler.quiet import native_noise_dropped, silenced
 
 # What Pillow reads without help (the extensions a folder scan took before HEIC and RAW).
-PILLOW_EXTENSIONS = frozenset({".bmp", ".gif", ".jpeg", ".jpg", ".png", ".tif", ".tiff", ".webp"})
+PILLOW_EXTENSIONS = frozenset({".bmp", ".gif", ".jpeg", ".jpg", ".png", ".apng", ".tif", ".tiff",
+                               ".webp"})  # fmt: skip
 HEIF_EXTENSIONS = frozenset({".heic", ".heif", ".hif"})
 AVIF_EXTENSIONS = frozenset({".avif"})
 # TIFF-based (DNG, CR2, NEF, ARW, ORF, RW2) and not (CR3: ISO media; RAF: Fujifilm's own).

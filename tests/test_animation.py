@@ -205,6 +205,7 @@ def test_a_batch_writes_animations_as_animations_and_stills_as_photos(tmp_path, 
     folder = tmp_path / "in"
     folder.mkdir()
     write_animation(folder / "waves.gif", "GIF")
+    write_animation(folder / "flag.apng", "PNG")  # was a photo: its first frame
     Image.fromarray(moving_pattern(48, 32, 1)[0]).save(folder / "still.gif")
     write_clip(folder / "pan.mp4", moving_pattern(48, 32, 4))
     damaged = write_animation(tmp_path / "whole.gif", "GIF").read_bytes()
@@ -212,8 +213,10 @@ def test_a_batch_writes_animations_as_animations_and_stills_as_photos(tmp_path, 
     summary = stylize_files(folder, tmp_path / "out", Recipe.create("fast", [tiny_net]),
                             format="jpg")  # fmt: skip
     written = sorted(p.name for p in summary.written)
-    assert written == ["pan__warm_test.mp4", "still__warm_test.jpg", "waves__warm_test.gif"]
+    assert written == ["flag__warm_test.png", "pan__warm_test.mp4", "still__warm_test.jpg",
+                       "waves__warm_test.gif"]  # fmt: skip
     assert played(tmp_path / "out" / "waves__warm_test.gif")[1] == DURATIONS
+    assert played(tmp_path / "out" / "flag__warm_test.png")[1] == DURATIONS
     (line,) = summary.failures
     assert line.startswith(str(folder / "cut.gif")) and "\n" not in line
     assert sorted(os.listdir(tmp_path / "out")) == written

@@ -64,7 +64,7 @@ def check_clip(services: Services, path: str | Path | None) -> ClipInfo:
     if suffix not in VIDEO_EXTENSIONS | ANIMATION_EXTENSIONS:
         kinds = ", ".join(sorted(VIDEO_EXTENSIONS))
         raise UserError(f"That clip cannot be used: {name}: not a video file (use {kinds}, "
-                        "or an animated .gif, .webp or .png)")  # fmt: skip
+                        "or an animated .gif, .webp, .png or .apng)")  # fmt: skip
     limit = services.config.max_upload_pixels
     try:
         if suffix in ANIMATION_EXTENSIONS:

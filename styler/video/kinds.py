@@ -10,12 +10,14 @@ from PIL import Image
 
 from styler.imageio import ImageLoadError, ImageTooLarge, megapixels, plays_several_frames
 
-# Camcorders write MPEG transport streams (.mts, .m2ts), older phones 3GP: all read by FFmpeg.
+# Camcorders write MPEG transport streams (.mts, .m2ts) or program streams (.mod, .tod),
+# older phones 3GP, professional cameras MXF, tape DV, DVDs VOB: all read by FFmpeg.
 VIDEO_EXTENSIONS = frozenset({".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v", ".mts", ".m2ts",
-                              ".ts", ".3gp", ".mpg", ".mpeg", ".wmv", ".flv"})  # fmt: skip
+                              ".ts", ".3gp", ".3g2", ".mpg", ".mpeg", ".wmv", ".flv", ".mxf", ".dv",
+                              ".vob", ".mod", ".tod", ".ogv"})  # fmt: skip
 # Formats whose files may hold an animation, which is stylized as a clip and written back
 # animated in its own format (styler.video.animation); a single frame is a photo.
-ANIMATION_EXTENSIONS = frozenset({".gif", ".webp", ".png"})
+ANIMATION_EXTENSIONS = frozenset({".gif", ".webp", ".png", ".apng"})
 ANIMATION_OUTPUT = {"GIF": "gif", "WEBP": "webp", "PNG": "png"}  # by Pillow's format name
 VIDEO_OUTPUT = "mp4"  # a video's output, whatever its source's container
 
