@@ -229,6 +229,10 @@ def test_cli_debug_flag_is_documented_and_off_by_default(capsys) -> None:
     assert not common.debug_enabled()  # main() puts it back
     assert main(["stylize", "nowhere.png", "--fast", "udnie"]) == 2
     assert "Traceback" not in capsys.readouterr().err
+    # after the command too, where "rerun with --debug" sends people (it was refused there)
+    assert main(["stylize", "nowhere.png", "--fast", "udnie", "--debug"]) == 2
+    assert "Traceback" in capsys.readouterr().err
+    assert not common.debug_enabled()
 
 
 # ------------------------------------------------------------------- the batch, in-process

@@ -81,6 +81,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             command_module(name).add_parser(subparsers, summary)
         else:
             subparsers.add_parser(name, help=summary)
+    for command in subparsers.choices.values():  # also after the command: where errors say it
+        command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                             help=argparse.SUPPRESS)  # fmt: skip
     return parser
 
 
