@@ -7,6 +7,7 @@ Reads the training logs that tools/build_weights.py leaves in docs/training/.
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -25,7 +26,11 @@ def curve(log: Path) -> tuple[list[float], list[float]]:
 
 
 def main() -> int:
-    style = sys.argv[1] if len(sys.argv) > 1 else "starry_night"
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("style", nargs="?", default="starry_night",
+                        help="the style whose two training logs to plot (default: %(default)s)")
+    style = parser.parse_args().style
     runs = {
         "fine-tuned from the base network": DOCS / "training" / f"{style}.log.jsonl",
         "trained from scratch": DOCS / "training" / f"{style}_scratch.log.jsonl",

@@ -39,8 +39,9 @@ def per_level(out: Image.Image, style: Image.Image) -> list[float]:
 
 def _whitened(features: torch.Tensor) -> torch.Tensor:
     stats = feature_stats(features)
-    flat = features.reshape(features.shape[1], -1) - stats.mean.float()[:, None]
-    return (_powered(stats.cov, -0.5).float() @ flat).reshape(features.shape)
+    mean = torch.from_numpy(stats.mean).float()  # the statistics are numpy's (float64)
+    flat = features.reshape(features.shape[1], -1) - mean[:, None]
+    return (torch.from_numpy(_powered(stats.cov, -0.5)).float() @ flat).reshape(features.shape)
 
 
 def swapped(content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:

@@ -8,6 +8,7 @@ decoder folder, STYLER_INSTANT_DIR for trained ones that do not ship):
 
 from __future__ import annotations
 
+import argparse
 import sys
 import time
 
@@ -20,11 +21,16 @@ from styler.instant.stylizer import InstantStylizer
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("sequences", nargs="*", default=["relu4_1"], metavar="LEVELS",
+                        help="comma-separated levels, one sequence each (default: relu4_1)")
+    sequences = parser.parse_args().sequences
     photos = pair_photos(512)
     if photos is None:
         return 2
     print("passes: style / content per pair, mean style, mean seconds per photo")
-    for sequence in sys.argv[1:] or ["relu4_1"]:
+    for sequence in sequences:
         cascade.CASCADE = tuple(sequence.split(","))
         scores, seconds = [], 0.0
         for content, style_name in PAIRS:

@@ -6,7 +6,7 @@ output's size) on the six benchmark pairs, painted at full size and on reduced c
 
 from __future__ import annotations
 
-import sys
+import argparse
 
 import numpy as np
 from bench_instant import DATA, PAIRS  # this folder's: the same six pairs
@@ -17,7 +17,11 @@ from styler.instant.stylizer import InstantOptions, InstantStylizer
 
 
 def main() -> None:
-    sides = [int(side) for side in sys.argv[1:]] or [0, 768, 512, 384]
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("sides", nargs="*", type=int, default=[0, 768, 512, 384], metavar="SIDE",
+                        help="stroke sides to compare (0: the photo's own size)")
+    sides = parser.parse_args().sides
     print("style / content / edge recall per stroke side (0: the photo's own size)")
     print(f"{'pair':30} " + " ".join(f"{side:>20}" for side in sides))
     for content, style in PAIRS:

@@ -20,8 +20,8 @@ from PIL import Image, ImageDraw
 
 from styler import FastStylizer, Stylizer
 from styler.fast.manifest import read_manifest
+from styler.image_sizes import resize_long_side
 from styler.imageio import load_image, save_image
-from styler.tensors import resize_long_side
 
 GALLERY = Path(__file__).resolve().parent
 PHOTOS = sorted((GALLERY / "photos").glob("*.jpg"))

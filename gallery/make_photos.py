@@ -10,6 +10,7 @@ repository small. Running this script makes that provenance reproducible::
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 from PIL import Image
@@ -46,6 +47,8 @@ def make_photos(out_dir: Path) -> list[Path]:
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__,
+                            formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
     out_dir = Path(__file__).resolve().parent / "photos"
     for path in make_photos(out_dir):
         with Image.open(path) as img:

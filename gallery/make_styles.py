@@ -12,6 +12,7 @@ downsampled, which gives smooth antialiased strokes.
 
 from __future__ import annotations
 
+import argparse
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -629,6 +630,8 @@ STYLES: dict[str, Callable[[], np.ndarray]] = {
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__,
+                            formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
     out_dir = Path(__file__).resolve().parent / "styles"
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, fn in STYLES.items():

@@ -22,6 +22,7 @@ for steadier video. `--deep` weighs relu5_1's Gram term against each other level
 from __future__ import annotations
 
 import argparse
+import io
 import sys
 from pathlib import Path
 
@@ -31,6 +32,7 @@ if str(ROOT) not in sys.path:  # this checkout's styler, installed or not
 
 from styler.cli.main import main as styler_main  # noqa: E402
 from styler.cli.train_instant_cmd import report  # noqa: E402
+from styler.imageio import atomic_write_bytes  # noqa: E402
 from styler.instant.train import DecoderTrainConfig, fine_tune_decoder  # noqa: E402
 from styler.instant.weights import read_decoder, write_manifest  # noqa: E402
 
@@ -42,17 +44,20 @@ PROCEDURAL_SEEDS = range(100, 104)  # the shipped gallery styles use other seeds
 def paint_procedural(folder: Path) -> None:
     """Original procedural paintings (swirls, mosaic, waves): style images the fine-tuning
     may see, so no painting of the benchmarks enters training."""
-    if folder.is_dir() and any(folder.iterdir()):
+    wanted = {folder / f"{name}_{seed}.jpg": (name, seed)
+              for name in ("swirls", "mosaic", "waves") for seed in PROCEDURAL_SEEDS}  # fmt: skip
+    missing = {path: how for path, how in wanted.items() if not path.is_file()}
+    if not missing:
         return
     sys.path.insert(0, str(ROOT / "gallery"))
     import make_styles
     from PIL import Image
 
     folder.mkdir(parents=True, exist_ok=True)
-    for name in ("swirls", "mosaic", "waves"):
-        for seed in PROCEDURAL_SEEDS:
-            image = getattr(make_styles, name)(seed)
-            Image.fromarray(image).save(folder / f"{name}_{seed}.jpg", quality=92)
+    for path, (name, seed) in missing.items():  # each whole or not at all: a kill leaves none half
+        encoded = io.BytesIO()
+        Image.fromarray(getattr(make_styles, name)(seed)).save(encoded, "JPEG", quality=92)
+        atomic_write_bytes(path, encoded.getvalue())
 
 
 def continue_fine_tuning(argv: list[str]) -> int:
@@ -121,7 +126,8 @@ def continue_fine_tuning(argv: list[str]) -> int:
 
 
 def main() -> int:
-    paint_procedural(PROCEDURAL)
+    if not {"-h", "--help"} & set(sys.argv[1:]):  # help is read before any painting
+        paint_procedural(PROCEDURAL)
     if sys.argv[1:2] == ["continue"]:
         return continue_fine_tuning(sys.argv[2:])
     gallery_styles = str(ROOT / "gallery" / "styles")
