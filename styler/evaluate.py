@@ -1,7 +1,7 @@
 """Quality distances used to compare tools and settings (`styler evaluate`).
 
 Both are relative squared errors computed with the original VGG19 on images
-scaled to a 512 px long side; lower is better:
+scaled to a 512 px long side (a thin strip: its short side to 32 px); lower is better:
 
 - style: mean over relu1_1 ... relu5_1 of ||G(out) - G(style)||^2 / ||G(style)||^2,
   with Grams divided by the number of positions;
@@ -26,7 +26,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from styler.image_sizes import EVAL_SIZE, resize_long_side
+from styler.errors import ImageSizeError
+from styler.image_sizes import EVAL_SIZE, MAX_MEASURED_SIDE, MIN_MEASURED_SIDE, scaled_size
 from styler.imageio import load_image
 from styler.losses import gram_matrix, relative_error
 from styler.tensors import to_tensor
@@ -48,9 +49,29 @@ def _evaluator() -> VGG19Features:
     return VGG19Features((*EVAL_STYLE_LAYERS, EVAL_CONTENT_LAYER), source="original")
 
 
+def measuring_size(size: tuple[int, int], source: str = "the image") -> tuple[int, int]:
+    """The size a picture is measured at: a EVAL_SIZE long side, or where that leaves its
+    short side under MIN_MEASURED_SIDE (a panorama strip), that short side; ImageSizeError
+    naming `source` for a strip too thin even so (long side over MAX_MEASURED_SIDE)."""
+    target = scaled_size(size, EVAL_SIZE)
+    if min(target) >= MIN_MEASURED_SIDE:
+        return target
+    scale = MIN_MEASURED_SIDE / min(size)
+    width, height = (max(MIN_MEASURED_SIDE, round(side * scale)) for side in size)
+    if max(width, height) > MAX_MEASURED_SIDE:
+        raise ImageSizeError(f"{source}: {size[0]}×{size[1]} is too thin to measure (more "
+                             f"than {MAX_MEASURED_SIDE // MIN_MEASURED_SIDE}:1)")  # fmt: skip
+    return width, height
+
+
+def _measured(image: Image.Image, size: tuple[int, int]) -> torch.Tensor:
+    image = image.convert("RGB")
+    return to_tensor(image if image.size == size else image.resize(size, Image.Resampling.LANCZOS))
+
+
 @torch.no_grad()
 def _features(image: Image.Image) -> dict[str, torch.Tensor]:
-    return _evaluator()(to_tensor(resize_long_side(image.convert("RGB"), EVAL_SIZE)))
+    return _evaluator()(_measured(image, measuring_size(image.size)))
 
 
 class StyleReference:
@@ -74,10 +95,7 @@ def style_distance(output: Image.Image, style: Image.Image) -> float:
 def content_distance(output: Image.Image, content: Image.Image) -> float:
     """Content images are compared at the output's own aspect ratio and size."""
     out = _features(output)[EVAL_CONTENT_LAYER]
-    ref_image = content.convert("RGB").resize(
-        resize_long_side(output, EVAL_SIZE).size, Image.Resampling.LANCZOS
-    )
-    ref = _evaluator()(to_tensor(ref_image))[EVAL_CONTENT_LAYER]
+    ref = _evaluator()(_measured(content, measuring_size(output.size)))[EVAL_CONTENT_LAYER]
     return float(relative_error(out, ref))
 
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 from PIL import Image
 
 EVAL_SIZE = 512  # long side the quality distances (styler.evaluate) compare images at
+# A picture's short side where it is measured, at least: relu5_1, four poolings down, still
+# has two positions across it. Thin strips are measured longer than EVAL_SIZE, up to this:
+MIN_MEASURED_SIDE, MAX_MEASURED_SIDE = 32, 4 * EVAL_SIZE
 
 
 def scaled_size(size: tuple[int, int], long_side: int) -> tuple[int, int]:

@@ -382,6 +382,22 @@ def test_evaluate_unreadable_file_exits_2(workspace, monkeypatch, capsys):
     ]
 
 
+def test_evaluate_measures_a_thin_strip_and_names_one_too_thin(workspace, monkeypatch, capsys):
+    """A 1700x50 panorama strip left VGG19's pooling under one pixel at a 512 px long side:
+    'internal error', where stylize paints it (found by QA)."""
+    monkeypatch.chdir(workspace)
+    gradient_photo(1700, 50, seed=4).save("strip.png")
+    gradient_photo(4000, 3, seed=5).save("thread.png")
+    code, stdout, stderr = call_main("evaluate", "strip.png", "--content", "strip.png",
+                                     "--style", "stripes.png", capsys=capsys)  # fmt: skip
+    assert code == 0, stderr
+    assert float(stdout.split()[1]) > 0 and float(stdout.split()[3]) == 0  # itself: content 0
+    code, _, stderr = call_main("evaluate", "strip.png", "--content", "strip.png", "--style",
+                                "thread.png", capsys=capsys)  # fmt: skip
+    assert code == 2 and stderr.splitlines() == [
+        "styler: error: thread.png: 4000×3 is too thin to measure (more than 64:1)"]
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="sends SIGINT")
 def test_ctrl_c_keeps_written_outputs_and_summarises(tmp_path):
     (tmp_path / "many").mkdir()
