@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from styler import photo_formats
 from styler.engine import Engine, build_engine
 from styler.errors import OptionsError, StylerError
 from styler.imageio import (
@@ -149,7 +150,8 @@ def make_plan(
                 "rename one of them or stylize them separately"
             ))  # fmt: skip
             continue
-        claimed[output] = source
+        if not (photo_formats.is_raw(str(source)) and not photo_formats.raw_readable()):
+            claimed[output] = source  # a RAW that cannot be read here fails: its JPEG twin runs
         plan.jobs.append(Job(source, output))
     if made:
         named = ", ".join(str(path) for path in made[:3]) + (", ..." if len(made) > 3 else "")

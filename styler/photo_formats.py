@@ -73,6 +73,11 @@ def is_raw(path: str) -> bool:
     return os.path.splitext(path)[1].lower() in RAW_EXTENSIONS
 
 
+def raw_readable() -> bool:
+    """Whether RAW files can be developed here (rawpy, the `raw` extra, is installed)."""
+    return _rawpy() is not None
+
+
 def _rawpy() -> Any:
     try:
         import rawpy

@@ -65,6 +65,24 @@ def test_fast_mode_over_a_folder_reports_each_bad_file_and_does_the_rest(tmp_pat
     assert (again.stylized, again.skipped, len(again.failures)) == (0, 3, 1)
 
 
+def test_a_raw_and_jpeg_pair_without_rawpy_paints_the_jpeg(tmp_path, engine,
+                                                          monkeypatch) -> None:  # fmt: skip
+    """A camera's RAW+JPEG pair claims one output twice; the RAW, first by name, claimed it
+    and then failed (no rawpy), so the JPEG was refused too and nothing was painted (found
+    by QA)."""
+    from styler import photo_formats
+
+    monkeypatch.setattr(photo_formats, "_rawpy", lambda: None)
+    folder = tmp_path / "card"
+    folder.mkdir()
+    gradient_photo(40, 30, seed=1).save(folder / "IMG_0002.JPG")
+    (folder / "IMG_0002.CR2").write_bytes(b"II*\x00 a raw file rawpy would develop")
+    summary = stylize_files(folder, tmp_path / "out", engine.recipe)
+    assert [p.name for p in summary.written] == ["IMG_0002__warm_test.png"]
+    assert summary.failures == [f"{folder / 'IMG_0002.CR2'}: a camera RAW file; to read RAW "
+                                "files: pip install 'styler[raw]'"]  # fmt: skip
+
+
 def test_optimizer_mode_with_an_array_style_names_it_style1(tmp_path, photos) -> None:
     style = np.asarray(stripe_style(32, 32))
     recipe = Recipe.create("optimize", [style], size=32, steps=1, device="cpu")
