@@ -382,6 +382,18 @@ def test_evaluate_unreadable_file_exits_2(workspace, monkeypatch, capsys):
     ]
 
 
+def test_a_reader_that_stops_reading_ends_the_command_quietly(tmp_path) -> None:
+    """`styler styles --json | head -c 100`: the pipe closed under the print was
+    'error: [Errno 32] Broken pipe', exit 2, about half the time (found by QA)."""
+    for _ in range(3):
+        run = subprocess.Popen([sys.executable, "-m", "styler.cli.main", "styles", "--json"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+        assert run.stdout is not None and run.stdout.read(100)
+        run.stdout.close()  # as `head` exits
+        _, stderr = run.communicate(timeout=120)
+        assert run.returncode in (0, 141) and stderr == b"", (run.returncode, stderr)
+
+
 def test_evaluate_measures_a_thin_strip_and_names_one_too_thin(workspace, monkeypatch, capsys):
     """A 1700x50 panorama strip left VGG19's pooling under one pixel at a 512 px long side:
     'internal error', where stylize paints it (found by QA)."""

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
+import select
 import sys
 from collections.abc import Sequence
 from typing import cast
@@ -47,6 +49,7 @@ def command_module(name: str) -> Command:
 # Failures whose message says it all; anything else is a bug: one line, and its traceback
 # under --debug (or STYLER_DEBUG=1).
 EXPECTED_ERRORS = (StylerError, OSError)
+EXIT_READER_GONE = 141  # stdout's reader went away (`| head`): as shells report SIGPIPE
 
 EPILOG = """\
 Examples:
@@ -101,6 +104,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return command_module(args.command).run(args)
     except EXPECTED_ERRORS as exc:
+        if isinstance(exc, BrokenPipeError) and _reader_gone():
+            return EXIT_READER_GONE
         say_traceback(exc)
         print(f"styler: error: {error_text(exc)}", file=sys.stderr)
         return EXIT_USAGE
@@ -113,6 +118,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILED
     finally:
         set_debug(False)  # main() may run again in this process (tests)
+
+
+def _reader_gone() -> bool:
+    """Whether the broken pipe is stdout's (`styler styles --json | head` read what it
+    wanted: the pipe's write end polls as an error): then stdout goes to the null device, so
+    that Python's flush at exit is quiet too, and the command ends without a word, as the
+    shell's own tools do."""
+    try:
+        out = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return False
+    if not hasattr(select, "poll"):  # Windows
+        return False
+    poller = select.poll()
+    poller.register(out, select.POLLOUT)
+    if not any(events & select.POLLERR for _, events in poller.poll(0)):
+        return False
+    os.dup2(os.open(os.devnull, os.O_WRONLY), out)
+    return True
 
 
 if __name__ == "__main__":
