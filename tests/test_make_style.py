@@ -208,6 +208,7 @@ def test_cli_trains_lists_uses_and_deletes_a_style(folders) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("args, words", [
     (("--name", "a/b"), "can only have letters"),
+    (("--name", ""), "give the style a name"),  # was "--val, -o/--output needed"
     (("--name", "udnie"), "shipped style"),
     (("--name", "ok", "--data", "PHOTOS_FEW"), "at least 20 different photos"),
     (("--name", "ok", "--style", "FAKE"), "that painting cannot be used"),

@@ -103,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
     use_all_cores()
     tuning = {name: getattr(args, name) for name in (*INT_OPTIONS, *FLOAT_OPTIONS)
               if getattr(args, name) is not None}  # fmt: skip
-    if args.name:
+    if args.name is not None:  # an empty name too: its own line says what a name takes
         return run_named(args, tuning)
     missing = [flag for flag, value in (("--style", args.style), ("--data", args.data),
                ("--val", args.val), ("-o/--output", args.output)) if not value]  # fmt: skip
