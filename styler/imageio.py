@@ -274,7 +274,7 @@ def _load_path(path: str, max_pixels: int, at_least: int = 0) -> LoadedImage:
         except MemoryError:
             raise
         except Exception as exc:  # decoders raise OSError, SyntaxError, struct.error, ...
-            reason = f"truncated or corrupt image data ({str(exc) or type(exc).__name__})"
+            reason = f"truncated or corrupt image data ({str(exc).strip() or type(exc).__name__})"
             raise ImageLoadError(path, reason) from exc
         loaded = _normalise(im, path)
     return replace(loaded, notes=notes)
@@ -420,7 +420,7 @@ def _open_image(path: str, stream: io.BufferedReader) -> Image.Image:
         raise
     except OSError as exc:
         if exc.errno is None:  # Pillow's own: a damaged header, not the file system
-            detail = str(exc) or type(exc).__name__
+            detail = str(exc).strip() or type(exc).__name__
             raise ImageLoadError(path, f"truncated or corrupt image data ({detail})") from exc
         raise ImageLoadError(path, os_reason(exc)) from exc
     except Exception as exc:
