@@ -16,7 +16,7 @@ from styler import Recipe
 from styler.imageio import ImageLoadError, load_image
 from styler.video import FrameStylizer, VideoLoadError, stylize_video
 from styler.video.clip import frame_at
-from styler.video.reader import probe_clip
+from styler.video.reader import ClipReader, Frame, probe_clip
 from styler.video.span import Span
 from tests.video_clips import decoded, moving_pattern, streams, write_clip
 
@@ -88,6 +88,19 @@ def test_a_clip_whose_resolution_changes_is_painted_at_its_first_size(tmp_path, 
     out = stylize_video(source, tmp_path / "joined.mp4", Recipe.create("fast", [tiny_net]))
     after = streams(out.output)
     assert after["size"] == (64, 48) and after["frames"] == 12
+
+
+def test_frames_a_pixel_off_the_first_size_are_stretched_not_barred(tmp_path) -> None:
+    """A switch to a size whose fit leaves a bar of a pixel or two (sizes rounded to even
+    numbers differently): that bar was painted as a line along the edge (found by QA)."""
+    first = _encoded(tmp_path / "a.ts", moving_pattern(64, 36, 3)).read_bytes()
+    second = _encoded(tmp_path / "b.ts", moving_pattern(48, 26, 3)).read_bytes()  # 64x35 fits
+    source = tmp_path / "joined.ts"
+    source.write_bytes(first + second)
+    with ClipReader(probe_clip(source, max_pixels=10**7)) as reader:
+        frames = [item.rgb for item in reader.items() if isinstance(item, Frame)]
+    assert len(frames) == 6 and all(frame.shape == (36, 64, 3) for frame in frames)
+    assert frames[-1][-1].mean() > 40 and frames[-1][0].mean() > 40  # no black row
 
 
 def test_a_name_with_a_colon_is_a_file_not_a_protocol(tmp_path, tiny_net, monkeypatch) -> None:

@@ -84,8 +84,8 @@ def stylize_video(
     (styler.video.animation). `span`: only that part of the clip, its times from 0
     (styler.video.span).
 
-    progress hears of each frame (step = frames done, total = the clip's frame count; every
-    few frames with the stylized image). A cancel stops after the frame under way and
+    progress hears of each frame (Progress.step: frames done, .total_steps: the clip's
+    frames; every few frames with the stylized image). A cancel stops after the frame under way and
     writes nothing under the output's name. Raises VideoLoadError (one line) for a clip
     that cannot be read.
 

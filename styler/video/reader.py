@@ -378,6 +378,7 @@ def _moved(packet: Any, stream: Any) -> Any:
     return copy
 
 
+BAR_STRETCHED = 2  # px: black bars this thin or thinner are no bars (_clip_sized)
 _LOOK_AHEAD = 64  # packets read before decoding, to tell how the clip's times are kept
 _SEEK_CHECK_PACKETS = 600  # a seek's landing is checked within this many video packets
 CAPTION_LOOKBACK = Fraction(60)  # seconds: longer than a caption stays on screen
@@ -438,12 +439,15 @@ def _upright(rgb: np.ndarray, rotation: int) -> np.ndarray:
 def _clip_sized(rgb: np.ndarray, width: int, height: int) -> np.ndarray:
     """A frame of another size than the clip's first (a stream that switches resolution
     part way) fitted into the clip's size, black bars where its shape differs: the
-    steadier and the encoder take one size."""
+    steadier and the encoder take one size. Bars of a pixel or two (sizes rounded to even
+    numbers differently) would be painted as lines at the edges: it is stretched instead."""
     h, w = rgb.shape[:2]
     if (w, h) == (width, height):
         return rgb
     scale = min(width / w, height / h)
     fitted = max(1, round(w * scale)), max(1, round(h * scale))
+    if width - fitted[0] <= BAR_STRETCHED and height - fitted[1] <= BAR_STRETCHED:
+        fitted = (width, height)
     smaller = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
     resized = cv2.resize(rgb, fitted, interpolation=smaller)
     if fitted == (width, height):
