@@ -451,3 +451,23 @@ def test_a_hanging_installation_is_cut_off(no_chromium, monkeypatch) -> None:
     path, reason = ensure(timeout=1.5)
     assert time.monotonic() - start < 10  # the fake apt-get's sleep (30 s) was killed
     assert path is None and "'apt-get install' took longer than 1.5 s" in reason
+
+
+def test_ctrl_c_while_the_command_loads_is_one_line(monkeypatch, capsys) -> None:
+    """A Ctrl-C in the half second the command's modules load printed a traceback from
+    inside numpy's import (found by QA): the entry point the `styler` script runs says it
+    was interrupted, as a Ctrl-C during a run does."""
+    import tomllib
+
+    from styler.cli import entry
+
+    pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
+    scripts = tomllib.loads(pyproject.read_text())["project"]["scripts"]
+    assert scripts["styler"] == "styler.cli.entry:main"
+
+    def interrupted(name: str) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(entry.importlib, "import_module", interrupted)
+    assert entry.main() == 130
+    assert capsys.readouterr().err == "styler: interrupted\n"

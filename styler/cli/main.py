@@ -99,9 +99,9 @@ def _command_in(argv: Sequence[str]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    args = build_parser(_command_in(argv)).parse_args(argv)
-    set_debug(args.debug)
     try:
+        args = build_parser(_command_in(argv)).parse_args(argv)  # loads the command's module
+        set_debug(args.debug)
         return command_module(args.command).run(args)
     except EXPECTED_ERRORS as exc:
         if isinstance(exc, BrokenPipeError) and _reader_gone():
