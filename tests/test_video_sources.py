@@ -174,21 +174,27 @@ def test_a_clip_is_never_written_over_itself(tmp_path, tiny_net) -> None:
     assert clip.read_bytes() == before
 
 
+def _as_transport_stream(source: Path, target: Path, clock_from: float = 0.0) -> Path:
+    """`source`'s packets copied into MPEG-TS (as a camcorder or a broadcast stores them),
+    its clock starting `clock_from` seconds late."""
+    with av.open(str(source)) as given, av.open(str(target), "w", format="mpegts") as out:
+        tracks = {s.index: out.add_stream_from_template(s) for s in given.streams}
+        for packet in given.demux():
+            if packet.size:
+                shift = round(clock_from / packet.time_base)
+                packet.pts += shift
+                packet.dts += shift
+                packet.stream = tracks[packet.stream.index]
+                out.mux(packet)
+    return target
+
+
 def test_a_clip_whose_clock_starts_late_starts_at_once(tmp_path, tiny_net) -> None:
     """MPEG-TS (a broadcast's, a camcorder's .mts) and stream-copied cuts start their clock
     late: the output starts with the first frame and sound, not with that long a blank
     (an hour's, for a recording whose clock started at 3600 s)."""
     source = write_clip(tmp_path / "source.mp4", moving_pattern(64, 48, 24), rate=12)
-    late = tmp_path / "broadcast.ts"
-    with av.open(str(source)) as given, av.open(str(late), "w", format="mpegts") as out:
-        tracks = {s.index: out.add_stream_from_template(s) for s in given.streams}
-        for packet in given.demux():
-            if packet.size:
-                shift = round(3600 / packet.time_base)
-                packet.pts += shift
-                packet.dts += shift
-                packet.stream = tracks[packet.stream.index]
-                out.mux(packet)
+    late = _as_transport_stream(source, tmp_path / "broadcast.ts", clock_from=3600)
     output = stylize_video(late, tmp_path / "broadcast.mp4", Recipe.create("fast", [tiny_net]))
     seen = streams(output.output)
     assert seen["frames"] == 24 and seen["audio"][0][0] == "aac"
@@ -325,13 +331,7 @@ def test_a_transport_stream_seeks_to_the_frame_asked_for(tmp_path, tiny_net) -> 
     landed on a keyframe after the time asked for: frame_at gave a later frame or none, and
     a part started late while its sound started on time (found by QA)."""
     source = write_clip(tmp_path / "take.mp4", moving_pattern(64, 48, 60), keyframe_every=24)
-    camcorder = tmp_path / "take.mts"
-    with av.open(str(source)) as given, av.open(str(camcorder), "w", format="mpegts") as out:
-        tracks = {s.index: out.add_stream_from_template(s) for s in given.streams}
-        for packet in given.demux():
-            if packet.size:
-                packet.stream = tracks[packet.stream.index]
-                out.mux(packet)
+    camcorder = _as_transport_stream(source, tmp_path / "take.mts")
     info, frames = probe_clip(camcorder, max_pixels=10**7), decoded(camcorder)
     for index in (5, 23, 30, 50, 59):
         assert np.array_equal(frame_at(info, index / 12).rgb, frames[index]), index
