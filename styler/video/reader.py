@@ -270,8 +270,7 @@ class ClipReader:
         decodes on from there; the time `seconds` as a pts of the video stream. `captions`:
         items() gives the captions that start before `seconds` too (one may be on screen)."""
         video = self.video
-        start = video.start_time or 0
-        target = start + round(Fraction(seconds) / video.time_base)
+        target = (video.start_time or 0) + round(Fraction(seconds) / video.time_base)
         if seconds > 0:
             self.container.seek(self._landing_before(target), stream=video, backward=True)
             if captions:
