@@ -13,7 +13,7 @@ from styler.evaluate import edge_to_inside, style_distance
 from styler.fusion.color import _to_yiq
 from styler.instant.cascade import CASCADE, TILE_OVERLAP
 from styler.instant.files import decoders_dir
-from styler.instant.stylizer import InstantOptions, InstantStylizer
+from styler.instant.stylizer import STATS_KEPT, InstantOptions, InstantStylizer
 from styler.instant.wct import feature_stats, mixture, whitening_colouring
 from styler.instant.weights import load_decoders
 from styler.progress import CancelToken
@@ -50,6 +50,18 @@ def test_shipped_decoders_load_with_their_checksums() -> None:
 def test_output_has_the_inputs_size(stylizer: InstantStylizer, size: tuple[int, int]) -> None:
     out = stylizer.stylize(gradient_photo(*size))
     assert out.size == size
+
+
+def test_photos_of_many_sizes_keep_a_bounded_number_of_statistics(painting) -> None:
+    """The style's statistics were kept for every size painted (a few MB each): a server
+    taking uploads of every size grew by a gigabyte (found by QA). The latest are kept, and
+    one that fell out is the same when it comes back."""
+    stylizer = InstantStylizer(painting, device="cpu", precision="fp32")
+    first = stylizer.stylize_array(np.asarray(gradient_photo(70, 50)))
+    for side in range(74, 74 + 4 * STATS_KEPT, 4):
+        stylizer.stylize_array(np.asarray(gradient_photo(side, side * 3 // 4)))
+    assert len(stylizer._stats) <= STATS_KEPT
+    assert np.array_equal(stylizer.stylize_array(np.asarray(gradient_photo(70, 50))), first)
 
 
 @pytest.mark.parametrize("precision", ["fp32", "int8"])

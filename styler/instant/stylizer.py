@@ -15,6 +15,7 @@ import dataclasses
 import functools
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
@@ -63,6 +64,40 @@ WHOLE_SIDE = INSTANT_WHOLE_SIDE  # photos up to this long side run in one pass, 
 STYLE_MAX_SIDE = 2048  # style statistics are taken at most at this size (memory)
 STYLE_MIN_SIDE = 64  # and at least at this one
 STYLE_MIN_THICKNESS = 16  # px: the encoders pool four times; a thinner painting is repeated
+# Style statistics kept in memory, by style and size: a few MB each, so a server painting
+# uploads of every size (or a camera switching sizes) must not keep all of them; the disk
+# cache (styler.instant.stats_cache) gives back what falls out, without encoding again.
+STATS_KEPT = 12
+
+
+class RecentStats:
+    """The STATS_KEPT statistics used last, by key; thread-safe."""
+
+    def __init__(self, limit: int = STATS_KEPT) -> None:
+        self.limit = limit
+        self._items: OrderedDict[tuple[object, int], dict[str, FeatureStats]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[object, int]) -> dict[str, FeatureStats] | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
+
+    def put(self, key: tuple[object, int], stats: dict[str, FeatureStats]) -> None:
+        with self._lock:
+            self._items[key] = stats
+            self._items.move_to_end(key)
+            while len(self._items) > self.limit:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+    def __len__(self) -> int:
+        return len(self._items)
 
 
 @dataclass
@@ -194,8 +229,7 @@ class InstantStylizer(FeedForwardStylizer):
         )
         self.precision = precision
         self.nets = networks_on(self.device_name, precision)
-        self._stats: dict[tuple[object, int], dict[str, FeatureStats]] = {}
-        self._lock = threading.Lock()
+        self._stats = RecentStats()
 
     @functools.cached_property
     def device(self) -> torch.device:
@@ -214,15 +248,14 @@ class InstantStylizer(FeedForwardStylizer):
     ) -> dict[str, FeatureStats]:
         """One style image's per-level statistics at `side` px; recoloured to `photo` when
         given ('match'), cached under `key` otherwise."""
-        if key is not None and key in self._stats:
-            return self._stats[key]
+        if key is not None and (kept := self._stats.get(key)) is not None:
+            return kept
         array = _thick_enough(np.asarray(resize_long_side(style, side)))
         if photo is not None:
             array = match_colors(array, photo)
         stats = self._painting_stats(array, keep=photo is None)
         if key is not None:
-            with self._lock:
-                self._stats[key] = stats
+            self._stats.put(key, stats)
         return stats
 
     def _painting_stats(self, array: np.ndarray, keep: bool) -> dict[str, FeatureStats]:
@@ -244,8 +277,8 @@ class InstantStylizer(FeedForwardStylizer):
         """The styles' statistics mixed by the blend weights; cached per size unless 'match'
         recolours the styles to each photo."""
         match = photo if options.preserve_color == "match" else None
-        if match is None and ("blend", side) in self._stats:
-            return self._stats[("blend", side)]
+        if match is None and (kept := self._stats.get(("blend", side))) is not None:
+            return kept
         per_style = [
             self.style_statistics(style, side, match, None if match is not None else (i, side))
             for i, style in enumerate(self.styles)
@@ -254,8 +287,7 @@ class InstantStylizer(FeedForwardStylizer):
             level: mixture([s[level] for s in per_style], self.blend) for level in self.nets.levels
         }
         if match is None:
-            with self._lock:
-                self._stats[("blend", side)] = blended
+            self._stats.put(("blend", side), blended)
         return blended
 
     def _painted(
