@@ -36,6 +36,7 @@ from styler.imageio import (
     ImageLoadError,
     ImageSaveError,
     PhotoOptions,
+    check_quality,
     frame_notes,
     load_image,
     output_format,
@@ -302,6 +303,9 @@ class Batch:
     cancel: CancelToken = field(default_factory=CancelToken)
     events: BatchEvents = field(default_factory=BatchEvents)
     span: Span | None = None  # clips: only this part of each (styler.video.span)
+
+    def __post_init__(self) -> None:
+        check_quality(self.quality)  # once, not as every file's failure
 
     def run(self, jobs: Sequence[Job], summary: Summary | None = None) -> Summary:
         """Process every job, counting into `summary` as it goes, so that after a

@@ -31,7 +31,7 @@ from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
 from styler import photo_formats
 from styler.colour_space import from_srgb, is_srgb, srgb_icc
 from styler.controls import CONTROLS, OPTIMIZE
-from styler.errors import StylerError
+from styler.errors import InvalidOption, StylerError
 from styler.image_sizes import scaled_size
 from styler.metadata import IMAGE_DESCRIPTION, SETTINGS_PREFIX, exif_bytes, output_exif
 from styler.quiet import native_noise_dropped, silenced
@@ -649,6 +649,13 @@ def described(value: object) -> str:
     return type(value).__name__
 
 
+def check_quality(quality: object) -> None:
+    """InvalidOption unless `quality` is a whole number 1-100: the encoders take other
+    values silently, or fail without naming them."""
+    if isinstance(quality, bool) or not isinstance(quality, int) or not 1 <= quality <= 100:
+        raise InvalidOption("quality", quality, "a whole number from 1 to 100")
+
+
 def save_image(
     image: Image.Image | np.ndarray,
     path: str | os.PathLike,
@@ -681,8 +688,7 @@ def save_image(
             raise ValueError("no file extension to tell the format "
                              "(use .png, .jpg, .webp, .tif, .heic or .avif)")
         fmt = output_format(format or target.suffix)
-        if not 1 <= quality <= 100:  # encoders take other values silently, or fail unnamed
-            raise ValueError(f"quality must be 1-100, got {quality!r}")
+        check_quality(quality)
         exif, icc = source_metadata(source)
         data = _encode(image, fmt, settings, alpha, quality, (exif, icc), photo or PhotoOptions())
     except (OSError, ValueError, TypeError) as exc:

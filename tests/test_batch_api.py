@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from styler import Engine, Recipe, build_engine, load_image, read_settings
+from styler import Engine, InvalidOption, Recipe, build_engine, load_image, read_settings
 from styler.batch import (
     Batch,
     BatchEvents,
@@ -99,6 +99,9 @@ def test_bad_calls_are_refused_before_any_work(tmp_path, photos, engine) -> None
         stylize_files(photos, tmp_path / "out", object())
     with pytest.raises(ValueError, match="unsupported output format"):
         stylize_files(photos, tmp_path / "out", engine, format="gif")
+    # a bad quality was every file's failure, as many lines as the library had photos
+    with pytest.raises(InvalidOption, match="quality must be a whole number from 1 to 100"):
+        stylize_files(photos, tmp_path / "out", engine, format="jpg", quality=0)
     assert not (tmp_path / "out").exists()
 
 

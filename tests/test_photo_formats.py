@@ -501,7 +501,7 @@ def test_heic_and_avif_outputs_keep_transparency_and_the_pictures_colours(tmp_pa
 
 @pytest.mark.parametrize("quality", [0, 101, -1])
 def test_a_quality_out_of_range_is_one_line_naming_it(tmp_path, quality):
-    line = rf"out\.heic: quality must be 1-100, got {quality}$"
+    line = rf"out\.heic: quality must be a whole number from 1 to 100, got {quality}$"
     with pytest.raises(ImageSaveError, match=line):
         save_image(np.zeros((8, 8, 3), np.uint8), tmp_path / "out.heic", quality=quality)
     assert not list(tmp_path.iterdir())

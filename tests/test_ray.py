@@ -544,6 +544,28 @@ def test_a_pool_larger_than_the_cluster_is_refused_not_waited_for():
         _actor_resources(_FakeRay({"CPU": 8.0, "GPU": 4.0}), "auto", 9, 50)
 
 
+def test_bad_options_are_refused_before_ray_starts_and_not_as_ray_failures(tmp_path,
+                                                                         monkeypatch):  # fmt: skip
+    """actors=0 and an unknown fast style were RayUnavailable (a caller falling back to the
+    local engine on it misfired), the style only after Ray and an actor had started; a bad
+    quality was every photo's failure (found by QA)."""
+    from styler import InvalidOption, OptionsError
+    from styler.scale import ray_batch, stylize_on_ray
+
+    def no_ray() -> None:
+        raise AssertionError("Ray was started")
+
+    monkeypatch.setattr(ray_batch, "import_ray", no_ray)
+    gradient_photo(32, 24).save(tmp_path / "a.png")
+    for bad, words in (({"actors": 0}, "actors must be a whole number, at least 1"),
+                       ({"quality": 0}, "quality must be a whole number from 1 to 100")):
+        with pytest.raises(InvalidOption, match=words):
+            stylize_on_ray([tmp_path / "a.png"], tmp_path / "out", fast="udnie", **bad)
+    with pytest.raises(OptionsError, match="unknown fast style 'nonexistent_style'") as refused:
+        stylize_on_ray([tmp_path / "a.png"], tmp_path / "out", fast="nonexistent_style")
+    assert not isinstance(refused.value, ray_batch.RayUnavailable)
+
+
 def test_an_address_with_nothing_listening_is_one_line_not_a_wait_for_ever(tmp_path):
     """ray.init waits on such an address without a word (a run sat silent for 400 s)."""
     from styler.scale.ray_batch import RayUnavailable, _check_reachable

@@ -40,7 +40,9 @@ from styler import batch as engine
 from styler.batch import BatchEvents, Job, Summary, failure_reason, runs_as_clip
 from styler.controls import FAST
 from styler.engine import build_engine
-from styler.errors import StylerError, debug_enabled, set_debug
+from styler.errors import InvalidOption, StylerError, debug_enabled, set_debug
+from styler.fast.inference import network_file
+from styler.imageio import check_quality
 from styler.recipe import Recipe
 from styler.scale import storage
 from styler.video.span import Span
@@ -63,6 +65,11 @@ class ClusterError(StylerError):
 
 class RayUnavailable(StylerError):
     """Ray is not installed, or the cluster cannot be joined or cannot hold the pool."""
+
+
+class EngineNotBuilt(StylerError):
+    """An actor could not build the engine (a network or style file its node lacks, say):
+    nothing can run, for a reason that is not Ray's."""
 
 
 class RemoteFailure(Exception):
@@ -96,6 +103,12 @@ class RayOptions:
     span: Span | None = None  # clips: only this part of each (styler.video.span)
     # How a failure's reason is worded on the actors (the CLI names flags, points to --debug).
     describe: Callable[[BaseException], str] = failure_reason
+
+    def __post_init__(self) -> None:
+        check_quality(self.quality)
+        if self.actors is not None and (isinstance(self.actors, bool) or
+                                        not isinstance(self.actors, int) or self.actors < 1):
+            raise InvalidOption("actors", self.actors, "a whole number, at least 1")
 
 
 @dataclass
@@ -244,6 +257,9 @@ def run_planned(
     """Stylize every planned job on the cluster, counting into `summary` as the local engine
     counts; `events` hears of each photo as the local batch's would (written, skipped,
     failed with a RemoteFailure, notes), on_done of each actor's report."""
+    if recipe.mode == FAST:  # an unknown style name is known here, before Ray starts
+        for style in recipe.styles:
+            network_file(style)
     if not (options.address or os.environ.get("RAY_ADDRESS")):
         # A Ray of this command's own lives and dies with it: nobody joins it, so it listens
         # on 127.0.0.1 only (Ray reads this switch when it is first imported).
@@ -297,7 +313,7 @@ def _collect(results: Any, jobs: Sequence[Job], summary: Summary, options: RayOp
                 ledger.forget.remote([done.index for done in rows])
                 for done in rows:
                     if done.outcome == "fatal":
-                        raise RayUnavailable(done.message)
+                        raise EngineNotBuilt(done.message)
                     if seen[done.index]:
                         continue  # a retried task's repeat
                     seen[done.index] = 1
