@@ -36,7 +36,7 @@ from styler.imageio import (
     ImageLoadError,
     ImageSaveError,
     PhotoOptions,
-    check_quality,
+    checked_quality,
     frame_notes,
     load_image,
     output_format,
@@ -305,7 +305,7 @@ class Batch:
     span: Span | None = None  # clips: only this part of each (styler.video.span)
 
     def __post_init__(self) -> None:
-        check_quality(self.quality)  # once, not as every file's failure
+        self.quality = checked_quality(self.quality)  # once, not as every file's failure
 
     def run(self, jobs: Sequence[Job], summary: Summary | None = None) -> Summary:
         """Process every job, counting into `summary` as it goes, so that after a

@@ -10,6 +10,7 @@ entry carries its own metadata, so no face hard-codes a range or a default.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -130,7 +131,7 @@ class Control:
                 wanted = "one of " + ", ".join(self.choices) if self.choices else "a word"
                 raise InvalidOption(self.name, value, wanted)
             return value
-        if isinstance(value, bool) or not isinstance(value, int | float | str):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real | str):  # numpy's too
             raise InvalidOption(self.name, value, f"a number ({self.kind.__name__})")
         try:
             number = float(value)

@@ -12,6 +12,7 @@ import contextlib
 import hashlib
 import io
 import json
+import numbers
 import os
 import pathlib
 import re
@@ -649,11 +650,13 @@ def described(value: object) -> str:
     return type(value).__name__
 
 
-def check_quality(quality: object) -> None:
-    """InvalidOption unless `quality` is a whole number 1-100: the encoders take other
-    values silently, or fail without naming them."""
-    if isinstance(quality, bool) or not isinstance(quality, int) or not 1 <= quality <= 100:
+def checked_quality(quality: object) -> int:
+    """`quality` as an int, InvalidOption unless it is a whole number 1-100 (numpy's too):
+    the encoders take other values silently, or fail without naming them."""
+    if isinstance(quality, bool) or not isinstance(quality, numbers.Integral) or \
+            not 1 <= quality <= 100:  # fmt: skip
         raise InvalidOption("quality", quality, "a whole number from 1 to 100")
+    return int(quality)
 
 
 def save_image(
@@ -688,7 +691,7 @@ def save_image(
             raise ValueError("no file extension to tell the format "
                              "(use .png, .jpg, .webp, .tif, .heic or .avif)")
         fmt = output_format(format or target.suffix)
-        check_quality(quality)
+        checked_quality(quality)
         exif, icc = source_metadata(source)
         data = _encode(image, fmt, settings, alpha, quality, (exif, icc), photo or PhotoOptions())
     except (OSError, ValueError, TypeError) as exc:

@@ -7,6 +7,7 @@ import ast
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from styler.controls import CONTROLS, FAST, INSTANT, OPTIMIZE, checked, controls_for, defaults
@@ -146,6 +147,10 @@ def test_every_bounded_control_refuses_values_outside_its_range(name: str) -> No
             with pytest.raises(InvalidOption):
                 checked(mode, {name: high + 1})
         assert checked(mode, {name: low}) == {name: low}
+        computed = np.int64(low) if control.kind is int else np.float32(low)  # numpy's numbers
+        if computed >= low:  # (a float32 may round below the bound)
+            taken = checked(mode, {name: computed})[name]
+            assert taken == pytest.approx(low) and type(taken) is control.kind  # plain, in JSON
 
 
 def test_a_control_of_another_mode_is_refused_by_name() -> None:

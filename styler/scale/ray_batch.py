@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import numbers
 import os
 import re
 import shutil
@@ -42,7 +43,7 @@ from styler.controls import FAST
 from styler.engine import build_engine
 from styler.errors import InvalidOption, StylerError, debug_enabled, set_debug
 from styler.fast.inference import network_file
-from styler.imageio import check_quality
+from styler.imageio import checked_quality
 from styler.recipe import Recipe
 from styler.scale import storage
 from styler.video.span import Span
@@ -105,10 +106,13 @@ class RayOptions:
     describe: Callable[[BaseException], str] = failure_reason
 
     def __post_init__(self) -> None:
-        check_quality(self.quality)
-        if self.actors is not None and (isinstance(self.actors, bool) or
-                                        not isinstance(self.actors, int) or self.actors < 1):
-            raise InvalidOption("actors", self.actors, "a whole number, at least 1")
+        actors = self.actors
+        whole = isinstance(actors, numbers.Integral) and not isinstance(actors, bool)
+        if actors is not None and not (whole and actors >= 1):
+            raise InvalidOption("actors", actors, "a whole number, at least 1")
+        # frozen: as plain ints, numpy's included (they travel to the actors)
+        object.__setattr__(self, "quality", checked_quality(self.quality))
+        object.__setattr__(self, "actors", None if actors is None else int(actors))
 
 
 @dataclass
