@@ -13,10 +13,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from styler import Recipe
+from styler import Recipe, load_image
 from styler.video import stylize_video
 from styler.video.clip import segment_frames
 from styler.video.reader import probe_clip
+from tests.conftest import GALLERY
 from tests.video_clips import counted_pixels, decoded, moving_pattern, streams, write_clip
 
 ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
@@ -182,6 +183,11 @@ def test_a_journal_is_of_the_files_and_networks_as_they_are(monkeypatch, tmp_pat
     monkeypatch.undo()
     os.utime(source, ns=(1, 1))
     assert journal_key(source, recipe, None, 10) != first
+    # a style the web UI loaded had no fingerprint: its clips kept no journal (found by QA)
+    loaded = [Recipe.create("instant", [load_image(GALLERY / "styles" / name)])
+              for name in ("swirls.jpg", "swirls.jpg", "waves.jpg")]  # fmt: skip
+    keys = [journal_key(source, recipe, None, 10) for recipe in loaded]
+    assert keys[0] == keys[1] != keys[2]
 
 
 def test_an_output_with_a_name_at_the_limit_keeps_a_journal(tmp_path, clip, tiny_net) -> None:

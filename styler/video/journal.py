@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from styler.imageio import atomic_write_bytes, name_within
+from styler.imageio import LoadedImage, atomic_write_bytes, name_within
 from styler.settings import file_digest, styler_version
 from styler.video.span import Span
 from styler.video.writer import EncodedPacket, EncodedSegment
@@ -192,6 +192,8 @@ def _identity(item: Any) -> Any:
     """A style, mask or start image by its content: a file's digest, an image's pixels'."""
     if item is None:
         return None
+    if isinstance(item, LoadedImage):  # a style the web UI loaded from its upload
+        return ["loaded", _identity(item.rgb), _identity(item.alpha)]
     if isinstance(item, Image.Image):
         return ["pixels", item.mode, list(item.size), hashlib.sha256(item.tobytes()).hexdigest()]
     if isinstance(item, np.ndarray):
