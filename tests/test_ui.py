@@ -380,6 +380,31 @@ def test_a_batch_stopped_before_any_photo_offers_no_zip(services, tmp_path: Path
                                  "made, so there is nothing to download.")  # fmt: skip
 
 
+def test_a_batch_whose_page_is_left_stops(services, tmp_path: Path, monkeypatch) -> None:
+    """A page reloaded mid-batch left the batch running unseen to its end, holding a device
+    slot, and the new page's Stop said nothing was running (found by QA): closing the
+    followed batch (Gradio does when the page goes) stops it, as Stop does."""
+    import threading
+
+    import styler.ui.batch as batch
+    from styler.ui.batch import BatchOutcome, followed_batch
+
+    monkeypatch.setattr(batch, "HEARTBEAT_S", 0.05)
+    ended = threading.Event()
+
+    def start(report, token) -> BatchOutcome:
+        report(0, 3, "p0.png")
+        token.wait(60)  # a Quality photo: minutes without a report, until Stop
+        ended.set()
+        return BatchOutcome(zip_path=None, done=0, errors=[], not_done=3)
+
+    followed = followed_batch(services, "batch:left", start)
+    assert next(followed) == (0, 3, "p0.png")
+    assert next(followed) is None  # the heartbeat: a yield at which the page's going is heard
+    followed.close()
+    assert ended.wait(5)
+
+
 def test_a_batch_gives_an_animated_gif_back_animated(services, tmp_path: Path) -> None:
     from PIL import ImageSequence
 
@@ -423,7 +448,8 @@ def test_batch_in_instant_mode_paints_every_photo_with_the_style_image(
             difference = np.abs(np.asarray(out.convert("RGB"), np.float32)
                                 - np.asarray(Image.open(source).resize((64, 48)), np.float32))
             assert difference.mean() > 10  # painted, not the photo passed through
-    with pytest.raises(UserError, match="Add a style image"):
+    with pytest.raises(UserError, match=r"^Add a style image \(or pick one of the samples\) "
+                                        r"for the batch first\.$"):  # no weight to set here
         run_batch(services, files, INSTANT, None, [(None, 1.0)], Controls(size=64))
 
 

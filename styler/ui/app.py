@@ -61,7 +61,7 @@ def build(services: Services) -> gr.Blocks:
         wire_stylize(services, guard, session, ui)
         wire_inputs(services, session, ui)
         restored = wire_history(services, guard, demo, session, history_key, ui)
-        wire_batch(services, guard, batch)
+        wire_batch(services, batch)
         wire_video(services, video, session, restored)
         wire_fusion(services, guard, session, fusion, ui["history"])
         styles = StyleLists(services, [ui, batch, video])

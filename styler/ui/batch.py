@@ -6,7 +6,9 @@ the browser's words. Nothing here imports gradio."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Sequence
+import queue
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +23,8 @@ from styler.ui.runs import make_recipe, style_label
 from styler.ui.services import Services, safe_name
 
 Report = Callable[[int, int, str], None]  # (photos done, photos in all, the one under way)
+Started = Callable[[Report, CancelToken], "BatchOutcome"]  # run_batch with its inputs given
+HEARTBEAT_S = 1.0  # longest wait for a report before followed_batch yields anyway
 
 
 @dataclass
@@ -121,5 +125,52 @@ def _recipe(
         if not style or style not in services.style_names():
             raise UserError("Pick a fast style for the batch first.")
         return make_recipe(FAST, [style], controls), style
+    if not any(path for path, _ in styles):  # the tab has one slot and no weights to set
+        raise UserError("Add a style image (or pick one of the samples) for the batch first.")
     images, weights, names = style_list(services, styles)
     return make_recipe(mode, images, controls, blend=weights), style_label(names)
+
+
+Followed = tuple[int, int, str] | BatchOutcome | None  # what followed_batch yields
+
+
+def followed_batch(services: Services, stop_key: str, start: Started) -> Iterator[Followed]:
+    """`start` in a thread, Stop for `stop_key` cancelling it; yields each report (photos
+    done, in all, the one under way), None after HEARTBEAT_S without one, and last the
+    outcome (or raises the failure). Closing this early (Gradio closes a handler's generator
+    at a yield when its page is left: the heartbeat lets it, a Quality photo taking minutes)
+    stops the batch as Stop does, so it no longer runs unseen, holding a device slot."""
+    reports: queue.Queue[tuple[int, int, str] | None] = queue.Queue()
+    outcome: dict[str, BatchOutcome | BaseException] = {}
+    with services.cancellable(stop_key) as token:
+
+        def work() -> None:
+            try:
+                outcome["done"] = start(lambda *report: reports.put(report), token)
+            except BaseException as exc:  # handed to the generator, which raises it
+                outcome["failed"] = exc
+            finally:
+                reports.put(None)
+
+        threading.Thread(target=work, name="styler-ui-batch", daemon=True).start()
+        finished = False
+        try:
+            while True:
+                try:
+                    report = reports.get(timeout=HEARTBEAT_S)
+                except queue.Empty:
+                    yield None
+                    continue
+                if report is None:
+                    break
+                yield report
+            finished = True
+        finally:
+            if not finished:
+                token.cancel()
+    if "failed" in outcome:
+        raise outcome["failed"]
+    done = outcome["done"]
+    assert isinstance(done, BatchOutcome)
+    yield done
+

@@ -1,14 +1,15 @@
 """The Batch tab: photos or zips of photos in, one mode and style for all, a zip back."""
 
-from collections.abc import Callable
 from typing import Any
 
 import gradio as gr
 
 from styler.imageio import IMAGE_EXTENSIONS
+from styler.progress import CancelToken
 from styler.ui import widgets
-from styler.ui.batch import run_batch
+from styler.ui.batch import BatchOutcome, Report, followed_batch, run_batch
 from styler.ui.components import photo_input
+from styler.ui.guard import readable
 from styler.ui.inputs import FAST, INSTANT, QUALITY, Controls
 from styler.ui.queues import ENGINE
 from styler.ui.services import Services
@@ -62,7 +63,7 @@ def batch_tab(services: Services, style_images: list[str], first_mode: str) -> d
     return ui
 
 
-def wire_batch(services: Services, guard: Callable, ui: dict[str, Any]) -> None:
+def wire_batch(services: Services, ui: dict[str, Any]) -> None:
     wire_file_slot(services, ui["files"], ui["files_message"], "batch file", zips=True)
     wire_image_slot(services, ui["style_image"], ui["style_message"], "style image")
 
@@ -79,25 +80,35 @@ def wire_batch(services: Services, guard: Callable, ui: dict[str, Any]) -> None:
                       [ui["style"], ui["style_image"], ui["steps"], ui["size"], ui["stroke_side"]],
                       queue=False, api_name=False)  # fmt: skip
 
-    @guard
     def run(files, mode, style, style_image, size, upscale, steps, stroke_side,
             request: gr.Request, progress=gr.Progress()):  # noqa: B008
+        """The batch, followed (styler.ui.batch.followed_batch); a refusal or failure is the
+        report's one line, which stays, not a passing message."""
         controls = Controls(size=size, upscale=upscale, steps=steps, stroke_side=stroke_side)
+        yield None, ""  # the last batch's zip and report are not this one's
 
-        def report(done: int, total: int, name: str) -> None:
-            progress((done, total), desc=f"{name}", unit="images")
+        def start(report: Report, token: CancelToken) -> BatchOutcome:
+            return run_batch(services, files, mode, style, [(style_image, 1.0)], controls,
+                             report, token)  # fmt: skip
 
-        with services.cancellable(_stop_key(request)) as token:
-            outcome = run_batch(services, files, mode, style, [(style_image, 1.0)], controls,
-                                report, token)  # fmt: skip
-        return (str(outcome.zip_path) if outcome.zip_path else None), outcome.summary()
+        try:
+            for item in followed_batch(services, _stop_key(request), start):
+                if isinstance(item, BatchOutcome):
+                    yield (str(item.zip_path) if item.zip_path else None), item.summary()
+                    return
+                if item is not None:
+                    progress((item[0], item[1]), desc=item[2], unit="images")
+                yield gr.skip(), gr.skip()
+        except Exception as exc:
+            yield None, f"⚠ {readable(exc)}"
 
     def stop(request: gr.Request):
         """Stop the page's batch now (a Quality photo takes minutes): the photo under way is
-        dropped, and the zip holds the photos done."""
+        dropped, and the zip holds the photos done. With none running, nothing changes (the
+        last report was replaced by 'Nothing is running', the zip still offered)."""
         if services.cancel(_stop_key(request)):
             return "Stopping…"
-        return "Nothing is running."
+        return gr.skip()  # nothing to stop: the report stays, it says what the zip holds
 
     ui["run"].click(
         run,
