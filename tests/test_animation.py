@@ -16,6 +16,7 @@ from PIL import Image, ImageDraw, ImageSequence
 from styler import CancelToken, Recipe, Settings, build_engine
 from styler.batch import stylize_files
 from styler.video import VideoLoadError, is_animation, stylize_video
+from styler.video.animation import probe_animation
 from tests.video_clips import DURATIONS, moving_pattern, played, write_animation, write_clip
 
 ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
@@ -320,3 +321,14 @@ def test_an_animation_is_probed_and_previewed_like_a_clip(tmp_path, form) -> Non
     assert int(np.argmin(off)) == 2, off  # GIF's palette and WebP's loss: the nearest
     with pytest.raises(ValueError, match="a finite number of seconds, got nan"):
         frame_at(info, float("nan"))  # it said "cannot convert NaN to integer ratio"
+
+
+def test_a_text_file_named_as_an_animation_is_one_line_naming_it_once(tmp_path) -> None:
+    """Pillow's message named the file's path again: on the web UI, the server's temporary
+    folder (found by QA)."""
+    fake = tmp_path / "bad.png"
+    fake.write_text("not a picture")
+    with pytest.raises(VideoLoadError) as refused:
+        probe_animation(fake, max_pixels=10**7)
+    assert str(refused.value) == (f"{fake}: not an animation styler can read (unknown or "
+                                  "damaged image data)")  # fmt: skip

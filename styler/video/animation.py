@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
 
 from styler.imageio import animation_settings, atomic_write_bytes, first_played_frame
 from styler.transparency import hidden_filled
@@ -187,6 +187,9 @@ def _opened(name: str) -> Any:
         return Image.open(name)
     except FileNotFoundError as exc:
         raise VideoLoadError(name, "file not found") from exc
+    except UnidentifiedImageError as exc:  # its message names the path again (a server's)
+        raise VideoLoadError(name, "not an animation styler can read (unknown or damaged "
+                             "image data)") from exc  # fmt: skip
     except (OSError, ValueError, Image.DecompressionBombError) as exc:
         raise VideoLoadError(name, f"not an animation styler can read ({exc})") from exc
 
