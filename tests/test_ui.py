@@ -555,6 +555,9 @@ def test_the_fusion_tabs_blend_is_the_commands(services, tmp_path: Path, capsys)
     with pytest.raises(UserError, match="images differ in size: a.png is 64x48, square.png is "
                                         "48x48; resize them first"):  # fmt: skip
         run_fusion(services, Session(), FUSION_TOOLS[0], [first, square], mask=mask)
+    # the remedy is this page's checkbox, not the command line's --align (found by QA)
+    with pytest.raises(UserError, match=r"48x48; resize them, or tick “Align the photos first”$"):
+        run_fusion(services, Session(), FUSION_TOOLS[1], [first, square], align=False)
     black = save(Image.new("L", (64, 48)), tmp_path / "black.png")
     entry = run_fusion(services, Session(), FUSION_TOOLS[0], [first, second], mask=black)
     assert entry.notes == ("Note: black.png is all black: the output is b.png unchanged.",)

@@ -19,7 +19,17 @@ from styler.fusion.pyramid import multiband_blend
 # What to do about photos of different sizes, named as both faces show the control (the web
 # UI's checkbox, the CLI's flag): the CLI's flag alone was named in the web UI.
 _ALIGN = FUSION_CONTROLS["align"]
-_ALIGN_REMEDY = f"resize them or align them first ({_ALIGN.label}: {_ALIGN.flag})"
+
+
+class SizesDiffer(OptionsError):
+    """A series of photos of more than one size, given without alignment: `detail` says
+    which; the message adds the remedy as the command line takes it, and the web UI words
+    it for its checkbox."""
+
+    def __init__(self, detail: str) -> None:
+        self.detail = detail
+        super().__init__(f"{detail}; resize them or align them first ({_ALIGN.label}: "
+                         f"{_ALIGN.flag})")  # fmt: skip
 
 ALIGN_METHODS = ("ecc", "orb")
 # Fewer degrees of freedom fit more robustly when little of the frame is usable (a clipped
@@ -135,7 +145,6 @@ def exposure_fusion(
         images,
         names,
         (method, motion) if align_first else None,
-        _ALIGN_REMEDY,
     )
     bgr = [np.ascontiguousarray(frame[..., ::-1]) for frame in frames]
     fused = cv2.createMergeMertens().process(bgr)
@@ -160,7 +169,6 @@ def focus_stack(
         images,
         names,
         (method, motion) if align_first else None,
-        _ALIGN_REMEDY,
     )
     sharpness = np.stack([_sharpness(frame) for frame in frames])
     sharpest = np.argmax(sharpness, axis=0)
@@ -187,10 +195,9 @@ def _prepare(
     images: Sequence[np.ndarray],
     names: Sequence[str] | None,
     alignment: tuple[str, str] | None,
-    remedy: str,
 ) -> list[np.ndarray]:
     """Check the series (two or more RGB images), then align it with alignment's (method,
-    motion), or without alignment insist on one size (remedy: what the user can do instead)."""
+    motion), or without alignment insist on one size (SizesDiffer)."""
     names = _names(images, names)
     if len(images) < 2:
         given = f": {names[0]}" if names else ""
@@ -201,10 +208,8 @@ def _prepare(
         return align(frames, method=method, motion=motion, names=names)
     for frame, name in zip(frames[1:], names[1:], strict=True):
         if frame.shape != frames[0].shape:
-            raise OptionsError(
-                f"images differ in size: {names[0]} is {size_text(frames[0])}, "
-                f"{name} is {size_text(frame)}; {remedy}"
-            )
+            raise SizesDiffer(f"images differ in size: {names[0]} is {size_text(frames[0])}, "
+                              f"{name} is {size_text(frame)}")  # fmt: skip
     return frames
 
 

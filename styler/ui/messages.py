@@ -14,6 +14,7 @@ from pathlib import Path
 from styler import controls
 from styler.batch import printable
 from styler.errors import InvalidOption, StylerError, UnknownOption
+from styler.fusion.photo import SizesDiffer
 from styler.imageio import ImageError, ImageTooLarge
 from styler.progress import Progress
 from styler.settings import SettingsError
@@ -62,6 +63,8 @@ def user_message(exc: BaseException) -> str:
         return str(exc)
     if isinstance(exc, InvalidOption):
         return option_message(exc)
+    if isinstance(exc, SizesDiffer):  # its remedy is a checkbox here, not a flag
+        return f"{exc.detail}; resize them, or tick “{controls.FUSION_CONTROLS['align'].label}”"
     if isinstance(exc, ImageError):
         return f"{printable(Path(exc.source).name)}: {image_reason(exc)}"
     if isinstance(exc, SettingsError):
