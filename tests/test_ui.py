@@ -362,6 +362,9 @@ def test_batch_zip_in_zip_out_with_per_file_errors(services, tmp_path: Path) -> 
         assert names == ["c__warm_test.png", "errors.txt", "trip_a__warm_test.png",
                          "trip_b__warm_test.png"]  # fmt: skip
         assert b"broken.jpg" in archive.read("errors.txt")
+        # as the report lists it (the zip's errors.txt left it out: found by QA)
+        listed = archive.read("errors.txt")
+        assert listed.endswith(b"Left out, not images:\nphotos.zip/readme.txt\n")
     assert "3 stylized, 2 failed" in outcome.summary()
 
 

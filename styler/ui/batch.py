@@ -112,7 +112,7 @@ def run_batch(
     failed = [*errors, *events.errors]
     zip_path = None  # a Stop before any photo: an empty zip would promise results
     if summary.written or failed:
-        zip_path = zips.write_zip(summary.written, failed, work / "styled.zip")
+        zip_path = zips.write_zip(summary.written, failed, work / "styled.zip", left_out)
     return BatchOutcome(zip_path=zip_path, done=summary.stylized, errors=failed,
                         not_done=summary.not_done, left_out=left_out)  # fmt: skip
 

@@ -137,13 +137,17 @@ def _unique(name: str, used: set[str]) -> str:
     return candidate
 
 
-def write_zip(outputs: Sequence[Path], errors: Sequence[str], target: Path) -> Path:
-    """Results (stored: PNGs do not compress further) plus errors.txt when there were any."""
+def write_zip(outputs: Sequence[Path], errors: Sequence[str], target: Path,
+              left_out: Sequence[str] = ()) -> Path:  # fmt: skip
+    """Results (stored: PNGs do not compress further) plus errors.txt when some files were
+    not stylized or were left out (not images), as the page's report lists them."""
     used: set[str] = set()
     with zipfile.ZipFile(target, "w") as archive:
         for output in outputs:
             archive.write(output, _unique(output.name, used), compress_type=zipfile.ZIP_STORED)
-        if errors:
-            text = "These files were not stylized:\n" + "\n".join(errors) + "\n"
+        parts = [("These files were not stylized:", errors),
+                 ("Left out, not images:", left_out)]  # fmt: skip
+        text = "\n".join(f"{title}\n" + "\n".join(names) + "\n" for title, names in parts if names)
+        if text:
             archive.writestr("errors.txt", text, compress_type=zipfile.ZIP_DEFLATED)
     return target
