@@ -122,6 +122,7 @@ def test_a_photo_is_not_a_video(tmp_path) -> None:
      "--minutes-scale: must be a number, got 'abc'"),
     (("ui", "--max-upload-pixels", "abc"), "not a pixel count: 'abc'"),
     (("ui", "--train-photos", "no_such_folder"), "--train-photos no_such_folder: no such folder"),
+    (("ui", "--temp-dir", "no_such_folder"), "--temp-dir no_such_folder: no such folder"),
     (("ui", "--host", "999.1.1.1"), "--host 999.1.1.1: not an address"),
     (("export", "starry_night", "--calibrate", "."), "--calibrate quantizes a fast network"),
     (("export",), "name the fast network to export (styler styles lists them), or give "

@@ -110,6 +110,8 @@ def _check_places(args: argparse.Namespace) -> None:
     would start without the photos, or blame a bad host on its ports)."""
     if args.train_photos is not None and not args.train_photos.is_dir():
         raise UsageError(f"--train-photos {args.train_photos}: no such folder")
+    if args.temp_dir is not None and not Path(args.temp_dir).is_dir():  # was its sub-folder's
+        raise UsageError(f"--temp-dir {args.temp_dir}: no such folder")
     try:
         socket.getaddrinfo(args.host, args.port)
     except (OSError, UnicodeError) as exc:
