@@ -71,6 +71,8 @@ def test_video_handlers_check_preview_run_and_stop(services, tmp_path: Path) -> 
 
     path, text = preview_frame(services, clip, FAST, style, None, controls)
     assert Image.open(path).size == (64, 48) and "first frame" in text
+    took = float(re.search(r"\) in (\d+\.\d+) s\. ", text).group(1))
+    assert took > 0  # a fast frame was "in 0.0 s"
     path, text = preview_frame(services, clip, FAST, style, None, controls, at=0.5)
     assert text.startswith("Preview of the frame at 0.5 s")
     later = np.asarray(Image.open(path))

@@ -20,6 +20,7 @@ from styler.ui.inputs import ENGINE_MODES, FAST
 from styler.ui.messages import UserError, user_message
 from styler.ui.services import Services, safe_name
 from styler.ui.state import MAX_HISTORY, Entry, Session
+from styler.wording import seconds
 
 HISTORY_THUMB = 384  # px, long side of the history gallery's thumbnails
 
@@ -85,7 +86,7 @@ def describe_entry(entry: Entry) -> str:
     w, h = png_size(entry.path)
     took = ""
     if entry.elapsed:
-        took = f" in {entry.elapsed:.2f} s" if entry.elapsed < 1 else f" in {entry.elapsed:.1f} s"
+        took = f" in {seconds(entry.elapsed)}"
     if not entry.completed:
         full_w, full_h = entry.full_size or (w, h)
         return (f"Stopped at step {entry.steps_done} of {entry.steps_total}: the best image "

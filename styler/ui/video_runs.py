@@ -33,6 +33,7 @@ from styler.video.kinds import ANIMATION_EXTENSIONS
 from styler.video.languages import UNKNOWN_LANGUAGE
 from styler.video.reader import ClipInfo, probe_clip
 from styler.video.span import Span, clock, parse_time
+from styler.wording import seconds
 
 NO_CLIP = ("Add a clip first: upload an MP4, MOV, MKV, WebM, AVI or M4V video, or an "
            "animated GIF, WebP or PNG.")  # fmt: skip
@@ -156,7 +157,7 @@ def preview_frame(
     width, height = result.image.size
     which = f"the frame at {at:.1f} s" if at else "the first frame"
     return path, (f"Preview of {which} ({width}×{height}, {title}, {mode}) in "
-                  f"{result.elapsed:.1f} s. Stylize the clip to paint every frame.")  # fmt: skip
+                  f"{seconds(result.elapsed)}. Stylize the clip to paint every frame.")  # fmt: skip
 
 
 def clip_span(start: str | None, end: str | None) -> Span | None:
