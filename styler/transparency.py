@@ -22,16 +22,14 @@ def hidden_filled(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
 
     weight = (~hidden).astype(np.float32)
     colour = rgb.astype(np.float32) * weight[..., None]
-    levels = []
-    while True:
-        levels.append((colour, weight))
-        if max(weight.shape) == 1:
-            break
+    levels = []  # each halving's (colour times weight, weight), down to 1x1
+    while max(weight.shape) > 1:
         size = (max(1, weight.shape[1] // 2), max(1, weight.shape[0] // 2))
         colour = cv2.resize(colour, size, interpolation=cv2.INTER_AREA).reshape(*size[::-1], 3)
         weight = cv2.resize(weight, size, interpolation=cv2.INTER_AREA).reshape(size[::-1])
+        levels.append((colour, weight))
     filled = colour / np.maximum(weight, 1e-12)[..., None]  # 1x1: the visible mean
-    for colour, weight in reversed(levels[1:-1]):
+    for colour, weight in reversed(levels[:-1]):
         filled = np.where(weight[..., None] > 0, colour / np.maximum(weight, 1e-12)[..., None],
                           _enlarged(filled, weight.shape))  # fmt: skip
     spread = np.clip(np.rint(_enlarged(filled, hidden.shape)), 0, 255).astype(np.uint8)
