@@ -235,11 +235,11 @@ class _AudioTrack:
         if self.copy:
             self.stream = container.add_stream_from_template(source)
         else:
-            self.rate = aac_rate(source.codec_context.sample_rate or 48000)
-            self.stream = container.add_stream("aac", rate=self.rate)
+            rate = aac_rate(source.codec_context.sample_rate or 48000)
+            self.stream = container.add_stream("aac", rate=rate)
             self.stream.layout = _aac_layout(source.codec_context.layout)
             self.resampler = av.AudioResampler(format="fltp", layout=self.stream.layout,
-                                               rate=self.rate)  # fmt: skip
+                                               rate=rate)  # fmt: skip
             self._next: int | None = None  # where the last frame ended, in samples
         self.stream.metadata.update(track_tags(source.metadata, photo, named=True))
         self.stream.disposition = track_disposition(source)
